@@ -1,0 +1,116 @@
+# subnetra -- plain Makefile.  `make` builds, `make test` installs test
+# dependencies, builds with -Werror and runs every suite, `make demo` runs a
+# hub and two spokes in network namespaces.  V=1 shows the commands.
+#
+#   make [BUILD=dir] [CC=clang] [SAN=1] [MAX_PEERS=N] [WERROR=1]
+
+BUILD     ?= build
+CC        ?= cc
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+MAX_PEERS ?= 32
+SAN       ?= 0
+WERROR    ?= 0
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wpointer-arith -Wcast-qual -Wvla -Wnull-dereference
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP -DSUBNETRA_MAX_PEERS=$(MAX_PEERS)
+ifeq ($(SAN),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN := -fsanitize=address,undefined
+else
+OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDSAN :=
+endif
+CFLAGS  += $(WARN) $(OPT) -fPIE
+LDFLAGS += -pie -Wl,-z,relro,-z,now $(LDSAN)
+LDLIBS  += -lsodium -ljson-c
+
+ifneq ($(V),1)
+Q = @
+E = @printf '  %-6s %s\n'
+else
+Q =
+E = @true
+endif
+
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libsubnetra.a
+
+BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(BUILD)/subnetra-conformance
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+.PHONY: all deps test test-build unit netns demo clean install
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	$(E) CC $<
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(E) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/subnetrad: $(BUILD)/obj/src/main.o $(LIB)
+	$(E) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/subnetra: $(BUILD)/obj/cli/subnetra.o $(LIB)
+	$(E) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/subnetra-conformance: $(BUILD)/obj/tools/conformance.o $(LIB)
+	$(E) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	$(E) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+	$(E) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Installs (as root, via apt) whatever build/run/test dependency is missing.
+deps:
+	$(Q)./scripts/deps.sh
+
+test-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+# The full suite: -Werror build, unit tests, vectors, netns scenarios, then
+# the same unit and netns suites against an ASan/UBSan build.
+test: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=1 test-build
+	$(Q)$(MAKE) --no-print-directory WERROR=1 SAN=1 BUILD=build-asan test-build
+	$(Q)./tests/run.sh
+
+unit: test-build
+	$(Q)./tests/run.sh --only unit
+
+netns: test-build
+	$(Q)./tests/run.sh --only netns
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/subnetrad $(DESTDIR)$(PREFIX)/sbin/subnetrad
+	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

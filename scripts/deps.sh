@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs (apt, as root) every Debian package the build, the tests and the
+# demo need, and only those that are missing.  Safe to run repeatedly.
+set -euo pipefail
+
+pkgs=(
+	build-essential clang pkg-config       # compilers (gcc and clang builds)
+	libsodium-dev                          # all cryptography
+	libjson-c-dev                          # strict JSON parsing, 64-bit ints
+	libcmocka-dev                          # unit-test framework
+	iproute2 iputils-ping                  # netns scenarios and demo
+	tcpdump iperf3 iptables nftables conntrack procps psmisc
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

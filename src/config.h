@@ -1,0 +1,96 @@
+/*
+ * config.json -> struct config: strict parse (unknown field, wrong type, out
+ * of range and syntax errors are rejected) and validation (the documented
+ * rules, in the documented order, with the documented error names).  One
+ * parser for the daemon, --check, the lint tool and the fuzzer.  The parsed
+ * config is immutable; runtime state lives elsewhere.
+ */
+#ifndef SUBNETRA_CONFIG_H
+#define SUBNETRA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bounds.h"
+#include "cidr.h"
+#include "wire.h"
+
+enum role {
+	ROLE_MANUAL,
+	ROLE_HUB,
+	ROLE_SPOKE,
+};
+
+struct peer_config {
+	uint32_t id; /* validated to 1..65535 */
+	struct endpoint4 endpoint;
+	struct cidr allowed_src;            /* default 0.0.0.0/0 */
+	uint8_t psk[WIRE_PSK_LEN];          /* secret: never printed */
+	char name[PEER_NAME_MAX + 1];       /* "" when unset */
+};
+
+struct config {
+	uint8_t negotiation_version; /* must be 1 */
+	uint16_t local_tun_mtu;      /* default 1436 */
+	uint16_t listen_ports[MAX_LISTEN_PORTS];
+	size_t n_listen_ports;       /* role-aware default when absent */
+	struct cidr virtual_subnet;  /* default 10.0.0.0/24 */
+	bool has_local_tun_ip;
+	struct cidr local_tun_ip;
+	uint32_t local_id;           /* validated to 1..65535 when peers exist */
+	enum role role;
+	struct cidr local_routes[MAX_ROUTES];
+	size_t n_local_routes;
+	struct cidr remote_routes[MAX_ROUTES];
+	size_t n_remote_routes;
+	uint32_t keepalive_secs;     /* role default: spoke 20, else 0 */
+	bool obfuscate;              /* default true */
+	struct peer_config peers[MAX_PEERS];
+	size_t n_peers;
+};
+
+/*
+ * Every error says where (file, JSON field path such as "peers[1].psk"), what
+ * (the documented error name) and why (detail, quoting the offending value --
+ * except secrets, which are never quoted).
+ */
+struct config_error {
+	char file[256];
+	char path[64];
+	const char *name; /* "InvalidPsk", "SyntaxError", "UnknownField", ... */
+	char detail[200];
+};
+
+/* "config.json: peers[1].psk: InvalidPsk: expected 64 hex characters" */
+void config_error_format(const struct config_error *e, char *buf, size_t cap);
+
+const char *role_name(enum role r);
+
+/* The compiled-in default (deliberately not runnable: no peers). */
+void config_defaults(struct config *cfg);
+
+/* Parse stage only. text need not be NUL-terminated. 0 on success, -1 on error. */
+int config_parse(struct config *cfg, const char *file_label, const char *text, size_t len,
+		 struct config_error *err);
+
+/* Validation rules + registry rules, in documented order. 0 or -1. */
+int config_validate(const struct config *cfg, const char *file_label,
+		    struct config_error *err);
+
+/*
+ * Read (at most CONFIG_MAX bytes), parse and validate.  If path is NULL the
+ * default "config.json" is used and, when it does not exist, the compiled-in
+ * default (which fails validation with InvalidPsk).  An explicitly given
+ * path that cannot be read is an error naming the file and errno text.
+ */
+int config_load(struct config *cfg, const char *path, struct config_error *err);
+
+/* Secrets -> sodium_memzero. */
+void config_wipe(struct config *cfg);
+
+/* Pure host-subnet overlap rule (SubnetOverlap); hosts may be empty. */
+bool config_subnet_overlaps(const struct cidr *virtual_subnet, const struct cidr *hosts,
+			    size_t n_hosts);
+
+#endif

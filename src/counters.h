@@ -1,0 +1,52 @@
+/*
+ * Data-plane counters.  The list below is the single source of truth: the
+ * struct, the status text, the status JSON (in this order) and the metrics
+ * are all generated from it, so a new counter appears everywhere at once.
+ * Names and order are part of the operator contract (interface reference).
+ */
+#ifndef SUBNETRA_COUNTERS_H
+#define SUBNETRA_COUNTERS_H
+
+#include <stdint.h>
+
+#define COUNTERS_LIST(X)            \
+	X(tun_rx_packets)           \
+	X(tun_rx_bytes)             \
+	X(udp_tx_packets)           \
+	X(udp_tx_bytes)             \
+	X(udp_rx_packets)           \
+	X(udp_rx_bytes)             \
+	X(tun_tx_packets)           \
+	X(tun_tx_bytes)             \
+	X(relay_packets)            \
+	X(relay_bytes)              \
+	X(udp_endpoint_learned)     \
+	X(keepalive_rx)             \
+	X(keepalive_tx)             \
+	X(drop_tun_not_ipv4)        \
+	X(drop_tun_no_route)        \
+	X(drop_tun_drop_rule)       \
+	X(drop_tun_local_loop)      \
+	X(drop_tun_unknown_target)  \
+	X(drop_tun_oversized)       \
+	X(drop_tun_egress_err)      \
+	X(drop_tun_send_err)        \
+	X(drop_udp_unknown_peer)    \
+	X(drop_udp_auth_or_invalid) \
+	X(drop_udp_scan_budget)     \
+	X(drop_udp_not_ipv4)        \
+	X(drop_udp_spoof)           \
+	X(drop_udp_no_route)        \
+	X(drop_udp_drop_rule)       \
+	X(drop_udp_unknown_target)  \
+	X(drop_udp_no_reflect)      \
+	X(drop_udp_oversized)       \
+	X(drop_udp_send_err)
+
+struct counters {
+#define COUNTER_FIELD(name) uint64_t name;
+	COUNTERS_LIST(COUNTER_FIELD)
+#undef COUNTER_FIELD
+};
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * The control-socket grammar, shared by the daemon (which silently ignores a
+ * bad line) and the CLI (which rejects it locally with exit 2):
+ *   save | status | status --json | policy show |
+ *   policy add --src CIDR --dst CIDR [--action forward|drop] [--target N]
+ * Tokens are separated by spaces/tabs; the line is trimmed of space, tab, CR.
+ */
+#ifndef SUBNETRA_CTLPROTO_H
+#define SUBNETRA_CTLPROTO_H
+
+#include <stddef.h>
+
+#include "policy.h"
+
+enum ctl_kind {
+	CTL_SAVE,
+	CTL_STATUS,
+	CTL_STATUS_JSON,
+	CTL_POLICY_SHOW,
+	CTL_POLICY_ADD,
+};
+
+enum ctl_err {
+	CTL_OK = 0,
+	CTL_EMPTY,            /* blank line: ignore */
+	CTL_UNKNOWN_COMMAND,
+	CTL_INVALID_VALUE,
+	CTL_MISSING_ARGUMENT,
+};
+
+struct ctl_cmd {
+	enum ctl_kind kind;
+	struct policy_rule rule; /* CTL_POLICY_ADD only */
+};
+
+const char *ctl_err_name(enum ctl_err e); /* "UnknownCommand", ... */
+
+/*
+ * Parse one line (not NUL-terminated, length len).  On error, *detail (if
+ * non-NULL) points to a static explanation such as "--dst: InvalidPrefix".
+ */
+enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
+			    const char **detail);
+
+#endif

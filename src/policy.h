@@ -1,0 +1,78 @@
+/*
+ * The forwarding policy: an append-only table of rules matched on the inner
+ * destination by longest prefix (the inner source must also fall in the
+ * rule's src); on equal prefix lengths the earlier rule wins.
+ *
+ * Two tables are preallocated.  policy_add() builds the next table in the
+ * spare slot and publishes it with one atomic pointer store, so a reader (the
+ * data plane) always sees a complete table and an update never stalls or
+ * drops a packet.  No allocation after policy_init().
+ */
+#ifndef SUBNETRA_POLICY_H
+#define SUBNETRA_POLICY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bounds.h"
+#include "cidr.h"
+
+enum policy_action {
+	POLICY_DROP,
+	POLICY_FORWARD,
+};
+
+enum { POLICY_TARGET_LOCAL = 0 };
+
+struct policy_rule {
+	struct cidr src;
+	struct cidr dst;
+	enum policy_action action;
+	uint32_t target; /* forward: peer id, or 0 = local TUN */
+};
+
+struct policy_table {
+	size_t n;
+	struct policy_rule rules[MAX_POLICY_ENTRIES]; /* insertion order */
+	uint16_t order[MAX_POLICY_ENTRIES]; /* lookup order: longest dst first, stable */
+};
+
+struct policy {
+	struct policy_table slots[2];
+	_Atomic(struct policy_table *) active;
+};
+
+void policy_init(struct policy *p);
+/* Append one rule and publish the new table. 0, or -ENOSPC when full. */
+int policy_add(struct policy *p, const struct policy_rule *r);
+/* Is an identical rule already present? */
+bool policy_contains(const struct policy_table *t, const struct policy_rule *r);
+const struct policy_table *policy_active(const struct policy *p);
+/* Best rule for (src, dst) or NULL (no_route). */
+const struct policy_rule *policy_lookup(const struct policy_table *t, uint32_t src,
+					uint32_t dst);
+
+/* One replayable "policy add ..." line (with '\n'); returns its length. */
+size_t policy_rule_format(const struct policy_rule *r, char *buf, size_t cap);
+/*
+ * All rules in insertion order, or "# no policy rules\n" when empty.  A
+ * buffer of MAX_POLICY_DUMP + 1 bytes always suffices.  Returns the length.
+ */
+size_t policy_dump(const struct policy_table *t, char *buf, size_t cap);
+
+/*
+ * Atomic snapshot: write the dump to "<path>.tmp" (0600), fsync, rename.
+ * 0 or -errno.
+ */
+int policy_save(const struct policy_table *t, const char *path);
+/*
+ * Replay a snapshot file: each line is parsed with the control grammar; rules
+ * already present are skipped.  Returns the number of rules added, or -errno
+ * (-ENOENT when there is no snapshot).  A malformed line is an error naming
+ * the file and line in err (cap errcap).
+ */
+int policy_load(struct policy *p, const char *path, char *err, size_t errcap);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * Renders `status` (text) and `status --json` (schema_version 1) from a plain
+ * view of the daemon, so the renderer is testable without a daemon.  Both are
+ * generated from COUNTERS_LIST.  Secrets are not part of the view.
+ */
+#ifndef SUBNETRA_STATUS_H
+#define SUBNETRA_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "counters.h"
+
+struct status_peer {
+	uint32_t id;
+	const char *name; /* "" when unset */
+	struct endpoint4 endpoint; /* current (learned, else configured) */
+	struct cidr allowed_src;
+	uint64_t last_seen_wall_ns; /* 0 = never */
+};
+
+struct status_view {
+	const char *version;
+	const char *mode; /* "raw_direct" */
+	uint32_t local_id;
+	uint16_t listen_port; /* primary listen port */
+	const char *tun;
+	size_t n_peers;
+	const struct status_peer *peers;
+	const struct counters *counters;
+	uint64_t now_wall_ns; /* for last_seen_age_seconds / online */
+};
+
+/* Both return the length written (NUL-terminated), or 0 if cap is too small. */
+size_t status_render_text(const struct status_view *v, char *buf, size_t cap);
+/* No trailing newline, as documented. */
+size_t status_render_json(const struct status_view *v, char *buf, size_t cap);
+
+#endif

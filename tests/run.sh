@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line "N passed, N failed".
+#
+# Every suite speaks TAP ("ok ..." / "not ok ..." lines): the cmocka unit
+# tests (CMOCKA_MESSAGE_OUTPUT=TAP), the vector conformance tool, and the
+# netns scenarios.  A suite that exits non-zero without reporting a failure
+# counts as one failure, so a crash can never pass silently.
+#
+#   tests/run.sh [--only unit|vectors|netns] [--build DIR]...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+only=""
+builds=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--only) only=$2; shift 2 ;;
+	--build) builds+=("$2"); shift 2 ;;
+	*) echo "usage: tests/run.sh [--only unit|vectors|netns] [--build DIR]..." >&2; exit 2 ;;
+	esac
+done
+if [ ${#builds[@]} -eq 0 ]; then
+	builds=(build)
+	[ -x build-asan/subnetrad ] && builds+=(build-asan)
+fi
+vectors_dir=${SUBNETRA_VECTORS:-../shared/vectors}
+
+passed=0
+failed=0
+logdir=$(mktemp -d /tmp/subnetra-tests.XXXXXX)
+
+# run_suite NAME CMD...: runs CMD, echoes its TAP lines, adds up the counts.
+run_suite() {
+	local name=$1 log rc p f
+	shift
+	log="$logdir/$(echo "$name" | tr '/ ' '__').log"
+	printf '# suite %s\n' "$name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok' "$log")
+	f=$(grep -c '^not ok' "$log")
+	grep -E '^(not ok|#)' "$log" | grep -v '^# *$' | head -40 | sed 's/^/  /'
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "  not ok - $name exited $rc without reporting a failure; last lines:"
+		tail -15 "$log" | sed 's/^/    /'
+	fi
+	printf '  %s: %d passed, %d failed\n' "$name" "$p" "$f"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for b in "${builds[@]}"; do
+	export SUBNETRA_BUILD=$b
+	case "$b" in build-asan*) export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ;; esac
+	if [ -z "$only" ] || [ "$only" = unit ]; then
+		for t in "$b"/tests/test_*; do
+			[ -x "$t" ] || continue
+			run_suite "$b/unit/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+		done
+	fi
+	if [ -z "$only" ] || [ "$only" = vectors ]; then
+		found=0
+		for v in "$vectors_dir"/*.json; do
+			[ -f "$v" ] || continue
+			found=1
+			run_suite "$b/vectors/$(basename "$v")" "$b/subnetra-conformance" --tap "$v"
+		done
+		if [ $found -eq 0 ]; then
+			echo "not ok - no vector files in $vectors_dir"
+			failed=$((failed + 1))
+		fi
+	fi
+	if [ -z "$only" ] || [ "$only" = netns ]; then
+		for s in tests/netns/t_*.sh; do
+			[ -f "$s" ] || continue
+			run_suite "$b/netns/$(basename "$s" .sh)" bash "$s"
+		done
+	fi
+done
+
+rm -rf "$logdir"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
