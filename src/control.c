@@ -1,0 +1,185 @@
+/* Control socket server (see control.h). */
+#include "control.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctlproto.h"
+#include "status.h"
+#include "version.h"
+
+/* Is a daemon answering on this path?  A stale socket refuses connections. */
+static bool socket_is_live(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	bool live;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	memcpy(sa.sun_path, path, strlen(path));
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return live;
+}
+
+int control_open(struct daemon *d)
+{
+	const char *path = d->paths.sock;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	mode_t old;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, strlen(path) + 1);
+	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST; /* never delete an operator's file */
+		if (socket_is_live(path))
+			return -EADDRINUSE;
+		if (unlink(path) < 0)
+			return -errno;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, path, strlen(path));
+	/* Create the node 0600 from the start: no window where others can connect. */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (err == 0 && chmod(path, 0600) < 0)
+		err = -errno;
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void control_close(struct daemon *d)
+{
+	if (d->ctl_fd >= 0)
+		unlink(d->paths.sock);
+}
+
+static size_t render_status(struct daemon *d, bool json)
+{
+	struct status_view v = {
+		.version = SUBNETRA_VERSION,
+		.mode = "raw_direct",
+		.local_id = d->cfg->local_id,
+		.listen_port = d->cfg->listen_ports[0],
+		.tun = d->paths.tun,
+		.n_peers = d->peers.n,
+		.peers = d->status_peers,
+		.counters = &d->ctr,
+		.now_wall_ns = wall_ns(),
+	};
+	size_t n;
+
+	for (size_t i = 0; i < d->peers.n; i++) {
+		const struct peer *p = &d->peers.peers[i];
+
+		d->status_peers[i] = (struct status_peer){
+			.id = p->id,
+			.name = p->cfg->name,
+			.endpoint = p->endpoint,
+			.allowed_src = p->cfg->allowed_src,
+			.last_seen_wall_ns = p->last_seen_wall_ns,
+		};
+	}
+	n = json ? status_render_json(&v, d->ctl_reply, sizeof(d->ctl_reply))
+		 : status_render_text(&v, d->ctl_reply, sizeof(d->ctl_reply));
+	if (n == 0)
+		n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "%s\n",
+				     json ? "{\"error\":\"status unavailable\"}"
+					  : "status unavailable");
+	return n;
+}
+
+/* Execute one parsed command; returns the reply length (0 = no reply). */
+static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	int err;
+
+	switch (cmd->kind) {
+	case CTL_STATUS:
+	case CTL_STATUS_JSON:
+		return render_status(d, cmd->kind == CTL_STATUS_JSON);
+	case CTL_POLICY_SHOW:
+		return policy_dump(t, d->ctl_reply, sizeof(d->ctl_reply));
+	case CTL_POLICY_ADD:
+		/* Fire-and-forget: a full table is ignored, as documented. */
+		if (!policy_contains(t, &cmd->rule) && policy_add(&d->policy, &cmd->rule) < 0)
+			fprintf(stderr, "subnetrad: policy add ignored: table full (%d rules)\n",
+				MAX_POLICY_ENTRIES);
+		return 0;
+	case CTL_SAVE:
+		err = policy_save(t, d->paths.policy);
+		if (err < 0) {
+			fprintf(stderr, "subnetrad: save to %s failed: %s\n", d->paths.policy,
+				strerror(-err));
+			return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+						"save failed\n");
+		}
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+					"saved %zu rule(s) to %s\n", t->n, d->paths.policy);
+	}
+	return 0;
+}
+
+static void handle_datagram(struct daemon *d, size_t len, const struct sockaddr_un *from,
+			    socklen_t fromlen)
+{
+	/* Unbound clients cannot be answered (autobind gives them an address). */
+	bool can_reply = fromlen > sizeof(sa_family_t);
+	const char *p = (const char *)d->ctl_rx, *end = p + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t line_len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct ctl_cmd cmd;
+		size_t n;
+
+		if (ctl_parse_line(p, line_len, &cmd, NULL) == CTL_OK) {
+			n = execute(d, &cmd);
+			if (n > 0 && can_reply)
+				(void)sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT,
+					     (const struct sockaddr *)from, fromlen);
+		}
+		p += line_len + 1;
+	}
+}
+
+void control_handle(struct daemon *d)
+{
+	for (int i = 0; i < MAX_CMDS_PER_TICK; i++) {
+		struct sockaddr_un from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n;
+
+		/* MSG_TRUNC makes recvfrom return the real length of a long datagram. */
+		n = recvfrom(d->ctl_fd, d->ctl_rx, CTL_RX_BUF + 1, MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue; /* bounded by the same budget */
+			return;
+		}
+		if ((size_t)n > CTL_RX_BUF)
+			continue; /* oversized: dropped whole */
+		handle_datagram(d, (size_t)n, &from, fromlen);
+	}
+}

@@ -1,0 +1,35 @@
+/*
+ * The two packet directions and the shared transmit queue:
+ *   rx.c  UDP -> select peer -> open -> verify -> TUN or relay
+ *   tx.c  TUN -> route -> seal -> UDP, and the spoke NAT keepalive
+ * Each entry point does a bounded amount of work per call (the reactor calls
+ * it again while the fd stays readable: level-triggered epoll).
+ */
+#ifndef SUBNETRA_DATAPATH_H
+#define SUBNETRA_DATAPATH_H
+
+#include <stdint.h>
+
+#include "daemon.h"
+
+/* IPv4 addresses in an inner packet (offsets 12 and 16) are big-endian. */
+static inline uint32_t load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+enum {
+	RX_BATCHES_PER_WAKE = 4, /* recvmmsg calls per socket per wake-up */
+};
+
+void rx_drain(struct daemon *d, unsigned sock);
+void tx_drain_tun(struct daemon *d);
+void tx_keepalive(struct daemon *d);
+
+/* Queue one datagram for socket `sock` (flushes that socket first if full). */
+void txq_push(struct daemon *d, unsigned sock, enum txq_kind kind, const uint8_t *buf,
+	      size_t len, const struct endpoint4 *to);
+/* Send everything queued and account for each datagram's fate. */
+void txq_flush(struct daemon *d);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * subnetrad: argument parsing and the top-level flow.  Exit codes:
+ *   0  success (clean stop, config ok, plan printed)
+ *   1  invalid configuration or a start-up failure
+ *   2  bad command-line usage
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "netplan.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: subnetrad [--config PATH] [--check] [--print-network-plan [--path-mtu N]]\n"
+	"                 [--version | -V] [--help | -h]\n"
+	"\n"
+	"  --config PATH         config file (default ./config.json; if that is absent the\n"
+	"                        compiled-in default is used, which has no peers and fails)\n"
+	"  --check               validate the config, print the banner, exit; never touches\n"
+	"                        the network\n"
+	"  --print-network-plan  print the host network plan (ip link/addr/route) and exit\n"
+	"  --path-mtu N          underlay path MTU assumed by the plan (default 1500)\n"
+	"  --version, -V         print the version and exit\n"
+	"  --help, -h            print this help and exit\n"
+	"\n"
+	"With no action flag the daemon runs: it creates the TUN device ($SUBNETRA_TUN,\n"
+	"default snr0), binds every listen port and the control socket ($SUBNETRA_SOCK,\n"
+	"default /run/subnetra/subnetra.sock) and runs until SIGINT/SIGTERM.\n"
+	"\n"
+	"exit status: 0 ok, 1 invalid config or start-up failure, 2 usage error\n";
+
+struct options {
+	const char *config;
+	bool check;
+	bool plan;
+	unsigned path_mtu;
+};
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "subnetrad: %s%s\n%s", what, arg, usage);
+	return 2;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--config") == 0) {
+			if (++i == argc)
+				return usage_error("missing path after ", a);
+			o->config = argv[i];
+		} else if (strcmp(a, "--check") == 0) {
+			o->check = true;
+		} else if (strcmp(a, "--print-network-plan") == 0) {
+			o->plan = true;
+		} else if (strcmp(a, "--path-mtu") == 0) {
+			char *end;
+			unsigned long v;
+
+			if (++i == argc)
+				return usage_error("missing number after ", a);
+			errno = 0;
+			v = strtoul(argv[i], &end, 10);
+			if (errno != 0 || *end != '\0' || argv[i][0] < '0' || argv[i][0] > '9' ||
+			    v < 1 || v > 65535)
+				return usage_error("--path-mtu: expected 1..65535, got ",
+						   argv[i]);
+			o->path_mtu = (unsigned)v;
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("subnetrad v%s\n", SUBNETRA_VERSION);
+			return 0;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			return usage_error("unknown argument ", a);
+		}
+	}
+	if (o->check && o->plan)
+		return usage_error("--check and --print-network-plan are exclusive", "");
+	if (o->path_mtu != 0 && !o->plan)
+		return usage_error("--path-mtu only applies to --print-network-plan", "");
+	return -1;
+}
+
+/* "subnetra v0.1.0 (mtu=1436, udp_ports={ 18020 }, mode=raw_direct, local_id=2, peers=1)" */
+static void print_banner(FILE *f, const struct config *cfg)
+{
+	fprintf(f, "subnetra v%s (mtu=%u, udp_ports={ ", SUBNETRA_VERSION, cfg->local_tun_mtu);
+	for (size_t i = 0; i < cfg->n_listen_ports; i++)
+		fprintf(f, "%s%u", i ? ", " : "", cfg->listen_ports[i]);
+	fprintf(f, " }, mode=raw_direct, local_id=%u, peers=%zu)", cfg->local_id, cfg->n_peers);
+}
+
+static int run(const struct config *cfg)
+{
+	struct daemon *d = daemon_start(cfg);
+	int rc;
+
+	if (d == NULL)
+		return 1;
+	print_banner(stderr, cfg);
+	fprintf(stderr, " tun=%s sock=%s [ready]\n", d->paths.tun, d->paths.sock);
+	rc = daemon_run(d) == 0 ? 0 : 1;
+	fprintf(stderr, "subnetrad: stopped\n");
+	daemon_free(d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct config_error err;
+	struct config *cfg;
+	char msg[768];
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "subnetrad: libsodium initialisation failed\n");
+		return 1;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "subnetrad: out of memory\n");
+		return 1;
+	}
+	if (config_load(cfg, o.config, &err) < 0) {
+		config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "subnetrad: %s\n", msg);
+		rc = 1;
+		goto out;
+	}
+	if (o.check) {
+		print_banner(stderr, cfg);
+		fprintf(stderr, " [config ok]\n");
+		rc = 0;
+	} else if (o.plan) {
+		char plan[NETPLAN_BUF];
+		const char *tun = getenv("SUBNETRA_TUN");
+
+		netplan_render(cfg, tun && *tun ? tun : "snr0", o.path_mtu ? o.path_mtu : 1500,
+			       plan, sizeof(plan));
+		fputs(plan, stdout);
+		rc = 0;
+	} else {
+		rc = run(cfg);
+	}
+out:
+	config_wipe(cfg);
+	free(cfg);
+	return rc;
+}

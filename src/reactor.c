@@ -1,0 +1,146 @@
+/* epoll reactor (see reactor.h). */
+#include "reactor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "datapath.h"
+
+enum {
+	EP_EVENTS = 16,
+	TAG_TUN = 1,
+	TAG_CTL,
+	TAG_SIG,
+	TAG_TIMER,
+	TAG_UDP0 = 16, /* TAG_UDP0 + socket index */
+};
+
+static int watch(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * Next keepalive in ms.  With obfuscation the interval is drawn uniformly
+ * from [secs/2, secs] so the cadence is not a fixed-period fingerprint.
+ */
+static uint64_t keepalive_interval_ms(const struct daemon *d)
+{
+	uint64_t full = (uint64_t)d->cfg->keepalive_secs * 1000;
+	uint64_t span = full - full / 2;
+
+	if (!d->cfg->obfuscate)
+		return full;
+	if (span < UINT32_MAX)
+		return full / 2 + randombytes_uniform((uint32_t)span + 1);
+	/* Absurdly long intervals: modulo bias is irrelevant here. */
+	return full / 2 + (((uint64_t)randombytes_random() << 32) | randombytes_random()) % (span + 1);
+}
+
+static int arm_keepalive(struct daemon *d)
+{
+	uint64_t ms = keepalive_interval_ms(d);
+	struct itimerspec its = {
+		.it_value = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000},
+	};
+
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1000000;
+	return timerfd_settime(d->ka_timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+int reactor_setup(struct daemon *d)
+{
+	sigset_t mask;
+	int err;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	/* Signals arrive as readable events: no work inside a handler. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd < 0)
+		return -errno;
+	if ((err = watch(d->epfd, d->sig_fd, TAG_SIG)) < 0 ||
+	    (err = watch(d->epfd, d->tun_fd, TAG_TUN)) < 0 ||
+	    (err = watch(d->epfd, d->ctl_fd, TAG_CTL)) < 0)
+		return err;
+	for (size_t i = 0; i < d->n_udp; i++)
+		if ((err = watch(d->epfd, d->udp_fd[i], TAG_UDP0 + (uint32_t)i)) < 0)
+			return err;
+	if (d->cfg->keepalive_secs > 0 && d->peers.n > 0) {
+		d->ka_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (d->ka_timer_fd < 0)
+			return -errno;
+		if ((err = watch(d->epfd, d->ka_timer_fd, TAG_TIMER)) < 0 ||
+		    (err = arm_keepalive(d)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+			d->stop = true;
+}
+
+static void on_timer(struct daemon *d)
+{
+	uint64_t expirations;
+
+	if (read(d->ka_timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	tx_keepalive(d);
+	if (arm_keepalive(d) < 0)
+		fprintf(stderr, "subnetrad: cannot re-arm keepalive timer: %s\n",
+			strerror(errno));
+}
+
+int reactor_run(struct daemon *d)
+{
+	struct epoll_event ev[EP_EVENTS];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, ev, EP_EVENTS, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t tag = ev[i].data.u32;
+
+			if (tag >= TAG_UDP0)
+				rx_drain(d, tag - TAG_UDP0);
+			else if (tag == TAG_TUN)
+				tx_drain_tun(d);
+			else if (tag == TAG_CTL)
+				control_handle(d);
+			else if (tag == TAG_TIMER)
+				on_timer(d);
+			else if (tag == TAG_SIG)
+				on_signal(d);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,194 @@
+/*
+ * UDP ingress.  The receive order is fixed and security-critical:
+ *   1. size: over-long -> oversized; shorter than 36 -> auth_or_invalid
+ *   2. peer selection: cleartext by key_id after header validation;
+ *      obfuscated by trial de-masking (source-endpoint fast path first, then
+ *      a metered full scan of every peer's receive link key)
+ *   3-6. wire_rx_open: stale epoch before crypto, AEAD, then commit a newer
+ *      epoch, then anti-replay -- no state changes before authentication
+ *   7. inner packet must be IPv4 with a source inside the peer's allowed_src
+ *   8. only now learn the endpoint (roaming/NAT) and last-seen time
+ *   9. route: local TUN, relay (never back to the source), or drop
+ * Every failure is a silent drop, counted by reason; nothing is ever sent in
+ * reply to a datagram that does not authenticate.
+ */
+#include <string.h>
+
+#include "datapath.h"
+#include "wire.h"
+
+/* Obfuscated mode: find the peer whose receive link key de-masks the header. */
+static struct peer *select_obfuscated(struct daemon *d, const uint8_t *buf, size_t len,
+				      const struct endpoint4 *from)
+{
+	uint8_t hdr[WIRE_HEADER_LEN];
+	struct peer *p = peer_find_by_endpoint(&d->peers, from);
+
+	if (p != NULL && wire_obfs_trial(buf, len, p->rx_link_key, p->id, hdr))
+		return p;
+	/*
+	 * Unknown source: a full scan costs one BLAKE2b per peer, so it is
+	 * metered per drain to bound the CPU an attacker can make us burn.
+	 */
+	if (d->scans_left == 0) {
+		d->ctr.drop_udp_scan_budget++;
+		return NULL;
+	}
+	d->scans_left--;
+	for (size_t i = 0; i < d->peers.n; i++) {
+		struct peer *q = &d->peers.peers[i];
+
+		if (q != p && wire_obfs_trial(buf, len, q->rx_link_key, q->id, hdr))
+			return q;
+	}
+	d->ctr.drop_udp_unknown_peer++;
+	return NULL;
+}
+
+static void learn(struct daemon *d, struct peer *p, unsigned sock, const struct endpoint4 *from,
+		  uint64_t now)
+{
+	if (p->endpoint.addr != from->addr || p->endpoint.port != from->port) {
+		p->endpoint = *from;
+		d->ctr.udp_endpoint_learned++;
+	}
+	/* Replies leave through the socket the peer was last heard on (NAT). */
+	p->sock = sock;
+	p->last_seen_wall_ns = now;
+}
+
+static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t pt_len)
+{
+	const uint8_t *ip = buf + WIRE_HEADER_LEN;
+	const struct policy_rule *r;
+	struct peer *t;
+	size_t len;
+
+	r = policy_lookup(policy_active(&d->policy), load_be32(ip + 12), load_be32(ip + 16));
+	if (r == NULL) {
+		d->ctr.drop_udp_no_route++;
+		return;
+	}
+	if (r->action == POLICY_DROP) {
+		d->ctr.drop_udp_drop_rule++;
+		return;
+	}
+	if (r->target == POLICY_TARGET_LOCAL) {
+		if (tun_write(d->tun_fd, ip, pt_len) < 0) {
+			d->ctr.drop_udp_send_err++;
+			return;
+		}
+		d->ctr.tun_tx_packets++;
+		d->ctr.tun_tx_bytes += pt_len;
+		return;
+	}
+	if (r->target == src_peer->id) {
+		d->ctr.drop_udp_no_reflect++;
+		return;
+	}
+	t = peer_find_by_id(&d->peers, r->target);
+	if (t == NULL) {
+		d->ctr.drop_udp_unknown_target++;
+		return;
+	}
+	if (t->tx_seq == UINT64_MAX) { /* never reuse a nonce */
+		d->ctr.drop_udp_send_err++;
+		return;
+	}
+	/* Re-seal in place for the next hop; the slot stays ours until flush. */
+	len = wire_seal(buf, pt_len, t->tx_session_key, (uint16_t)d->cfg->local_id, d->epoch,
+			++t->tx_seq);
+	if (d->cfg->obfuscate)
+		wire_obfs_apply(buf, len, t->tx_link_key);
+	txq_push(d, t->sock, TXQ_RELAY, buf, len, &t->endpoint);
+}
+
+static void rx_one(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
+		   const struct endpoint4 *from, uint64_t now)
+{
+	struct counters *c = &d->ctr;
+	struct wire_header h;
+	struct peer *p;
+	size_t pt_len;
+
+	c->udp_rx_packets++;
+	c->udp_rx_bytes += len;
+	if (trunc || len > WIRE_MAX_DATAGRAM) {
+		c->drop_udp_oversized++;
+		return;
+	}
+	if (len < WIRE_MIN_DATAGRAM) {
+		c->drop_udp_auth_or_invalid++;
+		return;
+	}
+	if (d->cfg->obfuscate) {
+		p = select_obfuscated(d, buf, len, from);
+		if (p == NULL)
+			return;
+		wire_obfs_apply(buf, len, p->rx_link_key);
+		if (!wire_header_check(buf, len, &h)) {
+			c->drop_udp_auth_or_invalid++;
+			return;
+		}
+	} else {
+		if (!wire_header_check(buf, len, &h)) {
+			c->drop_udp_auth_or_invalid++;
+			return;
+		}
+		p = peer_find_by_id(&d->peers, h.key_id);
+		if (p == NULL) {
+			c->drop_udp_unknown_peer++;
+			return;
+		}
+	}
+
+	switch (wire_rx_open(&p->rx, p->rx_link_key, &h, buf, len, &pt_len)) {
+	case WIRE_RX_INVALID:
+		c->drop_udp_auth_or_invalid++;
+		return;
+	case WIRE_RX_KEEPALIVE:
+		c->keepalive_rx++;
+		learn(d, p, sock, from, now);
+		return;
+	case WIRE_RX_DATA:
+		break;
+	}
+
+	if (pt_len < 20 || (buf[WIRE_HEADER_LEN] >> 4) != 4) {
+		c->drop_udp_not_ipv4++;
+		return;
+	}
+	if (!cidr_contains(&p->cfg->allowed_src, load_be32(buf + WIRE_HEADER_LEN + 12))) {
+		c->drop_udp_spoof++;
+		return;
+	}
+	learn(d, p, sock, from, now);
+	route(d, p, buf, pt_len);
+}
+
+void rx_drain(struct daemon *d, unsigned sock)
+{
+	struct udp_rx_batch *b = &d->rx;
+
+	d->scans_left = OBFS_SCAN_BUDGET;
+	for (int round = 0; round < RX_BATCHES_PER_WAKE; round++) {
+		int n = udp_recv_batch(d->udp_fd[sock], b);
+		uint64_t now;
+
+		if (n <= 0)
+			break;
+		now = wall_ns();
+		for (int i = 0; i < n; i++) {
+			struct msghdr *m = &b->msgs[i].msg_hdr;
+			struct endpoint4 from;
+
+			endpoint_from_sockaddr(&from, &b->from[i]);
+			rx_one(d, sock, b->slots[i], b->msgs[i].msg_len,
+			       (m->msg_flags & MSG_TRUNC) != 0, &from, now);
+		}
+		/* Relayed datagrams point into rx slots: send before reuse. */
+		txq_flush(d);
+		if (n < UDP_BATCH)
+			break;
+	}
+}

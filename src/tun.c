@@ -1,0 +1,65 @@
+/*
+ * TUN I/O.  The daemon never configures addresses, routes or MTU on the
+ * device (the operator applies --print-network-plan); it only creates it.
+ */
+#include "tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int tun_open(const char *name, char out_name[TUN_NAME_MAX])
+{
+	struct ifreq ifr;
+	int fd, err;
+
+	if (strlen(name) >= TUN_NAME_MAX)
+		return -ENAMETOOLONG;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	memcpy(out_name, ifr.ifr_name, TUN_NAME_MAX);
+	out_name[TUN_NAME_MAX - 1] = '\0';
+	return fd;
+}
+
+ssize_t tun_read(int fd, void *buf, size_t cap)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, cap);
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return -errno;
+	}
+}
+
+int tun_write(int fd, const void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n == (ssize_t)len)
+			return 0;
+		if (n >= 0)
+			return -EIO;
+		if (errno != EINTR)
+			return -errno;
+	}
+}

@@ -1,0 +1,21 @@
+/* The Linux TUN device (IFF_TUN | IFF_NO_PI): open, read, write. */
+#ifndef SUBNETRA_TUN_H
+#define SUBNETRA_TUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Maximum interface name length including NUL (IFNAMSIZ). */
+enum { TUN_NAME_MAX = 16 };
+
+/*
+ * Create (or attach to) the TUN device `name`, non-blocking and close-on-exec.
+ * The kernel-assigned name is written to out_name.  Returns the fd or -errno.
+ */
+int tun_open(const char *name, char out_name[TUN_NAME_MAX]);
+/* One packet; returns its length, 0 when none is pending, or -errno. */
+ssize_t tun_read(int fd, void *buf, size_t cap);
+/* One packet; returns 0 or -errno. */
+int tun_write(int fd, const void *buf, size_t len);
+
+#endif

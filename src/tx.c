@@ -1,0 +1,149 @@
+/*
+ * TUN egress (TUN -> policy -> seal -> UDP), the transmit queue shared with
+ * the relay path, and the spoke NAT keepalive.
+ */
+#include <string.h>
+
+#include "datapath.h"
+#include "wire.h"
+
+void txq_push(struct daemon *d, unsigned sock, enum txq_kind kind, const uint8_t *buf,
+	      size_t len, const struct endpoint4 *to)
+{
+	struct udp_tx_batch *b = &d->txq.batch[sock];
+
+	if (b->n == UDP_BATCH)
+		txq_flush(d);
+	d->txq.kinds[sock][b->n] = kind;
+	udp_tx_add(b, buf, len, to);
+}
+
+static void account(struct counters *c, enum txq_kind kind, bool sent, size_t len)
+{
+	switch (kind) {
+	case TXQ_LOCAL:
+		if (sent) {
+			c->udp_tx_packets++;
+			c->udp_tx_bytes += len;
+		} else {
+			c->drop_tun_send_err++;
+		}
+		break;
+	case TXQ_RELAY:
+		if (sent) {
+			c->relay_packets++;
+			c->relay_bytes += len;
+		} else {
+			c->drop_udp_send_err++;
+		}
+		break;
+	case TXQ_KEEPALIVE:
+		if (sent)
+			c->keepalive_tx++;
+		break;
+	}
+}
+
+void txq_flush(struct daemon *d)
+{
+	for (size_t s = 0; s < d->n_udp; s++) {
+		struct udp_tx_batch *b = &d->txq.batch[s];
+
+		if (b->n == 0)
+			continue;
+		udp_send_batch(d->udp_fd[s], b);
+		for (size_t i = 0; i < b->n; i++)
+			account(&d->ctr, d->txq.kinds[s][i], b->msgs[i].msg_len != 0,
+				b->iov[i].iov_len);
+		b->n = 0;
+	}
+}
+
+static void tx_one(struct daemon *d, uint8_t *slot, size_t len)
+{
+	const uint8_t *ip = slot + WIRE_HEADER_LEN;
+	struct counters *c = &d->ctr;
+	const struct policy_rule *r;
+	struct peer *p;
+	size_t dlen;
+
+	c->tun_rx_packets++;
+	c->tun_rx_bytes += len;
+	if (len < 20 || (ip[0] >> 4) != 4) {
+		c->drop_tun_not_ipv4++;
+		return;
+	}
+	if (len > WIRE_MAX_PLAINTEXT) {
+		c->drop_tun_oversized++;
+		return;
+	}
+	r = policy_lookup(policy_active(&d->policy), load_be32(ip + 12), load_be32(ip + 16));
+	if (r == NULL) {
+		c->drop_tun_no_route++;
+		return;
+	}
+	if (r->action == POLICY_DROP) {
+		c->drop_tun_drop_rule++;
+		return;
+	}
+	if (r->target == POLICY_TARGET_LOCAL) {
+		/* Our own packet routed back to us: sending it would loop. */
+		c->drop_tun_local_loop++;
+		return;
+	}
+	p = peer_find_by_id(&d->peers, r->target);
+	if (p == NULL) {
+		c->drop_tun_unknown_target++;
+		return;
+	}
+	if (p->tx_seq == UINT64_MAX) { /* never reuse a nonce */
+		c->drop_tun_send_err++;
+		return;
+	}
+	dlen = wire_seal(slot, len, p->tx_session_key, (uint16_t)d->cfg->local_id, d->epoch,
+			 ++p->tx_seq);
+	if (d->cfg->obfuscate)
+		wire_obfs_apply(slot, dlen, p->tx_link_key);
+	txq_push(d, p->sock, TXQ_LOCAL, slot, dlen, &p->endpoint);
+}
+
+void tx_drain_tun(struct daemon *d)
+{
+	/* Room for the header in front of the packet and the tag behind it. */
+	const size_t cap = PKT_BUF_LEN - WIRE_HEADER_LEN - WIRE_TAG_LEN;
+
+	for (size_t i = 0; i < TUN_BATCH; i++) {
+		uint8_t *slot = d->tun_slots[i];
+		ssize_t n = tun_read(d->tun_fd, slot + WIRE_HEADER_LEN, cap);
+
+		if (n <= 0)
+			break;
+		tx_one(d, slot, (size_t)n);
+	}
+	txq_flush(d);
+}
+
+void tx_keepalive(struct daemon *d)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < d->peers.n; i++) {
+		struct peer *p = &d->peers.peers[i];
+		uint8_t *slot;
+		size_t len;
+
+		if (p->tx_seq == UINT64_MAX)
+			continue;
+		if (used == UDP_BATCH) {
+			txq_flush(d);
+			used = 0;
+		}
+		slot = d->ka_slots[used++];
+		len = wire_seal(slot, 0, p->tx_session_key, (uint16_t)d->cfg->local_id, d->epoch,
+				++p->tx_seq);
+		if (d->cfg->obfuscate)
+			wire_obfs_apply(slot, len, p->tx_link_key);
+		txq_push(d, p->sock, TXQ_KEEPALIVE, slot, len, &p->endpoint);
+	}
+	txq_flush(d);
+}
