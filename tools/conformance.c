@@ -1,0 +1,1039 @@
+/*
+ * subnetra-conformance: checks the wire module against known-answer vector
+ * files (format and receiver model: shared/vectors/README.md).
+ *
+ *   subnetra-conformance [--tap] FILE.json...
+ *
+ * Each file is loaded and validated completely before any case runs, so a
+ * malformed file produces one error naming the file and field and no
+ * results.  The files may come from outside our corpus: every field is
+ * type- and length-checked, and nothing in them can make the tool crash.
+ *
+ * 64-bit integers (epochs ~1.7e18, seqs above 2^63) never pass through a
+ * double: json-c keeps integer tokens as int64/uint64 and they are read with
+ * json_object_get_uint64 after a type and sign check.  json-c saturates
+ * literals beyond 2^64-1 instead of failing, so those are caught by a
+ * lexical pass over the text first.
+ *
+ * Exit status: 0 every case passed, 1 some case failed, 2 usage error or a
+ * file that could not be read or parsed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <sodium.h>
+
+#include "cidr.h"
+#include "wire.h"
+
+enum {
+	MAX_FILE_SIZE = 64 * 1024 * 1024,
+	PATH_MAX_LEN = 128, /* "receiver_cases[123].steps[45]" and the like */
+	MSG_MAX = 1024,
+	IPV4_MIN_HEADER = 20,
+};
+
+static const char OBFS_SUFFIX[] = "-obfs";
+
+/* The six inputs of a sender vector. */
+struct vec_input {
+	uint8_t psk[WIRE_PSK_LEN];
+	uint32_t from_id;
+	uint32_t to_id;
+	uint64_t epoch;
+	uint64_t seq;
+	uint8_t pt[WIRE_MAX_PLAINTEXT];
+	size_t pt_len;
+};
+
+struct sender_vec {
+	const char *name; /* owned by the json-c tree */
+	size_t name_len;
+	struct vec_input in;
+	wire_key link_key;
+	wire_key session_key;
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	size_t dgram_len;
+};
+
+struct obfs_vec {
+	const char *name;
+	size_t name_len;
+	struct vec_input in;
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	size_t dgram_len;
+};
+
+struct rx_step {
+	const char *note;
+	/* Over-long datagrams keep only their length: they are dropped unread. */
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	size_t dgram_len;
+	bool expect_accept;
+	bool has_plaintext;
+	uint8_t pt[WIRE_MAX_PLAINTEXT];
+	size_t pt_len;
+	uint64_t epoch_after;
+};
+
+struct rx_case {
+	const char *name;
+	uint8_t psk[WIRE_PSK_LEN];
+	uint32_t from_id;
+	uint32_t to_id;
+	struct cidr allowed_src;
+	uint64_t init_epoch;
+	struct rx_step *steps;
+	size_t n_steps;
+};
+
+struct corpus {
+	json_object *root;
+	struct sender_vec *vecs;
+	size_t n_vecs;
+	struct obfs_vec *obfs;
+	size_t n_obfs;
+	struct rx_case *cases;
+	size_t n_cases;
+};
+
+/* Where a value sits, for error messages: file plus a JSON path. */
+struct where {
+	const char *file;
+	char path[PATH_MAX_LEN];
+};
+
+struct tally {
+	bool tap;
+	size_t passed;
+	size_t failed;
+};
+
+/* ---- error and result output ---------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static bool
+bad(const struct where *w, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s%s%s: ", w->file, w->path, w->path[0] && key ? "." : "",
+		key ? key : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return false;
+}
+
+__attribute__((format(printf, 3, 4))) static void
+where_sub(struct where *out, const struct where *parent, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	out->file = parent->file;
+	n = snprintf(out->path, sizeof out->path, "%s%s", parent->path,
+		     parent->path[0] && fmt[0] != '[' ? "." : "");
+	if (n < 0 || (size_t)n >= sizeof out->path)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out->path + n, sizeof out->path - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * One result line on stdout.  Names and notes come from the file, so control
+ * characters are replaced: a crafted name must not forge a TAP line.
+ */
+__attribute__((format(printf, 1, 2))) static void emit(const char *fmt, ...)
+{
+	char line[MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	for (char *p = line; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	puts(line);
+}
+
+static void record(struct tally *t, const char *section, const char *name, bool ok,
+		   const char *why)
+{
+	if (ok) {
+		t->passed++;
+	} else {
+		t->failed++;
+		emit("FAIL %s/%s: %s", section, name, why);
+	}
+	if (t->tap)
+		emit("%s - %s/%s", ok ? "ok" : "not ok", section, name);
+}
+
+/* Append "; "-separated text to a fixed message buffer (truncating). */
+__attribute__((format(printf, 3, 4))) static void why_add(char *why, size_t cap,
+							  const char *fmt, ...)
+{
+	size_t used = strlen(why);
+	va_list ap;
+
+	if (used && used + 2 < cap) {
+		memcpy(why + used, "; ", 3);
+		used += 2;
+	}
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
+static void why_bytes(char *why, size_t cap, const char *what, const uint8_t *got,
+		      size_t got_len, const uint8_t *want, size_t want_len)
+{
+	size_t i = 0;
+
+	if (got_len == want_len && memcmp(got, want, got_len) == 0)
+		return;
+	while (i < got_len && i < want_len && got[i] == want[i])
+		i++;
+	if (got_len != want_len)
+		why_add(why, cap,
+			"%s: got %zu bytes, expected %zu (first difference at byte %zu)",
+			what, got_len, want_len, i);
+	else
+		why_add(why, cap, "%s differs at byte %zu (got %02x, expected %02x)",
+			what, i, got[i], want[i]);
+}
+
+/* ---- reading the file ------------------------------------------------ */
+
+static void line_col(const char *text, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			++*line;
+			*col = 1;
+		} else {
+			++*col;
+		}
+	}
+}
+
+/* Does the decimal digit string exceed limit (both without sign)? */
+static bool digits_exceed(const char *d, size_t n, const char *limit)
+{
+	size_t ln = strlen(limit);
+
+	while (n > 1 && d[0] == '0') {
+		d++;
+		n--;
+	}
+	if (n != ln)
+		return n > ln;
+	return memcmp(d, limit, n) > 0;
+}
+
+/*
+ * Reject integer literals that do not fit in int64 (negative) or uint64.
+ * Runs on text json-c already accepted, so the lexing can stay simple:
+ * outside strings, a number starts with '-' or a digit.
+ */
+static bool check_integer_literals(const char *file, const char *text, size_t len)
+{
+	char quote = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		size_t start = i, d0, nd;
+		bool neg, integral;
+
+		if (quote) {
+			if (c == '\\')
+				i++;
+			else if (c == quote)
+				quote = 0;
+			continue;
+		}
+		if (c == '"' || c == '\'') {
+			quote = c;
+			continue;
+		}
+		if (c != '-' && (c < '0' || c > '9'))
+			continue;
+		neg = c == '-';
+		d0 = neg ? i + 1 : i;
+		for (i = d0; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+			;
+		nd = i - d0;
+		integral =
+		    !(i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E'));
+		while (i < len && text[i] && strchr("0123456789.eE+-", text[i]))
+			i++;
+		if (nd && integral &&
+		    digits_exceed(text + d0, nd,
+				  neg ? "9223372036854775808" : "18446744073709551615")) {
+			size_t line, col;
+
+			line_col(text, start, &line, &col);
+			fprintf(stderr,
+				"%s: line %zu, column %zu: integer %.*s%s does not fit "
+				"in 64 bits\n",
+				file, line, col, (int)(i - start > 40 ? 40 : i - start),
+				text + start, i - start > 40 ? "..." : "");
+			return false;
+		}
+		i--; /* the loop steps over the character that ended the number */
+	}
+	return true;
+}
+
+static char *read_file(const char *file, size_t *out_len)
+{
+	FILE *f = fopen(file, "rb");
+	char *buf = NULL, *grown;
+	size_t len = 0, cap = 0, n;
+
+	if (!f) {
+		fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= MAX_FILE_SIZE) {
+				fprintf(stderr, "%s: larger than %d bytes\n", file,
+					MAX_FILE_SIZE);
+				goto err_free;
+			}
+			cap = cap ? cap * 2 : 64 * 1024;
+			grown = realloc(buf, cap + 1);
+			if (!grown) {
+				fprintf(stderr, "%s: out of memory\n", file);
+				goto err_free;
+			}
+			buf = grown;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "%s: read error: %s\n", file, strerror(errno));
+		goto err_free;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*out_len = len;
+	return buf;
+
+err_free:
+	free(buf);
+	fclose(f);
+	return NULL;
+}
+
+static json_object *parse_json(const char *file, const char *text, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *root;
+	size_t line, col;
+
+	if (memchr(text, '\0', len)) {
+		fprintf(stderr, "%s: contains a NUL byte\n", file);
+		return NULL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		fprintf(stderr, "%s: out of memory\n", file);
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* len + 1 feeds the terminating NUL, so a top-level value is finalized. */
+	root = json_tokener_parse_ex(tok, text, (int)len + 1);
+	if (!root) {
+		line_col(text, json_tokener_get_parse_end(tok), &line, &col);
+		fprintf(stderr, "%s: line %zu, column %zu: invalid JSON: %s\n", file,
+			line, col, json_tokener_error_desc(json_tokener_get_error(tok)));
+	}
+	json_tokener_free(tok);
+	if (root && !check_integer_literals(file, text, len)) {
+		json_object_put(root);
+		root = NULL;
+	}
+	return root;
+}
+
+/* ---- typed field access ---------------------------------------------- */
+
+static json_object *field(const struct where *w, json_object *obj, const char *key,
+			  enum json_type type)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		bad(w, key, "missing");
+		return NULL;
+	}
+	if (!json_object_is_type(v, type)) {
+		bad(w, key, "must be %s, not %s", json_type_to_name(type),
+		    json_type_to_name(json_object_get_type(v)));
+		return NULL;
+	}
+	return v;
+}
+
+static bool get_string(const struct where *w, json_object *obj, const char *key,
+		       const char **s, size_t *len)
+{
+	json_object *v = field(w, obj, key, json_type_string);
+
+	if (!v)
+		return false;
+	*s = json_object_get_string(v);
+	*len = (size_t)json_object_get_string_len(v);
+	return true;
+}
+
+static bool get_name(const struct where *w, json_object *obj, const char **s, size_t *len)
+{
+	if (!get_string(w, obj, "name", s, len))
+		return false;
+	if (*len == 0 || strlen(*s) != *len)
+		return bad(w, "name", "must be a non-empty string without NUL");
+	return true;
+}
+
+static bool get_uint(const struct where *w, json_object *obj, const char *key,
+		     uint64_t min, uint64_t max, uint64_t *out)
+{
+	json_object *v = field(w, obj, key, json_type_int);
+	uint64_t u;
+
+	if (!v)
+		return false;
+	/* Read as int64 only for the sign; the value itself comes as uint64. */
+	if (json_object_get_int64(v) < 0)
+		return bad(w, key, "must not be negative");
+	u = json_object_get_uint64(v);
+	if (min == max && u != min)
+		return bad(w, key, "is %ju, must be %ju", (uintmax_t)u, (uintmax_t)min);
+	if (u < min || u > max)
+		return bad(w, key, "%ju out of range %ju..%ju", (uintmax_t)u,
+			   (uintmax_t)min, (uintmax_t)max);
+	*out = u;
+	return true;
+}
+
+static bool get_id(const struct where *w, json_object *obj, const char *key,
+		   uint32_t *out)
+{
+	uint64_t v;
+
+	if (!get_uint(w, obj, key, 1, UINT16_MAX, &v))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/*
+ * Lowercase hex to bytes.  Sets *n to the decoded length; writes out only
+ * when *n <= cap (a longer string is still fully validated).  Returns an
+ * error text or NULL.
+ */
+static const char *hex_parse(const char *hex, size_t hex_len, uint8_t *out, size_t cap,
+			     size_t *n)
+{
+	size_t bin_len;
+
+	if (hex_len % 2)
+		return "odd number of hex digits";
+	for (size_t i = 0; i < hex_len; i++) {
+		if (!((hex[i] >= '0' && hex[i] <= '9') ||
+		      (hex[i] >= 'a' && hex[i] <= 'f')))
+			return "not lowercase hex";
+	}
+	*n = hex_len / 2;
+	if (*n > cap)
+		return NULL;
+	if (sodium_hex2bin(out, cap, hex, hex_len, NULL, &bin_len, NULL) != 0 ||
+	    bin_len != *n)
+		return "not lowercase hex";
+	return NULL;
+}
+
+static bool get_hex(const struct where *w, json_object *obj, const char *key,
+		    uint8_t *out, size_t min, size_t max, size_t *out_len)
+{
+	const char *s, *err;
+	size_t len, n;
+
+	if (!get_string(w, obj, key, &s, &len))
+		return false;
+	err = hex_parse(s, len, out, max, &n);
+	if (err)
+		return bad(w, key, "%s", err);
+	if (n < min || n > max) {
+		if (min == max)
+			return bad(w, key, "%zu bytes, must be %zu", n, min);
+		return bad(w, key, "%zu bytes, must be %zu..%zu", n, min, max);
+	}
+	*out_len = n;
+	return true;
+}
+
+static bool get_key(const struct where *w, json_object *obj, const char *key,
+		    uint8_t out[WIRE_KEY_LEN])
+{
+	size_t n;
+
+	return get_hex(w, obj, key, out, WIRE_KEY_LEN, WIRE_KEY_LEN, &n);
+}
+
+/* ---- loading the sections --------------------------------------------- */
+
+static bool load_input(const struct where *parent, json_object *entry,
+		       struct vec_input *in)
+{
+	struct where w;
+	json_object *o;
+
+	where_sub(&w, parent, "input");
+	o = field(parent, entry, "input", json_type_object);
+	return o && get_key(&w, o, "psk", in->psk) &&
+	       get_id(&w, o, "from_id", &in->from_id) &&
+	       get_id(&w, o, "to_id", &in->to_id) &&
+	       get_uint(&w, o, "epoch", 0, UINT64_MAX, &in->epoch) &&
+	       get_uint(&w, o, "seq", 0, UINT64_MAX, &in->seq) &&
+	       get_hex(&w, o, "plaintext", in->pt, 0, WIRE_MAX_PLAINTEXT, &in->pt_len);
+}
+
+static bool load_sender(const struct where *w, json_object *e, struct sender_vec *v)
+{
+	struct where wo;
+	json_object *o;
+
+	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
+		return false;
+	where_sub(&wo, w, "output");
+	o = field(w, e, "output", json_type_object);
+	return o && get_key(&wo, o, "link_key", v->link_key) &&
+	       get_key(&wo, o, "session_key", v->session_key) &&
+	       get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM, WIRE_MAX_DATAGRAM,
+		       &v->dgram_len);
+}
+
+static bool load_obfs(const struct where *w, json_object *e, struct obfs_vec *v)
+{
+	struct where wo;
+	json_object *o;
+
+	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
+		return false;
+	where_sub(&wo, w, "output");
+	o = field(w, e, "output", json_type_object);
+	return o && get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM,
+			    WIRE_MAX_DATAGRAM, &v->dgram_len);
+}
+
+static bool load_step(const struct where *w, json_object *e, struct rx_step *st)
+{
+	const char *s, *err;
+	size_t len;
+	json_object *pt;
+
+	if (!json_object_is_type(e, json_type_object))
+		return bad(w, NULL, "must be an object");
+	st->note = "";
+	if (json_object_object_get_ex(e, "note", NULL) &&
+	    !get_string(w, e, "note", &st->note, &len))
+		return false;
+	if (!get_string(w, e, "datagram", &s, &len))
+		return false;
+	err = hex_parse(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
+	if (err)
+		return bad(w, "datagram", "%s", err);
+	if (!get_string(w, e, "expect", &s, &len))
+		return false;
+	if (len == 6 && memcmp(s, "accept", 6) == 0)
+		st->expect_accept = true;
+	else if (len == 4 && memcmp(s, "drop", 4) == 0)
+		st->expect_accept = false;
+	else
+		return bad(w, "expect", "must be \"accept\" or \"drop\"");
+	if (!json_object_object_get_ex(e, "plaintext", &pt))
+		return bad(w, "plaintext", "missing (use null for none)");
+	st->has_plaintext = pt != NULL;
+	if (st->has_plaintext &&
+	    !get_hex(w, e, "plaintext", st->pt, 0, WIRE_MAX_PLAINTEXT, &st->pt_len))
+		return false;
+	return get_uint(w, e, "epoch_after", 0, UINT64_MAX, &st->epoch_after);
+}
+
+static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
+{
+	struct where wl, ws;
+	json_object *link, *steps;
+	const char *s;
+	size_t len;
+	enum addr_err aerr;
+
+	if (!get_name(w, e, &c->name, &len))
+		return false;
+	where_sub(&wl, w, "link");
+	link = field(w, e, "link", json_type_object);
+	if (!link || !get_key(&wl, link, "psk", c->psk) ||
+	    !get_id(&wl, link, "from_id", &c->from_id) ||
+	    !get_id(&wl, link, "to_id", &c->to_id))
+		return false;
+	if (!get_string(w, e, "allowed_src", &s, &len))
+		return false;
+	aerr = cidr_parse(&c->allowed_src, s, len);
+	if (aerr != ADDR_OK)
+		return bad(w, "allowed_src", "not a CIDR (%s)", addr_err_name(aerr));
+	if (!get_uint(w, e, "init_epoch", 0, UINT64_MAX, &c->init_epoch))
+		return false;
+	steps = field(w, e, "steps", json_type_array);
+	if (!steps)
+		return false;
+	c->n_steps = json_object_array_length(steps);
+	if (c->n_steps == 0)
+		return bad(w, "steps", "empty");
+	c->steps = calloc(c->n_steps, sizeof *c->steps);
+	if (!c->steps)
+		return bad(w, "steps", "out of memory");
+	for (size_t i = 0; i < c->n_steps; i++) {
+		where_sub(&ws, w, "steps[%zu]", i);
+		if (!load_step(&ws, json_object_array_get_idx(steps, i), &c->steps[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Load one array section: allocates *out (n entries of size sz) and calls
+ * load for each element, which must be an object.
+ */
+static bool load_section(const struct where *w, json_object *root, const char *key,
+			 size_t sz, void **out, size_t *n,
+			 bool (*load)(const struct where *, json_object *, void *))
+{
+	json_object *arr = field(w, root, key, json_type_array);
+	struct where we;
+	json_object *e;
+
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return false;
+	*n = json_object_array_length(arr);
+	*out = calloc(*n ? *n : 1, sz);
+	if (!*out)
+		return bad(w, key, "out of memory");
+	for (size_t i = 0; i < *n; i++) {
+		where_sub(&we, w, "%s[%zu]", key, i);
+		e = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(e, json_type_object))
+			return bad(&we, NULL, "must be an object");
+		if (!load(&we, e, (char *)*out + i * sz))
+			return false;
+	}
+	return true;
+}
+
+/* Adapters: load_section hands out untyped entries. */
+static bool load_sender_any(const struct where *w, json_object *e, void *p)
+{
+	return load_sender(w, e, p);
+}
+
+static bool load_obfs_any(const struct where *w, json_object *e, void *p)
+{
+	return load_obfs(w, e, p);
+}
+
+static bool load_case_any(const struct where *w, json_object *e, void *p)
+{
+	return load_case(w, e, p);
+}
+
+static void corpus_free(struct corpus *c)
+{
+	if (c->cases) {
+		for (size_t i = 0; i < c->n_cases; i++)
+			free(c->cases[i].steps);
+	}
+	free(c->cases);
+	free(c->obfs);
+	free(c->vecs);
+	json_object_put(c->root);
+	memset(c, 0, sizeof *c);
+}
+
+static bool corpus_load(const char *file, struct corpus *c)
+{
+	struct where w = {.file = file};
+	char *text;
+	size_t len;
+	uint64_t v;
+	void *p;
+	bool ok;
+
+	memset(c, 0, sizeof *c);
+	text = read_file(file, &len);
+	if (!text)
+		return false;
+	c->root = parse_json(file, text, len);
+	free(text);
+	if (!c->root)
+		return false;
+	if (!json_object_is_type(c->root, json_type_object)) {
+		fprintf(stderr, "%s: top level must be an object\n", file);
+		goto err_free;
+	}
+	if (!get_uint(&w, c->root, "wire_version", WIRE_VERSION, WIRE_VERSION, &v))
+		goto err_free;
+	if (json_object_object_get_ex(c->root, "max_plaintext", NULL) &&
+	    !get_uint(&w, c->root, "max_plaintext", WIRE_MAX_PLAINTEXT,
+		      WIRE_MAX_PLAINTEXT, &v))
+		goto err_free;
+	/* Each section is attached even on failure so corpus_free releases it. */
+	ok = load_section(&w, c->root, "vectors", sizeof *c->vecs, &p, &c->n_vecs,
+			  load_sender_any);
+	c->vecs = p;
+	if (!ok)
+		goto err_free;
+	ok = load_section(&w, c->root, "obfuscated_vectors", sizeof *c->obfs, &p,
+			  &c->n_obfs, load_obfs_any);
+	c->obfs = p;
+	if (!ok)
+		goto err_free;
+	ok = load_section(&w, c->root, "receiver_cases", sizeof *c->cases, &p,
+			  &c->n_cases, load_case_any);
+	c->cases = p;
+	if (!ok)
+		goto err_free;
+	return true;
+
+err_free:
+	corpus_free(c);
+	return false;
+}
+
+/* ---- running the cases ----------------------------------------------- */
+
+/* The sender side of a vector: plaintext -> datagram, as the daemon seals. */
+static size_t build_datagram(const struct vec_input *in, wire_key link_key,
+			     wire_key session_key, uint8_t out[WIRE_MAX_DATAGRAM])
+{
+	wire_link_key(link_key, in->psk, in->from_id, in->to_id);
+	wire_session_key(session_key, link_key, in->epoch);
+	memcpy(out + WIRE_HEADER_LEN, in->pt, in->pt_len);
+	return wire_seal(out, in->pt_len, session_key, (uint16_t)in->from_id, in->epoch,
+			 in->seq);
+}
+
+static bool run_sender(const struct sender_vec *v, char *why, size_t cap)
+{
+	wire_key link_key, session_key;
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	size_t len = build_datagram(&v->in, link_key, session_key, dgram);
+
+	why_bytes(why, cap, "link_key", link_key, WIRE_KEY_LEN, v->link_key,
+		  WIRE_KEY_LEN);
+	why_bytes(why, cap, "session_key", session_key, WIRE_KEY_LEN, v->session_key,
+		  WIRE_KEY_LEN);
+	why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
+	return why[0] == '\0';
+}
+
+static bool same_input(const struct vec_input *a, const struct vec_input *b)
+{
+	return memcmp(a->psk, b->psk, WIRE_PSK_LEN) == 0 && a->from_id == b->from_id &&
+	       a->to_id == b->to_id && a->epoch == b->epoch && a->seq == b->seq &&
+	       a->pt_len == b->pt_len && memcmp(a->pt, b->pt, a->pt_len) == 0;
+}
+
+static const struct sender_vec *find_plain(const struct corpus *c,
+					   const struct obfs_vec *v)
+{
+	size_t slen = sizeof OBFS_SUFFIX - 1, base;
+
+	if (v->name_len <= slen ||
+	    memcmp(v->name + v->name_len - slen, OBFS_SUFFIX, slen) != 0)
+		return NULL;
+	base = v->name_len - slen;
+	for (size_t i = 0; i < c->n_vecs; i++) {
+		if (c->vecs[i].name_len == base &&
+		    memcmp(c->vecs[i].name, v->name, base) == 0)
+			return &c->vecs[i];
+	}
+	return NULL;
+}
+
+/*
+ * Both directions of an obfuscated vector: mask our own sealing of the plain
+ * vector and compare; then take the file's masked datagram through trial,
+ * unmasking and a fresh receive session, which must yield the plaintext.
+ */
+static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why,
+		     size_t cap)
+{
+	const struct sender_vec *plain = find_plain(c, v);
+	struct wire_rx_session rx = {0};
+	wire_key link_key, session_key;
+	uint8_t dgram[WIRE_MAX_DATAGRAM], header[WIRE_HEADER_LEN];
+	struct wire_header h;
+	enum wire_rx_verdict verdict;
+	size_t len, pt_len;
+
+	if (!plain) {
+		why_add(why, cap, "no sender vector named as this one without \"%s\"",
+			OBFS_SUFFIX);
+		return false;
+	}
+	if (!same_input(&plain->in, &v->in)) {
+		why_add(why, cap, "input differs from sender vector %s", plain->name);
+		return false;
+	}
+	len = build_datagram(&plain->in, link_key, session_key, dgram);
+	wire_obfs_apply(dgram, len, link_key);
+	why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
+
+	/* Receiver direction, on the file's bytes. */
+	len = v->dgram_len;
+	memcpy(dgram, v->dgram, len);
+	if (!wire_obfs_trial(dgram, len, link_key, (uint16_t)v->in.from_id, header)) {
+		why_add(why, cap, "receive: obfuscation trial with the link key failed");
+		goto out_wipe;
+	}
+	wire_obfs_apply(dgram, len, link_key);
+	if (memcmp(dgram, header, WIRE_HEADER_LEN) != 0) {
+		why_add(why, cap,
+			"receive: trial header differs from the unmasked header");
+		goto out_wipe;
+	}
+	if (!wire_header_check(dgram, len, &h)) {
+		why_add(why, cap, "receive: unmasked header rejected");
+		goto out_wipe;
+	}
+	verdict = wire_rx_open(&rx, link_key, &h, dgram, len, &pt_len);
+	if (verdict == WIRE_RX_INVALID) {
+		why_add(why, cap, "receive: rejected by wire_rx_open");
+	} else if (v->in.pt_len == 0) {
+		if (verdict != WIRE_RX_KEEPALIVE)
+			why_add(why, cap,
+				"receive: empty plaintext not taken as a keepalive");
+	} else if (verdict != WIRE_RX_DATA) {
+		why_add(why, cap, "receive: data datagram taken as a keepalive");
+	} else {
+		why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, pt_len,
+			  v->in.pt, v->in.pt_len);
+	}
+out_wipe:
+	wire_rx_session_wipe(&rx);
+	return why[0] == '\0';
+}
+
+/* One directed link as the receiver (to_id) sees it. */
+struct rx_link {
+	wire_key link_key;
+	uint16_t from_id;
+	struct cidr allowed_src;
+	struct wire_rx_session rx;
+};
+
+/*
+ * The whole per-link receive decision, in the daemon's order (README point
+ * 3): size, header, key_id demultiplexing, then the wire module's epoch /
+ * AEAD / replay steps, then the inner IPv4 source check.  Returns whether
+ * the datagram is accepted; *inner is the delivered packet, NULL for a
+ * keepalive.  *drop_reason names the failing step for diagnostics.
+ */
+static bool link_receive(struct rx_link *l, uint8_t *dgram, size_t len,
+			 const uint8_t **inner, size_t *inner_len,
+			 const char **drop_reason)
+{
+	struct wire_header h;
+	size_t pt_len;
+	const uint8_t *pt;
+	uint32_t src;
+
+	*inner = NULL;
+	*inner_len = 0;
+	if (len > WIRE_MAX_DATAGRAM) {
+		*drop_reason = "oversized";
+		return false;
+	}
+	if (!wire_header_check(dgram, len, &h)) {
+		*drop_reason = "header";
+		return false;
+	}
+	/* The daemon's demultiplexer: key_id selects the link (README point 1). */
+	if (h.key_id != l->from_id) {
+		*drop_reason = "key_id does not select this link";
+		return false;
+	}
+	switch (wire_rx_open(&l->rx, l->link_key, &h, dgram, len, &pt_len)) {
+	case WIRE_RX_INVALID:
+		*drop_reason = "stale epoch, authentication or replay";
+		return false;
+	case WIRE_RX_KEEPALIVE:
+		return true;
+	case WIRE_RX_DATA:
+		break;
+	}
+	pt = dgram + WIRE_HEADER_LEN;
+	if (pt_len < IPV4_MIN_HEADER || pt[0] >> 4 != 4) {
+		*drop_reason = "inner packet is not IPv4";
+		return false;
+	}
+	src = (uint32_t)pt[12] << 24 | (uint32_t)pt[13] << 16 | (uint32_t)pt[14] << 8 |
+	      pt[15];
+	if (!cidr_contains(&l->allowed_src, src)) {
+		*drop_reason = "inner source outside allowed_src";
+		return false;
+	}
+	*inner = pt;
+	*inner_len = pt_len;
+	return true;
+}
+
+static bool run_case(const struct rx_case *c, char *why, size_t cap)
+{
+	struct rx_link l = {
+	    .from_id = (uint16_t)c->from_id,
+	    .allowed_src = c->allowed_src,
+	    .rx = {.cur_epoch = c->init_epoch, .have_key = false},
+	};
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	const uint8_t *inner;
+	size_t inner_len;
+	const char *reason = "";
+	bool accepted;
+
+	replay_reset(&l.rx.window);
+	wire_link_key(l.link_key, c->psk, c->from_id, c->to_id);
+	for (size_t i = 0; i < c->n_steps && !why[0]; i++) {
+		const struct rx_step *st = &c->steps[i];
+		char step_why[MSG_MAX / 2] = "";
+
+		if (st->dgram_len <= sizeof dgram)
+			memcpy(dgram, st->dgram, st->dgram_len);
+		accepted =
+		    link_receive(&l, dgram, st->dgram_len, &inner, &inner_len, &reason);
+		if (accepted != st->expect_accept)
+			why_add(step_why, sizeof step_why, "expected %s, got %s%s%s%s",
+				st->expect_accept ? "accept" : "drop",
+				accepted ? "accept" : "drop", accepted ? "" : " (",
+				accepted ? "" : reason, accepted ? "" : ")");
+		if (!st->has_plaintext && inner)
+			why_add(step_why, sizeof step_why,
+				"plaintext: expected null, got %zu bytes", inner_len);
+		else if (st->has_plaintext && !inner)
+			why_add(step_why, sizeof step_why,
+				"plaintext: expected %zu bytes, got null", st->pt_len);
+		else if (inner)
+			why_bytes(step_why, sizeof step_why, "plaintext", inner,
+				  inner_len, st->pt, st->pt_len);
+		if (l.rx.cur_epoch != st->epoch_after)
+			why_add(step_why, sizeof step_why,
+				"epoch_after: expected %ju, got %ju",
+				(uintmax_t)st->epoch_after, (uintmax_t)l.rx.cur_epoch);
+		if (step_why[0])
+			why_add(why, cap, "step %zu (%s): %s", i, st->note, step_why);
+	}
+	wire_rx_session_wipe(&l.rx);
+	sodium_memzero(l.link_key, sizeof l.link_key);
+	return why[0] == '\0';
+}
+
+static void corpus_run(const struct corpus *c, struct tally *t)
+{
+	char why[MSG_MAX];
+
+	for (size_t i = 0; i < c->n_vecs; i++) {
+		why[0] = '\0';
+		record(t, "vectors", c->vecs[i].name,
+		       run_sender(&c->vecs[i], why, sizeof why), why);
+	}
+	for (size_t i = 0; i < c->n_obfs; i++) {
+		why[0] = '\0';
+		record(t, "obfuscated_vectors", c->obfs[i].name,
+		       run_obfs(c, &c->obfs[i], why, sizeof why), why);
+	}
+	for (size_t i = 0; i < c->n_cases; i++) {
+		why[0] = '\0';
+		record(t, "receiver_cases", c->cases[i].name,
+		       run_case(&c->cases[i], why, sizeof why), why);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: subnetra-conformance [--tap] FILE.json...\n"
+	      "Checks the wire module against known-answer vector files.\n"
+	      "  --tap   also print an ok / not ok line for every case\n"
+	      "Exit status: 0 all passed, 1 some case failed, 2 usage error or\n"
+	      "unreadable/malformed file.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	struct tally t = {0};
+	struct corpus c;
+	bool malformed = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--tap") == 0) {
+			t.tap = true;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "subnetra-conformance: unknown option %s\n",
+				argv[i]);
+			usage(stderr);
+			return 2;
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fputs("subnetra-conformance: sodium_init failed\n", stderr);
+		return 2;
+	}
+	for (; i < argc; i++) {
+		if (!corpus_load(argv[i], &c)) {
+			malformed = true;
+			continue;
+		}
+		corpus_run(&c, &t);
+		corpus_free(&c);
+	}
+	if (t.tap)
+		printf("1..%zu\n", t.passed + t.failed);
+	printf("%zu passed, %zu failed\n", t.passed, t.failed);
+	if (malformed)
+		return 2;
+	return t.failed ? 1 : 0;
+}
