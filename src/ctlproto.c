@@ -1,0 +1,306 @@
+/*
+ * Control-line grammar (see ctlproto.h and interface reference §4).
+ *
+ * The input is untrusted and arbitrary: it is read only through (line, len),
+ * never assumed NUL-terminated, and every byte that is not part of the
+ * grammar simply fails to match a keyword or value.  Only space and tab
+ * separate tokens; a CR or newline inside the line is an ordinary byte, so it
+ * can never smuggle a second command past the CLI's local check.
+ *
+ * Decisions where the reference is silent:
+ *  - `--target` together with `--action drop` (explicit or defaulted) is
+ *    rejected with InvalidValue.  A drop rule has no target, and an operator
+ *    who typed a target almost certainly meant `--action forward`; accepting
+ *    it silently would install a drop where a forward was intended.
+ *  - A flag followed by another `--flag` is a MissingArgument (no CIDR,
+ *    action or id starts with "--").
+ *  - `--target` is a plain u32 decimal without sign or leading zeros, like
+ *    the octets of a CIDR.
+ *  - Keywords and flag names are case-sensitive.
+ */
+#include "ctlproto.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+const char *ctl_err_name(enum ctl_err e)
+{
+	switch (e) {
+	case CTL_OK:
+		return "Ok";
+	case CTL_EMPTY:
+		return "Empty";
+	case CTL_UNKNOWN_COMMAND:
+		return "UnknownCommand";
+	case CTL_INVALID_VALUE:
+		return "InvalidValue";
+	case CTL_MISSING_ARGUMENT:
+		return "MissingArgument";
+	}
+	return "Unknown";
+}
+
+struct token {
+	const char *s;
+	size_t len;
+};
+
+struct tokenizer {
+	const char *s;
+	size_t len;
+	size_t pos;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool next_token(struct tokenizer *tk, struct token *t)
+{
+	size_t start;
+
+	while (tk->pos < tk->len && is_blank(tk->s[tk->pos]))
+		tk->pos++;
+	if (tk->pos == tk->len)
+		return false;
+	start = tk->pos;
+	while (tk->pos < tk->len && !is_blank(tk->s[tk->pos]))
+		tk->pos++;
+	t->s = tk->s + start;
+	t->len = tk->pos - start;
+	return true;
+}
+
+static bool tok_is(const struct token *t, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return t->len == n && memcmp(t->s, lit, n) == 0;
+}
+
+static bool tok_is_flag(const struct token *t)
+{
+	return t->len >= 2 && t->s[0] == '-' && t->s[1] == '-';
+}
+
+/* u32 decimal: 1..10 digits, no sign, no leading zero unless the value is 0. */
+static bool parse_u32(const struct token *t, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (t->len == 0 || t->len > 10 || (t->len > 1 && t->s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->s[i] < '0' || t->s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(t->s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+enum flag {
+	FLAG_SRC,
+	FLAG_DST,
+	FLAG_ACTION,
+	FLAG_TARGET,
+	FLAG_COUNT,
+};
+
+static const char *const flag_names[FLAG_COUNT] = {
+    [FLAG_SRC] = "--src",
+    [FLAG_DST] = "--dst",
+    [FLAG_ACTION] = "--action",
+    [FLAG_TARGET] = "--target",
+};
+
+/* Details must be static strings, so the flag x sub-error table is spelled out. */
+#define CIDR_DETAILS(flag)                                                               \
+	{                                                                                \
+		[ADDR_OK] = flag ": invalid CIDR",                                       \
+		[ADDR_MISSING_SLASH] = flag ": MissingSlash",                            \
+		[ADDR_MISSING_COLON] = flag ": MissingColon",                            \
+		[ADDR_INVALID_OCTET] = flag ": InvalidOctet",                            \
+		[ADDR_INVALID_PREFIX] = flag ": InvalidPrefix",                          \
+		[ADDR_INVALID_PORT] = flag ": InvalidPort",                              \
+	}
+
+static const char *const cidr_details[2][ADDR_INVALID_PORT + 1] = {
+    [FLAG_SRC] = CIDR_DETAILS("--src"),
+    [FLAG_DST] = CIDR_DETAILS("--dst"),
+};
+
+static const char *const missing_value[FLAG_COUNT] = {
+    [FLAG_SRC] = "--src: missing value",
+    [FLAG_DST] = "--dst: missing value",
+    [FLAG_ACTION] = "--action: missing value",
+    [FLAG_TARGET] = "--target: missing value",
+};
+
+static const char *const repeated[FLAG_COUNT] = {
+    [FLAG_SRC] = "--src: given more than once",
+    [FLAG_DST] = "--dst: given more than once",
+    [FLAG_ACTION] = "--action: given more than once",
+    [FLAG_TARGET] = "--target: given more than once",
+};
+
+static enum ctl_err fail(enum ctl_err e, const char *why, const char **detail)
+{
+	if (detail != NULL)
+		*detail = why;
+	return e;
+}
+
+/* The flags of "policy add", in any order, each at most once. */
+static enum ctl_err parse_policy_add(struct tokenizer *tk, struct policy_rule *r,
+				     const char **detail)
+{
+	bool seen[FLAG_COUNT] = {false};
+	struct token t, v;
+
+	memset(r, 0, sizeof(*r));
+	r->action = POLICY_DROP;
+	while (next_token(tk, &t)) {
+		enum flag f;
+
+		for (f = 0; f < FLAG_COUNT; f++)
+			if (tok_is(&t, flag_names[f]))
+				break;
+		if (f == FLAG_COUNT)
+			return fail(CTL_UNKNOWN_COMMAND,
+				    "policy add: unknown flag (expected --src, --dst, "
+				    "--action, --target)",
+				    detail);
+		if (seen[f])
+			return fail(CTL_INVALID_VALUE, repeated[f], detail);
+		seen[f] = true;
+		if (!next_token(tk, &v) || tok_is_flag(&v))
+			return fail(CTL_MISSING_ARGUMENT, missing_value[f], detail);
+
+		switch (f) {
+		case FLAG_SRC:
+		case FLAG_DST: {
+			struct cidr *c = f == FLAG_SRC ? &r->src : &r->dst;
+			enum addr_err e = cidr_parse(c, v.s, v.len);
+
+			if (e != ADDR_OK) {
+				if ((unsigned)e > ADDR_INVALID_PORT)
+					e = ADDR_OK; /* generic detail */
+				return fail(CTL_INVALID_VALUE, cidr_details[f][e],
+					    detail);
+			}
+			break;
+		}
+		case FLAG_ACTION:
+			if (tok_is(&v, "forward"))
+				r->action = POLICY_FORWARD;
+			else if (tok_is(&v, "drop"))
+				r->action = POLICY_DROP;
+			else
+				return fail(CTL_INVALID_VALUE,
+					    "--action: expected forward or drop", detail);
+			break;
+		case FLAG_TARGET:
+			if (!parse_u32(&v, &r->target))
+				return fail(
+				    CTL_INVALID_VALUE,
+				    "--target: expected a decimal id 0..4294967295",
+				    detail);
+			break;
+		case FLAG_COUNT:
+			break;
+		}
+	}
+
+	if (!seen[FLAG_SRC])
+		return fail(CTL_MISSING_ARGUMENT, "--src: required", detail);
+	if (!seen[FLAG_DST])
+		return fail(CTL_MISSING_ARGUMENT, "--dst: required", detail);
+	/* Without a target a forward would silently mean 0 = local delivery. */
+	if (r->action == POLICY_FORWARD && !seen[FLAG_TARGET])
+		return fail(CTL_MISSING_ARGUMENT,
+			    "--target: required with --action forward", detail);
+	if (r->action == POLICY_DROP && seen[FLAG_TARGET])
+		return fail(CTL_INVALID_VALUE,
+			    "--target: only valid with --action forward", detail);
+	return CTL_OK;
+}
+
+/* True if nothing but blanks is left. */
+static bool at_end(struct tokenizer *tk)
+{
+	struct token t;
+
+	return !next_token(tk, &t);
+}
+
+static bool is_trim(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
+			    const char **detail)
+{
+	struct tokenizer tk = {.s = line, .len = len, .pos = 0};
+	struct ctl_cmd cmd;
+	struct token t;
+	enum ctl_err e;
+
+	if (detail != NULL)
+		*detail = NULL;
+	if (line == NULL)
+		len = 0;
+	while (len > 0 && is_trim(line[len - 1]))
+		len--;
+	while (tk.pos < len && is_trim(line[tk.pos]))
+		tk.pos++;
+	tk.len = len;
+
+	memset(&cmd, 0, sizeof(cmd));
+	if (!next_token(&tk, &t))
+		return fail(CTL_EMPTY, "empty line", detail);
+
+	if (tok_is(&t, "save")) {
+		cmd.kind = CTL_SAVE;
+		if (!at_end(&tk))
+			return fail(CTL_UNKNOWN_COMMAND, "save: takes no arguments",
+				    detail);
+	} else if (tok_is(&t, "status")) {
+		cmd.kind = CTL_STATUS;
+		if (next_token(&tk, &t)) {
+			if (!tok_is(&t, "--json") || !at_end(&tk))
+				return fail(CTL_UNKNOWN_COMMAND,
+					    "status: only --json may follow", detail);
+			cmd.kind = CTL_STATUS_JSON;
+		}
+	} else if (tok_is(&t, "policy")) {
+		if (!next_token(&tk, &t))
+			return fail(CTL_UNKNOWN_COMMAND, "policy: expected show or add",
+				    detail);
+		if (tok_is(&t, "show")) {
+			cmd.kind = CTL_POLICY_SHOW;
+			if (!at_end(&tk))
+				return fail(CTL_UNKNOWN_COMMAND,
+					    "policy show: takes no arguments", detail);
+		} else if (tok_is(&t, "add")) {
+			cmd.kind = CTL_POLICY_ADD;
+			e = parse_policy_add(&tk, &cmd.rule, detail);
+			if (e != CTL_OK)
+				return e;
+		} else {
+			return fail(CTL_UNKNOWN_COMMAND, "policy: expected show or add",
+				    detail);
+		}
+	} else {
+		return fail(CTL_UNKNOWN_COMMAND, "unknown command", detail);
+	}
+
+	if (out != NULL)
+		*out = cmd;
+	return CTL_OK;
+}

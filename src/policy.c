@@ -1,0 +1,427 @@
+/*
+ * Forwarding policy: append-only LPM table with a two-slot RCU-style swap.
+ *
+ * Publication: policy_add() writes the next table completely into the spare
+ * slot, then publishes it with a release store; policy_active() loads with
+ * acquire, so a reader sees either the old or the new table, never a torn
+ * one.  The spare slot is the table that was active before the previous add,
+ * so reusing it is only safe once no reader still holds that pointer.  The
+ * daemon runs its data plane and control socket on one reactor thread and a
+ * reader never keeps the pointer across a wake-up, which gives exactly that
+ * guarantee; a multi-threaded reader would need a grace period here.
+ *
+ * Lookup walks `order` (longest dst prefix first, insertion order within one
+ * length), so the first rule whose dst and src both contain the packet is the
+ * longest-prefix match with the documented "earlier rule wins" tie-break.
+ */
+#include "policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctlproto.h"
+
+_Static_assert(MAX_POLICY_ENTRIES <= UINT16_MAX + 1, "order[] holds uint16_t indices");
+
+/* A snapshot may also hold comments and blank lines; beyond this it is not ours. */
+enum { POLICY_FILE_MAX = MAX_POLICY_DUMP + 4096 };
+
+void policy_init(struct policy *p)
+{
+	memset(p->slots, 0, sizeof(p->slots));
+	atomic_init(&p->active, &p->slots[0]);
+}
+
+const struct policy_table *policy_active(const struct policy *p)
+{
+	return atomic_load_explicit(&p->active, memory_order_acquire);
+}
+
+static bool rule_equal(const struct policy_rule *a, const struct policy_rule *b)
+{
+	return cidr_equal(&a->src, &b->src) && cidr_equal(&a->dst, &b->dst) &&
+	       a->action == b->action && a->target == b->target;
+}
+
+bool policy_contains(const struct policy_table *t, const struct policy_rule *r)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (rule_equal(&t->rules[i], r))
+			return true;
+	return false;
+}
+
+/* Stable counting sort of rule indices by dst prefix, longest first. */
+static void order_rebuild(struct policy_table *t)
+{
+	size_t start[33 + 1] = {0};
+
+	/* bucket b holds prefix 32 - b, so bucket 0 (/32) comes first */
+	for (size_t i = 0; i < t->n; i++)
+		start[32 - t->rules[i].dst.prefix + 1]++;
+	for (size_t b = 1; b <= 33; b++)
+		start[b] += start[b - 1];
+	for (size_t i = 0; i < t->n; i++)
+		t->order[start[32 - t->rules[i].dst.prefix]++] = (uint16_t)i;
+}
+
+int policy_add(struct policy *p, const struct policy_rule *r)
+{
+	struct policy_table *cur = atomic_load_explicit(&p->active, memory_order_relaxed);
+	struct policy_table *next = cur == &p->slots[0] ? &p->slots[1] : &p->slots[0];
+
+	/* Out-of-range prefixes would fall out of order[] and never match. */
+	if (r->src.prefix > 32 || r->dst.prefix > 32 ||
+	    (r->action != POLICY_DROP && r->action != POLICY_FORWARD))
+		return -EINVAL;
+	if (cur->n >= MAX_POLICY_ENTRIES)
+		return -ENOSPC;
+
+	memcpy(next->rules, cur->rules, cur->n * sizeof(cur->rules[0]));
+	next->rules[cur->n] = *r;
+	/* A drop rule has no target; keep it 0 so the dump round-trips exactly. */
+	if (r->action == POLICY_DROP)
+		next->rules[cur->n].target = 0;
+	next->n = cur->n + 1;
+	order_rebuild(next);
+
+	atomic_store_explicit(&p->active, next, memory_order_release);
+	return 0;
+}
+
+const struct policy_rule *policy_lookup(const struct policy_table *t, uint32_t src,
+					uint32_t dst)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct policy_rule *r = &t->rules[t->order[i]];
+
+		if (cidr_contains(&r->dst, dst) && cidr_contains(&r->src, src))
+			return r;
+	}
+	return NULL;
+}
+
+size_t policy_rule_format(const struct policy_rule *r, char *buf, size_t cap)
+{
+	char src[CIDR_STR_MAX], dst[CIDR_STR_MAX];
+	int n;
+
+	cidr_format(&r->src, src);
+	cidr_format(&r->dst, dst);
+	if (r->action == POLICY_FORWARD)
+		n = snprintf(
+		    buf, cap,
+		    "policy add --src %s --dst %s --action forward --target %u\n", src,
+		    dst, (unsigned)r->target);
+	else
+		n = snprintf(buf, cap, "policy add --src %s --dst %s --action drop\n",
+			     src, dst);
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	return (size_t)n;
+}
+
+size_t policy_dump(const struct policy_table *t, char *buf, size_t cap)
+{
+	static const char empty[] = "# no policy rules\n";
+	size_t len = 0;
+
+	if (t->n == 0) {
+		if (cap < sizeof(empty))
+			goto too_small;
+		memcpy(buf, empty, sizeof(empty));
+		return sizeof(empty) - 1;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t n = policy_rule_format(&t->rules[i], buf + len, cap - len);
+
+		if (n == 0)
+			goto too_small;
+		len += n;
+	}
+	return len;
+
+too_small:
+	if (cap > 0)
+		buf[0] = '\0';
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync the directory holding path, so the rename itself is durable. */
+static int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t len;
+	int fd, rc = 0;
+
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else {
+		len = slash == path ? 1 : (size_t)(slash - path);
+		if (len >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, path, len);
+		dir[len] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int policy_save(const struct policy_table *t, const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t cap = MAX_POLICY_DUMP + 1, len;
+	char *dump;
+	int fd = -1, rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* Off the data path; ~30 KiB is too much for the reactor's stack. */
+	dump = malloc(cap);
+	if (dump == NULL)
+		return -ENOMEM;
+	len = policy_dump(t, dump, cap);
+	if (len == 0) {
+		rc = -EOVERFLOW; /* cannot happen: the dump bound covers a full table */
+		goto out_free;
+	}
+
+	/* O_NOFOLLOW: never write through a symlink planted at the tmp name. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out_free;
+	}
+	/* O_CREAT does not change the mode of a stale tmp file left behind. */
+	if (fchmod(fd, 0600) < 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	rc = write_all(fd, dump, len);
+	if (rc < 0)
+		goto out_unlink;
+	if (fsync(fd) < 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		goto out_unlink;
+	}
+	rc = fsync_parent(path);
+	goto out_free;
+
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out_free:
+	free(dump);
+	return rc;
+}
+
+static void err_set(char *err, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void err_set(char *err, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errcap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errcap, fmt, ap);
+	va_end(ap);
+}
+
+/* Read the whole file into a fresh buffer of at most POLICY_FILE_MAX bytes. */
+static int read_file(const char *path, char **out, size_t *outlen, char *err,
+		     size_t errcap)
+{
+	size_t cap = POLICY_FILE_MAX + 1, len = 0;
+	char *buf = NULL;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		err_set(err, errcap, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	buf = malloc(cap);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	/* One byte more than allowed, so an oversized file is detected. */
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			err_set(err, errcap, "%s: %s", path, strerror(-rc));
+			goto out_free;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > POLICY_FILE_MAX) {
+		rc = -EFBIG;
+		err_set(err, errcap, "%s: larger than %u bytes", path,
+			(unsigned)POLICY_FILE_MAX);
+		goto out_free;
+	}
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	rc = 0;
+out_free:
+	free(buf);
+out_close:
+	close(fd);
+	return rc;
+}
+
+/* A comment line: first non-blank byte is '#'. */
+static bool is_comment(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')
+			continue;
+		return s[i] == '#';
+	}
+	return false;
+}
+
+/*
+ * Parse every line into rules[] (sized by the caller to the line count).
+ * Returns the number of rules, or -EINVAL with err naming file and line.
+ */
+static int parse_snapshot(const char *path, const char *text, size_t len,
+			  struct policy_rule *rules, char *err, size_t errcap)
+{
+	size_t pos = 0, lineno = 0;
+	int n = 0;
+
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t linelen = nl ? (size_t)(nl - line) : len - pos;
+		const char *detail = NULL;
+		struct ctl_cmd cmd;
+		enum ctl_err e;
+
+		pos += linelen + (nl ? 1 : 0);
+		lineno++;
+		if (is_comment(line, linelen))
+			continue;
+		e = ctl_parse_line(line, linelen, &cmd, &detail);
+		if (e == CTL_EMPTY)
+			continue;
+		if (e == CTL_OK && cmd.kind != CTL_POLICY_ADD) {
+			e = CTL_UNKNOWN_COMMAND;
+			detail = "only 'policy add' lines belong in a policy snapshot";
+		}
+		if (e != CTL_OK) {
+			err_set(err, errcap, "%s:%zu: %s: %s", path, lineno,
+				ctl_err_name(e), detail ? detail : "invalid line");
+			return -EINVAL;
+		}
+		rules[n++] = cmd.rule;
+	}
+	return n;
+}
+
+int policy_load(struct policy *p, const char *path, char *err, size_t errcap)
+{
+	const struct policy_table *t = policy_active(p);
+	struct policy_rule *rules = NULL;
+	size_t len = 0, lines = 1, fresh = 0;
+	char *text = NULL;
+	int n, rc;
+
+	rc = read_file(path, &text, &len, err, errcap);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	rules = calloc(lines, sizeof(*rules));
+	if (rules == NULL) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+
+	/* Everything is parsed and checked before the first add: all or nothing. */
+	n = parse_snapshot(path, text, len, rules, err, errcap);
+	if (n < 0) {
+		rc = n;
+		goto out_free;
+	}
+	for (int i = 0; i < n; i++) {
+		bool dup = policy_contains(t, &rules[i]);
+
+		for (int j = 0; j < i && !dup; j++)
+			dup = rule_equal(&rules[j], &rules[i]);
+		if (!dup)
+			rules[fresh++] = rules[i];
+	}
+	if (t->n + fresh > MAX_POLICY_ENTRIES) {
+		rc = -ENOSPC;
+		err_set(err, errcap,
+			"%s: TooManyEntries: %zu new rule(s) do not fit (%zu of %u used)",
+			path, fresh, t->n, (unsigned)MAX_POLICY_ENTRIES);
+		goto out_free;
+	}
+	for (size_t i = 0; i < fresh; i++) {
+		rc = policy_add(p, &rules[i]);
+		if (rc < 0) /* not reachable: capacity and validity were checked above */
+			goto out_free;
+	}
+	rc = (int)fresh;
+
+out_free:
+	free(rules);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,347 @@
+/*
+ * `status` text and `status --json` rendering (interface reference §2, §3).
+ *
+ * Both views walk one descriptor table generated from COUNTERS_LIST, so a
+ * new counter shows up in both without touching this file.  The text view's
+ * line layout is derived from the counter names:
+ *   - traffic counters ending in _packets/_bytes/_rx/_tx that share the rest
+ *     of their name are one line: "  tun_rx packets=1 bytes=2" (the label is
+ *     padded to 6 columns, which is where "relay  packets" gets its two
+ *     spaces);
+ *   - any other traffic counter is a line of its own: "  name=N";
+ *   - drop_<dir>_<reason> counters are grouped per <dir>: "  tun: reason=N ...".
+ * Two legacy quirks of the v1 text layout are listed in text_quirks[].
+ *
+ * Output goes through a bounded writer: nothing is ever written at or past
+ * cap, and a render that does not fit returns 0.
+ */
+#include "status.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bounds.h"
+
+struct counter_desc {
+	const char *name;
+	size_t offset;
+};
+
+static const struct counter_desc counter_descs[] = {
+#define COUNTER_DESC(n) {#n, offsetof(struct counters, n)},
+    COUNTERS_LIST(COUNTER_DESC)
+#undef COUNTER_DESC
+};
+
+enum { N_COUNTERS = sizeof(counter_descs) / sizeof(counter_descs[0]) };
+
+/*
+ * The v1 human view prints udp_endpoint_learned as "endpoint_learned" and
+ * leaves drop_udp_scan_budget out (label NULL).  offsetof() keeps these
+ * entries honest: renaming a counter breaks the build instead of the layout.
+ */
+static const struct {
+	size_t offset;
+	const char *label;
+} text_quirks[] = {
+    {offsetof(struct counters, udp_endpoint_learned), "endpoint_learned"},
+    {offsetof(struct counters, drop_udp_scan_budget), NULL},
+};
+
+static uint64_t counter_get(const struct counters *c, size_t offset)
+{
+	uint64_t v;
+
+	memcpy(&v, (const unsigned char *)c + offset, sizeof(v));
+	return v;
+}
+
+struct out {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	/* Keep one byte for the terminating NUL. */
+	if (o->overflow || o->cap == 0 || n >= o->cap - o->len) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void putf(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void putf(struct out *o, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	/* Callers format numbers and bounded strings only; longer is a bug. */
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		o->overflow = true;
+		return;
+	}
+	put(o, tmp, (size_t)n);
+}
+
+static size_t finish(struct out *o)
+{
+	if (o->overflow) {
+		if (o->cap > 0)
+			o->buf[0] = '\0';
+		return 0;
+	}
+	return o->len;
+}
+
+static const char *str_or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+/* Names are validated printable ASCII; anything else must not reach a terminal. */
+static void put_text_safe(struct out *o, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		char c = (*s >= 0x20 && *s <= 0x7e) ? *s : '?';
+
+		put(o, &c, 1);
+	}
+}
+
+enum section {
+	SECTION_NONE,
+	SECTION_TRAFFIC,
+	SECTION_DROPS,
+};
+
+/* Where one counter goes in the text view. */
+struct text_slot {
+	enum section section;
+	const char *group; /* line label; group_len 0 = a line of its own */
+	size_t group_len;
+	const char *key; /* printed as key=value */
+};
+
+/* false: the counter is not shown in the text view. */
+static bool text_slot_of(const struct counter_desc *d, struct text_slot *slot)
+{
+	static const char *const metric_suffixes[] = {"packets", "bytes", "rx", "tx"};
+	const char *name = d->name;
+	const char *sep;
+
+	for (size_t i = 0; i < sizeof(text_quirks) / sizeof(text_quirks[0]); i++) {
+		if (text_quirks[i].offset != d->offset)
+			continue;
+		if (text_quirks[i].label == NULL)
+			return false;
+		name = text_quirks[i].label;
+	}
+
+	if (strncmp(name, "drop_", 5) == 0) {
+		const char *rest = name + 5;
+
+		slot->section = SECTION_DROPS;
+		sep = strchr(rest, '_');
+		if (sep != NULL) {
+			slot->group = rest;
+			slot->group_len = (size_t)(sep - rest);
+			slot->key = sep + 1;
+		} else {
+			slot->group = NULL;
+			slot->group_len = 0;
+			slot->key = name;
+		}
+		return true;
+	}
+
+	slot->section = SECTION_TRAFFIC;
+	slot->group = NULL;
+	slot->group_len = 0;
+	slot->key = name;
+	sep = strrchr(name, '_');
+	if (sep == NULL)
+		return true;
+	for (size_t i = 0; i < sizeof(metric_suffixes) / sizeof(metric_suffixes[0]);
+	     i++) {
+		if (strcmp(sep + 1, metric_suffixes[i]) == 0) {
+			slot->group = name;
+			slot->group_len = (size_t)(sep - name);
+			slot->key = sep + 1;
+			break;
+		}
+	}
+	return true;
+}
+
+static void render_text_counters(struct out *o, const struct counters *c)
+{
+	enum section section = SECTION_NONE;
+	const char *group = NULL;
+	size_t group_len = 0;
+	bool line_open = false;
+
+	for (size_t i = 0; i < N_COUNTERS; i++) {
+		uint64_t v = counter_get(c, counter_descs[i].offset);
+		struct text_slot s;
+
+		if (!text_slot_of(&counter_descs[i], &s))
+			continue;
+		if (line_open && (s.section != section || s.group_len == 0 ||
+				  s.group_len != group_len ||
+				  memcmp(s.group, group, group_len) != 0)) {
+			puts_(o, "\n");
+			line_open = false;
+		}
+		if (s.section != section) {
+			puts_(o,
+			      s.section == SECTION_TRAFFIC ? "traffic:\n" : "drops:\n");
+			section = s.section;
+		}
+		if (s.group_len == 0) {
+			putf(o, "  %s=%" PRIu64 "\n", s.key, v);
+			continue;
+		}
+		if (!line_open) {
+			if (section == SECTION_TRAFFIC)
+				putf(o, "  %-6.*s", (int)s.group_len, s.group);
+			else
+				putf(o, "  %.*s:", (int)s.group_len, s.group);
+			group = s.group;
+			group_len = s.group_len;
+			line_open = true;
+		}
+		putf(o, " %s=%" PRIu64, s.key, v);
+	}
+	if (line_open)
+		puts_(o, "\n");
+}
+
+size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
+{
+	struct out o = {.buf = buf, .cap = cap, .len = 0, .overflow = false};
+
+	if (cap > 0)
+		buf[0] = '\0';
+	puts_(&o, "subnetra v");
+	put_text_safe(&o, str_or_empty(v->version));
+	puts_(&o, " [running]\nmode=");
+	put_text_safe(&o, str_or_empty(v->mode));
+	putf(&o, " local_id=%" PRIu32 " udp_port=%u tun=", v->local_id,
+	     (unsigned)v->listen_port);
+	put_text_safe(&o, str_or_empty(v->tun));
+	putf(&o, " peers=%zu\npeers:\n", v->n_peers);
+
+	for (size_t i = 0; i < v->n_peers; i++) {
+		const struct status_peer *p = &v->peers[i];
+		char ep[ENDPOINT_STR_MAX], src[CIDR_STR_MAX];
+
+		endpoint_format(&p->endpoint, ep);
+		cidr_format(&p->allowed_src, src);
+		putf(&o, "  id=%" PRIu32, p->id);
+		if (p->name != NULL && p->name[0] != '\0') {
+			puts_(&o, " name=");
+			put_text_safe(&o, p->name);
+		}
+		putf(&o, " endpoint=%s allowed_src=%s last_seen_wall_ns=%" PRIu64 "\n",
+		     ep, src, p->last_seen_wall_ns);
+	}
+	render_text_counters(&o, v->counters);
+	return finish(&o);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/*
+ * Names are printable ASCII by validation; escape defensively anyway so the
+ * output is valid JSON (and pure ASCII) whatever a caller passes.
+ */
+static void put_json_string(struct out *o, const char *s)
+{
+	puts_(o, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			char esc[2] = {'\\', (char)*p};
+
+			put(o, esc, 2);
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			putf(o, "\\u%04x", (unsigned)*p);
+		} else {
+			put(o, (const char *)p, 1);
+		}
+	}
+	puts_(o, "\"");
+}
+
+static void render_json_peer(struct out *o, const struct status_peer *p, uint64_t now_ns)
+{
+	char ep[ENDPOINT_STR_MAX], src[CIDR_STR_MAX];
+
+	endpoint_format(&p->endpoint, ep);
+	cidr_format(&p->allowed_src, src);
+	putf(o, "{\"id\":%" PRIu32 ",\"name\":", p->id);
+	put_json_string(o, str_or_empty(p->name));
+	putf(o,
+	     ",\"endpoint\":\"%s\",\"allowed_src\":\"%s\",\"last_seen_wall_ns\":%" PRIu64,
+	     ep, src, p->last_seen_wall_ns);
+	if (p->last_seen_wall_ns == 0) {
+		puts_(o, ",\"last_seen_age_seconds\":null,\"online\":false}");
+	} else {
+		/* A wall clock stepped backwards must not make the age negative. */
+		uint64_t age = now_ns > p->last_seen_wall_ns
+				   ? (now_ns - p->last_seen_wall_ns) / 1000000000u
+				   : 0;
+
+		putf(o, ",\"last_seen_age_seconds\":%" PRIu64 ",\"online\":%s}", age,
+		     age <= STATUS_ONLINE_FRESHNESS_SECS ? "true" : "false");
+	}
+}
+
+size_t status_render_json(const struct status_view *v, char *buf, size_t cap)
+{
+	struct out o = {.buf = buf, .cap = cap, .len = 0, .overflow = false};
+
+	if (cap > 0)
+		buf[0] = '\0';
+	putf(&o, "{\"schema_version\":%d,\"version\":", STATUS_SCHEMA_VERSION);
+	put_json_string(&o, str_or_empty(v->version));
+	puts_(&o, ",\"mode\":");
+	put_json_string(&o, str_or_empty(v->mode));
+	putf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"tun\":", v->local_id,
+	     (unsigned)v->listen_port);
+	put_json_string(&o, str_or_empty(v->tun));
+	puts_(&o, ",\"peers\":[");
+	for (size_t i = 0; i < v->n_peers; i++) {
+		if (i > 0)
+			puts_(&o, ",");
+		render_json_peer(&o, &v->peers[i], v->now_wall_ns);
+	}
+	puts_(&o, "],\"counters\":{");
+	for (size_t i = 0; i < N_COUNTERS; i++)
+		putf(&o, "%s\"%s\":%" PRIu64, i > 0 ? "," : "", counter_descs[i].name,
+		     counter_get(v->counters, counter_descs[i].offset));
+	puts_(&o, "}}");
+	return finish(&o);
+}
