@@ -143,20 +143,29 @@ static int open_network(struct daemon *d)
 	return 0;
 }
 
-struct daemon *daemon_start(const struct config *cfg)
+struct daemon *daemon_alloc(const struct config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->cfg = cfg;
+	d->epfd = d->tun_fd = d->ctl_fd = d->sig_fd = d->ka_timer_fd = -1;
+	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
+		d->udp_fd[i] = -1;
+	udp_rx_batch_init(&d->rx, d->rx_slots);
+	return d;
+}
+
+struct daemon *daemon_start(const struct config *cfg)
+{
+	struct daemon *d = daemon_alloc(cfg);
 	int err;
 
 	if (d == NULL) {
 		fprintf(stderr, "subnetrad: out of memory\n");
 		return NULL;
 	}
-	d->cfg = cfg;
-	d->epfd = d->tun_fd = d->ctl_fd = d->sig_fd = d->ka_timer_fd = -1;
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		d->udp_fd[i] = -1;
-	udp_rx_batch_init(&d->rx, d->rx_slots);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (set_paths(&d->paths) < 0)
@@ -200,8 +209,9 @@ void daemon_free(struct daemon *d)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	for (size_t i = 0; i < d->n_udp; i++)
-		close(d->udp_fd[i]);
+	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
+		if (d->udp_fd[i] >= 0)
+			close(d->udp_fd[i]);
 	/* Keys live in the peer table; packet slots held plaintext. */
 	sodium_memzero(d, sizeof(*d));
 	free(d);

@@ -80,6 +80,11 @@ struct daemon {
 	volatile bool stop;
 };
 
+/*
+ * A context with every fd closed (-1) and the batches wired to their slots;
+ * nothing opened, no keys.  daemon_start builds on it; so does the fuzzer.
+ */
+struct daemon *daemon_alloc(const struct config *cfg);
 /* Allocate and start; on failure prints the reason and returns NULL. */
 struct daemon *daemon_start(const struct config *cfg);
 /* Runs the reactor until SIGINT/SIGTERM. Returns 0 on a clean stop. */

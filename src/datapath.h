@@ -23,6 +23,13 @@ enum {
 };
 
 void rx_drain(struct daemon *d, unsigned sock);
+/*
+ * The whole receive decision for one datagram (buf has PKT_BUF_LEN bytes of
+ * room; trunc = the kernel truncated it).  Relayed datagrams are queued:
+ * call txq_flush() before reusing buf.  Exposed for the fuzzer.
+ */
+void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
+		 const struct endpoint4 *from, uint64_t now);
 void tx_drain_tun(struct daemon *d);
 void tx_keepalive(struct daemon *d);
 

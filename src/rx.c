@@ -103,8 +103,8 @@ static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t 
 	txq_push(d, t->sock, TXQ_RELAY, buf, len, &t->endpoint);
 }
 
-static void rx_one(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
-		   const struct endpoint4 *from, uint64_t now)
+void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
+		 const struct endpoint4 *from, uint64_t now)
 {
 	struct counters *c = &d->ctr;
 	struct wire_header h;
@@ -183,7 +183,7 @@ void rx_drain(struct daemon *d, unsigned sock)
 			struct endpoint4 from;
 
 			endpoint_from_sockaddr(&from, &b->from[i]);
-			rx_one(d, sock, b->slots[i], b->msgs[i].msg_len,
+			rx_datagram(d, sock, b->slots[i], b->msgs[i].msg_len,
 			       (m->msg_flags & MSG_TRUNC) != 0, &from, now);
 		}
 		/* Relayed datagrams point into rx slots: send before reuse. */
