@@ -3,6 +3,7 @@
 # hub and two spokes in network namespaces.  V=1 shows the commands.
 #
 #   make [BUILD=dir] [CC=clang] [SAN=1] [MAX_PEERS=N] [WERROR=1]
+#   make fuzz [FUZZ_SECS=N]   libFuzzer harnesses (clang, ASan+UBSan), N s each
 
 BUILD     ?= build
 CC        ?= cc
@@ -11,6 +12,8 @@ DESTDIR   ?=
 MAX_PEERS ?= 32
 SAN       ?= 0
 WERROR    ?= 0
+FUZZ      ?= 0
+FUZZ_SECS ?= 180
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wpointer-arith -Wcast-qual -Wvla -Wnull-dereference
@@ -19,7 +22,11 @@ WARN += -Werror
 endif
 
 CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP -DSUBNETRA_MAX_PEERS=$(MAX_PEERS)
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -DSUBNETRA_FUZZING
+LDSAN := -fsanitize=address,undefined
+else ifeq ($(SAN),1)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
 else
@@ -47,8 +54,10 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build unit netns demo clean install
+.PHONY: all deps test test-build fuzz-build fuzz unit netns demo clean install
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -82,6 +91,18 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
+	$(E) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each harness replays its corpus and regressions, then fuzzes FUZZ_SECS s.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build
+	$(Q)./tests/fuzz/run.sh --build build-fuzz --seconds $(FUZZ_SECS)
+
 # Installs (as root, via apt) whatever build/run/test dependency is missing.
 deps:
 	$(Q)./scripts/deps.sh
@@ -93,6 +114,7 @@ test-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 test: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 test-build
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SAN=1 BUILD=build-asan test-build
+	$(Q)$(MAKE) --no-print-directory WERROR=1 CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build
 	$(Q)./tests/run.sh
 
 unit: test-build
@@ -111,6 +133,6 @@ install: all
 	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-clang
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
 	build-essential clang pkg-config       # compilers (gcc and clang builds)
+	libclang-rt-dev                        # libFuzzer + sanitizer runtimes for clang
 	libsodium-dev                          # all cryptography
 	libjson-c-dev                          # strict JSON parsing, 64-bit ints
 	libcmocka-dev                          # unit-test framework

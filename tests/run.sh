@@ -6,7 +6,9 @@
 # netns scenarios.  A suite that exits non-zero without reporting a failure
 # counts as one failure, so a crash can never pass silently.
 #
-#   tests/run.sh [--only unit|vectors|netns] [--build DIR]...
+#   tests/run.sh [--only unit|vectors|netns|fuzz] [--build DIR]...
+# The fuzz suite (libFuzzer harnesses in build-fuzz) runs once, with a short
+# budget of FUZZ_TEST_SECS (default 10) seconds per harness.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--only) only=$2; shift 2 ;;
 	--build) builds+=("$2"); shift 2 ;;
-	*) echo "usage: tests/run.sh [--only unit|vectors|netns] [--build DIR]..." >&2; exit 2 ;;
+	*) echo "usage: tests/run.sh [--only unit|vectors|netns|fuzz] [--build DIR]..." >&2; exit 2 ;;
 	esac
 done
 if [ ${#builds[@]} -eq 0 ]; then
@@ -79,6 +81,15 @@ for b in "${builds[@]}"; do
 		done
 	fi
 done
+
+if { [ -z "$only" ] || [ "$only" = fuzz ]; } && [ -x tests/fuzz/run.sh ]; then
+	if ls build-fuzz/fuzz/fuzz_* >/dev/null 2>&1; then
+		run_suite "fuzz" ./tests/fuzz/run.sh --build build-fuzz --seconds "${FUZZ_TEST_SECS:-10}"
+	elif [ "$only" = fuzz ]; then
+		echo "not ok - fuzz harnesses not built (make CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build)"
+		failed=$((failed + 1))
+	fi
+fi
 
 rm -rf "$logdir"
 echo "$passed passed, $failed failed"
