@@ -35,7 +35,7 @@ LDSAN :=
 endif
 CFLAGS  += $(WARN) $(OPT) -fPIE
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(LDSAN)
-LDLIBS  += -lsodium -ljson-c
+LDLIBS  += -lsodium -ljson-c -lcap-ng -lseccomp
 
 ifneq ($(V),1)
 Q = @

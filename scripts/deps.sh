@@ -8,6 +8,8 @@ pkgs=(
 	libclang-rt-dev                        # libFuzzer + sanitizer runtimes for clang
 	libsodium-dev                          # all cryptography
 	libjson-c-dev                          # strict JSON parsing, 64-bit ints
+	libcap-ng-dev                          # drop capabilities after start-up
+	libseccomp-dev                         # syscall allow-list after start-up
 	libcmocka-dev                          # unit-test framework
 	iproute2 iputils-ping                  # netns scenarios and demo
 	tcpdump iperf3 iptables nftables conntrack procps psmisc

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "privs.h"
 #include "reactor.h"
 #include "roles.h"
+#include "sandbox.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
@@ -143,6 +145,30 @@ static int open_network(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Everything privileged is done (TUN created, sockets bound): drop every
+ * capability, then allow only the syscalls the running daemon makes.
+ */
+static int confine(struct daemon *d)
+{
+	int err = privs_drop((uid_t)-1, (gid_t)-1);
+
+	(void)d;
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot drop privileges: %s\n", strerror(-err));
+		return -1;
+	}
+	err = sandbox_apply();
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot install the seccomp filter: %s\n",
+			strerror(-err));
+		return -1;
+	}
+	if (err > 0)
+		fprintf(stderr, "subnetrad: sanitizer build: seccomp filter not installed\n");
+	return 0;
+}
+
 struct daemon *daemon_alloc(const struct config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -183,6 +209,8 @@ struct daemon *daemon_start(const struct config *cfg)
 		fprintf(stderr, "subnetrad: reactor set-up failed: %s\n", strerror(-err));
 		goto fail;
 	}
+	if (confine(d) < 0)
+		goto fail;
 	return d;
 fail:
 	daemon_free(d);

@@ -1,0 +1,40 @@
+/* Capability and identity drop (see privs.h), through libcap-ng. */
+#include "privs.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+int privs_lookup_user(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL)
+		return errno ? -errno : -ENOENT;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int privs_drop(uid_t uid, gid_t gid)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (uid != (uid_t)-1) {
+		/* Keeps the (now empty) capability state across setuid. */
+		if (capng_change_id((int)uid, (int)gid,
+				    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0)
+			return -EPERM;
+	} else if (capng_apply(CAPNG_SELECT_ALL) != 0) {
+		return -EPERM;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}

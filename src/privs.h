@@ -1,0 +1,21 @@
+/*
+ * Privilege drop after start-up: once the TUN device exists and every socket
+ * is bound, the daemon needs no capability at all.  Optionally it also
+ * becomes an unprivileged user.
+ */
+#ifndef SUBNETRA_PRIVS_H
+#define SUBNETRA_PRIVS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Look up a user's uid/gid. 0, or -ENOENT / -errno. */
+int privs_lookup_user(const char *user, uid_t *uid, gid_t *gid);
+/*
+ * Clear every capability set, the bounding set and the ambient set; with
+ * uid != (uid_t)-1 switch to uid/gid (supplementary groups dropped) first.
+ * Sets no_new_privs.  0 or -errno.
+ */
+int privs_drop(uid_t uid, gid_t gid);
+
+#endif
