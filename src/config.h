@@ -79,6 +79,13 @@ int config_validate(const struct config *cfg, const char *file_label,
 		    struct config_error *err);
 
 /*
+ * config_validate with the host's own subnets for the SubnetOverlap rule
+ * (config_validate passes none, as upstream's daemon does).  0 or -1.
+ */
+int config_validate_hosts(const struct config *cfg, const char *file_label,
+			  const struct cidr *hosts, size_t n_hosts, struct config_error *err);
+
+/*
  * Read (at most CONFIG_MAX bytes), parse and validate.  If path is NULL the
  * default "config.json" is used and, when it does not exist, the compiled-in
  * default (which fails validation with InvalidPsk).  An explicitly given

@@ -1,0 +1,167 @@
+/*
+ * --print-network-plan, Linux (iproute2) dialect.  Print-only and
+ * deterministic: the same config, tun name and path MTU always give the same
+ * bytes, so operators can diff plans and tests compare the whole text.
+ *
+ * The recommended tunnel MTU is path_mtu - 64 (wire header 20 + AEAD tag 16 +
+ * outer IPv4/UDP 28): 1436 for a 1500-byte path, 0 when the path is <= 64.
+ * A route is emitted per peer, masked to its network; a /0 allowed_src is
+ * skipped with a comment, since routing the default route into the tunnel
+ * would blackhole the host.
+ *
+ * The exact text, for tun "snr0", path MTU 1420, local_tun_mtu 1436 and one
+ * peer with allowed_src 10.0.0.0/24 (the WARNING pair appears only when
+ * local_tun_mtu exceeds the recommendation; without local_tun_ip the
+ * "ip addr add" line is replaced by the two-line placeholder shown after it;
+ * a /0 peer gives the "(peer id ...)" comment instead of a route; when no
+ * route at all is emitted, "# (no specific remote subnets configured)"
+ * follows the routes heading):
+ *
+ * # subnetra network plan for interface 'snr0'
+ * # underlay path MTU assumed: 1420 (override with --path-mtu N)
+ * # tunnel overhead: 64 bytes (wire header 20 + AEAD tag 16 + outer IPv4/UDP 28)
+ * # recommended max tunnel MTU for this path: 1356
+ * # WARNING: configured local_tun_mtu 1436 exceeds the recommended max 1356;
+ * #          packets larger than 1356 bytes may fragment or be silently dropped.
+ *
+ * ip link set snr0 mtu 1436 up
+ * ip addr add 10.0.0.2/24 dev snr0
+ * # routes to remote subnets reachable via the tunnel:
+ * ip route add 10.0.0.0/24 dev snr0
+ *
+ * # TCP MSS clamp (optional, not applied by this plan): keeps TCP segments
+ * # within the tunnel MTU so large transfers do not stall on a PMTU black hole.
+ * # nftables, in an existing forward chain (here table inet filter):
+ * #   nft add rule inet filter forward oifname "snr0" tcp flags syn tcp option maxseg size set rt mtu
+ * # or the iptables equivalent:
+ * #   iptables -t mangle -A FORWARD -o snr0 -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+ *
+ * Placeholder (local_tun_ip unset):
+ * # set the local TUN address (config 'local_tun_ip' is unset):
+ * #   ip addr add <A.B.C.D/prefix> dev snr0
+ *
+ * /0 peer:
+ * # (peer id 2: allowed_src is 0.0.0.0/0 — no route emitted; set a specific prefix)
+ */
+#include "netplan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "wire.h"
+
+/*
+ * Output cursor.  Every put() is whole lines; one that does not fit is
+ * dropped with everything after it, so a too-small buffer yields a shorter
+ * plan of complete lines rather than a half-written command.
+ */
+struct out {
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool full;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->buf[o->len] = '\0';
+		o->full = true;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static void header(struct out *o, const struct config *cfg, const char *tun, unsigned path_mtu)
+{
+	unsigned rec = path_mtu > WIRE_OVERHEAD ? path_mtu - WIRE_OVERHEAD : 0;
+
+	put(o, "# subnetra network plan for interface '%s'\n", tun);
+	put(o, "# underlay path MTU assumed: %u (override with --path-mtu N)\n", path_mtu);
+	put(o, "# tunnel overhead: %d bytes (wire header %d + AEAD tag %d + outer IPv4/UDP %d)\n",
+	    WIRE_OVERHEAD, WIRE_HEADER_LEN, WIRE_TAG_LEN, WIRE_OUTER_IPV4_UDP);
+	put(o, "# recommended max tunnel MTU for this path: %u\n", rec);
+	if (cfg->local_tun_mtu > rec) {
+		put(o, "# WARNING: configured local_tun_mtu %u exceeds the recommended max %u;\n"
+		       "#          packets larger than %u bytes may fragment or be silently dropped.\n",
+		    (unsigned)cfg->local_tun_mtu, rec, rec);
+	}
+	put(o, "\n");
+}
+
+static void routes(struct out *o, const struct config *cfg, const char *tun)
+{
+	bool emitted = false;
+
+	put(o, "# routes to remote subnets reachable via the tunnel:\n");
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *p = &cfg->peers[i];
+		struct cidr net = { .addr = cidr_network(&p->allowed_src),
+				    .prefix = p->allowed_src.prefix };
+		char s[CIDR_STR_MAX];
+
+		if (net.prefix == 0) {
+			put(o,
+			    "# (peer id %u: allowed_src is 0.0.0.0/0 \u2014 no route emitted; set a "
+			    "specific prefix)\n",
+			    (unsigned)p->id);
+			continue;
+		}
+		cidr_format(&net, s);
+		put(o, "ip route add %s dev %s\n", s, tun);
+		emitted = true;
+	}
+	if (!emitted)
+		put(o, "# (no specific remote subnets configured)\n");
+}
+
+static void mss_hint(struct out *o, const char *tun)
+{
+	put(o, "# TCP MSS clamp (optional, not applied by this plan): keeps TCP segments\n"
+	       "# within the tunnel MTU so large transfers do not stall on a PMTU black hole.\n"
+	       "# nftables, in an existing forward chain (here table inet filter):\n");
+	put(o, "#   nft add rule inet filter forward oifname \"%s\" tcp flags syn tcp option "
+	       "maxseg size set rt mtu\n",
+	    tun);
+	put(o, "# or the iptables equivalent:\n");
+	put(o, "#   iptables -t mangle -A FORWARD -o %s -p tcp --tcp-flags SYN,RST SYN -j TCPMSS "
+	       "--clamp-mss-to-pmtu\n",
+	    tun);
+}
+
+size_t netplan_render(const struct config *cfg, const char *tun, unsigned path_mtu,
+		      char *buf, size_t cap)
+{
+	struct out o = { .buf = buf, .cap = cap };
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	if (tun == NULL || tun[0] == '\0')
+		tun = "snr0";
+
+	header(&o, cfg, tun, path_mtu);
+	put(&o, "ip link set %s mtu %u up\n", tun, (unsigned)cfg->local_tun_mtu);
+	if (cfg->has_local_tun_ip) {
+		char s[CIDR_STR_MAX];
+
+		cidr_format(&cfg->local_tun_ip, s); /* as given: the host bits are the address */
+		put(&o, "ip addr add %s dev %s\n", s, tun);
+	} else {
+		put(&o, "# set the local TUN address (config 'local_tun_ip' is unset):\n"
+			"#   ip addr add <A.B.C.D/prefix> dev %s\n",
+		    tun);
+	}
+	routes(&o, cfg, tun);
+	put(&o, "\n");
+	mss_hint(&o, tun);
+	return o.len;
+}
