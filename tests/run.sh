@@ -29,27 +29,31 @@ vectors_dir=${SUBNETRA_VECTORS:-../shared/vectors}
 
 passed=0
 failed=0
+skipped=0
 logdir=$(mktemp -d /tmp/subnetra-tests.XXXXXX)
 
 # run_suite NAME CMD...: runs CMD, echoes its TAP lines, adds up the counts.
 run_suite() {
-	local name=$1 log rc p f
+	local name=$1 log rc p f k
 	shift
 	log="$logdir/$(echo "$name" | tr '/ ' '__').log"
 	printf '# suite %s\n' "$name"
 	"$@" >"$log" 2>&1
 	rc=$?
-	p=$(grep -c '^ok' "$log")
-	f=$(grep -c '^not ok' "$log")
+	# cmocka prints a skipped test as "not ok N # SKIP": a skip, not a failure.
+	p=$(grep '^ok' "$log" | grep -vc '# SKIP')
+	f=$(grep '^not ok' "$log" | grep -vc '# SKIP')
+	k=$(grep -Ec '^(not )?ok.*# SKIP' "$log")
 	grep -E '^(not ok|#)' "$log" | grep -v '^# *$' | head -40 | sed 's/^/  /'
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "  not ok - $name exited $rc without reporting a failure; last lines:"
 		tail -15 "$log" | sed 's/^/    /'
 	fi
-	printf '  %s: %d passed, %d failed\n' "$name" "$p" "$f"
+	printf '  %s: %d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$k"
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + k))
 }
 
 for b in "${builds[@]}"; do
@@ -92,5 +96,5 @@ if { [ -z "$only" ] || [ "$only" = fuzz ]; } && [ -x tests/fuzz/run.sh ]; then
 fi
 
 rm -rf "$logdir"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
