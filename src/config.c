@@ -625,6 +625,38 @@ static int top_obfuscate(struct parse_ctx *c, struct json_object *v, const char 
 	return 0;
 }
 
+/* A POSIX-portable user name: [a-z_][a-z0-9_-]*, at most 32 bytes. */
+static bool valid_user_name(const char *s, size_t len)
+{
+	if (len == 0 || len > USER_NAME_MAX || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!islower(ch) && !isdigit(ch) && ch != '_' && ch != '-')
+			return false;
+	}
+	return true;
+}
+
+static int top_user(struct parse_ctx *c, struct json_object *v, const char *path)
+{
+	char q[2 * QUOTE_MAX];
+	const char *s = NULL;
+	size_t len = 0;
+
+	if (read_string(c, v, path, false, &s, &len) != 0)
+		return -1;
+	if (!valid_user_name(s, len))
+		return fail(c->err, path, "InvalidUser",
+			    "%s: expected a user name of 1-%d characters [a-z0-9_-], starting "
+			    "with a letter or '_'",
+			    quote(q, sizeof(q), s, len), USER_NAME_MAX);
+	memcpy(c->cfg->user, s, len);
+	c->cfg->user[len] = '\0';
+	return 0;
+}
+
 struct top_field {
 	const char *name;
 	int (*parse)(struct parse_ctx *c, struct json_object *v, const char *path);
@@ -645,6 +677,7 @@ static const struct top_field top_fields[] = {
 	{ "remote_routes", top_remote_routes },
 	{ "keepalive_secs", top_keepalive_secs },
 	{ "obfuscate", top_obfuscate },
+	{ "user", top_user },
 };
 
 static void set_ports(struct config *cfg, const uint16_t *ports, size_t n)

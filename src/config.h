@@ -22,6 +22,8 @@ enum role {
 	ROLE_SPOKE,
 };
 
+enum { USER_NAME_MAX = 32 };
+
 struct peer_config {
 	uint32_t id; /* validated to 1..65535 */
 	struct endpoint4 endpoint;
@@ -46,6 +48,7 @@ struct config {
 	size_t n_remote_routes;
 	uint32_t keepalive_secs;     /* role default: spoke 20, else 0 */
 	bool obfuscate;              /* default true */
+	char user[USER_NAME_MAX + 1]; /* run as this user after start-up; "" = stay */
 	struct peer_config peers[MAX_PEERS];
 	size_t n_peers;
 };

@@ -2,11 +2,13 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,14 +148,50 @@ static int open_network(struct daemon *d)
 }
 
 /*
+ * The unprivileged daemon must still answer on, save next to and finally
+ * remove its control socket: give it the socket, and the socket's directory
+ * unless that is a shared directory (world-writable, like /tmp).
+ */
+static int hand_over_socket(struct daemon *d, uid_t uid, gid_t gid)
+{
+	char dir[sizeof(d->paths.sock)];
+	struct stat st;
+
+	if (chown(d->paths.sock, uid, gid) < 0)
+		goto fail;
+	memcpy(dir, d->paths.sock, sizeof(dir));
+	if (stat(dirname(dir), &st) < 0)
+		goto fail;
+	if (!(st.st_mode & S_IWOTH) && chown(dir, uid, gid) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "subnetrad: cannot hand the control socket %s to user '%s': %s\n",
+		d->paths.sock, d->cfg->user, strerror(errno));
+	return -1;
+}
+
+/*
  * Everything privileged is done (TUN created, sockets bound): drop every
  * capability, then allow only the syscalls the running daemon makes.
  */
 static int confine(struct daemon *d)
 {
-	int err = privs_drop((uid_t)-1, (gid_t)-1);
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int err;
 
-	(void)d;
+	if (d->cfg->user[0] != '\0') {
+		err = privs_lookup_user(d->cfg->user, &uid, &gid);
+		if (err < 0) {
+			fprintf(stderr, "subnetrad: config user '%s': %s\n", d->cfg->user,
+				err == -ENOENT ? "no such user" : strerror(-err));
+			return -1;
+		}
+		if (hand_over_socket(d, uid, gid) < 0)
+			return -1;
+	}
+	err = privs_drop(uid, gid);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot drop privileges: %s\n", strerror(-err));
 		return -1;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -100,6 +101,23 @@ static void print_banner(FILE *f, const struct config *cfg)
 	fprintf(f, " }, mode=raw_direct, local_id=%u, peers=%zu)", cfg->local_id, cfg->n_peers);
 }
 
+/*
+ * The config holds every link's PSK: say so when other users can read it
+ * (a warning, not an error, so an operator can still fix it on a live box).
+ */
+static void warn_if_readable(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL)
+		path = "config.json";
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		fprintf(stderr,
+			"subnetrad: warning: %s is readable by other users (mode %04o) and "
+			"holds secret keys; chmod 600 %s\n",
+			path, (unsigned)(st.st_mode & 07777), path);
+}
+
 static int run(const struct config *cfg)
 {
 	struct daemon *d = daemon_start(cfg);
@@ -141,6 +159,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	warn_if_readable(o.config);
 	if (o.check) {
 		print_banner(stderr, cfg);
 		fprintf(stderr, " [config ok]\n");

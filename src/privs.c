@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "sanitizer.h"
+
 int privs_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
@@ -36,5 +38,13 @@ int privs_drop(uid_t uid, gid_t gid)
 		return -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+#ifdef SANITIZER_BUILD
+	/*
+	 * A uid change makes the process non-dumpable, which stops LeakSanitizer
+	 * from inspecting its own threads at exit.  Test builds only: a release
+	 * daemon stays non-dumpable (no core files with keys in them).
+	 */
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 	return 0;
 }

@@ -5,13 +5,7 @@
 #include <seccomp.h>
 #include <stddef.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(SUBNETRA_FUZZING)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
+#include "sanitizer.h"
 
 #ifndef SANITIZER_BUILD
 /*

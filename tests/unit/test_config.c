@@ -100,7 +100,7 @@ static const char *const all_names[] = {
 	"MtuOutOfRange", "PeerIdOutOfRange", "SubnetOverlap", "HubPeerNeedsAllowedSrc",
 	"HubAllowedSrcOverlap", "SpokeNeedsOneHub", "SpokeMissingLocal",
 	"SpokeLocalRouteTooBroad", "ReservedPeerId", "MissingLocalId", "SelfReference",
-	"DuplicateId", "DuplicateEndpoint",
+	"DuplicateId", "DuplicateEndpoint", "InvalidUser",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -311,6 +311,10 @@ static const struct err_case err_cases[] = {
 	  "TooManyRoutes", "remote_routes", "9 routes" },
 	{ MANUAL(",\"role\":\"router\""), "InvalidRole", "role", "\"router\"" },
 	{ MANUAL(",\"role\":\"Hub\""), "InvalidRole", "role", "\"Hub\"" },
+	{ MANUAL(",\"user\":\"Root\""), "InvalidUser", "user", "\"Root\"" },
+	{ MANUAL(",\"user\":\"\""), "InvalidUser", "user", "\"\"" },
+	{ MANUAL(",\"user\":\"a/b\""), "InvalidUser", "user", "\"a/b\"" },
+	{ MANUAL(",\"user\":7"), "WrongType", "user", "expected string" },
 	{ MANUAL_PEERS("{\"id\":2,\"endpoint\":\"203.0.113.2:1\",\"psk\":\"" KEY_A "\",\"name\":"
 		       "\"0123456789012345678901234567890123456789012345678\"}", ""),
 	  "PeerNameTooLong", "peers[0].name", "\"0123456789012345678901234567890123456789012345678\"" },
