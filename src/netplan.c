@@ -27,7 +27,7 @@
  * ip link set snr0 mtu 1436 up
  * ip addr add 10.0.0.2/24 dev snr0
  * # routes to remote subnets reachable via the tunnel:
- * ip route add 10.0.0.0/24 dev snr0
+ * # 10.0.0.0/24: already on-link through the local_tun_ip address
  *
  * # TCP MSS clamp (optional, not applied by this plan): keeps TCP segments
  * # within the tunnel MTU so large transfers do not stall on a PMTU black hole.
@@ -116,6 +116,17 @@ static void routes(struct out *o, const struct config *cfg, const char *tun)
 			continue;
 		}
 		cidr_format(&net, s);
+		/*
+		 * "ip addr add A/P" already installs the on-link route for A's
+		 * network; adding the same route again fails with "File exists"
+		 * and would abort a plan piped to "sh -e".
+		 */
+		if (cfg->has_local_tun_ip && cfg->local_tun_ip.prefix == net.prefix &&
+		    cidr_network(&cfg->local_tun_ip) == net.addr) {
+			put(o, "# %s: already on-link through the local_tun_ip address\n", s);
+			emitted = true;
+			continue;
+		}
 		put(o, "ip route add %s dev %s\n", s, tun);
 		emitted = true;
 	}

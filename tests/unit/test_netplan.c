@@ -75,7 +75,7 @@ static void test_spoke_1500(void **state)
 		    "ip link set snr0 mtu 1436 up\n"
 		    "ip addr add 10.0.0.2/24 dev snr0\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
-		    "ip route add 10.0.0.0/24 dev snr0\n"
+		    "# 10.0.0.0/24: already on-link through the local_tun_ip address\n"
 		    "\n"
 		    MSS("snr0"));
 }
@@ -92,7 +92,7 @@ static void test_spoke_1420_warns(void **state)
 		    "ip link set snr0 mtu 1436 up\n"
 		    "ip addr add 10.0.0.2/24 dev snr0\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
-		    "ip route add 10.0.0.0/24 dev snr0\n"
+		    "# 10.0.0.0/24: already on-link through the local_tun_ip address\n"
 		    "\n"
 		    MSS("snr0"));
 }
