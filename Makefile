@@ -49,7 +49,9 @@ LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libsubnetra.a
 
-BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(BUILD)/subnetra-conformance
+# Every tools/NAME.c is a helper tool: build/subnetra-NAME.
+TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
+BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(TOOL_PROGS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -77,7 +79,7 @@ $(BUILD)/subnetra: $(BUILD)/obj/cli/subnetra.o $(LIB)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/subnetra-conformance: $(BUILD)/obj/tools/conformance.o $(LIB)
+$(BUILD)/subnetra-%: $(BUILD)/obj/tools/%.o $(LIB)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
