@@ -1,0 +1,530 @@
+# shellcheck shell=bash
+# Shared harness for the network-namespace scenarios (tests/netns/t_*.sh) and
+# scripts/demo.sh.  Source it; it defines functions and state, runs nothing.
+#
+# Topology: one namespace "$RUN-net" holds a bridge (br0); every node gets its
+# own namespace "$RUN-<node>" whose eth0 is a veth into that bridge, on the
+# 203.0.113.0/24 underlay.  RUN is "snr<pid>", so concurrent runs never
+# collide.  Nothing is created outside those namespaces except one temp dir,
+# and cleanup (trap EXIT, also on Ctrl-C) kills every process this script
+# started, deletes every namespace and removes the temp dir.
+#
+# Output is TAP: ok/not_ok/check* each print exactly one "ok N - desc" or
+# "not ok N - desc" line (plus "# ..." diagnostics on failure).  A scenario
+# ends with `done_testing`, which exits 1 if any check failed.
+#
+# Requires root, iproute2, ping, tcpdump (scripts/deps.sh installs them).
+
+set -u
+
+SNR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SNR_BUILD=${SUBNETRA_BUILD:-build}
+case $SNR_BUILD in /*) ;; *) SNR_BUILD=$SNR_ROOT/$SNR_BUILD ;; esac
+SUBNETRAD=$SNR_BUILD/subnetrad
+SUBNETRA=$SNR_BUILD/subnetra
+UDP_INJECT=$SNR_BUILD/tests/tools/udp_inject
+
+RUN=snr$$
+NET_NS=$RUN-net
+HUB_PORT=18020
+TUN=snr0
+TUN_MTU=1436
+T=""            # per-run temp dir (configs, logs, sockets, captures)
+KEY_A="" KEY_B="" # per-run PSKs: hub<->A and hub<->B
+
+declare -A NODE_NS=() NODE_IP=() NODE_PID=() NODE_LOG=() NODE_STARTS=() CAP_PID=()
+NAMESPACES=()
+BG_PIDS=()
+ALL_LOGS=()
+TAP_N=0
+TAP_FAIL=0
+WAIT_STEP=0.05 # readiness polling interval, seconds
+
+# ---- TAP ------------------------------------------------------------------
+
+# diag LINE...: each argument (may span lines) as "# " comment lines.
+diag() {
+	local arg line
+	for arg in "$@"; do
+		while IFS= read -r line; do printf '# %s\n' "$line"; done <<<"$arg"
+	done
+}
+ok() {
+	TAP_N=$((TAP_N + 1))
+	printf 'ok %d - %s\n' "$TAP_N" "$*"
+}
+not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAIL=$((TAP_FAIL + 1))
+	printf 'not ok %d - %s\n' "$TAP_N" "$*"
+}
+# check DESC CMD...: ok iff CMD exits 0 (its output is shown on failure).
+check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "command: $* (exit $rc)"
+		[ -n "$out" ] && diag "$(printf '%s\n' "$out" | head -n 20)"
+	fi
+	return "$rc"
+}
+# check_fails DESC CMD...: ok iff CMD exits non-zero (a negative case).
+check_fails() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		not_ok "$desc"
+		diag "command unexpectedly succeeded: $*"
+		[ -n "$out" ] && diag "$(printf '%s\n' "$out" | head -n 20)"
+		return 1
+	fi
+	ok "$desc"
+}
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected: '$2'" "got:      '$3'"
+		return 1
+	fi
+}
+_is_int() { [[ $1 =~ ^-?[0-9]+$ ]]; }
+# check_ge DESC MIN ACTUAL / check_le DESC MAX ACTUAL (integers)
+check_ge() {
+	if _is_int "$3" && [ "$3" -ge "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected >= $2, got '$3'"
+		return 1
+	fi
+}
+check_le() {
+	if _is_int "$3" && [ "$3" -le "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected <= $2, got '$3'"
+		return 1
+	fi
+}
+# check_match DESC ERE TEXT: some line of TEXT matches ERE.
+check_match() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "no line matches /$2/ in:"
+		diag "$(printf '%s\n' "$3" | head -n 30)"
+		return 1
+	fi
+}
+# bail MSG: a failure that makes the rest of the scenario meaningless.
+bail() {
+	not_ok "$*"
+	exit 1
+}
+done_testing() {
+	printf '1..%d\n' "$TAP_N"
+	[ "$TAP_FAIL" -eq 0 ] || exit 1
+	exit 0
+}
+
+# ---- small utilities --------------------------------------------------------
+
+now_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((t / 1000))
+}
+# wait_until SECS CMD...: poll CMD every WAIT_STEP until it succeeds; 1 on timeout.
+wait_until() {
+	local deadline=$(($(now_ms) + ${1%.*} * 1000))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep "$WAIT_STEP"
+	done
+}
+# A process that exists and is not a zombie.
+proc_alive() {
+	local st
+	st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+gen_key() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+# Literal ASCII -> hex (for ping -p).
+str_hex() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
+
+# ---- topology -----------------------------------------------------------------
+
+require_env() {
+	[ "$(id -u)" -eq 0 ] || bail "netns scenarios need root"
+	local t
+	for t in ip ping tcpdump od; do
+		command -v "$t" >/dev/null || bail "missing tool: $t (run scripts/deps.sh)"
+	done
+	[ -x "$SUBNETRAD" ] || bail "daemon not built: $SUBNETRAD"
+	[ -x "$SUBNETRA" ] || bail "CLI not built: $SUBNETRA"
+}
+require_inject() {
+	[ -x "$UDP_INJECT" ] || bail "test tool not built: $UDP_INJECT (make test-build)"
+}
+
+ns_add() {
+	ip netns add "$1" || bail "ip netns add $1 failed"
+	NAMESPACES+=("$1")
+	ip -n "$1" link set lo up
+	# No IPv6 at all: no link-local addresses, no ND/MLD chatter in the
+	# captures and no stray packets on the TUN to disturb exact counters.
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
+}
+
+# topo_init: temp dir, traps, underlay bridge namespace, fresh keys.
+topo_init() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	T=$(mktemp -d "/tmp/$RUN.XXXXXX") || bail "mktemp failed"
+	chmod 700 "$T"
+	ns_add "$NET_NS"
+	ip -n "$NET_NS" link add br0 type bridge || bail "cannot create bridge"
+	ip -n "$NET_NS" link set br0 up
+	KEY_A=$(gen_key)
+	KEY_B=$(gen_key)
+}
+
+# topo_add_node NAME IP: namespace "$RUN-NAME", eth0 = IP/24 bridged into the underlay.
+topo_add_node() {
+	local name=$1 ip=$2 ns=$RUN-$1
+	ns_add "$ns"
+	ip -n "$NET_NS" link add "v-$name" type veth peer name eth0 netns "$ns" ||
+		bail "cannot create veth for $name"
+	ip -n "$NET_NS" link set "v-$name" master br0 up
+	ip -n "$ns" addr add "$ip/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	NODE_NS[$name]=$ns
+	NODE_IP[$name]=$ip
+}
+
+# topo_standard [evil]: hub 203.0.113.1, a .2, b .3 (and evil .66), underlay reachable.
+# shellcheck disable=SC2120 # its one argument is optional
+topo_standard() {
+	local n
+	topo_init
+	topo_add_node hub 203.0.113.1
+	topo_add_node a 203.0.113.2
+	topo_add_node b 203.0.113.3
+	[ "${1:-}" = evil ] && topo_add_node evil 203.0.113.66
+	for n in "${!NODE_IP[@]}"; do
+		[ "$n" = hub ] && continue
+		wait_until 10 nsx "$n" ping -c1 -W1 "${NODE_IP[hub]}" ||
+			bail "underlay: $n cannot reach the hub at ${NODE_IP[hub]}"
+	done
+}
+
+nsx() {
+	local ns=${NODE_NS[$1]:?unknown node $1}
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ---- configs --------------------------------------------------------------------
+# EXTRA is a JSON fragment of top-level members without a trailing comma,
+# e.g. '"obfuscate": false, "keepalive_secs": 0'.  Files are written 0600.
+
+write_hub_config() {
+	local out=$1 extra=${2:-}
+	(
+		umask 077
+		cat >"$out" <<EOF
+{
+  "role": "hub",
+  "virtual_subnet": "10.0.0.0/24",
+  "local_id": 1,
+  "listen_ports": [$HUB_PORT],${extra:+
+  $extra,}
+  "peers": [
+    { "id": 2, "endpoint": "203.0.113.2:18020", "allowed_src": "10.0.0.2/32", "psk": "$KEY_A" },
+    { "id": 3, "endpoint": "203.0.113.3:18020", "allowed_src": "10.0.0.3/32", "psk": "$KEY_B" }
+  ]
+}
+EOF
+	)
+}
+
+# write_spoke_config OUT ID KEY [EXTRA]: spoke ID owns 10.0.0.ID.
+write_spoke_config() {
+	local out=$1 id=$2 key=$3 extra=${4:-}
+	(
+		umask 077
+		cat >"$out" <<EOF
+{
+  "role": "spoke",
+  "virtual_subnet": "10.0.0.0/24",
+  "local_id": $id,
+  "local_tun_ip": "10.0.0.$id/24",
+  "local_routes": ["10.0.0.$id/32"],${extra:+
+  $extra,}
+  "peers": [
+    { "id": 1, "endpoint": "203.0.113.1:$HUB_PORT", "allowed_src": "10.0.0.0/24", "psk": "$key" }
+  ]
+}
+EOF
+	)
+}
+
+# write_mesh_configs [HUB_EXTRA] [SPOKE_EXTRA]: $T/hub.json, $T/a.json, $T/b.json.
+write_mesh_configs() {
+	write_hub_config "$T/hub.json" "${1:-}"
+	write_spoke_config "$T/a.json" 2 "$KEY_A" "${2:-}"
+	write_spoke_config "$T/b.json" 3 "$KEY_B" "${2:-}"
+}
+
+# ---- daemons ----------------------------------------------------------------------
+
+node_sock() { echo "$T/$1.sock"; }
+
+# start_node NAME CONFIG: run subnetrad in NAME's namespace, wait for its
+# [ready] banner (bail with the log if it dies or times out), then apply the
+# host network plan: TUN MTU + up, and the local_tun_ip if the config has one.
+start_node() {
+	local name=$1 conf=$2 ns=${NODE_NS[$1]:?unknown node $1} n log pid deadline ip mtu
+	n=$((${NODE_STARTS[$name]:-0} + 1))
+	NODE_STARTS[$name]=$n
+	log=$T/$name.$n.log
+	NODE_LOG[$name]=$log
+	ALL_LOGS+=("$log")
+	ip netns exec "$ns" env SUBNETRA_SOCK="$(node_sock "$name")" SUBNETRA_TUN="$TUN" \
+		"$SUBNETRAD" --config "$conf" </dev/null >"$log" 2>&1 &
+	pid=$!
+	NODE_PID[$name]=$pid
+	deadline=$(($(now_ms) + 10000))
+	until grep -q '\[ready\]' "$log"; do
+		if ! proc_alive "$pid"; then
+			wait "$pid"
+			local rc=$?
+			unset "NODE_PID[$name]"
+			diag "$name log:" "$(tail -n 20 "$log")"
+			bail "$name: subnetrad exited with status $rc before printing [ready]"
+		fi
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			diag "$name log:" "$(tail -n 20 "$log")"
+			bail "$name: no [ready] banner within 10 s"
+		fi
+		sleep "$WAIT_STEP"
+	done
+	mtu=$(sed -n 's/.*"local_tun_mtu": *\([0-9]*\).*/\1/p' "$conf")
+	ip=$(sed -n 's/.*"local_tun_ip": *"\([^"]*\)".*/\1/p' "$conf")
+	ip -n "$ns" link set "$TUN" mtu "${mtu:-$TUN_MTU}" up ||
+		bail "$name: cannot bring up $TUN"
+	if [ -n "$ip" ]; then
+		ip -n "$ns" addr add "$ip" dev "$TUN" || bail "$name: cannot add $ip to $TUN"
+	fi
+	return 0
+}
+
+# sanitizer_check NAME LOG: one check under an ASan build; a report in a log
+# of any build is always a failure.
+sanitizer_check() {
+	local name=$1 log=$2
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$log"; then
+		not_ok "$name: sanitizer report in daemon log"
+		diag "$(grep -E -A 12 'AddressSanitizer|LeakSanitizer|runtime error:' "$log" | head -n 30)"
+		return 1
+	fi
+	case $SNR_BUILD in
+	*asan*) ok "$name: no sanitizer report" ;;
+	esac
+	return 0
+}
+
+# stop_node NAME: SIGTERM, wait up to 10 s, assert exit status 0 and a clean log.
+stop_node() {
+	local name=$1 pid=${NODE_PID[$1]:-} rc deadline
+	if [ -z "$pid" ]; then
+		not_ok "$name: stop requested but no daemon is running"
+		return 1
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	deadline=$(($(now_ms) + 10000))
+	while proc_alive "$pid"; do
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			unset "NODE_PID[$name]"
+			not_ok "$name: still running 10 s after SIGTERM (killed)"
+			diag "$(tail -n 20 "${NODE_LOG[$name]}")"
+			return 1
+		fi
+		sleep "$WAIT_STEP"
+	done
+	wait "$pid"
+	rc=$?
+	unset "NODE_PID[$name]"
+	check_eq "$name: SIGTERM -> clean exit (status 0)" 0 "$rc" ||
+		diag "$(tail -n 20 "${NODE_LOG[$name]}")"
+	sanitizer_check "$name" "${NODE_LOG[$name]}"
+}
+
+node_running() { [ -n "${NODE_PID[$1]:-}" ] && proc_alive "${NODE_PID[$1]}"; }
+
+# cli NAME ARGS...: the control tool inside NAME's namespace (the client's
+# abstract autobind address is per namespace).
+cli() {
+	local name=$1
+	shift
+	nsx "$name" env SUBNETRA_SOCK="$(node_sock "$name")" "$SUBNETRA" "$@"
+}
+
+# status_json NAME: `status --json` with all whitespace removed (no peer names
+# are configured by these tests, so no string contains a space).
+status_json() {
+	local out
+	out=$(cli "$1" status --json) || return 1
+	printf '%s' "$out" | tr -d ' \t\r\n'
+}
+# json_get JSON KEY: the first scalar value of "KEY" (strings keep their quotes).
+json_get() {
+	printf '%s' "$1" | grep -o "\"$2\":[^,}]*" | head -n 1 | cut -d: -f2-
+}
+# json_peer JSON ID: the flat peer object {"id":ID,...}.
+json_peer() {
+	printf '%s' "$1" | grep -o "{\"id\":$2,[^}]*}" | head -n 1
+}
+# counter NODE NAME: one counter from a live `status --json`.
+counter() {
+	local j
+	j=$(status_json "$1") || return 1
+	json_get "$j" "$2"
+}
+# delta BEFORE AFTER NAME: AFTER[NAME] - BEFORE[NAME] for two status_json snapshots.
+delta() {
+	local a b
+	a=$(json_get "$1" "$3")
+	b=$(json_get "$2" "$3")
+	if _is_int "$a" && _is_int "$b"; then
+		echo $((b - a))
+	else
+		echo "missing($3)"
+	fi
+}
+# counter_names: every counter, in struct order, from the single source of truth.
+counter_names() {
+	sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\)).*/\1/p' "$SNR_ROOT/src/counters.h"
+}
+# drop_total JSON: sum of all drop_* counters.
+drop_total() {
+	local v sum=0
+	for v in $(printf '%s' "$1" | grep -o '"drop_[a-z0-9_]*":[0-9]*' | cut -d: -f2); do
+		sum=$((sum + v))
+	done
+	echo "$sum"
+}
+# counter_ge NODE NAME MIN: for wait_until.
+counter_ge() {
+	local v
+	v=$(counter "$1" "$2") && _is_int "$v" && [ "$v" -ge "$3" ]
+}
+
+# ---- traffic and captures ------------------------------------------------------------
+
+# ping_received NODE ARGS...: runs ping, prints the number of replies.
+ping_received() {
+	local node=$1 out n
+	shift
+	out=$(nsx "$node" ping "$@" 2>&1)
+	n=$(printf '%s\n' "$out" | sed -n 's/.* \([0-9][0-9]*\) \(packets \)\{0,1\}received.*/\1/p')
+	echo "${n:-0}"
+}
+# ping_ok NODE DST: one reply within 1 s (for wait_until).
+ping_ok() { nsx "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
+# bg_track PID: kill PID at cleanup.  Background real commands (ip netns exec
+# ... &), not shell functions, so that PID is the process itself.
+bg_track() { BG_PIDS+=("$1"); }
+
+# cap_start KEY NODE IFACE [FILTER...]: tcpdump into $T/KEY.pcap, ready when it listens.
+cap_start() {
+	local key=$1 node=$2 ifc=$3 pid
+	shift 3
+	# Not through nsx: $! must be tcpdump itself (ip netns exec execs in
+	# place; a backgrounded shell function would be a subshell that never
+	# passes SIGINT on).
+	ip netns exec "${NODE_NS[$node]:?unknown node $node}" tcpdump --immediate-mode -B 8192 -Z root -n -U -i "$ifc" \
+		-w "$T/$key.pcap" "$@" </dev/null >/dev/null 2>"$T/$key.tcpdump.err" &
+	pid=$!
+	CAP_PID[$key]=$pid
+	bg_track "$pid"
+	wait_until 10 grep -q 'listening on' "$T/$key.tcpdump.err" ||
+		bail "tcpdump on $node/$ifc did not start: $(cat "$T/$key.tcpdump.err")"
+}
+cap_stop() {
+	local key=$1 pid=${CAP_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "CAP_PID[$key]"
+	if grep -q '[1-9][0-9]* packets dropped by kernel' "$T/$key.tcpdump.err"; then
+		diag "warning: capture $key dropped packets: $(tr '\n' ' ' <"$T/$key.tcpdump.err")"
+	fi
+}
+cap_file() { echo "$T/$1.pcap"; }
+# pcap_marker_count FILE STRING: occurrences of STRING in the raw capture bytes.
+pcap_marker_count() {
+	LC_ALL=C grep -a -o -F -- "$2" "$1" 2>/dev/null | wc -l
+}
+# pcap_udp FILE: one line per UDP datagram "SRC:P DST:P LEN HEADER_HEX".
+pcap_udp() { "$UDP_INJECT" --pcap-dump "$1"; }
+pcap_udp_count() { pcap_udp "$1" 2>/dev/null | wc -l; }
+pcap_udp_count_ge() { [ "$(pcap_udp_count "$1")" -ge "$2" ]; }
+
+# inject NODE ARGS...: udp_inject from NODE's namespace.
+inject() {
+	local node=$1
+	shift
+	nsx "$node" "$UDP_INJECT" "$@"
+}
+
+# ---- cleanup ----------------------------------------------------------------------------
+
+cleanup() {
+	local rc=$? p ns i deadline log
+	trap - EXIT INT TERM HUP
+	for p in "${NODE_PID[@]}" "${BG_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	deadline=$(($(now_ms) + 5000))
+	for p in "${NODE_PID[@]}" "${BG_PIDS[@]}"; do
+		while proc_alive "$p" && [ "$(now_ms)" -lt "$deadline" ]; do sleep "$WAIT_STEP"; done
+		proc_alive "$p" && kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ((i = ${#NAMESPACES[@]} - 1; i >= 0; i--)); do
+		ns=${NAMESPACES[$i]}
+		# Only our uniquely named namespaces: whatever still runs there is ours.
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$TAP_FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		for log in "${ALL_LOGS[@]}"; do
+			[ -s "$log" ] || continue
+			diag "--- $(basename "$log") (last 15 lines) ---" "$(tail -n 15 "$log")"
+		done
+	fi
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ -n "${SNR_KEEP:-}" ]; then
+			diag "kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
