@@ -215,6 +215,13 @@ topo_add_node() {
 }
 
 # topo_standard [evil]: hub 203.0.113.1, a .2, b .3 (and evil .66), underlay reachable.
+# topo_add_isolated NAME: a node namespace with loopback only (no underlay),
+# for a daemon that only needs its control socket.
+topo_add_isolated() {
+	ns_add "$RUN-$1"
+	NODE_NS[$1]=$RUN-$1
+}
+
 # shellcheck disable=SC2120 # its one argument is optional
 topo_standard() {
 	local n
@@ -223,8 +230,7 @@ topo_standard() {
 	topo_add_node a 203.0.113.2
 	topo_add_node b 203.0.113.3
 	[ "${1:-}" = evil ] && topo_add_node evil 203.0.113.66
-	for n in "${!NODE_IP[@]}"; do
-		[ "$n" = hub ] && continue
+	for n in a b ${1:+evil}; do
 		wait_until 10 nsx "$n" ping -c1 -W1 "${NODE_IP[hub]}" ||
 			bail "underlay: $n cannot reach the hub at ${NODE_IP[hub]}"
 	done
@@ -302,6 +308,7 @@ start_node() {
 	log=$T/$name.$n.log
 	NODE_LOG[$name]=$log
 	ALL_LOGS+=("$log")
+	: >"$log" # exists before the poll below reads it
 	ip netns exec "$ns" env SUBNETRA_SOCK="$(node_sock "$name")" SUBNETRA_TUN="$TUN" \
 		"$SUBNETRAD" --config "$conf" </dev/null >"$log" 2>&1 &
 	pid=$!
@@ -481,6 +488,9 @@ cap_file() { echo "$T/$1.pcap"; }
 pcap_marker_count() {
 	LC_ALL=C grep -a -o -F -- "$2" "$1" 2>/dev/null | wc -l
 }
+# pcap_count FILE: packets of any kind in a capture.
+pcap_count() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
+pcap_count_ge() { [ "$(pcap_count "$1")" -ge "$2" ]; }
 # pcap_udp FILE: one line per UDP datagram "SRC:P DST:P LEN HEADER_HEX".
 pcap_udp() { "$UDP_INJECT" --pcap-dump "$1"; }
 pcap_udp_count() { pcap_udp "$1" 2>/dev/null | wc -l; }
