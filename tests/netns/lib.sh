@@ -378,7 +378,7 @@ stop_node() {
 	unset "NODE_PID[$name]"
 	check_eq "$name: SIGTERM -> clean exit (status 0)" 0 "$rc" ||
 		diag "$(tail -n 20 "${NODE_LOG[$name]}")"
-	sanitizer_check "$name" "${NODE_LOG[$name]}"
+	sanitizer_check "$name" "${NODE_LOG[$name]}" && [ "$rc" -eq 0 ]
 }
 
 node_running() { [ -n "${NODE_PID[$1]:-}" ] && proc_alive "${NODE_PID[$1]}"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hot policy updates under load, `policy show` / `save` / snapshot reload.
 #
-#    a (10.0.0.2)  --- ping -i 0.01 -c 400 --->  hub  --->  b (10.0.0.3)
+#    a (10.0.0.2)  --- ping -i 0.01 -c >=400 --->  hub  --->  b (10.0.0.3)
 #    203.0.113.2                          203.0.113.1       203.0.113.3
 #         \___________________ br0 (net) ___________________/
 #                                   ^
@@ -45,16 +45,28 @@ show_has_lines() { [ "$(show "$1" | grep -c '^policy add ')" -ge "$2" ]; }
 check_eq "before: policy show = the two derived hub rules" "$DERIVED" "$(show hub)"
 wait_until 10 ping_ok a 10.0.0.3 || bail "a cannot reach b before the test"
 
-# ---- 50 adds while a 400-packet ping runs --------------------------------------------
+# ---- 50 adds while a ping of >= 400 packets runs ------------------------------------
+# A slow build (ASan) or a loaded machine makes each CLI call slower: size the
+# ping so that it surely outlasts the adds (2x their estimated duration + 1 s).
+t0=$(now_ms)
+for i in 1 2 3; do show hub >/dev/null; done
+per_call=$((($(now_ms) - t0) / 3))
+need=$(((2 * ADDS * per_call + 1000) / 10))
+[ "$need" -gt "$PINGS" ] && PINGS=$need
+diag "one CLI call ~${per_call} ms; pinging $PINGS times at 10 ms"
 ip netns exec "${NODE_NS[a]}" ping -n -i 0.01 -c "$PINGS" -W 2 10.0.0.3 >"$T/ping.out" 2>&1 &
 ping_pid=$!
 bg_track "$ping_pid"
 wait_until 5 grep -q 'bytes from' "$T/ping.out" || bail "ping did not start"
 add_fail=0
+t0=$(now_ms)
+slot=$((PINGS * 10 / 2 / ADDS)) # spread the adds over the first half of the ping
 for i in $(seq "$ADDS"); do
 	# shellcheck disable=SC2046 # word splitting of the rule line is the point
 	cli hub $(added_rule "$i") || add_fail=$((add_fail + 1))
-	sleep 0.04 # spread the adds over the ping (pacing, not synchronisation)
+	ahead=$((t0 + i * slot - $(now_ms)))
+	# Pacing only (never for synchronisation): wait if ahead of schedule.
+	[ "$ahead" -gt 0 ] && sleep "$((ahead / 1000)).$(printf '%03d' $((ahead % 1000)))"
 done
 check_eq "all $ADDS policy add commands exit 0" 0 "$add_fail"
 check "the adds overlapped the running ping" proc_alive "$ping_pid"
