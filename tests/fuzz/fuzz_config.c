@@ -1,0 +1,230 @@
+/*
+ * config.json parser and validator (config_parse, config_validate,
+ * config_error_format) on arbitrary bytes, then every consumer of a valid
+ * config that is pure: the role-derived policy and the network plan.
+ *
+ * Invariants:
+ *  - an error always has a name, and its formatted message is a terminated
+ *    string that starts with the file label;
+ *  - secrets are never quoted: no run of 64 hex digits in an error message
+ *    may be a psk value of the input.  A run counts as leaked when the input
+ *    holds it only inside "psk" string values; when the same text also
+ *    appears elsewhere (say, pasted into "endpoint"), quoting it there is
+ *    legitimate;
+ *  - a parsed config respects every table bound;
+ *  - config_validate_hosts with no hosts agrees with config_validate; with
+ *    host subnets it can only add SubnetOverlap, and only on a real overlap;
+ *  - a valid config always fits the policy table (roles_derive_policy == 0)
+ *    and renders a terminated network plan that fits NETPLAN_BUF.
+ * config_wipe() runs after every input.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "common.h"
+#include "config.h"
+#include "netplan.h"
+#include "policy.h"
+#include "roles.h"
+
+enum { PSK_HEX_RUN = 2 * WIRE_PSK_LEN, MAX_PSK_SPANS = 64 };
+
+static const char FILE_LABEL[] = "fuzz.json";
+
+static struct config cfg;
+static struct policy pol;
+static char plan[NETPLAN_BUF];
+
+struct span {
+	size_t off, len;
+};
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Raw string values that follow a "psk" member name: "psk" ws : ws "...". */
+static size_t psk_spans(const char *in, size_t len, struct span *out, size_t cap)
+{
+	static const char key[] = "\"psk\"";
+	size_t n = 0, pos = 0;
+	const char *hit;
+
+	while (n < cap && (hit = fuzz_memmem(in + pos, len - pos, key, sizeof(key) - 1))) {
+		size_t i = (size_t)(hit - in) + sizeof(key) - 1, start;
+
+		pos = i;
+		while (i < len && is_ws(in[i]))
+			i++;
+		if (i >= len || in[i] != ':')
+			continue;
+		i++;
+		while (i < len && is_ws(in[i]))
+			i++;
+		if (i >= len || in[i] != '"')
+			continue;
+		start = ++i;
+		while (i < len && in[i] != '"')
+			i += in[i] == '\\' ? 2 : 1;
+		if (i > len)
+			i = len;
+		out[n++] = (struct span){start, i - start};
+		pos = i;
+	}
+	return n;
+}
+
+static bool inside(const struct span *s, size_t n, size_t off, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (off >= s[i].off && off + len <= s[i].off + s[i].len)
+			return true;
+	return false;
+}
+
+/* Does the run msg[0..PSK_HEX_RUN) occur in the input only inside psk values? */
+static bool only_in_psk(const char *in, size_t len, const char *run, const struct span *s,
+			size_t n)
+{
+	bool found = false;
+	size_t pos = 0;
+	const char *hit;
+
+	while ((hit = fuzz_memmem(in + pos, len - pos, run, PSK_HEX_RUN)) != NULL) {
+		size_t off = (size_t)(hit - in);
+
+		if (!inside(s, n, off, PSK_HEX_RUN))
+			return false;
+		found = true;
+		pos = off + 1;
+	}
+	return found;
+}
+
+static void check_error(const struct config_error *err, const char *in, size_t len,
+			const char *stage)
+{
+	struct span spans[MAX_PSK_SPANS];
+	char msg[1024];
+	size_t mlen, n;
+
+	FUZZ_CHECK(err->name != NULL, "%s error without a name (path '%s', detail '%s')",
+		   stage, err->path, err->detail);
+	FUZZ_CHECK(memchr(err->path, '\0', sizeof(err->path)) != NULL &&
+			   memchr(err->detail, '\0', sizeof(err->detail)) != NULL &&
+			   memchr(err->file, '\0', sizeof(err->file)) != NULL,
+		   "%s error field not terminated", stage);
+	memset(msg, 0x7f, sizeof(msg));
+	config_error_format(err, msg, sizeof(msg));
+	mlen = strnlen(msg, sizeof(msg));
+	FUZZ_CHECK(mlen < sizeof(msg), "%s message not terminated", stage);
+	FUZZ_CHECK(strncmp(msg, FILE_LABEL, sizeof(FILE_LABEL) - 1) == 0,
+		   "%s message does not start with the file: %s", stage, msg);
+
+	n = psk_spans(in, len, spans, MAX_PSK_SPANS);
+	if (n == 0)
+		return;
+	for (size_t off = 0; off + PSK_HEX_RUN <= mlen;) {
+		long r = fuzz_find_hex_run(msg + off, mlen - off, PSK_HEX_RUN);
+
+		if (r < 0)
+			break;
+		off += (size_t)r;
+		FUZZ_CHECK(!only_in_psk(in, len, msg + off, spans, n),
+			   "%s error quotes a psk value: %s", stage, msg);
+		off++;
+	}
+}
+
+static void check_bounds(const struct config *c)
+{
+	FUZZ_CHECK(c->n_peers <= MAX_PEERS, "n_peers %zu", c->n_peers);
+	FUZZ_CHECK(c->n_listen_ports <= MAX_LISTEN_PORTS, "n_listen_ports %zu",
+		   c->n_listen_ports);
+	FUZZ_CHECK(c->n_local_routes <= MAX_ROUTES && c->n_remote_routes <= MAX_ROUTES,
+		   "routes %zu/%zu", c->n_local_routes, c->n_remote_routes);
+	FUZZ_CHECK(c->role == ROLE_MANUAL || c->role == ROLE_HUB || c->role == ROLE_SPOKE,
+		   "role %d", (int)c->role);
+	FUZZ_CHECK(c->virtual_subnet.prefix <= 32, "virtual_subnet /%u",
+		   c->virtual_subnet.prefix);
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct peer_config *p = &c->peers[i];
+
+		FUZZ_CHECK(p->allowed_src.prefix <= 32, "peers[%zu] /%u", i,
+			   p->allowed_src.prefix);
+		FUZZ_CHECK(memchr(p->name, '\0', sizeof(p->name)) != NULL,
+			   "peers[%zu].name not terminated", i);
+		for (const char *s = p->name; *s; s++)
+			FUZZ_CHECK(*s >= 0x20 && *s <= 0x7e, "peers[%zu].name byte 0x%02x", i,
+				   (unsigned char)*s);
+	}
+}
+
+static void check_valid(const struct config *c, size_t size)
+{
+	static const unsigned mtus[] = {0, 64, 68, 576, 1280, 1500, 9000, 65535};
+	size_t n;
+
+	FUZZ_CHECK(c->n_peers >= 1, "valid config without peers");
+	FUZZ_CHECK(c->local_tun_mtu >= MTU_MIN && c->local_tun_mtu <= MTU_MAX, "mtu %u",
+		   c->local_tun_mtu);
+	for (size_t i = 0; i < c->n_peers; i++)
+		FUZZ_CHECK(c->peers[i].id >= 1 && c->peers[i].id <= 65535 &&
+				   c->peers[i].id != c->local_id,
+			   "valid config with peer id %u (local %u)", c->peers[i].id,
+			   c->local_id);
+
+	policy_init(&pol);
+	FUZZ_CHECK(roles_derive_policy(c, &pol) == 0, "valid config overflows the policy");
+
+	n = netplan_render(c, "snr0", mtus[size % (sizeof(mtus) / sizeof(mtus[0]))], plan,
+			   sizeof(plan));
+	FUZZ_CHECK(n < sizeof(plan) && strlen(plan) == n, "plan length %zu", n);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (sodium_init() < 0)
+		__builtin_trap();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* Subnets a typical host holds: a LAN and a container bridge. */
+	static const struct cidr hosts[] = {{0xc0a80100, 24}, {0xac110000, 16}};
+	const char *in = (const char *)data;
+	struct config_error err, err2;
+	int rc;
+
+	if (config_parse(&cfg, FILE_LABEL, in, size, &err) != 0) {
+		check_error(&err, in, size, "parse");
+		goto out_wipe;
+	}
+	check_bounds(&cfg);
+	rc = config_validate(&cfg, FILE_LABEL, &err);
+	/* No host subnets is exactly config_validate. */
+	FUZZ_CHECK(config_validate_hosts(&cfg, FILE_LABEL, NULL, 0, &err2) == rc &&
+			   (rc == 0 || (err2.name != NULL && err.name != NULL &&
+					strcmp(err.name, err2.name) == 0)),
+		   "config_validate_hosts(no hosts) disagrees with config_validate");
+	if (rc != 0) {
+		check_error(&err, in, size, "validate");
+		goto out_wipe;
+	}
+	check_valid(&cfg, size);
+	if (config_validate_hosts(&cfg, FILE_LABEL, hosts, sizeof(hosts) / sizeof(hosts[0]),
+				  &err2) != 0) {
+		check_error(&err2, in, size, "validate_hosts");
+		FUZZ_CHECK(strcmp(err2.name, "SubnetOverlap") == 0 &&
+				   config_subnet_overlaps(&cfg.virtual_subnet, hosts,
+							  sizeof(hosts) / sizeof(hosts[0])),
+			   "host check failed (%s) without an overlap", err2.name);
+	}
+out_wipe:
+	config_wipe(&cfg);
+	return 0;
+}
