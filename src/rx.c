@@ -1,9 +1,10 @@
 /*
  * UDP ingress.  The receive order is fixed and security-critical:
  *   1. size: over-long -> oversized; shorter than 36 -> auth_or_invalid
- *   2. peer selection: cleartext by key_id after header validation;
- *      obfuscated by trial de-masking (source-endpoint fast path first, then
- *      a metered full scan of every peer's receive link key)
+ *   2. peer selection, then header validation (version, flags, epoch != 0):
+ *      cleartext by key_id; obfuscated by trial de-masking (source-endpoint
+ *      fast path first, then a metered full scan of every peer's receive
+ *      link key)
  *   3-6. wire_rx_open: stale epoch before crypto, AEAD, then commit a newer
  *      epoch, then anti-replay -- no state changes before authentication
  *   7. inner packet must be IPv4 with a source inside the peer's allowed_src
@@ -131,13 +132,14 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 			return;
 		}
 	} else {
-		if (!wire_header_check(buf, len, &h)) {
-			c->drop_udp_auth_or_invalid++;
-			return;
-		}
-		p = peer_find_by_id(&d->peers, h.key_id);
+		/* Identity first (normative step 1), then the header (step 2). */
+		p = peer_find_by_id(&d->peers, (uint16_t)(buf[2] | buf[3] << 8));
 		if (p == NULL) {
 			c->drop_udp_unknown_peer++;
+			return;
+		}
+		if (!wire_header_check(buf, len, &h)) {
+			c->drop_udp_auth_or_invalid++;
 			return;
 		}
 	}
