@@ -3,6 +3,7 @@
 # hub and two spokes in network namespaces.  V=1 shows the commands.
 #
 #   make [BUILD=dir] [CC=clang] [SAN=1] [MAX_PEERS=N] [WERROR=1]
+#   make CRYPTO=openssl BUILD=build-openssl   data-plane AEAD from libcrypto
 #   make fuzz [FUZZ_SECS=N]   libFuzzer harnesses (clang, ASan+UBSan), N s each
 
 BUILD     ?= build
@@ -13,6 +14,7 @@ MAX_PEERS ?= 32
 SAN       ?= 0
 WERROR    ?= 0
 FUZZ      ?= 0
+CRYPTO    ?= sodium
 FUZZ_SECS ?= 180
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -36,6 +38,12 @@ endif
 CFLAGS  += $(WARN) $(OPT) -fPIE
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(LDSAN)
 LDLIBS  += -lsodium -ljson-c -lcap-ng -lseccomp
+ifeq ($(CRYPTO),openssl)
+CPPFLAGS += -DSUBNETRA_CRYPTO_OPENSSL
+LDLIBS   += -lcrypto
+else ifneq ($(CRYPTO),sodium)
+$(error CRYPTO must be sodium or openssl)
+endif
 
 ifneq ($(V),1)
 Q = @
@@ -111,11 +119,13 @@ deps:
 
 test-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
-# The full suite: -Werror build, unit tests, vectors, netns scenarios, then
-# the same unit and netns suites against an ASan/UBSan build.
+# The full suite: -Werror build, unit tests, vectors, netns scenarios; the
+# same unit and netns suites against an ASan/UBSan build; unit tests and
+# vectors against the OpenSSL AEAD backend; a short run of every fuzzer.
 test: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 test-build
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SAN=1 BUILD=build-asan test-build
+	$(Q)$(MAKE) --no-print-directory WERROR=1 CRYPTO=openssl BUILD=build-openssl test-build
 	$(Q)$(MAKE) --no-print-directory WERROR=1 CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build
 	$(Q)./tests/run.sh
 
@@ -135,6 +145,6 @@ install: all
 	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
 
 clean:
-	rm -rf build build-asan build-fuzz build-clang
+	rm -rf build build-asan build-fuzz build-clang build-openssl
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

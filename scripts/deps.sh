@@ -10,6 +10,7 @@ pkgs=(
 	libjson-c-dev                          # strict JSON parsing, 64-bit ints
 	libcap-ng-dev                          # drop capabilities after start-up
 	libseccomp-dev                         # syscall allow-list after start-up
+	libssl-dev                             # optional AEAD backend (make CRYPTO=openssl)
 	libcmocka-dev                          # unit-test framework
 	iproute2 iputils-ping                  # netns scenarios and demo
 	tcpdump iperf3 iptables nftables conntrack procps psmisc

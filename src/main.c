@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aead.h"
 #include "config.h"
 #include "daemon.h"
 #include "netplan.h"
@@ -144,8 +145,8 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (sodium_init() < 0) {
-		fprintf(stderr, "subnetrad: libsodium initialisation failed\n");
+	if (sodium_init() < 0 || aead_init() < 0) {
+		fprintf(stderr, "subnetrad: crypto library initialisation failed\n");
 		return 1;
 	}
 	cfg = calloc(1, sizeof(*cfg));

@@ -24,6 +24,8 @@
  */
 #include "wire.h"
 
+#include "aead.h"
+
 #include <assert.h>
 #include <string.h>
 
@@ -159,15 +161,11 @@ size_t wire_seal(uint8_t *buf, size_t pt_len, const wire_key session_key, uint16
 	};
 	uint8_t nonce[NONCE_LEN];
 	uint8_t *body = buf + WIRE_HEADER_LEN;
-	int rc;
 
 	assert(pt_len <= WIRE_MAX_PLAINTEXT);
 	wire_header_encode(buf, &h);
 	make_nonce(nonce, seq);
-	rc = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-	    body, body + pt_len, NULL, body, pt_len, NULL, 0, NULL, nonce, session_key);
-	assert(rc == 0);
-	(void)rc;
+	aead_seal(body, pt_len, body + pt_len, nonce, session_key);
 	return WIRE_HEADER_LEN + pt_len + WIRE_TAG_LEN;
 }
 
@@ -224,10 +222,10 @@ bool wire_header_check(const uint8_t *dgram, size_t len, struct wire_header *h)
 }
 
 /*
- * One libsodium AEAD call, in place.  On a bad tag libsodium zeroes the
- * output (here: the ciphertext of a datagram we are about to drop anyway);
- * what must not change on failure is the session, and nothing here touches
- * it.
+ * One AEAD call, in place.  On a bad tag the backend may have overwritten
+ * the buffer (libsodium zeroes it): that is the ciphertext of a datagram we
+ * are about to drop anyway; what must not change on failure is the session,
+ * and nothing here touches it.
  */
 static bool aead_open_in_place(uint8_t *body, size_t ct_len,
 			       const uint8_t tag[WIRE_TAG_LEN], uint64_t seq,
@@ -236,8 +234,7 @@ static bool aead_open_in_place(uint8_t *body, size_t ct_len,
 	uint8_t nonce[NONCE_LEN];
 
 	make_nonce(nonce, seq);
-	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		       body, NULL, body, ct_len, tag, NULL, 0, nonce, key) == 0;
+	return aead_open(body, ct_len, tag, nonce, key);
 }
 
 enum wire_rx_verdict wire_rx_open(struct wire_rx_session *s, const wire_key link_key,
