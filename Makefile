@@ -67,7 +67,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build fuzz-build fuzz unit netns demo clean install
+.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench clean install
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -134,6 +134,12 @@ unit: test-build
 
 netns: test-build
 	$(Q)./tests/run.sh --only netns
+
+# Side-by-side benchmark (root): our tunnel vs the veth ceiling, wireguard-go
+# and Nebula in network namespaces.  Options: ROUNDS=, SECS=, SYSTEMS=,
+# WGGO=/path/to/wireguard-go.  Writes build/bench/latest.json.
+bench:
+	$(Q)ROUNDS="$(ROUNDS)" SECS="$(SECS)" SYSTEMS="$(SYSTEMS)" WGGO="$(WGGO)" ./bench/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
