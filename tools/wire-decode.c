@@ -60,8 +60,9 @@ static const char usage_rest[] =
     "and stale epochs depend on the live daemon's history and are not detected.\n"
     "\n"
     "exit status: 0 every datagram accepted (without --config: every header\n"
-    "well-formed), 1 some datagram dropped, malformed or not decodable, or the\n"
-    "input unreadable, 2 usage error or an unusable --config/--policy\n";
+    "well-formed), 1 some datagram dropped or not decodable (bad hex, damaged\n"
+    "capture, no datagram at all), 2 usage error, or a --config, --policy or\n"
+    "--pcap file that cannot be opened or used\n";
 
 struct options {
 	const char *config;
@@ -299,7 +300,7 @@ static void decode_one(struct inspect *ix, const struct options *o, const char *
 
 	inspect_datagram(ix, d, len, o->from_id, &r);
 	t->datagrams++;
-	printf("%s: %zu bytes\n", title, len);
+	printf("%s:\n", title);
 	print_lengths(len);
 	if (r.have_hdr && r.unmasked)
 		print_header("de-masked with the sender's link key (obfuscate is on)",
