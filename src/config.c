@@ -109,6 +109,30 @@ __attribute__((format(printf, 4, 5))) static int fail(struct config_error *err,
  * printable ASCII (and the quote and backslash) escaped, so a hostile
  * config cannot put control characters on the operator's terminal.
  */
+/*
+ * Does s contain a run of 32 or more hex digits with a letter among them (a
+ * key, or most of one; a long all-decimal name is not mistaken for one)?
+ */
+static bool has_key_like_run(const char *s, size_t len)
+{
+	size_t run = 0;
+	bool letter = false;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!isxdigit(ch)) {
+			run = 0;
+			letter = false;
+			continue;
+		}
+		letter = letter || !isdigit(ch);
+		if (++run >= 32 && letter)
+			return true;
+	}
+	return false;
+}
+
 static const char *quote(char *out, size_t cap, const char *s, size_t len)
 {
 	size_t o = 0;
@@ -116,6 +140,15 @@ static const char *quote(char *out, size_t cap, const char *s, size_t len)
 	if (cap < 8) {
 		if (cap > 0)
 			out[0] = '\0';
+		return out;
+	}
+	/*
+	 * A key pasted into the wrong field must not end up in a log: any
+	 * value with a long hex run is described, never quoted.
+	 */
+	if (has_key_like_run(s, len)) {
+		snprintf(out, cap, "(a %zu-character value with a key-like hex run, not shown)",
+			 len);
 		return out;
 	}
 	out[o++] = '"';

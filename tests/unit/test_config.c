@@ -311,6 +311,8 @@ static const struct err_case err_cases[] = {
 	  "TooManyRoutes", "remote_routes", "9 routes" },
 	{ MANUAL(",\"role\":\"router\""), "InvalidRole", "role", "\"router\"" },
 	{ MANUAL(",\"role\":\"Hub\""), "InvalidRole", "role", "\"Hub\"" },
+	{ MANUAL_PEERS("{\"id\":2,\"endpoint\":\"" KEY_A "\",\"psk\":\"" KEY_B "\"}", ""),
+	  "InvalidEndpoint", "peers[0].endpoint", "key-like hex run, not shown" },
 	{ MANUAL(",\"user\":\"Root\""), "InvalidUser", "user", "\"Root\"" },
 	{ MANUAL(",\"user\":\"\""), "InvalidUser", "user", "\"\"" },
 	{ MANUAL(",\"user\":\"a/b\""), "InvalidUser", "user", "\"a/b\"" },
