@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "datapath.h"
+#include "offload.h"
 #include "wire.h"
 
 /* Obfuscated mode: find the peer whose receive link key de-masks the header. */
@@ -75,7 +76,16 @@ static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t 
 		return;
 	}
 	if (r->target == POLICY_TARGET_LOCAL) {
-		if (tun_write(d->tun_fd, ip, pt_len) < 0) {
+		/*
+		 * The TUN wants a vnet header in front of the packet: it goes
+		 * over the tail of the (already parsed) wire header.  The packet
+		 * authenticated, so the kernel need not verify its checksums.
+		 */
+		struct vnet_hdr vh = {.flags = VNET_F_DATA_VALID};
+
+		vnet_hdr_encode(buf + WIRE_HEADER_LEN - VNET_HDR_LEN, &vh);
+		if (tun_write(d->tun_fd, buf + WIRE_HEADER_LEN - VNET_HDR_LEN,
+			      VNET_HDR_LEN + pt_len) < 0) {
 			d->ctr.drop_udp_send_err++;
 			return;
 		}
@@ -182,11 +192,21 @@ void rx_drain(struct daemon *d, unsigned sock)
 		now = wall_ns();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &b->msgs[i].msg_hdr;
+			uint8_t *slot = udp_rx_slot(b, (size_t)i);
+			size_t len = b->msgs[i].msg_len;
+			size_t seg = udp_rx_segment_size(b, (size_t)i);
 			struct endpoint4 from;
 
 			endpoint_from_sockaddr(&from, &b->from[i]);
-			rx_datagram(d, sock, b->slots[i], b->msgs[i].msg_len,
-			       (m->msg_flags & MSG_TRUNC) != 0, &from, now);
+			if (seg == 0) {
+				rx_datagram(d, sock, slot, len, (m->msg_flags & MSG_TRUNC) != 0,
+					    &from, now);
+				continue;
+			}
+			/* GRO: several datagrams of one flow, each seg long but the last. */
+			for (size_t off = 0; off < len; off += seg)
+				rx_datagram(d, sock, slot + off, len - off < seg ? len - off : seg,
+					    false, &from, now);
 		}
 		/* Relayed datagrams point into rx slots: send before reuse. */
 		txq_flush(d);
