@@ -145,10 +145,16 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./scripts/demo.sh
 
+SHIPPED_TOOLS := keygen config-gen config-lint wire-decode mtu-probe
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/subnetrad $(DESTDIR)$(PREFIX)/sbin/subnetrad
 	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
+	for t in $(SHIPPED_TOOLS); do \
+		install -m 0755 $(BUILD)/subnetra-$$t $(DESTDIR)$(PREFIX)/bin/subnetra-$$t || exit 1; \
+	done
+	install -m 0755 tools/doctor.sh $(DESTDIR)$(PREFIX)/bin/subnetra-doctor
 
 clean:
 	rm -rf build build-asan build-fuzz build-clang build-openssl

@@ -90,16 +90,22 @@ static void header_problem(struct inspect_result *res, const struct wire_header 
 	}
 }
 
-/* Some peer's link key de-masks the header: the sender obfuscates. */
-static const struct peer *masked_by(struct inspect *ix, const uint8_t *d, size_t len)
+/* Cleartext mode: if some peer's link key de-masks the header, the sender obfuscates. */
+static void hint_if_masked(struct inspect *ix, const uint8_t *d, size_t len,
+			   struct inspect_result *res)
 {
 	uint8_t out[WIRE_HEADER_LEN];
 
-	for (size_t i = 0; i < ix->peers.n; i++)
+	for (size_t i = 0; i < ix->peers.n; i++) {
 		if (wire_obfs_trial(d, len, ix->peers.peers[i].rx_link_key,
-				    ix->peers.peers[i].id, out))
-			return &ix->peers.peers[i];
-	return NULL;
+				    ix->peers.peers[i].id, out)) {
+			hint(res,
+			     "the header is masked with peer %u's link key: the sender "
+			     "has obfuscate on, this config has it off",
+			     ix->peers.peers[i].id);
+			return;
+		}
+	}
 }
 
 /* Obfuscated mode: the trial over every peer, or only from_id's. */
@@ -261,25 +267,21 @@ void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 			goto out;
 		}
 	} else {
+		/* Identity first (key_id), then the header, as rx.c does. */
 		wire_header_decode(&res->hdr, buf);
 		res->have_hdr = true;
-		if (!wire_header_check(buf, len, &res->hdr)) {
-			header_problem(res, &res->hdr);
-			if (masked_by(ix, dgram, len) != NULL)
-				hint(res, "the header is masked with a peer's link key: "
-					  "the sender "
-					  "has obfuscate on, this config has it off");
-			goto out;
-		}
 		p = peer_find_by_id(&ix->peers, res->hdr.key_id);
 		if (p == NULL) {
 			verdict(res, "drop_udp_unknown_peer",
 				"key_id %u is not a peer of local_id %" PRIu32,
 				res->hdr.key_id, ix->cfg->local_id);
-			if (masked_by(ix, dgram, len) != NULL)
-				hint(res, "the header is masked with a peer's link key: "
-					  "the sender "
-					  "has obfuscate on, this config has it off");
+			hint_if_masked(ix, dgram, len, res);
+			goto out;
+		}
+		if (!wire_header_check(buf, len, &res->hdr)) {
+			res->peer = p->cfg;
+			header_problem(res, &res->hdr);
+			hint_if_masked(ix, dgram, len, res);
 			goto out;
 		}
 		res->peer = p->cfg;

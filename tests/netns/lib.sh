@@ -328,6 +328,12 @@ start_node() {
 		fi
 		sleep "$WAIT_STEP"
 	done
+	# No IPv6 on the overlay: the kernel's router solicitations would land in
+	# drop_tun_not_ipv4 at a timing-dependent count and blur exact counters.
+	if [ -e "/proc/sys/net/ipv6/conf/all/disable_ipv6" ]; then
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$TUN.disable_ipv6=1" ||
+			bail "$name: cannot disable IPv6 on $TUN"
+	fi
 	mtu=$(sed -n 's/.*"local_tun_mtu": *\([0-9]*\).*/\1/p' "$conf")
 	ip=$(sed -n 's/.*"local_tun_ip": *"\([^"]*\)".*/\1/p' "$conf")
 	ip -n "$ns" link set "$TUN" mtu "${mtu:-$TUN_MTU}" up ||
