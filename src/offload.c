@@ -143,18 +143,16 @@ static size_t pass_through(struct offload_iter *it, uint8_t *out, size_t cap)
 	if (it->len > cap)
 		return 0;
 	memcpy(out, it->pkt, it->len);
-	/* Complete a partial checksum the kernel left for "hardware" to finish. */
-	if ((h->flags & VNET_F_NEEDS_CSUM) && (size_t)h->csum_start + h->csum_offset + 2 <= it->len) {
-		uint8_t *c = out + h->csum_start + h->csum_offset;
-		uint32_t sum = csum_partial(out + h->csum_start, it->len - h->csum_start, 0);
-
-		(void)c;
-		st16(c, csum_fold(sum));
-		/*
-		 * The field held the pseudo-header sum when summed above, which is
-		 * exactly how the offload contract wants it completed.
-		 */
-	}
+	/*
+	 * Complete a partial checksum the kernel left for "hardware" to finish:
+	 * the field already holds the pseudo-header sum, so summing from
+	 * csum_start with the field in place gives the final value.
+	 */
+	if ((h->flags & VNET_F_NEEDS_CSUM) &&
+	    (size_t)h->csum_start + h->csum_offset + 2 <= it->len)
+		st16(out + h->csum_start + h->csum_offset,
+		     csum_fold(csum_partial(out + h->csum_start, it->len - h->csum_start, 0)));
+	it->done = true;
 	return it->len;
 }
 
@@ -166,10 +164,8 @@ size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap)
 
 	if (it->done)
 		return 0;
-	if (it->seg == 0) {
-		it->done = true;
+	if (it->seg == 0)
 		return pass_through(it, out, cap);
-	}
 	payload = it->len - hdrs;
 	chunk = payload - it->off < it->seg ? payload - it->off : it->seg;
 	total = hdrs + chunk;
