@@ -69,4 +69,35 @@ size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap);
 uint32_t csum_partial(const uint8_t *p, size_t len, uint32_t sum);
 uint16_t csum_fold(uint32_t sum);
 
+/*
+ * Receive-side coalescing ("GRO" in userspace): consecutive in-order TCP
+ * segments of one flow, all of one size but the last, become one TUN write
+ * of a super-packet with a TCPV4 vnet header, so the kernel's TCP stack sees
+ * one packet instead of dozens.  Anything else is written as it is.
+ */
+struct tun_gro {
+	size_t len;       /* bytes of pending packet in buf (0 = none) */
+	size_t l3_len, l4_len;
+	size_t seg;       /* payload size of the first segment */
+	size_t last_pay;  /* payload size of the latest segment */
+	unsigned nsegs;
+	uint64_t bytes;   /* inner bytes absorbed (for the counters) */
+	uint32_t next_seq;
+	uint8_t buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
+};
+
+/*
+ * Absorb packet ip[0..len) into the pending super-packet, or start one when
+ * none is pending.  false: it cannot join (the caller writes the pending
+ * one, then tries again once, then writes this packet as it is).
+ */
+bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len);
+/*
+ * Finish the pending super-packet: returns its length (vnet header
+ * included) with *out pointing at it, or 0 if none; the caller writes it
+ * and calls gro_reset().
+ */
+size_t gro_finish(struct tun_gro *g, const uint8_t **out);
+void gro_reset(struct tun_gro *g);
+
 #endif

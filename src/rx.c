@@ -59,6 +59,49 @@ static void learn(struct daemon *d, struct peer *p, unsigned sock, const struct 
 	p->last_seen_wall_ns = now;
 }
 
+void rx_flush_tun(struct daemon *d)
+{
+	const uint8_t *p;
+	size_t n = gro_finish(&d->gro, &p);
+
+	if (n == 0)
+		return;
+	if (tun_write(d->tun_fd, p, n) < 0) {
+		/* Counted as delivered when absorbed; they were not. */
+		d->ctr.tun_tx_packets -= d->gro.nsegs;
+		d->ctr.tun_tx_bytes -= d->gro.bytes;
+		d->ctr.drop_udp_send_err += d->gro.nsegs;
+	}
+	gro_reset(&d->gro);
+}
+
+/*
+ * Write an authenticated packet to the TUN: a TCP segment joins the pending
+ * super-packet when it can (written at the end of the batch); anything else
+ * goes out at once, after whatever is pending, so order is kept.
+ */
+static void deliver_local(struct daemon *d, uint8_t *buf, size_t pt_len)
+{
+	const uint8_t *ip = buf + WIRE_HEADER_LEN;
+	/* The packet authenticated: the kernel need not verify its checksums. */
+	struct vnet_hdr vh = {.flags = VNET_F_DATA_VALID};
+
+	if (!gro_add(&d->gro, ip, pt_len)) {
+		rx_flush_tun(d);
+		if (!gro_add(&d->gro, ip, pt_len)) {
+			/* The vnet header goes over the tail of the parsed wire header. */
+			vnet_hdr_encode(buf + WIRE_HEADER_LEN - VNET_HDR_LEN, &vh);
+			if (tun_write(d->tun_fd, buf + WIRE_HEADER_LEN - VNET_HDR_LEN,
+				      VNET_HDR_LEN + pt_len) < 0) {
+				d->ctr.drop_udp_send_err++;
+				return;
+			}
+		}
+	}
+	d->ctr.tun_tx_packets++;
+	d->ctr.tun_tx_bytes += pt_len;
+}
+
 static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t pt_len)
 {
 	const uint8_t *ip = buf + WIRE_HEADER_LEN;
@@ -76,21 +119,7 @@ static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t 
 		return;
 	}
 	if (r->target == POLICY_TARGET_LOCAL) {
-		/*
-		 * The TUN wants a vnet header in front of the packet: it goes
-		 * over the tail of the (already parsed) wire header.  The packet
-		 * authenticated, so the kernel need not verify its checksums.
-		 */
-		struct vnet_hdr vh = {.flags = VNET_F_DATA_VALID};
-
-		vnet_hdr_encode(buf + WIRE_HEADER_LEN - VNET_HDR_LEN, &vh);
-		if (tun_write(d->tun_fd, buf + WIRE_HEADER_LEN - VNET_HDR_LEN,
-			      VNET_HDR_LEN + pt_len) < 0) {
-			d->ctr.drop_udp_send_err++;
-			return;
-		}
-		d->ctr.tun_tx_packets++;
-		d->ctr.tun_tx_bytes += pt_len;
+		deliver_local(d, buf, pt_len);
 		return;
 	}
 	if (r->target == src_peer->id) {
@@ -209,6 +238,7 @@ void rx_drain(struct daemon *d, unsigned sock)
 					    false, &from, now);
 		}
 		/* Relayed datagrams point into rx slots: send before reuse. */
+		rx_flush_tun(d);
 		txq_flush(d);
 		if (n < UDP_BATCH)
 			break;
