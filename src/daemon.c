@@ -218,6 +218,8 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
 		d->udp_fd[i] = -1;
 	udp_rx_batch_init(&d->rx, d->rx_slots);
+	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
+		udp_tx_batch_init(&d->txq.batch[i], true);
 	return d;
 }
 

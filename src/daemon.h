@@ -18,6 +18,7 @@
 #include "bounds.h"
 #include "config.h"
 #include "counters.h"
+#include "offload.h"
 #include "peer.h"
 #include "policy.h"
 #include "status.h"
@@ -32,13 +33,12 @@ enum txq_kind {
 };
 
 /*
- * Datagrams waiting for sendmmsg, one batch per listen socket.  Entries point
- * into rx/tun/keepalive slots, so every producer flushes before it reuses its
- * slots.
+ * Datagrams waiting for sendmmsg, one batch per listen socket, tagged with
+ * their txq_kind.  Entries point into rx/tun/keepalive buffers, so every
+ * producer flushes before it reuses its buffer.
  */
 struct txq {
-	struct udp_tx_batch batch[MAX_LISTEN_PORTS]; /* one per socket */
-	enum txq_kind kinds[MAX_LISTEN_PORTS][UDP_BATCH];
+	struct udp_tx_batch batch[MAX_LISTEN_PORTS];
 };
 
 struct daemon_paths {
@@ -66,10 +66,16 @@ struct daemon {
 
 	/* Data-plane buffers, preallocated. */
 	struct udp_rx_batch rx;
-	uint8_t rx_slots[UDP_BATCH][PKT_BUF_LEN];
-	uint8_t tun_slots[TUN_BATCH][PKT_BUF_LEN];
+	uint8_t rx_slots[UDP_BATCH * UDP_RX_SLOT_LEN];
+	/* One TUN read: vnet header + up to a 64 KiB super-packet. */
+	uint8_t tun_read_buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
+	/* TUN packets (and the segments of super-packets) are sealed back to
+	 * back here, so equal-size datagrams to one peer are contiguous and
+	 * leave as one GSO message. */
+	uint8_t tun_stage[64 * PKT_BUF_LEN];
 	uint8_t ka_slots[UDP_BATCH][WIRE_MIN_DATAGRAM];
 	struct txq txq;
+	struct tun_gro gro; /* TCP segments waiting for one coalesced TUN write */
 	unsigned scans_left; /* obfuscation full-scan budget for this drain */
 
 	/* Control plane buffers. */

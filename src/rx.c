@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "datapath.h"
+#include "offload.h"
 #include "wire.h"
 
 /* Obfuscated mode: find the peer whose receive link key de-masks the header. */
@@ -58,6 +59,49 @@ static void learn(struct daemon *d, struct peer *p, unsigned sock, const struct 
 	p->last_seen_wall_ns = now;
 }
 
+void rx_flush_tun(struct daemon *d)
+{
+	const uint8_t *p;
+	size_t n = gro_finish(&d->gro, &p);
+
+	if (n == 0)
+		return;
+	if (tun_write(d->tun_fd, p, n) < 0) {
+		/* Counted as delivered when absorbed; they were not. */
+		d->ctr.tun_tx_packets -= d->gro.nsegs;
+		d->ctr.tun_tx_bytes -= d->gro.bytes;
+		d->ctr.drop_udp_send_err += d->gro.nsegs;
+	}
+	gro_reset(&d->gro);
+}
+
+/*
+ * Write an authenticated packet to the TUN: a TCP segment joins the pending
+ * super-packet when it can (written at the end of the batch); anything else
+ * goes out at once, after whatever is pending, so order is kept.
+ */
+static void deliver_local(struct daemon *d, uint8_t *buf, size_t pt_len)
+{
+	const uint8_t *ip = buf + WIRE_HEADER_LEN;
+	/* The packet authenticated: the kernel need not verify its checksums. */
+	struct vnet_hdr vh = {.flags = VNET_F_DATA_VALID};
+
+	if (!gro_add(&d->gro, ip, pt_len)) {
+		rx_flush_tun(d);
+		if (!gro_add(&d->gro, ip, pt_len)) {
+			/* The vnet header goes over the tail of the parsed wire header. */
+			vnet_hdr_encode(buf + WIRE_HEADER_LEN - VNET_HDR_LEN, &vh);
+			if (tun_write(d->tun_fd, buf + WIRE_HEADER_LEN - VNET_HDR_LEN,
+				      VNET_HDR_LEN + pt_len) < 0) {
+				d->ctr.drop_udp_send_err++;
+				return;
+			}
+		}
+	}
+	d->ctr.tun_tx_packets++;
+	d->ctr.tun_tx_bytes += pt_len;
+}
+
 static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t pt_len)
 {
 	const uint8_t *ip = buf + WIRE_HEADER_LEN;
@@ -75,12 +119,7 @@ static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t 
 		return;
 	}
 	if (r->target == POLICY_TARGET_LOCAL) {
-		if (tun_write(d->tun_fd, ip, pt_len) < 0) {
-			d->ctr.drop_udp_send_err++;
-			return;
-		}
-		d->ctr.tun_tx_packets++;
-		d->ctr.tun_tx_bytes += pt_len;
+		deliver_local(d, buf, pt_len);
 		return;
 	}
 	if (r->target == src_peer->id) {
@@ -182,13 +221,24 @@ void rx_drain(struct daemon *d, unsigned sock)
 		now = wall_ns();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &b->msgs[i].msg_hdr;
+			uint8_t *slot = udp_rx_slot(b, (size_t)i);
+			size_t len = b->msgs[i].msg_len;
+			size_t seg = udp_rx_segment_size(b, (size_t)i);
 			struct endpoint4 from;
 
 			endpoint_from_sockaddr(&from, &b->from[i]);
-			rx_datagram(d, sock, b->slots[i], b->msgs[i].msg_len,
-			       (m->msg_flags & MSG_TRUNC) != 0, &from, now);
+			if (seg == 0) {
+				rx_datagram(d, sock, slot, len, (m->msg_flags & MSG_TRUNC) != 0,
+					    &from, now);
+				continue;
+			}
+			/* GRO: several datagrams of one flow, each seg long but the last. */
+			for (size_t off = 0; off < len; off += seg)
+				rx_datagram(d, sock, slot + off, len - off < seg ? len - off : seg,
+					    false, &from, now);
 		}
 		/* Relayed datagrams point into rx slots: send before reuse. */
+		rx_flush_tun(d);
 		txq_flush(d);
 		if (n < UDP_BATCH)
 			break;

@@ -12,6 +12,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20 /* Linux 6.2 */
+#endif
+
 int tun_open(const char *name, char out_name[TUN_NAME_MAX])
 {
 	struct ifreq ifr;
@@ -23,13 +27,20 @@ int tun_open(const char *name, char out_name[TUN_NAME_MAX])
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
+	/*
+	 * Offloads are an optimisation: try TSO + USO, then TSO alone, then
+	 * none; the vnet header is there either way.
+	 */
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4) < 0 &&
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0)
+		(void)ioctl(fd, TUNSETOFFLOAD, 0);
 	memcpy(out_name, ifr.ifr_name, TUN_NAME_MAX);
 	out_name[TUN_NAME_MAX - 1] = '\0';
 	return fd;

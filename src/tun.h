@@ -1,4 +1,9 @@
-/* The Linux TUN device (IFF_TUN | IFF_NO_PI): open, read, write. */
+/*
+ * The Linux TUN device (IFF_TUN | IFF_NO_PI | IFF_VNET_HDR): open, read,
+ * write.  Every read and write carries a virtio_net_hdr in front of the
+ * packet (see offload.h); with offloads on, reads may return TCP/UDP
+ * super-packets of up to 64 KiB.
+ */
 #ifndef SUBNETRA_TUN_H
 #define SUBNETRA_TUN_H
 
@@ -9,8 +14,10 @@
 enum { TUN_NAME_MAX = 16 };
 
 /*
- * Create (or attach to) the TUN device `name`, non-blocking and close-on-exec.
- * The kernel-assigned name is written to out_name.  Returns the fd or -errno.
+ * Create (or attach to) the TUN device `name`, non-blocking and close-on-exec,
+ * with a vnet header and, where the kernel has them, checksum and TCP (and
+ * UDP) segmentation offloads.  The kernel-assigned name is written to
+ * out_name.  Returns the fd or -errno.
  */
 int tun_open(const char *name, char out_name[TUN_NAME_MAX]);
 /* One packet; returns its length, 0 when none is pending, or -errno. */

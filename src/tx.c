@@ -12,34 +12,35 @@ void txq_push(struct daemon *d, unsigned sock, enum txq_kind kind, const uint8_t
 {
 	struct udp_tx_batch *b = &d->txq.batch[sock];
 
-	if (b->n == UDP_BATCH)
+	if (udp_tx_full(b))
 		txq_flush(d);
-	d->txq.kinds[sock][b->n] = kind;
-	udp_tx_add(b, buf, len, to);
+	udp_tx_add(b, buf, len, to, (uint8_t)kind);
 }
 
-static void account(struct counters *c, enum txq_kind kind, bool sent, size_t len)
+/* One message's fate: nsegs datagrams of `bytes` bytes in all. */
+static void account(struct counters *c, enum txq_kind kind, bool sent, uint64_t nsegs,
+		    uint64_t bytes)
 {
 	switch (kind) {
 	case TXQ_LOCAL:
 		if (sent) {
-			c->udp_tx_packets++;
-			c->udp_tx_bytes += len;
+			c->udp_tx_packets += nsegs;
+			c->udp_tx_bytes += bytes;
 		} else {
-			c->drop_tun_send_err++;
+			c->drop_tun_send_err += nsegs;
 		}
 		break;
 	case TXQ_RELAY:
 		if (sent) {
-			c->relay_packets++;
-			c->relay_bytes += len;
+			c->relay_packets += nsegs;
+			c->relay_bytes += bytes;
 		} else {
-			c->drop_udp_send_err++;
+			c->drop_udp_send_err += nsegs;
 		}
 		break;
 	case TXQ_KEEPALIVE:
 		if (sent)
-			c->keepalive_tx++;
+			c->keepalive_tx += nsegs;
 		break;
 	}
 }
@@ -53,13 +54,14 @@ void txq_flush(struct daemon *d)
 			continue;
 		udp_send_batch(d->udp_fd[s], b);
 		for (size_t i = 0; i < b->n; i++)
-			account(&d->ctr, d->txq.kinds[s][i], b->msgs[i].msg_len != 0,
-				b->iov[i].iov_len);
+			account(&d->ctr, (enum txq_kind)b->tag[i], b->msgs[i].msg_len != 0,
+				b->nsegs[i], b->iov[i].iov_len);
 		b->n = 0;
 	}
 }
 
-static void tx_one(struct daemon *d, uint8_t *slot, size_t len)
+/* Returns the length of the datagram queued from slot, or 0 if dropped. */
+static size_t tx_one(struct daemon *d, uint8_t *slot, size_t len)
 {
 	const uint8_t *ip = slot + WIRE_HEADER_LEN;
 	struct counters *c = &d->ctr;
@@ -71,54 +73,83 @@ static void tx_one(struct daemon *d, uint8_t *slot, size_t len)
 	c->tun_rx_bytes += len;
 	if (len < 20 || (ip[0] >> 4) != 4) {
 		c->drop_tun_not_ipv4++;
-		return;
+		return 0;
 	}
 	if (len > WIRE_MAX_PLAINTEXT) {
 		c->drop_tun_oversized++;
-		return;
+		return 0;
 	}
 	r = policy_lookup(policy_active(&d->policy), load_be32(ip + 12), load_be32(ip + 16));
 	if (r == NULL) {
 		c->drop_tun_no_route++;
-		return;
+		return 0;
 	}
 	if (r->action == POLICY_DROP) {
 		c->drop_tun_drop_rule++;
-		return;
+		return 0;
 	}
 	if (r->target == POLICY_TARGET_LOCAL) {
 		/* Our own packet routed back to us: sending it would loop. */
 		c->drop_tun_local_loop++;
-		return;
+		return 0;
 	}
 	p = peer_find_by_id(&d->peers, r->target);
 	if (p == NULL) {
 		c->drop_tun_unknown_target++;
-		return;
+		return 0;
 	}
 	if (p->tx_seq == UINT64_MAX) { /* never reuse a nonce */
 		c->drop_tun_send_err++;
-		return;
+		return 0;
 	}
 	dlen = wire_seal(slot, len, p->tx_session_key, (uint16_t)d->cfg->local_id, d->epoch,
 			 ++p->tx_seq);
 	if (d->cfg->obfuscate)
 		wire_obfs_apply(slot, dlen, p->tx_link_key);
 	txq_push(d, p->sock, TXQ_LOCAL, slot, dlen, &p->endpoint);
+	return dlen;
 }
 
 void tx_drain_tun(struct daemon *d)
 {
-	/* Room for the header in front of the packet and the tag behind it. */
+	/* Room for the header in front of each packet and the tag behind it. */
 	const size_t cap = PKT_BUF_LEN - WIRE_HEADER_LEN - WIRE_TAG_LEN;
+	size_t pos = 0;
 
 	for (size_t i = 0; i < TUN_BATCH; i++) {
-		uint8_t *slot = d->tun_slots[i];
-		ssize_t n = tun_read(d->tun_fd, slot + WIRE_HEADER_LEN, cap);
+		ssize_t n = tun_read(d->tun_fd, d->tun_read_buf, sizeof(d->tun_read_buf));
+		struct offload_iter it;
 
 		if (n <= 0)
 			break;
-		tx_one(d, slot, (size_t)n);
+		if (!offload_begin(&it, d->tun_read_buf, (size_t)n)) {
+			/* A super-packet we cannot cut (never IPv4 TCP/UDP). */
+			d->ctr.tun_rx_packets++;
+			d->ctr.tun_rx_bytes += (size_t)n;
+			d->ctr.drop_tun_not_ipv4++;
+			continue;
+		}
+		for (;;) {
+			uint8_t *slot;
+			size_t len;
+
+			/* Queued datagrams point into the stage: send before reuse. */
+			if (pos + PKT_BUF_LEN > sizeof(d->tun_stage)) {
+				txq_flush(d);
+				pos = 0;
+			}
+			slot = d->tun_stage + pos;
+			len = offload_next(&it, slot + WIRE_HEADER_LEN, cap);
+			if (len == 0) {
+				if (!it.done) { /* larger than any datagram can carry */
+					d->ctr.tun_rx_packets++;
+					d->ctr.tun_rx_bytes += it.len;
+					d->ctr.drop_tun_oversized++;
+				}
+				break;
+			}
+			pos += tx_one(d, slot, len);
+		}
 	}
 	txq_flush(d);
 }

@@ -501,8 +501,8 @@ static void check_queue(const struct variant *v, const struct peer *p0)
 	/* Safety net for this harness itself: nothing leaves the loopback. */
 	FUZZ_CHECK(ntohl(b->to[0].sin_addr.s_addr) >> 24 == 127,
 		   "relay to a non-loopback address %08x", ntohl(b->to[0].sin_addr.s_addr));
-	FUZZ_CHECK(d->txq.kinds[0][0] == TXQ_RELAY, "queued kind %d",
-		   (int)d->txq.kinds[0][0]);
+	FUZZ_CHECK(b->tag[0] == TXQ_RELAY && b->nsegs[0] == 1, "queued kind %d, %u segments",
+		   (int)b->tag[0], (unsigned)b->nsegs[0]);
 	for (size_t i = 0; i < d->peers.n; i++)
 		if (d->peers.peers[i].last_seen_wall_ns == now)
 			src = i;

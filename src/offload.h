@@ -1,0 +1,103 @@
+/*
+ * TUN offloads (IFF_VNET_HDR): every packet read from or written to the TUN
+ * is preceded by a virtio_net_hdr.  With TSO/checksum offload on, a read may
+ * return one large TCP (or UDP) "super-packet" of up to 64 KiB with a partial
+ * checksum; offload_next() cuts it into MTU-sized IPv4 packets with complete
+ * headers and checksums, exactly as the kernel would have sent them.  Pure
+ * code over buffers: no I/O.
+ */
+#ifndef SUBNETRA_OFFLOAD_H
+#define SUBNETRA_OFFLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	VNET_HDR_LEN = 10,
+	OFFLOAD_MAX_PACKET = 65535, /* largest IPv4 packet a TUN read returns */
+};
+
+/* struct virtio_net_hdr, host byte order (the TUN default on little-endian). */
+struct vnet_hdr {
+	uint8_t flags;    /* VNET_F_* */
+	uint8_t gso_type; /* VNET_GSO_* */
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
+enum {
+	VNET_F_NEEDS_CSUM = 1,
+	VNET_F_DATA_VALID = 2,
+	VNET_GSO_NONE = 0,
+	VNET_GSO_TCPV4 = 1,
+	VNET_GSO_UDP_L4 = 5,
+	VNET_GSO_ECN = 0x80,
+};
+
+void vnet_hdr_decode(struct vnet_hdr *h, const uint8_t in[VNET_HDR_LEN]);
+void vnet_hdr_encode(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h);
+
+/* Walks the packets contained in one TUN read. */
+struct offload_iter {
+	const uint8_t *pkt; /* the IPv4 packet after the vnet header */
+	size_t len;
+	struct vnet_hdr h;
+	size_t l3_len, l4_len; /* header lengths */
+	size_t off;            /* payload bytes already emitted */
+	size_t seg;            /* payload bytes per segment; 0 = not GSO */
+	unsigned k;            /* segments emitted */
+	bool done;
+};
+
+/*
+ * Start on one TUN read (vnet header + packet, n bytes).  Returns false for
+ * a GSO packet that is malformed (the caller drops it); a packet that is not
+ * GSO (or not IPv4) is passed through by offload_next unchanged apart from
+ * its checksum.
+ */
+bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n);
+/*
+ * Write the next complete packet to out (room for cap bytes) and return its
+ * length; 0 when there is none left (or it would not fit in cap).
+ */
+size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap);
+
+/* Internet checksum helpers (RFC 1071), exposed for the tests. */
+uint32_t csum_partial(const uint8_t *p, size_t len, uint32_t sum);
+uint16_t csum_fold(uint32_t sum);
+
+/*
+ * Receive-side coalescing ("GRO" in userspace): consecutive in-order TCP
+ * segments of one flow, all of one size but the last, become one TUN write
+ * of a super-packet with a TCPV4 vnet header, so the kernel's TCP stack sees
+ * one packet instead of dozens.  Anything else is written as it is.
+ */
+struct tun_gro {
+	size_t len;       /* bytes of pending packet in buf (0 = none) */
+	size_t l3_len, l4_len;
+	size_t seg;       /* payload size of the first segment */
+	size_t last_pay;  /* payload size of the latest segment */
+	unsigned nsegs;
+	uint64_t bytes;   /* inner bytes absorbed (for the counters) */
+	uint32_t next_seq;
+	uint8_t buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
+};
+
+/*
+ * Absorb packet ip[0..len) into the pending super-packet, or start one when
+ * none is pending.  false: it cannot join (the caller writes the pending
+ * one, then tries again once, then writes this packet as it is).
+ */
+bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len);
+/*
+ * Finish the pending super-packet: returns its length (vnet header
+ * included) with *out pointing at it, or 0 if none; the caller writes it
+ * and calls gro_reset().
+ */
+size_t gro_finish(struct tun_gro *g, const uint8_t **out);
+void gro_reset(struct tun_gro *g);
+
+#endif
