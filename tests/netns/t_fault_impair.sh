@@ -85,6 +85,9 @@ lost_up=$(($(impair_stat "$st1" up lost) - $(impair_stat "$st0" up lost)))
 lost_down=$(($(impair_stat "$st1" down lost) - $(impair_stat "$st0" down lost)))
 hub_inv=$(delta "$hub0" "$hub1" drop_udp_auth_or_invalid)
 a_inv=$(delta "$a0" "$a1" drop_udp_auth_or_invalid)
+kd=$(($(impair_stat "$st1" up kernel_drop) + $(impair_stat "$st1" down kernel_drop) -
+	$(impair_stat "$st0" up kernel_drop) - $(impair_stat "$st0" down kernel_drop)))
+check_eq "the relay's sockets dropped nothing (every loss is a seeded decision)" 0 "$kd"
 check_eq "no echo request delivered twice on B's TUN ($seen seen, $distinct distinct)" \
 	"$distinct" "$seen"
 check_eq "B's tun_tx delta == echo requests seen on its TUN" "$seen" "$b_tun"

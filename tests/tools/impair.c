@@ -39,11 +39,13 @@
  * Statistics, key=value tokens, "gen" counts the writes:
  *   impair stats gen=N flows=N flows_evicted=N queued=N
  *   impair up rx=N tx=N lost=N duplicated=N reordered=N delayed=N
- *             queue_drop=N rate_drop=N oversize=N send_err=N
+ *             queue_drop=N rate_drop=N oversize=N send_err=N kernel_drop=N
  *   impair down ...                                  (same tokens)
  * tx = rx - lost - queue_drop - rate_drop - oversize - send_err + duplicated
  * once the queue is empty (datagrams still queued at exit are counted in
- * queue_drop).
+ * queue_drop).  kernel_drop counts what the kernel dropped on the relay's
+ * sockets before it could read them (SO_RXQ_OVFL, learned with the next
+ * datagram read on that socket): those never reach rx.
  *
  * Bounded memory: a fixed pool of QUEUE slots of SLOT_LEN bytes and a fixed
  * flow table (least recently used flow evicted when full); datagrams longer
@@ -81,6 +83,7 @@ enum {
 	CONTROL_MAX = 4096,   /* control file read cap */
 	CONTROL_MAX_ARGS = 64,
 	DEFAULT_GAP_MS = 10,
+	SOCKET_BUF = 4 << 20, /* SO_RCVBUF / SO_SNDBUF of every socket */
 	MAX_MS = 60000,
 	DIR_UP = 0,
 	DIR_DOWN = 1,
@@ -105,6 +108,7 @@ struct impairment {
 struct dir_stats {
 	uint64_t rx, tx, lost, duplicated, reordered, delayed;
 	uint64_t queue_drop, rate_drop, oversize, send_err;
+	uint64_t kernel_drop; /* SO_RXQ_OVFL: dropped by the kernel before we read */
 };
 
 struct prng {
@@ -115,6 +119,7 @@ struct flow {
 	bool used;
 	int fd;               /* connected to --forward */
 	uint32_t gen;         /* bumped on eviction: queued datagrams go stale */
+	uint32_t ovfl;        /* last SO_RXQ_OVFL value seen on fd */
 	struct sockaddr_in client;
 	uint64_t last_used;   /* monotonic ns */
 };
@@ -131,6 +136,7 @@ struct pkt {
 
 struct relay {
 	int listen_fd, timer_fd, signal_fd, epoll_fd;
+	uint32_t listen_ovfl; /* last SO_RXQ_OVFL value seen on listen_fd */
 	struct sockaddr_in listen_addr, forward_addr;
 	const char *control_path, *stats_path;
 	uint64_t seed;
@@ -444,9 +450,9 @@ static void write_stats_to(const struct relay *r, FILE *f)
 			"impair %s rx=%" PRIu64 " tx=%" PRIu64 " lost=%" PRIu64
 			" duplicated=%" PRIu64 " reordered=%" PRIu64 " delayed=%" PRIu64
 			" queue_drop=%" PRIu64 " rate_drop=%" PRIu64 " oversize=%" PRIu64
-			" send_err=%" PRIu64 "\n",
+			" send_err=%" PRIu64 " kernel_drop=%" PRIu64 "\n",
 			names[d], s->rx, s->tx, s->lost, s->duplicated, s->reordered, s->delayed,
-			s->queue_drop, s->rate_drop, s->oversize, s->send_err);
+			s->queue_drop, s->rate_drop, s->oversize, s->send_err, s->kernel_drop);
 	}
 }
 
@@ -648,6 +654,65 @@ static void arm_timer(struct relay *r)
 	}
 }
 
+/* ---- sockets ------------------------------------------------------------------ */
+
+/*
+ * Big buffers, so that the relay itself is not the bottleneck of an
+ * unimpaired run (FORCE needs CAP_NET_ADMIN; without it the sysctl caps
+ * apply), and SO_RXQ_OVFL, so that whatever the kernel still drops before we
+ * read it is counted (kernel_drop) instead of vanishing.
+ */
+static void socket_tune(int fd)
+{
+	int size = SOCKET_BUF, one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+}
+
+/*
+ * One datagram (MSG_TRUNC: the return value is the real length).  The
+ * kernel's cumulative drop count for the socket arrives with it; the growth
+ * since the last read is added to *drops.
+ */
+static ssize_t recv_dgram(int fd, uint8_t *buf, struct sockaddr_in *from, socklen_t *fromlen,
+			  uint32_t *ovfl_last, uint64_t *drops)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = MAX_DGRAM };
+	struct msghdr m = {
+		.msg_name = from,
+		.msg_namelen = from != NULL ? sizeof(*from) : 0,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (n < 0)
+		return n;
+	if (fromlen != NULL)
+		*fromlen = m.msg_namelen;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len == CMSG_LEN(sizeof(uint32_t))) {
+			uint32_t v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			*drops += (uint32_t)(v - *ovfl_last); /* wraps like the kernel's */
+			*ovfl_last = v;
+		}
+	}
+	return n;
+}
+
 /* ---- flows -------------------------------------------------------------------- */
 
 static int flow_find(const struct relay *r, const struct sockaddr_in *c)
@@ -702,6 +767,7 @@ static int flow_get(struct relay *r, const struct sockaddr_in *c, uint64_t now)
 		perror("impair: socket");
 		return -1;
 	}
+	socket_tune(fd);
 	if (connect(fd, (const struct sockaddr *)&r->forward_addr, sizeof(r->forward_addr)) < 0) {
 		perror("impair: connect");
 		close(fd);
@@ -718,6 +784,7 @@ static int flow_get(struct relay *r, const struct sockaddr_in *c, uint64_t now)
 	f->fd = fd;
 	f->client = *c;
 	f->last_used = now;
+	f->ovfl = 0;
 	return (int)victim;
 }
 
@@ -728,8 +795,8 @@ static void read_listen(struct relay *r, uint8_t *buf)
 	for (int k = 0; k < READ_BUDGET; k++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(r->listen_fd, buf, MAX_DGRAM, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&from, &fl);
+		ssize_t n = recv_dgram(r->listen_fd, buf, &from, &fl, &r->listen_ovfl,
+				       &r->st[DIR_UP].kernel_drop);
 		uint64_t now = mono_ns();
 		int flow;
 
@@ -756,7 +823,8 @@ static void read_flow(struct relay *r, uint32_t i, uint8_t *buf)
 	struct flow *f = &r->flows[i];
 
 	for (int k = 0; k < READ_BUDGET && f->used; k++) {
-		ssize_t n = recv(f->fd, buf, MAX_DGRAM, MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = recv_dgram(f->fd, buf, NULL, NULL, &f->ovfl,
+				       &r->st[DIR_DOWN].kernel_drop);
 		uint64_t now = mono_ns();
 
 		if (n < 0) {
@@ -848,6 +916,7 @@ static int relay_setup(struct relay *r, size_t queue_cap, size_t max_flows)
 		return -1;
 	}
 	setsockopt(r->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	socket_tune(r->listen_fd);
 	if (bind(r->listen_fd, (const struct sockaddr *)&r->listen_addr,
 		 sizeof(r->listen_addr)) < 0) {
 		perror("impair: bind --listen");
