@@ -28,10 +28,19 @@ struct peer {
 	uint64_t last_seen_wall_ns; /* 0 = never authenticated */
 };
 
+enum { PEER_EP_SLOTS = 2 * MAX_PEERS + 1 }; /* odd: index = hash % size */
+
 struct peer_table {
 	size_t n;
 	struct peer peers[MAX_PEERS];
 	uint16_t slot_by_id[65536]; /* 0 = no such peer, else index + 1 */
+	/*
+	 * Current endpoint -> peer, open addressing with linear probing:
+	 * 0 = empty, else peer index + 1.  Source addresses are chosen by
+	 * whoever sends, so the hash is keyed (SipHash, random key).
+	 */
+	uint32_t ep_slots[PEER_EP_SLOTS];
+	uint8_t ep_key[16];
 };
 
 /* Derive every key for our boot epoch.  Requires sodium_init(). */
@@ -39,7 +48,9 @@ void peer_table_init(struct peer_table *t, const struct config *cfg, uint64_t ep
 void peer_table_wipe(struct peer_table *t);
 
 struct peer *peer_find_by_id(struct peer_table *t, uint32_t id);
-/* The peer whose current endpoint is e, or NULL. */
+/* The peer whose current endpoint is e, or NULL.  O(1). */
 struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 *e);
+/* Move p to endpoint e (keeps the endpoint index in step). */
+void peer_set_endpoint(struct peer_table *t, struct peer *p, const struct endpoint4 *e);
 
 #endif

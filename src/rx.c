@@ -51,7 +51,7 @@ static void learn(struct daemon *d, struct peer *p, unsigned sock, const struct 
 		  uint64_t now)
 {
 	if (p->endpoint.addr != from->addr || p->endpoint.port != from->port) {
-		p->endpoint = *from;
+		peer_set_endpoint(&d->peers, p, from);
 		d->ctr.udp_endpoint_learned++;
 	}
 	/* Replies leave through the socket the peer was last heard on (NAT). */

@@ -148,6 +148,7 @@ struct variant {
 	struct config cfg;
 	struct daemon *d;
 	struct peer pristine[HUB_PEERS];
+	uint32_t pristine_ep[PEER_EP_SLOTS]; /* the endpoint index that goes with it */
 	struct sender senders[MAX_SENDERS];
 	size_t n_senders;
 	struct endpoint4 self;
@@ -370,6 +371,7 @@ static void setup_variant(struct variant *v, unsigned idx)
 	if (hub)
 		d->peers.peers[HUB_PEERS - 1].tx_seq = UINT64_MAX - 1;
 	memcpy(v->pristine, d->peers.peers, d->peers.n * sizeof(d->peers.peers[0]));
+	memcpy(v->pristine_ep, d->peers.ep_slots, sizeof(v->pristine_ep));
 
 	v->n_senders = v->cfg.n_peers + 1;
 	for (size_t s = 0; s < v->n_senders; s++) {
@@ -716,6 +718,7 @@ static void reset(struct variant *v)
 	struct daemon *d = v->d;
 
 	memcpy(d->peers.peers, v->pristine, d->peers.n * sizeof(d->peers.peers[0]));
+	memcpy(d->peers.ep_slots, v->pristine_ep, sizeof(d->peers.ep_slots));
 	d->scans_left = OBFS_SCAN_BUDGET;
 	last.valid = false;
 	now = NOW_BASE;
