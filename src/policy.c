@@ -10,9 +10,11 @@
  * reader never keeps the pointer across a wake-up, which gives exactly that
  * guarantee; a multi-threaded reader would need a grace period here.
  *
- * Lookup walks `order` (longest dst prefix first, insertion order within one
- * length), so the first rule whose dst and src both contain the packet is the
- * longest-prefix match with the documented "earlier rule wins" tie-break.
+ * Lookup tries the distinct dst prefix lengths longest first; for each it
+ * probes the hash for the packet's network at that length and walks the
+ * rules with exactly that dst in insertion order.  So the first rule whose
+ * dst and src both contain the packet is the longest-prefix match with the
+ * documented "earlier rule wins" tie-break, at one probe per length.
  */
 #include "policy.h"
 
@@ -28,7 +30,6 @@
 
 #include "ctlproto.h"
 
-_Static_assert(MAX_POLICY_ENTRIES <= UINT16_MAX + 1, "order[] holds uint16_t indices");
 
 /* A snapshot may also hold comments and blank lines; beyond this it is not ours. */
 enum { POLICY_FILE_MAX = MAX_POLICY_DUMP + 4096 };
@@ -58,18 +59,54 @@ bool policy_contains(const struct policy_table *t, const struct policy_rule *r)
 	return false;
 }
 
-/* Stable counting sort of rule indices by dst prefix, longest first. */
-static void order_rebuild(struct policy_table *t)
+/* Table contents are trusted (config, root's control socket): a plain mix. */
+static size_t slot_of(uint8_t len, uint32_t net)
 {
-	size_t start[33 + 1] = {0};
+	uint64_t k = ((uint64_t)len << 32 | net) * UINT64_C(0x9e3779b97f4a7c15);
 
-	/* bucket b holds prefix 32 - b, so bucket 0 (/32) comes first */
-	for (size_t i = 0; i < t->n; i++)
-		start[32 - t->rules[i].dst.prefix + 1]++;
-	for (size_t b = 1; b <= 33; b++)
-		start[b] += start[b - 1];
-	for (size_t i = 0; i < t->n; i++)
-		t->order[start[32 - t->rules[i].dst.prefix]++] = (uint16_t)i;
+	return (size_t)(k >> 40) & (POLICY_HASH_SLOTS - 1);
+}
+
+/* Rule index + 1 of the first rule whose dst is net/len, or the free slot. */
+static size_t find_slot(const struct policy_table *t, uint8_t len, uint32_t net)
+{
+	size_t i = slot_of(len, net);
+
+	for (;; i = (i + 1) & (POLICY_HASH_SLOTS - 1)) {
+		const struct policy_rule *r;
+
+		if (t->head[i] == 0)
+			return i;
+		r = &t->rules[t->head[i] - 1];
+		if (r->dst.prefix == len && cidr_network(&r->dst) == net)
+			return i;
+	}
+}
+
+static void index_rebuild(struct policy_table *t)
+{
+	bool seen[33] = {false};
+	uint32_t tail[MAX_POLICY_ENTRIES];
+
+	memset(t->head, 0, sizeof(t->head));
+	t->n_lens = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cidr *dst = &t->rules[i].dst;
+		size_t s = find_slot(t, dst->prefix, cidr_network(dst));
+
+		seen[dst->prefix] = true;
+		t->next[i] = 0;
+		if (t->head[s] == 0) {
+			t->head[s] = (uint32_t)i + 1;
+		} else {
+			/* tail[] of the chain's first rule: append in insertion order */
+			t->next[tail[t->head[s] - 1]] = (uint32_t)i + 1;
+		}
+		tail[t->head[s] - 1] = (uint32_t)i;
+	}
+	for (int len = 32; len >= 0; len--)
+		if (seen[len])
+			t->lens[t->n_lens++] = (uint8_t)len;
 }
 
 int policy_add(struct policy *p, const struct policy_rule *r)
@@ -77,7 +114,7 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 	struct policy_table *cur = atomic_load_explicit(&p->active, memory_order_relaxed);
 	struct policy_table *next = cur == &p->slots[0] ? &p->slots[1] : &p->slots[0];
 
-	/* Out-of-range prefixes would fall out of order[] and never match. */
+	/* Out-of-range prefixes would fall outside the index and never match. */
 	if (r->src.prefix > 32 || r->dst.prefix > 32 ||
 	    (r->action != POLICY_DROP && r->action != POLICY_FORWARD))
 		return -EINVAL;
@@ -90,7 +127,7 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 	if (r->action == POLICY_DROP)
 		next->rules[cur->n].target = 0;
 	next->n = cur->n + 1;
-	order_rebuild(next);
+	index_rebuild(next);
 
 	atomic_store_explicit(&p->active, next, memory_order_release);
 	return 0;
@@ -99,11 +136,16 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 const struct policy_rule *policy_lookup(const struct policy_table *t, uint32_t src,
 					uint32_t dst)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		const struct policy_rule *r = &t->rules[t->order[i]];
+	for (size_t l = 0; l < t->n_lens; l++) {
+		uint8_t len = t->lens[l];
+		size_t s = find_slot(t, len, dst & cidr_mask(len));
 
-		if (cidr_contains(&r->dst, dst) && cidr_contains(&r->src, src))
-			return r;
+		for (uint32_t i = t->head[s]; i != 0; i = t->next[i - 1]) {
+			const struct policy_rule *r = &t->rules[i - 1];
+
+			if (cidr_contains(&r->src, src))
+				return r;
+		}
 	}
 	return NULL;
 }

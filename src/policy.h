@@ -33,10 +33,26 @@ struct policy_rule {
 	uint32_t target; /* forward: peer id, or 0 = local TUN */
 };
 
+/* Smallest power of two holding twice the rules (a load factor <= 1/2). */
+#define POLICY_POW2_AT_LEAST(x)                                                            \
+	((x) <= 512 ? 512 : (x) <= 1024 ? 1024 : (x) <= 2048 ? 2048 : (x) <= 4096 ? 4096    \
+	 : (x) <= 8192 ? 8192 : (x) <= 16384 ? 16384 : (x) <= 32768 ? 32768                 \
+	 : (x) <= 65536 ? 65536 : (x) <= 131072 ? 131072 : 262144)
+enum { POLICY_HASH_SLOTS = POLICY_POW2_AT_LEAST(2 * MAX_POLICY_ENTRIES) };
+
+/*
+ * The lookup index, rebuilt with every table: the distinct dst prefix
+ * lengths, longest first, and a hash of (length, dst network) -> the rules
+ * with that dst in insertion order.  A lookup costs one probe per distinct
+ * length, whatever the number of rules.
+ */
 struct policy_table {
 	size_t n;
 	struct policy_rule rules[MAX_POLICY_ENTRIES]; /* insertion order */
-	uint16_t order[MAX_POLICY_ENTRIES]; /* lookup order: longest dst first, stable */
+	uint8_t lens[33];                    /* distinct dst prefix lengths, longest first */
+	uint8_t n_lens;
+	uint32_t head[POLICY_HASH_SLOTS];    /* 0 = empty, else first rule index + 1 */
+	uint32_t next[MAX_POLICY_ENTRIES];   /* next rule with the same dst, index + 1 */
 };
 
 struct policy {

@@ -179,14 +179,20 @@ static void test_lpm_cases(void **state)
 	}
 }
 
-/* order[] is longest dst first and stable within one length. */
-static void test_order_is_stable(void **state)
+/*
+ * The index: distinct dst lengths longest first; rules with the same dst
+ * are tried in insertion order (the earlier one wins when both match).
+ */
+static void test_index_lengths_and_chains(void **state)
 {
 	static const char *const dsts[] = {"10.0.0.0/24", "10.0.0.1/32", "0.0.0.0/0",
 					   "10.0.0.0/16", "10.0.0.2/32", "10.1.0.0/24"};
-	static const uint16_t want[] = {1, 4, 0, 5, 3, 2};
+	static const uint8_t want[] = {32, 24, 16, 0};
 	struct policy *p = policy_new();
 	const struct policy_table *t;
+	struct policy_rule a = fwd("192.168.0.0/16", "10.9.0.0/24", 7);
+	struct policy_rule b = fwd("192.168.1.0/24", "10.9.0.0/24", 8);
+	struct policy_rule c = fwd("0.0.0.0/0", "10.9.0.0/24", 9);
 
 	(void)state;
 	for (size_t i = 0; i < 6; i++) {
@@ -195,8 +201,18 @@ static void test_order_is_stable(void **state)
 		assert_int_equal(policy_add(p, &r), 0);
 	}
 	t = policy_active(p);
-	for (size_t i = 0; i < 6; i++)
-		assert_int_equal(t->order[i], want[i]);
+	assert_int_equal(t->n_lens, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(t->lens[i], want[i]);
+
+	assert_int_equal(policy_add(p, &a), 0);
+	assert_int_equal(policy_add(p, &b), 0);
+	assert_int_equal(policy_add(p, &c), 0);
+	t = policy_active(p);
+	/* 192.168.1.5 matches a, b and c: a was added first. */
+	assert_int_equal(policy_lookup(t, 0xc0a80105, 0x0a090001)->target, 7);
+	/* 172.16.0.1 matches only c. */
+	assert_int_equal(policy_lookup(t, 0xac100001, 0x0a090001)->target, 9);
 	free(p);
 }
 
@@ -342,7 +358,6 @@ static void assert_tables_equal(const struct policy_table *a,
 		assert_int_equal(a->rules[i].dst.prefix, b->rules[i].dst.prefix);
 		assert_int_equal(a->rules[i].action, b->rules[i].action);
 		assert_int_equal(a->rules[i].target, b->rules[i].target);
-		assert_int_equal(a->order[i], b->order[i]);
 	}
 }
 
@@ -731,7 +746,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lpm_cases),
-	    cmocka_unit_test(test_order_is_stable),
+	    cmocka_unit_test(test_index_lengths_and_chains),
 	    cmocka_unit_test(test_add_publishes_new_table),
 	    cmocka_unit_test(test_add_rejects_invalid_rule),
 	    cmocka_unit_test(test_drop_target_is_cleared),
