@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "aead.h"
+#include "cliargs.h"
 #include "config.h"
 #include "daemon.h"
 #include "netplan.h"
@@ -64,18 +65,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		} else if (strcmp(a, "--print-network-plan") == 0) {
 			o->plan = true;
 		} else if (strcmp(a, "--path-mtu") == 0) {
-			char *end;
-			unsigned long v;
-
 			if (++i == argc)
 				return usage_error("missing number after ", a);
-			errno = 0;
-			v = strtoul(argv[i], &end, 10);
-			if (errno != 0 || *end != '\0' || argv[i][0] < '0' || argv[i][0] > '9' ||
-			    v < 1 || v > 65535)
+			if (!cliarg_uint(argv[i], 1, 65535, &o->path_mtu))
 				return usage_error("--path-mtu: expected 1..65535, got ",
 						   argv[i]);
-			o->path_mtu = (unsigned)v;
 		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 			printf("subnetrad v%s\n", SUBNETRA_VERSION);
 			return 0;

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cliargs.h"
 #include "atomicfile.h"
 #include "cidr.h"
 #include "config.h"
@@ -109,32 +110,7 @@ struct gen_file {
 	bool begun;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("subnetra-config-gen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%sTry 'subnetra-config-gen --help' for more.\n", synopsis);
-	return EXIT_USAGE;
-}
-
-static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
+#define usage_error(...) cliarg_usage_error("subnetra-config-gen", synopsis, __VA_ARGS__)
 
 static int parse_endpoint(const char *opt, const char *s, struct endpoint4 *e)
 {
@@ -185,7 +161,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return rc;
 			o->have_hub = true;
 		} else if (strcmp(a, "--spokes") == 0) {
-			if (!parse_uint(v, 1, MAX_SPOKES, &o->spokes))
+			if (!cliarg_uint(v, 1, MAX_SPOKES, &o->spokes))
 				return usage_error("--spokes: expected 1..%d, got '%s'",
 						   MAX_SPOKES, v);
 		} else if (strcmp(a, "--dir") == 0) {
@@ -207,7 +183,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return rc;
 			o->n_spoke_ep++;
 		} else {
-			if (!parse_uint(v, MTU_MIN, MTU_MAX, &o->mtu))
+			if (!cliarg_uint(v, MTU_MIN, MTU_MAX, &o->mtu))
 				return usage_error("--mtu: expected %d..%d, got '%s'",
 						   MTU_MIN, MTU_MAX, v);
 		}

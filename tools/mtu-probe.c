@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliargs.h"
 #include "cidr.h"
 #include "mtuprobe.h"
 #include "version.h"
@@ -108,32 +109,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("subnetra-mtu-probe: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%sTry 'subnetra-mtu-probe --help' for more.\n", synopsis);
-	return EXIT_USAGE;
-}
-
-static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
+#define usage_error(...) cliarg_usage_error("subnetra-mtu-probe", synopsis, __VA_ARGS__)
 
 /* Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -173,7 +149,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return usage_error("missing value after %s", a);
 		i++;
 		if (strcmp(a, "--listen") == 0) {
-			if (!parse_uint(v, 1, 65535, &u))
+			if (!cliarg_uint(v, 1, 65535, &u))
 				return usage_error(
 				    "--listen: expected a port 1..65535, got '%s'", v);
 			o->port = (uint16_t)u;
@@ -195,25 +171,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 						   v, addr_err_name(e));
 			have_bind = true;
 		} else if (strcmp(a, "--rate") == 0) {
-			if (!parse_uint(v, 1, MAX_RATE, &o->rate))
+			if (!cliarg_uint(v, 1, MAX_RATE, &o->rate))
 				return usage_error("--rate: expected 1..%d, got '%s'",
 						   MAX_RATE, v);
 			have_rate = true;
 		} else if (strcmp(a, "--ceil") == 0) {
-			if (!parse_uint(v, MTUPROBE_MIN_PATH, MTUPROBE_MAX_PATH,
+			if (!cliarg_uint(v, MTUPROBE_MIN_PATH, MTUPROBE_MAX_PATH,
 					&o->ceil))
 				return usage_error("--ceil: expected %d..%d, got '%s'",
 						   MTUPROBE_MIN_PATH, MTUPROBE_MAX_PATH,
 						   v);
 			have_ceil = true;
 		} else if (strcmp(a, "--timeout") == 0) {
-			if (!parse_uint(v, 10, MAX_TIMEOUT_MS, &o->timeout_ms))
+			if (!cliarg_uint(v, 10, MAX_TIMEOUT_MS, &o->timeout_ms))
 				return usage_error(
 				    "--timeout: expected 10..%d ms, got '%s'",
 				    MAX_TIMEOUT_MS, v);
 			have_timeout = true;
 		} else {
-			if (!parse_uint(v, 1, MAX_RETRIES, &o->retries))
+			if (!cliarg_uint(v, 1, MAX_RETRIES, &o->retries))
 				return usage_error("--retries: expected 1..%d, got '%s'",
 						   MAX_RETRIES, v);
 			have_retries = true;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cliargs.h"
 #include "config.h"
 #include "hexio.h"
 #include "inspect.h"
@@ -83,32 +84,7 @@ struct tally {
 	unsigned long skipped; /* frames that are not IPv4/UDP, or filtered by --port */
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("subnetra-wire-decode: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%sTry 'subnetra-wire-decode --help' for more.\n", synopsis);
-	return EXIT_USAGE;
-}
-
-static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
+#define usage_error(...) cliarg_usage_error("subnetra-wire-decode", synopsis, __VA_ARGS__)
 
 /* Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -139,14 +115,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		} else if (strcmp(a, "--from-id") == 0) {
 			if (++i == argc)
 				return usage_error("missing id after %s", a);
-			if (!parse_u32(argv[i], 1, 65535, &v))
+			if (!cliarg_uint(argv[i], 1, 65535, &v))
 				return usage_error(
 				    "--from-id: expected 1..65535, got '%s'", argv[i]);
 			o->from_id = v;
 		} else if (strcmp(a, "--port") == 0) {
 			if (++i == argc)
 				return usage_error("missing port after %s", a);
-			if (!parse_u32(argv[i], 1, 65535, &v))
+			if (!cliarg_uint(argv[i], 1, 65535, &v))
 				return usage_error("--port: expected 1..65535, got '%s'",
 						   argv[i]);
 			o->port = v;
