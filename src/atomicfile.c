@@ -81,12 +81,12 @@ int atomicfile_begin(struct atomicfile *af, const char *path)
 	return 0;
 }
 
-int atomicfile_write(struct atomicfile *af, const void *data, size_t len)
+int fd_write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
 	while (len > 0) {
-		ssize_t n = write(af->fd, p, len);
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -96,6 +96,11 @@ int atomicfile_write(struct atomicfile *af, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int atomicfile_write(struct atomicfile *af, const void *data, size_t len)
+{
+	return fd_write_all(af->fd, data, len);
 }
 
 int atomicfile_commit(struct atomicfile *af, bool replace)

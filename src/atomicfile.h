@@ -32,6 +32,8 @@ struct atomicfile {
 int atomicfile_begin(struct atomicfile *af, const char *path);
 /* All of len bytes, or -errno. */
 int atomicfile_write(struct atomicfile *af, const void *data, size_t len);
+/* write(2) until done or a real error (EINTR retried). 0 or -errno. */
+int fd_write_all(int fd, const void *data, size_t len);
 /* fsync, close, move into place (replace: rename; else link + unlink), fsync the dir. */
 int atomicfile_commit(struct atomicfile *af, bool replace);
 /* Drop the temporary file if it still exists. */

@@ -140,10 +140,7 @@ void udp_tx_add(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
 		}
 	}
 	i = b->n++;
-	b->to[i].sin_family = AF_INET;
-	b->to[i].sin_port = htons(to->port);
-	b->to[i].sin_addr.s_addr = htonl(to->addr);
-	memset(b->to[i].sin_zero, 0, sizeof(b->to[i].sin_zero));
+	endpoint_to_sockaddr(&b->to[i], to);
 	/* sendmmsg takes a non-const iovec; the buffer is only read. */
 	b->iov[i].iov_base = (void *)(uintptr_t)buf;
 	b->iov[i].iov_len = len;
@@ -235,4 +232,12 @@ void endpoint_from_sockaddr(struct endpoint4 *e, const struct sockaddr_in *sa)
 {
 	e->addr = ntohl(sa->sin_addr.s_addr);
 	e->port = ntohs(sa->sin_port);
+}
+
+void endpoint_to_sockaddr(struct sockaddr_in *sa, const struct endpoint4 *e)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(e->port);
+	sa->sin_addr.s_addr = htonl(e->addr);
 }

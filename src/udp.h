@@ -92,5 +92,6 @@ static inline bool udp_tx_full(const struct udp_tx_batch *b)
 void udp_send_batch(int fd, struct udp_tx_batch *b);
 
 void endpoint_from_sockaddr(struct endpoint4 *e, const struct sockaddr_in *sa);
+void endpoint_to_sockaddr(struct sockaddr_in *sa, const struct endpoint4 *e);
 
 #endif

@@ -104,21 +104,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -160,7 +145,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "subnetra-keygen: %s: %s\n", o.out,
 				strerror(-rc));
 	} else {
-		rc = write_all(STDOUT_FILENO, text, len);
+		rc = fd_write_all(STDOUT_FILENO, text, len);
 		if (rc < 0)
 			fprintf(stderr, "subnetra-keygen: writing the keys: %s\n",
 				strerror(-rc));

@@ -71,6 +71,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cidr.h"
+#include "udp.h"
+
 enum {
 	SLOT_LEN = 2048,
 	MAX_DGRAM = 65536,
@@ -213,29 +216,15 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* "A.B.C.D:PORT" through the project's strict parser. */
 static bool parse_endpoint(const char *text, struct sockaddr_in *out)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strrchr(text, ':');
-	size_t hl;
-	char *end;
-	long port;
+	struct endpoint4 e;
 
-	if (!colon)
+	if (endpoint_parse(&e, text, strlen(text)) != ADDR_OK)
 		return false;
-	hl = (size_t)(colon - text);
-	if (hl == 0 || hl >= sizeof(host))
-		return false;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &out->sin_addr) == 1;
+	endpoint_to_sockaddr(out, &e);
+	return true;
 }
 
 static const char *endpoint_str(const struct sockaddr_in *a, char *buf, size_t cap)

@@ -42,6 +42,9 @@
 
 #include <sodium.h>
 
+#include "cidr.h"
+#include "udp.h"
+
 #include "wire.h"
 
 enum {
@@ -161,29 +164,15 @@ static int send_one(struct sender *s, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* "A.B.C.D:PORT" through the project's strict parser. */
 static bool parse_endpoint(const char *text, struct sockaddr_in *out)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strrchr(text, ':');
-	size_t hl;
-	char *end;
-	long port;
+	struct endpoint4 e;
 
-	if (!colon)
+	if (endpoint_parse(&e, text, strlen(text)) != ADDR_OK)
 		return false;
-	hl = (size_t)(colon - text);
-	if (hl == 0 || hl >= sizeof(host))
-		return false;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &out->sin_addr) == 1;
+	endpoint_to_sockaddr(out, &e);
+	return true;
 }
 
 static int hexval(int c)
