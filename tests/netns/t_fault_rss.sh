@@ -37,7 +37,9 @@ for n in hub a b; do
 done
 
 h0=$(status_json hub)
-( iperf_client load a 10.0.0.3 -u -l 1400 -b "$RATE" -t $((WARMUP + SECS)); echo $? >"$T/load.rc" ) &
+# 3 s longer than warm-up + sampling, so the last samples are still under load.
+DUR=$((WARMUP + SECS + 3))
+( iperf_client load a 10.0.0.3 -u -l 1400 -b "$RATE" -t "$DUR"; echo $? >"$T/load.rc" ) &
 IPERF_PID=$!
 bg_track "$IPERF_PID"
 wait_until 10 counter_ge hub relay_packets $(($(json_get "$h0" relay_packets) + 1000)) ||
@@ -78,7 +80,7 @@ for n in hub a b; do
 		"$MAX_GROWTH_KB" "$growth"
 	report "rss_${n}_kb" "first ${FIRST[$n]:-?} last ${LAST[$n]:-?} min ${MIN[$n]:-?} max ${MAX[$n]:-?} (max-min ${growth} KiB, $samples samples)"
 done
-report rss_load "$relayed datagrams relayed in $((WARMUP + SECS)) s ($((relayed / (WARMUP + SECS))) pps; iperf3: $(iperf_mbps load) Mbit/s received, $(iperf_get load sum_received lost_percent)% lost end to end)"
+report rss_load "$relayed datagrams relayed in $DUR s ($((relayed / DUR)) pps; iperf3: $(iperf_mbps load) Mbit/s received, $(iperf_get load sum_received lost_percent)% lost end to end)"
 
 stop_node a
 stop_node b
