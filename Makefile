@@ -67,7 +67,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench clean install
+.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench soak clean install
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -134,6 +134,13 @@ unit: test-build
 
 netns: test-build
 	$(Q)./tests/run.sh --only netns
+
+# The long fault scenarios (SUBNETRA_SOAK=1: 300 s RSS run, 20 restarts...)
+# against the plain and the ASan build; about 15 minutes.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=1 test-build
+	$(Q)$(MAKE) --no-print-directory WERROR=1 SAN=1 BUILD=build-asan test-build
+	$(Q)./scripts/soak.sh --build build --build build-asan
 
 # Side-by-side benchmark (root): our tunnel vs the veth ceiling, wireguard-go
 # and Nebula in network namespaces.  Options: ROUNDS=, SECS=, SYSTEMS=,

@@ -39,8 +39,11 @@ static void account(struct counters *c, enum txq_kind kind, bool sent, uint64_t 
 		}
 		break;
 	case TXQ_KEEPALIVE:
+		/* A refused keepalive is a locally originated datagram that failed. */
 		if (sent)
 			c->keepalive_tx += nsegs;
+		else
+			c->drop_tun_send_err += nsegs;
 		break;
 	}
 }
