@@ -480,8 +480,18 @@ cap_start() {
 		bail "tcpdump on $node/$ifc did not start: $(cat "$T/$key.tcpdump.err")"
 }
 cap_stop() {
-	local key=$1 pid=${CAP_PID[$1]:-}
+	local key=$1 pid=${CAP_PID[$1]:-} size last=-1 stable=0 deadline
 	[ -n "$pid" ] || return 0
+	# tcpdump exits on SIGINT without draining what the kernel still holds
+	# for it: under load the tail of a capture would be lost.  Wait (at most
+	# 3 s) until the file has stopped growing for 200 ms.
+	deadline=$(($(now_ms) + 3000))
+	while [ "$stable" -lt 4 ] && [ "$(now_ms)" -lt "$deadline" ]; do
+		size=$(stat -c %s "$T/$key.pcap" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+		last=$size
+		sleep "$WAIT_STEP"
+	done
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	unset "CAP_PID[$key]"
