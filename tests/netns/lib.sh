@@ -201,6 +201,13 @@ topo_init() {
 	KEY_B=$(gen_key)
 }
 
+# wire_segments NS DEV: like a physical NIC, DEV puts single datagrams on the
+# "wire".  A veth would otherwise carry the daemon's UDP GSO batches as one
+# super-frame, and a capture would show several datagrams as one packet.
+wire_segments() {
+	ip -n "$1" link set "$2" gso_max_segs 1 || bail "cannot set gso_max_segs on $1/$2"
+}
+
 # topo_add_node NAME IP: namespace "$RUN-NAME", eth0 = IP/24 bridged into the underlay.
 topo_add_node() {
 	local name=$1 ip=$2 ns=$RUN-$1
@@ -208,6 +215,8 @@ topo_add_node() {
 	ip -n "$NET_NS" link add "v-$name" type veth peer name eth0 netns "$ns" ||
 		bail "cannot create veth for $name"
 	ip -n "$NET_NS" link set "v-$name" master br0 up
+	wire_segments "$NET_NS" "v-$name"
+	wire_segments "$ns" eth0
 	ip -n "$ns" addr add "$ip/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	NODE_NS[$name]=$ns

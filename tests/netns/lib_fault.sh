@@ -46,6 +46,8 @@ topo_add_behind() {
 	ns_add "$ns"
 	ip -n "$gwns" link add "to-$name" type veth peer name eth0 netns "$ns" ||
 		bail "cannot create veth $gw <-> $name"
+	wire_segments "$gwns" "to-$name"
+	wire_segments "$ns" eth0
 	ip -n "$gwns" addr add "$gw_ip/24" dev "to-$name"
 	ip -n "$gwns" link set "to-$name" up
 	ip -n "$ns" addr add "$ip/24" dev eth0

@@ -84,9 +84,9 @@ report flood_idle_kernel_drops "$kdrop"
 
 # ---- 2. flood under load -----------------------------------------------------------------
 # The transfer must outlast the flood.  Under load the injector gets a share
-# of the two CPUs only: size the run from phase 1's rate (x5, bounded).
+# of the two CPUs only: size the run from phase 1's rate (x10, bounded).
 rate1=$((JUNK1 * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1)))
-need=$(((JUNK2 + RUNTS + n_cap * REPLAY_COPIES) * 5 / (rate1 > 0 ? rate1 : 1) + 4))
+need=$(((JUNK2 + RUNTS + n_cap * REPLAY_COPIES) * 10 / (rate1 > 0 ? rate1 : 1) + 4))
 [ "$need" -gt "$SECS" ] && SECS=$need
 [ "$SECS" -gt "$MAX_SECS" ] && SECS=$MAX_SECS
 iperf_server b 10.0.0.3
