@@ -35,10 +35,11 @@ logdir=$(mktemp -d /tmp/subnetra-tests.XXXXXX)
 
 # run_suite NAME CMD...: runs CMD, echoes its TAP lines, adds up the counts.
 run_suite() {
-	local name=$1 log rc p f k
+	local name=$1 log rc p f k t0
 	shift
 	log="$logdir/$(echo "$name" | tr '/ ' '__').log"
 	printf '# suite %s\n' "$name"
+	t0=$SECONDS
 	"$@" >"$log" 2>&1
 	rc=$?
 	# cmocka prints a skipped test as "not ok N # SKIP": a skip, not a failure.
@@ -51,7 +52,7 @@ run_suite() {
 		echo "  not ok - $name exited $rc without reporting a failure; last lines:"
 		tail -15 "$log" | sed 's/^/    /'
 	fi
-	printf '  %s: %d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$k"
+	printf '  %s: %d passed, %d failed, %d skipped (%d s)\n' "$name" "$p" "$f" "$k" $((SECONDS - t0))
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + k))
@@ -99,5 +100,6 @@ if { [ -z "$only" ] || [ "$only" = fuzz ]; } && [ -x tests/fuzz/run.sh ]; then
 fi
 
 rm -rf "$logdir"
+echo "# total $SECONDS s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
