@@ -9,6 +9,7 @@
 BUILD     ?= build
 CC        ?= cc
 PREFIX    ?= /usr/local
+MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 MAX_PEERS ?= 32
 SAN       ?= 0
@@ -67,7 +68,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench soak clean install
+.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench soak clean install install-man
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -154,7 +155,7 @@ demo: deps
 
 SHIPPED_TOOLS := keygen config-gen config-lint wire-decode mtu-probe
 
-install: all
+install: all install-man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/subnetrad $(DESTDIR)$(PREFIX)/sbin/subnetrad
 	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
@@ -162,6 +163,12 @@ install: all
 		install -m 0755 $(BUILD)/subnetra-$$t $(DESTDIR)$(PREFIX)/bin/subnetra-$$t || exit 1; \
 	done
 	install -m 0755 tools/doctor.sh $(DESTDIR)$(PREFIX)/bin/subnetra-doctor
+
+# Manual pages: man/NAME.1 and man/NAME.8 (section from the suffix).
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-asan build-fuzz build-clang build-openssl

@@ -27,6 +27,7 @@
 #include "bounds.h"
 #include "counters.h"
 #include "ctlproto.h"
+#include "metrics.h"
 #include "version.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
@@ -47,9 +48,11 @@ enum exit_code {
 enum {
 	STATUS_REPLY_MAX = 1024 + MAX_PEERS * 512 + (0 COUNTERS_LIST(COUNTER_JSON_COST)),
 	POLICY_REPLY_MAX = MAX_POLICY_DUMP + 1,
+	TEXT_REPLY_MAX =
+	    STATUS_REPLY_MAX > METRICS_REPLY_MAX ? STATUS_REPLY_MAX : METRICS_REPLY_MAX,
 	/* + slack: a reply is never cut just because a daemon's estimate differs */
 	REPLY_MAX =
-	    (STATUS_REPLY_MAX > POLICY_REPLY_MAX ? STATUS_REPLY_MAX : POLICY_REPLY_MAX) +
+	    (TEXT_REPLY_MAX > POLICY_REPLY_MAX ? TEXT_REPLY_MAX : POLICY_REPLY_MAX) +
 	    8192,
 };
 #undef COUNTER_JSON_COST
@@ -89,14 +92,23 @@ static bool save_failed(const char *reply, size_t len)
 	return starts_with(reply, len, "save failed");
 }
 
+static bool metrics_failed(const char *reply, size_t len)
+{
+	return starts_with(reply, len, "# metrics unavailable");
+}
+
 static int cmd_send(const struct command *cmd, const struct request *req);
 static int cmd_request(const struct command *cmd, const struct request *req);
+static int cmd_metrics(const struct command *cmd, const struct request *req);
 
 static const struct command commands[] = {
     {CTL_STATUS, "status", cmd_request, status_failed,
      "show daemon health, peers, traffic and drop counters"},
     {CTL_STATUS_JSON, "status --json", cmd_request, status_failed,
      "the same as one JSON object (schema_version 1)"},
+    {CTL_METRICS, "metrics", cmd_metrics, metrics_failed,
+     "the same in the Prometheus text format; 'subnetra_up 0' (exit 1)\n"
+     "                  when the daemon does not answer"},
     {CTL_POLICY_SHOW, "policy show", cmd_request, NULL,
      "print the active policy as replayable 'policy add' lines"},
     {CTL_POLICY_ADD,
@@ -125,7 +137,8 @@ static void usage(FILE *f)
 		"\nexit status:\n"
 		"  0  success\n"
 		"  1  daemon not running, no response within %d ms, or the daemon\n"
-		"     reported a failure (status unavailable, save failed)\n"
+		"     reported a failure (status unavailable, metrics unavailable,\n"
+		"     save failed)\n"
 		"  2  usage error: unknown command, bad flag or value, request longer\n"
 		"     than %d bytes, socket path too long\n",
 		CLIENT_TIMEOUT_MS, CTL_MAX_LINE);
@@ -312,6 +325,24 @@ static int cmd_request(const struct command *cmd, const struct request *req)
 									      : EXIT_OK;
 out_close:
 	close(fd);
+	return rc;
+}
+
+/*
+ * A scrape still gets valid exposition text when the daemon is down: the
+ * reason is on stderr, stdout says subnetra_up 0, and the exit status is 1.
+ */
+static int cmd_metrics(const struct command *cmd, const struct request *req)
+{
+	char down[512];
+	int rc = cmd_request(cmd, req);
+	size_t n;
+
+	if (rc != EXIT_FAIL)
+		return rc; /* success, or a usage error: nothing to scrape */
+	n = metrics_render_down(down, sizeof(down));
+	fwrite(down, 1, n, stdout);
+	fflush(stdout);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "metrics.h"
 #include "status.h"
 #include "version.h"
 
@@ -73,7 +74,8 @@ void control_close(struct daemon *d)
 		unlink(d->paths.sock);
 }
 
-static size_t render_status(struct daemon *d, bool json)
+/* status, status --json or metrics: one view, three renderings. */
+static size_t render_status(struct daemon *d, enum ctl_kind kind)
 {
 	struct status_view v = {
 		.version = SUBNETRA_VERSION,
@@ -99,13 +101,27 @@ static size_t render_status(struct daemon *d, bool json)
 			.last_seen_wall_ns = p->last_seen_wall_ns,
 		};
 	}
-	n = json ? status_render_json(&v, d->ctl_reply, sizeof(d->ctl_reply))
-		 : status_render_text(&v, d->ctl_reply, sizeof(d->ctl_reply));
-	if (n == 0)
-		n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "%s\n",
-				     json ? "{\"error\":\"status unavailable\"}"
-					  : "status unavailable");
-	return n;
+	switch (kind) {
+	case CTL_STATUS_JSON:
+		n = status_render_json(&v, d->ctl_reply, sizeof(d->ctl_reply));
+		if (n == 0)
+			n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+					     "{\"error\":\"status unavailable\"}\n");
+		return n;
+	case CTL_METRICS:
+		n = metrics_render(&v, d->ctl_reply, sizeof(d->ctl_reply));
+		/* A comment line: the reply stays valid exposition text. */
+		if (n == 0)
+			n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+					     "# metrics unavailable\n");
+		return n;
+	default:
+		n = status_render_text(&v, d->ctl_reply, sizeof(d->ctl_reply));
+		if (n == 0)
+			n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+					     "status unavailable\n");
+		return n;
+	}
 }
 
 /* Execute one parsed command; returns the reply length (0 = no reply). */
@@ -117,7 +133,8 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	switch (cmd->kind) {
 	case CTL_STATUS:
 	case CTL_STATUS_JSON:
-		return render_status(d, cmd->kind == CTL_STATUS_JSON);
+	case CTL_METRICS:
+		return render_status(d, cmd->kind);
 	case CTL_POLICY_SHOW:
 		return policy_dump(t, d->ctl_reply, sizeof(d->ctl_reply));
 	case CTL_POLICY_ADD:

@@ -1,7 +1,7 @@
 /*
  * The control-socket grammar, shared by the daemon (which silently ignores a
  * bad line) and the CLI (which rejects it locally with exit 2):
- *   save | status | status --json | policy show |
+ *   save | status | status --json | metrics | policy show |
  *   policy add --src CIDR --dst CIDR [--action forward|drop] [--target N]
  * Tokens are separated by spaces/tabs; the line is trimmed of space, tab, CR.
  */
@@ -16,6 +16,7 @@ enum ctl_kind {
 	CTL_SAVE,
 	CTL_STATUS,
 	CTL_STATUS_JSON,
+	CTL_METRICS, /* Prometheus text of the status (src/metrics.c) */
 	CTL_POLICY_SHOW,
 	CTL_POLICY_ADD,
 };

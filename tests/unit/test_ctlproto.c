@@ -68,6 +68,12 @@ static const struct parse_case cases[] = {
 	ERR("status\r--json", UNKNOWN, NULL), /* an inner CR is not a separator */
 	ERR("status\n--json", UNKNOWN, NULL), /* neither is a newline */
 
+	/* metrics */
+	OK("metrics", CTL_METRICS),
+	OK(" metrics \t\r", CTL_METRICS),
+	ERR("metrics --json", UNKNOWN, "metrics: takes no arguments"),
+	ERR("METRICS", UNKNOWN, "unknown command"),
+
 	/* policy show */
 	OK("policy show", CTL_POLICY_SHOW),
 	OK(" policy  \t show \r", CTL_POLICY_SHOW),
