@@ -18,7 +18,9 @@ enum {
 	MAX_POLICY_ENTRIES = MAX_PEERS + 2 * MAX_ROUTES + 224,
 	MAX_RULE_LINE = 112,  /* one replayable "policy add ..." line */
 	MAX_POLICY_DUMP = MAX_POLICY_ENTRIES * MAX_RULE_LINE,
-	CONFIG_MAX = 64 * 1024, /* config file read cap */
+	/* config file read cap: 64 KiB, plus room for a formatted peer (~150 bytes)
+	 * beyond 256 peers, so a MAX_PEERS build can load a full peer list */
+	CONFIG_MAX = 64 * 1024 + (MAX_PEERS > 256 ? (MAX_PEERS - 256) * 256 : 0),
 	CTL_RX_BUF = 4096,    /* control datagrams above this are dropped whole */
 	CTL_MAX_LINE = 512,   /* CLI request line */
 	MAX_CMDS_PER_TICK = 64,

@@ -501,7 +501,7 @@ static void test_file_too_large_parse(void **state)
 	memset(big, ' ', (size_t)CONFIG_MAX + 1);
 	big[0] = '{';
 	big[CONFIG_MAX] = '}';
-	expect_error_hosts(big, (size_t)CONFIG_MAX + 1, NULL, 0, "FileTooLarge", "", "65536");
+	expect_error_hosts(big, (size_t)CONFIG_MAX + 1, NULL, 0, "FileTooLarge", "", "bytes");
 	free(big);
 }
 
