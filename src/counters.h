@@ -7,6 +7,7 @@
 #ifndef SUBNETRA_COUNTERS_H
 #define SUBNETRA_COUNTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define COUNTERS_LIST(X)            \
@@ -48,5 +49,18 @@ struct counters {
 	COUNTERS_LIST(COUNTER_FIELD)
 #undef COUNTER_FIELD
 };
+
+/* Every counter by name, in list (= JSON) order, for the renderers. */
+struct counter_desc {
+	const char *name;
+	size_t offset; /* in struct counters */
+};
+
+#define COUNTER_ONE(name) +1
+enum { N_COUNTERS = 0 COUNTERS_LIST(COUNTER_ONE) };
+#undef COUNTER_ONE
+
+extern const struct counter_desc counter_descs[N_COUNTERS];
+uint64_t counter_value(const struct counters *c, const struct counter_desc *d);
 
 #endif

@@ -25,19 +25,8 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "outbuf.h"
 
-struct counter_desc {
-	const char *name;
-	size_t offset;
-};
-
-static const struct counter_desc counter_descs[] = {
-#define COUNTER_DESC(n) {#n, offsetof(struct counters, n)},
-    COUNTERS_LIST(COUNTER_DESC)
-#undef COUNTER_DESC
-};
-
-enum { N_COUNTERS = sizeof(counter_descs) / sizeof(counter_descs[0]) };
 
 /*
  * The v1 human view prints udp_endpoint_learned as "endpoint_learned" and
@@ -52,66 +41,21 @@ static const struct {
     {offsetof(struct counters, drop_udp_scan_budget), NULL},
 };
 
-static uint64_t counter_get(const struct counters *c, size_t offset)
+bool status_peer_age(const struct status_peer *p, uint64_t now_ns, uint64_t *age_secs)
 {
-	uint64_t v;
-
-	memcpy(&v, (const unsigned char *)c + offset, sizeof(v));
-	return v;
+	if (p->last_seen_wall_ns == 0)
+		return false;
+	/* A wall clock stepped backwards must not make the age negative. */
+	*age_secs = now_ns > p->last_seen_wall_ns ? (now_ns - p->last_seen_wall_ns) / 1000000000u
+						  : 0;
+	return true;
 }
 
-struct out {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool overflow;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+bool status_peer_online(const struct status_peer *p, uint64_t now_ns)
 {
-	/* Keep one byte for the terminating NUL. */
-	if (o->overflow || o->cap == 0 || n >= o->cap - o->len) {
-		o->overflow = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
+	uint64_t age;
 
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void putf(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void putf(struct out *o, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	/* Callers format numbers and bounded strings only; longer is a bug. */
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->overflow = true;
-		return;
-	}
-	put(o, tmp, (size_t)n);
-}
-
-static size_t finish(struct out *o)
-{
-	if (o->overflow) {
-		if (o->cap > 0)
-			o->buf[0] = '\0';
-		return 0;
-	}
-	return o->len;
+	return status_peer_age(p, now_ns, &age) && age <= STATUS_ONLINE_FRESHNESS_SECS;
 }
 
 static const char *str_or_empty(const char *s)
@@ -122,12 +66,12 @@ static const char *str_or_empty(const char *s)
 /* ---- text ---------------------------------------------------------------- */
 
 /* Names are validated printable ASCII; anything else must not reach a terminal. */
-static void put_text_safe(struct out *o, const char *s)
+static void put_text_safe(struct outbuf *o, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		char c = (*s >= 0x20 && *s <= 0x7e) ? *s : '?';
 
-		put(o, &c, 1);
+		outbuf_put(o, &c, 1);
 	}
 }
 
@@ -196,7 +140,7 @@ static bool text_slot_of(const struct counter_desc *d, struct text_slot *slot)
 	return true;
 }
 
-static void render_text_counters(struct out *o, const struct counters *c)
+static void render_text_counters(struct outbuf *o, const struct counters *c)
 {
 	enum section section = SECTION_NONE;
 	const char *group = NULL;
@@ -204,7 +148,7 @@ static void render_text_counters(struct out *o, const struct counters *c)
 	bool line_open = false;
 
 	for (size_t i = 0; i < N_COUNTERS; i++) {
-		uint64_t v = counter_get(c, counter_descs[i].offset);
+		uint64_t v = counter_value(c, &counter_descs[i]);
 		struct text_slot s;
 
 		if (!text_slot_of(&counter_descs[i], &s))
@@ -212,47 +156,46 @@ static void render_text_counters(struct out *o, const struct counters *c)
 		if (line_open && (s.section != section || s.group_len == 0 ||
 				  s.group_len != group_len ||
 				  memcmp(s.group, group, group_len) != 0)) {
-			puts_(o, "\n");
+			outbuf_puts(o, "\n");
 			line_open = false;
 		}
 		if (s.section != section) {
-			puts_(o,
+			outbuf_puts(o,
 			      s.section == SECTION_TRAFFIC ? "traffic:\n" : "drops:\n");
 			section = s.section;
 		}
 		if (s.group_len == 0) {
-			putf(o, "  %s=%" PRIu64 "\n", s.key, v);
+			outbuf_printf(o, "  %s=%" PRIu64 "\n", s.key, v);
 			continue;
 		}
 		if (!line_open) {
 			if (section == SECTION_TRAFFIC)
-				putf(o, "  %-6.*s", (int)s.group_len, s.group);
+				outbuf_printf(o, "  %-6.*s", (int)s.group_len, s.group);
 			else
-				putf(o, "  %.*s:", (int)s.group_len, s.group);
+				outbuf_printf(o, "  %.*s:", (int)s.group_len, s.group);
 			group = s.group;
 			group_len = s.group_len;
 			line_open = true;
 		}
-		putf(o, " %s=%" PRIu64, s.key, v);
+		outbuf_printf(o, " %s=%" PRIu64, s.key, v);
 	}
 	if (line_open)
-		puts_(o, "\n");
+		outbuf_puts(o, "\n");
 }
 
 size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
 {
-	struct out o = {.buf = buf, .cap = cap, .len = 0, .overflow = false};
+	struct outbuf o;
 
-	if (cap > 0)
-		buf[0] = '\0';
-	puts_(&o, "subnetra v");
+	outbuf_init(&o, buf, cap);
+	outbuf_puts(&o, "subnetra v");
 	put_text_safe(&o, str_or_empty(v->version));
-	puts_(&o, " [running]\nmode=");
+	outbuf_puts(&o, " [running]\nmode=");
 	put_text_safe(&o, str_or_empty(v->mode));
-	putf(&o, " local_id=%" PRIu32 " udp_port=%u tun=", v->local_id,
+	outbuf_printf(&o, " local_id=%" PRIu32 " udp_port=%u tun=", v->local_id,
 	     (unsigned)v->listen_port);
 	put_text_safe(&o, str_or_empty(v->tun));
-	putf(&o, " peers=%zu\npeers:\n", v->n_peers);
+	outbuf_printf(&o, " peers=%zu\npeers:\n", v->n_peers);
 
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct status_peer *p = &v->peers[i];
@@ -260,16 +203,16 @@ size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
 
 		endpoint_format(&p->endpoint, ep);
 		cidr_format(&p->allowed_src, src);
-		putf(&o, "  id=%" PRIu32, p->id);
+		outbuf_printf(&o, "  id=%" PRIu32, p->id);
 		if (p->name != NULL && p->name[0] != '\0') {
-			puts_(&o, " name=");
+			outbuf_puts(&o, " name=");
 			put_text_safe(&o, p->name);
 		}
-		putf(&o, " endpoint=%s allowed_src=%s last_seen_wall_ns=%" PRIu64 "\n",
+		outbuf_printf(&o, " endpoint=%s allowed_src=%s last_seen_wall_ns=%" PRIu64 "\n",
 		     ep, src, p->last_seen_wall_ns);
 	}
 	render_text_counters(&o, v->counters);
-	return finish(&o);
+	return outbuf_finish(&o);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -278,70 +221,65 @@ size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
  * Names are printable ASCII by validation; escape defensively anyway so the
  * output is valid JSON (and pure ASCII) whatever a caller passes.
  */
-static void put_json_string(struct out *o, const char *s)
+static void put_json_string(struct outbuf *o, const char *s)
 {
-	puts_(o, "\"");
+	outbuf_puts(o, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\') {
 			char esc[2] = {'\\', (char)*p};
 
-			put(o, esc, 2);
+			outbuf_put(o, esc, 2);
 		} else if (*p < 0x20 || *p >= 0x7f) {
-			putf(o, "\\u%04x", (unsigned)*p);
+			outbuf_printf(o, "\\u%04x", (unsigned)*p);
 		} else {
-			put(o, (const char *)p, 1);
+			outbuf_put(o, (const char *)p, 1);
 		}
 	}
-	puts_(o, "\"");
+	outbuf_puts(o, "\"");
 }
 
-static void render_json_peer(struct out *o, const struct status_peer *p, uint64_t now_ns)
+static void render_json_peer(struct outbuf *o, const struct status_peer *p, uint64_t now_ns)
 {
 	char ep[ENDPOINT_STR_MAX], src[CIDR_STR_MAX];
 
 	endpoint_format(&p->endpoint, ep);
 	cidr_format(&p->allowed_src, src);
-	putf(o, "{\"id\":%" PRIu32 ",\"name\":", p->id);
+	outbuf_printf(o, "{\"id\":%" PRIu32 ",\"name\":", p->id);
 	put_json_string(o, str_or_empty(p->name));
-	putf(o,
+	outbuf_printf(o,
 	     ",\"endpoint\":\"%s\",\"allowed_src\":\"%s\",\"last_seen_wall_ns\":%" PRIu64,
 	     ep, src, p->last_seen_wall_ns);
-	if (p->last_seen_wall_ns == 0) {
-		puts_(o, ",\"last_seen_age_seconds\":null,\"online\":false}");
-	} else {
-		/* A wall clock stepped backwards must not make the age negative. */
-		uint64_t age = now_ns > p->last_seen_wall_ns
-				   ? (now_ns - p->last_seen_wall_ns) / 1000000000u
-				   : 0;
+	uint64_t age;
 
-		putf(o, ",\"last_seen_age_seconds\":%" PRIu64 ",\"online\":%s}", age,
-		     age <= STATUS_ONLINE_FRESHNESS_SECS ? "true" : "false");
-	}
+	if (!status_peer_age(p, now_ns, &age))
+		outbuf_puts(o, ",\"last_seen_age_seconds\":null,\"online\":false}");
+	else
+		outbuf_printf(o, ",\"last_seen_age_seconds\":%" PRIu64 ",\"online\":%s}", age,
+			      status_peer_online(p, now_ns) ? "true" : "false");
 }
 
 size_t status_render_json(const struct status_view *v, char *buf, size_t cap)
 {
-	struct out o = {.buf = buf, .cap = cap, .len = 0, .overflow = false};
+	struct outbuf o;
 
-	if (cap > 0)
-		buf[0] = '\0';
-	putf(&o, "{\"schema_version\":%d,\"version\":", STATUS_SCHEMA_VERSION);
+	outbuf_init(&o, buf, cap);
+	outbuf_printf(&o, "{\"schema_version\":%d,\"version\":", STATUS_SCHEMA_VERSION);
 	put_json_string(&o, str_or_empty(v->version));
-	puts_(&o, ",\"mode\":");
+	outbuf_puts(&o, ",\"mode\":");
 	put_json_string(&o, str_or_empty(v->mode));
-	putf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"tun\":", v->local_id,
+	outbuf_printf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"tun\":", v->local_id,
 	     (unsigned)v->listen_port);
 	put_json_string(&o, str_or_empty(v->tun));
-	puts_(&o, ",\"peers\":[");
+	outbuf_puts(&o, ",\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {
 		if (i > 0)
-			puts_(&o, ",");
+			outbuf_puts(&o, ",");
 		render_json_peer(&o, &v->peers[i], v->now_wall_ns);
 	}
-	puts_(&o, "],\"counters\":{");
+	outbuf_puts(&o, "],\"counters\":{");
 	for (size_t i = 0; i < N_COUNTERS; i++)
-		putf(&o, "%s\"%s\":%" PRIu64, i > 0 ? "," : "", counter_descs[i].name,
-		     counter_get(v->counters, counter_descs[i].offset));
-	puts_(&o, "}}");
-	return finish(&o);
+		outbuf_printf(&o, "%s\"%s\":%" PRIu64, i > 0 ? "," : "", counter_descs[i].name,
+		     counter_value(v->counters, &counter_descs[i]));
+	outbuf_puts(&o, "}}");
+	return outbuf_finish(&o);
 }

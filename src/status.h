@@ -6,6 +6,7 @@
 #ifndef SUBNETRA_STATUS_H
 #define SUBNETRA_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,14 @@ struct status_view {
 	const struct counters *counters;
 	uint64_t now_wall_ns; /* for last_seen_age_seconds / online */
 };
+
+/*
+ * The per-peer health rule shared by status --json and metrics: whole seconds
+ * since last seen, clamped to 0 if the wall clock went backwards; false when
+ * never seen.  Online iff seen and age <= STATUS_ONLINE_FRESHNESS_SECS.
+ */
+bool status_peer_age(const struct status_peer *p, uint64_t now_ns, uint64_t *age_secs);
+bool status_peer_online(const struct status_peer *p, uint64_t now_ns);
 
 /* Both return the length written (NUL-terminated), or 0 if cap is too small. */
 size_t status_render_text(const struct status_view *v, char *buf, size_t cap);

@@ -35,7 +35,8 @@ static const char *const counter_names[] = {
 #undef NAME
 };
 
-enum { N_COUNTERS = sizeof(counter_names) / sizeof(counter_names[0]) };
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == N_COUNTERS,
+	       "one expected name per counter");
 
 /* Counter i (in list order) holds 100 + i, so every value is distinct. */
 static struct counters numbered_counters(void)
