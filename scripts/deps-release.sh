@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs (apt, as root) what `make release` needs beyond scripts/deps.sh,
+# only what is missing, and enables Debian's source index (deb-src) so the
+# static libraries can be built from Debian's own source packages.  Safe to
+# run repeatedly.
+#
+# musl: a static glibc binary cannot stay under the size budget (a static
+# hello-world alone is ~680 KB), and Debian ships no musl builds of
+# libsodium, json-c, libcap-ng or libseccomp, so scripts/release-deps.sh
+# builds them with musl-gcc from `apt-get source`.
+set -euo pipefail
+
+pkgs=(
+	build-essential dpkg-dev        # gcc, dpkg-source (unpacks and patches Debian sources)
+	musl-tools musl-dev             # x86_64-linux-musl-gcc, static musl libc
+	autoconf automake libtool       # Debian's upstream tarballs may lack configure
+	gperf                           # libseccomp's syscall table
+	cmake                           # json-c and cmocka build with cmake
+	linux-libc-dev                  # kernel headers (linux/if_tun.h, ...) for musl builds
+	file xz-utils                   # release checks, source tarballs
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+# deb-src for the running release, unless some source index is configured.
+need_src=0
+# shellcheck disable=SC2016 # $(CREATED_BY) is apt's field syntax
+if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -qx Sources; then
+	need_src=1
+fi
+
+[ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	[ ${#missing[@]} -gt 0 ] && echo "deps-release: missing packages: ${missing[*]}" >&2
+	[ $need_src -eq 1 ] && echo "deps-release: no deb-src entry in the apt sources" >&2
+	echo "deps-release: run as root (apt-get)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+if [ $need_src -eq 1 ]; then
+	# shellcheck disable=SC1091 # the running system's release file
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+	echo "deps-release: enabling Debian source packages (deb-src $codename) in /etc/apt/sources.list.d/subnetra-deb-src.sources"
+	cat >/etc/apt/sources.list.d/subnetra-deb-src.sources <<SRC
+# Added by subnetra's scripts/deps-release.sh: \`make release\` builds its
+# static libraries from Debian's source packages (apt-get source).
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $codename $codename-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: $codename-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+# A mirror caught mid-sync fails one index now and then: go on with the
+# others; the install or apt-get source below fails loudly if it matters.
+apt-get update -qq || echo "deps-release: apt-get update reported errors; continuing" >&2
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps-release: installing ${missing[*]}"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
