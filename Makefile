@@ -172,5 +172,8 @@ install-man:
 
 clean:
 	rm -rf build build-asan build-fuzz build-clang build-openssl
+	rm -rf build-release build-cross-arm64 build-cross-armhf build-cross-mipsel dist
+
+include mk/release.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
