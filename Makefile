@@ -17,6 +17,8 @@ WERROR    ?= 0
 FUZZ      ?= 0
 CRYPTO    ?= sodium
 FUZZ_SECS ?= 180
+# Sub-makes of test, demo, ... build with one job per CPU.
+NPROC     := $(shell nproc 2>/dev/null || echo 2)
 
 WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wpointer-arith -Wcast-qual -Wvla -Wnull-dereference
@@ -124,10 +126,10 @@ test-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 # same unit and netns suites against an ASan/UBSan build; unit tests and
 # vectors against the OpenSSL AEAD backend; a short run of every fuzzer.
 test: deps
-	$(Q)$(MAKE) --no-print-directory WERROR=1 test-build
-	$(Q)$(MAKE) --no-print-directory WERROR=1 SAN=1 BUILD=build-asan test-build
-	$(Q)$(MAKE) --no-print-directory WERROR=1 CRYPTO=openssl BUILD=build-openssl test-build
-	$(Q)$(MAKE) --no-print-directory WERROR=1 CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 test-build
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 SAN=1 BUILD=build-asan test-build
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 CRYPTO=openssl BUILD=build-openssl test-build
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build
 	$(Q)./tests/run.sh
 
 unit: test-build
@@ -150,7 +152,7 @@ bench:
 	$(Q)ROUNDS="$(ROUNDS)" SECS="$(SECS)" SYSTEMS="$(SYSTEMS)" WGGO="$(WGGO)" ./bench/run.sh
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all
 	$(Q)./scripts/demo.sh
 
 SHIPPED_TOOLS := keygen config-gen config-lint wire-decode mtu-probe

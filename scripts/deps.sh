@@ -14,6 +14,9 @@ pkgs=(
 	libcmocka-dev                          # unit-test framework
 	iproute2 iputils-ping                  # netns scenarios and demo
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
+	strace                                 # t_deploy: the unit sandbox trace
+	jq prometheus libxml2-utils python3-yaml # t_deploy: exporter JSON, promtool,
+	systemd groff-base man-db              #   plist DTD, compose; units, man pages
 )
 
 missing=()

@@ -21,6 +21,7 @@
 #    reply, no legitimate datagram is dropped, and over the whole phase
 #      hub udp_rx = injected + what A and B sent to it (minus kernel drops)
 #      hub udp_rx = relay + keepalive_rx + tun_tx + sum(drop_udp_*)
+# run.sh: exclusive
 set -u
 . "$(dirname "$0")/lib_fault.sh"
 

@@ -20,6 +20,7 @@
 #    - a fixed-size TCP transfer A->B completes with every byte delivered.
 # 3. Impairment removed: 0% ping loss, and TCP throughput back within the
 #    order of the baseline.
+# run.sh: exclusive
 set -u
 . "$(dirname "$0")/lib_fault.sh"
 

@@ -17,6 +17,7 @@
 # script, no updates) + a small margin; every packet read on one spoke's TUN
 # is written on the other's (exact, both directions); no drop counter moves
 # on any node; all 100 rules are in `policy show` afterwards.
+# run.sh: exclusive
 set -u
 . "$(dirname "$0")/lib_fault.sh"
 
@@ -75,10 +76,12 @@ nsx hub env SUBNETRA_SOCK="$(node_sock hub)" CLI="$SUBNETRA" bash -c '
 	for ((i = 0; i < 10; i++)); do "$CLI" policy show >/dev/null || exit 1; done' ||
 	bail "policy show failed"
 per_call=$((($(now_ms) - t0) / 10))
-need=$(((per_call * UPDATES * 13 / 10 + 999) / 1000 + 2))
+# Twice the measured time: a CLI start under a sanitizer varies a lot with
+# the machine's load.
+need=$(((per_call * UPDATES * 2 + 999) / 1000 + 2))
 UPD_SECS=$SECS
 [ "$need" -gt "$UPD_SECS" ] && UPD_SECS=$need
-[ "$UPD_SECS" -gt 40 ] && UPD_SECS=40
+[ "$UPD_SECS" -gt 60 ] && UPD_SECS=60
 report policy_cli_ms_per_call "$per_call"
 
 # ---- baseline ----------------------------------------------------------------------

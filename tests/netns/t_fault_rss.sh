@@ -13,6 +13,7 @@
 # spokes) is sampled once a second; asserted: hub max - min <= 64 KiB, and
 # the same for the spokes.  Also: the load really went through the hub, and
 # nothing was dropped by the tunnel.
+# run.sh: exclusive
 set -u
 . "$(dirname "$0")/lib_fault.sh"
 

@@ -26,6 +26,7 @@
 #  checked before the key_id lookup; the sum is exact.)
 # Nothing reaches a TUN or is relayed, no endpoint is learned, the daemon stays
 # up and a <-> b traffic works afterwards.
+# run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -13,6 +13,7 @@
 # nothing (tun_tx 0 and an empty capture on its snr0); nothing is relayed or
 # dropped; both spokes show online on the hub.  Cleartext: each keepalive
 # header reads 01 01 <key_id> (flags = KEEPALIVE).
+# run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 

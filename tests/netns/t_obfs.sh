@@ -15,6 +15,7 @@
 #    (unknown_peer or auth_or_invalid), relays nothing.
 # 4. hub true, spokes false: 0 replies; the hub drops every datagram of a
 #    (unknown_peer or scan_budget), relays nothing.
+# run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 

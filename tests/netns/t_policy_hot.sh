@@ -17,6 +17,7 @@
 # the same dump (0600); the replay on a fresh daemon reproduces `policy show`
 # exactly; after a hub restart the snapshot is reloaded without duplicating
 # the derived rules, and the relay still works.
+# run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
