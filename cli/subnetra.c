@@ -38,24 +38,8 @@ enum exit_code {
 	EXIT_USAGE = 2, /* bad command line */
 };
 
-/*
- * Largest reply: a full policy dump, or a status view with MAX_PEERS peers.
- * The status bound is generous per item: a peer line/object is < 512 bytes
- * even with a 48-byte name fully \u-escaped, and a counter costs its name,
- * a u64 and punctuation.
- */
-#define COUNTER_JSON_COST(name) +sizeof(#name) + 24
-enum {
-	STATUS_REPLY_MAX = 1024 + MAX_PEERS * 512 + (0 COUNTERS_LIST(COUNTER_JSON_COST)),
-	POLICY_REPLY_MAX = MAX_POLICY_DUMP + 1,
-	TEXT_REPLY_MAX =
-	    STATUS_REPLY_MAX > METRICS_REPLY_MAX ? STATUS_REPLY_MAX : METRICS_REPLY_MAX,
-	/* + slack: a reply is never cut just because a daemon's estimate differs */
-	REPLY_MAX =
-	    (TEXT_REPLY_MAX > POLICY_REPLY_MAX ? TEXT_REPLY_MAX : POLICY_REPLY_MAX) +
-	    8192,
-};
-#undef COUNTER_JSON_COST
+/* + slack: a reply is never cut just because a daemon's estimate differs. */
+enum { REPLY_MAX = CTL_REPLY_MAX + 8192 };
 
 struct request {
 	const char *sock_path;

@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,22 @@ static bool socket_is_live(const char *path)
 	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return live;
+}
+
+/*
+ * A reply is one datagram, and the kernel refuses a datagram larger than the
+ * sender's send buffer (EMSGSIZE): the default (net.core.wmem_default,
+ * ~208 KiB) is too small for a status of a few thousand peers.  Forcing the
+ * size needs CAP_NET_ADMIN, which the daemon still holds here (before
+ * confine()); otherwise it is capped at net.core.wmem_max.  Best effort: a
+ * reply that still cannot be sent is answered with a short error instead.
+ */
+static void size_send_buffer(int fd)
+{
+	int want = CTL_REPLY_MAX + 4096;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 }
 
 int control_open(struct daemon *d)
@@ -65,6 +82,7 @@ int control_open(struct daemon *d)
 		close(fd);
 		return err;
 	}
+	size_send_buffer(fd);
 	return fd;
 }
 
@@ -72,6 +90,31 @@ void control_close(struct daemon *d)
 {
 	if (d->ctl_fd >= 0)
 		unlink(d->paths.sock);
+}
+
+/*
+ * The documented failure reply of a status-like command (the metrics one is a
+ * comment line, so a scrape stays valid exposition text), or 0 for commands
+ * that have none.
+ */
+static size_t unavailable(struct daemon *d, enum ctl_kind kind)
+{
+	const char *msg;
+
+	switch (kind) {
+	case CTL_STATUS_JSON:
+		msg = "{\"error\":\"status unavailable\"}\n";
+		break;
+	case CTL_METRICS:
+		msg = "# metrics unavailable\n";
+		break;
+	case CTL_STATUS:
+		msg = "status unavailable\n";
+		break;
+	default:
+		return 0;
+	}
+	return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "%s", msg);
 }
 
 /* status, status --json or metrics: one view, three renderings. */
@@ -104,24 +147,15 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 	switch (kind) {
 	case CTL_STATUS_JSON:
 		n = status_render_json(&v, d->ctl_reply, sizeof(d->ctl_reply));
-		if (n == 0)
-			n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
-					     "{\"error\":\"status unavailable\"}\n");
-		return n;
+		break;
 	case CTL_METRICS:
 		n = metrics_render(&v, d->ctl_reply, sizeof(d->ctl_reply));
-		/* A comment line: the reply stays valid exposition text. */
-		if (n == 0)
-			n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
-					     "# metrics unavailable\n");
-		return n;
+		break;
 	default:
 		n = status_render_text(&v, d->ctl_reply, sizeof(d->ctl_reply));
-		if (n == 0)
-			n = (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
-					     "status unavailable\n");
-		return n;
+		break;
 	}
+	return n > 0 ? n : unavailable(d, kind);
 }
 
 /* Execute one parsed command; returns the reply length (0 = no reply). */
@@ -157,6 +191,25 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	return 0;
 }
 
+/*
+ * A reply the socket cannot carry (larger than its send buffer) would leave
+ * the client waiting for its timeout: say so in the command's own failure
+ * reply instead.  A full client buffer stays a silent drop, as documented.
+ */
+static void send_reply(struct daemon *d, enum ctl_kind kind, size_t n,
+		       const struct sockaddr_un *from, socklen_t fromlen)
+{
+	if (sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT, (const struct sockaddr *)from,
+		   fromlen) >= 0 || (errno != EMSGSIZE && errno != ENOBUFS && errno != ENOMEM))
+		return;
+	fprintf(stderr, "subnetrad: a %zu-byte control reply does not fit the socket: %s\n", n,
+		strerror(errno));
+	n = unavailable(d, kind);
+	if (n > 0)
+		(void)sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT,
+			     (const struct sockaddr *)from, fromlen);
+}
+
 static void handle_datagram(struct daemon *d, size_t len, const struct sockaddr_un *from,
 			    socklen_t fromlen)
 {
@@ -173,8 +226,7 @@ static void handle_datagram(struct daemon *d, size_t len, const struct sockaddr_
 		if (ctl_parse_line(p, line_len, &cmd, NULL) == CTL_OK) {
 			n = execute(d, &cmd);
 			if (n > 0 && can_reply)
-				(void)sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT,
-					     (const struct sockaddr *)from, fromlen);
+				send_reply(d, cmd.kind, n, from, fromlen);
 		}
 		p += line_len + 1;
 	}

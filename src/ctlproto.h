@@ -10,7 +10,23 @@
 
 #include <stddef.h>
 
+#include "bounds.h"
+#include "metrics.h"
 #include "policy.h"
+#include "status.h"
+
+/*
+ * The largest reply the daemon renders: a full policy dump, or a status /
+ * metrics view with MAX_PEERS peers.  The daemon's reply buffer and its
+ * control socket's send buffer are sized from it, the CLI's receive buffer
+ * too (plus slack).
+ */
+#define CTL_MAX2(a, b) ((long)(a) > (long)(b) ? (long)(a) : (long)(b))
+enum {
+	CTL_REPLY_MAX = CTL_MAX2(CTL_MAX2(STATUS_REPLY_MAX, METRICS_REPLY_MAX),
+				 MAX_POLICY_DUMP + 1),
+};
+#undef CTL_MAX2
 
 enum ctl_kind {
 	CTL_SAVE,

@@ -18,6 +18,7 @@
 #include "bounds.h"
 #include "config.h"
 #include "counters.h"
+#include "ctlproto.h"
 #include "offload.h"
 #include "peer.h"
 #include "policy.h"
@@ -80,7 +81,7 @@ struct daemon {
 
 	/* Control plane buffers. */
 	uint8_t ctl_rx[CTL_RX_BUF + 1];
-	char ctl_reply[MAX_POLICY_DUMP + 8192];
+	char ctl_reply[CTL_REPLY_MAX];
 	struct status_peer status_peers[MAX_PEERS];
 
 	volatile bool stop;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "cidr.h"
 #include "counters.h"
 
@@ -40,6 +41,18 @@ struct status_view {
  */
 bool status_peer_age(const struct status_peer *p, uint64_t now_ns, uint64_t *age_secs);
 bool status_peer_online(const struct status_peer *p, uint64_t now_ns);
+
+/*
+ * Upper bound of either rendering with MAX_PEERS peers: a peer's line or
+ * object is < 512 bytes even with a 48-byte name fully \u-escaped, and a
+ * counter costs its name, a u64 and punctuation (test_status checks a
+ * worst-case view fits).
+ */
+#define STATUS_COUNTER_COST(name) +sizeof(#name) + 24
+enum {
+	STATUS_REPLY_MAX = 1024 + MAX_PEERS * 512 + (0 COUNTERS_LIST(STATUS_COUNTER_COST)),
+};
+#undef STATUS_COUNTER_COST
 
 /* Both return the length written (NUL-terminated), or 0 if cap is too small. */
 size_t status_render_text(const struct status_view *v, char *buf, size_t cap);

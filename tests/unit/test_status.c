@@ -458,19 +458,28 @@ static void test_json_escaping(void **state)
 	json_object_put(root);
 }
 
-/* A 48-byte name of nothing but quotes: the worst escape a valid name can need. */
+/*
+ * MAX_PEERS peers with a 48-byte name of nothing but quotes (the worst escape
+ * a valid name can need), the longest fields and every counter at its
+ * maximum: both renderings fit STATUS_REPLY_MAX, the bound the daemon's
+ * reply buffer and the CLI's receive buffer are sized from.
+ */
 static void test_json_many_peers_fit(void **state)
 {
 	static struct status_peer peers[MAX_PEERS];
 	char name[PEER_NAME_MAX + 1];
 	struct fixture f;
-	static char buf[MAX_PEERS * 512 + 4096];
+	static char buf[STATUS_REPLY_MAX];
 	struct json_object *root;
 
 	(void)state;
 	memset(name, '"', PEER_NAME_MAX);
 	name[PEER_NAME_MAX] = '\0';
 	fixture_init(&f, "", "");
+	memset(&f.counters, 0xff, sizeof(f.counters));
+	f.view.local_id = UINT32_MAX;
+	f.view.listen_port = 65535;
+	f.view.tun = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\""; /* 15 bytes, each escaped */
 	for (size_t i = 0; i < MAX_PEERS; i++) {
 		peers[i] = f.peers[1];
 		peers[i].id = UINT32_MAX;
