@@ -10,10 +10,6 @@
 #define SUBNETRA_MAX_PEERS 32
 #endif
 
-/* key_id on the wire is a u16: at most 65,535 peers (0 is reserved). */
-_Static_assert(SUBNETRA_MAX_PEERS >= 1 && SUBNETRA_MAX_PEERS <= 65535,
-	       "MAX_PEERS must be 1..65535");
-
 enum {
 	MAX_PEERS = SUBNETRA_MAX_PEERS,
 	MAX_ROUTES = 8,       /* local_routes and remote_routes, each */
