@@ -82,18 +82,23 @@ sed -e 's#%{!shared: \([^ }]*\)/Scrt1.o}#%{static-pie:\1/rcrt1.o;!shared:\1/Scrt
 grep -q rcrt1.o "$prefix/musl.specs.new" || { echo "release-deps: cannot adapt $specs_in for static-pie" >&2; exit 1; }
 update "$prefix/musl.specs"
 
-# The compiler every library and the project use.
+# The compiler every library and the project use.  aarch64: Debian's gcc
+# calls libgcc's out-of-line atomics, whose initialiser needs glibc's
+# __getauxval; musl has none, so atomics are inlined (ARMv8.0 LL/SC).
+extra=""
+case $triplet in aarch64-*) extra=" -mno-outline-atomics" ;; esac
 CC=$prefix/bin/cc
 cat >"$CC.new" <<W
 #!/bin/sh
 # musl $triplet: Debian's $host-gcc with musl's specs (static-pie capable)
-exec $gcc "\$@" -specs $prefix/musl.specs -isystem $kinc
+exec $gcc "\$@" -specs $prefix/musl.specs -isystem $kinc$extra
 W
 chmod +x "$CC.new"
 update "$CC"
-# What the stamps record besides the source version: gcc's and musl's.
+# What the stamps record besides the source version: gcc's and musl's
+# versions, and the compiler wrapper (its flags).
 musl_pkg=$(dpkg -S "$specs_in" 2>/dev/null | sed 's/: .*//')
-ccid="$("$gcc" -dumpfullversion) $(dpkg-query -W -f='${Version}' "$musl_pkg" 2>/dev/null || true)"
+ccid="$("$gcc" -dumpfullversion) $(dpkg-query -W -f='${Version}' "$musl_pkg" 2>/dev/null || true) $(cksum <"$CC" | cut -d' ' -f1)"
 
 # Size first, but the same hardening as the project's own build.
 LIBCFLAGS="-Os -fPIE -ffunction-sections -fdata-sections -fstack-protector-strong"
@@ -166,7 +171,7 @@ cmake_pkg() {
 # --enable-minimal keeps everything src/ uses (ChaCha20-Poly1305 IETF,
 # BLAKE2b, SipHash-2-4, randombytes, the sodium_* helpers).
 autotools libsodium "--enable-minimal" "-C src install"
-cmake_pkg json-c -DBUILD_STATIC_LIBS=ON -DBUILD_TESTING=OFF -DBUILD_APPS=OFF -DDISABLE_WERROR=ON \
+cmake_pkg json-c -DBUILD_STATIC_LIBS=ON -DBUILD_TESTING=OFF -DDISABLE_WERROR=ON \
 	-DDISABLE_EXTRA_LIBS=ON -DENABLE_THREADING=OFF -DDISABLE_THREAD_LOCAL_STORAGE=ON
 autotools libcap-ng "--without-python --without-python3" "-C src install-libLTLIBRARIES install-includeHEADERS"
 autotools libseccomp "--disable-python" "-C src install-libLTLIBRARIES" "-C include install"
