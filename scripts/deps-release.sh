@@ -26,23 +26,23 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 done
 
-# deb-src for the running release, unless some source index is configured.
+# Debian's source index: present when apt knows libsodium's source.
 need_src=0
-# shellcheck disable=SC2016 # $(CREATED_BY) is apt's field syntax
-if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -qx Sources; then
-	need_src=1
-fi
+apt-cache showsrc libsodium 2>/dev/null | grep -q '^Version:' || need_src=1
 
 [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
 	[ ${#missing[@]} -gt 0 ] && echo "deps-release: missing packages: ${missing[*]}" >&2
-	[ $need_src -eq 1 ] && echo "deps-release: no deb-src entry in the apt sources" >&2
+	[ $need_src -eq 1 ] && echo "deps-release: apt knows no Debian source packages (deb-src)" >&2
 	echo "deps-release: run as root (apt-get)" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-if [ $need_src -eq 1 ]; then
+# deb-src entries for the running release, unless some are configured
+# (then only the index was missing: apt-get update below fetches it).
+if [ $need_src -eq 1 ] && ! grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
+	/etc/apt/sources.list /etc/apt/sources.list.d/; then
 	# shellcheck disable=SC1091 # the running system's release file
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 	echo "deps-release: enabling Debian source packages (deb-src $codename) in /etc/apt/sources.list.d/subnetra-deb-src.sources"

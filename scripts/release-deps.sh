@@ -176,7 +176,12 @@ cmake_pkg json-c -DBUILD_STATIC_LIBS=ON -DBUILD_TESTING=OFF -DDISABLE_WERROR=ON 
 autotools libcap-ng "--without-python --without-python3" "-C src install-libLTLIBRARIES install-includeHEADERS"
 autotools libseccomp "--disable-python" "-C src install-libLTLIBRARIES" "-C include install"
 if [ $cmocka -eq 1 ]; then
-	cmake_pkg cmocka -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF -DPICKY_DEVELOPER=OFF
+	# cmocka.h typedefs uintptr_t itself unless told the libc did; musl
+	# says so with __DEFINED_uintptr_t (the fix Alpine carries).
+	cmake_pkg cmocka -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF -DPICKY_DEVELOPER=OFF \
+		-DCMAKE_C_FLAGS="$LIBCFLAGS -D_UINTPTR_T_DEFINED"
+	sed -i 's/^#if !defined(_UINTPTR_T) && !defined(_UINTPTR_T_DEFINED)$/& \&\& !defined(__DEFINED_uintptr_t)/' \
+		"$prefix/include/cmocka.h"
 	# 1.1.5 installs the static archive as libcmocka-static.a.
 	[ -f "$prefix/lib/libcmocka.a" ] || cp "$prefix/lib/libcmocka-static.a" "$prefix/lib/libcmocka.a"
 fi

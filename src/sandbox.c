@@ -31,6 +31,16 @@ static const int allowed[] = {
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
 	SCMP_SYS(futex), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/*
+	 * 32-bit ABIs (armhf, mipsel): a 64-bit time_t libc (musl 1.2, glibc
+	 * with _TIME_BITS=64) calls the *_time64 variant first, falling back
+	 * only on ENOSYS, never on EPERM; and 32-bit file offsets and mmap
+	 * have their own calls.  Negative (skipped) on 64-bit ABIs.
+	 */
+	SCMP_SYS(clock_gettime64), SCMP_SYS(clock_nanosleep_time64),
+	SCMP_SYS(timerfd_settime64), SCMP_SYS(recvmmsg_time64), SCMP_SYS(futex_time64),
+	SCMP_SYS(_llseek), SCMP_SYS(mmap2), SCMP_SYS(fstat64), SCMP_SYS(fstatat64),
+	SCMP_SYS(sigreturn),
 };
 #endif
 

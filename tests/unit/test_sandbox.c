@@ -4,12 +4,14 @@
  * child ends with empty capability sets and no_new_privs.
  */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,17 @@
 
 #include "privs.h"
 #include "sandbox.h"
+
+/*
+ * qemu-user (make test-cross) implements neither seccomp(2) nor
+ * PR_SET_SECCOMP, so there is no filter to test; a kernel answers this.
+ */
+static int seccomp_missing(void)
+{
+	unsigned int action = SECCOMP_RET_ALLOW;
+
+	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) != 0 && errno == ENOSYS;
+}
 
 /* Exit codes of the child: 0 ok, 10+n = check n failed, 99 = skipped. */
 static int child_sandbox(void)
@@ -28,7 +41,7 @@ static int child_sandbox(void)
 	if (rc == 1)
 		return 99;
 	if (rc != 0)
-		return 10;
+		return seccomp_missing() ? 99 : 10;
 	if (pipe(fds) == 0) /* pipe2 is not on the list */
 		return 11;
 	if (errno != EPERM)
@@ -63,7 +76,7 @@ static void test_forbidden_syscalls_refused(void **state)
 	(void)state;
 	rc = run_child(child_sandbox);
 	if (rc == 99)
-		skip(); /* sanitizer build: the filter is not installed */
+		skip(); /* sanitizer build, or no seccomp: the filter is not installed */
 	assert_int_equal(rc, 0);
 }
 
