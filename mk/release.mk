@@ -19,7 +19,7 @@ CROSS_ARCHS := arm64 armhf mipsel
 SIZE_BUDGET ?= 524288
 # ARCH given: that one; otherwise all of them (cross) or this machine (release).
 REL_ARCHS   := $(if $(ARCH),$(ARCH),$(CROSS_ARCHS))
-REL_ENV     := SIZE_BUDGET=$(SIZE_BUDGET) WERROR=$(WERROR) MAX_PEERS=$(MAX_PEERS)
+REL_ENV     := SIZE_BUDGET=$(SIZE_BUDGET) WERROR=$(WERROR) MAX_PEERS=$(MAX_PEERS) V=$(V)
 
 .PHONY: release cross test-cross
 

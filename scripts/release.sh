@@ -83,8 +83,11 @@ fi
 opt="-Os -fstack-protector-strong -ffunction-sections -fdata-sections"
 ldflags="-L$deps/lib -static-pie -Wl,--gc-sections -Wl,-O1 -Wl,-z,relro,-z,now -Wl,-z,noexecstack -s"
 echo "release: building $arch ($triplet) in $build/"
+# A make of its own, not a sub-make of whatever ran this: nothing from the
+# caller's command line (CRYPTO=, SAN=, BUILD=, its jobserver) leaks in.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 CPPFLAGS="-isystem $deps/include" make --no-print-directory -j"${JOBS:-2}" \
-	BUILD="$build" CC="$deps/bin/cc" OPT="$opt" LDFLAGS="$ldflags" \
+	BUILD="$build" CC="$deps/bin/cc" OPT="$opt" LDFLAGS="$ldflags" V="${V:-}" \
 	WERROR="${WERROR:-0}" MAX_PEERS="${MAX_PEERS:-32}" "${targets[@]}"
 
 # Size budget and static-ness, per binary: reported, and fatal when over.
