@@ -19,11 +19,15 @@
 #include "offload.h"
 #include "wire.h"
 
-/* Obfuscated mode: find the peer whose receive link key de-masks the header. */
+/*
+ * Obfuscated mode: find the peer whose receive link key de-masks the header.
+ * On success hdr holds the unmasked header: the trial's pad, computed once,
+ * is the one the de-mask uses (wire_obfs_unmask).
+ */
 static struct peer *select_obfuscated(struct daemon *d, const uint8_t *buf, size_t len,
-				      const struct endpoint4 *from)
+				      const struct endpoint4 *from,
+				      uint8_t hdr[WIRE_HEADER_LEN])
 {
-	uint8_t hdr[WIRE_HEADER_LEN];
 	struct peer *p = peer_find_by_endpoint(&d->peers, from);
 
 	if (p != NULL && wire_obfs_trial(buf, len, p->rx_link_key, p->id, hdr))
@@ -147,6 +151,7 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		 const struct endpoint4 *from, uint64_t now)
 {
 	struct counters *c = &d->ctr;
+	uint8_t unmasked[WIRE_HEADER_LEN];
 	struct wire_header h;
 	struct peer *p;
 	size_t pt_len;
@@ -162,10 +167,10 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		return;
 	}
 	if (d->cfg->obfuscate) {
-		p = select_obfuscated(d, buf, len, from);
+		p = select_obfuscated(d, buf, len, from, unmasked);
 		if (p == NULL)
 			return;
-		wire_obfs_apply(buf, len, p->rx_link_key);
+		wire_obfs_unmask(buf, unmasked);
 		if (!wire_header_check(buf, len, &h)) {
 			c->drop_udp_auth_or_invalid++;
 			return;
