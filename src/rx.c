@@ -80,9 +80,10 @@ void rx_flush_tun(struct daemon *d)
 }
 
 /*
- * Write an authenticated packet to the TUN: a TCP segment joins the pending
- * super-packet when it can (written at the end of the batch); anything else
- * goes out at once, after whatever is pending, so order is kept.
+ * Write an authenticated packet to the TUN: a TCP segment or UDP datagram
+ * joins the pending super-packet when it can (written at the end of the
+ * batch); anything else goes out at once, after whatever is pending, so
+ * order is kept.
  */
 static void deliver_local(struct daemon *d, uint8_t *buf, size_t pt_len)
 {
