@@ -69,7 +69,11 @@ bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n);
  */
 size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap);
 
-/* Internet checksum helpers (RFC 1071), exposed for the tests. */
+/*
+ * Internet checksum helpers (RFC 1071), exposed for the tests.  csum_partial
+ * adds the sum of p[0..len) as big-endian 16-bit words to sum; the result
+ * is only defined up to folding (csum_fold), and may be fed back in.
+ */
 uint32_t csum_partial(const uint8_t *p, size_t len, uint32_t sum);
 uint16_t csum_fold(uint32_t sum);
 
