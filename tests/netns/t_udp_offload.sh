@@ -21,6 +21,7 @@
 # 3. an unpaced flood (3 s): whatever is lost, nothing arrives corrupt or
 #    twice, b delivered to its TUN at least what the receiver got, and a
 #    accounted for every packet it read (sent or counted as a drop).
+# run.sh: exclusive
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -55,12 +56,14 @@ stream_recv() {
 # recv_field NAME: a number from the receiver's summary line.
 recv_field() { sed -n "s/.* $1 \([0-9]*\).*/\1/p; s/^$1 \([0-9]*\).*/\1/p" "$T/recv.out"; }
 snapshot() {
-	A0=$(status_json a) && H0=$(status_json hub) && B0=$(status_json b) ||
-		bail "status --json failed"
+	A0=$(status_json a) || bail "status --json on a failed"
+	H0=$(status_json hub) || bail "status --json on hub failed"
+	B0=$(status_json b) || bail "status --json on b failed"
 }
 snapshot_after() {
-	A1=$(status_json a) && H1=$(status_json hub) && B1=$(status_json b) ||
-		bail "status --json failed"
+	A1=$(status_json a) || bail "status --json on a failed"
+	H1=$(status_json hub) || bail "status --json on hub failed"
+	B1=$(status_json b) || bail "status --json on b failed"
 }
 
 # ---- 1. paced bursts: coalesced on b's TUN ------------------------------------------------
