@@ -112,9 +112,10 @@ static int setup_policy(struct daemon *d)
 static int open_network(struct daemon *d)
 {
 	char name[TUN_NAME_MAX];
+	unsigned offloads;
 	int fd;
 
-	fd = tun_open(d->paths.tun, name);
+	fd = tun_open(d->paths.tun, name, &offloads);
 	if (fd < 0) {
 		fprintf(stderr, "subnetrad: cannot create TUN device '%s': %s%s\n", d->paths.tun,
 			strerror(-fd),
@@ -124,6 +125,12 @@ static int open_network(struct daemon *d)
 	}
 	d->tun_fd = fd;
 	memcpy(d->paths.tun, name, sizeof(name));
+	/* Coalescing UDP needs a kernel that takes UDP_L4 super-packets. */
+	d->gro.udp = (offloads & TUN_OFFLOAD_USO) != 0;
+	if (!d->gro.udp)
+		fprintf(stderr, "subnetrad: TUN %s: no UDP segmentation offload (USO, Linux "
+				"6.2+): UDP is written to it one datagram at a time\n",
+			name);
 
 	for (size_t i = 0; i < d->cfg->n_listen_ports; i++) {
 		fd = udp_open(d->cfg->listen_ports[i]);

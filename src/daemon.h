@@ -76,7 +76,7 @@ struct daemon {
 	uint8_t tun_stage[64 * PKT_BUF_LEN];
 	uint8_t ka_slots[UDP_BATCH][WIRE_MIN_DATAGRAM];
 	struct txq txq;
-	struct tun_gro gro; /* TCP segments waiting for one coalesced TUN write */
+	struct tun_gro gro; /* TCP/UDP segments waiting for one coalesced TUN write */
 	unsigned scans_left; /* obfuscation full-scan budget for this drain */
 
 	/* Control plane buffers. */

@@ -30,7 +30,7 @@ void rx_drain(struct daemon *d, unsigned sock);
  */
 void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
 		 const struct endpoint4 *from, uint64_t now);
-/* Write the coalesced TCP super-packet pending for the TUN, if any. */
+/* Write the coalesced TCP/UDP super-packet pending for the TUN, if any. */
 void rx_flush_tun(struct daemon *d);
 void tx_drain_tun(struct daemon *d);
 void tx_keepalive(struct daemon *d);

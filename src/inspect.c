@@ -108,11 +108,14 @@ static void hint_if_masked(struct inspect *ix, const uint8_t *d, size_t len,
 	}
 }
 
-/* Obfuscated mode: the trial over every peer, or only from_id's. */
+/*
+ * Obfuscated mode: the trial over every peer, or only from_id's.  On success
+ * hdr holds the unmasked header for wire_obfs_unmask, as in rx.c.
+ */
 static struct peer *select_obfuscated(struct inspect *ix, const uint8_t *d, size_t len,
-				      uint32_t from_id, struct inspect_result *res)
+				      uint32_t from_id, struct inspect_result *res,
+				      uint8_t hdr[WIRE_HEADER_LEN])
 {
-	uint8_t hdr[WIRE_HEADER_LEN];
 	struct peer *p;
 
 	if (from_id != 0) {
@@ -204,7 +207,7 @@ static void inner_packet(struct inspect *ix, struct peer *p, const uint8_t *ip,
 void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 		      uint32_t from_id, struct inspect_result *res)
 {
-	uint8_t buf[WIRE_MAX_DATAGRAM];
+	uint8_t buf[WIRE_MAX_DATAGRAM], unmasked[WIRE_HEADER_LEN];
 	struct wire_rx_session s;
 	struct peer *p = NULL;
 	size_t pt_len = 0;
@@ -254,10 +257,10 @@ void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 
 	/* 2. peer selection, then the header check */
 	if (ix->cfg->obfuscate) {
-		p = select_obfuscated(ix, buf, len, from_id, res);
+		p = select_obfuscated(ix, buf, len, from_id, res, unmasked);
 		if (p == NULL)
 			goto out;
-		wire_obfs_apply(buf, len, p->rx_link_key);
+		wire_obfs_unmask(buf, unmasked);
 		res->unmasked = true;
 		wire_header_decode(&res->hdr, buf);
 		res->have_hdr = true;

@@ -45,26 +45,57 @@ void vnet_hdr_encode(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h)
 	memcpy(out + 8, &h->csum_offset, 2);
 }
 
-/* Sum of big-endian 16-bit words, 32 bits at a time into a 64-bit total. */
+/*
+ * RFC 1071 sum.  The one's-complement sum does not depend on byte order
+ * (RFC 1071 section 2(B)), so the words are added as they lie in memory,
+ * 32 bits at a time into two 64-bit lanes (no carry to track: 2^31 steps
+ * before overflow), and the folded 16-bit result is read back in memory
+ * order, which is its big-endian value on any host.  Three times faster
+ * than loading big-endian words byte by byte; it runs over every packet
+ * the kernel leaves a partial checksum on and every segment of a
+ * super-packet.
+ */
 uint32_t csum_partial(const uint8_t *p, size_t len, uint32_t sum)
 {
-	uint64_t acc = sum;
+	uint64_t a0 = 0, a1 = 0, w0, w1;
+	uint32_t w32;
+	uint16_t w16;
+	uint8_t b[2] = {0, 0};
 
+	while (len >= 16) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		a0 += (w0 & 0xffffffffu) + (w0 >> 32);
+		a1 += (w1 & 0xffffffffu) + (w1 >> 32);
+		p += 16;
+		len -= 16;
+	}
+	a0 += a1;
 	while (len >= 4) {
-		acc += ld32(p);
+		memcpy(&w32, p, 4);
+		a0 += w32;
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
-		acc += ld16(p);
+		memcpy(&w16, p, 2);
+		a0 += w16;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		acc += (uint32_t)p[0] << 8;
-	while (acc >> 32)
-		acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
+	if (len) {
+		b[0] = p[0]; /* an odd last byte is the high half of its word */
+		memcpy(&w16, b, 2);
+		a0 += w16;
+	}
+	while (a0 >> 16)
+		a0 = (a0 & 0xffff) + (a0 >> 16);
+	w16 = (uint16_t)a0;
+	memcpy(b, &w16, 2);
+	a0 = (uint64_t)sum + (uint32_t)(b[0] << 8 | b[1]);
+	while (a0 >> 32)
+		a0 = (a0 & 0xffffffffu) + (a0 >> 32);
+	return (uint32_t)a0;
 }
 
 uint16_t csum_fold(uint32_t sum)
@@ -130,7 +161,13 @@ bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n)
 	default:
 		return false;
 	}
-	if (it->len < it->l3_len + it->l4_len || it->h.gso_size == 0)
+	/* Headers, then at least one payload byte, cut into gso_size pieces. */
+	if (it->len <= it->l3_len + it->l4_len || it->h.gso_size == 0)
+		return false;
+	/* A partial checksum must be the L4 one (offload_next recomputes it). */
+	if ((it->h.flags & VNET_F_NEEDS_CSUM) &&
+	    (it->h.csum_start != it->l3_len ||
+	     it->h.csum_offset != (it->pkt[9] == 6 ? 16 : 6)))
 		return false;
 	it->seg = it->h.gso_size;
 	return true;
@@ -199,8 +236,14 @@ size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap)
 
 /* ---- receive-side coalescing ---- */
 
-/* Flags that may appear on a coalescable segment: ACK, and PSH on the last. */
-enum { TCP_ACK = 0x10, TCP_PSH = 0x08 };
+enum {
+	PROTO_TCP = 6,
+	PROTO_UDP = 17,
+	UDP_HLEN = 8,
+	/* Flags that may appear on a coalescable segment: ACK, and PSH on the last. */
+	TCP_ACK = 0x10,
+	TCP_PSH = 0x08,
+};
 
 void gro_reset(struct tun_gro *g)
 {
@@ -210,9 +253,9 @@ void gro_reset(struct tun_gro *g)
 }
 
 /* Is this a plain IPv4/TCP data segment we know how to merge? */
-static bool gro_candidate(const uint8_t *ip, size_t len, size_t *l3, size_t *l4)
+static bool tcp_candidate(const uint8_t *ip, size_t len, size_t *l3, size_t *l4)
 {
-	if (len < 40 || (ip[0] >> 4) != 4 || ip[9] != 6)
+	if (len < 40 || (ip[0] >> 4) != 4 || ip[9] != PROTO_TCP)
 		return false;
 	*l3 = (size_t)(ip[0] & 15) * 4;
 	if (*l3 != 20 || ld16(ip + 2) != len || (ld16(ip + 6) & 0x3fff) != 0)
@@ -223,33 +266,44 @@ static bool gro_candidate(const uint8_t *ip, size_t len, size_t *l3, size_t *l4)
 	return (ip[20 + 13] & (uint8_t)~(TCP_ACK | TCP_PSH)) == 0 && (ip[20 + 13] & TCP_ACK);
 }
 
-bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len)
+/*
+ * Is this a UDP datagram the kernel's UDP GRO would merge?  A 20-byte IP
+ * header (no options), not a fragment, lengths that agree, some payload, and
+ * a nonzero checksum (the kernel's rule, for symmetry with GSO, which always
+ * has one).
+ */
+static bool udp_candidate(const uint8_t *ip, size_t len)
+{
+	return len > 20 + UDP_HLEN && ip[0] == 0x45 && ip[9] == PROTO_UDP &&
+	       ld16(ip + 2) == len && (ld16(ip + 6) & 0x3fff) == 0 &&
+	       ld16(ip + 20 + 4) == len - 20 && ld16(ip + 20 + 6) != 0;
+}
+
+static void gro_start(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3, size_t l4)
+{
+	memcpy(g->buf + VNET_HDR_LEN, ip, len);
+	g->len = len;
+	g->l3_len = l3;
+	g->l4_len = l4;
+	g->seg = g->last_pay = len - l3 - l4;
+	g->nsegs = 1;
+	g->bytes = len;
+	g->proto = ip[9];
+}
+
+static bool tcp_join(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3, size_t l4)
 {
 	uint8_t *p = g->buf + VNET_HDR_LEN;
-	size_t l3, l4, pay;
+	size_t pay = len - l3 - l4;
 
-	if (!gro_candidate(ip, len, &l3, &l4))
-		return false;
-	pay = len - l3 - l4;
-	if (g->len == 0) {
-		memcpy(p, ip, len);
-		g->len = len;
-		g->l3_len = l3;
-		g->l4_len = l4;
-		g->seg = g->last_pay = pay;
-		g->nsegs = 1;
-		g->bytes = len;
-		g->next_seq = ld32(ip + 24) + (uint32_t)pay;
-		return true;
-	}
 	/*
 	 * Same flow and headers (addresses, ports, ack, window, options: every
 	 * header byte but the IP length/id/checksum and the TCP seq/flags/
 	 * checksum), the next sequence number, no shorter segment and no PSH
 	 * yet, no bigger one now, and room left.
 	 */
-	if (l4 != g->l4_len || ld32(ip + 24) != g->next_seq || pay > g->seg ||
-	    g->last_pay != g->seg || (p[20 + 13] & TCP_PSH) ||
+	if (g->proto != PROTO_TCP || l4 != g->l4_len || ld32(ip + 24) != g->next_seq ||
+	    pay > g->seg || g->last_pay != g->seg || (p[20 + 13] & TCP_PSH) ||
 	    g->len + pay > OFFLOAD_MAX_PACKET || memcmp(ip, p, 2) != 0 ||
 	    memcmp(ip + 6, p + 6, 4) != 0 || memcmp(ip + 12, p + 12, 8 + 4) != 0 ||
 	    memcmp(ip + 28, p + 28, 5) != 0 || memcmp(ip + 34, p + 34, 2) != 0 ||
@@ -265,6 +319,49 @@ bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len)
 	return true;
 }
 
+static bool udp_join(struct tun_gro *g, const uint8_t *ip, size_t len)
+{
+	uint8_t *p = g->buf + VNET_HDR_LEN;
+	size_t pay = len - 20 - UDP_HLEN;
+
+	/*
+	 * Same flow and IP header but for length, id and checksum (version and
+	 * IHL, TOS, DF, TTL, protocol, addresses, ports), no bigger datagram than
+	 * the first and none after a shorter one, and room left.
+	 */
+	if (g->proto != PROTO_UDP || pay > g->seg || g->last_pay != g->seg ||
+	    g->nsegs >= GRO_UDP_MAX_SEGS || g->len + pay > OFFLOAD_MAX_PACKET ||
+	    memcmp(ip, p, 2) != 0 || memcmp(ip + 6, p + 6, 4) != 0 ||
+	    memcmp(ip + 12, p + 12, 8 + 4) != 0)
+		return false;
+	memcpy(p + g->len, ip + 20 + UDP_HLEN, pay);
+	g->len += pay;
+	g->last_pay = pay;
+	g->nsegs++;
+	g->bytes += len;
+	return true;
+}
+
+bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len)
+{
+	size_t l3, l4;
+
+	if (tcp_candidate(ip, len, &l3, &l4)) {
+		if (g->len != 0)
+			return tcp_join(g, ip, len, l3, l4);
+		gro_start(g, ip, len, l3, l4);
+		g->next_seq = ld32(ip + 24) + (uint32_t)g->seg;
+		return true;
+	}
+	if (g->udp && udp_candidate(ip, len)) {
+		if (g->len != 0)
+			return udp_join(g, ip, len);
+		gro_start(g, ip, len, 20, UDP_HLEN);
+		return true;
+	}
+	return false;
+}
+
 size_t gro_finish(struct tun_gro *g, const uint8_t **out)
 {
 	uint8_t *p = g->buf + VNET_HDR_LEN;
@@ -276,23 +373,27 @@ size_t gro_finish(struct tun_gro *g, const uint8_t **out)
 		/* A lone segment keeps its own (verified) checksums. */
 		h.flags = VNET_F_DATA_VALID;
 	} else {
-		uint32_t pseudo = csum_partial(p + 12, 8, 0) + 6 +
-				  (uint32_t)(g->len - g->l3_len);
+		size_t l4len = g->len - g->l3_len;
+		uint32_t pseudo = csum_partial(p + 12, 8, 0) + g->proto + (uint32_t)l4len;
+		uint16_t csum_off = g->proto == PROTO_TCP ? 16 : 6;
 
 		st16(p + 2, (uint16_t)g->len);
 		st16(p + 10, 0);
 		st16(p + 10, csum_fold(csum_partial(p, g->l3_len, 0)));
+		if (g->proto == PROTO_UDP)
+			st16(p + g->l3_len + 4, (uint16_t)l4len);
 		/*
-		 * CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum;
+		 * CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum
+		 * (over the whole L4 length; the kernel adjusts it per segment);
 		 * the segments were authenticated, so nothing is left to verify.
 		 */
-		st16(p + g->l3_len + 16, (uint16_t)~csum_fold(pseudo));
+		st16(p + g->l3_len + csum_off, (uint16_t)~csum_fold(pseudo));
 		h.flags = VNET_F_NEEDS_CSUM;
-		h.gso_type = VNET_GSO_TCPV4;
+		h.gso_type = g->proto == PROTO_TCP ? VNET_GSO_TCPV4 : VNET_GSO_UDP_L4;
 		h.hdr_len = (uint16_t)(g->l3_len + g->l4_len);
 		h.gso_size = (uint16_t)g->seg;
 		h.csum_start = (uint16_t)g->l3_len;
-		h.csum_offset = 16;
+		h.csum_offset = csum_off;
 	}
 	vnet_hdr_encode(g->buf, &h);
 	*out = g->buf;

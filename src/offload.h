@@ -1,10 +1,11 @@
 /*
  * TUN offloads (IFF_VNET_HDR): every packet read from or written to the TUN
- * is preceded by a virtio_net_hdr.  With TSO/checksum offload on, a read may
- * return one large TCP (or UDP) "super-packet" of up to 64 KiB with a partial
- * checksum; offload_next() cuts it into MTU-sized IPv4 packets with complete
- * headers and checksums, exactly as the kernel would have sent them.  Pure
- * code over buffers: no I/O.
+ * is preceded by a virtio_net_hdr.  With TSO/USO and checksum offload on, a
+ * read may return one large TCP or UDP "super-packet" of up to 64 KiB with a
+ * partial checksum; offload_next() cuts it into MTU-sized IPv4 packets with
+ * complete headers and checksums, exactly as the kernel would have sent them.
+ * In the other direction tun_gro merges received packets of one flow into
+ * such a super-packet.  Pure code over buffers: no I/O.
  */
 #ifndef SUBNETRA_OFFLOAD_H
 #define SUBNETRA_OFFLOAD_H
@@ -16,6 +17,7 @@
 enum {
 	VNET_HDR_LEN = 10,
 	OFFLOAD_MAX_PACKET = 65535, /* largest IPv4 packet a TUN read returns */
+	GRO_UDP_MAX_SEGS = 64,      /* datagrams per UDP super-packet (kernel UDP GRO) */
 };
 
 /* struct virtio_net_hdr, host byte order (the TUN default on little-endian). */
@@ -54,9 +56,11 @@ struct offload_iter {
 
 /*
  * Start on one TUN read (vnet header + packet, n bytes).  Returns false for
- * a GSO packet that is malformed (the caller drops it); a packet that is not
- * GSO (or not IPv4) is passed through by offload_next unchanged apart from
- * its checksum.
+ * a GSO packet that is malformed (not IPv4 TCP/UDP of the announced type,
+ * truncated headers, no payload, gso_size 0, or a partial checksum that
+ * does not point at the L4 checksum field): the caller drops it.  A packet
+ * that is not GSO (or not IPv4) is passed through by offload_next unchanged
+ * apart from its checksum.
  */
 bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n);
 /*
@@ -65,15 +69,26 @@ bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n);
  */
 size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap);
 
-/* Internet checksum helpers (RFC 1071), exposed for the tests. */
+/*
+ * Internet checksum helpers (RFC 1071), exposed for the tests.  csum_partial
+ * adds the sum of p[0..len) as big-endian 16-bit words to sum; the result
+ * is only defined up to folding (csum_fold), and may be fed back in.
+ */
 uint32_t csum_partial(const uint8_t *p, size_t len, uint32_t sum);
 uint16_t csum_fold(uint32_t sum);
 
 /*
- * Receive-side coalescing ("GRO" in userspace): consecutive in-order TCP
- * segments of one flow, all of one size but the last, become one TUN write
- * of a super-packet with a TCPV4 vnet header, so the kernel's TCP stack sees
- * one packet instead of dozens.  Anything else is written as it is.
+ * Receive-side coalescing ("GRO" in userspace), after the kernel's own GRO
+ * rules, so the kernel sees one packet instead of dozens:
+ *   - consecutive in-order TCP segments of one flow, all of one size but the
+ *     last, become one TUN write of a TCPV4 super-packet;
+ *   - with `udp` set (the TUN accepted USO), consecutive UDP datagrams of one
+ *     flow (same addresses, ports, TOS, TTL and DF; no IP options, no
+ *     fragments, a nonzero checksum), all of one payload size but a shorter
+ *     last one, at most GRO_UDP_MAX_SEGS of them, become one UDP_L4
+ *     super-packet that the kernel cuts back into the same datagrams.
+ * Anything else is written as it is.  One pending packet, in one
+ * preallocated buffer: nothing is allocated.
  */
 struct tun_gro {
 	size_t len;       /* bytes of pending packet in buf (0 = none) */
@@ -83,6 +98,8 @@ struct tun_gro {
 	unsigned nsegs;
 	uint64_t bytes;   /* inner bytes absorbed (for the counters) */
 	uint32_t next_seq;
+	uint8_t proto;    /* of the pending packet: 6 TCP, 17 UDP */
+	bool udp;         /* coalesce UDP too; set once at start-up */
 	uint8_t buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
 };
 

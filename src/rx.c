@@ -19,11 +19,15 @@
 #include "offload.h"
 #include "wire.h"
 
-/* Obfuscated mode: find the peer whose receive link key de-masks the header. */
+/*
+ * Obfuscated mode: find the peer whose receive link key de-masks the header.
+ * On success hdr holds the unmasked header: the trial's pad, computed once,
+ * is the one the de-mask uses (wire_obfs_unmask).
+ */
 static struct peer *select_obfuscated(struct daemon *d, const uint8_t *buf, size_t len,
-				      const struct endpoint4 *from)
+				      const struct endpoint4 *from,
+				      uint8_t hdr[WIRE_HEADER_LEN])
 {
-	uint8_t hdr[WIRE_HEADER_LEN];
 	struct peer *p = peer_find_by_endpoint(&d->peers, from);
 
 	if (p != NULL && wire_obfs_trial(buf, len, p->rx_link_key, p->id, hdr))
@@ -76,9 +80,10 @@ void rx_flush_tun(struct daemon *d)
 }
 
 /*
- * Write an authenticated packet to the TUN: a TCP segment joins the pending
- * super-packet when it can (written at the end of the batch); anything else
- * goes out at once, after whatever is pending, so order is kept.
+ * Write an authenticated packet to the TUN: a TCP segment or UDP datagram
+ * joins the pending super-packet when it can (written at the end of the
+ * batch); anything else goes out at once, after whatever is pending, so
+ * order is kept.
  */
 static void deliver_local(struct daemon *d, uint8_t *buf, size_t pt_len)
 {
@@ -147,6 +152,7 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		 const struct endpoint4 *from, uint64_t now)
 {
 	struct counters *c = &d->ctr;
+	uint8_t unmasked[WIRE_HEADER_LEN];
 	struct wire_header h;
 	struct peer *p;
 	size_t pt_len;
@@ -162,10 +168,10 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		return;
 	}
 	if (d->cfg->obfuscate) {
-		p = select_obfuscated(d, buf, len, from);
+		p = select_obfuscated(d, buf, len, from, unmasked);
 		if (p == NULL)
 			return;
-		wire_obfs_apply(buf, len, p->rx_link_key);
+		wire_obfs_unmask(buf, unmasked);
 		if (!wire_header_check(buf, len, &h)) {
 			c->drop_udp_auth_or_invalid++;
 			return;

@@ -15,8 +15,27 @@
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20 /* Linux 6.2 */
 #endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
 
-int tun_open(const char *name, char out_name[TUN_NAME_MAX])
+/*
+ * Offloads are an optimisation: try TSO + USO, then TSO alone, then none;
+ * the vnet header is there either way.  The kernel takes USO4 only together
+ * with USO6 (EINVAL otherwise); IPv6 super-packets are dropped like any IPv6
+ * packet.  Returns the TUN_OFFLOAD_* bits accepted.
+ */
+static unsigned set_offloads(int fd)
+{
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4 | TUN_F_USO6) == 0)
+		return TUN_OFFLOAD_TSO | TUN_OFFLOAD_USO;
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == 0)
+		return TUN_OFFLOAD_TSO;
+	(void)ioctl(fd, TUNSETOFFLOAD, 0);
+	return 0;
+}
+
+int tun_open(const char *name, char out_name[TUN_NAME_MAX], unsigned *offloads)
 {
 	struct ifreq ifr;
 	int fd, err;
@@ -34,13 +53,7 @@ int tun_open(const char *name, char out_name[TUN_NAME_MAX])
 		close(fd);
 		return err;
 	}
-	/*
-	 * Offloads are an optimisation: try TSO + USO, then TSO alone, then
-	 * none; the vnet header is there either way.
-	 */
-	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4) < 0 &&
-	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0)
-		(void)ioctl(fd, TUNSETOFFLOAD, 0);
+	*offloads = set_offloads(fd);
 	memcpy(out_name, ifr.ifr_name, TUN_NAME_MAX);
 	out_name[TUN_NAME_MAX - 1] = '\0';
 	return fd;

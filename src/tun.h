@@ -13,13 +13,20 @@
 /* Maximum interface name length including NUL (IFNAMSIZ). */
 enum { TUN_NAME_MAX = 16 };
 
+/* Offloads the kernel accepted (TUNSETOFFLOAD), as reported by tun_open. */
+enum tun_offload {
+	TUN_OFFLOAD_TSO = 1, /* checksum + TCP segmentation (TSO4) */
+	TUN_OFFLOAD_USO = 2, /* UDP segmentation too (USO4/USO6, Linux >= 6.2) */
+};
+
 /*
  * Create (or attach to) the TUN device `name`, non-blocking and close-on-exec,
- * with a vnet header and, where the kernel has them, checksum and TCP (and
- * UDP) segmentation offloads.  The kernel-assigned name is written to
- * out_name.  Returns the fd or -errno.
+ * with a vnet header and, where the kernel has them, checksum and TCP and
+ * UDP segmentation offloads (*offloads: the TUN_OFFLOAD_* bits it accepted;
+ * a kernel that has none is not an error).  The kernel-assigned name is
+ * written to out_name.  Returns the fd or -errno.
  */
-int tun_open(const char *name, char out_name[TUN_NAME_MAX]);
+int tun_open(const char *name, char out_name[TUN_NAME_MAX], unsigned *offloads);
 /* One packet; returns its length, 0 when none is pending, or -errno. */
 ssize_t tun_read(int fd, void *buf, size_t cap);
 /* One packet; returns 0 or -errno. */

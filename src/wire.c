@@ -207,6 +207,12 @@ bool wire_obfs_trial(const uint8_t *dgram, size_t len, const wire_key link_key,
 	       get_u16le(out_header + 2) == expect_key_id;
 }
 
+void wire_obfs_unmask(uint8_t *dgram, const uint8_t header[WIRE_HEADER_LEN])
+{
+	/* header = masked header ^ pad, computed by the trial over this dgram. */
+	memcpy(dgram, header, WIRE_HEADER_LEN);
+}
+
 bool wire_header_check(const uint8_t *dgram, size_t len, struct wire_header *h)
 {
 	if (len < WIRE_MIN_DATAGRAM)

@@ -76,10 +76,16 @@ void wire_obfs_apply(uint8_t *dgram, size_t len, const wire_key link_key);
 /*
  * Receiver-side trial: compute the unmasked header of dgram with link_key into
  * out (dgram untouched) and return true iff it has version 1 and key_id ==
- * expect_key_id.  The caller then unmasks with wire_obfs_apply.
+ * expect_key_id.  The caller then unmasks with wire_obfs_unmask.
  */
 bool wire_obfs_trial(const uint8_t *dgram, size_t len, const wire_key link_key,
 		     uint16_t expect_key_id, uint8_t out_header[WIRE_HEADER_LEN]);
+/*
+ * Unmask dgram in place with the header a successful wire_obfs_trial
+ * computed: the same bytes wire_obfs_apply with that link key would give
+ * (the pad depends only on the unmasked tag), without a second BLAKE2b.
+ */
+void wire_obfs_unmask(uint8_t *dgram, const uint8_t header[WIRE_HEADER_LEN]);
 
 /* One directed receive session (peer -> us). */
 struct wire_rx_session {

@@ -449,6 +449,22 @@ static void test_obfs(void **state)
 	/* Applying twice is the identity. */
 	wire_obfs_apply(buf, len, link);
 	assert_memory_equal(buf, orig, len);
+
+	/*
+	 * The receiver de-masks with the trial's header (one pad, not two):
+	 * byte for byte what wire_obfs_apply gives, for data and keepalives.
+	 */
+	for (size_t pt = 0; pt <= 1400; pt += 700) {
+		len = seal_test(buf, pt, V_EPOCH, 10 + pt);
+		memcpy(orig, buf, len);
+		wire_obfs_apply(buf, len, link);
+		memcpy(want, buf, len);
+		wire_obfs_apply(want, len, link);
+		assert_true(wire_obfs_trial(buf, len, link, (uint16_t)V_FROM, hdr));
+		wire_obfs_unmask(buf, hdr);
+		assert_memory_equal(buf, want, len);
+		assert_memory_equal(buf, orig, len);
+	}
 }
 
 /* ---- header validation ------------------------------------------------ */
