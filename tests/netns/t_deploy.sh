@@ -619,7 +619,13 @@ fi
 # The image's root file system, as the Dockerfile builds it, from static
 # release binaries: chrooted, PID 1, /dev/net/tun as --device gives it.
 DIST=${SUBNETRA_DIST:-$SNR_ROOT/dist}
-is_static() { [ -f "$1" ] && ! ldd "$1" >/dev/null 2>&1; }
+# No program interpreter = static (ldd is no test: it exits 0 on the
+# release's static-pie binaries, saying "statically linked").
+is_static() {
+	local h
+	h=$(LC_ALL=C readelf -l "$1" 2>/dev/null) || return 1
+	! grep -q 'Requesting program interpreter' <<<"$h"
+}
 if is_static "$DIST/subnetrad" && is_static "$DIST/subnetra" && [ -s "$T/dockerfile.txt" ]; then
 	R=$T/rootfs
 	mkdir -p "$R/proc" "$R/dev/net" "$R/run" "$R/tmp"
