@@ -6,7 +6,7 @@
 # netns scenarios.  A suite that exits non-zero without reporting a failure
 # counts as one failure, so a crash can never pass silently.
 #
-#   tests/run.sh [--only unit|vectors|netns|fuzz] [--build DIR]... [--jobs N]
+#   tests/run.sh [--only unit|vectors|netns|release|fuzz] [--build DIR]... [--jobs N]
 # The fuzz suite (libFuzzer harnesses in build-fuzz) runs once, with a short
 # budget of FUZZ_TEST_SECS (default 10) seconds per harness.
 #
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift 2 ;;
 	--build) builds+=("$2"); shift 2 ;;
 	--jobs) NETNS_JOBS=$2; shift 2 ;;
-	*) echo "usage: tests/run.sh [--only unit|vectors|netns|fuzz] [--build DIR]... [--jobs N]" >&2; exit 2 ;;
+	*) echo "usage: tests/run.sh [--only unit|vectors|netns|release|fuzz] [--build DIR]... [--jobs N]" >&2; exit 2 ;;
 	esac
 done
 if [ ${#builds[@]} -eq 0 ]; then
@@ -151,11 +151,17 @@ for b in "${builds[@]}"; do
 	fi
 done
 
-# The netns scenarios of every build share one pool: the exclusive ones
-# first, each alone, then those marked "# run.sh: long" (so that the longest
-# do not start last and run on alone), then the rest.
+# The netns scenarios of every build share one pool, with the release check
+# (tests/release/check.sh: the static musl build, its size budget, tarball
+# and install; minutes of compiling the first time, so it starts first):
+# then the scenarios marked "# run.sh: long" (so that the longest do not
+# start last and run on alone), the rest, and last the exclusive ones, each
+# alone.
+if [ -z "$only" ] || [ "$only" = release ]; then
+	pool_start 0 release bash tests/release/check.sh
+fi
 if [ -z "$only" ] || [ "$only" = netns ]; then
-	for class in exclusive long other; do
+	for class in long other exclusive; do
 		for b in "${builds[@]}"; do
 			# The OpenSSL backend changes only the AEAD: its unit tests and
 			# the vectors prove identical bytes; netns runs on the others.
@@ -176,8 +182,8 @@ if [ -z "$only" ] || [ "$only" = netns ]; then
 			done
 		done
 	done
-	pool_reap all
 fi
+pool_reap all
 
 if { [ -z "$only" ] || [ "$only" = fuzz ]; } && [ -x tests/fuzz/run.sh ]; then
 	if ls build-fuzz/fuzz/fuzz_* >/dev/null 2>&1; then
