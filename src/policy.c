@@ -5,10 +5,12 @@
  * slot, then publishes it with a release store; policy_active() loads with
  * acquire, so a reader sees either the old or the new table, never a torn
  * one.  The spare slot is the table that was active before the previous add,
- * so reusing it is only safe once no reader still holds that pointer.  The
- * daemon runs its data plane and control socket on one reactor thread and a
- * reader never keeps the pointer across a wake-up, which gives exactly that
- * guarantee; a multi-threaded reader would need a grace period here.
+ * so reusing it is only safe once no reader still holds that pointer.  A
+ * reader never keeps the pointer across a wake-up.  With one reactor thread
+ * (which also runs the control socket, the only writer) that alone is the
+ * guarantee; with several (p->readers set) policy_add first waits for a
+ * grace period: every other thread has been quiescent since the previous
+ * publication (qsbr.h).  Adds are rare and the wait is usually zero.
  *
  * Lookup tries the distinct dst prefix lengths longest first; for each it
  * probes the hash for the packet's network at that length and walks the
@@ -38,6 +40,7 @@ void policy_init(struct policy *p)
 {
 	memset(p->slots, 0, sizeof(p->slots));
 	atomic_init(&p->active, &p->slots[0]);
+	p->readers = NULL;
 }
 
 const struct policy_table *policy_active(const struct policy *p)
@@ -120,6 +123,9 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 		return -EINVAL;
 	if (cur->n >= MAX_POLICY_ENTRIES)
 		return -ENOSPC;
+	/* next was active until the previous add: no reader may still use it. */
+	if (p->readers != NULL && !qsbr_synchronize(p->readers, POLICY_GRACE_TIMEOUT_NS))
+		return -EBUSY;
 
 	memcpy(next->rules, cur->rules, cur->n * sizeof(cur->rules[0]));
 	next->rules[cur->n] = *r;
