@@ -38,8 +38,8 @@ else
 OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDSAN :=
 endif
-CFLAGS  += $(WARN) $(OPT) -fPIE
-LDFLAGS += -pie -Wl,-z,relro,-z,now $(LDSAN)
+CFLAGS  += $(WARN) $(OPT) -fPIE -pthread
+LDFLAGS += -pie -pthread -Wl,-z,relro,-z,now $(LDSAN)
 LDLIBS  += -lsodium -ljson-c -lcap-ng -lseccomp
 ifeq ($(CRYPTO),openssl)
 CPPFLAGS += -DSUBNETRA_CRYPTO_OPENSSL

@@ -35,8 +35,8 @@ static void check_all(unsigned *seed)
 		size_t owners = 0;
 
 		for (size_t i = 0; i < table.n; i++)
-			if (table.peers[i].endpoint.addr == e.addr &&
-			    table.peers[i].endpoint.port == e.port) {
+			if (peer_endpoint(&table.peers[i]).addr == e.addr &&
+			    peer_endpoint(&table.peers[i]).port == e.port) {
 				owners++;
 				only = &table.peers[i];
 			}
@@ -45,7 +45,8 @@ static void check_all(unsigned *seed)
 		if (owners == 1)
 			assert_ptr_equal(got, only);
 		if (got != NULL)
-			assert_true(got->endpoint.addr == e.addr && got->endpoint.port == e.port);
+			assert_true(peer_endpoint(got).addr == e.addr &&
+				    peer_endpoint(got).port == e.port);
 	}
 }
 
@@ -77,7 +78,7 @@ static void test_endpoint_index_random_roaming(void **state)
 		/* Someone is found at the new endpoint: p, or a peer sharing it. */
 		got = peer_find_by_endpoint(&table, &e);
 		assert_non_null(got);
-		assert_true(got->endpoint.addr == e.addr && got->endpoint.port == e.port);
+		assert_true(peer_endpoint(got).addr == e.addr && peer_endpoint(got).port == e.port);
 		if (step % 50 == 0)
 			check_all(&seed);
 	}
