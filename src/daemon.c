@@ -393,7 +393,7 @@ static int start_workers(struct daemon *d)
 {
 	for (unsigned k = 1; k < d->n_workers; k++) {
 		struct worker *w = d->workers[k];
-		char name[16];
+		char name[32]; /* "subnetrad/w15" at most: within the 15-byte limit */
 		int err = pthread_create(&w->thread, NULL, worker_main, w);
 
 		if (err != 0) {
