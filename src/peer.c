@@ -64,9 +64,14 @@ static uint32_t slot_get(const struct peer_table *t, size_t i)
 	return atomic_load_explicit(&t->ep_slots[i], memory_order_relaxed);
 }
 
+/*
+ * Release: a reader that sees this store also sees the odd ep_seq before it
+ * (the seqlock's write side without a standalone fence, which
+ * ThreadSanitizer does not model; a plain store on x86-64).
+ */
 static void slot_set(struct peer_table *t, size_t i, uint32_t v)
 {
-	atomic_store_explicit(&t->ep_slots[i], v, memory_order_relaxed);
+	atomic_store_explicit(&t->ep_slots[i], v, memory_order_release);
 }
 
 /*
@@ -78,7 +83,6 @@ static void ep_write_begin(struct peer_table *t)
 	spin_lock(&t->ep_lock);
 	atomic_store_explicit(&t->ep_seq, atomic_load_explicit(&t->ep_seq, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 }
 
 static void ep_write_end(struct peer_table *t)
@@ -139,7 +143,7 @@ static bool move_locked(struct peer_table *t, struct peer *p, const struct endpo
 		return false;
 	}
 	ep_remove(t, p);
-	atomic_store_explicit(&p->path, want, memory_order_relaxed);
+	atomic_store_explicit(&p->path, want, memory_order_release); /* as slot_set */
 	ep_insert(t, p);
 	return true;
 }
@@ -211,20 +215,24 @@ struct peer *peer_find_by_id(struct peer_table *t, uint32_t id)
 	return &t->peers[t->slot_by_id[id] - 1];
 }
 
-/* One probe; bounded, since a concurrent writer may keep the chain busy. */
+/*
+ * One probe; bounded, since a concurrent writer may keep the chain busy.
+ * Acquire loads keep the re-read of ep_seq after them (the seqlock's read
+ * side without a fence; plain loads on x86-64).
+ */
 static struct peer *ep_probe(struct peer_table *t, const struct endpoint4 *e)
 {
 	uint64_t key = ep_bits(peer_path_pack(e, 0));
 	size_t i = ep_hash(t, e);
 
 	for (size_t k = 0; k < PEER_EP_SLOTS; k++, i = (i + 1) % PEER_EP_SLOTS) {
-		uint32_t v = slot_get(t, i);
+		uint32_t v = atomic_load_explicit(&t->ep_slots[i], memory_order_acquire);
 		struct peer *p;
 
 		if (v == 0)
 			return NULL;
 		p = &t->peers[v - 1];
-		if (ep_bits(peer_path(p)) == key)
+		if (ep_bits(atomic_load_explicit(&p->path, memory_order_acquire)) == key)
 			return p;
 	}
 	return NULL;
@@ -241,8 +249,6 @@ struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 
 			continue;
 		}
 		p = ep_probe(t, e);
-		/* Orders the probe's loads before the re-read of the count. */
-		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&t->ep_seq, memory_order_relaxed) == seq)
 			return p;
 	}

@@ -2,9 +2,9 @@
  * Forwarding policy: append-only LPM table with a two-slot RCU-style swap.
  *
  * Publication: policy_add() writes the next table completely into the spare
- * slot, then publishes it with a release store; policy_active() loads with
- * acquire, so a reader sees either the old or the new table, never a torn
- * one.  The spare slot is the table that was active before the previous add,
+ * slot, then publishes it with a (sequentially consistent, so also release)
+ * store; policy_active() loads with acquire semantics, so a reader sees
+ * either the old or the new table, never a torn one.  The spare slot is the table that was active before the previous add,
  * so reusing it is only safe once no reader still holds that pointer.  A
  * reader never keeps the pointer across a wake-up.  With one reactor thread
  * (which also runs the control socket, the only writer) that alone is the
@@ -43,9 +43,10 @@ void policy_init(struct policy *p)
 	p->readers = NULL;
 }
 
+/* Sequentially consistent (not just acquire) for the grace period: qsbr.h. */
 const struct policy_table *policy_active(const struct policy *p)
 {
-	return atomic_load_explicit(&p->active, memory_order_acquire);
+	return atomic_load_explicit(&p->active, memory_order_seq_cst);
 }
 
 static bool rule_equal(const struct policy_rule *a, const struct policy_rule *b)
@@ -135,7 +136,7 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 	next->n = cur->n + 1;
 	index_rebuild(next);
 
-	atomic_store_explicit(&p->active, next, memory_order_release);
+	atomic_store_explicit(&p->active, next, memory_order_seq_cst);
 	return 0;
 }
 

@@ -26,10 +26,9 @@ bool qsbr_synchronize(struct qsbr *q, uint64_t timeout_ns)
 	uint64_t deadline = 0;
 	unsigned spins = 0;
 
-	/* Pairs with the fence in qsbr_online: the publication is ordered first. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* After the caller's publication in the total order (see qsbr.h). */
 	for (unsigned i = 0; i < q->n; i++)
-		seen[i] = atomic_load_explicit(&q->r[i].state, memory_order_acquire);
+		seen[i] = atomic_load_explicit(&q->r[i].state, memory_order_seq_cst);
 	for (unsigned i = 0; i < q->n; i++) {
 		if (i == q->writer)
 			continue;
