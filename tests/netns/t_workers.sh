@@ -24,6 +24,7 @@
 # roaming; then the spokes restart with one worker against the two-worker
 # hub (mixed) and everything still flows; SIGTERM exits 0 everywhere with no
 # sanitizer report.
+# run.sh: exclusive
 # shellcheck source=tests/netns/lib_fault.sh
 . "$(dirname "$0")/lib_fault.sh"
 
