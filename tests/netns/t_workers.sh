@@ -12,7 +12,9 @@
 #       ======+============= br0 (namespace net) ===============+======
 #
 # Asserts: every daemon runs one thread per worker on a multi-queue TUN with
-# one socket per port and worker; pings both ways and spoke -> hub -> spoke
+# one socket per port and worker; every thread of every daemon has dropped
+# its capabilities and carries the seccomp filter, and the hub's threads all
+# run as "nobody"; pings both ways and spoke -> hub -> spoke
 # with the exact counters of a single-threaded daemon (status sums the
 # workers); b talks to the hub's second port and every reply (from either
 # hub worker) still comes from that port; datagrams from 32 source ports
@@ -29,10 +31,14 @@
 . "$(dirname "$0")/lib_fault.sh"
 
 require_fault_env
+# The hub runs as "nobody": every node gets a socket directory of its own,
+# which the daemon creates and hands over (as in t_security.sh).
+node_sock() { echo "$T/run-$1/subnetra.sock"; }
 topo_standard
+chmod 0711 "$T"
 
 # No keepalives: every datagram in the counters below is one we caused.
-write_hub_config "$T/hub.json" '"workers": 2, "local_tun_ip": "10.0.0.1/24", "listen_ports": [18020, 18023]'
+write_hub_config "$T/hub.json" '"workers": 2, "user": "nobody", "local_tun_ip": "10.0.0.1/24", "listen_ports": [18020, 18023]'
 sed -i '0,/"listen_ports": \[18020\],/s///' "$T/hub.json" # the helper's own line goes
 write_spoke_config "$T/a.json" 2 "$KEY_A" '"keepalive_secs": 0, "workers": 2'
 write_spoke_config "$T/b.json" 3 "$KEY_B" '"keepalive_secs": 0, "workers": 2'
@@ -55,6 +61,27 @@ for n in hub a b; do
 done
 check_eq "hub: two sockets on each listen port" "2 2" \
 	"$(nsx hub ss -Hlun 'sport = :18020' | wc -l) $(nsx hub ss -Hlun 'sport = :18023' | wc -l)"
+# Confinement is per thread (capabilities, seccomp): workers start after it.
+sanitized=0
+case $SNR_BUILD in *asan* | *tsan* | *fuzz*) sanitized=1 ;; esac
+for n in hub a b; do
+	bad=""
+	for st in /proc/"${NODE_PID[$n]}"/task/*/status; do
+		for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+			[ "$(awk -v k="$c:" '$1 == k { print $2 }' "$st")" = 0000000000000000 ] ||
+				bad="$bad $c"
+		done
+		[ "$(awk '$1 == "NoNewPrivs:" { print $2 }' "$st")" = 1 ] || bad="$bad NoNewPrivs"
+		[ $sanitized -eq 1 ] || [ "$(awk '$1 == "Seccomp:" { print $2 }' "$st")" = 2 ] ||
+			bad="$bad Seccomp"
+		[ "$n" != hub ] || [ "$(awk '$1 == "Uid:" { print $3 }' "$st")" = 65534 ] ||
+			bad="$bad Uid"
+	done
+	extra=""
+	[ "$n" = hub ] && extra=", uid nobody"
+	check_eq "$n: every thread without capabilities, with no_new_privs and seccomp$extra" \
+		"" "$bad"
+done
 
 # ---- pings and exact counters -------------------------------------------------------
 wait_until 10 ping_ok a 10.0.0.1 || bail "a cannot reach the hub through the tunnel"
