@@ -255,16 +255,13 @@ struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 
 	return NULL;
 }
 
-enum wire_rx_verdict peer_rx_open(struct peer_table *t, struct peer *p,
-				  const struct wire_header *h, uint8_t *dgram, size_t len,
-				  size_t *pt_len)
+enum wire_rx_verdict peer_rx_open_shared(struct peer *p, const struct wire_header *h,
+					 uint8_t *dgram, size_t len, size_t *pt_len)
 {
 	enum wire_rx_verdict verdict = WIRE_RX_INVALID;
 	enum wire_rx_key k;
 	wire_key key;
 
-	if (!t->shared)
-		return wire_rx_open(&p->rx, p->rx_link_key, h, dgram, len, pt_len);
 	*pt_len = 0;
 	spin_lock(&p->rx_lock);
 	k = wire_rx_begin(&p->rx, h, key);

@@ -140,9 +140,21 @@ static inline bool peer_next_seq(const struct peer_table *t, struct peer *p, uin
 	return true;
 }
 
-/* wire_rx_open on p's receive session, safe against other threads. */
-enum wire_rx_verdict peer_rx_open(struct peer_table *t, struct peer *p,
-				  const struct wire_header *h, uint8_t *dgram, size_t len,
-				  size_t *pt_len);
+/* The split open of a shared table (peer_rx_open's slow path). */
+enum wire_rx_verdict peer_rx_open_shared(struct peer *p, const struct wire_header *h,
+					 uint8_t *dgram, size_t len, size_t *pt_len);
+
+/*
+ * wire_rx_open on p's receive session, safe against other threads.  Inline,
+ * so that one worker pays a branch and not a call.
+ */
+static inline enum wire_rx_verdict peer_rx_open(struct peer_table *t, struct peer *p,
+						const struct wire_header *h, uint8_t *dgram,
+						size_t len, size_t *pt_len)
+{
+	if (!t->shared)
+		return wire_rx_open(&p->rx, p->rx_link_key, h, dgram, len, pt_len);
+	return peer_rx_open_shared(p, h, dgram, len, pt_len);
+}
 
 #endif
