@@ -14,7 +14,7 @@
 # Asserts: every daemon runs one thread per worker on a multi-queue TUN with
 # one socket per port and worker; every thread of every daemon has dropped
 # its capabilities and carries the seccomp filter, and the hub's threads all
-# run as "nobody"; pings both ways and spoke -> hub -> spoke
+# run as "nobody"; a second daemon can join neither the TUN nor the ports; pings both ways and spoke -> hub -> spoke
 # with the exact counters of a single-threaded daemon (status sums the
 # workers); b talks to the hub's second port and every reply (from either
 # hub worker) still comes from that port; datagrams from 32 source ports
@@ -82,6 +82,20 @@ for n in hub a b; do
 	check_eq "$n: every thread without capabilities, with no_new_privs and seccomp$extra" \
 		"" "$bad"
 done
+
+# A second daemon must not join the running one's TUN queues or port groups.
+out=$(nsx hub env SUBNETRA_SOCK="$T/second.sock" SUBNETRA_TUN="$TUN" "$SUBNETRAD" \
+	--config "$T/hub.json" 2>&1 </dev/null)
+check_eq "second daemon on the same TUN: exit 1" 1 "$?"
+check_match "second daemon on the same TUN: refused, device busy" \
+	"cannot create TUN device 'snr0'.*busy.*needs a device of its own" "$out"
+out=$(nsx hub env SUBNETRA_SOCK="$T/second.sock" SUBNETRA_TUN=snr9 "$SUBNETRAD" \
+	--config "$T/hub.json" 2>&1 </dev/null)
+check_eq "second daemon on the same ports: exit 1" 1 "$?"
+check_match "second daemon on the same ports: refused, address in use" \
+	'cannot bind UDP port 18020: Address (already )?in use' "$out"
+check_eq "hub: still two sockets on each listen port" "2 2" \
+	"$(nsx hub ss -Hlun 'sport = :18020' | wc -l) $(nsx hub ss -Hlun 'sport = :18023' | wc -l)"
 
 # ---- pings and exact counters -------------------------------------------------------
 wait_until 10 ping_ok a 10.0.0.1 || bail "a cannot reach the hub through the tunnel"
