@@ -49,6 +49,13 @@ endif
 CFLAGS  += $(WARN) $(OPT) -fPIE -pthread
 LDFLAGS += -pie -pthread -Wl,-z,relro,-z,now $(LDSAN)
 LDLIBS  += -lsodium -ljson-c -lcap-ng -lseccomp
+# Workers share 64-bit atomics; 32-bit targets without native ones (mipsel)
+# get them from libatomic.  Probed once per make: only linked when needed.
+NEED_LIBATOMIC := $(shell printf '#include <stdatomic.h>\n#include <stdint.h>\n_Atomic uint64_t v;\nint main(void) { return (int)atomic_fetch_add(&v, 1); }\n' | \
+	$(CC) -std=c11 -x c - -o /dev/null >/dev/null 2>&1 || echo 1)
+ifeq ($(NEED_LIBATOMIC),1)
+LDLIBS  += -latomic
+endif
 ifeq ($(CRYPTO),openssl)
 CPPFLAGS += -DSUBNETRA_CRYPTO_OPENSSL
 LDLIBS   += -lcrypto
