@@ -18,8 +18,9 @@
  *     index in step; index readers use a sequence count and retry (or fall
  *     back to a miss, which the obfuscation path turns into a full scan);
  *   - last_seen_wall_ns: a relaxed atomic.
- * With one thread the same code runs without the lock and with plain
- * (relaxed) loads and stores instead of read-modify-writes.
+ * With one thread (t->shared false) the receive session is opened without
+ * the lock and a sequence number is a plain load and store; only an
+ * endpoint change, which is rare, still takes the (uncontended) writer lock.
  */
 #ifndef SUBNETRA_PEER_H
 #define SUBNETRA_PEER_H
