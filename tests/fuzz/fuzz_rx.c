@@ -18,7 +18,8 @@
  *
  * Input: byte 0 = context (bits 0-1) | drain mode (bit 2: the obfuscation
  * scan budget is set once per input, as rx_drain does per batch, instead of
- * per datagram); then up to MAX_RECORDS records, each
+ * per datagram) | shared peer table (bit 3: the code paths of "workers" > 1,
+ * which must decide exactly alike); then up to MAX_RECORDS records, each
  *   ctl u8 | len u16 LE (& 0x0fff, clipped to what is left) | len bytes
  * ctl bits 0-1 choose the record kind:
  *   0 raw:    the bytes are the datagram (longer than PKT_BUF_LEN: cut and
@@ -741,6 +742,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v = &V[data[0] & 3];
 	scans = (data[0] & 4) ? -1 : OBFS_SCAN_BUDGET;
 	reset(v);
+	/* The several-workers paths (split open, CAS sequence numbers): same verdicts. */
+	v->d->peers.shared = (data[0] & 8) != 0;
 	for (unsigned r = 0; r < MAX_RECORDS && pos < size; r++) {
 		uint8_t ctl = data[pos];
 		size_t len = 0;
