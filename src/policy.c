@@ -4,13 +4,15 @@
  * Publication: policy_add() writes the next table completely into the spare
  * slot, then publishes it with a (sequentially consistent, so also release)
  * store; policy_active() loads with acquire semantics, so a reader sees
- * either the old or the new table, never a torn one.  The spare slot is the table that was active before the previous add,
- * so reusing it is only safe once no reader still holds that pointer.  A
- * reader never keeps the pointer across a wake-up.  With one reactor thread
- * (which also runs the control socket, the only writer) that alone is the
- * guarantee; with several (p->readers set) policy_add first waits for a
- * grace period: every other thread has been quiescent since the previous
- * publication (qsbr.h).  Adds are rare and the wait is usually zero.
+ * either the old or the new table, never a torn one.  The spare slot is the
+ * table that was active before the previous add, so reusing it is only safe
+ * once no reader still holds that pointer.  A reader never keeps the pointer
+ * across a wake-up.  With one reactor thread (which also runs the control
+ * socket, the only writer) that alone is the guarantee; with several
+ * (p->readers set) policy_add first waits for a grace period: every other
+ * thread has been quiescent since the previous publication (qsbr.h).  Adds
+ * are rare and the wait is usually zero; while it lasts, worker 0 (the
+ * writer) serves no packets, at most POLICY_GRACE_TIMEOUT_NS.
  *
  * Lookup tries the distinct dst prefix lengths longest first; for each it
  * probes the hash for the packet's network at that length and walks the
