@@ -24,8 +24,8 @@
 # while 64 policy rules are added (all published, none refused by the grace
 # period); a new drop rule holds on every worker (64 flows, all dropped);
 # roaming; then the spokes restart with one worker against the two-worker
-# hub (mixed) and everything still flows; SIGTERM exits 0 everywhere with no
-# sanitizer report.
+# hub (mixed) and everything still flows; keepalives of a two-worker spoke;
+# SIGTERM exits 0 everywhere with no sanitizer report.
 # run.sh: exclusive
 # shellcheck source=tests/netns/lib_fault.sh
 . "$(dirname "$0")/lib_fault.sh"
@@ -267,6 +267,22 @@ check "mixed: a -> hub -> b TCP transfer completes" xfer_send mixed a 10.0.0.3 7
 check "mixed: SHA-256 equal" same_file "$T/blob" "$T/mixed.out"
 hb=$(status_json b)
 check_eq "mixed: b sees no drops" 0 "$(drop_total "$hb")"
+
+# ---- keepalives from worker 0 of a two-worker spoke -------------------------------------
+stop_node a
+write_spoke_config "$T/a2.json" 2 "$KEY_A" '"keepalive_secs": 1, "workers": 2'
+start_node a "$T/a2.json"
+hh0=$(status_json hub)
+# shellcheck disable=SC2317
+hub_ka_ge() { [ "$(counter hub keepalive_rx)" -ge "$1" ]; }
+wait_until 10 hub_ka_ge $(($(json_get "$hh0" keepalive_rx) + 3)) ||
+	not_ok "keepalives: the hub did not count 3 within 10 s"
+ha=$(status_json a) && hh1=$(status_json hub)
+check_ge "keepalives: a sent at least 3" 3 "$(json_get "$ha" keepalive_tx)"
+check_ge "keepalives: the hub counted at least 3" 3 "$(delta "$hh0" "$hh1" keepalive_rx)"
+check_eq "keepalives: none reached the hub's TUN" 0 "$(delta "$hh0" "$hh1" tun_tx_packets)"
+check_eq "keepalives: no drops on a" 0 "$(drop_total "$ha")"
+check_eq "keepalives: a -> b still 10/10" 10 "$(ping_received a -n -c 10 -i 0.02 -W 2 10.0.0.3)"
 
 stop_node a
 stop_node b
