@@ -3,9 +3,14 @@
 # hub and two spokes in network namespaces.  V=1 shows the commands.
 #
 #   make [BUILD=dir] [CC=clang] [SAN=1] [MAX_PEERS=N] [WERROR=1]
+#   make TSAN=1               ThreadSanitizer build in build-tsan (unless BUILD=)
 #   make CRYPTO=openssl BUILD=build-openssl   data-plane AEAD from libcrypto
 #   make fuzz [FUZZ_SECS=N]   libFuzzer harnesses (clang, ASan+UBSan), N s each
 
+TSAN      ?= 0
+ifeq ($(TSAN),1)
+BUILD     ?= build-tsan
+endif
 BUILD     ?= build
 CC        ?= cc
 PREFIX    ?= /usr/local
@@ -34,13 +39,23 @@ LDSAN := -fsanitize=address,undefined
 else ifeq ($(SAN),1)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDSAN := -fsanitize=thread
 else
 OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDSAN :=
 endif
-CFLAGS  += $(WARN) $(OPT) -fPIE
-LDFLAGS += -pie -Wl,-z,relro,-z,now $(LDSAN)
+CFLAGS  += $(WARN) $(OPT) -fPIE -pthread
+LDFLAGS += -pie -pthread -Wl,-z,relro,-z,now $(LDSAN)
 LDLIBS  += -lsodium -ljson-c -lcap-ng -lseccomp
+# Workers share 64-bit atomics; 32-bit targets without native ones (mipsel)
+# get them from libatomic.  Probed once per make: only linked when needed.
+NEED_LIBATOMIC := $(shell printf '#include <stdatomic.h>\n#include <stdint.h>\n_Atomic uint64_t v;\nint main(void) { return (int)atomic_fetch_add(&v, 1); }\n' | \
+	$(CC) -std=c11 -x c - -o /dev/null >/dev/null 2>&1 || echo 1)
+ifeq ($(NEED_LIBATOMIC),1)
+LDLIBS  += -latomic
+endif
 ifeq ($(CRYPTO),openssl)
 CPPFLAGS += -DSUBNETRA_CRYPTO_OPENSSL
 LDLIBS   += -lcrypto
@@ -173,7 +188,7 @@ install-man:
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -rf build build-asan build-fuzz build-clang build-openssl
+	rm -rf build build-asan build-tsan build-fuzz build-clang build-openssl
 	rm -rf build-release build-cross-arm64 build-cross-armhf build-cross-mipsel dist
 
 include mk/release.mk

@@ -12,7 +12,8 @@
 # SYSTEMS    comma list, default: veth, subnetra-direct, subnetra-relay,
 #            subnetra-direct-openssl, wggo, nebula (about 14 minutes in all).
 #            Also known: subnetra-relay-openssl, subnetra-*-noobfs
-#            (obfuscation off), wggo-debian (Debian's, next to WGGO).
+#            (obfuscation off), subnetra-*-w2 ("workers": 2 on every node),
+#            wggo-debian (Debian's, next to WGGO).
 # WGGO       the wireguard-go binary of system "wggo" (default Debian's)
 # PEERS      peer counts of the peer-scale run (default "2 100 1000"; empty
 #            skips it); PEER_SECS seconds per point (default min(SECS, 5))
@@ -57,7 +58,7 @@ IFS=, read -r -a SYS_LIST <<<"$SYSTEMS"
 for s in "${SYS_LIST[@]}"; do
 	case $s in
 	veth | subnetra-direct* | subnetra-relay* | wggo | wggo-debian | nebula) ;;
-	*) die "unknown system '$s' (known: $DEFAULT_SYSTEMS, subnetra-relay-openssl, subnetra-*-noobfs, wggo-debian)" ;;
+	*) die "unknown system '$s' (known: $DEFAULT_SYSTEMS, subnetra-relay-openssl, subnetra-*-noobfs, subnetra-*-w2, wggo-debian)" ;;
 	esac
 done
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034 # sets the variables lib.sh reads
 # Systems "subnetra-direct" and "subnetra-relay", each optionally suffixed
-# "-openssl" (the CRYPTO=openssl build) and/or "-noobfs" (obfuscate false;
-# the default, and the headline, is obfuscation on as shipped).
+# "-openssl" (the CRYPTO=openssl build), "-noobfs" (obfuscate false; the
+# default, and the headline, is obfuscation on as shipped) and/or "-w2"
+# ("workers": 2 on every node; the default is 1).
 #
 #   direct:  a (spoke 2, 10.0.0.2) --> hub (10.0.0.1, local rule target 0)
 #   relay:   a (spoke 2, 10.0.0.2) --> hub --> b (spoke 3, 10.0.0.3)
@@ -12,6 +13,7 @@
 
 SNR_TUN=${RUN}t
 SNR_PORT=18020
+SNR_WORKERS=1
 declare -A SNR_PID=()
 
 # snr_config OUT ROLE ID OBFS KEY_A KEY_B
@@ -29,6 +31,7 @@ snr_config() {
   "local_tun_mtu": $INNER_MTU,
   "listen_ports": [$SNR_PORT],
   "obfuscate": $obfs,
+  "workers": $SNR_WORKERS,
   "peers": [
     { "id": 2, "endpoint": "${NODE_IP[a]}:$SNR_PORT", "allowed_src": "10.0.0.2/32", "psk": "$ka" },
     { "id": 3, "endpoint": "${NODE_IP[b]}:$SNR_PORT", "allowed_src": "10.0.0.3/32", "psk": "$kb" }
@@ -46,6 +49,7 @@ JSON
   "local_routes": ["10.0.0.$id/32"],
   "listen_ports": [$SNR_PORT],
   "obfuscate": $obfs,
+  "workers": $SNR_WORKERS,
   "peers": [
     { "id": 1, "endpoint": "${NODE_IP[hub]}:$SNR_PORT", "allowed_src": "10.0.0.0/24", "psk": "$ka" }
   ]
@@ -83,11 +87,13 @@ snr_cli() {
 		"$build/subnetra" "$@"
 }
 
-# sys_subnetra_up NAME: NAME is subnetra-(direct|relay)[-openssl][-noobfs].
+# sys_subnetra_up NAME: NAME is subnetra-(direct|relay)[-openssl][-noobfs][-w2].
 sys_subnetra_up() {
 	local name=$1 build=$SNR_BUILD obfs=true ka kb
 	case $name in *-openssl*) build=$SNR_BUILD_OPENSSL ;; esac
 	case $name in *-noobfs*) obfs=false ;; esac
+	SNR_WORKERS=1
+	case $name in *-w2*) SNR_WORKERS=2 ;; esac
 	ka=$(gen_key)
 	kb=$(gen_key)
 	snr_config "$T/snr-hub.json" hub 1 "$obfs" "$ka" "$kb"

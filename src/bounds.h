@@ -14,6 +14,7 @@ enum {
 	MAX_PEERS = SUBNETRA_MAX_PEERS,
 	MAX_ROUTES = 8,       /* local_routes and remote_routes, each */
 	MAX_LISTEN_PORTS = 8,
+	MAX_WORKERS = 16,     /* reactor threads (config "workers") */
 	PEER_NAME_MAX = 48,   /* bytes, printable ASCII 0x20-0x7e */
 	MAX_POLICY_ENTRIES = MAX_PEERS + 2 * MAX_ROUTES + 224,
 	MAX_RULE_LINE = 112,  /* one replayable "policy add ..." line */

@@ -650,6 +650,20 @@ static int top_keepalive_secs(struct parse_ctx *c, struct json_object *v, const 
 	return 0;
 }
 
+/* Reactor threads; the range is the build limit (MAX_WORKERS in bounds.h). */
+static int top_workers(struct parse_ctx *c, struct json_object *v, const char *path)
+{
+	uint64_t u;
+
+	if (read_uint(c, v, path, UINT32_MAX, &u) != 0)
+		return -1;
+	if (u < 1 || u > MAX_WORKERS)
+		return fail(c->err, path, "OutOfRange", "%" PRIu64 " is out of range 1..%d", u,
+			    MAX_WORKERS);
+	c->cfg->workers = (unsigned)u;
+	return 0;
+}
+
 static int top_obfuscate(struct parse_ctx *c, struct json_object *v, const char *path)
 {
 	if (!json_object_is_type(v, json_type_boolean))
@@ -711,6 +725,7 @@ static const struct top_field top_fields[] = {
 	{ "keepalive_secs", top_keepalive_secs },
 	{ "obfuscate", top_obfuscate },
 	{ "user", top_user },
+	{ "workers", top_workers },
 };
 
 static void set_ports(struct config *cfg, const uint16_t *ports, size_t n)
@@ -744,6 +759,7 @@ void config_defaults(struct config *cfg)
 	cfg->virtual_subnet = (struct cidr){ .addr = UINT32_C(0x0a000000), .prefix = 24 };
 	cfg->role = ROLE_MANUAL;
 	cfg->obfuscate = true;
+	cfg->workers = 1;
 	set_ports(cfg, default_ports_hub, 3); /* role-aware: manual binds the hub set */
 	cfg->keepalive_secs = 0;
 }

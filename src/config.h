@@ -49,6 +49,7 @@ struct config {
 	uint32_t keepalive_secs;     /* role default: spoke 20, else 0 */
 	bool obfuscate;              /* default true */
 	char user[USER_NAME_MAX + 1]; /* run as this user after start-up; "" = stay */
+	unsigned workers;            /* reactor threads, 1..MAX_WORKERS; default 1 */
 	struct peer_config peers[MAX_PEERS];
 	size_t n_peers;
 };

@@ -128,20 +128,22 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 		.tun = d->paths.tun,
 		.n_peers = d->peers.n,
 		.peers = d->status_peers,
-		.counters = &d->ctr,
+		.counters = &d->status_counters,
 		.now_wall_ns = wall_ns(),
 	};
 	size_t n;
 
+	/* Every worker's counters, summed (tear-free, see counters.h). */
+	daemon_counters(d, &d->status_counters);
 	for (size_t i = 0; i < d->peers.n; i++) {
 		const struct peer *p = &d->peers.peers[i];
 
 		d->status_peers[i] = (struct status_peer){
 			.id = p->id,
 			.name = p->cfg->name,
-			.endpoint = p->endpoint,
+			.endpoint = peer_endpoint(p),
 			.allowed_src = p->cfg->allowed_src,
-			.last_seen_wall_ns = p->last_seen_wall_ns,
+			.last_seen_wall_ns = peer_last_seen(p),
 		};
 	}
 	switch (kind) {
@@ -173,7 +175,13 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 		return policy_dump(t, d->ctl_reply, sizeof(d->ctl_reply));
 	case CTL_POLICY_ADD:
 		/* Fire-and-forget: a full table is ignored, as documented. */
-		if (!policy_contains(t, &cmd->rule) && policy_add(&d->policy, &cmd->rule) < 0)
+		if (policy_contains(t, &cmd->rule))
+			return 0;
+		err = policy_add(&d->policy, &cmd->rule);
+		if (err == -EBUSY)
+			fprintf(stderr, "subnetrad: policy add ignored: a worker did not reach a "
+					"quiescent state in time\n");
+		else if (err < 0)
 			fprintf(stderr, "subnetrad: policy add ignored: table full (%d rules)\n",
 				MAX_POLICY_ENTRIES);
 		return 0;

@@ -7,6 +7,7 @@
 #ifndef SUBNETRA_COUNTERS_H
 #define SUBNETRA_COUNTERS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,5 +63,22 @@ enum { N_COUNTERS = 0 COUNTERS_LIST(COUNTER_ONE) };
 
 extern const struct counter_desc counter_descs[N_COUNTERS];
 uint64_t counter_value(const struct counters *c, const struct counter_desc *d);
+
+/*
+ * With several reactor threads each one counts into its own plain struct
+ * counters (no atomics per packet) and copies it here once per wake-up;
+ * the control thread sums the copies.  Relaxed atomics make every value
+ * tear-free on 32-bit targets too; the fields of one copy may come from
+ * consecutive wake-ups, which a monotonic counter tolerates.
+ */
+struct counters_shared {
+	_Atomic uint64_t v[N_COUNTERS];
+};
+
+void counters_publish(struct counters_shared *dst, const struct counters *src);
+/* sum += every counter of src (relaxed loads). */
+void counters_accumulate(struct counters *sum, const struct counters_shared *src);
+/* sum += src, counter by counter. */
+void counters_add(struct counters *sum, const struct counters *src);
 
 #endif

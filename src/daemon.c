@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -109,38 +110,87 @@ static int setup_policy(struct daemon *d)
 	return 0;
 }
 
-static int open_network(struct daemon *d)
+/*
+ * One TUN queue per worker.  Several workers need a multi-queue device, and
+ * a fresh one (IFF_TUN_EXCL on the first queue): attaching queues to a
+ * device that another process is serving would split its traffic with it.
+ */
+static int open_tun(struct daemon *d)
 {
+	bool several = d->n_workers > 1;
 	char name[TUN_NAME_MAX];
-	unsigned offloads;
-	int fd;
+	unsigned offloads = 0;
 
-	fd = tun_open(d->paths.tun, name, &offloads);
-	if (fd < 0) {
-		fprintf(stderr, "subnetrad: cannot create TUN device '%s': %s%s\n", d->paths.tun,
-			strerror(-fd),
-			fd == -EPERM || fd == -EACCES ? " (needs CAP_NET_ADMIN and /dev/net/tun)"
-						       : "");
-		return -1;
+	for (unsigned k = 0; k < d->n_workers; k++) {
+		unsigned flags = several ? TUN_OPEN_MULTI_QUEUE : 0;
+		int fd;
+
+		if (several && k == 0)
+			flags |= TUN_OPEN_EXCL;
+		fd = tun_open(d->paths.tun, flags, name, &offloads);
+		if (fd < 0) {
+			fprintf(stderr, "subnetrad: cannot create TUN device '%s'%s: %s%s\n",
+				d->paths.tun, k > 0 ? " (another queue)" : "", strerror(-fd),
+				fd == -EPERM || fd == -EACCES
+				    ? " (needs CAP_NET_ADMIN and /dev/net/tun)"
+				: fd == -EBUSY && several
+				    ? " (workers > 1 needs a device of its own: is another "
+				      "subnetrad using it?)"
+				    : "");
+			return -1;
+		}
+		d->workers[k]->tun_fd = fd;
+		/* Later queues attach to the name the kernel gave the first. */
+		memcpy(d->paths.tun, name, sizeof(name));
+		/* Coalescing UDP needs a kernel that takes UDP_L4 super-packets. */
+		d->workers[k]->gro.udp = (offloads & TUN_OFFLOAD_USO) != 0;
 	}
-	d->tun_fd = fd;
-	memcpy(d->paths.tun, name, sizeof(name));
-	/* Coalescing UDP needs a kernel that takes UDP_L4 super-packets. */
-	d->gro.udp = (offloads & TUN_OFFLOAD_USO) != 0;
-	if (!d->gro.udp)
+	if ((offloads & TUN_OFFLOAD_USO) == 0)
 		fprintf(stderr, "subnetrad: TUN %s: no UDP segmentation offload (USO, Linux "
 				"6.2+): UDP is written to it one datagram at a time\n",
 			name);
+	return 0;
+}
+
+/*
+ * One socket per listen port and worker.  Several workers bind each port
+ * several times with SO_REUSEPORT; a plain bind first proves that the port
+ * is free, so we never join a group some other process has formed.
+ */
+static int open_udp(struct daemon *d)
+{
+	bool several = d->n_workers > 1;
 
 	for (size_t i = 0; i < d->cfg->n_listen_ports; i++) {
-		fd = udp_open(d->cfg->listen_ports[i]);
+		uint16_t port = d->cfg->listen_ports[i];
+		int fd = 0;
+
+		if (several) {
+			fd = udp_open(port, false);
+			if (fd >= 0)
+				close(fd);
+		}
+		for (unsigned k = 0; k < d->n_workers && fd >= 0; k++) {
+			fd = udp_open(port, several);
+			if (fd >= 0)
+				d->workers[k]->udp_fd[i] = fd;
+		}
 		if (fd < 0) {
-			fprintf(stderr, "subnetrad: cannot bind UDP port %u: %s\n",
-				d->cfg->listen_ports[i], strerror(-fd));
+			fprintf(stderr, "subnetrad: cannot bind UDP port %u: %s\n", port,
+				strerror(-fd));
 			return -1;
 		}
-		d->udp_fd[d->n_udp++] = fd;
+		d->n_udp++;
 	}
+	return 0;
+}
+
+static int open_network(struct daemon *d)
+{
+	int fd;
+
+	if (open_tun(d) < 0 || open_udp(d) < 0)
+		return -1;
 
 	fd = control_open(d);
 	if (fd < 0) {
@@ -203,7 +253,7 @@ static int confine(struct daemon *d)
 		fprintf(stderr, "subnetrad: cannot drop privileges: %s\n", strerror(-err));
 		return -1;
 	}
-	err = sandbox_apply();
+	err = sandbox_apply(d->n_workers > 1);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot install the seccomp filter: %s\n",
 			strerror(-err));
@@ -214,6 +264,41 @@ static int confine(struct daemon *d)
 	return 0;
 }
 
+static struct worker *worker_alloc(struct daemon *d, unsigned id)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->d = d;
+	w->id = id;
+	w->epfd = w->tun_fd = -1;
+	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
+		w->udp_fd[i] = -1;
+	udp_rx_batch_init(&w->rx, w->rx_slots);
+	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
+		udp_tx_batch_init(&w->txq.batch[i], true);
+	for (size_t i = 0; i < N_COUNTERS; i++)
+		atomic_init(&w->pub.v[i], 0);
+	return w;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->tun_fd >= 0)
+		close(w->tun_fd);
+	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
+		if (w->udp_fd[i] >= 0)
+			close(w->udp_fd[i]);
+	/* Packet slots held plaintext. */
+	sodium_memzero(w, sizeof(*w));
+	free(w);
+}
+
 struct daemon *daemon_alloc(const struct config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -221,12 +306,18 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	if (d == NULL)
 		return NULL;
 	d->cfg = cfg;
-	d->epfd = d->tun_fd = d->ctl_fd = d->sig_fd = d->ka_timer_fd = -1;
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		d->udp_fd[i] = -1;
-	udp_rx_batch_init(&d->rx, d->rx_slots);
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		udp_tx_batch_init(&d->txq.batch[i], true);
+	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = -1;
+	atomic_init(&d->stop, false);
+	atomic_init(&d->failed, false);
+	/* A hand-built config (tests, fuzzers) may leave workers at 0. */
+	d->n_workers = cfg->workers > 1 ? cfg->workers : 1;
+	for (unsigned k = 0; k < d->n_workers; k++) {
+		d->workers[k] = worker_alloc(d, k);
+		if (d->workers[k] == NULL) {
+			daemon_free(d);
+			return NULL;
+		}
+	}
 	return d;
 }
 
@@ -251,6 +342,12 @@ struct daemon *daemon_start(const struct config *cfg)
 	peer_table_init(&d->peers, cfg, d->epoch);
 	if (setup_policy(d) < 0 || open_network(d) < 0)
 		goto fail;
+	if (d->n_workers > 1) {
+		/* Shared-state protocols on (peer.h, policy.h); off for one worker. */
+		d->peers.shared = true;
+		qsbr_init(&d->qsbr, d->n_workers, 0);
+		d->policy.readers = &d->qsbr;
+	}
 	err = reactor_setup(d);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: reactor set-up failed: %s\n", strerror(-err));
@@ -264,30 +361,99 @@ fail:
 	return NULL;
 }
 
-int daemon_run(struct daemon *d)
+/* Make every worker leave its loop: the flag, then the event that wakes it. */
+static void request_stop(struct daemon *d)
 {
-	int err = reactor_run(d);
+	uint64_t one = 1;
+
+	atomic_store(&d->stop, true);
+	if (d->stop_fd >= 0 && write(d->stop_fd, &one, sizeof(one)) < 0)
+		fprintf(stderr, "subnetrad: cannot wake the workers: %s\n", strerror(errno));
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int err = reactor_run(w);
 
 	if (err < 0) {
-		fprintf(stderr, "subnetrad: epoll failed: %s\n", strerror(-err));
-		return -1;
+		fprintf(stderr, "subnetrad: worker %u: epoll failed: %s\n", w->id, strerror(-err));
+		atomic_store(&w->d->failed, true);
+		request_stop(w->d);
+	}
+	return NULL;
+}
+
+/*
+ * Workers 1..n-1 start here, after daemon_start dropped privileges and
+ * installed the seccomp filter: a thread inherits both (and the blocked
+ * signal mask) from its creator.
+ */
+static int start_workers(struct daemon *d)
+{
+	for (unsigned k = 1; k < d->n_workers; k++) {
+		struct worker *w = d->workers[k];
+		char name[32]; /* "subnetrad/w15" at most: within the 15-byte limit */
+		int err = pthread_create(&w->thread, NULL, worker_main, w);
+
+		if (err != 0) {
+			fprintf(stderr, "subnetrad: cannot start worker %u: %s\n", k, strerror(err));
+			return -1;
+		}
+		w->thread_started = true;
+		/* For top -H and ps -L; cosmetic, so failure is ignored. */
+		snprintf(name, sizeof(name), "subnetrad/w%u", k);
+		(void)pthread_setname_np(w->thread, name);
 	}
 	return 0;
+}
+
+static void join_workers(struct daemon *d)
+{
+	request_stop(d);
+	for (unsigned k = 1; k < d->n_workers; k++) {
+		struct worker *w = d->workers[k];
+
+		if (w != NULL && w->thread_started) {
+			pthread_join(w->thread, NULL);
+			w->thread_started = false;
+		}
+	}
+}
+
+int daemon_run(struct daemon *d)
+{
+	int err = start_workers(d);
+
+	if (err == 0) {
+		err = reactor_run(d->workers[0]);
+		if (err < 0)
+			fprintf(stderr, "subnetrad: epoll failed: %s\n", strerror(-err));
+	}
+	join_workers(d);
+	return err < 0 || atomic_load(&d->failed) ? -1 : 0;
+}
+
+void daemon_counters(const struct daemon *d, struct counters *sum)
+{
+	*sum = d->workers[0]->ctr;
+	for (unsigned k = 1; k < d->n_workers; k++)
+		counters_accumulate(sum, &d->workers[k]->pub);
 }
 
 void daemon_free(struct daemon *d)
 {
 	if (d == NULL)
 		return;
+	join_workers(d);
 	control_close(d);
-	int fds[] = {d->epfd, d->tun_fd, d->ctl_fd, d->sig_fd, d->ka_timer_fd};
+	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		if (d->udp_fd[i] >= 0)
-			close(d->udp_fd[i]);
-	/* Keys live in the peer table; packet slots held plaintext. */
+	for (unsigned k = 0; k < MAX_WORKERS; k++)
+		worker_free(d->workers[k]);
+	/* Keys live in the peer table. */
 	sodium_memzero(d, sizeof(*d));
 	free(d);
 }

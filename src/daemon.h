@@ -4,13 +4,17 @@
  * works only inside it and never allocates.
  *
  * Start-up order (daemon_start): config already loaded and validated ->
- * boot epoch (fail closed) -> peer keys -> policy (role + snapshot) -> TUN ->
- * UDP sockets -> control socket -> epoll.  Nothing touches the network
- * before the config is known good.
+ * boot epoch (fail closed) -> peer keys -> policy (role + snapshot) -> TUN
+ * (one queue per worker) -> UDP sockets (one per port and worker) -> control
+ * socket -> epoll sets -> privilege drop and seccomp.  Nothing touches the
+ * network before the config is known good.  Worker threads start only in
+ * daemon_run, after the drop: they inherit no capability and the filter.
  */
 #ifndef SUBNETRA_DAEMON_H
 #define SUBNETRA_DAEMON_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/un.h>
@@ -22,6 +26,7 @@
 #include "offload.h"
 #include "peer.h"
 #include "policy.h"
+#include "qsbr.h"
 #include "status.h"
 #include "tun.h"
 #include "udp.h"
@@ -48,22 +53,25 @@ struct daemon_paths {
 	char tun[TUN_NAME_MAX];
 };
 
-struct daemon {
-	const struct config *cfg;
-	struct daemon_paths paths;
-	uint64_t epoch; /* our boot epoch */
+struct daemon;
 
+/*
+ * One reactor thread's data plane: its own epoll set, TUN queue, one socket
+ * per listen port, buffers and counters.  Worker 0 is the main thread and
+ * also owns the control socket, the signalfd and the keepalive timer.  A
+ * worker writes only its own struct (and the shared peer state through
+ * peer.h); the control thread reads `pub`, never `ctr`, of other workers.
+ */
+struct worker {
+	struct daemon *d;
+	unsigned id;
 	int epfd;
-	int tun_fd;
-	int udp_fd[MAX_LISTEN_PORTS];
-	size_t n_udp;
-	int ctl_fd;
-	int sig_fd;
-	int ka_timer_fd; /* keepalive; -1 when disabled */
-
-	struct peer_table peers;
-	struct policy policy;
-	struct counters ctr;
+	int tun_fd;                     /* this worker's TUN queue */
+	int udp_fd[MAX_LISTEN_PORTS];   /* socket of listen port i (SO_REUSEPORT group) */
+	struct counters ctr;            /* plain: only this thread writes it */
+	struct counters_shared pub;     /* ctr as of its last wake-up (workers > 1) */
+	pthread_t thread;
+	bool thread_started;
 
 	/* Data-plane buffers, preallocated. */
 	struct udp_rx_batch rx;
@@ -78,24 +86,52 @@ struct daemon {
 	struct txq txq;
 	struct tun_gro gro; /* TCP/UDP segments waiting for one coalesced TUN write */
 	unsigned scans_left; /* obfuscation full-scan budget for this drain */
+};
 
-	/* Control plane buffers. */
+struct daemon {
+	const struct config *cfg;
+	struct daemon_paths paths;
+	uint64_t epoch; /* our boot epoch */
+
+	unsigned n_workers; /* cfg->workers; worker 0 is the main thread */
+	struct worker *workers[MAX_WORKERS];
+	size_t n_udp;       /* listen ports (sockets per worker) */
+	int ctl_fd;
+	int sig_fd;
+	int ka_timer_fd; /* keepalive; -1 when disabled */
+	int stop_fd;     /* eventfd: readable once the daemon stops (wakes every worker) */
+
+	/* Shared by every worker (see peer.h, policy.h, qsbr.h). */
+	struct peer_table peers;
+	struct policy policy;
+	struct qsbr qsbr;
+
+	/* Control plane buffers (worker 0 only). */
 	uint8_t ctl_rx[CTL_RX_BUF + 1];
 	char ctl_reply[CTL_REPLY_MAX];
 	struct status_peer status_peers[MAX_PEERS];
+	struct counters status_counters;
 
-	volatile bool stop;
+	atomic_bool stop;
+	atomic_bool failed; /* a worker's epoll failed: exit status 1 */
 };
 
 /*
- * A context with every fd closed (-1) and the batches wired to their slots;
- * nothing opened, no keys.  daemon_start builds on it; so does the fuzzer.
+ * A context with every fd closed (-1), cfg->workers workers allocated and
+ * their batches wired to their slots; nothing opened, no keys, no threads.
+ * daemon_start builds on it; so do the fuzzer and the unit tests (through
+ * worker 0).
  */
 struct daemon *daemon_alloc(const struct config *cfg);
 /* Allocate and start; on failure prints the reason and returns NULL. */
 struct daemon *daemon_start(const struct config *cfg);
-/* Runs the reactor until SIGINT/SIGTERM. Returns 0 on a clean stop. */
+/*
+ * Starts workers 1..n-1 and runs worker 0 on the calling thread until
+ * SIGINT/SIGTERM; then stops and joins every worker.  0 on a clean stop.
+ */
 int daemon_run(struct daemon *d);
+/* The daemon-wide counters: every worker's, summed (control thread only). */
+void daemon_counters(const struct daemon *d, struct counters *sum);
 /* Close everything, wipe keys, unlink the control socket, free. */
 void daemon_free(struct daemon *d);
 

@@ -3,7 +3,9 @@
  *   rx.c  UDP -> select peer -> open -> verify -> TUN or relay
  *   tx.c  TUN -> route -> seal -> UDP, and the spoke NAT keepalive
  * Each entry point does a bounded amount of work per call (the reactor calls
- * it again while the fd stays readable: level-triggered epoll).
+ * it again while the fd stays readable: level-triggered epoll).  Each runs on
+ * one worker with that worker's fds, buffers and counters; what it shares
+ * with the other workers (peers, policy) is safe through peer.h and policy.h.
  */
 #ifndef SUBNETRA_DATAPATH_H
 #define SUBNETRA_DATAPATH_H
@@ -22,23 +24,23 @@ enum {
 	RX_BATCHES_PER_WAKE = 4, /* recvmmsg calls per socket per wake-up */
 };
 
-void rx_drain(struct daemon *d, unsigned sock);
+void rx_drain(struct worker *w, unsigned sock);
 /*
  * The whole receive decision for one datagram (buf has PKT_BUF_LEN bytes of
  * room; trunc = the kernel truncated it).  Relayed datagrams are queued:
  * call txq_flush() before reusing buf.  Exposed for the fuzzer.
  */
-void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
+void rx_datagram(struct worker *w, unsigned sock, uint8_t *buf, size_t len, bool trunc,
 		 const struct endpoint4 *from, uint64_t now);
 /* Write the coalesced TCP/UDP super-packet pending for the TUN, if any. */
-void rx_flush_tun(struct daemon *d);
-void tx_drain_tun(struct daemon *d);
-void tx_keepalive(struct daemon *d);
+void rx_flush_tun(struct worker *w);
+void tx_drain_tun(struct worker *w);
+void tx_keepalive(struct worker *w);
 
 /* Queue one datagram for socket `sock` (flushes that socket first if full). */
-void txq_push(struct daemon *d, unsigned sock, enum txq_kind kind, const uint8_t *buf,
+void txq_push(struct worker *w, unsigned sock, enum txq_kind kind, const uint8_t *buf,
 	      size_t len, const struct endpoint4 *to);
 /* Send everything queued and account for each datagram's fate. */
-void txq_flush(struct daemon *d);
+void txq_flush(struct worker *w);
 
 #endif

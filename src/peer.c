@@ -1,8 +1,44 @@
 /* Runtime peer table (see peer.h). */
 #include "peer.h"
 
+#include <sched.h>
 #include <sodium.h>
 #include <string.h>
+
+enum {
+	SPIN_BEFORE_YIELD = 128,
+	EP_READ_TRIES = 64, /* index reads racing a writer before giving up */
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * The critical sections are a few dozen instructions, so a spinlock; a
+ * holder preempted on a busy machine is waited out with sched_yield.
+ */
+static void spin_lock(_Atomic bool *l)
+{
+	unsigned spins = 0;
+
+	while (atomic_exchange_explicit(l, true, memory_order_acquire)) {
+		while (atomic_load_explicit(l, memory_order_relaxed)) {
+			if (++spins % SPIN_BEFORE_YIELD == 0)
+				sched_yield();
+			else
+				cpu_relax();
+		}
+	}
+}
+
+static void spin_unlock(_Atomic bool *l)
+{
+	atomic_store_explicit(l, false, memory_order_release);
+}
 
 static size_t ep_hash(const struct peer_table *t, const struct endpoint4 *e)
 {
@@ -17,53 +53,131 @@ static size_t ep_hash(const struct peer_table *t, const struct endpoint4 *e)
 	return (size_t)(h % PEER_EP_SLOTS);
 }
 
-static bool same_endpoint(const struct endpoint4 *a, const struct endpoint4 *b)
+/* The endpoint part of a path, for comparisons. */
+static uint64_t ep_bits(uint64_t path)
 {
-	return a->addr == b->addr && a->port == b->port;
+	return path >> 16;
+}
+
+static uint32_t slot_get(const struct peer_table *t, size_t i)
+{
+	return atomic_load_explicit(&t->ep_slots[i], memory_order_relaxed);
+}
+
+/*
+ * Release: a reader that sees this store also sees the odd ep_seq before it
+ * (the seqlock's write side without a standalone fence, which
+ * ThreadSanitizer does not model; a plain store on x86-64).
+ */
+static void slot_set(struct peer_table *t, size_t i, uint32_t v)
+{
+	atomic_store_explicit(&t->ep_slots[i], v, memory_order_release);
+}
+
+/*
+ * Writers (endpoint changes: rare) serialise on ep_lock and make ep_seq odd
+ * while they work, so a reader can tell that what it read may be torn.
+ */
+static void ep_write_begin(struct peer_table *t)
+{
+	spin_lock(&t->ep_lock);
+	atomic_store_explicit(&t->ep_seq, atomic_load_explicit(&t->ep_seq, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+static void ep_write_end(struct peer_table *t)
+{
+	atomic_store_explicit(&t->ep_seq, atomic_load_explicit(&t->ep_seq, memory_order_relaxed) + 1,
+			      memory_order_release);
+	spin_unlock(&t->ep_lock);
 }
 
 /*
  * One entry per peer, even when two peers are at the same endpoint (a lookup
  * then finds either; the obfuscation fast path falls back to a scan if it
  * picked the wrong one).  At most MAX_PEERS entries in 2 * MAX_PEERS + 1
- * slots, so a free slot always exists.
+ * slots, so a free slot always exists.  Writer side only.
  */
 static void ep_insert(struct peer_table *t, struct peer *p)
 {
-	size_t i = ep_hash(t, &p->endpoint);
+	struct endpoint4 e = peer_endpoint(p);
+	size_t i = ep_hash(t, &e);
 
-	while (t->ep_slots[i] != 0)
+	while (slot_get(t, i) != 0)
 		i = (i + 1) % PEER_EP_SLOTS;
-	t->ep_slots[i] = (uint32_t)(p - t->peers) + 1;
+	slot_set(t, i, (uint32_t)(p - t->peers) + 1);
 }
 
-/* Remove p's entry. */
+/* Remove p's entry (found under p's current endpoint).  Writer side only. */
 static void ep_remove(struct peer_table *t, const struct peer *p)
 {
-	size_t i = ep_hash(t, &p->endpoint), j;
+	struct endpoint4 e = peer_endpoint(p);
+	size_t i = ep_hash(t, &e), j;
 
-	while (t->ep_slots[i] != 0 && &t->peers[t->ep_slots[i] - 1] != p)
+	while (slot_get(t, i) != 0 && &t->peers[slot_get(t, i) - 1] != p)
 		i = (i + 1) % PEER_EP_SLOTS;
-	if (t->ep_slots[i] == 0)
+	if (slot_get(t, i) == 0)
 		return;
 	/* Backward-shift deletion keeps every probe chain unbroken. */
-	for (j = (i + 1) % PEER_EP_SLOTS; t->ep_slots[j] != 0; j = (j + 1) % PEER_EP_SLOTS) {
-		size_t home = ep_hash(t, &t->peers[t->ep_slots[j] - 1].endpoint);
+	for (j = (i + 1) % PEER_EP_SLOTS; slot_get(t, j) != 0; j = (j + 1) % PEER_EP_SLOTS) {
+		struct endpoint4 ej = peer_endpoint(&t->peers[slot_get(t, j) - 1]);
+		size_t home = ep_hash(t, &ej);
 
 		/* Move j into the hole at i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			t->ep_slots[i] = t->ep_slots[j];
+			slot_set(t, i, slot_get(t, j));
 			i = j;
 		}
 	}
-	t->ep_slots[i] = 0;
+	slot_set(t, i, 0);
+}
+
+/* Under ep_write_begin: move p to (e, sock); false if it is at e already. */
+static bool move_locked(struct peer_table *t, struct peer *p, const struct endpoint4 *e,
+			unsigned sock)
+{
+	uint64_t want = peer_path_pack(e, sock);
+
+	if (ep_bits(peer_path(p)) == ep_bits(want)) {
+		atomic_store_explicit(&p->path, want, memory_order_relaxed);
+		return false;
+	}
+	ep_remove(t, p);
+	atomic_store_explicit(&p->path, want, memory_order_release); /* as slot_set */
+	ep_insert(t, p);
+	return true;
 }
 
 void peer_set_endpoint(struct peer_table *t, struct peer *p, const struct endpoint4 *e)
 {
-	ep_remove(t, p);
-	p->endpoint = *e;
-	ep_insert(t, p);
+	ep_write_begin(t);
+	(void)move_locked(t, p, e, peer_path_sock(peer_path(p)));
+	ep_write_end(t);
+}
+
+bool peer_learn(struct peer_table *t, struct peer *p, const struct endpoint4 *from,
+		unsigned sock, uint64_t now)
+{
+	uint64_t want = peer_path_pack(from, sock);
+	uint64_t cur = peer_path(p);
+	bool moved = false;
+
+	atomic_store_explicit(&p->last_seen_wall_ns, now, memory_order_relaxed);
+	/* The common case: nothing to write, so the line is not bounced between threads. */
+	while (cur != want) {
+		if (ep_bits(cur) != ep_bits(want)) {
+			ep_write_begin(t);
+			moved = move_locked(t, p, from, sock);
+			ep_write_end(t);
+			break;
+		}
+		/* Only the socket: a CAS keeps a concurrent move's endpoint intact. */
+		if (atomic_compare_exchange_weak_explicit(&p->path, &cur, want,
+							  memory_order_relaxed,
+							  memory_order_relaxed))
+			break;
+	}
+	return moved;
 }
 
 void peer_table_init(struct peer_table *t, const struct config *cfg, uint64_t epoch)
@@ -79,7 +193,8 @@ void peer_table_init(struct peer_table *t, const struct config *cfg, uint64_t ep
 		wire_link_key(p->tx_link_key, pc->psk, cfg->local_id, pc->id);
 		wire_link_key(p->rx_link_key, pc->psk, pc->id, cfg->local_id);
 		wire_session_key(p->tx_session_key, p->tx_link_key, epoch);
-		p->endpoint = pc->endpoint;
+		atomic_store_explicit(&p->path, peer_path_pack(&pc->endpoint, 0),
+				      memory_order_relaxed);
 		t->slot_by_id[p->id] = (uint16_t)(i + 1);
 		ep_insert(t, p);
 	}
@@ -100,13 +215,66 @@ struct peer *peer_find_by_id(struct peer_table *t, uint32_t id)
 	return &t->peers[t->slot_by_id[id] - 1];
 }
 
-struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 *e)
+/*
+ * One probe; bounded, since a concurrent writer may keep the chain busy.
+ * Acquire loads keep the re-read of ep_seq after them (the seqlock's read
+ * side without a fence; plain loads on x86-64).
+ */
+static struct peer *ep_probe(struct peer_table *t, const struct endpoint4 *e)
 {
-	for (size_t i = ep_hash(t, e); t->ep_slots[i] != 0; i = (i + 1) % PEER_EP_SLOTS) {
-		struct peer *p = &t->peers[t->ep_slots[i] - 1];
+	uint64_t key = ep_bits(peer_path_pack(e, 0));
+	size_t i = ep_hash(t, e);
 
-		if (same_endpoint(&p->endpoint, e))
+	for (size_t k = 0; k < PEER_EP_SLOTS; k++, i = (i + 1) % PEER_EP_SLOTS) {
+		uint32_t v = atomic_load_explicit(&t->ep_slots[i], memory_order_acquire);
+		struct peer *p;
+
+		if (v == 0)
+			return NULL;
+		p = &t->peers[v - 1];
+		if (ep_bits(atomic_load_explicit(&p->path, memory_order_acquire)) == key)
 			return p;
 	}
 	return NULL;
+}
+
+struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 *e)
+{
+	for (int tries = 0; tries < EP_READ_TRIES; tries++) {
+		uint64_t seq = atomic_load_explicit(&t->ep_seq, memory_order_acquire);
+		struct peer *p;
+
+		if (seq & 1) {
+			cpu_relax();
+			continue;
+		}
+		p = ep_probe(t, e);
+		if (atomic_load_explicit(&t->ep_seq, memory_order_relaxed) == seq)
+			return p;
+	}
+	return NULL;
+}
+
+enum wire_rx_verdict peer_rx_open_shared(struct peer *p, const struct wire_header *h,
+					 uint8_t *dgram, size_t len, size_t *pt_len)
+{
+	enum wire_rx_verdict verdict = WIRE_RX_INVALID;
+	enum wire_rx_key k;
+	wire_key key;
+
+	*pt_len = 0;
+	spin_lock(&p->rx_lock);
+	k = wire_rx_begin(&p->rx, h, key);
+	spin_unlock(&p->rx_lock);
+	if (k == WIRE_RX_KEY_STALE)
+		return WIRE_RX_INVALID;
+	if (k == WIRE_RX_KEY_DERIVE)
+		wire_session_key(key, p->rx_link_key, h->epoch);
+	if (wire_rx_decrypt(key, h, dgram, len)) {
+		spin_lock(&p->rx_lock);
+		verdict = wire_rx_commit(&p->rx, key, h, len, pt_len);
+		spin_unlock(&p->rx_lock);
+	}
+	sodium_memzero(key, sizeof(key));
+	return verdict;
 }

@@ -2,13 +2,17 @@
  * Forwarding policy: append-only LPM table with a two-slot RCU-style swap.
  *
  * Publication: policy_add() writes the next table completely into the spare
- * slot, then publishes it with a release store; policy_active() loads with
- * acquire, so a reader sees either the old or the new table, never a torn
- * one.  The spare slot is the table that was active before the previous add,
- * so reusing it is only safe once no reader still holds that pointer.  The
- * daemon runs its data plane and control socket on one reactor thread and a
- * reader never keeps the pointer across a wake-up, which gives exactly that
- * guarantee; a multi-threaded reader would need a grace period here.
+ * slot, then publishes it with a (sequentially consistent, so also release)
+ * store; policy_active() loads with acquire semantics, so a reader sees
+ * either the old or the new table, never a torn one.  The spare slot is the
+ * table that was active before the previous add, so reusing it is only safe
+ * once no reader still holds that pointer.  A reader never keeps the pointer
+ * across a wake-up.  With one reactor thread (which also runs the control
+ * socket, the only writer) that alone is the guarantee; with several
+ * (p->readers set) policy_add first waits for a grace period: every other
+ * thread has been quiescent since the previous publication (qsbr.h).  Adds
+ * are rare and the wait is usually zero; while it lasts, worker 0 (the
+ * writer) serves no packets, at most POLICY_GRACE_TIMEOUT_NS.
  *
  * Lookup tries the distinct dst prefix lengths longest first; for each it
  * probes the hash for the packet's network at that length and walks the
@@ -38,11 +42,13 @@ void policy_init(struct policy *p)
 {
 	memset(p->slots, 0, sizeof(p->slots));
 	atomic_init(&p->active, &p->slots[0]);
+	p->readers = NULL;
 }
 
+/* Sequentially consistent (not just acquire) for the grace period: qsbr.h. */
 const struct policy_table *policy_active(const struct policy *p)
 {
-	return atomic_load_explicit(&p->active, memory_order_acquire);
+	return atomic_load_explicit(&p->active, memory_order_seq_cst);
 }
 
 static bool rule_equal(const struct policy_rule *a, const struct policy_rule *b)
@@ -120,6 +126,9 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 		return -EINVAL;
 	if (cur->n >= MAX_POLICY_ENTRIES)
 		return -ENOSPC;
+	/* next was active until the previous add: no reader may still use it. */
+	if (p->readers != NULL && !qsbr_synchronize(p->readers, POLICY_GRACE_TIMEOUT_NS))
+		return -EBUSY;
 
 	memcpy(next->rules, cur->rules, cur->n * sizeof(cur->rules[0]));
 	next->rules[cur->n] = *r;
@@ -129,7 +138,7 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 	next->n = cur->n + 1;
 	index_rebuild(next);
 
-	atomic_store_explicit(&p->active, next, memory_order_release);
+	atomic_store_explicit(&p->active, next, memory_order_seq_cst);
 	return 0;
 }
 

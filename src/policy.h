@@ -6,7 +6,8 @@
  * Two tables are preallocated.  policy_add() builds the next table in the
  * spare slot and publishes it with one atomic pointer store, so a reader (the
  * data plane) always sees a complete table and an update never stalls or
- * drops a packet.  No allocation after policy_init().
+ * drops a packet.  No allocation after policy_init().  With several reader
+ * threads the spare slot is reused only after a grace period (qsbr.h).
  */
 #ifndef SUBNETRA_POLICY_H
 #define SUBNETRA_POLICY_H
@@ -18,6 +19,7 @@
 
 #include "bounds.h"
 #include "cidr.h"
+#include "qsbr.h"
 
 enum policy_action {
 	POLICY_DROP,
@@ -58,10 +60,19 @@ struct policy_table {
 struct policy {
 	struct policy_table slots[2];
 	_Atomic(struct policy_table *) active;
+	/* Reader threads to wait for before reusing a slot; NULL = one thread. */
+	struct qsbr *readers;
 };
 
+/* How long policy_add waits for the readers to leave the spare table. */
+#define POLICY_GRACE_TIMEOUT_NS UINT64_C(2000000000)
+
 void policy_init(struct policy *p);
-/* Append one rule and publish the new table. 0, or -ENOSPC when full. */
+/*
+ * Append one rule and publish the new table.  0, -ENOSPC when full, or
+ * -EBUSY when a reader thread did not pass a quiescent state within
+ * POLICY_GRACE_TIMEOUT_NS (nothing changed).  One writer thread only.
+ */
 int policy_add(struct policy *p, const struct policy_rule *r);
 /* Is an identical rule already present? */
 bool policy_contains(const struct policy_table *t, const struct policy_rule *r);

@@ -24,10 +24,11 @@
  * On success hdr holds the unmasked header: the trial's pad, computed once,
  * is the one the de-mask uses (wire_obfs_unmask).
  */
-static struct peer *select_obfuscated(struct daemon *d, const uint8_t *buf, size_t len,
+static struct peer *select_obfuscated(struct worker *w, const uint8_t *buf, size_t len,
 				      const struct endpoint4 *from,
 				      uint8_t hdr[WIRE_HEADER_LEN])
 {
+	struct daemon *d = w->d;
 	struct peer *p = peer_find_by_endpoint(&d->peers, from);
 
 	if (p != NULL && wire_obfs_trial(buf, len, p->rx_link_key, p->id, hdr))
@@ -36,47 +37,43 @@ static struct peer *select_obfuscated(struct daemon *d, const uint8_t *buf, size
 	 * Unknown source: a full scan costs one BLAKE2b per peer, so it is
 	 * metered per drain to bound the CPU an attacker can make us burn.
 	 */
-	if (d->scans_left == 0) {
-		d->ctr.drop_udp_scan_budget++;
+	if (w->scans_left == 0) {
+		w->ctr.drop_udp_scan_budget++;
 		return NULL;
 	}
-	d->scans_left--;
+	w->scans_left--;
 	for (size_t i = 0; i < d->peers.n; i++) {
 		struct peer *q = &d->peers.peers[i];
 
 		if (q != p && wire_obfs_trial(buf, len, q->rx_link_key, q->id, hdr))
 			return q;
 	}
-	d->ctr.drop_udp_unknown_peer++;
+	w->ctr.drop_udp_unknown_peer++;
 	return NULL;
 }
 
-static void learn(struct daemon *d, struct peer *p, unsigned sock, const struct endpoint4 *from,
+/* Replies leave through the socket the peer was last heard on (NAT). */
+static void learn(struct worker *w, struct peer *p, unsigned sock, const struct endpoint4 *from,
 		  uint64_t now)
 {
-	if (p->endpoint.addr != from->addr || p->endpoint.port != from->port) {
-		peer_set_endpoint(&d->peers, p, from);
-		d->ctr.udp_endpoint_learned++;
-	}
-	/* Replies leave through the socket the peer was last heard on (NAT). */
-	p->sock = sock;
-	p->last_seen_wall_ns = now;
+	if (peer_learn(&w->d->peers, p, from, sock, now))
+		w->ctr.udp_endpoint_learned++;
 }
 
-void rx_flush_tun(struct daemon *d)
+void rx_flush_tun(struct worker *w)
 {
 	const uint8_t *p;
-	size_t n = gro_finish(&d->gro, &p);
+	size_t n = gro_finish(&w->gro, &p);
 
 	if (n == 0)
 		return;
-	if (tun_write(d->tun_fd, p, n) < 0) {
+	if (tun_write(w->tun_fd, p, n) < 0) {
 		/* Counted as delivered when absorbed; they were not. */
-		d->ctr.tun_tx_packets -= d->gro.nsegs;
-		d->ctr.tun_tx_bytes -= d->gro.bytes;
-		d->ctr.drop_udp_send_err += d->gro.nsegs;
+		w->ctr.tun_tx_packets -= w->gro.nsegs;
+		w->ctr.tun_tx_bytes -= w->gro.bytes;
+		w->ctr.drop_udp_send_err += w->gro.nsegs;
 	}
-	gro_reset(&d->gro);
+	gro_reset(&w->gro);
 }
 
 /*
@@ -85,73 +82,79 @@ void rx_flush_tun(struct daemon *d)
  * batch); anything else goes out at once, after whatever is pending, so
  * order is kept.
  */
-static void deliver_local(struct daemon *d, uint8_t *buf, size_t pt_len)
+static void deliver_local(struct worker *w, uint8_t *buf, size_t pt_len)
 {
 	const uint8_t *ip = buf + WIRE_HEADER_LEN;
 	/* The packet authenticated: the kernel need not verify its checksums. */
 	struct vnet_hdr vh = {.flags = VNET_F_DATA_VALID};
 
-	if (!gro_add(&d->gro, ip, pt_len)) {
-		rx_flush_tun(d);
-		if (!gro_add(&d->gro, ip, pt_len)) {
+	if (!gro_add(&w->gro, ip, pt_len)) {
+		rx_flush_tun(w);
+		if (!gro_add(&w->gro, ip, pt_len)) {
 			/* The vnet header goes over the tail of the parsed wire header. */
 			vnet_hdr_encode(buf + WIRE_HEADER_LEN - VNET_HDR_LEN, &vh);
-			if (tun_write(d->tun_fd, buf + WIRE_HEADER_LEN - VNET_HDR_LEN,
+			if (tun_write(w->tun_fd, buf + WIRE_HEADER_LEN - VNET_HDR_LEN,
 				      VNET_HDR_LEN + pt_len) < 0) {
-				d->ctr.drop_udp_send_err++;
+				w->ctr.drop_udp_send_err++;
 				return;
 			}
 		}
 	}
-	d->ctr.tun_tx_packets++;
-	d->ctr.tun_tx_bytes += pt_len;
+	w->ctr.tun_tx_packets++;
+	w->ctr.tun_tx_bytes += pt_len;
 }
 
-static void route(struct daemon *d, struct peer *src_peer, uint8_t *buf, size_t pt_len)
+static void route(struct worker *w, struct peer *src_peer, uint8_t *buf, size_t pt_len)
 {
+	struct daemon *d = w->d;
 	const uint8_t *ip = buf + WIRE_HEADER_LEN;
 	const struct policy_rule *r;
+	struct endpoint4 to;
 	struct peer *t;
+	uint64_t seq, path;
 	size_t len;
 
 	r = policy_lookup(policy_active(&d->policy), load_be32(ip + 12), load_be32(ip + 16));
 	if (r == NULL) {
-		d->ctr.drop_udp_no_route++;
+		w->ctr.drop_udp_no_route++;
 		return;
 	}
 	if (r->action == POLICY_DROP) {
-		d->ctr.drop_udp_drop_rule++;
+		w->ctr.drop_udp_drop_rule++;
 		return;
 	}
 	if (r->target == POLICY_TARGET_LOCAL) {
-		deliver_local(d, buf, pt_len);
+		deliver_local(w, buf, pt_len);
 		return;
 	}
 	if (r->target == src_peer->id) {
-		d->ctr.drop_udp_no_reflect++;
+		w->ctr.drop_udp_no_reflect++;
 		return;
 	}
 	t = peer_find_by_id(&d->peers, r->target);
 	if (t == NULL) {
-		d->ctr.drop_udp_unknown_target++;
+		w->ctr.drop_udp_unknown_target++;
 		return;
 	}
-	if (t->tx_seq == UINT64_MAX) { /* never reuse a nonce */
-		d->ctr.drop_udp_send_err++;
+	if (!peer_next_seq(&d->peers, t, &seq)) { /* never reuse a nonce */
+		w->ctr.drop_udp_send_err++;
 		return;
 	}
 	/* Re-seal in place for the next hop; the slot stays ours until flush. */
 	len = wire_seal(buf, pt_len, t->tx_session_key, (uint16_t)d->cfg->local_id, d->epoch,
-			++t->tx_seq);
+			seq);
 	if (d->cfg->obfuscate)
 		wire_obfs_apply(buf, len, t->tx_link_key);
-	txq_push(d, t->sock, TXQ_RELAY, buf, len, &t->endpoint);
+	path = peer_path(t);
+	to = peer_path_endpoint(path);
+	txq_push(w, peer_path_sock(path), TXQ_RELAY, buf, len, &to);
 }
 
-void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool trunc,
+void rx_datagram(struct worker *w, unsigned sock, uint8_t *buf, size_t len, bool trunc,
 		 const struct endpoint4 *from, uint64_t now)
 {
-	struct counters *c = &d->ctr;
+	struct daemon *d = w->d;
+	struct counters *c = &w->ctr;
 	uint8_t unmasked[WIRE_HEADER_LEN];
 	struct wire_header h;
 	struct peer *p;
@@ -168,7 +171,7 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		return;
 	}
 	if (d->cfg->obfuscate) {
-		p = select_obfuscated(d, buf, len, from, unmasked);
+		p = select_obfuscated(w, buf, len, from, unmasked);
 		if (p == NULL)
 			return;
 		wire_obfs_unmask(buf, unmasked);
@@ -189,13 +192,13 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		}
 	}
 
-	switch (wire_rx_open(&p->rx, p->rx_link_key, &h, buf, len, &pt_len)) {
+	switch (peer_rx_open(&d->peers, p, &h, buf, len, &pt_len)) {
 	case WIRE_RX_INVALID:
 		c->drop_udp_auth_or_invalid++;
 		return;
 	case WIRE_RX_KEEPALIVE:
 		c->keepalive_rx++;
-		learn(d, p, sock, from, now);
+		learn(w, p, sock, from, now);
 		return;
 	case WIRE_RX_DATA:
 		break;
@@ -209,17 +212,17 @@ void rx_datagram(struct daemon *d, unsigned sock, uint8_t *buf, size_t len, bool
 		c->drop_udp_spoof++;
 		return;
 	}
-	learn(d, p, sock, from, now);
-	route(d, p, buf, pt_len);
+	learn(w, p, sock, from, now);
+	route(w, p, buf, pt_len);
 }
 
-void rx_drain(struct daemon *d, unsigned sock)
+void rx_drain(struct worker *w, unsigned sock)
 {
-	struct udp_rx_batch *b = &d->rx;
+	struct udp_rx_batch *b = &w->rx;
 
-	d->scans_left = OBFS_SCAN_BUDGET;
+	w->scans_left = OBFS_SCAN_BUDGET;
 	for (int round = 0; round < RX_BATCHES_PER_WAKE; round++) {
-		int n = udp_recv_batch(d->udp_fd[sock], b);
+		int n = udp_recv_batch(w->udp_fd[sock], b);
 		uint64_t now;
 
 		if (n <= 0)
@@ -234,18 +237,18 @@ void rx_drain(struct daemon *d, unsigned sock)
 
 			endpoint_from_sockaddr(&from, &b->from[i]);
 			if (seg == 0) {
-				rx_datagram(d, sock, slot, len, (m->msg_flags & MSG_TRUNC) != 0,
+				rx_datagram(w, sock, slot, len, (m->msg_flags & MSG_TRUNC) != 0,
 					    &from, now);
 				continue;
 			}
 			/* GRO: several datagrams of one flow, each seg long but the last. */
 			for (size_t off = 0; off < len; off += seg)
-				rx_datagram(d, sock, slot + off, len - off < seg ? len - off : seg,
+				rx_datagram(w, sock, slot + off, len - off < seg ? len - off : seg,
 					    false, &from, now);
 		}
 		/* Relayed datagrams point into rx slots: send before reuse. */
-		rx_flush_tun(d);
-		txq_flush(d);
+		rx_flush_tun(w);
+		txq_flush(w);
 		if (n < UDP_BATCH)
 			break;
 	}

@@ -2,6 +2,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
 
@@ -42,26 +43,65 @@ static const int allowed[] = {
 	SCMP_SYS(_llseek), SCMP_SYS(mmap2), SCMP_SYS(fstat64), SCMP_SYS(fstatat64),
 	SCMP_SYS(sigreturn),
 };
+
+/* Worker threads: start-up (pthread_create), spin back-off, exit. */
+static const int allowed_threads[] = {
+	SCMP_SYS(mprotect), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+	SCMP_SYS(sched_yield), SCMP_SYS(gettid),
+};
+
+static int allow_all(scmp_filter_ctx ctx, const int *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err;
+
+		/* A syscall this architecture lacks resolves negative: skip it. */
+		if (list[i] < 0)
+			continue;
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, list[i], 0);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* clone with CLONE_THREAD only: threads of this process, never a new one. */
+static int allow_thread_clone(scmp_filter_ctx ctx)
+{
+	/* s390 passes the stack first and the flags second. */
+#if defined(__s390__) || defined(__s390x__)
+	struct scmp_arg_cmp flags = SCMP_A1(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+#else
+	struct scmp_arg_cmp flags = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+#endif
+	int err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, flags);
+
+	/* clone3 takes its flags in memory, out of a filter's reach. */
+	if (err == 0 && SCMP_SYS(clone3) >= 0)
+		err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return err;
+}
 #endif
 
-int sandbox_apply(void)
+int sandbox_apply(bool threads)
 {
 #ifdef SANITIZER_BUILD
+	(void)threads;
 	return 1;
 #else
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	int err = 0;
+	int err;
 
 	if (ctx == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		/* A syscall this architecture lacks resolves negative: skip it. */
-		if (allowed[i] < 0)
-			continue;
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-		if (err < 0)
-			goto out;
-	}
+	err = allow_all(ctx, allowed, sizeof(allowed) / sizeof(allowed[0]));
+	if (err == 0 && threads)
+		err = allow_all(ctx, allowed_threads,
+				sizeof(allowed_threads) / sizeof(allowed_threads[0]));
+	if (err == 0 && threads)
+		err = allow_thread_clone(ctx);
+	if (err < 0)
+		goto out;
 	err = seccomp_load(ctx);
 out:
 	seccomp_release(ctx);

@@ -35,7 +35,8 @@ static unsigned set_offloads(int fd)
 	return 0;
 }
 
-int tun_open(const char *name, char out_name[TUN_NAME_MAX], unsigned *offloads)
+int tun_open(const char *name, unsigned flags, char out_name[TUN_NAME_MAX],
+	     unsigned *offloads)
 {
 	struct ifreq ifr;
 	int fd, err;
@@ -47,6 +48,10 @@ int tun_open(const char *name, char out_name[TUN_NAME_MAX], unsigned *offloads)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	if (flags & TUN_OPEN_MULTI_QUEUE)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+	if (flags & TUN_OPEN_EXCL)
+		ifr.ifr_flags |= IFF_TUN_EXCL;
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = -errno;

@@ -19,14 +19,25 @@ enum tun_offload {
 	TUN_OFFLOAD_USO = 2, /* UDP segmentation too (USO4/USO6, Linux >= 6.2) */
 };
 
+enum {
+	/* One fd per queue (IFF_MULTI_QUEUE): several workers each read and
+	 * write their own queue; the kernel spreads flows over the queues. */
+	TUN_OPEN_MULTI_QUEUE = 1,
+	/* Fail with -EBUSY if the device exists already (IFF_TUN_EXCL): the
+	 * first queue of a multi-queue device, so that no other process's
+	 * queues share it. */
+	TUN_OPEN_EXCL = 2,
+};
+
 /*
  * Create (or attach to) the TUN device `name`, non-blocking and close-on-exec,
  * with a vnet header and, where the kernel has them, checksum and TCP and
  * UDP segmentation offloads (*offloads: the TUN_OFFLOAD_* bits it accepted;
- * a kernel that has none is not an error).  The kernel-assigned name is
- * written to out_name.  Returns the fd or -errno.
+ * a kernel that has none is not an error); flags are TUN_OPEN_*.  The
+ * kernel-assigned name is written to out_name.  Returns the fd or -errno.
  */
-int tun_open(const char *name, char out_name[TUN_NAME_MAX], unsigned *offloads);
+int tun_open(const char *name, unsigned flags, char out_name[TUN_NAME_MAX],
+	     unsigned *offloads);
 /* One packet; returns its length, 0 when none is pending, or -errno. */
 ssize_t tun_read(int fd, void *buf, size_t cap);
 /* One packet; returns 0 or -errno. */

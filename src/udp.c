@@ -27,7 +27,7 @@ static void set_bufsize(int fd, int force_opt, int opt, int bytes)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
 }
 
-int udp_open(uint16_t port)
+int udp_open(uint16_t port, bool reuseport)
 {
 	struct sockaddr_in sa;
 	int fd, err, one = 1;
@@ -39,6 +39,11 @@ int udp_open(uint16_t port)
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, 8 << 20);
 	/* Optional: without it every message is one datagram. */
 	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);

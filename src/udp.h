@@ -27,8 +27,13 @@ enum {
 	UDP_RX_SLOT_LEN = 65536,   /* a coalesced (GRO) receive fits */
 };
 
-/* Bind 0.0.0.0:port and ask for UDP_GRO; returns the fd or -errno. */
-int udp_open(uint16_t port);
+/*
+ * Bind 0.0.0.0:port and ask for UDP_GRO; returns the fd or -errno.  With
+ * reuseport, join the port's SO_REUSEPORT group: the kernel then hands each
+ * datagram to one socket of the group by a hash of its addresses and ports,
+ * so one peer's traffic (one source endpoint) stays on one socket.
+ */
+int udp_open(uint16_t port, bool reuseport);
 
 union udp_cmsg {
 	char buf[CMSG_SPACE(sizeof(int))];

@@ -243,6 +243,49 @@ static bool aead_open_in_place(uint8_t *body, size_t ct_len,
 	return aead_open(body, ct_len, tag, nonce, key);
 }
 
+/*
+ * Steps 5-6 for a datagram that authenticated under key (the session key of
+ * h->epoch): commit a newer epoch and the key, then anti-replay.  The epoch
+ * is compared again because a split open (wire_rx_begin/commit) drops the
+ * session's lock for the AEAD.
+ */
+static enum wire_rx_verdict rx_commit(struct wire_rx_session *s, const uint8_t *key,
+				      const struct wire_header *h, size_t ct_len,
+				      size_t *pt_len)
+{
+	if (h->epoch < s->cur_epoch)
+		return WIRE_RX_INVALID;
+	/* Step 5: an authenticated newer epoch supersedes the old session. */
+	if (h->epoch > s->cur_epoch) {
+		s->cur_epoch = h->epoch;
+		replay_reset(&s->window);
+		s->have_key = false;
+	}
+	if (!s->have_key) {
+		/* Also covers epoch == cur without a cached key (fresh or wiped). */
+		memcpy(s->session_key, key, WIRE_KEY_LEN);
+		s->have_key = true;
+	}
+
+	/* Step 6: anti-replay, recorded only for authenticated datagrams. */
+	if (!replay_check(&s->window, h->seq))
+		return WIRE_RX_INVALID;
+	replay_commit(&s->window, h->seq);
+
+	if (h->flags & WIRE_FLAG_KEEPALIVE) {
+		/*
+		 * The body length is not checked.  The flags byte itself is
+		 * outside the AEAD (seq and epoch are bound through the nonce
+		 * and key, flags are not), so an on-path attacker can turn an
+		 * authenticated data packet into a keepalive; that is no worse
+		 * than dropping it, which the attacker can always do.
+		 */
+		return WIRE_RX_KEEPALIVE;
+	}
+	*pt_len = ct_len;
+	return WIRE_RX_DATA;
+}
+
 enum wire_rx_verdict wire_rx_open(struct wire_rx_session *s, const wire_key link_key,
 				  const struct wire_header *h, uint8_t *dgram, size_t len,
 				  size_t *pt_len)
@@ -269,42 +312,44 @@ enum wire_rx_verdict wire_rx_open(struct wire_rx_session *s, const wire_key link
 
 	/* Step 4: authenticate, then decrypt in place. */
 	ct_len = len - WIRE_MIN_DATAGRAM;
-	if (!aead_open_in_place(dgram + WIRE_HEADER_LEN, ct_len,
-				dgram + WIRE_HEADER_LEN + ct_len, h->seq, key))
-		goto out_wipe;
-
-	/* Step 5: an authenticated newer epoch supersedes the old session. */
-	if (h->epoch > s->cur_epoch) {
-		s->cur_epoch = h->epoch;
-		replay_reset(&s->window);
-	}
-	if (key == candidate) {
-		/* Also covers epoch == cur without a cached key (fresh or wiped). */
-		memcpy(s->session_key, candidate, WIRE_KEY_LEN);
-		s->have_key = true;
-	}
-
-	/* Step 6: anti-replay, recorded only for authenticated datagrams. */
-	if (!replay_check(&s->window, h->seq))
-		goto out_wipe;
-	replay_commit(&s->window, h->seq);
-
-	if (h->flags & WIRE_FLAG_KEEPALIVE) {
-		/*
-		 * The body length is not checked.  The flags byte itself is
-		 * outside the AEAD (seq and epoch are bound through the nonce
-		 * and key, flags are not), so an on-path attacker can turn an
-		 * authenticated data packet into a keepalive; that is no worse
-		 * than dropping it, which the attacker can always do.
-		 */
-		verdict = WIRE_RX_KEEPALIVE;
-	} else {
-		*pt_len = ct_len;
-		verdict = WIRE_RX_DATA;
-	}
-out_wipe:
+	if (aead_open_in_place(dgram + WIRE_HEADER_LEN, ct_len,
+			       dgram + WIRE_HEADER_LEN + ct_len, h->seq, key))
+		verdict = rx_commit(s, key, h, ct_len, pt_len);
 	sodium_memzero(candidate, sizeof candidate);
 	return verdict;
+}
+
+enum wire_rx_key wire_rx_begin(const struct wire_rx_session *s, const struct wire_header *h,
+			       wire_key key_out)
+{
+	if (h->epoch < s->cur_epoch)
+		return WIRE_RX_KEY_STALE;
+	if (h->epoch == s->cur_epoch && s->have_key) {
+		memcpy(key_out, s->session_key, WIRE_KEY_LEN);
+		return WIRE_RX_KEY_CACHED;
+	}
+	return WIRE_RX_KEY_DERIVE;
+}
+
+bool wire_rx_decrypt(const wire_key key, const struct wire_header *h, uint8_t *dgram,
+		     size_t len)
+{
+	size_t ct_len;
+
+	if (len < WIRE_MIN_DATAGRAM || len > WIRE_MAX_DATAGRAM)
+		return false;
+	ct_len = len - WIRE_MIN_DATAGRAM;
+	return aead_open_in_place(dgram + WIRE_HEADER_LEN, ct_len,
+				  dgram + WIRE_HEADER_LEN + ct_len, h->seq, key);
+}
+
+enum wire_rx_verdict wire_rx_commit(struct wire_rx_session *s, const wire_key key,
+				    const struct wire_header *h, size_t len, size_t *pt_len)
+{
+	*pt_len = 0;
+	if (len < WIRE_MIN_DATAGRAM || len > WIRE_MAX_DATAGRAM)
+		return WIRE_RX_INVALID;
+	return rx_commit(s, key, h, len - WIRE_MIN_DATAGRAM, pt_len);
 }
 
 void wire_rx_session_wipe(struct wire_rx_session *s)

@@ -120,6 +120,31 @@ enum wire_rx_verdict wire_rx_open(struct wire_rx_session *s, const wire_key link
 				  const struct wire_header *h, uint8_t *dgram, size_t len,
 				  size_t *pt_len);
 
+/*
+ * wire_rx_open split for a session shared between threads, so that the
+ * caller's lock covers only the bookkeeping, never the crypto:
+ *
+ *   lock;   k = wire_rx_begin(s, h, key);   unlock      step 3, key lookup
+ *   STALE -> drop;  DERIVE -> wire_session_key(key, link_key, h->epoch)
+ *   wire_rx_decrypt(key, h, dgram, len)  (false -> drop)   step 4, no lock
+ *   lock;   v = wire_rx_commit(s, key, h, len, &pt_len);   unlock   steps 5-6
+ *
+ * The commit checks the epoch again (another thread may have moved the
+ * session on meanwhile), so the verdicts equal wire_rx_open's for any
+ * interleaving.  The caller wipes key afterwards.
+ */
+enum wire_rx_key {
+	WIRE_RX_KEY_STALE,  /* epoch older than the session's: drop before crypto */
+	WIRE_RX_KEY_CACHED, /* key_out holds the session key */
+	WIRE_RX_KEY_DERIVE, /* new epoch or no cached key: derive it */
+};
+enum wire_rx_key wire_rx_begin(const struct wire_rx_session *s, const struct wire_header *h,
+			       wire_key key_out);
+bool wire_rx_decrypt(const wire_key key, const struct wire_header *h, uint8_t *dgram,
+		     size_t len);
+enum wire_rx_verdict wire_rx_commit(struct wire_rx_session *s, const wire_key key,
+				    const struct wire_header *h, size_t len, size_t *pt_len);
+
 /* Wipe a session's key material. */
 void wire_rx_session_wipe(struct wire_rx_session *s);
 

@@ -18,7 +18,8 @@
  *
  * Input: byte 0 = context (bits 0-1) | drain mode (bit 2: the obfuscation
  * scan budget is set once per input, as rx_drain does per batch, instead of
- * per datagram); then up to MAX_RECORDS records, each
+ * per datagram) | shared peer table (bit 3: the code paths of "workers" > 1,
+ * which must decide exactly alike); then up to MAX_RECORDS records, each
  *   ctl u8 | len u16 LE (& 0x0fff, clipped to what is left) | len bytes
  * ctl bits 0-1 choose the record kind:
  *   0 raw:    the bytes are the datagram (longer than PKT_BUF_LEN: cut and
@@ -360,12 +361,12 @@ static void setup_variant(struct variant *v, unsigned idx)
 		add_rule(&d->policy, IP4(10, 0, 0, 2), 32, IP4(10, 0, 0, 64), 26, POLICY_FORWARD,
 			 3);
 	}
-	d->gro.udp = true; /* coalesce UDP as on a kernel with USO */
-	d->tun_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (d->tun_fd < 0)
+	d->workers[0]->gro.udp = true; /* coalesce UDP as on a kernel with USO */
+	d->workers[0]->tun_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (d->workers[0]->tun_fd < 0)
 		fatal("open /dev/null");
-	d->udp_fd[0] = udp_bound(IP4(127, 0, 0, 1), &v->self);
-	if (d->udp_fd[0] < 0)
+	d->workers[0]->udp_fd[0] = udp_bound(IP4(127, 0, 0, 1), &v->self);
+	if (d->workers[0]->udp_fd[0] < 0)
 		fatal("UDP socket on 127.0.0.1");
 	d->n_udp = 1;
 	/* The last spoke's nonces are one relay from exhaustion. */
@@ -459,7 +460,9 @@ static void check_relay(const struct variant *v, const struct peer *p0, size_t s
 		struct wire_rx_session s;
 		struct wire_header h;
 
-		if (!same_ep(&d->peers.peers[t].endpoint, to))
+		struct endpoint4 ep = peer_endpoint(&d->peers.peers[t]);
+
+		if (!same_ep(&ep, to))
 			continue;
 		memcpy(tmp, dgram, len);
 		if (v->cfg.obfuscate) {
@@ -493,11 +496,11 @@ static void check_relay(const struct variant *v, const struct peer *p0, size_t s
 static void check_queue(const struct variant *v, const struct peer *p0)
 {
 	const struct daemon *d = v->d;
-	const struct udp_tx_batch *b = &d->txq.batch[0];
+	const struct udp_tx_batch *b = &d->workers[0]->txq.batch[0];
 	size_t src = SIZE_MAX;
 
 	for (size_t s = 1; s < MAX_LISTEN_PORTS; s++)
-		FUZZ_CHECK(d->txq.batch[s].n == 0, "datagram queued on socket %zu", s);
+		FUZZ_CHECK(d->workers[0]->txq.batch[s].n == 0, "datagram queued on socket %zu", s);
 	FUZZ_CHECK(b->n <= 1, "%zu datagrams queued for one received", b->n);
 	if (b->n == 0)
 		return;
@@ -523,7 +526,7 @@ static void check_outcome(const struct variant *v, const struct counters *c0,
 			  const struct peer *p0, size_t len)
 {
 	const struct daemon *d = v->d;
-	const struct counters *c1 = &d->ctr;
+	const struct counters *c1 = &d->workers[0]->ctr;
 	size_t moved = SIZE_MAX, learned = 0, ep_changes = 0, seq_moves = 0;
 	uint64_t sum = 0;
 
@@ -558,7 +561,9 @@ static void check_outcome(const struct variant *v, const struct counters *c0,
 			FUZZ_CHECK(p->last_seen_wall_ns == now, "last_seen not now");
 			learned++;
 		}
-		if (!same_ep(&p->endpoint, &p0[i].endpoint)) {
+		struct endpoint4 ep1 = peer_endpoint(p), ep0 = peer_endpoint(&p0[i]);
+
+		if (!same_ep(&ep1, &ep0)) {
 			FUZZ_CHECK(p->last_seen_wall_ns == now,
 				   "%s peer %zu: endpoint changed without learning", v->name, i);
 			ep_changes++;
@@ -590,12 +595,13 @@ static void deliver(struct variant *v, const uint8_t *dgram, size_t len, bool tr
 		    const struct endpoint4 *from, int scans)
 {
 	struct daemon *d = v->d;
+	struct worker *w = d->workers[0];
 	struct peer p0[HUB_PEERS];
-	struct counters c0 = d->ctr;
+	struct counters c0 = w->ctr;
 
 	memcpy(p0, d->peers.peers, d->peers.n * sizeof(p0[0]));
 	if (scans >= 0)
-		d->scans_left = (unsigned)scans;
+		w->scans_left = (unsigned)scans;
 	last.valid = true;
 	last.trunc = trunc;
 	last.len = len;
@@ -605,9 +611,9 @@ static void deliver(struct variant *v, const uint8_t *dgram, size_t len, bool tr
 	memset(buf, 0, PKT_BUF_LEN);
 	memcpy(buf, dgram, len);
 	now += UINT64_C(1000000000);
-	rx_datagram(d, 0, buf, len, trunc, from, now);
+	rx_datagram(w, 0, buf, len, trunc, from, now);
 	check_queue(v, p0);
-	txq_flush(d);
+	txq_flush(w);
 	check_outcome(v, &c0, p0, len);
 }
 
@@ -720,7 +726,7 @@ static void reset(struct variant *v)
 
 	memcpy(d->peers.peers, v->pristine, d->peers.n * sizeof(d->peers.peers[0]));
 	memcpy(d->peers.ep_slots, v->pristine_ep, sizeof(d->peers.ep_slots));
-	d->scans_left = OBFS_SCAN_BUDGET;
+	d->workers[0]->scans_left = OBFS_SCAN_BUDGET;
 	last.valid = false;
 	now = NOW_BASE;
 }
@@ -736,6 +742,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v = &V[data[0] & 3];
 	scans = (data[0] & 4) ? -1 : OBFS_SCAN_BUDGET;
 	reset(v);
+	/* The several-workers paths (split open, CAS sequence numbers): same verdicts. */
+	v->d->peers.shared = (data[0] & 8) != 0;
 	for (unsigned r = 0; r < MAX_RECORDS && pos < size; r++) {
 		uint8_t ctl = data[pos];
 		size_t len = 0;

@@ -357,13 +357,13 @@ start_node() {
 # of any build is always a failure.
 sanitizer_check() {
 	local name=$1 log=$2
-	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$log"; then
+	if grep -qE 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$log"; then
 		not_ok "$name: sanitizer report in daemon log"
-		diag "$(grep -E -A 12 'AddressSanitizer|LeakSanitizer|runtime error:' "$log" | head -n 30)"
+		diag "$(grep -E -A 12 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$log" | head -n 30)"
 		return 1
 	fi
 	case $SNR_BUILD in
-	*asan*) ok "$name: no sanitizer report" ;;
+	*asan* | *tsan*) ok "$name: no sanitizer report" ;;
 	esac
 	return 0
 }

@@ -257,6 +257,14 @@ static const struct err_case err_cases[] = {
 	{ MANUAL(",\"keepalive_secs\":18446744073709551616"), "OutOfRange", "keepalive_secs",
 	  "18446744073709551615 (or more)" },
 	{ MANUAL(",\"local_tun_mtu\":-0.5"), "WrongType", "local_tun_mtu", "-0.5" },
+	{ MANUAL(",\"workers\":0"), "OutOfRange", "workers", "0 is out of range 1..16" },
+	{ MANUAL(",\"workers\":17"), "OutOfRange", "workers", "17 is out of range 1..16" },
+	{ MANUAL(",\"workers\":-1"), "OutOfRange", "workers", "-1 is negative" },
+	{ MANUAL(",\"workers\":4294967296"), "OutOfRange", "workers", "4294967296" },
+	{ MANUAL(",\"workers\":2.0"), "WrongType", "workers", "expected integer, got number 2.0" },
+	{ MANUAL(",\"workers\":\"2\""), "WrongType", "workers", "\"2\"" },
+	{ MANUAL(",\"workers\":true"), "WrongType", "workers", "got boolean true" },
+	{ MANUAL(",\"workers\":2,\"workers\":3"), "DuplicateField", "workers", NULL },
 	{ MANUAL_PEERS("{\"id\":-5,\"endpoint\":\"203.0.113.2:1\",\"psk\":\"" KEY_A "\"}", ""),
 	  "OutOfRange", "peers[0].id", "-5" },
 
@@ -631,6 +639,13 @@ static void test_explicit_values(void **state)
 	assert_false(cfg.obfuscate);
 	assert_int_equal(cfg.local_tun_mtu, 1356);
 	assert_false(cfg.has_local_tun_ip);
+	assert_int_equal(cfg.workers, 1);
+	expect_ok(MANUAL(",\"workers\":1"));
+	assert_int_equal(cfg.workers, 1);
+	expect_ok(MANUAL(",\"workers\":16"));
+	assert_int_equal(cfg.workers, MAX_WORKERS);
+	expect_ok(HUB(P2, ",\"workers\":2"));
+	assert_int_equal(cfg.workers, 2);
 	expect_ok(MANUAL(",\"local_tun_mtu\":68"));
 	expect_ok(NO_LOCAL_ID(",\"local_tun_mtu\":1500,\"local_id\":65535"));
 	assert_int_equal(cfg.local_id, 65535);
@@ -675,6 +690,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.role, ROLE_MANUAL);
 	assert_int_equal(cfg.keepalive_secs, 0);
 	assert_true(cfg.obfuscate);
+	assert_int_equal(cfg.workers, 1);
 	assert_ports(&cfg, hub_ports, 3);
 	assert_int_equal(config_validate(&cfg, LABEL, &e), -1);
 	check_error(&e, LABEL, "InvalidPsk", "peers", NULL);

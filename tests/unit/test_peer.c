@@ -3,7 +3,13 @@
  * sequence of roaming peers (collisions, moves back and forth, shared
  * endpoints): whenever exactly one peer is at an endpoint, the index finds
  * it; whatever it returns is at that endpoint; unknown endpoints give NULL.
+ *
+ * The shared-state rules of several workers (peer.h): sequence numbers are
+ * unique across threads and never pass 2^64-1; learning counts endpoint
+ * changes only; the index stays exact while threads roam peers and look
+ * them up; the split receive path gives wire_rx_open's verdicts.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,8 +41,8 @@ static void check_all(unsigned *seed)
 		size_t owners = 0;
 
 		for (size_t i = 0; i < table.n; i++)
-			if (table.peers[i].endpoint.addr == e.addr &&
-			    table.peers[i].endpoint.port == e.port) {
+			if (peer_endpoint(&table.peers[i]).addr == e.addr &&
+			    peer_endpoint(&table.peers[i]).port == e.port) {
 				owners++;
 				only = &table.peers[i];
 			}
@@ -45,18 +51,16 @@ static void check_all(unsigned *seed)
 		if (owners == 1)
 			assert_ptr_equal(got, only);
 		if (got != NULL)
-			assert_true(got->endpoint.addr == e.addr && got->endpoint.port == e.port);
+			assert_true(peer_endpoint(got).addr == e.addr &&
+				    peer_endpoint(got).port == e.port);
 	}
 }
 
-static void test_endpoint_index_random_roaming(void **state)
+static void table_setup(size_t n)
 {
-	unsigned seed = 12345;
-
-	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.local_id = 1;
-	cfg.n_peers = MAX_PEERS < 24 ? MAX_PEERS : 24;
+	cfg.n_peers = n;
 	for (size_t i = 0; i < cfg.n_peers; i++) {
 		cfg.peers[i].id = (uint32_t)(2 + i);
 		cfg.peers[i].endpoint = (struct endpoint4){.addr = 0xcb007100u + (uint32_t)i,
@@ -64,6 +68,14 @@ static void test_endpoint_index_random_roaming(void **state)
 		cfg.peers[i].psk[0] = (uint8_t)(i + 1);
 	}
 	peer_table_init(&table, &cfg, UINT64_C(1746843357141467429));
+}
+
+static void test_endpoint_index_random_roaming(void **state)
+{
+	unsigned seed = 12345;
+
+	(void)state;
+	table_setup(MAX_PEERS < 24 ? MAX_PEERS : 24);
 	for (size_t i = 0; i < table.n; i++)
 		assert_ptr_equal(peer_find_by_endpoint(&table, &cfg.peers[i].endpoint),
 				 &table.peers[i]);
@@ -77,17 +89,230 @@ static void test_endpoint_index_random_roaming(void **state)
 		/* Someone is found at the new endpoint: p, or a peer sharing it. */
 		got = peer_find_by_endpoint(&table, &e);
 		assert_non_null(got);
-		assert_true(got->endpoint.addr == e.addr && got->endpoint.port == e.port);
+		assert_true(peer_endpoint(got).addr == e.addr && peer_endpoint(got).port == e.port);
 		if (step % 50 == 0)
 			check_all(&seed);
 	}
 	peer_table_wipe(&table);
 }
 
+static void test_next_seq_never_wraps(void **state)
+{
+	uint64_t seq = 0;
+
+	(void)state;
+	table_setup(1);
+	for (int shared = 0; shared < 2; shared++) {
+		struct peer *p = &table.peers[0];
+
+		table.shared = shared;
+		atomic_store(&p->tx_seq, 0);
+		assert_true(peer_next_seq(&table, p, &seq));
+		assert_int_equal(seq, 1);
+		atomic_store(&p->tx_seq, UINT64_MAX - 2);
+		assert_true(peer_next_seq(&table, p, &seq));
+		assert_true(seq == UINT64_MAX - 1);
+		assert_true(peer_next_seq(&table, p, &seq));
+		assert_true(seq == UINT64_MAX);
+		assert_false(peer_next_seq(&table, p, &seq));
+		assert_false(peer_next_seq(&table, p, &seq));
+		assert_true(atomic_load(&p->tx_seq) == UINT64_MAX);
+	}
+	peer_table_wipe(&table);
+}
+
+enum { SEQ_THREADS = 4, SEQ_EACH = 50000 };
+static uint64_t seqs[SEQ_THREADS * SEQ_EACH];
+
+static void *reserve_seqs(void *arg)
+{
+	uint64_t *out = arg;
+
+	for (size_t i = 0; i < SEQ_EACH; i++)
+		if (!peer_next_seq(&table, &table.peers[0], &out[i]))
+			out[i] = 0;
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Threads reserving from one peer get 1..N, each exactly once. */
+static void test_next_seq_unique_across_threads(void **state)
+{
+	pthread_t t[SEQ_THREADS];
+
+	(void)state;
+	table_setup(1);
+	table.shared = true;
+	for (int i = 0; i < SEQ_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, reserve_seqs, &seqs[i * SEQ_EACH]), 0);
+	for (int i = 0; i < SEQ_THREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	qsort(seqs, SEQ_THREADS * SEQ_EACH, sizeof(uint64_t), cmp_u64);
+	for (size_t i = 0; i < SEQ_THREADS * SEQ_EACH; i++)
+		assert_true(seqs[i] == i + 1);
+	peer_table_wipe(&table);
+}
+
+static void test_learn(void **state)
+{
+	struct endpoint4 e = {.addr = 0xc6336401u, .port = 40000};
+	struct peer *p;
+
+	(void)state;
+	table_setup(3);
+	p = &table.peers[1];
+	/* Same endpoint, another socket: not a move, but replies follow it. */
+	assert_false(peer_learn(&table, p, &cfg.peers[1].endpoint, 2, 111));
+	assert_int_equal(peer_path_sock(peer_path(p)), 2);
+	assert_int_equal(peer_last_seen(p), 111);
+	/* A new endpoint: a move, found there and no longer at the old one. */
+	assert_true(peer_learn(&table, p, &e, 1, 222));
+	assert_ptr_equal(peer_find_by_endpoint(&table, &e), p);
+	assert_null(peer_find_by_endpoint(&table, &cfg.peers[1].endpoint));
+	assert_int_equal(peer_path_sock(peer_path(p)), 1);
+	assert_int_equal(peer_endpoint(p).port, 40000);
+	assert_false(peer_learn(&table, p, &e, 1, 333));
+	assert_int_equal(peer_last_seen(p), 333);
+	peer_table_wipe(&table);
+}
+
+/* ---- roaming threads against looking-up threads ---- */
+
+enum { ROAMERS = 2, LOOKERS = 2, ROAM_STEPS = 20000 };
+static atomic_bool roam_done;
+static atomic_ulong bad_lookups;
+
+static void *roamer(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+
+	for (int i = 0; i < ROAM_STEPS; i++) {
+		/* Each roamer moves its own half of the peers, like one worker per peer. */
+		size_t k = (size_t)(rand_r(&seed) % (table.n / ROAMERS)) * ROAMERS +
+			   (size_t)(uintptr_t)arg % ROAMERS;
+		struct endpoint4 e = random_ep(&seed);
+
+		(void)peer_learn(&table, &table.peers[k], &e, (unsigned)(i & 1), (uint64_t)i + 1);
+	}
+	return NULL;
+}
+
+static void *looker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+
+	while (!atomic_load(&roam_done)) {
+		struct endpoint4 e = random_ep(&seed);
+		struct peer *got = peer_find_by_endpoint(&table, &e);
+
+		/* Whatever is returned is a peer of the table, at e when found. */
+		if (got != NULL && (got < table.peers || got >= table.peers + table.n))
+			atomic_fetch_add(&bad_lookups, 1);
+	}
+	return NULL;
+}
+
+static void test_index_under_concurrent_roaming(void **state)
+{
+	pthread_t r[ROAMERS], l[LOOKERS];
+	unsigned seed = 777;
+
+	(void)state;
+	table_setup(MAX_PEERS < 24 ? MAX_PEERS : 24);
+	table.shared = true;
+	atomic_store(&roam_done, false);
+	atomic_store(&bad_lookups, 0);
+	for (unsigned i = 0; i < LOOKERS; i++)
+		assert_int_equal(pthread_create(&l[i], NULL, looker, (void *)(uintptr_t)(100 + i)), 0);
+	for (unsigned i = 0; i < ROAMERS; i++)
+		assert_int_equal(pthread_create(&r[i], NULL, roamer, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < ROAMERS; i++)
+		assert_int_equal(pthread_join(r[i], NULL), 0);
+	atomic_store(&roam_done, true);
+	for (unsigned i = 0; i < LOOKERS; i++)
+		assert_int_equal(pthread_join(l[i], NULL), 0);
+	assert_int_equal(atomic_load(&bad_lookups), 0);
+	/* Quiet again: the index is exact. */
+	check_all(&seed);
+	for (size_t i = 0; i < table.n; i++) {
+		struct endpoint4 e = peer_endpoint(&table.peers[i]);
+		struct peer *got = peer_find_by_endpoint(&table, &e);
+
+		assert_non_null(got);
+		assert_true(peer_endpoint(got).addr == e.addr && peer_endpoint(got).port == e.port);
+	}
+	peer_table_wipe(&table);
+}
+
+/* ---- the split receive path equals wire_rx_open ---- */
+
+static struct peer_table table2;
+
+/* Seal a datagram from peer 0's side (its rx link) for (epoch, seq). */
+static size_t seal_from_peer(uint8_t *buf, const struct peer *p, uint64_t epoch, uint64_t seq,
+			     size_t pt_len)
+{
+	wire_key session;
+
+	memset(buf + WIRE_HEADER_LEN, 0x45, pt_len);
+	wire_session_key(session, p->rx_link_key, epoch);
+	return wire_seal(buf, pt_len, session, p->id, epoch, seq);
+}
+
+static void test_rx_open_shared_equals_plain(void **state)
+{
+	unsigned seed = 4242;
+	const uint64_t e0 = UINT64_C(1746843357141467429);
+
+	(void)state;
+	table_setup(1);
+	table2 = table;
+	table.shared = false;
+	table2.shared = true;
+	for (int i = 0; i < 3000; i++) {
+		uint8_t a[PKT_BUF_LEN], b[PKT_BUF_LEN];
+		struct wire_header h;
+		size_t len, pa = 0, pb = 0;
+		uint64_t epoch = e0 + (uint64_t)(rand_r(&seed) % 4);
+		uint64_t seq = (uint64_t)(rand_r(&seed) % 200);
+		enum wire_rx_verdict va, vb;
+
+		len = seal_from_peer(a, &table.peers[0], epoch, seq, (size_t)(rand_r(&seed) % 3) * 40);
+		if (rand_r(&seed) % 10 == 0)
+			a[len - 1] ^= 1; /* a forgery */
+		memcpy(b, a, len);
+		assert_true(wire_header_check(a, len, &h));
+		va = peer_rx_open(&table, &table.peers[0], &h, a, len, &pa);
+		vb = peer_rx_open(&table2, &table2.peers[0], &h, b, len, &pb);
+		assert_int_equal(va, vb);
+		assert_int_equal(pa, pb);
+		assert_true(table.peers[0].rx.cur_epoch == table2.peers[0].rx.cur_epoch);
+		assert_true(table.peers[0].rx.window.highest == table2.peers[0].rx.window.highest);
+		assert_true(table.peers[0].rx.window.bitmap == table2.peers[0].rx.window.bitmap);
+		assert_memory_equal(table.peers[0].rx.session_key, table2.peers[0].rx.session_key,
+				    WIRE_KEY_LEN);
+		if (va == WIRE_RX_DATA)
+			assert_memory_equal(a + WIRE_HEADER_LEN, b + WIRE_HEADER_LEN, pa);
+	}
+	peer_table_wipe(&table);
+	peer_table_wipe(&table2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint_index_random_roaming),
+		cmocka_unit_test(test_next_seq_never_wraps),
+		cmocka_unit_test(test_next_seq_unique_across_threads),
+		cmocka_unit_test(test_learn),
+		cmocka_unit_test(test_index_under_concurrent_roaming),
+		cmocka_unit_test(test_rx_open_shared_equals_plain),
 	};
 
 	if (sodium_init() < 0)

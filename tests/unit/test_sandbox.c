@@ -1,10 +1,12 @@
 /*
  * The seccomp allow-list, installed in a forked child: a syscall the daemon
  * needs still works, forbidden ones fail with EPERM.  Privilege drop: the
- * child ends with empty capability sets and no_new_privs.
+ * child ends with empty capability sets and no_new_privs.  With threads the
+ * list lets pthread_create work and still refuses a new process.
  */
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,7 +39,7 @@ static int child_sandbox(void)
 	char *argv[] = {"/bin/true", NULL};
 	int fds[2];
 
-	int rc = sandbox_apply();
+	int rc = sandbox_apply(false);
 	if (rc == 1)
 		return 99;
 	if (rc != 0)
@@ -53,6 +55,50 @@ static int child_sandbox(void)
 		return 14;
 	if (write(STDOUT_FILENO, "", 0) != 0) /* allowed */
 		return 15;
+	return 0;
+}
+
+static void *thread_fn(void *arg)
+{
+	*(int *)arg = 42;
+	return NULL;
+}
+
+/* With threads allowed: a worker thread starts and is joined; fork does not. */
+static int child_sandbox_threads(void)
+{
+	pthread_t t;
+	int v = 0, rc = sandbox_apply(true);
+
+	if (rc == 1)
+		return 99;
+	if (rc != 0)
+		return seccomp_missing() ? 99 : 10;
+	if (pthread_create(&t, NULL, thread_fn, &v) != 0)
+		return 11;
+	if (pthread_join(t, NULL) != 0 || v != 42)
+		return 12;
+	if (fork() >= 0) /* a clone without CLONE_THREAD; the child would exit 0 */
+		return 13;
+	if (errno != EPERM)
+		return 14;
+	if (socket(AF_INET, SOCK_DGRAM, 0) >= 0 || errno != EPERM)
+		return 15;
+	return 0;
+}
+
+/* Without: no thread can be created at all. */
+static int child_sandbox_no_threads(void)
+{
+	pthread_t t;
+	int v = 0, rc = sandbox_apply(false);
+
+	if (rc == 1)
+		return 99;
+	if (rc != 0)
+		return seccomp_missing() ? 99 : 10;
+	if (pthread_create(&t, NULL, thread_fn, &v) == 0)
+		return 11;
 	return 0;
 }
 
@@ -78,6 +124,18 @@ static void test_forbidden_syscalls_refused(void **state)
 	if (rc == 99)
 		skip(); /* sanitizer build, or no seccomp: the filter is not installed */
 	assert_int_equal(rc, 0);
+}
+
+static void test_threads_only_when_asked(void **state)
+{
+	int rc;
+
+	(void)state;
+	rc = run_child(child_sandbox_threads);
+	if (rc == 99)
+		skip(); /* as above */
+	assert_int_equal(rc, 0);
+	assert_int_equal(run_child(child_sandbox_no_threads), 0);
 }
 
 static int child_privs(void)
@@ -113,6 +171,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forbidden_syscalls_refused),
+		cmocka_unit_test(test_threads_only_when_asked),
 		cmocka_unit_test(test_privileges_dropped),
 	};
 

@@ -458,11 +458,11 @@ static void variant_setup(struct variant *v, bool hub, bool obfs)
 	policy_init(&v->d->policy);
 	assert_int_equal(roles_derive_policy(&v->cfg, &v->d->policy), 0);
 	add_extra_rules(&v->d->policy);
-	v->d->tun_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	assert_true(v->d->tun_fd >= 0);
+	v->d->workers[0]->tun_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(v->d->workers[0]->tun_fd >= 0);
 	/* Relays go to the configured 127.0.0.1 endpoints, where nothing listens. */
-	v->d->udp_fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(v->d->udp_fd[0] >= 0);
+	v->d->workers[0]->udp_fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(v->d->workers[0]->udp_fd[0] >= 0);
 	v->d->n_udp = 1;
 }
 
@@ -528,6 +528,7 @@ static size_t seen_outcome[N_EXPECTED];
 static void compare(struct variant *v, const uint8_t *dg, size_t len)
 {
 	struct daemon *d = v->d;
+	struct worker *w = d->workers[0];
 	struct endpoint4 from = {.addr = IP4(127, 0, 0, 1), .port = 39999};
 	struct counters before;
 	struct inspect_result r;
@@ -538,12 +539,12 @@ static void compare(struct variant *v, const uint8_t *dg, size_t len)
 
 	/* A fresh start-up state for every datagram, as inspect assumes. */
 	peer_table_init(&d->peers, &v->cfg, EPOCH_LOCAL);
-	d->scans_left = OBFS_SCAN_BUDGET;
-	before = d->ctr;
+	w->scans_left = OBFS_SCAN_BUDGET;
+	before = w->ctr;
 	memcpy(dbuf, dg, n);
-	rx_datagram(d, 0, dbuf, n, len > PKT_BUF_LEN, &from, EPOCH_LOCAL);
-	txq_flush(d);
-	moved = moved_counter(&before, &d->ctr);
+	rx_datagram(w, 0, dbuf, n, len > PKT_BUF_LEN, &from, EPOCH_LOCAL);
+	txq_flush(w);
+	moved = moved_counter(&before, &w->ctr);
 	if (r.counter == NULL || strcmp(moved, r.counter) != 0)
 		fail_msg("datagram of %zu bytes (first bytes %02x%02x%02x%02x): "
 			 "rx_datagram moved "
