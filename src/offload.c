@@ -291,6 +291,27 @@ static void gro_start(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l
 	g->proto = ip[9];
 }
 
+/*
+ * Same IPv4 header but for length, id and checksum (version and IHL, TOS,
+ * flags and fragment offset, TTL, protocol, addresses), and the same L4
+ * ports: one flow, as GRO of either protocol requires.
+ */
+static bool same_flow(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, 2) == 0 && memcmp(a + 6, b + 6, 4) == 0 &&
+	       memcmp(a + 12, b + 12, 8 + 4) == 0;
+}
+
+/* Append one segment's payload (of a packet of len bytes) to the superpacket. */
+static void gro_append(struct tun_gro *g, const uint8_t *payload, size_t pay, size_t len)
+{
+	memcpy(g->buf + VNET_HDR_LEN + g->len, payload, pay);
+	g->len += pay;
+	g->last_pay = pay;
+	g->nsegs++;
+	g->bytes += len;
+}
+
 static bool tcp_join(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3, size_t l4)
 {
 	uint8_t *p = g->buf + VNET_HDR_LEN;
@@ -304,18 +325,13 @@ static bool tcp_join(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3
 	 */
 	if (g->proto != PROTO_TCP || l4 != g->l4_len || ld32(ip + 24) != g->next_seq ||
 	    pay > g->seg || g->last_pay != g->seg || (p[20 + 13] & TCP_PSH) ||
-	    g->len + pay > OFFLOAD_MAX_PACKET || memcmp(ip, p, 2) != 0 ||
-	    memcmp(ip + 6, p + 6, 4) != 0 || memcmp(ip + 12, p + 12, 8 + 4) != 0 ||
+	    g->len + pay > OFFLOAD_MAX_PACKET || !same_flow(ip, p) ||
 	    memcmp(ip + 28, p + 28, 5) != 0 || memcmp(ip + 34, p + 34, 2) != 0 ||
 	    memcmp(ip + 38, p + 38, l4 - 18) != 0)
 		return false;
-	memcpy(p + g->len, ip + l3 + l4, pay);
-	g->len += pay;
+	gro_append(g, ip + l3 + l4, pay, len);
 	p[20 + 13] |= ip[20 + 13] & TCP_PSH;
-	g->last_pay = pay;
 	g->next_seq += (uint32_t)pay;
-	g->nsegs++;
-	g->bytes += len;
 	return true;
 }
 
@@ -325,20 +341,14 @@ static bool udp_join(struct tun_gro *g, const uint8_t *ip, size_t len)
 	size_t pay = len - 20 - UDP_HLEN;
 
 	/*
-	 * Same flow and IP header but for length, id and checksum (version and
-	 * IHL, TOS, DF, TTL, protocol, addresses, ports), no bigger datagram than
-	 * the first and none after a shorter one, and room left.
+	 * Same flow, no bigger datagram than the first and none after a shorter
+	 * one, and room left.
 	 */
 	if (g->proto != PROTO_UDP || pay > g->seg || g->last_pay != g->seg ||
 	    g->nsegs >= GRO_UDP_MAX_SEGS || g->len + pay > OFFLOAD_MAX_PACKET ||
-	    memcmp(ip, p, 2) != 0 || memcmp(ip + 6, p + 6, 4) != 0 ||
-	    memcmp(ip + 12, p + 12, 8 + 4) != 0)
+	    !same_flow(ip, p))
 		return false;
-	memcpy(p + g->len, ip + 20 + UDP_HLEN, pay);
-	g->len += pay;
-	g->last_pay = pay;
-	g->nsegs++;
-	g->bytes += len;
+	gro_append(g, ip + 20 + UDP_HLEN, pay, len);
 	return true;
 }
 
