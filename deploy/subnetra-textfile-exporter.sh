@@ -8,7 +8,7 @@
 # The metrics and their HELP texts are those of `subnetra metrics`
 # (src/metrics.c), line for line:
 #   subnetra_up                                            gauge, 1 / 0 if down
-#   subnetra_build_info{version,mode,tun,local_id,listen_port}   gauge, 1
+#   subnetra_build_info{version,mode,tun,local_id,listen_port,listen_ports}   gauge, 1
 #   subnetra_peer_online{id,allowed_src}                   gauge
 #   subnetra_peer_last_seen_age_seconds{id,allowed_src}    gauge, only if ever seen
 #   subnetra_<counter>_total                               counter, every counter
@@ -100,7 +100,7 @@ else . end
   "subnetra_up 1",
   family("subnetra_build_info"; "gauge";
     "Identity of the running daemon in the labels; the value is always 1."),
-  "subnetra_build_info{version=\"\(.version | lv)\",mode=\"\(.mode | lv)\",tun=\"\(.tun | lv)\",local_id=\"\(.local_id)\",listen_port=\"\(.listen_port)\"} 1",
+  "subnetra_build_info{version=\"\(.version | lv)\",mode=\"\(.mode | lv)\",tun=\"\(.tun | lv)\",local_id=\"\(.local_id)\",listen_port=\"\(.listen_port)\",listen_ports=\"\((.listen_ports // [.listen_port]) | map(tostring) | join(","))\"} 1",
   family("subnetra_peer_online"; "gauge";
     "1 if the peer sent an authenticated datagram within the freshness window (90 s)."),
   (.peers[] | "subnetra_peer_online\(labels) \(if .online == true then 1 else 0 end)"),

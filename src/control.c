@@ -125,6 +125,8 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 		.mode = "raw_direct",
 		.local_id = d->cfg->local_id,
 		.listen_port = d->cfg->listen_ports[0],
+		.listen_ports = d->cfg->listen_ports,
+		.n_listen_ports = d->cfg->n_listen_ports,
 		.tun = d->paths.tun,
 		.n_peers = d->peers.n,
 		.peers = d->status_peers,

@@ -105,6 +105,12 @@ size_t metrics_render(const struct status_view *v, char *buf, size_t cap)
 	outbuf_u64(&o, v->local_id);
 	outbuf_puts(&o, "\",listen_port=\"");
 	outbuf_u64(&o, v->listen_port);
+	outbuf_puts(&o, "\",listen_ports=\"");
+	for (size_t i = 0; i < v->n_listen_ports; i++) {
+		if (i > 0)
+			outbuf_puts(&o, ",");
+		outbuf_u64(&o, v->listen_ports[i]);
+	}
 	outbuf_puts(&o, "\"} 1\n");
 
 	put_family(&o, "subnetra_peer_online", "gauge", help_online);

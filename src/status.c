@@ -58,6 +58,20 @@ bool status_peer_online(const struct status_peer *p, uint64_t now_ns)
 	return status_peer_age(p, now_ns, &age) && age <= STATUS_ONLINE_FRESHNESS_SECS;
 }
 
+void status_age_format(uint64_t secs, char out[16])
+{
+	if (secs < 60)
+		snprintf(out, 16, "%us", (unsigned)secs);
+	else if (secs < 3600)
+		snprintf(out, 16, "%um%02us", (unsigned)(secs / 60), (unsigned)(secs % 60));
+	else if (secs < 86400)
+		snprintf(out, 16, "%uh%02um", (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60));
+	else if (secs < UINT64_C(86400) * 99999)
+		snprintf(out, 16, "%ud%02uh", (unsigned)(secs / 86400), (unsigned)(secs / 3600 % 24));
+	else
+		snprintf(out, 16, "99999d+");
+}
+
 static const char *str_or_empty(const char *s)
 {
 	return s != NULL ? s : "";
@@ -73,6 +87,28 @@ static void put_text_safe(struct outbuf *o, const char *s)
 
 		outbuf_put(o, &c, 1);
 	}
+}
+
+/*
+ * A value that stays one space-separated token: as it is, or in double
+ * quotes with '"' and '\' backslash-escaped when it holds a space, a quote
+ * or a backslash (as a shell would read it).
+ */
+static void put_text_token(struct outbuf *o, const char *s)
+{
+	if (strpbrk(s, " \"\\") == NULL) {
+		put_text_safe(o, s);
+		return;
+	}
+	outbuf_puts(o, "\"");
+	for (; *s != '\0'; s++) {
+		char c = (*s >= 0x20 && *s <= 0x7e) ? *s : '?';
+
+		if (c == '"' || c == '\\')
+			outbuf_put(o, "\\", 1);
+		outbuf_put(o, &c, 1);
+	}
+	outbuf_puts(o, "\"");
 }
 
 enum section {
@@ -192,8 +228,11 @@ size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
 	put_text_safe(&o, str_or_empty(v->version));
 	outbuf_puts(&o, " [running]\nmode=");
 	put_text_safe(&o, str_or_empty(v->mode));
-	outbuf_printf(&o, " local_id=%" PRIu32 " udp_port=%u tun=", v->local_id,
+	outbuf_printf(&o, " local_id=%" PRIu32 " udp_port=%u udp_ports=", v->local_id,
 	     (unsigned)v->listen_port);
+	for (size_t i = 0; i < v->n_listen_ports; i++)
+		outbuf_printf(&o, "%s%u", i ? "," : "", (unsigned)v->listen_ports[i]);
+	outbuf_puts(&o, " tun=");
 	put_text_safe(&o, str_or_empty(v->tun));
 	outbuf_printf(&o, " peers=%zu\npeers:\n", v->n_peers);
 
@@ -203,13 +242,24 @@ size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
 
 		endpoint_format(&p->endpoint, ep);
 		cidr_format(&p->allowed_src, src);
+		uint64_t age;
+		char ago[16];
+
 		outbuf_printf(&o, "  id=%" PRIu32, p->id);
 		if (p->name != NULL && p->name[0] != '\0') {
 			outbuf_puts(&o, " name=");
-			put_text_safe(&o, p->name);
+			put_text_token(&o, p->name);
 		}
-		outbuf_printf(&o, " endpoint=%s allowed_src=%s last_seen_wall_ns=%" PRIu64 "\n",
-		     ep, src, p->last_seen_wall_ns);
+		outbuf_printf(&o, " endpoint=%s allowed_src=%s last_seen_wall_ns=%" PRIu64
+			      " online=%s last_heard=",
+			      ep, src, p->last_seen_wall_ns,
+			      status_peer_online(p, v->now_wall_ns) ? "yes" : "no");
+		if (status_peer_age(p, v->now_wall_ns, &age)) {
+			status_age_format(age, ago);
+			outbuf_printf(&o, "\"%s ago\"\n", ago);
+		} else {
+			outbuf_puts(&o, "never\n");
+		}
 	}
 	render_text_counters(&o, v->counters);
 	return outbuf_finish(&o);
@@ -267,8 +317,11 @@ size_t status_render_json(const struct status_view *v, char *buf, size_t cap)
 	put_json_string(&o, str_or_empty(v->version));
 	outbuf_puts(&o, ",\"mode\":");
 	put_json_string(&o, str_or_empty(v->mode));
-	outbuf_printf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"tun\":", v->local_id,
-	     (unsigned)v->listen_port);
+	outbuf_printf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"listen_ports\":[",
+		      v->local_id, (unsigned)v->listen_port);
+	for (size_t i = 0; i < v->n_listen_ports; i++)
+		outbuf_printf(&o, "%s%u", i ? "," : "", (unsigned)v->listen_ports[i]);
+	outbuf_puts(&o, "],\"tun\":");
 	put_json_string(&o, str_or_empty(v->tun));
 	outbuf_puts(&o, ",\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {

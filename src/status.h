@@ -27,6 +27,8 @@ struct status_view {
 	const char *mode; /* "raw_direct" */
 	uint32_t local_id;
 	uint16_t listen_port; /* primary listen port */
+	const uint16_t *listen_ports; /* every listen port, the primary first */
+	size_t n_listen_ports;
 	const char *tun;
 	size_t n_peers;
 	const struct status_peer *peers;
@@ -41,6 +43,8 @@ struct status_view {
  */
 bool status_peer_age(const struct status_peer *p, uint64_t now_ns, uint64_t *age_secs);
 bool status_peer_online(const struct status_peer *p, uint64_t now_ns);
+/* "45s", "4m12s", "3h04m", "2d03h": a compact age for people. */
+void status_age_format(uint64_t secs, char out[16]);
 
 /*
  * Upper bound of either rendering with MAX_PEERS peers: a peer's line or

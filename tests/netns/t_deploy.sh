@@ -219,8 +219,8 @@ check_eq "exporter: file mode 0644 (node_exporter reads it)" 644 "$(stat -c %a "
 check_eq "exporter: no temporary file left in the textfile directory" "subnetra.prom" \
 	"$(find "$TF" -mindepth 1 -printf '%f ' | sed 's/ $//')"
 check_match "exporter: subnetra_up 1" '^subnetra_up 1$' "$m"
-check_match "exporter: build_info carries version, mode, tun, local_id, listen_port" \
-	"^subnetra_build_info\\{version=\"$VERSION\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\"\\} 1\$" "$m"
+check_match "exporter: build_info carries version, mode, tun, local_id, listen_port(s)" \
+	"^subnetra_build_info\\{version=\"$VERSION\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020\"\\} 1\$" "$m"
 for id in 2 3; do
 	check_match "exporter: peer $id online" \
 		"^subnetra_peer_online\\{id=\"$id\",allowed_src=\"10\\.0\\.0\\.$id/32\"\\} 1\$" "$m"

@@ -71,8 +71,8 @@ actual_order=$(printf '%s' "$hh" | sed 's/.*"counters":{//' | grep -o '"[a-z0-9_
 check_eq "hub: JSON counters = every counter of src/counters.h, in order" \
 	"$expected_order" "$actual_order"
 check_match "hub: JSON schema_version 1" '"schema_version":1,' "$hh"
-check_match "hub: JSON mode/local_id/listen_port/tun" \
-	'"mode":"raw_direct","local_id":1,"listen_port":18020,"tun":"snr0"' "$hh"
+check_match "hub: JSON mode/local_id/listen_port/listen_ports/tun" \
+	'"mode":"raw_direct","local_id":1,"listen_port":18020,"listen_ports":\[18020\],"tun":"snr0"' "$hh"
 
 # JSON peers: online with an integer age, current endpoint.
 for id in 2 3; do
@@ -92,12 +92,12 @@ check_match "a: hub peer online" '"online":true' "$p"
 txt=$(cli hub status)
 check_eq "hub: status exits 0" 0 "$?"
 check_match "status: banner line" '^subnetra v[0-9]+\.[0-9]+\.[0-9]+ \[running\]$' "$txt"
-check_match "status: identity line" '^mode=raw_direct local_id=1 udp_port=18020 tun=snr0 peers=2$' "$txt"
+check_match "status: identity line" '^mode=raw_direct local_id=1 udp_port=18020 udp_ports=18020 tun=snr0 peers=2$' "$txt"
 check_match "status: peers: section" '^peers:$' "$txt"
-check_match "status: peer line for a with its endpoint" \
-	'^  id=2 endpoint=203\.0\.113\.2:18020 allowed_src=10\.0\.0\.2/32 last_seen_wall_ns=[1-9][0-9]*$' "$txt"
+check_match "status: peer line for a with its endpoint, online, heard seconds ago" \
+	'^  id=2 endpoint=203\.0\.113\.2:18020 allowed_src=10\.0\.0\.2/32 last_seen_wall_ns=[1-9][0-9]* online=yes last_heard="[0-9]+s ago"$' "$txt"
 check_match "status: peer line for b" \
-	'^  id=3 endpoint=203\.0\.113\.3:18020 allowed_src=10\.0\.0\.3/32 last_seen_wall_ns=[1-9][0-9]*$' "$txt"
+	'^  id=3 endpoint=203\.0\.113\.3:18020 allowed_src=10\.0\.0\.3/32 last_seen_wall_ns=[1-9][0-9]* online=yes last_heard="[0-9]+s ago"$' "$txt"
 check_match "status: traffic: section" '^traffic:$' "$txt"
 check_match "status: relay line (two spaces) shows the relayed packets" \
 	"^  relay  packets=$((2 * PINGS)) bytes=$((2 * PINGS * WIRE))\$" "$txt"
@@ -110,7 +110,7 @@ check_match "status: tun drop line" \
 check_match "status: udp drop line" \
 	'^  udp: unknown_peer=0 auth_or_invalid=0 not_ipv4=0 spoof=0 no_route=0 drop_rule=0 unknown_target=0 no_reflect=0 oversized=0 send_err=0$' "$txt"
 txt=$(cli a status)
-check_match "a: status identity line" '^mode=raw_direct local_id=2 udp_port=18020 tun=snr0 peers=1$' "$txt"
+check_match "a: status identity line" '^mode=raw_direct local_id=2 udp_port=18020 udp_ports=18020 tun=snr0 peers=1$' "$txt"
 check_match "a: status udp_tx line" "^  udp_tx packets=$PINGS bytes=$((PINGS * WIRE))\$" "$txt"
 
 # Secrets never appear in status.

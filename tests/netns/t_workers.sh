@@ -60,6 +60,12 @@ for n in hub a b; do
 	check_match "$n: snr0 is multi-queue with 2 queues" 'multi_queue numqueues 2 ' \
 		"$(nsx "$n" ip -d link show "$TUN")"
 done
+check_match "hub: status shows both listen ports" '^mode=raw_direct local_id=1 udp_port=18020 udp_ports=18020,18023 ' \
+	"$(cli hub status)"
+check_match "hub: status --json lists both listen ports" '"listen_port":18020,"listen_ports":\[18020,18023\]' \
+	"$(status_json hub)"
+check_match "hub: metrics label both listen ports" 'listen_port="18020",listen_ports="18020,18023"' \
+	"$(cli hub metrics)"
 check_eq "hub: two sockets on each listen port" "2 2" \
 	"$(nsx hub ss -Hlun 'sport = :18020' | wc -l) $(nsx hub ss -Hlun 'sport = :18023' | wc -l)"
 # Confinement is per thread (capabilities, seccomp): workers start after it.

@@ -59,6 +59,8 @@ static struct cidr cidr_of(const char *s)
 	return c;
 }
 
+static const uint16_t fixture_ports[] = {18020, 18023};
+
 struct fixture {
 	struct counters counters;
 	struct status_peer peers[4];
@@ -82,6 +84,8 @@ static void fixture_init(struct fixture *f)
 				       .mode = "raw_direct",
 				       .local_id = 1,
 				       .listen_port = 18020,
+				       .listen_ports = fixture_ports,
+				       .n_listen_ports = 2,
 				       .tun = "snr0",
 				       .n_peers = 2,
 				       .peers = f->peers,
@@ -97,7 +101,7 @@ static const char head_fixture[] =
 	"subnetra_up 1\n"
 	"# HELP subnetra_build_info Identity of the running daemon in the labels; the value is always 1.\n"
 	"# TYPE subnetra_build_info gauge\n"
-	"subnetra_build_info{version=\"0.1.0\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\"} 1\n"
+	"subnetra_build_info{version=\"0.1.0\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020,18023\"} 1\n"
 	"# HELP subnetra_peer_online 1 if the peer sent an authenticated datagram within the freshness window (90 s).\n"
 	"# TYPE subnetra_peer_online gauge\n"
 	"subnetra_peer_online{id=\"2\",allowed_src=\"10.0.0.2/32\"} 0\n"
@@ -251,7 +255,7 @@ static void test_label_escaping(void **state)
 	assert_true(metrics_render(&f.view, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(
 	    buf, "\nsubnetra_build_info{version=\"0.1.0-\\\"rc\\\"\",mode=\"\","
-		 "tun=\"a\\\"b\\\\c?d???\",local_id=\"1\",listen_port=\"18020\"} 1\n"));
+		 "tun=\"a\\\"b\\\\c?d???\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020,18023\"} 1\n"));
 	for (const unsigned char *p = (const unsigned char *)buf; *p != '\0'; p++)
 		assert_true(*p == '\n' || (*p >= 0x20 && *p <= 0x7e));
 }
@@ -409,6 +413,9 @@ static void test_worst_case_fits_bound(void **state)
 	f.view.n_peers = MAX_PEERS;
 	f.view.local_id = 65535;
 	f.view.listen_port = 65535;
+	f.view.listen_ports =
+	    (const uint16_t[MAX_LISTEN_PORTS]){65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535};
+	f.view.n_listen_ports = MAX_LISTEN_PORTS;
 	f.view.tun = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\""; /* 15 bytes, each escaped */
 	f.view.version =
 	    "\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\";

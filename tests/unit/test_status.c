@@ -57,6 +57,9 @@ static struct cidr cidr_of(const char *s)
 	return c;
 }
 
+static const uint16_t one_port[] = {18020};
+static const uint16_t three_ports[] = {18020, 18021, 18022};
+
 struct fixture {
 	struct counters counters;
 	struct status_peer peers[4];
@@ -82,6 +85,8 @@ static void fixture_init(struct fixture *f, const char *name2, const char *name3
 				       .mode = "raw_direct",
 				       .local_id = 1,
 				       .listen_port = 18020,
+				       .listen_ports = one_port,
+				       .n_listen_ports = 1,
 				       .tun = "snr0",
 				       .n_peers = 2,
 				       .peers = f->peers,
@@ -110,12 +115,12 @@ static void test_text_without_names(void **state)
 {
 	static const char head[] =
 	    "subnetra v0.1.0 [running]\n"
-	    "mode=raw_direct local_id=1 udp_port=18020 tun=snr0 peers=2\n"
+	    "mode=raw_direct local_id=1 udp_port=18020 udp_ports=18020 tun=snr0 peers=2\n"
 	    "peers:\n"
 	    "  id=2 endpoint=203.0.113.2:18020 allowed_src=10.0.0.2/32 "
-	    "last_seen_wall_ns=0\n"
+	    "last_seen_wall_ns=0 online=no last_heard=never\n"
 	    "  id=3 endpoint=203.0.113.3:18020 allowed_src=10.0.0.3/32 "
-	    "last_seen_wall_ns=1699999994999999999\n";
+	    "last_seen_wall_ns=1699999994999999999 online=yes last_heard=\"5s ago\"\n";
 	struct fixture f;
 	char buf[4096], want[4096];
 	size_t n;
@@ -138,17 +143,18 @@ static void test_text_with_names(void **state)
 {
 	static const char head[] =
 	    "subnetra v0.1.0 [running]\n"
-	    "mode=raw_direct local_id=1 udp_port=18020 tun=snr0 peers=2\n"
+	    "mode=raw_direct local_id=1 udp_port=18020 udp_ports=18020 tun=snr0 peers=2\n"
 	    "peers:\n"
 	    "  id=2 name=bj-office-gw endpoint=203.0.113.2:18020 allowed_src=10.0.0.2/32 "
-	    "last_seen_wall_ns=0\n"
-	    "  id=3 endpoint=203.0.113.3:18020 allowed_src=10.0.0.3/32 "
-	    "last_seen_wall_ns=1699999994999999999\n";
+	    "last_seen_wall_ns=0 online=no last_heard=never\n"
+	    "  id=3 name=\"Beijing \\\"east\\\" \\\\ gw\" endpoint=203.0.113.3:18020 "
+	    "allowed_src=10.0.0.3/32 "
+	    "last_seen_wall_ns=1699999994999999999 online=yes last_heard=\"5s ago\"\n";
 	struct fixture f;
 	char buf[4096], want[4096];
 
 	(void)state;
-	fixture_init(&f, "bj-office-gw", "");
+	fixture_init(&f, "bj-office-gw", "Beijing \"east\" \\ gw");
 	snprintf(want, sizeof(want), "%s%s", head, text_tail);
 	assert_int_equal(status_render_text(&f.view, buf, sizeof(buf)), strlen(want));
 	assert_string_equal(buf, want);
@@ -158,7 +164,8 @@ static void test_text_no_peers(void **state)
 {
 	static const char head[] =
 	    "subnetra v0.1.0 [running]\n"
-	    "mode=raw_direct local_id=7 udp_port=51820 tun=snr9 peers=0\n"
+	    "mode=raw_direct local_id=7 udp_port=51820 udp_ports=51820,18021,18022 tun=snr9 "
+	    "peers=0\n"
 	    "peers:\n";
 	struct fixture f;
 	char buf[4096], want[4096];
@@ -168,6 +175,8 @@ static void test_text_no_peers(void **state)
 	f.view.n_peers = 0;
 	f.view.local_id = 7;
 	f.view.listen_port = 51820;
+	f.view.listen_ports = (const uint16_t[]){51820, 18021, 18022};
+	f.view.n_listen_ports = 3;
 	f.view.tun = "snr9";
 	snprintf(want, sizeof(want), "%s%s", head, text_tail);
 	assert_int_equal(status_render_text(&f.view, buf, sizeof(buf)), strlen(want));
@@ -258,8 +267,9 @@ static struct json_object *get(struct json_object *obj, const char *key,
 	return v;
 }
 
-static const char *const top_keys[] = {"schema_version", "version", "mode",  "local_id",
-				       "listen_port",	 "tun",	    "peers", "counters"};
+static const char *const top_keys[] = {"schema_version", "version", "mode",
+				       "local_id",	 "listen_port", "listen_ports",
+				       "tun",		 "peers",	"counters"};
 static const char *const peer_keys[] = {"id",
 					"name",
 					"endpoint",
@@ -277,8 +287,10 @@ static void test_json_layout(void **state)
 
 	(void)state;
 	fixture_init(&f, "bj-office-gw", "");
+	f.view.listen_ports = three_ports;
+	f.view.n_listen_ports = 3;
 	root = render_and_parse(&f.view, buf, sizeof(buf));
-	assert_keys(root, top_keys, 8);
+	assert_keys(root, top_keys, 9);
 	assert_int_equal(json_object_get_int(get(root, "schema_version", json_type_int)),
 			 1);
 	assert_string_equal(
@@ -288,6 +300,14 @@ static void test_json_layout(void **state)
 	assert_int_equal(json_object_get_int(get(root, "local_id", json_type_int)), 1);
 	assert_int_equal(json_object_get_int(get(root, "listen_port", json_type_int)),
 			 18020);
+	{
+		struct json_object *ports = get(root, "listen_ports", json_type_array);
+
+		assert_int_equal(json_object_array_length(ports), 3);
+		for (size_t k = 0; k < 3; k++)
+			assert_int_equal(json_object_get_int(json_object_array_get_idx(ports, k)),
+					 three_ports[k]);
+	}
 	assert_string_equal(json_object_get_string(get(root, "tun", json_type_string)),
 			    "snr0");
 
@@ -347,6 +367,8 @@ static void test_json_exact(void **state)
 				.mode = "raw_direct",
 				.local_id = 1,
 				.listen_port = 18020,
+				.listen_ports = one_port,
+				.n_listen_ports = 1,
 				.tun = "snr0",
 				.n_peers = 1,
 				.peers = &peer,
@@ -362,7 +384,8 @@ static void test_json_exact(void **state)
 	n = (size_t)snprintf(
 	    want, sizeof(want),
 	    "{\"schema_version\":1,\"version\":\"0.1.0\",\"mode\":\"raw_direct\","
-	    "\"local_id\":1,\"listen_port\":18020,\"tun\":\"snr0\",\"peers\":["
+	    "\"local_id\":1,\"listen_port\":18020,\"listen_ports\":[18020],\"tun\":\"snr0\","
+	    "\"peers\":["
 	    "{\"id\":2,\"name\":\"\",\"endpoint\":\"203.0.113.7:51822\","
 	    "\"allowed_src\":\"10.66.0.2/32\",\"last_seen_wall_ns\":%llu,"
 	    "\"last_seen_age_seconds\":3,\"online\":true}],\"counters\":{",
@@ -479,6 +502,9 @@ static void test_json_many_peers_fit(void **state)
 	memset(&f.counters, 0xff, sizeof(f.counters));
 	f.view.local_id = UINT32_MAX;
 	f.view.listen_port = 65535;
+	f.view.listen_ports =
+	    (const uint16_t[MAX_LISTEN_PORTS]){65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535};
+	f.view.n_listen_ports = MAX_LISTEN_PORTS;
 	f.view.tun = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\""; /* 15 bytes, each escaped */
 	for (size_t i = 0; i < MAX_PEERS; i++) {
 		peers[i] = f.peers[1];
@@ -532,6 +558,28 @@ static void test_too_small_buffer(void **state)
 	}
 }
 
+/* The human age of the text view, at every unit boundary. */
+static void test_age_format(void **state)
+{
+	static const struct {
+		uint64_t secs;
+		const char *want;
+	} cases[] = {
+	    {0, "0s"},		 {59, "59s"},	      {60, "1m00s"},	   {61, "1m01s"},
+	    {3599, "59m59s"},	 {3600, "1h00m"},     {3661, "1h01m"},	   {86399, "23h59m"},
+	    {86400, "1d00h"},	 {90000, "1d01h"},    {UINT64_C(86400) * 99998, "99998d00h"},
+	    {UINT64_C(86400) * 99999, "99999d+"},     {UINT64_MAX, "99999d+"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[16];
+
+		status_age_format(cases[i].secs, out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +594,7 @@ int main(void)
 	    cmocka_unit_test(test_json_escaping),
 	    cmocka_unit_test(test_json_many_peers_fit),
 	    cmocka_unit_test(test_too_small_buffer),
+	    cmocka_unit_test(test_age_format),
 	};
 
 	return cmocka_run_group_tests_name("status", tests, NULL, NULL);
