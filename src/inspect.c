@@ -120,25 +120,26 @@ static struct peer *select_obfuscated(struct inspect *ix, const uint8_t *d, size
 				      uint32_t from_id, struct inspect_result *res,
 				      uint8_t hdr[WIRE_HEADER_LEN])
 {
-	struct peer *p;
+	/* --from-id stands for "sent from that peer's endpoint", as rx.c sees it. */
+	struct peer *p = from_id != 0 ? peer_find_by_id(&ix->peers, from_id) : NULL;
 
-	if (from_id != 0) {
-		p = peer_find_by_id(&ix->peers, from_id);
-		if (p != NULL && wire_obfs_trial(d, len, p->rx_link_key, p->id, hdr))
-			return p;
-		verdict(res, "drop_udp_unknown_peer",
-			"peer %" PRIu32 "'s link key does not de-mask the header",
+	if (p != NULL && wire_obfs_trial(d, len, p->rx_link_key, p->id, hdr))
+		return p;
+	for (size_t i = 0; i < ix->peers.n; i++) {
+		struct peer *q = &ix->peers.peers[i];
+
+		if (q != p && wire_obfs_trial(d, len, q->rx_link_key, q->id, hdr))
+			return q;
+	}
+	if (p != NULL)
+		verdict(res, "drop_udp_auth_or_invalid",
+			"from peer %" PRIu32 ", but no peer's link key de-masks the header: "
+			"a key mismatch",
 			from_id);
-	} else {
-		for (size_t i = 0; i < ix->peers.n; i++) {
-			p = &ix->peers.peers[i];
-			if (wire_obfs_trial(d, len, p->rx_link_key, p->id, hdr))
-				return p;
-		}
+	else
 		verdict(res, "drop_udp_unknown_peer",
 			"no peer's link key de-masks the header (%zu peer%s tried)",
 			ix->peers.n, ix->peers.n == 1 ? "" : "s");
-	}
 	/* A readable cleartext header means the two ends disagree on "obfuscate". */
 	if (res->raw.version == WIRE_VERSION &&
 	    peer_find_by_id(&ix->peers, res->raw.key_id))

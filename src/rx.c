@@ -4,7 +4,8 @@
  *   2. peer selection, then header validation (version, flags, epoch != 0):
  *      cleartext by key_id; obfuscated by trial de-masking (source-endpoint
  *      fast path first, then a metered full scan of every peer's receive
- *      link key)
+ *      link key; a peer's own endpoint that no key de-masks is a key
+ *      mismatch, auth_or_invalid, as a bad tag is in cleartext mode)
  *   3-6. wire_rx_open: stale epoch before crypto, AEAD, then commit a newer
  *      epoch, then anti-replay -- no state changes before authentication
  *   7. inner packet must be IPv4 with a source inside the peer's allowed_src
@@ -24,6 +25,11 @@
  * Obfuscated mode: find the peer whose receive link key de-masks the header.
  * On success hdr holds the unmasked header: the trial's pad, computed once,
  * is the one the de-mask uses (wire_obfs_unmask).
+ *
+ * A datagram from a peer's current endpoint that no key de-masks is that
+ * peer with the wrong key (or ids): counted in drop_udp_auth_or_invalid, the
+ * key-mismatch alarm, as it is in cleartext mode.  From anywhere else it is
+ * an unknown sender.
  */
 static struct peer *select_obfuscated(struct worker *w, const uint8_t *buf, size_t len,
 				      const struct endpoint4 *from,
@@ -35,11 +41,15 @@ static struct peer *select_obfuscated(struct worker *w, const uint8_t *buf, size
 	if (p != NULL && wire_obfs_trial(buf, len, p->rx_link_key, p->id, hdr))
 		return p;
 	/*
-	 * Unknown source: a full scan costs one BLAKE2b per peer, so it is
-	 * metered per drain to bound the CPU an attacker can make us burn.
+	 * A full scan (another peer may have moved to this address) costs one
+	 * BLAKE2b per peer, so it is metered per drain to bound the CPU an
+	 * attacker can make us burn.
 	 */
 	if (w->scans_left == 0) {
-		w->ctr.drop_udp_scan_budget++;
+		if (p != NULL)
+			w->ctr.drop_udp_auth_or_invalid++;
+		else
+			w->ctr.drop_udp_scan_budget++;
 		return NULL;
 	}
 	w->scans_left--;
@@ -49,7 +59,10 @@ static struct peer *select_obfuscated(struct worker *w, const uint8_t *buf, size
 		if (q != p && wire_obfs_trial(buf, len, q->rx_link_key, q->id, hdr))
 			return q;
 	}
-	w->ctr.drop_udp_unknown_peer++;
+	if (p != NULL)
+		w->ctr.drop_udp_auth_or_invalid++;
+	else
+		w->ctr.drop_udp_unknown_peer++;
 	return NULL;
 }
 

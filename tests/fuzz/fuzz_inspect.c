@@ -1140,18 +1140,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "cleartext: from_id %u changed the verdict: %s -> %s",
 				   from_id, r0.counter, r1.counter);
 		} else {
-			if (peer_index(c, from_id) < 0 && len >= WIRE_MIN_DATAGRAM &&
-			    len <= WIRE_MAX_DATAGRAM)
-				FUZZ_CHECK(is(&r1, "drop_udp_unknown_peer"),
-					   "from_id %u is no peer, but %s", from_id,
-					   r1.counter);
+			/* --from-id names the peer whose endpoint sent it (rx.c's fast path). */
+			if (peer_index(c, from_id) < 0)
+				FUZZ_CHECK(same_verdict(&r0, &r1, true),
+					   "from_id %u is no peer, but it changed the verdict: "
+					   "%s -> %s", from_id, r0.counter, r1.counter);
 			if (r0.peer != NULL && r0.peer->id == from_id)
 				FUZZ_CHECK(same_verdict(&r0, &r1, true),
 					   "from_id %u (the selected peer) changed the "
 					   "verdict: %s -> %s",
 					   from_id, r0.counter, r1.counter);
+			/* From a peer's endpoint, nothing de-masks: a key mismatch. */
+			if (peer_index(c, from_id) >= 0 && is(&r0, "drop_udp_unknown_peer"))
+				FUZZ_CHECK(is(&r1, "drop_udp_auth_or_invalid") && r1.peer == NULL,
+					   "from peer %u, no key de-masks, but %s", from_id,
+					   r1.counter);
 			if (r1.peer != NULL)
-				FUZZ_CHECK(r1.peer->id == from_id,
+				FUZZ_CHECK(r1.peer->id == from_id || r1.peer == r0.peer,
 					   "from_id %u, but peer %u selected", from_id,
 					   r1.peer->id);
 		}

@@ -14,7 +14,11 @@
 # 3. hub false, spokes true: 0 replies; the hub drops every datagram of a
 #    (unknown_peer or auth_or_invalid), relays nothing.
 # 4. hub true, spokes false: 0 replies; the hub drops every datagram of a
-#    (unknown_peer or scan_budget), relays nothing.
+#    as auth_or_invalid (from a peer's endpoint, nothing de-masks: a key
+#    mismatch), relays nothing.
+# 5./6. a wrong PSK on a, obfuscation on and off: every datagram of a lands
+#    in auth_or_invalid on the hub (the documented key-mismatch alarm), none
+#    in unknown_peer or scan_budget.
 # run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -107,5 +111,34 @@ mismatch() {
 	stop_mesh
 }
 mismatch "hub off, spokes on" '"obfuscate": false' "" unknown_peer+auth_or_invalid
-mismatch "hub on, spokes off" "" '"obfuscate": false' unknown_peer+scan_budget
+# From a's own endpoint, a header no key de-masks is a key mismatch.
+mismatch "hub on, spokes off" "" '"obfuscate": false' auth_or_invalid
+
+# ---- 5./6. the key-mismatch alarm: a wrong PSK on one end ---------------------------------
+# wrong_psk NAME EXTRA: a's config has a PSK the hub does not have for it;
+# every datagram of a's lands in drop_udp_auth_or_invalid on the hub (the
+# counter the SubnetraAuthFailures alert and troubleshooting.md watch),
+# none in unknown_peer or scan_budget.
+wrong_psk() {
+	local name=$1 x=$2 H0 H1 got
+	write_hub_config "$T/hub.json" "$x${x:+, }\"keepalive_secs\": 0"
+	write_spoke_config "$T/a.json" 2 "$(gen_key)" "$x${x:+, }\"keepalive_secs\": 0"
+	start_node hub "$T/hub.json"
+	start_node a "$T/a.json"
+	H0=$(status_json hub) || bail "status --json on hub failed"
+	got=$(ping_received a -n -c "$N" -i 0.05 -W 1 10.0.0.1)
+	check_eq "$name: a gets 0 replies" 0 "$got"
+	wait_until 5 counter_ge hub udp_rx_packets "$(($(json_get "$H0" udp_rx_packets) + N))"
+	H1=$(status_json hub) || bail "status --json on hub failed"
+	check_eq "$name: hub received a's $N datagrams" "$N" "$(delta "$H0" "$H1" udp_rx_packets)"
+	check_eq "$name: the alarm counter drop_udp_auth_or_invalid rose by $N" "$N" \
+		"$(delta "$H0" "$H1" drop_udp_auth_or_invalid)"
+	check_eq "$name: nothing in unknown_peer or scan_budget" 0 \
+		"$(($(delta "$H0" "$H1" drop_udp_unknown_peer) + $(delta "$H0" "$H1" drop_udp_scan_budget)))"
+	check_match "$name: hub shows a never heard" '"id":2,.*"last_seen_wall_ns":0,' "$(json_peer "$H1" 2)"
+	stop_node a
+	stop_node hub
+}
+wrong_psk "wrong psk, obfuscation on" ""
+wrong_psk "wrong psk, obfuscation off" '"obfuscate": false'
 done_testing
