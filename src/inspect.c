@@ -154,20 +154,11 @@ static struct peer *select_obfuscated(struct inspect *ix, const uint8_t *d, size
 	return NULL;
 }
 
-static void inner_packet(struct inspect *ix, struct peer *p, const uint8_t *ip,
-			 size_t pt_len, struct inspect_result *res)
+/* The inner IPv4 header summary; false if the packet is not IPv4. */
+static bool inner_summary(const uint8_t *ip, size_t pt_len, struct inspect_inner *in)
 {
-	const struct policy_rule *r;
-	char a[IPV4_STR_MAX], c[CIDR_STR_MAX];
-	struct inspect_inner *in = &res->inner;
-
-	if (pt_len < IPV4_MIN_HEADER || (ip[0] >> 4) != 4) {
-		verdict(res, "drop_udp_not_ipv4",
-			"the inner packet is not IPv4 (%zu bytes, version nibble %u)",
-			pt_len, pt_len ? (unsigned)(ip[0] >> 4) : 0u);
-		return;
-	}
-	res->have_inner = true;
+	if (pt_len < IPV4_MIN_HEADER || (ip[0] >> 4) != 4)
+		return false;
 	in->src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 |
 		  (uint32_t)ip[14] << 8 | ip[15];
 	in->dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 |
@@ -175,6 +166,23 @@ static void inner_packet(struct inspect *ix, struct peer *p, const uint8_t *ip,
 	in->proto = ip[9];
 	in->total_len = (uint16_t)(ip[2] << 8 | ip[3]);
 	in->pt_len = pt_len;
+	return true;
+}
+
+static void inner_packet(struct inspect *ix, struct peer *p, const uint8_t *ip,
+			 size_t pt_len, struct inspect_result *res)
+{
+	const struct policy_rule *r;
+	char a[IPV4_STR_MAX], c[CIDR_STR_MAX];
+	struct inspect_inner *in = &res->inner;
+
+	if (!inner_summary(ip, pt_len, in)) {
+		verdict(res, "drop_udp_not_ipv4",
+			"the inner packet is not IPv4 (%zu bytes, version nibble %u)",
+			pt_len, pt_len ? (unsigned)(ip[0] >> 4) : 0u);
+		return;
+	}
+	res->have_inner = true;
 
 	if (!cidr_contains(&p->cfg->allowed_src, in->src)) {
 		ipv4_format(in->src, a);
@@ -324,4 +332,60 @@ void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 out:
 	sodium_memzero(buf, sizeof buf);
 	wire_rx_session_wipe(&s);
+}
+
+bool inspect_outgoing(struct inspect *ix, const uint8_t *dgram, size_t len,
+		      struct inspect_result *res)
+{
+	uint16_t self = (uint16_t)ix->cfg->local_id;
+	uint8_t buf[WIRE_MAX_DATAGRAM], unmasked[WIRE_HEADER_LEN];
+	struct peer *found = NULL;
+	struct wire_header h;
+	wire_key key;
+
+	if (len < WIRE_MIN_DATAGRAM || len > WIRE_MAX_DATAGRAM)
+		return false;
+	/* One trial per peer, as a receiver without the endpoint hint would do. */
+	for (size_t i = 0; i < ix->peers.n && found == NULL; i++) {
+		struct peer *p = &ix->peers.peers[i];
+
+		memcpy(buf, dgram, len);
+		if (ix->cfg->obfuscate) {
+			if (!wire_obfs_trial(buf, len, p->tx_link_key, self, unmasked))
+				continue;
+			wire_obfs_unmask(buf, unmasked);
+		}
+		if (!wire_header_check(buf, len, &h) || h.key_id != self)
+			continue;
+		wire_session_key(key, p->tx_link_key, h.epoch);
+		if (wire_rx_decrypt(key, &h, buf, len))
+			found = p;
+	}
+	sodium_memzero(key, sizeof key);
+	if (found != NULL) {
+		size_t raw_len = res->len;
+		bool have_raw = res->have_raw;
+		struct wire_header raw = res->raw;
+
+		memset(res, 0, sizeof(*res));
+		res->len = raw_len;
+		res->have_raw = have_raw;
+		res->raw = raw;
+		res->evaluated = true;
+		res->obfuscated = ix->cfg->obfuscate;
+		res->unmasked = ix->cfg->obfuscate;
+		res->outgoing = true;
+		res->hdr = h;
+		res->have_hdr = true;
+		res->peer = found->cfg;
+		res->have_inner = len > WIRE_MIN_DATAGRAM &&
+				  inner_summary(buf + WIRE_HEADER_LEN, len - WIRE_MIN_DATAGRAM,
+						&res->inner);
+		snprintf(res->reason, sizeof res->reason,
+			 "sealed by this node (local_id %u) for peer %u: outgoing, not a "
+			 "receive decision",
+			 (unsigned)self, found->id);
+	}
+	sodium_memzero(buf, sizeof buf);
+	return found != NULL;
 }

@@ -33,8 +33,7 @@
 
 struct inspect {
 	const struct config *cfg;
-	struct peer_table
-	    peers; /* keys derived at WIRE_MIN_EPOCH; only rx link keys are used */
+	struct peer_table peers; /* rx link keys decide; tx link keys find our own datagrams */
 	struct policy policy;
 };
 
@@ -73,6 +72,8 @@ struct inspect_result {
 	struct inspect_inner inner;
 	bool have_rule;
 	struct policy_rule rule;
+	/* inspect_outgoing: sealed by this node for peer (counter NULL). */
+	bool outgoing;
 };
 
 /*
@@ -82,6 +83,16 @@ struct inspect_result {
  */
 void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 		      uint32_t from_id, struct inspect_result *res);
+
+/*
+ * Is dgram one this node sent (sealed with one of its transmit link keys,
+ * local_id -> peer)?  A capture taken on a node holds both directions, and
+ * the receive decision drops every outgoing datagram.  If so, res describes
+ * it: outgoing, the peer it is sealed for, the header and, for data, the
+ * inner IPv4 summary; counter NULL.  Otherwise res is left as it was.
+ */
+bool inspect_outgoing(struct inspect *ix, const uint8_t *dgram, size_t len,
+		      struct inspect_result *res);
 
 /* "data", "KEEPALIVE", "KEEPALIVE+reserved 0x04" ... for the flags byte. */
 void inspect_flags_format(uint8_t flags, char *buf, size_t cap);

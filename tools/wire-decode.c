@@ -60,8 +60,12 @@ static const char usage_rest[] =
     "Each datagram is judged on its own, with a fresh receive session: replays\n"
     "and stale epochs depend on the live daemon's history and are not detected.\n"
     "\n"
-    "exit status: 0 every datagram accepted (without --config: every header\n"
-    "well-formed), 1 some datagram dropped or not decodable (bad hex, damaged\n"
+    "With --config, a datagram the node itself sent (sealed with one of its own\n"
+    "transmit keys, as in a capture taken on that node) is shown as outgoing,\n"
+    "for the peer it is sealed for, and is not a drop.\n"
+    "\n"
+    "exit status: 0 every datagram accepted or outgoing (without --config: every\n"
+    "header well-formed), 1 some datagram dropped or not decodable (bad hex, damaged\n"
     "capture, no datagram at all), 2 usage error, or a --config, --policy or\n"
     "--pcap file that cannot be opened or used\n";
 
@@ -80,6 +84,7 @@ struct tally {
 	unsigned long datagrams;
 	unsigned long accepted;
 	unsigned long dropped;
+	unsigned long outgoing; /* sealed by the --config node itself */
 	unsigned long undecodable; /* malformed frames, truncated captures, bad hex */
 	unsigned long skipped; /* frames that are not IPv4/UDP, or filtered by --port */
 };
@@ -239,9 +244,10 @@ static void print_peer(const struct inspect_result *r)
 	endpoint_format(&p->endpoint, ep);
 	cidr_format(&p->allowed_src, src);
 	printf("  peer    : id %" PRIu32
-	       "%s%s%s, endpoint %s, allowed_src %s (selected by %s)\n",
+	       "%s%s%s, endpoint %s, allowed_src %s (%s %s)\n",
 	       p->id, p->name[0] ? " \"" : "", p->name, p->name[0] ? "\"" : "", ep, src,
-	       r->unmasked ? "obfuscation trial" : "key_id");
+	       r->outgoing ? "the destination, found by" : "selected by",
+	       r->unmasked ? "obfuscation trial" : r->outgoing ? "its transmit key" : "key_id");
 }
 
 static void print_inner(const struct inspect_inner *in)
@@ -275,10 +281,17 @@ static void decode_one(struct inspect *ix, const struct options *o, const char *
 	struct inspect_result r;
 
 	inspect_datagram(ix, d, len, o->from_id, &r);
+	/* A capture taken on the node also holds what the node itself sent. */
+	if (ix != NULL && r.counter != NULL && !r.accepted)
+		(void)inspect_outgoing(ix, d, len, &r);
 	t->datagrams++;
 	printf("%s:\n", title);
 	print_lengths(len);
-	if (r.have_hdr && r.unmasked)
+	if (r.outgoing && r.unmasked)
+		print_header("de-masked with this node's link key (obfuscate is on)", &r.hdr);
+	else if (r.outgoing)
+		print_header("as sent", &r.hdr);
+	else if (r.have_hdr && r.unmasked)
 		print_header("de-masked with the sender's link key (obfuscate is on)",
 			     &r.hdr);
 	else if (r.have_raw && r.evaluated && r.obfuscated)
@@ -293,7 +306,10 @@ static void decode_one(struct inspect *ix, const struct options *o, const char *
 		print_inner(&r.inner);
 	if (r.have_rule)
 		print_rule(&r.rule);
-	if (r.counter == NULL) {
+	if (r.outgoing) {
+		printf("  verdict : outgoing (%s)\n", r.reason);
+		t->outgoing++;
+	} else if (r.counter == NULL) {
 		printf("  verdict : not evaluated (%s)\n", r.reason);
 		t->accepted++; /* well-formed; nothing more can be said */
 	} else {
@@ -552,11 +568,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (t.datagrams + t.undecodable > 1 || t.skipped > 0)
-		printf("\nsummary: %lu datagram%s: %lu %s, %lu dropped, %lu not "
-		       "decodable; %lu "
-		       "other frame%s skipped\n",
+		printf("\nsummary: %lu datagram%s: %lu %s, %lu dropped, %lu outgoing, %lu "
+		       "not decodable; %lu other frame%s skipped\n",
 		       t.datagrams, t.datagrams == 1 ? "" : "s", t.accepted,
-		       ix ? "accepted" : "well-formed", t.dropped, t.undecodable,
+		       ix ? "accepted" : "well-formed", t.dropped, t.outgoing, t.undecodable,
 		       t.skipped, t.skipped == 1 ? "" : "s");
 	rc = rc == 0 && t.dropped == 0 && t.undecodable == 0 ? EXIT_OK : EXIT_DROPPED;
 out:

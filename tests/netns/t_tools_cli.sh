@@ -340,7 +340,7 @@ if command -v tcpdump >/dev/null 2>&1; then
 	check_rc "wire-decode --pcap: one accepted, one dropped (1)" 1 "$DECODE" --config vec-spoke.json --pcap cap.pcap --port 18020
 	check_grep "wire-decode --pcap: frame title with addresses" '^frame 1 \(.*Z, 198\.18\.0\.1:[0-9]+ -> 198\.18\.0\.2:18020\):$' "$OUT"
 	check_grep "wire-decode --pcap: frame verdict" '^  verdict : accepted \(tun_tx_packets' "$OUT"
-	check_grep "wire-decode --pcap: summary" '^summary: 2 datagrams: 1 accepted, 1 dropped, 0 not decodable; 1 other frame skipped$' "$OUT"
+	check_grep "wire-decode --pcap: summary" '^summary: 2 datagrams: 1 accepted, 1 dropped, 0 outgoing, 0 not decodable; 1 other frame skipped$' "$OUT"
 	check_rc "wire-decode --pcap from stdin" 1 "$DECODE" --config vec-spoke.json --pcap - <cap.pcap
 	head -c 100 cap.pcap >cut.pcap
 	check_rc "wire-decode: truncated capture explained (1)" 1 "$DECODE" --pcap cut.pcap
@@ -484,7 +484,13 @@ if command -v tcpdump >/dev/null 2>&1 && command -v ping >/dev/null 2>&1; then
 		2>tcpdump-live.log &
 	BG_PIDS+=($!)
 	TCPDUMP=$!
+	# The same wire in both directions, as an operator captures on the hub.
+	ip netns exec "$H" tcpdump --immediate-mode -U -n -i br0 -w both.pcap udp and host 198.18.3.1 \
+		2>tcpdump-both.log &
+	BG_PIDS+=($!)
+	TCPDUMP2=$!
 	wait_until 10 grep -q 'listening on' tcpdump-live.log || bail "tcpdump did not start"
+	wait_until 10 grep -q 'listening on' tcpdump-both.log || bail "tcpdump did not start"
 	start_daemon hub "$H" live/hub.json
 	start_daemon s1 "$S1" live/spoke-1.json
 	start_daemon s2 "$S2" live/spoke-2.json
@@ -493,12 +499,20 @@ if command -v tcpdump >/dev/null 2>&1 && command -v ping >/dev/null 2>&1; then
 	# At least the 3 echo requests and 3 echo replies (about 180 bytes each) are on file.
 	# shellcheck disable=SC2016 # expanded by the inner shell, at each poll
 	wait_until 5 bash -c '[ "$(stat -c %s live.pcap)" -gt 1000 ]'
-	kill -INT "$TCPDUMP"
-	wait "$TCPDUMP" 2>/dev/null
+	# shellcheck disable=SC2016
+	wait_until 5 bash -c '[ "$(stat -c %s both.pcap)" -gt 2000 ]'
+	kill -INT "$TCPDUMP" "$TCPDUMP2"
+	wait "$TCPDUMP" "$TCPDUMP2" 2>/dev/null
 	check_rc "live set: every datagram the hub got is accepted (0)" 0 "$DECODE" --config live/hub.json --pcap live.pcap
 	check_grep "live set: pings relayed" 'verdict : accepted \(relay_packets: relayed to peer [23]\)' "$OUT"
 	check_grep "live set: obfuscated headers de-masked" 'de-masked with the sender' "$OUT"
-	check_grep "live set: summary" '^summary: [0-9]+ datagrams: [0-9]+ accepted, 0 dropped, 0 not decodable' "$OUT"
+	check_grep "live set: summary" '^summary: [0-9]+ datagrams: [0-9]+ accepted, 0 dropped, 0 outgoing, 0 not decodable' "$OUT"
+	check_rc "live set: both directions on the hub's wire: nothing counted as dropped (0)" 0 \
+		"$DECODE" --config live/hub.json --pcap both.pcap
+	check_grep "live set: the hub's own relays shown as outgoing" \
+		'verdict : outgoing \(sealed by this node \(local_id 1\) for peer [23]: outgoing, not a receive decision\)' "$OUT"
+	check_grep "live set: both directions: summary counts them apart" \
+		'^summary: [0-9]+ datagrams: [1-9][0-9]* accepted, 0 dropped, [1-9][0-9]* outgoing, 0 not decodable' "$OUT"
 	check_nogrep "live set: no key in the output" "$(grep -o '"psk": "[0-9a-f]*' live/hub.json | head -n 1 | cut -d'"' -f4)" "$OUT"
 	check_rc "live set: the hub's capture read with spoke-1's config is refused (1)" 1 "$DECODE" --config live/spoke-1.json --pcap live.pcap
 	check_grep "live set: wrong receiver explained" 'drop_udp_unknown_peer' "$OUT"
