@@ -219,6 +219,78 @@ void peer_table_init(struct peer_table *t, const struct config *cfg, uint64_t ep
 	t->n = cfg->n_peers;
 }
 
+static void note_id(uint32_t *ids, size_t *n, uint32_t id)
+{
+	if (*n < 8)
+		ids[*n] = id;
+	(*n)++;
+}
+
+void peer_table_reload(struct peer_table *t, struct peer_table *scratch,
+		       const struct config *cfg, uint64_t epoch, uint64_t now,
+		       struct peer_reload_report *rep)
+{
+	/* Fresh keys for the new config; runtime state is carried over below. */
+	peer_table_init(scratch, cfg, epoch);
+	scratch->shared = t->shared;
+	memset(rep, 0, sizeof(*rep));
+	for (size_t i = 0; i < scratch->n; i++) {
+		struct peer *np = &scratch->peers[i];
+		const struct peer *op = peer_find_by_id(t, np->id);
+		bool same_keys, same_ep;
+
+		if (op == NULL) {
+			/* Above any seq this id's key could have used earlier in this run. */
+			uint64_t floor = now > epoch ? now - epoch : 1;
+
+			atomic_store_explicit(&np->tx_seq, floor, memory_order_relaxed);
+			atomic_store_explicit(&np->tx_released, floor, memory_order_relaxed);
+			note_id(rep->added_ids, &rep->added, np->id);
+			continue;
+		}
+		same_keys = sodium_memcmp(op->tx_link_key, np->tx_link_key, WIRE_KEY_LEN) == 0 &&
+			    sodium_memcmp(op->rx_link_key, np->rx_link_key, WIRE_KEY_LEN) == 0;
+		same_ep = op->cfg->endpoint.addr == np->cfg->endpoint.addr &&
+			  op->cfg->endpoint.port == np->cfg->endpoint.port;
+		/* Nonces stay unique whatever changed: the counter only goes on. */
+		atomic_store_explicit(&np->tx_seq,
+				      atomic_load_explicit(&op->tx_seq, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&np->tx_released,
+				      atomic_load_explicit(&op->tx_released, memory_order_relaxed),
+				      memory_order_relaxed);
+		np->rx = op->rx;
+		if (!same_keys)
+			wire_rx_session_wipe(&np->rx); /* the epoch and window stay */
+		if (same_ep)
+			atomic_store_explicit(&np->path, peer_path(op), memory_order_relaxed);
+		atomic_store_explicit(&np->last_seen_wall_ns, peer_last_seen(op),
+				      memory_order_relaxed);
+		if (same_keys && same_ep &&
+		    cidr_equal(&op->cfg->allowed_src, &np->cfg->allowed_src) &&
+		    strcmp(op->cfg->name, np->cfg->name) == 0) {
+			rep->unchanged++;
+			continue;
+		}
+		if (!same_keys)
+			rep->rekeyed++;
+		else if (!same_ep)
+			rep->moved++;
+		else
+			rep->other++;
+		note_id(rep->changed_ids, &rep->n_changed_ids, np->id);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (peer_find_by_id(scratch, t->peers[i].id) == NULL)
+			note_id(rep->removed_ids, &rep->removed, t->peers[i].id);
+	/* The endpoint index, for the endpoints now in use. */
+	memset(scratch->ep_slots, 0, sizeof(scratch->ep_slots));
+	for (size_t i = 0; i < scratch->n; i++)
+		ep_insert(scratch, &scratch->peers[i]);
+	memcpy(t, scratch, sizeof(*t));
+	peer_table_wipe(scratch);
+}
+
 void peer_table_wipe(struct peer_table *t)
 {
 	sodium_memzero(t->peers, sizeof(t->peers));

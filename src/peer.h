@@ -107,6 +107,29 @@ static inline uint64_t peer_last_seen(const struct peer *p)
 void peer_table_init(struct peer_table *t, const struct config *cfg, uint64_t epoch);
 void peer_table_wipe(struct peer_table *t);
 
+/* What a reload did to each peer, by id (for the log line and the reply). */
+struct peer_reload_report {
+	size_t unchanged, added, removed, rekeyed, moved, other;
+	uint32_t added_ids[8], removed_ids[8], changed_ids[8]; /* the first few */
+	size_t n_changed_ids;
+};
+
+/*
+ * Rebuild t for a new config (reload; every worker paused, nothing else
+ * touches t).  Peers are matched by id.  A peer whose keys, endpoint and
+ * allowed_src are unchanged keeps its whole state: sequence counter,
+ * receive session, learned endpoint, last-seen.  New keys keep the sequence
+ * counter, the epoch and the replay window (only the cached session key
+ * goes); a new configured endpoint replaces the learned one.  A peer new to
+ * the table starts its sequence numbers at the nanoseconds elapsed since
+ * the boot epoch, so a peer removed and added back within one run never
+ * repeats a nonce under the same key.  scratch is caller-provided room for
+ * the new table (it is wiped afterwards).  now is the wall clock (ns).
+ */
+void peer_table_reload(struct peer_table *t, struct peer_table *scratch,
+		       const struct config *cfg, uint64_t epoch, uint64_t now,
+		       struct peer_reload_report *rep);
+
 struct peer *peer_find_by_id(struct peer_table *t, uint32_t id);
 /*
  * The peer whose current endpoint is e, or NULL.  O(1).  With threads, a

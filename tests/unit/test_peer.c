@@ -236,6 +236,87 @@ static void test_learn_only_from_newest(void **state)
 	}
 }
 
+/* ---- reload ---- */
+
+static struct config cfg2;
+static struct peer_table scratch;
+
+static void test_reload_keeps_unchanged_state(void **state)
+{
+	const uint64_t e0 = UINT64_C(1746843357141467429);
+	struct endpoint4 learned = {.addr = 0xc6336409u, .port = 40009};
+	struct peer_reload_report rep;
+	struct wire_header h;
+	struct peer *p;
+	wire_key old_rx_key;
+
+	(void)state;
+	table_setup(4); /* ids 2, 3, 4, 5 */
+	/* Runtime state: peer 2 learned an endpoint and has a session. */
+	p = &table.peers[0];
+	h = accepted(p, e0 + 7, 42);
+	p->rx.have_key = true;
+	memset(p->rx.session_key, 0x5a, WIRE_KEY_LEN);
+	p->rx.window.bitmap = 0x15;
+	assert_true(peer_learn(&table, p, &h, &learned, 1, 1234));
+	for (size_t i = 0; i < 4; i++)
+		table.peers[i].tx_seq = 1000 + i;
+	memcpy(old_rx_key, table.peers[1].rx_link_key, WIRE_KEY_LEN);
+
+	/* New config: 2 same, 3 new psk, 4 new endpoint, 5 removed, 9 added. */
+	cfg2 = cfg;
+	cfg2.peers[1].psk[5] ^= 1;
+	cfg2.peers[2].endpoint.port = 19999;
+	cfg2.peers[3].id = 9;
+	peer_table_reload(&table, &scratch, &cfg2, e0, e0 + 5000, &rep);
+
+	assert_int_equal(table.n, 4);
+	assert_int_equal(rep.unchanged, 1);
+	assert_int_equal(rep.rekeyed, 1);
+	assert_int_equal(rep.moved, 1);
+	assert_int_equal(rep.added, 1);
+	assert_int_equal(rep.added_ids[0], 9);
+	assert_int_equal(rep.removed, 1);
+	assert_int_equal(rep.removed_ids[0], 5);
+	assert_int_equal(rep.n_changed_ids, 2);
+
+	/* 2: everything kept, found at its learned endpoint. */
+	p = peer_find_by_id(&table, 2);
+	assert_non_null(p);
+	assert_ptr_equal(p->cfg, &cfg2.peers[0]);
+	assert_int_equal(p->tx_seq, 1000);
+	assert_true(p->rx.cur_epoch == e0 + 7 && p->rx.window.highest == 42 &&
+		    p->rx.window.bitmap == 0x15 && p->rx.have_key);
+	assert_int_equal(p->rx.session_key[0], 0x5a);
+	assert_int_equal(peer_endpoint(p).port, 40009);
+	assert_int_equal(peer_path_sock(peer_path(p)), 1);
+	assert_ptr_equal(peer_find_by_endpoint(&table, &learned), p);
+	assert_int_equal(peer_last_seen(p), 1234);
+	/* 3: new keys, the counter goes on, the cached key is gone, the window stays. */
+	p = peer_find_by_id(&table, 3);
+	assert_non_null(p);
+	assert_true(memcmp(p->rx_link_key, old_rx_key, WIRE_KEY_LEN) != 0);
+	assert_int_equal(p->tx_seq, 1001);
+	assert_false(p->rx.have_key);
+	/* 4: the new configured endpoint, in the index. */
+	p = peer_find_by_id(&table, 4);
+	assert_int_equal(peer_endpoint(p).port, 19999);
+	assert_ptr_equal(peer_find_by_endpoint(&table, &cfg2.peers[2].endpoint), p);
+	assert_int_equal(p->tx_seq, 1002);
+	/* 5 gone; 9 new, its first seq above anything sent in this run. */
+	assert_null(peer_find_by_id(&table, 5));
+	p = peer_find_by_id(&table, 9);
+	assert_non_null(p);
+	assert_int_equal(p->tx_seq, 5000);
+	assert_int_equal(p->tx_released, 5000);
+	assert_int_equal(p->last_seen_wall_ns, 0);
+	/* The scratch table holds no key afterwards. */
+	for (size_t i = 0; i < sizeof(scratch.peers) / sizeof(scratch.peers[0]); i++)
+		for (size_t k = 0; k < WIRE_KEY_LEN; k++)
+			assert_int_equal(scratch.peers[i].tx_link_key[k], 0);
+	peer_table_wipe(&table);
+}
+
 /* ---- roaming threads against looking-up threads ---- */
 
 enum { ROAMERS = 2, LOOKERS = 2, ROAM_STEPS = 20000 };
@@ -368,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_next_seq_unique_across_threads),
 		cmocka_unit_test(test_learn),
 		cmocka_unit_test(test_learn_only_from_newest),
+		cmocka_unit_test(test_reload_keeps_unchanged_state),
 		cmocka_unit_test(test_index_under_concurrent_roaming),
 		cmocka_unit_test(test_rx_open_shared_equals_plain),
 	};
