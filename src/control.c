@@ -236,7 +236,9 @@ static void handle_datagram(struct daemon *d, size_t len, const struct sockaddr_
 			if (n > 0 && can_reply)
 				send_reply(d, cmd.kind, n, from, fromlen);
 		}
-		p += line_len + 1;
+		/* Past the newline; a last line without one ends at `end` exactly
+		 * (one past it would be undefined behaviour). */
+		p += line_len + (nl ? 1 : 0);
 	}
 }
 

@@ -60,23 +60,32 @@ static void policy_snapshot_path(char *out, size_t cap, const char *sock)
 	snprintf(out, cap, "%.*s.policy", (int)n, sock);
 }
 
+const char *daemon_tun_name(void)
+{
+	const char *tun = getenv("SUBNETRA_TUN");
+	char why[96];
+
+	if (tun == NULL || *tun == '\0')
+		return DEFAULT_TUN;
+	if (!tun_name_valid(tun, why, sizeof(why))) {
+		fprintf(stderr, "subnetrad: SUBNETRA_TUN: not a usable interface name: %s\n", why);
+		return NULL;
+	}
+	return tun;
+}
+
 static int set_paths(struct daemon_paths *p)
 {
 	const char *sock = getenv("SUBNETRA_SOCK");
-	const char *tun = getenv("SUBNETRA_TUN");
+	const char *tun = daemon_tun_name();
 
+	if (tun == NULL)
+		return -1;
 	if (sock == NULL || *sock == '\0')
 		sock = DEFAULT_SOCK;
-	if (tun == NULL || *tun == '\0')
-		tun = DEFAULT_TUN;
 	if (strlen(sock) >= sizeof(p->sock)) {
 		fprintf(stderr, "subnetrad: SUBNETRA_SOCK: path too long (max %zu bytes): %s\n",
 			sizeof(p->sock) - 1, sock);
-		return -1;
-	}
-	if (strlen(tun) >= sizeof(p->tun)) {
-		fprintf(stderr, "subnetrad: SUBNETRA_TUN: interface name too long (max %zu): %s\n",
-			sizeof(p->tun) - 1, tun);
 		return -1;
 	}
 	snprintf(p->sock, sizeof(p->sock), "%s", sock);

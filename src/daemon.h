@@ -135,6 +135,12 @@ void daemon_counters(const struct daemon *d, struct counters *sum);
 /* Close everything, wipe keys, unlink the control socket, free. */
 void daemon_free(struct daemon *d);
 
+/*
+ * The TUN device name: $SUBNETRA_TUN, or "snr0" when unset or empty.  NULL
+ * (after printing why) when it is not a usable interface name (tun.h).
+ */
+const char *daemon_tun_name(void);
+
 /* Current wall clock in ns (CLOCK_REALTIME). */
 uint64_t wall_ns(void);
 

@@ -161,10 +161,14 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else if (o.plan) {
 		char plan[NETPLAN_BUF];
-		const char *tun = getenv("SUBNETRA_TUN");
+		/* The plan is piped to `sudo sh`: never print a name that is not one. */
+		const char *tun = daemon_tun_name();
 
-		netplan_render(cfg, tun && *tun ? tun : "snr0", o.path_mtu ? o.path_mtu : 1500,
-			       plan, sizeof(plan));
+		if (tun == NULL) {
+			rc = 1;
+			goto out;
+		}
+		netplan_render(cfg, tun, o.path_mtu ? o.path_mtu : 1500, plan, sizeof(plan));
 		fputs(plan, stdout);
 		rc = 0;
 	} else {
