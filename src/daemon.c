@@ -2,7 +2,6 @@
 #include "daemon.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -21,6 +20,8 @@
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
+
+_Static_assert((int)CONFIG_DIGEST_LEN == (int)POLICY_STAMP_LEN, "the snapshot stamp is the config digest");
 
 uint64_t wall_ns(void)
 {
@@ -96,7 +97,7 @@ static int set_paths(struct daemon_paths *p)
 
 static int setup_policy(struct daemon *d)
 {
-	char err[512];
+	char err[640];
 	int n;
 
 	policy_init(&d->policy);
@@ -105,12 +106,19 @@ static int setup_policy(struct daemon *d)
 			MAX_POLICY_ENTRIES);
 		return -1;
 	}
-	n = policy_load(&d->policy, d->paths.policy, err, sizeof(err));
+	/* Root's, or written by the daemon's user (its save after the drop). */
+	n = policy_load(&d->policy, d->sock_dirfd, d->paths.policy, d->cfg_digest,
+			d->uid != (uid_t)-1 ? d->uid : 0, err, sizeof(err));
 	if (n == -ENOENT)
 		return 0;
+	/* Not trusted or not this config's: start as if there were none. */
+	if (n == -EPERM || n == -ESTALE) {
+		fprintf(stderr, "subnetrad: policy snapshot ignored, starting with the config's "
+				"rules only: %s\n", err);
+		return 0;
+	}
 	if (n < 0) {
-		fprintf(stderr, "subnetrad: policy snapshot %s: %s\n", d->paths.policy,
-			n == -EINVAL ? err : strerror(-n));
+		fprintf(stderr, "subnetrad: policy snapshot %s\n", err);
 		return -1;
 	}
 	if (n > 0)
@@ -214,27 +222,34 @@ static int open_network(struct daemon *d)
 }
 
 /*
- * The unprivileged daemon must still answer on, save next to and finally
- * remove its control socket: give it the socket, and the socket's directory
- * unless that is a shared directory (world-writable, like /tmp).
+ * Who the daemon becomes after start-up (config "user"), looked up before
+ * anything is created: the socket directory and the socket are made for
+ * that user from the start (control.h).
  */
-static int hand_over_socket(struct daemon *d, uid_t uid, gid_t gid)
+static int lookup_user(struct daemon *d)
 {
-	char dir[sizeof(d->paths.sock)];
-	struct stat st;
+	int err;
 
-	if (chown(d->paths.sock, uid, gid) < 0)
-		goto fail;
-	memcpy(dir, d->paths.sock, sizeof(dir));
-	if (stat(dirname(dir), &st) < 0)
-		goto fail;
-	if (!(st.st_mode & S_IWOTH) && chown(dir, uid, gid) < 0)
-		goto fail;
+	if (d->cfg->user[0] == '\0')
+		return 0;
+	err = privs_lookup_user(d->cfg->user, &d->uid, &d->gid);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: config user '%s': %s\n", d->cfg->user,
+			err == -ENOENT ? "no such user" : strerror(-err));
+		return -1;
+	}
 	return 0;
-fail:
-	fprintf(stderr, "subnetrad: cannot hand the control socket %s to user '%s': %s\n",
-		d->paths.sock, d->cfg->user, strerror(errno));
-	return -1;
+}
+
+static int open_sock_dir(struct daemon *d)
+{
+	int err = control_open_dir(d);
+
+	if (err < 0)
+		fprintf(stderr, "subnetrad: control socket directory of %s: %s\n", d->paths.sock,
+			err == -ELOOP ? "a symbolic link not owned by root (not followed)"
+				      : strerror(-err));
+	return err < 0 ? -1 : 0;
 }
 
 /*
@@ -243,21 +258,9 @@ fail:
  */
 static int confine(struct daemon *d)
 {
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
 	int err;
 
-	if (d->cfg->user[0] != '\0') {
-		err = privs_lookup_user(d->cfg->user, &uid, &gid);
-		if (err < 0) {
-			fprintf(stderr, "subnetrad: config user '%s': %s\n", d->cfg->user,
-				err == -ENOENT ? "no such user" : strerror(-err));
-			return -1;
-		}
-		if (hand_over_socket(d, uid, gid) < 0)
-			return -1;
-	}
-	err = privs_drop(uid, gid);
+	err = privs_drop(d->uid, d->gid);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot drop privileges: %s\n", strerror(-err));
 		return -1;
@@ -315,7 +318,9 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	if (d == NULL)
 		return NULL;
 	d->cfg = cfg;
-	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = -1;
+	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = d->sock_dirfd = -1;
+	d->uid = (uid_t)-1;
+	d->gid = (gid_t)-1;
 	atomic_init(&d->stop, false);
 	atomic_init(&d->failed, false);
 	/* A hand-built config (tests, fuzzers) may leave workers at 0. */
@@ -349,7 +354,9 @@ struct daemon *daemon_start(const struct config *cfg)
 		goto fail;
 	}
 	peer_table_init(&d->peers, cfg, d->epoch);
-	if (setup_policy(d) < 0 || open_network(d) < 0)
+	config_digest(cfg, d->cfg_digest);
+	if (lookup_user(d) < 0 || open_sock_dir(d) < 0 || setup_policy(d) < 0 ||
+	    open_network(d) < 0)
 		goto fail;
 	if (d->n_workers > 1) {
 		/* Shared-state protocols on (peer.h, policy.h); off for one worker. */
@@ -456,7 +463,7 @@ void daemon_free(struct daemon *d)
 		return;
 	join_workers(d);
 	control_close(d);
-	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd};
+	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd, d->sock_dirfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include "bounds.h"
@@ -92,6 +93,12 @@ struct daemon {
 	const struct config *cfg;
 	struct daemon_paths paths;
 	uint64_t epoch; /* our boot epoch */
+	uid_t uid;      /* the config's "user" after start-up; (uid_t)-1: stays root */
+	gid_t gid;
+	uint8_t cfg_digest[CONFIG_DIGEST_LEN]; /* stamps the policy snapshot */
+	int sock_dirfd;        /* the control socket's directory (control.h) */
+	const char *sock_name; /* its last component, inside paths.sock */
+	bool sock_dir_created; /* by this start: only then is it handed to uid */
 
 	unsigned n_workers; /* cfg->workers; worker 0 is the main thread */
 	struct worker *workers[MAX_WORKERS];
