@@ -17,6 +17,7 @@
 #include "reactor.h"
 #include "roles.h"
 #include "sandbox.h"
+#include "sandbox_fs.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
@@ -253,16 +254,59 @@ static int open_sock_dir(struct daemon *d)
 }
 
 /*
- * Everything privileged is done (TUN created, sockets bound): drop every
- * capability, then allow only the syscalls the running daemon makes.
+ * What the running daemon may do in the file system, root or not: create,
+ * write and remove files in the control socket's directory (the policy
+ * snapshot, its .tmp, the socket at exit), through the descriptor it holds;
+ * nothing else anywhere, not even reading.  A path the daemon will later
+ * read (the config, for a reload) is one more line here:
+ *   sandbox_fs_allow_path(fs, path, SANDBOX_FS_READ)
+ * Built before the privilege drop, enforced after it (no_new_privs).
  */
-static int confine(struct daemon *d)
+static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
 {
+	int state = sandbox_fs_init(fs), err = 0;
+
+	if (state == SANDBOX_FS_UNAVAILABLE)
+		fprintf(stderr, "subnetrad: Landlock is not available (%s): the file system is not "
+				"confined beyond the seccomp filter\n", sandbox_fs_why(fs));
+	else if (state == SANDBOX_FS_SKIPPED)
+		fprintf(stderr, "subnetrad: sanitizer build: Landlock ruleset not applied\n");
+	else if (state < 0)
+		err = state;
+	else
+		err = sandbox_fs_allow_fd(fs, d->sock_dirfd, SANDBOX_FS_FILES);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot build the Landlock ruleset: %s\n",
+			strerror(-err));
+		sandbox_fs_close(fs);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Everything privileged is done (TUN created, sockets bound): drop every
+ * capability, confine the file system to the socket's directory (Landlock),
+ * then allow only the syscalls the running daemon makes (seccomp).
+ */
+int daemon_confine(struct daemon *d)
+{
+	struct sandbox_fs fs;
 	int err;
 
+	if (paths_ruleset(d, &fs) < 0)
+		return -1;
 	err = privs_drop(d->uid, d->gid);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot drop privileges: %s\n", strerror(-err));
+		sandbox_fs_close(&fs);
+		return -1;
+	}
+	/* Landlock first: once the seccomp filter is in, its syscalls are not. */
+	err = sandbox_fs_restrict(&fs);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot apply the Landlock ruleset: %s\n",
+			strerror(-err));
 		return -1;
 	}
 	err = sandbox_apply(d->n_workers > 1);
@@ -369,7 +413,7 @@ struct daemon *daemon_start(const struct config *cfg)
 		fprintf(stderr, "subnetrad: reactor set-up failed: %s\n", strerror(-err));
 		goto fail;
 	}
-	if (confine(d) < 0)
+	if (daemon_confine(d) < 0)
 		goto fail;
 	return d;
 fail:
@@ -390,7 +434,14 @@ static void request_stop(struct daemon *d)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	int err = reactor_run(w);
+	char name[32]; /* "subnetrad/w15" at most: within the 15-byte limit */
+	int err;
+
+	/* For top -H and ps -L; cosmetic.  Set by the thread itself: that is a
+	 * prctl, where naming another thread writes to /proc (Landlock). */
+	snprintf(name, sizeof(name), "subnetrad/w%u", w->id);
+	(void)pthread_setname_np(pthread_self(), name);
+	err = reactor_run(w);
 
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: worker %u: epoll failed: %s\n", w->id, strerror(-err));
@@ -409,7 +460,6 @@ static int start_workers(struct daemon *d)
 {
 	for (unsigned k = 1; k < d->n_workers; k++) {
 		struct worker *w = d->workers[k];
-		char name[32]; /* "subnetrad/w15" at most: within the 15-byte limit */
 		int err = pthread_create(&w->thread, NULL, worker_main, w);
 
 		if (err != 0) {
@@ -417,9 +467,6 @@ static int start_workers(struct daemon *d)
 			return -1;
 		}
 		w->thread_started = true;
-		/* For top -H and ps -L; cosmetic, so failure is ignored. */
-		snprintf(name, sizeof(name), "subnetrad/w%u", k);
-		(void)pthread_setname_np(w->thread, name);
 	}
 	return 0;
 }

@@ -4,11 +4,13 @@
  * works only inside it and never allocates.
  *
  * Start-up order (daemon_start): config already loaded and validated ->
- * boot epoch (fail closed) -> peer keys -> policy (role + snapshot) -> TUN
+ * boot epoch (fail closed) -> peer keys -> the service user and the control
+ * socket's directory -> policy (role + snapshot) -> TUN
  * (one queue per worker) -> UDP sockets (one per port and worker) -> control
- * socket -> epoll sets -> privilege drop and seccomp.  Nothing touches the
- * network before the config is known good.  Worker threads start only in
- * daemon_run, after the drop: they inherit no capability and the filter.
+ * socket -> epoll sets -> privilege drop, Landlock and seccomp.  Nothing
+ * touches the network before the config is known good.  Worker threads
+ * start only in daemon_run, after the drop: they inherit no capability, the
+ * Landlock domain and the filter.
  */
 #ifndef SUBNETRA_DAEMON_H
 #define SUBNETRA_DAEMON_H
@@ -130,6 +132,14 @@ struct daemon {
  * worker 0).
  */
 struct daemon *daemon_alloc(const struct config *cfg);
+/*
+ * The privilege drop after start-up, on the calling thread (threads created
+ * later inherit it): every capability dropped and, with d->uid set, that
+ * user; Landlock limits the file system to creating, writing and removing
+ * files in the directory open as d->sock_dirfd; then the seccomp filter.
+ * Prints why and returns -1 on failure.  Public for the unit test.
+ */
+int daemon_confine(struct daemon *d);
 /* Allocate and start; on failure prints the reason and returns NULL. */
 struct daemon *daemon_start(const struct config *cfg);
 /*
