@@ -118,8 +118,12 @@ static void note_existing_dir(const struct daemon *d, const char *dir, const str
 				dir, (unsigned)st->st_uid, d->cfg->user);
 		return;
 	}
-	/* Root: others who can write here (outside a sticky directory) own our names. */
-	if (st->st_uid != 0 ||
+	/*
+	 * No uid change (root, or a service manager's User=): anyone but root
+	 * and the daemon itself who can write here (outside a sticky directory)
+	 * controls our names.
+	 */
+	if ((st->st_uid != 0 && st->st_uid != geteuid()) ||
 	    ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)))
 		fprintf(stderr,
 			"subnetrad: warning: control socket directory %s (uid %u, mode %04o) can "

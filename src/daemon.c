@@ -1,7 +1,9 @@
 /* Daemon start-up, run and teardown (see daemon.h for the order). */
 #include "daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -107,9 +109,9 @@ static int setup_policy(struct daemon *d)
 			MAX_POLICY_ENTRIES);
 		return -1;
 	}
-	/* Root's, or written by the daemon's user (its save after the drop). */
+	/* Root's, or written by the daemon itself (its save after the drop). */
 	n = policy_load(&d->policy, d->sock_dirfd, d->paths.policy, d->cfg_digest,
-			d->uid != (uid_t)-1 ? d->uid : 0, err, sizeof(err));
+			d->uid != (uid_t)-1 ? d->uid : geteuid(), err, sizeof(err));
 	if (n == -ENOENT)
 		return 0;
 	/* Not trusted or not this config's: start as if there were none. */
@@ -254,6 +256,34 @@ static int open_sock_dir(struct daemon *d)
 }
 
 /*
+ * Landlock rules cover a whole hierarchy: a socket directory with
+ * subdirectories (/run, /tmp, /) is not one of its own, and everything
+ * beneath it becomes writable.
+ */
+static bool has_subdirs(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool found = false;
+
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (e = readdir(dir)) != NULL) {
+		struct stat st;
+
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+			fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISDIR(st.st_mode);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
  * What the running daemon may do in the file system, root or not: create,
  * write and remove files in the control socket's directory (the policy
  * snapshot, its .tmp, the socket at exit), through the descriptor it holds;
@@ -275,6 +305,11 @@ static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
 		err = state;
 	else
 		err = sandbox_fs_allow_fd(fs, d->sock_dirfd, SANDBOX_FS_FILES);
+	if (state == SANDBOX_FS_READY && err == 0 && has_subdirs(d->sock_dirfd))
+		fprintf(stderr, "subnetrad: warning: control socket %s: its directory has "
+				"subdirectories, and the file-system confinement lets the daemon "
+				"write anywhere beneath it; give the socket a directory of its own, "
+				"e.g. SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n", d->paths.sock);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot build the Landlock ruleset: %s\n",
 			strerror(-err));

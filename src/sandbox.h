@@ -2,7 +2,7 @@
  * The seccomp allow-list installed after start-up: only the syscalls the
  * running daemon still makes (the reactor, packet I/O, control replies, the
  * policy snapshot write, shutdown), some only with the arguments it uses
- * (no executable memory, files only read or newly created, mode 0600).
+ * (no executable memory, mode 0600 only, no directory removal).
  * Anything else stops the daemon at the offending call: a SIGSYS handler,
  * installed first, writes "subnetrad: seccomp: forbidden system call 41
  * (socket); stopping" to stderr and exits with SANDBOX_EXIT_VIOLATION (as
