@@ -35,10 +35,12 @@ int safefile_open_dir(const char *dir)
 {
 	const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 	struct stat st;
-	int fd = open(dir, flags | O_NOFOLLOW);
+	int fd = open(dir, flags | O_NOFOLLOW), err;
 
-	if (fd >= 0 || errno != ELOOP)
+	/* A final link gives ELOOP, or ENOTDIR together with O_DIRECTORY. */
+	if (fd >= 0 || (errno != ELOOP && errno != ENOTDIR))
 		return fd >= 0 ? fd : -errno;
+	err = -errno;
 	/*
 	 * A link: followed only if root owns it.  Whoever can replace a
 	 * root-owned link can write its directory, and then owns the path
@@ -46,7 +48,9 @@ int safefile_open_dir(const char *dir)
 	 */
 	if (lstat(dir, &st) < 0)
 		return -errno;
-	if (!S_ISLNK(st.st_mode) || st.st_uid != 0)
+	if (!S_ISLNK(st.st_mode))
+		return err;
+	if (st.st_uid != 0)
 		return -ELOOP;
 	fd = open(dir, flags);
 	return fd >= 0 ? fd : -errno;
