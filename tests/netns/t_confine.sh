@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Root without capabilities is still root: a daemon with "user" unset (the
+# default) keeps uid 0, so what a code-execution bug could do is bounded by
+# Landlock (files) and the seccomp filter (system calls), not by file
+# permissions.  The daemon is made to misbehave from inside: gdb attaches
+# and calls functions in it, as injected code would.
+#
+#    [$RUN-a]  root daemon, no "user", SUBNETRA_SOCK=$T/run/subnetra.sock
+#              (loopback only: it needs its TUN and its socket)
+#
+#    $T/outside/   a directory beside the daemon's own; $T/victim root 0644
+#
+# Asserts: uid 0 with no capabilities, no_new_privs, seccomp mode 2; the
+# daemon still saves its snapshot in its own directory; made to call
+# open(outside, O_WRONLY|O_CREAT) it gets -1 and no file appears, and
+# neither reading nor rewriting $T/victim works, while it keeps running and
+# answering (where the daemon reports no Landlock, these file checks are
+# skipped with its line); made to call socket(), it stops at once with exit
+# status 3 and a log line naming the call.  Sanitizer builds install neither Landlock
+# nor the filter (LeakSanitizer needs /proc and ptrace at exit): skipped
+# with that reason.
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_env
+case $SNR_BUILD in
+*asan* | *tsan* | *fuzz*)
+	ok "confinement of a root daemon # SKIP sanitizer build: neither Landlock nor the seccomp filter is installed (LeakSanitizer needs /proc and ptrace at exit)"
+	done_testing
+	;;
+esac
+command -v gdb >/dev/null || bail "missing tool: gdb (run scripts/deps.sh)"
+
+topo_init
+topo_add_isolated a
+node_sock() { echo "$T/run/subnetra.sock"; }
+write_spoke_config "$T/a.json" 2 "$KEY_A"
+mkdir -m 0755 "$T/outside"
+printf 'victim: must not change\n' >"$T/victim"
+chmod 0644 "$T/victim"
+victim=$(sha256sum <"$T/victim")
+
+start_node a "$T/a.json"
+pid=${NODE_PID[a]}
+log=${NODE_LOG[a]}
+field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+check_eq "uid 0, no capabilities, no_new_privs, seccomp filter (mode 2)" \
+	"0 0000000000000000 1 2" "$(field Uid) $(field CapEff) $(field NoNewPrivs) $(field Seccomp)"
+# The daemon says so in one line where the kernel has no Landlock; then
+# only seccomp is left to check.  Without that line, Landlock must hold.
+landlock=1
+if grep -q 'Landlock is not available' "$log"; then
+	landlock=0
+	diag "$(grep 'Landlock is not available' "$log")"
+fi
+check_match "its own directory is writable: save" "^saved 2 rule\(s\) to $T/run/subnetra.policy$" \
+	"$(cli a save 2>&1)"
+
+# in_daemon EXPR: evaluate a call inside the daemon; prints gdb's "$1 = ..." value.
+in_daemon() {
+	timeout 60 gdb -p "$pid" -batch -ex "call $1" 2>&1 | sed -n 's/^\$1 = //p'
+}
+if [ $landlock -eq 1 ]; then
+	check_eq "made to create $T/outside/x (O_WRONLY|O_CREAT), root gets -1" -1 \
+		"$(in_daemon "(int)open(\"$T/outside/x\", 0101, 0600)")"
+	check_fails "... and no file appears" test -e "$T/outside/x"
+	check_eq "made to open $T/victim for reading: -1" -1 \
+		"$(in_daemon "(int)open(\"$T/victim\", 0)")"
+	check_eq "made to open it for writing: -1" -1 "$(in_daemon "(int)open(\"$T/victim\", 01)")"
+	check_eq "... its content is unchanged" "$victim" "$(sha256sum <"$T/victim")"
+else
+	ok "file-system confinement # SKIP the daemon says this kernel has no Landlock"
+fi
+check "the daemon keeps running" proc_alive "$pid"
+check "... and answering" cli a status
+
+# A system call outside the filter: the daemon stops and says which.
+in_daemon '(int)socket(2, 2, 0)' >/dev/null
+stopped() { ! proc_alive "$pid"; }
+rc="still running"
+if wait_until 10 stopped; then
+	wait "$pid"
+	rc=$?
+	unset "NODE_PID[a]"
+fi
+check_eq "made to call socket(), the daemon stops with exit status 3" 3 "$rc"
+check "... and its log names the call" grep -qE \
+	"^subnetrad: seccomp: forbidden system call [0-9]+ \(socket\); stopping$" "$log"
+
+done_testing
