@@ -16,7 +16,8 @@
 # neither reading nor rewriting $T/victim works, while it keeps running and
 # answering (where the daemon reports no Landlock, these file checks are
 # skipped with its line); made to call socket(), it stops at once with exit
-# status 3 and a log line naming the call.  Sanitizer builds install neither Landlock
+# status 3 and a log line naming the call; a memory image of it holds the
+# PSK neither in binary nor in hex.  Sanitizer builds install neither Landlock
 # nor the filter (LeakSanitizer needs /proc and ptrace at exit): skipped
 # with that reason.
 # shellcheck source=tests/netns/lib.sh
@@ -73,6 +74,24 @@ else
 fi
 check "the daemon keeps running" proc_alive "$pid"
 check "... and answering" cli a status
+
+# The raw PSK is gone once the link keys exist: a memory image of the
+# running daemon holds it neither in binary nor in hex.
+timeout 60 gdb -p "$pid" -batch -ex "generate-core-file $T/core" >/dev/null 2>&1
+# shellcheck disable=SC2016 # python, not shell
+find_key='import sys
+d = open(sys.argv[1], "rb").read()
+k = sys.argv[2]
+hits = [n for n, p in (("binary", bytes.fromhex(k)), ("hex", k.encode()), ("HEX", k.upper().encode())) if p in d]
+print(" ".join(hits) or "none")
+sys.exit(1 if hits else 0)'
+if [ -s "$T/core" ]; then
+	check "the raw PSK is nowhere in the running daemon's memory (binary or hex)" \
+		python3 -c "$find_key" "$T/core" "$KEY_A"
+	rm -f "$T/core"
+else
+	not_ok "gdb wrote no memory image of the daemon"
+fi
 
 # A system call outside the filter: the daemon stops and says which.
 in_daemon '(int)socket(2, 2, 0)' >/dev/null
