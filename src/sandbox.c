@@ -182,12 +182,22 @@ static int allow_args(scmp_filter_ctx ctx, bool threads)
 		if (err < 0)
 			return err;
 	}
-	/* abort(): SIGABRT to a thread of this process, nothing else. */
+	/*
+	 * abort(): SIGABRT to this process (glibc: tgkill with our pid), or to
+	 * the main thread (musl: tkill with its tid, which is the pid; a worker
+	 * aborting under musl is stopped as a violation instead).
+	 */
 	{
 		const struct scmp_arg_cmp self[] = {EQ(0, (scmp_datum_t)getpid()),
 						    EQ(2, SIGABRT)};
+		const struct scmp_arg_cmp main_thread[] = {EQ(0, (scmp_datum_t)getpid()),
+							   EQ(1, SIGABRT)};
+		int err = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 2, self);
 
-		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 2, self);
+		if (err == 0)
+			err = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tkill), 2,
+						     main_thread);
+		return err;
 	}
 }
 
