@@ -154,11 +154,13 @@ netns: test-build
 	$(Q)./tests/run.sh --only netns
 
 # The long fault scenarios (SUBNETRA_SOAK=1: 300 s RSS run, 20 restarts...)
-# against the plain and the ASan build; about 15 minutes.
+# against the plain and the ASan build, and the several-workers stress run
+# (three minutes per load run) on those and the OpenSSL build; about 35 minutes.
 soak: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=1 test-build
 	$(Q)$(MAKE) --no-print-directory WERROR=1 SAN=1 BUILD=build-asan test-build
-	$(Q)./scripts/soak.sh --build build --build build-asan
+	$(Q)$(MAKE) --no-print-directory WERROR=1 CRYPTO=openssl BUILD=build-openssl test-build
+	$(Q)./scripts/soak.sh --build build --build build-asan --build build-openssl
 
 # Side-by-side benchmark (root): our tunnel vs the veth ceiling, wireguard-go
 # and Nebula in network namespaces.  Options: ROUNDS=, SECS=, SYSTEMS=,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The long versions of the fault scenarios (what `make soak` runs): every
 # tests/netns/t_fault_*.sh with SUBNETRA_SOAK=1 (more pings, bigger and
-# longer transfers, a 1M-datagram flood) and t_fault_rss.sh under load for
-# SECS seconds (default 300), for each build given (default: build).
+# longer transfers, a 1M-datagram flood), t_fault_rss.sh under load for
+# SECS seconds (default 300), and t_workers_stress.sh (three minutes per load
+# run), for each build given (default: build); an OpenSSL build runs only the
+# scenarios marked "# run.sh: openssl".
 # Ends with one line "N passed, N failed" and the figures of the run; exit
 # status 1 if anything failed.
 #
@@ -42,9 +44,12 @@ for b in "${builds[@]}"; do
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ;;
 	esac
-	for s in tests/netns/t_fault_*.sh; do
+	for s in tests/netns/t_fault_*.sh tests/netns/t_workers_stress.sh; do
 		name=$(basename "$s" .sh)
-		[ -n "$only" ] && [ "$name" != "t_fault_$only" ] && continue
+		# As in tests/run.sh: the OpenSSL build runs the scenarios where
+		# threads share the AEAD backend, marked "# run.sh: openssl".
+		case "$b" in *openssl*) grep -qx '# run.sh: openssl' "$s" || continue ;; esac
+		[ -n "$only" ] && [ "$name" != "t_fault_$only" ] && [ "$name" != "t_$only" ] && continue
 		log="$logdir/${b//\//_}.$name.log"
 		echo "# soak $b/$name"
 		start=$(date +%s)

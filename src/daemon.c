@@ -364,6 +364,11 @@ static struct worker *worker_alloc(struct daemon *d, unsigned id)
 	w->d = d;
 	w->id = id;
 	w->epfd = w->tun_fd = -1;
+	w->aead = aead_ctx_new();
+	if (w->aead == NULL) {
+		free(w);
+		return NULL;
+	}
 	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
 		w->udp_fd[i] = -1;
 	udp_rx_batch_init(&w->rx, w->rx_slots);
@@ -385,6 +390,7 @@ static void worker_free(struct worker *w)
 	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
 		if (w->udp_fd[i] >= 0)
 			close(w->udp_fd[i]);
+	aead_ctx_free(w->aead);
 	/* Packet slots held plaintext. */
 	sodium_memzero(w, sizeof(*w));
 	free(w);

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "aead.h"
 #include "bounds.h"
 #include "config.h"
 #include "counters.h"
@@ -41,13 +42,36 @@ enum txq_kind {
 	TXQ_KEEPALIVE, /* NAT keepalive: keepalive_tx */
 };
 
+/* Several workers: a datagram queued as plaintext, sealed at the flush. */
+struct txq_pending {
+	struct peer *p;
+	uint8_t *buf; /* plaintext at buf + WIRE_HEADER_LEN, room for the tag */
+	uint16_t pt_len;
+	uint8_t kind; /* enum txq_kind */
+};
+
+/* Several workers: one peer's datagrams of a flush and their block of seqs. */
+struct txq_group {
+	struct peer *p;
+	uint64_t first; /* the block is [first, first + n) */
+	size_t n;       /* 0: the session ran out, there is nothing to release */
+	size_t count;   /* datagrams queued for p */
+	unsigned sock;  /* every one goes out on this socket */
+	size_t msg_end; /* batch[sock].n once the group was queued */
+};
+
 /*
  * Datagrams waiting for sendmmsg, one batch per listen socket, tagged with
- * their txq_kind.  Entries point into rx/tun/keepalive buffers, so every
- * producer flushes before it reuses its buffer.
+ * their txq_kind (and, with several workers, their group).  Entries point
+ * into rx/tun/keepalive buffers, so every producer flushes before it reuses
+ * its buffer.  With several workers they wait unsealed in pend[] (txq.c).
  */
 struct txq {
 	struct udp_tx_batch batch[MAX_LISTEN_PORTS];
+	struct txq_pending pend[UDP_BATCH];
+	size_t n_pend;
+	struct txq_group groups[UDP_BATCH];
+	size_t n_groups;
 };
 
 struct daemon_paths {
@@ -73,6 +97,7 @@ struct worker {
 	int udp_fd[MAX_LISTEN_PORTS];   /* socket of listen port i (SO_REUSEPORT group) */
 	struct counters ctr;            /* plain: only this thread writes it */
 	struct counters_shared pub;     /* ctr as of its last wake-up (workers > 1) */
+	struct aead_ctx *aead;          /* this thread's cipher state (aead.h) */
 	pthread_t thread;
 	bool thread_started;
 

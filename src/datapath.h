@@ -1,7 +1,8 @@
 /*
  * The two packet directions and the shared transmit queue:
  *   rx.c  UDP -> select peer -> open -> verify -> TUN or relay
- *   tx.c  TUN -> route -> seal -> UDP, and the spoke NAT keepalive
+ *   tx.c  TUN -> route -> UDP, and the spoke NAT keepalive
+ *   txq.c seal, batch and send every outgoing datagram
  * Each entry point does a bounded amount of work per call (the reactor calls
  * it again while the fd stays readable: level-triggered epoll).  Each runs on
  * one worker with that worker's fds, buffers and counters; what it shares
@@ -37,9 +38,17 @@ void rx_flush_tun(struct worker *w);
 void tx_drain_tun(struct worker *w);
 void tx_keepalive(struct worker *w);
 
-/* Queue one datagram for socket `sock` (flushes that socket first if full). */
-void txq_push(struct worker *w, unsigned sock, enum txq_kind kind, const uint8_t *buf,
-	      size_t len, const struct endpoint4 *to);
+/*
+ * Seal the plaintext at buf + WIRE_HEADER_LEN (pt_len bytes, with room for
+ * the tag behind it) for peer p and queue it for p's current endpoint; buf
+ * must stay untouched until the next txq_flush.  One worker seals here;
+ * several seal at the flush (txq.c says why).  A session that ran out of
+ * sequence numbers drops it, counted as a failed send of its kind.
+ */
+void txq_push(struct worker *w, struct peer *p, enum txq_kind kind, uint8_t *buf,
+	      size_t pt_len);
+/* Several workers: seal what is pending (a no-op otherwise).  For the fuzzer. */
+void txq_seal(struct worker *w);
 /* Send everything queued and account for each datagram's fate. */
 void txq_flush(struct worker *w);
 

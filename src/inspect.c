@@ -109,9 +109,13 @@ static void header_problem(struct inspect_result *res, const struct wire_header 
 		verdict(res, "drop_udp_auth_or_invalid",
 			"bad header: flags 0x%02x (%s); v1 defines only KEEPALIVE (0x01)",
 			h->flags, flags);
-	} else {
+	} else if (h->epoch == 0) {
 		verdict(res, "drop_udp_auth_or_invalid",
 			"bad header: epoch 0 (never valid)");
+	} else {
+		verdict(res, "drop_udp_auth_or_invalid",
+			"bad header: KEEPALIVE flag on a datagram with a body (a keepalive "
+			"is exactly %d bytes)", WIRE_MIN_DATAGRAM);
 	}
 }
 

@@ -155,28 +155,46 @@ void peer_set_endpoint(struct peer_table *t, struct peer *p, const struct endpoi
 	ep_write_end(t);
 }
 
-bool peer_learn(struct peer_table *t, struct peer *p, const struct endpoint4 *from,
-		unsigned sock, uint64_t now)
+/* last-seen = max(last-seen, now): batches of two workers end in any order. */
+static void seen_at(const struct peer_table *t, struct peer *p, uint64_t now)
+{
+	uint64_t cur = atomic_load_explicit(&p->last_seen_wall_ns, memory_order_relaxed);
+
+	if (!t->shared) {
+		if (now > cur)
+			atomic_store_explicit(&p->last_seen_wall_ns, now, memory_order_relaxed);
+		return;
+	}
+	while (now > cur && !atomic_compare_exchange_weak_explicit(&p->last_seen_wall_ns, &cur,
+								   now, memory_order_relaxed,
+								   memory_order_relaxed))
+		;
+}
+
+bool peer_learn(struct peer_table *t, struct peer *p, const struct wire_header *h,
+		const struct endpoint4 *from, unsigned sock, uint64_t now)
 {
 	uint64_t want = peer_path_pack(from, sock);
-	uint64_t cur = peer_path(p);
 	bool moved = false;
 
-	atomic_store_explicit(&p->last_seen_wall_ns, now, memory_order_relaxed);
+	seen_at(t, p, now);
 	/* The common case: nothing to write, so the line is not bounced between threads. */
-	while (cur != want) {
-		if (ep_bits(cur) != ep_bits(want)) {
-			ep_write_begin(t);
-			moved = move_locked(t, p, from, sock);
-			ep_write_end(t);
-			break;
-		}
-		/* Only the socket: a CAS keeps a concurrent move's endpoint intact. */
-		if (atomic_compare_exchange_weak_explicit(&p->path, &cur, want,
-							  memory_order_relaxed,
-							  memory_order_relaxed))
-			break;
+	if (peer_path(p) == want)
+		return false;
+	/*
+	 * Under the receive lock, no other worker commits a datagram of this
+	 * session meanwhile: if h is the newest now, any later one commits
+	 * after the move below and sees (and if need be undoes) it.
+	 */
+	if (t->shared)
+		spin_lock(&p->rx_lock);
+	if (wire_rx_is_newest(&p->rx, h)) {
+		ep_write_begin(t);
+		moved = move_locked(t, p, from, sock);
+		ep_write_end(t);
 	}
+	if (t->shared)
+		spin_unlock(&p->rx_lock);
 	return moved;
 }
 
@@ -253,6 +271,35 @@ struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 
 			return p;
 	}
 	return NULL;
+}
+
+size_t peer_reserve_seqs(struct peer *p, size_t k, uint64_t *first)
+{
+	uint64_t cur = atomic_load_explicit(&p->tx_seq, memory_order_relaxed);
+	uint64_t n;
+
+	/* Uniqueness needs only atomicity, not ordering: relaxed. */
+	do {
+		n = UINT64_MAX - cur < k ? UINT64_MAX - cur : k;
+		if (n == 0)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(&p->tx_seq, &cur, cur + n,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	*first = cur + 1;
+	return (size_t)n;
+}
+
+void peer_tx_wait(const struct peer *p, uint64_t first)
+{
+	unsigned spins = 0;
+
+	while (!peer_tx_ready(p, first)) {
+		if (++spins % SPIN_BEFORE_YIELD == 0)
+			sched_yield();
+		else
+			cpu_relax();
+	}
 }
 
 enum wire_rx_verdict peer_rx_open_shared(struct peer *p, const struct wire_header *h,

@@ -6,18 +6,23 @@
  *
  * Threads (config "workers" > 1, t->shared): every reactor thread may send
  * to and receive from every peer, so the mutable per-peer state is shared:
- *   - tx_seq: the next nonce is reserved with one compare-and-swap, so no
- *     two datagrams ever carry the same (key, seq) and the counter never
- *     wraps (peer_next_seq);
+ *   - tx_seq: a worker reserves a block of consecutive sequence numbers
+ *     with one compare-and-swap, so no two datagrams ever carry the same
+ *     (key, seq) and the counter never wraps (peer_reserve_seqs); blocks
+ *     leave in the order they were reserved (peer_tx_wait/release), so two
+ *     workers' datagrams to one peer never drift apart by more than the
+ *     receiver's 64-entry replay window;
  *   - the receive session: a per-peer spinlock around the lookup before
  *     and the commit after the AEAD, never around the crypto
  *     (peer_rx_open; wire.h has the split);
  *   - path (endpoint + socket index) is one 64-bit atomic, so a sender
- *     never sees a new address with an old port; the endpoint part only
- *     changes under the table's writer lock, which also keeps the endpoint
- *     index in step; index readers use a sequence count and retry (or fall
- *     back to a miss, which the obfuscation path turns into a full scan);
- *   - last_seen_wall_ns: a relaxed atomic.
+ *     never sees a new address with an old port; it only changes under the
+ *     peer's receive lock (so that only the session's newest datagram can
+ *     move it, whichever worker opened it) and the table's writer lock,
+ *     which also keeps the endpoint index in step; index readers use a
+ *     sequence count and retry (or fall back to a miss, which the
+ *     obfuscation path turns into a full scan);
+ *   - last_seen_wall_ns: a relaxed atomic that only grows.
  * With one thread (t->shared false) the receive session is opened without
  * the lock and a sequence number is a plain load and store; only an
  * endpoint change, which is rare, still takes the (uncontended) writer lock.
@@ -40,9 +45,12 @@ struct peer {
 	wire_key tx_link_key;    /* link_key(psk, local_id, id) */
 	wire_key rx_link_key;    /* link_key(psk, id, local_id) */
 	wire_key tx_session_key; /* session_key(tx_link_key, our boot epoch) */
-	_Atomic uint64_t tx_seq; /* last seq sent; the next datagram uses tx_seq + 1 */
-	/* Current endpoint (configured, then learned) and the index of the
-	 * listen socket last heard on: see peer_path_pack. */
+	_Atomic uint64_t tx_seq; /* last seq reserved; the next datagram uses tx_seq + 1 */
+	/* Several workers: every seq <= tx_released has been handed to the
+	 * kernel (or dropped), so the next block may leave (peer_tx_wait). */
+	_Atomic uint64_t tx_released;
+	/* Current endpoint (configured, then learned from the newest datagram)
+	 * and the index of the listen socket it came in on: see peer_path_pack. */
 	_Atomic uint64_t path;
 	_Atomic bool rx_lock;    /* guards rx when the table is shared */
 	struct wire_rx_session rx;
@@ -108,12 +116,36 @@ struct peer *peer_find_by_endpoint(struct peer_table *t, const struct endpoint4 
 /* Move p to endpoint e, keeping its socket (keeps the endpoint index in step). */
 void peer_set_endpoint(struct peer_table *t, struct peer *p, const struct endpoint4 *e);
 /*
- * Roaming, after a datagram from `from` on socket `sock` authenticated:
- * record the endpoint, the socket and the time.  true iff the endpoint
- * changed (udp_endpoint_learned).
+ * Roaming, after the datagram with header h from `from` on socket `sock`
+ * authenticated (p->rx accepted it): record the time (last-seen never goes
+ * back) and, if h is still the newest datagram of p's session, the endpoint
+ * and the socket.  true iff the endpoint changed (udp_endpoint_learned).
  */
-bool peer_learn(struct peer_table *t, struct peer *p, const struct endpoint4 *from,
-		unsigned sock, uint64_t now);
+bool peer_learn(struct peer_table *t, struct peer *p, const struct wire_header *h,
+		const struct endpoint4 *from, unsigned sock, uint64_t now);
+
+/*
+ * Several workers (t->shared): reserve up to k consecutive sequence numbers
+ * of p as one block starting at *first.  Returns how many: fewer than k only
+ * when the session runs out (never reuse a nonce), 0 once it has.
+ */
+size_t peer_reserve_seqs(struct peer *p, size_t k, uint64_t *first);
+/* Has every block reserved before the one starting at first been released? */
+static inline bool peer_tx_ready(const struct peer *p, uint64_t first)
+{
+	return atomic_load_explicit(&p->tx_released, memory_order_acquire) == first - 1;
+}
+/*
+ * Wait for peer_tx_ready.  Bounded: the blocks before ours belong to
+ * workers that are sealing or sending them, and a worker only ever waits
+ * for its own oldest unreleased block, so no cycle of waits can form.
+ */
+void peer_tx_wait(const struct peer *p, uint64_t first);
+/* The block ending at last has left (or was dropped): the next may go. */
+static inline void peer_tx_release(struct peer *p, uint64_t last)
+{
+	atomic_store_explicit(&p->tx_released, last, memory_order_release);
+}
 
 /*
  * Reserve the sequence number of p's next datagram.  false when the
@@ -123,20 +155,11 @@ static inline bool peer_next_seq(const struct peer_table *t, struct peer *p, uin
 {
 	uint64_t cur = atomic_load_explicit(&p->tx_seq, memory_order_relaxed);
 
-	if (!t->shared) {
-		if (cur == UINT64_MAX)
-			return false;
-		atomic_store_explicit(&p->tx_seq, cur + 1, memory_order_relaxed);
-		*seq = cur + 1;
-		return true;
-	}
-	/* Uniqueness needs only atomicity, not ordering: relaxed. */
-	do {
-		if (cur == UINT64_MAX)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&p->tx_seq, &cur, cur + 1,
-							memory_order_relaxed,
-							memory_order_relaxed));
+	if (t->shared)
+		return peer_reserve_seqs(p, 1, seq) == 1;
+	if (cur == UINT64_MAX)
+		return false;
+	atomic_store_explicit(&p->tx_seq, cur + 1, memory_order_relaxed);
 	*seq = cur + 1;
 	return true;
 }

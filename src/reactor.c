@@ -149,6 +149,8 @@ int reactor_run(struct worker *w)
 	bool several = d->n_workers > 1;
 	struct epoll_event ev[EP_EVENTS];
 
+	/* Every worker seals and opens with its own cipher state. */
+	aead_ctx_use(w->aead);
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
 		int n = epoll_wait(w->epfd, ev, EP_EVENTS, -1);
 

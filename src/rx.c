@@ -8,7 +8,8 @@
  *   3-6. wire_rx_open: stale epoch before crypto, AEAD, then commit a newer
  *      epoch, then anti-replay -- no state changes before authentication
  *   7. inner packet must be IPv4 with a source inside the peer's allowed_src
- *   8. only now learn the endpoint (roaming/NAT) and last-seen time
+ *   8. only now learn last-seen time and, from the session's newest
+ *      datagram only, the endpoint (roaming/NAT)
  *   9. route: local TUN, relay (never back to the source), or drop
  * Every failure is a silent drop, counted by reason; nothing is ever sent in
  * reply to a datagram that does not authenticate.
@@ -53,10 +54,10 @@ static struct peer *select_obfuscated(struct worker *w, const uint8_t *buf, size
 }
 
 /* Replies leave through the socket the peer was last heard on (NAT). */
-static void learn(struct worker *w, struct peer *p, unsigned sock, const struct endpoint4 *from,
-		  uint64_t now)
+static void learn(struct worker *w, struct peer *p, const struct wire_header *h, unsigned sock,
+		  const struct endpoint4 *from, uint64_t now)
 {
-	if (peer_learn(&w->d->peers, p, from, sock, now))
+	if (peer_learn(&w->d->peers, p, h, from, sock, now))
 		w->ctr.udp_endpoint_learned++;
 }
 
@@ -109,10 +110,7 @@ static void route(struct worker *w, struct peer *src_peer, uint8_t *buf, size_t 
 	struct daemon *d = w->d;
 	const uint8_t *ip = buf + WIRE_HEADER_LEN;
 	const struct policy_rule *r;
-	struct endpoint4 to;
 	struct peer *t;
-	uint64_t seq, path;
-	size_t len;
 
 	r = policy_lookup(policy_active(&d->policy), load_be32(ip + 12), load_be32(ip + 16));
 	if (r == NULL) {
@@ -136,18 +134,8 @@ static void route(struct worker *w, struct peer *src_peer, uint8_t *buf, size_t 
 		w->ctr.drop_udp_unknown_target++;
 		return;
 	}
-	if (!peer_next_seq(&d->peers, t, &seq)) { /* never reuse a nonce */
-		w->ctr.drop_udp_send_err++;
-		return;
-	}
-	/* Re-seal in place for the next hop; the slot stays ours until flush. */
-	len = wire_seal(buf, pt_len, t->tx_session_key, (uint16_t)d->cfg->local_id, d->epoch,
-			seq);
-	if (d->cfg->obfuscate)
-		wire_obfs_apply(buf, len, t->tx_link_key);
-	path = peer_path(t);
-	to = peer_path_endpoint(path);
-	txq_push(w, peer_path_sock(path), TXQ_RELAY, buf, len, &to);
+	/* Re-sealed in place for the next hop; the slot stays ours until flush. */
+	txq_push(w, t, TXQ_RELAY, buf, pt_len);
 }
 
 void rx_datagram(struct worker *w, unsigned sock, uint8_t *buf, size_t len, bool trunc,
@@ -198,7 +186,7 @@ void rx_datagram(struct worker *w, unsigned sock, uint8_t *buf, size_t len, bool
 		return;
 	case WIRE_RX_KEEPALIVE:
 		c->keepalive_rx++;
-		learn(w, p, sock, from, now);
+		learn(w, p, &h, sock, from, now);
 		return;
 	case WIRE_RX_DATA:
 		break;
@@ -212,7 +200,7 @@ void rx_datagram(struct worker *w, unsigned sock, uint8_t *buf, size_t len, bool
 		c->drop_udp_spoof++;
 		return;
 	}
-	learn(w, p, sock, from, now);
+	learn(w, p, &h, sock, from, now);
 	route(w, p, buf, pt_len);
 }
 

@@ -201,12 +201,17 @@ static bool send_split(int fd, struct udp_tx_batch *b, size_t i)
 
 void udp_send_batch(int fd, struct udp_tx_batch *b)
 {
-	size_t done = 0;
+	udp_send_range(fd, b, 0, b->n);
+}
 
-	for (size_t i = 0; i < b->n; i++)
+void udp_send_range(int fd, struct udp_tx_batch *b, size_t from, size_t to)
+{
+	size_t done = from;
+
+	for (size_t i = from; i < to; i++)
 		prepare(b, i);
-	while (done < b->n) {
-		int n = sendmmsg(fd, b->msgs + done, (unsigned)(b->n - done), MSG_DONTWAIT);
+	while (done < to) {
+		int n = sendmmsg(fd, b->msgs + done, (unsigned)(to - done), MSG_DONTWAIT);
 
 		if (n > 0) {
 			done += (size_t)n;

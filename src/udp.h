@@ -95,6 +95,8 @@ static inline bool udp_tx_full(const struct udp_tx_batch *b)
  * for each message, then empties the batch (b->n = 0).
  */
 void udp_send_batch(int fd, struct udp_tx_batch *b);
+/* The same for messages [from, to) only. */
+void udp_send_range(int fd, struct udp_tx_batch *b, size_t from, size_t to);
 
 void endpoint_from_sockaddr(struct endpoint4 *e, const struct sockaddr_in *sa);
 void endpoint_to_sockaddr(struct sockaddr_in *sa, const struct endpoint4 *e);

@@ -222,9 +222,15 @@ bool wire_header_check(const uint8_t *dgram, size_t len, struct wire_header *h)
 	 * epoch == 0 is the only epoch refused here: a sender's lower bound
 	 * (WIRE_MIN_EPOCH) is its own start-up rule, and older epochs are
 	 * dropped by the forward-only rule in wire_rx_open.
+	 *
+	 * A keepalive has an empty body.  The flags byte is outside the AEAD,
+	 * so an on-path attacker could set KEEPALIVE on a data datagram: it
+	 * would still authenticate, and then consume its sequence number,
+	 * refresh last-seen and the endpoint, and skip the inner-source check.
+	 * Refusing the combination here drops it before any state changes.
 	 */
 	return h->version == WIRE_VERSION && (h->flags & WIRE_FLAGS_RESERVED) == 0 &&
-	       h->epoch != 0;
+	       h->epoch != 0 && (!(h->flags & WIRE_FLAG_KEEPALIVE) || len == WIRE_MIN_DATAGRAM);
 }
 
 /*
@@ -272,16 +278,9 @@ static enum wire_rx_verdict rx_commit(struct wire_rx_session *s, const uint8_t *
 		return WIRE_RX_INVALID;
 	replay_commit(&s->window, h->seq);
 
-	if (h->flags & WIRE_FLAG_KEEPALIVE) {
-		/*
-		 * The body length is not checked.  The flags byte itself is
-		 * outside the AEAD (seq and epoch are bound through the nonce
-		 * and key, flags are not), so an on-path attacker can turn an
-		 * authenticated data packet into a keepalive; that is no worse
-		 * than dropping it, which the attacker can always do.
-		 */
+	/* wire_header_check refused a KEEPALIVE with a body. */
+	if (h->flags & WIRE_FLAG_KEEPALIVE)
 		return WIRE_RX_KEEPALIVE;
-	}
 	*pt_len = ct_len;
 	return WIRE_RX_DATA;
 }

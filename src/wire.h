@@ -103,7 +103,7 @@ enum wire_rx_verdict {
 
 /*
  * Header validation without crypto: length >= 36, version 1, no reserved
- * flag bit, epoch != 0.  Fills *h.  Over-long datagrams are the caller's
+ * flag bit, epoch != 0, a KEEPALIVE exactly 36 bytes long.  Fills *h.  Over-long datagrams are the caller's
  * concern (it counts them as oversized before calling).
  */
 bool wire_header_check(const uint8_t *dgram, size_t len, struct wire_header *h);
@@ -144,6 +144,17 @@ bool wire_rx_decrypt(const wire_key key, const struct wire_header *h, uint8_t *d
 		     size_t len);
 enum wire_rx_verdict wire_rx_commit(struct wire_rx_session *s, const wire_key key,
 				    const struct wire_header *h, size_t len, size_t *pt_len);
+
+/*
+ * Is h, just accepted by s, the newest datagram of the session (its epoch,
+ * and no higher seq accepted)?  Only the newest may move the peer's endpoint:
+ * an older one that arrives or is processed late must not move it back.
+ */
+static inline bool wire_rx_is_newest(const struct wire_rx_session *s,
+				     const struct wire_header *h)
+{
+	return h->epoch == s->cur_epoch && h->seq == s->window.highest;
+}
 
 /* Wipe a session's key material. */
 void wire_rx_session_wipe(struct wire_rx_session *s);

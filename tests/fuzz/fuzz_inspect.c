@@ -469,6 +469,13 @@ static const char *model_route(const struct ctx *c, const struct sent *s)
 	return "relay_packets";
 }
 
+/* The header rules, written out independently of wire_header_check. */
+static bool header_valid(const struct wire_header *h, size_t len)
+{
+	return h->version == WIRE_VERSION && (h->flags & WIRE_FLAGS_RESERVED) == 0 &&
+	       h->epoch != 0 && (!(h->flags & WIRE_FLAG_KEEPALIVE) || len == WIRE_MIN_DATAGRAM);
+}
+
 /* The verdict for the datagram s describes, received with from_id 0. */
 static const char *model(const struct ctx *c, const struct sent *s, size_t len)
 {
@@ -512,14 +519,12 @@ static const char *model(const struct ctx *c, const struct sent *s, size_t len)
 		idx = peer_index(c, eff.key_id);
 		if (idx < 0)
 			return "drop_udp_unknown_peer";
-		if (eff.version != WIRE_VERSION || (eff.flags & WIRE_FLAGS_RESERVED) ||
-		    eff.epoch == 0)
+		if (!header_valid(&eff, len))
 			return "drop_udp_auth_or_invalid";
 		if ((size_t)idx != s->sender || !genuine_key)
 			return "drop_udp_auth_or_invalid"; /* another link's key */
 	}
-	if (eff.version != WIRE_VERSION || (eff.flags & WIRE_FLAGS_RESERVED) ||
-	    eff.epoch == 0)
+	if (!header_valid(&eff, len))
 		return "drop_udp_auth_or_invalid";
 	if (eff.epoch != s->seal_epoch || eff.seq != s->seq || body_changed ||
 	    tag_changed)
@@ -1163,7 +1168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   rn.counter, len);
 	} else {
 		bool ok = len >= WIRE_MIN_DATAGRAM && d[0] == WIRE_VERSION &&
-			  (d[1] & WIRE_FLAGS_RESERVED) == 0 && le64(d + 4) != 0;
+			  (d[1] & WIRE_FLAGS_RESERVED) == 0 && le64(d + 4) != 0 &&
+			  (!(d[1] & WIRE_FLAG_KEEPALIVE) || len == WIRE_MIN_DATAGRAM);
 
 		FUZZ_CHECK(ok == (rn.counter == NULL),
 			   "header-only: header %s, counter %s", ok ? "valid" : "invalid",

@@ -370,8 +370,11 @@ static void setup_variant(struct variant *v, unsigned idx)
 		fatal("UDP socket on 127.0.0.1");
 	d->n_udp = 1;
 	/* The last spoke's nonces are one relay from exhaustion. */
-	if (hub)
+	if (hub) {
 		d->peers.peers[HUB_PEERS - 1].tx_seq = UINT64_MAX - 1;
+		/* Several workers: every block before the next one has left. */
+		d->peers.peers[HUB_PEERS - 1].tx_released = UINT64_MAX - 1;
+	}
 	memcpy(v->pristine, d->peers.peers, d->peers.n * sizeof(d->peers.peers[0]));
 	memcpy(v->pristine_ep, d->peers.ep_slots, sizeof(v->pristine_ep));
 
@@ -612,6 +615,7 @@ static void deliver(struct variant *v, const uint8_t *dgram, size_t len, bool tr
 	memcpy(buf, dgram, len);
 	now += UINT64_C(1000000000);
 	rx_datagram(w, 0, buf, len, trunc, from, now);
+	txq_seal(w); /* several workers seal at the flush */
 	check_queue(v, p0);
 	txq_flush(w);
 	check_outcome(v, &c0, p0, len);
@@ -742,7 +746,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v = &V[data[0] & 3];
 	scans = (data[0] & 4) ? -1 : OBFS_SCAN_BUDGET;
 	reset(v);
-	/* The several-workers paths (split open, CAS sequence numbers): same verdicts. */
+	/* The several-workers paths (split open, blocks of sequence numbers sealed
+	 * at the flush): same verdicts. */
 	v->d->peers.shared = (data[0] & 8) != 0;
 	for (unsigned r = 0; r < MAX_RECORDS && pos < size; r++) {
 		uint8_t ctl = data[pos];

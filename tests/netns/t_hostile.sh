@@ -8,7 +8,8 @@
 #                                    |
 #                               evil 203.0.113.66
 #                               udp_inject: junk, runts, forged headers,
-#                               oversized, replays of a captured a->hub datagram
+#                               oversized, replays of a captured a->hub datagram,
+#                               unseen a->hub datagrams with the KEEPALIVE flag set
 #                               + tcpdump "ip src 203.0.113.1" (must stay empty)
 #
 # Run twice: cleartext headers ("obfuscate": false) and obfuscated (default).
@@ -22,10 +23,13 @@
 #   forged, unknown key_id 999   unknown_peer         unknown_peer+scan_budget
 #   oversized (1600 B)           oversized            oversized
 #   replayed genuine a->hub      auth_or_invalid      auth_or_invalid
+#   unseen genuine a->hub with
+#   the KEEPALIVE flag flipped   auth_or_invalid      auth_or_invalid
 # (* random junk: which of the two depends on whether the version byte is
 #  checked before the key_id lookup; the sum is exact.)
-# Nothing reaches a TUN or is relayed, no endpoint is learned, the daemon stays
-# up and a <-> b traffic works afterwards.
+# Nothing reaches a TUN or is relayed, no keepalive is counted, no endpoint is
+# learned (a flagged datagram from evil's address must not move a's), the
+# daemon stays up and a <-> b traffic works afterwards.
 # run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -101,6 +105,22 @@ run_mode() {
 	R=$(pcap_udp_count "$(cap_file "genuine-$mode")")
 	check_eq "$mode: captured the 3 genuine a->hub datagrams" 3 "$R"
 
+	# Genuine a->hub datagrams the hub has never seen: held back by a
+	# firewall rule on the hub while its wire is captured.  Resent later
+	# from evil with the KEEPALIVE flag flipped on (an on-path edit: the
+	# flags byte is outside the AEAD, and the obfuscation pad is XORed, so
+	# the bit flips under the mask too).
+	cap_start "held-$mode" hub eth0 udp and src host 203.0.113.2 and dst port "$HUB_PORT"
+	nsx hub iptables -I INPUT -p udp -s 203.0.113.2 --dport "$HUB_PORT" -j DROP ||
+		bail "$mode: iptables on the hub failed"
+	got=$(ping_received a -n -c 3 -i 0.05 -W 1 10.0.0.3)
+	check_eq "$mode: while held back, a -> b gets no reply" 0 "$got"
+	wait_until 10 pcap_udp_count_ge "$(cap_file "held-$mode")" 3
+	cap_stop "held-$mode"
+	nsx hub iptables -D INPUT -p udp -s 203.0.113.2 --dport "$HUB_PORT" -j DROP
+	HELD=$(pcap_udp_count "$(cap_file "held-$mode")")
+	check_eq "$mode: captured the 3 held-back a->hub datagrams" 3 "$HELD"
+
 	cap_start "evil-$mode" evil eth0 ip src host 203.0.113.1
 	TOTAL=0 TOTAL_BYTES=0 REPLIES=0
 	H0=$(status_json hub) || bail "status --json on hub failed"
@@ -129,6 +149,8 @@ run_mode() {
 	phase "$mode" "oversized 1600 B" --forge 4 --key-id 2 --len 1600 -- oversized=4
 	phase "$mode" "replayed genuine datagrams" --pcap "$(cap_file "genuine-$mode")" -- \
 		auth_or_invalid="$R"
+	phase "$mode" "unseen genuine datagrams flagged KEEPALIVE" \
+		--pcap "$(cap_file "held-$mode")" --flip-flags 1 -- auth_or_invalid="$HELD"
 
 	H1=$(status_json hub) || bail "status --json on hub failed"
 	B1=$(status_json b) || bail "status --json on b failed"

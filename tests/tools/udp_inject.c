@@ -18,8 +18,13 @@
  *                               N well-formed v1 headers (flags 0, the given
  *                               key_id, epoch E or the current wall clock,
  *                               seq 1..N) + random body: fails AEAD
- *   --pcap FILE [--count N]     resend the UDP payloads found in a classic
- *                               pcap file (Ethernet, raw IP, Linux SLL/SLL2)
+ *   --pcap FILE [--count N] [--flip-flags MASK]
+ *                               resend the UDP payloads found in a classic
+ *                               pcap file (Ethernet, raw IP, Linux SLL/SLL2);
+ *                               with --flip-flags, byte 1 (the v1 flags) of
+ *                               each is XORed with MASK first: an on-path
+ *                               edit (obfuscation XORs a pad over the header,
+ *                               so the same bit flips under the mask too)
  *
  * Prints "sent N bytes B" (B = sum of UDP payload lengths) and, with
  * --listen-ms, "received N".  --pcap-dump prints one line per UDP datagram
@@ -70,6 +75,7 @@ struct opts {
 	long key_id; /* -1 = unset */
 	uint64_t epoch;
 	const char *pcap;
+	long flip_flags; /* XOR into byte 1 of each --pcap payload; 0 = none */
 	const char *pcap_dump;
 };
 
@@ -90,7 +96,7 @@ static void usage(void)
 	      "                  [--listen-ms MS] [--seed S]\n"
 	      "                  [--hex HEX [--count N]] [--junk N [--len L] [--key-id ID]]\n"
 	      "                  [--runts N] [--forge N [--key-id ID] [--len L] [--epoch E]]\n"
-	      "                  [--pcap FILE [--count N]]\n"
+	      "                  [--pcap FILE [--count N] [--flip-flags MASK]]\n"
 	      "       udp_inject --pcap-dump FILE\n",
 	      stderr);
 	exit(2);
@@ -396,8 +402,9 @@ static int pcap_dump(const char *path)
 	return rc;
 }
 
-static int send_pcap(struct sender *s, const char *path, long count)
+static int send_pcap(struct sender *s, const char *path, long count, uint8_t flip)
 {
+	static uint8_t edited[MAX_DGRAM];
 	struct pcap_file p;
 	struct udp_view u;
 	long n = 0;
@@ -408,7 +415,14 @@ static int send_pcap(struct sender *s, const char *path, long count)
 		return -1;
 	}
 	while ((count < 0 || n < count) && (r = pcap_next_udp(&p, &u)) == 1) {
-		if (send_one(s, u.payload, u.len) < 0) {
+		const uint8_t *payload = u.payload;
+
+		if (flip != 0 && u.len >= 2 && u.len <= sizeof(edited)) {
+			memcpy(edited, u.payload, u.len);
+			edited[1] ^= flip;
+			payload = edited;
+		}
+		if (send_one(s, payload, u.len) < 0) {
 			rc = -1;
 			break;
 		}
@@ -519,6 +533,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--pcap")) {
 			NEED_VALUE();
 			o.pcap = v;
+		} else if (!strcmp(a, "--flip-flags")) {
+			NEED_VALUE();
+			o.flip_flags = parse_long(a, v, 0, 255);
 		} else if (!strcmp(a, "--pcap-dump")) {
 			NEED_VALUE();
 			o.pcap_dump = v;
@@ -607,7 +624,7 @@ int main(int argc, char **argv)
 		if (send_one(&s, buf, len) < 0)
 			goto out;
 	}
-	if (o.pcap && send_pcap(&s, o.pcap, o.count) < 0)
+	if (o.pcap && send_pcap(&s, o.pcap, o.count, (uint8_t)o.flip_flags) < 0)
 		goto out;
 
 	printf("sent %lu bytes %llu\n", s.sent, s.bytes);

@@ -159,27 +159,81 @@ static void test_next_seq_unique_across_threads(void **state)
 	peer_table_wipe(&table);
 }
 
+/* p's session as if it had just accepted (epoch, seq) as its newest datagram. */
+static struct wire_header accepted(struct peer *p, uint64_t epoch, uint64_t seq)
+{
+	p->rx.cur_epoch = epoch;
+	p->rx.window.highest = seq;
+	return (struct wire_header){.version = WIRE_VERSION, .epoch = epoch, .seq = seq};
+}
+
 static void test_learn(void **state)
 {
+	const uint64_t e0 = UINT64_C(1746843357141467429);
 	struct endpoint4 e = {.addr = 0xc6336401u, .port = 40000};
+	struct wire_header h;
 	struct peer *p;
 
 	(void)state;
 	table_setup(3);
 	p = &table.peers[1];
 	/* Same endpoint, another socket: not a move, but replies follow it. */
-	assert_false(peer_learn(&table, p, &cfg.peers[1].endpoint, 2, 111));
+	h = accepted(p, e0, 5);
+	assert_false(peer_learn(&table, p, &h, &cfg.peers[1].endpoint, 2, 111));
 	assert_int_equal(peer_path_sock(peer_path(p)), 2);
 	assert_int_equal(peer_last_seen(p), 111);
 	/* A new endpoint: a move, found there and no longer at the old one. */
-	assert_true(peer_learn(&table, p, &e, 1, 222));
+	h = accepted(p, e0, 6);
+	assert_true(peer_learn(&table, p, &h, &e, 1, 222));
 	assert_ptr_equal(peer_find_by_endpoint(&table, &e), p);
 	assert_null(peer_find_by_endpoint(&table, &cfg.peers[1].endpoint));
 	assert_int_equal(peer_path_sock(peer_path(p)), 1);
 	assert_int_equal(peer_endpoint(p).port, 40000);
-	assert_false(peer_learn(&table, p, &e, 1, 333));
+	assert_false(peer_learn(&table, p, &h, &e, 1, 333));
 	assert_int_equal(peer_last_seen(p), 333);
 	peer_table_wipe(&table);
+}
+
+/*
+ * Two workers' batches end in any order: an older datagram (seq 7 from the
+ * old endpoint, accepted in the window after seq 8 from the new one) must
+ * neither move the peer back nor turn last-seen back.
+ */
+static void test_learn_only_from_newest(void **state)
+{
+	const uint64_t e0 = UINT64_C(1746843357141467429);
+	struct endpoint4 old_ep, new_ep = {.addr = 0xc6336402u, .port = 40001};
+	struct wire_header h7, h8;
+	struct peer *p;
+
+	(void)state;
+	for (int shared = 0; shared <= 1; shared++) {
+		table_setup(2);
+		table.shared = shared;
+		p = &table.peers[0];
+		old_ep = peer_endpoint(p);
+		h8 = accepted(p, e0, 8);
+		assert_true(peer_learn(&table, p, &h8, &new_ep, 0, 2000));
+		/* seq 7 was accepted later (in the window): highest stays 8. */
+		h7 = (struct wire_header){.version = WIRE_VERSION, .epoch = e0, .seq = 7};
+		assert_false(peer_learn(&table, p, &h7, &old_ep, 1, 1000));
+		assert_int_equal(peer_endpoint(p).addr, new_ep.addr);
+		assert_int_equal(peer_endpoint(p).port, new_ep.port);
+		assert_int_equal(peer_path_sock(peer_path(p)), 0);
+		assert_ptr_equal(peer_find_by_endpoint(&table, &new_ep), p);
+		assert_int_equal(peer_last_seen(p), 2000);
+		/* A datagram of an older epoch never moves it either. */
+		h7.epoch = e0 - 1;
+		h7.seq = 100;
+		assert_false(peer_learn(&table, p, &h7, &old_ep, 0, 3000));
+		assert_int_equal(peer_endpoint(p).addr, new_ep.addr);
+		assert_int_equal(peer_last_seen(p), 3000);
+		/* The peer really moves back: its newest datagram comes from there. */
+		h8 = accepted(p, e0, 9);
+		assert_true(peer_learn(&table, p, &h8, &old_ep, 0, 4000));
+		assert_int_equal(peer_endpoint(p).addr, old_ep.addr);
+		peer_table_wipe(&table);
+	}
 }
 
 /* ---- roaming threads against looking-up threads ---- */
@@ -197,8 +251,10 @@ static void *roamer(void *arg)
 		size_t k = (size_t)(rand_r(&seed) % (table.n / ROAMERS)) * ROAMERS +
 			   (size_t)(uintptr_t)arg % ROAMERS;
 		struct endpoint4 e = random_ep(&seed);
+		/* Only this thread receives for peer k: each datagram is the newest. */
+		struct wire_header h = accepted(&table.peers[k], 1, (uint64_t)i + 1);
 
-		(void)peer_learn(&table, &table.peers[k], &e, (unsigned)(i & 1), (uint64_t)i + 1);
+		(void)peer_learn(&table, &table.peers[k], &h, &e, (unsigned)(i & 1), (uint64_t)i + 1);
 	}
 	return NULL;
 }
@@ -311,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_next_seq_never_wraps),
 		cmocka_unit_test(test_next_seq_unique_across_threads),
 		cmocka_unit_test(test_learn),
+		cmocka_unit_test(test_learn_only_from_newest),
 		cmocka_unit_test(test_index_under_concurrent_roaming),
 		cmocka_unit_test(test_rx_open_shared_equals_plain),
 	};
