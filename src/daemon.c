@@ -257,8 +257,9 @@ static int open_sock_dir(struct daemon *d)
 
 /*
  * Landlock rules cover a whole hierarchy: a socket directory with
- * subdirectories (/run, /tmp, /) is not one of its own, and everything
- * beneath it becomes writable.
+ * subdirectories (/run, /tmp, /) is not one of its own, and a rule on it
+ * would make everything beneath it writable.  (A subdirectory made later
+ * needs root, or the directory's owner: the daemon's own user.)
  */
 static bool has_subdirs(int dirfd)
 {
@@ -287,7 +288,8 @@ static bool has_subdirs(int dirfd)
  * What the running daemon may do in the file system, root or not: create,
  * write and remove files in the control socket's directory (the policy
  * snapshot, its .tmp, the socket at exit), through the descriptor it holds;
- * nothing else anywhere, not even reading.  A path the daemon will later
+ * nothing else anywhere, not even reading; and nothing at all when that
+ * directory is shared (has subdirectories).  A path the daemon will later
  * read (the config, for a reload) is one more line here:
  *   sandbox_fs_allow_path(fs, path, SANDBOX_FS_READ)
  * Built before the privilege drop, enforced after it (no_new_privs).
@@ -303,13 +305,14 @@ static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
 		fprintf(stderr, "subnetrad: sanitizer build: Landlock ruleset not applied\n");
 	else if (state < 0)
 		err = state;
+	else if (has_subdirs(d->sock_dirfd))
+		fprintf(stderr, "subnetrad: control socket %s: its directory has subdirectories "
+				"(shared), so the file-system confinement grants nothing in it: "
+				"'subnetra save' will fail and the socket will stay behind at exit; "
+				"give the socket a directory of its own, e.g. "
+				"SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n", d->paths.sock);
 	else
 		err = sandbox_fs_allow_fd(fs, d->sock_dirfd, SANDBOX_FS_FILES);
-	if (state == SANDBOX_FS_READY && err == 0 && has_subdirs(d->sock_dirfd))
-		fprintf(stderr, "subnetrad: warning: control socket %s: its directory has "
-				"subdirectories, and the file-system confinement lets the daemon "
-				"write anywhere beneath it; give the socket a directory of its own, "
-				"e.g. SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n", d->paths.sock);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot build the Landlock ruleset: %s\n",
 			strerror(-err));

@@ -6,7 +6,9 @@
 # and calls functions in it, as injected code would.
 #
 #    [$RUN-a]  root daemon, no "user", SUBNETRA_SOCK=$T/run/subnetra.sock
-#              (loopback only: it needs its TUN and its socket)
+#    [$RUN-s]  the same with SUBNETRA_SOCK=$T/shared/s.sock, $T/shared/sub/
+#              a subdirectory (a shared directory, like /run)
+#              (loopback only: they need their TUN and their socket)
 #
 #    $T/outside/   a directory beside the daemon's own; $T/victim root 0644
 #
@@ -15,7 +17,9 @@
 # open(outside, O_WRONLY|O_CREAT) it gets -1 and no file appears, and
 # neither reading nor rewriting $T/victim works, while it keeps running and
 # answering (where the daemon reports no Landlock, these file checks are
-# skipped with its line); made to call socket(), it stops at once with exit
+# skipped with its line); with its socket in a directory that has
+# subdirectories it can write nothing there either (one line says so, and
+# save fails); made to call socket(), it stops at once with exit
 # status 3 and a log line naming the call; a memory image of it holds the
 # PSK neither in binary nor in hex.  Sanitizer builds install neither Landlock
 # nor the filter (LeakSanitizer needs /proc and ptrace at exit): skipped
@@ -34,7 +38,7 @@ command -v gdb >/dev/null || bail "missing tool: gdb (run scripts/deps.sh)"
 
 topo_init
 topo_add_isolated a
-node_sock() { echo "$T/run/subnetra.sock"; }
+node_sock() { if [ "$1" = a ]; then echo "$T/run/subnetra.sock"; else echo "$T/shared/s.sock"; fi; }
 write_spoke_config "$T/a.json" 2 "$KEY_A"
 mkdir -m 0755 "$T/outside"
 printf 'victim: must not change\n' >"$T/victim"
@@ -57,9 +61,10 @@ fi
 check_match "its own directory is writable: save" "^saved 2 rule\(s\) to $T/run/subnetra.policy$" \
 	"$(cli a save 2>&1)"
 
-# in_daemon EXPR: evaluate a call inside the daemon; prints gdb's "$1 = ..." value.
+# in_daemon EXPR [PID]: evaluate a call inside the daemon (a's by default);
+# prints gdb's "$1 = ..." value.
 in_daemon() {
-	timeout 60 gdb -p "$pid" -batch -ex "call $1" 2>&1 | sed -n 's/^\$1 = //p'
+	timeout 60 gdb -p "${2:-$pid}" -batch -ex "call $1" 2>&1 | sed -n 's/^\$1 = //p'
 }
 if [ $landlock -eq 1 ]; then
 	check_eq "made to create $T/outside/x (O_WRONLY|O_CREAT), root gets -1" -1 \
@@ -91,6 +96,25 @@ if [ -s "$T/core" ]; then
 	rm -f "$T/core"
 else
 	not_ok "gdb wrote no memory image of the daemon"
+fi
+
+# A socket directory with subdirectories is shared: a Landlock rule on it
+# would cover them all, so the daemon gets no write access there at all.
+if [ $landlock -eq 1 ]; then
+	topo_add_isolated s
+	mkdir -p "$T/shared/sub"
+	write_spoke_config "$T/s.json" 3 "$KEY_B"
+	start_node s "$T/s.json"
+	check "shared directory: one line says the confinement grants nothing there" grep -qF \
+		"control socket $T/shared/s.sock: its directory has subdirectories (shared), so the file-system confinement grants nothing in it" \
+		"${NODE_LOG[s]}"
+	out=$(cli s save 2>&1)
+	check_eq "shared directory: save fails, as the line said" "1 save failed" "$? $out"
+	check_eq "shared directory: made to create $T/shared/sub/x: -1" -1 \
+		"$(in_daemon "(int)open(\"$T/shared/sub/x\", 0101, 0600)" "${NODE_PID[s]}")"
+	check_fails "... and no file appears" test -e "$T/shared/sub/x"
+	stop_node s
+	check "shared directory: the socket stays behind, as the line said" test -S "$T/shared/s.sock"
 fi
 
 # A system call outside the filter: the daemon stops and says which.
