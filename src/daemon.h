@@ -161,7 +161,8 @@ struct daemon *daemon_alloc(const struct config *cfg);
  * The privilege drop after start-up, on the calling thread (threads created
  * later inherit it): every capability dropped and, with d->uid set, that
  * user; Landlock limits the file system to creating, writing and removing
- * files in the directory open as d->sock_dirfd; then the seccomp filter.
+ * files in the directory open as d->sock_dirfd (nothing at all if it has
+ * subdirectories); then the seccomp filter.
  * Prints why and returns -1 on failure.  Public for the unit test.
  */
 int daemon_confine(struct daemon *d);
