@@ -33,8 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <json-c/printbuf.h>
@@ -1309,7 +1309,8 @@ int config_load(struct config *cfg, const char *path, struct config_error *err)
 		goto out;
 	}
 	if (fd == -EINVAL) {
-		fail(err, "", "FileUnreadable", "%s, not a regular file", safefile_kind(st.st_mode));
+		fail(err, "", "FileUnreadable", "%s, not a regular file",
+		     safefile_kind(st.st_mode));
 		goto out;
 	}
 	if (fd < 0) {

@@ -105,7 +105,8 @@ static bool dir_writable_by(const struct stat *st, uid_t uid, gid_t gid)
  * A directory subnetrad did not create is used as it is, never chowned:
  * say so in one line where that costs something.
  */
-static void note_existing_dir(const struct daemon *d, const char *dir, const struct stat *st)
+static void note_existing_dir(const struct daemon *d, const char *dir,
+			      const struct stat *st)
 {
 	if (d->uid != (uid_t)-1) {
 		if (st->st_uid != d->uid && !dir_writable_by(st, d->uid, d->gid))
@@ -186,7 +187,8 @@ static int bind_node(int fd, const char *name, bool as_user, uid_t uid, gid_t gi
 		setfsgid(gid);
 		setfsuid(uid);
 		/* These calls report failure only through the ids they leave. */
-		if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
+		if ((uid_t)setfsuid((uid_t)-1) != uid ||
+		    (gid_t)setfsgid((gid_t)-1) != gid)
 			err = -EPERM;
 	}
 	if (err == 0 && bind(fd, (struct sockaddr *)&sa, len) < 0)

@@ -24,7 +24,8 @@
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
 
-_Static_assert((int)CONFIG_DIGEST_LEN == (int)POLICY_STAMP_LEN, "the snapshot stamp is the config digest");
+_Static_assert((int)CONFIG_DIGEST_LEN == (int)POLICY_STAMP_LEN,
+	       "the snapshot stamp is the config digest");
 
 uint64_t wall_ns(void)
 {

@@ -181,7 +181,8 @@ int main(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
-		netplan_render(cfg, tun, o.path_mtu ? o.path_mtu : 1500, plan, sizeof(plan));
+		netplan_render(cfg, tun, o.path_mtu ? o.path_mtu : 1500, plan,
+			       sizeof(plan));
 		fputs(plan, stdout);
 		rc = 0;
 	} else {

@@ -36,7 +36,8 @@ static const int allowed[] = {
 	/* policy snapshot (relative to the socket directory): stat the tmp
 	 * name, create it, write, fsync, rename, fsync the directory; remove
 	 * the socket */
-	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(renameat),
+	SCMP_SYS(openat), SCMP_SYS(close), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(renameat),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek),
 	/* memory (stdio buffers), signals, exit */
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
@@ -108,7 +109,8 @@ static void resolve_names(void)
 {
 	names_base = SCMP_SYS(read) / 1000 * 1000;
 	for (long i = 0; i < NAMES_MAX; i++) {
-		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)(names_base + i));
+		int nr = (int)(names_base + i);
+		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
 		if (n != NULL && strlen(n) < NAME_LEN)
 			memcpy(names[i], n, strlen(n) + 1);

@@ -26,9 +26,10 @@
 #endif
 
 /* What a rule on a file (not a directory) may carry. */
-#define FILE_RIGHTS                                                                         \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                         \
-	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+#define FILE_RIGHTS                                                                  \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                  \
+	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |                  \
+	 LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 /*
  * The file-system rights of each ABI version (ABI 4 added network rights, 6
@@ -114,7 +115,8 @@ int sandbox_fs_allow_fd(struct sandbox_fs *s, int fd, unsigned access)
 		rule.allowed_access &= FILE_RIGHTS;
 	if (rule.allowed_access == 0)
 		return 0;
-	if (syscall(SYS_landlock_add_rule, s->ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
+	if (syscall(SYS_landlock_add_rule, s->ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, &rule,
+		    0) < 0)
 		return -errno;
 	return 0;
 }
