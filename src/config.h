@@ -32,6 +32,7 @@ struct peer_config {
 	char name[PEER_NAME_MAX + 1];       /* "" when unset */
 };
 
+/* A new non-secret field also enters config_digest (config.c). */
 struct config {
 	uint8_t negotiation_version; /* must be 1 */
 	uint16_t local_tun_mtu;      /* default 1436 */
@@ -99,6 +100,14 @@ int config_load(struct config *cfg, const char *path, struct config_error *err);
 
 /* Secrets -> sodium_memzero. */
 void config_wipe(struct config *cfg);
+
+enum { CONFIG_DIGEST_LEN = 32 };
+/*
+ * BLAKE2b-256 of every non-secret field of cfg in a fixed encoding (never
+ * the PSKs): which config a policy snapshot was saved under.  Any change of
+ * a non-secret field changes it; a PSK rotation does not.  Pure.
+ */
+void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN]);
 
 /* Pure host-subnet overlap rule (SubnetOverlap); hosts may be empty. */
 bool config_subnet_overlaps(const struct cidr *virtual_subnet, const struct cidr *hosts,

@@ -2,30 +2,75 @@
 #include "control.h"
 
 #include <errno.h>
-#include <libgen.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctlproto.h"
 #include "metrics.h"
+#include "safefile.h"
 #include "status.h"
 #include "version.h"
 
-/* Is a daemon answering on this path?  A stale socket refuses connections. */
-static bool socket_is_live(const char *path)
+/*
+ * bind(2) and connect(2) take a path, not a directory descriptor: they run
+ * with the socket's directory as the working directory and the bare name,
+ * so the directory path is never resolved again (a directory swapped in by
+ * whoever can write its parent is never used).  Start-up only (single
+ * thread: the working directory is process-wide).  Returns the previous
+ * working directory to leave_dir, or -errno.
+ */
+static int enter_dir(int dirfd)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (cwd < 0)
+		return -errno;
+	if (fchdir(dirfd) < 0) {
+		int err = -errno;
+
+		close(cwd);
+		return err;
+	}
+	return cwd;
+}
+
+static void leave_dir(int cwd)
+{
+	/* Cannot fail for a directory we were in; and nothing later depends on it. */
+	if (fchdir(cwd) < 0)
+		fprintf(stderr, "subnetrad: cannot return to the working directory: %s\n",
+			strerror(errno));
+	close(cwd);
+}
+
+static socklen_t sun_set(struct sockaddr_un *sa, const char *name)
+{
+	size_t n = strlen(name);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, name, n);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+}
+
+/* Is a daemon answering on name (in the working directory)?  A stale socket refuses. */
+static bool socket_is_live(const char *name)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sun_set(&sa, name);
 	bool live;
 	int fd;
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	memcpy(sa.sun_path, path, strlen(path));
-	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	live = connect(fd, (struct sockaddr *)&sa, len) == 0;
 	close(fd);
 	return live;
 }
@@ -46,40 +91,158 @@ static void size_send_buffer(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 }
 
-int control_open(struct daemon *d)
+/* Can uid:gid create and remove names in a directory of this stat? */
+static bool dir_writable_by(const struct stat *st, uid_t uid, gid_t gid)
 {
-	const char *path = d->paths.sock;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char dir[sizeof(sa.sun_path)];
+	mode_t need = st->st_uid == uid   ? S_IWUSR | S_IXUSR
+		      : st->st_gid == gid ? S_IWGRP | S_IXGRP
+					  : S_IWOTH | S_IXOTH;
+
+	return (st->st_mode & need) == need;
+}
+
+/*
+ * A directory subnetrad did not create is used as it is, never chowned:
+ * say so in one line where that costs something.
+ */
+static void note_existing_dir(const struct daemon *d, const char *dir,
+			      const struct stat *st)
+{
+	if (d->uid != (uid_t)-1) {
+		if (st->st_uid != d->uid && !dir_writable_by(st, d->uid, d->gid))
+			fprintf(stderr,
+				"subnetrad: control socket directory %s belongs to uid %u and is not "
+				"handed over to user '%s' (subnetrad hands over only a directory it "
+				"creates): 'subnetra save' will fail and the socket will stay behind at "
+				"exit; give the socket a directory of its own, e.g. "
+				"SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n",
+				dir, (unsigned)st->st_uid, d->cfg->user);
+		return;
+	}
+	/*
+	 * No uid change (root, or a service manager's User=): anyone but root
+	 * and the daemon itself who can write here (outside a sticky directory)
+	 * controls our names.
+	 */
+	if ((st->st_uid != 0 && st->st_uid != geteuid()) ||
+	    ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)))
+		fprintf(stderr,
+			"subnetrad: warning: control socket directory %s (uid %u, mode %04o) can "
+			"be written by another user, who can then replace the socket and make "
+			"'subnetra save' fail; use a directory only root can write\n",
+			dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+}
+
+int control_open_dir(struct daemon *d)
+{
+	char dir[sizeof(d->paths.sock)];
+	bool created = false;
 	struct stat st;
-	mode_t old;
 	int fd, err;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, strlen(path) + 1);
-	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
+	err = safefile_split(d->paths.sock, dir, sizeof(dir), &d->sock_name);
+	if (err < 0)
+		return err;
+	if (mkdir(dir, 0700) == 0)
+		created = true;
+	else if (errno != EEXIST)
 		return -errno;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST; /* never delete an operator's file */
-		if (socket_is_live(path))
-			return -EADDRINUSE;
-		if (unlink(path) < 0)
-			return -errno;
-	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = safefile_open_dir(dir);
 	if (fd < 0)
+		return fd;
+	d->sock_dirfd = fd;
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	memcpy(sa.sun_path, path, strlen(path));
-	/* Create the node 0600 from the start: no window where others can connect. */
-	old = umask(0177);
-	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-	umask(old);
-	if (err == 0 && chmod(path, 0600) < 0)
+	/* What we just made is ours; anything else was swapped in meanwhile. */
+	if (created && st.st_uid != geteuid())
+		created = false;
+	d->sock_dir_created = created;
+	if (!created) {
+		note_existing_dir(d, dir, &st);
+		return 0;
+	}
+	/* Exactly 0700 whatever the umask, and the hand-over of our own directory. */
+	if (fchmod(fd, 0700) < 0)
+		return -errno;
+	if (d->uid != (uid_t)-1 && fchown(fd, d->uid, d->gid) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Bind name in the working directory, the node created mode 0600 (umask
+ * 0177: no window in which others could connect).  as_user: created with
+ * uid:gid as its owner (the file-system ids, not chown afterwards), for a
+ * directory that user can write: there the user could swap the node for a
+ * link between a bind and a chown.
+ */
+static int bind_node(int fd, const char *name, bool as_user, uid_t uid, gid_t gid)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sun_set(&sa, name);
+	mode_t old = umask(0177);
+	int err = 0;
+
+	if (as_user) {
+		setfsgid(gid);
+		setfsuid(uid);
+		/* These calls report failure only through the ids they leave. */
+		if ((uid_t)setfsuid((uid_t)-1) != uid ||
+		    (gid_t)setfsgid((gid_t)-1) != gid)
+			err = -EPERM;
+	}
+	if (err == 0 && bind(fd, (struct sockaddr *)&sa, len) < 0)
 		err = -errno;
+	if (as_user) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+	}
+	umask(old);
+	return err;
+}
+
+int control_open(struct daemon *d)
+{
+	const char *name = d->sock_name;
+	bool as_user = false;
+	struct stat st;
+	int fd = -1, cwd, err;
+
+	/* Clients connect to the whole path. */
+	if (strlen(d->paths.sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	if (d->uid != (uid_t)-1) {
+		if (fstat(d->sock_dirfd, &st) < 0)
+			return -errno;
+		as_user = dir_writable_by(&st, d->uid, d->gid);
+	}
+	cwd = enter_dir(d->sock_dirfd);
+	if (cwd < 0)
+		return cwd;
+	/* Never delete an operator's file: a link or a FIFO here is refused too. */
+	if (fstatat(d->sock_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		err = !S_ISSOCK(st.st_mode) ? -EEXIST
+		      : socket_is_live(name) ? -EADDRINUSE
+		      : unlinkat(d->sock_dirfd, name, 0) < 0 ? -errno
+							      : 0;
+	} else {
+		err = errno == ENOENT ? 0 : -errno;
+	}
+	if (err == 0) {
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		err = fd < 0 ? -errno : bind_node(fd, name, as_user, d->uid, d->gid);
+	}
+	/*
+	 * In a directory the user cannot write, nobody but root can swap the
+	 * node before this chown; and it never follows a link.
+	 */
+	if (err == 0 && !as_user && d->uid != (uid_t)-1 &&
+	    fchownat(d->sock_dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		err = -errno;
+	leave_dir(cwd);
 	if (err < 0) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return err;
 	}
 	size_send_buffer(fd);
@@ -88,8 +251,8 @@ int control_open(struct daemon *d)
 
 void control_close(struct daemon *d)
 {
-	if (d->ctl_fd >= 0)
-		unlink(d->paths.sock);
+	if (d->ctl_fd >= 0 && d->sock_dirfd >= 0)
+		unlinkat(d->sock_dirfd, d->sock_name, 0);
 }
 
 /*
@@ -166,6 +329,7 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 {
 	const struct policy_table *t = policy_active(&d->policy);
+	char why[512];
 	int err;
 
 	switch (cmd->kind) {
@@ -188,10 +352,10 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 				MAX_POLICY_ENTRIES);
 		return 0;
 	case CTL_SAVE:
-		err = policy_save(t, d->paths.policy);
+		err = policy_save(t, d->sock_dirfd, d->paths.policy, d->cfg_digest, why,
+				  sizeof(why));
 		if (err < 0) {
-			fprintf(stderr, "subnetrad: save to %s failed: %s\n", d->paths.policy,
-				strerror(-err));
+			fprintf(stderr, "subnetrad: save failed: %s\n", why);
 			return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
 						"save failed\n");
 		}
@@ -238,7 +402,9 @@ static void handle_datagram(struct daemon *d, size_t len, const struct sockaddr_
 			if (n > 0 && can_reply)
 				send_reply(d, cmd.kind, n, from, fromlen);
 		}
-		p += line_len + 1;
+		/* Past the newline; a last line without one ends at `end` exactly
+		 * (one past it would be undefined behaviour). */
+		p += line_len + (nl ? 1 : 0);
 	}
 }
 

@@ -9,14 +9,29 @@
 #include "daemon.h"
 
 /*
- * Bind d->paths.sock (mode 0600; parent directory created 0700 if missing).
- * Refuses to replace a live instance's socket or a non-socket file; removes
- * a stale socket.  Returns the fd or -errno (-EADDRINUSE: another daemon).
+ * Open the control socket's directory as d->sock_dirfd (every later access
+ * to the socket and the policy snapshot is relative to it), creating it,
+ * one level, mode 0700, if it is missing; d->sock_dir_created records that.
+ * Only a directory created here is handed over to d->uid (the config's
+ * "user"); an existing one is never chowned, and one line says so when
+ * that user will not be able to save or remove the socket in it (or, for a
+ * root daemon, when another user can write it).  A directory that is a
+ * symbolic link is followed only if root owns the link.  0 or -errno
+ * (-ELOOP: such a link owned by someone else).
+ */
+int control_open_dir(struct daemon *d);
+/*
+ * Bind the socket in that directory, mode 0600 from creation and owned by
+ * d->uid when set (created with that user's file-system ids where the user
+ * can write the directory, else chowned without following a link).
+ * Refuses to replace a live instance's socket or anything that is not a
+ * socket (a file, a link, a FIFO: -EEXIST); removes a stale socket.
+ * Returns the fd or -errno (-EADDRINUSE: another daemon).
  */
 int control_open(struct daemon *d);
 /* Handle up to MAX_CMDS_PER_TICK datagrams. */
 void control_handle(struct daemon *d);
-/* Unlink the socket path (on shutdown). */
+/* Remove the socket (on shutdown), relative to its directory. */
 void control_close(struct daemon *d);
 
 #endif

@@ -1,8 +1,9 @@
 /* Daemon start-up, run and teardown (see daemon.h for the order). */
 #include "daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -18,9 +19,13 @@
 #include "reactor.h"
 #include "roles.h"
 #include "sandbox.h"
+#include "sandbox_fs.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
+
+_Static_assert((int)CONFIG_DIGEST_LEN == (int)POLICY_STAMP_LEN,
+	       "the snapshot stamp is the config digest");
 
 uint64_t wall_ns(void)
 {
@@ -60,23 +65,32 @@ static void policy_snapshot_path(char *out, size_t cap, const char *sock)
 	snprintf(out, cap, "%.*s.policy", (int)n, sock);
 }
 
+const char *daemon_tun_name(void)
+{
+	const char *tun = getenv("SUBNETRA_TUN");
+	char why[96];
+
+	if (tun == NULL || *tun == '\0')
+		return DEFAULT_TUN;
+	if (!tun_name_valid(tun, why, sizeof(why))) {
+		fprintf(stderr, "subnetrad: SUBNETRA_TUN: not a usable interface name: %s\n", why);
+		return NULL;
+	}
+	return tun;
+}
+
 static int set_paths(struct daemon_paths *p)
 {
 	const char *sock = getenv("SUBNETRA_SOCK");
-	const char *tun = getenv("SUBNETRA_TUN");
+	const char *tun = daemon_tun_name();
 
+	if (tun == NULL)
+		return -1;
 	if (sock == NULL || *sock == '\0')
 		sock = DEFAULT_SOCK;
-	if (tun == NULL || *tun == '\0')
-		tun = DEFAULT_TUN;
 	if (strlen(sock) >= sizeof(p->sock)) {
 		fprintf(stderr, "subnetrad: SUBNETRA_SOCK: path too long (max %zu bytes): %s\n",
 			sizeof(p->sock) - 1, sock);
-		return -1;
-	}
-	if (strlen(tun) >= sizeof(p->tun)) {
-		fprintf(stderr, "subnetrad: SUBNETRA_TUN: interface name too long (max %zu): %s\n",
-			sizeof(p->tun) - 1, tun);
 		return -1;
 	}
 	snprintf(p->sock, sizeof(p->sock), "%s", sock);
@@ -87,7 +101,7 @@ static int set_paths(struct daemon_paths *p)
 
 static int setup_policy(struct daemon *d)
 {
-	char err[512];
+	char err[640];
 	int n;
 
 	policy_init(&d->policy);
@@ -96,12 +110,19 @@ static int setup_policy(struct daemon *d)
 			MAX_POLICY_ENTRIES);
 		return -1;
 	}
-	n = policy_load(&d->policy, d->paths.policy, err, sizeof(err));
+	/* Root's, or written by the daemon itself (its save after the drop). */
+	n = policy_load(&d->policy, d->sock_dirfd, d->paths.policy, d->cfg_digest,
+			d->uid != (uid_t)-1 ? d->uid : geteuid(), err, sizeof(err));
 	if (n == -ENOENT)
 		return 0;
+	/* Not trusted or not this config's: start as if there were none. */
+	if (n == -EPERM || n == -ESTALE) {
+		fprintf(stderr, "subnetrad: policy snapshot ignored, starting with the config's "
+				"rules only: %s\n", err);
+		return 0;
+	}
 	if (n < 0) {
-		fprintf(stderr, "subnetrad: policy snapshot %s: %s\n", d->paths.policy,
-			n == -EINVAL ? err : strerror(-n));
+		fprintf(stderr, "subnetrad: policy snapshot %s\n", err);
 		return -1;
 	}
 	if (n > 0)
@@ -205,52 +226,126 @@ static int open_network(struct daemon *d)
 }
 
 /*
- * The unprivileged daemon must still answer on, save next to and finally
- * remove its control socket: give it the socket, and the socket's directory
- * unless that is a shared directory (world-writable, like /tmp).
+ * Who the daemon becomes after start-up (config "user"), looked up before
+ * anything is created: the socket directory and the socket are made for
+ * that user from the start (control.h).
  */
-static int hand_over_socket(struct daemon *d, uid_t uid, gid_t gid)
+static int lookup_user(struct daemon *d)
 {
-	char dir[sizeof(d->paths.sock)];
-	struct stat st;
+	int err;
 
-	if (chown(d->paths.sock, uid, gid) < 0)
-		goto fail;
-	memcpy(dir, d->paths.sock, sizeof(dir));
-	if (stat(dirname(dir), &st) < 0)
-		goto fail;
-	if (!(st.st_mode & S_IWOTH) && chown(dir, uid, gid) < 0)
-		goto fail;
+	if (d->cfg->user[0] == '\0')
+		return 0;
+	err = privs_lookup_user(d->cfg->user, &d->uid, &d->gid);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: config user '%s': %s\n", d->cfg->user,
+			err == -ENOENT ? "no such user" : strerror(-err));
+		return -1;
+	}
 	return 0;
-fail:
-	fprintf(stderr, "subnetrad: cannot hand the control socket %s to user '%s': %s\n",
-		d->paths.sock, d->cfg->user, strerror(errno));
-	return -1;
+}
+
+static int open_sock_dir(struct daemon *d)
+{
+	int err = control_open_dir(d);
+
+	if (err < 0)
+		fprintf(stderr, "subnetrad: control socket directory of %s: %s\n", d->paths.sock,
+			err == -ELOOP ? "a symbolic link not owned by root (not followed)"
+				      : strerror(-err));
+	return err < 0 ? -1 : 0;
+}
+
+/*
+ * Landlock rules cover a whole hierarchy: a socket directory with
+ * subdirectories (/run, /tmp, /) is not one of its own, and a rule on it
+ * would make everything beneath it writable.  (A subdirectory made later
+ * needs root, or the directory's owner: the daemon's own user.)
+ */
+static bool has_subdirs(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool found = false;
+
+	if (dir == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (e = readdir(dir)) != NULL) {
+		struct stat st;
+
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+			fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISDIR(st.st_mode);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * What the running daemon may do in the file system, root or not: create,
+ * write and remove files in the control socket's directory (the policy
+ * snapshot, its .tmp, the socket at exit), through the descriptor it holds;
+ * nothing else anywhere, not even reading; and nothing at all when that
+ * directory is shared (has subdirectories).  A path the daemon will later
+ * read (the config, for a reload) is one more line here:
+ *   sandbox_fs_allow_path(fs, path, SANDBOX_FS_READ)
+ * Built before the privilege drop, enforced after it (no_new_privs).
+ */
+static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
+{
+	int state = sandbox_fs_init(fs), err = 0;
+
+	if (state == SANDBOX_FS_UNAVAILABLE)
+		fprintf(stderr, "subnetrad: Landlock is not available (%s): the file system is not "
+				"confined beyond the seccomp filter\n", sandbox_fs_why(fs));
+	else if (state == SANDBOX_FS_SKIPPED)
+		fprintf(stderr, "subnetrad: sanitizer build: Landlock ruleset not applied\n");
+	else if (state < 0)
+		err = state;
+	else if (has_subdirs(d->sock_dirfd))
+		fprintf(stderr, "subnetrad: control socket %s: its directory has subdirectories "
+				"(shared), so the file-system confinement grants nothing in it: "
+				"'subnetra save' will fail and the socket will stay behind at exit; "
+				"give the socket a directory of its own, e.g. "
+				"SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n", d->paths.sock);
+	else
+		err = sandbox_fs_allow_fd(fs, d->sock_dirfd, SANDBOX_FS_FILES);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot build the Landlock ruleset: %s\n",
+			strerror(-err));
+		sandbox_fs_close(fs);
+		return -1;
+	}
+	return 0;
 }
 
 /*
  * Everything privileged is done (TUN created, sockets bound): drop every
- * capability, then allow only the syscalls the running daemon makes.
+ * capability, confine the file system to the socket's directory (Landlock),
+ * then allow only the syscalls the running daemon makes (seccomp).
  */
-static int confine(struct daemon *d)
+int daemon_confine(struct daemon *d)
 {
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
+	struct sandbox_fs fs;
 	int err;
 
-	if (d->cfg->user[0] != '\0') {
-		err = privs_lookup_user(d->cfg->user, &uid, &gid);
-		if (err < 0) {
-			fprintf(stderr, "subnetrad: config user '%s': %s\n", d->cfg->user,
-				err == -ENOENT ? "no such user" : strerror(-err));
-			return -1;
-		}
-		if (hand_over_socket(d, uid, gid) < 0)
-			return -1;
-	}
-	err = privs_drop(uid, gid);
+	if (paths_ruleset(d, &fs) < 0)
+		return -1;
+	err = privs_drop(d->uid, d->gid);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot drop privileges: %s\n", strerror(-err));
+		sandbox_fs_close(&fs);
+		return -1;
+	}
+	/* Landlock first: once the seccomp filter is in, its syscalls are not. */
+	err = sandbox_fs_restrict(&fs);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot apply the Landlock ruleset: %s\n",
+			strerror(-err));
 		return -1;
 	}
 	err = sandbox_apply(d->n_workers > 1);
@@ -312,7 +407,9 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	if (d == NULL)
 		return NULL;
 	d->cfg = cfg;
-	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = -1;
+	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = d->sock_dirfd = -1;
+	d->uid = (uid_t)-1;
+	d->gid = (gid_t)-1;
 	atomic_init(&d->stop, false);
 	atomic_init(&d->failed, false);
 	/* A hand-built config (tests, fuzzers) may leave workers at 0. */
@@ -346,7 +443,9 @@ struct daemon *daemon_start(const struct config *cfg)
 		goto fail;
 	}
 	peer_table_init(&d->peers, cfg, d->epoch);
-	if (setup_policy(d) < 0 || open_network(d) < 0)
+	config_digest(cfg, d->cfg_digest);
+	if (lookup_user(d) < 0 || open_sock_dir(d) < 0 || setup_policy(d) < 0 ||
+	    open_network(d) < 0)
 		goto fail;
 	if (d->n_workers > 1) {
 		/* Shared-state protocols on (peer.h, policy.h); off for one worker. */
@@ -359,7 +458,7 @@ struct daemon *daemon_start(const struct config *cfg)
 		fprintf(stderr, "subnetrad: reactor set-up failed: %s\n", strerror(-err));
 		goto fail;
 	}
-	if (confine(d) < 0)
+	if (daemon_confine(d) < 0)
 		goto fail;
 	return d;
 fail:
@@ -380,7 +479,14 @@ static void request_stop(struct daemon *d)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	int err = reactor_run(w);
+	char name[32]; /* "subnetrad/w15" at most: within the 15-byte limit */
+	int err;
+
+	/* For top -H and ps -L; cosmetic.  Set by the thread itself: that is a
+	 * prctl, where naming another thread writes to /proc (Landlock). */
+	snprintf(name, sizeof(name), "subnetrad/w%u", w->id);
+	(void)pthread_setname_np(pthread_self(), name);
+	err = reactor_run(w);
 
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: worker %u: epoll failed: %s\n", w->id, strerror(-err));
@@ -399,7 +505,6 @@ static int start_workers(struct daemon *d)
 {
 	for (unsigned k = 1; k < d->n_workers; k++) {
 		struct worker *w = d->workers[k];
-		char name[32]; /* "subnetrad/w15" at most: within the 15-byte limit */
 		int err = pthread_create(&w->thread, NULL, worker_main, w);
 
 		if (err != 0) {
@@ -407,9 +512,6 @@ static int start_workers(struct daemon *d)
 			return -1;
 		}
 		w->thread_started = true;
-		/* For top -H and ps -L; cosmetic, so failure is ignored. */
-		snprintf(name, sizeof(name), "subnetrad/w%u", k);
-		(void)pthread_setname_np(w->thread, name);
 	}
 	return 0;
 }
@@ -453,7 +555,7 @@ void daemon_free(struct daemon *d)
 		return;
 	join_workers(d);
 	control_close(d);
-	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd};
+	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd, d->sock_dirfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -4,11 +4,13 @@
  * works only inside it and never allocates.
  *
  * Start-up order (daemon_start): config already loaded and validated ->
- * boot epoch (fail closed) -> peer keys -> policy (role + snapshot) -> TUN
+ * boot epoch (fail closed) -> peer keys -> the service user and the control
+ * socket's directory -> policy (role + snapshot) -> TUN
  * (one queue per worker) -> UDP sockets (one per port and worker) -> control
- * socket -> epoll sets -> privilege drop and seccomp.  Nothing touches the
- * network before the config is known good.  Worker threads start only in
- * daemon_run, after the drop: they inherit no capability and the filter.
+ * socket -> epoll sets -> privilege drop, Landlock and seccomp.  Nothing
+ * touches the network before the config is known good.  Worker threads
+ * start only in daemon_run, after the drop: they inherit no capability, the
+ * Landlock domain and the filter.
  */
 #ifndef SUBNETRA_DAEMON_H
 #define SUBNETRA_DAEMON_H
@@ -17,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include "aead.h"
@@ -117,6 +120,12 @@ struct daemon {
 	const struct config *cfg;
 	struct daemon_paths paths;
 	uint64_t epoch; /* our boot epoch */
+	uid_t uid;      /* the config's "user" after start-up; (uid_t)-1: stays root */
+	gid_t gid;
+	uint8_t cfg_digest[CONFIG_DIGEST_LEN]; /* stamps the policy snapshot */
+	int sock_dirfd;        /* the control socket's directory (control.h) */
+	const char *sock_name; /* its last component, inside paths.sock */
+	bool sock_dir_created; /* by this start: only then is it handed to uid */
 
 	unsigned n_workers; /* cfg->workers; worker 0 is the main thread */
 	struct worker *workers[MAX_WORKERS];
@@ -148,6 +157,15 @@ struct daemon {
  * worker 0).
  */
 struct daemon *daemon_alloc(const struct config *cfg);
+/*
+ * The privilege drop after start-up, on the calling thread (threads created
+ * later inherit it): every capability dropped and, with d->uid set, that
+ * user; Landlock limits the file system to creating, writing and removing
+ * files in the directory open as d->sock_dirfd (nothing at all if it has
+ * subdirectories); then the seccomp filter.
+ * Prints why and returns -1 on failure.  Public for the unit test.
+ */
+int daemon_confine(struct daemon *d);
 /* Allocate and start; on failure prints the reason and returns NULL. */
 struct daemon *daemon_start(const struct config *cfg);
 /*
@@ -159,6 +177,12 @@ int daemon_run(struct daemon *d);
 void daemon_counters(const struct daemon *d, struct counters *sum);
 /* Close everything, wipe keys, unlink the control socket, free. */
 void daemon_free(struct daemon *d);
+
+/*
+ * The TUN device name: $SUBNETRA_TUN, or "snr0" when unset or empty.  NULL
+ * (after printing why) when it is not a usable interface name (tun.h).
+ */
+const char *daemon_tun_name(void);
 
 /* Current wall clock in ns (CLOCK_REALTIME). */
 uint64_t wall_ns(void);

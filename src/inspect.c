@@ -7,13 +7,17 @@
 #include "inspect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "roles.h"
+#include "safefile.h"
 
 enum { IPV4_MIN_HEADER = 20 };
 
@@ -27,7 +31,28 @@ int inspect_init(struct inspect *ix, const struct config *cfg)
 
 int inspect_load_policy(struct inspect *ix, const char *path, char *err, size_t errcap)
 {
-	return policy_load(&ix->policy, path, err, errcap);
+	uint8_t stamp[CONFIG_DIGEST_LEN];
+	char dir[PATH_MAX];
+	const char *base;
+	int dirfd, rc;
+
+	rc = safefile_split(path, dir, sizeof(dir), &base);
+	if (rc < 0) {
+		snprintf(err, errcap, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	/* The user named this path: its directories are followed as given. */
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		rc = -errno;
+		snprintf(err, errcap, "%s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	/* As the daemon would: this config's stamp; root's file or the caller's own. */
+	config_digest(ix->cfg, stamp);
+	rc = policy_load(&ix->policy, dirfd, path, stamp, geteuid(), err, errcap);
+	close(dirfd);
+	return rc;
 }
 
 void inspect_wipe(struct inspect *ix)

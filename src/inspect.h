@@ -39,7 +39,11 @@ struct inspect {
 
 /* 0, or -ENOSPC when the role-derived policy does not fit (as at daemon start-up). */
 int inspect_init(struct inspect *ix, const struct config *cfg);
-/* Replays a `subnetra save` snapshot on top: policy_load's return value and err. */
+/*
+ * Replays a `subnetra save` snapshot on top, trusted as the daemon would
+ * trust it (policy_load: this config's stamp, owned by root or the caller):
+ * policy_load's return value, err always saying why on failure.
+ */
 int inspect_load_policy(struct inspect *ix, const char *path, char *err, size_t errcap);
 void inspect_wipe(struct inspect *ix);
 

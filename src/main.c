@@ -3,6 +3,8 @@
  *   0  success (clean stop, config ok, plan printed)
  *   1  invalid configuration or a start-up failure
  *   2  bad command-line usage
+ *   3  stopped by the seccomp filter: a forbidden system call (the log names
+ *      it; SANDBOX_EXIT_VIOLATION)
  */
 #include <errno.h>
 #include <sodium.h>
@@ -16,6 +18,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "netplan.h"
+#include "privs.h"
 #include "version.h"
 
 static const char usage[] =
@@ -35,7 +38,8 @@ static const char usage[] =
 	"default snr0), binds every listen port and the control socket ($SUBNETRA_SOCK,\n"
 	"default /run/subnetra/subnetra.sock) and runs until SIGINT/SIGTERM.\n"
 	"\n"
-	"exit status: 0 ok, 1 invalid config or start-up failure, 2 usage error\n";
+	"exit status: 0 ok, 1 invalid config or start-up failure, 2 usage error,\n"
+	"3 stopped by the seccomp filter (a forbidden system call; the log names it)\n";
 
 struct options {
 	const char *config;
@@ -113,13 +117,15 @@ static void warn_if_readable(const char *path)
 			path, (unsigned)(st.st_mode & 07777), path);
 }
 
-static int run(const struct config *cfg)
+static int run(struct config *cfg)
 {
 	struct daemon *d = daemon_start(cfg);
 	int rc;
 
 	if (d == NULL)
 		return 1;
+	/* The link keys are derived (peer table): the raw PSKs are not needed again. */
+	config_wipe(cfg);
 	print_banner(stderr, cfg);
 	fprintf(stderr, " tun=%s sock=%s [ready]\n", d->paths.tun, d->paths.sock);
 	rc = daemon_run(d) == 0 ? 0 : 1;
@@ -139,6 +145,13 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	/* Before the config brings its PSKs into memory. */
+	rc = privs_no_dump();
+	if (rc < 0) {
+		fprintf(stderr, "subnetrad: cannot make the process non-dumpable: %s\n",
+			strerror(-rc));
+		return 1;
+	}
 	if (sodium_init() < 0 || aead_init() < 0) {
 		fprintf(stderr, "subnetrad: crypto library initialisation failed\n");
 		return 1;
@@ -161,10 +174,15 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else if (o.plan) {
 		char plan[NETPLAN_BUF];
-		const char *tun = getenv("SUBNETRA_TUN");
+		/* The plan is piped to `sudo sh`: never print a name that is not one. */
+		const char *tun = daemon_tun_name();
 
-		netplan_render(cfg, tun && *tun ? tun : "snr0", o.path_mtu ? o.path_mtu : 1500,
-			       plan, sizeof(plan));
+		if (tun == NULL) {
+			rc = 1;
+			goto out;
+		}
+		netplan_render(cfg, tun, o.path_mtu ? o.path_mtu : 1500, plan,
+			       sizeof(plan));
 		fputs(plan, stdout);
 		rc = 0;
 	} else {

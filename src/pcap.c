@@ -229,16 +229,21 @@ static enum pcap_status classic_next(struct pcap_reader *r, struct pcap_record *
 	*rec = (struct pcap_record){
 	    .index = ++r->records,
 	    .linktype = r->linktype,
-	    .has_ts = true,
 	    .ts_sec = rd32(r, h),
-	    .ts_nsec = r->nano ? frac : frac * 1000u,
 	    .data = r->buf,
 	    .caplen = incl,
 	    .origlen = orig,
 	};
-	if (rec->ts_nsec >= 1000000000u)
-		rec->has_ts = false; /* out-of-range fraction: show no time rather than a
-					wrong one */
+	/*
+	 * The fraction must be below one second in the file's own unit; an
+	 * out-of-range one shows no time rather than a wrong one.  Checked
+	 * before scaling: frac * 1000 does not fit 32 bits for frac >= 2^32/1000,
+	 * and a wrapped product could look valid.
+	 */
+	if (frac < (r->nano ? 1000000000u : 1000000u)) {
+		rec->has_ts = true;
+		rec->ts_nsec = r->nano ? frac : frac * 1000u;
+	}
 	return PCAP_RECORD;
 }
 

@@ -38,13 +38,21 @@ int privs_drop(uid_t uid, gid_t gid)
 		return -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+	/* A uid change reset the flag: set it again (for sanitizer builds). */
+	return privs_no_dump();
+}
+
+int privs_no_dump(void)
+{
 #ifdef SANITIZER_BUILD
 	/*
-	 * A uid change makes the process non-dumpable, which stops LeakSanitizer
-	 * from inspecting its own threads at exit.  Test builds only: a release
-	 * daemon stays non-dumpable (no core files with keys in them).
+	 * A non-dumpable process stops LeakSanitizer from inspecting its own
+	 * threads at exit.  Test builds only: a release daemon is non-dumpable
+	 * (no core files with keys in them).
 	 */
-	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	int dumpable = 1;
+#else
+	int dumpable = 0;
 #endif
-	return 0;
+	return prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0 ? -errno : 0;
 }

@@ -14,8 +14,16 @@ int privs_lookup_user(const char *user, uid_t *uid, gid_t *gid);
 /*
  * Clear every capability set, the bounding set and the ambient set; with
  * uid != (uid_t)-1 switch to uid/gid (supplementary groups dropped) first.
- * Sets no_new_privs.  0 or -errno.
+ * Sets no_new_privs and keeps the process non-dumpable.  0 or -errno.
  */
 int privs_drop(uid_t uid, gid_t gid);
+/*
+ * Non-dumpable (PR_SET_DUMPABLE 0): no core file, and no ptrace by other
+ * users, can expose the keys in memory.  Set before the config (and its
+ * PSKs) is read, whether or not the daemon changes uid; privs_drop sets it
+ * again after a uid change.  Sanitizer builds stay dumpable (LeakSanitizer
+ * needs it).  0 or -errno.
+ */
+int privs_no_dump(void);
 
 #endif

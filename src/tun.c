@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -33,6 +34,35 @@ static unsigned set_offloads(int fd)
 		return TUN_OFFLOAD_TSO;
 	(void)ioctl(fd, TUNSETOFFLOAD, 0);
 	return 0;
+}
+
+bool tun_name_valid(const char *name, char *why, size_t cap)
+{
+	size_t len = strnlen(name, TUN_NAME_MAX);
+
+	if (len == 0 || len >= TUN_NAME_MAX) {
+		snprintf(why, cap, "must be 1 to %d bytes long", TUN_NAME_MAX - 1);
+		return false;
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		snprintf(why, cap, "'.' and '..' are not interface names");
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("._-+@%", c) != NULL)
+			continue;
+		if (c > 0x20 && c < 0x7f)
+			snprintf(why, cap, "'%c' at byte %zu is not allowed (letters, digits and "
+					   "\"._-+@%%\" only)", c, i + 1);
+		else
+			snprintf(why, cap, "byte 0x%02x at byte %zu is not allowed (letters, digits "
+					   "and \"._-+@%%\" only)", c, i + 1);
+		return false;
+	}
+	return true;
 }
 
 int tun_open(const char *name, unsigned flags, char out_name[TUN_NAME_MAX],

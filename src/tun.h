@@ -7,6 +7,7 @@
 #ifndef SUBNETRA_TUN_H
 #define SUBNETRA_TUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,6 +39,15 @@ enum {
  */
 int tun_open(const char *name, unsigned flags, char out_name[TUN_NAME_MAX],
 	     unsigned *offloads);
+/*
+ * Whether name can be the TUN device's name ($SUBNETRA_TUN): the kernel's
+ * rule (dev_valid_name: 1..15 bytes, not "." or "..", no '/', ':' or white
+ * space), narrowed to letters, digits and "._-+@%", bytes that need no
+ * quoting in a shell, because --print-network-plan prints the name into
+ * commands that users pipe to `sudo sh`.  false: why (cap bytes) says what
+ * is wrong, quoting the offending byte.
+ */
+bool tun_name_valid(const char *name, char *why, size_t cap);
 /* One packet; returns its length, 0 when none is pending, or -errno. */
 ssize_t tun_read(int fd, void *buf, size_t cap);
 /* One packet; returns 0 or -errno. */

@@ -515,8 +515,9 @@ static int load_config(const struct options *o, struct config *cfg, struct inspe
 		int n = inspect_load_policy(ix, o->policy, msg, sizeof msg);
 
 		if (n < 0) {
-			fprintf(stderr, "subnetra-wire-decode: policy snapshot %s: %s\n",
-				o->policy, n == -EINVAL ? msg : strerror(-n));
+			fprintf(stderr, "subnetra-wire-decode: policy snapshot: %s%s\n", msg,
+				n == -EPERM || n == -ESTALE ? " (the daemon would ignore it too)"
+							    : "");
 			return -1;
 		}
 	}

@@ -1,7 +1,9 @@
 /*
- * Policy snapshot files (policy_load): the input is written to a
- * per-process file under /tmp and replayed into a table that already holds
- * a hub's role-derived rules, as at daemon start-up.
+ * Policy snapshot files (policy_load): the input is written, behind the
+ * stamp line of a fixed config, to a per-process file under /tmp and
+ * replayed into a table that already holds a hub's role-derived rules, as
+ * at daemon start-up.  (Without the stamp every input would stop at the
+ * stamp check, before the parser.)
  *
  * Invariants:
  *  - all or nothing: on error the active table is untouched (same pointer,
@@ -14,6 +16,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +26,8 @@
 #include "policy.h"
 
 static char path[64], save_path[64];
+static const uint8_t stamp[POLICY_STAMP_LEN] = {0xf0, 0x22};
+static int tmp_fd = -1; /* /tmp, where both files live */
 static struct policy pol, again;
 static struct policy_table before;
 
@@ -43,7 +49,12 @@ static void seed_table(struct policy *p)
 static bool write_file(const char *name, const uint8_t *data, size_t size)
 {
 	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char line[2 * POLICY_STAMP_LEN + 32], hex[2 * POLICY_STAMP_LEN + 1];
 	bool ok = fd >= 0;
+
+	sodium_bin2hex(hex, sizeof(hex), stamp, sizeof(stamp));
+	snprintf(line, sizeof(line), "# subnetra-policy config=%s\n", hex);
+	ok = ok && write(fd, line, strlen(line)) == (ssize_t)strlen(line);
 
 	while (ok && size > 0) {
 		ssize_t n = write(fd, data, size);
@@ -91,10 +102,10 @@ static void check_round_trip(const struct policy_table *t)
 	char err[512];
 	int rc;
 
-	rc = policy_save(t, save_path);
-	FUZZ_CHECK(rc == 0, "policy_save: %s", strerror(-rc));
+	rc = policy_save(t, tmp_fd, save_path, stamp, err, sizeof(err));
+	FUZZ_CHECK(rc == 0, "policy_save: %s", err);
 	policy_init(&again);
-	rc = policy_load(&again, save_path, err, sizeof(err));
+	rc = policy_load(&again, tmp_fd, save_path, stamp, geteuid(), err, sizeof(err));
 	unlink(save_path);
 	FUZZ_CHECK(rc == (int)t->n, "reloading the dump gave %d of %zu rules (%s)", rc, t->n,
 		   rc < 0 ? err : "-");
@@ -110,7 +121,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "/tmp/subnetra-fuzz-policy.%ld", (long)getpid());
 	snprintf(save_path, sizeof(save_path), "/tmp/subnetra-fuzz-policy.%ld.save",
 		 (long)getpid());
-	return 0;
+	tmp_fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return tmp_fd < 0 || sodium_init() < 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -127,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0; /* /tmp full or gone: not the code under test */
 	}
 	err[0] = '\0';
-	rc = policy_load(&pol, path, err, sizeof(err));
+	rc = policy_load(&pol, tmp_fd, path, stamp, geteuid(), err, sizeof(err));
 	unlink(path);
 	t = policy_active(&pol);
 

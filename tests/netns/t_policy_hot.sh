@@ -14,9 +14,9 @@
 # rules + the 50 added, as replayable lines, no duplicates; an added drop
 # rule is live; `save` acks "saved 52 rule(s) to <sock>.policy" (".sock"
 # replaced by ".policy", as in the interface reference's example) and writes
-# the same dump (0600); the replay on a fresh daemon reproduces `policy show`
-# exactly; after a hub restart the snapshot is reloaded without duplicating
-# the derived rules, and the relay still works.
+# the config stamp and the same dump (0600); the replay on a fresh daemon
+# reproduces `policy show` exactly; after a hub restart the snapshot is
+# reloaded without duplicating the derived rules, and the relay still works.
 # run.sh: long
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -105,7 +105,9 @@ check_eq "rejected adds left the table unchanged" "$out" "$(show hub)"
 snap="${T}/hub.policy"
 check_eq "save: documented ack" "saved $TOTAL rule(s) to $snap" "$(cli hub save)"
 check_eq "save: snapshot file mode 0600" 600 "$(stat -c %a "$snap" 2>&1)"
-check_eq "save: snapshot = policy show" "$out" "$(cat "$snap")"
+check_match "save: the first line stamps the config" '^# subnetra-policy config=[0-9a-f]{64}$' \
+	"$(head -n 1 "$snap")"
+check_eq "save: the rest = policy show" "$out" "$(tail -n +2 "$snap")"
 
 # ---- round trip on a fresh daemon ----------------------------------------------------------
 topo_add_isolated rt

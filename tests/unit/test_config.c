@@ -797,7 +797,93 @@ static void test_load_directory(void **state)
 
 	(void)state;
 	assert_int_equal(config_load(&cfg, tmpdir, &e), -1);
-	check_error(&e, tmpdir, "FileUnreadable", "", "Is a directory");
+	check_error(&e, tmpdir, "FileUnreadable", "", "a directory, not a regular file");
+}
+
+/*
+ * A FIFO at the config path is refused at once: opening it for reading used
+ * to wait for a writer, so whoever could plant it stopped the daemon's (or
+ * --check's) start.  With nothing ever writing, a wait would hang the test.
+ */
+static void test_load_fifo(void **state)
+{
+	struct config_error e;
+	char p[128];
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/fifo.json", tmpdir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(config_load(&cfg, p, &e), -1);
+	check_error(&e, p, "FileUnreadable", "", "a FIFO, not a regular file");
+	unlink(p);
+}
+
+/* A symbolic link the operator made is followed: the config path is theirs. */
+static void test_load_through_symlink(void **state)
+{
+	struct config_error e;
+	char p[128], link[128];
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/spoke.json", tmpdir);
+	snprintf(link, sizeof(link), "%s/link.json", tmpdir);
+	write_file(p, quick_spoke_a, strlen(quick_spoke_a));
+	assert_int_equal(symlink(p, link), 0);
+	assert_int_equal(config_load(&cfg, link, &e), 0);
+	assert_int_equal(cfg.local_id, 2);
+	unlink(link);
+}
+
+/*
+ * config_digest: equal for equal configs and for a PSK change (secrets never
+ * enter it), different after a change of any other field.
+ */
+static void test_digest(void **state)
+{
+	struct config a, b;
+	struct config_error e;
+	uint8_t da[CONFIG_DIGEST_LEN], db[CONFIG_DIGEST_LEN];
+
+	(void)state;
+	assert_int_equal(config_parse(&a, LABEL, quick_spoke_a, strlen(quick_spoke_a), &e), 0);
+	b = a;
+	config_digest(&a, da);
+	config_digest(&b, db);
+	assert_memory_equal(da, db, sizeof(da));
+	b.peers[0].psk[0] ^= 1;
+	config_digest(&b, db);
+	assert_memory_equal(da, db, sizeof(da));
+
+#define CHANGED(stmt)                                          \
+	do {                                                   \
+		b = a;                                         \
+		stmt;                                          \
+		config_digest(&b, db);                         \
+		if (memcmp(da, db, sizeof(da)) == 0)           \
+			fail_msg("digest unchanged by: %s", #stmt); \
+	} while (0)
+	CHANGED(b.local_tun_mtu++);
+	CHANGED(b.listen_ports[0]++);
+	CHANGED(b.n_listen_ports++);
+	CHANGED(b.virtual_subnet.prefix++);
+	CHANGED(b.has_local_tun_ip = !b.has_local_tun_ip);
+	CHANGED(b.local_tun_ip.addr++);
+	CHANGED(b.local_id++);
+	CHANGED(b.role = ROLE_HUB);
+	CHANGED(b.local_routes[0].addr++);
+	CHANGED(b.n_remote_routes = 1);
+	CHANGED(b.keepalive_secs++);
+	CHANGED(b.obfuscate = !b.obfuscate);
+	CHANGED(strcpy(b.user, "nobody"));
+	CHANGED(b.workers++);
+	CHANGED(b.n_peers = 0);
+	CHANGED(b.peers[0].id++);
+	CHANGED(b.peers[0].endpoint.port++);
+	CHANGED(b.peers[0].allowed_src.prefix--);
+	CHANGED(strcpy(b.peers[0].name, "hub"));
+#undef CHANGED
+	config_wipe(&a);
+	config_wipe(&b);
 }
 
 static void test_load_too_large(void **state)
@@ -914,6 +1000,9 @@ int main(void)
 		cmocka_unit_test(test_failed_parse_wipes),
 		cmocka_unit_test(test_load_missing_explicit),
 		cmocka_unit_test(test_load_directory),
+		cmocka_unit_test(test_load_fifo),
+		cmocka_unit_test(test_load_through_symlink),
+		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_load_ok_and_invalid),
 		cmocka_unit_test(test_load_default_path),

@@ -4,6 +4,7 @@
  * a naive O(n) reference.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "ctlproto.h"
 #include "policy.h"
@@ -465,10 +467,19 @@ static void test_dump_full_worst_case(void **state)
 
 /* ---- save / load --------------------------------------------------------- */
 
+/*
+ * Snapshots live in a directory opened once (as the daemon holds its socket
+ * directory); STAMP plays this config's digest, OTHER another config's.
+ */
 struct tmpdir {
 	char dir[64];
 	char path[128];
+	char tmp[140];
+	int fd;
 };
+
+static const uint8_t STAMP[POLICY_STAMP_LEN] = {0x5a, 0x17, 0x01};
+static const uint8_t OTHER[POLICY_STAMP_LEN] = {0x5a, 0x17, 0x02};
 
 static int tmpdir_setup(void **state)
 {
@@ -480,6 +491,10 @@ static int tmpdir_setup(void **state)
 	if (mkdtemp(td->dir) == NULL)
 		return -1;
 	snprintf(td->path, sizeof(td->path), "%s/subnetra.policy", td->dir);
+	snprintf(td->tmp, sizeof(td->tmp), "%s.tmp", td->path);
+	td->fd = open(td->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (td->fd < 0)
+		return -1;
 	*state = td;
 	return 0;
 }
@@ -487,14 +502,26 @@ static int tmpdir_setup(void **state)
 static int tmpdir_teardown(void **state)
 {
 	struct tmpdir *td = *state;
-	char tmp[160];
+	char victim[160];
 
 	unlink(td->path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", td->path);
-	unlink(tmp);
+	unlink(td->tmp);
+	snprintf(victim, sizeof(victim), "%s/victim", td->dir);
+	unlink(victim);
+	close(td->fd);
 	rmdir(td->dir);
 	free(td);
 	return 0;
+}
+
+static int save(const struct policy *p, const struct tmpdir *td, char *err, size_t cap)
+{
+	return policy_save(policy_active(p), td->fd, td->path, STAMP, err, cap);
+}
+
+static int load(struct policy *p, const struct tmpdir *td, char *err, size_t cap)
+{
+	return policy_load(p, td->fd, td->path, STAMP, geteuid(), err, cap);
 }
 
 static void write_text(const char *path, const char *text)
@@ -504,37 +531,67 @@ static void write_text(const char *path, const char *text)
 	assert_non_null(f);
 	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
 	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* The stamp line of stamp, as policy_save writes it (with '\n'). */
+static void stamp_text(const uint8_t stamp[POLICY_STAMP_LEN], char *out, size_t cap)
+{
+	char hex[2 * POLICY_STAMP_LEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), stamp, POLICY_STAMP_LEN);
+	snprintf(out, cap, "# subnetra-policy config=%s\n", hex);
+}
+
+/* text behind this config's stamp line: what a hand edit of a saved file looks like. */
+static void write_snapshot(const char *path, const char *text)
+{
+	size_t cap = strlen(text) + 128;
+	char *all = malloc(cap);
+
+	assert_non_null(all);
+	stamp_text(STAMP, all, cap);
+	strcat(all, text);
+	write_text(path, all);
+	free(all);
 }
 
 static void test_save_load_round_trip(void **state)
 {
 	struct tmpdir *td = *state;
 	struct policy *p = policy_new(), *q = policy_new();
-	char tmp[160], err[256] = "";
+	char err[512] = "", line[128], want[128];
 	struct stat st;
+	FILE *f;
 
 	rng_state = 0x5eed0002;
 	fill_random(p, 100);
-	assert_int_equal(policy_save(policy_active(p), td->path), 0);
+	assert_int_equal(save(p, td, err, sizeof(err)), 0);
 
 	assert_int_equal(stat(td->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", td->path);
-	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(access(td->tmp, F_OK), -1);
+	/* the first line is the stamp */
+	f = fopen(td->path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	stamp_text(STAMP, want, sizeof(want));
+	assert_string_equal(line, want);
 
-	assert_int_equal(policy_load(q, td->path, err, sizeof(err)), 100);
+	assert_int_equal(load(q, td, err, sizeof(err)), 100);
 	assert_tables_equal(policy_active(p), policy_active(q));
 	/* loading again adds nothing: every rule is already present */
-	assert_int_equal(policy_load(q, td->path, err, sizeof(err)), 0);
+	assert_int_equal(load(q, td, err, sizeof(err)), 0);
 	assert_int_equal(policy_active(q)->n, 100);
 
-	/* save over an existing snapshot (and a stale, wider-mode tmp file) */
-	write_text(tmp, "stale");
-	assert_int_equal(chmod(tmp, 0644), 0);
-	assert_int_equal(policy_save(policy_active(q), td->path), 0);
+	/* save over an existing snapshot and a stale, wider-mode tmp file */
+	write_text(td->tmp, "stale");
+	assert_int_equal(chmod(td->tmp, 0644), 0);
+	assert_int_equal(save(q, td, err, sizeof(err)), 0);
 	assert_int_equal(stat(td->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(access(td->tmp, F_OK), -1);
 	free(p);
 	free(q);
 }
@@ -543,10 +600,10 @@ static void test_save_empty_and_load(void **state)
 {
 	struct tmpdir *td = *state;
 	struct policy *p = policy_new();
-	char err[256] = "";
+	char err[512] = "";
 
-	assert_int_equal(policy_save(policy_active(p), td->path), 0);
-	assert_int_equal(policy_load(p, td->path, err, sizeof(err)), 0);
+	assert_int_equal(save(p, td, err, sizeof(err)), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), 0);
 	assert_int_equal(policy_active(p)->n, 0);
 	free(p);
 }
@@ -555,19 +612,151 @@ static void test_save_failure_leaves_no_tmp(void **state)
 {
 	struct tmpdir *td = *state;
 	struct policy *p = policy_new();
-	char path[160];
+	char path[160], err[512] = "";
 
 	/* the target is a directory: rename fails, the tmp must be gone */
 	snprintf(path, sizeof(path), "%s/adir", td->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_true(policy_save(policy_active(p), path) < 0);
+	assert_true(policy_save(policy_active(p), td->fd, path, STAMP, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "cannot rename"));
 	snprintf(path, sizeof(path), "%s/adir.tmp", td->dir);
 	assert_int_equal(access(path, F_OK), -1);
 	snprintf(path, sizeof(path), "%s/adir", td->dir);
 	rmdir(path);
+	free(p);
+}
 
-	snprintf(path, sizeof(path), "%s/missing/x.policy", td->dir);
-	assert_int_equal(policy_save(policy_active(p), path), -ENOENT);
+/* The victim still holds want, with mode 0644. */
+static void assert_victim_intact(const char *victim, const char *want)
+{
+	char buf[64] = "";
+	struct stat st;
+	FILE *f = fopen(victim, "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, want);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+/*
+ * Something planted at the tmp name (a link to a victim file, a FIFO) is
+ * refused, named and left alone: no write through the link, no wait on the
+ * FIFO (opening one for writing used to block until a reader came).
+ */
+static void test_save_refuses_planted_tmp(void **state)
+{
+	struct tmpdir *td = *state;
+	struct policy *p = policy_new();
+	char victim[160], err[512] = "";
+	struct stat st;
+
+	snprintf(victim, sizeof(victim), "%s/victim", td->dir);
+	write_text(victim, "victim\n");
+	assert_int_equal(chmod(victim, 0644), 0);
+
+	assert_int_equal(symlink(victim, td->tmp), 0);
+	assert_int_equal(save(p, td, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, ".tmp is a symbolic link, not a file subnetrad left"));
+	assert_victim_intact(victim, "victim\n");
+	assert_int_equal(lstat(td->tmp, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(access(td->path, F_OK), -1);
+	unlink(td->tmp);
+
+	assert_int_equal(mkfifo(td->tmp, 0600), 0);
+	assert_int_equal(save(p, td, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, ".tmp is a FIFO"));
+	unlink(td->tmp);
+
+	/* and a link at the snapshot name itself is replaced, not written through */
+	assert_int_equal(symlink(victim, td->path), 0);
+	assert_int_equal(save(p, td, err, sizeof(err)), 0);
+	assert_victim_intact(victim, "victim\n");
+	assert_int_equal(lstat(td->path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	free(p);
+}
+
+/*
+ * What start-up must not trust, each refused with -EPERM and a reason
+ * naming the file, the table untouched: a link (to a good snapshot, even),
+ * a FIFO (never waited on), a file others may write, a second hard link,
+ * a file of another user.
+ */
+static void test_load_untrusted(void **state)
+{
+	struct tmpdir *td = *state;
+	struct policy *p = policy_new();
+	char good[160], err[512] = "";
+
+	snprintf(good, sizeof(good), "%s/victim", td->dir);
+	write_snapshot(good, "policy add --src 0.0.0.0/0 --dst 10.1.0.0/16 --action drop\n");
+
+	assert_int_equal(symlink(good, td->path), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "subnetra.policy is a symbolic link"));
+	unlink(td->path);
+
+	assert_int_equal(mkfifo(td->path, 0600), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "subnetra.policy is a FIFO, not a regular file"));
+	unlink(td->path);
+
+	assert_int_equal(link(good, td->path), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "has 2 hard links"));
+	unlink(td->path);
+
+	write_snapshot(td->path, "policy add --src 0.0.0.0/0 --dst 10.1.0.0/16 --action drop\n");
+	assert_int_equal(chmod(td->path, 0620), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is writable by group or others (mode 0620)"));
+	assert_int_equal(chmod(td->path, 0600), 0);
+
+	if (geteuid() == 0) {
+		assert_int_equal(chown(td->path, 12345, 12345), 0);
+		assert_int_equal(load(p, td, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "belongs to uid 12345, neither root nor the daemon's user"));
+		/* ... unless that uid is the daemon's user */
+		assert_int_equal(policy_load(p, td->fd, td->path, STAMP, 12345, err, sizeof(err)), 1);
+	}
+	assert_int_equal(policy_active(p)->n, geteuid() == 0 ? 1 : 0);
+	free(p);
+}
+
+/* Only a snapshot saved under this config is replayed; the reason gives the stamp to use. */
+static void test_load_needs_this_configs_stamp(void **state)
+{
+	struct tmpdir *td = *state;
+	struct policy *p = policy_new();
+	char err[512] = "", want[128];
+
+	stamp_text(STAMP, want, sizeof(want));
+	want[strlen(want) - 1] = '\0';
+
+	write_text(td->path, "policy add --src 0.0.0.0/0 --dst 10.1.0.0/16 --action drop\n");
+	assert_int_equal(load(p, td, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "carries no config stamp"));
+	assert_non_null(strstr(err, want));
+
+	assert_int_equal(policy_save(policy_active(p), td->fd, td->path, OTHER, err, sizeof(err)), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "was saved under another config"));
+	assert_non_null(strstr(err, want));
+	assert_int_equal(policy_active(p)->n, 0);
+
+	/* a stamp line that a hand edit gave \r\n still counts */
+	{
+		char text[256];
+
+		snprintf(text, sizeof(text), "%s\r\npolicy add --src 0.0.0.0/0 --dst 10.1.0.0/16\n",
+			 want);
+		write_text(td->path, text);
+		assert_int_equal(load(p, td, err, sizeof(err)), 1);
+	}
 	free(p);
 }
 
@@ -576,9 +765,9 @@ static void test_load_skips_duplicates_and_comments(void **state)
 	struct tmpdir *td = *state;
 	struct policy *p = policy_new();
 	struct policy_rule pre = fwd("0.0.0.0/0", "10.0.0.2/32", 0);
-	char err[256] = "";
+	char err[512] = "";
 
-	write_text(
+	write_snapshot(
 	    td->path,
 	    "# a hand-edited snapshot\r\n"
 	    "\n"
@@ -589,7 +778,7 @@ static void test_load_skips_duplicates_and_comments(void **state)
 	    "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 1\n"
 	    "\tpolicy add --src 0.0.0.0/0 --dst 10.0.0.66/32");
 	assert_int_equal(policy_add(p, &pre), 0);
-	assert_int_equal(policy_load(p, td->path, err, sizeof(err)), 2);
+	assert_int_equal(load(p, td, err, sizeof(err)), 2);
 	assert_int_equal(policy_active(p)->n, 3);
 	assert_int_equal(policy_active(p)->rules[1].target, 1);
 	assert_int_equal(policy_active(p)->rules[2].action, POLICY_DROP);
@@ -598,7 +787,7 @@ static void test_load_skips_duplicates_and_comments(void **state)
 
 struct bad_file_case {
 	const char *text;
-	const char *want_err_suffix; /* after "<path>" */
+	const char *want_err_suffix; /* after "<path>"; line 1 is the stamp */
 };
 
 /* clang-format off */
@@ -606,14 +795,14 @@ static const struct bad_file_case bad_files[] = {
 	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 1\n"
 	  "# fine so far\n"
 	  "policy add --src 0.0.0.0/0 --dst 10.0.0.0/33 --action drop\n",
-	  ":3: InvalidValue: --dst: InvalidPrefix" },
+	  ":4: InvalidValue: --dst: InvalidPrefix" },
 	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 1\n"
 	  "status\n",
-	  ":2: UnknownCommand: only 'policy add' lines belong in a policy snapshot" },
+	  ":3: UnknownCommand: only 'policy add' lines belong in a policy snapshot" },
 	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward\n",
-	  ":1: MissingArgument: --target: required with --action forward" },
+	  ":2: MissingArgument: --target: required with --action forward" },
 	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24\npolicy del everything\n",
-	  ":2: UnknownCommand: policy: expected show or add" },
+	  ":3: UnknownCommand: policy: expected show or add" },
 };
 /* clang-format on */
 
@@ -624,11 +813,11 @@ static void test_load_rejects_malformed_file(void **state)
 	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
 		struct policy *p = policy_new();
 		struct policy_rule pre = fwd("0.0.0.0/0", "10.9.0.0/16", 7);
-		char err[256] = "", want[256];
+		char err[512] = "", want[256];
 
 		assert_int_equal(policy_add(p, &pre), 0);
-		write_text(td->path, bad_files[i].text);
-		assert_int_equal(policy_load(p, td->path, err, sizeof(err)), -EINVAL);
+		write_snapshot(td->path, bad_files[i].text);
+		assert_int_equal(load(p, td, err, sizeof(err)), -EINVAL);
 		snprintf(want, sizeof(want), "%s%s", td->path,
 			 bad_files[i].want_err_suffix);
 		assert_string_equal(err, want);
@@ -642,11 +831,11 @@ static void test_load_missing_file(void **state)
 {
 	struct tmpdir *td = *state;
 	struct policy *p = policy_new();
-	char path[160], err[256] = "";
+	char path[160], err[512] = "";
 
 	snprintf(path, sizeof(path), "%s/nope.policy", td->dir);
-	assert_int_equal(policy_load(p, path, err, sizeof(err)), -ENOENT);
-	assert_int_equal(policy_load(p, path, NULL, 0), -ENOENT);
+	assert_int_equal(policy_load(p, td->fd, path, STAMP, 0, err, sizeof(err)), -ENOENT);
+	assert_int_equal(policy_load(p, td->fd, path, STAMP, 0, NULL, 0), -ENOENT);
 	free(p);
 }
 
@@ -657,19 +846,22 @@ static void test_load_too_large_or_too_many(void **state)
 	struct policy_rule r = fwd("0.0.0.0/0", "10.0.0.0/32", 1);
 	size_t big = MAX_POLICY_DUMP + 4096 + 1;
 	char *text = malloc(big + 1);
-	char err[256] = "";
+	char err[512] = "";
+	char stamp[128];
 	FILE *f;
 
 	assert_non_null(text);
 	memset(text, '#', big);
 	text[big] = '\0';
 	write_text(td->path, text);
-	assert_int_equal(policy_load(p, td->path, err, sizeof(err)), -EFBIG);
+	assert_int_equal(load(p, td, err, sizeof(err)), -EFBIG);
 	free(text);
 
 	/* one rule more than fits: rejected whole, table unchanged */
 	f = fopen(td->path, "w");
 	assert_non_null(f);
+	stamp_text(STAMP, stamp, sizeof(stamp));
+	fputs(stamp, f);
 	for (uint32_t i = 0; i < 2; i++) {
 		char line[MAX_RULE_LINE];
 
@@ -682,7 +874,7 @@ static void test_load_too_large_or_too_many(void **state)
 		r.dst.addr = ip_of("10.0.0.0") + i;
 		assert_int_equal(policy_add(p, &r), 0);
 	}
-	assert_int_equal(policy_load(p, td->path, err, sizeof(err)), -ENOSPC);
+	assert_int_equal(load(p, td, err, sizeof(err)), -ENOSPC);
 	assert_non_null(strstr(err, "TooManyEntries"));
 	assert_int_equal(policy_active(p)->n, MAX_POLICY_ENTRIES - 1);
 	free(p);
@@ -761,6 +953,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_save_empty_and_load, tmpdir_setup,
 					    tmpdir_teardown),
 	    cmocka_unit_test_setup_teardown(test_save_failure_leaves_no_tmp, tmpdir_setup,
+					    tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_save_refuses_planted_tmp, tmpdir_setup,
+					    tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_untrusted, tmpdir_setup,
+					    tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_needs_this_configs_stamp, tmpdir_setup,
 					    tmpdir_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_skips_duplicates_and_comments,
 					    tmpdir_setup, tmpdir_teardown),

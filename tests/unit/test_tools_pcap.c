@@ -222,6 +222,55 @@ static void test_classic_orders(void **state)
 	check_classic(true, true);
 }
 
+/*
+ * The sub-second field must be below one second in the file's unit: 999999 us
+ * and 999999999 ns are the largest valid ones.  4294968 us is the first value
+ * whose product with 1000 wraps 32 bits (to 704, which looked valid), and
+ * 1000000 us / 1000000000 ns are one second too many: no time, still a record.
+ */
+static void test_classic_timestamp_range(void **state)
+{
+	static const struct {
+		bool nano;
+		uint32_t frac;
+		bool has_ts;
+		uint32_t nsec;
+	} cases[] = {
+	    {false, 0, true, 0},
+	    {false, 999999, true, 999999000},
+	    {false, 1000000, false, 0},
+	    {false, 4294968, false, 0},
+	    {false, UINT32_MAX, false, 0},
+	    {true, 999999999, true, 999999999},
+	    {true, 1000000000, false, 0},
+	    {true, UINT32_MAX, false, 0},
+	};
+	uint8_t ip[64];
+	size_t ip_len = ipv4_udp(ip, IP4(10, 0, 0, 1), 1, IP4(10, 0, 0, 2), 2, 4);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bytes x = {.be = false};
+		struct pcap_reader r;
+		struct pcap_record rec;
+		FILE *f;
+
+		classic_header(&x, cases[i].nano, LINKTYPE_RAW);
+		classic_record(&x, 1746843357, cases[i].frac, ip, ip_len, ip_len);
+		f = open_bytes(x.b, x.n);
+		assert_true(pcap_open(&r, f));
+		assert_int_equal(pcap_next(&r, &rec), PCAP_RECORD);
+		assert_int_equal(rec.has_ts, cases[i].has_ts);
+		if (cases[i].has_ts) {
+			assert_int_equal(rec.ts_sec, 1746843357);
+			assert_int_equal(rec.ts_nsec, cases[i].nsec);
+		}
+		assert_int_equal(pcap_next(&r, &rec), PCAP_END);
+		pcap_close(&r);
+		fclose(f);
+	}
+}
+
 /* One frame of `linktype` holding ip; what the dissector makes of it. */
 static enum pcap_dissect dissect_one(uint32_t linktype, const uint8_t *frame, size_t n,
 				     struct pcap_udp *u, const char **why)
@@ -698,6 +747,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_classic_orders),
+	    cmocka_unit_test(test_classic_timestamp_range),
 	    cmocka_unit_test(test_link_types),
 	    cmocka_unit_test(test_skipped_and_malformed),
 	    cmocka_unit_test(test_classic_damage),
