@@ -675,6 +675,15 @@ static int top_obfuscate(struct parse_ctx *c, struct json_object *v, const char 
 	return 0;
 }
 
+static int top_configure_interface(struct parse_ctx *c, struct json_object *v,
+				   const char *path)
+{
+	if (!json_object_is_type(v, json_type_boolean))
+		return wrong_type(c, v, path, "boolean", false);
+	c->cfg->configure_interface = json_object_get_boolean(v);
+	return 0;
+}
+
 /* A POSIX-portable user name: [a-z_][a-z0-9_-]*, at most 32 bytes. */
 static bool valid_user_name(const char *s, size_t len)
 {
@@ -729,6 +738,7 @@ static const struct top_field top_fields[] = {
 	{ "obfuscate", top_obfuscate },
 	{ "user", top_user },
 	{ "workers", top_workers },
+	{ "configure_interface", top_configure_interface },
 };
 
 static void set_ports(struct config *cfg, const uint16_t *ports, size_t n)
@@ -763,6 +773,7 @@ void config_defaults(struct config *cfg)
 	cfg->role = ROLE_MANUAL;
 	cfg->obfuscate = true;
 	cfg->workers = 1;
+	cfg->configure_interface = true;
 	set_ports(cfg, default_ports_hub, 3); /* role-aware: manual binds the hub set */
 	cfg->keepalive_secs = 0;
 }
@@ -1264,6 +1275,25 @@ int config_validate(const struct config *cfg, const char *file_label,
 	return config_validate_hosts(cfg, file_label, NULL, 0, err);
 }
 
+int config_validate_path_mtu(const struct config *cfg, const char *file_label,
+			     unsigned path_mtu, struct config_error *err)
+{
+	unsigned max = path_mtu > WIRE_OVERHEAD ? path_mtu - WIRE_OVERHEAD : 0;
+
+	err_reset(err, file_label);
+	if (cfg->local_tun_mtu <= max)
+		return 0;
+	if (max < MTU_MIN)
+		return fail(err, "local_tun_mtu", "MtuTooLargeForPath",
+			    "%u exceeds %u: a %u-byte path minus %d bytes of tunnel overhead "
+			    "is below the smallest tunnel MTU %d, too small for any tunnel",
+			    (unsigned)cfg->local_tun_mtu, max, path_mtu, WIRE_OVERHEAD, MTU_MIN);
+	return fail(err, "local_tun_mtu", "MtuTooLargeForPath",
+		    "%u exceeds %u, the most a %u-byte path carries (%u - %d bytes of tunnel "
+		    "overhead): set local_tun_mtu to %u or less",
+		    (unsigned)cfg->local_tun_mtu, max, path_mtu, path_mtu, WIRE_OVERHEAD, max);
+}
+
 /* ---- files ---- */
 
 /* Up to cap bytes; -errno on a read error. */
@@ -1426,6 +1456,13 @@ void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN])
 		digest_cidr(&h, &p->allowed_src);
 		digest_str(&h, p->name);
 	}
+	/*
+	 * Only when not the default, so that a snapshot saved before the field
+	 * existed still matches an unchanged config.  It comes after the
+	 * count-prefixed peer list, where nothing else can stand.
+	 */
+	if (!cfg->configure_interface)
+		digest_str(&h, "configure_interface=false");
 	crypto_generichash_final(&h, out, CONFIG_DIGEST_LEN);
 	sodium_memzero(&h, sizeof(h));
 }

@@ -51,6 +51,7 @@ struct config {
 	bool obfuscate;              /* default true */
 	char user[USER_NAME_MAX + 1]; /* run as this user after start-up; "" = stay */
 	unsigned workers;            /* reactor threads, 1..MAX_WORKERS; default 1 */
+	bool configure_interface;    /* apply the network plan at start; default true */
 	struct peer_config peers[MAX_PEERS];
 	size_t n_peers;
 };
@@ -108,6 +109,14 @@ enum { CONFIG_DIGEST_LEN = 32 };
  * a non-secret field changes it; a PSK rotation does not.  Pure.
  */
 void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN]);
+
+/*
+ * The path-MTU rule of --check and config-lint --path-mtu N: local_tun_mtu
+ * must not exceed N - WIRE_OVERHEAD (MtuTooLargeForPath, naming both
+ * numbers).  Pure.  0 or -1.
+ */
+int config_validate_path_mtu(const struct config *cfg, const char *file_label,
+			     unsigned path_mtu, struct config_error *err);
 
 /* Pure host-subnet overlap rule (SubnetOverlap); hosts may be empty. */
 bool config_subnet_overlaps(const struct cidr *virtual_subnet, const struct cidr *hosts,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "netconf.h"
 #include "privs.h"
 #include "reactor.h"
 #include "roles.h"
@@ -223,6 +224,82 @@ static int open_network(struct daemon *d)
 	}
 	d->ctl_fd = fd;
 	return 0;
+}
+
+/* "local_tun_ip: AddressInUse: ..." (the daemon does not know the file's name). */
+static void print_finding(const char *prefix, const struct config_error *e)
+{
+	fprintf(stderr, "subnetrad: %s%s: %s: %s\n", prefix, e->path, e->name, e->detail);
+}
+
+/*
+ * The network plan on the TUN (netconf.h) unless "configure_interface" is
+ * false: first the host checks (hostcheck.h; a conflict refuses start-up,
+ * an overlap is a warning), then the plan.  Before daemon_confine, which
+ * takes CAP_NET_ADMIN and netlink away.  On failure the caller frees the
+ * daemon: the TUN, with whatever was set on it, goes with it, before any
+ * packet moved.
+ */
+static int configure_tun(struct daemon *d)
+{
+	const char *tun = d->paths.tun;
+	struct hostcheck_report rep;
+	struct host_net host;
+	struct netplan plan;
+	struct netconf nc;
+	char why[320], refusal[64];
+	size_t n_routes = 0;
+	int rc;
+
+	if (!d->cfg->configure_interface)
+		return 0;
+	netplan_build(d->cfg, &plan);
+	rc = netconf_open(&nc);
+	if (rc < 0) {
+		fprintf(stderr, "subnetrad: cannot configure %s: netlink socket: %s\n", tun,
+			strerror(-rc));
+		return -1;
+	}
+	rc = netconf_read_host(&nc, d->cfg, &plan, tun, &host);
+	if (rc < 0) {
+		fprintf(stderr, "subnetrad: cannot configure %s: reading the host's addresses "
+				"and routes: %s\n", tun, strerror(-rc));
+		goto out;
+	}
+	hostcheck_net(d->cfg, &plan, NULL, &host, &rep);
+	snprintf(refusal, sizeof(refusal), "refusing to configure %s: ", tun);
+	for (size_t i = 0; i < rep.n; i++) {
+		print_finding(rep.f[i].refuses_start ? refusal : "warning: ", &rep.f[i].err);
+		if (rep.f[i].refuses_start)
+			rc = -EEXIST;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "subnetrad: nothing was changed on this host; fix the config, "
+				"or set \"configure_interface\": false and set up %s yourself\n",
+			tun);
+		goto out;
+	}
+	rc = netconf_apply(&nc, &plan, tun, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "subnetrad: cannot configure %s: %s; set \"configure_interface\": "
+				"false to set it up yourself\n", tun, why);
+		goto out;
+	}
+	for (size_t i = 0; i < plan.n_routes; i++)
+		n_routes += plan.routes[i].kind == NETPLAN_ROUTE;
+	if (plan.has_addr) {
+		char a[CIDR_STR_MAX];
+
+		cidr_format(&plan.addr, a);
+		fprintf(stderr, "subnetrad: configured %s: mtu %u, up, address %s, %zu route(s)\n",
+			tun, plan.mtu, a, n_routes);
+	} else {
+		fprintf(stderr, "subnetrad: configured %s: mtu %u, up, no address, %zu route(s)\n",
+			tun, plan.mtu, n_routes);
+	}
+out:
+	netconf_close(&nc);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -445,7 +522,7 @@ struct daemon *daemon_start(const struct config *cfg)
 	peer_table_init(&d->peers, cfg, d->epoch);
 	config_digest(cfg, d->cfg_digest);
 	if (lookup_user(d) < 0 || open_sock_dir(d) < 0 || setup_policy(d) < 0 ||
-	    open_network(d) < 0)
+	    open_network(d) < 0 || configure_tun(d) < 0)
 		goto fail;
 	if (d->n_workers > 1) {
 		/* Shared-state protocols on (peer.h, policy.h); off for one worker. */

@@ -7,7 +7,9 @@
  * boot epoch (fail closed) -> peer keys -> the service user and the control
  * socket's directory -> policy (role + snapshot) -> TUN
  * (one queue per worker) -> UDP sockets (one per port and worker) -> control
- * socket -> epoll sets -> privilege drop, Landlock and seccomp.  Nothing
+ * socket -> the network plan on the TUN (netconf.h; unless the config's
+ * "configure_interface" is false) -> epoll sets -> privilege drop, Landlock
+ * and seccomp.  Nothing
  * touches the network before the config is known good.  Worker threads
  * start only in daemon_run, after the drop: they inherit no capability, the
  * Landlock domain and the filter.
