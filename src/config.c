@@ -1285,9 +1285,10 @@ int config_validate_path_mtu(const struct config *cfg, const char *file_label,
 		return 0;
 	if (max < MTU_MIN)
 		return fail(err, "local_tun_mtu", "MtuTooLargeForPath",
-			    "%u exceeds %u: a %u-byte path minus %d bytes of tunnel overhead "
-			    "is below the smallest tunnel MTU %d, too small for any tunnel",
-			    (unsigned)cfg->local_tun_mtu, max, path_mtu, WIRE_OVERHEAD, MTU_MIN);
+			    "%u exceeds %u (%u - %d bytes of tunnel overhead): a %u-byte path "
+			    "is too small for any tunnel, which needs a path MTU of at least %d",
+			    (unsigned)cfg->local_tun_mtu, max, path_mtu, WIRE_OVERHEAD, path_mtu,
+			    MTU_MIN + WIRE_OVERHEAD);
 	return fail(err, "local_tun_mtu", "MtuTooLargeForPath",
 		    "%u exceeds %u, the most a %u-byte path carries (%u - %d bytes of tunnel "
 		    "overhead): set local_tun_mtu to %u or less",

@@ -17,26 +17,34 @@
 #include "cliargs.h"
 #include "config.h"
 #include "daemon.h"
+#include "hostcheck.h"
+#include "netconf.h"
 #include "netplan.h"
 #include "privs.h"
 #include "version.h"
 
 static const char usage[] =
-	"usage: subnetrad [--config PATH] [--check] [--print-network-plan [--path-mtu N]]\n"
+	"usage: subnetrad [--config PATH] [--check | --print-network-plan] [--path-mtu N]\n"
 	"                 [--version | -V] [--help | -h]\n"
 	"\n"
 	"  --config PATH         config file (default ./config.json; if that is absent the\n"
 	"                        compiled-in default is used, which has no peers and fails)\n"
-	"  --check               validate the config, print the banner, exit; never touches\n"
-	"                        the network\n"
+	"  --check               validate the config and check it against this host (the\n"
+	"                        user exists, local_tun_ip and the plan's routes are not in\n"
+	"                        use elsewhere; a virtual_subnet overlapping the host's\n"
+	"                        addresses or routes is a warning), print the banner, exit;\n"
+	"                        changes nothing\n"
 	"  --print-network-plan  print the host network plan (ip link/addr/route) and exit\n"
-	"  --path-mtu N          underlay path MTU assumed by the plan (default 1500)\n"
+	"  --path-mtu N          underlay path MTU: assumed by the plan (default 1500);\n"
+	"                        with --check, local_tun_mtu above N - 64 is an error\n"
 	"  --version, -V         print the version and exit\n"
 	"  --help, -h            print this help and exit\n"
 	"\n"
 	"With no action flag the daemon runs: it creates the TUN device ($SUBNETRA_TUN,\n"
 	"default snr0), binds every listen port and the control socket ($SUBNETRA_SOCK,\n"
-	"default /run/subnetra/subnetra.sock) and runs until SIGINT/SIGTERM.\n"
+	"default /run/subnetra/subnetra.sock), applies the network plan to the TUN\n"
+	"(unless the config says \"configure_interface\": false) and runs until\n"
+	"SIGINT/SIGTERM.\n"
 	"\n"
 	"exit status: 0 ok, 1 invalid config or start-up failure, 2 usage error,\n"
 	"3 stopped by the seccomp filter (a forbidden system call; the log names it)\n";
@@ -86,8 +94,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->check && o->plan)
 		return usage_error("--check and --print-network-plan are exclusive", "");
-	if (o->path_mtu != 0 && !o->plan)
-		return usage_error("--path-mtu only applies to --print-network-plan", "");
+	if (o->path_mtu != 0 && !o->plan && !o->check)
+		return usage_error("--path-mtu only applies to --check and --print-network-plan",
+				   "");
 	return -1;
 }
 
@@ -115,6 +124,55 @@ static void warn_if_readable(const char *path)
 			"subnetrad: warning: %s is readable by other users (mode %04o) and "
 			"holds secret keys; chmod 600 %s\n",
 			path, (unsigned)(st.st_mode & 07777), path);
+}
+
+static void print_error(const char *prefix, const struct config_error *e)
+{
+	char msg[768];
+
+	config_error_format(e, msg, sizeof(msg));
+	fprintf(stderr, "subnetrad: %s%s\n", prefix, msg);
+}
+
+/*
+ * --check beyond the config itself: what start-up would refuse on this
+ * host (the user, the path MTU when given, an address or route of the plan
+ * in use elsewhere), and, as a warning, a virtual_subnet that overlaps the
+ * host's addresses or routes.  Every finding is printed.  Returns the exit
+ * status: 0, or 1 when start-up would fail.
+ */
+static int check_host(const struct config *cfg, const char *path, unsigned path_mtu)
+{
+	const char *file = path != NULL ? path : "config.json";
+	struct hostcheck_report rep;
+	struct config_error err;
+	char why[256];
+	const char *tun;
+	int rc = 0;
+
+	if (hostcheck_user(cfg, file, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	tun = daemon_tun_name();
+	if (tun == NULL)
+		return 1;
+	if (netconf_check_host(cfg, file, tun, &rep, why, sizeof(why)) < 0) {
+		fprintf(stderr, "subnetrad: warning: host checks skipped: %s\n", why);
+		return rc;
+	}
+	for (size_t i = 0; i < rep.n; i++) {
+		print_error(rep.f[i].refuses_start ? "" : "warning: ", &rep.f[i].err);
+		if (rep.f[i].refuses_start)
+			rc = 1;
+	}
+	if (rep.more > 0)
+		fprintf(stderr, "subnetrad: ... and %zu more like these\n", rep.more);
+	return rc;
 }
 
 static int run(struct config *cfg)
@@ -169,9 +227,11 @@ int main(int argc, char **argv)
 	}
 	warn_if_readable(o.config);
 	if (o.check) {
-		print_banner(stderr, cfg);
-		fprintf(stderr, " [config ok]\n");
-		rc = 0;
+		rc = check_host(cfg, o.config, o.path_mtu);
+		if (rc == 0) {
+			print_banner(stderr, cfg);
+			fprintf(stderr, " [config ok]\n");
+		}
 	} else if (o.plan) {
 		char plan[NETPLAN_BUF];
 		/* The plan is piped to `sudo sh`: never print a name that is not one. */

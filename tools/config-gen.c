@@ -84,8 +84,11 @@ static const char synopsis[] =
 	"  --version, -V                print the version and exit\n"                    \
 	"  --help, -h                   print this help and exit\n"                      \
 	"\n"                                                                             \
+	"An endpoint must be one the others can send to: not 0.0.0.0, not inside\n"      \
+	"the overlay (--subnet), and no two nodes alike.\n"                             \
+	"\n"                                                                             \
 	"exit status: 0 files written, 1 a file exists (nothing written) or an\n"        \
-	"I/O error, 2 usage error\n"
+	"I/O error, 2 usage error (including an endpoint refused as above)\n"
 
 struct options {
 	bool have_hub;
@@ -119,6 +122,71 @@ static int parse_endpoint(const char *opt, const char *s, struct endpoint4 *e)
 	if (ae != ADDR_OK)
 		return usage_error("%s '%s': %s (expected A.B.C.D:PORT)", opt, s,
 				   addr_err_name(ae));
+	return -1;
+}
+
+static struct endpoint4 spoke_endpoint(const struct options *o, unsigned i);
+
+/*
+ * An endpoint the others can send to: not 0.0.0.0/8 ("this host", what a
+ * socket binds to, never a destination), not inside the overlay (the
+ * datagrams would be routed into the tunnel they carry).  Returns -1 to go
+ * on, or the usage exit code.
+ */
+static int check_reachable(const struct options *o, const char *what,
+			   const struct endpoint4 *e)
+{
+	char ep[ENDPOINT_STR_MAX], net[CIDR_STR_MAX], ip[IPV4_STR_MAX];
+
+	endpoint_format(e, ep);
+	cidr_format(&o->subnet, net);
+	ipv4_format(e->addr, ip);
+	if ((e->addr >> 24) == 0)
+		return usage_error("%s %s: %s is not an address the others can send to "
+				   "(0.0.0.0/8 means \"this host\", what a socket binds to); "
+				   "give the address they reach it at",
+				   what, ep, ip);
+	if (cidr_contains(&o->subnet, e->addr))
+		return usage_error("%s %s is inside the overlay %s: its datagrams would be "
+				   "routed into the tunnel that carries them; give its underlay "
+				   "(public) address, or choose another --subnet",
+				   what, ep, net);
+	return -1;
+}
+
+/*
+ * The endpoints of the set: each reachable, and no two alike (the hub
+ * would not know which spoke a datagram is from).  -1 or the exit code.
+ */
+static int check_endpoints(const struct options *o)
+{
+	char ep[ENDPOINT_STR_MAX], what[48];
+	int rc = check_reachable(o, "--hub-endpoint", &o->hub);
+
+	if (rc >= 0)
+		return rc;
+	for (unsigned i = 0; i < o->spokes; i++) {
+		struct endpoint4 e = spoke_endpoint(o, i);
+
+		snprintf(what, sizeof what, "--spoke-endpoint (spoke %u)", i + 1);
+		if (i < o->n_spoke_ep && (rc = check_reachable(o, what, &e)) >= 0)
+			return rc;
+		endpoint_format(&e, ep);
+		if (e.addr == o->hub.addr && e.port == o->hub.port)
+			return usage_error(
+			    "--hub-endpoint %s is also spoke %u's endpoint%s: every node needs "
+			    "an endpoint of its own",
+			    ep, i + 1,
+			    i < o->n_spoke_ep ? "" : " (its placeholder; give --spoke-endpoint)");
+		for (unsigned j = 0; j < i; j++) {
+			struct endpoint4 f = spoke_endpoint(o, j);
+
+			if (e.addr == f.addr && e.port == f.port)
+				return usage_error("spoke %u's endpoint %s is also spoke %u's: "
+						   "every node needs an endpoint of its own",
+						   i + 1, ep, j + 1);
+		}
+	}
 	return -1;
 }
 
@@ -208,7 +276,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return usage_error(
 		    "--subnet /%u has no room for %u spokes (host numbers 2..%u)",
 		    o->subnet.prefix, o->spokes, o->spokes + 1);
-	return -1;
+	return check_endpoints(o);
 }
 
 /* ---- rendering ---- */

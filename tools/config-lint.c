@@ -7,10 +7,18 @@
  * verdict never depends on this machine's clock.  Nothing is bound, created
  * or sent.
  *
+ * Then, unless --no-host, what start-up would refuse on this host (the
+ * config's "user" exists; local_tun_ip and the plan's routes are not in use
+ * on another interface) and a virtual_subnet that overlaps the host's
+ * addresses or routes -- all errors here, where --check only warns about
+ * the overlap (hostcheck.h) -- and, with --path-mtu N, local_tun_mtu above
+ * N - 64.
+ *
  * Output (interfaces.md §10), one verdict per file:
- *   config-lint: <path>: OK (role=<r>, local_id=<id>, peers=<n>, mtu=<m>, udp_ports={ …
- * }) config-lint: <path>: FAILED (<ErrorName>) <file>: <field path>: <ErrorName>: <detail
- * quoting the value> or one JSON document with --json.  Key material is never printed.
+ *   config-lint: <path>: OK (role=<r>, local_id=<id>, peers=<n>, mtu=<m>, udp_ports={ … })
+ *   config-lint: <path>: FAILED (<ErrorName>)
+ *     <file>: <field path>: <ErrorName>: <detail quoting the value>   (one line per error)
+ * or one JSON document with --json.  Key material is never printed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,10 +31,14 @@
 
 #include <json-c/json.h>
 
+#include "cliargs.h"
 #include "config.h"
+#include "hostcheck.h"
+#include "netconf.h"
 #include "peer.h"
 #include "policy.h"
 #include "roles.h"
+#include "tun.h"
 #include "version.h"
 
 enum {
@@ -35,10 +47,14 @@ enum {
 	EXIT_USAGE = 2,
 	MSG_MAX = 768,
 	LINT_SCHEMA_VERSION = 1,
+	LINT_MAX_ERRORS = HOSTCHECK_MAX + 2, /* + user and path MTU */
+	LINT_MAX_WARNINGS = 2,
+	WARNING_MAX = 256,
 };
 
-static const char synopsis[] = "usage: subnetra-config-lint [--json] FILE...\n"
-			       "       subnetra-config-lint --version | --help\n";
+static const char synopsis[] =
+    "usage: subnetra-config-lint [--json] [--path-mtu N] [--no-host] FILE...\n"
+    "       subnetra-config-lint --version | --help\n";
 
 static const char usage_rest[] =
     "Validates each config file offline with the daemon's own parser and rules\n"
@@ -46,7 +62,19 @@ static const char usage_rest[] =
     "role-derived policy, using a fixed synthetic boot epoch: the result does\n"
     "not depend on the clock.  Nothing is bound, created or sent.\n"
     "\n"
+    "Then each file is checked against this host, as start-up would: the config's\n"
+    "\"user\" must exist; local_tun_ip and the network plan's routes must not be in\n"
+    "use on another interface (unless \"configure_interface\" is false); and\n"
+    "virtual_subnet must not overlap the host's addresses or routes (the default\n"
+    "route aside; an error here, a warning for subnetrad --check).  Run it where\n"
+    "the daemon will run: the interface $SUBNETRA_TUN (default snr0) is the\n"
+    "daemon's own and not checked.\n"
+    "\n"
     "  --json          one JSON document instead of text lines\n"
+    "  --path-mtu N    the underlay path MTU (1..65535): local_tun_mtu above\n"
+    "                  N - 64 is an error\n"
+    "  --no-host       skip the checks against this host (a config for another\n"
+    "                  machine)\n"
     "  --version, -V   print the version and exit\n"
     "  --help, -h      print this help and exit\n"
     "\n"
@@ -60,13 +88,19 @@ static const char usage_rest[] =
 
 struct options {
 	bool json;
+	bool no_host;
+	unsigned path_mtu; /* 0: not given */
+	const char *tun;   /* the daemon's own interface: never a finding */
 	int first_file;
 };
 
 struct lint_result {
 	bool ok;
-	struct config_error err; /* when !ok */
-	char warning[256];	 /* "" when none */
+	struct config_error errs[LINT_MAX_ERRORS]; /* when !ok; errs[0] is the verdict */
+	size_t n_errs;
+	size_t more_errs; /* beyond LINT_MAX_ERRORS */
+	char warnings[LINT_MAX_WARNINGS][WARNING_MAX];
+	size_t n_warnings;
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -96,6 +130,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return EXIT_OK;
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = true;
+		} else if (strcmp(a, "--no-host") == 0) {
+			o->no_host = true;
+		} else if (strcmp(a, "--path-mtu") == 0) {
+			if (++i == argc)
+				return usage_error("missing number after --path-mtu");
+			if (!cliarg_uint(argv[i], 1, 65535, &o->path_mtu))
+				return usage_error("--path-mtu: expected 1..65535, got '%s'",
+						   argv[i]);
 		} else if (strcmp(a, "--") == 0) {
 			i++;
 			break;
@@ -111,6 +153,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		if (argv[j][0] == '\0')
 			return usage_error("empty file name");
 	o->first_file = i;
+	o->tun = getenv("SUBNETRA_TUN");
+	if (o->tun == NULL || o->tun[0] == '\0') {
+		o->tun = "snr0";
+	} else if (!o->no_host) {
+		char why[96];
+
+		if (!tun_name_valid(o->tun, why, sizeof why)) {
+			fprintf(stderr, "subnetra-config-lint: SUBNETRA_TUN: not a usable "
+					"interface name: %s\n", why);
+			return EXIT_FAILED;
+		}
+	}
 	return -1;
 }
 
@@ -123,31 +177,84 @@ static void set_error(struct config_error *err, const char *file, const char *na
 	snprintf(err->detail, sizeof err->detail, "%s", detail);
 }
 
+static void add_error(struct lint_result *res, const struct config_error *err)
+{
+	res->ok = false;
+	if (res->n_errs == LINT_MAX_ERRORS)
+		res->more_errs++;
+	else
+		res->errs[res->n_errs++] = *err;
+}
+
+__attribute__((format(printf, 2, 3))) static void add_warning(struct lint_result *res,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (res->n_warnings == LINT_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(res->warnings[res->n_warnings++], WARNING_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * What start-up would refuse on this host, and a virtual_subnet in use on
+ * it: every finding is an error here.  A host that cannot be read is a
+ * warning (the file is still judged on everything else).
+ */
+static void lint_host(const char *path, const struct config *cfg, const struct options *o,
+		      struct lint_result *res)
+{
+	struct hostcheck_report rep;
+	struct config_error err;
+	char why[WARNING_MAX - 32];
+
+	if (!o->no_host && hostcheck_user(cfg, path, &err) < 0)
+		add_error(res, &err);
+	if (o->path_mtu != 0 && config_validate_path_mtu(cfg, path, o->path_mtu, &err) < 0)
+		add_error(res, &err);
+	if (o->no_host)
+		return;
+	if (netconf_check_host(cfg, path, o->tun, &rep, why, sizeof why) < 0) {
+		add_warning(res, "host checks skipped: %s", why);
+		return;
+	}
+	for (size_t i = 0; i < rep.n; i++)
+		add_error(res, &rep.f[i].err);
+	res->more_errs += rep.more;
+}
+
 /*
  * The daemon's start-up up to (not including) the first socket: load and
  * validate, derive every key for the synthetic epoch, derive the policy.
  */
 static void lint_file(const char *path, struct config *cfg, struct peer_table *peers,
-		      struct policy *pol, struct lint_result *res)
+		      struct policy *pol, const struct options *o, struct lint_result *res)
 {
+	struct config_error err;
 	struct stat st;
 
 	memset(res, 0, sizeof(*res));
-	if (config_load(cfg, path, &res->err) < 0)
+	if (config_load(cfg, path, &err) < 0) {
+		add_error(res, &err);
 		return;
+	}
 	peer_table_init(peers, cfg, WIRE_MIN_EPOCH);
 	policy_init(pol);
 	if (roles_derive_policy(cfg, pol) < 0) {
-		set_error(&res->err, path, "PolicyOutOfSpace",
+		set_error(&err, path, "PolicyOutOfSpace",
 			  "the role-derived policy does not fit the policy table");
+		add_error(res, &err);
 		goto out;
 	}
 	res->ok = true;
+	lint_host(path, cfg, o, res);
 	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
-		snprintf(res->warning, sizeof res->warning,
-			 "readable by other users (mode %04o) and holds secret keys; "
-			 "chmod 600",
-			 (unsigned)(st.st_mode & 07777));
+		add_warning(res,
+			    "readable by other users (mode %04o) and holds secret keys; "
+			    "chmod 600 %s",
+			    (unsigned)(st.st_mode & 07777), path);
 out:
 	peer_table_wipe(peers);
 }
@@ -158,9 +265,14 @@ static void print_text(const char *path, const struct config *cfg,
 	char msg[MSG_MAX];
 
 	if (!res->ok) {
-		config_error_format(&res->err, msg, sizeof msg);
-		printf("config-lint: %s: FAILED (%s)\n  %s\n", path,
-		       res->err.name ? res->err.name : "Error", msg);
+		printf("config-lint: %s: FAILED (%s)\n", path,
+		       res->errs[0].name ? res->errs[0].name : "Error");
+		for (size_t i = 0; i < res->n_errs; i++) {
+			config_error_format(&res->errs[i], msg, sizeof msg);
+			printf("  %s\n", msg);
+		}
+		if (res->more_errs > 0)
+			printf("  ... and %zu more\n", res->more_errs);
 		return;
 	}
 	printf("config-lint: %s: OK (role=%s, local_id=%" PRIu32 ", peers=%zu, mtu=%u, "
@@ -170,16 +282,33 @@ static void print_text(const char *path, const struct config *cfg,
 	for (size_t i = 0; i < cfg->n_listen_ports; i++)
 		printf("%s%u", i ? ", " : "", cfg->listen_ports[i]);
 	printf(" })\n");
-	if (res->warning[0])
-		fprintf(stderr, "config-lint: %s: warning: %s %s\n", path, res->warning,
-			path);
+}
+
+static void print_warnings(const char *path, const struct lint_result *res)
+{
+	for (size_t i = 0; i < res->n_warnings; i++)
+		fprintf(stderr, "config-lint: %s: warning: %s\n", path, res->warnings[i]);
+}
+
+static json_object *json_error(const struct config_error *err)
+{
+	json_object *e = json_object_new_object();
+	char msg[MSG_MAX];
+
+	config_error_format(err, msg, sizeof msg);
+	json_object_object_add(e, "name",
+			       json_object_new_string(err->name ? err->name : "Error"));
+	json_object_object_add(e, "file", json_object_new_string(err->file));
+	json_object_object_add(e, "field", json_object_new_string(err->path));
+	json_object_object_add(e, "detail", json_object_new_string(err->detail));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	return e;
 }
 
 static json_object *json_result(const char *path, const struct config *cfg,
 				const struct lint_result *res)
 {
 	json_object *o = json_object_new_object();
-	char msg[MSG_MAX];
 
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "ok", json_object_new_boolean(res->ok));
@@ -200,23 +329,18 @@ static json_object *json_result(const char *path, const struct config *cfg,
 		json_object_object_add(o, "udp_ports", ports);
 		json_object_object_add(o, "obfuscate",
 				       json_object_new_boolean(cfg->obfuscate));
-		if (res->warning[0])
+		for (size_t i = 0; i < res->n_warnings; i++)
 			json_object_array_add(warnings,
-					      json_object_new_string(res->warning));
+					      json_object_new_string(res->warnings[i]));
 		json_object_object_add(o, "warnings", warnings);
 	} else {
-		json_object *e = json_object_new_object();
+		json_object *all = json_object_new_array();
 
-		config_error_format(&res->err, msg, sizeof msg);
-		json_object_object_add(
-		    e, "name",
-		    json_object_new_string(res->err.name ? res->err.name : "Error"));
-		json_object_object_add(e, "file", json_object_new_string(res->err.file));
-		json_object_object_add(e, "field", json_object_new_string(res->err.path));
-		json_object_object_add(e, "detail",
-				       json_object_new_string(res->err.detail));
-		json_object_object_add(e, "message", json_object_new_string(msg));
-		json_object_object_add(o, "error", e);
+		/* "error" is the verdict (the first); "errors" lists every one. */
+		json_object_object_add(o, "error", json_error(&res->errs[0]));
+		for (size_t i = 0; i < res->n_errs; i++)
+			json_object_array_add(all, json_error(&res->errs[i]));
+		json_object_object_add(o, "errors", all);
 	}
 	return o;
 }
@@ -253,12 +377,14 @@ int main(int argc, char **argv)
 	for (int i = o.first_file; i < argc; i++) {
 		struct lint_result res;
 
-		lint_file(argv[i], cfg, peers, pol, &res);
+		lint_file(argv[i], cfg, peers, pol, &o, &res);
 		all_ok = all_ok && res.ok;
 		if (o.json)
 			json_object_array_add(files, json_result(argv[i], cfg, &res));
 		else
 			print_text(argv[i], cfg, &res);
+		if (!o.json)
+			print_warnings(argv[i], &res);
 		config_wipe(cfg);
 	}
 	if (o.json) {
