@@ -100,7 +100,7 @@ static const char *const all_names[] = {
 	"MtuOutOfRange", "PeerIdOutOfRange", "SubnetOverlap", "HubPeerNeedsAllowedSrc",
 	"HubAllowedSrcOverlap", "SpokeNeedsOneHub", "SpokeMissingLocal",
 	"SpokeLocalRouteTooBroad", "ReservedPeerId", "MissingLocalId", "SelfReference",
-	"DuplicateId", "DuplicateEndpoint", "InvalidUser",
+	"DuplicateId", "DuplicateEndpoint", "InvalidUser", "MtuTooLargeForPath",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -232,6 +232,10 @@ static const struct err_case err_cases[] = {
 	{ NO_LOCAL_ID(",\"local_id\":true"), "WrongType", "local_id", "got boolean true" },
 	{ MANUAL(",\"obfuscate\":\"yes\""), "WrongType", "obfuscate", "\"yes\"" },
 	{ MANUAL(",\"obfuscate\":1"), "WrongType", "obfuscate", "expected boolean" },
+	{ MANUAL(",\"configure_interface\":\"no\""), "WrongType", "configure_interface", "\"no\"" },
+	{ MANUAL(",\"configure_interface\":0"), "WrongType", "configure_interface",
+	  "expected boolean" },
+	{ MANUAL(",\"configure_interface\":null"), "WrongType", "configure_interface", "got null" },
 	{ MANUAL(",\"role\":null"), "WrongType", "role", "got null" },
 	{ MANUAL(",\"virtual_subnet\":[\"10.0.0.0/24\"]"), "WrongType", "virtual_subnet", "got array" },
 	{ MANUAL(",\"local_routes\":\"10.0.0.0/24\""), "WrongType", "local_routes", "\"10.0.0.0/24\"" },
@@ -500,6 +504,56 @@ static void test_subnet_overlap(void **state)
 	assert_int_equal(config_validate(&cfg, LABEL, &e), 0);
 }
 
+/* --check/config-lint --path-mtu N: local_tun_mtu above N - 64, both numbers named. */
+static void test_path_mtu(void **state)
+{
+	struct config_error e;
+
+	(void)state;
+	expect_ok(quick_spoke_a); /* local_tun_mtu 1436 */
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 1500, &e), 0);
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 9000, &e), 0);
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 1499, &e), -1);
+	check_error(&e, LABEL, "MtuTooLargeForPath", "local_tun_mtu",
+		    "1436 exceeds 1435, the most a 1499-byte path carries");
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 1420, &e), -1);
+	check_error(&e, LABEL, "MtuTooLargeForPath", "local_tun_mtu", "set local_tun_mtu to 1356 or less");
+	/* a path too small for any tunnel says so */
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 100, &e), -1);
+	check_error(&e, LABEL, "MtuTooLargeForPath", "local_tun_mtu",
+		    "too small for any tunnel, which needs a path MTU of at least 132");
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 40, &e), -1);
+	check_error(&e, LABEL, "MtuTooLargeForPath", "local_tun_mtu", "exceeds 0 (40 - 64");
+	cfg.local_tun_mtu = 68;
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 132, &e), 0);
+	assert_int_equal(config_validate_path_mtu(&cfg, LABEL, 131, &e), -1);
+}
+
+/*
+ * "configure_interface" is optional, a strict boolean, default true; false
+ * changes the digest, the default does not: a snapshot saved before the
+ * field existed still matches (the Quick Start spoke's digest, pinned).
+ */
+static void test_configure_interface(void **state)
+{
+	static const char pinned[] =
+		"65f6105b9caa28f1d0ec632511b002d13386d4c1f56857cb29e86fa6756847ef";
+	uint8_t d[CONFIG_DIGEST_LEN];
+	char hex[2 * CONFIG_DIGEST_LEN + 1];
+
+	(void)state;
+	expect_ok(quick_spoke_a);
+	assert_true(cfg.configure_interface);
+	config_digest(&cfg, d);
+	for (size_t i = 0; i < sizeof(d); i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(hex, pinned);
+	expect_ok(MANUAL(",\"configure_interface\":false"));
+	assert_false(cfg.configure_interface);
+	expect_ok(MANUAL(",\"configure_interface\":true"));
+	assert_true(cfg.configure_interface);
+}
+
 static void test_file_too_large_parse(void **state)
 {
 	char *big = malloc((size_t)CONFIG_MAX + 1);
@@ -536,6 +590,7 @@ static void test_quick_start_hub(void **state)
 	assert_int_equal(cfg.keepalive_secs, 0);
 	assert_int_equal(cfg.local_tun_mtu, 1436);
 	assert_true(cfg.obfuscate);
+	assert_true(cfg.configure_interface);
 	assert_false(cfg.has_local_tun_ip);
 	assert_int_equal(cfg.virtual_subnet.addr, ip(10, 0, 0, 0));
 	assert_int_equal(cfg.virtual_subnet.prefix, 24);
@@ -690,6 +745,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.role, ROLE_MANUAL);
 	assert_int_equal(cfg.keepalive_secs, 0);
 	assert_true(cfg.obfuscate);
+	assert_true(cfg.configure_interface);
 	assert_int_equal(cfg.workers, 1);
 	assert_ports(&cfg, hub_ports, 3);
 	assert_int_equal(config_validate(&cfg, LABEL, &e), -1);
@@ -874,6 +930,7 @@ static void test_digest(void **state)
 	CHANGED(b.n_remote_routes = 1);
 	CHANGED(b.keepalive_secs++);
 	CHANGED(b.obfuscate = !b.obfuscate);
+	CHANGED(b.configure_interface = false);
 	CHANGED(strcpy(b.user, "nobody"));
 	CHANGED(b.workers++);
 	CHANGED(b.n_peers = 0);
@@ -986,6 +1043,8 @@ int main(void)
 		cmocka_unit_test(test_too_many_peers),
 		cmocka_unit_test(test_too_many_peers_validate),
 		cmocka_unit_test(test_subnet_overlap),
+		cmocka_unit_test(test_path_mtu),
+		cmocka_unit_test(test_configure_interface),
 		cmocka_unit_test(test_file_too_large_parse),
 		cmocka_unit_test(test_quick_start_hub),
 		cmocka_unit_test(test_quick_start_spokes),

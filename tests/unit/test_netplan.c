@@ -1,4 +1,8 @@
-/* netplan.c: whole-text comparisons of the Linux network plan. */
+/*
+ * netplan.c: whole-text comparisons of the Linux network plan (every
+ * command idempotent: "replace"), and the structured plan that the daemon
+ * applies through rtnetlink.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +23,12 @@
 	"# underlay path MTU assumed: " path " (override with --path-mtu N)\n"             \
 	"# tunnel overhead: 64 bytes (wire header 20 + AEAD tag 16 + outer IPv4/UDP 28)\n" \
 	"# recommended max tunnel MTU for this path: " rec "\n"
+#define APPLIED                                                                                \
+	"# subnetrad applies this plan itself when it starts (\"configure_interface\": true);\n" \
+	"# running it by hand as well changes nothing: every command is idempotent.\n"
+#define BY_HAND                                                                               \
+	"# \"configure_interface\": false: subnetrad leaves the interface to you; run\n"          \
+	"# this plan after it starts (the TUN exists only while subnetrad runs).\n"
 #define WARNING(mtu, rec)                                                               \
 	"# WARNING: configured local_tun_mtu " mtu " exceeds the recommended max " rec ";\n" \
 	"#          packets larger than " rec " bytes may fragment or be silently dropped.\n"
@@ -71,9 +81,10 @@ static void test_spoke_1500(void **state)
 	load(spoke_a);
 	expect_plan("snr0", 1500,
 		    HEADER("snr0", "1500", "1436")
+		    APPLIED
 		    "\n"
 		    "ip link set snr0 mtu 1436 up\n"
-		    "ip addr add 10.0.0.2/24 dev snr0\n"
+		    "ip addr replace 10.0.0.2/24 dev snr0\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
 		    "# 10.0.0.0/24: already on-link through the local_tun_ip address\n"
 		    "\n"
@@ -88,31 +99,58 @@ static void test_spoke_1420_warns(void **state)
 	expect_plan("snr0", 1420,
 		    HEADER("snr0", "1420", "1356")
 		    WARNING("1436", "1356")
+		    APPLIED
 		    "\n"
 		    "ip link set snr0 mtu 1436 up\n"
-		    "ip addr add 10.0.0.2/24 dev snr0\n"
+		    "ip addr replace 10.0.0.2/24 dev snr0\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
 		    "# 10.0.0.0/24: already on-link through the local_tun_ip address\n"
 		    "\n"
 		    MSS("snr0"));
 }
 
-/* The hub has no local_tun_ip: placeholder; one route per spoke. */
+/*
+ * The hub has no local_tun_ip: placeholder, and no routes (it relays inside
+ * subnetrad; until issue 11 the plan added one route per spoke that the
+ * host could not use).
+ */
 static void test_hub_placeholder(void **state)
 {
 	(void)state;
 	load(hub);
 	expect_plan("tun-hub", 1500,
 		    HEADER("tun-hub", "1500", "1436")
+		    APPLIED
 		    "\n"
 		    "ip link set tun-hub mtu 1436 up\n"
 		    "# set the local TUN address (config 'local_tun_ip' is unset):\n"
-		    "#   ip addr add <A.B.C.D/prefix> dev tun-hub\n"
+		    "#   ip addr replace <A.B.C.D/prefix> dev tun-hub\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
-		    "ip route add 10.0.0.2/32 dev tun-hub\n"
-		    "ip route add 10.0.0.3/32 dev tun-hub\n"
+		    "# (none: a hub without local_tun_ip relays between its peers inside subnetrad\n"
+		    "#  and this host has no overlay address to use routes with)\n"
 		    "\n"
 		    MSS("tun-hub"));
+}
+
+/* A hub with an overlay address reaches its spokes: one route per spoke. */
+static void test_hub_with_address(void **state)
+{
+	(void)state;
+	load("{\"role\":\"hub\",\"virtual_subnet\":\"10.0.0.0/24\",\"local_id\":1,"
+	     "\"local_tun_ip\":\"10.0.0.1/24\",\"configure_interface\":false,\"peers\":["
+	     "{\"id\":2,\"endpoint\":\"203.0.113.2:18020\",\"allowed_src\":\"10.0.0.2/32\",\"psk\":\"" KEY_A "\"},"
+	     "{\"id\":3,\"endpoint\":\"203.0.113.3:18020\",\"allowed_src\":\"192.168.3.0/24\",\"psk\":\"" KEY_B "\"}]}");
+	expect_plan("snr0", 1500,
+		    HEADER("snr0", "1500", "1436")
+		    BY_HAND
+		    "\n"
+		    "ip link set snr0 mtu 1436 up\n"
+		    "ip addr replace 10.0.0.1/24 dev snr0\n"
+		    "# routes to remote subnets reachable via the tunnel:\n"
+		    "ip route replace 10.0.0.2/32 dev snr0\n"
+		    "ip route replace 192.168.3.0/24 dev snr0\n"
+		    "\n"
+		    MSS("snr0"));
 }
 
 /* A /0 peer gets a comment, never a default route; host bits are masked. */
@@ -125,12 +163,13 @@ static void test_slash0_peer(void **state)
 	     "{\"id\":4,\"endpoint\":\"203.0.113.4:18020\",\"allowed_src\":\"10.9.9.9/0\",\"psk\":\"" KEY_C "\"}]}");
 	expect_plan(NULL, 1500,
 		    HEADER("snr0", "1500", "1436")
+		    APPLIED
 		    "\n"
 		    "ip link set snr0 mtu 1400 up\n"
-		    "ip addr add 10.0.0.1/24 dev snr0\n"
+		    "ip addr replace 10.0.0.1/24 dev snr0\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
 		    "# (peer id 2: allowed_src is 0.0.0.0/0 \xe2\x80\x94 no route emitted; set a specific prefix)\n"
-		    "ip route add 192.168.3.0/24 dev snr0\n"
+		    "ip route replace 192.168.3.0/24 dev snr0\n"
 		    "# (peer id 4: allowed_src is 0.0.0.0/0 \xe2\x80\x94 no route emitted; set a specific prefix)\n"
 		    "\n"
 		    MSS("snr0"));
@@ -143,15 +182,50 @@ static void test_no_routes(void **state)
 	load("{\"local_id\":1,\"peers\":[{\"id\":2,\"endpoint\":\"203.0.113.2:18020\",\"psk\":\"" KEY_A "\"}]}");
 	expect_plan("snr0", 1500,
 		    HEADER("snr0", "1500", "1436")
+		    APPLIED
 		    "\n"
 		    "ip link set snr0 mtu 1436 up\n"
 		    "# set the local TUN address (config 'local_tun_ip' is unset):\n"
-		    "#   ip addr add <A.B.C.D/prefix> dev snr0\n"
+		    "#   ip addr replace <A.B.C.D/prefix> dev snr0\n"
 		    "# routes to remote subnets reachable via the tunnel:\n"
 		    "# (peer id 2: allowed_src is 0.0.0.0/0 \xe2\x80\x94 no route emitted; set a specific prefix)\n"
 		    "# (no specific remote subnets configured)\n"
 		    "\n"
 		    MSS("snr0"));
+}
+
+/* The structure the daemon applies: the same decisions as the text. */
+static void test_build(void **state)
+{
+	struct netplan plan;
+
+	(void)state;
+	load("{\"local_id\":1,\"local_tun_mtu\":1400,\"local_tun_ip\":\"10.0.0.1/24\",\"peers\":["
+	     "{\"id\":2,\"endpoint\":\"203.0.113.2:18020\",\"allowed_src\":\"10.0.0.77/24\",\"psk\":\"" KEY_A "\"},"
+	     "{\"id\":3,\"endpoint\":\"203.0.113.3:18020\",\"allowed_src\":\"192.168.3.77/24\",\"psk\":\"" KEY_B "\"},"
+	     "{\"id\":4,\"endpoint\":\"203.0.113.4:18020\",\"psk\":\"" KEY_C "\"}]}");
+	netplan_build(&cfg, &plan);
+	assert_int_equal(plan.mtu, 1400);
+	assert_true(plan.configure);
+	assert_true(plan.has_addr);
+	assert_int_equal(plan.addr.addr, 0x0a000001);
+	assert_int_equal(plan.addr.prefix, 24);
+	assert_false(plan.relay_only);
+	assert_int_equal(plan.n_routes, 3);
+	assert_int_equal(plan.routes[0].kind, NETPLAN_SKIP_ONLINK);
+	assert_int_equal(plan.routes[1].kind, NETPLAN_ROUTE);
+	assert_int_equal(plan.routes[1].dst.addr, 0xc0a80300); /* host bits masked */
+	assert_int_equal(plan.routes[1].dst.prefix, 24);
+	assert_int_equal(plan.routes[1].peer, 1);
+	assert_int_equal(plan.routes[1].peer_id, 3);
+	assert_int_equal(plan.routes[2].kind, NETPLAN_SKIP_DEFAULT);
+
+	load(hub);
+	netplan_build(&cfg, &plan);
+	assert_true(plan.relay_only);
+	assert_false(plan.has_addr);
+	assert_int_equal(plan.routes[0].kind, NETPLAN_SKIP_RELAY);
+	assert_int_equal(plan.routes[1].kind, NETPLAN_SKIP_RELAY);
 }
 
 /* Recommended MTU edges: exactly at the limit no warning; path <= 64 gives 0. */
@@ -196,6 +270,8 @@ int main(void)
 		cmocka_unit_test(test_spoke_1500),
 		cmocka_unit_test(test_spoke_1420_warns),
 		cmocka_unit_test(test_hub_placeholder),
+		cmocka_unit_test(test_hub_with_address),
+		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_slash0_peer),
 		cmocka_unit_test(test_no_routes),
 		cmocka_unit_test(test_mtu_edges),
