@@ -15,7 +15,11 @@
  *  - config_validate_hosts with no hosts agrees with config_validate; with
  *    host subnets it can only add SubnetOverlap, and only on a real overlap;
  *  - a valid config always fits the policy table (roles_derive_policy == 0)
- *    and renders a terminated network plan that fits NETPLAN_BUF.
+ *    and renders a terminated network plan that fits NETPLAN_BUF;
+ *  - the path-MTU rule fails exactly when local_tun_mtu > path MTU - 64, and
+ *    the host checks against a fixed host give at most HOSTCHECK_MAX
+ *    findings, each a well-formed error (as above), a refusal only with
+ *    "configure_interface" true.
  * config_wipe() runs after every input.
  */
 #include <sodium.h>
@@ -23,6 +27,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "hostcheck.h"
 #include "netplan.h"
 #include "policy.h"
 #include "roles.h"
@@ -34,6 +39,19 @@ static const char FILE_LABEL[] = "fuzz.json";
 static struct config cfg;
 static struct policy pol;
 static char plan[NETPLAN_BUF];
+static struct netplan np;
+static struct hostcheck_report rep;
+
+/* A host with a LAN, an overlay-ish 10/8 route and some exact /24 routes. */
+static const struct host_net fuzz_host = {
+	.addrs = { { { 0xc0a80105, 24 }, "eth0" }, { { 0x0a000002, 32 }, "lo" } },
+	.n_addrs = 2,
+	.routes = { { { 0xc0a80100, 24 }, "eth0", false, 0 },
+		    { { 0x0a000000, 8 }, "eth0", true, 0xc0a80101 },
+		    { { 0x0a000000, 24 }, "", true, 0xc0a80101 },
+		    { { 0xc0a80300, 24 }, "eth1", false, 0 } },
+	.n_routes = 4,
+};
 
 struct span {
 	size_t off, len;
@@ -161,10 +179,13 @@ static void check_bounds(const struct config *c)
 	}
 }
 
-static void check_valid(const struct config *c, size_t size)
+static void check_valid(const struct config *c, const char *in, size_t size)
 {
 	static const unsigned mtus[] = {0, 64, 68, 576, 1280, 1500, 9000, 65535};
+	unsigned path_mtu = mtus[size % (sizeof(mtus) / sizeof(mtus[0]))];
+	struct config_error err;
 	size_t n;
+	int rc;
 
 	FUZZ_CHECK(c->n_peers >= 1, "valid config without peers");
 	FUZZ_CHECK(c->local_tun_mtu >= MTU_MIN && c->local_tun_mtu <= MTU_MAX, "mtu %u",
@@ -178,9 +199,25 @@ static void check_valid(const struct config *c, size_t size)
 	policy_init(&pol);
 	FUZZ_CHECK(roles_derive_policy(c, &pol) == 0, "valid config overflows the policy");
 
-	n = netplan_render(c, "snr0", mtus[size % (sizeof(mtus) / sizeof(mtus[0]))], plan,
-			   sizeof(plan));
+	n = netplan_render(c, "snr0", path_mtu, plan, sizeof(plan));
 	FUZZ_CHECK(n < sizeof(plan) && strlen(plan) == n, "plan length %zu", n);
+
+	rc = config_validate_path_mtu(c, FILE_LABEL, path_mtu, &err);
+	FUZZ_CHECK((rc != 0) == (c->local_tun_mtu + WIRE_OVERHEAD > path_mtu),
+		   "path MTU %u, local_tun_mtu %u: rule says %d", path_mtu, c->local_tun_mtu, rc);
+	if (rc != 0)
+		check_error(&err, in, size, "path_mtu");
+
+	netplan_build(c, &np);
+	FUZZ_CHECK(np.n_routes == c->n_peers, "plan has %zu routes for %zu peers", np.n_routes,
+		   c->n_peers);
+	hostcheck_net(c, &np, FILE_LABEL, &fuzz_host, &rep);
+	FUZZ_CHECK(rep.n <= HOSTCHECK_MAX, "%zu findings", rep.n);
+	for (size_t i = 0; i < rep.n; i++) {
+		check_error(&rep.f[i].err, in, size, "hostcheck");
+		FUZZ_CHECK(!rep.f[i].refuses_start || c->configure_interface,
+			   "a refusal (%s) without configure_interface", rep.f[i].err.name);
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -215,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error(&err, in, size, "validate");
 		goto out_wipe;
 	}
-	check_valid(&cfg, size);
+	check_valid(&cfg, in, size);
 	if (config_validate_hosts(&cfg, FILE_LABEL, hosts, sizeof(hosts) / sizeof(hosts[0]),
 				  &err2) != 0) {
 		check_error(&err2, in, size, "validate_hosts");
