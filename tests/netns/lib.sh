@@ -307,11 +307,67 @@ write_mesh_configs() {
 
 node_sock() { echo "$T/$1.sock"; }
 
-# start_node NAME CONFIG: run subnetrad in NAME's namespace, wait for its
-# [ready] banner (bail with the log if it dies or times out), then apply the
-# host network plan: TUN MTU + up, and the local_tun_ip if the config has one.
+# node_plan NAME CONFIG: the commands of the network plan subnetrad prints
+# for CONFIG (comments and blank lines dropped), one per line.
+node_plan() {
+	nsx "$1" env SUBNETRA_TUN="$TUN" "$SUBNETRAD" --print-network-plan --config "$2" \
+		2>/dev/null | grep -v -e '^#' -e '^$'
+}
+
+# iface_matches_plan NAME CONFIG: NAME's TUN is as the printed plan says --
+# its MTU, up, the address, every route through it.  Prints each
+# difference; 1 if there is any.
+iface_matches_plan() {
+	local ns=${NODE_NS[$1]:?unknown node $1} conf=$2 link addrs cmd n=0 bad=0
+	local up='[<,]UP[,>]'
+	local -a w
+	link=$(ip -n "$ns" -o link show dev "$TUN" 2>&1) || {
+		echo "$TUN: $link"
+		return 1
+	}
+	addrs=$(ip -n "$ns" -4 -o addr show dev "$TUN")
+	while read -r cmd; do
+		read -ra w <<<"$cmd"
+		n=$((n + 1))
+		case "${w[1]} ${w[2]}" in
+		"link set") # ip link set TUN mtu N up
+			[[ $link == *" mtu ${w[5]} "* ]] || { echo "not mtu ${w[5]}: $link"; bad=1; }
+			[[ $link =~ $up ]] || { echo "not up: $link"; bad=1; }
+			;;
+		"addr replace") # ip addr replace A/P dev TUN
+			[[ $addrs == *" inet ${w[3]} "* ]] || { echo "no address ${w[3]}: $addrs"; bad=1; }
+			;;
+		"route replace") # ip route replace DST dev TUN
+			[ -n "$(ip -n "$ns" -4 route show exact "${w[3]}" dev "$TUN")" ] ||
+				{ echo "no route ${w[3]} dev $TUN: $(ip -n "$ns" -4 route)"; bad=1; }
+			;;
+		*)
+			echo "unexpected plan line: $cmd"
+			bad=1
+			;;
+		esac
+	done < <(node_plan "$1" "$conf")
+	[ "$n" -gt 0 ] || { echo "no plan printed for $conf"; bad=1; }
+	return "$bad"
+}
+
+# apply_plan NAME CONFIG: run the printed plan in NAME's namespace, as an
+# operator with "configure_interface": false does; 1 if a command failed.
+apply_plan() {
+	local cmd
+	while read -r cmd; do
+		nsx "$1" sh -c "$cmd" || return 1
+	done < <(node_plan "$1" "$2")
+}
+
+# start_node NAME CONFIG: run subnetrad in NAME's namespace and wait for its
+# [ready] banner (bail with the log if it dies or times out).  The daemon
+# sets up its TUN itself (address, MTU, up, routes); start_node checks that
+# the result is what --print-network-plan prints, and bails otherwise.  A
+# config with "configure_interface": false gets a bare TUN: the scenario
+# applies the plan (apply_plan) if it wants one.
 start_node() {
-	local name=$1 conf=$2 ns=${NODE_NS[$1]:?unknown node $1} n log pid deadline ip mtu
+	local name=$1 conf=$2 ns=${NODE_NS[$1]:?unknown node $1} n log pid deadline out
 	n=$((${NODE_STARTS[$name]:-0} + 1))
 	NODE_STARTS[$name]=$n
 	log=$T/$name.$n.log
@@ -339,17 +395,16 @@ start_node() {
 	done
 	# No IPv6 on the overlay: the kernel's router solicitations would land in
 	# drop_tun_not_ipv4 at a timing-dependent count and blur exact counters.
+	# (ns_add made it the namespace's default before the TUN existed.)
 	if [ -e "/proc/sys/net/ipv6/conf/all/disable_ipv6" ]; then
 		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$TUN.disable_ipv6=1" ||
 			bail "$name: cannot disable IPv6 on $TUN"
 	fi
-	mtu=$(sed -n 's/.*"local_tun_mtu": *\([0-9]*\).*/\1/p' "$conf")
-	ip=$(sed -n 's/.*"local_tun_ip": *"\([^"]*\)".*/\1/p' "$conf")
-	ip -n "$ns" link set "$TUN" mtu "${mtu:-$TUN_MTU}" up ||
-		bail "$name: cannot bring up $TUN"
-	if [ -n "$ip" ]; then
-		ip -n "$ns" addr add "$ip" dev "$TUN" || bail "$name: cannot add $ip to $TUN"
-	fi
+	grep -Eq '"configure_interface": *false' "$conf" && return 0
+	out=$(iface_matches_plan "$name" "$conf") || {
+		diag "$name: $TUN differs from its printed plan:" "$out" "$(tail -n 5 "$log")"
+		bail "$name: subnetrad did not set up $TUN as --print-network-plan says"
+	}
 	return 0
 }
 
