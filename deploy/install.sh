@@ -262,13 +262,15 @@ cat <<EOF
 Next steps (see docs/deployment.md):
   1. put this node's config at /etc/subnetra/config.json (mode 0600) and check it:
        $sbindir/subnetrad --check --config /etc/subnetra/config.json
-  2. review the host network plan, which you apply yourself:
+  2. review the host network plan; the daemon applies it to snr0 itself
+     (unless the config says "configure_interface": false):
        $sbindir/subnetrad --print-network-plan --config /etc/subnetra/config.json
 EOF
 case $kind in
 systemd)
 	if [ -n "$unit_src" ]; then
-		echo "  3. add the plan as ExecStartPost= lines in $unit_dst, then:"
+		echo "  3. with \"configure_interface\": false only: add the plan as ExecStartPost="
+		echo "     lines in $unit_dst; then:"
 		echo "       systemctl daemon-reload && systemctl enable --now subnetrad"
 	else
 		echo "  3. run it: $sbindir/subnetrad --config /etc/subnetra/config.json (or re-run with --service)"

@@ -50,10 +50,10 @@ for n in hub a b; do
 	"$SUBNETRAD" --check --config "$T/$n.json" 2>&1 | indent
 done
 
-step "5. The host network plan for spoke A (the daemon prints it, we apply it)"
+step "5. The host network plan for spoke A (the daemon applies it to snr0 itself)"
 env SUBNETRA_TUN="$TUN" "$SUBNETRAD" --print-network-plan --config "$T/a.json" | indent
 
-step "6. Start the three daemons (each waits for its [ready] banner, then gets its plan)"
+step "6. Start the three daemons (each sets up its snr0, then prints [ready])"
 for n in hub a b; do
 	start_node "$n" "$T/$n.json"
 	grep '\[ready\]' "${NODE_LOG[$n]}" | sed "s/^/    $n: /"

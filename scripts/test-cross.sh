@@ -100,7 +100,7 @@ for arch in "$@"; do
 	check "$arch: subnetrad --check rejects the example as shipped (placeholder key)" \
 		sh -c "! ${run[*]} $b/subnetrad --check --config deploy/spoke-a.json"
 	check "$arch: subnetrad --print-network-plan" \
-		sh -c "${run[*]} $b/subnetrad --print-network-plan --config $T/spoke-a.json | grep -q 'ip addr add 10.0.0.2/24 dev snr0'"
+		sh -c "${run[*]} $b/subnetrad --print-network-plan --config $T/spoke-a.json | grep -q 'ip addr replace 10.0.0.2/24 dev snr0'"
 
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
