@@ -220,7 +220,7 @@ check_eq "exporter: no temporary file left in the textfile directory" "subnetra.
 	"$(find "$TF" -mindepth 1 -printf '%f ' | sed 's/ $//')"
 check_match "exporter: subnetra_up 1" '^subnetra_up 1$' "$m"
 check_match "exporter: build_info carries version, mode, tun, local_id, listen_port(s)" \
-	"^subnetra_build_info\\{version=\"$VERSION\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020\"\\} 1\$" "$m"
+	"^subnetra_build_info\\{version=\"$VERSION\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020(,[0-9]+)*\"\\} 1\$" "$m"
 for id in 2 3; do
 	check_match "exporter: peer $id online" \
 		"^subnetra_peer_online\\{id=\"$id\",allowed_src=\"10\\.0\\.0\\.$id/32\"\\} 1\$" "$m"
@@ -355,7 +355,7 @@ tests:
           - exp_labels: {severity: warning, instance: hub}
             exp_annotations:
               summary: "datagrams failing authentication on hub"
-              description: "drop_udp_auth_or_invalid keeps rising: different PSKs on the two ends of a link (key rotation half done), a peer whose clock went backwards across a restart, a wire-incompatible upgrade, or junk from the internet."
+              description: "drop_udp_auth_or_invalid keeps rising: different PSKs on the two ends of a link (key rotation half done; counted with obfuscation on and off), obfuscate off on a peer, a peer whose clock went backwards across a restart, a wire-incompatible upgrade, or junk from the internet."
       - eval_time: 16m
         alertname: SubnetraSpoofedSource
         exp_alerts: []
