@@ -168,6 +168,8 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 	chroot "$B" apt-get clean
+	# mktemp made it 0700, and the tarball's "." becomes the chroot's "/".
+	chmod 0755 "$B"
 	rm -rf "$B"/var/lib/apt/lists/*
 	tar -C "$B" --numeric-owner -cf "$IMAGE.new" .
 	mv -f "$IMAGE.new" "$IMAGE"
@@ -223,6 +225,7 @@ dirty=$(git -C "$REPO" status --porcelain --untracked-files=no | wc -l)
 
 say "unpacking $(basename "$IMAGE") into $R"
 tar -C "$R" --numeric-owner -xf "$IMAGE"
+chmod 0755 "$R"
 cp -L /etc/resolv.conf "$R/etc/resolv.conf"
 printf '#!/bin/sh\n# test-fresh: no service starts (the chroot shares the host network)\nexit 101\n' \
 	>"$R/usr/sbin/policy-rc.d"
