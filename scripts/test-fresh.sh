@@ -187,11 +187,12 @@ O=$RUN/out
 mkdir -m 0755 "$R" "$O"
 upid=""
 
-# No mount of the run may be visible here (they live in the private
-# namespace); if one were, removing the directory could reach through it.
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
+# teardown: stops the namespaces if they still run, keeps the downloaded
+# packages, removes the run's directory (once).  No mount of the run may be
+# visible here (they live in the private namespace); if one were, removing
+# the directory could reach through it.
+teardown() {
+	[ -n "$RUN" ] || return 0
 	if [ -n "$upid" ] && kill -0 "$upid" 2>/dev/null; then
 		say "stopping the run (every process in its namespaces)"
 		# unshare --kill-child: its child, the namespace's PID 1, gets
@@ -199,6 +200,7 @@ cleanup() {
 		kill -KILL "$upid" 2>/dev/null
 		wait "$upid" 2>/dev/null || true
 	fi
+	upid=""
 	# Downloaded packages, for the next run (hard links, same file system).
 	cp -nl "$R"/var/cache/apt/archives/*.deb "$CACHE/debs/" 2>/dev/null || true
 	if findmnt -rn -o TARGET | grep -qF "$RUN"; then
@@ -208,7 +210,14 @@ cleanup() {
 	else
 		rm -rf "$RUN"
 	fi
-	say "log: $LOG"
+	RUN=""
+}
+verdict=0
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	teardown
+	[ $verdict -eq 1 ] || say "stopped early (exit $rc); log: $LOG"
 	# The last lines must reach the terminal before make returns.
 	exec >&- 2>&-
 	wait "$teepid" 2>/dev/null
@@ -295,6 +304,8 @@ if [ "$n_done" -lt ${#steps[@]} ]; then
 fi
 say "Debian $SUITE minbase + make git ca-certificates, clone of $head in a 0700 directory, /dev/net/tun 0600:"
 for l in "${summary[@]}"; do echo "test-fresh:   $l"; done
-say "done"
+teardown
+say "log: $LOG"
+verdict=1
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
