@@ -135,7 +135,8 @@ IMAGE=$CACHE/$SUITE-minbase-$ARCH.tar
 
 mkdir -p "$CACHE/logs" "$CACHE/debs"
 LOG=$CACHE/logs/test-fresh-$(date +%Y%m%d-%H%M%S)-$$.log
-exec > >(tee -a "$LOG") 2>&1
+# tee ignores the terminal's Ctrl-C: it must outlive this script's clean-up.
+exec > >(trap '' INT TERM HUP; exec tee -a "$LOG") 2>&1
 teepid=$!
 ln -sfn "$(basename "$LOG")" "$CACHE/logs/last.log"
 
@@ -216,6 +217,8 @@ verdict=0
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
+	# A gone terminal must not stop the clean-up half way.
+	trap '' PIPE
 	teardown
 	[ $verdict -eq 1 ] || say "stopped early (exit $rc); log: $LOG"
 	# The last lines must reach the terminal before make returns.
