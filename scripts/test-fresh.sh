@@ -58,8 +58,8 @@ if [ "${1:-}" = --inside ]; then
 	mount --bind "$R" "$R"
 	mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 	mount -t sysfs -o nosuid,nodev,noexec sysfs "$R/sys"
-	# /dev as devtmpfs gives it without udev: the usual nodes, and the TUN
-	# clone device 0600 root (the kernel's default; udev would make it 0666).
+	# /dev as the kernel's devtmpfs has it without udev: the usual nodes, and
+	# the TUN clone device 0600 root (udev's rule would make it 0666).
 	mount -t tmpfs -o nosuid,mode=0755,size=1m dev "$R/dev"
 	for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
 		IFS=: read -r name major minor <<<"$n"
