@@ -246,10 +246,13 @@ cp -l "$CACHE"/debs/*.deb "$R/var/cache/apt/archives/" 2>/dev/null || true
 
 say "cloning $head${branch:+ ($branch)} into $PRIVATE/subnetra (0700 directory), ../shared beside it"
 mkdir -m 0700 "$R$PRIVATE"
-git clone -q --no-local ${branch:+--branch "$branch"} "$REPO" "$R$PRIVATE/subnetra"
-git -C "$R$PRIVATE/subnetra" checkout -q --detach "$head" 2>/dev/null ||
-	die "HEAD $head is on no branch of $REPO that a clone gets"
-[ -n "$branch" ] && git -C "$R$PRIVATE/subnetra" checkout -q "$branch"
+C=$R$PRIVATE/subnetra
+git clone -q --no-local ${branch:+--branch "$branch"} "$REPO" "$C"
+# A detached HEAD: that commit, fetched by name (the clone has the branches).
+if [ "$(git -C "$C" rev-parse HEAD)" != "$head" ]; then
+	{ git -C "$C" fetch -q origin "$head" && git -C "$C" -c advice.detachedHead=false checkout -q --detach "$head"; } ||
+		die "cannot check out $head in the clone"
+fi
 cp -a "$SHARED" "$R$PRIVATE/shared"
 chmod -R a-w "$R$PRIVATE/shared"
 
