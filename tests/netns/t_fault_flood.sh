@@ -103,6 +103,11 @@ bg_track "$IPERF_PID"
 wait_until 10 counter_ge hub relay_packets $(($(json_get "$h0" relay_packets) + 2000)) ||
 	diag "iperf3 did not get going"
 t0=$(now_ms)
+# hub_drops_ge MIN: the hub's drop counters add up to MIN or more (for wait_until).
+hub_drops_ge() {
+	local j
+	j=$(status_json hub) && [ "$(drop_total "$j")" -ge "$1" ]
+}
 # flood KIND ARGS...: one injector run with its own before/after snapshot of
 # the hub, so each kind of datagram is accounted for separately.
 flood() {
@@ -110,8 +115,13 @@ flood() {
 	shift
 	f0=$(status_json hub)
 	out=$(inject evil --to "203.0.113.1:$HUB_PORT" "$@")
-	f1=$(status_json hub)
 	SENT=$(printf '%s\n' "$out" | sed -n 's/^sent \([0-9]*\) .*/\1/p')
+	# The injector returns once it has sent; the hub may still be working
+	# through its socket buffer (thousands of replays behind, each decrypted,
+	# on a loaded machine under ASan).  Snapshot once the drops add up (at
+	# most 10 s), so that a lag is not taken for a loss.
+	wait_until 10 hub_drops_ge $(($(drop_total "$f0") + ${SENT:-0}))
+	f1=$(status_json hub)
 	RECEIVED=$(printf '%s\n' "$out" | sed -n 's/^received \([0-9]*\)/\1/p')
 	UNK=$(delta "$f0" "$f1" drop_udp_unknown_peer)
 	BUD=$(delta "$f0" "$f1" drop_udp_scan_budget)
