@@ -76,6 +76,11 @@ static bool save_failed(const char *reply, size_t len)
 	return starts_with(reply, len, "save failed");
 }
 
+static bool reload_failed(const char *reply, size_t len)
+{
+	return !starts_with(reply, len, "reloaded ");
+}
+
 static bool metrics_failed(const char *reply, size_t len)
 {
 	return starts_with(reply, len, "# metrics unavailable");
@@ -103,6 +108,10 @@ static const struct command commands[] = {
      "                  (a peer id, or 0 = this node's TUN); drop takes none"},
     {CTL_SAVE, "save", cmd_request, save_failed,
      "snapshot the active policy to disk; the daemon reloads it at start-up"},
+    {CTL_RELOAD, "reload", cmd_request, reload_failed,
+     "read the config file again and apply it (as SIGHUP does): peers,\n"
+     "                  keys, endpoints, keepalive, policy; unchanged peers\n"
+     "                  keep their sessions; prints what changed"},
 };
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
@@ -122,7 +131,7 @@ static void usage(FILE *f)
 		"  0  success\n"
 		"  1  daemon not running, no response within %d ms, or the daemon\n"
 		"     reported a failure (status unavailable, metrics unavailable,\n"
-		"     save failed)\n"
+		"     save failed, reload failed)\n"
 		"  2  usage error: unknown command, bad flag or value, request longer\n"
 		"     than %d bytes, socket path too long\n",
 		CLIENT_TIMEOUT_MS, CTL_MAX_LINE);

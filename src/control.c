@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "reload.h"
 #include "metrics.h"
 #include "safefile.h"
 #include "status.h"
@@ -351,6 +352,11 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 			fprintf(stderr, "subnetrad: policy add ignored: table full (%d rules)\n",
 				MAX_POLICY_ENTRIES);
 		return 0;
+	case CTL_RELOAD: {
+		bool ok;
+
+		return daemon_reload(d, d->ctl_reply, sizeof(d->ctl_reply), &ok);
+	}
 	case CTL_SAVE:
 		err = policy_save(t, d->sock_dirfd, d->paths.policy, d->cfg_digest, why,
 				  sizeof(why));

@@ -35,6 +35,7 @@ enum ctl_kind {
 	CTL_METRICS, /* Prometheus text of the status (src/metrics.c) */
 	CTL_POLICY_SHOW,
 	CTL_POLICY_ADD,
+	CTL_RELOAD, /* read the config again and apply it (src/reload.c) */
 };
 
 enum ctl_err {

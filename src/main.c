@@ -175,9 +175,9 @@ static int check_host(const struct config *cfg, const char *path, unsigned path_
 	return rc;
 }
 
-static int run(struct config *cfg)
+static int run(struct config *cfg, const char *path)
 {
-	struct daemon *d = daemon_start(cfg);
+	struct daemon *d = daemon_start(cfg, path);
 	int rc;
 
 	if (d == NULL)
@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 		fputs(plan, stdout);
 		rc = 0;
 	} else {
-		rc = run(cfg);
+		rc = run(cfg, o.config);
 	}
 out:
 	config_wipe(cfg);

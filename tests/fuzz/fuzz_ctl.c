@@ -85,7 +85,7 @@ static void parse_one(const char *s, size_t len)
 		return;
 	}
 	FUZZ_CHECK(detail == NULL, "success with a detail: %s", detail);
-	FUZZ_CHECK(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_POLICY_ADD, "kind %d",
+	FUZZ_CHECK(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_RELOAD, "kind %d",
 		   (int)cmd.kind);
 	/* NULL out/detail must be accepted as well, with the same verdict. */
 	FUZZ_CHECK(ctl_parse_line(s, len, NULL, NULL) == CTL_OK, "verdict depends on out");

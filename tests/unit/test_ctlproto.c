@@ -68,6 +68,13 @@ static const struct parse_case cases[] = {
 	ERR("status\r--json", UNKNOWN, NULL), /* an inner CR is not a separator */
 	ERR("status\n--json", UNKNOWN, NULL), /* neither is a newline */
 
+	/* reload */
+	OK("reload", CTL_RELOAD),
+	OK(" reload\t\r", CTL_RELOAD),
+	ERR("reload now", UNKNOWN, "reload: takes no arguments"),
+	ERR("reload --config x.json", UNKNOWN, NULL),
+	ERR("RELOAD", UNKNOWN, "unknown command"),
+
 	/* metrics */
 	OK("metrics", CTL_METRICS),
 	OK(" metrics \t\r", CTL_METRICS),
@@ -83,7 +90,6 @@ static const struct parse_case cases[] = {
 	ERR("policy replace", UNKNOWN, NULL),
 	ERR("policy clear", UNKNOWN, NULL),
 	ERR("peer show", UNKNOWN, "unknown command"),
-	ERR("reload", UNKNOWN, NULL),
 
 	/* policy add: the documented examples */
 	ADD("policy add --src 192.168.1.0/24 --dst 192.168.2.0/24 --action forward --target 3",
@@ -311,7 +317,7 @@ static void check_invariants(const char *line, size_t len)
 		assert_non_null(detail);
 		return;
 	}
-	assert_true(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_POLICY_ADD);
+	assert_true(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_RELOAD);
 	if (cmd.kind == CTL_POLICY_ADD) {
 		assert_true(cmd.rule.src.prefix <= 32 && cmd.rule.dst.prefix <= 32);
 		assert_true(cmd.rule.action == POLICY_DROP ||
