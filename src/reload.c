@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "netplan.h"
 #include "outbuf.h"
 #include "reactor.h"
 
@@ -43,12 +44,47 @@ static size_t keep_start_up_settings(struct config *cfg, const struct config *ru
 	     memcpy(cfg->user, run->user, sizeof(cfg->user)));
 	KEEP(cfg->local_tun_mtu != run->local_tun_mtu, "local_tun_mtu",
 	     cfg->local_tun_mtu = run->local_tun_mtu);
+	KEEP(cfg->configure_interface != run->configure_interface, "configure_interface",
+	     cfg->configure_interface = run->configure_interface);
 	KEEP(cfg->has_local_tun_ip != run->has_local_tun_ip ||
 		 (run->has_local_tun_ip && !cidr_equal(&cfg->local_tun_ip, &run->local_tun_ip)),
 	     "local_tun_ip", cfg->has_local_tun_ip = run->has_local_tun_ip;
 	     cfg->local_tun_ip = run->local_tun_ip);
 #undef KEEP
 	return n;
+}
+
+static bool has_route(const struct netplan *p, const struct cidr *dst)
+{
+	for (size_t i = 0; i < p->n_routes; i++)
+		if (p->routes[i].kind == NETPLAN_ROUTE && cidr_equal(&p->routes[i].dst, dst))
+			return true;
+	return false;
+}
+
+/*
+ * Does the new config route other networks into the TUN than the running
+ * one?  The daemon set the routes up at start and can no longer change them
+ * (no CAP_NET_ADMIN).  -1: out of memory.
+ */
+static int routes_changed(const struct config *run, const struct config *cfg)
+{
+	struct netplan *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	int changed = -1;
+
+	if (a == NULL || b == NULL)
+		goto out;
+	netplan_build(run, a);
+	netplan_build(cfg, b);
+	changed = 0;
+	for (size_t i = 0; i < a->n_routes && !changed; i++)
+		changed = a->routes[i].kind == NETPLAN_ROUTE && !has_route(b, &a->routes[i].dst);
+	for (size_t i = 0; i < b->n_routes && !changed; i++)
+		changed = b->routes[i].kind == NETPLAN_ROUTE && !has_route(a, &b->routes[i].dst);
+out:
+	free(a);
+	free(b);
+	return changed;
 }
 
 static void put_ids(struct outbuf *o, const uint32_t *ids, size_t n)
@@ -109,6 +145,8 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	config_digest(cfg, digest);
 	outbuf_init(&r, restart, sizeof(restart));
 	n_restart = keep_start_up_settings(cfg, d->cfg, &r);
+	if (d->cfg->configure_interface && routes_changed(d->cfg, cfg) != 0)
+		outbuf_printf(&r, "%sinterface routes", n_restart++ ? ", " : "");
 	outbuf_finish(&r);
 
 	rc = reactor_pause(d);

@@ -3,8 +3,10 @@
  * started with again and apply it without closing the TUN or the sockets
  * and without touching the sessions of peers whose keys and endpoint did
  * not change (peer_table_reload).  What is set up once at start-up (listen
- * ports, workers, user, the interface's MTU and address) keeps its running
- * value and is reported as needing a restart.  A config that does not load
+ * ports, workers, user, the interface's set-up: MTU, address, whether the
+ * daemon configures it) keeps its running value and is reported as needing
+ * a restart; so do the interface's routes, which the daemon, without
+ * CAP_NET_ADMIN by then, cannot change.  A config that does not load
  * or validate changes nothing.
  */
 #ifndef SUBNETRA_RELOAD_H
