@@ -325,6 +325,164 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 	return n > 0 ? n : unavailable(d, kind);
 }
 
+/* "--src S --dst D" of a rule, for log lines and replies. */
+static void match_text(const struct policy_rule *r, char *buf, size_t cap)
+{
+	char src[CIDR_STR_MAX], dst[CIDR_STR_MAX];
+
+	cidr_format(&r->src, src);
+	cidr_format(&r->dst, dst);
+	snprintf(buf, cap, "--src %s --dst %s", src, dst);
+}
+
+/* A forward rule's target must be this node (0) or a configured peer. */
+static bool target_known(struct daemon *d, const struct policy_rule *r, char *why, size_t cap)
+{
+	size_t len;
+
+	if (r->action != POLICY_FORWARD || r->target == POLICY_TARGET_LOCAL ||
+	    peer_find_by_id(&d->peers, r->target) != NULL)
+		return true;
+	len = (size_t)snprintf(why, cap, "--target %u is not a configured peer (peers:",
+			       (unsigned)r->target);
+	/* The first few ids say enough; a hub's full list would not fit a line. */
+	for (size_t i = 0; i < d->peers.n && i < 12 && len < cap; i++)
+		len += (size_t)snprintf(why + len, cap - len, " %u",
+					(unsigned)d->peers.peers[i].id);
+	if (len < cap)
+		snprintf(why + len, cap - len, "%s; 0 = this node)",
+			 d->peers.n > 12 ? " ..." : "");
+	return false;
+}
+
+/* Everything an add (or a replace's new target) must satisfy here. */
+static bool rule_acceptable(struct daemon *d, const struct ctl_cmd *cmd, char *why,
+			    size_t cap)
+{
+	return ctl_rule_check(cmd, why, cap) && target_known(d, &cmd->rule, why, cap);
+}
+
+/*
+ * One line when a del or replace changes nothing, saying why: the rule is
+ * the config's, or there is none.
+ */
+static void log_no_match(struct daemon *d, const char *verb, const struct policy_rule *r)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	enum policy_origin origin;
+	char m[2 * CIDR_STR_MAX + 16];
+
+	match_text(r, m, sizeof(m));
+	if (policy_find(t, &r->src, &r->dst, &origin) != NULL &&
+	    origin == POLICY_ORIGIN_DERIVED)
+		fprintf(stderr,
+			"subnetrad: policy %s %s: that rule is derived from the config (role "
+			"%s), nothing changed: change the config (and reload), or add a more "
+			"specific rule\n",
+			verb, m, role_name(d->cfg->role));
+	else
+		fprintf(stderr,
+			"subnetrad: policy %s %s: no added rule has this --src and --dst, "
+			"nothing changed (see 'subnetra policy show')\n",
+			verb, m);
+}
+
+static void log_update_error(const char *verb, int err)
+{
+	if (err == -EBUSY)
+		fprintf(stderr, "subnetrad: policy %s ignored: a worker did not reach a "
+				"quiescent state in time\n", verb);
+	else if (err == -ENOSPC)
+		fprintf(stderr, "subnetrad: policy %s ignored: table full (%d rules)\n", verb,
+			MAX_POLICY_ENTRIES);
+	else if (err < 0)
+		fprintf(stderr, "subnetrad: policy %s ignored: %s\n", verb, strerror(-err));
+}
+
+/*
+ * policy check: would an add of this rule be taken?  "ok", or "refused:
+ * why"; a "note:" line says when the add would change nothing.
+ */
+static size_t reply_check(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	const struct policy_rule *prior;
+	char why[CTL_WHY_MAX], line[MAX_RULE_LINE + 1];
+
+	if (!rule_acceptable(d, cmd, why, sizeof(why)))
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "refused: %s\n",
+					why);
+	if (policy_contains(t, &cmd->rule))
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+					"ok\nnote: the rule is already in the table\n");
+	prior = policy_find(t, &cmd->rule.src, &cmd->rule.dst, NULL);
+	if (prior == NULL || policy_rule_format(prior, line, sizeof(line)) == 0)
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "ok\n");
+	line[strcspn(line, "\n")] = '\0';
+	return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+				"ok\nnote: '%s' comes first and wins: an add would never match "
+				"(use policy replace)\n",
+				line);
+}
+
+static void execute_add(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	char why[CTL_WHY_MAX];
+
+	/* The CLI checked all this first; anything else on the socket is logged. */
+	if (!rule_acceptable(d, cmd, why, sizeof(why))) {
+		fprintf(stderr, "subnetrad: policy add ignored: %s\n", why);
+		return;
+	}
+	/* Fire-and-forget: a duplicate is no error. */
+	if (policy_contains(t, &cmd->rule))
+		return;
+	if (policy_find(t, &cmd->rule.src, &cmd->rule.dst, NULL) != NULL) {
+		char m[2 * CIDR_STR_MAX + 16];
+
+		match_text(&cmd->rule, m, sizeof(m));
+		fprintf(stderr, "subnetrad: policy add %s: an earlier rule with this --src and "
+				"--dst comes first, so this one never matches (use policy "
+				"replace)\n", m);
+	}
+	log_update_error("add", policy_add(&d->policy, &cmd->rule));
+}
+
+static void execute_replace(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	char why[CTL_WHY_MAX];
+	int n;
+
+	if (!rule_acceptable(d, cmd, why, sizeof(why))) {
+		fprintf(stderr, "subnetrad: policy replace ignored: %s\n", why);
+		return;
+	}
+	n = policy_replace(&d->policy, &cmd->rule);
+	if (n == 0)
+		log_no_match(d, "replace", &cmd->rule);
+	log_update_error("replace", n);
+}
+
+static void execute_del(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	int n = policy_del(&d->policy, &cmd->rule.src, &cmd->rule.dst);
+
+	if (n == 0)
+		log_no_match(d, "del", &cmd->rule);
+	log_update_error("del", n);
+}
+
+static void execute_flush(struct daemon *d)
+{
+	int n = policy_flush_added(&d->policy);
+
+	/* A mass change: the log says what it did. */
+	if (n >= 0)
+		fprintf(stderr, "subnetrad: policy flush --added: %d added rule(s) removed\n", n);
+	log_update_error("flush", n);
+}
+
 /* Execute one parsed command; returns the reply length (0 = no reply). */
 static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 {
@@ -339,17 +497,20 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 		return render_status(d, cmd->kind);
 	case CTL_POLICY_SHOW:
 		return policy_dump(t, d->ctl_reply, sizeof(d->ctl_reply));
+	case CTL_POLICY_CHECK:
+		return reply_check(d, cmd);
+	/* Fire-and-forget: no reply; what goes wrong is logged. */
 	case CTL_POLICY_ADD:
-		/* Fire-and-forget: a full table is ignored, as documented. */
-		if (policy_contains(t, &cmd->rule))
-			return 0;
-		err = policy_add(&d->policy, &cmd->rule);
-		if (err == -EBUSY)
-			fprintf(stderr, "subnetrad: policy add ignored: a worker did not reach a "
-					"quiescent state in time\n");
-		else if (err < 0)
-			fprintf(stderr, "subnetrad: policy add ignored: table full (%d rules)\n",
-				MAX_POLICY_ENTRIES);
+		execute_add(d, cmd);
+		return 0;
+	case CTL_POLICY_REPLACE:
+		execute_replace(d, cmd);
+		return 0;
+	case CTL_POLICY_DEL:
+		execute_del(d, cmd);
+		return 0;
+	case CTL_POLICY_FLUSH:
+		execute_flush(d);
 		return 0;
 	case CTL_SAVE:
 		err = policy_save(t, d->sock_dirfd, d->paths.policy, d->cfg_digest, why,

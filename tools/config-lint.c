@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "cliargs.h"
 #include "config.h"
 #include "peer.h"
 #include "policy.h"
@@ -69,17 +69,7 @@ struct lint_result {
 	char warning[256];	 /* "" when none */
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("subnetra-config-lint: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%sTry 'subnetra-config-lint --help' for more.\n", synopsis);
-	return EXIT_USAGE;
-}
+#define usage_error(...) cliarg_usage_error("subnetra-config-lint", synopsis, __VA_ARGS__)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
