@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,6 +134,112 @@ static void note_existing_dir(const struct daemon *d, const char *dir,
 			dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
 }
 
+/*
+ * May directories be created in this one?  Only if nobody but root and the
+ * daemon could replace them: owned by one of the two, and writable by
+ * nobody else (unless sticky, as /tmp: there only an entry's owner can
+ * rename or remove it).
+ */
+static bool safe_to_create_in(const char *dir, const struct stat *st)
+{
+	if ((st->st_uid == 0 || st->st_uid == geteuid()) &&
+	    (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX)))
+		return true;
+	fprintf(stderr,
+		"subnetrad: control socket directory: not creating directories in %s (uid %u, mode "
+		"%04o): another user could replace them; create the socket's directory yourself, "
+		"or choose a SUBNETRA_SOCK under a directory only root can write\n",
+		dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+	return false;
+}
+
+/*
+ * The missing levels above the socket's directory (which the caller then
+ * makes itself), like mkdir -p but without trusting a path twice: the
+ * deepest existing ancestor must be safe_to_create_in, and each new level
+ * is made inside the descriptor of the one above it, entered without
+ * following a link, and must be ours.  Mode 0700, or 0711 with "user" (that
+ * user's clients must reach the socket; the levels stay root's).  A level
+ * that appears meanwhile stops it: someone else is creating them.
+ * 0 or -errno, with one line saying why.
+ */
+static int make_parents(const struct daemon *d, const char *dir)
+{
+	mode_t mode = d->uid != (uid_t)-1 ? 0711 : 0700;
+	char anc[sizeof(d->paths.sock)];
+	const char *name;
+	size_t have = strlen(dir);
+	struct stat st;
+	int fd, err = 0;
+
+	/* The deepest existing ancestor: dir[0..have), or the working directory. */
+	for (;;) {
+		const char *slash = memrchr(dir, '/', have);
+
+		have = slash == NULL ? 0 : slash == dir ? 1 : (size_t)(slash - dir);
+		if (have == 0)
+			break;
+		memcpy(anc, dir, have);
+		anc[have] = '\0';
+		if (stat(anc, &st) == 0)
+			break;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	if (have == 0)
+		snprintf(anc, sizeof(anc), ".");
+	fd = open(anc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !safe_to_create_in(anc, &st)) {
+		close(fd);
+		return -EPERM;
+	}
+	/* Each missing level below it, up to (not including) dir's last component. */
+	for (name = dir + have; *name == '/'; name++)
+		;
+	for (const char *slash; (slash = strchr(name, '/')) != NULL; name = slash + 1) {
+		size_t len = (size_t)(slash - name);
+		char comp[NAME_MAX + 1];
+		int next;
+
+		if (len == 0)
+			continue; /* "a//b" */
+		if (len > NAME_MAX) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, name, len);
+		comp[len] = '\0';
+		if (mkdirat(fd, comp, 0700) < 0) {
+			err = -errno;
+			if (err == -EEXIST)
+				fprintf(stderr, "subnetrad: control socket directory: %.*s appeared "
+						"while subnetrad was creating it; someone else is creating "
+						"directories there: look at it, then start again\n",
+					(int)(slash - dir), dir);
+			break;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			err = -errno;
+			break;
+		}
+		if (fstat(next, &st) < 0)
+			err = -errno;
+		else if (st.st_uid != geteuid())
+			err = -EPERM; /* not the directory we just made */
+		else if (fchmod(next, mode) < 0)
+			err = -errno;
+		close(fd);
+		fd = next;
+		if (err < 0)
+			break;
+	}
+	close(fd);
+	return err;
+}
+
 int control_open_dir(struct daemon *d)
 {
 	char dir[sizeof(d->paths.sock)];
@@ -143,6 +250,12 @@ int control_open_dir(struct daemon *d)
 	err = safefile_split(d->paths.sock, dir, sizeof(dir), &d->sock_name);
 	if (err < 0)
 		return err;
+	if (mkdir(dir, 0700) < 0 && errno == ENOENT) {
+		/* Levels above it are missing too. */
+		err = make_parents(d, dir);
+		if (err < 0)
+			return err;
+	}
 	if (mkdir(dir, 0700) == 0)
 		created = true;
 	else if (errno != EEXIST)
@@ -535,7 +648,20 @@ static void send_reply(struct daemon *d, enum ctl_kind kind, size_t n,
 		       const struct sockaddr_un *from, socklen_t fromlen)
 {
 	if (sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT, (const struct sockaddr *)from,
-		   fromlen) >= 0 || (errno != EMSGSIZE && errno != ENOBUFS && errno != ENOMEM))
+		   fromlen) >= 0)
+		return;
+	/*
+	 * The client's abstract address does not exist here: it gave up, or it
+	 * runs in another network namespace (the path reached us, the reply
+	 * cannot reach it).  Only root can send, one line per request.
+	 */
+	if (errno == ECONNREFUSED || errno == ENOENT) {
+		fprintf(stderr, "subnetrad: a control reply could not be delivered: the client "
+				"is gone, or runs in another network namespace (subnetra must run "
+				"in this daemon's)\n");
+		return;
+	}
+	if (errno != EMSGSIZE && errno != ENOBUFS && errno != ENOMEM)
 		return;
 	fprintf(stderr, "subnetrad: a %zu-byte control reply does not fit the socket: %s\n", n,
 		strerror(errno));
