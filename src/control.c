@@ -154,24 +154,28 @@ static bool safe_to_create_in(const char *dir, const struct stat *st)
 }
 
 /*
- * The missing levels above the socket's directory (which the caller then
- * makes itself), like mkdir -p but without trusting a path twice: the
- * deepest existing ancestor must be safe_to_create_in, and each new level
- * is made inside the descriptor of the one above it, entered without
- * following a link, and must be ours.  Mode 0700, or 0711 with "user" (that
- * user's clients must reach the socket; the levels stay root's).  A level
- * that appears meanwhile stops it: someone else is creating them.
- * 0 or -errno, with one line saying why.
+ * The socket's directory, and any missing level above it, like mkdir -p but
+ * without trusting a path twice: the deepest existing ancestor must be
+ * safe_to_create_in, and each new level is made inside the descriptor of
+ * the one above it, entered without following a link, and must be ours.
+ * Mode 0700; the levels above the socket's own directory 0711 with "user"
+ * (its clients must reach the socket; those levels stay root's).  A level
+ * that appears meanwhile stops it: someone else is creating them.  1 when
+ * dir was created, 0 when it exists (safefile_open_dir judges what it is),
+ * or -errno, with one line saying why.
  */
-static int make_parents(const struct daemon *d, const char *dir)
+static int make_dirs(const struct daemon *d, const char *dir)
 {
-	mode_t mode = d->uid != (uid_t)-1 ? 0711 : 0700;
 	char anc[sizeof(d->paths.sock)];
 	const char *name;
 	size_t have = strlen(dir);
 	struct stat st;
 	int fd, err = 0;
 
+	if (lstat(dir, &st) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	/* The deepest existing ancestor: dir[0..have), or the working directory. */
 	for (;;) {
 		const char *slash = memrchr(dir, '/', have);
@@ -195,29 +199,31 @@ static int make_parents(const struct daemon *d, const char *dir)
 		close(fd);
 		return -EPERM;
 	}
-	/* Each missing level below it, up to (not including) dir's last component. */
+	/* Each missing level below it, dir's last component included. */
 	for (name = dir + have; *name == '/'; name++)
 		;
-	for (const char *slash; (slash = strchr(name, '/')) != NULL; name = slash + 1) {
-		size_t len = (size_t)(slash - name);
+	while (*name != '\0') {
+		const char *slash = strchr(name, '/');
+		size_t len = slash != NULL ? (size_t)(slash - name) : strlen(name);
+		bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
+		mode_t mode = last || d->uid == (uid_t)-1 ? 0700 : 0711;
 		char comp[NAME_MAX + 1];
 		int next;
 
-		if (len == 0)
-			continue; /* "a//b" */
 		if (len > NAME_MAX) {
 			err = -ENAMETOOLONG;
 			break;
 		}
 		memcpy(comp, name, len);
 		comp[len] = '\0';
+		name += len + strspn(name + len, "/");
 		if (mkdirat(fd, comp, 0700) < 0) {
 			err = -errno;
 			if (err == -EEXIST)
 				fprintf(stderr, "subnetrad: control socket directory: %.*s appeared "
 						"while subnetrad was creating it; someone else is creating "
 						"directories there: look at it, then start again\n",
-					(int)(slash - dir), dir);
+					(int)(name - dir), dir);
 			break;
 		}
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -237,7 +243,7 @@ static int make_parents(const struct daemon *d, const char *dir)
 			break;
 	}
 	close(fd);
-	return err;
+	return err < 0 ? err : 1;
 }
 
 int control_open_dir(struct daemon *d)
@@ -250,16 +256,10 @@ int control_open_dir(struct daemon *d)
 	err = safefile_split(d->paths.sock, dir, sizeof(dir), &d->sock_name);
 	if (err < 0)
 		return err;
-	if (mkdir(dir, 0700) < 0 && errno == ENOENT) {
-		/* Levels above it are missing too. */
-		err = make_parents(d, dir);
-		if (err < 0)
-			return err;
-	}
-	if (mkdir(dir, 0700) == 0)
-		created = true;
-	else if (errno != EEXIST)
-		return -errno;
+	err = make_dirs(d, dir);
+	if (err < 0)
+		return err;
+	created = err > 0;
 	fd = safefile_open_dir(dir);
 	if (fd < 0)
 		return fd;

@@ -14,7 +14,7 @@
  * mode 0700, if it is missing; d->sock_dir_created records that.  Missing
  * levels above it are created too (0700; 0711 with d->uid set, so that
  * user's clients reach the socket), each inside the descriptor of the level
- * above and only below a directory no other user can write (else -EPERM,
+ * above, and only below a directory no other user can write (else -EPERM,
  * one line saying why).
  * Only a directory created here is handed over to d->uid (the config's
  * "user"); an existing one is never chowned, and one line says so when
