@@ -213,7 +213,7 @@ static int timed_out(const struct request *req, enum link *link)
 {
 	*link = LINK_DOWN;
 	fprintf(stderr,
-		"subnetra: no response from daemon (timed out after %d ms, socket %s): if "
+		"subnetra: no response from daemon (timed out) after %d ms on %s: if "
 		"subnetrad runs in another network namespace, run subnetra there too (ip netns "
 		"exec NAME subnetra ...), since the reply comes back to an abstract socket "
 		"address, which is per namespace; otherwise the daemon is stopped or "

@@ -115,7 +115,7 @@ took=$(($(now_ms) - t0))
 check_eq "status from another netns: exit 1" 1 "$RC"
 check_ge "status from another netns: after the 2 s timeout" 1900 "$took"
 check_match "status from another netns: says the daemon may be in another namespace" \
-	'^subnetra: no response from daemon \(timed out after 2000 ms, socket .*\): if subnetrad runs in another network namespace, run subnetra there too' "$ERR"
+	'^subnetra: no response from daemon \(timed out\) after 2000 ms on .*: if subnetrad runs in another network namespace, run subnetra there too' "$ERR"
 check "the daemon logs the reply it could not deliver" grep -q \
 	'a control reply could not be delivered: the client is gone, or runs in another network namespace' "${NODE_LOG[d1]}"
 
