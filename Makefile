@@ -85,7 +85,8 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench soak clean install install-man
+.PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench soak clean install install-man \
+	test-fresh
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -152,6 +153,13 @@ unit: test-build
 
 netns: test-build
 	$(Q)./tests/run.sh --only netns
+
+# The fresh-machine contract (root; not part of `make test`): `make demo` and
+# `make test` from a clone of HEAD in a pristine Debian 12 minbase chroot
+# without udev, cached in /var/cache/subnetra-fresh; CROSS=armhf (or
+# "armhf arm64 ...") adds `make test-cross ARCH=...`.  See docs/testing.md.
+test-fresh:
+	$(Q)./scripts/test-fresh.sh $(if $(CROSS),--cross "$(CROSS)")
 
 # The long fault scenarios (SUBNETRA_SOAK=1: 300 s RSS run, 20 restarts...)
 # against the plain and the ASan build, and the several-workers stress run

@@ -86,6 +86,11 @@ static bool save_failed(const char *reply, size_t len)
 	return starts_with(reply, len, "save failed");
 }
 
+static bool reload_failed(const char *reply, size_t len)
+{
+	return !starts_with(reply, len, "reloaded ");
+}
+
 static bool metrics_failed(const char *reply, size_t len)
 {
 	return starts_with(reply, len, "# metrics unavailable");
@@ -134,12 +139,16 @@ static const struct command commands[] = {
      "                  when an add would change nothing), or 'refused: why' (exit 2)"},
     {CTL_SAVE, "save", cmd_request, save_failed, EXIT_FAIL,
      "snapshot the active policy to disk; the daemon reloads it at start-up"},
+    {CTL_RELOAD, "reload", cmd_request, reload_failed, EXIT_FAIL,
+     "read the config file again and apply it (as SIGHUP does): peers,\n"
+     "                  keys, endpoints, keepalive, policy; unchanged peers\n"
+     "                  keep their sessions; prints what changed"},
 };
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
 static const char synopsis[] =
-    "usage: subnetra status [--json] | metrics | save | "
+    "usage: subnetra status [--json] | metrics | save | reload | "
     "policy show|add|del|replace|flush|check [FLAGS]\n"
     "       subnetra --version | --help\n";
 
@@ -158,7 +167,7 @@ static void help(void)
 	       "  0  success\n"
 	       "  1  daemon not running, no response within %d ms, permission denied\n"
 	       "     on the socket, or the daemon reported a failure (status\n"
-	       "     unavailable, metrics unavailable, save failed)\n"
+	       "     unavailable, metrics unavailable, save failed, reload failed)\n"
 	       "  2  usage error: unknown command, bad flag or value, a rule the\n"
 	       "     daemon refuses (policy add/replace/check: --target not a\n"
 	       "     configured peer), request longer than %d bytes, socket path\n"

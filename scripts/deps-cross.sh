@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs (apt, as root) what `make cross ARCH=...` and `make test-cross`
 # need, only what is missing: Debian's cross compiler for each architecture,
-# musl for it (musl-dev:ARCH, after `dpkg --add-architecture ARCH`), and
+# that architecture's kernel headers (linux-libc-dev-ARCH-cross: musl ships
+# none, and the cross gcc only recommends them, through glibc's cross
+# headers, which an install without recommends leaves out), musl for it
+# (musl-dev:ARCH, after `dpkg --add-architecture ARCH`), and
 # qemu-user-static to run the results.  Everything scripts/deps-release.sh
 # installs comes first (the libraries are built from Debian's sources).
 #
@@ -16,9 +19,9 @@ pkgs=(qemu-user-static)
 archs=()
 for a in "$@"; do
 	case $a in
-	arm64) pkgs+=(gcc-aarch64-linux-gnu "musl-dev:$a") ;;
-	armhf) pkgs+=(gcc-arm-linux-gnueabihf "musl-dev:$a") ;;
-	mipsel) pkgs+=(gcc-mipsel-linux-gnu "musl-dev:$a") ;;
+	arm64) pkgs+=(gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross "musl-dev:$a") ;;
+	armhf) pkgs+=(gcc-arm-linux-gnueabihf linux-libc-dev-armhf-cross "musl-dev:$a") ;;
+	mipsel) pkgs+=(gcc-mipsel-linux-gnu linux-libc-dev-mipsel-cross "musl-dev:$a") ;;
 	*) echo "deps-cross: unknown architecture: $a (arm64, armhf or mipsel)" >&2; exit 2 ;;
 	esac
 	dpkg --print-foreign-architectures | grep -qx "$a" || archs+=("$a")

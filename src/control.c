@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "reload.h"
 #include "metrics.h"
 #include "safefile.h"
 #include "status.h"
@@ -625,6 +626,11 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	case CTL_POLICY_FLUSH:
 		execute_flush(d);
 		return 0;
+	case CTL_RELOAD: {
+		bool ok;
+
+		return daemon_reload(d, d->ctl_reply, sizeof(d->ctl_reply), &ok);
+	}
 	case CTL_SAVE:
 		err = policy_save(t, d->sock_dirfd, d->paths.policy, d->cfg_digest, why,
 				  sizeof(why));

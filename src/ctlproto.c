@@ -346,6 +346,11 @@ enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
 					    "status: only --json may follow", detail);
 			cmd.kind = CTL_STATUS_JSON;
 		}
+	} else if (tok_is(&t, "reload")) {
+		cmd.kind = CTL_RELOAD;
+		if (!at_end(&tk))
+			return fail(CTL_UNKNOWN_COMMAND, "reload: takes no arguments",
+				    detail);
 	} else if (tok_is(&t, "metrics")) {
 		cmd.kind = CTL_METRICS;
 		if (!at_end(&tk))

@@ -1,7 +1,7 @@
 /*
  * The control-socket grammar, shared by the daemon (which silently ignores a
  * bad line) and the CLI (which rejects it locally with exit 2):
- *   save | status | status --json | metrics | policy show |
+ *   save | status | status --json | metrics | reload | policy show |
  *   policy add     --src CIDR --dst CIDR [--action forward|drop] [--target N]
  *   policy replace --src CIDR --dst CIDR [--action forward|drop] [--target N]
  *   policy check   --src CIDR --dst CIDR [--action forward|drop] [--target N]
@@ -43,6 +43,7 @@ enum ctl_kind {
 	CTL_METRICS, /* Prometheus text of the status (src/metrics.c) */
 	CTL_POLICY_SHOW,
 	CTL_POLICY_ADD,
+	CTL_RELOAD,         /* read the config again and apply it (src/reload.c) */
 	CTL_POLICY_DEL,     /* remove the added rule(s) with exactly --src/--dst */
 	CTL_POLICY_REPLACE, /* the added rule with --src/--dst: new action/target */
 	CTL_POLICY_FLUSH,   /* --added: remove every added rule */

@@ -19,6 +19,7 @@
 #include "reactor.h"
 #include "roles.h"
 #include "sandbox.h"
+#include "safefile.h"
 #include "sandbox_fs.h"
 #include "tun_holder.h"
 
@@ -313,13 +314,37 @@ static bool has_subdirs(int dirfd)
 }
 
 /*
+ * Reading the config again (reload): its directory when that is the
+ * config's own (no subdirectories: an editor that replaces the file by a
+ * new one keeps working), else that one file, which must then be edited in
+ * place (Landlock rules follow inodes, not names).
+ */
+static int allow_config(struct daemon *d, struct sandbox_fs *fs)
+{
+	char dir[sizeof(d->config_path)];
+	const char *base;
+	int dirfd, err;
+
+	err = safefile_split(d->config_path, dir, sizeof(dir), &base);
+	if (err < 0)
+		return err;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	if (has_subdirs(dirfd))
+		err = sandbox_fs_allow_path(fs, d->config_path, SANDBOX_FS_READ);
+	else
+		err = sandbox_fs_allow_fd(fs, dirfd, SANDBOX_FS_READ);
+	close(dirfd);
+	return err;
+}
+
+/*
  * What the running daemon may do in the file system, root or not: create,
  * write and remove files in the control socket's directory (the policy
- * snapshot, its .tmp, the socket at exit), through the descriptor it holds;
- * nothing else anywhere, not even reading; and nothing at all when that
- * directory is shared (has subdirectories).  A path the daemon will later
- * read (the config, for a reload) is one more line here:
- *   sandbox_fs_allow_path(fs, path, SANDBOX_FS_READ)
+ * snapshot, its .tmp, the socket at exit), through the descriptor it holds,
+ * and nothing at all there when that directory is shared (has
+ * subdirectories); read the config (allow_config); nothing else anywhere.
  * Built before the privilege drop, enforced after it (no_new_privs).
  */
 static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
@@ -341,6 +366,9 @@ static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
 				"SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n", d->paths.sock);
 	else
 		err = sandbox_fs_allow_fd(fs, d->sock_dirfd, SANDBOX_FS_FILES);
+	/* Contexts built by hand (unit tests) have no config file. */
+	if (err == 0 && state == SANDBOX_FS_READY && d->config_path[0] != '\0')
+		err = allow_config(d, fs);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: cannot build the Landlock ruleset: %s\n",
 			strerror(-err));
@@ -434,7 +462,10 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	if (d == NULL)
 		return NULL;
 	d->cfg = cfg;
-	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = d->sock_dirfd = -1;
+	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = d->pause_fd = d->sock_dirfd = -1;
+	atomic_init(&d->pause_req, false);
+	pthread_mutex_init(&d->pause_mu, NULL);
+	pthread_cond_init(&d->pause_cv, NULL);
 	d->uid = (uid_t)-1;
 	d->gid = (gid_t)-1;
 	atomic_init(&d->stop, false);
@@ -451,7 +482,7 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	return d;
 }
 
-struct daemon *daemon_start(const struct config *cfg)
+struct daemon *daemon_start(const struct config *cfg, const char *config_path)
 {
 	struct daemon *d = daemon_alloc(cfg);
 	int err;
@@ -460,6 +491,13 @@ struct daemon *daemon_start(const struct config *cfg)
 		fprintf(stderr, "subnetrad: out of memory\n");
 		return NULL;
 	}
+	if (config_path == NULL)
+		config_path = "config.json";
+	if (strlen(config_path) >= sizeof(d->config_path)) {
+		fprintf(stderr, "subnetrad: config path too long: %s\n", config_path);
+		goto fail;
+	}
+	memcpy(d->config_path, config_path, strlen(config_path) + 1);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (set_paths(&d->paths) < 0)
@@ -501,6 +539,7 @@ static void request_stop(struct daemon *d)
 	atomic_store(&d->stop, true);
 	if (d->stop_fd >= 0 && write(d->stop_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "subnetrad: cannot wake the workers: %s\n", strerror(errno));
+	reactor_wake_parked(d);
 }
 
 static void *worker_main(void *arg)
@@ -582,12 +621,18 @@ void daemon_free(struct daemon *d)
 		return;
 	join_workers(d);
 	control_close(d);
-	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd, d->sock_dirfd};
+	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd, d->pause_fd, d->sock_dirfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	for (unsigned k = 0; k < MAX_WORKERS; k++)
 		worker_free(d->workers[k]);
+	if (d->cfg_loaded != NULL) {
+		config_wipe(d->cfg_loaded);
+		free(d->cfg_loaded);
+	}
+	pthread_cond_destroy(&d->pause_cv);
+	pthread_mutex_destroy(&d->pause_mu);
 	/* Keys live in the peer table. */
 	sodium_memzero(d, sizeof(*d));
 	free(d);

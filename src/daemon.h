@@ -117,7 +117,9 @@ struct worker {
 };
 
 struct daemon {
-	const struct config *cfg;
+	const struct config *cfg; /* the running config; replaced by a reload */
+	struct config *cfg_loaded; /* cfg when a reload loaded it (freed here), else NULL */
+	char config_path[4096];    /* re-read by a reload */
 	struct daemon_paths paths;
 	uint64_t epoch; /* our boot epoch */
 	uid_t uid;      /* the config's "user" after start-up; (uid_t)-1: stays root */
@@ -134,6 +136,12 @@ struct daemon {
 	int sig_fd;
 	int ka_timer_fd; /* keepalive; -1 when disabled */
 	int stop_fd;     /* eventfd: readable once the daemon stops (wakes every worker) */
+	/* Reload: worker 0 parks the others between wake-ups (reactor_pause). */
+	int pause_fd;    /* eventfd: readable while a pause is requested */
+	atomic_bool pause_req;
+	pthread_mutex_t pause_mu;
+	pthread_cond_t pause_cv; /* parked workers wait on it, worker 0 for them */
+	unsigned n_parked;       /* under pause_mu */
 
 	/* Shared by every worker (see peer.h, policy.h, qsbr.h). */
 	struct peer_table peers;
@@ -166,8 +174,12 @@ struct daemon *daemon_alloc(const struct config *cfg);
  * Prints why and returns -1 on failure.  Public for the unit test.
  */
 int daemon_confine(struct daemon *d);
-/* Allocate and start; on failure prints the reason and returns NULL. */
-struct daemon *daemon_start(const struct config *cfg);
+/*
+ * Allocate and start with cfg, loaded from config_path (NULL: the default,
+ * "config.json"), which a reload reads again.  On failure prints the
+ * reason and returns NULL.  cfg stays the caller's.
+ */
+struct daemon *daemon_start(const struct config *cfg, const char *config_path);
 /*
  * Starts workers 1..n-1 and runs worker 0 on the calling thread until
  * SIGINT/SIGTERM; then stops and joins every worker.  0 on a clean stop.

@@ -141,9 +141,9 @@ static void warn_if_readable(const char *path)
 			path, (unsigned)(st.st_mode & 07777), path);
 }
 
-static int run(struct config *cfg)
+static int run(struct config *cfg, const char *path)
 {
-	struct daemon *d = daemon_start(cfg);
+	struct daemon *d = daemon_start(cfg, path);
 	int rc;
 
 	if (d == NULL)
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 		fputs(plan, stdout);
 		rc = 0;
 	} else {
-		rc = run(cfg);
+		rc = run(cfg, o.config);
 	}
 out:
 	config_wipe(cfg);

@@ -2,6 +2,7 @@
 #include "reactor.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "control.h"
 #include "datapath.h"
+#include "reload.h"
 
 enum {
 	EP_EVENTS = 16,
@@ -22,7 +24,9 @@ enum {
 	TAG_SIG,
 	TAG_TIMER,
 	TAG_STOP,
+	TAG_PAUSE,
 	TAG_UDP0 = 16, /* TAG_UDP0 + socket index */
+	PAUSE_TIMEOUT_SECS = 2, /* reactor_pause gives up after this */
 };
 
 static int watch(int epfd, int fd, uint32_t tag)
@@ -77,6 +81,9 @@ static int setup_worker(struct worker *w)
 			return err;
 	if (d->stop_fd >= 0 && (err = watch(w->epfd, d->stop_fd, TAG_STOP)) < 0)
 		return err;
+	/* Workers 1..n-1 park between wake-ups while worker 0 reloads. */
+	if (w->id > 0 && (err = watch(w->epfd, d->pause_fd, TAG_PAUSE)) < 0)
+		return err;
 	return 0;
 }
 
@@ -94,6 +101,7 @@ int reactor_setup(struct daemon *d)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP); /* reload */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -101,7 +109,8 @@ int reactor_setup(struct daemon *d)
 		return -errno;
 	if (d->n_workers > 1) {
 		d->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (d->stop_fd < 0)
+		d->pause_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->stop_fd < 0 || d->pause_fd < 0)
 			return -errno;
 	}
 	for (unsigned k = 0; k < d->n_workers; k++)
@@ -110,24 +119,97 @@ int reactor_setup(struct daemon *d)
 	if ((err = watch(w0->epfd, d->sig_fd, TAG_SIG)) < 0 ||
 	    (err = watch(w0->epfd, d->ctl_fd, TAG_CTL)) < 0)
 		return err;
-	if (d->cfg->keepalive_secs > 0 && d->peers.n > 0) {
-		d->ka_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (d->ka_timer_fd < 0)
-			return -errno;
-		if ((err = watch(w0->epfd, d->ka_timer_fd, TAG_TIMER)) < 0 ||
-		    (err = arm_keepalive(d)) < 0)
-			return err;
-	}
-	return 0;
+	/* Created even when keepalives are off: a reload may turn them on. */
+	d->ka_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->ka_timer_fd < 0)
+		return -errno;
+	if ((err = watch(w0->epfd, d->ka_timer_fd, TAG_TIMER)) < 0)
+		return err;
+	return reactor_rearm_keepalive(d);
+}
+
+int reactor_rearm_keepalive(struct daemon *d)
+{
+	static const struct itimerspec off;
+
+	if (d->cfg->keepalive_secs > 0 && d->peers.n > 0)
+		return arm_keepalive(d);
+	return timerfd_settime(d->ka_timer_fd, 0, &off, NULL) < 0 ? -errno : 0;
+}
+
+int reactor_pause(struct daemon *d)
+{
+	uint64_t one = 1;
+	struct timespec until;
+	int err = 0;
+
+	if (d->n_workers == 1)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += PAUSE_TIMEOUT_SECS;
+	pthread_mutex_lock(&d->pause_mu);
+	atomic_store(&d->pause_req, true);
+	/* Level-triggered: readable until resumed, so no worker misses it. */
+	if (write(d->pause_fd, &one, sizeof(one)) < 0)
+		err = -errno;
+	while (err == 0 && d->n_parked < d->n_workers - 1)
+		err = -pthread_cond_timedwait(&d->pause_cv, &d->pause_mu, &until);
+	pthread_mutex_unlock(&d->pause_mu);
+	if (err < 0)
+		reactor_resume(d);
+	return err;
+}
+
+void reactor_resume(struct daemon *d)
+{
+	uint64_t n;
+
+	if (d->n_workers == 1)
+		return;
+	pthread_mutex_lock(&d->pause_mu);
+	atomic_store(&d->pause_req, false);
+	if (read(d->pause_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "subnetrad: pause event: %s\n", strerror(errno));
+	pthread_cond_broadcast(&d->pause_cv);
+	pthread_mutex_unlock(&d->pause_mu);
+}
+
+void reactor_wake_parked(struct daemon *d)
+{
+	pthread_mutex_lock(&d->pause_mu);
+	pthread_cond_broadcast(&d->pause_cv);
+	pthread_mutex_unlock(&d->pause_mu);
+}
+
+/*
+ * A worker other than 0, between two wake-ups (its batches flushed, its
+ * blocks of sequence numbers released, its counters published): wait while
+ * worker 0 changes shared state, or until the daemon stops.
+ */
+static void park(struct worker *w)
+{
+	struct daemon *d = w->d;
+
+	pthread_mutex_lock(&d->pause_mu);
+	d->n_parked++;
+	pthread_cond_broadcast(&d->pause_cv);
+	while (atomic_load(&d->pause_req) && !atomic_load(&d->stop))
+		pthread_cond_wait(&d->pause_cv, &d->pause_mu);
+	d->n_parked--;
+	pthread_mutex_unlock(&d->pause_mu);
 }
 
 static void on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
+	bool ok;
 
-	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si))
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
 			atomic_store(&d->stop, true);
+		else if (si.ssi_signo == SIGHUP)
+			(void)daemon_reload(d, NULL, 0, &ok);
+	}
 }
 
 static void on_timer(struct worker *w)
@@ -179,8 +261,11 @@ int reactor_run(struct worker *w)
 		if (several) {
 			qsbr_offline(&d->qsbr, w->id);
 			/* Worker 0 runs the control socket and reads its own ctr. */
-			if (w->id != 0)
+			if (w->id != 0) {
 				counters_publish(&w->pub, &w->ctr);
+				if (atomic_load(&d->pause_req))
+					park(w);
+			}
 		}
 	}
 	return 0;

@@ -220,7 +220,7 @@ check_eq "exporter: no temporary file left in the textfile directory" "subnetra.
 	"$(find "$TF" -mindepth 1 -printf '%f ' | sed 's/ $//')"
 check_match "exporter: subnetra_up 1" '^subnetra_up 1$' "$m"
 check_match "exporter: build_info carries version, mode, tun, local_id, listen_port(s)" \
-	"^subnetra_build_info\\{version=\"$VERSION\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020\"\\} 1\$" "$m"
+	"^subnetra_build_info\\{version=\"$VERSION\",mode=\"raw_direct\",tun=\"snr0\",local_id=\"1\",listen_port=\"18020\",listen_ports=\"18020(,[0-9]+)*\"\\} 1\$" "$m"
 for id in 2 3; do
 	check_match "exporter: peer $id online" \
 		"^subnetra_peer_online\\{id=\"$id\",allowed_src=\"10\\.0\\.0\\.$id/32\"\\} 1\$" "$m"
@@ -355,7 +355,7 @@ tests:
           - exp_labels: {severity: warning, instance: hub}
             exp_annotations:
               summary: "datagrams failing authentication on hub"
-              description: "drop_udp_auth_or_invalid keeps rising: different PSKs on the two ends of a link (key rotation half done), a peer whose clock went backwards across a restart, a wire-incompatible upgrade, or junk from the internet."
+              description: "drop_udp_auth_or_invalid keeps rising: different PSKs on the two ends of a link (key rotation half done; counted with obfuscation on and off), obfuscate off on a peer, a peer whose clock went backwards across a restart, a wire-incompatible upgrade, or junk from the internet."
       - eval_time: 16m
         alertname: SubnetraSpoofedSource
         exp_alerts: []
@@ -482,15 +482,36 @@ else
 fi
 
 # The User= variant: unprivileged from the first instruction, ambient CAP_NET_ADMIN.
+# CAP_NET_ADMIN does not bypass file permissions: the user must also be able
+# to open /dev/net/tun, which udev's default rule makes 0666 and a host
+# without udev leaves 0600 root (docs/deployment.md, "Running unprivileged").
+# So the test brings its own node, in a private mount namespace, instead of
+# depending on the host's: tun_wrap MODE sets TUN_WRAP to words that run the
+# rest of a command line with a tmpfs over /dev/net holding only a tun node
+# of MODE (root:root); unshare and sh exec in place, so the command keeps the
+# wrapper's pid.
+tun_wrap() {
+	# shellcheck disable=SC2016 # expanded by that sh; $0 is MODE
+	TUN_WRAP=(unshare --mount sh -c 'mount -t tmpfs -o mode=0755 snr-dev /dev/net &&
+		mknod -m "$0" /dev/net/tun c 10 200 && exec "$@"' "$1")
+}
+# The user runs a copy of the daemon in a 0755 directory: the checkout may sit
+# in a private (0700) directory it cannot traverse.
+install -d -m 0755 "$T/bin"
+install -m 0755 "$SUBNETRAD" "$T/bin/subnetrad"
 topo_add_isolated usr
 mkdir -m 0700 "$T/usr"
 cp "$T/spoke-a.json" "$T/usr/config.json"
 chown -R nobody "$T/usr"
 chmod 0600 "$T/usr/config.json"
-if start_wrapped usr "$T/usr/config.json" "$T/usr/subnetra.sock" \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups --bounding-set=-all,+net_admin \
-	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --no-new-privs; then
-	ok "User= variant: starts as nobody with ambient CAP_NET_ADMIN"
+# shellcheck disable=SC2054 # setpriv's capability lists use commas
+as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups --bounding-set=-all,+net_admin
+	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --no-new-privs)
+SUBNETRAD_SAVED=$SUBNETRAD
+SUBNETRAD=$T/bin/subnetrad
+tun_wrap 0666
+if start_wrapped usr "$T/usr/config.json" "$T/usr/subnetra.sock" "${TUN_WRAP[@]}" "${as_nobody[@]}"; then
+	ok "User= variant: starts as nobody with ambient CAP_NET_ADMIN (/dev/net/tun 0666, as udev makes it)"
 	check_eq "User= variant: runs as uid 65534 with no capability left" "65534 0000000000000000" \
 		"$(proc_field "$DPID" Uid | cut -f1) $(proc_field "$DPID" CapEff)"
 	check "User= variant: root's subnetra status answers" \
@@ -498,8 +519,16 @@ if start_wrapped usr "$T/usr/config.json" "$T/usr/subnetra.sock" \
 	stop_wrapped
 	check_eq "User= variant: SIGTERM -> exit 0" 0 "$STOP_RC"
 else
-	not_ok "User= variant: starts as nobody with ambient CAP_NET_ADMIN"
+	not_ok "User= variant: starts as nobody with ambient CAP_NET_ADMIN (/dev/net/tun 0666, as udev makes it)"
 fi
+# What the docs say a host without udev gets: a 0600 root node refuses the user.
+tun_wrap 0600
+out=$(nsx usr env SUBNETRA_SOCK="$T/usr/subnetra.sock" SUBNETRA_TUN="$TUN" "${TUN_WRAP[@]}" \
+	"${as_nobody[@]}" "$SUBNETRAD" --config "$T/usr/config.json" 2>&1 </dev/null)
+rc=$?
+check_match "User= variant, /dev/net/tun 0600 root (no udev): refused, says so (exit $rc)" \
+	'TUN.*Permission denied' "$out"
+SUBNETRAD=$SUBNETRAD_SAVED
 
 # As documented in the unit: the config's "user" cannot work under its bounding set.
 sed 's/"local_id": 2,/"local_id": 2, "user": "nobody",/' "$T/spoke-a.json" >"$T/user.json"

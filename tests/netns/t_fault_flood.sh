@@ -60,12 +60,23 @@ check_ge "captured A's genuine datagrams to replay ($n_cap)" 200 "$n_cap"
 	for ((i = 0; i < REPLAY_COPIES; i++)); do tail -c +25 "$(cap_file legit)"; done
 } >"$T/replay.pcap"
 
+# hub_drops_ge MIN: the hub's drop counters add up to MIN or more (for wait_until).
+# The injector returns once it has sent; the hub may still be working through
+# its socket buffer (on a loaded machine under ASan, thousands of datagrams
+# behind): a snapshot waits (at most 10 s) until the drops add up, so that a
+# lag is not taken for a loss.
+hub_drops_ge() {
+	local j
+	j=$(status_json hub) && [ "$(drop_total "$j")" -ge "$1" ]
+}
+
 # ---- 1. the cost of junk ---------------------------------------------------------------
 j0=$(status_json hub) c0=$(cpu_ticks "$HUB_PID") k0=$(udp_snmp hub RcvbufErrors)
 t0=$(now_ms)
 out=$(inject evil --to "203.0.113.1:$HUB_PORT" --junk "$JUNK1" --len 100)
 t1=$(now_ms)
-sleep 0.3
+# What the kernel dropped it counted on arrival: the hub owes the rest.
+wait_until 10 hub_drops_ge $(($(drop_total "$j0") + JUNK1 - ($(udp_snmp hub RcvbufErrors) - k0)))
 j1=$(status_json hub) c1=$(cpu_ticks "$HUB_PID") k1=$(udp_snmp hub RcvbufErrors)
 check_match "phase 1: injected $JUNK1 junk datagrams" "^sent $JUNK1 " "$out"
 kdrop=$((k1 - k0))
@@ -110,8 +121,9 @@ flood() {
 	shift
 	f0=$(status_json hub)
 	out=$(inject evil --to "203.0.113.1:$HUB_PORT" "$@")
-	f1=$(status_json hub)
 	SENT=$(printf '%s\n' "$out" | sed -n 's/^sent \([0-9]*\) .*/\1/p')
+	wait_until 10 hub_drops_ge $(($(drop_total "$f0") + ${SENT:-0}))
+	f1=$(status_json hub)
 	RECEIVED=$(printf '%s\n' "$out" | sed -n 's/^received \([0-9]*\)/\1/p')
 	UNK=$(delta "$f0" "$f1" drop_udp_unknown_peer)
 	BUD=$(delta "$f0" "$f1" drop_udp_scan_budget)

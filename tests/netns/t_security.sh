@@ -65,11 +65,16 @@ for n in hub a; do
 	check "$n: root gets a status reply" cli "$n" status
 done
 # A second unprivileged user: 65533 for the hub (which is itself nobody),
-# nobody for the root daemon on a.
+# nobody for the root daemon on a.  It runs a copy of the CLI in a 0755
+# directory of $T: the checkout may sit in a private (0700) directory that
+# the user cannot even traverse (exit 126), which would hide the socket's
+# own refusal.
+install -d -m 0755 "$T/bin"
+install -m 0755 "$SUBNETRA" "$T/bin/subnetra"
 for pair in hub:65533 a:65534; do
 	n=${pair%%:*} uid=${pair##*:}
 	out=$(nsx "$n" setpriv --reuid="$uid" --regid="$uid" --clear-groups \
-		env SUBNETRA_SOCK="$(node_sock "$n")" "$SUBNETRA" status 2>&1)
+		env SUBNETRA_SOCK="$(node_sock "$n")" "$T/bin/subnetra" status 2>&1)
 	rc=$?
 	check_eq "$n: uid $uid is refused (exit 1)" 1 "$rc"
 	check_match "$n: uid $uid sees 'Permission denied'" 'Permission denied' "$out"

@@ -71,6 +71,13 @@ static const struct parse_case cases[] = {
 	ERR("status\r--json", UNKNOWN, NULL), /* an inner CR is not a separator */
 	ERR("status\n--json", UNKNOWN, NULL), /* neither is a newline */
 
+	/* reload */
+	OK("reload", CTL_RELOAD),
+	OK(" reload\t\r", CTL_RELOAD),
+	ERR("reload now", UNKNOWN, "reload: takes no arguments"),
+	ERR("reload --config x.json", UNKNOWN, NULL),
+	ERR("RELOAD", UNKNOWN, "unknown command"),
+
 	/* metrics */
 	OK("metrics", CTL_METRICS),
 	OK(" metrics \t\r", CTL_METRICS),
@@ -121,7 +128,6 @@ static const struct parse_case cases[] = {
 	ERR("policy flush --added --added", UNKNOWN, "policy flush: only --added may follow"),
 	ERR("policy flush --added now", UNKNOWN, NULL),
 	ERR("peer show", UNKNOWN, "unknown command"),
-	ERR("reload", UNKNOWN, NULL),
 
 	/* policy add: the documented examples */
 	ADD("policy add --src 192.168.1.0/24 --dst 192.168.2.0/24 --action forward --target 3",

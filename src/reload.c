@@ -1,0 +1,157 @@
+/*
+ * Reload: the config read again and applied to the running daemon (see
+ * reload.h).  While the new peer table and config are swapped in, every
+ * other worker is parked between two of its wake-ups (reactor_pause), so
+ * no datagram is in flight through shared state; datagrams arriving
+ * meanwhile wait in the socket buffers.
+ */
+#include "reload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "outbuf.h"
+#include "reactor.h"
+
+/*
+ * Settings applied once at start-up: the new config gets their running
+ * values (so status keeps telling the truth), and their names go to o.
+ * Returns how many differ.
+ */
+static size_t keep_start_up_settings(struct config *cfg, const struct config *run,
+				     struct outbuf *o)
+{
+	size_t n = 0;
+
+#define KEEP(changed, name, ...)                                                           \
+	do {                                                                               \
+		if (changed) {                                                             \
+			outbuf_printf(o, "%s%s", n++ ? ", " : "", name);                   \
+			__VA_ARGS__;                                                       \
+		}                                                                          \
+	} while (0)
+	KEEP(cfg->n_listen_ports != run->n_listen_ports ||
+		 memcmp(cfg->listen_ports, run->listen_ports,
+			run->n_listen_ports * sizeof(run->listen_ports[0])) != 0,
+	     "listen_ports", memcpy(cfg->listen_ports, run->listen_ports, sizeof(cfg->listen_ports));
+	     cfg->n_listen_ports = run->n_listen_ports);
+	KEEP(cfg->workers != run->workers, "workers", cfg->workers = run->workers);
+	KEEP(strcmp(cfg->user, run->user) != 0, "user",
+	     memcpy(cfg->user, run->user, sizeof(cfg->user)));
+	KEEP(cfg->local_tun_mtu != run->local_tun_mtu, "local_tun_mtu",
+	     cfg->local_tun_mtu = run->local_tun_mtu);
+	KEEP(cfg->has_local_tun_ip != run->has_local_tun_ip ||
+		 (run->has_local_tun_ip && !cidr_equal(&cfg->local_tun_ip, &run->local_tun_ip)),
+	     "local_tun_ip", cfg->has_local_tun_ip = run->has_local_tun_ip;
+	     cfg->local_tun_ip = run->local_tun_ip);
+#undef KEEP
+	return n;
+}
+
+static void put_ids(struct outbuf *o, const uint32_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n && i < 8; i++)
+		outbuf_printf(o, "%s%u", i ? "," : " (", (unsigned)ids[i]);
+	outbuf_puts(o, n > 8 ? ",...)" : ")");
+}
+
+/* "peers: 2 unchanged, 1 added (4), 1 removed (3), 1 changed (2)" */
+static void put_report(struct outbuf *o, const struct peer_reload_report *r)
+{
+	size_t changed = r->rekeyed + r->moved + r->other;
+
+	outbuf_printf(o, "peers: %zu unchanged", r->unchanged);
+	if (r->added > 0) {
+		outbuf_printf(o, ", %zu added", r->added);
+		put_ids(o, r->added_ids, r->added);
+	}
+	if (r->removed > 0) {
+		outbuf_printf(o, ", %zu removed", r->removed);
+		put_ids(o, r->removed_ids, r->removed);
+	}
+	if (changed > 0) {
+		outbuf_printf(o, ", %zu changed", changed);
+		put_ids(o, r->changed_ids, r->n_changed_ids);
+	}
+}
+
+size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+	struct peer_table *scratch = malloc(sizeof(*scratch));
+	struct peer_reload_report rep;
+	uint8_t digest[CONFIG_DIGEST_LEN];
+	struct config_error err;
+	char line[1024], restart[160];
+	struct outbuf o, r;
+	size_t n_restart;
+	int rc;
+
+	*ok = false;
+	outbuf_init(&o, line, sizeof(line));
+	if (cfg == NULL || scratch == NULL) {
+		outbuf_puts(&o, "reload failed: out of memory; the running config is kept");
+		goto out;
+	}
+	if (config_load(cfg, d->config_path, &err) < 0) {
+		char msg[768];
+
+		config_error_format(&err, msg, sizeof(msg));
+		outbuf_puts(&o, "reload failed: ");
+		outbuf_puts(&o, msg);
+		outbuf_puts(&o, "; the running config is kept");
+		goto out;
+	}
+	/* The stamp of a snapshot saved from now on: the file as written. */
+	config_digest(cfg, digest);
+	outbuf_init(&r, restart, sizeof(restart));
+	n_restart = keep_start_up_settings(cfg, d->cfg, &r);
+	outbuf_finish(&r);
+
+	rc = reactor_pause(d);
+	if (rc < 0) {
+		outbuf_printf(&o, "reload failed: the workers did not pause in time (%s); "
+				  "nothing changed", strerror(-rc));
+		goto out;
+	}
+	peer_table_reload(&d->peers, scratch, cfg, d->epoch, wall_ns(), &rep);
+	/* Only derived keys are kept. */
+	config_wipe(cfg);
+	d->cfg = cfg;
+	memcpy(d->cfg_digest, digest, sizeof(digest));
+	rc = reactor_rearm_keepalive(d);
+	reactor_resume(d);
+
+	if (d->cfg_loaded != NULL)
+		free(d->cfg_loaded); /* its PSKs were wiped when it was applied */
+	d->cfg_loaded = cfg;
+	cfg = NULL;
+	*ok = true;
+	outbuf_puts(&o, "reloaded ");
+	outbuf_puts(&o, d->config_path);
+	outbuf_puts(&o, ": ");
+	put_report(&o, &rep);
+	if (n_restart > 0) {
+		outbuf_puts(&o, "; kept the running ");
+		outbuf_puts(&o, restart);
+		outbuf_printf(&o, " (restart to change %s)", n_restart == 1 ? "it" : "them");
+	}
+	if (rc < 0)
+		outbuf_printf(&o, "; cannot re-arm the keepalive timer: %s", strerror(-rc));
+out:
+	if (outbuf_finish(&o) == 0)
+		snprintf(line, sizeof(line), "%s", *ok ? "reloaded (details truncated)"
+						       : "reload failed (details truncated)");
+	fprintf(stderr, "subnetrad: %s\n", line);
+	if (cfg != NULL) {
+		config_wipe(cfg);
+		free(cfg);
+	}
+	free(scratch); /* peer_table_reload wiped it */
+	if (reply == NULL)
+		return 0;
+	return (size_t)snprintf(reply, cap, "%s\n", line);
+}
