@@ -154,8 +154,9 @@ static void busy_tun_hint(const char *name, bool several, char *buf, size_t cap)
 					i == 0 ? ": held by" : ",", (int)h[i].pid,
 					h[i].comm[0] != '\0' ? h[i].comm : "?");
 	if (len < cap)
-		snprintf(buf + len, cap - len, "; stop it first, or give this daemon another "
-					       "device with SUBNETRA_TUN");
+		snprintf(buf + len, cap - len, "%s; stop it first, or give this daemon another "
+					       "device with SUBNETRA_TUN",
+			 several ? " (workers > 1 needs a device of its own)" : "");
 }
 
 /*

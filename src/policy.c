@@ -255,12 +255,20 @@ int policy_flush_added(struct policy *p)
 	return edit_added(p, NULL, NULL);
 }
 
-/* Is r identical to one of rules[0..n)? */
+/*
+ * Is r identical to one of rules[0..n), as stored (a drop rule's target is
+ * stored as 0, whatever the caller's array says)?
+ */
 static bool among(const struct policy_rule *r, const struct policy_rule *rules, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (rule_equal(r, &rules[i]))
+	for (size_t i = 0; i < n; i++) {
+		struct policy_rule stored = rules[i];
+
+		if (stored.action == POLICY_DROP)
+			stored.target = 0;
+		if (rule_equal(r, &stored))
 			return true;
+	}
 	return false;
 }
 

@@ -465,6 +465,19 @@ static void test_rederive(void **state)
 	assert_int_equal(policy_rederive(p, NULL, 0), 0);
 	assert_table(p, "a:10.0.0.66/32:x0");
 
+	/* a derived drop given with a stray target still replaces the identical added drop */
+	{
+		struct policy_rule d = drop("0.0.0.0/0", "10.0.0.66/32");
+
+		d.target = 9;
+		assert_int_equal(policy_rederive(p, &d, 1), 0);
+		assert_table(p, "d:10.0.0.66/32:x0");
+		assert_int_equal(policy_rederive(p, NULL, 0), 0);
+		assert_int_equal(policy_active(p)->n, 0);
+		d.target = 0;
+		assert_int_equal(policy_add(p, &d), 0);
+	}
+
 	/* refusals change nothing */
 	before = policy_active(p);
 	{
