@@ -13,8 +13,12 @@ enum { EXIT_USAGE_ERROR = 2 };
 bool cliarg_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
 
 /*
- * "<prog>: <message>" and the synopsis on stderr, then a pointer to --help;
- * returns the usage exit code (2).
+ * A usage error, in three lines on stderr: "<prog>: <message>", one usage
+ * line, and "Try '<prog> --help' for more."; returns the usage exit code (2).
+ * The usage line is the synopsis's first form folded into one line: the
+ * first line ("usage: prog ...") and the indented continuation lines after
+ * it; a later line that starts another form (an indented "prog ...", such
+ * as "prog --version | --help") and everything after it is left to --help.
  */
 __attribute__((format(printf, 3, 4))) int cliarg_usage_error(const char *prog,
 							      const char *synopsis,

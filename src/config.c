@@ -45,6 +45,10 @@
 static const uint16_t default_ports_hub[] = { 18020, 18023, 18026 };
 static const uint16_t default_ports_spoke[] = { 18020 };
 
+/* The id ranges as docs/configuration.md states them: every message quotes these. */
+#define ID_RANGE "1..65535"
+#define LOCAL_ID_RANGE "1..65535, or 0 on a node without peers"
+
 enum {
 	QUOTE_MAX = 64,      /* bytes of an offending value quoted in a detail */
 	PSK_HEX_LEN = 2 * WIRE_PSK_LEN,
@@ -225,20 +229,32 @@ static int wrong_type(struct parse_ctx *c, struct json_object *v, const char *pa
 		    json_kind(v), q);
 }
 
+/*
+ * An integer of at most max (what the field is stored in).  range is the
+ * field's documented range, which messages state (an operator compares them
+ * with docs/configuration.md); NULL: 0..max.  The documented limits
+ * themselves are checked by the field or by validation, whose messages
+ * state the same range.
+ */
 static int read_uint(struct parse_ctx *c, struct json_object *v, const char *path,
-		     uint64_t max, uint64_t *out)
+		     uint64_t max, const char *range, uint64_t *out)
 {
+	char whole[32];
 	uint64_t u;
 
+	if (range == NULL) {
+		snprintf(whole, sizeof(whole), "0..%" PRIu64, max);
+		range = whole;
+	}
 	if (!json_object_is_type(v, json_type_int))
 		return wrong_type(c, v, path, "integer", false);
 	if (json_object_get_int64(v) < 0)
-		return fail(c->err, path, "OutOfRange", "%" PRId64 " is negative (range 0..%" PRIu64 ")",
-			    json_object_get_int64(v), max);
+		return fail(c->err, path, "OutOfRange", "%" PRId64 " is negative (range %s)",
+			    json_object_get_int64(v), range);
 	u = json_object_get_uint64(v);
 	if (u > max)
-		return fail(c->err, path, "OutOfRange", "%" PRIu64 "%s is out of range 0..%" PRIu64,
-			    u, u == UINT64_MAX ? " (or more)" : "", max);
+		return fail(c->err, path, "OutOfRange", "%" PRIu64 "%s is out of range %s", u,
+			    u == UINT64_MAX ? " (or more)" : "", range);
 	*out = u;
 	return 0;
 }
@@ -248,7 +264,7 @@ static int read_port(struct parse_ctx *c, struct json_object *v, const char *pat
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT16_MAX, &u) != 0)
+	if (read_uint(c, v, path, UINT16_MAX, "1..65535", &u) != 0)
 		return -1;
 	if (u == 0)
 		return fail(c->err, path, "OutOfRange", "0 is not a usable port (range 1..65535)");
@@ -350,7 +366,7 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, struct json_objec
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, &u) != 0)
+	if (read_uint(c, v, path, UINT32_MAX, ID_RANGE, &u) != 0)
 		return -1;
 	p->id = (uint32_t)u;
 	return 0;
@@ -499,7 +515,7 @@ static int top_negotiation_version(struct parse_ctx *c, struct json_object *v,
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT8_MAX, &u) != 0)
+	if (read_uint(c, v, path, UINT8_MAX, "1 (the only version)", &u) != 0)
 		return -1;
 	if (u != 1)
 		return fail(c->err, path, "OutOfRange", "%" PRIu64 " is not supported (must be 1)",
@@ -520,9 +536,11 @@ static int top_psk(struct parse_ctx *c, struct json_object *v, const char *path)
 
 static int top_local_tun_mtu(struct parse_ctx *c, struct json_object *v, const char *path)
 {
+	char range[16];
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT16_MAX, &u) != 0)
+	snprintf(range, sizeof(range), "%d..%d", MTU_MIN, MTU_MAX);
+	if (read_uint(c, v, path, UINT16_MAX, range, &u) != 0)
 		return -1;
 	c->cfg->local_tun_mtu = (uint16_t)u;
 	return 0;
@@ -587,7 +605,7 @@ static int top_local_id(struct parse_ctx *c, struct json_object *v, const char *
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, &u) != 0)
+	if (read_uint(c, v, path, UINT32_MAX, LOCAL_ID_RANGE, &u) != 0)
 		return -1;
 	c->cfg->local_id = (uint32_t)u;
 	return 0;
@@ -646,7 +664,7 @@ static int top_keepalive_secs(struct parse_ctx *c, struct json_object *v, const 
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, &u) != 0)
+	if (read_uint(c, v, path, UINT32_MAX, NULL, &u) != 0)
 		return -1;
 	c->cfg->keepalive_secs = (uint32_t)u;
 	c->have_keepalive = true;
@@ -656,13 +674,15 @@ static int top_keepalive_secs(struct parse_ctx *c, struct json_object *v, const 
 /* Reactor threads; the range is the build limit (MAX_WORKERS in bounds.h). */
 static int top_workers(struct parse_ctx *c, struct json_object *v, const char *path)
 {
+	char range[16];
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, &u) != 0)
+	snprintf(range, sizeof(range), "1..%d", MAX_WORKERS);
+	if (read_uint(c, v, path, UINT32_MAX, range, &u) != 0)
 		return -1;
 	if (u < 1 || u > MAX_WORKERS)
-		return fail(c->err, path, "OutOfRange", "%" PRIu64 " is out of range 1..%d", u,
-			    MAX_WORKERS);
+		return fail(c->err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
+			    range);
 	c->cfg->workers = (unsigned)u;
 	return 0;
 }
@@ -1044,7 +1064,12 @@ int config_parse(struct config *cfg, const char *file_label, const char *text, s
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, copy, (int)len + 1);
 	jerr = json_tokener_get_error(tok);
-	if (root == NULL || jerr != json_tokener_success) {
+	/*
+	 * The literal null parses to NULL with success: it is a document of the
+	 * wrong type (parse_object says so), not a syntax error whose
+	 * description would be json-c's "success".
+	 */
+	if (jerr != json_tokener_success) {
 		syntax_error(err, copy, len, json_tokener_get_parse_end(tok),
 			     json_tokener_error_desc(jerr));
 		goto out;
@@ -1178,12 +1203,12 @@ static int validate_registry(const struct config *cfg, struct config_error *err)
 		if (cfg->peers[i].id == 0) {
 			peer_path(path, i, "id");
 			return fail(err, path, "ReservedPeerId",
-				    "0 is reserved for the local target (ids are 1..65535)");
+				    "0 is reserved for the local target (ids are " ID_RANGE ")");
 		}
 	}
 	if (cfg->n_peers > 0 && cfg->local_id == 0)
 		return fail(err, "local_id", "MissingLocalId",
-			    "0 (unset): a node with peers needs a local_id in 1..65535");
+			    "0 (unset): a node with peers needs a local_id in " ID_RANGE);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].id == cfg->local_id) {
 			peer_path(path, i, "id");
@@ -1246,14 +1271,14 @@ int config_validate_hosts(const struct config *cfg, const char *file_label,
 			    (unsigned)cfg->local_tun_mtu, MTU_MIN, MTU_MAX);
 	/* 3. ids must fit the u16 wire key_id */
 	if (cfg->local_id > UINT16_MAX)
-		return fail(err, "local_id", "PeerIdOutOfRange", "%" PRIu32 " is outside 0..65535",
-			    cfg->local_id);
+		return fail(err, "local_id", "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
+			    cfg->local_id, LOCAL_ID_RANGE);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].id <= UINT16_MAX)
 			continue;
 		peer_path(path, i, "id");
-		return fail(err, path, "PeerIdOutOfRange", "%" PRIu32 " is outside 1..65535",
-			    cfg->peers[i].id);
+		return fail(err, path, "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
+			    cfg->peers[i].id, ID_RANGE);
 	}
 	/* 4. host subnets (the daemon passes none, as upstream does) */
 	if (config_subnet_overlaps(&cfg->virtual_subnet, hosts, n_hosts)) {

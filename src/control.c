@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,118 @@ static void note_existing_dir(const struct daemon *d, const char *dir,
 			dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
 }
 
+/*
+ * May directories be created in this one?  Only if nobody but root and the
+ * daemon could replace them: owned by one of the two, and writable by
+ * nobody else (unless sticky, as /tmp: there only an entry's owner can
+ * rename or remove it).
+ */
+static bool safe_to_create_in(const char *dir, const struct stat *st)
+{
+	if ((st->st_uid == 0 || st->st_uid == geteuid()) &&
+	    (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX)))
+		return true;
+	fprintf(stderr,
+		"subnetrad: control socket directory: not creating directories in %s (uid %u, mode "
+		"%04o): another user could replace them; create the socket's directory yourself, "
+		"or choose a SUBNETRA_SOCK under a directory only root can write\n",
+		dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+	return false;
+}
+
+/*
+ * The socket's directory, and any missing level above it, like mkdir -p but
+ * without trusting a path twice: the deepest existing ancestor must be
+ * safe_to_create_in, and each new level is made inside the descriptor of
+ * the one above it, entered without following a link, and must be ours.
+ * Mode 0700; the levels above the socket's own directory 0711 with "user"
+ * (its clients must reach the socket; those levels stay root's).  A level
+ * that appears meanwhile stops it: someone else is creating them.  1 when
+ * dir was created, 0 when it exists (safefile_open_dir judges what it is),
+ * or -errno, with one line saying why.
+ */
+static int make_dirs(const struct daemon *d, const char *dir)
+{
+	char anc[sizeof(d->paths.sock)];
+	const char *name;
+	size_t have = strlen(dir);
+	struct stat st;
+	int fd, err = 0;
+
+	if (lstat(dir, &st) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* The deepest existing ancestor: dir[0..have), or the working directory. */
+	for (;;) {
+		const char *slash = memrchr(dir, '/', have);
+
+		have = slash == NULL ? 0 : slash == dir ? 1 : (size_t)(slash - dir);
+		if (have == 0)
+			break;
+		memcpy(anc, dir, have);
+		anc[have] = '\0';
+		if (stat(anc, &st) == 0)
+			break;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	if (have == 0)
+		snprintf(anc, sizeof(anc), ".");
+	fd = open(anc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !safe_to_create_in(anc, &st)) {
+		close(fd);
+		return -EPERM;
+	}
+	/* Each missing level below it, dir's last component included. */
+	for (name = dir + have; *name == '/'; name++)
+		;
+	while (*name != '\0') {
+		const char *slash = strchr(name, '/');
+		size_t len = slash != NULL ? (size_t)(slash - name) : strlen(name);
+		bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
+		mode_t mode = last || d->uid == (uid_t)-1 ? 0700 : 0711;
+		char comp[NAME_MAX + 1];
+		int next;
+
+		if (len > NAME_MAX) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, name, len);
+		comp[len] = '\0';
+		name += len + strspn(name + len, "/");
+		if (mkdirat(fd, comp, 0700) < 0) {
+			err = -errno;
+			if (err == -EEXIST)
+				fprintf(stderr, "subnetrad: control socket directory: %.*s appeared "
+						"while subnetrad was creating it; someone else is creating "
+						"directories there: look at it, then start again\n",
+					(int)(name - dir), dir);
+			break;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			err = -errno;
+			break;
+		}
+		if (fstat(next, &st) < 0)
+			err = -errno;
+		else if (st.st_uid != geteuid())
+			err = -EPERM; /* not the directory we just made */
+		else if (fchmod(next, mode) < 0)
+			err = -errno;
+		close(fd);
+		fd = next;
+		if (err < 0)
+			break;
+	}
+	close(fd);
+	return err < 0 ? err : 1;
+}
+
 int control_open_dir(struct daemon *d)
 {
 	char dir[sizeof(d->paths.sock)];
@@ -144,10 +257,10 @@ int control_open_dir(struct daemon *d)
 	err = safefile_split(d->paths.sock, dir, sizeof(dir), &d->sock_name);
 	if (err < 0)
 		return err;
-	if (mkdir(dir, 0700) == 0)
-		created = true;
-	else if (errno != EEXIST)
-		return -errno;
+	err = make_dirs(d, dir);
+	if (err < 0)
+		return err;
+	created = err > 0;
 	fd = safefile_open_dir(dir);
 	if (fd < 0)
 		return fd;
@@ -326,6 +439,164 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 	return n > 0 ? n : unavailable(d, kind);
 }
 
+/* "--src S --dst D" of a rule, for log lines and replies. */
+static void match_text(const struct policy_rule *r, char *buf, size_t cap)
+{
+	char src[CIDR_STR_MAX], dst[CIDR_STR_MAX];
+
+	cidr_format(&r->src, src);
+	cidr_format(&r->dst, dst);
+	snprintf(buf, cap, "--src %s --dst %s", src, dst);
+}
+
+/* A forward rule's target must be this node (0) or a configured peer. */
+static bool target_known(struct daemon *d, const struct policy_rule *r, char *why, size_t cap)
+{
+	size_t len;
+
+	if (r->action != POLICY_FORWARD || r->target == POLICY_TARGET_LOCAL ||
+	    peer_find_by_id(&d->peers, r->target) != NULL)
+		return true;
+	len = (size_t)snprintf(why, cap, "--target %u is not a configured peer (peers:",
+			       (unsigned)r->target);
+	/* The first few ids say enough; a hub's full list would not fit a line. */
+	for (size_t i = 0; i < d->peers.n && i < 12 && len < cap; i++)
+		len += (size_t)snprintf(why + len, cap - len, " %u",
+					(unsigned)d->peers.peers[i].id);
+	if (len < cap)
+		snprintf(why + len, cap - len, "%s; 0 = this node)",
+			 d->peers.n > 12 ? " ..." : "");
+	return false;
+}
+
+/* Everything an add (or a replace's new target) must satisfy here. */
+static bool rule_acceptable(struct daemon *d, const struct ctl_cmd *cmd, char *why,
+			    size_t cap)
+{
+	return ctl_rule_check(cmd, why, cap) && target_known(d, &cmd->rule, why, cap);
+}
+
+/*
+ * One line when a del or replace changes nothing, saying why: the rule is
+ * the config's, or there is none.
+ */
+static void log_no_match(struct daemon *d, const char *verb, const struct policy_rule *r)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	enum policy_origin origin;
+	char m[2 * CIDR_STR_MAX + 16];
+
+	match_text(r, m, sizeof(m));
+	if (policy_find(t, &r->src, &r->dst, &origin) != NULL &&
+	    origin == POLICY_ORIGIN_DERIVED)
+		fprintf(stderr,
+			"subnetrad: policy %s %s: that rule is derived from the config (role "
+			"%s), nothing changed: change the config (and reload), or add a more "
+			"specific rule\n",
+			verb, m, role_name(d->cfg->role));
+	else
+		fprintf(stderr,
+			"subnetrad: policy %s %s: no added rule has this --src and --dst, "
+			"nothing changed (see 'subnetra policy show')\n",
+			verb, m);
+}
+
+static void log_update_error(const char *verb, int err)
+{
+	if (err == -EBUSY)
+		fprintf(stderr, "subnetrad: policy %s ignored: a worker did not reach a "
+				"quiescent state in time\n", verb);
+	else if (err == -ENOSPC)
+		fprintf(stderr, "subnetrad: policy %s ignored: table full (%d rules)\n", verb,
+			MAX_POLICY_ENTRIES);
+	else if (err < 0)
+		fprintf(stderr, "subnetrad: policy %s ignored: %s\n", verb, strerror(-err));
+}
+
+/*
+ * policy check: would an add of this rule be taken?  "ok", or "refused:
+ * why"; a "note:" line says when the add would change nothing.
+ */
+static size_t reply_check(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	const struct policy_rule *prior;
+	char why[CTL_WHY_MAX], line[MAX_RULE_LINE + 1];
+
+	if (!rule_acceptable(d, cmd, why, sizeof(why)))
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "refused: %s\n",
+					why);
+	if (policy_contains(t, &cmd->rule))
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+					"ok\nnote: the rule is already in the table\n");
+	prior = policy_find(t, &cmd->rule.src, &cmd->rule.dst, NULL);
+	if (prior == NULL || policy_rule_format(prior, line, sizeof(line)) == 0)
+		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "ok\n");
+	line[strcspn(line, "\n")] = '\0';
+	return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+				"ok\nnote: '%s' comes first and wins: an add would never match "
+				"(use policy replace)\n",
+				line);
+}
+
+static void execute_add(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	const struct policy_table *t = policy_active(&d->policy);
+	char why[CTL_WHY_MAX];
+
+	/* The CLI checked all this first; anything else on the socket is logged. */
+	if (!rule_acceptable(d, cmd, why, sizeof(why))) {
+		fprintf(stderr, "subnetrad: policy add ignored: %s\n", why);
+		return;
+	}
+	/* Fire-and-forget: a duplicate is no error. */
+	if (policy_contains(t, &cmd->rule))
+		return;
+	if (policy_find(t, &cmd->rule.src, &cmd->rule.dst, NULL) != NULL) {
+		char m[2 * CIDR_STR_MAX + 16];
+
+		match_text(&cmd->rule, m, sizeof(m));
+		fprintf(stderr, "subnetrad: policy add %s: an earlier rule with this --src and "
+				"--dst comes first, so this one never matches (use policy "
+				"replace)\n", m);
+	}
+	log_update_error("add", policy_add(&d->policy, &cmd->rule));
+}
+
+static void execute_replace(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	char why[CTL_WHY_MAX];
+	int n;
+
+	if (!rule_acceptable(d, cmd, why, sizeof(why))) {
+		fprintf(stderr, "subnetrad: policy replace ignored: %s\n", why);
+		return;
+	}
+	n = policy_replace(&d->policy, &cmd->rule);
+	if (n == 0)
+		log_no_match(d, "replace", &cmd->rule);
+	log_update_error("replace", n);
+}
+
+static void execute_del(struct daemon *d, const struct ctl_cmd *cmd)
+{
+	int n = policy_del(&d->policy, &cmd->rule.src, &cmd->rule.dst);
+
+	if (n == 0)
+		log_no_match(d, "del", &cmd->rule);
+	log_update_error("del", n);
+}
+
+static void execute_flush(struct daemon *d)
+{
+	int n = policy_flush_added(&d->policy);
+
+	/* A mass change: the log says what it did. */
+	if (n >= 0)
+		fprintf(stderr, "subnetrad: policy flush --added: %d added rule(s) removed\n", n);
+	log_update_error("flush", n);
+}
+
 /* Execute one parsed command; returns the reply length (0 = no reply). */
 static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 {
@@ -340,17 +611,20 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 		return render_status(d, cmd->kind);
 	case CTL_POLICY_SHOW:
 		return policy_dump(t, d->ctl_reply, sizeof(d->ctl_reply));
+	case CTL_POLICY_CHECK:
+		return reply_check(d, cmd);
+	/* Fire-and-forget: no reply; what goes wrong is logged. */
 	case CTL_POLICY_ADD:
-		/* Fire-and-forget: a full table is ignored, as documented. */
-		if (policy_contains(t, &cmd->rule))
-			return 0;
-		err = policy_add(&d->policy, &cmd->rule);
-		if (err == -EBUSY)
-			fprintf(stderr, "subnetrad: policy add ignored: a worker did not reach a "
-					"quiescent state in time\n");
-		else if (err < 0)
-			fprintf(stderr, "subnetrad: policy add ignored: table full (%d rules)\n",
-				MAX_POLICY_ENTRIES);
+		execute_add(d, cmd);
+		return 0;
+	case CTL_POLICY_REPLACE:
+		execute_replace(d, cmd);
+		return 0;
+	case CTL_POLICY_DEL:
+		execute_del(d, cmd);
+		return 0;
+	case CTL_POLICY_FLUSH:
+		execute_flush(d);
 		return 0;
 	case CTL_RELOAD: {
 		bool ok;
@@ -380,7 +654,20 @@ static void send_reply(struct daemon *d, enum ctl_kind kind, size_t n,
 		       const struct sockaddr_un *from, socklen_t fromlen)
 {
 	if (sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT, (const struct sockaddr *)from,
-		   fromlen) >= 0 || (errno != EMSGSIZE && errno != ENOBUFS && errno != ENOMEM))
+		   fromlen) >= 0)
+		return;
+	/*
+	 * The client's abstract address does not exist here: it gave up, or it
+	 * runs in another network namespace (the path reached us, the reply
+	 * cannot reach it).  Only root can send, one line per request.
+	 */
+	if (errno == ECONNREFUSED || errno == ENOENT) {
+		fprintf(stderr, "subnetrad: a control reply could not be delivered: the client "
+				"is gone, or runs in another network namespace (subnetra must run "
+				"in this daemon's)\n");
+		return;
+	}
+	if (errno != EMSGSIZE && errno != ENOBUFS && errno != ENOMEM)
 		return;
 	fprintf(stderr, "subnetrad: a %zu-byte control reply does not fit the socket: %s\n", n,
 		strerror(errno));

@@ -11,7 +11,11 @@
 /*
  * Open the control socket's directory as d->sock_dirfd (every later access
  * to the socket and the policy snapshot is relative to it), creating it,
- * one level, mode 0700, if it is missing; d->sock_dir_created records that.
+ * mode 0700, if it is missing; d->sock_dir_created records that.  Missing
+ * levels above it are created too (0700; 0711 with d->uid set, so that
+ * user's clients reach the socket), each inside the descriptor of the level
+ * above, and only below a directory no other user can write (else -EPERM,
+ * one line saying why).
  * Only a directory created here is handed over to d->uid (the config's
  * "user"); an existing one is never chowned, and one line says so when
  * that user will not be able to save or remove the socket in it (or, for a

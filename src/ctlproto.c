@@ -15,13 +15,17 @@
  *  - A flag followed by another `--flag` is a MissingArgument (no CIDR,
  *    action or id starts with "--").
  *  - `--target` is a plain u32 decimal without sign or leading zeros, like
- *    the octets of a CIDR.
+ *    the octets of a CIDR; the peer-id range (0..65535) is ctl_rule_check's,
+ *    so a snapshot that an older version saved with a larger one still loads.
+ *  - `policy flush` needs its `--added`: the word says what goes and what
+ *    stays (the config's rules).
  *  - Keywords and flag names are case-sensitive.
  */
 #include "ctlproto.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *ctl_err_name(enum ctl_err e)
@@ -155,11 +159,28 @@ static enum ctl_err fail(enum ctl_err e, const char *why, const char **detail)
 	return e;
 }
 
-/* The flags of "policy add", in any order, each at most once. */
-static enum ctl_err parse_policy_add(struct tokenizer *tk, struct policy_rule *r,
-				     const char **detail)
+/* The rule-carrying policy commands: what their flag parser accepts. */
+struct rule_syntax {
+	bool action_target;       /* --action and --target (all but del) */
+	const char *unknown_flag; /* detail for any other flag */
+};
+
+static const struct rule_syntax add_syntax = {
+    true, "policy add: unknown flag (expected --src, --dst, --action, --target)"};
+static const struct rule_syntax replace_syntax = {
+    true, "policy replace: unknown flag (expected --src, --dst, --action, --target)"};
+static const struct rule_syntax check_syntax = {
+    true, "policy check: unknown flag (expected --src, --dst, --action, --target)"};
+static const struct rule_syntax del_syntax = {
+    false, "policy del: unknown flag (expected --src and --dst only)"};
+
+/* The flags of a rule, in any order, each at most once. */
+static enum ctl_err parse_rule(struct tokenizer *tk, const struct rule_syntax *syn,
+			       struct ctl_cmd *cmd, const char **detail)
 {
 	bool seen[FLAG_COUNT] = {false};
+	struct policy_rule *r = &cmd->rule;
+	enum flag n_flags = syn->action_target ? FLAG_COUNT : FLAG_ACTION;
 	struct token t, v;
 
 	memset(r, 0, sizeof(*r));
@@ -167,14 +188,11 @@ static enum ctl_err parse_policy_add(struct tokenizer *tk, struct policy_rule *r
 	while (next_token(tk, &t)) {
 		enum flag f;
 
-		for (f = 0; f < FLAG_COUNT; f++)
+		for (f = 0; f < n_flags; f++)
 			if (tok_is(&t, flag_names[f]))
 				break;
-		if (f == FLAG_COUNT)
-			return fail(CTL_UNKNOWN_COMMAND,
-				    "policy add: unknown flag (expected --src, --dst, "
-				    "--action, --target)",
-				    detail);
+		if (f == n_flags)
+			return fail(CTL_UNKNOWN_COMMAND, syn->unknown_flag, detail);
 		if (seen[f])
 			return fail(CTL_INVALID_VALUE, repeated[f], detail);
 		seen[f] = true;
@@ -205,11 +223,12 @@ static enum ctl_err parse_policy_add(struct tokenizer *tk, struct policy_rule *r
 					    "--action: expected forward or drop", detail);
 			break;
 		case FLAG_TARGET:
+			/* The range is ctl_rule_check's: old snapshots may hold more. */
 			if (!parse_u32(&v, &r->target))
-				return fail(
-				    CTL_INVALID_VALUE,
-				    "--target: expected a decimal id 0..4294967295",
-				    detail);
+				return fail(CTL_INVALID_VALUE,
+					    "--target: expected a peer id 0..65535 (decimal, "
+					    "0 = this node)",
+					    detail);
 			break;
 		case FLAG_COUNT:
 			break;
@@ -227,6 +246,7 @@ static enum ctl_err parse_policy_add(struct tokenizer *tk, struct policy_rule *r
 	if (r->action == POLICY_DROP && seen[FLAG_TARGET])
 		return fail(CTL_INVALID_VALUE,
 			    "--target: only valid with --action forward", detail);
+	cmd->action_given = seen[FLAG_ACTION];
 	return CTL_OK;
 }
 
@@ -241,6 +261,54 @@ static bool at_end(struct tokenizer *tk)
 static bool is_trim(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static enum ctl_err parse_policy(struct tokenizer *tk, struct ctl_cmd *cmd,
+				 const char **detail)
+{
+	static const char expected[] =
+	    "policy: expected show, add, del, replace, flush or check";
+	struct token t;
+
+	if (!next_token(tk, &t))
+		return fail(CTL_UNKNOWN_COMMAND, expected, detail);
+	if (tok_is(&t, "show")) {
+		cmd->kind = CTL_POLICY_SHOW;
+		if (!at_end(tk))
+			return fail(CTL_UNKNOWN_COMMAND, "policy show: takes no arguments",
+				    detail);
+		return CTL_OK;
+	}
+	if (tok_is(&t, "flush")) {
+		cmd->kind = CTL_POLICY_FLUSH;
+		/* Spelled out: a bare "flush" could be read as "everything". */
+		if (!next_token(tk, &t))
+			return fail(CTL_MISSING_ARGUMENT,
+				    "policy flush: --added required (only rules added at run "
+				    "time are flushed; the config's stay)",
+				    detail);
+		if (!tok_is(&t, "--added") || !at_end(tk))
+			return fail(CTL_UNKNOWN_COMMAND, "policy flush: only --added may follow",
+				    detail);
+		return CTL_OK;
+	}
+	if (tok_is(&t, "add")) {
+		cmd->kind = CTL_POLICY_ADD;
+		return parse_rule(tk, &add_syntax, cmd, detail);
+	}
+	if (tok_is(&t, "replace")) {
+		cmd->kind = CTL_POLICY_REPLACE;
+		return parse_rule(tk, &replace_syntax, cmd, detail);
+	}
+	if (tok_is(&t, "check")) {
+		cmd->kind = CTL_POLICY_CHECK;
+		return parse_rule(tk, &check_syntax, cmd, detail);
+	}
+	if (tok_is(&t, "del")) {
+		cmd->kind = CTL_POLICY_DEL;
+		return parse_rule(tk, &del_syntax, cmd, detail);
+	}
+	return fail(CTL_UNKNOWN_COMMAND, expected, detail);
 }
 
 enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
@@ -289,23 +357,9 @@ enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
 			return fail(CTL_UNKNOWN_COMMAND, "metrics: takes no arguments",
 				    detail);
 	} else if (tok_is(&t, "policy")) {
-		if (!next_token(&tk, &t))
-			return fail(CTL_UNKNOWN_COMMAND, "policy: expected show or add",
-				    detail);
-		if (tok_is(&t, "show")) {
-			cmd.kind = CTL_POLICY_SHOW;
-			if (!at_end(&tk))
-				return fail(CTL_UNKNOWN_COMMAND,
-					    "policy show: takes no arguments", detail);
-		} else if (tok_is(&t, "add")) {
-			cmd.kind = CTL_POLICY_ADD;
-			e = parse_policy_add(&tk, &cmd.rule, detail);
-			if (e != CTL_OK)
-				return e;
-		} else {
-			return fail(CTL_UNKNOWN_COMMAND, "policy: expected show or add",
-				    detail);
-		}
+		e = parse_policy(&tk, &cmd, detail);
+		if (e != CTL_OK)
+			return e;
 	} else {
 		return fail(CTL_UNKNOWN_COMMAND, "unknown command", detail);
 	}
@@ -313,4 +367,49 @@ enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
 	if (out != NULL)
 		*out = cmd;
 	return CTL_OK;
+}
+
+bool ctl_has_rule(enum ctl_kind kind)
+{
+	return kind == CTL_POLICY_ADD || kind == CTL_POLICY_REPLACE || kind == CTL_POLICY_CHECK;
+}
+
+/* false, with why, when c (given as flag) has bits set below its prefix. */
+static bool network_only(const char *flag, const struct cidr *c, char *why, size_t cap)
+{
+	struct cidr net = {.addr = cidr_network(c), .prefix = c->prefix};
+	char given[CIDR_STR_MAX], want[CIDR_STR_MAX], host[CIDR_STR_MAX];
+	struct cidr one = {.addr = c->addr, .prefix = 32};
+
+	if (net.addr == c->addr)
+		return true;
+	cidr_format(c, given);
+	cidr_format(&net, want);
+	cidr_format(&one, host);
+	snprintf(why, cap,
+		 "%s %s has host bits set: its network is %s (or, for that one address, %s)",
+		 flag, given, want, host);
+	return false;
+}
+
+bool ctl_rule_check(const struct ctl_cmd *cmd, char *why, size_t cap)
+{
+	const struct policy_rule *r = &cmd->rule;
+
+	if (!ctl_has_rule(cmd->kind))
+		return true;
+	if (r->action == POLICY_FORWARD && r->target > UINT16_MAX) {
+		snprintf(why, cap,
+			 "--target %u: outside 0..65535 (a peer id 1..65535, or 0 = this node)",
+			 (unsigned)r->target);
+		return false;
+	}
+	/*
+	 * A replace names an existing rule, host bits and all (the config may
+	 * derive such rules, older versions took them from policy add).
+	 */
+	if (cmd->kind == CTL_POLICY_REPLACE)
+		return true;
+	return network_only("--src", &r->src, why, cap) &&
+	       network_only("--dst", &r->dst, why, cap);
 }

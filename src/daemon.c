@@ -22,6 +22,7 @@
 #include "sandbox.h"
 #include "safefile.h"
 #include "sandbox_fs.h"
+#include "tun_holder.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
@@ -134,6 +135,32 @@ static int setup_policy(struct daemon *d)
 }
 
 /*
+ * Why a TUN device is busy, for the start-up message: the process(es) that
+ * hold it (procfs, tun_holder.h), or what else it can be.
+ */
+static void busy_tun_hint(const char *name, bool several, char *buf, size_t cap)
+{
+	struct tun_holder h[3];
+	size_t n = tun_holders("/proc", name, h, 3), len = 0;
+
+	if (n == 0) {
+		snprintf(buf, cap, "; no process in this network namespace is seen holding it (a "
+				   "persistent device%s, or a daemon this one may not inspect): ip -d "
+				   "link show %s; or give this daemon another device with SUBNETRA_TUN",
+			 several ? ": workers > 1 needs a device of its own" : "", name);
+		return;
+	}
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s pid %d (%s)",
+					i == 0 ? ": held by" : ",", (int)h[i].pid,
+					h[i].comm[0] != '\0' ? h[i].comm : "?");
+	if (len < cap)
+		snprintf(buf + len, cap - len, "%s; stop it first, or give this daemon another "
+					       "device with SUBNETRA_TUN",
+			 several ? " (workers > 1 needs a device of its own)" : "");
+}
+
+/*
  * One TUN queue per worker.  Several workers need a multi-queue device, and
  * a fresh one (IFF_TUN_EXCL on the first queue): attaching queues to a
  * device that another process is serving would split its traffic with it.
@@ -152,14 +179,15 @@ static int open_tun(struct daemon *d)
 			flags |= TUN_OPEN_EXCL;
 		fd = tun_open(d->paths.tun, flags, name, &offloads);
 		if (fd < 0) {
+			char hint[320] = "";
+
+			if (fd == -EPERM || fd == -EACCES)
+				snprintf(hint, sizeof(hint), " (needs CAP_NET_ADMIN and /dev/net/tun)");
+			else if (fd == -EBUSY)
+				busy_tun_hint(d->paths.tun, several, hint, sizeof(hint));
 			fprintf(stderr, "subnetrad: cannot create TUN device '%s'%s: %s%s\n",
 				d->paths.tun, k > 0 ? " (another queue)" : "", strerror(-fd),
-				fd == -EPERM || fd == -EACCES
-				    ? " (needs CAP_NET_ADMIN and /dev/net/tun)"
-				: fd == -EBUSY && several
-				    ? " (workers > 1 needs a device of its own: is another "
-				      "subnetrad using it?)"
-				    : "");
+				hint);
 			return -1;
 		}
 		d->workers[k]->tun_fd = fd;

@@ -22,10 +22,13 @@
 #include "netplan.h"
 #include "privs.h"
 #include "version.h"
+#include "wire.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: subnetrad [--config PATH] [--check | --print-network-plan] [--path-mtu N]\n"
-	"                 [--version | -V] [--help | -h]\n"
+	"       subnetrad --version | --help\n";
+
+static const char usage_rest[] =
 	"\n"
 	"  --config PATH         config file (default ./config.json; if that is absent the\n"
 	"                        compiled-in default is used, which has no peers and fails)\n"
@@ -35,8 +38,9 @@ static const char usage[] =
 	"                        addresses or routes is a warning), print the banner, exit;\n"
 	"                        changes nothing\n"
 	"  --print-network-plan  print the host network plan (ip link/addr/route) and exit\n"
-	"  --path-mtu N          underlay path MTU: assumed by the plan (default 1500);\n"
-	"                        with --check, local_tun_mtu above N - 64 is an error\n"
+	"  --path-mtu N          underlay path MTU (132..65535; the tunnel needs 64 bytes\n"
+	"                        of it and at least 68 more): assumed by the plan (default\n"
+	"                        1500); with --check, local_tun_mtu above N - 64 is an error\n"
 	"  --version, -V         print the version and exit\n"
 	"  --help, -h            print this help and exit\n"
 	"\n"
@@ -56,10 +60,27 @@ struct options {
 	unsigned path_mtu;
 };
 
-static int usage_error(const char *what, const char *arg)
+#define usage_error(...) cliarg_usage_error("subnetrad", synopsis, __VA_ARGS__)
+
+/* The smallest path that carries the tunnel and an MTU of 68 inside it. */
+enum { PATH_MTU_MIN = MTU_MIN + WIRE_OVERHEAD };
+
+/*
+ * A path MTU the tunnel cannot use at all is an error, not a plan with a
+ * warning: no local_tun_mtu (68..1500) would work over it.
+ */
+static int path_mtu_arg(const char *arg, unsigned *out)
 {
-	fprintf(stderr, "subnetrad: %s%s\n%s", what, arg, usage);
-	return 2;
+	if (!cliarg_uint(arg, 1, 65535, out))
+		return usage_error("--path-mtu: expected %d..65535, got '%s'", PATH_MTU_MIN, arg);
+	if (*out < PATH_MTU_MIN)
+		return usage_error("--path-mtu %u: too small for any tunnel: its %d bytes of "
+				   "overhead leave an overlay MTU of %d, below the IPv4 minimum of "
+				   "%d (the path must carry at least %d bytes)",
+				   *out, WIRE_OVERHEAD,
+				   *out > WIRE_OVERHEAD ? (int)*out - WIRE_OVERHEAD : 0, MTU_MIN,
+				   PATH_MTU_MIN);
+	return -1;
 }
 
 /* Returns -1 to continue, or an exit code. */
@@ -70,33 +91,34 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 		if (strcmp(a, "--config") == 0) {
 			if (++i == argc)
-				return usage_error("missing path after ", a);
+				return usage_error("missing path after %s", a);
 			o->config = argv[i];
 		} else if (strcmp(a, "--check") == 0) {
 			o->check = true;
 		} else if (strcmp(a, "--print-network-plan") == 0) {
 			o->plan = true;
 		} else if (strcmp(a, "--path-mtu") == 0) {
+			int rc;
+
 			if (++i == argc)
-				return usage_error("missing number after ", a);
-			if (!cliarg_uint(argv[i], 1, 65535, &o->path_mtu))
-				return usage_error("--path-mtu: expected 1..65535, got ",
-						   argv[i]);
+				return usage_error("missing number after %s", a);
+			rc = path_mtu_arg(argv[i], &o->path_mtu);
+			if (rc >= 0)
+				return rc;
 		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 			printf("subnetrad v%s\n", SUBNETRA_VERSION);
 			return 0;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage, stdout);
+			printf("%s%s", synopsis, usage_rest);
 			return 0;
 		} else {
-			return usage_error("unknown argument ", a);
+			return usage_error("unknown argument '%s'", a);
 		}
 	}
 	if (o->check && o->plan)
-		return usage_error("--check and --print-network-plan are exclusive", "");
+		return usage_error("--check and --print-network-plan are exclusive");
 	if (o->path_mtu != 0 && !o->plan && !o->check)
-		return usage_error("--path-mtu only applies to --check and --print-network-plan",
-				   "");
+		return usage_error("--path-mtu only applies to --check and --print-network-plan");
 	return -1;
 }
 

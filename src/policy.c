@@ -1,7 +1,7 @@
 /*
- * Forwarding policy: append-only LPM table with a two-slot RCU-style swap.
+ * Forwarding policy: LPM table with a two-slot RCU-style swap.
  *
- * Publication: policy_add() writes the next table completely into the spare
+ * Publication: every update writes the next table completely into the spare
  * slot, then publishes it with a (sequentially consistent, so also release)
  * store; policy_active() loads with acquire semantics, so a reader sees
  * either the old or the new table, never a torn one.  The spare slot is the
@@ -9,10 +9,12 @@
  * once no reader still holds that pointer.  A reader never keeps the pointer
  * across a wake-up.  With one reactor thread (which also runs the control
  * socket, the only writer) that alone is the guarantee; with several
- * (p->readers set) policy_add first waits for a grace period: every other
- * thread has been quiescent since the previous publication (qsbr.h).  Adds
- * are rare and the wait is usually zero; while it lasts, worker 0 (the
- * writer) serves no packets, at most POLICY_GRACE_TIMEOUT_NS.
+ * (p->readers set) an update first waits for a grace period: every other
+ * thread has been quiescent since the previous publication (qsbr.h).
+ * Updates are rare and the wait is usually zero; while it lasts, worker 0
+ * (the writer) serves no packets, at most POLICY_GRACE_TIMEOUT_NS.  An
+ * update that changes nothing (a del that matches nothing) publishes
+ * nothing and never waits.
  *
  * Lookup tries the distinct dst prefix lengths longest first; for each it
  * probes the hash for the packet's network at that length and walks the
@@ -119,31 +121,194 @@ static void index_rebuild(struct policy_table *t)
 			t->lens[t->n_lens++] = (uint8_t)len;
 }
 
+/* Out-of-range prefixes would fall outside the index and never match. */
+static bool rule_valid(const struct policy_rule *r)
+{
+	return r->src.prefix <= 32 && r->dst.prefix <= 32 &&
+	       (r->action == POLICY_DROP || r->action == POLICY_FORWARD);
+}
+
+static bool same_match(const struct policy_rule *r, const struct cidr *src,
+		       const struct cidr *dst)
+{
+	return cidr_equal(&r->src, src) && cidr_equal(&r->dst, dst);
+}
+
+static bool is_added(const struct policy_table *t, size_t i)
+{
+	return t->origin[i] == POLICY_ORIGIN_ADDED;
+}
+
+static struct policy_table *current(struct policy *p)
+{
+	return atomic_load_explicit(&p->active, memory_order_relaxed);
+}
+
+/*
+ * The slot to build the next table in: the one that was active until the
+ * previous update, so no reader may still use it once the grace period has
+ * passed.  NULL when it did not pass in time.
+ */
+static struct policy_table *spare(struct policy *p)
+{
+	struct policy_table *cur = current(p);
+
+	if (p->readers != NULL && !qsbr_synchronize(p->readers, POLICY_GRACE_TIMEOUT_NS))
+		return NULL;
+	return cur == &p->slots[0] ? &p->slots[1] : &p->slots[0];
+}
+
+/* Append to a table being built; the caller checked the capacity. */
+static void put(struct policy_table *t, const struct policy_rule *r, enum policy_origin o)
+{
+	t->rules[t->n] = *r;
+	/* A drop rule has no target; keep it 0 so the dump round-trips exactly. */
+	if (r->action == POLICY_DROP)
+		t->rules[t->n].target = 0;
+	t->origin[t->n] = (uint8_t)o;
+	t->n++;
+}
+
+static void publish(struct policy *p, struct policy_table *next)
+{
+	index_rebuild(next);
+	atomic_store_explicit(&p->active, next, memory_order_seq_cst);
+}
+
 int policy_add(struct policy *p, const struct policy_rule *r)
 {
-	struct policy_table *cur = atomic_load_explicit(&p->active, memory_order_relaxed);
-	struct policy_table *next = cur == &p->slots[0] ? &p->slots[1] : &p->slots[0];
+	struct policy_table *cur = current(p), *next;
 
-	/* Out-of-range prefixes would fall outside the index and never match. */
-	if (r->src.prefix > 32 || r->dst.prefix > 32 ||
-	    (r->action != POLICY_DROP && r->action != POLICY_FORWARD))
+	if (!rule_valid(r))
 		return -EINVAL;
 	if (cur->n >= MAX_POLICY_ENTRIES)
 		return -ENOSPC;
-	/* next was active until the previous add: no reader may still use it. */
-	if (p->readers != NULL && !qsbr_synchronize(p->readers, POLICY_GRACE_TIMEOUT_NS))
+	next = spare(p);
+	if (next == NULL)
 		return -EBUSY;
-
 	memcpy(next->rules, cur->rules, cur->n * sizeof(cur->rules[0]));
-	next->rules[cur->n] = *r;
-	/* A drop rule has no target; keep it 0 so the dump round-trips exactly. */
-	if (r->action == POLICY_DROP)
-		next->rules[cur->n].target = 0;
-	next->n = cur->n + 1;
-	index_rebuild(next);
-
-	atomic_store_explicit(&p->active, next, memory_order_seq_cst);
+	memcpy(next->origin, cur->origin, cur->n * sizeof(cur->origin[0]));
+	next->n = cur->n;
+	put(next, r, POLICY_ORIGIN_ADDED);
+	publish(p, next);
 	return 0;
+}
+
+/* Is rules[i] an added rule that sel picks (every added rule when sel is NULL)? */
+static bool selected(const struct policy_table *t, size_t i, const struct policy_rule *sel)
+{
+	return is_added(t, i) && (sel == NULL || same_match(&t->rules[i], &sel->src, &sel->dst));
+}
+
+/*
+ * The one edit behind del, replace and flush: every added rule that sel
+ * picks is removed, except that with a replacement the first of them
+ * becomes it, in its place (the later ones could never match: the first
+ * shadows them).  Returns how many sel picked; none publishes nothing.
+ */
+static int edit_added(struct policy *p, const struct policy_rule *sel,
+		      const struct policy_rule *with)
+{
+	struct policy_table *cur = current(p), *next;
+	bool replaced = false;
+	int picked = 0;
+
+	for (size_t i = 0; i < cur->n; i++)
+		picked += selected(cur, i, sel);
+	if (picked == 0)
+		return 0;
+	next = spare(p);
+	if (next == NULL)
+		return -EBUSY;
+	next->n = 0;
+	for (size_t i = 0; i < cur->n; i++) {
+		if (!selected(cur, i, sel)) {
+			put(next, &cur->rules[i], cur->origin[i]);
+		} else if (with != NULL && !replaced) {
+			put(next, with, POLICY_ORIGIN_ADDED);
+			replaced = true;
+		}
+	}
+	publish(p, next);
+	return picked;
+}
+
+int policy_del(struct policy *p, const struct cidr *src, const struct cidr *dst)
+{
+	struct policy_rule sel = {.src = *src, .dst = *dst};
+
+	return edit_added(p, &sel, NULL);
+}
+
+int policy_replace(struct policy *p, const struct policy_rule *r)
+{
+	int picked;
+
+	if (!rule_valid(r))
+		return -EINVAL;
+	picked = edit_added(p, r, r);
+	return picked > 0 ? 1 : picked;
+}
+
+int policy_flush_added(struct policy *p)
+{
+	return edit_added(p, NULL, NULL);
+}
+
+/*
+ * Is r identical to one of rules[0..n), as stored (a drop rule's target is
+ * stored as 0, whatever the caller's array says)?
+ */
+static bool among(const struct policy_rule *r, const struct policy_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct policy_rule stored = rules[i];
+
+		if (stored.action == POLICY_DROP)
+			stored.target = 0;
+		if (rule_equal(r, &stored))
+			return true;
+	}
+	return false;
+}
+
+int policy_rederive(struct policy *p, const struct policy_rule *derived, size_t n)
+{
+	struct policy_table *cur = current(p), *next;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!rule_valid(&derived[i]))
+			return -EINVAL;
+	/* Counted before the grace period: a refusal never waits. */
+	for (size_t i = 0; i < cur->n; i++)
+		kept += is_added(cur, i) && !among(&cur->rules[i], derived, n);
+	if (n > MAX_POLICY_ENTRIES || kept > MAX_POLICY_ENTRIES - n)
+		return -ENOSPC;
+	next = spare(p);
+	if (next == NULL)
+		return -EBUSY;
+	next->n = 0;
+	for (size_t i = 0; i < n; i++)
+		put(next, &derived[i], POLICY_ORIGIN_DERIVED);
+	for (size_t i = 0; i < cur->n; i++)
+		if (is_added(cur, i) && !among(&cur->rules[i], derived, n))
+			put(next, &cur->rules[i], POLICY_ORIGIN_ADDED);
+	publish(p, next);
+	return 0;
+}
+
+const struct policy_rule *policy_find(const struct policy_table *t, const struct cidr *src,
+				      const struct cidr *dst, enum policy_origin *origin)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (!same_match(&t->rules[i], src, dst))
+			continue;
+		if (origin != NULL)
+			*origin = (enum policy_origin)t->origin[i];
+		return &t->rules[i];
+	}
+	return NULL;
 }
 
 const struct policy_rule *policy_lookup(const struct policy_table *t, uint32_t src,
@@ -511,6 +676,7 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 		const uint8_t stamp[POLICY_STAMP_LEN], uid_t owner, char *err, size_t errcap)
 {
 	const struct policy_table *t = policy_active(p);
+	struct policy_table *next;
 	struct policy_rule *rules = NULL;
 	size_t len = 0, lines = 1, fresh = 0;
 	char *text = NULL;
@@ -531,7 +697,7 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 		goto out_free;
 	}
 
-	/* Everything is parsed and checked before the first add: all or nothing. */
+	/* Everything is parsed and checked before anything changes: all or nothing. */
 	n = parse_snapshot(path, text, len, rules, err, errcap);
 	if (n < 0) {
 		rc = n;
@@ -552,11 +718,19 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 			path, fresh, t->n, (unsigned)MAX_POLICY_ENTRIES);
 		goto out_free;
 	}
-	for (size_t i = 0; i < fresh; i++) {
-		rc = policy_add(p, &rules[i]);
-		if (rc < 0) /* not reachable: capacity and validity were checked above */
-			goto out_free;
+	/* One publication, so readers never see half a snapshot. */
+	next = spare(p);
+	if (next == NULL) {
+		rc = -EBUSY;
+		err_set(err, errcap, "%s: a worker did not reach a quiescent state in time", path);
+		goto out_free;
 	}
+	memcpy(next->rules, t->rules, t->n * sizeof(t->rules[0]));
+	memcpy(next->origin, t->origin, t->n * sizeof(t->origin[0]));
+	next->n = t->n;
+	for (size_t i = 0; i < fresh; i++)
+		put(next, &rules[i], POLICY_ORIGIN_ADDED);
+	publish(p, next);
 	rc = (int)fresh;
 
 out_free:

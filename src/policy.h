@@ -1,9 +1,17 @@
 /*
- * The forwarding policy: an append-only table of rules matched on the inner
+ * The forwarding policy: an ordered table of rules matched on the inner
  * destination by longest prefix (the inner source must also fall in the
  * rule's src); on equal prefix lengths the earlier rule wins.
  *
- * Two tables are preallocated.  policy_add() builds the next table in the
+ * Every rule has an origin: derived from the config (roles.c, and again on a
+ * reload: policy_rederive) or added (at run time, or replayed from a
+ * snapshot).  Only added rules can be deleted, replaced or flushed: the
+ * derived ones are the config's and change only with it.  Derived rules
+ * always come first (policy_rederive puts them there, and every other update
+ * appends or removes added rules), so an added rule never wins an
+ * equal-prefix tie against the config.
+ *
+ * Two tables are preallocated.  Every update builds the next table in the
  * spare slot and publishes it with one atomic pointer store, so a reader (the
  * data plane) always sees a complete table and an update never stalls or
  * drops a packet.  No allocation after policy_init().  With several reader
@@ -29,6 +37,11 @@ enum policy_action {
 
 enum { POLICY_TARGET_LOCAL = 0 };
 
+enum policy_origin {
+	POLICY_ORIGIN_ADDED,   /* policy add at run time, or a snapshot line */
+	POLICY_ORIGIN_DERIVED, /* the config's role (roles.c) */
+};
+
 struct policy_rule {
 	struct cidr src;
 	struct cidr dst;
@@ -52,6 +65,7 @@ enum { POLICY_HASH_SLOTS = POLICY_POW2_AT_LEAST(2 * MAX_POLICY_ENTRIES) };
 struct policy_table {
 	size_t n;
 	struct policy_rule rules[MAX_POLICY_ENTRIES]; /* insertion order */
+	uint8_t origin[MAX_POLICY_ENTRIES];  /* enum policy_origin of rules[i] */
 	uint8_t lens[33];                    /* distinct dst prefix lengths, longest first */
 	uint8_t n_lens;
 	uint32_t head[POLICY_HASH_SLOTS];    /* 0 = empty, else first rule index + 1 */
@@ -65,18 +79,49 @@ struct policy {
 	struct qsbr *readers;
 };
 
-/* How long policy_add waits for the readers to leave the spare table. */
+/* How long an update waits for the readers to leave the spare table. */
 #define POLICY_GRACE_TIMEOUT_NS UINT64_C(2000000000)
 
-void policy_init(struct policy *p);
 /*
- * Append one rule and publish the new table.  0, -ENOSPC when full, or
- * -EBUSY when a reader thread did not pass a quiescent state within
- * POLICY_GRACE_TIMEOUT_NS (nothing changed).  One writer thread only.
+ * Updates: one writer thread only.  Each returns -EBUSY when a reader thread
+ * did not pass a quiescent state within POLICY_GRACE_TIMEOUT_NS, and -EINVAL
+ * for a rule with a prefix above 32 or an unknown action; then, as with
+ * -ENOSPC, nothing changed.  A drop rule is stored with target 0.
  */
+void policy_init(struct policy *p);
+/* Append one added rule and publish the new table.  0, -ENOSPC when full. */
 int policy_add(struct policy *p, const struct policy_rule *r);
-/* Is an identical rule already present? */
+/*
+ * Remove every added rule whose src and dst are exactly these (host bits
+ * included).  Returns how many were removed; 0 (nothing published) when no
+ * added rule matches, even if a derived one does.
+ */
+int policy_del(struct policy *p, const struct cidr *src, const struct cidr *dst);
+/*
+ * The first added rule with r's src and dst takes r's action and target, in
+ * its place; any later added rule with the same src and dst (it could never
+ * match: the first one shadows it) is removed.  1 when replaced, 0 (nothing
+ * published) when no added rule has that src and dst.
+ */
+int policy_replace(struct policy *p, const struct policy_rule *r);
+/* Remove every added rule.  Returns how many (0: nothing published). */
+int policy_flush_added(struct policy *p);
+/*
+ * Publish a table made of derived[0..n) (origin derived, in this order)
+ * followed by the current table's added rules in their order, minus any
+ * that is identical to one of derived[]; the current derived rules are
+ * dropped.  This is the table a reload needs.  0, -ENOSPC when the result
+ * would not fit (nothing changed), -EBUSY, -EINVAL.
+ */
+int policy_rederive(struct policy *p, const struct policy_rule *derived, size_t n);
+/* Is an identical rule (src, dst, action, target) already present? */
 bool policy_contains(const struct policy_table *t, const struct policy_rule *r);
+/*
+ * The first rule with exactly this src and dst (host bits included) and,
+ * when origin is non-NULL, that rule's origin; NULL if there is none.
+ */
+const struct policy_rule *policy_find(const struct policy_table *t, const struct cidr *src,
+				      const struct cidr *dst, enum policy_origin *origin);
 const struct policy_table *policy_active(const struct policy *p);
 /* Best rule for (src, dst) or NULL (no_route). */
 const struct policy_rule *policy_lookup(const struct policy_table *t, uint32_t src,
@@ -109,8 +154,9 @@ int policy_save(const struct policy_table *t, int dirfd, const char *path,
  * file, not reached through a symbolic link (not opened if it is one; never
  * waited on if it is a FIFO), with one link, owned by root or by `owner`,
  * writable by no one else, and stamped with `stamp`.  Each line is parsed
- * with the control grammar; rules already present are skipped; all or
- * nothing.  Returns the number of rules added or -errno, err (errcap bytes)
+ * with the control grammar; rules already present are skipped, the others
+ * are appended as added rules; all or nothing.  Returns the number of rules
+ * added or -errno, err (errcap bytes)
  * always saying why:
  *   -ENOENT  no snapshot
  *   -EPERM   not trusted (link, type, owner, mode, links)

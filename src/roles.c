@@ -9,23 +9,31 @@
 #include "roles.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 static const struct cidr any4 = { .addr = 0, .prefix = 0 };
 
-static int add_forward(struct policy *p, const struct cidr *dst, uint32_t target)
+/* The rules being derived, in order, into a caller's array. */
+struct derived {
+	struct policy_rule *rules;
+	size_t n, cap;
+};
+
+static int add_forward(struct derived *out, const struct cidr *dst, uint32_t target)
 {
-	struct policy_rule r = {
+	if (out->n >= out->cap)
+		return -ENOSPC;
+	out->rules[out->n++] = (struct policy_rule){
 		.src = any4,
 		.dst = *dst,
 		.action = POLICY_FORWARD,
 		.target = target,
 	};
-
-	return policy_add(p, &r) == 0 ? 0 : -ENOSPC;
+	return 0;
 }
 
 /* One rule per spoke: what it may source is what is reachable through it. */
-static int derive_hub(const struct config *cfg, struct policy *p)
+static int derive_hub(const struct config *cfg, struct derived *p)
 {
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct peer_config *peer = &cfg->peers[i];
@@ -37,7 +45,7 @@ static int derive_hub(const struct config *cfg, struct policy *p)
 }
 
 /* Local targets first, then everything the hub (the only peer) reaches. */
-static int derive_spoke(const struct config *cfg, struct policy *p)
+static int derive_spoke(const struct config *cfg, struct derived *p)
 {
 	uint32_t hub = cfg->n_peers > 0 ? cfg->peers[0].id : 0;
 
@@ -66,15 +74,38 @@ static int derive_spoke(const struct config *cfg, struct policy *p)
 	return add_forward(p, &cfg->virtual_subnet, hub);
 }
 
-int roles_derive_policy(const struct config *cfg, struct policy *p)
+int roles_derive_rules(const struct config *cfg, struct policy_rule *rules, size_t cap,
+		       size_t *n)
 {
+	struct derived out = { .rules = rules, .n = 0, .cap = cap };
+	int err = 0;
+
 	switch (cfg->role) {
 	case ROLE_MANUAL:
-		return 0; /* the operator builds the table */
+		break; /* the operator builds the table */
 	case ROLE_HUB:
-		return derive_hub(cfg, p);
+		err = derive_hub(cfg, &out);
+		break;
 	case ROLE_SPOKE:
-		return derive_spoke(cfg, p);
+		err = derive_spoke(cfg, &out);
+		break;
 	}
-	return 0;
+	*n = out.n;
+	return err;
+}
+
+int roles_derive_policy(const struct config *cfg, struct policy *p)
+{
+	/* Off the data path; a MAX_PEERS=8000 build needs ~200 KiB for this. */
+	struct policy_rule *rules = calloc(MAX_POLICY_ENTRIES, sizeof(*rules));
+	size_t n;
+	int err;
+
+	if (rules == NULL)
+		return -ENOMEM;
+	err = roles_derive_rules(cfg, rules, MAX_POLICY_ENTRIES, &n);
+	if (err == 0)
+		err = policy_rederive(p, rules, n);
+	free(rules);
+	return err;
 }

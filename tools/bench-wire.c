@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "aead.h"
+#include "cliargs.h"
 #include "replay.h"
 #include "version.h"
 #include "wire.h"
@@ -54,6 +55,8 @@ enum {
 static const char synopsis[] =
     "usage: subnetra-bench-wire [--seconds S] [--size N] [--json]\n"
     "       subnetra-bench-wire --version | --help\n";
+
+#define usage_error(...) cliarg_usage_error("subnetra-bench-wire", synopsis, __VA_ARGS__)
 
 static const char usage_rest[] =
     "Times, without I/O, the per-packet crypto of the data plane: encrypt+frame\n"
@@ -285,9 +288,8 @@ static int parse_args(int argc, char **argv, double *secs, size_t *size, bool *j
 			errno = 0;
 			*secs = strtod(argv[++i], &end);
 			if (*end != '\0' || errno != 0 || !(*secs >= 0.05 && *secs <= 60)) {
-				fprintf(stderr, "subnetra-bench-wire: --seconds: expected 0.05..60, got '%s'\n%s",
-					argv[i], synopsis);
-				return EXIT_USAGE;
+				return usage_error("--seconds: expected 0.05..60, got '%s'",
+						   argv[i]);
 			}
 		} else if (strcmp(a, "--size") == 0 && i + 1 < argc) {
 			unsigned long v;
@@ -296,15 +298,12 @@ static int parse_args(int argc, char **argv, double *secs, size_t *size, bool *j
 			v = strtoul(argv[++i], &end, 10);
 			if (argv[i][0] < '0' || argv[i][0] > '9' || *end != '\0' || errno != 0 ||
 			    v < 1 || v > WIRE_MAX_PLAINTEXT) {
-				fprintf(stderr, "subnetra-bench-wire: --size: expected 1..%d, got '%s'\n%s",
-					WIRE_MAX_PLAINTEXT, argv[i], synopsis);
-				return EXIT_USAGE;
+				return usage_error("--size: expected 1..%d, got '%s'",
+						   WIRE_MAX_PLAINTEXT, argv[i]);
 			}
 			*size = v;
 		} else {
-			fprintf(stderr, "subnetra-bench-wire: unknown or incomplete argument '%s'\n%s",
-				a, synopsis);
-			return EXIT_USAGE;
+			return usage_error("unknown or incomplete argument '%s'", a);
 		}
 	}
 	return -1;

@@ -103,17 +103,7 @@ struct lint_result {
 	size_t n_warnings;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("subnetra-config-lint: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%sTry 'subnetra-config-lint --help' for more.\n", synopsis);
-	return EXIT_USAGE;
-}
+#define usage_error(...) cliarg_usage_error("subnetra-config-lint", synopsis, __VA_ARGS__)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "cidr.h"
+#include "cliargs.h"
 #include "wire.h"
 
 enum {
@@ -979,10 +980,12 @@ static void corpus_run(const struct corpus *c, struct tally *t)
 	}
 }
 
+static const char synopsis[] = "usage: subnetra-conformance [--tap] FILE.json...\n";
+
 static void usage(FILE *f)
 {
-	fputs("usage: subnetra-conformance [--tap] FILE.json...\n"
-	      "Checks the wire module against known-answer vector files.\n"
+	fputs(synopsis, f);
+	fputs("Checks the wire module against known-answer vector files.\n"
 	      "  --tap   also print an ok / not ok line for every case\n"
 	      "Exit status: 0 all passed, 1 some case failed, 2 usage error or\n"
 	      "unreadable/malformed file.\n",
@@ -1006,18 +1009,15 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "subnetra-conformance: unknown option %s\n",
-				argv[i]);
-			usage(stderr);
-			return 2;
+			return cliarg_usage_error("subnetra-conformance", synopsis,
+						  "unknown option '%s'", argv[i]);
 		} else {
 			break;
 		}
 	}
-	if (i >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (i >= argc)
+		return cliarg_usage_error("subnetra-conformance", synopsis,
+					  "no vector file given");
 	if (sodium_init() < 0) {
 		fputs("subnetra-conformance: sodium_init failed\n", stderr);
 		return 2;

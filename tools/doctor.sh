@@ -1,9 +1,9 @@
 #!/bin/sh
 # subnetra-doctor: environment preflight for subnetrad.  Checks what the
-# daemon needs before it can start: the TUN device node, CAP_NET_ADMIN, the
-# `ip` tool (to apply --print-network-plan) and a sane clock (the boot epoch
-# is refused before 2024-01-01).  Optionally runs `subnetrad --check` on a
-# config.  Changes nothing.
+# daemon needs before it can start: the subnetrad program itself, the TUN
+# device node, CAP_NET_ADMIN, the `ip` tool (to apply --print-network-plan)
+# and a sane clock (the boot epoch is refused before 2024-01-01).  Optionally
+# runs `subnetrad --check` on a config.  Changes nothing.
 #
 # POSIX sh only (runs under dash and BusyBox ash, e.g. in the busybox:musl
 # container image): no bashisms, no arrays, no [[ ]], no $'...'.
@@ -20,17 +20,16 @@ TUN_DEV=${SUBNETRA_DOCTOR_TUN:-/dev/net/tun}
 PROC_STATUS=${SUBNETRA_DOCTOR_PROC_STATUS:-/proc/self/status}
 
 usage() {
-	cat <<EOF
-usage: subnetra-doctor [--config FILE] [--subnetrad PATH]
-       subnetra-doctor --version | --help
-EOF
+	echo "usage: subnetra-doctor [--config FILE] [--subnetrad PATH]"
 }
 
 help() {
 	usage
 	cat <<EOF
+       subnetra-doctor --version | --help
 
 Checks that this host can run subnetrad; changes nothing:
+  subnetrad  the daemon is installed (and which version)
   tun        $TUN_DEV exists and is a character device
   cap        this process has CAP_NET_ADMIN (to create the TUN device)
   ip         an 'ip' command (iproute2 or BusyBox) to apply the network plan
@@ -38,8 +37,10 @@ Checks that this host can run subnetrad; changes nothing:
   config     with --config: 'subnetrad --check' accepts FILE
 
   --config FILE     also validate FILE with subnetrad --check
-  --subnetrad PATH  the daemon to use for --config (default: next to this
-                    script, then \$PATH)
+  --subnetrad PATH  the daemon to check and to run --check with (default:
+                    the first of: next to this script, ../sbin from it (where
+                    make install puts it), ../build, \$PATH, /usr/local/sbin,
+                    /usr/sbin, /sbin)
   --version, -V     print the version and exit
   --help, -h        print this help and exit
 
@@ -83,6 +84,52 @@ WARNED=0
 ok() { echo "ok    $1"; }
 fail() { echo "FAIL  $1"; FAILED=1; }
 warn() { echo "warn  $1"; WARNED=1; }
+
+# ---- subnetrad ------------------------------------------------------------------
+# Where the installers put it: make install has PREFIX/sbin/subnetrad beside
+# PREFIX/bin/subnetra-doctor, a release directory has both side by side, the
+# source tree has build/subnetrad; then PATH (often without sbin for a
+# non-root user) and the usual sbin directories.  A doctor reached through a
+# symbolic link also looks from where the link points.
+find_subnetrad() {
+	here=$(dirname "$0")
+	real=$(readlink -f "$0" 2>/dev/null) && real=$(dirname "$real") || real=$here
+	for d in "$here" "$here/../sbin" "$real" "$real/../sbin" "$here/../build"; do
+		if [ -f "$d/subnetrad" ] && [ -x "$d/subnetrad" ]; then
+			echo "$d/subnetrad"
+			return 0
+		fi
+	done
+	if p=$(command -v subnetrad 2>/dev/null) && [ -n "$p" ]; then
+		echo "$p"
+		return 0
+	fi
+	for d in /usr/local/sbin /usr/sbin /sbin; do
+		if [ -f "$d/subnetrad" ] && [ -x "$d/subnetrad" ]; then
+			echo "$d/subnetrad"
+			return 0
+		fi
+	done
+	return 1
+}
+
+if [ -n "$SUBNETRAD" ]; then
+	if [ ! -f "$SUBNETRAD" ] || [ ! -x "$SUBNETRAD" ]; then
+		fail "subnetrad: --subnetrad $SUBNETRAD is not an executable file"
+		SUBNETRAD=""
+	fi
+elif ! SUBNETRAD=$(find_subnetrad); then
+	SUBNETRAD=""
+	fail "subnetrad: not found next to this script, in ../sbin from it, in \$PATH, /usr/local/sbin, /usr/sbin or /sbin: install it (make install) or give --subnetrad PATH"
+fi
+if [ -n "$SUBNETRAD" ]; then
+	dver=$("$SUBNETRAD" --version 2>/dev/null)
+	case $dver in
+	"subnetrad v$VERSION") ok "subnetrad: $SUBNETRAD ($dver)" ;;
+	"subnetrad v"*) warn "subnetrad: $SUBNETRAD is $dver, this doctor is v$VERSION" ;;
+	*) fail "subnetrad: $SUBNETRAD --version does not answer as subnetrad (wrong file, or a missing library: run it by hand)" ;;
+	esac
+fi
 
 # ---- tun ------------------------------------------------------------------
 if [ -c "$TUN_DEV" ]; then
@@ -156,16 +203,6 @@ esac
 # ---- config ---------------------------------------------------------------------
 if [ -n "$CONFIG" ]; then
 	if [ -z "$SUBNETRAD" ]; then
-		here=$(dirname "$0")
-		if [ -x "$here/subnetrad" ]; then
-			SUBNETRAD=$here/subnetrad
-		elif [ -x "$here/../build/subnetrad" ]; then
-			SUBNETRAD=$here/../build/subnetrad
-		else
-			SUBNETRAD=$(command -v subnetrad 2>/dev/null)
-		fi
-	fi
-	if [ -z "$SUBNETRAD" ] || [ ! -x "$SUBNETRAD" ]; then
 		fail "config: no subnetrad to run --check with (use --subnetrad PATH)"
 	elif out=$("$SUBNETRAD" --check --config "$CONFIG" 2>&1); then
 		ok "config: $CONFIG passes subnetrad --check"

@@ -9,13 +9,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "cliargs.h"
 #include "wire.h"
 #include "version.h"
 
@@ -51,17 +51,7 @@ struct options {
 	bool force;
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("subnetra-keygen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%sTry 'subnetra-keygen --help' for more.\n", synopsis);
-	return EXIT_USAGE;
-}
+#define usage_error(...) cliarg_usage_error("subnetra-keygen", synopsis, __VA_ARGS__)
 
 /* Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct options *o)

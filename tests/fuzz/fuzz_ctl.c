@@ -10,7 +10,10 @@
  *  - round trip: policy_rule_format() of the rule is one replayable line of
  *    at most MAX_RULE_LINE bytes that parses back to the identical rule and
  *    formats to the identical text;
- *  - policy_add accepts it and policy_contains then finds it.
+ *  - policy_add accepts it and policy_contains then finds it; for a parsed
+ *    del, policy_del then removes it (policy_find finds nothing); for a
+ *    replace, policy_replace finds it;
+ *  - ctl_rule_check either accepts a parsed command or says why.
  * The whole input is parsed as one line (CR/LF are ordinary bytes there),
  * then each '\n'-separated piece, the way the control server splits a
  * datagram into lines.
@@ -72,6 +75,7 @@ static void check_rule(const struct policy_rule *r)
 static void parse_one(const char *s, size_t len)
 {
 	const char *detail = (const char *)&detail; /* must be overwritten */
+	char why[CTL_WHY_MAX];
 	struct ctl_cmd cmd;
 	enum ctl_err e;
 
@@ -85,12 +89,25 @@ static void parse_one(const char *s, size_t len)
 		return;
 	}
 	FUZZ_CHECK(detail == NULL, "success with a detail: %s", detail);
-	FUZZ_CHECK(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_RELOAD, "kind %d",
+	FUZZ_CHECK(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_KIND_LAST, "kind %d",
 		   (int)cmd.kind);
 	/* NULL out/detail must be accepted as well, with the same verdict. */
 	FUZZ_CHECK(ctl_parse_line(s, len, NULL, NULL) == CTL_OK, "verdict depends on out");
-	if (cmd.kind == CTL_POLICY_ADD)
-		check_rule(&cmd.rule);
+	why[0] = '\0';
+	if (!ctl_rule_check(&cmd, why, sizeof(why)))
+		FUZZ_CHECK(why[0] != '\0' && strlen(why) < sizeof(why) - 1,
+			   "refused without a (whole) reason: %s", why);
+	if (!ctl_has_rule(cmd.kind) && cmd.kind != CTL_POLICY_DEL)
+		return;
+	check_rule(&cmd.rule);
+	if (cmd.kind == CTL_POLICY_DEL) {
+		FUZZ_CHECK(policy_del(&table, &cmd.rule.src, &cmd.rule.dst) >= 1,
+			   "policy_del missed an added rule");
+		FUZZ_CHECK(policy_find(policy_active(&table), &cmd.rule.src, &cmd.rule.dst,
+				       NULL) == NULL, "policy_del left a match behind");
+	} else if (cmd.kind == CTL_POLICY_REPLACE) {
+		FUZZ_CHECK(policy_replace(&table, &cmd.rule) == 1, "policy_replace missed it");
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

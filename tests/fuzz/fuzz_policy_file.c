@@ -9,7 +9,8 @@
  *  - all or nothing: on error the active table is untouched (same pointer,
  *    same contents) and a malformed file (-EINVAL) names the file in err;
  *  - on success the return value is the number of rules that were new, and
- *    every rule is unique in the table;
+ *    every rule is unique in the table; the derived rules keep their origin
+ *    and every loaded one is an added rule;
  *  - round trip: the dump of the resulting table, saved with policy_save and
  *    loaded into a fresh table, gives the same rules in the same order.
  * The temp files are unlinked after every input.
@@ -41,9 +42,8 @@ static void seed_table(struct policy *p)
 	};
 
 	policy_init(p);
-	for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
-		if (policy_add(p, &hub[i]) != 0)
-			__builtin_trap();
+	if (policy_rederive(p, hub, sizeof(hub) / sizeof(hub[0])) != 0)
+		__builtin_trap();
 }
 
 static bool write_file(const char *name, const uint8_t *data, size_t size)
@@ -157,6 +157,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   t->n - before.n);
 	FUZZ_CHECK(rules_same(t->rules, before.rules, before.n),
 		   "existing rules changed");
+	/* The derived rules stay the config's; whatever the file brought is added. */
+	FUZZ_CHECK(memcmp(t->origin, before.origin, before.n) == 0, "existing origins changed");
+	for (size_t i = before.n; i < t->n; i++)
+		FUZZ_CHECK(t->origin[i] == POLICY_ORIGIN_ADDED, "loaded rule %zu not added", i);
 	check_unique(t);
 	check_round_trip(t);
 	return 0;

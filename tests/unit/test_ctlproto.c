@@ -5,6 +5,7 @@
  * a read past len).
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,8 @@ struct parse_case {
 #define OK(l, k) { l, CTL_OK, k, NULL, NULL, NULL, 0, 0 }
 #define ADD(l, s, d, a, t) { l, CTL_OK, CTL_POLICY_ADD, NULL, s, d, a, t }
 #define ERR(l, e, det) { l, e, 0, det, NULL, NULL, 0, 0 }
+#define RULE(k, l, s, d, a, t) { l, CTL_OK, k, NULL, s, d, a, t }
+#define DEL(l, s, d) { l, CTL_OK, CTL_POLICY_DEL, NULL, s, d, POLICY_DROP, 0 }
 
 #define UNKNOWN CTL_UNKNOWN_COMMAND
 #define INVALID CTL_INVALID_VALUE
@@ -85,10 +88,45 @@ static const struct parse_case cases[] = {
 	OK("policy show", CTL_POLICY_SHOW),
 	OK(" policy  \t show \r", CTL_POLICY_SHOW),
 	ERR("policy show all", UNKNOWN, "policy show: takes no arguments"),
-	ERR("policy", UNKNOWN, "policy: expected show or add"),
-	ERR("policy del --dst 10.0.0.0/24", UNKNOWN, "policy: expected show or add"),
-	ERR("policy replace", UNKNOWN, NULL),
-	ERR("policy clear", UNKNOWN, NULL),
+	ERR("policy", UNKNOWN, "policy: expected show, add, del, replace, flush or check"),
+	ERR("policy clear", UNKNOWN, "policy: expected show, add, del, replace, flush or check"),
+	ERR("policy Del --src 0.0.0.0/0 --dst 10.0.0.0/24", UNKNOWN, NULL),
+
+	/* policy del: exactly --src and --dst */
+	DEL("policy del --src 0.0.0.0/0 --dst 10.0.0.0/24", ANY, "10.0.0.0/24"),
+	DEL("policy del --dst 10.0.0.5/24 --src 10.1.0.0/16", "10.1.0.0/16", "10.0.0.5/24"),
+	ERR("policy del --dst 10.0.0.0/24", MISSING, "--src: required"),
+	ERR("policy del --src 0.0.0.0/0", MISSING, "--dst: required"),
+	ERR("policy del --src 0.0.0.0/0 --dst 10.0.0.0/24 --action drop", UNKNOWN,
+	    "policy del: unknown flag (expected --src and --dst only)"),
+	ERR("policy del --src 0.0.0.0/0 --dst 10.0.0.0/24 --target 1", UNKNOWN, NULL),
+	ERR("policy del --src 0.0.0.0/0 --dst 10.0.0.0/33", INVALID, "--dst: InvalidPrefix"),
+	ERR("policy del", MISSING, "--src: required"),
+
+	/* policy replace and check: the flags of add */
+	RULE(CTL_POLICY_REPLACE, "policy replace --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 3",
+	     ANY, "10.0.0.0/24", FWD, 3),
+	RULE(CTL_POLICY_REPLACE, "policy replace --dst 10.0.0.0/24 --src 0.0.0.0/0", ANY,
+	     "10.0.0.0/24", DROP, 0),
+	RULE(CTL_POLICY_CHECK, "policy check --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 70000",
+	     ANY, "10.0.0.0/24", FWD, 70000),
+	ERR("policy replace --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward", MISSING,
+	    "--target: required with --action forward"),
+	ERR("policy replace --src 0.0.0.0/0 --dst 10.0.0.0/24 --via 1", UNKNOWN,
+	    "policy replace: unknown flag (expected --src, --dst, --action, --target)"),
+	ERR("policy check --via 1", UNKNOWN,
+	    "policy check: unknown flag (expected --src, --dst, --action, --target)"),
+	ERR("policy replace", MISSING, "--src: required"),
+
+	/* policy flush: --added spelled out */
+	OK("policy flush --added", CTL_POLICY_FLUSH),
+	OK(" policy\tflush  --added \r", CTL_POLICY_FLUSH),
+	ERR("policy flush", MISSING,
+	    "policy flush: --added required (only rules added at run time are flushed; the "
+	    "config's stay)"),
+	ERR("policy flush --all", UNKNOWN, "policy flush: only --added may follow"),
+	ERR("policy flush --added --added", UNKNOWN, "policy flush: only --added may follow"),
+	ERR("policy flush --added now", UNKNOWN, NULL),
 	ERR("peer show", UNKNOWN, "unknown command"),
 
 	/* policy add: the documented examples */
@@ -173,9 +211,9 @@ static const struct parse_case cases[] = {
 	ERR("policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action Forward --target 1", INVALID,
 	    NULL),
 	ERR("policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target -1", INVALID,
-	    "--target: expected a decimal id 0..4294967295"),
+	    "--target: expected a peer id 0..65535 (decimal, 0 = this node)"),
 	ERR("policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 4294967296",
-	    INVALID, "--target: expected a decimal id 0..4294967295"),
+	    INVALID, "--target: expected a peer id 0..65535 (decimal, 0 = this node)"),
 	ERR("policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 99999999999",
 	    INVALID, NULL),
 	ERR("policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 1x", INVALID,
@@ -230,7 +268,7 @@ static void test_parse_cases(void **state)
 		} else {
 			assert_null(detail);
 			assert_int_equal(cmd.kind, tc->kind);
-			if (tc->kind == CTL_POLICY_ADD) {
+			if (tc->src != NULL) {
 				struct cidr src, dst;
 
 				assert_int_equal(
@@ -296,6 +334,81 @@ static void test_out_untouched_on_error(void **state)
 	assert_memory_equal(&cmd, &before, sizeof(cmd));
 }
 
+/* --action given or defaulted: the CLI says which when it was not. */
+static void test_action_given(void **state)
+{
+	static const struct {
+		const char *line;
+		bool given;
+	} tc[] = {
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.66/32", false},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.66/32 --action drop", true},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.2/32 --action forward --target 2", true},
+	    {"policy replace --src 0.0.0.0/0 --dst 10.0.0.66/32", false},
+	    {"policy check --action drop --src 0.0.0.0/0 --dst 10.0.0.66/32", true},
+	    {"policy del --src 0.0.0.0/0 --dst 10.0.0.66/32", false},
+	    {"status", false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		struct ctl_cmd cmd;
+
+		assert_int_equal(ctl_parse_line(tc[i].line, strlen(tc[i].line), &cmd, NULL),
+				 CTL_OK);
+		if (cmd.action_given != tc[i].given)
+			fail_msg("\"%s\": action_given %d", tc[i].line, cmd.action_given);
+	}
+}
+
+/* What a new rule must satisfy beyond the grammar; "" = accepted. */
+static void test_rule_check(void **state)
+{
+	static const struct {
+		const char *line, *why;
+	} tc[] = {
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 65535", ""},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 0", ""},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 65536",
+	     "--target 65536: outside 0..65535 (a peer id 1..65535, or 0 = this node)"},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward --target 4294967295",
+	     "--target 4294967295: outside 0..65535 (a peer id 1..65535, or 0 = this node)"},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.1/24",
+	     "--dst 10.0.0.1/24 has host bits set: its network is 10.0.0.0/24 (or, for that one "
+	     "address, 10.0.0.1/32)"},
+	    {"policy add --src 192.168.1.7/16 --dst 10.0.0.0/24",
+	     "--src 192.168.1.7/16 has host bits set: its network is 192.168.0.0/16 (or, for "
+	     "that one address, 192.168.1.7/32)"},
+	    {"policy add --src 1.0.0.0/0 --dst 10.0.0.0/24",
+	     "--src 1.0.0.0/0 has host bits set: its network is 0.0.0.0/0 (or, for that one "
+	     "address, 1.0.0.0/32)"},
+	    {"policy add --src 0.0.0.0/0 --dst 10.0.0.1/32", ""},
+	    {"policy check --src 0.0.0.0/0 --dst 10.0.0.1/24",
+	     "--dst 10.0.0.1/24 has host bits set: its network is 10.0.0.0/24 (or, for that one "
+	     "address, 10.0.0.1/32)"},
+	    /* a replace names an existing rule, host bits and all; its target is new */
+	    {"policy replace --src 0.0.0.0/0 --dst 10.0.0.1/24", ""},
+	    {"policy replace --src 0.0.0.0/0 --dst 10.0.0.1/24 --action forward --target 70000",
+	     "--target 70000: outside 0..65535 (a peer id 1..65535, or 0 = this node)"},
+	    {"policy del --src 0.0.0.0/0 --dst 10.0.0.1/24", ""},
+	    {"status", ""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		char why[CTL_WHY_MAX] = "";
+		struct ctl_cmd cmd;
+		bool ok;
+
+		assert_int_equal(ctl_parse_line(tc[i].line, strlen(tc[i].line), &cmd, NULL),
+				 CTL_OK);
+		ok = ctl_rule_check(&cmd, why, sizeof(why));
+		if (ok != (tc[i].why[0] == '\0') || (!ok && strcmp(why, tc[i].why) != 0))
+			fail_msg("\"%s\": %s \"%s\", want \"%s\"", tc[i].line,
+				 ok ? "accepted" : "refused", why, tc[i].why);
+	}
+}
+
 static uint64_t rng_state;
 
 static uint32_t rng(void)
@@ -317,8 +430,8 @@ static void check_invariants(const char *line, size_t len)
 		assert_non_null(detail);
 		return;
 	}
-	assert_true(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_RELOAD);
-	if (cmd.kind == CTL_POLICY_ADD) {
+	assert_true(cmd.kind >= CTL_SAVE && cmd.kind <= CTL_KIND_LAST);
+	if (ctl_has_rule(cmd.kind) || cmd.kind == CTL_POLICY_DEL) {
 		assert_true(cmd.rule.src.prefix <= 32 && cmd.rule.dst.prefix <= 32);
 		assert_true(cmd.rule.action == POLICY_DROP ||
 			    cmd.rule.action == POLICY_FORWARD);
@@ -349,6 +462,8 @@ static void test_random_tokens(void **state)
 {
 	static const char *const toks[] = {
 	    "policy",	  "add",	 "show",	"status",
+	    "del",	  "replace",	 "flush",	"check",
+	    "--added",
 	    "save",	  "--json",	 "--src",	"--dst",
 	    "--action",	  "--target",	 "forward",	"drop",
 	    "0.0.0.0/0",  "10.0.0.0/24", "10.0.0.2/32", "1.2.3.4/33",
@@ -400,6 +515,8 @@ int main(void)
 	    cmocka_unit_test(test_error_names),
 	    cmocka_unit_test(test_length_bounded),
 	    cmocka_unit_test(test_out_untouched_on_error),
+	    cmocka_unit_test(test_action_given),
+	    cmocka_unit_test(test_rule_check),
 	    cmocka_unit_test(test_random_bytes),
 	    cmocka_unit_test(test_random_tokens),
 	};

@@ -287,6 +287,260 @@ static void test_capacity(void **state)
 	free(p);
 }
 
+/* ---- origin: del, replace, flush --added, rederive -------------------------- */
+
+/* The table as "o:dst:action/target" items, origin d(erived) or a(dded). */
+static void table_text(const struct policy_table *t, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n && len < cap; i++) {
+		char dst[CIDR_STR_MAX];
+
+		cidr_format(&t->rules[i].dst, dst);
+		len += (size_t)snprintf(buf + len, cap - len, "%s%c:%s:%s%u", i ? " " : "",
+					t->origin[i] == POLICY_ORIGIN_DERIVED ? 'd' : 'a', dst,
+					t->rules[i].action == POLICY_FORWARD ? "f" : "x",
+					(unsigned)t->rules[i].target);
+	}
+}
+
+static void assert_table(const struct policy *p, const char *want)
+{
+	char got[2048];
+
+	table_text(policy_active(p), got, sizeof(got));
+	if (strcmp(got, want) != 0)
+		fail_msg("table \"%s\", want \"%s\"", got, want);
+}
+
+/* A hub's derived rules (10.0.0.2 -> 2, 10.0.0.3 -> 3), then two added ones. */
+static struct policy *hub_with_adds(void)
+{
+	struct policy *p = policy_new();
+	const struct policy_rule derived[] = {fwd("0.0.0.0/0", "10.0.0.2/32", 2),
+					      fwd("0.0.0.0/0", "10.0.0.3/32", 3)};
+	struct policy_rule a = drop("0.0.0.0/0", "10.0.0.101/32");
+	struct policy_rule b = fwd("0.0.0.0/0", "10.9.0.0/16", 3);
+
+	assert_int_equal(policy_rederive(p, derived, 2), 0);
+	assert_int_equal(policy_add(p, &a), 0);
+	assert_int_equal(policy_add(p, &b), 0);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.3/32:f3 a:10.0.0.101/32:x0 a:10.9.0.0/16:f3");
+	return p;
+}
+
+static void test_del(void **state)
+{
+	struct policy *p = hub_with_adds();
+	struct cidr any = cidr_of("0.0.0.0/0"), d101 = cidr_of("10.0.0.101/32");
+	struct cidr d2 = cidr_of("10.0.0.2/32"), d9 = cidr_of("10.9.0.0/16");
+	struct cidr d9host = cidr_of("10.9.1.0/16"), src8 = cidr_of("10.0.0.0/8");
+	const struct policy_table *before;
+
+	(void)state;
+	/* exact src and dst only: host bits and another src do not match */
+	before = policy_active(p);
+	assert_int_equal(policy_del(p, &any, &d9host), 0);
+	assert_int_equal(policy_del(p, &src8, &d9), 0);
+	/* a derived rule is the config's: not deleted, nothing published */
+	assert_int_equal(policy_del(p, &any, &d2), 0);
+	assert_ptr_equal(policy_active(p), before);
+
+	assert_int_equal(policy_del(p, &any, &d101), 1);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.3/32:f3 a:10.9.0.0/16:f3");
+	assert_null(policy_lookup(policy_active(p), 1, ip_of("10.0.0.101")));
+	/* and the reader of the old table still sees it */
+	assert_int_equal(before->n, 4);
+	assert_int_equal(policy_del(p, &any, &d101), 0);
+	free(p);
+}
+
+/* Every added rule with that src/dst goes (shadowed duplicates included). */
+static void test_del_duplicates(void **state)
+{
+	struct policy *p = policy_new();
+	struct policy_rule a = fwd("0.0.0.0/0", "10.5.0.0/16", 2);
+	struct policy_rule b = drop("0.0.0.0/0", "10.5.0.0/16");
+	struct policy_rule c = fwd("10.0.0.0/8", "10.5.0.0/16", 3);
+
+	(void)state;
+	assert_int_equal(policy_add(p, &a), 0);
+	assert_int_equal(policy_add(p, &c), 0);
+	assert_int_equal(policy_add(p, &b), 0);
+	assert_int_equal(policy_del(p, &a.src, &a.dst), 2);
+	assert_table(p, "a:10.5.0.0/16:f3");
+	free(p);
+}
+
+static void test_replace(void **state)
+{
+	struct policy *p = hub_with_adds();
+	struct policy_rule r = fwd("0.0.0.0/0", "10.0.0.101/32", 2);
+	struct policy_rule derived = drop("0.0.0.0/0", "10.0.0.3/32");
+	struct policy_rule none = drop("0.0.0.0/0", "10.0.0.102/32");
+	struct policy_rule shadow = drop("0.0.0.0/0", "10.9.0.0/16");
+	const struct policy_table *before = policy_active(p);
+
+	(void)state;
+	assert_int_equal(policy_replace(p, &none), 0);
+	assert_int_equal(policy_replace(p, &derived), 0);
+	assert_ptr_equal(policy_active(p), before);
+
+	/* in place: the drop becomes a forward, the order stays */
+	assert_int_equal(policy_replace(p, &r), 1);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.3/32:f3 a:10.0.0.101/32:f2 a:10.9.0.0/16:f3");
+	assert_int_equal(policy_lookup(policy_active(p), 1, ip_of("10.0.0.101"))->target, 2);
+
+	/* a later rule with the same src/dst never matched: it goes */
+	assert_int_equal(policy_add(p, &shadow), 0);
+	r = fwd("0.0.0.0/0", "10.9.0.0/16", 2);
+	assert_int_equal(policy_replace(p, &r), 1);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.3/32:f3 a:10.0.0.101/32:f2 a:10.9.0.0/16:f2");
+
+	/* to drop: the target is cleared, as for add */
+	r = drop("0.0.0.0/0", "10.9.0.0/16");
+	r.target = 7;
+	assert_int_equal(policy_replace(p, &r), 1);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.3/32:f3 a:10.0.0.101/32:f2 a:10.9.0.0/16:x0");
+	r.dst.prefix = 33;
+	assert_int_equal(policy_replace(p, &r), -EINVAL);
+	free(p);
+}
+
+static void test_flush_added(void **state)
+{
+	struct policy *p = hub_with_adds();
+	const struct policy_table *t;
+
+	(void)state;
+	assert_int_equal(policy_flush_added(p), 2);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.3/32:f3");
+	t = policy_active(p);
+	assert_int_equal(policy_flush_added(p), 0);
+	assert_ptr_equal(policy_active(p), t);
+	assert_int_equal(policy_lookup(t, 1, ip_of("10.0.0.3"))->target, 3);
+	assert_null(policy_lookup(t, 1, ip_of("10.9.0.1")));
+	/* a manual node's table is all added: flush empties it */
+	free(p);
+	p = policy_new();
+	{
+		struct policy_rule r = drop("0.0.0.0/0", "10.0.0.0/24");
+
+		assert_int_equal(policy_add(p, &r), 0);
+	}
+	assert_int_equal(policy_flush_added(p), 1);
+	assert_int_equal(policy_active(p)->n, 0);
+	free(p);
+}
+
+/*
+ * rederive: the new derived rules in order, then the added ones in theirs,
+ * minus those identical to a new derived rule; the old derived ones go.
+ */
+static void test_rederive(void **state)
+{
+	struct policy *p = hub_with_adds();
+	/* peer 3 left, peer 4 joined; an added rule became a derived one */
+	const struct policy_rule next[] = {fwd("0.0.0.0/0", "10.0.0.2/32", 2),
+					   fwd("0.0.0.0/0", "10.0.0.4/32", 4),
+					   fwd("0.0.0.0/0", "10.9.0.0/16", 3)};
+	const struct policy_table *before;
+
+	(void)state;
+	assert_int_equal(policy_rederive(p, next, 3), 0);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.4/32:f4 d:10.9.0.0/16:f3 a:10.0.0.101/32:x0");
+	assert_null(policy_lookup(policy_active(p), 1, ip_of("10.0.0.3")));
+	assert_int_equal(policy_lookup(policy_active(p), 1, ip_of("10.0.0.4"))->target, 4);
+	/* the rule that became derived is no longer flushed */
+	assert_int_equal(policy_flush_added(p), 1);
+	assert_table(p, "d:10.0.0.2/32:f2 d:10.0.0.4/32:f4 d:10.9.0.0/16:f3");
+	/* an empty derivation (role manual) leaves only the added rules */
+	{
+		struct policy_rule a = drop("0.0.0.0/0", "10.0.0.66/32");
+
+		assert_int_equal(policy_add(p, &a), 0);
+	}
+	assert_int_equal(policy_rederive(p, NULL, 0), 0);
+	assert_table(p, "a:10.0.0.66/32:x0");
+
+	/* a derived drop given with a stray target still replaces the identical added drop */
+	{
+		struct policy_rule d = drop("0.0.0.0/0", "10.0.0.66/32");
+
+		d.target = 9;
+		assert_int_equal(policy_rederive(p, &d, 1), 0);
+		assert_table(p, "d:10.0.0.66/32:x0");
+		assert_int_equal(policy_rederive(p, NULL, 0), 0);
+		assert_int_equal(policy_active(p)->n, 0);
+		d.target = 0;
+		assert_int_equal(policy_add(p, &d), 0);
+	}
+
+	/* refusals change nothing */
+	before = policy_active(p);
+	{
+		struct policy_rule bad = fwd("0.0.0.0/0", "10.0.0.0/24", 1);
+
+		bad.dst.prefix = 33;
+		assert_int_equal(policy_rederive(p, &bad, 1), -EINVAL);
+	}
+	assert_ptr_equal(policy_active(p), before);
+	free(p);
+}
+
+/* -ENOSPC when derived + kept added rules exceed the table; nothing changes. */
+static void test_rederive_capacity(void **state)
+{
+	struct policy *p = policy_new();
+	struct policy_rule *many = calloc(MAX_POLICY_ENTRIES + 1, sizeof(*many));
+	const struct policy_table *before;
+	struct policy_rule a = drop("0.0.0.0/0", "11.0.0.0/8");
+
+	(void)state;
+	assert_non_null(many);
+	for (size_t i = 0; i <= MAX_POLICY_ENTRIES; i++) {
+		many[i] = fwd("0.0.0.0/0", "10.0.0.0/32", 1);
+		many[i].dst.addr += (uint32_t)i;
+	}
+	assert_int_equal(policy_rederive(p, many, MAX_POLICY_ENTRIES + 1), -ENOSPC);
+	assert_int_equal(policy_rederive(p, many, MAX_POLICY_ENTRIES), 0);
+	assert_int_equal(policy_active(p)->n, MAX_POLICY_ENTRIES);
+	assert_int_equal(policy_add(p, &a), -ENOSPC);
+
+	/* one derived and one added rule fewer: full again, then one too many */
+	assert_int_equal(policy_rederive(p, many, MAX_POLICY_ENTRIES - 1), 0);
+	assert_int_equal(policy_add(p, &a), 0);
+	before = policy_active(p);
+	assert_int_equal(policy_rederive(p, many, MAX_POLICY_ENTRIES), -ENOSPC);
+	assert_ptr_equal(policy_active(p), before);
+	/* ... unless the added rule is one of the derived ones */
+	many[MAX_POLICY_ENTRIES - 1] = a;
+	assert_int_equal(policy_rederive(p, many, MAX_POLICY_ENTRIES), 0);
+	assert_int_equal(policy_active(p)->n, MAX_POLICY_ENTRIES);
+	assert_int_equal(policy_flush_added(p), 0);
+	free(many);
+	free(p);
+}
+
+/* policy_find: the first rule with exactly this src/dst, and its origin. */
+static void test_find(void **state)
+{
+	struct policy *p = hub_with_adds();
+	struct cidr any = cidr_of("0.0.0.0/0"), d3 = cidr_of("10.0.0.3/32");
+	struct cidr d9 = cidr_of("10.9.0.0/16"), d7 = cidr_of("10.0.0.7/32");
+	enum policy_origin o = POLICY_ORIGIN_ADDED;
+
+	(void)state;
+	assert_int_equal(policy_find(policy_active(p), &any, &d3, &o)->target, 3);
+	assert_int_equal(o, POLICY_ORIGIN_DERIVED);
+	assert_non_null(policy_find(policy_active(p), &any, &d9, &o));
+	assert_int_equal(o, POLICY_ORIGIN_ADDED);
+	assert_null(policy_find(policy_active(p), &any, &d7, NULL));
+	free(p);
+}
+
 /* ---- dump ---------------------------------------------------------------- */
 
 static void test_rule_format(void **state)
@@ -785,6 +1039,25 @@ static void test_load_skips_duplicates_and_comments(void **state)
 	free(p);
 }
 
+/* Loaded rules are added ones (flush removes them); derived ones stay derived. */
+static void test_load_marks_rules_added(void **state)
+{
+	struct tmpdir *td = *state;
+	struct policy *p = policy_new();
+	const struct policy_rule derived[] = {fwd("0.0.0.0/0", "10.0.0.2/32", 2)};
+	char err[512] = "";
+
+	write_snapshot(td->path,
+		       "policy add --src 0.0.0.0/0 --dst 10.0.0.2/32 --action forward --target 2\n"
+		       "policy add --src 0.0.0.0/0 --dst 10.0.0.66/32 --action drop\n");
+	assert_int_equal(policy_rederive(p, derived, 1), 0);
+	assert_int_equal(load(p, td, err, sizeof(err)), 1);
+	assert_table(p, "d:10.0.0.2/32:f2 a:10.0.0.66/32:x0");
+	assert_int_equal(policy_flush_added(p), 1);
+	assert_table(p, "d:10.0.0.2/32:f2");
+	free(p);
+}
+
 struct bad_file_case {
 	const char *text;
 	const char *want_err_suffix; /* after "<path>"; line 1 is the stamp */
@@ -802,7 +1075,14 @@ static const struct bad_file_case bad_files[] = {
 	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24 --action forward\n",
 	  ":2: MissingArgument: --target: required with --action forward" },
 	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24\npolicy del everything\n",
-	  ":3: UnknownCommand: policy: expected show or add" },
+	  ":3: UnknownCommand: policy del: unknown flag (expected --src and --dst only)" },
+	/* a snapshot is a table, not a log of changes */
+	{ "policy add --src 0.0.0.0/0 --dst 10.0.0.0/24\npolicy del --src 0.0.0.0/0 --dst 10.0.0.0/24\n",
+	  ":3: UnknownCommand: only 'policy add' lines belong in a policy snapshot" },
+	{ "policy flush --added\n",
+	  ":2: UnknownCommand: only 'policy add' lines belong in a policy snapshot" },
+	{ "policy nuke\n",
+	  ":2: UnknownCommand: policy: expected show, add, del, replace, flush or check" },
 };
 /* clang-format on */
 
@@ -943,6 +1223,13 @@ int main(void)
 	    cmocka_unit_test(test_add_rejects_invalid_rule),
 	    cmocka_unit_test(test_drop_target_is_cleared),
 	    cmocka_unit_test(test_capacity),
+	    cmocka_unit_test(test_del),
+	    cmocka_unit_test(test_del_duplicates),
+	    cmocka_unit_test(test_replace),
+	    cmocka_unit_test(test_flush_added),
+	    cmocka_unit_test(test_rederive),
+	    cmocka_unit_test(test_rederive_capacity),
+	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_rule_format),
 	    cmocka_unit_test(test_dump_empty),
 	    cmocka_unit_test(test_dump_insertion_order),
@@ -962,6 +1249,8 @@ int main(void)
 					    tmpdir_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_skips_duplicates_and_comments,
 					    tmpdir_setup, tmpdir_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_marks_rules_added, tmpdir_setup,
+					    tmpdir_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_rejects_malformed_file,
 					    tmpdir_setup, tmpdir_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_missing_file, tmpdir_setup,

@@ -145,11 +145,9 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void test_policy_add_under_readers(void **state)
+/* A fresh table in pol, shared with READERS threads running fn. */
+static void start_readers(pthread_t t[READERS], void *(*fn)(void *))
 {
-	pthread_t t[READERS];
-
-	(void)state;
 	pol = malloc(sizeof(*pol));
 	assert_non_null(pol);
 	policy_init(pol);
@@ -159,7 +157,25 @@ static void test_policy_add_under_readers(void **state)
 	atomic_store(&lookups, 0);
 	atomic_store(&torn, 0);
 	for (unsigned i = 0; i < READERS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, reader, (void *)(uintptr_t)(i + 1)), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, fn, (void *)(uintptr_t)(i + 1)), 0);
+}
+
+/* Join them; they looked things up and never saw a torn table. */
+static void stop_readers(pthread_t t[READERS])
+{
+	atomic_store(&done, true);
+	for (unsigned i = 0; i < READERS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_true(atomic_load(&lookups) > 0);
+	assert_int_equal(atomic_load(&torn), 0);
+}
+
+static void test_policy_add_under_readers(void **state)
+{
+	pthread_t t[READERS];
+
+	(void)state;
+	start_readers(t, reader);
 	for (unsigned i = 0; i < RULES; i++) {
 		struct policy_rule r = rule_n(i);
 
@@ -167,12 +183,72 @@ static void test_policy_add_under_readers(void **state)
 		if (i % 4 == 0)
 			sleep_ms(1); /* let the readers see many generations */
 	}
-	atomic_store(&done, true);
-	for (unsigned i = 0; i < READERS; i++)
-		assert_int_equal(pthread_join(t[i], NULL), 0);
+	stop_readers(t);
 	assert_int_equal(policy_active(pol)->n, RULES);
-	assert_true(atomic_load(&lookups) > 0);
-	assert_int_equal(atomic_load(&torn), 0);
+	free(pol);
+}
+
+/*
+ * Every kind of update (rederive, add, replace, del, flush) under concurrent
+ * lookups: in every table a reader holds, each rule is the one the index
+ * finds for its own dst (the dsts are distinct), so a torn or half-indexed
+ * table shows.
+ */
+static void *reader_self(void *arg)
+{
+	unsigned id = (unsigned)(uintptr_t)arg;
+
+	while (!atomic_load_explicit(&done, memory_order_relaxed)) {
+		qsbr_online(&q, id);
+		for (int burst = 0; burst < 4; burst++) {
+			const struct policy_table *t = policy_active(pol);
+			size_t n = t->n;
+
+			for (size_t i = 0; i < n; i++) {
+				const struct policy_rule *r = &t->rules[i];
+
+				if (policy_lookup(t, 1, r->dst.addr | 5) != r || t->n != n)
+					atomic_fetch_add(&torn, 1);
+			}
+			atomic_fetch_add_explicit(&lookups, 1, memory_order_relaxed);
+		}
+		qsbr_offline(&q, id);
+	}
+	return NULL;
+}
+
+static void test_policy_updates_under_readers(void **state)
+{
+	enum { DERIVED = 20, ROUNDS = 40 };
+	struct policy_rule derived[DERIVED];
+	pthread_t t[READERS];
+
+	(void)state;
+	for (unsigned i = 0; i < DERIVED; i++)
+		derived[i] = rule_n(i);
+	start_readers(t, reader_self);
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		/* a reload that drops one derived rule each round, then puts it back */
+		assert_int_equal(policy_rederive(pol, derived, DERIVED - round % 2), 0);
+		for (unsigned i = DERIVED; i < DERIVED + 30; i++) {
+			struct policy_rule r = rule_n(i);
+
+			assert_int_equal(policy_add(pol, &r), 0);
+		}
+		for (unsigned i = DERIVED; i < DERIVED + 30; i += 3) {
+			struct policy_rule r = rule_n(i);
+
+			r.target = 99;
+			assert_int_equal(policy_replace(pol, &r), 1);
+			r = rule_n(i + 1);
+			assert_int_equal(policy_del(pol, &r.src, &r.dst), 1);
+		}
+		sleep_ms(1);
+		assert_int_equal(policy_active(pol)->n, DERIVED - round % 2 + 20);
+		assert_int_equal(policy_flush_added(pol), 20);
+	}
+	stop_readers(t);
+	assert_int_equal(policy_active(pol)->n, DERIVED - (ROUNDS - 1) % 2);
 	free(pol);
 }
 
@@ -183,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_waits_for_online_reader),
 		cmocka_unit_test(test_policy_add_under_readers),
+		cmocka_unit_test(test_policy_updates_under_readers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

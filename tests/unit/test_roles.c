@@ -59,6 +59,8 @@ static void expect_table(const char *json, const struct want_rule *want, size_t 
 	for (size_t i = 0; i < n; i++) {
 		const struct policy_rule *r = &t->rules[i];
 
+		/* the config's own: flush --added keeps them, a reload replaces them */
+		assert_int_equal(t->origin[i], POLICY_ORIGIN_DERIVED);
 		assert_int_equal(r->src.addr, 0);
 		assert_int_equal(r->src.prefix, 0);
 		assert_int_equal(r->action, POLICY_FORWARD);
@@ -195,6 +197,27 @@ static void test_out_of_space(void **state)
 	assert_int_equal(roles_derive_policy(&cfg, &pol), -ENOSPC);
 }
 
+/* roles_derive_rules: the same rules as an array (what a reload hands to policy_rederive). */
+static void test_derive_rules_array(void **state)
+{
+	struct policy_rule rules[4];
+	size_t n = 99;
+
+	(void)state;
+	load("{\"role\":\"hub\",\"local_id\":1,\"peers\":["
+	     "{\"id\":2,\"endpoint\":\"203.0.113.2:18020\",\"allowed_src\":\"10.0.0.2/32\",\"psk\":\"" KEY_A "\"},"
+	     "{\"id\":3,\"endpoint\":\"203.0.113.3:18020\",\"allowed_src\":\"10.0.0.3/32\",\"psk\":\"" KEY_B "\"}]}");
+	assert_int_equal(roles_derive_rules(&cfg, rules, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rules[0].target, 2);
+	assert_int_equal(rules[1].dst.addr, ip(10, 0, 0, 3));
+	assert_int_equal(rules[1].action, POLICY_FORWARD);
+	/* too small an array: -ENOSPC, the first rules written */
+	assert_int_equal(roles_derive_rules(&cfg, rules, 1, &n), -ENOSPC);
+	assert_int_equal(n, 1);
+	assert_int_equal(rules[0].target, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_manual_empty),
 		cmocka_unit_test(test_spoke_tie_goes_local),
 		cmocka_unit_test(test_out_of_space),
+		cmocka_unit_test(test_derive_rules_array),
 	};
 
 	return cmocka_run_group_tests_name("roles", tests, NULL, NULL);
