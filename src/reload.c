@@ -16,6 +16,7 @@
 #include "netplan.h"
 #include "outbuf.h"
 #include "reactor.h"
+#include "roles.h"
 
 /*
  * Settings applied once at start-up: the new config gets their running
@@ -153,6 +154,15 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	if (rc < 0) {
 		outbuf_printf(&o, "reload failed: the workers did not pause in time (%s); "
 				  "nothing changed", strerror(-rc));
+		goto out;
+	}
+	/* The policy first: the one step that can fail (a full table). */
+	rc = roles_derive_policy(cfg, &d->policy);
+	if (rc < 0) {
+		reactor_resume(d);
+		outbuf_printf(&o, "reload failed: the derived policy does not fit next to the "
+				  "added rules (%s; at most %d rules); nothing changed",
+			      strerror(-rc), MAX_POLICY_ENTRIES);
 		goto out;
 	}
 	peer_table_reload(&d->peers, scratch, cfg, d->epoch, wall_ns(), &rep);

@@ -22,6 +22,9 @@
 
 require_fault_env
 topo_standard
+topo_add_node c 203.0.113.4
+wait_until 10 nsx c ping -c1 -W1 203.0.113.1 || bail "underlay: c cannot reach the hub"
+KEY_C=$(gen_key)
 
 # reload_ok NODE DESC REGEX: `subnetra reload` exits 0 and its reply matches.
 reload_ok() {
@@ -121,8 +124,34 @@ run_with_workers() {
 	check_match "$tag: a -> hub never stopped during b's rekey" \
 		'150 packets transmitted, 150 received' "$(cat "$T/ping-a.out")"
 
+	# ---- a peer added, then one removed ------------------------------------------------
+	# c (id 4) joins: the hub's derived policy gains its route, the rule
+	# added at run time (the hub's own address) stays.
+	edit "$T/hub.json" "s|^    { \"id\": 3, \(.*\) }\$|    { \"id\": 3, \1 },\n    { \"id\": 4, \"endpoint\": \"203.0.113.4:18020\", \"allowed_src\": \"10.0.0.4/32\", \"psk\": \"$KEY_C\" }|"
+	check "$tag: the new hub config is valid" "$SUBNETRAD" --check --config "$T/hub.json"
+	reload_ok hub "$tag, c added" '^reloaded .*: peers: 2 unchanged, 1 added \(4\)'
+	write_spoke_config "$T/c.json" 4 "$KEY_C" '"keepalive_secs": 0'
+	start_node c "$T/c.json"
+	wait_until 10 ping_ok c 10.0.0.2
+	check_eq "$tag: the added peer reaches a through the hub 5/5" 5 \
+		"$(ping_received c -n -c 5 -i 0.05 -W 2 10.0.0.2)"
+	out=$(cli hub policy show)
+	check_match "$tag: the derived route to the added peer" \
+		'^policy add --src 0\.0\.0\.0/0 --dst 10\.0\.0\.4/32 --action forward --target 4$' "$out"
+	check_match "$tag: the rule added at run time is still there" \
+		'^policy add --src 0\.0\.0\.0/0 --dst 10\.0\.0\.1/32 --action forward --target 0$' "$out"
+	# b leaves.
+	edit "$T/hub.json" '/"id": 3,/d'
+	reload_ok hub "$tag, b removed" '^reloaded .*: peers: 2 unchanged, 1 removed \(3\)'
+	check_eq "$tag: a -> b fails once b is removed" 0 "$(ping_received a -n -c 2 -i 0.1 -W 1 10.0.0.3)"
+	check_eq "$tag: a -> c still 5/5" 5 "$(ping_received a -n -c 5 -i 0.05 -W 2 10.0.0.4)"
+	check_eq "$tag: the hub lists two peers" "2 4" \
+		"$(cli hub status --json | grep -o '"id":[0-9]*' | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
+	check_fails "$tag: no route to b left" grep -q -- '--dst 10\.0\.0\.3/32' <<<"$(cli hub policy show)"
+
 	stop_node a
 	stop_node b
+	stop_node c
 	stop_node hub
 }
 
