@@ -31,12 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounds.h"
-#include "cliargs.h"
-#include "counters.h"
-#include "ctlproto.h"
-#include "metrics.h"
-#include "version.h"
+#include "core/bounds.h"
+#include "common/cliargs.h"
+#include "core/counters.h"
+#include "core/ctlproto.h"
+#include "core/metrics.h"
+#include "core/version.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 

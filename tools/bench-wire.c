@@ -34,11 +34,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "aead.h"
-#include "cliargs.h"
-#include "replay.h"
-#include "version.h"
-#include "wire.h"
+#include "core/aead.h"
+#include "common/cliargs.h"
+#include "core/replay.h"
+#include "core/version.h"
+#include "core/wire.h"
 
 enum {
 	EXIT_OK = 0,

@@ -24,12 +24,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cliargs.h"
-#include "atomicfile.h"
-#include "cidr.h"
-#include "config.h"
-#include "version.h"
-#include "wire.h"
+#include "common/cliargs.h"
+#include "os/linux/atomicfile.h"
+#include "core/cidr.h"
+#include "core/config.h"
+#include "core/version.h"
+#include "core/wire.h"
 
 enum {
 	EXIT_OK = 0,

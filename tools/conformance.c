@@ -28,9 +28,9 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "cidr.h"
-#include "cliargs.h"
-#include "wire.h"
+#include "core/cidr.h"
+#include "common/cliargs.h"
+#include "core/wire.h"
 
 enum {
 	MAX_FILE_SIZE = 64 * 1024 * 1024,

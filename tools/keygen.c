@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
-#include "cliargs.h"
-#include "wire.h"
-#include "version.h"
+#include "os/linux/atomicfile.h"
+#include "common/cliargs.h"
+#include "core/wire.h"
+#include "core/version.h"
 
 enum {
 	MAX_KEYS = 4096,

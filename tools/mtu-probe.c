@@ -33,11 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cliargs.h"
-#include "cidr.h"
-#include "mtuprobe.h"
-#include "version.h"
-#include "wire.h"
+#include "common/cliargs.h"
+#include "core/cidr.h"
+#include "tools/lib/mtuprobe.h"
+#include "core/version.h"
+#include "core/wire.h"
 
 enum {
 	EXIT_OK = 0,

@@ -19,12 +19,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cliargs.h"
-#include "config.h"
-#include "hexio.h"
-#include "inspect.h"
-#include "pcap.h"
-#include "version.h"
+#include "common/cliargs.h"
+#include "core/config.h"
+#include "os/linux/config_file.h"
+#include "tools/lib/hexio.h"
+#include "tools/lib/inspect.h"
+#include "tools/lib/pcap.h"
+#include "core/version.h"
 
 enum {
 	MAX_UDP_PAYLOAD = 65535, /* anything longer is not one datagram */

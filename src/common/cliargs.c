@@ -1,5 +1,5 @@
 /* Command-line helpers (see cliargs.h). */
-#include "cliargs.h"
+#include "common/cliargs.h"
 
 #include <errno.h>
 #include <stdarg.h>

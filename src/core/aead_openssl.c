@@ -5,7 +5,7 @@
  * key or nonce, and nothing is allocated per packet.
  */
 #ifdef SUBNETRA_CRYPTO_OPENSSL
-#include "aead.h"
+#include "core/aead.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>

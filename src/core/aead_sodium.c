@@ -1,6 +1,6 @@
 /* AEAD backend: libsodium (the default). */
 #ifndef SUBNETRA_CRYPTO_OPENSSL
-#include "aead.h"
+#include "core/aead.h"
 
 #include <sodium.h>
 

@@ -1,5 +1,5 @@
 /* Strict IPv4 / CIDR / endpoint parsing and formatting (see cidr.h). */
-#include "cidr.h"
+#include "core/cidr.h"
 
 #include <stdio.h>
 #include <string.h>

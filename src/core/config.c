@@ -23,24 +23,20 @@
  * they are freed, and a failed parse or load wipes the whole struct so no
  * partial state survives.
  */
-#include "config.h"
+#include "core/config.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 #include <json-c/printbuf.h>
 #include <sodium.h>
 
-#include "safefile.h"
 
 static const uint16_t default_ports_hub[] = { 18020, 18023, 18026 };
 static const uint16_t default_ports_spoke[] = { 18020 };
@@ -90,16 +86,14 @@ void config_error_format(const struct config_error *e, char *buf, size_t cap)
 		snprintf(buf, cap, "%s: %s: %s", e->file, name, e->detail);
 }
 
-static void err_reset(struct config_error *err, const char *file)
+void config_error_reset(struct config_error *err, const char *file)
 {
 	memset(err, 0, sizeof(*err));
 	snprintf(err->file, sizeof(err->file), "%s", file ? file : "config.json");
 }
 
-/* Fill path, name and detail; always returns -1 so callers can return it. */
-__attribute__((format(printf, 4, 5))) static int fail(struct config_error *err,
-						       const char *path, const char *name,
-						       const char *fmt, ...)
+int config_error_set(struct config_error *err, const char *path, const char *name,
+		     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -216,7 +210,7 @@ static int wrong_type(struct parse_ctx *c, struct json_object *v, const char *pa
 
 	if (secret || json_object_is_type(v, json_type_object) ||
 	    json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_null))
-		return fail(c->err, path, "WrongType", "expected %s, got %s", expected,
+		return config_error_set(c->err, path, "WrongType", "expected %s, got %s", expected,
 			    json_kind(v));
 	if (json_object_is_type(v, json_type_string))
 		quote(q, sizeof(q), json_object_get_string(v),
@@ -225,7 +219,7 @@ static int wrong_type(struct parse_ctx *c, struct json_object *v, const char *pa
 		/* json-c keeps a double's source text, so 1e3 shows as 1e3. */
 		snprintf(q, sizeof(q), "%s",
 			 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	return fail(c->err, path, "WrongType", "expected %s, got %s %s", expected,
+	return config_error_set(c->err, path, "WrongType", "expected %s, got %s %s", expected,
 		    json_kind(v), q);
 }
 
@@ -249,11 +243,11 @@ static int read_uint(struct parse_ctx *c, struct json_object *v, const char *pat
 	if (!json_object_is_type(v, json_type_int))
 		return wrong_type(c, v, path, "integer", false);
 	if (json_object_get_int64(v) < 0)
-		return fail(c->err, path, "OutOfRange", "%" PRId64 " is negative (range %s)",
+		return config_error_set(c->err, path, "OutOfRange", "%" PRId64 " is negative (range %s)",
 			    json_object_get_int64(v), range);
 	u = json_object_get_uint64(v);
 	if (u > max)
-		return fail(c->err, path, "OutOfRange", "%" PRIu64 "%s is out of range %s", u,
+		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 "%s is out of range %s", u,
 			    u == UINT64_MAX ? " (or more)" : "", range);
 	*out = u;
 	return 0;
@@ -267,7 +261,7 @@ static int read_port(struct parse_ctx *c, struct json_object *v, const char *pat
 	if (read_uint(c, v, path, UINT16_MAX, "1..65535", &u) != 0)
 		return -1;
 	if (u == 0)
-		return fail(c->err, path, "OutOfRange", "0 is not a usable port (range 1..65535)");
+		return config_error_set(c->err, path, "OutOfRange", "0 is not a usable port (range 1..65535)");
 	*out = (uint16_t)u;
 	return 0;
 }
@@ -294,7 +288,7 @@ static int read_cidr(struct parse_ctx *c, struct json_object *v, const char *pat
 		return -1;
 	e = cidr_parse(out, s, len);
 	if (e != ADDR_OK)
-		return fail(c->err, path, "InvalidCidr", "%s: %s", quote(q, sizeof(q), s, len),
+		return config_error_set(c->err, path, "InvalidCidr", "%s: %s", quote(q, sizeof(q), s, len),
 			    addr_err_name(e));
 	return 0;
 }
@@ -308,7 +302,7 @@ static int read_routes(struct parse_ctx *c, struct json_object *v, const char *p
 		return wrong_type(c, v, path, "array of CIDR strings", false);
 	n = json_object_array_length(v);
 	if (n > MAX_ROUTES)
-		return fail(c->err, path, "TooManyRoutes", "%zu routes, at most %d", n,
+		return config_error_set(c->err, path, "TooManyRoutes", "%zu routes, at most %d", n,
 			    MAX_ROUTES);
 	for (size_t i = 0; i < n; i++) {
 		char p[sizeof(c->err->path)];
@@ -342,7 +336,7 @@ static int unknown_field(struct parse_ctx *c, const char *prefix, const char *ke
 	char q[2 * QUOTE_MAX];
 
 	key_for_path(path, sizeof(path), prefix, key);
-	return fail(c->err, path, "UnknownField", "unknown field %s %s",
+	return config_error_set(c->err, path, "UnknownField", "unknown field %s %s",
 		    quote(q, sizeof(q), key, strlen(key)), where);
 }
 
@@ -384,7 +378,7 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, struct json
 		return -1;
 	e = endpoint_parse(&p->endpoint, s, len);
 	if (e != ADDR_OK)
-		return fail(c->err, path, "InvalidEndpoint", "%s: %s",
+		return config_error_set(c->err, path, "InvalidEndpoint", "%s: %s",
 			    quote(q, sizeof(q), s, len), addr_err_name(e));
 	return 0;
 }
@@ -405,18 +399,18 @@ static int peer_psk(struct parse_ctx *c, struct peer_config *p, struct json_obje
 	if (read_string(c, v, path, true, &s, &len) != 0)
 		return -1;
 	if (len != PSK_HEX_LEN)
-		return fail(c->err, path, "InvalidPsk", "expected %d hex characters, got %zu",
+		return config_error_set(c->err, path, "InvalidPsk", "expected %d hex characters, got %zu",
 			    PSK_HEX_LEN, len);
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)s[i]))
-			return fail(c->err, path, "InvalidPsk",
+			return config_error_set(c->err, path, "InvalidPsk",
 				    "expected %d hex characters, character %zu is not a hex digit",
 				    PSK_HEX_LEN, i + 1);
 	}
 	if (sodium_hex2bin(p->psk, sizeof(p->psk), s, len, NULL, &bin_len, NULL) != 0 ||
 	    bin_len != sizeof(p->psk)) {
 		sodium_memzero(p->psk, sizeof(p->psk));
-		return fail(c->err, path, "InvalidPsk", "expected %d hex characters", PSK_HEX_LEN);
+		return config_error_set(c->err, path, "InvalidPsk", "expected %d hex characters", PSK_HEX_LEN);
 	}
 	return 0;
 }
@@ -431,13 +425,13 @@ static int peer_name(struct parse_ctx *c, struct peer_config *p, struct json_obj
 	if (read_string(c, v, path, false, &s, &len) != 0)
 		return -1;
 	if (len > PEER_NAME_MAX)
-		return fail(c->err, path, "PeerNameTooLong", "%zu bytes, at most %d: %s", len,
+		return config_error_set(c->err, path, "PeerNameTooLong", "%zu bytes, at most %d: %s", len,
 			    PEER_NAME_MAX, quote(q, sizeof(q), s, len));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch > 0x7e)
-			return fail(c->err, path, "PeerNameNotPrintable",
+			return config_error_set(c->err, path, "PeerNameNotPrintable",
 				    "byte 0x%02x at offset %zu is not printable ASCII: %s", ch, i,
 				    quote(q, sizeof(q), s, len));
 	}
@@ -493,16 +487,16 @@ static int parse_peer(struct parse_ctx *c, size_t idx, struct json_object *obj)
 	/* id and endpoint have no sensible default; a missing psk is InvalidPsk. */
 	if (!(seen & SEEN_ID)) {
 		snprintf(path, sizeof(path), "%s.id", prefix);
-		return fail(c->err, path, "MissingField", "every peer needs an id");
+		return config_error_set(c->err, path, "MissingField", "every peer needs an id");
 	}
 	if (!(seen & SEEN_ENDPOINT)) {
 		snprintf(path, sizeof(path), "%s.endpoint", prefix);
-		return fail(c->err, path, "MissingField",
+		return config_error_set(c->err, path, "MissingField",
 			    "every peer needs an endpoint (\"A.B.C.D:port\")");
 	}
 	if (!(seen & SEEN_PSK)) {
 		snprintf(path, sizeof(path), "%s.psk", prefix);
-		return fail(c->err, path, "InvalidPsk",
+		return config_error_set(c->err, path, "InvalidPsk",
 			    "missing: every link needs its own %d-hex-character psk", PSK_HEX_LEN);
 	}
 	return 0;
@@ -518,7 +512,7 @@ static int top_negotiation_version(struct parse_ctx *c, struct json_object *v,
 	if (read_uint(c, v, path, UINT8_MAX, "1 (the only version)", &u) != 0)
 		return -1;
 	if (u != 1)
-		return fail(c->err, path, "OutOfRange", "%" PRIu64 " is not supported (must be 1)",
+		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 " is not supported (must be 1)",
 			    u);
 	c->cfg->negotiation_version = (uint8_t)u;
 	return 0;
@@ -529,7 +523,7 @@ static int top_psk(struct parse_ctx *c, struct json_object *v, const char *path)
 {
 	if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)
 		return 0;
-	return fail(c->err, path, "InvalidPsk",
+	return config_error_set(c->err, path, "InvalidPsk",
 		    "a top-level psk is not supported: every link carries its own key in "
 		    "peers[].psk");
 }
@@ -564,7 +558,7 @@ static int top_listen_ports(struct parse_ctx *c, struct json_object *v, const ch
 		return wrong_type(c, v, path, "array of ports", false);
 	n = json_object_array_length(v);
 	if (n == 0 || n > MAX_LISTEN_PORTS)
-		return fail(c->err, path, "TooManyListenPorts", "%zu ports, expected 1..%d", n,
+		return config_error_set(c->err, path, "TooManyListenPorts", "%zu ports, expected 1..%d", n,
 			    MAX_LISTEN_PORTS);
 	for (size_t i = 0; i < n; i++) {
 		char p[sizeof(c->err->path)];
@@ -574,7 +568,7 @@ static int top_listen_ports(struct parse_ctx *c, struct json_object *v, const ch
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			if (cfg->listen_ports[j] == cfg->listen_ports[i])
-				return fail(c->err, p, "DuplicateListenPort",
+				return config_error_set(c->err, p, "DuplicateListenPort",
 					    "%u is already listen_ports[%zu]",
 					    (unsigned)cfg->listen_ports[i], j);
 		}
@@ -619,7 +613,7 @@ static int top_peers(struct parse_ctx *c, struct json_object *v, const char *pat
 		return wrong_type(c, v, path, "array of peers", false);
 	n = json_object_array_length(v);
 	if (n > MAX_PEERS)
-		return fail(c->err, path, "TooManyPeers", "%zu peers, at most %d (build option)",
+		return config_error_set(c->err, path, "TooManyPeers", "%zu peers, at most %d (build option)",
 			    n, MAX_PEERS);
 	for (size_t i = 0; i < n; i++) {
 		if (parse_peer(c, i, json_object_array_get_idx(v, i)) != 0)
@@ -646,7 +640,7 @@ static int top_role(struct parse_ctx *c, struct json_object *v, const char *path
 			return 0;
 		}
 	}
-	return fail(c->err, path, "InvalidRole", "%s: expected \"manual\", \"hub\" or \"spoke\"",
+	return config_error_set(c->err, path, "InvalidRole", "%s: expected \"manual\", \"hub\" or \"spoke\"",
 		    quote(q, sizeof(q), s, len));
 }
 
@@ -681,7 +675,7 @@ static int top_workers(struct parse_ctx *c, struct json_object *v, const char *p
 	if (read_uint(c, v, path, UINT32_MAX, range, &u) != 0)
 		return -1;
 	if (u < 1 || u > MAX_WORKERS)
-		return fail(c->err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
+		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
 			    range);
 	c->cfg->workers = (unsigned)u;
 	return 0;
@@ -727,7 +721,7 @@ static int top_user(struct parse_ctx *c, struct json_object *v, const char *path
 	if (read_string(c, v, path, false, &s, &len) != 0)
 		return -1;
 	if (!valid_user_name(s, len))
-		return fail(c->err, path, "InvalidUser",
+		return config_error_set(c->err, path, "InvalidUser",
 			    "%s: expected a user name of 1-%d characters [a-z0-9_-], starting "
 			    "with a letter or '_'",
 			    quote(q, sizeof(q), s, len), USER_NAME_MAX);
@@ -821,7 +815,7 @@ static int syntax_error(struct config_error *err, const char *text, size_t len, 
 	size_t col;
 
 	line_col(text, off > len ? len : off, &line, &col);
-	return fail(err, "", "SyntaxError", "line %u, column %zu: %s", line, col, what);
+	return config_error_set(err, "", "SyntaxError", "line %u, column %zu: %s", line, col, what);
 }
 
 /*
@@ -889,19 +883,19 @@ static int lex_member_name(struct config_error *err, const char *text, struct le
 	top->expect_key = false;
 	lex_path(path, sizeof(path), text, lv, depth);
 	if (escaped)
-		return fail(err, path, "UnknownField",
+		return config_error_set(err, path, "UnknownField",
 			    "field name %s uses an escape sequence; write it plainly",
 			    quote(q, sizeof(q), text + k.off, k.len));
 	for (size_t i = top->first_key; i < *n_keys; i++) {
 		if (keys[i].len != k.len || memcmp(text + keys[i].off, text + k.off, k.len) != 0)
 			continue;
 		line_col(text, k.off - 1, &line, &col);
-		return fail(err, path, "DuplicateField",
+		return config_error_set(err, path, "DuplicateField",
 			    "field %s appears twice in the same object (again at line %u, column %zu)",
 			    quote(q, sizeof(q), text + k.off, k.len), line, col);
 	}
 	if (*n_keys == cap_keys)
-		return fail(err, "", "SyntaxError", "too many fields");
+		return config_error_set(err, "", "SyntaxError", "too many fields");
 	keys[(*n_keys)++] = k;
 	return 0;
 }
@@ -916,7 +910,7 @@ static int lexical_check(struct config_error *err, const char *text, size_t len)
 	int rc = -1;
 
 	if (keys == NULL) {
-		fail(err, "", "OutOfMemory", "cannot allocate the field index");
+		config_error_set(err, "", "OutOfMemory", "cannot allocate the field index");
 		goto out;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -1010,7 +1004,7 @@ static int parse_object(struct parse_ctx *c, struct json_object *root)
 	struct json_object_iterator it, end;
 
 	if (!json_object_is_type(root, json_type_object))
-		return fail(c->err, "", "WrongType", "the top level must be a JSON object, got %s",
+		return config_error_set(c->err, "", "WrongType", "the top level must be a JSON object, got %s",
 			    json_kind(root));
 	it = json_object_iter_begin(root);
 	end = json_object_iter_end(root);
@@ -1041,10 +1035,10 @@ int config_parse(struct config *cfg, const char *file_label, const char *text, s
 	char *copy = NULL;
 	int rc = -1;
 
-	err_reset(err, file_label);
+	config_error_reset(err, file_label);
 	config_defaults(cfg);
 	if (len > CONFIG_MAX) {
-		fail(err, "", "FileTooLarge", "%zu bytes, at most %d", len, CONFIG_MAX);
+		config_error_set(err, "", "FileTooLarge", "%zu bytes, at most %d", len, CONFIG_MAX);
 		goto out;
 	}
 	/*
@@ -1056,7 +1050,7 @@ int config_parse(struct config *cfg, const char *file_label, const char *text, s
 	copy = malloc(len + 1);
 	tok = json_tokener_new();
 	if (copy == NULL || tok == NULL) {
-		fail(err, "", "OutOfMemory", "cannot allocate the parser");
+		config_error_set(err, "", "OutOfMemory", "cannot allocate the parser");
 		goto out;
 	}
 	memcpy(copy, text, len);
@@ -1122,12 +1116,12 @@ static int validate_psks(const struct config *cfg, struct config_error *err)
 	char path[sizeof(err->path)];
 
 	if (cfg->n_peers == 0)
-		return fail(err, "peers", "InvalidPsk",
+		return config_error_set(err, "peers", "InvalidPsk",
 			    "no peers configured: every link needs its own psk");
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (sodium_is_zero(cfg->peers[i].psk, sizeof(cfg->peers[i].psk))) {
 			peer_path(path, i, "psk");
-			return fail(err, path, "InvalidPsk", "the psk is all zeros");
+			return config_error_set(err, path, "InvalidPsk", "the psk is all zeros");
 		}
 	}
 	for (size_t i = 1; i < cfg->n_peers; i++) {
@@ -1135,7 +1129,7 @@ static int validate_psks(const struct config *cfg, struct config_error *err)
 			if (sodium_memcmp(cfg->peers[i].psk, cfg->peers[j].psk,
 					  sizeof(cfg->peers[i].psk)) == 0) {
 				peer_path(path, i, "psk");
-				return fail(err, path, "DuplicatePsk",
+				return config_error_set(err, path, "DuplicatePsk",
 					    "same psk as peers[%zu]: every link needs its own key", j);
 			}
 		}
@@ -1152,7 +1146,7 @@ static int validate_hub(const struct config *cfg, struct config_error *err)
 		if (cfg->peers[i].allowed_src.prefix == 0) {
 			peer_path(path, i, "allowed_src");
 			cidr_format(&cfg->peers[i].allowed_src, a);
-			return fail(err, path, "HubPeerNeedsAllowedSrc",
+			return config_error_set(err, path, "HubPeerNeedsAllowedSrc",
 				    "\"%s\" (also the default when omitted): a hub needs a specific "
 				    "allowed_src for peer id %" PRIu32,
 				    a, cfg->peers[i].id);
@@ -1165,7 +1159,7 @@ static int validate_hub(const struct config *cfg, struct config_error *err)
 			peer_path(path, i, "allowed_src");
 			cidr_format(&cfg->peers[i].allowed_src, a);
 			cidr_format(&cfg->peers[j].allowed_src, b);
-			return fail(err, path, "HubAllowedSrcOverlap",
+			return config_error_set(err, path, "HubAllowedSrcOverlap",
 				    "\"%s\" overlaps peers[%zu].allowed_src \"%s\"", a, j, b);
 		}
 	}
@@ -1178,17 +1172,17 @@ static int validate_spoke(const struct config *cfg, struct config_error *err)
 	char a[CIDR_STR_MAX];
 
 	if (cfg->n_peers != 1)
-		return fail(err, "peers", "SpokeNeedsOneHub",
+		return config_error_set(err, "peers", "SpokeNeedsOneHub",
 			    "%zu peers: a spoke has exactly one peer, its hub", cfg->n_peers);
 	if (cfg->n_local_routes == 0 && !cfg->has_local_tun_ip)
-		return fail(err, "local_routes", "SpokeMissingLocal",
+		return config_error_set(err, "local_routes", "SpokeMissingLocal",
 			    "a spoke needs a local target: set local_routes or local_tun_ip");
 	for (size_t i = 0; i < cfg->n_local_routes; i++) {
 		if (cfg->local_routes[i].prefix != 0)
 			continue;
 		snprintf(path, sizeof(path), "local_routes[%zu]", i);
 		cidr_format(&cfg->local_routes[i], a);
-		return fail(err, path, "SpokeLocalRouteTooBroad",
+		return config_error_set(err, path, "SpokeLocalRouteTooBroad",
 			    "\"%s\" would take the host's default route into the tunnel", a);
 	}
 	return 0;
@@ -1202,17 +1196,17 @@ static int validate_registry(const struct config *cfg, struct config_error *err)
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].id == 0) {
 			peer_path(path, i, "id");
-			return fail(err, path, "ReservedPeerId",
+			return config_error_set(err, path, "ReservedPeerId",
 				    "0 is reserved for the local target (ids are " ID_RANGE ")");
 		}
 	}
 	if (cfg->n_peers > 0 && cfg->local_id == 0)
-		return fail(err, "local_id", "MissingLocalId",
+		return config_error_set(err, "local_id", "MissingLocalId",
 			    "0 (unset): a node with peers needs a local_id in " ID_RANGE);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].id == cfg->local_id) {
 			peer_path(path, i, "id");
-			return fail(err, path, "SelfReference", "%" PRIu32 " is this node's local_id",
+			return config_error_set(err, path, "SelfReference", "%" PRIu32 " is this node's local_id",
 				    cfg->peers[i].id);
 		}
 	}
@@ -1221,7 +1215,7 @@ static int validate_registry(const struct config *cfg, struct config_error *err)
 			if (cfg->peers[i].id != cfg->peers[j].id)
 				continue;
 			peer_path(path, i, "id");
-			return fail(err, path, "DuplicateId", "%" PRIu32 " is also peers[%zu].id",
+			return config_error_set(err, path, "DuplicateId", "%" PRIu32 " is also peers[%zu].id",
 				    cfg->peers[i].id, j);
 		}
 	}
@@ -1232,7 +1226,7 @@ static int validate_registry(const struct config *cfg, struct config_error *err)
 				continue;
 			peer_path(path, i, "endpoint");
 			endpoint_format(&cfg->peers[i].endpoint, ep);
-			return fail(err, path, "DuplicateEndpoint",
+			return config_error_set(err, path, "DuplicateEndpoint",
 				    "\"%s\" is also peers[%zu].endpoint", ep, j);
 		}
 	}
@@ -1245,7 +1239,7 @@ int config_validate_hosts(const struct config *cfg, const char *file_label,
 	char path[sizeof(err->path)];
 	char a[CIDR_STR_MAX];
 
-	err_reset(err, file_label);
+	config_error_reset(err, file_label);
 
 	/*
 	 * The parser never produces these counts; a hand-built config might,
@@ -1253,13 +1247,13 @@ int config_validate_hosts(const struct config *cfg, const char *file_label,
 	 * TooManyPeers as a registry error; it has to come first here.)
 	 */
 	if (cfg->n_peers > MAX_PEERS)
-		return fail(err, "peers", "TooManyPeers", "%zu peers, at most %d", cfg->n_peers,
+		return config_error_set(err, "peers", "TooManyPeers", "%zu peers, at most %d", cfg->n_peers,
 			    MAX_PEERS);
 	if (cfg->n_local_routes > MAX_ROUTES || cfg->n_remote_routes > MAX_ROUTES)
-		return fail(err, cfg->n_local_routes > MAX_ROUTES ? "local_routes" : "remote_routes",
+		return config_error_set(err, cfg->n_local_routes > MAX_ROUTES ? "local_routes" : "remote_routes",
 			    "TooManyRoutes", "more than %d routes", MAX_ROUTES);
 	if (cfg->n_listen_ports == 0 || cfg->n_listen_ports > MAX_LISTEN_PORTS)
-		return fail(err, "listen_ports", "TooManyListenPorts", "%zu ports, expected 1..%d",
+		return config_error_set(err, "listen_ports", "TooManyListenPorts", "%zu ports, expected 1..%d",
 			    cfg->n_listen_ports, MAX_LISTEN_PORTS);
 
 	/* 1. keys */
@@ -1267,23 +1261,23 @@ int config_validate_hosts(const struct config *cfg, const char *file_label,
 		return -1;
 	/* 2. MTU */
 	if (cfg->local_tun_mtu < MTU_MIN || cfg->local_tun_mtu > MTU_MAX)
-		return fail(err, "local_tun_mtu", "MtuOutOfRange", "%u is outside %d..%d",
+		return config_error_set(err, "local_tun_mtu", "MtuOutOfRange", "%u is outside %d..%d",
 			    (unsigned)cfg->local_tun_mtu, MTU_MIN, MTU_MAX);
 	/* 3. ids must fit the u16 wire key_id */
 	if (cfg->local_id > UINT16_MAX)
-		return fail(err, "local_id", "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
+		return config_error_set(err, "local_id", "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
 			    cfg->local_id, LOCAL_ID_RANGE);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].id <= UINT16_MAX)
 			continue;
 		peer_path(path, i, "id");
-		return fail(err, path, "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
+		return config_error_set(err, path, "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
 			    cfg->peers[i].id, ID_RANGE);
 	}
 	/* 4. host subnets (the daemon passes none, as upstream does) */
 	if (config_subnet_overlaps(&cfg->virtual_subnet, hosts, n_hosts)) {
 		cidr_format(&cfg->virtual_subnet, a);
-		return fail(err, "virtual_subnet", "SubnetOverlap",
+		return config_error_set(err, "virtual_subnet", "SubnetOverlap",
 			    "\"%s\" overlaps a subnet of this host", a);
 	}
 	/* 5./6. role structure; manual is the operator's own business */
@@ -1305,104 +1299,22 @@ int config_validate_path_mtu(const struct config *cfg, const char *file_label,
 {
 	unsigned max = path_mtu > WIRE_OVERHEAD ? path_mtu - WIRE_OVERHEAD : 0;
 
-	err_reset(err, file_label);
+	config_error_reset(err, file_label);
 	if (cfg->local_tun_mtu <= max)
 		return 0;
 	if (max < MTU_MIN)
-		return fail(err, "local_tun_mtu", "MtuTooLargeForPath",
+		return config_error_set(err, "local_tun_mtu", "MtuTooLargeForPath",
 			    "%u exceeds %u (%u - %d bytes of tunnel overhead): a %u-byte path "
 			    "is too small for any tunnel, which needs a path MTU of at least %d",
 			    (unsigned)cfg->local_tun_mtu, max, path_mtu, WIRE_OVERHEAD, path_mtu,
 			    MTU_MIN + WIRE_OVERHEAD);
-	return fail(err, "local_tun_mtu", "MtuTooLargeForPath",
+	return config_error_set(err, "local_tun_mtu", "MtuTooLargeForPath",
 		    "%u exceeds %u, the most a %u-byte path carries (%u - %d bytes of tunnel "
 		    "overhead): set local_tun_mtu to %u or less",
 		    (unsigned)cfg->local_tun_mtu, max, path_mtu, path_mtu, WIRE_OVERHEAD, max);
 }
 
 /* ---- files ---- */
-
-/* Up to cap bytes; -errno on a read error. */
-static ssize_t read_all(int fd, char *buf, size_t cap)
-{
-	size_t got = 0;
-
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-int config_load(struct config *cfg, const char *path, struct config_error *err)
-{
-	const char *file = path != NULL ? path : "config.json";
-	struct stat st;
-	char *buf = NULL;
-	ssize_t len = 0;
-	int fd = -1;
-	int rc = -1;
-
-	err_reset(err, file);
-	/* Never waits: a FIFO or device at the path is refused at once. */
-	fd = safefile_open_read(AT_FDCWD, file, true, &st);
-	if (fd == -ENOENT && path == NULL) {
-		/* Documented fallback; it is deliberately not runnable. */
-		config_defaults(cfg);
-		rc = config_validate(cfg, file, err);
-		if (rc != 0 && err->name != NULL && strcmp(err->name, "InvalidPsk") == 0)
-			snprintf(err->detail, sizeof(err->detail),
-				 "config.json not found in the working directory, so the "
-				 "compiled-in default was used; it has no peers (every link "
-				 "needs its own psk)");
-		goto out;
-	}
-	if (fd == -EINVAL) {
-		fail(err, "", "FileUnreadable", "%s, not a regular file",
-		     safefile_kind(st.st_mode));
-		goto out;
-	}
-	if (fd < 0) {
-		fail(err, "", "FileUnreadable", "cannot open: %s", strerror(-fd));
-		goto out;
-	}
-	/* One byte over the cap tells "exactly CONFIG_MAX" from "too large". */
-	buf = malloc((size_t)CONFIG_MAX + 1);
-	if (buf == NULL) {
-		fail(err, "", "OutOfMemory", "cannot allocate %d bytes", CONFIG_MAX + 1);
-		goto out;
-	}
-	len = read_all(fd, buf, (size_t)CONFIG_MAX + 1);
-	if (len < 0) {
-		fail(err, "", "FileUnreadable", "cannot read: %s", strerror((int)-len));
-		len = 0;
-		goto out;
-	}
-	if (len > CONFIG_MAX) {
-		fail(err, "", "FileTooLarge", "larger than %d bytes", CONFIG_MAX);
-		goto out;
-	}
-	rc = config_parse(cfg, file, buf, (size_t)len, err);
-	if (rc == 0)
-		rc = config_validate(cfg, file, err);
-out:
-	if (buf != NULL) {
-		sodium_memzero(buf, (size_t)len);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		sodium_memzero(cfg, sizeof(*cfg));
-	return rc;
-}
 
 void config_wipe(struct config *cfg)
 {

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bounds.h"
-#include "cidr.h"
-#include "wire.h"
+#include "core/bounds.h"
+#include "core/cidr.h"
+#include "core/wire.h"
 
 enum role {
 	ROLE_MANUAL,
@@ -68,6 +68,13 @@ struct config_error {
 	char detail[200];
 };
 
+/* err for file, with nothing found yet. */
+void config_error_reset(struct config_error *err, const char *file);
+/* Fill path, name and detail (printf); returns -1, so callers can return it. */
+__attribute__((format(printf, 4, 5))) int config_error_set(struct config_error *err,
+							   const char *path, const char *name,
+							   const char *fmt, ...);
+
 /* "config.json: peers[1].psk: InvalidPsk: expected 64 hex characters" */
 void config_error_format(const struct config_error *e, char *buf, size_t cap);
 
@@ -91,13 +98,6 @@ int config_validate(const struct config *cfg, const char *file_label,
 int config_validate_hosts(const struct config *cfg, const char *file_label,
 			  const struct cidr *hosts, size_t n_hosts, struct config_error *err);
 
-/*
- * Read (at most CONFIG_MAX bytes), parse and validate.  If path is NULL the
- * default "config.json" is used and, when it does not exist, the compiled-in
- * default (which fails validation with InvalidPsk).  An explicitly given
- * path that cannot be read is an error naming the file and errno text.
- */
-int config_load(struct config *cfg, const char *path, struct config_error *err);
 
 /* Secrets -> sodium_memzero. */
 void config_wipe(struct config *cfg);

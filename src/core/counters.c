@@ -1,5 +1,5 @@
 /* The counter table generated from COUNTERS_LIST (see counters.h). */
-#include "counters.h"
+#include "core/counters.h"
 
 #include <string.h>
 

@@ -21,7 +21,7 @@
  *    stays (the config's rules).
  *  - Keywords and flag names are case-sensitive.
  */
-#include "ctlproto.h"
+#include "core/ctlproto.h"
 
 #include <stdbool.h>
 #include <stdint.h>

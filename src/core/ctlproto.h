@@ -18,10 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bounds.h"
-#include "metrics.h"
-#include "policy.h"
-#include "status.h"
+#include "core/bounds.h"
+#include "core/metrics.h"
+#include "core/policy.h"
+#include "core/status.h"
 
 /*
  * The largest reply the daemon renders: a full policy dump, or a status /

@@ -6,14 +6,13 @@
  * (a refusal before an overlap), and an interface's on-link route is not
  * reported again after its address was: one cause, one line.
  */
-#include "hostcheck.h"
+#include "core/hostcheck.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "privs.h"
 
 static void add(struct hostcheck_report *out, const char *file, bool refuses,
 		const char *path, const char *name, const char *fmt, ...)
@@ -214,30 +213,3 @@ void hostcheck_net(const struct config *cfg, const struct netplan *plan,
 	overlaps(cfg, file_label, host, addr_done, route_done, out);
 }
 
-int hostcheck_user(const struct config *cfg, const char *file_label,
-		   struct config_error *err)
-{
-	uid_t uid;
-	gid_t gid;
-	int rc;
-
-	if (cfg->user[0] == '\0')
-		return 0;
-	rc = privs_lookup_user(cfg->user, &uid, &gid);
-	if (rc == 0)
-		return 0;
-	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", file_label ? file_label : "config.json");
-	snprintf(err->path, sizeof(err->path), "user");
-	err->name = "UnknownUser";
-	/* getpwnam(3): any of these may mean "not found", depending on the backend. */
-	if (rc == -ENOENT || rc == -ESRCH || rc == -EBADF || rc == -EPERM)
-		snprintf(err->detail, sizeof(err->detail),
-			 "\"%s\" is not a user of this host, so subnetrad would not start; "
-			 "create it (useradd --system %s) or remove \"user\"",
-			 cfg->user, cfg->user);
-	else
-		snprintf(err->detail, sizeof(err->detail), "cannot look up \"%s\": %s",
-			 cfg->user, strerror(-rc));
-	return -1;
-}

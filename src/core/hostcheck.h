@@ -27,9 +27,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "netplan.h"
-#include "rtnl.h"
+#include "core/config.h"
+#include "core/netplan.h"
+#include "core/rtnl.h"
 
 enum {
 	HOST_NET_MAX = 64,     /* kept addresses, and kept routes */
@@ -79,13 +79,6 @@ void hostcheck_net(const struct config *cfg, const struct netplan *plan,
 		   const char *file_label, const struct host_net *host,
 		   struct hostcheck_report *out);
 
-/*
- * UnknownUser when the config's "user" is not a user of this host (the
- * daemon would refuse to start).  0, or -1 with err filled.  Reads the
- * user database (getpwnam).
- */
-int hostcheck_user(const struct config *cfg, const char *file_label,
-		   struct config_error *err);
 
 /* "10.0.0.0/16 via 192.168.1.1 dev eth0" (or "... dev eth0", "... (multipath)"). */
 void hostcheck_route_str(const struct host_route *r, char *buf, size_t cap);

@@ -16,7 +16,7 @@
  *  - Bounded: nothing is written at or past cap; a render that does not fit
  *    returns 0 and leaves "".
  */
-#include "metrics.h"
+#include "core/metrics.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "outbuf.h"
+#include "core/outbuf.h"
 
 
 /* A label value: the rule of metrics.h, shared with the exporter. */

@@ -18,9 +18,9 @@
 
 #include <stddef.h>
 
-#include "bounds.h"
-#include "counters.h"
-#include "status.h"
+#include "core/bounds.h"
+#include "core/counters.h"
+#include "core/status.h"
 
 /*
  * Upper bound of a rendering with MAX_PEERS peers, any counter values and

@@ -61,13 +61,13 @@
  * # (none: a hub without local_tun_ip relays between its peers inside subnetrad
  * #  and this host has no overlay address to use routes with)
  */
-#include "netplan.h"
+#include "core/netplan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "wire.h"
+#include "core/wire.h"
 
 /*
  * Output cursor.  Every put() is whole lines; one that does not fit is

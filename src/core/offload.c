@@ -1,5 +1,5 @@
 /* TUN offload segmentation (see offload.h). */
-#include "offload.h"
+#include "core/offload.h"
 
 #include <string.h>
 

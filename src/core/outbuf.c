@@ -1,5 +1,5 @@
 /* All-or-nothing text builder (see outbuf.h). */
-#include "outbuf.h"
+#include "core/outbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Runtime peer table (see peer.h). */
-#include "peer.h"
+#include "core/peer.h"
 
 #include <sched.h>
 #include <sodium.h>

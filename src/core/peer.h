@@ -34,10 +34,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bounds.h"
-#include "cidr.h"
-#include "config.h"
-#include "wire.h"
+#include "core/bounds.h"
+#include "core/cidr.h"
+#include "core/config.h"
+#include "core/wire.h"
 
 struct peer {
 	const struct peer_config *cfg;

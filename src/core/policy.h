@@ -26,9 +26,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bounds.h"
-#include "cidr.h"
-#include "qsbr.h"
+#include "core/bounds.h"
+#include "core/cidr.h"
+#include "core/qsbr.h"
 
 enum policy_action {
 	POLICY_DROP,
@@ -127,6 +127,14 @@ const struct policy_table *policy_active(const struct policy *p);
 const struct policy_rule *policy_lookup(const struct policy_table *t, uint32_t src,
 					uint32_t dst);
 
+/*
+ * Append rules[0..n) as added rules in one publication, skipping any already
+ * in the table or earlier in rules[] (rules[] is compacted in place).  All
+ * or nothing: the number added, or -ENOSPC (they do not all fit), -EBUSY,
+ * -EINVAL (a prefix above 32 or an unknown action).  For the snapshot.
+ */
+int policy_add_many(struct policy *p, struct policy_rule *rules, size_t n);
+
 /* One replayable "policy add ..." line (with '\n'); returns its length. */
 size_t policy_rule_format(const struct policy_rule *r, char *buf, size_t cap);
 /*
@@ -134,36 +142,5 @@ size_t policy_rule_format(const struct policy_rule *r, char *buf, size_t cap);
  * buffer of MAX_POLICY_DUMP + 1 bytes always suffices.  Returns the length.
  */
 size_t policy_dump(const struct policy_table *t, char *buf, size_t cap);
-
-enum { POLICY_STAMP_LEN = 32 }; /* = CONFIG_DIGEST_LEN */
-
-/*
- * Atomic snapshot of t: the stamp line ("# subnetra-policy config=<hex of
- * stamp>", stamp being the config's digest) and the dump, written to a fresh
- * "<name>.tmp" (O_EXCL, 0600), fsync'ed and renamed over <name>, then the
- * directory fsync'ed.  <name> is the last component of path and lives in the
- * directory open as dirfd; path itself only appears in messages.  A regular
- * tmp file left by an interrupted save is replaced; anything else at the tmp
- * name (a link, a FIFO) is refused with -EEXIST.  0, or -errno with err
- * (errcap bytes) saying what failed.
- */
-int policy_save(const struct policy_table *t, int dirfd, const char *path,
-		const uint8_t stamp[POLICY_STAMP_LEN], char *err, size_t errcap);
-/*
- * Replay the snapshot <name> (as above) when it can be trusted: a regular
- * file, not reached through a symbolic link (not opened if it is one; never
- * waited on if it is a FIFO), with one link, owned by root or by `owner`,
- * writable by no one else, and stamped with `stamp`.  Each line is parsed
- * with the control grammar; rules already present are skipped, the others
- * are appended as added rules; all or nothing.  Returns the number of rules
- * added or -errno, err (errcap bytes)
- * always saying why:
- *   -ENOENT  no snapshot
- *   -EPERM   not trusted (link, type, owner, mode, links)
- *   -ESTALE  no stamp, or another config's (err names the stamp line to use)
- *   -EINVAL  a malformed line (err names file and line), -ENOSPC, -EFBIG, ...
- */
-int policy_load(struct policy *p, int dirfd, const char *path,
-		const uint8_t stamp[POLICY_STAMP_LEN], uid_t owner, char *err, size_t errcap);
 
 #endif

@@ -1,5 +1,5 @@
 /* Quiescent-state grace periods (see qsbr.h). */
-#include "qsbr.h"
+#include "core/qsbr.h"
 
 #include <sched.h>
 #include <time.h>

@@ -37,7 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bounds.h"
+#include "core/bounds.h"
 
 /*
  * Readers' counters 64 bytes apart, so no two share a cache line (padding

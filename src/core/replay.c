@@ -13,7 +13,7 @@
  * after the datagram authenticated; committing a forged seq would let an
  * attacker slide the window and make genuine packets look too old.
  */
-#include "replay.h"
+#include "core/replay.h"
 
 #include <assert.h>
 

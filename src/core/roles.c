@@ -6,7 +6,7 @@
  * steal a locally delivered prefix.  Destinations are used as configured
  * (host bits kept); the policy matcher masks them.
  */
-#include "roles.h"
+#include "core/roles.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
 #ifndef SUBNETRA_ROLES_H
 #define SUBNETRA_ROLES_H
 
-#include "config.h"
-#include "policy.h"
+#include "core/config.h"
+#include "core/policy.h"
 
 /*
  * The config's derived rules, in table order, into rules[0..cap): *n of

@@ -3,7 +3,7 @@
  * in and out with memcpy: callers' buffers need no particular alignment,
  * and a kernel message is never read past the length it declares.
  */
-#include "rtnl.h"
+#include "core/rtnl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
 
 #include <linux/netlink.h>
 
-#include "cidr.h"
+#include "core/cidr.h"
 
 enum {
 	RTNL_REQ_MAX = 128, /* every request below fits */

@@ -15,7 +15,7 @@
  * Output goes through a bounded writer: nothing is ever written at or past
  * cap, and a render that does not fit returns 0.
  */
-#include "status.h"
+#include "core/status.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bounds.h"
-#include "outbuf.h"
+#include "core/bounds.h"
+#include "core/outbuf.h"
 
 
 /*

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bounds.h"
-#include "cidr.h"
-#include "counters.h"
+#include "core/bounds.h"
+#include "core/cidr.h"
+#include "core/counters.h"
 
 struct status_peer {
 	uint32_t id;

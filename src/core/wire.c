@@ -22,9 +22,9 @@
  * Endianness: header fields are little-endian, KDF inputs big-endian.  Both
  * are written byte by byte; no buffer is ever cast to a struct.
  */
-#include "wire.h"
+#include "core/wire.h"
 
-#include "aead.h"
+#include "core/aead.h"
 
 #include <assert.h>
 #include <string.h>

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "replay.h"
+#include "core/replay.h"
 
 enum {
 	WIRE_VERSION = 1,

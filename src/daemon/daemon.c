@@ -1,5 +1,5 @@
 /* Daemon start-up, run and teardown (see daemon.h for the order). */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,15 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "netconf.h"
-#include "privs.h"
-#include "reactor.h"
-#include "roles.h"
-#include "sandbox.h"
-#include "safefile.h"
-#include "sandbox_fs.h"
-#include "tun_holder.h"
+#include "daemon/control/control.h"
+#include "os/linux/netconf.h"
+#include "os/linux/privs.h"
+#include "daemon/reactor.h"
+#include "core/roles.h"
+#include "os/linux/sandbox.h"
+#include "os/linux/safefile.h"
+#include "os/linux/sandbox_fs.h"
+#include "os/linux/tun_holder.h"
+#include "os/linux/policy_file.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"

@@ -24,18 +24,18 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#include "aead.h"
-#include "bounds.h"
-#include "config.h"
-#include "counters.h"
-#include "ctlproto.h"
-#include "offload.h"
-#include "peer.h"
-#include "policy.h"
-#include "qsbr.h"
-#include "status.h"
-#include "tun.h"
-#include "udp.h"
+#include "core/aead.h"
+#include "core/bounds.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/ctlproto.h"
+#include "core/offload.h"
+#include "core/peer.h"
+#include "core/policy.h"
+#include "core/qsbr.h"
+#include "core/status.h"
+#include "os/linux/tun.h"
+#include "os/linux/udp.h"
 
 /* Why a queued datagram is sent decides which counter its fate moves. */
 enum txq_kind {

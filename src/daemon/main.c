@@ -13,16 +13,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "aead.h"
-#include "cliargs.h"
-#include "config.h"
-#include "daemon.h"
-#include "hostcheck.h"
-#include "netconf.h"
-#include "netplan.h"
-#include "privs.h"
-#include "version.h"
-#include "wire.h"
+#include "core/aead.h"
+#include "common/cliargs.h"
+#include "core/config.h"
+#include "os/linux/config_file.h"
+#include "daemon/daemon.h"
+#include "core/hostcheck.h"
+#include "os/linux/netconf.h"
+#include "core/netplan.h"
+#include "os/linux/privs.h"
+#include "core/version.h"
+#include "core/wire.h"
 
 static const char synopsis[] =
 	"usage: subnetrad [--config PATH] [--check | --print-network-plan] [--path-mtu N]\n"
@@ -172,7 +173,7 @@ static int check_host(const struct config *cfg, const char *path, unsigned path_
 	const char *tun;
 	int rc = 0;
 
-	if (hostcheck_user(cfg, file, &err) < 0) {
+	if (privs_check_user(cfg, file, &err) < 0) {
 		print_error("", &err);
 		rc = 1;
 	}

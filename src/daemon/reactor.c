@@ -1,5 +1,5 @@
 /* epoll reactor (see reactor.h). */
-#include "reactor.h"
+#include "daemon/reactor.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -13,9 +13,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "datapath.h"
-#include "reload.h"
+#include "daemon/control/control.h"
+#include "daemon/datapath/datapath.h"
+#include "daemon/reload.h"
 
 enum {
 	EP_EVENTS = 16,

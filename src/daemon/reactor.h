@@ -10,7 +10,7 @@
 #ifndef SUBNETRA_REACTOR_H
 #define SUBNETRA_REACTOR_H
 
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 /* Create every worker's epoll set, the signalfd and keepalive timer. 0 or -errno. */
 int reactor_setup(struct daemon *d);

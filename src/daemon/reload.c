@@ -5,7 +5,7 @@
  * no datagram is in flight through shared state; datagrams arriving
  * meanwhile wait in the socket buffers.
  */
-#include "reload.h"
+#include "daemon/reload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +13,11 @@
 
 #include <sodium.h>
 
-#include "netplan.h"
-#include "outbuf.h"
-#include "reactor.h"
-#include "roles.h"
+#include "core/netplan.h"
+#include "os/linux/config_file.h"
+#include "core/outbuf.h"
+#include "daemon/reactor.h"
+#include "core/roles.h"
 
 /*
  * Settings applied once at start-up: the new config gets their running

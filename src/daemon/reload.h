@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 /*
  * Worker 0 only.  Logs the outcome (one line) and, with reply != NULL,

@@ -71,11 +71,11 @@
 #include <string.h>
 
 #include "common.h"
-#include "config.h"
-#include "counters.h"
-#include "inspect.h"
-#include "policy.h"
-#include "wire.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "tools/lib/inspect.h"
+#include "core/policy.h"
+#include "core/wire.h"
 
 enum {
 	N_CONFIGS = 4,

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "cidr.h"
+#include "core/cidr.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

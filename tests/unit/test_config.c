@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "core/config.h"
+#include "os/linux/config_file.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

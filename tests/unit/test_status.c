@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "bounds.h"
-#include "status.h"
+#include "core/bounds.h"
+#include "core/status.h"
 
 #define NS  1000000000ull
 #define NOW (1700000000ull * NS)

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "atomicfile.h"
+#include "os/linux/atomicfile.h"
 
 static char dir[64];
 

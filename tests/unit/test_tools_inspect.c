@@ -26,13 +26,13 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "config.h"
-#include "counters.h"
-#include "daemon.h"
-#include "datapath.h"
-#include "inspect.h"
-#include "roles.h"
-#include "wire.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "daemon/daemon.h"
+#include "daemon/datapath/datapath.h"
+#include "tools/lib/inspect.h"
+#include "core/roles.h"
+#include "core/wire.h"
 
 /* "icmp-echo-request-1-to-2" and its -obfs twin, "keepalive-1-to-2". */
 static const char V_PSK[] =

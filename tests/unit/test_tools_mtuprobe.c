@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "mtuprobe.h"
+#include "tools/lib/mtuprobe.h"
 
 static void test_format(void **state)
 {

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "hexio.h"
-#include "pcap.h"
+#include "tools/lib/hexio.h"
+#include "tools/lib/pcap.h"
 
 #define IP4(a, b, c, d)                                                                  \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))

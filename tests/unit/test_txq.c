@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "datapath.h"
+#include "daemon/datapath/datapath.h"
 
 enum {
 	PER_THREAD = 20000, /* datagrams each worker sends */

@@ -1,5 +1,5 @@
 /* Lenient hex text decoding for the tools (see hexio.h). */
-#include "hexio.h"
+#include "tools/lib/hexio.h"
 
 #include <stdio.h>
 

@@ -4,7 +4,7 @@
  * calls (wire, peer, policy, cidr) and only adds the words that explain it.
  * tests/unit/test_tools_inspect.c checks the counters against rx_datagram.
  */
-#include "inspect.h"
+#include "tools/lib/inspect.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "roles.h"
-#include "safefile.h"
+#include "core/roles.h"
+#include "os/linux/safefile.h"
+#include "os/linux/policy_file.h"
 
 enum { IPV4_MIN_HEADER = 20 };
 

@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "peer.h"
-#include "policy.h"
-#include "wire.h"
+#include "core/config.h"
+#include "core/peer.h"
+#include "core/policy.h"
+#include "core/wire.h"
 
 struct inspect {
 	const struct config *cfg;

@@ -1,9 +1,9 @@
 /* Probe format, size search, recommendation and rate limit (see mtuprobe.h). */
-#include "mtuprobe.h"
+#include "tools/lib/mtuprobe.h"
 
 #include <string.h>
 
-#include "wire.h"
+#include "core/wire.h"
 
 static const uint8_t magic[MTUPROBE_MAGIC_LEN] = {'S', 'N', 'R', 'M', 'T', 'U', 'P', '1'};
 

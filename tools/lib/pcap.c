@@ -6,7 +6,7 @@
  * the file's byte order; every length read from the file is checked against
  * the bytes actually held before it is used as an offset.
  */
-#include "pcap.h"
+#include "tools/lib/pcap.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cidr.h"
+#include "core/cidr.h"
 
 enum {
 	PCAP_MAX_BLOCK = 4 * 1024 * 1024, /* any one record or pcapng block */

@@ -1,5 +1,5 @@
 /* Control socket server (see control.h). */
-#include "control.h"
+#include "daemon/control/control.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,12 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctlproto.h"
-#include "reload.h"
-#include "metrics.h"
-#include "safefile.h"
-#include "status.h"
-#include "version.h"
+#include "core/ctlproto.h"
+#include "daemon/reload.h"
+#include "core/metrics.h"
+#include "os/linux/safefile.h"
+#include "core/status.h"
+#include "core/version.h"
+#include "os/linux/policy_file.h"
 
 /*
  * bind(2) and connect(2) take a path, not a directory descriptor: they run

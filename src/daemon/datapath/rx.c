@@ -17,9 +17,9 @@
  */
 #include <string.h>
 
-#include "datapath.h"
-#include "offload.h"
-#include "wire.h"
+#include "daemon/datapath/datapath.h"
+#include "core/offload.h"
+#include "core/wire.h"
 
 /*
  * Obfuscated mode: find the peer whose receive link key de-masks the header.

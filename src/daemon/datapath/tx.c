@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "datapath.h"
-#include "wire.h"
+#include "daemon/datapath/datapath.h"
+#include "core/wire.h"
 
 /* Returns the room the datagram queued from slot takes, or 0 if dropped. */
 static size_t tx_one(struct worker *w, uint8_t *slot, size_t len)

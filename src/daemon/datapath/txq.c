@@ -20,8 +20,8 @@
  */
 #include <string.h>
 
-#include "datapath.h"
-#include "wire.h"
+#include "daemon/datapath/datapath.h"
+#include "core/wire.h"
 
 enum {
 	TXQ_KIND_BITS = 2, /* tag = kind | group << TXQ_KIND_BITS */

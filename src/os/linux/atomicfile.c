@@ -1,5 +1,5 @@
 /* Atomic 0600 file replacement (see atomicfile.h). */
-#include "atomicfile.h"
+#include "os/linux/atomicfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * time, and dumps read to NLMSG_DONE.  Replies are accepted only from the
  * kernel (port id 0) with the sequence number of the request in flight.
  */
-#include "netconf.h"
+#include "os/linux/netconf.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -18,7 +18,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "rtnl.h"
+#include "core/rtnl.h"
 
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10

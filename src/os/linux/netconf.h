@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hostcheck.h"
-#include "netplan.h"
+#include "core/hostcheck.h"
+#include "core/netplan.h"
 
 struct netconf {
 	int fd;

@@ -1,14 +1,16 @@
 /* Capability and identity drop (see privs.h), through libcap-ng. */
-#include "privs.h"
+#include "os/linux/privs.h"
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "sanitizer.h"
+#include "os/linux/sanitizer.h"
 
 int privs_lookup_user(const char *user, uid_t *uid, gid_t *gid)
 {
@@ -55,4 +57,32 @@ int privs_no_dump(void)
 	int dumpable = 0;
 #endif
 	return prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int privs_check_user(const struct config *cfg, const char *file_label,
+		   struct config_error *err)
+{
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	if (cfg->user[0] == '\0')
+		return 0;
+	rc = privs_lookup_user(cfg->user, &uid, &gid);
+	if (rc == 0)
+		return 0;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file_label ? file_label : "config.json");
+	snprintf(err->path, sizeof(err->path), "user");
+	err->name = "UnknownUser";
+	/* getpwnam(3): any of these may mean "not found", depending on the backend. */
+	if (rc == -ENOENT || rc == -ESRCH || rc == -EBADF || rc == -EPERM)
+		snprintf(err->detail, sizeof(err->detail),
+			 "\"%s\" is not a user of this host, so subnetrad would not start; "
+			 "create it (useradd --system %s) or remove \"user\"",
+			 cfg->user, cfg->user);
+	else
+		snprintf(err->detail, sizeof(err->detail), "cannot look up \"%s\": %s",
+			 cfg->user, strerror(-rc));
+	return -1;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "core/config.h"
+
 /* Look up a user's uid/gid. 0, or -ENOENT / -errno. */
 int privs_lookup_user(const char *user, uid_t *uid, gid_t *gid);
 /*
@@ -25,5 +27,13 @@ int privs_drop(uid_t uid, gid_t gid);
  * needs it).  0 or -errno.
  */
 int privs_no_dump(void);
+
+/*
+ * UnknownUser when the config's "user" is not a user of this host (the
+ * daemon would refuse to start).  0, or -1 with err filled.  Reads the
+ * user database (getpwnam).
+ */
+int privs_check_user(const struct config *cfg, const char *file_label,
+		   struct config_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* Opening files by names others may change (see safefile.h). */
-#include "safefile.h"
+#include "os/linux/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* seccomp allow-list via libseccomp (see sandbox.h). */
-#include "sandbox.h"
+#include "os/linux/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "sanitizer.h"
+#include "os/linux/sanitizer.h"
 
 #ifndef SANITIZER_BUILD
 /*

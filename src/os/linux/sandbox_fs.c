@@ -1,5 +1,5 @@
 /* Landlock file-system confinement (see sandbox_fs.h). */
-#include "sandbox_fs.h"
+#include "os/linux/sandbox_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sanitizer.h"
+#include "os/linux/sanitizer.h"
 
 /*
  * Rights newer than the build's kernel headers (Debian 12 ships those of

@@ -2,7 +2,7 @@
  * TUN I/O.  The daemon never configures addresses, routes or MTU on the
  * device (the operator applies --print-network-plan); it only creates it.
  */
-#include "tun.h"
+#include "os/linux/tun.h"
 
 #include <errno.h>
 #include <fcntl.h>

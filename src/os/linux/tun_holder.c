@@ -1,5 +1,5 @@
 /* Who holds a TUN device (see tun_holder.h). */
-#include "tun_holder.h"
+#include "os/linux/tun_holder.h"
 
 #include <ctype.h>
 #include <dirent.h>

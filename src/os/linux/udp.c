@@ -1,5 +1,5 @@
 /* UDP underlay sockets and batched I/O with GSO/GRO (see udp.h). */
-#include "udp.h"
+#include "os/linux/udp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "bounds.h"
-#include "cidr.h"
+#include "core/bounds.h"
+#include "core/cidr.h"
 
 enum {
 	UDP_GSO_MAX_SEGS = 64,
