@@ -81,4 +81,10 @@ void counters_accumulate(struct counters *sum, const struct counters_shared *src
 /* sum += src, counter by counter. */
 void counters_add(struct counters *sum, const struct counters *src);
 
+/* The counter at `offset` in c (offsetof(struct counters, name)) plus one. */
+static inline void counter_bump(struct counters *c, size_t offset)
+{
+	(*(uint64_t *)(void *)((char *)c + offset))++;
+}
+
 #endif
