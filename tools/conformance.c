@@ -28,8 +28,12 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "core/cidr.h"
 #include "common/cliargs.h"
+#include "core/cidr.h"
+#include "core/config.h"
+#include "core/peer.h"
+#include "core/policy.h"
+#include "core/receive.h"
 #include "core/wire.h"
 
 enum {
@@ -783,20 +787,68 @@ static const struct sender_vec *find_plain(const struct corpus *c,
 }
 
 /*
+ * One directed link as the receiver (to_id) sees it: a node whose only peer
+ * is from_id, and whose policy delivers everything to its TUN, so that
+ * "accept" is the daemon's own decision (core/receive.c) and nothing else.
+ */
+static struct {
+	struct config cfg;
+	struct peer_table peers;
+	struct policy policy;
+} link;
+
+static const struct cidr ANY_SRC = {.addr = 0, .prefix = 0};
+
+static void link_init(const struct vec_input *in, const struct cidr *allowed_src,
+		      uint64_t init_epoch)
+{
+	static const struct policy_rule deliver_all = {
+	    .action = POLICY_FORWARD, .target = POLICY_TARGET_LOCAL};
+
+	memset(&link.cfg, 0, sizeof(link.cfg));
+	link.cfg.local_id = in->to_id;
+	link.cfg.n_peers = 1;
+	link.cfg.peers[0].id = in->from_id;
+	link.cfg.peers[0].allowed_src = *allowed_src;
+	memcpy(link.cfg.peers[0].psk, in->psk, WIRE_PSK_LEN);
+	peer_table_init(&link.peers, &link.cfg, WIRE_MIN_EPOCH);
+	sodium_memzero(link.cfg.peers[0].psk, WIRE_PSK_LEN);
+	/* A fresh window (highest 0, bitmap 0) at the case's epoch. */
+	link.peers.peers[0].rx.cur_epoch = init_epoch;
+	policy_init(&link.policy);
+	(void)policy_add(&link.policy, &deliver_all);
+}
+
+static void link_wipe(void)
+{
+	peer_table_wipe(&link.peers);
+}
+
+static void link_receive(uint8_t *dgram, size_t len, bool obfuscated, struct rx_decision *r)
+{
+	struct rx_input in = {
+	    .peers = &link.peers,
+	    .policy = policy_active(&link.policy),
+	    .obfuscate = obfuscated,
+	    .from_id = obfuscated ? link.cfg.peers[0].id : 0,
+	};
+
+	rx_decide(&in, dgram, len, false, r);
+}
+
+/*
  * Both directions of an obfuscated vector: mask our own sealing of the plain
- * vector and compare; then take the file's masked datagram through trial,
- * unmasking and a fresh receive session, which must yield the plaintext.
+ * vector and compare; then take the file's masked datagram through the
+ * receive decision of an obfuscating node, which must yield the plaintext.
  */
 static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why,
 		     size_t cap)
 {
 	const struct sender_vec *plain = find_plain(c, v);
-	struct wire_rx_session rx = {0};
 	wire_key link_key, session_key;
-	uint8_t dgram[WIRE_MAX_DATAGRAM], header[WIRE_HEADER_LEN];
-	struct wire_header h;
-	enum wire_rx_verdict verdict;
-	size_t len, pt_len;
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	struct rx_decision r;
+	size_t len;
 
 	if (!plain) {
 		why_add(why, cap, "no sender vector named as this one without \"%s\"",
@@ -811,133 +863,63 @@ static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why
 	wire_obfs_apply(dgram, len, link_key);
 	why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
 
-	/* Receiver direction, on the file's bytes. */
+	/* Receiver direction, on the file's bytes, through the daemon's decision. */
+	link_init(&v->in, &ANY_SRC, 0);
 	len = v->dgram_len;
 	memcpy(dgram, v->dgram, len);
-	if (!wire_obfs_trial(dgram, len, link_key, (uint16_t)v->in.from_id, header)) {
+	link_receive(dgram, len, true, &r);
+	if (r.result == RX_UNKNOWN_PEER || r.result == RX_SCAN_BUDGET ||
+	    (r.result == RX_AUTH_OR_INVALID && r.why == RX_WHY_NO_KEY)) {
 		why_add(why, cap, "receive: obfuscation trial with the link key failed");
-		goto out_wipe;
-	}
-	wire_obfs_apply(dgram, len, link_key);
-	if (memcmp(dgram, header, WIRE_HEADER_LEN) != 0) {
-		why_add(why, cap,
-			"receive: trial header differs from the unmasked header");
-		goto out_wipe;
-	}
-	if (!wire_header_check(dgram, len, &h)) {
-		why_add(why, cap, "receive: unmasked header rejected");
-		goto out_wipe;
-	}
-	verdict = wire_rx_open(&rx, link_key, &h, dgram, len, &pt_len);
-	if (verdict == WIRE_RX_INVALID) {
-		why_add(why, cap, "receive: rejected by wire_rx_open");
+	} else if (!r.unmasked || r.result == RX_AUTH_OR_INVALID || r.result == RX_OVERSIZED) {
+		why_add(why, cap, "receive: rejected (%s)", rx_result_counter(r.result)->name);
 	} else if (v->in.pt_len == 0) {
-		if (verdict != WIRE_RX_KEEPALIVE)
+		if (r.result != RX_KEEPALIVE)
 			why_add(why, cap,
 				"receive: empty plaintext not taken as a keepalive");
-	} else if (verdict != WIRE_RX_DATA) {
+	} else if (r.result == RX_KEEPALIVE) {
 		why_add(why, cap, "receive: data datagram taken as a keepalive");
 	} else {
-		why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, pt_len,
+		why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, r.pt_len,
 			  v->in.pt, v->in.pt_len);
 	}
-out_wipe:
-	wire_rx_session_wipe(&rx);
+	link_wipe();
+	sodium_memzero(link_key, sizeof link_key);
+	sodium_memzero(session_key, sizeof session_key);
 	return why[0] == '\0';
-}
-
-/* One directed link as the receiver (to_id) sees it. */
-struct rx_link {
-	wire_key link_key;
-	uint16_t from_id;
-	struct cidr allowed_src;
-	struct wire_rx_session rx;
-};
-
-/*
- * The whole per-link receive decision, in the daemon's order (README point
- * 3): size, header, key_id demultiplexing, then the wire module's epoch /
- * AEAD / replay steps, then the inner IPv4 source check.  Returns whether
- * the datagram is accepted; *inner is the delivered packet, NULL for a
- * keepalive.  *drop_reason names the failing step for diagnostics.
- */
-static bool link_receive(struct rx_link *l, uint8_t *dgram, size_t len,
-			 const uint8_t **inner, size_t *inner_len,
-			 const char **drop_reason)
-{
-	struct wire_header h;
-	size_t pt_len;
-	const uint8_t *pt;
-	uint32_t src;
-
-	*inner = NULL;
-	*inner_len = 0;
-	if (len > WIRE_MAX_DATAGRAM) {
-		*drop_reason = "oversized";
-		return false;
-	}
-	if (!wire_header_check(dgram, len, &h)) {
-		*drop_reason = "header";
-		return false;
-	}
-	/* The daemon's demultiplexer: key_id selects the link (README point 1). */
-	if (h.key_id != l->from_id) {
-		*drop_reason = "key_id does not select this link";
-		return false;
-	}
-	switch (wire_rx_open(&l->rx, l->link_key, &h, dgram, len, &pt_len)) {
-	case WIRE_RX_INVALID:
-		*drop_reason = "stale epoch, authentication or replay";
-		return false;
-	case WIRE_RX_KEEPALIVE:
-		return true;
-	case WIRE_RX_DATA:
-		break;
-	}
-	pt = dgram + WIRE_HEADER_LEN;
-	if (pt_len < IPV4_MIN_HEADER || pt[0] >> 4 != 4) {
-		*drop_reason = "inner packet is not IPv4";
-		return false;
-	}
-	src = (uint32_t)pt[12] << 24 | (uint32_t)pt[13] << 16 | (uint32_t)pt[14] << 8 |
-	      pt[15];
-	if (!cidr_contains(&l->allowed_src, src)) {
-		*drop_reason = "inner source outside allowed_src";
-		return false;
-	}
-	*inner = pt;
-	*inner_len = pt_len;
-	return true;
 }
 
 static bool run_case(const struct rx_case *c, char *why, size_t cap)
 {
-	struct rx_link l = {
-	    .from_id = (uint16_t)c->from_id,
-	    .allowed_src = c->allowed_src,
-	    .rx = {.cur_epoch = c->init_epoch, .have_key = false},
-	};
+	struct vec_input link_in = {.from_id = c->from_id, .to_id = c->to_id};
 	uint8_t dgram[WIRE_MAX_DATAGRAM];
-	const uint8_t *inner;
-	size_t inner_len;
-	const char *reason = "";
-	bool accepted;
+	struct rx_decision r;
 
-	replay_reset(&l.rx.window);
-	wire_link_key(l.link_key, c->psk, c->from_id, c->to_id);
+	memcpy(link_in.psk, c->psk, WIRE_PSK_LEN);
+	link_init(&link_in, &c->allowed_src, c->init_epoch);
+	sodium_memzero(link_in.psk, WIRE_PSK_LEN);
 	for (size_t i = 0; i < c->n_steps && !why[0]; i++) {
 		const struct rx_step *st = &c->steps[i];
 		char step_why[MSG_MAX / 2] = "";
+		const uint8_t *inner = NULL;
+		size_t inner_len = 0, len = st->dgram_len;
+		bool accepted;
 
-		if (st->dgram_len <= sizeof dgram)
-			memcpy(dgram, st->dgram, st->dgram_len);
-		accepted =
-		    link_receive(&l, dgram, st->dgram_len, &inner, &inner_len, &reason);
+		if (len <= sizeof dgram)
+			memcpy(dgram, st->dgram, len);
+		/* Over-long datagrams keep only their length: dropped unread. */
+		link_receive(dgram, len <= sizeof dgram ? len : WIRE_MAX_DATAGRAM + 1, false, &r);
+		accepted = r.result == RX_TUN || r.result == RX_KEEPALIVE;
+		if (r.result == RX_TUN) {
+			inner = dgram + WIRE_HEADER_LEN;
+			inner_len = r.pt_len;
+		}
 		if (accepted != st->expect_accept)
 			why_add(step_why, sizeof step_why, "expected %s, got %s%s%s%s",
 				st->expect_accept ? "accept" : "drop",
 				accepted ? "accept" : "drop", accepted ? "" : " (",
-				accepted ? "" : reason, accepted ? "" : ")");
+				accepted ? "" : rx_result_counter(r.result)->name,
+				accepted ? "" : ")");
 		if (!st->has_plaintext && inner)
 			why_add(step_why, sizeof step_why,
 				"plaintext: expected null, got %zu bytes", inner_len);
@@ -947,15 +929,15 @@ static bool run_case(const struct rx_case *c, char *why, size_t cap)
 		else if (inner)
 			why_bytes(step_why, sizeof step_why, "plaintext", inner,
 				  inner_len, st->pt, st->pt_len);
-		if (l.rx.cur_epoch != st->epoch_after)
+		if (link.peers.peers[0].rx.cur_epoch != st->epoch_after)
 			why_add(step_why, sizeof step_why,
 				"epoch_after: expected %ju, got %ju",
-				(uintmax_t)st->epoch_after, (uintmax_t)l.rx.cur_epoch);
+				(uintmax_t)st->epoch_after,
+				(uintmax_t)link.peers.peers[0].rx.cur_epoch);
 		if (step_why[0])
 			why_add(why, cap, "step %zu (%s): %s", i, st->note, step_why);
 	}
-	wire_rx_session_wipe(&l.rx);
-	sodium_memzero(l.link_key, sizeof l.link_key);
+	link_wipe();
 	return why[0] == '\0';
 }
 

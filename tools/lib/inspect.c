@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/endian.h"
+#include "core/receive.h"
 #include "core/roles.h"
 #include "os/linux/safefile.h"
 #include "os/linux/policy_file.h"
@@ -138,26 +140,51 @@ static void hint_if_masked(struct inspect *ix, const uint8_t *d, size_t len,
 	}
 }
 
-/*
- * Obfuscated mode: the trial over every peer, or only from_id's.  On success
- * hdr holds the unmasked header for wire_obfs_unmask, as in rx.c.
- */
-static struct peer *select_obfuscated(struct inspect *ix, const uint8_t *d, size_t len,
-				      uint32_t from_id, struct inspect_result *res,
-				      uint8_t hdr[WIRE_HEADER_LEN])
+/* The inner IPv4 header summary; false if the packet is not IPv4. */
+static bool inner_summary(const uint8_t *ip, size_t pt_len, struct inspect_inner *in)
 {
-	/* --from-id stands for "sent from that peer's endpoint", as rx.c sees it. */
-	struct peer *p = from_id != 0 ? peer_find_by_id(&ix->peers, from_id) : NULL;
+	if (pt_len < IPV4_MIN_HEADER || (ip[0] >> 4) != 4)
+		return false;
+	in->src = load_be32(ip + 12);
+	in->dst = load_be32(ip + 16);
+	in->proto = ip[9];
+	in->total_len = load_be16(ip + 2);
+	in->pt_len = pt_len;
+	return true;
+}
 
-	if (p != NULL && wire_obfs_trial(d, len, p->rx_link_key, p->id, hdr))
-		return p;
+/* A fresh receive session for every peer: each datagram is judged alone. */
+static void fresh_sessions(struct inspect *ix)
+{
 	for (size_t i = 0; i < ix->peers.n; i++) {
-		struct peer *q = &ix->peers.peers[i];
+		struct wire_rx_session *s = &ix->peers.peers[i].rx;
 
-		if (q != p && wire_obfs_trial(d, len, q->rx_link_key, q->id, hdr))
-			return q;
+		wire_rx_session_wipe(s);
+		s->cur_epoch = 0;
+		replay_reset(&s->window);
 	}
-	if (p != NULL)
+}
+
+/* Header check only (no config): the verdict needs keys. */
+static void header_only(const uint8_t *dgram, size_t len, struct inspect_result *res)
+{
+	if (wire_header_check(dgram, len, &res->hdr)) {
+		res->have_hdr = true;
+		res->counter = NULL;
+		snprintf(res->reason, sizeof res->reason,
+			 "header is well-formed; acceptance needs the receiver's config");
+	} else {
+		header_problem(res, &res->raw);
+		hint(res, "if the sender obfuscates headers (the default), these fields are "
+			  "masked: pass --config");
+	}
+}
+
+/* The words for an obfuscated datagram that no link key de-masks. */
+static void explain_unmasked(struct inspect *ix, const struct rx_decision *r, uint32_t from_id,
+			     struct inspect_result *res)
+{
+	if (r->result == RX_AUTH_OR_INVALID)
 		verdict(res, "drop_udp_auth_or_invalid",
 			"from peer %" PRIu32 ", but no peer's link key de-masks the header: "
 			"a key mismatch",
@@ -167,92 +194,74 @@ static struct peer *select_obfuscated(struct inspect *ix, const uint8_t *d, size
 			"no peer's link key de-masks the header (%zu peer%s tried)",
 			ix->peers.n, ix->peers.n == 1 ? "" : "s");
 	/* A readable cleartext header means the two ends disagree on "obfuscate". */
-	if (res->raw.version == WIRE_VERSION &&
-	    peer_find_by_id(&ix->peers, res->raw.key_id))
-		hint(
-		    res,
-		    "the header reads in the clear (key_id %u is a peer): the sender has "
-		    "obfuscate off, this config has it on",
-		    res->raw.key_id);
+	if (res->raw.version == WIRE_VERSION && peer_find_by_id(&ix->peers, res->raw.key_id))
+		hint(res,
+		     "the header reads in the clear (key_id %u is a peer): the sender has "
+		     "obfuscate off, this config has it on",
+		     res->raw.key_id);
 	else
 		hint(res, "wrong psk or ids, sealed for another node, or not a subnetra "
 			  "datagram");
-	return NULL;
 }
 
-/* The inner IPv4 header summary; false if the packet is not IPv4. */
-static bool inner_summary(const uint8_t *ip, size_t pt_len, struct inspect_inner *in)
+/* The words for a datagram that authenticated: its inner packet and route. */
+static void explain_inner(const struct rx_decision *r, const uint8_t *ip,
+			  struct inspect_result *res)
 {
-	if (pt_len < IPV4_MIN_HEADER || (ip[0] >> 4) != 4)
-		return false;
-	in->src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 |
-		  (uint32_t)ip[14] << 8 | ip[15];
-	in->dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 |
-		  (uint32_t)ip[18] << 8 | ip[19];
-	in->proto = ip[9];
-	in->total_len = (uint16_t)(ip[2] << 8 | ip[3]);
-	in->pt_len = pt_len;
-	return true;
-}
-
-static void inner_packet(struct inspect *ix, struct peer *p, const uint8_t *ip,
-			 size_t pt_len, struct inspect_result *res)
-{
-	const struct policy_rule *r;
+	const struct peer *p = r->peer;
 	char a[IPV4_STR_MAX], c[CIDR_STR_MAX];
-	struct inspect_inner *in = &res->inner;
 
-	if (!inner_summary(ip, pt_len, in)) {
+	if (r->result == RX_NOT_IPV4) {
 		verdict(res, "drop_udp_not_ipv4",
 			"the inner packet is not IPv4 (%zu bytes, version nibble %u)",
-			pt_len, pt_len ? (unsigned)(ip[0] >> 4) : 0u);
+			r->pt_len, r->pt_len ? (unsigned)(ip[0] >> 4) : 0u);
 		return;
 	}
-	res->have_inner = true;
-
-	if (!cidr_contains(&p->cfg->allowed_src, in->src)) {
-		ipv4_format(in->src, a);
+	res->have_inner = inner_summary(ip, r->pt_len, &res->inner);
+	if (r->result == RX_SPOOF) {
+		ipv4_format(r->inner_src, a);
 		cidr_format(&p->cfg->allowed_src, c);
-		verdict(res, "drop_udp_spoof",
-			"inner source %s is outside peer %u's allowed_src %s", a, p->id,
-			c);
+		verdict(res, "drop_udp_spoof", "inner source %s is outside peer %u's allowed_src %s",
+			a, p->id, c);
 		return;
 	}
-
-	r = policy_lookup(policy_active(&ix->policy), in->src, in->dst);
-	ipv4_format(in->dst, a);
-	if (r == NULL) {
+	ipv4_format(r->inner_dst, a);
+	if (r->rule == NULL) {
 		verdict(res, "drop_udp_no_route", "no policy rule matches %s", a);
 		return;
 	}
 	res->have_rule = true;
-	res->rule = *r;
-	if (r->action == POLICY_DROP) {
+	res->rule = *r->rule;
+	switch (r->result) {
+	case RX_DROP_RULE:
 		verdict(res, "drop_udp_drop_rule", "a drop rule matches %s", a);
-	} else if (r->target == POLICY_TARGET_LOCAL) {
+		break;
+	case RX_TUN:
 		verdict(res, "tun_tx_packets", "delivered to the local TUN");
-	} else if (r->target == p->id) {
+		break;
+	case RX_NO_REFLECT:
 		verdict(res, "drop_udp_no_reflect",
 			"the rule for %s points back at the sender (peer %u)", a, p->id);
-	} else if (peer_find_by_id(&ix->peers, r->target) == NULL) {
+		break;
+	case RX_UNKNOWN_TARGET:
 		verdict(res, "drop_udp_unknown_target",
 			"the rule for %s targets %" PRIu32 ", which is not a peer", a,
-			r->target);
-	} else {
-		verdict(res, "relay_packets", "relayed to peer %" PRIu32, r->target);
+			r->rule->target);
+		break;
+	default:
+		verdict(res, "relay_packets", "relayed to peer %" PRIu32, r->rule->target);
+		break;
 	}
 }
 
 void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 		      uint32_t from_id, struct inspect_result *res)
 {
-	uint8_t buf[WIRE_MAX_DATAGRAM], unmasked[WIRE_HEADER_LEN];
-	struct wire_rx_session s;
-	struct peer *p = NULL;
-	size_t pt_len = 0;
+	uint8_t buf[WIRE_MAX_DATAGRAM];
+	struct rx_input in;
+	struct rx_decision r;
 
 	memset(res, 0, sizeof(*res));
-	memset(&s, 0, sizeof(s));
 	res->len = len;
 	if (len >= WIRE_HEADER_LEN) {
 		wire_header_decode(&res->raw, dgram);
@@ -261,11 +270,10 @@ void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 	res->evaluated = ix != NULL;
 	res->obfuscated = ix != NULL && ix->cfg->obfuscate;
 
-	/* 1. size */
+	/* 1. size: the daemon's first step, with or without a config */
 	if (len > WIRE_MAX_DATAGRAM) {
-		verdict(res, "drop_udp_oversized",
-			"%zu bytes; the largest v1 datagram is %d", len,
-			WIRE_MAX_DATAGRAM);
+		verdict(res, "drop_udp_oversized", "%zu bytes; the largest v1 datagram is %d",
+			len, WIRE_MAX_DATAGRAM);
 		return;
 	}
 	if (len < WIRE_MIN_DATAGRAM) {
@@ -275,89 +283,75 @@ void inspect_datagram(struct inspect *ix, const uint8_t *dgram, size_t len,
 			len, WIRE_MIN_DATAGRAM);
 		return;
 	}
-	memcpy(buf, dgram, len);
-
 	if (ix == NULL) {
-		/* Header check only; the verdict needs keys. */
-		if (wire_header_check(buf, len, &res->hdr)) {
-			res->have_hdr = true;
-			res->counter = NULL;
-			snprintf(res->reason, sizeof res->reason,
-				 "header is well-formed; acceptance needs the receiver's "
-				 "config");
+		header_only(dgram, len, res);
+		return;
+	}
+
+	/* 2-9: the daemon's own decision (core/receive.c), on a fresh session */
+	memcpy(buf, dgram, len);
+	fresh_sessions(ix);
+	in = (struct rx_input){
+	    .peers = &ix->peers,
+	    .policy = policy_active(&ix->policy),
+	    .obfuscate = ix->cfg->obfuscate,
+	    /* --from-id stands for "sent from that peer's endpoint". */
+	    .from_id = from_id,
+	};
+	rx_decide(&in, buf, len, false, &r);
+	res->unmasked = r.unmasked;
+	res->peer = r.peer != NULL ? r.peer->cfg : NULL;
+	if (r.have_hdr) {
+		res->hdr = r.hdr;
+		res->have_hdr = true;
+	} else if (!ix->cfg->obfuscate) {
+		res->hdr = res->raw; /* cleartext: the header as it came */
+		res->have_hdr = true;
+	}
+
+	if (r.peer == NULL) {
+		if (ix->cfg->obfuscate) {
+			explain_unmasked(ix, &r, from_id, res);
 		} else {
-			header_problem(res, &res->raw);
-			hint(res, "if the sender obfuscates headers (the default), these "
-				  "fields are "
-				  "masked: pass --config");
+			verdict(res, "drop_udp_unknown_peer",
+				"key_id %u is not a peer of local_id %" PRIu32, res->hdr.key_id,
+				ix->cfg->local_id);
+			hint_if_masked(ix, dgram, len, res);
 		}
 		goto out;
 	}
-
-	/* 2. peer selection, then the header check */
-	if (ix->cfg->obfuscate) {
-		p = select_obfuscated(ix, buf, len, from_id, res, unmasked);
-		if (p == NULL)
-			goto out;
-		wire_obfs_unmask(buf, unmasked);
-		res->unmasked = true;
-		wire_header_decode(&res->hdr, buf);
-		res->have_hdr = true;
-		res->peer = p->cfg;
-		if (!wire_header_check(buf, len, &res->hdr)) {
-			header_problem(res, &res->hdr);
-			goto out;
-		}
-	} else {
-		/* Identity first (key_id), then the header, as rx.c does. */
-		wire_header_decode(&res->hdr, buf);
-		res->have_hdr = true;
-		p = peer_find_by_id(&ix->peers, res->hdr.key_id);
-		if (p == NULL) {
-			verdict(res, "drop_udp_unknown_peer",
-				"key_id %u is not a peer of local_id %" PRIu32,
-				res->hdr.key_id, ix->cfg->local_id);
+	if (!ix->cfg->obfuscate && from_id != 0 && from_id != r.peer->id)
+		hint(res,
+		     "key_id %u selects peer %u, not --from-id %" PRIu32
+		     " (without obfuscation the daemon selects by key_id)",
+		     res->hdr.key_id, r.peer->id, from_id);
+	if (r.result == RX_AUTH_OR_INVALID && r.why != RX_WHY_OPEN) {
+		header_problem(res, &res->hdr);
+		if (!ix->cfg->obfuscate)
 			hint_if_masked(ix, dgram, len, res);
-			goto out;
-		}
-		if (!wire_header_check(buf, len, &res->hdr)) {
-			res->peer = p->cfg;
-			header_problem(res, &res->hdr);
-			hint_if_masked(ix, dgram, len, res);
-			goto out;
-		}
-		res->peer = p->cfg;
-		if (from_id != 0 && from_id != p->id)
-			hint(res,
-			     "key_id %u selects peer %u, not --from-id %" PRIu32
-			     " (without obfuscation the daemon selects by key_id)",
-			     res->hdr.key_id, p->id, from_id);
+		goto out;
 	}
-
-	/* 3-6. stale epoch, AEAD, epoch commit, anti-replay: a fresh session */
-	switch (wire_rx_open(&s, p->rx_link_key, &res->hdr, buf, len, &pt_len)) {
-	case WIRE_RX_INVALID:
+	switch (r.result) {
+	case RX_AUTH_OR_INVALID:
+		/* A fresh session refuses no epoch and no replay: the tag. */
 		verdict(res, "drop_udp_auth_or_invalid",
 			"AEAD failure: the tag does not verify with the key of link %u "
 			"-> %" PRIu32 " at epoch %" PRIu64,
-			p->id, ix->cfg->local_id, res->hdr.epoch);
+			r.peer->id, ix->cfg->local_id, res->hdr.epoch);
 		if (res->hint[0] == '\0')
-			hint(res,
-			     "wrong psk, the datagram was altered, or it was sealed for "
-			     "another node");
-		goto out;
-	case WIRE_RX_KEEPALIVE:
-		verdict(res, "keepalive_rx", "authenticated keepalive from peer %u",
-			p->id);
-		goto out;
-	case WIRE_RX_DATA:
+			hint(res, "wrong psk, the datagram was altered, or it was sealed for "
+				  "another node");
+		break;
+	case RX_KEEPALIVE:
+		verdict(res, "keepalive_rx", "authenticated keepalive from peer %u", r.peer->id);
+		break;
+	default:
+		explain_inner(&r, buf + WIRE_HEADER_LEN, res);
 		break;
 	}
-	/* 7-9. inner packet, source check, route */
-	inner_packet(ix, p, buf + WIRE_HEADER_LEN, pt_len, res);
 out:
 	sodium_memzero(buf, sizeof buf);
-	wire_rx_session_wipe(&s);
+	fresh_sessions(ix);
 }
 
 bool inspect_outgoing(struct inspect *ix, const uint8_t *dgram, size_t len,

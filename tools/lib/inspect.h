@@ -1,15 +1,9 @@
 /*
  * Offline receive decision for one datagram, for subnetra-wire-decode: what
  * the daemon of a given config would do with it and why, in the daemon's
- * counter vocabulary.
- *
- * It runs the wire module's own checks in the receive order of src/rx.c
- * (size, peer selection by key_id or by obfuscation trial, header check,
- * wire_rx_open on a fresh session, inner IPv4, allowed_src, policy lookup)
- * against the real peer registry (peer_table_init) and the role-derived
- * policy (roles_derive_policy, plus an optional snapshot via policy_load).
- * A unit test feeds the same datagrams to rx_datagram() on a daemon context
- * and checks that both name the same counter, so the two cannot drift apart.
+ * counter vocabulary.  The decision is the daemon's own (rx_decide,
+ * core/receive.c) against the real peer registry and the role-derived
+ * policy (plus an optional snapshot); this module only puts words on it.
  *
  * Differences from the live daemon, by design: every datagram gets a fresh
  * receive session (no replay or stale-epoch state: those need the daemon's
