@@ -1,6 +1,7 @@
 /*
  * tun_holders on a fake procfs tree: who holds TUN device "snr0" is read
- * from /dev/net/tun descriptors whose fdinfo says "iff:\tsnr0", in the
+ * from descriptors of the TUN device (10, 200: the fake fd links point at
+ * this machine's /dev/net/tun) whose fdinfo says "iff:\tsnr0", in the
  * caller's network namespace only, never the caller itself.
  */
 #include <setjmp.h>
@@ -139,9 +140,13 @@ static int cmp_pid(const void *a, const void *b)
 static void test_finds_holders(void **state)
 {
 	struct tun_holder h[8];
+	struct stat st;
 	size_t n;
 
 	(void)state;
+	/* A holder is told by its descriptor's device: the fake fd links point at it. */
+	if (stat("/dev/net/tun", &st) < 0)
+		skip();
 	n = tun_holders(root, "snr0", h, 8);
 	assert_int_equal(n, 2);
 	qsort(h, n, sizeof(h[0]), cmp_pid);

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+/* /dev/net/tun: the misc device 10, 200 (Documentation/admin-guide/devices.txt). */
+enum { TUN_MAJOR = 10, TUN_MINOR = 200 };
 
 /* The network namespace of proc/WHO, or false if it cannot be read. */
 static bool netns_of(const char *proc, const char *who, struct stat *st)
@@ -58,8 +62,9 @@ static bool fdinfo_names(const char *info, const char *ifname)
 /* Does process pid hold a queue of ifname? */
 static bool holds(const char *proc, const char *pid, const char *ifname)
 {
-	char path[PATH_MAX], link[64], info[1024];
+	char path[PATH_MAX], info[1024];
 	struct dirent *e;
+	struct stat st;
 	bool found = false;
 	DIR *fds;
 
@@ -68,16 +73,16 @@ static bool holds(const char *proc, const char *pid, const char *ifname)
 	if (fds == NULL)
 		return false;
 	while (!found && (e = readdir(fds)) != NULL) {
-		ssize_t n;
-
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
+		/*
+		 * The device, not its name: a descriptor opened in another mount
+		 * namespace (ip netns exec makes one) under a chroot reads back
+		 * as the host's full path, never as /dev/net/tun.
+		 */
 		snprintf(path, sizeof(path), "%s/%s/fd/%s", proc, pid, e->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = '\0';
-		if (strcmp(link, "/dev/net/tun") != 0)
+		if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode) ||
+		    major(st.st_rdev) != TUN_MAJOR || minor(st.st_rdev) != TUN_MINOR)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/fdinfo/%s", proc, pid, e->d_name);
 		found = read_small(path, info, sizeof(info)) && fdinfo_names(info, ifname);
