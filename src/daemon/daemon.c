@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/control/control.h"
+#include "os/linux/clock.h"
 #include "os/linux/netconf.h"
 #include "os/linux/privs.h"
 #include "daemon/reactor.h"
@@ -30,15 +30,6 @@
 
 _Static_assert((int)CONFIG_DIGEST_LEN == (int)POLICY_STAMP_LEN,
 	       "the snapshot stamp is the config digest");
-
-uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * The boot epoch keys every session of this lifetime.  A clock before

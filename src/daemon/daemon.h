@@ -198,7 +198,4 @@ void daemon_free(struct daemon *d);
  */
 const char *daemon_tun_name(void);
 
-/* Current wall clock in ns (CLOCK_REALTIME). */
-uint64_t wall_ns(void);
-
 #endif

@@ -18,6 +18,7 @@
 #include "core/outbuf.h"
 #include "daemon/reactor.h"
 #include "core/roles.h"
+#include "os/linux/clock.h"
 
 /*
  * Settings applied once at start-up: the new config gets their running

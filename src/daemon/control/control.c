@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "core/version.h"
 #include "os/linux/policy_file.h"
+#include "os/linux/clock.h"
 
 /*
  * bind(2) and connect(2) take a path, not a directory descriptor: they run

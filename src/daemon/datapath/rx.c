@@ -20,6 +20,7 @@
 #include "daemon/datapath/datapath.h"
 #include "core/offload.h"
 #include "core/wire.h"
+#include "os/linux/clock.h"
 
 /*
  * Obfuscated mode: find the peer whose receive link key de-masks the header.
