@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/control/control.h"
+#include "daemon/datapath/worker.h"
 #include "os/linux/clock.h"
 #include "os/linux/netconf.h"
 #include "os/linux/privs.h"
@@ -484,47 +485,6 @@ int daemon_confine(struct daemon *d)
 	return 0;
 }
 
-static struct worker *worker_alloc(struct daemon *d, unsigned id)
-{
-	struct worker *w = calloc(1, sizeof(*w));
-
-	if (w == NULL)
-		return NULL;
-	w->d = d;
-	w->id = id;
-	w->epfd = w->tun_fd = -1;
-	w->aead = aead_ctx_new();
-	if (w->aead == NULL) {
-		free(w);
-		return NULL;
-	}
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		w->udp_fd[i] = -1;
-	udp_rx_batch_init(&w->rx, w->rx_slots);
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		udp_tx_batch_init(&w->txq.batch[i], true);
-	for (size_t i = 0; i < N_COUNTERS; i++)
-		atomic_init(&w->pub.v[i], 0);
-	return w;
-}
-
-static void worker_free(struct worker *w)
-{
-	if (w == NULL)
-		return;
-	if (w->epfd >= 0)
-		close(w->epfd);
-	if (w->tun_fd >= 0)
-		close(w->tun_fd);
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		if (w->udp_fd[i] >= 0)
-			close(w->udp_fd[i]);
-	aead_ctx_free(w->aead);
-	/* Packet slots held plaintext. */
-	sodium_memzero(w, sizeof(*w));
-	free(w);
-}
-
 struct daemon *daemon_alloc(const struct config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -676,13 +636,6 @@ int daemon_run(struct daemon *d)
 	}
 	join_workers(d);
 	return err < 0 || atomic_load(&d->failed) ? -1 : 0;
-}
-
-void daemon_counters(const struct daemon *d, struct counters *sum)
-{
-	*sum = d->workers[0]->ctr;
-	for (unsigned k = 1; k < d->n_workers; k++)
-		counters_accumulate(sum, &d->workers[k]->pub);
 }
 
 void daemon_free(struct daemon *d)

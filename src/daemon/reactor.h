@@ -11,6 +11,7 @@
 #define SUBNETRA_REACTOR_H
 
 #include "daemon/daemon.h"
+#include "daemon/datapath/worker.h"
 
 /* Create every worker's epoll set, the signalfd and keepalive timer. 0 or -errno. */
 int reactor_setup(struct daemon *d);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/ctlproto.h"
+#include "daemon/datapath/worker.h"
 #include "daemon/reload.h"
 #include "core/metrics.h"
 #include "os/linux/safefile.h"
@@ -415,7 +416,7 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 	size_t n;
 
 	/* Every worker's counters, summed (tear-free, see counters.h). */
-	daemon_counters(d, &d->status_counters);
+	worker_counters_sum(d->workers, d->n_workers, &d->status_counters);
 	for (size_t i = 0; i < d->peers.n; i++) {
 		const struct peer *p = &d->peers.peers[i];
 

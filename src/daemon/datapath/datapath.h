@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "daemon/daemon.h"
+#include "daemon/datapath/worker.h"
 
 /* IPv4 addresses in an inner packet (offsets 12 and 16) are big-endian. */
 static inline uint32_t load_be32(const uint8_t *p)
