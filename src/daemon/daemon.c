@@ -18,6 +18,7 @@
 #include "os/linux/clock.h"
 #include "os/linux/netconf.h"
 #include "os/linux/privs.h"
+#include "daemon/pause.h"
 #include "daemon/reactor.h"
 #include "core/roles.h"
 #include "os/linux/sandbox.h"
@@ -569,7 +570,7 @@ static void request_stop(struct daemon *d)
 	atomic_store(&d->stop, true);
 	if (d->stop_fd >= 0 && write(d->stop_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "subnetrad: cannot wake the workers: %s\n", strerror(errno));
-	reactor_wake_parked(d);
+	pause_wake(d);
 }
 
 static void *worker_main(void *arg)

@@ -65,7 +65,7 @@ struct daemon {
 	int sig_fd;
 	int ka_timer_fd; /* keepalive; -1 when disabled */
 	int stop_fd;     /* eventfd: readable once the daemon stops (wakes every worker) */
-	/* Reload: worker 0 parks the others between wake-ups (reactor_pause). */
+	/* Reload: worker 0 parks the others between wake-ups (pause.h). */
 	int pause_fd;    /* eventfd: readable while a pause is requested */
 	atomic_bool pause_req;
 	pthread_mutex_t pause_mu;

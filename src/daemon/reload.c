@@ -1,7 +1,7 @@
 /*
  * Reload: the config read again and applied to the running daemon (see
  * reload.h).  While the new peer table and config are swapped in, every
- * other worker is parked between two of its wake-ups (reactor_pause), so
+ * other worker is parked between two of its wake-ups (pause.h), so
  * no datagram is in flight through shared state; datagrams arriving
  * meanwhile wait in the socket buffers.
  */
@@ -16,7 +16,8 @@
 #include "core/netplan.h"
 #include "os/linux/config_file.h"
 #include "core/outbuf.h"
-#include "daemon/reactor.h"
+#include "daemon/keepalive.h"
+#include "daemon/pause.h"
 #include "core/roles.h"
 #include "os/linux/clock.h"
 
@@ -152,7 +153,7 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 		outbuf_printf(&r, "%sinterface routes", n_restart++ ? ", " : "");
 	outbuf_finish(&r);
 
-	rc = reactor_pause(d);
+	rc = pause_begin(d);
 	if (rc < 0) {
 		outbuf_printf(&o, "reload failed: the workers did not pause in time (%s); "
 				  "nothing changed", strerror(-rc));
@@ -161,7 +162,7 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	/* The policy first: the one step that can fail (a full table). */
 	rc = roles_derive_policy(cfg, &d->policy);
 	if (rc < 0) {
-		reactor_resume(d);
+		pause_end(d);
 		outbuf_printf(&o, "reload failed: the derived policy does not fit next to the "
 				  "added rules (%s; at most %d rules); nothing changed",
 			      strerror(-rc), MAX_POLICY_ENTRIES);
@@ -172,8 +173,8 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	config_wipe(cfg);
 	d->cfg = cfg;
 	memcpy(d->cfg_digest, digest, sizeof(digest));
-	rc = reactor_rearm_keepalive(d);
-	reactor_resume(d);
+	rc = keepalive_timer_update(d);
+	pause_end(d);
 
 	if (d->cfg_loaded != NULL)
 		free(d->cfg_loaded); /* its PSKs were wiped when it was applied */
