@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/timerfd.h>
 
-#include "daemon/daemon.h"
+#include "daemon/context.h"
 
 /*
  * Next keepalive in ms.  With obfuscation the interval is drawn uniformly

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/daemon.h"
+#include "daemon/context.h"
 
 enum { PAUSE_TIMEOUT_SECS = 2 }; /* pause_begin gives up after this */
 

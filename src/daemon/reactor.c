@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/control/control.h"
+#include "daemon/context.h"
 #include "daemon/datapath/datapath.h"
 #include "daemon/keepalive.h"
 #include "daemon/pause.h"

@@ -10,8 +10,8 @@
 #ifndef SUBNETRA_REACTOR_H
 #define SUBNETRA_REACTOR_H
 
-#include "daemon/daemon.h"
-#include "daemon/datapath/worker.h"
+struct daemon;
+struct worker;
 
 /* Create every worker's epoll set, the signalfd and keepalive timer. 0 or -errno. */
 int reactor_setup(struct daemon *d);

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "core/netplan.h"
+#include "daemon/context.h"
 #include "os/linux/config_file.h"
 #include "core/outbuf.h"
 #include "daemon/keepalive.h"

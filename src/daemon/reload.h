@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/daemon.h"
+struct daemon;
 
 /*
  * Worker 0 only.  Logs the outcome (one line) and, with reply != NULL,

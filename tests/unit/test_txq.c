@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "daemon/daemon.h"
 #include "daemon/datapath/datapath.h"
 
 enum {

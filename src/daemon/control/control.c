@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/ctlproto.h"
+#include "daemon/context.h"
 #include "daemon/datapath/worker.h"
 #include "daemon/reload.h"
 #include "core/metrics.h"

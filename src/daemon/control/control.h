@@ -6,7 +6,7 @@
 #ifndef SUBNETRA_CONTROL_H
 #define SUBNETRA_CONTROL_H
 
-#include "daemon/daemon.h"
+struct daemon;
 
 /*
  * Open the control socket's directory as d->sock_dirfd (every later access

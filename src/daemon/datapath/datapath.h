@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "daemon/daemon.h"
+#include "daemon/context.h"
 #include "daemon/datapath/worker.h"
 
 /* IPv4 addresses in an inner packet (offsets 12 and 16) are big-endian. */
