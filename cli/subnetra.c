@@ -35,6 +35,7 @@
 #include "common/cliargs.h"
 #include "core/counters.h"
 #include "core/ctlproto.h"
+#include "core/ctlreply.h"
 #include "core/metrics.h"
 #include "core/version.h"
 

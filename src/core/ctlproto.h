@@ -19,22 +19,7 @@
 #include <stddef.h>
 
 #include "core/bounds.h"
-#include "core/metrics.h"
 #include "core/policy.h"
-#include "core/status.h"
-
-/*
- * The largest reply the daemon renders: a full policy dump, or a status /
- * metrics view with MAX_PEERS peers.  The daemon's reply buffer and its
- * control socket's send buffer are sized from it, the CLI's receive buffer
- * too (plus slack).
- */
-#define CTL_MAX2(a, b) ((long)(a) > (long)(b) ? (long)(a) : (long)(b))
-enum {
-	CTL_REPLY_MAX = CTL_MAX2(CTL_MAX2(STATUS_REPLY_MAX, METRICS_REPLY_MAX),
-				 MAX_POLICY_DUMP + 1),
-};
-#undef CTL_MAX2
 
 enum ctl_kind {
 	CTL_SAVE,

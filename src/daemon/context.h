@@ -15,12 +15,9 @@
 
 #include "core/bounds.h"
 #include "core/config.h"
-#include "core/counters.h"
-#include "core/ctlproto.h"
 #include "core/peer.h"
 #include "core/policy.h"
 #include "core/qsbr.h"
-#include "core/status.h"
 #include "os/linux/tun.h"
 
 struct daemon_paths {
@@ -29,6 +26,7 @@ struct daemon_paths {
 	char tun[TUN_NAME_MAX];
 };
 
+struct control_server;
 struct worker;
 
 struct daemon {
@@ -63,11 +61,7 @@ struct daemon {
 	struct policy policy;
 	struct qsbr qsbr;
 
-	/* Control plane buffers (worker 0 only). */
-	uint8_t ctl_rx[CTL_RX_BUF + 1];
-	char ctl_reply[CTL_REPLY_MAX];
-	struct status_peer status_peers[MAX_PEERS];
-	struct counters status_counters;
+	struct control_server *ctl; /* its buffers (worker 0 only; control.h) */
 
 	atomic_bool stop;
 	atomic_bool failed; /* a worker's epoll failed: exit status 1 */

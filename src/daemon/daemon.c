@@ -501,6 +501,11 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	d->gid = (gid_t)-1;
 	atomic_init(&d->stop, false);
 	atomic_init(&d->failed, false);
+	d->ctl = control_server_new();
+	if (d->ctl == NULL) {
+		daemon_free(d);
+		return NULL;
+	}
 	/* A hand-built config (tests, fuzzers) may leave workers at 0. */
 	d->n_workers = cfg->workers > 1 ? cfg->workers : 1;
 	for (unsigned k = 0; k < d->n_workers; k++) {
@@ -651,6 +656,7 @@ void daemon_free(struct daemon *d)
 			close(fds[i]);
 	for (unsigned k = 0; k < MAX_WORKERS; k++)
 		worker_free(d->workers[k]);
+	control_server_free(d->ctl);
 	if (d->cfg_loaded != NULL) {
 		config_wipe(d->cfg_loaded);
 		free(d->cfg_loaded);

@@ -6,7 +6,12 @@
 #ifndef SUBNETRA_CONTROL_H
 #define SUBNETRA_CONTROL_H
 
+struct control_server;
 struct daemon;
+
+/* The server's buffers, owned by the daemon context (d->ctl).  NULL: out of memory. */
+struct control_server *control_server_new(void);
+void control_server_free(struct control_server *ctl);
 
 /*
  * Open the control socket's directory as d->sock_dirfd (every later access
