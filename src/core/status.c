@@ -72,11 +72,6 @@ void status_age_format(uint64_t secs, char out[16])
 		snprintf(out, 16, "99999d+");
 }
 
-static const char *str_or_empty(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 /* ---- text ---------------------------------------------------------------- */
 
 /* Names are validated printable ASCII; anything else must not reach a terminal. */
@@ -225,15 +220,15 @@ size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
 
 	outbuf_init(&o, buf, cap);
 	outbuf_puts(&o, "subnetra v");
-	put_text_safe(&o, str_or_empty(v->version));
+	put_text_safe(&o, status_str(v->version));
 	outbuf_puts(&o, " [running]\nmode=");
-	put_text_safe(&o, str_or_empty(v->mode));
+	put_text_safe(&o, status_str(v->mode));
 	outbuf_printf(&o, " local_id=%" PRIu32 " udp_port=%u udp_ports=", v->local_id,
 	     (unsigned)v->listen_port);
 	for (size_t i = 0; i < v->n_listen_ports; i++)
 		outbuf_printf(&o, "%s%u", i ? "," : "", (unsigned)v->listen_ports[i]);
 	outbuf_puts(&o, " tun=");
-	put_text_safe(&o, str_or_empty(v->tun));
+	put_text_safe(&o, status_str(v->tun));
 	outbuf_printf(&o, " peers=%zu\npeers:\n", v->n_peers);
 
 	for (size_t i = 0; i < v->n_peers; i++) {
@@ -295,7 +290,7 @@ static void render_json_peer(struct outbuf *o, const struct status_peer *p, uint
 	endpoint_format(&p->endpoint, ep);
 	cidr_format(&p->allowed_src, src);
 	outbuf_printf(o, "{\"id\":%" PRIu32 ",\"name\":", p->id);
-	put_json_string(o, str_or_empty(p->name));
+	put_json_string(o, status_str(p->name));
 	outbuf_printf(o,
 	     ",\"endpoint\":\"%s\",\"allowed_src\":\"%s\",\"last_seen_wall_ns\":%" PRIu64,
 	     ep, src, p->last_seen_wall_ns);
@@ -314,15 +309,15 @@ size_t status_render_json(const struct status_view *v, char *buf, size_t cap)
 
 	outbuf_init(&o, buf, cap);
 	outbuf_printf(&o, "{\"schema_version\":%d,\"version\":", STATUS_SCHEMA_VERSION);
-	put_json_string(&o, str_or_empty(v->version));
+	put_json_string(&o, status_str(v->version));
 	outbuf_puts(&o, ",\"mode\":");
-	put_json_string(&o, str_or_empty(v->mode));
+	put_json_string(&o, status_str(v->mode));
 	outbuf_printf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"listen_ports\":[",
 		      v->local_id, (unsigned)v->listen_port);
 	for (size_t i = 0; i < v->n_listen_ports; i++)
 		outbuf_printf(&o, "%s%u", i ? "," : "", (unsigned)v->listen_ports[i]);
 	outbuf_puts(&o, "],\"tun\":");
-	put_json_string(&o, str_or_empty(v->tun));
+	put_json_string(&o, status_str(v->tun));
 	outbuf_puts(&o, ",\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {
 		if (i > 0)

@@ -36,6 +36,12 @@ struct status_view {
 	uint64_t now_wall_ns; /* for last_seen_age_seconds / online */
 };
 
+/* A string of the view as rendered: NULL reads as "" (status and metrics). */
+static inline const char *status_str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 /*
  * The per-peer health rule shared by status --json and metrics: whole seconds
  * since last seen, clamped to 0 if the wall clock went backwards; false when
