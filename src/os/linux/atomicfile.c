@@ -50,7 +50,7 @@ static void start(struct atomicfile *af, int dirfd)
 	af->step = ATOMICFILE_CREATE;
 }
 
-/* Create af->tmp, exactly 0600; -EEXIST if it exists. */
+/* Create af->tmp; -EEXIST if it exists. */
 static int create_tmp(struct atomicfile *af)
 {
 	af->fd = openat(af->dirfd, af->tmp,
@@ -58,17 +58,20 @@ static int create_tmp(struct atomicfile *af)
 	return af->fd < 0 ? -errno : 0;
 }
 
-/* A restrictive umask may have taken bits away; never more than 0600. */
-static int fix_mode(struct atomicfile *af)
+/* The end of a begin whose create_tmp returned rc: a file of mode 0600, or nothing. */
+static int begun(struct atomicfile *af, int rc)
 {
-	int e;
-
+	if (rc < 0) {
+		af->tmp[0] = '\0';
+		return rc;
+	}
+	/* A restrictive umask may have taken bits away; never more than 0600. */
 	if (fchmod(af->fd, 0600) == 0)
 		return 0;
-	e = -errno;
+	rc = -errno;
 	af->step = ATOMICFILE_WRITE;
 	atomicfile_abort(af);
-	return e;
+	return rc;
 }
 
 int atomicfile_begin(struct atomicfile *af, const char *path)
@@ -95,29 +98,18 @@ int atomicfile_begin(struct atomicfile *af, const char *path)
 			return -ENAMETOOLONG;
 		rc = create_tmp(af);
 	}
-	if (rc < 0) {
-		af->tmp[0] = '\0';
-		return rc;
-	}
-	return fix_mode(af);
+	return begun(af, rc);
 }
 
 int atomicfile_begin_at(struct atomicfile *af, int dirfd, const char *name, const char *tmp)
 {
-	int rc;
-
 	start(af, dirfd);
 	if (snprintf(af->path, sizeof af->path, "%s", name) >= (int)sizeof af->path ||
 	    snprintf(af->tmp, sizeof af->tmp, "%s", tmp) >= (int)sizeof af->tmp) {
 		af->tmp[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	rc = create_tmp(af);
-	if (rc < 0) {
-		af->tmp[0] = '\0';
-		return rc;
-	}
-	return fix_mode(af);
+	return begun(af, create_tmp(af));
 }
 
 int fd_write_all(int fd, const void *data, size_t len)
