@@ -165,20 +165,21 @@ static bool fail(struct failure *f, enum ctl_err err, const char *detail)
 	return false;
 }
 
-/* The rule-carrying policy commands: what their flag parser accepts. */
-struct rule_syntax {
+/* The rule-carrying policy commands: their word and what their flag parser accepts. */
+static const struct rule_syntax {
+	const char *word;         /* after "policy" */
+	enum ctl_kind kind;
 	bool action_target;       /* --action and --target (all but del) */
 	const char *unknown_flag; /* detail for any other flag */
+} rule_syntaxes[] = {
+    {"add", CTL_POLICY_ADD, true,
+     "policy add: unknown flag (expected --src, --dst, --action, --target)"},
+    {"replace", CTL_POLICY_REPLACE, true,
+     "policy replace: unknown flag (expected --src, --dst, --action, --target)"},
+    {"check", CTL_POLICY_CHECK, true,
+     "policy check: unknown flag (expected --src, --dst, --action, --target)"},
+    {"del", CTL_POLICY_DEL, false, "policy del: unknown flag (expected --src and --dst only)"},
 };
-
-static const struct rule_syntax add_syntax = {
-    true, "policy add: unknown flag (expected --src, --dst, --action, --target)"};
-static const struct rule_syntax replace_syntax = {
-    true, "policy replace: unknown flag (expected --src, --dst, --action, --target)"};
-static const struct rule_syntax check_syntax = {
-    true, "policy check: unknown flag (expected --src, --dst, --action, --target)"};
-static const struct rule_syntax del_syntax = {
-    false, "policy del: unknown flag (expected --src and --dst only)"};
 
 /* The flags of a rule, in any order, each at most once. */
 static bool parse_rule(struct tokenizer *tk, const struct rule_syntax *syn,
@@ -296,21 +297,11 @@ static bool parse_policy(struct tokenizer *tk, struct ctl_cmd *cmd, struct failu
 				    "policy flush: only --added may follow");
 		return true;
 	}
-	if (tok_is(&t, "add")) {
-		cmd->kind = CTL_POLICY_ADD;
-		return parse_rule(tk, &add_syntax, cmd, err);
-	}
-	if (tok_is(&t, "replace")) {
-		cmd->kind = CTL_POLICY_REPLACE;
-		return parse_rule(tk, &replace_syntax, cmd, err);
-	}
-	if (tok_is(&t, "check")) {
-		cmd->kind = CTL_POLICY_CHECK;
-		return parse_rule(tk, &check_syntax, cmd, err);
-	}
-	if (tok_is(&t, "del")) {
-		cmd->kind = CTL_POLICY_DEL;
-		return parse_rule(tk, &del_syntax, cmd, err);
+	for (size_t i = 0; i < sizeof(rule_syntaxes) / sizeof(rule_syntaxes[0]); i++) {
+		if (tok_is(&t, rule_syntaxes[i].word)) {
+			cmd->kind = rule_syntaxes[i].kind;
+			return parse_rule(tk, &rule_syntaxes[i], cmd, err);
+		}
 	}
 	return fail(err, CTL_UNKNOWN_COMMAND, expected);
 }
