@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A switch, as addr_err_name's: -Wswitch names a new error left without its name. */
 const char *ctl_err_name(enum ctl_err e)
 {
 	switch (e) {

@@ -167,6 +167,10 @@ static void refusals(const struct netplan *plan, const char *file,
 	}
 }
 
+/*
+ * The loops of refusals over the host's addresses and routes again, with
+ * other tests, other messages and warnings instead of refusals.
+ */
 static void overlaps(const struct config *cfg, const char *file, const struct host_net *host,
 		     bool *addr_done, const bool *route_done, struct hostcheck_report *out)
 {

@@ -87,6 +87,7 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A printf into the reader's message (as inspect's reason and hint: each its own field). */
 __attribute__((format(printf, 2, 3))) static void seterr(struct pcap_reader *r,
 							 const char *fmt, ...)
 {
