@@ -3,27 +3,7 @@
 
 #include <string.h>
 
-static uint16_t ld16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t ld32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-	st16(p, (uint16_t)(v >> 16));
-	st16(p + 2, (uint16_t)v);
-}
+#include "core/byteorder.h"
 
 void vnet_hdr_decode(struct vnet_hdr *h, const uint8_t in[VNET_HDR_LEN])
 {
@@ -107,10 +87,10 @@ uint16_t csum_fold(uint32_t sum)
 
 static void ipv4_fix(uint8_t *ip, size_t ihl, size_t total, uint16_t id)
 {
-	st16(ip + 2, (uint16_t)total);
-	st16(ip + 4, id);
-	st16(ip + 10, 0);
-	st16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
+	store_be16(ip + 2, (uint16_t)total);
+	store_be16(ip + 4, id);
+	store_be16(ip + 10, 0);
+	store_be16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
 }
 
 /* TCP/UDP checksum over the pseudo-header and the whole L4 segment. */
@@ -120,12 +100,12 @@ static void l4_fix(uint8_t *ip, size_t ihl, size_t l4len, size_t csum_off)
 	uint32_t sum = csum_partial(ip + 12, 8, 0) + ip[9] + (uint32_t)l4len;
 	uint16_t c;
 
-	st16(l4 + csum_off, 0);
+	store_be16(l4 + csum_off, 0);
 	c = csum_fold(csum_partial(l4, l4len, sum));
 	/* UDP sends a computed 0 as 0xffff (0 means "no checksum"). */
 	if (c == 0 && ip[9] == 17)
 		c = 0xffff;
-	st16(l4 + csum_off, c);
+	store_be16(l4 + csum_off, c);
 }
 
 bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n)
@@ -187,7 +167,7 @@ static size_t pass_through(struct offload_iter *it, uint8_t *out, size_t cap)
 	 */
 	if ((h->flags & VNET_F_NEEDS_CSUM) &&
 	    (size_t)h->csum_start + h->csum_offset + 2 <= it->len)
-		st16(out + h->csum_start + h->csum_offset,
+		store_be16(out + h->csum_start + h->csum_offset,
 		     csum_fold(csum_partial(out + h->csum_start, it->len - h->csum_start, 0)));
 	it->done = true;
 	return it->len;
@@ -213,18 +193,18 @@ size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap)
 	memcpy(out, src, hdrs);
 	memcpy(out + hdrs, src + hdrs + it->off, chunk);
 	/* Linux numbers the IP ids of TSO segments consecutively. */
-	ipv4_fix(out, it->l3_len, total, (uint16_t)(ld16(src + 4) + it->k));
+	ipv4_fix(out, it->l3_len, total, (uint16_t)(load_be16(src + 4) + it->k));
 	if (src[9] == 6) {
 		uint8_t *tcp = out + it->l3_len;
 
-		st32(tcp + 4, ld32(src + it->l3_len + 4) + (uint32_t)it->off);
+		store_be32(tcp + 4, load_be32(src + it->l3_len + 4) + (uint32_t)it->off);
 		if (!last)
 			tcp[13] &= (uint8_t)~0x09; /* FIN and PSH only on the last */
 		if (it->k > 0)
 			tcp[13] &= (uint8_t)~0x80; /* CWR only on the first */
 		l4_fix(out, it->l3_len, it->l4_len + chunk, 16);
 	} else {
-		st16(out + it->l3_len + 4, (uint16_t)(8 + chunk));
+		store_be16(out + it->l3_len + 4, (uint16_t)(8 + chunk));
 		l4_fix(out, it->l3_len, 8 + chunk, 6);
 	}
 	it->off += chunk;
@@ -258,7 +238,7 @@ static bool tcp_candidate(const uint8_t *ip, size_t len, size_t *l3, size_t *l4)
 	if (len < 40 || (ip[0] >> 4) != 4 || ip[9] != PROTO_TCP)
 		return false;
 	*l3 = (size_t)(ip[0] & 15) * 4;
-	if (*l3 != 20 || ld16(ip + 2) != len || (ld16(ip + 6) & 0x3fff) != 0)
+	if (*l3 != 20 || load_be16(ip + 2) != len || (load_be16(ip + 6) & 0x3fff) != 0)
 		return false; /* options, bad length or a fragment */
 	*l4 = (size_t)(ip[20 + 12] >> 4) * 4;
 	if (*l4 < 20 || 20 + *l4 >= len)
@@ -275,8 +255,8 @@ static bool tcp_candidate(const uint8_t *ip, size_t len, size_t *l3, size_t *l4)
 static bool udp_candidate(const uint8_t *ip, size_t len)
 {
 	return len > 20 + UDP_HLEN && ip[0] == 0x45 && ip[9] == PROTO_UDP &&
-	       ld16(ip + 2) == len && (ld16(ip + 6) & 0x3fff) == 0 &&
-	       ld16(ip + 20 + 4) == len - 20 && ld16(ip + 20 + 6) != 0;
+	       load_be16(ip + 2) == len && (load_be16(ip + 6) & 0x3fff) == 0 &&
+	       load_be16(ip + 20 + 4) == len - 20 && load_be16(ip + 20 + 6) != 0;
 }
 
 static void gro_start(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3, size_t l4)
@@ -323,7 +303,7 @@ static bool tcp_join(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3
 	 * checksum), the next sequence number, no shorter segment and no PSH
 	 * yet, no bigger one now, and room left.
 	 */
-	if (g->proto != PROTO_TCP || l4 != g->l4_len || ld32(ip + 24) != g->next_seq ||
+	if (g->proto != PROTO_TCP || l4 != g->l4_len || load_be32(ip + 24) != g->next_seq ||
 	    pay > g->seg || g->last_pay != g->seg || (p[20 + 13] & TCP_PSH) ||
 	    g->len + pay > OFFLOAD_MAX_PACKET || !same_flow(ip, p) ||
 	    memcmp(ip + 28, p + 28, 5) != 0 || memcmp(ip + 34, p + 34, 2) != 0 ||
@@ -360,7 +340,7 @@ bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len)
 		if (g->len != 0)
 			return tcp_join(g, ip, len, l3, l4);
 		gro_start(g, ip, len, l3, l4);
-		g->next_seq = ld32(ip + 24) + (uint32_t)g->seg;
+		g->next_seq = load_be32(ip + 24) + (uint32_t)g->seg;
 		return true;
 	}
 	if (g->udp && udp_candidate(ip, len)) {
@@ -387,17 +367,17 @@ size_t gro_finish(struct tun_gro *g, const uint8_t **out)
 		uint32_t pseudo = csum_partial(p + 12, 8, 0) + g->proto + (uint32_t)l4len;
 		uint16_t csum_off = g->proto == PROTO_TCP ? 16 : 6;
 
-		st16(p + 2, (uint16_t)g->len);
-		st16(p + 10, 0);
-		st16(p + 10, csum_fold(csum_partial(p, g->l3_len, 0)));
+		store_be16(p + 2, (uint16_t)g->len);
+		store_be16(p + 10, 0);
+		store_be16(p + 10, csum_fold(csum_partial(p, g->l3_len, 0)));
 		if (g->proto == PROTO_UDP)
-			st16(p + g->l3_len + 4, (uint16_t)l4len);
+			store_be16(p + g->l3_len + 4, (uint16_t)l4len);
 		/*
 		 * CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum
 		 * (over the whole L4 length; the kernel adjusts it per segment);
 		 * the segments were authenticated, so nothing is left to verify.
 		 */
-		st16(p + g->l3_len + csum_off, (uint16_t)~csum_fold(pseudo));
+		store_be16(p + g->l3_len + csum_off, (uint16_t)~csum_fold(pseudo));
 		h.flags = VNET_F_NEEDS_CSUM;
 		h.gso_type = g->proto == PROTO_TCP ? VNET_GSO_TCPV4 : VNET_GSO_UDP_L4;
 		h.hdr_len = (uint16_t)(g->l3_len + g->l4_len);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/byteorder.h"
+
 enum {
 	CLASSIC_HDR_LEN = 24,
 	CLASSIC_REC_HDR_LEN = 16,
@@ -75,16 +77,6 @@ static uint32_t rd32(const struct pcap_reader *r, const uint8_t *p)
 	uint32_t v = ld32(p);
 
 	return r->swap ? bswap32(v) : v;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* A printf into the reader's message (as inspect's reason and hint: each its own field). */
@@ -614,14 +606,14 @@ static enum pcap_dissect ipv4_udp(const uint8_t *p, size_t n, struct pcap_udp *o
 	if (n < IPV4_MIN_HDR)
 		return malformed(why, "IPv4 header cut short by the capture");
 	ihl = (size_t)(p[0] & 0x0f) * 4;
-	total = be16(p + 2);
+	total = load_be16(p + 2);
 	if (ihl < IPV4_MIN_HDR || total < ihl)
 		return malformed(why, "IPv4 header length fields are inconsistent");
 	if (n < ihl)
 		return malformed(why, "IPv4 options cut short by the capture");
 	if (p[9] != IPPROTO_UDP_NUM)
 		return skip(why, p[9] == 6 ? "TCP" : p[9] == 1 ? "ICMP" : "not UDP");
-	frag = be16(p + 6);
+	frag = load_be16(p + 6);
 	if ((frag & 0x1fff) != 0)
 		return skip(why,
 			    "a non-first IPv4 fragment (reassembly is not supported)");
@@ -639,12 +631,12 @@ static enum pcap_dissect ipv4_udp(const uint8_t *p, size_t n, struct pcap_udp *o
 					    "capture");
 	p += ihl;
 	have -= ihl;
-	udp_len = be16(p + 4);
+	udp_len = load_be16(p + 4);
 	if (udp_len < UDP_HDR_LEN || udp_len > total - ihl)
 		return malformed(why,
 				 "UDP length field is inconsistent with the IPv4 length");
-	out->src = (struct endpoint4){.addr = be32(p - ihl + 12), .port = be16(p)};
-	out->dst = (struct endpoint4){.addr = be32(p - ihl + 16), .port = be16(p + 2)};
+	out->src = (struct endpoint4){.addr = load_be32(p - ihl + 12), .port = load_be16(p)};
+	out->dst = (struct endpoint4){.addr = load_be32(p - ihl + 16), .port = load_be16(p + 2)};
 	out->payload = p + UDP_HDR_LEN;
 	out->wire_len = udp_len - UDP_HDR_LEN;
 	out->len =
@@ -660,7 +652,7 @@ static enum pcap_dissect ipv4_udp(const uint8_t *p, size_t n, struct pcap_udp *o
 static enum pcap_dissect by_ethertype(const uint8_t *p, size_t n, struct pcap_udp *out,
 				      const char **why)
 {
-	uint16_t et = be16(p);
+	uint16_t et = load_be16(p);
 
 	if (et == ETHERTYPE_IPV4)
 		return ipv4_udp(p + 2, n - 2, out, why);
@@ -685,7 +677,7 @@ enum pcap_dissect pcap_dissect_udp(const struct pcap_record *rec, struct pcap_ud
 		p += 12;
 		n -= 12;
 		for (int tags = 0; tags < MAX_VLAN_TAGS; tags++) {
-			uint16_t et = be16(p);
+			uint16_t et = load_be16(p);
 
 			if (et != ETHERTYPE_VLAN && et != ETHERTYPE_QINQ)
 				break;
@@ -702,8 +694,8 @@ enum pcap_dissect pcap_dissect_udp(const struct pcap_record *rec, struct pcap_ud
 	case LINKTYPE_LINUX_SLL2:
 		if (n < SLL2_HDR_LEN)
 			return malformed(why, "Linux cooked v2 header cut short");
-		if (be16(p) != ETHERTYPE_IPV4)
-			return skip(why, be16(p) == ETHERTYPE_IPV6
+		if (load_be16(p) != ETHERTYPE_IPV4)
+			return skip(why, load_be16(p) == ETHERTYPE_IPV6
 					     ? "IPv6 (the subnetra underlay "
 					       "is IPv4 only)"
 					     : "not IPv4");

@@ -13,14 +13,9 @@
 
 #include <stdint.h>
 
+#include "core/byteorder.h" /* load_be32: an inner packet's addresses */
 #include "daemon/context.h"
 #include "daemon/datapath/worker.h"
-
-/* IPv4 addresses in an inner packet (offsets 12 and 16) are big-endian. */
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 enum {
 	RX_BATCHES_PER_WAKE = 4, /* recvmmsg calls per socket per wake-up */
