@@ -20,16 +20,17 @@
  * sender's endpoint.
  *
  * Endianness: header fields are little-endian, KDF inputs big-endian.  Both
- * are written byte by byte; no buffer is ever cast to a struct.
+ * are written byte by byte (byteorder.h); no buffer is ever cast to a struct.
  */
 #include "core/wire.h"
-
-#include "core/aead.h"
 
 #include <assert.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include "core/aead.h"
+#include "core/byteorder.h"
 
 static const char LINK_LABEL[] = "subnetra-v1-link";
 static const char SESSION_LABEL[] = "subnetra-v1-session";
@@ -56,47 +57,9 @@ _Static_assert(WIRE_PSK_LEN >= crypto_generichash_blake2b_KEYBYTES_MIN &&
 _Static_assert((int)HASH_LEN >= (int)WIRE_HEADER_LEN,
 	       "obfuscation pad covers the header");
 
-static void put_u16le(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u64le(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u32be(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void put_u64be(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint16_t get_u16le(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint64_t get_u64le(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void make_nonce(uint8_t nonce[NONCE_LEN], uint64_t seq)
 {
-	put_u64le(nonce, seq);
+	store_le64(nonce, seq);
 	memset(nonce + 8, 0, NONCE_LEN - 8);
 }
 
@@ -117,8 +80,8 @@ void wire_link_key(wire_key out, const uint8_t psk[WIRE_PSK_LEN], uint32_t from_
 	uint8_t msg[LINK_LABEL_LEN + 4 + 4];
 
 	memcpy(msg, LINK_LABEL, LINK_LABEL_LEN);
-	put_u32be(msg + LINK_LABEL_LEN, from_id);
-	put_u32be(msg + LINK_LABEL_LEN + 4, to_id);
+	store_be32(msg + LINK_LABEL_LEN, from_id);
+	store_be32(msg + LINK_LABEL_LEN + 4, to_id);
 	keyed_hash(out, psk, msg, sizeof msg);
 }
 
@@ -127,7 +90,7 @@ void wire_session_key(wire_key out, const wire_key link_key, uint64_t epoch)
 	uint8_t msg[SESSION_LABEL_LEN + 8];
 
 	memcpy(msg, SESSION_LABEL, SESSION_LABEL_LEN);
-	put_u64be(msg + SESSION_LABEL_LEN, epoch);
+	store_be64(msg + SESSION_LABEL_LEN, epoch);
 	keyed_hash(out, link_key, msg, sizeof msg);
 }
 
@@ -135,18 +98,18 @@ void wire_header_encode(uint8_t out[WIRE_HEADER_LEN], const struct wire_header *
 {
 	out[0] = h->version;
 	out[1] = h->flags;
-	put_u16le(out + 2, h->key_id);
-	put_u64le(out + 4, h->epoch);
-	put_u64le(out + 12, h->seq);
+	store_le16(out + 2, h->key_id);
+	store_le64(out + 4, h->epoch);
+	store_le64(out + 12, h->seq);
 }
 
 void wire_header_decode(struct wire_header *h, const uint8_t in[WIRE_HEADER_LEN])
 {
 	h->version = in[0];
 	h->flags = in[1];
-	h->key_id = get_u16le(in + 2);
-	h->epoch = get_u64le(in + 4);
-	h->seq = get_u64le(in + 12);
+	h->key_id = load_le16(in + 2);
+	h->epoch = load_le64(in + 4);
+	h->seq = load_le64(in + 12);
 }
 
 size_t wire_seal(uint8_t *buf, size_t pt_len, const wire_key session_key, uint16_t key_id,
@@ -204,7 +167,7 @@ bool wire_obfs_trial(const uint8_t *dgram, size_t len, const wire_key link_key,
 		out_header[i] = dgram[i] ^ pad[i];
 	sodium_memzero(pad, sizeof pad);
 	return out_header[0] == WIRE_VERSION &&
-	       get_u16le(out_header + 2) == expect_key_id;
+	       load_le16(out_header + 2) == expect_key_id;
 }
 
 void wire_obfs_unmask(uint8_t *dgram, const uint8_t header[WIRE_HEADER_LEN])
