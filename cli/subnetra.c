@@ -38,6 +38,7 @@
 #include "core/ctlreply.h"
 #include "core/metrics.h"
 #include "core/version.h"
+#include "os/linux/clock.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 
@@ -178,14 +179,6 @@ static void help(void)
 
 #define usage_error(...) cliarg_usage_error("subnetra", synopsis, __VA_ARGS__)
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * How an exchange with the daemon went, beyond the exit code: metrics
  * prints "subnetra_up 0" only when the daemon is really not there.
@@ -242,7 +235,7 @@ static int wait_for(int fd, short events, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = events, .revents = 0};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - (int64_t)(mono_ns() / 1000000);
 		int n;
 
 		if (left <= 0)
@@ -328,7 +321,7 @@ static int send_line(int fd, const struct request *req, const char *line, size_t
 static int exchange(const struct request *req, const char *line, size_t len, char *reply,
 		    size_t cap, size_t *n, enum link *link)
 {
-	int64_t deadline = now_ms() + CLIENT_TIMEOUT_MS;
+	int64_t deadline = (int64_t)(mono_ns() / 1000000) + CLIENT_TIMEOUT_MS;
 	int fd, rc = EXIT_FAIL;
 	ssize_t got;
 

@@ -39,6 +39,7 @@
 #include "core/replay.h"
 #include "core/version.h"
 #include "core/wire.h"
+#include "os/linux/clock.h"
 
 enum {
 	EXIT_OK = 0,
@@ -101,14 +102,6 @@ struct op {
 };
 
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void make_nonce(uint8_t nonce[AEAD_NONCE_LEN], uint64_t seq)
 {
@@ -252,20 +245,20 @@ static double measure(op_fn fn, struct bench *b, double secs)
 	uint64_t t0, t, calls = 0;
 	size_t i = 0;
 
-	t0 = now_ns();
+	t0 = mono_ns();
 	do {
 		for (int k = 0; k < CHUNK; k++)
 			fn(b, i++);
-	} while (now_ns() - t0 < warm);
+	} while (mono_ns() - t0 < warm);
 
 	/* Restart at a pool boundary so every measured open sees a fresh seq. */
 	i = 0;
-	t0 = now_ns();
+	t0 = mono_ns();
 	do {
 		for (int k = 0; k < CHUNK; k++)
 			fn(b, i++);
 		calls += CHUNK;
-		t = now_ns();
+		t = mono_ns();
 	} while (t - t0 < span);
 	return (double)(t - t0) / (double)calls;
 }

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cliargs.h"
@@ -38,6 +37,7 @@
 #include "tools/lib/mtuprobe.h"
 #include "core/version.h"
 #include "core/wire.h"
+#include "os/linux/clock.h"
 
 enum {
 	EXIT_OK = 0,
@@ -203,14 +203,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->probe && (have_bind || have_rate))
 		return usage_error("--bind and --rate apply to --listen");
 	return -1;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* DF on every datagram; PROBE ignores the cached path MTU, DO is the fallback. */

@@ -1,4 +1,4 @@
-/* The wall clock (see clock.h). */
+/* The clocks (see clock.h). */
 #include "os/linux/clock.h"
 
 #include <time.h>
@@ -9,5 +9,13 @@ uint64_t wall_ns(void)
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
