@@ -4,10 +4,12 @@
  *   - the bare AEAD of the compiled backend (aead_seal / aead_open), the
  *     floor that no framing can beat;
  *   - encrypt + frame through the wire module (wire_seal), and the same plus
- *     header obfuscation (wire_obfs_apply), as src/tx.c does per packet;
+ *     header obfuscation (wire_obfs_apply), as the daemon's transmit path
+ *     (src/daemon/datapath/tx.c) does per packet;
  *   - decrypt + verify (wire_header_check + wire_rx_open, with the replay
- *     window), and the obfuscated receive sequence of src/rx.c (trial
- *     de-mask, de-mask with the trial's pad, header check, open);
+ *     window), and the obfuscated receive sequence of the daemon's receive
+ *     path (src/daemon/datapath/rx.c: trial de-mask, de-mask with the
+ *     trial's pad, header check, open);
  *   - with the OpenSSL backend, also bare libsodium on the same buffers, so
  *     one binary shows what the backend choice is worth.
  * Our overhead is reported against the bare AEAD of the same direction.
@@ -201,7 +203,7 @@ static void op_open_wire(struct bench *b, size_t i)
 	sink ^= b->work[WIRE_HEADER_LEN];
 }
 
-/* src/rx.c's obfuscated order: trial, de-mask (the trial's pad), header check, open. */
+/* The receive path's obfuscated order (rx.c): trial, de-mask (the trial's pad), header check, open. */
 static void op_open_wire_obfs(struct bench *b, size_t i)
 {
 	uint8_t hdr[WIRE_HEADER_LEN];

@@ -15,7 +15,7 @@
  * looks exactly like that).  The listener replies with DF set as well, so
  * both directions are measured.
  *
- * The listener answers only well-formed requests (src/mtuprobe.c), with a
+ * The listener answers only well-formed requests (tools/lib/mtuprobe.c), with a
  * reply of exactly the request's size, from a token bucket, never to a
  * privileged source port: it cannot be used to amplify or loop traffic.
  */

@@ -3,7 +3,7 @@
  * v1 header fields of a datagram (hex on the command line or stdin, or every
  * UDP payload in a pcap/pcapng capture) and, given the receiving node's
  * config, whether that node would accept it and, if not, the exact drop
- * counter and why (src/inspect.c, which runs the daemon's own checks).
+ * counter and why (tools/lib/inspect.c, which runs the daemon's own checks).
  *
  * Never printed: key material, and decrypted bytes beyond the inner IPv4
  * header summary (addresses, protocol, length).  Every input is untrusted;

@@ -25,10 +25,10 @@ enum ctl_kind {
 	CTL_SAVE,
 	CTL_STATUS,
 	CTL_STATUS_JSON,
-	CTL_METRICS, /* Prometheus text of the status (src/metrics.c) */
+	CTL_METRICS, /* Prometheus text of the status (metrics.h) */
 	CTL_POLICY_SHOW,
 	CTL_POLICY_ADD,
-	CTL_RELOAD,         /* read the config again and apply it (src/reload.c) */
+	CTL_RELOAD,         /* read the config again and apply it (daemon/reload.h) */
 	CTL_POLICY_DEL,     /* remove the added rule(s) with exactly --src/--dst */
 	CTL_POLICY_REPLACE, /* the added rule with --src/--dst: new action/target */
 	CTL_POLICY_FLUSH,   /* --added: remove every added rule */

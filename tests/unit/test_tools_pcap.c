@@ -1,5 +1,5 @@
 /*
- * Capture reading (src/pcap.c) and hex input (src/hexio.c) for
+ * Capture reading (tools/lib/pcap.c) and hex input (tools/lib/hexio.c) for
  * subnetra-wire-decode: classic pcap in both byte orders and both timestamp
  * resolutions, pcapng sections in both byte orders with several interfaces
  * and timestamp resolutions, every supported link type, the frames that are
