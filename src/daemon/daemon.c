@@ -1,4 +1,14 @@
-/* Daemon start-up, run and teardown (see daemon.h for the order). */
+/*
+ * Daemon start-up, run and teardown (see daemon.h).
+ *
+ * Start-up order (daemon_start): config already loaded and validated ->
+ * boot epoch (fail closed) -> peer keys -> the service user and the control
+ * socket's directory -> policy (role + snapshot) -> TUN (one queue per
+ * worker) -> UDP sockets (one per port and worker) -> control socket -> the
+ * network plan on the TUN (netconf.h; unless the config's
+ * "configure_interface" is false) -> epoll sets -> privilege drop, Landlock
+ * and seccomp.
+ */
 #include "daemon/daemon.h"
 
 #include <dirent.h>

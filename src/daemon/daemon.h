@@ -1,16 +1,9 @@
 /*
- * Daemon start-up, run and teardown.
- *
- * Start-up order (daemon_start): config already loaded and validated ->
- * boot epoch (fail closed) -> peer keys -> the service user and the control
- * socket's directory -> policy (role + snapshot) -> TUN
- * (one queue per worker) -> UDP sockets (one per port and worker) -> control
- * socket -> the network plan on the TUN (netconf.h; unless the config's
- * "configure_interface" is false) -> epoll sets -> privilege drop, Landlock
- * and seccomp.  Nothing
+ * Daemon start-up, run and teardown.  daemon_start sets everything up in a
+ * fixed order (daemon.c) and drops privileges before it returns; nothing
  * touches the network before the config is known good.  Worker threads
  * start only in daemon_run, after the drop: they inherit no capability, the
- * Landlock domain and the filter.
+ * Landlock domain and the seccomp filter.
  */
 #ifndef SUBNETRA_DAEMON_H
 #define SUBNETRA_DAEMON_H
@@ -27,11 +20,9 @@
 struct daemon *daemon_alloc(const struct config *cfg);
 /*
  * The privilege drop after start-up, on the calling thread (threads created
- * later inherit it): every capability dropped and, with d->uid set, that
- * user; Landlock limits the file system to creating, writing and removing
- * files in the directory open as d->sock_dirfd (nothing at all if it has
- * subdirectories); then the seccomp filter.
- * Prints why and returns -1 on failure.  Public for the unit test.
+ * later inherit it): capabilities, d->uid when set, Landlock (files only in
+ * d->sock_dirfd), then the seccomp filter.  Prints why and returns -1 on
+ * failure.  Public for the unit test.
  */
 int daemon_confine(struct daemon *d);
 /*

@@ -1,9 +1,17 @@
 /*
  * Reload: the config read again and applied to the running daemon (see
- * reload.h).  While the new peer table and config are swapped in, every
- * other worker is parked between two of its wake-ups (pause.h), so
- * no datagram is in flight through shared state; datagrams arriving
- * meanwhile wait in the socket buffers.
+ * reload.h), without touching the sessions of peers whose keys and endpoint
+ * did not change (peer_table_reload).  The policy's derived rules are
+ * derived again, and rules added at run time stay after them.  What is set
+ * up once at start-up (listen ports, workers, user, the interface's set-up:
+ * MTU, address, whether the daemon configures it) keeps its running value
+ * and is reported as needing a restart; so do the interface's routes, which
+ * the daemon, without CAP_NET_ADMIN by then, cannot change.
+ *
+ * While the new peer table and config are swapped in, every other worker
+ * is parked between two of its wake-ups (pause.h), so no datagram is in
+ * flight through shared state; datagrams arriving meanwhile wait in the
+ * socket buffers.
  */
 #include "daemon/reload.h"
 

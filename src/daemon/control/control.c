@@ -276,6 +276,15 @@ static int make_dirs(const struct daemon *d, const char *dir)
 	return err < 0 ? err : 1;
 }
 
+/*
+ * The directory is created mode 0700 (make_dirs: the levels above it 0711
+ * with "user", so that user's clients reach the socket).  Only a directory
+ * created here is handed over to d->uid; an existing one is never chowned,
+ * and one line says so when that user will not be able to save or remove
+ * the socket in it, or, for a root daemon, when another user can write it
+ * (note_existing_dir).  A symbolic link is followed only if root owns it
+ * (safefile_open_dir).
+ */
 int control_open_dir(struct daemon *d)
 {
 	char dir[sizeof(d->paths.sock)];
