@@ -29,14 +29,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/aead.h"
+#include <sodium.h>
+
 #include "common/cliargs.h"
+#include "core/aead.h"
 #include "core/replay.h"
 #include "core/version.h"
 #include "core/wire.h"

@@ -24,7 +24,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +31,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "common/cliargs.h"
 #include "core/cidr.h"
-#include "tools/lib/mtuprobe.h"
 #include "core/version.h"
 #include "core/wire.h"
 #include "os/linux/clock.h"
+#include "tools/lib/mtuprobe.h"
 
 enum {
 	EXIT_OK = 0,

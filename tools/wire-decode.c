@@ -12,20 +12,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "common/cliargs.h"
 #include "core/config.h"
+#include "core/version.h"
 #include "os/linux/config_file.h"
 #include "tools/lib/hexio.h"
 #include "tools/lib/inspect.h"
 #include "tools/lib/pcap.h"
-#include "core/version.h"
 
 enum {
 	MAX_UDP_PAYLOAD = 65535, /* anything longer is not one datagram */

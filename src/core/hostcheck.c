@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static void add(struct hostcheck_report *out, const char *file, bool refuses,
 		const char *path, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

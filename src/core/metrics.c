@@ -26,7 +26,6 @@
 
 #include "core/outbuf.h"
 
-
 /* A label value: the rule of metrics.h, shared with the exporter. */
 static void put_label_value(struct outbuf *o, const char *s)
 {

@@ -25,19 +25,8 @@
 #include "core/policy.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-
-
 
 void policy_init(struct policy *p)
 {

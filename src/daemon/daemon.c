@@ -16,26 +16,27 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "core/roles.h"
 #include "daemon/control/control.h"
 #include "daemon/datapath/worker.h"
-#include "os/linux/clock.h"
-#include "os/linux/netconf.h"
-#include "os/linux/privs.h"
 #include "daemon/pause.h"
 #include "daemon/reactor.h"
-#include "core/roles.h"
-#include "os/linux/sandbox.h"
+#include "os/linux/clock.h"
+#include "os/linux/netconf.h"
+#include "os/linux/policy_file.h"
+#include "os/linux/privs.h"
 #include "os/linux/safefile.h"
+#include "os/linux/sandbox.h"
 #include "os/linux/sandbox_fs.h"
 #include "os/linux/tun_holder.h"
-#include "os/linux/policy_file.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"

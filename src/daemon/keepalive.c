@@ -2,9 +2,10 @@
 #include "daemon/keepalive.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <sys/timerfd.h>
+
+#include <sodium.h>
 
 #include "daemon/context.h"
 

@@ -11,8 +11,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "daemon/control/control.h"
 #include "daemon/context.h"
+#include "daemon/control/control.h"
 #include "daemon/datapath/datapath.h"
 #include "daemon/keepalive.h"
 #include "daemon/pause.h"

@@ -22,13 +22,13 @@
 #include <sodium.h>
 
 #include "core/netplan.h"
-#include "daemon/context.h"
-#include "os/linux/config_file.h"
 #include "core/outbuf.h"
+#include "core/roles.h"
+#include "daemon/context.h"
 #include "daemon/keepalive.h"
 #include "daemon/pause.h"
-#include "core/roles.h"
 #include "os/linux/clock.h"
+#include "os/linux/config_file.h"
 
 /*
  * Settings applied once at start-up: the new config gets their running

@@ -17,15 +17,15 @@
 
 #include "core/ctlproto.h"
 #include "core/ctlreply.h"
+#include "core/metrics.h"
+#include "core/status.h"
+#include "core/version.h"
 #include "daemon/context.h"
 #include "daemon/datapath/worker.h"
 #include "daemon/reload.h"
-#include "core/metrics.h"
-#include "os/linux/safefile.h"
-#include "core/status.h"
-#include "core/version.h"
-#include "os/linux/policy_file.h"
 #include "os/linux/clock.h"
+#include "os/linux/policy_file.h"
+#include "os/linux/safefile.h"
 
 /* The control server's own buffers: requests in, replies out (worker 0 only). */
 struct control_server {

@@ -18,9 +18,10 @@
  * never the crypto.  The pending list holds one sendmmsg batch, so a flush
  * never overflows a socket's batch.
  */
+#include "daemon/datapath/datapath.h"
+
 #include <string.h>
 
-#include "daemon/datapath/datapath.h"
 #include "core/wire.h"
 
 enum {

@@ -1,9 +1,10 @@
 /* A worker's life cycle and the daemon-wide counter sum (see worker.h). */
 #include "daemon/datapath/worker.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 struct worker *worker_alloc(struct daemon *d, unsigned id)
 {

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +19,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "os/linux/sanitizer.h"
 
