@@ -204,7 +204,7 @@ static void op_open_wire(struct bench *b, size_t i)
 	sink ^= b->work[WIRE_HEADER_LEN];
 }
 
-/* The receive path's obfuscated order (rx.c): trial, de-mask (the trial's pad), header check, open. */
+/* The receive path's obfuscated order (rx.c): trial, de-mask with the trial's pad, check, open. */
 static void op_open_wire_obfs(struct bench *b, size_t i)
 {
 	uint8_t hdr[WIRE_HEADER_LEN];

@@ -5,8 +5,8 @@
  * slot, then publishes it with a (sequentially consistent, so also release)
  * store; policy_active() loads with acquire semantics, so a reader sees
  * either the old or the new table, never a torn one.  The spare slot is the
- * table that was active before the previous add, so reusing it is only safe
- * once no reader still holds that pointer.  A reader never keeps the pointer
+ * table that was active before the previous update, so reusing it is only
+ * safe once no reader still holds that pointer.  A reader never keeps the pointer
  * across a wake-up.  With one reactor thread (which also runs the control
  * socket, the only writer) that alone is the guarantee; with several
  * (p->readers set) an update first waits for a grace period: every other

@@ -6,7 +6,8 @@
  *   subnetra v{version} [running]
  *   mode={mode} local_id={id} udp_port={port} udp_ports={port,...} tun={tun} peers={n}
  *   peers:
- *     id={id}[ name={name}] endpoint={ep} allowed_src={cidr} last_seen_wall_ns={ns} online={yes|no} last_heard={"5s ago"|never}
+ *     id={id}[ name={name}] endpoint={ep} allowed_src={cidr} last_seen_wall_ns={ns}
+ *         online={yes|no} last_heard={"5s ago"|never}       (one line per peer)
  *   then the counter lines of text_layout[] below, in its order.
  *
  * The JSON walks COUNTERS_LIST itself, so a new counter appears there at

@@ -1,5 +1,6 @@
 /*
- * The two packet directions and the shared transmit queue:
+ * The two packet directions and the shared transmit queue, on a worker
+ * (worker.h):
  *   rx.c  UDP -> select peer -> open -> verify -> TUN or relay
  *   tx.c  TUN -> route -> UDP, and the spoke NAT keepalive
  *   txq.c seal, batch and send every outgoing datagram
