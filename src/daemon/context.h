@@ -47,7 +47,7 @@ struct daemon {
 	size_t n_udp;       /* listen ports (sockets per worker) */
 	int ctl_fd;
 	int sig_fd;
-	int ka_timer_fd; /* keepalive; -1 when disabled */
+	int ka_timer_fd; /* keepalive (keepalive.h); disarmed when keepalives are off */
 	int stop_fd;     /* eventfd: readable once the daemon stops (wakes every worker) */
 	/* Reload: worker 0 parks the others between wake-ups (pause.h). */
 	int pause_fd;    /* eventfd: readable while a pause is requested */
