@@ -19,6 +19,7 @@
 
 #define RULE_FLAGS "--src CIDR --dst CIDR [--action forward|drop] [--target ID]"
 
+/* One row per command, in --help's order (rows alike by shape: they are data). */
 static const struct command commands[] = {
     {CTL_STATUS, "status", cmd_request, status_failed, EXIT_FAIL,
      "show daemon health, peers, traffic and drop counters"},
