@@ -112,7 +112,7 @@ static const struct text_line {
 } text_layout[] = {
 #define KEY(key, counter) {" " #key, offsetof(struct counters, counter)}
 #define VALUE(counter) {"", offsetof(struct counters, counter)}
-    {"traffic:", {{NULL}}},
+    {"traffic:", {{NULL, 0}}},
     {"  tun_rx", {KEY(packets, tun_rx_packets), KEY(bytes, tun_rx_bytes)}},
     {"  udp_tx", {KEY(packets, udp_tx_packets), KEY(bytes, udp_tx_bytes)}},
     {"  udp_rx", {KEY(packets, udp_rx_packets), KEY(bytes, udp_rx_bytes)}},
@@ -120,7 +120,7 @@ static const struct text_line {
     {"  relay ", {KEY(packets, relay_packets), KEY(bytes, relay_bytes)}}, /* "relay  packets" */
     {"  endpoint_learned", {VALUE(udp_endpoint_learned)}},
     {"  keepalive", {KEY(rx, keepalive_rx), KEY(tx, keepalive_tx)}},
-    {"drops:", {{NULL}}},
+    {"drops:", {{NULL, 0}}},
     {"  tun:",
      {KEY(not_ipv4, drop_tun_not_ipv4), KEY(no_route, drop_tun_no_route),
       KEY(drop_rule, drop_tun_drop_rule), KEY(local_loop, drop_tun_local_loop),
