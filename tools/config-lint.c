@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,18 +29,19 @@
 #include <sys/stat.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "common/cliargs.h"
 #include "core/config.h"
-#include "os/linux/config_file.h"
 #include "core/hostcheck.h"
-#include "os/linux/privs.h"
-#include "os/linux/netconf.h"
 #include "core/peer.h"
 #include "core/policy.h"
 #include "core/roles.h"
-#include "os/linux/tun.h"
 #include "core/version.h"
+#include "os/linux/config_file.h"
+#include "os/linux/netconf.h"
+#include "os/linux/privs.h"
+#include "os/linux/tun.h"
 
 enum {
 	EXIT_OK = 0,

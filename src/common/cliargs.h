@@ -1,4 +1,10 @@
-/* Command-line helpers shared by subnetrad and the helper tools. */
+/*
+ * Command-line helpers shared by subnetrad and the helper tools.  What every
+ * tool's parse_args and main still repeat stays there on purpose: the
+ * --help and --version branches (two tools' help texts are printf formats
+ * with their limits) and the sodium_init check (each tool exits with its
+ * own documented code).
+ */
 #ifndef SUBNETRA_CLIARGS_H
 #define SUBNETRA_CLIARGS_H
 

@@ -7,9 +7,10 @@
 #ifdef SUBNETRA_CRYPTO_OPENSSL
 #include "core/aead.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
+
+#include <openssl/evp.h>
 
 struct aead_ctx {
 	EVP_CIPHER_CTX *enc, *dec;

@@ -1,8 +1,10 @@
 /*
  * Data-plane counters.  The list below is the single source of truth: the
- * struct, the status text, the status JSON (in this order) and the metrics
- * are all generated from it, so a new counter appears everywhere at once.
- * Names and order are part of the operator contract (interface reference).
+ * struct, the status JSON (in this order) and the metrics are generated
+ * from it, so a new counter appears there at once; the status text lays
+ * its lines out by hand (status.c), and test_status fails until a new
+ * counter has its place there.  Names and order are part of the operator
+ * contract (interface reference).
  */
 #ifndef SUBNETRA_COUNTERS_H
 #define SUBNETRA_COUNTERS_H

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A switch, as addr_err_name's: -Wswitch names a new error left without its name. */
 const char *ctl_err_name(enum ctl_err e)
 {
 	switch (e) {
@@ -152,31 +153,38 @@ static const char *const repeated[FLAG_COUNT] = {
     [FLAG_TARGET] = "--target: given more than once",
 };
 
-static enum ctl_err fail(enum ctl_err e, const char *why, const char **detail)
-{
-	if (detail != NULL)
-		*detail = why;
-	return e;
-}
-
-/* The rule-carrying policy commands: what their flag parser accepts. */
-struct rule_syntax {
-	bool action_target;       /* --action and --target (all but del) */
-	const char *unknown_flag; /* detail for any other flag */
+/* Why a line was refused: ctl_parse_line's result and its static detail. */
+struct failure {
+	enum ctl_err err;
+	const char *detail;
 };
 
-static const struct rule_syntax add_syntax = {
-    true, "policy add: unknown flag (expected --src, --dst, --action, --target)"};
-static const struct rule_syntax replace_syntax = {
-    true, "policy replace: unknown flag (expected --src, --dst, --action, --target)"};
-static const struct rule_syntax check_syntax = {
-    true, "policy check: unknown flag (expected --src, --dst, --action, --target)"};
-static const struct rule_syntax del_syntax = {
-    false, "policy del: unknown flag (expected --src and --dst only)"};
+static bool fail(struct failure *f, enum ctl_err err, const char *detail)
+{
+	f->err = err;
+	f->detail = detail;
+	return false;
+}
+
+/* The rule-carrying policy commands: their word and what their flag parser accepts. */
+static const struct rule_syntax {
+	const char *word;         /* after "policy" */
+	enum ctl_kind kind;
+	bool action_target;       /* --action and --target (all but del) */
+	const char *unknown_flag; /* detail for any other flag */
+} rule_syntaxes[] = {
+    {"add", CTL_POLICY_ADD, true,
+     "policy add: unknown flag (expected --src, --dst, --action, --target)"},
+    {"replace", CTL_POLICY_REPLACE, true,
+     "policy replace: unknown flag (expected --src, --dst, --action, --target)"},
+    {"check", CTL_POLICY_CHECK, true,
+     "policy check: unknown flag (expected --src, --dst, --action, --target)"},
+    {"del", CTL_POLICY_DEL, false, "policy del: unknown flag (expected --src and --dst only)"},
+};
 
 /* The flags of a rule, in any order, each at most once. */
-static enum ctl_err parse_rule(struct tokenizer *tk, const struct rule_syntax *syn,
-			       struct ctl_cmd *cmd, const char **detail)
+static bool parse_rule(struct tokenizer *tk, const struct rule_syntax *syn,
+		       struct ctl_cmd *cmd, struct failure *err)
 {
 	bool seen[FLAG_COUNT] = {false};
 	struct policy_rule *r = &cmd->rule;
@@ -192,12 +200,12 @@ static enum ctl_err parse_rule(struct tokenizer *tk, const struct rule_syntax *s
 			if (tok_is(&t, flag_names[f]))
 				break;
 		if (f == n_flags)
-			return fail(CTL_UNKNOWN_COMMAND, syn->unknown_flag, detail);
+			return fail(err, CTL_UNKNOWN_COMMAND, syn->unknown_flag);
 		if (seen[f])
-			return fail(CTL_INVALID_VALUE, repeated[f], detail);
+			return fail(err, CTL_INVALID_VALUE, repeated[f]);
 		seen[f] = true;
 		if (!next_token(tk, &v) || tok_is_flag(&v))
-			return fail(CTL_MISSING_ARGUMENT, missing_value[f], detail);
+			return fail(err, CTL_MISSING_ARGUMENT, missing_value[f]);
 
 		switch (f) {
 		case FLAG_SRC:
@@ -208,8 +216,7 @@ static enum ctl_err parse_rule(struct tokenizer *tk, const struct rule_syntax *s
 			if (e != ADDR_OK) {
 				if ((unsigned)e > ADDR_INVALID_PORT)
 					e = ADDR_OK; /* generic detail */
-				return fail(CTL_INVALID_VALUE, cidr_details[f][e],
-					    detail);
+				return fail(err, CTL_INVALID_VALUE, cidr_details[f][e]);
 			}
 			break;
 		}
@@ -219,16 +226,16 @@ static enum ctl_err parse_rule(struct tokenizer *tk, const struct rule_syntax *s
 			else if (tok_is(&v, "drop"))
 				r->action = POLICY_DROP;
 			else
-				return fail(CTL_INVALID_VALUE,
-					    "--action: expected forward or drop", detail);
+				return fail(err, CTL_INVALID_VALUE,
+					    "--action: expected forward or drop");
 			break;
 		case FLAG_TARGET:
 			/* The range is ctl_rule_check's: old snapshots may hold more. */
 			if (!parse_u32(&v, &r->target))
-				return fail(CTL_INVALID_VALUE,
-					    "--target: expected a peer id 0..65535 (decimal, "
-					    "0 = this node)",
-					    detail);
+				return fail(
+				    err, CTL_INVALID_VALUE,
+				    "--target: expected a peer id 0..65535 (decimal, "
+				    "0 = this node)");
 			break;
 		case FLAG_COUNT:
 			break;
@@ -236,18 +243,18 @@ static enum ctl_err parse_rule(struct tokenizer *tk, const struct rule_syntax *s
 	}
 
 	if (!seen[FLAG_SRC])
-		return fail(CTL_MISSING_ARGUMENT, "--src: required", detail);
+		return fail(err, CTL_MISSING_ARGUMENT, "--src: required");
 	if (!seen[FLAG_DST])
-		return fail(CTL_MISSING_ARGUMENT, "--dst: required", detail);
+		return fail(err, CTL_MISSING_ARGUMENT, "--dst: required");
 	/* Without a target a forward would silently mean 0 = local delivery. */
 	if (r->action == POLICY_FORWARD && !seen[FLAG_TARGET])
-		return fail(CTL_MISSING_ARGUMENT,
-			    "--target: required with --action forward", detail);
+		return fail(err, CTL_MISSING_ARGUMENT,
+			    "--target: required with --action forward");
 	if (r->action == POLICY_DROP && seen[FLAG_TARGET])
-		return fail(CTL_INVALID_VALUE,
-			    "--target: only valid with --action forward", detail);
+		return fail(err, CTL_INVALID_VALUE,
+			    "--target: only valid with --action forward");
 	cmd->action_given = seen[FLAG_ACTION];
-	return CTL_OK;
+	return true;
 }
 
 /* True if nothing but blanks is left. */
@@ -263,64 +270,50 @@ static bool is_trim(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static enum ctl_err parse_policy(struct tokenizer *tk, struct ctl_cmd *cmd,
-				 const char **detail)
+static bool parse_policy(struct tokenizer *tk, struct ctl_cmd *cmd, struct failure *err)
 {
 	static const char expected[] =
 	    "policy: expected show, add, del, replace, flush or check";
 	struct token t;
 
 	if (!next_token(tk, &t))
-		return fail(CTL_UNKNOWN_COMMAND, expected, detail);
+		return fail(err, CTL_UNKNOWN_COMMAND, expected);
 	if (tok_is(&t, "show")) {
 		cmd->kind = CTL_POLICY_SHOW;
 		if (!at_end(tk))
-			return fail(CTL_UNKNOWN_COMMAND, "policy show: takes no arguments",
-				    detail);
-		return CTL_OK;
+			return fail(err, CTL_UNKNOWN_COMMAND,
+				    "policy show: takes no arguments");
+		return true;
 	}
 	if (tok_is(&t, "flush")) {
 		cmd->kind = CTL_POLICY_FLUSH;
 		/* Spelled out: a bare "flush" could be read as "everything". */
 		if (!next_token(tk, &t))
-			return fail(CTL_MISSING_ARGUMENT,
-				    "policy flush: --added required (only rules added at run "
-				    "time are flushed; the config's stay)",
-				    detail);
+			return fail(
+			    err, CTL_MISSING_ARGUMENT,
+			    "policy flush: --added required (only rules added at run "
+			    "time are flushed; the config's stay)");
 		if (!tok_is(&t, "--added") || !at_end(tk))
-			return fail(CTL_UNKNOWN_COMMAND, "policy flush: only --added may follow",
-				    detail);
-		return CTL_OK;
+			return fail(err, CTL_UNKNOWN_COMMAND,
+				    "policy flush: only --added may follow");
+		return true;
 	}
-	if (tok_is(&t, "add")) {
-		cmd->kind = CTL_POLICY_ADD;
-		return parse_rule(tk, &add_syntax, cmd, detail);
+	for (size_t i = 0; i < sizeof(rule_syntaxes) / sizeof(rule_syntaxes[0]); i++) {
+		if (tok_is(&t, rule_syntaxes[i].word)) {
+			cmd->kind = rule_syntaxes[i].kind;
+			return parse_rule(tk, &rule_syntaxes[i], cmd, err);
+		}
 	}
-	if (tok_is(&t, "replace")) {
-		cmd->kind = CTL_POLICY_REPLACE;
-		return parse_rule(tk, &replace_syntax, cmd, detail);
-	}
-	if (tok_is(&t, "check")) {
-		cmd->kind = CTL_POLICY_CHECK;
-		return parse_rule(tk, &check_syntax, cmd, detail);
-	}
-	if (tok_is(&t, "del")) {
-		cmd->kind = CTL_POLICY_DEL;
-		return parse_rule(tk, &del_syntax, cmd, detail);
-	}
-	return fail(CTL_UNKNOWN_COMMAND, expected, detail);
+	return fail(err, CTL_UNKNOWN_COMMAND, expected);
 }
 
-enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
-			    const char **detail)
+/* The trimmed line into *cmd; false with err filled in if it is not one. */
+static bool parse_line(const char *line, size_t len, struct ctl_cmd *cmd,
+		       struct failure *err)
 {
 	struct tokenizer tk = {.s = line, .len = len, .pos = 0};
-	struct ctl_cmd cmd;
 	struct token t;
-	enum ctl_err e;
 
-	if (detail != NULL)
-		*detail = NULL;
 	if (line == NULL)
 		len = 0;
 	while (len > 0 && is_trim(line[len - 1]))
@@ -329,41 +322,51 @@ enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
 		tk.pos++;
 	tk.len = len;
 
-	memset(&cmd, 0, sizeof(cmd));
+	memset(cmd, 0, sizeof(*cmd));
 	if (!next_token(&tk, &t))
-		return fail(CTL_EMPTY, "empty line", detail);
+		return fail(err, CTL_EMPTY, "empty line");
 
 	if (tok_is(&t, "save")) {
-		cmd.kind = CTL_SAVE;
+		cmd->kind = CTL_SAVE;
 		if (!at_end(&tk))
-			return fail(CTL_UNKNOWN_COMMAND, "save: takes no arguments",
-				    detail);
+			return fail(err, CTL_UNKNOWN_COMMAND, "save: takes no arguments");
 	} else if (tok_is(&t, "status")) {
-		cmd.kind = CTL_STATUS;
+		cmd->kind = CTL_STATUS;
 		if (next_token(&tk, &t)) {
 			if (!tok_is(&t, "--json") || !at_end(&tk))
-				return fail(CTL_UNKNOWN_COMMAND,
-					    "status: only --json may follow", detail);
-			cmd.kind = CTL_STATUS_JSON;
+				return fail(err, CTL_UNKNOWN_COMMAND,
+					    "status: only --json may follow");
+			cmd->kind = CTL_STATUS_JSON;
 		}
 	} else if (tok_is(&t, "reload")) {
-		cmd.kind = CTL_RELOAD;
+		cmd->kind = CTL_RELOAD;
 		if (!at_end(&tk))
-			return fail(CTL_UNKNOWN_COMMAND, "reload: takes no arguments",
-				    detail);
+			return fail(err, CTL_UNKNOWN_COMMAND,
+				    "reload: takes no arguments");
 	} else if (tok_is(&t, "metrics")) {
-		cmd.kind = CTL_METRICS;
+		cmd->kind = CTL_METRICS;
 		if (!at_end(&tk))
-			return fail(CTL_UNKNOWN_COMMAND, "metrics: takes no arguments",
-				    detail);
+			return fail(err, CTL_UNKNOWN_COMMAND,
+				    "metrics: takes no arguments");
 	} else if (tok_is(&t, "policy")) {
-		e = parse_policy(&tk, &cmd, detail);
-		if (e != CTL_OK)
-			return e;
+		return parse_policy(&tk, cmd, err);
 	} else {
-		return fail(CTL_UNKNOWN_COMMAND, "unknown command", detail);
+		return fail(err, CTL_UNKNOWN_COMMAND, "unknown command");
 	}
+	return true;
+}
 
+enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
+			    const char **detail)
+{
+	struct failure err = {CTL_OK, NULL};
+	struct ctl_cmd cmd;
+	bool ok = parse_line(line, len, &cmd, &err);
+
+	if (detail != NULL)
+		*detail = err.detail;
+	if (!ok)
+		return err.err;
 	if (out != NULL)
 		*out = cmd;
 	return CTL_OK;

@@ -19,31 +19,16 @@
 #include <stddef.h>
 
 #include "core/bounds.h"
-#include "core/metrics.h"
 #include "core/policy.h"
-#include "core/status.h"
-
-/*
- * The largest reply the daemon renders: a full policy dump, or a status /
- * metrics view with MAX_PEERS peers.  The daemon's reply buffer and its
- * control socket's send buffer are sized from it, the CLI's receive buffer
- * too (plus slack).
- */
-#define CTL_MAX2(a, b) ((long)(a) > (long)(b) ? (long)(a) : (long)(b))
-enum {
-	CTL_REPLY_MAX = CTL_MAX2(CTL_MAX2(STATUS_REPLY_MAX, METRICS_REPLY_MAX),
-				 MAX_POLICY_DUMP + 1),
-};
-#undef CTL_MAX2
 
 enum ctl_kind {
 	CTL_SAVE,
 	CTL_STATUS,
 	CTL_STATUS_JSON,
-	CTL_METRICS, /* Prometheus text of the status (src/metrics.c) */
+	CTL_METRICS, /* Prometheus text of the status (metrics.h) */
 	CTL_POLICY_SHOW,
 	CTL_POLICY_ADD,
-	CTL_RELOAD,         /* read the config again and apply it (src/reload.c) */
+	CTL_RELOAD,         /* read the config again and apply it (daemon/reload.h) */
 	CTL_POLICY_DEL,     /* remove the added rule(s) with exactly --src/--dst */
 	CTL_POLICY_REPLACE, /* the added rule with --src/--dst: new action/target */
 	CTL_POLICY_FLUSH,   /* --added: remove every added rule */

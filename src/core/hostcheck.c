@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static void add(struct hostcheck_report *out, const char *file, bool refuses,
 		const char *path, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
@@ -167,6 +166,10 @@ static void refusals(const struct netplan *plan, const char *file,
 	}
 }
 
+/*
+ * The loops of refusals over the host's addresses and routes again, with
+ * other tests, other messages and warnings instead of refusals.
+ */
 static void overlaps(const struct config *cfg, const char *file, const struct host_net *host,
 		     bool *addr_done, const bool *route_done, struct hostcheck_report *out)
 {

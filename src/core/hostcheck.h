@@ -79,7 +79,6 @@ void hostcheck_net(const struct config *cfg, const struct netplan *plan,
 		   const char *file_label, const struct host_net *host,
 		   struct hostcheck_report *out);
 
-
 /* "10.0.0.0/16 via 192.168.1.1 dev eth0" (or "... dev eth0", "... (multipath)"). */
 void hostcheck_route_str(const struct host_route *r, char *buf, size_t cap);
 

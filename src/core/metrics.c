@@ -26,7 +26,6 @@
 
 #include "core/outbuf.h"
 
-
 /* A label value: the rule of metrics.h, shared with the exporter. */
 static void put_label_value(struct outbuf *o, const char *s)
 {
@@ -82,11 +81,6 @@ static void put_peer_labels(struct outbuf *o, const struct status_peer *p)
 	outbuf_puts(o, "\"} ");
 }
 
-static const char *str_or_empty(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 size_t metrics_render(const struct status_view *v, char *buf, size_t cap)
 {
 	struct outbuf o;
@@ -96,11 +90,11 @@ size_t metrics_render(const struct status_view *v, char *buf, size_t cap)
 
 	put_family(&o, "subnetra_build_info", "gauge", help_build_info);
 	outbuf_puts(&o, "subnetra_build_info{version=\"");
-	put_label_value(&o, str_or_empty(v->version));
+	put_label_value(&o, status_str(v->version));
 	outbuf_puts(&o, "\",mode=\"");
-	put_label_value(&o, str_or_empty(v->mode));
+	put_label_value(&o, status_str(v->mode));
 	outbuf_puts(&o, "\",tun=\"");
-	put_label_value(&o, str_or_empty(v->tun));
+	put_label_value(&o, status_str(v->tun));
 	outbuf_puts(&o, "\",local_id=\"");
 	outbuf_u64(&o, v->local_id);
 	outbuf_puts(&o, "\",listen_port=\"");

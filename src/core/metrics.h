@@ -1,17 +1,11 @@
 /*
- * Prometheus text exposition (format 0.0.4) of the status view: the metrics
- * of the node_exporter textfile exporter (deploy/subnetra-textfile-exporter.sh),
- * rendered in C for `subnetra metrics`.  Generated from COUNTERS_LIST, like
- * `status` and `status --json`, so a new counter appears here at once.
- *
- *   subnetra_up                                   gauge, 1 (0: metrics_render_down)
- *   subnetra_build_info{version,mode,tun,local_id,listen_port}   gauge, 1
- *   subnetra_peer_online{id,allowed_src}          gauge, 1 within the freshness window
- *   subnetra_peer_last_seen_age_seconds{id,allowed_src}  gauge, omitted if never seen
- *   subnetra_<counter>_total                      counter, every counter in list order
- *
- * The exporter emits the same lines byte for byte (same HELP texts, same
- * order, same label escaping), so either can feed the same dashboards.
+ * Prometheus text exposition (format 0.0.4) of the status view, for
+ * `subnetra metrics`: subnetra_up, subnetra_build_info, per-peer online and
+ * last-seen age, then subnetra_<counter>_total for every counter of
+ * COUNTERS_LIST, so a new counter appears here at once (docs/observability.md
+ * lists the families).  The node_exporter textfile exporter
+ * (deploy/subnetra-textfile-exporter.sh) emits the same lines byte for byte,
+ * so either can feed the same dashboards.
  */
 #ifndef SUBNETRA_METRICS_H
 #define SUBNETRA_METRICS_H

@@ -63,41 +63,11 @@
  */
 #include "core/netplan.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/outbuf.h"
 #include "core/wire.h"
-
-/*
- * Output cursor.  Every put() is whole lines; one that does not fit is
- * dropped with everything after it, so a too-small buffer yields a shorter
- * plan of complete lines rather than a half-written command.
- */
-struct out {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->buf[o->len] = '\0';
-		o->full = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
 
 void netplan_build(const struct config *cfg, struct netplan *plan)
 {
@@ -132,42 +102,54 @@ void netplan_build(const struct config *cfg, struct netplan *plan)
 	}
 }
 
-static void header(struct out *o, const struct netplan *plan, const char *tun,
+static void header(struct outbuf *o, const struct netplan *plan, const char *tun,
 		   unsigned path_mtu)
 {
 	unsigned rec = path_mtu > WIRE_OVERHEAD ? path_mtu - WIRE_OVERHEAD : 0;
 
-	put(o, "# subnetra network plan for interface '%s'\n", tun);
-	put(o, "# underlay path MTU assumed: %u (override with --path-mtu N)\n", path_mtu);
-	put(o, "# tunnel overhead: %d bytes (wire header %d + AEAD tag %d + outer IPv4/UDP %d)\n",
-	    WIRE_OVERHEAD, WIRE_HEADER_LEN, WIRE_TAG_LEN, WIRE_OUTER_IPV4_UDP);
-	put(o, "# recommended max tunnel MTU for this path: %u\n", rec);
+	outbuf_printf(o, "# subnetra network plan for interface '%s'\n", tun);
+	outbuf_printf(o, "# underlay path MTU assumed: %u (override with --path-mtu N)\n",
+		      path_mtu);
+	outbuf_printf(o,
+		      "# tunnel overhead: %d bytes (wire header %d + AEAD tag %d + outer "
+		      "IPv4/UDP %d)\n",
+		      WIRE_OVERHEAD, WIRE_HEADER_LEN, WIRE_TAG_LEN, WIRE_OUTER_IPV4_UDP);
+	outbuf_printf(o, "# recommended max tunnel MTU for this path: %u\n", rec);
 	if (plan->mtu > rec) {
-		put(o, "# WARNING: configured local_tun_mtu %u exceeds the recommended max %u;\n"
-		       "#          packets larger than %u bytes may fragment or be silently dropped.\n",
-		    plan->mtu, rec, rec);
+		outbuf_printf(o,
+			      "# WARNING: configured local_tun_mtu %u exceeds the "
+			      "recommended max %u;\n"
+			      "#          packets larger than %u bytes may fragment or "
+			      "be silently dropped.\n",
+			      plan->mtu, rec, rec);
 	}
 	if (plan->configure)
-		put(o, "# subnetrad applies this plan itself when it starts "
+		outbuf_printf(
+		    o, "# subnetrad applies this plan itself when it starts "
 		       "(\"configure_interface\": true);\n"
 		       "# running it by hand as well changes nothing: every command is "
 		       "idempotent.\n");
 	else
-		put(o, "# \"configure_interface\": false: subnetrad leaves the interface to "
-		       "you; run\n"
-		       "# this plan after it starts (the TUN exists only while subnetrad runs).\n");
-	put(o, "\n");
+		outbuf_printf(
+		    o,
+		    "# \"configure_interface\": false: subnetrad leaves the interface to "
+		    "you; run\n"
+		    "# this plan after it starts (the TUN exists only while subnetrad "
+		    "runs).\n");
+	outbuf_printf(o, "\n");
 }
 
-static void routes(struct out *o, const struct netplan *plan, const char *tun)
+static void routes(struct outbuf *o, const struct netplan *plan, const char *tun)
 {
 	bool emitted = false;
 
-	put(o, "# routes to remote subnets reachable via the tunnel:\n");
+	outbuf_printf(o, "# routes to remote subnets reachable via the tunnel:\n");
 	if (plan->relay_only) {
-		put(o, "# (none: a hub without local_tun_ip relays between its peers inside "
-		       "subnetrad\n"
-		       "#  and this host has no overlay address to use routes with)\n");
+		outbuf_printf(
+		    o,
+		    "# (none: a hub without local_tun_ip relays between its peers inside "
+		    "subnetrad\n"
+		    "#  and this host has no overlay address to use routes with)\n");
 		return;
 	}
 	for (size_t i = 0; i < plan->n_routes; i++) {
@@ -177,68 +159,85 @@ static void routes(struct out *o, const struct netplan *plan, const char *tun)
 		cidr_format(&r->dst, s);
 		switch (r->kind) {
 		case NETPLAN_SKIP_DEFAULT:
-			put(o,
-			    "# (peer id %u: allowed_src is 0.0.0.0/0 \u2014 no route emitted; set a "
-			    "specific prefix)\n",
-			    (unsigned)r->peer_id);
+			outbuf_printf(o,
+				      "# (peer id %u: allowed_src is 0.0.0.0/0 \u2014 no "
+				      "route emitted; set a "
+				      "specific prefix)\n",
+				      (unsigned)r->peer_id);
 			break;
 		case NETPLAN_SKIP_ONLINK:
-			put(o, "# %s: already on-link through the local_tun_ip address\n", s);
+			outbuf_printf(
+			    o, "# %s: already on-link through the local_tun_ip address\n",
+			    s);
 			emitted = true;
 			break;
 		case NETPLAN_SKIP_RELAY:
 			break;
 		case NETPLAN_ROUTE:
-			put(o, "ip route replace %s dev %s\n", s, tun);
+			outbuf_printf(o, "ip route replace %s dev %s\n", s, tun);
 			emitted = true;
 			break;
 		}
 	}
 	if (!emitted)
-		put(o, "# (no specific remote subnets configured)\n");
+		outbuf_printf(o, "# (no specific remote subnets configured)\n");
 }
 
-static void mss_hint(struct out *o, const char *tun)
+static void mss_hint(struct outbuf *o, const char *tun)
 {
-	put(o, "# TCP MSS clamp (optional, not applied by this plan): keeps TCP segments\n"
-	       "# within the tunnel MTU so large transfers do not stall on a PMTU black hole.\n"
-	       "# nftables, in an existing forward chain (here table inet filter):\n");
-	put(o, "#   nft add rule inet filter forward oifname \"%s\" tcp flags syn tcp option "
-	       "maxseg size set rt mtu\n",
-	    tun);
-	put(o, "# or the iptables equivalent:\n");
-	put(o, "#   iptables -t mangle -A FORWARD -o %s -p tcp --tcp-flags SYN,RST SYN -j TCPMSS "
-	       "--clamp-mss-to-pmtu\n",
-	    tun);
+	outbuf_printf(
+	    o,
+	    "# TCP MSS clamp (optional, not applied by this plan): keeps TCP segments\n"
+	    "# within the tunnel MTU so large transfers do not stall on a PMTU black "
+	    "hole.\n"
+	    "# nftables, in an existing forward chain (here table inet filter):\n");
+	outbuf_printf(o,
+		      "#   nft add rule inet filter forward oifname \"%s\" tcp flags syn "
+		      "tcp option "
+		      "maxseg size set rt mtu\n",
+		      tun);
+	outbuf_printf(o, "# or the iptables equivalent:\n");
+	outbuf_printf(o,
+		      "#   iptables -t mangle -A FORWARD -o %s -p tcp --tcp-flags "
+		      "SYN,RST SYN -j TCPMSS "
+		      "--clamp-mss-to-pmtu\n",
+		      tun);
 }
 
 size_t netplan_render(const struct config *cfg, const char *tun, unsigned path_mtu,
 		      char *buf, size_t cap)
 {
-	struct out o = { .buf = buf, .cap = cap };
+	struct outbuf o;
 	struct netplan plan;
 
 	if (cap == 0)
 		return 0;
-	buf[0] = '\0';
+	/*
+	 * Whole lines: a buffer too small gives a shorter plan of complete
+	 * lines.  No append is near outbuf_printf's 255 bytes (the longest,
+	 * the MSS hint's three lines, is 218; a tun name is 15 at most).
+	 */
+	outbuf_init(&o, buf, cap);
 	if (tun == NULL || tun[0] == '\0')
 		tun = "snr0";
 
 	netplan_build(cfg, &plan);
 	header(&o, &plan, tun, path_mtu);
-	put(&o, "ip link set %s mtu %u up\n", tun, plan.mtu);
+	outbuf_printf(&o, "ip link set %s mtu %u up\n", tun, plan.mtu);
 	if (plan.has_addr) {
 		char s[CIDR_STR_MAX];
 
 		cidr_format(&plan.addr, s); /* as given: the host bits are the address */
-		put(&o, "ip addr replace %s dev %s\n", s, tun);
+		outbuf_printf(&o, "ip addr replace %s dev %s\n", s, tun);
 	} else {
-		put(&o, "# set the local TUN address (config 'local_tun_ip' is unset):\n"
-			"#   ip addr replace <A.B.C.D/prefix> dev %s\n",
+		outbuf_printf(
+		    &o,
+		    "# set the local TUN address (config 'local_tun_ip' is unset):\n"
+		    "#   ip addr replace <A.B.C.D/prefix> dev %s\n",
 		    tun);
 	}
 	routes(&o, &plan, tun);
-	put(&o, "\n");
+	outbuf_printf(&o, "\n");
 	mss_hint(&o, tun);
-	return o.len;
+	return outbuf_finish_cut(&o);
 }

@@ -1,4 +1,4 @@
-/* All-or-nothing text builder (see outbuf.h). */
+/* Bounded text builder (see outbuf.h). */
 #include "core/outbuf.h"
 
 #include <inttypes.h>
@@ -59,5 +59,10 @@ size_t outbuf_finish(struct outbuf *o)
 			o->buf[0] = '\0';
 		return 0;
 	}
+	return o->len;
+}
+
+size_t outbuf_finish_cut(struct outbuf *o)
+{
 	return o->len;
 }

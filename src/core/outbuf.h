@@ -1,7 +1,9 @@
 /*
- * An all-or-nothing text builder for replies that must be complete or not
- * at all (status, metrics): appends into a caller's buffer, and once
- * anything fails to fit, the whole result is empty.
+ * A bounded text builder: appends into a caller's buffer, never writes at or
+ * past its end, and once an append does not fit, ignores every later one.
+ * Then outbuf_finish gives nothing at all, for replies that must be complete
+ * or not at all (status, metrics), and outbuf_finish_cut what fit before it,
+ * for text appended in whole lines (the network plan).
  */
 #ifndef SUBNETRA_OUTBUF_H
 #define SUBNETRA_OUTBUF_H
@@ -27,5 +29,7 @@ __attribute__((format(printf, 2, 3))) void outbuf_printf(struct outbuf *o, const
 							  ...);
 /* The length written, or 0 (and an empty string) if anything did not fit. */
 size_t outbuf_finish(struct outbuf *o);
+/* The length of what was appended before the first append that did not fit. */
+size_t outbuf_finish_cut(struct outbuf *o);
 
 #endif

@@ -2,8 +2,9 @@
 #include "core/peer.h"
 
 #include <sched.h>
-#include <sodium.h>
 #include <string.h>
+
+#include <sodium.h>
 
 enum {
 	SPIN_BEFORE_YIELD = 128,

@@ -5,8 +5,8 @@
  * slot, then publishes it with a (sequentially consistent, so also release)
  * store; policy_active() loads with acquire semantics, so a reader sees
  * either the old or the new table, never a torn one.  The spare slot is the
- * table that was active before the previous add, so reusing it is only safe
- * once no reader still holds that pointer.  A reader never keeps the pointer
+ * table that was active before the previous update, so reusing it is only
+ * safe once no reader still holds that pointer.  A reader never keeps the pointer
  * across a wake-up.  With one reactor thread (which also runs the control
  * socket, the only writer) that alone is the guarantee; with several
  * (p->readers set) an update first waits for a grace period: every other
@@ -25,19 +25,8 @@
 #include "core/policy.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-
-
 
 void policy_init(struct policy *p)
 {
@@ -153,6 +142,19 @@ static struct policy_table *spare(struct policy *p)
 	return cur == &p->slots[0] ? &p->slots[1] : &p->slots[0];
 }
 
+/* spare(), holding a copy of cur: the next table starts as the current one. */
+static struct policy_table *spare_copy(struct policy *p, const struct policy_table *cur)
+{
+	struct policy_table *next = spare(p);
+
+	if (next == NULL)
+		return NULL;
+	memcpy(next->rules, cur->rules, cur->n * sizeof(cur->rules[0]));
+	memcpy(next->origin, cur->origin, cur->n * sizeof(cur->origin[0]));
+	next->n = cur->n;
+	return next;
+}
+
 /* Append to a table being built; the caller checked the capacity. */
 static void put(struct policy_table *t, const struct policy_rule *r, enum policy_origin o)
 {
@@ -178,12 +180,9 @@ int policy_add(struct policy *p, const struct policy_rule *r)
 		return -EINVAL;
 	if (cur->n >= MAX_POLICY_ENTRIES)
 		return -ENOSPC;
-	next = spare(p);
+	next = spare_copy(p, cur);
 	if (next == NULL)
 		return -EBUSY;
-	memcpy(next->rules, cur->rules, cur->n * sizeof(cur->rules[0]));
-	memcpy(next->origin, cur->origin, cur->n * sizeof(cur->origin[0]));
-	next->n = cur->n;
 	put(next, r, POLICY_ORIGIN_ADDED);
 	publish(p, next);
 	return 0;
@@ -393,12 +392,9 @@ int policy_add_many(struct policy *p, struct policy_rule *rules, size_t n)
 	if (t->n + fresh > MAX_POLICY_ENTRIES)
 		return -ENOSPC;
 	/* One publication, so readers never see half a snapshot. */
-	next = spare(p);
+	next = spare_copy(p, t);
 	if (next == NULL)
 		return -EBUSY;
-	memcpy(next->rules, t->rules, t->n * sizeof(t->rules[0]));
-	memcpy(next->origin, t->origin, t->n * sizeof(t->origin[0]));
-	next->n = t->n;
 	for (size_t i = 0; i < fresh; i++)
 		put(next, &rules[i], POLICY_ORIGIN_ADDED);
 	publish(p, next);

@@ -12,6 +12,7 @@ void qsbr_init(struct qsbr *q, unsigned n_readers, unsigned writer)
 		atomic_init(&q->r[i].state, 0);
 }
 
+/* os/linux/clock.h's mono_ns, again: core includes nothing from os/. */
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;

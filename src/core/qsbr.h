@@ -22,10 +22,10 @@
  * (policy_active) and the writer's reads of the counters sequentially
  * consistent loads, all in one total order.  (No standalone fences:
  * ThreadSanitizer does not model them.)  On x86-64 and ARMv8 such a load is
- * the same instruction as an acquire load, so the data plane pays nothing.  The wait is bounded: a reader is online for one
- * wake-up's bounded work.  If the bound passes anyway (a reader stopped by a
- * debugger, starved by the scheduler) the writer gets false and must not
- * touch the spare table.
+ * the same instruction as an acquire load, so the data plane pays nothing.
+ * The wait is bounded: a reader is online for one wake-up's bounded work.
+ * If the bound passes anyway (a reader stopped by a debugger, starved by
+ * the scheduler) the writer gets false and must not touch the spare table.
  *
  * The writer is itself a reader (worker 0 runs the control socket) and is
  * skipped: it never publishes from inside a lookup.

@@ -354,6 +354,7 @@ static void route_attr(void *ctx, uint16_t type, const uint8_t *data, size_t len
 	}
 }
 
+/* rtnl_parse_addr's steps for a route: another header, other attributes. */
 bool rtnl_parse_route(const struct nlmsghdr *msg, struct rtnl_route *out)
 {
 	const uint8_t *p = (const uint8_t *)msg;

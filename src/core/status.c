@@ -1,16 +1,18 @@
 /*
  * `status` text and `status --json` rendering (interface reference §2, §3).
  *
- * Both views walk one descriptor table generated from COUNTERS_LIST, so a
- * new counter shows up in both without touching this file.  The text view's
- * line layout is derived from the counter names:
- *   - traffic counters ending in _packets/_bytes/_rx/_tx that share the rest
- *     of their name are one line: "  tun_rx packets=1 bytes=2" (the label is
- *     padded to 6 columns, which is where "relay  packets" gets its two
- *     spaces);
- *   - any other traffic counter is a line of its own: "  name=N";
- *   - drop_<dir>_<reason> counters are grouped per <dir>: "  tun: reason=N ...".
- * Two legacy quirks of the v1 text layout are listed in text_quirks[].
+ * The text, line by line (§2 plus udp_ports=, online= and last_heard=):
+ *
+ *   subnetra v{version} [running]
+ *   mode={mode} local_id={id} udp_port={port} udp_ports={port,...} tun={tun} peers={n}
+ *   peers:
+ *     id={id}[ name={name}] endpoint={ep} allowed_src={cidr} last_seen_wall_ns={ns}
+ *         online={yes|no} last_heard={"5s ago"|never}       (one line per peer)
+ *   then the counter lines of text_layout[] below, in its order.
+ *
+ * The JSON walks COUNTERS_LIST itself, so a new counter appears there at
+ * once; the text has it once it has a place in text_layout[] (test_status
+ * fails until it does).
  *
  * Output goes through a bounded writer: nothing is ever written at or past
  * cap, and a render that does not fit returns 0.
@@ -18,7 +20,6 @@
 #include "core/status.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,20 +27,6 @@
 
 #include "core/bounds.h"
 #include "core/outbuf.h"
-
-
-/*
- * The v1 human view prints udp_endpoint_learned as "endpoint_learned" and
- * leaves drop_udp_scan_budget out (label NULL).  offsetof() keeps these
- * entries honest: renaming a counter breaks the build instead of the layout.
- */
-static const struct {
-	size_t offset;
-	const char *label;
-} text_quirks[] = {
-    {offsetof(struct counters, udp_endpoint_learned), "endpoint_learned"},
-    {offsetof(struct counters, drop_udp_scan_budget), NULL},
-};
 
 bool status_peer_age(const struct status_peer *p, uint64_t now_ns, uint64_t *age_secs)
 {
@@ -70,11 +57,6 @@ void status_age_format(uint64_t secs, char out[16])
 		snprintf(out, 16, "%ud%02uh", (unsigned)(secs / 86400), (unsigned)(secs / 3600 % 24));
 	else
 		snprintf(out, 16, "99999d+");
-}
-
-static const char *str_or_empty(const char *s)
-{
-	return s != NULL ? s : "";
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -111,112 +93,75 @@ static void put_text_token(struct outbuf *o, const char *s)
 	outbuf_puts(o, "\"");
 }
 
-enum section {
-	SECTION_NONE,
-	SECTION_TRAFFIC,
-	SECTION_DROPS,
+/*
+ * The counter lines of the text: each is its label, then for each counter
+ * " key=value", in order ("=value" right after the label for a counter
+ * without a key).  drop_udp_scan_budget has no place: §2 leaves it out of
+ * the text.
+ */
+enum { TEXT_LINE_MAX = 10 }; /* counters on one line */
+
+struct text_item {
+	const char *key; /* printed " key=value"; "" prints "=value" */
+	size_t offset;   /* in struct counters */
 };
 
-/* Where one counter goes in the text view. */
-struct text_slot {
-	enum section section;
-	const char *group; /* line label; group_len 0 = a line of its own */
-	size_t group_len;
-	const char *key; /* printed as key=value */
+static const struct text_line {
+	const char *label;
+	struct text_item items[TEXT_LINE_MAX]; /* up to the first without a key */
+} text_layout[] = {
+#define KEY(key, counter) {" " #key, offsetof(struct counters, counter)}
+#define VALUE(counter) {"", offsetof(struct counters, counter)}
+    {"traffic:", {{NULL, 0}}},
+    {"  tun_rx", {KEY(packets, tun_rx_packets), KEY(bytes, tun_rx_bytes)}},
+    {"  udp_tx", {KEY(packets, udp_tx_packets), KEY(bytes, udp_tx_bytes)}},
+    {"  udp_rx", {KEY(packets, udp_rx_packets), KEY(bytes, udp_rx_bytes)}},
+    {"  tun_tx", {KEY(packets, tun_tx_packets), KEY(bytes, tun_tx_bytes)}},
+    {"  relay ", {KEY(packets, relay_packets), KEY(bytes, relay_bytes)}}, /* "relay  packets" */
+    {"  endpoint_learned", {VALUE(udp_endpoint_learned)}},
+    {"  keepalive", {KEY(rx, keepalive_rx), KEY(tx, keepalive_tx)}},
+    {"drops:", {{NULL, 0}}},
+    {"  tun:",
+     {KEY(not_ipv4, drop_tun_not_ipv4), KEY(no_route, drop_tun_no_route),
+      KEY(drop_rule, drop_tun_drop_rule), KEY(local_loop, drop_tun_local_loop),
+      KEY(unknown_target, drop_tun_unknown_target), KEY(oversized, drop_tun_oversized),
+      KEY(egress_err, drop_tun_egress_err), KEY(send_err, drop_tun_send_err)}},
+    {"  udp:",
+     {KEY(unknown_peer, drop_udp_unknown_peer), KEY(auth_or_invalid, drop_udp_auth_or_invalid),
+      KEY(not_ipv4, drop_udp_not_ipv4), KEY(spoof, drop_udp_spoof),
+      KEY(no_route, drop_udp_no_route), KEY(drop_rule, drop_udp_drop_rule),
+      KEY(unknown_target, drop_udp_unknown_target), KEY(no_reflect, drop_udp_no_reflect),
+      KEY(oversized, drop_udp_oversized), KEY(send_err, drop_udp_send_err)}},
+#undef KEY
+#undef VALUE
 };
-
-/* false: the counter is not shown in the text view. */
-static bool text_slot_of(const struct counter_desc *d, struct text_slot *slot)
-{
-	static const char *const metric_suffixes[] = {"packets", "bytes", "rx", "tx"};
-	const char *name = d->name;
-	const char *sep;
-
-	for (size_t i = 0; i < sizeof(text_quirks) / sizeof(text_quirks[0]); i++) {
-		if (text_quirks[i].offset != d->offset)
-			continue;
-		if (text_quirks[i].label == NULL)
-			return false;
-		name = text_quirks[i].label;
-	}
-
-	if (strncmp(name, "drop_", 5) == 0) {
-		const char *rest = name + 5;
-
-		slot->section = SECTION_DROPS;
-		sep = strchr(rest, '_');
-		if (sep != NULL) {
-			slot->group = rest;
-			slot->group_len = (size_t)(sep - rest);
-			slot->key = sep + 1;
-		} else {
-			slot->group = NULL;
-			slot->group_len = 0;
-			slot->key = name;
-		}
-		return true;
-	}
-
-	slot->section = SECTION_TRAFFIC;
-	slot->group = NULL;
-	slot->group_len = 0;
-	slot->key = name;
-	sep = strrchr(name, '_');
-	if (sep == NULL)
-		return true;
-	for (size_t i = 0; i < sizeof(metric_suffixes) / sizeof(metric_suffixes[0]);
-	     i++) {
-		if (strcmp(sep + 1, metric_suffixes[i]) == 0) {
-			slot->group = name;
-			slot->group_len = (size_t)(sep - name);
-			slot->key = sep + 1;
-			break;
-		}
-	}
-	return true;
-}
 
 static void render_text_counters(struct outbuf *o, const struct counters *c)
 {
-	enum section section = SECTION_NONE;
-	const char *group = NULL;
-	size_t group_len = 0;
-	bool line_open = false;
+	for (size_t i = 0; i < sizeof(text_layout) / sizeof(text_layout[0]); i++) {
+		const struct text_line *l = &text_layout[i];
 
-	for (size_t i = 0; i < N_COUNTERS; i++) {
-		uint64_t v = counter_value(c, &counter_descs[i]);
-		struct text_slot s;
+		outbuf_puts(o, l->label);
+		for (size_t k = 0; k < TEXT_LINE_MAX && l->items[k].key != NULL; k++) {
+			const struct counter_desc d = {.offset = l->items[k].offset};
 
-		if (!text_slot_of(&counter_descs[i], &s))
-			continue;
-		if (line_open && (s.section != section || s.group_len == 0 ||
-				  s.group_len != group_len ||
-				  memcmp(s.group, group, group_len) != 0)) {
-			outbuf_puts(o, "\n");
-			line_open = false;
+			outbuf_printf(o, "%s=%" PRIu64, l->items[k].key, counter_value(c, &d));
 		}
-		if (s.section != section) {
-			outbuf_puts(o,
-			      s.section == SECTION_TRAFFIC ? "traffic:\n" : "drops:\n");
-			section = s.section;
-		}
-		if (s.group_len == 0) {
-			outbuf_printf(o, "  %s=%" PRIu64 "\n", s.key, v);
-			continue;
-		}
-		if (!line_open) {
-			if (section == SECTION_TRAFFIC)
-				outbuf_printf(o, "  %-6.*s", (int)s.group_len, s.group);
-			else
-				outbuf_printf(o, "  %.*s:", (int)s.group_len, s.group);
-			group = s.group;
-			group_len = s.group_len;
-			line_open = true;
-		}
-		outbuf_printf(o, " %s=%" PRIu64, s.key, v);
-	}
-	if (line_open)
 		outbuf_puts(o, "\n");
+	}
+}
+
+unsigned status_text_shows(size_t offset)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < sizeof(text_layout) / sizeof(text_layout[0]); i++) {
+		const struct text_line *l = &text_layout[i];
+
+		for (size_t k = 0; k < TEXT_LINE_MAX && l->items[k].key != NULL; k++)
+			n += l->items[k].offset == offset;
+	}
+	return n;
 }
 
 size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
@@ -225,15 +170,15 @@ size_t status_render_text(const struct status_view *v, char *buf, size_t cap)
 
 	outbuf_init(&o, buf, cap);
 	outbuf_puts(&o, "subnetra v");
-	put_text_safe(&o, str_or_empty(v->version));
+	put_text_safe(&o, status_str(v->version));
 	outbuf_puts(&o, " [running]\nmode=");
-	put_text_safe(&o, str_or_empty(v->mode));
+	put_text_safe(&o, status_str(v->mode));
 	outbuf_printf(&o, " local_id=%" PRIu32 " udp_port=%u udp_ports=", v->local_id,
 	     (unsigned)v->listen_port);
 	for (size_t i = 0; i < v->n_listen_ports; i++)
 		outbuf_printf(&o, "%s%u", i ? "," : "", (unsigned)v->listen_ports[i]);
 	outbuf_puts(&o, " tun=");
-	put_text_safe(&o, str_or_empty(v->tun));
+	put_text_safe(&o, status_str(v->tun));
 	outbuf_printf(&o, " peers=%zu\npeers:\n", v->n_peers);
 
 	for (size_t i = 0; i < v->n_peers; i++) {
@@ -295,7 +240,7 @@ static void render_json_peer(struct outbuf *o, const struct status_peer *p, uint
 	endpoint_format(&p->endpoint, ep);
 	cidr_format(&p->allowed_src, src);
 	outbuf_printf(o, "{\"id\":%" PRIu32 ",\"name\":", p->id);
-	put_json_string(o, str_or_empty(p->name));
+	put_json_string(o, status_str(p->name));
 	outbuf_printf(o,
 	     ",\"endpoint\":\"%s\",\"allowed_src\":\"%s\",\"last_seen_wall_ns\":%" PRIu64,
 	     ep, src, p->last_seen_wall_ns);
@@ -314,15 +259,15 @@ size_t status_render_json(const struct status_view *v, char *buf, size_t cap)
 
 	outbuf_init(&o, buf, cap);
 	outbuf_printf(&o, "{\"schema_version\":%d,\"version\":", STATUS_SCHEMA_VERSION);
-	put_json_string(&o, str_or_empty(v->version));
+	put_json_string(&o, status_str(v->version));
 	outbuf_puts(&o, ",\"mode\":");
-	put_json_string(&o, str_or_empty(v->mode));
+	put_json_string(&o, status_str(v->mode));
 	outbuf_printf(&o, ",\"local_id\":%" PRIu32 ",\"listen_port\":%u,\"listen_ports\":[",
 		      v->local_id, (unsigned)v->listen_port);
 	for (size_t i = 0; i < v->n_listen_ports; i++)
 		outbuf_printf(&o, "%s%u", i ? "," : "", (unsigned)v->listen_ports[i]);
 	outbuf_puts(&o, "],\"tun\":");
-	put_json_string(&o, str_or_empty(v->tun));
+	put_json_string(&o, status_str(v->tun));
 	outbuf_puts(&o, ",\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {
 		if (i > 0)

@@ -1,7 +1,8 @@
 /*
  * Renders `status` (text) and `status --json` (schema_version 1) from a plain
- * view of the daemon, so the renderer is testable without a daemon.  Both are
- * generated from COUNTERS_LIST.  Secrets are not part of the view.
+ * view of the daemon, so the renderer is testable without a daemon.  The JSON
+ * walks COUNTERS_LIST; the text follows its written-out layout (status.c).
+ * Secrets are not part of the view.
  */
 #ifndef SUBNETRA_STATUS_H
 #define SUBNETRA_STATUS_H
@@ -36,6 +37,12 @@ struct status_view {
 	uint64_t now_wall_ns; /* for last_seen_age_seconds / online */
 };
 
+/* A string of the view as rendered: NULL reads as "" (status and metrics). */
+static inline const char *status_str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 /*
  * The per-peer health rule shared by status --json and metrics: whole seconds
  * since last seen, clamped to 0 if the wall clock went backwards; false when
@@ -57,6 +64,12 @@ enum {
 	STATUS_REPLY_MAX = 1024 + MAX_PEERS * 512 + (0 COUNTERS_LIST(STATUS_COUNTER_COST)),
 };
 #undef STATUS_COUNTER_COST
+
+/*
+ * How many times the text shows the counter at this offset of struct
+ * counters: once, or 0 for drop_udp_scan_budget (for the unit test).
+ */
+unsigned status_text_shows(size_t offset);
 
 /* Both return the length written (NUL-terminated), or 0 if cap is too small. */
 size_t status_render_text(const struct status_view *v, char *buf, size_t cap);

@@ -20,17 +20,17 @@
  * sender's endpoint.
  *
  * Endianness: header fields are little-endian, KDF inputs big-endian.  Both
- * are written byte by byte; no buffer is ever cast to a struct.
+ * are written byte by byte (byteorder.h); no buffer is ever cast to a struct.
  */
 #include "core/wire.h"
-
-#include "core/aead.h"
-#include "core/endian.h"
 
 #include <assert.h>
 #include <string.h>
 
 #include <sodium.h>
+
+#include "core/aead.h"
+#include "core/byteorder.h"
 
 static const char LINK_LABEL[] = "subnetra-v1-link";
 static const char SESSION_LABEL[] = "subnetra-v1-session";

@@ -103,8 +103,9 @@ enum wire_rx_verdict {
 
 /*
  * Header validation without crypto: length >= 36, version 1, no reserved
- * flag bit, epoch != 0, a KEEPALIVE exactly 36 bytes long.  Fills *h.  Over-long datagrams are the caller's
- * concern (it counts them as oversized before calling).
+ * flag bit, epoch != 0, a KEEPALIVE exactly 36 bytes long.  Fills *h.
+ * Over-long datagrams are the caller's concern (it counts them as oversized
+ * before calling).
  */
 bool wire_header_check(const uint8_t *dgram, size_t len, struct wire_header *h);
 

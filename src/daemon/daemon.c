@@ -1,4 +1,14 @@
-/* Daemon start-up, run and teardown (see daemon.h for the order). */
+/*
+ * Daemon start-up, run and teardown (see daemon.h).
+ *
+ * Start-up order (daemon_start): config already loaded and validated ->
+ * boot epoch (fail closed) -> peer keys -> the service user and the control
+ * socket's directory -> policy (role + snapshot) -> TUN (one queue per
+ * worker) -> UDP sockets (one per port and worker) -> control socket -> the
+ * network plan on the TUN (netconf.h; unless the config's
+ * "configure_interface" is false) -> epoll sets -> privilege drop, Landlock
+ * and seccomp.
+ */
 #include "daemon/daemon.h"
 
 #include <dirent.h>
@@ -6,39 +16,33 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "daemon/control/control.h"
-#include "os/linux/netconf.h"
-#include "os/linux/privs.h"
-#include "daemon/reactor.h"
+#include <sodium.h>
+
 #include "core/roles.h"
-#include "os/linux/sandbox.h"
+#include "daemon/control/control.h"
+#include "daemon/datapath/worker.h"
+#include "daemon/pause.h"
+#include "daemon/reactor.h"
+#include "os/linux/clock.h"
+#include "os/linux/netconf.h"
+#include "os/linux/policy_file.h"
+#include "os/linux/privs.h"
 #include "os/linux/safefile.h"
+#include "os/linux/sandbox.h"
 #include "os/linux/sandbox_fs.h"
 #include "os/linux/tun_holder.h"
-#include "os/linux/policy_file.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
 #define DEFAULT_TUN "snr0"
 
 _Static_assert((int)CONFIG_DIGEST_LEN == (int)POLICY_STAMP_LEN,
 	       "the snapshot stamp is the config digest");
-
-uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * The boot epoch keys every session of this lifetime.  A clock before
@@ -493,47 +497,6 @@ int daemon_confine(struct daemon *d)
 	return 0;
 }
 
-static struct worker *worker_alloc(struct daemon *d, unsigned id)
-{
-	struct worker *w = calloc(1, sizeof(*w));
-
-	if (w == NULL)
-		return NULL;
-	w->d = d;
-	w->id = id;
-	w->epfd = w->tun_fd = -1;
-	w->aead = aead_ctx_new();
-	if (w->aead == NULL) {
-		free(w);
-		return NULL;
-	}
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		w->udp_fd[i] = -1;
-	udp_rx_batch_init(&w->rx, w->rx_slots);
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		udp_tx_batch_init(&w->txq.batch[i], true);
-	for (size_t i = 0; i < N_COUNTERS; i++)
-		atomic_init(&w->pub.v[i], 0);
-	return w;
-}
-
-static void worker_free(struct worker *w)
-{
-	if (w == NULL)
-		return;
-	if (w->epfd >= 0)
-		close(w->epfd);
-	if (w->tun_fd >= 0)
-		close(w->tun_fd);
-	for (size_t i = 0; i < MAX_LISTEN_PORTS; i++)
-		if (w->udp_fd[i] >= 0)
-			close(w->udp_fd[i]);
-	aead_ctx_free(w->aead);
-	/* Packet slots held plaintext. */
-	sodium_memzero(w, sizeof(*w));
-	free(w);
-}
-
 struct daemon *daemon_alloc(const struct config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -549,6 +512,11 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	d->gid = (gid_t)-1;
 	atomic_init(&d->stop, false);
 	atomic_init(&d->failed, false);
+	d->ctl = control_server_new();
+	if (d->ctl == NULL) {
+		daemon_free(d);
+		return NULL;
+	}
 	/* A hand-built config (tests, fuzzers) may leave workers at 0. */
 	d->n_workers = cfg->workers > 1 ? cfg->workers : 1;
 	for (unsigned k = 0; k < d->n_workers; k++) {
@@ -618,7 +586,7 @@ static void request_stop(struct daemon *d)
 	atomic_store(&d->stop, true);
 	if (d->stop_fd >= 0 && write(d->stop_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "subnetrad: cannot wake the workers: %s\n", strerror(errno));
-	reactor_wake_parked(d);
+	pause_wake(d);
 }
 
 static void *worker_main(void *arg)
@@ -687,13 +655,6 @@ int daemon_run(struct daemon *d)
 	return err < 0 || atomic_load(&d->failed) ? -1 : 0;
 }
 
-void daemon_counters(const struct daemon *d, struct counters *sum)
-{
-	*sum = d->workers[0]->ctr;
-	for (unsigned k = 1; k < d->n_workers; k++)
-		counters_accumulate(sum, &d->workers[k]->pub);
-}
-
 void daemon_free(struct daemon *d)
 {
 	if (d == NULL)
@@ -706,6 +667,7 @@ void daemon_free(struct daemon *d)
 			close(fds[i]);
 	for (unsigned k = 0; k < MAX_WORKERS; k++)
 		worker_free(d->workers[k]);
+	control_server_free(d->ctl);
 	if (d->cfg_loaded != NULL) {
 		config_wipe(d->cfg_loaded);
 		free(d->cfg_loaded);

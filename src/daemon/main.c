@@ -7,23 +7,24 @@
  *      it; SANDBOX_EXIT_VIOLATION)
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/aead.h"
+#include <sodium.h>
+
 #include "common/cliargs.h"
+#include "core/aead.h"
 #include "core/config.h"
-#include "os/linux/config_file.h"
-#include "daemon/daemon.h"
 #include "core/hostcheck.h"
-#include "os/linux/netconf.h"
 #include "core/netplan.h"
-#include "os/linux/privs.h"
 #include "core/version.h"
 #include "core/wire.h"
+#include "daemon/daemon.h"
+#include "os/linux/config_file.h"
+#include "os/linux/netconf.h"
+#include "os/linux/privs.h"
 
 static const char synopsis[] =
 	"usage: subnetrad [--config PATH] [--check | --print-network-plan] [--path-mtu N]\n"

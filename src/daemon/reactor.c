@@ -2,9 +2,7 @@
 #include "daemon/reactor.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,8 +11,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "daemon/context.h"
 #include "daemon/control/control.h"
 #include "daemon/datapath/datapath.h"
+#include "daemon/keepalive.h"
+#include "daemon/pause.h"
 #include "daemon/reload.h"
 
 enum {
@@ -26,7 +27,6 @@ enum {
 	TAG_STOP,
 	TAG_PAUSE,
 	TAG_UDP0 = 16, /* TAG_UDP0 + socket index */
-	PAUSE_TIMEOUT_SECS = 2, /* reactor_pause gives up after this */
 };
 
 static int watch(int epfd, int fd, uint32_t tag)
@@ -34,35 +34,6 @@ static int watch(int epfd, int fd, uint32_t tag)
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/*
- * Next keepalive in ms.  With obfuscation the interval is drawn uniformly
- * from [secs/2, secs] so the cadence is not a fixed-period fingerprint.
- */
-static uint64_t keepalive_interval_ms(const struct daemon *d)
-{
-	uint64_t full = (uint64_t)d->cfg->keepalive_secs * 1000;
-	uint64_t span = full - full / 2;
-
-	if (!d->cfg->obfuscate)
-		return full;
-	if (span < UINT32_MAX)
-		return full / 2 + randombytes_uniform((uint32_t)span + 1);
-	/* Absurdly long intervals: modulo bias is irrelevant here. */
-	return full / 2 + (((uint64_t)randombytes_random() << 32) | randombytes_random()) % (span + 1);
-}
-
-static int arm_keepalive(struct daemon *d)
-{
-	uint64_t ms = keepalive_interval_ms(d);
-	struct itimerspec its = {
-		.it_value = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000},
-	};
-
-	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-		its.it_value.tv_nsec = 1000000;
-	return timerfd_settime(d->ka_timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
 /* A worker's data-plane fds, and the stop event when there are several. */
@@ -125,78 +96,7 @@ int reactor_setup(struct daemon *d)
 		return -errno;
 	if ((err = watch(w0->epfd, d->ka_timer_fd, TAG_TIMER)) < 0)
 		return err;
-	return reactor_rearm_keepalive(d);
-}
-
-int reactor_rearm_keepalive(struct daemon *d)
-{
-	static const struct itimerspec off;
-
-	if (d->cfg->keepalive_secs > 0 && d->peers.n > 0)
-		return arm_keepalive(d);
-	return timerfd_settime(d->ka_timer_fd, 0, &off, NULL) < 0 ? -errno : 0;
-}
-
-int reactor_pause(struct daemon *d)
-{
-	uint64_t one = 1;
-	struct timespec until;
-	int err = 0;
-
-	if (d->n_workers == 1)
-		return 0;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += PAUSE_TIMEOUT_SECS;
-	pthread_mutex_lock(&d->pause_mu);
-	atomic_store(&d->pause_req, true);
-	/* Level-triggered: readable until resumed, so no worker misses it. */
-	if (write(d->pause_fd, &one, sizeof(one)) < 0)
-		err = -errno;
-	while (err == 0 && d->n_parked < d->n_workers - 1)
-		err = -pthread_cond_timedwait(&d->pause_cv, &d->pause_mu, &until);
-	pthread_mutex_unlock(&d->pause_mu);
-	if (err < 0)
-		reactor_resume(d);
-	return err;
-}
-
-void reactor_resume(struct daemon *d)
-{
-	uint64_t n;
-
-	if (d->n_workers == 1)
-		return;
-	pthread_mutex_lock(&d->pause_mu);
-	atomic_store(&d->pause_req, false);
-	if (read(d->pause_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "subnetrad: pause event: %s\n", strerror(errno));
-	pthread_cond_broadcast(&d->pause_cv);
-	pthread_mutex_unlock(&d->pause_mu);
-}
-
-void reactor_wake_parked(struct daemon *d)
-{
-	pthread_mutex_lock(&d->pause_mu);
-	pthread_cond_broadcast(&d->pause_cv);
-	pthread_mutex_unlock(&d->pause_mu);
-}
-
-/*
- * A worker other than 0, between two wake-ups (its batches flushed, its
- * blocks of sequence numbers released, its counters published): wait while
- * worker 0 changes shared state, or until the daemon stops.
- */
-static void park(struct worker *w)
-{
-	struct daemon *d = w->d;
-
-	pthread_mutex_lock(&d->pause_mu);
-	d->n_parked++;
-	pthread_cond_broadcast(&d->pause_cv);
-	while (atomic_load(&d->pause_req) && !atomic_load(&d->stop))
-		pthread_cond_wait(&d->pause_cv, &d->pause_mu);
-	d->n_parked--;
-	pthread_mutex_unlock(&d->pause_mu);
+	return keepalive_timer_update(d);
 }
 
 static void on_signal(struct daemon *d)
@@ -220,7 +120,7 @@ static void on_timer(struct worker *w)
 	if (read(d->ka_timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return;
 	tx_keepalive(w);
-	if (arm_keepalive(d) < 0)
+	if (keepalive_timer_arm(d) < 0)
 		fprintf(stderr, "subnetrad: cannot re-arm keepalive timer: %s\n",
 			strerror(errno));
 }
@@ -264,7 +164,7 @@ int reactor_run(struct worker *w)
 			if (w->id != 0) {
 				counters_publish(&w->pub, &w->ctr);
 				if (atomic_load(&d->pause_req))
-					park(w);
+					pause_park(d);
 			}
 		}
 	}

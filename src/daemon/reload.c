@@ -1,9 +1,17 @@
 /*
  * Reload: the config read again and applied to the running daemon (see
- * reload.h).  While the new peer table and config are swapped in, every
- * other worker is parked between two of its wake-ups (reactor_pause), so
- * no datagram is in flight through shared state; datagrams arriving
- * meanwhile wait in the socket buffers.
+ * reload.h), without touching the sessions of peers whose keys and endpoint
+ * did not change (peer_table_reload).  The policy's derived rules are
+ * derived again, and rules added at run time stay after them.  What is set
+ * up once at start-up (listen ports, workers, user, the interface's set-up:
+ * MTU, address, whether the daemon configures it) keeps its running value
+ * and is reported as needing a restart; so do the interface's routes, which
+ * the daemon, without CAP_NET_ADMIN by then, cannot change.
+ *
+ * While the new peer table and config are swapped in, every other worker
+ * is parked between two of its wake-ups (pause.h), so no datagram is in
+ * flight through shared state; datagrams arriving meanwhile wait in the
+ * socket buffers.
  */
 #include "daemon/reload.h"
 
@@ -14,10 +22,13 @@
 #include <sodium.h>
 
 #include "core/netplan.h"
-#include "os/linux/config_file.h"
 #include "core/outbuf.h"
-#include "daemon/reactor.h"
 #include "core/roles.h"
+#include "daemon/context.h"
+#include "daemon/keepalive.h"
+#include "daemon/pause.h"
+#include "os/linux/clock.h"
+#include "os/linux/config_file.h"
 
 /*
  * Settings applied once at start-up: the new config gets their running
@@ -151,7 +162,7 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 		outbuf_printf(&r, "%sinterface routes", n_restart++ ? ", " : "");
 	outbuf_finish(&r);
 
-	rc = reactor_pause(d);
+	rc = pause_begin(d);
 	if (rc < 0) {
 		outbuf_printf(&o, "reload failed: the workers did not pause in time (%s); "
 				  "nothing changed", strerror(-rc));
@@ -160,7 +171,7 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	/* The policy first: the one step that can fail (a full table). */
 	rc = roles_derive_policy(cfg, &d->policy);
 	if (rc < 0) {
-		reactor_resume(d);
+		pause_end(d);
 		outbuf_printf(&o, "reload failed: the derived policy does not fit next to the "
 				  "added rules (%s; at most %d rules); nothing changed",
 			      strerror(-rc), MAX_POLICY_ENTRIES);
@@ -171,8 +182,8 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	config_wipe(cfg);
 	d->cfg = cfg;
 	memcpy(d->cfg_digest, digest, sizeof(digest));
-	rc = reactor_rearm_keepalive(d);
-	reactor_resume(d);
+	rc = keepalive_timer_update(d);
+	pause_end(d);
 
 	if (d->cfg_loaded != NULL)
 		free(d->cfg_loaded); /* its PSKs were wiped when it was applied */

@@ -1,14 +1,8 @@
 /*
- * Reload (SIGHUP, `subnetra reload`): read the config file the daemon
- * started with again and apply it without closing the TUN or the sockets
- * and without touching the sessions of peers whose keys and endpoint did
- * not change (peer_table_reload); the policy's derived rules are derived
- * again, and rules added at run time stay after them.  What is set up once at start-up (listen
- * ports, workers, user, the interface's set-up: MTU, address, whether the
- * daemon configures it) keeps its running value and is reported as needing
- * a restart; so do the interface's routes, which the daemon, without
- * CAP_NET_ADMIN by then, cannot change.  A config that does not load
- * or validate changes nothing.
+ * Reload (SIGHUP, `subnetra reload`): the config file the daemon started
+ * with, read again and applied without closing the TUN or the sockets.  A
+ * config that does not load or validate changes nothing; what only a
+ * restart can change is reported (reload.c says what is applied).
  */
 #ifndef SUBNETRA_RELOAD_H
 #define SUBNETRA_RELOAD_H
@@ -16,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/daemon.h"
+struct daemon;
 
 /*
  * Worker 0 only.  Logs the outcome (one line) and, with reply != NULL,

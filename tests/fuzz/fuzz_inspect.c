@@ -147,7 +147,7 @@ static const uint32_t ADDRS[16] = {
 };
 static const uint32_t ID_TABLE[8] = {1, 2, 3, 4, 65535, NO_PEER_ID, STRANGER_ID, 0};
 
-/* The counters the receive path can name (src/rx.c's outcomes). */
+/* The counters the receive path can name (src/daemon/datapath/rx.c's outcomes). */
 static const char *const RX_OUTCOMES[] = {
     "tun_tx_packets",	     "relay_packets",	      "keepalive_rx",
     "drop_udp_unknown_peer", "drop_udp_auth_or_invalid", "drop_udp_not_ipv4",

@@ -1,4 +1,4 @@
-/* Lenient hex text decoding for the tools (see hexio.h). */
+/* Hex text decoding for the tools (see hexio.h). */
 #include "tools/lib/hexio.h"
 
 #include <stdio.h>
@@ -58,6 +58,19 @@ bool hex_parse(uint8_t *out, size_t cap, const char *text, size_t len,
 		i += 2;
 	}
 	return true;
+}
+
+bool hex_parse_strict(uint8_t *out, size_t cap, const char *text, size_t len,
+		      struct hex_result *res)
+{
+	*res = (struct hex_result){.err = HEX_OK};
+	if (len % 2 != 0)
+		return fail(res, HEX_ODD, len - 1, text[len - 1]);
+	for (size_t i = 0; i < len; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return fail(res, HEX_BAD_CHAR, i, text[i]);
+	/* Nothing but digit pairs is left for the lenient decoder to see. */
+	return hex_parse(out, cap, text, len, res);
 }
 
 void hex_error_format(const struct hex_result *res, char *buf, size_t cap)

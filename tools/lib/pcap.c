@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/endian.h"
+#include "core/byteorder.h"
 
 enum {
 	CLASSIC_HDR_LEN = 24,
@@ -79,6 +79,7 @@ static uint32_t rd32(const struct pcap_reader *r, const uint8_t *p)
 	return r->swap ? bswap32(v) : v;
 }
 
+/* A printf into the reader's message (as inspect's reason and hint: each its own field). */
 __attribute__((format(printf, 2, 3))) static void seterr(struct pcap_reader *r,
 							 const char *fmt, ...)
 {

@@ -6,19 +6,47 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "core/ctlproto.h"
-#include "daemon/reload.h"
+#include "core/ctlreply.h"
 #include "core/metrics.h"
-#include "os/linux/safefile.h"
 #include "core/status.h"
 #include "core/version.h"
+#include "daemon/context.h"
+#include "daemon/datapath/worker.h"
+#include "daemon/reload.h"
+#include "os/linux/clock.h"
 #include "os/linux/policy_file.h"
+#include "os/linux/safefile.h"
+
+/* The control server's own buffers: requests in, replies out (worker 0 only). */
+struct control_server {
+	uint8_t rx[CTL_RX_BUF + 1];
+	char reply[CTL_REPLY_MAX];
+	struct status_peer status_peers[MAX_PEERS];
+	struct counters status_counters;
+};
+
+struct control_server *control_server_new(void)
+{
+	return calloc(1, sizeof(struct control_server));
+}
+
+void control_server_free(struct control_server *ctl)
+{
+	if (ctl == NULL)
+		return;
+	sodium_memzero(ctl, sizeof(*ctl));
+	free(ctl);
+}
 
 /*
  * bind(2) and connect(2) take a path, not a directory descriptor: they run
@@ -248,6 +276,15 @@ static int make_dirs(const struct daemon *d, const char *dir)
 	return err < 0 ? err : 1;
 }
 
+/*
+ * The directory is created mode 0700 (make_dirs: the levels above it 0711
+ * with "user", so that user's clients reach the socket).  Only a directory
+ * created here is handed over to d->uid; an existing one is never chowned,
+ * and one line says so when that user will not be able to save or remove
+ * the socket in it, or, for a root daemon, when another user can write it
+ * (note_existing_dir).  A symbolic link is followed only if root owns it
+ * (safefile_open_dir).
+ */
 int control_open_dir(struct daemon *d)
 {
 	char dir[sizeof(d->paths.sock)];
@@ -392,7 +429,7 @@ static size_t unavailable(struct daemon *d, enum ctl_kind kind)
 	default:
 		return 0;
 	}
-	return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "%s", msg);
+	return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply), "%s", msg);
 }
 
 /* status, status --json or metrics: one view, three renderings. */
@@ -407,18 +444,18 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 		.n_listen_ports = d->cfg->n_listen_ports,
 		.tun = d->paths.tun,
 		.n_peers = d->peers.n,
-		.peers = d->status_peers,
-		.counters = &d->status_counters,
+		.peers = d->ctl->status_peers,
+		.counters = &d->ctl->status_counters,
 		.now_wall_ns = wall_ns(),
 	};
 	size_t n;
 
 	/* Every worker's counters, summed (tear-free, see counters.h). */
-	daemon_counters(d, &d->status_counters);
+	worker_counters_sum(d->workers, d->n_workers, &d->ctl->status_counters);
 	for (size_t i = 0; i < d->peers.n; i++) {
 		const struct peer *p = &d->peers.peers[i];
 
-		d->status_peers[i] = (struct status_peer){
+		d->ctl->status_peers[i] = (struct status_peer){
 			.id = p->id,
 			.name = p->cfg->name,
 			.endpoint = peer_endpoint(p),
@@ -428,13 +465,13 @@ static size_t render_status(struct daemon *d, enum ctl_kind kind)
 	}
 	switch (kind) {
 	case CTL_STATUS_JSON:
-		n = status_render_json(&v, d->ctl_reply, sizeof(d->ctl_reply));
+		n = status_render_json(&v, d->ctl->reply, sizeof(d->ctl->reply));
 		break;
 	case CTL_METRICS:
-		n = metrics_render(&v, d->ctl_reply, sizeof(d->ctl_reply));
+		n = metrics_render(&v, d->ctl->reply, sizeof(d->ctl->reply));
 		break;
 	default:
-		n = status_render_text(&v, d->ctl_reply, sizeof(d->ctl_reply));
+		n = status_render_text(&v, d->ctl->reply, sizeof(d->ctl->reply));
 		break;
 	}
 	return n > 0 ? n : unavailable(d, kind);
@@ -525,16 +562,16 @@ static size_t reply_check(struct daemon *d, const struct ctl_cmd *cmd)
 	char why[CTL_WHY_MAX], line[MAX_RULE_LINE + 1];
 
 	if (!rule_acceptable(d, cmd, why, sizeof(why)))
-		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "refused: %s\n",
+		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply), "refused: %s\n",
 					why);
 	if (policy_contains(t, &cmd->rule))
-		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
 					"ok\nnote: the rule is already in the table\n");
 	prior = policy_find(t, &cmd->rule.src, &cmd->rule.dst, NULL);
 	if (prior == NULL || policy_rule_format(prior, line, sizeof(line)) == 0)
-		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply), "ok\n");
+		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply), "ok\n");
 	line[strcspn(line, "\n")] = '\0';
-	return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+	return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
 				"ok\nnote: '%s' comes first and wins: an add would never match "
 				"(use policy replace)\n",
 				line);
@@ -611,7 +648,7 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	case CTL_METRICS:
 		return render_status(d, cmd->kind);
 	case CTL_POLICY_SHOW:
-		return policy_dump(t, d->ctl_reply, sizeof(d->ctl_reply));
+		return policy_dump(t, d->ctl->reply, sizeof(d->ctl->reply));
 	case CTL_POLICY_CHECK:
 		return reply_check(d, cmd);
 	/* Fire-and-forget: no reply; what goes wrong is logged. */
@@ -630,17 +667,17 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	case CTL_RELOAD: {
 		bool ok;
 
-		return daemon_reload(d, d->ctl_reply, sizeof(d->ctl_reply), &ok);
+		return daemon_reload(d, d->ctl->reply, sizeof(d->ctl->reply), &ok);
 	}
 	case CTL_SAVE:
 		err = policy_save(t, d->sock_dirfd, d->paths.policy, d->cfg_digest, why,
 				  sizeof(why));
 		if (err < 0) {
 			fprintf(stderr, "subnetrad: save failed: %s\n", why);
-			return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+			return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
 						"save failed\n");
 		}
-		return (size_t)snprintf(d->ctl_reply, sizeof(d->ctl_reply),
+		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
 					"saved %zu rule(s) to %s\n", t->n, d->paths.policy);
 	}
 	return 0;
@@ -654,7 +691,7 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 static void send_reply(struct daemon *d, enum ctl_kind kind, size_t n,
 		       const struct sockaddr_un *from, socklen_t fromlen)
 {
-	if (sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT, (const struct sockaddr *)from,
+	if (sendto(d->ctl_fd, d->ctl->reply, n, MSG_DONTWAIT, (const struct sockaddr *)from,
 		   fromlen) >= 0)
 		return;
 	/*
@@ -674,7 +711,7 @@ static void send_reply(struct daemon *d, enum ctl_kind kind, size_t n,
 		strerror(errno));
 	n = unavailable(d, kind);
 	if (n > 0)
-		(void)sendto(d->ctl_fd, d->ctl_reply, n, MSG_DONTWAIT,
+		(void)sendto(d->ctl_fd, d->ctl->reply, n, MSG_DONTWAIT,
 			     (const struct sockaddr *)from, fromlen);
 }
 
@@ -683,7 +720,7 @@ static void handle_datagram(struct daemon *d, size_t len, const struct sockaddr_
 {
 	/* Unbound clients cannot be answered (autobind gives them an address). */
 	bool can_reply = fromlen > sizeof(sa_family_t);
-	const char *p = (const char *)d->ctl_rx, *end = p + len;
+	const char *p = (const char *)d->ctl->rx, *end = p + len;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -710,7 +747,7 @@ void control_handle(struct daemon *d)
 		ssize_t n;
 
 		/* MSG_TRUNC makes recvfrom return the real length of a long datagram. */
-		n = recvfrom(d->ctl_fd, d->ctl_rx, CTL_RX_BUF + 1, MSG_DONTWAIT | MSG_TRUNC,
+		n = recvfrom(d->ctl_fd, d->ctl->rx, CTL_RX_BUF + 1, MSG_DONTWAIT | MSG_TRUNC,
 			     (struct sockaddr *)&from, &fromlen);
 		if (n < 0) {
 			if (errno == EINTR)

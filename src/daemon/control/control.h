@@ -6,22 +6,20 @@
 #ifndef SUBNETRA_CONTROL_H
 #define SUBNETRA_CONTROL_H
 
-#include "daemon/daemon.h"
+struct control_server;
+struct daemon;
+
+/* The server's buffers, owned by the daemon context (d->ctl).  NULL: out of memory. */
+struct control_server *control_server_new(void);
+void control_server_free(struct control_server *ctl);
 
 /*
  * Open the control socket's directory as d->sock_dirfd (every later access
- * to the socket and the policy snapshot is relative to it), creating it,
- * mode 0700, if it is missing; d->sock_dir_created records that.  Missing
- * levels above it are created too (0700; 0711 with d->uid set, so that
- * user's clients reach the socket), each inside the descriptor of the level
- * above, and only below a directory no other user can write (else -EPERM,
- * one line saying why).
- * Only a directory created here is handed over to d->uid (the config's
- * "user"); an existing one is never chowned, and one line says so when
- * that user will not be able to save or remove the socket in it (or, for a
- * root daemon, when another user can write it).  A directory that is a
- * symbolic link is followed only if root owns the link.  0 or -errno
- * (-ELOOP: such a link owned by someone else).
+ * to the socket and the policy snapshot is relative to it), creating it and
+ * any missing level above it (d->sock_dir_created says whether it was);
+ * only a directory created here is handed over to d->uid.  0 or -errno:
+ * -EPERM when a level would be created where another user could replace it
+ * (one line says why), -ELOOP for a symbolic link root does not own.
  */
 int control_open_dir(struct daemon *d);
 /*

@@ -1,5 +1,6 @@
 /*
- * The two packet directions and the shared transmit queue:
+ * The two packet directions and the shared transmit queue, on a worker
+ * (worker.h):
  *   rx.c  UDP -> select peer -> open -> verify -> TUN or relay
  *   tx.c  TUN -> route -> UDP, and the spoke NAT keepalive
  *   txq.c seal, batch and send every outgoing datagram
@@ -13,8 +14,9 @@
 
 #include <stdint.h>
 
-#include "core/endian.h"
-#include "daemon/daemon.h"
+#include "core/byteorder.h" /* load_be32: an inner packet's addresses */
+#include "daemon/context.h"
+#include "daemon/datapath/worker.h"
 
 enum {
 	RX_BATCHES_PER_WAKE = 4, /* recvmmsg calls per socket per wake-up */

@@ -13,6 +13,7 @@
 #include "core/receive.h"
 #include "core/wire.h"
 #include "daemon/datapath/datapath.h"
+#include "os/linux/clock.h"
 
 /* Replies leave through the socket the peer was last heard on (NAT). */
 static void learn(struct worker *w, struct peer *p, const struct wire_header *h, unsigned sock,

@@ -1,9 +1,10 @@
 /*
  * TUN egress (TUN -> policy -> transmit queue) and the spoke NAT keepalive.
  */
+#include "daemon/datapath/datapath.h"
+
 #include <string.h>
 
-#include "daemon/datapath/datapath.h"
 #include "core/wire.h"
 
 /* Returns the room the datagram queued from slot takes, or 0 if dropped. */

@@ -18,9 +18,10 @@
  * never the crypto.  The pending list holds one sendmmsg batch, so a flush
  * never overflows a socket's batch.
  */
+#include "daemon/datapath/datapath.h"
+
 #include <string.h>
 
-#include "daemon/datapath/datapath.h"
 #include "core/wire.h"
 
 enum {
@@ -30,7 +31,10 @@ enum {
 _Static_assert((int)TXQ_KEEPALIVE <= (int)TXQ_KIND_MASK, "every kind fits the tag's low bits");
 _Static_assert((UDP_BATCH << TXQ_KIND_BITS) <= 256, "kind and group fit the 8-bit tag");
 
-/* One message's fate: nsegs datagrams of `bytes` bytes in all. */
+/*
+ * One message's fate: nsegs datagrams of `bytes` bytes in all.  One case
+ * per kind, each naming its own counters, so the mapping reads at a glance.
+ */
 static void account(struct counters *c, enum txq_kind kind, bool sent, uint64_t nsegs,
 		    uint64_t bytes)
 {

@@ -3,11 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 enum { TMP_TRIES = 16 };
 
@@ -24,19 +25,53 @@ static void dir_of(const char *path, char *dir, size_t cap)
 		snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-static int fsync_dir(const char *path)
+/* The rename itself must be durable; some filesystems cannot sync a directory. */
+static int fsync_dir(const struct atomicfile *af)
 {
 	char dir[PATH_MAX];
 	int fd, rc = 0;
 
-	dir_of(path, dir, sizeof dir);
+	if (af->dirfd != AT_FDCWD)
+		return fsync(af->dirfd) < 0 && errno != EINVAL ? -errno : 0;
+	dir_of(af->path, dir, sizeof dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fsync(fd) < 0 &&
-	    errno != EINVAL) /* some filesystems cannot sync a directory */
+	if (fsync(fd) < 0 && errno != EINVAL)
 		rc = -errno;
 	close(fd);
+	return rc;
+}
+
+static void start(struct atomicfile *af, int dirfd)
+{
+	memset(af, 0, sizeof(*af));
+	af->dirfd = dirfd;
+	af->fd = -1;
+	af->step = ATOMICFILE_CREATE;
+}
+
+/* Create af->tmp; -EEXIST if it exists. */
+static int create_tmp(struct atomicfile *af)
+{
+	af->fd = openat(af->dirfd, af->tmp,
+			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return af->fd < 0 ? -errno : 0;
+}
+
+/* The end of a begin whose create_tmp returned rc: a file of mode 0600, or nothing. */
+static int begun(struct atomicfile *af, int rc)
+{
+	if (rc < 0) {
+		af->tmp[0] = '\0';
+		return rc;
+	}
+	/* A restrictive umask may have taken bits away; never more than 0600. */
+	if (fchmod(af->fd, 0600) == 0)
+		return 0;
+	rc = -errno;
+	af->step = ATOMICFILE_WRITE;
+	atomicfile_abort(af);
 	return rc;
 }
 
@@ -45,9 +80,9 @@ int atomicfile_begin(struct atomicfile *af, const char *path)
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	const char *base = path + dirlen;
+	int rc = -EEXIST;
 
-	memset(af, 0, sizeof(*af));
-	af->fd = -1;
+	start(af, AT_FDCWD);
 	if (*base == '\0')
 		return -EISDIR;
 	if (strlen(path) >= sizeof af->path)
@@ -56,29 +91,26 @@ int atomicfile_begin(struct atomicfile *af, const char *path)
 
 	/* ".<name>.<random>.tmp" in the same directory, so rename/link stay on one
 	 * filesystem. */
-	for (int i = 0; i < TMP_TRIES; i++) {
+	for (int i = 0; i < TMP_TRIES && rc == -EEXIST; i++) {
 		int n = snprintf(af->tmp, sizeof af->tmp, "%.*s.%s.%08x.tmp", (int)dirlen,
 				 path, base, (unsigned)randombytes_random());
 
 		if (n < 0 || (size_t)n >= sizeof af->tmp)
 			return -ENAMETOOLONG;
-		af->fd = open(af->tmp,
-			      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (af->fd >= 0)
-			break;
-		if (errno != EEXIST)
-			return -errno;
+		rc = create_tmp(af);
 	}
-	if (af->fd < 0)
-		return -EEXIST;
-	/* A restrictive umask may have taken bits away; never more than 0600. */
-	if (fchmod(af->fd, 0600) < 0) {
-		int e = -errno;
+	return begun(af, rc);
+}
 
-		atomicfile_abort(af);
-		return e;
+int atomicfile_begin_at(struct atomicfile *af, int dirfd, const char *name, const char *tmp)
+{
+	start(af, dirfd);
+	if (snprintf(af->path, sizeof af->path, "%s", name) >= (int)sizeof af->path ||
+	    snprintf(af->tmp, sizeof af->tmp, "%s", tmp) >= (int)sizeof af->tmp) {
+		af->tmp[0] = '\0';
+		return -ENAMETOOLONG;
 	}
-	return 0;
+	return begun(af, create_tmp(af));
 }
 
 int fd_write_all(int fd, const void *data, size_t len)
@@ -100,6 +132,7 @@ int fd_write_all(int fd, const void *data, size_t len)
 
 int atomicfile_write(struct atomicfile *af, const void *data, size_t len)
 {
+	af->step = ATOMICFILE_WRITE;
 	return fd_write_all(af->fd, data, len);
 }
 
@@ -107,6 +140,7 @@ int atomicfile_commit(struct atomicfile *af, bool replace)
 {
 	int rc = 0;
 
+	af->step = ATOMICFILE_WRITE;
 	if (fsync(af->fd) < 0)
 		rc = -errno;
 	if (close(af->fd) < 0 && rc == 0)
@@ -114,21 +148,23 @@ int atomicfile_commit(struct atomicfile *af, bool replace)
 	af->fd = -1;
 	if (rc != 0)
 		goto fail;
+	af->step = ATOMICFILE_MOVE;
 	if (replace) {
-		if (rename(af->tmp, af->path) < 0) {
+		if (renameat(af->dirfd, af->tmp, af->dirfd, af->path) < 0) {
 			rc = -errno;
 			goto fail;
 		}
 	} else {
-		if (link(af->tmp, af->path) < 0) {
+		if (linkat(af->dirfd, af->tmp, af->dirfd, af->path, 0) < 0) {
 			rc = -errno;
 			goto fail;
 		}
-		unlink(af->tmp);
+		unlinkat(af->dirfd, af->tmp, 0);
 	}
 	af->tmp[0] = '\0';
 	af->committed = true;
-	return fsync_dir(af->path);
+	af->step = ATOMICFILE_SYNC_DIR;
+	return fsync_dir(af);
 fail:
 	atomicfile_abort(af);
 	return rc;
@@ -141,7 +177,7 @@ void atomicfile_abort(struct atomicfile *af)
 		af->fd = -1;
 	}
 	if (af->tmp[0] != '\0') {
-		unlink(af->tmp);
+		unlinkat(af->dirfd, af->tmp, 0);
 		af->tmp[0] = '\0';
 	}
 }

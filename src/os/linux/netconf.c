@@ -61,6 +61,7 @@ void netconf_close(struct netconf *nc)
 	nc->fd = -1;
 }
 
+/* The loop of tun_write around sendto: EINTR again, a short send is an error. */
 static int send_msg(struct netconf *nc, const void *msg, size_t len)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -232,6 +233,7 @@ static int on_addr(void *arg, const struct nlmsghdr *msg)
 	return 0;
 }
 
+/* on_addr's shape for routes: the filters and the fields kept differ. */
 static int on_route(void *arg, const struct nlmsghdr *msg)
 {
 	struct read_ctx *c = arg;

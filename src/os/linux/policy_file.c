@@ -76,9 +76,10 @@ int policy_save(const struct policy_table *t, int dirfd, const char *path,
 	const char *name = base_name(path);
 	size_t cap = STAMP_LINE_MAX + MAX_POLICY_DUMP + 1, len, n;
 	char tmp[NAME_MAX + 1];
+	struct atomicfile af;
 	struct stat st;
 	char *text;
-	int fd = -1, rc;
+	int rc;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp)) {
 		err_set(err, errcap, "%s: name too long", path);
@@ -118,37 +119,31 @@ int policy_save(const struct policy_table *t, int dirfd, const char *path,
 			goto out_free;
 		}
 	}
-	/* O_EXCL: a fresh file of our own; it never follows a link either. */
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		err_set(err, errcap, "cannot create %s.tmp: %s", path, strerror(-rc));
+	/* Only names inside dirfd: Landlock grants the daemon nothing else. */
+	rc = atomicfile_begin_at(&af, dirfd, name, tmp);
+	if (rc == 0) {
+		rc = atomicfile_write(&af, text, len);
+		if (rc == 0)
+			rc = atomicfile_commit(&af, true);
+		else
+			atomicfile_abort(&af);
+	}
+	if (rc == 0)
 		goto out_free;
-	}
-	/* A restrictive umask may have taken bits away: exactly 0600. */
-	rc = fchmod(fd, 0600) < 0 ? -errno : fd_write_all(fd, text, len);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0) {
+	switch (af.step) {
+	case ATOMICFILE_CREATE:
+		err_set(err, errcap, "cannot create %s.tmp: %s", path, strerror(-rc));
+		break;
+	case ATOMICFILE_WRITE:
 		err_set(err, errcap, "writing %s.tmp: %s", path, strerror(-rc));
-		goto out_unlink;
-	}
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		rc = -errno;
+		break;
+	case ATOMICFILE_MOVE:
 		err_set(err, errcap, "cannot rename %s.tmp to %s: %s", path, name, strerror(-rc));
-		goto out_unlink;
-	}
-	/* The rename itself must be durable; some filesystems cannot sync a directory. */
-	if (fsync(dirfd) < 0 && errno != EINVAL) {
-		rc = -errno;
+		break;
+	case ATOMICFILE_SYNC_DIR:
 		err_set(err, errcap, "syncing the directory of %s: %s", path, strerror(-rc));
+		break;
 	}
-	goto out_free;
-
-out_unlink:
-	unlinkat(dirfd, tmp, 0);
 out_free:
 	free(text);
 	return rc;

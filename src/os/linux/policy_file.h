@@ -12,13 +12,13 @@ enum { POLICY_STAMP_LEN = 32 }; /* = CONFIG_DIGEST_LEN */
 
 /*
  * Atomic snapshot of t: the stamp line ("# subnetra-policy config=<hex of
- * stamp>", stamp being the config's digest) and the dump, written to a fresh
- * "<name>.tmp" (O_EXCL, 0600), fsync'ed and renamed over <name>, then the
- * directory fsync'ed.  <name> is the last component of path and lives in the
- * directory open as dirfd; path itself only appears in messages.  A regular
- * tmp file left by an interrupted save is replaced; anything else at the tmp
- * name (a link, a FIFO) is refused with -EEXIST.  0, or -errno with err
- * (errcap bytes) saying what failed.
+ * stamp>", stamp being the config's digest) and the dump, written through a
+ * fresh "<name>.tmp" (atomicfile_begin_at) and renamed over <name>.  <name>
+ * is the last component of path and lives in the directory open as dirfd;
+ * path itself only appears in messages.  A regular tmp file left by an
+ * interrupted save is replaced; anything else at the tmp name (a link, a
+ * FIFO) is refused with -EEXIST.  0, or -errno with err (errcap bytes)
+ * saying what failed.
  */
 int policy_save(const struct policy_table *t, int dirfd, const char *path,
 		const uint8_t stamp[POLICY_STAMP_LEN], char *err, size_t errcap);

@@ -1,14 +1,15 @@
 /* Capability and identity drop (see privs.h), through libcap-ng. */
 #include "os/linux/privs.h"
 
-#include <cap-ng.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include <cap-ng.h>
 
 #include "os/linux/sanitizer.h"
 

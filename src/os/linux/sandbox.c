@@ -1,10 +1,17 @@
-/* seccomp allow-list via libseccomp (see sandbox.h). */
+/*
+ * seccomp allow-list via libseccomp (see sandbox.h).  With threads the list
+ * also allows what pthread_create and a thread's exit need: clone only with
+ * CLONE_THREAD (no new process), clone3 refused with ENOSYS so that glibc
+ * falls back to clone, mprotect (never PROT_EXEC) for the stack guard page,
+ * set_robust_list, rseq, rt_sigaction of libc-internal real-time signals
+ * (glibc's first pthread_create), prctl(PR_SET_NAME) for a worker to name
+ * itself, and sched_yield for the spin-wait back-off.
+ */
 #include "os/linux/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -12,6 +19,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "os/linux/sanitizer.h"
 

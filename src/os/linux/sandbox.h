@@ -12,25 +12,18 @@
 #ifndef SUBNETRA_SANDBOX_H
 #define SUBNETRA_SANDBOX_H
 
-/*
- * With threads (config "workers" > 1; the workers are created after the
- * filter is installed and inherit it) the list also allows what
- * pthread_create and a thread's exit need: clone only with CLONE_THREAD (no
- * new process), clone3 refused with ENOSYS so that glibc falls back to
- * clone, mprotect (never PROT_EXEC) for the stack guard page,
- * set_robust_list, rseq, rt_sigaction of libc-internal real-time signals
- * (glibc's first pthread_create), prctl(PR_SET_NAME) for a worker to name
- * itself, and sched_yield for the spin-wait back-off.  Without threads the
- * list is exactly the single-threaded daemon's.
- *
- * 0 when installed, 1 when skipped (sanitizer builds: their runtimes need
- * syscalls such as ptrace and clone at exit), or -errno.
- */
 #include <stdbool.h>
 
 /* Exit status of a daemon stopped by the filter (documented in subnetrad(8)). */
 enum { SANDBOX_EXIT_VIOLATION = 3 };
 
+/*
+ * threads: worker threads are created after it (config "workers" > 1) and
+ * inherit it, so it also allows what starting and ending a thread needs;
+ * without, the list is exactly the single-threaded daemon's.  0 when
+ * installed, 1 when skipped (sanitizer builds: their runtimes need syscalls
+ * such as ptrace and clone at exit), or -errno.
+ */
 int sandbox_apply(bool threads);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * File-system confinement with Landlock, for a daemon that may keep uid 0:
  * once sandbox_fs_restrict has run, the calling thread (and every thread it
- * creates afterwards) reaches only the paths given to sandbox_fs_allow, and
- * only with the access given there; root's permissions do not override it.
+ * creates afterwards) reaches only the paths given to sandbox_fs_allow_fd
+ * or sandbox_fs_allow_path, and only with the access given there; root's
+ * permissions do not override it.
  * Descriptors opened before keep working (the TUN queues, the sockets, the
  * control socket's directory).
  *
@@ -12,7 +13,7 @@
  * truncate, 5: device ioctls) adds its own; a kernel without Landlock (or
  * with it disabled) leaves the process unconfined and the caller says so.
  *
- * Usage: sandbox_fs_init -> sandbox_fs_allow... -> sandbox_fs_restrict
+ * Usage: sandbox_fs_init -> sandbox_fs_allow_fd/_path... -> sandbox_fs_restrict
  * (which needs no_new_privs or CAP_SYS_ADMIN) or sandbox_fs_close.
  */
 #ifndef SUBNETRA_SANDBOX_FS_H

@@ -6,12 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
-#include <linux/if_tun.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/if.h>
+#include <linux/if_tun.h>
 
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20 /* Linux 6.2 */

@@ -69,6 +69,7 @@ void udp_rx_batch_init(struct udp_rx_batch *b, uint8_t *slots)
 	}
 }
 
+/* EINTR again, EAGAIN is 0: tun_read's loop, around a call of another type. */
 int udp_recv_batch(int fd, struct udp_rx_batch *b)
 {
 	for (size_t i = 0; i < UDP_BATCH; i++) {

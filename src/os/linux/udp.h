@@ -12,11 +12,11 @@
 #ifndef SUBNETRA_UDP_H
 #define SUBNETRA_UDP_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
 #include "core/bounds.h"
 #include "core/cidr.h"
