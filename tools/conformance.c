@@ -35,6 +35,7 @@
 #include "core/policy.h"
 #include "core/receive.h"
 #include "core/wire.h"
+#include "tools/lib/hexio.h"
 
 enum {
 	MAX_FILE_SIZE = 64 * 1024 * 1024,
@@ -452,29 +453,28 @@ static bool get_id(const struct where *w, json_object *obj, const char *key,
 }
 
 /*
- * Lowercase hex to bytes.  Sets *n to the decoded length; writes out only
- * when *n <= cap (a longer string is still fully validated).  Returns an
- * error text or NULL.
+ * Lowercase hex to bytes (hexio's strict form).  Sets *n to the decoded
+ * length; writes out only when *n <= cap (a longer string is still fully
+ * validated).  Returns an error text or NULL.
  */
-static const char *hex_parse(const char *hex, size_t hex_len, uint8_t *out, size_t cap,
-			     size_t *n)
+static const char *vector_hex(const char *hex, size_t hex_len, uint8_t *out, size_t cap,
+			      size_t *n)
 {
-	size_t bin_len;
+	struct hex_result r;
 
-	if (hex_len % 2)
-		return "odd number of hex digits";
-	for (size_t i = 0; i < hex_len; i++) {
-		if (!((hex[i] >= '0' && hex[i] <= '9') ||
-		      (hex[i] >= 'a' && hex[i] <= 'f')))
-			return "not lowercase hex";
-	}
-	*n = hex_len / 2;
-	if (*n > cap)
+	if (hex_parse_strict(out, cap, hex, hex_len, &r)) {
+		*n = r.len;
 		return NULL;
-	if (sodium_hex2bin(out, cap, hex, hex_len, NULL, &bin_len, NULL) != 0 ||
-	    bin_len != *n)
+	}
+	switch (r.err) {
+	case HEX_ODD:
+		return "odd number of hex digits";
+	case HEX_TOO_LONG:
+		*n = hex_len / 2; /* the caller reports the size */
+		return NULL;
+	default:
 		return "not lowercase hex";
-	return NULL;
+	}
 }
 
 static bool get_hex(const struct where *w, json_object *obj, const char *key,
@@ -485,7 +485,7 @@ static bool get_hex(const struct where *w, json_object *obj, const char *key,
 
 	if (!get_string(w, obj, key, &s, &len))
 		return false;
-	err = hex_parse(s, len, out, max, &n);
+	err = vector_hex(s, len, out, max, &n);
 	if (err)
 		return bad(w, key, "%s", err);
 	if (n < min || n > max) {
@@ -565,7 +565,7 @@ static bool load_step(const struct where *w, json_object *e, struct rx_step *st)
 		return false;
 	if (!get_string(w, e, "datagram", &s, &len))
 		return false;
-	err = hex_parse(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
+	err = vector_hex(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
 	if (err)
 		return bad(w, "datagram", "%s", err);
 	if (!get_string(w, e, "expect", &s, &len))

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "core/endian.h"
+#include "core/byteorder.h"
 
 enum { IPV4_MIN_HEADER = 20 };
 
