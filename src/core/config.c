@@ -41,12 +41,7 @@
 static const uint16_t default_ports_hub[] = { 18020, 18023, 18026 };
 static const uint16_t default_ports_spoke[] = { 18020 };
 
-/* The id ranges as docs/configuration.md states them: every message quotes these. */
-#define ID_RANGE "1..65535"
-#define LOCAL_ID_RANGE "1..65535, or 0 on a node without peers"
-
 enum {
-	QUOTE_MAX = 64,      /* bytes of an offending value quoted in a detail */
 	PSK_HEX_LEN = 2 * WIRE_PSK_LEN,
 	PATH_KEY_MAX = 40,   /* bytes of an unknown key copied into the path */
 };
@@ -72,110 +67,6 @@ const char *role_name(enum role r)
 		return "spoke";
 	}
 	return "unknown";
-}
-
-void config_error_format(const struct config_error *e, char *buf, size_t cap)
-{
-	const char *name = e->name ? e->name : "Error";
-
-	if (cap == 0)
-		return;
-	if (e->path[0] != '\0')
-		snprintf(buf, cap, "%s: %s: %s: %s", e->file, e->path, name, e->detail);
-	else
-		snprintf(buf, cap, "%s: %s: %s", e->file, name, e->detail);
-}
-
-void config_error_reset(struct config_error *err, const char *file)
-{
-	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", file ? file : "config.json");
-}
-
-int config_error_set(struct config_error *err, const char *path, const char *name,
-		     const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(err->path, sizeof(err->path), "%s", path);
-	err->name = name;
-	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/*
- * Quote an untrusted value for a detail: "..." with anything outside
- * printable ASCII (and the quote and backslash) escaped, so a hostile
- * config cannot put control characters on the operator's terminal.
- */
-/*
- * Does s contain a run of 32 or more hex digits with a letter among them (a
- * key, or most of one; a long all-decimal name is not mistaken for one)?
- */
-static bool has_key_like_run(const char *s, size_t len)
-{
-	size_t run = 0;
-	bool letter = false;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!isxdigit(ch)) {
-			run = 0;
-			letter = false;
-			continue;
-		}
-		letter = letter || !isdigit(ch);
-		if (++run >= 32 && letter)
-			return true;
-	}
-	return false;
-}
-
-static const char *quote(char *out, size_t cap, const char *s, size_t len)
-{
-	size_t o = 0;
-
-	if (cap < 8) {
-		if (cap > 0)
-			out[0] = '\0';
-		return out;
-	}
-	/*
-	 * A key pasted into the wrong field must not end up in a log: any
-	 * value with a long hex run is described, never quoted.
-	 */
-	if (has_key_like_run(s, len)) {
-		snprintf(out, cap, "(a %zu-character value with a key-like hex run, not shown)",
-			 len);
-		return out;
-	}
-	out[o++] = '"';
-	for (size_t i = 0; i < len && i < QUOTE_MAX; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		char tmp[5];
-		size_t n;
-
-		if (ch == '"' || ch == '\\')
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
-		else
-			n = (size_t)snprintf(tmp, sizeof(tmp), "%c", ch);
-		if (o + n + 5 > cap)
-			break;
-		memcpy(out + o, tmp, n);
-		o += n;
-	}
-	out[o++] = '"';
-	if (len > QUOTE_MAX && o + 4 <= cap) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
 }
 
 static const char *json_kind(const struct json_object *v)
@@ -206,14 +97,14 @@ static const char *json_kind(const struct json_object *v)
 static int wrong_type(struct parse_ctx *c, struct json_object *v, const char *path,
 		      const char *expected, bool secret)
 {
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 
 	if (secret || json_object_is_type(v, json_type_object) ||
 	    json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_null))
 		return config_error_set(c->err, path, "WrongType", "expected %s, got %s", expected,
 			    json_kind(v));
 	if (json_object_is_type(v, json_type_string))
-		quote(q, sizeof(q), json_object_get_string(v),
+		config_quote(q, sizeof(q), json_object_get_string(v),
 		      (size_t)json_object_get_string_len(v));
 	else
 		/* json-c keeps a double's source text, so 1e3 shows as 1e3. */
@@ -279,7 +170,7 @@ static int read_string(struct parse_ctx *c, struct json_object *v, const char *p
 static int read_cidr(struct parse_ctx *c, struct json_object *v, const char *path,
 		     struct cidr *out)
 {
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 	enum addr_err e;
 	const char *s = NULL;
 	size_t len = 0;
@@ -288,7 +179,7 @@ static int read_cidr(struct parse_ctx *c, struct json_object *v, const char *pat
 		return -1;
 	e = cidr_parse(out, s, len);
 	if (e != ADDR_OK)
-		return config_error_set(c->err, path, "InvalidCidr", "%s: %s", quote(q, sizeof(q), s, len),
+		return config_error_set(c->err, path, "InvalidCidr", "%s: %s", config_quote(q, sizeof(q), s, len),
 			    addr_err_name(e));
 	return 0;
 }
@@ -333,11 +224,11 @@ static int unknown_field(struct parse_ctx *c, const char *prefix, const char *ke
 			 const char *where)
 {
 	char path[sizeof(c->err->path)];
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 
 	key_for_path(path, sizeof(path), prefix, key);
 	return config_error_set(c->err, path, "UnknownField", "unknown field %s %s",
-		    quote(q, sizeof(q), key, strlen(key)), where);
+		    config_quote(q, sizeof(q), key, strlen(key)), where);
 }
 
 /* ---- peers ---- */
@@ -360,7 +251,7 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, struct json_objec
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, ID_RANGE, &u) != 0)
+	if (read_uint(c, v, path, UINT32_MAX, CONFIG_ID_RANGE, &u) != 0)
 		return -1;
 	p->id = (uint32_t)u;
 	return 0;
@@ -369,7 +260,7 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, struct json_objec
 static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
 			 const char *path)
 {
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 	enum addr_err e;
 	const char *s = NULL;
 	size_t len = 0;
@@ -379,7 +270,7 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, struct json
 	e = endpoint_parse(&p->endpoint, s, len);
 	if (e != ADDR_OK)
 		return config_error_set(c->err, path, "InvalidEndpoint", "%s: %s",
-			    quote(q, sizeof(q), s, len), addr_err_name(e));
+			    config_quote(q, sizeof(q), s, len), addr_err_name(e));
 	return 0;
 }
 
@@ -418,7 +309,7 @@ static int peer_psk(struct parse_ctx *c, struct peer_config *p, struct json_obje
 static int peer_name(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
 		     const char *path)
 {
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -426,14 +317,14 @@ static int peer_name(struct parse_ctx *c, struct peer_config *p, struct json_obj
 		return -1;
 	if (len > PEER_NAME_MAX)
 		return config_error_set(c->err, path, "PeerNameTooLong", "%zu bytes, at most %d: %s", len,
-			    PEER_NAME_MAX, quote(q, sizeof(q), s, len));
+			    PEER_NAME_MAX, config_quote(q, sizeof(q), s, len));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch > 0x7e)
 			return config_error_set(c->err, path, "PeerNameNotPrintable",
 				    "byte 0x%02x at offset %zu is not printable ASCII: %s", ch, i,
-				    quote(q, sizeof(q), s, len));
+				    config_quote(q, sizeof(q), s, len));
 	}
 	memcpy(p->name, s, len);
 	p->name[len] = '\0';
@@ -599,7 +490,7 @@ static int top_local_id(struct parse_ctx *c, struct json_object *v, const char *
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, LOCAL_ID_RANGE, &u) != 0)
+	if (read_uint(c, v, path, UINT32_MAX, CONFIG_LOCAL_ID_RANGE, &u) != 0)
 		return -1;
 	c->cfg->local_id = (uint32_t)u;
 	return 0;
@@ -626,7 +517,7 @@ static int top_peers(struct parse_ctx *c, struct json_object *v, const char *pat
 static int top_role(struct parse_ctx *c, struct json_object *v, const char *path)
 {
 	static const enum role roles[] = { ROLE_MANUAL, ROLE_HUB, ROLE_SPOKE };
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -641,7 +532,7 @@ static int top_role(struct parse_ctx *c, struct json_object *v, const char *path
 		}
 	}
 	return config_error_set(c->err, path, "InvalidRole", "%s: expected \"manual\", \"hub\" or \"spoke\"",
-		    quote(q, sizeof(q), s, len));
+		    config_quote(q, sizeof(q), s, len));
 }
 
 static int top_local_routes(struct parse_ctx *c, struct json_object *v, const char *path)
@@ -714,7 +605,7 @@ static bool valid_user_name(const char *s, size_t len)
 
 static int top_user(struct parse_ctx *c, struct json_object *v, const char *path)
 {
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -724,7 +615,7 @@ static int top_user(struct parse_ctx *c, struct json_object *v, const char *path
 		return config_error_set(c->err, path, "InvalidUser",
 			    "%s: expected a user name of 1-%d characters [a-z0-9_-], starting "
 			    "with a letter or '_'",
-			    quote(q, sizeof(q), s, len), USER_NAME_MAX);
+			    config_quote(q, sizeof(q), s, len), USER_NAME_MAX);
 	memcpy(c->cfg->user, s, len);
 	c->cfg->user[len] = '\0';
 	return 0;
@@ -875,7 +766,7 @@ static int lex_member_name(struct config_error *err, const char *text, struct le
 {
 	struct lex_level *top = &lv[depth - 1];
 	char path[sizeof(err->path)];
-	char q[2 * QUOTE_MAX];
+	char q[CONFIG_QUOTE_BUF];
 	unsigned line;
 	size_t col;
 
@@ -885,14 +776,14 @@ static int lex_member_name(struct config_error *err, const char *text, struct le
 	if (escaped)
 		return config_error_set(err, path, "UnknownField",
 			    "field name %s uses an escape sequence; write it plainly",
-			    quote(q, sizeof(q), text + k.off, k.len));
+			    config_quote(q, sizeof(q), text + k.off, k.len));
 	for (size_t i = top->first_key; i < *n_keys; i++) {
 		if (keys[i].len != k.len || memcmp(text + keys[i].off, text + k.off, k.len) != 0)
 			continue;
 		line_col(text, k.off - 1, &line, &col);
 		return config_error_set(err, path, "DuplicateField",
 			    "field %s appears twice in the same object (again at line %u, column %zu)",
-			    quote(q, sizeof(q), text + k.off, k.len), line, col);
+			    config_quote(q, sizeof(q), text + k.off, k.len), line, col);
 	}
 	if (*n_keys == cap_keys)
 		return config_error_set(err, "", "SyntaxError", "too many fields");
@@ -1094,226 +985,6 @@ out:
 	return rc;
 }
 
-/* ---- validation ---- */
-
-static void peer_path(char out[64], size_t i, const char *field)
-{
-	snprintf(out, 64, "peers[%zu].%s", i, field);
-}
-
-bool config_subnet_overlaps(const struct cidr *virtual_subnet, const struct cidr *hosts,
-			    size_t n_hosts)
-{
-	for (size_t i = 0; i < n_hosts; i++) {
-		if (cidr_overlap(virtual_subnet, &hosts[i]))
-			return true;
-	}
-	return false;
-}
-
-static int validate_psks(const struct config *cfg, struct config_error *err)
-{
-	char path[sizeof(err->path)];
-
-	if (cfg->n_peers == 0)
-		return config_error_set(err, "peers", "InvalidPsk",
-			    "no peers configured: every link needs its own psk");
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (sodium_is_zero(cfg->peers[i].psk, sizeof(cfg->peers[i].psk))) {
-			peer_path(path, i, "psk");
-			return config_error_set(err, path, "InvalidPsk", "the psk is all zeros");
-		}
-	}
-	for (size_t i = 1; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (sodium_memcmp(cfg->peers[i].psk, cfg->peers[j].psk,
-					  sizeof(cfg->peers[i].psk)) == 0) {
-				peer_path(path, i, "psk");
-				return config_error_set(err, path, "DuplicatePsk",
-					    "same psk as peers[%zu]: every link needs its own key", j);
-			}
-		}
-	}
-	return 0;
-}
-
-static int validate_hub(const struct config *cfg, struct config_error *err)
-{
-	char path[sizeof(err->path)];
-	char a[CIDR_STR_MAX], b[CIDR_STR_MAX];
-
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (cfg->peers[i].allowed_src.prefix == 0) {
-			peer_path(path, i, "allowed_src");
-			cidr_format(&cfg->peers[i].allowed_src, a);
-			return config_error_set(err, path, "HubPeerNeedsAllowedSrc",
-				    "\"%s\" (also the default when omitted): a hub needs a specific "
-				    "allowed_src for peer id %" PRIu32,
-				    a, cfg->peers[i].id);
-		}
-	}
-	for (size_t i = 1; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (!cidr_overlap(&cfg->peers[i].allowed_src, &cfg->peers[j].allowed_src))
-				continue;
-			peer_path(path, i, "allowed_src");
-			cidr_format(&cfg->peers[i].allowed_src, a);
-			cidr_format(&cfg->peers[j].allowed_src, b);
-			return config_error_set(err, path, "HubAllowedSrcOverlap",
-				    "\"%s\" overlaps peers[%zu].allowed_src \"%s\"", a, j, b);
-		}
-	}
-	return 0;
-}
-
-static int validate_spoke(const struct config *cfg, struct config_error *err)
-{
-	char path[sizeof(err->path)];
-	char a[CIDR_STR_MAX];
-
-	if (cfg->n_peers != 1)
-		return config_error_set(err, "peers", "SpokeNeedsOneHub",
-			    "%zu peers: a spoke has exactly one peer, its hub", cfg->n_peers);
-	if (cfg->n_local_routes == 0 && !cfg->has_local_tun_ip)
-		return config_error_set(err, "local_routes", "SpokeMissingLocal",
-			    "a spoke needs a local target: set local_routes or local_tun_ip");
-	for (size_t i = 0; i < cfg->n_local_routes; i++) {
-		if (cfg->local_routes[i].prefix != 0)
-			continue;
-		snprintf(path, sizeof(path), "local_routes[%zu]", i);
-		cidr_format(&cfg->local_routes[i], a);
-		return config_error_set(err, path, "SpokeLocalRouteTooBroad",
-			    "\"%s\" would take the host's default route into the tunnel", a);
-	}
-	return 0;
-}
-
-static int validate_registry(const struct config *cfg, struct config_error *err)
-{
-	char path[sizeof(err->path)];
-	char ep[ENDPOINT_STR_MAX];
-
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (cfg->peers[i].id == 0) {
-			peer_path(path, i, "id");
-			return config_error_set(err, path, "ReservedPeerId",
-				    "0 is reserved for the local target (ids are " ID_RANGE ")");
-		}
-	}
-	if (cfg->n_peers > 0 && cfg->local_id == 0)
-		return config_error_set(err, "local_id", "MissingLocalId",
-			    "0 (unset): a node with peers needs a local_id in " ID_RANGE);
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (cfg->peers[i].id == cfg->local_id) {
-			peer_path(path, i, "id");
-			return config_error_set(err, path, "SelfReference", "%" PRIu32 " is this node's local_id",
-				    cfg->peers[i].id);
-		}
-	}
-	for (size_t i = 1; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (cfg->peers[i].id != cfg->peers[j].id)
-				continue;
-			peer_path(path, i, "id");
-			return config_error_set(err, path, "DuplicateId", "%" PRIu32 " is also peers[%zu].id",
-				    cfg->peers[i].id, j);
-		}
-	}
-	for (size_t i = 1; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (cfg->peers[i].endpoint.addr != cfg->peers[j].endpoint.addr ||
-			    cfg->peers[i].endpoint.port != cfg->peers[j].endpoint.port)
-				continue;
-			peer_path(path, i, "endpoint");
-			endpoint_format(&cfg->peers[i].endpoint, ep);
-			return config_error_set(err, path, "DuplicateEndpoint",
-				    "\"%s\" is also peers[%zu].endpoint", ep, j);
-		}
-	}
-	return 0;
-}
-
-int config_validate_hosts(const struct config *cfg, const char *file_label,
-			  const struct cidr *hosts, size_t n_hosts, struct config_error *err)
-{
-	char path[sizeof(err->path)];
-	char a[CIDR_STR_MAX];
-
-	config_error_reset(err, file_label);
-
-	/*
-	 * The parser never produces these counts; a hand-built config might,
-	 * and every rule below indexes the arrays by them.  (Upstream names
-	 * TooManyPeers as a registry error; it has to come first here.)
-	 */
-	if (cfg->n_peers > MAX_PEERS)
-		return config_error_set(err, "peers", "TooManyPeers", "%zu peers, at most %d", cfg->n_peers,
-			    MAX_PEERS);
-	if (cfg->n_local_routes > MAX_ROUTES || cfg->n_remote_routes > MAX_ROUTES)
-		return config_error_set(err, cfg->n_local_routes > MAX_ROUTES ? "local_routes" : "remote_routes",
-			    "TooManyRoutes", "more than %d routes", MAX_ROUTES);
-	if (cfg->n_listen_ports == 0 || cfg->n_listen_ports > MAX_LISTEN_PORTS)
-		return config_error_set(err, "listen_ports", "TooManyListenPorts", "%zu ports, expected 1..%d",
-			    cfg->n_listen_ports, MAX_LISTEN_PORTS);
-
-	/* 1. keys */
-	if (validate_psks(cfg, err) != 0)
-		return -1;
-	/* 2. MTU */
-	if (cfg->local_tun_mtu < MTU_MIN || cfg->local_tun_mtu > MTU_MAX)
-		return config_error_set(err, "local_tun_mtu", "MtuOutOfRange", "%u is outside %d..%d",
-			    (unsigned)cfg->local_tun_mtu, MTU_MIN, MTU_MAX);
-	/* 3. ids must fit the u16 wire key_id */
-	if (cfg->local_id > UINT16_MAX)
-		return config_error_set(err, "local_id", "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
-			    cfg->local_id, LOCAL_ID_RANGE);
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (cfg->peers[i].id <= UINT16_MAX)
-			continue;
-		peer_path(path, i, "id");
-		return config_error_set(err, path, "PeerIdOutOfRange", "%" PRIu32 " is outside %s",
-			    cfg->peers[i].id, ID_RANGE);
-	}
-	/* 4. host subnets (the daemon passes none, as upstream does) */
-	if (config_subnet_overlaps(&cfg->virtual_subnet, hosts, n_hosts)) {
-		cidr_format(&cfg->virtual_subnet, a);
-		return config_error_set(err, "virtual_subnet", "SubnetOverlap",
-			    "\"%s\" overlaps a subnet of this host", a);
-	}
-	/* 5./6. role structure; manual is the operator's own business */
-	if (cfg->role == ROLE_HUB && validate_hub(cfg, err) != 0)
-		return -1;
-	if (cfg->role == ROLE_SPOKE && validate_spoke(cfg, err) != 0)
-		return -1;
-	return validate_registry(cfg, err);
-}
-
-int config_validate(const struct config *cfg, const char *file_label,
-		    struct config_error *err)
-{
-	return config_validate_hosts(cfg, file_label, NULL, 0, err);
-}
-
-int config_validate_path_mtu(const struct config *cfg, const char *file_label,
-			     unsigned path_mtu, struct config_error *err)
-{
-	unsigned max = path_mtu > WIRE_OVERHEAD ? path_mtu - WIRE_OVERHEAD : 0;
-
-	config_error_reset(err, file_label);
-	if (cfg->local_tun_mtu <= max)
-		return 0;
-	if (max < MTU_MIN)
-		return config_error_set(err, "local_tun_mtu", "MtuTooLargeForPath",
-			    "%u exceeds %u (%u - %d bytes of tunnel overhead): a %u-byte path "
-			    "is too small for any tunnel, which needs a path MTU of at least %d",
-			    (unsigned)cfg->local_tun_mtu, max, path_mtu, WIRE_OVERHEAD, path_mtu,
-			    MTU_MIN + WIRE_OVERHEAD);
-	return config_error_set(err, "local_tun_mtu", "MtuTooLargeForPath",
-		    "%u exceeds %u, the most a %u-byte path carries (%u - %d bytes of tunnel "
-		    "overhead): set local_tun_mtu to %u or less",
-		    (unsigned)cfg->local_tun_mtu, max, path_mtu, path_mtu, WIRE_OVERHEAD, max);
-}
-
 /* ---- files ---- */
 
 void config_wipe(struct config *cfg)
@@ -1322,85 +993,3 @@ void config_wipe(struct config *cfg)
 		sodium_memzero(cfg->peers[i].psk, sizeof(cfg->peers[i].psk));
 }
 
-/* ---- digest ---- */
-
-/*
- * Fixed-width little-endian fields, counts before lists, lengths before
- * strings: two configs hash alike only if every field is equal.  A new
- * config field belongs here (unless it is secret), or a change of it would
- * keep a snapshot saved under the old value.
- */
-static void digest_u64(crypto_generichash_state *h, uint64_t v)
-{
-	uint8_t b[8];
-
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	crypto_generichash_update(h, b, sizeof(b));
-}
-
-static void digest_cidr(crypto_generichash_state *h, const struct cidr *c)
-{
-	digest_u64(h, c->addr);
-	digest_u64(h, c->prefix);
-}
-
-static void digest_str(crypto_generichash_state *h, const char *s)
-{
-	digest_u64(h, strlen(s));
-	crypto_generichash_update(h, (const unsigned char *)s, strlen(s));
-}
-
-static void digest_routes(crypto_generichash_state *h, const struct cidr *r, size_t n)
-{
-	digest_u64(h, n);
-	for (size_t i = 0; i < n; i++)
-		digest_cidr(h, &r[i]);
-}
-
-void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN])
-{
-	static const char domain[] = "subnetra-config-digest-v1";
-	crypto_generichash_state h;
-
-	_Static_assert(CONFIG_DIGEST_LEN == crypto_generichash_BYTES, "BLAKE2b-256");
-	crypto_generichash_init(&h, NULL, 0, CONFIG_DIGEST_LEN);
-	digest_str(&h, domain);
-	digest_u64(&h, cfg->negotiation_version);
-	digest_u64(&h, cfg->local_tun_mtu);
-	digest_u64(&h, cfg->n_listen_ports);
-	for (size_t i = 0; i < cfg->n_listen_ports; i++)
-		digest_u64(&h, cfg->listen_ports[i]);
-	digest_cidr(&h, &cfg->virtual_subnet);
-	digest_u64(&h, cfg->has_local_tun_ip);
-	if (cfg->has_local_tun_ip)
-		digest_cidr(&h, &cfg->local_tun_ip);
-	digest_u64(&h, cfg->local_id);
-	digest_u64(&h, cfg->role);
-	digest_routes(&h, cfg->local_routes, cfg->n_local_routes);
-	digest_routes(&h, cfg->remote_routes, cfg->n_remote_routes);
-	digest_u64(&h, cfg->keepalive_secs);
-	digest_u64(&h, cfg->obfuscate);
-	digest_str(&h, cfg->user);
-	digest_u64(&h, cfg->workers);
-	digest_u64(&h, cfg->n_peers);
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		const struct peer_config *p = &cfg->peers[i];
-
-		/* p->psk is secret: it never enters the digest. */
-		digest_u64(&h, p->id);
-		digest_u64(&h, p->endpoint.addr);
-		digest_u64(&h, p->endpoint.port);
-		digest_cidr(&h, &p->allowed_src);
-		digest_str(&h, p->name);
-	}
-	/*
-	 * Only when not the default, so that a snapshot saved before the field
-	 * existed still matches an unchanged config.  It comes after the
-	 * count-prefixed peer list, where nothing else can stand.
-	 */
-	if (!cfg->configure_interface)
-		digest_str(&h, "configure_interface=false");
-	crypto_generichash_final(&h, out, CONFIG_DIGEST_LEN);
-	sodium_memzero(&h, sizeof(h));
-}
