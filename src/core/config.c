@@ -1,55 +1,44 @@
 /*
- * config.json -> struct config, in two stages kept apart so that --check,
- * the lint tool and the fuzzer run exactly the daemon's code:
+ * config.json -> struct config: the parse stage (validation is
+ * config_validate.c).  The text goes through the strict JSON layer
+ * (core/json.c: syntax, repeated field names, names written with escapes),
+ * then every field through a table of handlers.  An unknown field, a wrong
+ * JSON type, an out-of-range integer and a malformed value are each an
+ * error naming the field's path.  Role-aware defaults (listen_ports,
+ * keepalive_secs) are applied only after the whole object is read, because
+ * "role" may come after them in the file.
  *
- *   parse     JSON syntax (json-c in strict mode, plus a lexical pass for
- *             what json-c still lets through, repeated names included), then
- *             every field through a table of handlers.  An unknown field, a wrong JSON
- *             type, an out-of-range integer and a malformed value are each
- *             an error naming the field's path.  Role-aware defaults
- *             (listen_ports, keepalive_secs) are applied only after the whole
- *             object is read, because "role" may come after them in the file.
- *   validate  the documented cross-field rules in the documented order
- *             (interfaces.md §8), then the peer-registry rules.
- *
- * Integers are read as json-c integers only: a double (1.0, 1e3) is a type
- * error, never rounded, and a negative value is caught before the unsigned
- * read (json-c saturates anything above 2^64-1 to 2^64-1, which every range
- * check rejects).
+ * Integers are exact: a number with a fraction or an exponent (1.0, 1e3)
+ * is a type error, never rounded.  Messages show an integer beyond the
+ * 64-bit range clamped to it ("18446744073709551615 (or more)"), as they
+ * did when json-c parsed the file.
  *
  * Secrets: a psk value is never quoted in an error, whatever went wrong
- * with it.  Hex is decoded straight into the config with sodium_hex2bin; our
- * copy of the file text and json-c's copies of psk strings are wiped before
- * they are freed, and a failed parse or load wipes the whole struct so no
- * partial state survives.
+ * with it.  Hex is decoded straight into the config with sodium_hex2bin,
+ * the JSON tree wipes its strings when it is freed, and a failed parse
+ * wipes the whole struct so no partial state survives.
  */
 #include "core/config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-#include <json-c/printbuf.h>
 #include <sodium.h>
 
+#include "core/json.h"
 
 static const uint16_t default_ports_hub[] = { 18020, 18023, 18026 };
 static const uint16_t default_ports_spoke[] = { 18020 };
 
-enum {
-	PSK_HEX_LEN = 2 * WIRE_PSK_LEN,
-	PATH_KEY_MAX = 40,   /* bytes of an unknown key copied into the path */
-};
+enum { PSK_HEX_LEN = 2 * WIRE_PSK_LEN };
 
 /* State of one parse: where errors go and what the defaults depend on. */
 struct parse_ctx {
 	struct config *cfg;
 	struct config_error *err;
+	const char *text; /* the file: a number's text is quoted from it */
 	bool have_listen_ports;
 	bool have_listen_port;
 	uint16_t listen_port;
@@ -69,47 +58,48 @@ const char *role_name(enum role r)
 	return "unknown";
 }
 
-static const char *json_kind(const struct json_object *v)
+static const char *json_kind(const struct json_value *v)
 {
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "boolean";
-	case json_type_double:
-		return "number";
-	case json_type_int:
-		return "integer";
-	case json_type_object:
-		return "object";
-	case json_type_array:
-		return "array";
-	case json_type_string:
-		return "string";
-	}
-	return "value";
+	static const char *const kinds[] = {
+		[JSON_NULL] = "null",	  [JSON_BOOL] = "boolean", [JSON_INT] = "integer",
+		[JSON_NUMBER] = "number", [JSON_STRING] = "string", [JSON_ARRAY] = "array",
+		[JSON_OBJECT] = "object",
+	};
+
+	return kinds[v->type];
+}
+
+/*
+ * An integer as messages show it: clamped to the 64-bit range, as json-c
+ * held it (int64 when negative, uint64 otherwise).
+ */
+static int64_t clamped_negative(const struct json_int *n)
+{
+	return n->magnitude > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)n->magnitude;
 }
 
 /*
  * WrongType, quoting the value when it is a scalar and not a secret
  * ("expected integer, got number 1.0").
  */
-static int wrong_type(struct parse_ctx *c, struct json_object *v, const char *path,
+static int wrong_type(struct parse_ctx *c, const struct json_value *v, const char *path,
 		      const char *expected, bool secret)
 {
 	char q[CONFIG_QUOTE_BUF];
 
-	if (secret || json_object_is_type(v, json_type_object) ||
-	    json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_null))
+	if (secret || v->type == JSON_OBJECT || v->type == JSON_ARRAY || v->type == JSON_NULL)
 		return config_error_set(c->err, path, "WrongType", "expected %s, got %s", expected,
 			    json_kind(v));
-	if (json_object_is_type(v, json_type_string))
-		config_quote(q, sizeof(q), json_object_get_string(v),
-		      (size_t)json_object_get_string_len(v));
-	else
-		/* json-c keeps a double's source text, so 1e3 shows as 1e3. */
-		snprintf(q, sizeof(q), "%s",
-			 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	if (v->type == JSON_STRING)
+		config_quote(q, sizeof(q), v->u.string.bytes, v->u.string.len);
+	else if (v->type == JSON_BOOL)
+		snprintf(q, sizeof(q), "%s", v->u.boolean ? "true" : "false");
+	else if (v->type == JSON_INT && v->u.integer.negative)
+		snprintf(q, sizeof(q), "%" PRId64, clamped_negative(&v->u.integer));
+	else if (v->type == JSON_INT)
+		snprintf(q, sizeof(q), "%" PRIu64, v->u.integer.magnitude);
+	else /* a number's own text, so 1e3 shows as 1e3 */
+		snprintf(q, sizeof(q), "%.*s", (int)v->len, c->text + v->offset);
 	return config_error_set(c->err, path, "WrongType", "expected %s, got %s %s", expected,
 		    json_kind(v), q);
 }
@@ -121,7 +111,7 @@ static int wrong_type(struct parse_ctx *c, struct json_object *v, const char *pa
  * themselves are checked by the field or by validation, whose messages
  * state the same range.
  */
-static int read_uint(struct parse_ctx *c, struct json_object *v, const char *path,
+static int read_uint(struct parse_ctx *c, const struct json_value *v, const char *path,
 		     uint64_t max, const char *range, uint64_t *out)
 {
 	char whole[32];
@@ -131,12 +121,12 @@ static int read_uint(struct parse_ctx *c, struct json_object *v, const char *pat
 		snprintf(whole, sizeof(whole), "0..%" PRIu64, max);
 		range = whole;
 	}
-	if (!json_object_is_type(v, json_type_int))
+	if (v->type != JSON_INT)
 		return wrong_type(c, v, path, "integer", false);
-	if (json_object_get_int64(v) < 0)
+	if (v->u.integer.negative)
 		return config_error_set(c->err, path, "OutOfRange", "%" PRId64 " is negative (range %s)",
-			    json_object_get_int64(v), range);
-	u = json_object_get_uint64(v);
+			    clamped_negative(&v->u.integer), range);
+	u = v->u.integer.magnitude; /* 2^64-1 for anything larger */
 	if (u > max)
 		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 "%s is out of range %s", u,
 			    u == UINT64_MAX ? " (or more)" : "", range);
@@ -144,7 +134,7 @@ static int read_uint(struct parse_ctx *c, struct json_object *v, const char *pat
 	return 0;
 }
 
-static int read_port(struct parse_ctx *c, struct json_object *v, const char *path,
+static int read_port(struct parse_ctx *c, const struct json_value *v, const char *path,
 		     uint16_t *out)
 {
 	uint64_t u;
@@ -157,17 +147,22 @@ static int read_port(struct parse_ctx *c, struct json_object *v, const char *pat
 	return 0;
 }
 
-static int read_string(struct parse_ctx *c, struct json_object *v, const char *path,
+static int read_string(struct parse_ctx *c, const struct json_value *v, const char *path,
 		       bool secret, const char **s, size_t *len)
 {
-	if (!json_object_is_type(v, json_type_string))
+	if (v->type != JSON_STRING)
 		return wrong_type(c, v, path, "string", secret);
-	*s = json_object_get_string(v);
-	*len = (size_t)json_object_get_string_len(v);
+	*s = v->u.string.bytes;
+	*len = v->u.string.len;
 	return 0;
 }
 
-static int read_cidr(struct parse_ctx *c, struct json_object *v, const char *path,
+static bool is_empty_string(const struct json_value *v)
+{
+	return v->type == JSON_STRING && v->u.string.len == 0;
+}
+
+static int read_cidr(struct parse_ctx *c, const struct json_value *v, const char *path,
 		     struct cidr *out)
 {
 	char q[CONFIG_QUOTE_BUF];
@@ -184,14 +179,14 @@ static int read_cidr(struct parse_ctx *c, struct json_object *v, const char *pat
 	return 0;
 }
 
-static int read_routes(struct parse_ctx *c, struct json_object *v, const char *path,
+static int read_routes(struct parse_ctx *c, const struct json_value *v, const char *path,
 		       struct cidr *out, size_t *n_out)
 {
 	size_t n;
 
-	if (!json_object_is_type(v, json_type_array))
+	if (v->type != JSON_ARRAY)
 		return wrong_type(c, v, path, "array of CIDR strings", false);
-	n = json_object_array_length(v);
+	n = v->u.array.n;
 	if (n > MAX_ROUTES)
 		return config_error_set(c->err, path, "TooManyRoutes", "%zu routes, at most %d", n,
 			    MAX_ROUTES);
@@ -199,36 +194,29 @@ static int read_routes(struct parse_ctx *c, struct json_object *v, const char *p
 		char p[sizeof(c->err->path)];
 
 		snprintf(p, sizeof(p), "%s[%zu]", path, i);
-		if (read_cidr(c, json_object_array_get_idx(v, i), p, &out[i]) != 0)
+		if (read_cidr(c, &v->u.array.items[i], p, &out[i]) != 0)
 			return -1;
 	}
 	*n_out = n;
 	return 0;
 }
 
-/* A key from the file, made safe and short enough for err->path. */
-static void key_for_path(char *out, size_t cap, const char *prefix, const char *key)
+static bool is_named(const struct json_member *m, const char *name)
 {
-	size_t o = (size_t)snprintf(out, cap, "%s", prefix);
-
-	for (size_t i = 0; key[i] != '\0' && i < PATH_KEY_MAX && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)key[i];
-
-		out[o++] = (ch >= 0x20 && ch <= 0x7e) ? (char)ch : '?';
-	}
-	if (o < cap)
-		out[o] = '\0';
+	return strlen(name) == m->name_len && memcmp(name, m->name, m->name_len) == 0;
 }
 
-static int unknown_field(struct parse_ctx *c, const char *prefix, const char *key,
+/* prefix: the path of the object m is in ("" or "peers[1]"). */
+static int unknown_field(struct parse_ctx *c, const char *prefix, const struct json_member *m,
 			 const char *where)
 {
 	char path[sizeof(c->err->path)];
 	char q[CONFIG_QUOTE_BUF];
 
-	key_for_path(path, sizeof(path), prefix, key);
+	snprintf(path, sizeof(path), "%s", prefix);
+	json_path_add_key(path, sizeof(path), strlen(path), m->name, m->name_len);
 	return config_error_set(c->err, path, "UnknownField", "unknown field %s %s",
-		    config_quote(q, sizeof(q), key, strlen(key)), where);
+		    config_quote(q, sizeof(q), m->name, m->name_len), where);
 }
 
 /* ---- peers ---- */
@@ -242,11 +230,11 @@ enum {
 struct peer_field {
 	const char *name;
 	unsigned seen;
-	int (*parse)(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
+	int (*parse)(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 		     const char *path);
 };
 
-static int peer_id(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
+static int peer_id(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 		   const char *path)
 {
 	uint64_t u;
@@ -257,7 +245,7 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, struct json_objec
 	return 0;
 }
 
-static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
+static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 			 const char *path)
 {
 	char q[CONFIG_QUOTE_BUF];
@@ -274,14 +262,14 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, struct json
 	return 0;
 }
 
-static int peer_allowed_src(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
+static int peer_allowed_src(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 			    const char *path)
 {
 	return read_cidr(c, v, path, &p->allowed_src);
 }
 
 /* The value is never quoted: only its length or the position of a bad digit. */
-static int peer_psk(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
+static int peer_psk(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 		    const char *path)
 {
 	size_t len = 0, bin_len = 0;
@@ -306,7 +294,7 @@ static int peer_psk(struct parse_ctx *c, struct peer_config *p, struct json_obje
 	return 0;
 }
 
-static int peer_name(struct parse_ctx *c, struct peer_config *p, struct json_object *v,
+static int peer_name(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 		     const char *path)
 {
 	char q[CONFIG_QUOTE_BUF];
@@ -339,38 +327,30 @@ static const struct peer_field peer_fields[] = {
 	{ "name", 0, peer_name },
 };
 
-static int parse_peer(struct parse_ctx *c, size_t idx, struct json_object *obj)
+static int parse_peer(struct parse_ctx *c, size_t idx, const struct json_value *obj)
 {
 	struct peer_config *p = &c->cfg->peers[idx];
-	struct json_object_iterator it, end;
 	char prefix[32]; /* "peers[<size_t>]" always fits */
 	char path[sizeof(c->err->path)];
 	unsigned seen = 0;
 
 	snprintf(prefix, sizeof(prefix), "peers[%zu]", idx);
-	if (!json_object_is_type(obj, json_type_object))
+	if (obj->type != JSON_OBJECT)
 		return wrong_type(c, obj, prefix, "object", false);
 
 	p->allowed_src = (struct cidr){ .addr = 0, .prefix = 0 };
-	it = json_object_iter_begin(obj);
-	end = json_object_iter_end(obj);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		const char *key = json_object_iter_peek_name(&it);
-		struct json_object *v = json_object_iter_peek_value(&it);
+	for (size_t k = 0; k < obj->u.object.n; k++) {
+		const struct json_member *m = &obj->u.object.members[k];
 		const struct peer_field *f = NULL;
 
 		for (size_t i = 0; i < sizeof(peer_fields) / sizeof(peer_fields[0]); i++) {
-			if (strcmp(key, peer_fields[i].name) == 0)
+			if (is_named(m, peer_fields[i].name))
 				f = &peer_fields[i];
 		}
-		if (f == NULL) {
-			char pfx[sizeof(prefix) + 1];
-
-			snprintf(pfx, sizeof(pfx), "%s.", prefix);
-			return unknown_field(c, pfx, key, "in a peer");
-		}
+		if (f == NULL)
+			return unknown_field(c, prefix, m, "in a peer");
 		snprintf(path, sizeof(path), "%s.%s", prefix, f->name);
-		if (f->parse(c, p, v, path) != 0)
+		if (f->parse(c, p, &m->value, path) != 0)
 			return -1;
 		seen |= f->seen;
 	}
@@ -395,7 +375,7 @@ static int parse_peer(struct parse_ctx *c, size_t idx, struct json_object *obj)
 
 /* ---- top level ---- */
 
-static int top_negotiation_version(struct parse_ctx *c, struct json_object *v,
+static int top_negotiation_version(struct parse_ctx *c, const struct json_value *v,
 				   const char *path)
 {
 	uint64_t u;
@@ -410,16 +390,16 @@ static int top_negotiation_version(struct parse_ctx *c, struct json_object *v,
 }
 
 /* A tripwire: a mesh-wide key is exactly what the per-link design forbids. */
-static int top_psk(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_psk(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)
+	if (is_empty_string(v))
 		return 0;
 	return config_error_set(c->err, path, "InvalidPsk",
 		    "a top-level psk is not supported: every link carries its own key in "
 		    "peers[].psk");
 }
 
-static int top_local_tun_mtu(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_local_tun_mtu(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	char range[16];
 	uint64_t u;
@@ -432,7 +412,7 @@ static int top_local_tun_mtu(struct parse_ctx *c, struct json_object *v, const c
 }
 
 /* Validated even though listen_ports, if present, overrides it. */
-static int top_listen_port(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_listen_port(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	if (read_port(c, v, path, &c->listen_port) != 0)
 		return -1;
@@ -440,14 +420,14 @@ static int top_listen_port(struct parse_ctx *c, struct json_object *v, const cha
 	return 0;
 }
 
-static int top_listen_ports(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_listen_ports(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	struct config *cfg = c->cfg;
 	size_t n;
 
-	if (!json_object_is_type(v, json_type_array))
+	if (v->type != JSON_ARRAY)
 		return wrong_type(c, v, path, "array of ports", false);
-	n = json_object_array_length(v);
+	n = v->u.array.n;
 	if (n == 0 || n > MAX_LISTEN_PORTS)
 		return config_error_set(c->err, path, "TooManyListenPorts", "%zu ports, expected 1..%d", n,
 			    MAX_LISTEN_PORTS);
@@ -455,7 +435,7 @@ static int top_listen_ports(struct parse_ctx *c, struct json_object *v, const ch
 		char p[sizeof(c->err->path)];
 
 		snprintf(p, sizeof(p), "%s[%zu]", path, i);
-		if (read_port(c, json_object_array_get_idx(v, i), p, &cfg->listen_ports[i]) != 0)
+		if (read_port(c, &v->u.array.items[i], p, &cfg->listen_ports[i]) != 0)
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			if (cfg->listen_ports[j] == cfg->listen_ports[i])
@@ -469,14 +449,14 @@ static int top_listen_ports(struct parse_ctx *c, struct json_object *v, const ch
 	return 0;
 }
 
-static int top_virtual_subnet(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_virtual_subnet(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	return read_cidr(c, v, path, &c->cfg->virtual_subnet);
 }
 
-static int top_local_tun_ip(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_local_tun_ip(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0) {
+	if (is_empty_string(v)) {
 		c->cfg->has_local_tun_ip = false; /* "" = unset */
 		return 0;
 	}
@@ -486,7 +466,7 @@ static int top_local_tun_ip(struct parse_ctx *c, struct json_object *v, const ch
 	return 0;
 }
 
-static int top_local_id(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_local_id(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	uint64_t u;
 
@@ -496,25 +476,25 @@ static int top_local_id(struct parse_ctx *c, struct json_object *v, const char *
 	return 0;
 }
 
-static int top_peers(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_peers(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	size_t n;
 
-	if (!json_object_is_type(v, json_type_array))
+	if (v->type != JSON_ARRAY)
 		return wrong_type(c, v, path, "array of peers", false);
-	n = json_object_array_length(v);
+	n = v->u.array.n;
 	if (n > MAX_PEERS)
 		return config_error_set(c->err, path, "TooManyPeers", "%zu peers, at most %d (build option)",
 			    n, MAX_PEERS);
 	for (size_t i = 0; i < n; i++) {
-		if (parse_peer(c, i, json_object_array_get_idx(v, i)) != 0)
+		if (parse_peer(c, i, &v->u.array.items[i]) != 0)
 			return -1;
 	}
 	c->cfg->n_peers = n;
 	return 0;
 }
 
-static int top_role(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_role(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	static const enum role roles[] = { ROLE_MANUAL, ROLE_HUB, ROLE_SPOKE };
 	char q[CONFIG_QUOTE_BUF];
@@ -535,17 +515,17 @@ static int top_role(struct parse_ctx *c, struct json_object *v, const char *path
 		    config_quote(q, sizeof(q), s, len));
 }
 
-static int top_local_routes(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_local_routes(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	return read_routes(c, v, path, c->cfg->local_routes, &c->cfg->n_local_routes);
 }
 
-static int top_remote_routes(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_remote_routes(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	return read_routes(c, v, path, c->cfg->remote_routes, &c->cfg->n_remote_routes);
 }
 
-static int top_keepalive_secs(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_keepalive_secs(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	uint64_t u;
 
@@ -557,7 +537,7 @@ static int top_keepalive_secs(struct parse_ctx *c, struct json_object *v, const 
 }
 
 /* Reactor threads; the range is the build limit (MAX_WORKERS in bounds.h). */
-static int top_workers(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_workers(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	char range[16];
 	uint64_t u;
@@ -572,20 +552,20 @@ static int top_workers(struct parse_ctx *c, struct json_object *v, const char *p
 	return 0;
 }
 
-static int top_obfuscate(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_obfuscate(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	if (!json_object_is_type(v, json_type_boolean))
+	if (v->type != JSON_BOOL)
 		return wrong_type(c, v, path, "boolean", false);
-	c->cfg->obfuscate = json_object_get_boolean(v);
+	c->cfg->obfuscate = v->u.boolean;
 	return 0;
 }
 
-static int top_configure_interface(struct parse_ctx *c, struct json_object *v,
+static int top_configure_interface(struct parse_ctx *c, const struct json_value *v,
 				   const char *path)
 {
-	if (!json_object_is_type(v, json_type_boolean))
+	if (v->type != JSON_BOOL)
 		return wrong_type(c, v, path, "boolean", false);
-	c->cfg->configure_interface = json_object_get_boolean(v);
+	c->cfg->configure_interface = v->u.boolean;
 	return 0;
 }
 
@@ -603,7 +583,7 @@ static bool valid_user_name(const char *s, size_t len)
 	return true;
 }
 
-static int top_user(struct parse_ctx *c, struct json_object *v, const char *path)
+static int top_user(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	char q[CONFIG_QUOTE_BUF];
 	const char *s = NULL;
@@ -623,7 +603,7 @@ static int top_user(struct parse_ctx *c, struct json_object *v, const char *path
 
 struct top_field {
 	const char *name;
-	int (*parse)(struct parse_ctx *c, struct json_object *v, const char *path);
+	int (*parse)(struct parse_ctx *c, const struct json_value *v, const char *path);
 };
 
 static const struct top_field top_fields[] = {
@@ -683,247 +663,58 @@ void config_defaults(struct config *cfg)
 	cfg->keepalive_secs = 0;
 }
 
-/* ---- JSON syntax ---- */
-
-static void line_col(const char *text, size_t off, unsigned *line, size_t *col)
+static int parse_object(struct parse_ctx *c, const struct json_value *root)
 {
-	size_t line_start = 0;
-
-	*line = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			line_start = i + 1;
-		}
-	}
-	*col = off - line_start + 1;
-}
-
-static int syntax_error(struct config_error *err, const char *text, size_t len, size_t off,
-			const char *what)
-{
-	unsigned line;
-	size_t col;
-
-	line_col(text, off > len ? len : off, &line, &col);
-	return config_error_set(err, "", "SyntaxError", "line %u, column %zu: %s", line, col, what);
-}
-
-/*
- * The lexical pass.  json-c's strict mode still accepts 'single-quoted'
- * strings and raw control characters inside strings, and it silently keeps
- * the last of two equal keys -- so a second "allowed_src" added at the
- * bottom of a peer would quietly win.  This pass rejects all three.  It runs
- * only on text json-c accepted, so the structure is known to be well formed
- * and no deeper than json-c's depth limit.
- *
- * Keys are compared as raw bytes; a key spelled with an escape sequence
- * (which could decode to a known name) is refused rather than decoded.
- */
-enum { LEX_MAX_DEPTH = JSON_TOKENER_DEFAULT_DEPTH + 1 };
-
-struct lex_key {
-	size_t off, len; /* raw bytes between the quotes */
-};
-
-struct lex_level {
-	bool is_object;
-	bool expect_key;      /* object: the next string is a member name */
-	size_t first_key;     /* object: its names start here in keys[] */
-	size_t index;         /* array: current element */
-	struct lex_key key;   /* object: name of the current member */
-};
-
-/* "peers[1].psk" from the levels, the last level's key being the current one. */
-static void lex_path(char *out, size_t cap, const char *text, const struct lex_level *lv,
-		     size_t depth)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t d = 0; d < depth && o + 1 < cap; d++) {
-		int n;
-
-		if (!lv[d].is_object) {
-			n = snprintf(out + o, cap - o, "[%zu]", lv[d].index);
-			o = n < 0 || (size_t)n >= cap - o ? cap - 1 : o + (size_t)n;
-			continue;
-		}
-		if (d > 0 && o + 1 < cap)
-			out[o++] = '.';
-		for (size_t i = 0; i < lv[d].key.len && i < PATH_KEY_MAX && o + 1 < cap; i++) {
-			unsigned char ch = (unsigned char)text[lv[d].key.off + i];
-
-			out[o++] = (ch >= 0x20 && ch <= 0x7e) ? (char)ch : '?';
-		}
-		out[o] = '\0';
-	}
-}
-
-static int lex_member_name(struct config_error *err, const char *text, struct lex_level *lv,
-			   size_t depth, struct lex_key *keys, size_t *n_keys, size_t cap_keys,
-			   struct lex_key k, bool escaped)
-{
-	struct lex_level *top = &lv[depth - 1];
-	char path[sizeof(err->path)];
-	char q[CONFIG_QUOTE_BUF];
-	unsigned line;
-	size_t col;
-
-	top->key = k;
-	top->expect_key = false;
-	lex_path(path, sizeof(path), text, lv, depth);
-	if (escaped)
-		return config_error_set(err, path, "UnknownField",
-			    "field name %s uses an escape sequence; write it plainly",
-			    config_quote(q, sizeof(q), text + k.off, k.len));
-	for (size_t i = top->first_key; i < *n_keys; i++) {
-		if (keys[i].len != k.len || memcmp(text + keys[i].off, text + k.off, k.len) != 0)
-			continue;
-		line_col(text, k.off - 1, &line, &col);
-		return config_error_set(err, path, "DuplicateField",
-			    "field %s appears twice in the same object (again at line %u, column %zu)",
-			    config_quote(q, sizeof(q), text + k.off, k.len), line, col);
-	}
-	if (*n_keys == cap_keys)
-		return config_error_set(err, "", "SyntaxError", "too many fields");
-	keys[(*n_keys)++] = k;
-	return 0;
-}
-
-static int lexical_check(struct config_error *err, const char *text, size_t len)
-{
-	struct lex_level lv[LEX_MAX_DEPTH];
-	/* every member takes at least 4 bytes ("":0), so this never fills */
-	size_t cap_keys = len / 4 + 1;
-	struct lex_key *keys = calloc(cap_keys, sizeof(*keys));
-	size_t depth = 0, n_keys = 0;
-	int rc = -1;
-
-	if (keys == NULL) {
-		config_error_set(err, "", "OutOfMemory", "cannot allocate the field index");
-		goto out;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch == '"') {
-			struct lex_key k = { .off = i + 1 };
-			bool escaped = false;
-			size_t j = i + 1;
-
-			for (; j < len && text[j] != '"'; j++) {
-				if ((unsigned char)text[j] < 0x20) {
-					syntax_error(err, text, len, j,
-						     "control character inside a string");
-					goto out;
-				}
-				if (text[j] == '\\') {
-					escaped = true;
-					j++;
-				}
-			}
-			k.len = j - k.off;
-			i = j;
-			if (depth > 0 && lv[depth - 1].is_object && lv[depth - 1].expect_key &&
-			    lex_member_name(err, text, lv, depth, keys, &n_keys, cap_keys, k,
-					    escaped) != 0)
-				goto out;
-		} else if (ch == '\'') {
-			syntax_error(err, text, len, i, "single-quoted strings are not JSON");
-			goto out;
-		} else if (ch == '{' || ch == '[') {
-			if (depth == LEX_MAX_DEPTH) {
-				syntax_error(err, text, len, i, "nesting too deep");
-				goto out;
-			}
-			lv[depth++] = (struct lex_level){ .is_object = ch == '{',
-							  .expect_key = ch == '{',
-							  .first_key = n_keys };
-		} else if ((ch == '}' || ch == ']') && depth > 0) {
-			depth--;
-			if (lv[depth].is_object)
-				n_keys = lv[depth].first_key; /* its names are done with */
-		} else if (ch == ',' && depth > 0) {
-			if (lv[depth - 1].is_object)
-				lv[depth - 1].expect_key = true;
-			else
-				lv[depth - 1].index++;
-		}
-	}
-	rc = 0;
-out:
-	free(keys); /* offsets only: nothing secret */
-	return rc;
-}
-
-/*
- * json-c keeps its own copies of every string (in the tree and in the
- * tokener's scratch buffer) and frees them unwiped; scrub the psk strings
- * before the tree is released.  The tree is ours until json_object_put, so
- * writing through the pointer json-c hands out is safe.
- */
-static void wipe_json_string(struct json_object *v)
-{
-	if (v != NULL && json_object_is_type(v, json_type_string))
-		sodium_memzero((void *)(uintptr_t)json_object_get_string(v),
-			       (size_t)json_object_get_string_len(v));
-}
-
-static void wipe_json_secrets(struct json_object *root)
-{
-	struct json_object *peers, *v;
-
-	if (root == NULL || !json_object_is_type(root, json_type_object))
-		return;
-	if (json_object_object_get_ex(root, "psk", &v))
-		wipe_json_string(v);
-	if (!json_object_object_get_ex(root, "peers", &peers) ||
-	    !json_object_is_type(peers, json_type_array))
-		return;
-	for (size_t i = 0; i < json_object_array_length(peers); i++) {
-		struct json_object *p = json_object_array_get_idx(peers, i);
-
-		if (json_object_is_type(p, json_type_object) &&
-		    json_object_object_get_ex(p, "psk", &v))
-			wipe_json_string(v);
-	}
-}
-
-static int parse_object(struct parse_ctx *c, struct json_object *root)
-{
-	struct json_object_iterator it, end;
-
-	if (!json_object_is_type(root, json_type_object))
+	if (root->type != JSON_OBJECT)
 		return config_error_set(c->err, "", "WrongType", "the top level must be a JSON object, got %s",
 			    json_kind(root));
-	it = json_object_iter_begin(root);
-	end = json_object_iter_end(root);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		const char *key = json_object_iter_peek_name(&it);
+	for (size_t k = 0; k < root->u.object.n; k++) {
+		const struct json_member *m = &root->u.object.members[k];
 		const struct top_field *f = NULL;
 
 		for (size_t i = 0; i < sizeof(top_fields) / sizeof(top_fields[0]); i++) {
-			if (strcmp(key, top_fields[i].name) == 0)
+			if (is_named(m, top_fields[i].name))
 				f = &top_fields[i];
 		}
 		if (f == NULL)
-			return unknown_field(c, "", key, "at the top level");
-		if (f->parse(c, json_object_iter_peek_value(&it), f->name) != 0)
+			return unknown_field(c, "", m, "at the top level");
+		if (f->parse(c, &m->value, f->name) != 0)
 			return -1;
 	}
 	apply_role_defaults(c);
 	return 0;
 }
 
+/* What the JSON layer refused, as the config error it has always been. */
+static int json_error(struct config_error *err, const struct json_error *e)
+{
+	char q[CONFIG_QUOTE_BUF];
+
+	switch (e->kind) {
+	case JSON_ERR_DUPLICATE_KEY:
+		return config_error_set(err, e->path, "DuplicateField",
+			    "field %s appears twice in the same object (again at line %zu, column %zu)",
+			    config_quote(q, sizeof(q), e->token, e->token_len), e->line, e->column);
+	case JSON_ERR_ESCAPED_KEY:
+		return config_error_set(err, e->path, "UnknownField",
+			    "field name %s uses an escape sequence; write it plainly",
+			    config_quote(q, sizeof(q), e->token, e->token_len));
+	case JSON_ERR_NOMEM:
+		return config_error_set(err, "", "OutOfMemory", "cannot allocate the parser");
+	case JSON_ERR_SYNTAX:
+	case JSON_ERR_INT_RANGE: /* not with JSON_BIG_INTS */
+		break;
+	}
+	return config_error_set(err, "", "SyntaxError", "line %zu, column %zu: %s", e->line,
+		    e->column, e->what);
+}
+
 int config_parse(struct config *cfg, const char *file_label, const char *text, size_t len,
 		 struct config_error *err)
 {
-	struct parse_ctx c = { .cfg = cfg, .err = err };
-	struct json_tokener *tok = NULL;
-	struct json_object *root = NULL;
-	enum json_tokener_error jerr;
-	char *copy = NULL;
+	struct parse_ctx c = { .cfg = cfg, .err = err, .text = text };
+	struct json_value root;
+	struct json_error jerr;
 	int rc = -1;
 
 	config_error_reset(err, file_label);
@@ -933,59 +724,21 @@ int config_parse(struct config *cfg, const char *file_label, const char *text, s
 		goto out;
 	}
 	/*
-	 * Hand json-c a NUL-terminated copy and count the NUL, so a top-level
-	 * number or a truncated document is finalized instead of waiting for
-	 * more input; a NUL inside the text then ends it early, which the
-	 * parse-end check below reports.
+	 * Escaped names are refused rather than decoded, so a field name is
+	 * always what it looks like; big integers are kept (as 2^64-1) for the
+	 * range checks to name.
 	 */
-	copy = malloc(len + 1);
-	tok = json_tokener_new();
-	if (copy == NULL || tok == NULL) {
-		config_error_set(err, "", "OutOfMemory", "cannot allocate the parser");
+	if (!json_parse(text, len, JSON_PLAIN_KEYS | JSON_BIG_INTS, &root, &jerr)) {
+		json_error(err, &jerr);
 		goto out;
 	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, copy, (int)len + 1);
-	jerr = json_tokener_get_error(tok);
-	/*
-	 * The literal null parses to NULL with success: it is a document of the
-	 * wrong type (parse_object says so), not a syntax error whose
-	 * description would be json-c's "success".
-	 */
-	if (jerr != json_tokener_success) {
-		syntax_error(err, copy, len, json_tokener_get_parse_end(tok),
-			     json_tokener_error_desc(jerr));
-		goto out;
-	}
-	if (json_tokener_get_parse_end(tok) < len) {
-		syntax_error(err, copy, len, json_tokener_get_parse_end(tok),
-			     "unexpected content after the top-level value");
-		goto out;
-	}
-	if (lexical_check(err, copy, len) != 0)
-		goto out;
-	rc = parse_object(&c, root);
+	rc = parse_object(&c, &root);
+	json_free(&root); /* wipes the psk strings */
 out:
-	wipe_json_secrets(root);
-	json_object_put(root);
-	if (tok != NULL) {
-		/* The scratch buffer may still hold the last string it lexed. */
-		if (tok->pb != NULL && tok->pb->buf != NULL)
-			sodium_memzero(tok->pb->buf, (size_t)tok->pb->size);
-		json_tokener_free(tok);
-	}
-	if (copy != NULL) {
-		sodium_memzero(copy, len + 1);
-		free(copy);
-	}
 	if (rc != 0)
 		sodium_memzero(cfg, sizeof(*cfg));
 	return rc;
 }
-
-/* ---- files ---- */
 
 void config_wipe(struct config *cfg)
 {
