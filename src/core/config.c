@@ -27,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "core/config_read.h"
 #include "core/json.h"
 
 static const uint16_t default_ports_hub[] = { 18020, 18023, 18026 };
@@ -36,9 +37,8 @@ enum { PSK_HEX_LEN = 2 * WIRE_PSK_LEN };
 
 /* State of one parse: where errors go and what the defaults depend on. */
 struct parse_ctx {
+	struct config_reader r;
 	struct config *cfg;
-	struct config_error *err;
-	const char *text; /* the file: a number's text is quoted from it */
 	bool have_listen_ports;
 	bool have_listen_port;
 	uint16_t listen_port;
@@ -58,165 +58,14 @@ const char *role_name(enum role r)
 	return "unknown";
 }
 
-static const char *json_kind(const struct json_value *v)
-{
-	static const char *const kinds[] = {
-		[JSON_NULL] = "null",	  [JSON_BOOL] = "boolean", [JSON_INT] = "integer",
-		[JSON_NUMBER] = "number", [JSON_STRING] = "string", [JSON_ARRAY] = "array",
-		[JSON_OBJECT] = "object",
-	};
-
-	return kinds[v->type];
-}
-
-/*
- * An integer as messages show it: clamped to the 64-bit range, as json-c
- * held it (int64 when negative, uint64 otherwise).
- */
-static int64_t clamped_negative(const struct json_int *n)
-{
-	return n->magnitude > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)n->magnitude;
-}
-
-/*
- * WrongType, quoting the value when it is a scalar and not a secret
- * ("expected integer, got number 1.0").
- */
-static int wrong_type(struct parse_ctx *c, const struct json_value *v, const char *path,
-		      const char *expected, bool secret)
-{
-	char q[CONFIG_QUOTE_BUF];
-
-	if (secret || v->type == JSON_OBJECT || v->type == JSON_ARRAY || v->type == JSON_NULL)
-		return config_error_set(c->err, path, "WrongType", "expected %s, got %s", expected,
-			    json_kind(v));
-	if (v->type == JSON_STRING)
-		config_quote(q, sizeof(q), v->u.string.bytes, v->u.string.len);
-	else if (v->type == JSON_BOOL)
-		snprintf(q, sizeof(q), "%s", v->u.boolean ? "true" : "false");
-	else if (v->type == JSON_INT && v->u.integer.negative)
-		snprintf(q, sizeof(q), "%" PRId64, clamped_negative(&v->u.integer));
-	else if (v->type == JSON_INT)
-		snprintf(q, sizeof(q), "%" PRIu64, v->u.integer.magnitude);
-	else /* a number's own text, so 1e3 shows as 1e3 */
-		snprintf(q, sizeof(q), "%.*s", (int)v->len, c->text + v->offset);
-	return config_error_set(c->err, path, "WrongType", "expected %s, got %s %s", expected,
-		    json_kind(v), q);
-}
-
-/*
- * An integer of at most max (what the field is stored in).  range is the
- * field's documented range, which messages state (an operator compares them
- * with docs/configuration.md); NULL: 0..max.  The documented limits
- * themselves are checked by the field or by validation, whose messages
- * state the same range.
- */
-static int read_uint(struct parse_ctx *c, const struct json_value *v, const char *path,
-		     uint64_t max, const char *range, uint64_t *out)
-{
-	char whole[32];
-	uint64_t u;
-
-	if (range == NULL) {
-		snprintf(whole, sizeof(whole), "0..%" PRIu64, max);
-		range = whole;
-	}
-	if (v->type != JSON_INT)
-		return wrong_type(c, v, path, "integer", false);
-	if (v->u.integer.negative)
-		return config_error_set(c->err, path, "OutOfRange", "%" PRId64 " is negative (range %s)",
-			    clamped_negative(&v->u.integer), range);
-	u = v->u.integer.magnitude; /* 2^64-1 for anything larger */
-	if (u > max)
-		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 "%s is out of range %s", u,
-			    u == UINT64_MAX ? " (or more)" : "", range);
-	*out = u;
-	return 0;
-}
-
-static int read_port(struct parse_ctx *c, const struct json_value *v, const char *path,
-		     uint16_t *out)
-{
-	uint64_t u;
-
-	if (read_uint(c, v, path, UINT16_MAX, "1..65535", &u) != 0)
-		return -1;
-	if (u == 0)
-		return config_error_set(c->err, path, "OutOfRange", "0 is not a usable port (range 1..65535)");
-	*out = (uint16_t)u;
-	return 0;
-}
-
-static int read_string(struct parse_ctx *c, const struct json_value *v, const char *path,
-		       bool secret, const char **s, size_t *len)
-{
-	if (v->type != JSON_STRING)
-		return wrong_type(c, v, path, "string", secret);
-	*s = v->u.string.bytes;
-	*len = v->u.string.len;
-	return 0;
-}
-
 static bool is_empty_string(const struct json_value *v)
 {
 	return v->type == JSON_STRING && v->u.string.len == 0;
 }
 
-static int read_cidr(struct parse_ctx *c, const struct json_value *v, const char *path,
-		     struct cidr *out)
-{
-	char q[CONFIG_QUOTE_BUF];
-	enum addr_err e;
-	const char *s = NULL;
-	size_t len = 0;
-
-	if (read_string(c, v, path, false, &s, &len) != 0)
-		return -1;
-	e = cidr_parse(out, s, len);
-	if (e != ADDR_OK)
-		return config_error_set(c->err, path, "InvalidCidr", "%s: %s", config_quote(q, sizeof(q), s, len),
-			    addr_err_name(e));
-	return 0;
-}
-
-static int read_routes(struct parse_ctx *c, const struct json_value *v, const char *path,
-		       struct cidr *out, size_t *n_out)
-{
-	size_t n;
-
-	if (v->type != JSON_ARRAY)
-		return wrong_type(c, v, path, "array of CIDR strings", false);
-	n = v->u.array.n;
-	if (n > MAX_ROUTES)
-		return config_error_set(c->err, path, "TooManyRoutes", "%zu routes, at most %d", n,
-			    MAX_ROUTES);
-	for (size_t i = 0; i < n; i++) {
-		char p[sizeof(c->err->path)];
-
-		snprintf(p, sizeof(p), "%s[%zu]", path, i);
-		if (read_cidr(c, &v->u.array.items[i], p, &out[i]) != 0)
-			return -1;
-	}
-	*n_out = n;
-	return 0;
-}
-
 static bool is_named(const struct json_member *m, const char *name)
 {
 	return strlen(name) == m->name_len && memcmp(name, m->name, m->name_len) == 0;
-}
-
-/* prefix: the path of the object m is in ("" or "peers[1]"). */
-static int unknown_field(struct parse_ctx *c, const char *prefix, const struct json_member *m,
-			 const char *where)
-{
-	char path[sizeof(c->err->path)];
-	char q[CONFIG_QUOTE_BUF];
-
-	snprintf(path, sizeof(path), "%s", prefix);
-	json_path_add_key(path, sizeof(path), strlen(path), m->name, m->name_len);
-	return config_error_set(c->err, path, "UnknownField", "unknown field %s %s",
-		    config_quote(q, sizeof(q), m->name, m->name_len), where);
 }
 
 /* ---- peers ---- */
@@ -239,7 +88,7 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, const struct json
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, CONFIG_ID_RANGE, &u) != 0)
+	if (config_read_uint(&c->r, v, path, UINT32_MAX, CONFIG_ID_RANGE, &u) != 0)
 		return -1;
 	p->id = (uint32_t)u;
 	return 0;
@@ -253,11 +102,11 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, const struc
 	const char *s = NULL;
 	size_t len = 0;
 
-	if (read_string(c, v, path, false, &s, &len) != 0)
+	if (config_read_string(&c->r, v, path, false, &s, &len) != 0)
 		return -1;
 	e = endpoint_parse(&p->endpoint, s, len);
 	if (e != ADDR_OK)
-		return config_error_set(c->err, path, "InvalidEndpoint", "%s: %s",
+		return config_error_set(c->r.err, path, "InvalidEndpoint", "%s: %s",
 			    config_quote(q, sizeof(q), s, len), addr_err_name(e));
 	return 0;
 }
@@ -265,7 +114,7 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, const struc
 static int peer_allowed_src(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
 			    const char *path)
 {
-	return read_cidr(c, v, path, &p->allowed_src);
+	return config_read_cidr(&c->r, v, path, &p->allowed_src);
 }
 
 /* The value is never quoted: only its length or the position of a bad digit. */
@@ -275,21 +124,21 @@ static int peer_psk(struct parse_ctx *c, struct peer_config *p, const struct jso
 	size_t len = 0, bin_len = 0;
 	const char *s = NULL;
 
-	if (read_string(c, v, path, true, &s, &len) != 0)
+	if (config_read_string(&c->r, v, path, true, &s, &len) != 0)
 		return -1;
 	if (len != PSK_HEX_LEN)
-		return config_error_set(c->err, path, "InvalidPsk", "expected %d hex characters, got %zu",
+		return config_error_set(c->r.err, path, "InvalidPsk", "expected %d hex characters, got %zu",
 			    PSK_HEX_LEN, len);
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)s[i]))
-			return config_error_set(c->err, path, "InvalidPsk",
+			return config_error_set(c->r.err, path, "InvalidPsk",
 				    "expected %d hex characters, character %zu is not a hex digit",
 				    PSK_HEX_LEN, i + 1);
 	}
 	if (sodium_hex2bin(p->psk, sizeof(p->psk), s, len, NULL, &bin_len, NULL) != 0 ||
 	    bin_len != sizeof(p->psk)) {
 		sodium_memzero(p->psk, sizeof(p->psk));
-		return config_error_set(c->err, path, "InvalidPsk", "expected %d hex characters", PSK_HEX_LEN);
+		return config_error_set(c->r.err, path, "InvalidPsk", "expected %d hex characters", PSK_HEX_LEN);
 	}
 	return 0;
 }
@@ -301,16 +150,16 @@ static int peer_name(struct parse_ctx *c, struct peer_config *p, const struct js
 	const char *s = NULL;
 	size_t len = 0;
 
-	if (read_string(c, v, path, false, &s, &len) != 0)
+	if (config_read_string(&c->r, v, path, false, &s, &len) != 0)
 		return -1;
 	if (len > PEER_NAME_MAX)
-		return config_error_set(c->err, path, "PeerNameTooLong", "%zu bytes, at most %d: %s", len,
+		return config_error_set(c->r.err, path, "PeerNameTooLong", "%zu bytes, at most %d: %s", len,
 			    PEER_NAME_MAX, config_quote(q, sizeof(q), s, len));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch > 0x7e)
-			return config_error_set(c->err, path, "PeerNameNotPrintable",
+			return config_error_set(c->r.err, path, "PeerNameNotPrintable",
 				    "byte 0x%02x at offset %zu is not printable ASCII: %s", ch, i,
 				    config_quote(q, sizeof(q), s, len));
 	}
@@ -331,12 +180,12 @@ static int parse_peer(struct parse_ctx *c, size_t idx, const struct json_value *
 {
 	struct peer_config *p = &c->cfg->peers[idx];
 	char prefix[32]; /* "peers[<size_t>]" always fits */
-	char path[sizeof(c->err->path)];
+	char path[sizeof(c->r.err->path)];
 	unsigned seen = 0;
 
 	snprintf(prefix, sizeof(prefix), "peers[%zu]", idx);
 	if (obj->type != JSON_OBJECT)
-		return wrong_type(c, obj, prefix, "object", false);
+		return config_wrong_type(&c->r, obj, prefix, "object", false);
 
 	p->allowed_src = (struct cidr){ .addr = 0, .prefix = 0 };
 	for (size_t k = 0; k < obj->u.object.n; k++) {
@@ -348,7 +197,7 @@ static int parse_peer(struct parse_ctx *c, size_t idx, const struct json_value *
 				f = &peer_fields[i];
 		}
 		if (f == NULL)
-			return unknown_field(c, prefix, m, "in a peer");
+			return config_unknown_field(&c->r, prefix, m, "in a peer");
 		snprintf(path, sizeof(path), "%s.%s", prefix, f->name);
 		if (f->parse(c, p, &m->value, path) != 0)
 			return -1;
@@ -358,16 +207,16 @@ static int parse_peer(struct parse_ctx *c, size_t idx, const struct json_value *
 	/* id and endpoint have no sensible default; a missing psk is InvalidPsk. */
 	if (!(seen & SEEN_ID)) {
 		snprintf(path, sizeof(path), "%s.id", prefix);
-		return config_error_set(c->err, path, "MissingField", "every peer needs an id");
+		return config_error_set(c->r.err, path, "MissingField", "every peer needs an id");
 	}
 	if (!(seen & SEEN_ENDPOINT)) {
 		snprintf(path, sizeof(path), "%s.endpoint", prefix);
-		return config_error_set(c->err, path, "MissingField",
+		return config_error_set(c->r.err, path, "MissingField",
 			    "every peer needs an endpoint (\"A.B.C.D:port\")");
 	}
 	if (!(seen & SEEN_PSK)) {
 		snprintf(path, sizeof(path), "%s.psk", prefix);
-		return config_error_set(c->err, path, "InvalidPsk",
+		return config_error_set(c->r.err, path, "InvalidPsk",
 			    "missing: every link needs its own %d-hex-character psk", PSK_HEX_LEN);
 	}
 	return 0;
@@ -380,10 +229,10 @@ static int top_negotiation_version(struct parse_ctx *c, const struct json_value 
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT8_MAX, "1 (the only version)", &u) != 0)
+	if (config_read_uint(&c->r, v, path, UINT8_MAX, "1 (the only version)", &u) != 0)
 		return -1;
 	if (u != 1)
-		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 " is not supported (must be 1)",
+		return config_error_set(c->r.err, path, "OutOfRange", "%" PRIu64 " is not supported (must be 1)",
 			    u);
 	c->cfg->negotiation_version = (uint8_t)u;
 	return 0;
@@ -394,7 +243,7 @@ static int top_psk(struct parse_ctx *c, const struct json_value *v, const char *
 {
 	if (is_empty_string(v))
 		return 0;
-	return config_error_set(c->err, path, "InvalidPsk",
+	return config_error_set(c->r.err, path, "InvalidPsk",
 		    "a top-level psk is not supported: every link carries its own key in "
 		    "peers[].psk");
 }
@@ -405,7 +254,7 @@ static int top_local_tun_mtu(struct parse_ctx *c, const struct json_value *v, co
 	uint64_t u;
 
 	snprintf(range, sizeof(range), "%d..%d", MTU_MIN, MTU_MAX);
-	if (read_uint(c, v, path, UINT16_MAX, range, &u) != 0)
+	if (config_read_uint(&c->r, v, path, UINT16_MAX, range, &u) != 0)
 		return -1;
 	c->cfg->local_tun_mtu = (uint16_t)u;
 	return 0;
@@ -414,7 +263,7 @@ static int top_local_tun_mtu(struct parse_ctx *c, const struct json_value *v, co
 /* Validated even though listen_ports, if present, overrides it. */
 static int top_listen_port(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	if (read_port(c, v, path, &c->listen_port) != 0)
+	if (config_read_port(&c->r, v, path, &c->listen_port) != 0)
 		return -1;
 	c->have_listen_port = true;
 	return 0;
@@ -426,20 +275,20 @@ static int top_listen_ports(struct parse_ctx *c, const struct json_value *v, con
 	size_t n;
 
 	if (v->type != JSON_ARRAY)
-		return wrong_type(c, v, path, "array of ports", false);
+		return config_wrong_type(&c->r, v, path, "array of ports", false);
 	n = v->u.array.n;
 	if (n == 0 || n > MAX_LISTEN_PORTS)
-		return config_error_set(c->err, path, "TooManyListenPorts", "%zu ports, expected 1..%d", n,
+		return config_error_set(c->r.err, path, "TooManyListenPorts", "%zu ports, expected 1..%d", n,
 			    MAX_LISTEN_PORTS);
 	for (size_t i = 0; i < n; i++) {
-		char p[sizeof(c->err->path)];
+		char p[sizeof(c->r.err->path)];
 
 		snprintf(p, sizeof(p), "%s[%zu]", path, i);
-		if (read_port(c, &v->u.array.items[i], p, &cfg->listen_ports[i]) != 0)
+		if (config_read_port(&c->r, &v->u.array.items[i], p, &cfg->listen_ports[i]) != 0)
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			if (cfg->listen_ports[j] == cfg->listen_ports[i])
-				return config_error_set(c->err, p, "DuplicateListenPort",
+				return config_error_set(c->r.err, p, "DuplicateListenPort",
 					    "%u is already listen_ports[%zu]",
 					    (unsigned)cfg->listen_ports[i], j);
 		}
@@ -451,7 +300,7 @@ static int top_listen_ports(struct parse_ctx *c, const struct json_value *v, con
 
 static int top_virtual_subnet(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	return read_cidr(c, v, path, &c->cfg->virtual_subnet);
+	return config_read_cidr(&c->r, v, path, &c->cfg->virtual_subnet);
 }
 
 static int top_local_tun_ip(struct parse_ctx *c, const struct json_value *v, const char *path)
@@ -460,7 +309,7 @@ static int top_local_tun_ip(struct parse_ctx *c, const struct json_value *v, con
 		c->cfg->has_local_tun_ip = false; /* "" = unset */
 		return 0;
 	}
-	if (read_cidr(c, v, path, &c->cfg->local_tun_ip) != 0)
+	if (config_read_cidr(&c->r, v, path, &c->cfg->local_tun_ip) != 0)
 		return -1;
 	c->cfg->has_local_tun_ip = true;
 	return 0;
@@ -470,7 +319,7 @@ static int top_local_id(struct parse_ctx *c, const struct json_value *v, const c
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, CONFIG_LOCAL_ID_RANGE, &u) != 0)
+	if (config_read_uint(&c->r, v, path, UINT32_MAX, CONFIG_LOCAL_ID_RANGE, &u) != 0)
 		return -1;
 	c->cfg->local_id = (uint32_t)u;
 	return 0;
@@ -481,10 +330,10 @@ static int top_peers(struct parse_ctx *c, const struct json_value *v, const char
 	size_t n;
 
 	if (v->type != JSON_ARRAY)
-		return wrong_type(c, v, path, "array of peers", false);
+		return config_wrong_type(&c->r, v, path, "array of peers", false);
 	n = v->u.array.n;
 	if (n > MAX_PEERS)
-		return config_error_set(c->err, path, "TooManyPeers", "%zu peers, at most %d (build option)",
+		return config_error_set(c->r.err, path, "TooManyPeers", "%zu peers, at most %d (build option)",
 			    n, MAX_PEERS);
 	for (size_t i = 0; i < n; i++) {
 		if (parse_peer(c, i, &v->u.array.items[i]) != 0)
@@ -501,7 +350,7 @@ static int top_role(struct parse_ctx *c, const struct json_value *v, const char 
 	const char *s = NULL;
 	size_t len = 0;
 
-	if (read_string(c, v, path, false, &s, &len) != 0)
+	if (config_read_string(&c->r, v, path, false, &s, &len) != 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		const char *name = role_name(roles[i]);
@@ -511,25 +360,25 @@ static int top_role(struct parse_ctx *c, const struct json_value *v, const char 
 			return 0;
 		}
 	}
-	return config_error_set(c->err, path, "InvalidRole", "%s: expected \"manual\", \"hub\" or \"spoke\"",
+	return config_error_set(c->r.err, path, "InvalidRole", "%s: expected \"manual\", \"hub\" or \"spoke\"",
 		    config_quote(q, sizeof(q), s, len));
 }
 
 static int top_local_routes(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	return read_routes(c, v, path, c->cfg->local_routes, &c->cfg->n_local_routes);
+	return config_read_routes(&c->r, v, path, c->cfg->local_routes, &c->cfg->n_local_routes);
 }
 
 static int top_remote_routes(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	return read_routes(c, v, path, c->cfg->remote_routes, &c->cfg->n_remote_routes);
+	return config_read_routes(&c->r, v, path, c->cfg->remote_routes, &c->cfg->n_remote_routes);
 }
 
 static int top_keepalive_secs(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	uint64_t u;
 
-	if (read_uint(c, v, path, UINT32_MAX, NULL, &u) != 0)
+	if (config_read_uint(&c->r, v, path, UINT32_MAX, NULL, &u) != 0)
 		return -1;
 	c->cfg->keepalive_secs = (uint32_t)u;
 	c->have_keepalive = true;
@@ -543,10 +392,10 @@ static int top_workers(struct parse_ctx *c, const struct json_value *v, const ch
 	uint64_t u;
 
 	snprintf(range, sizeof(range), "1..%d", MAX_WORKERS);
-	if (read_uint(c, v, path, UINT32_MAX, range, &u) != 0)
+	if (config_read_uint(&c->r, v, path, UINT32_MAX, range, &u) != 0)
 		return -1;
 	if (u < 1 || u > MAX_WORKERS)
-		return config_error_set(c->err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
+		return config_error_set(c->r.err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
 			    range);
 	c->cfg->workers = (unsigned)u;
 	return 0;
@@ -555,7 +404,7 @@ static int top_workers(struct parse_ctx *c, const struct json_value *v, const ch
 static int top_obfuscate(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	if (v->type != JSON_BOOL)
-		return wrong_type(c, v, path, "boolean", false);
+		return config_wrong_type(&c->r, v, path, "boolean", false);
 	c->cfg->obfuscate = v->u.boolean;
 	return 0;
 }
@@ -564,7 +413,7 @@ static int top_configure_interface(struct parse_ctx *c, const struct json_value 
 				   const char *path)
 {
 	if (v->type != JSON_BOOL)
-		return wrong_type(c, v, path, "boolean", false);
+		return config_wrong_type(&c->r, v, path, "boolean", false);
 	c->cfg->configure_interface = v->u.boolean;
 	return 0;
 }
@@ -589,10 +438,10 @@ static int top_user(struct parse_ctx *c, const struct json_value *v, const char 
 	const char *s = NULL;
 	size_t len = 0;
 
-	if (read_string(c, v, path, false, &s, &len) != 0)
+	if (config_read_string(&c->r, v, path, false, &s, &len) != 0)
 		return -1;
 	if (!valid_user_name(s, len))
-		return config_error_set(c->err, path, "InvalidUser",
+		return config_error_set(c->r.err, path, "InvalidUser",
 			    "%s: expected a user name of 1-%d characters [a-z0-9_-], starting "
 			    "with a letter or '_'",
 			    config_quote(q, sizeof(q), s, len), USER_NAME_MAX);
@@ -666,8 +515,8 @@ void config_defaults(struct config *cfg)
 static int parse_object(struct parse_ctx *c, const struct json_value *root)
 {
 	if (root->type != JSON_OBJECT)
-		return config_error_set(c->err, "", "WrongType", "the top level must be a JSON object, got %s",
-			    json_kind(root));
+		return config_error_set(c->r.err, "", "WrongType", "the top level must be a JSON object, got %s",
+			    config_json_kind(root));
 	for (size_t k = 0; k < root->u.object.n; k++) {
 		const struct json_member *m = &root->u.object.members[k];
 		const struct top_field *f = NULL;
@@ -677,7 +526,7 @@ static int parse_object(struct parse_ctx *c, const struct json_value *root)
 				f = &top_fields[i];
 		}
 		if (f == NULL)
-			return unknown_field(c, "", m, "at the top level");
+			return config_unknown_field(&c->r, "", m, "at the top level");
 		if (f->parse(c, &m->value, f->name) != 0)
 			return -1;
 	}
@@ -685,34 +534,10 @@ static int parse_object(struct parse_ctx *c, const struct json_value *root)
 	return 0;
 }
 
-/* What the JSON layer refused, as the config error it has always been. */
-static int json_error(struct config_error *err, const struct json_error *e)
-{
-	char q[CONFIG_QUOTE_BUF];
-
-	switch (e->kind) {
-	case JSON_ERR_DUPLICATE_KEY:
-		return config_error_set(err, e->path, "DuplicateField",
-			    "field %s appears twice in the same object (again at line %zu, column %zu)",
-			    config_quote(q, sizeof(q), e->token, e->token_len), e->line, e->column);
-	case JSON_ERR_ESCAPED_KEY:
-		return config_error_set(err, e->path, "UnknownField",
-			    "field name %s uses an escape sequence; write it plainly",
-			    config_quote(q, sizeof(q), e->token, e->token_len));
-	case JSON_ERR_NOMEM:
-		return config_error_set(err, "", "OutOfMemory", "cannot allocate the parser");
-	case JSON_ERR_SYNTAX:
-	case JSON_ERR_INT_RANGE: /* not with JSON_BIG_INTS */
-		break;
-	}
-	return config_error_set(err, "", "SyntaxError", "line %zu, column %zu: %s", e->line,
-		    e->column, e->what);
-}
-
 int config_parse(struct config *cfg, const char *file_label, const char *text, size_t len,
 		 struct config_error *err)
 {
-	struct parse_ctx c = { .cfg = cfg, .err = err, .text = text };
+	struct parse_ctx c = { .r = { .err = err, .text = text }, .cfg = cfg };
 	struct json_value root;
 	struct json_error jerr;
 	int rc = -1;
@@ -729,7 +554,7 @@ int config_parse(struct config *cfg, const char *file_label, const char *text, s
 	 * range checks to name.
 	 */
 	if (!json_parse(text, len, JSON_PLAIN_KEYS | JSON_BIG_INTS, &root, &jerr)) {
-		json_error(err, &jerr);
+		config_json_error(err, &jerr);
 		goto out;
 	}
 	rc = parse_object(&c, &root);
