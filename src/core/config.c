@@ -79,8 +79,8 @@ enum {
 struct peer_field {
 	const char *name;
 	unsigned seen;
-	int (*parse)(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
-		     const char *path);
+	int (*parse)(struct parse_ctx *c, struct peer_config *p,
+		     const struct json_value *v, const char *path);
 };
 
 static int peer_id(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
@@ -94,8 +94,8 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, const struct json
 	return 0;
 }
 
-static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
-			 const char *path)
+static int peer_endpoint(struct parse_ctx *c, struct peer_config *p,
+			 const struct json_value *v, const char *path)
 {
 	char q[CONFIG_QUOTE_BUF];
 	enum addr_err e;
@@ -111,15 +111,15 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p, const struc
 	return 0;
 }
 
-static int peer_allowed_src(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
-			    const char *path)
+static int peer_allowed_src(struct parse_ctx *c, struct peer_config *p,
+			    const struct json_value *v, const char *path)
 {
 	return config_read_cidr(&c->r, v, path, &p->allowed_src);
 }
 
 /* The value is never quoted: only its length or the position of a bad digit. */
-static int peer_psk(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
-		    const char *path)
+static int peer_psk(struct parse_ctx *c, struct peer_config *p,
+		    const struct json_value *v, const char *path)
 {
 	size_t len = 0, bin_len = 0;
 	const char *s = NULL;
@@ -143,8 +143,8 @@ static int peer_psk(struct parse_ctx *c, struct peer_config *p, const struct jso
 	return 0;
 }
 
-static int peer_name(struct parse_ctx *c, struct peer_config *p, const struct json_value *v,
-		     const char *path)
+static int peer_name(struct parse_ctx *c, struct peer_config *p,
+		     const struct json_value *v, const char *path)
 {
 	char q[CONFIG_QUOTE_BUF];
 	const char *s = NULL;
@@ -248,7 +248,8 @@ static int top_psk(struct parse_ctx *c, const struct json_value *v, const char *
 		    "peers[].psk");
 }
 
-static int top_local_tun_mtu(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_local_tun_mtu(struct parse_ctx *c, const struct json_value *v,
+			     const char *path)
 {
 	char range[16];
 	uint64_t u;
@@ -261,7 +262,8 @@ static int top_local_tun_mtu(struct parse_ctx *c, const struct json_value *v, co
 }
 
 /* Validated even though listen_ports, if present, overrides it. */
-static int top_listen_port(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_listen_port(struct parse_ctx *c, const struct json_value *v,
+			   const char *path)
 {
 	if (config_read_port(&c->r, v, path, &c->listen_port) != 0)
 		return -1;
@@ -269,7 +271,8 @@ static int top_listen_port(struct parse_ctx *c, const struct json_value *v, cons
 	return 0;
 }
 
-static int top_listen_ports(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_listen_ports(struct parse_ctx *c, const struct json_value *v,
+			    const char *path)
 {
 	struct config *cfg = c->cfg;
 	size_t n;
@@ -298,12 +301,14 @@ static int top_listen_ports(struct parse_ctx *c, const struct json_value *v, con
 	return 0;
 }
 
-static int top_virtual_subnet(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_virtual_subnet(struct parse_ctx *c, const struct json_value *v,
+			      const char *path)
 {
 	return config_read_cidr(&c->r, v, path, &c->cfg->virtual_subnet);
 }
 
-static int top_local_tun_ip(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_local_tun_ip(struct parse_ctx *c, const struct json_value *v,
+			    const char *path)
 {
 	if (is_empty_string(v)) {
 		c->cfg->has_local_tun_ip = false; /* "" = unset */
@@ -364,17 +369,20 @@ static int top_role(struct parse_ctx *c, const struct json_value *v, const char 
 		    config_quote(q, sizeof(q), s, len));
 }
 
-static int top_local_routes(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_local_routes(struct parse_ctx *c, const struct json_value *v,
+			    const char *path)
 {
 	return config_read_routes(&c->r, v, path, c->cfg->local_routes, &c->cfg->n_local_routes);
 }
 
-static int top_remote_routes(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_remote_routes(struct parse_ctx *c, const struct json_value *v,
+			     const char *path)
 {
 	return config_read_routes(&c->r, v, path, c->cfg->remote_routes, &c->cfg->n_remote_routes);
 }
 
-static int top_keepalive_secs(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_keepalive_secs(struct parse_ctx *c, const struct json_value *v,
+			      const char *path)
 {
 	uint64_t u;
 
@@ -401,7 +409,8 @@ static int top_workers(struct parse_ctx *c, const struct json_value *v, const ch
 	return 0;
 }
 
-static int top_obfuscate(struct parse_ctx *c, const struct json_value *v, const char *path)
+static int top_obfuscate(struct parse_ctx *c, const struct json_value *v,
+			 const char *path)
 {
 	if (v->type != JSON_BOOL)
 		return config_wrong_type(&c->r, v, path, "boolean", false);

@@ -3,7 +3,8 @@
  * of range and syntax errors are rejected) and validation (the documented
  * rules, in the documented order, with the documented error names).  One
  * parser for the daemon, --check, the lint tool and the fuzzer.  The parsed
- * config is immutable; runtime state lives elsewhere.
+ * config is immutable; runtime state lives elsewhere.  Reading the file is
+ * os/linux/config_file.h; errors are config_error.h.
  */
 #ifndef SUBNETRA_CONFIG_H
 #define SUBNETRA_CONFIG_H
@@ -66,11 +67,15 @@ const char *role_name(enum role r);
 /* The compiled-in default (deliberately not runnable: no peers). */
 void config_defaults(struct config *cfg);
 
-/* Parse stage only. text need not be NUL-terminated. 0 on success, -1 on error. */
+/*
+ * Parse stage only (config.c): JSON syntax, then every field's type and
+ * range, then the role-aware defaults.  text need not be NUL-terminated.
+ * 0, or -1 with err set and cfg wiped.
+ */
 int config_parse(struct config *cfg, const char *file_label, const char *text, size_t len,
 		 struct config_error *err);
 
-/* Validation rules + registry rules, in documented order. 0 or -1. */
+/* Validation rules + registry rules, in documented order (config_validate.c). 0 or -1. */
 int config_validate(const struct config *cfg, const char *file_label,
 		    struct config_error *err);
 
@@ -80,7 +85,6 @@ int config_validate(const struct config *cfg, const char *file_label,
  */
 int config_validate_hosts(const struct config *cfg, const char *file_label,
 			  const struct cidr *hosts, size_t n_hosts, struct config_error *err);
-
 
 /* Secrets -> sodium_memzero. */
 void config_wipe(struct config *cfg);

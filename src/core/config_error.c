@@ -44,11 +44,6 @@ int config_error_set(struct config_error *err, const char *path, const char *nam
 }
 
 /*
- * Quote an untrusted value for a detail: "..." with anything outside
- * printable ASCII (and the quote and backslash) escaped, so a hostile
- * config cannot put control characters on the operator's terminal.
- */
-/*
  * Does s contain a run of 32 or more hex digits with a letter among them (a
  * key, or most of one; a long all-decimal name is not mistaken for one)?
  */
@@ -72,6 +67,11 @@ static bool has_key_like_run(const char *s, size_t len)
 	return false;
 }
 
+/*
+ * Quote an untrusted value for a detail: "..." with anything outside
+ * printable ASCII (and the quote and backslash) escaped, so a hostile
+ * config cannot put control characters on the operator's terminal.
+ */
 const char *config_quote(char *out, size_t cap, const char *s, size_t len)
 {
 	size_t o = 0;

@@ -33,8 +33,8 @@ static int64_t clamped_negative(const struct json_int *n)
  * WrongType, quoting the value when it is a scalar and not a secret
  * ("expected integer, got number 1.0").
  */
-int config_wrong_type(const struct config_reader *r, const struct json_value *v, const char *path,
-		      const char *expected, bool secret)
+int config_wrong_type(const struct config_reader *r, const struct json_value *v,
+		      const char *path, const char *expected, bool secret)
 {
 	char q[CONFIG_QUOTE_BUF];
 
@@ -62,8 +62,8 @@ int config_wrong_type(const struct config_reader *r, const struct json_value *v,
  * themselves are checked by the field or by validation, whose messages
  * state the same range.
  */
-int config_read_uint(const struct config_reader *r, const struct json_value *v, const char *path,
-		     uint64_t max, const char *range, uint64_t *out)
+int config_read_uint(const struct config_reader *r, const struct json_value *v,
+		     const char *path, uint64_t max, const char *range, uint64_t *out)
 {
 	char whole[32];
 	uint64_t u;
@@ -85,8 +85,8 @@ int config_read_uint(const struct config_reader *r, const struct json_value *v, 
 	return 0;
 }
 
-int config_read_port(const struct config_reader *r, const struct json_value *v, const char *path,
-		     uint16_t *out)
+int config_read_port(const struct config_reader *r, const struct json_value *v,
+		     const char *path, uint16_t *out)
 {
 	uint64_t u;
 
@@ -98,8 +98,8 @@ int config_read_port(const struct config_reader *r, const struct json_value *v, 
 	return 0;
 }
 
-int config_read_string(const struct config_reader *r, const struct json_value *v, const char *path,
-		       bool secret, const char **s, size_t *len)
+int config_read_string(const struct config_reader *r, const struct json_value *v,
+		       const char *path, bool secret, const char **s, size_t *len)
 {
 	if (v->type != JSON_STRING)
 		return config_wrong_type(r, v, path, "string", secret);
@@ -108,8 +108,8 @@ int config_read_string(const struct config_reader *r, const struct json_value *v
 	return 0;
 }
 
-int config_read_cidr(const struct config_reader *r, const struct json_value *v, const char *path,
-		     struct cidr *out)
+int config_read_cidr(const struct config_reader *r, const struct json_value *v,
+		     const char *path, struct cidr *out)
 {
 	char q[CONFIG_QUOTE_BUF];
 	enum addr_err e;
@@ -125,8 +125,8 @@ int config_read_cidr(const struct config_reader *r, const struct json_value *v, 
 	return 0;
 }
 
-int config_read_routes(const struct config_reader *r, const struct json_value *v, const char *path,
-		       struct cidr *out, size_t *n_out)
+int config_read_routes(const struct config_reader *r, const struct json_value *v,
+		       const char *path, struct cidr *out, size_t *n_out)
 {
 	size_t n;
 
@@ -148,8 +148,8 @@ int config_read_routes(const struct config_reader *r, const struct json_value *v
 }
 
 /* prefix: the path of the object m is in ("" or "peers[1]"). */
-int config_unknown_field(const struct config_reader *r, const char *prefix, const struct json_member *m,
-			 const char *where)
+int config_unknown_field(const struct config_reader *r, const char *prefix,
+			 const struct json_member *m, const char *where)
 {
 	char path[sizeof(r->err->path)];
 	char q[CONFIG_QUOTE_BUF];
