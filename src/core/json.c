@@ -180,46 +180,25 @@ static void refuse(struct parser *p, enum json_error_kind kind, const char *what
 
 /* ---- strings ---- */
 
+/* cp as UTF-8 at out + o (out NULL: only counted); the new length. */
 static size_t put_utf8(char *out, size_t o, uint32_t cp)
 {
-	char b[4];
-	size_t n;
+	static const unsigned char lead[] = { 0, 0, 0xc0, 0xe0, 0xf0 };
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | ((cp >> 18) & 0x07));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
+	for (size_t i = n - 1; i > 0; i--, cp >>= 6) {
+		if (out != NULL)
+			out[o + i] = (char)(0x80 | (cp & 0x3f));
 	}
 	if (out != NULL)
-		memcpy(out + o, b, n);
+		out[o] = (char)(lead[n] | cp);
 	return o + n;
 }
 
 enum { REPLACEMENT = 0xfffd };
 
-static bool is_high(uint32_t u)
-{
-	return (u & 0xfc00) == 0xd800;
-}
-
-static bool is_low(uint32_t u)
-{
-	return (u & 0xfc00) == 0xdc00;
-}
+#define IS_HIGH_SURROGATE(u) (((u)&0xfc00) == 0xd800)
+#define IS_LOW_SURROGATE(u) (((u)&0xfc00) == 0xdc00)
 
 struct str_scan {
 	size_t end;   /* offset of the closing quote */
@@ -294,17 +273,17 @@ static bool scan_string(struct parser *p, char *out, struct str_scan *s)
 			}
 			i += 5;
 			if (high != 0) {
-				if (is_low(u))
+				if (IS_LOW_SURROGATE(u))
 					u = 0x10000 + ((high & 0x3ff) << 10) +
 					    (u & 0x3ff);
 				else
 					o = put_utf8(out, o, REPLACEMENT);
 				high = 0;
 			}
-			if (is_high(u))
+			if (IS_HIGH_SURROGATE(u))
 				high = u;
 			else
-				o = put_utf8(out, o, is_low(u) ? REPLACEMENT : u);
+				o = put_utf8(out, o, IS_LOW_SURROGATE(u) ? REPLACEMENT : u);
 			continue;
 		default:
 			return fail(p, i, BAD_STRING);
