@@ -2,50 +2,43 @@
  * The strict JSON parser (json.h): a recursive descent over the caller's
  * bytes that builds the tree as it goes.
  *
- * Why our own parser and not json-c: through its public API json-c cannot
- * report a member name that repeats (it keeps the last one), nor give an
- * integer beyond 2^64-1 or below -2^63 (it saturates them), and even in
- * strict mode it accepts raw control characters in strings and
- * single-quoted member names.  It also copies every string, secrets
- * included, into buffers of its own that it frees unwiped; reaching them
- * meant writing into its private structures.  Here every string is decoded
- * once into memory of ours that json_free wipes, and the text is not
- * copied.  json-c remains a dependency of the tools that write JSON.
+ * Why not json-c: through its public API it cannot report a member name
+ * that repeats (it keeps the last), nor give an integer beyond 2^64-1 or
+ * below -2^63 (it saturates), and even in strict mode it accepts raw
+ * control characters in strings, single-quoted member names, NaN,
+ * Infinity, leading zeros, "1." and "-.5".  It also copies every string,
+ * secrets included, into buffers it frees unwiped: reaching them meant
+ * writing into its private structures.  Here every string is decoded once
+ * into memory that json_free wipes, and the text is not copied.
  *
  * Grammar errors keep json-c's words and places, because config messages
  * have always quoted them ("SyntaxError: line 4, column 3: unexpected
- * character") and the tests and operators' notes hold such lines.  The
- * rules of json-c 0.16's strict mode that this reproduces:
- *  - an error is reported at the character being looked at; when that is
- *    the end of the text (or a NUL byte) the error is always "unexpected end
- *    of data"; a string that runs into the end is reported one byte later
- *    (json-c has consumed the NUL), at most at the end;
- *  - a number is the longest run of number characters (digits, one '.',
- *    one exponent mark, a sign first or right after either); inside a
- *    container it must be followed by white space, ',', ']', '}', '/', 'I'
- *    or 'i', else "number expected"; an integer with a leading zero is
- *    refused unless it is zero ("00" passes, "-01" too: the check only
- *    covers non-negative ones); any other number must read whole as a C
- *    double ("1.", "-.5", "01.5" pass); errors after the run is read are
- *    reported at the character after it;
- *  - NaN, Infinity and -Infinity are numbers; true, false, null, NaN and
- *    Infinity are matched byte by byte, a mismatch reported where it
- *    occurs;
- *  - escapes: \" \\ \/ \b \f \n \r \t \uXXXX; a lone or unpaired surrogate
- *    becomes U+FFFD;
- *  - containers nest JSON_MAX_DEPTH deep at most: the first value that
- *    would stand deeper is "nesting too deep".
- * tests/fuzz/fuzz_json.c holds this against json-c itself.
+ * character").  The rules of json-c 0.16's strict mode kept here:
+ *  - an error is reported at the character looked at; at the end of the
+ *    text (or a NUL byte) it is always "unexpected end of data"; a string
+ *    that runs into the end is reported one byte later, at most at the end;
+ *  - a number is the longest run of digits, one '.', one exponent mark and
+ *    a sign first or right after either; inside a container it must be
+ *    followed by white space, ',', ']', '}', '/', 'I' or 'i'; a
+ *    non-negative integer must not start with 0 unless it is 0; any other
+ *    number must read whole as a C double; errors found after the run is
+ *    read are reported at the character after it;
+ *  - true, false, null, NaN, Infinity and -Infinity are matched byte by
+ *    byte, a mismatch reported where it occurs;
+ *  - a lone or unpaired surrogate escape becomes U+FFFD;
+ *  - containers nest JSON_MAX_DEPTH deep: the first value deeper is
+ *    "nesting too deep".
+ * What json-c reads but JSON forbids (NaN, "00", "1." ...) is refused in
+ * the second tier.  tests/fuzz/fuzz_json.c holds all this against json-c.
  *
- * The refusals of json.h's second tier are found in the same pass; the
- * first is kept while the grammar is checked to the end.  Repeated names
- * are found by comparing with the object's earlier names: n^2/2
- * comparisons for an object of n members, which is nothing for a config
- * (64 KiB at most) or a vector file, whose objects are small.
+ * The second-tier refusals are found in the same pass; the first is kept
+ * while the grammar is checked to the end.  A repeated name is found by
+ * comparing with the object's earlier names: n^2/2 comparisons for n
+ * members, nothing for a config (64 KiB at most) or a vector file.
  */
 #include "core/json.h"
 
-#include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,11 +83,6 @@ static bool is_ws(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static void skip_ws(struct parser *p)
@@ -265,7 +253,7 @@ static bool scan_string(struct parser *p, char *out, struct str_scan *s)
 			for (int k = 1; k <= 4; k++) {
 				char h = at(p, i + (size_t)k);
 
-				if (!is_hex(h))
+				if (!isxdigit((unsigned char)h))
 					return fail(p, i + (size_t)k, BAD_STRING);
 				u = u << 4 |
 				    (uint32_t)(is_digit(h) ? h - '0'
@@ -394,10 +382,46 @@ static bool parse_integer(struct parser *p, size_t start, size_t end,
 	return true;
 }
 
+/*
+ * NaN, Infinity or -Infinity (v starts at the sign) at p->pos: json-c reads
+ * them, so they are grammar, but JSON has no such numbers.
+ */
+static bool parse_nan_inf(struct parser *p, struct json_value *v, const char *word,
+			  const char *what)
+{
+	v->type = JSON_NUMBER;
+	if (!match_word(p, word, what))
+		return false;
+	refuse_char(p, "NaN and Infinity are not JSON", v->offset);
+	return true;
+}
+
+/*
+ * Why a number json-c accepted, text[start, end), is not a JSON number
+ * (RFC 8259 section 6), or NULL.  json-c has already required digits in an
+ * exponent and, for a non-negative integer, refused a leading zero
+ * before any other digit.
+ */
+static const char *not_json_number(const char *t, size_t start, size_t end)
+{
+	size_t i = start + (t[start] == '-');
+
+	if (i + 1 < end && t[i] == '0' && is_digit(t[i + 1]))
+		return "leading zeros are not JSON";
+	if (t[i] == '.')
+		return "a '.' needs digits on both sides in JSON";
+	while (i < end && is_digit(t[i]))
+		i++;
+	if (i < end && t[i] == '.' && (i + 1 == end || !is_digit(t[i + 1])))
+		return "a '.' needs digits on both sides in JSON";
+	return NULL;
+}
+
 static bool parse_number(struct parser *p, struct json_value *v)
 {
 	size_t start = p->pos, i = start;
 	bool is_double = false, is_exp = false, minus_ok = true, plus_ok = false;
+	const char *why;
 	char c;
 
 	for (;; i++) {
@@ -413,19 +437,18 @@ static bool parse_number(struct parser *p, struct json_value *v)
 	if (p->depth > 0 && c != ',' && c != ']' && c != '}' && c != '/' && c != 'I' &&
 	    c != 'i' && !is_ws(c))
 		return fail(p, i, BAD_NUMBER);
-	if (i - start == 1 && p->text[start] == '-' && (c == 'I' || c == 'i')) {
-		p->pos = i;
-		if (!match_word(p, "Infinity", UNEXPECTED))
-			return false;
-		v->type = JSON_NUMBER;
-		return true;
-	}
 	p->pos = i;
-	if (!is_double)
-		return parse_integer(p, start, i, v);
-	if (!reads_as_double(p->text, start, i))
+	if (i - start == 1 && p->text[start] == '-' && (c == 'I' || c == 'i'))
+		return parse_nan_inf(p, v, "Infinity", UNEXPECTED);
+	if (!is_double && !parse_integer(p, start, i, v))
+		return false;
+	if (is_double && !reads_as_double(p->text, start, i))
 		return fail(p, i, BAD_NUMBER);
-	v->type = JSON_NUMBER;
+	if (is_double)
+		v->type = JSON_NUMBER;
+	why = not_json_number(p->text, start, i);
+	if (why != NULL)
+		refuse_char(p, why, start);
 	return true;
 }
 
@@ -630,13 +653,11 @@ static bool parse_value(struct parser *p, struct json_value *v)
 		ok = match_word(p, "null", "null expected");
 		break;
 	case 'N':
-		v->type = JSON_NUMBER;
-		ok = match_word(p, "NaN", "null expected");
+		ok = parse_nan_inf(p, v, "NaN", "null expected");
 		break;
 	case 'I':
 	case 'i':
-		v->type = JSON_NUMBER;
-		ok = match_word(p, "Infinity", UNEXPECTED);
+		ok = parse_nan_inf(p, v, "Infinity", UNEXPECTED);
 		break;
 	default:
 		if (c == '-' || is_digit(c))

@@ -3,17 +3,16 @@
  * decoded bytes, the place of every value in the text, and errors that say
  * where (line, column, JSON path).  For config files and test vectors.
  *
- * What is refused, beyond the JSON grammar: a member name that repeats in
- * its object, raw control characters (< 0x20) in strings, single-quoted
- * member names, integers that do not fit in 64 bits (unless JSON_BIG_INTS),
- * member names written with escape sequences (with JSON_PLAIN_KEYS).
  * Comments, trailing commas and anything after the top-level value are
- * grammar errors.  Still accepted, as json-c's strict mode accepts them:
- * NaN, Infinity and -Infinity, "00"/"-01"-style leading zeros, "1." and
- * "-.5" (JSON_NUMBER or JSON_INT values; see json.c).
+ * grammar errors.  Refused besides, though json-c's strict mode lets them
+ * through: a member name that repeats in its object, raw control
+ * characters (< 0x20) in strings, single-quoted member names, NaN and
+ * Infinity, leading zeros ("00", "-01"), "1." and "-.5"; and integers that
+ * do not fit in 64 bits (unless JSON_BIG_INTS), member names written with
+ * escape sequences (with JSON_PLAIN_KEYS).
  *
  * Errors come in two tiers: a grammar error anywhere in the text wins over
- * the refusals above, which are reported in text order.  Grammar errors are
+ * the refusals, which are reported in text order.  Grammar errors are
  * worded and placed as json-c 0.16 (strict mode, depth 32) words and places
  * them: "unexpected end of data", "number expected", ...
  */
@@ -40,7 +39,7 @@ enum json_kind {
 	JSON_NULL,
 	JSON_BOOL,
 	JSON_INT,    /* a number without '.' or exponent */
-	JSON_NUMBER, /* any other number: only its text is kept (offset, len) */
+	JSON_NUMBER, /* fraction or exponent: only its text is kept (offset, len) */
 	JSON_STRING,
 	JSON_ARRAY,
 	JSON_OBJECT,

@@ -7,12 +7,14 @@
  *    top-level value" at that byte;
  *  - json-c accepts: json_parse either builds the same tree (types, exact
  *    strings, integers as json-c saturates them, a number's text as json-c
- *    prints it, members in order) or refuses something json-c lets through,
- *    and then the refusal points at what it names;
+ *    prints it, members in order) or refuses something json-c lets through
+ *    (a control character, a single quote, a repeated name, NaN, a leading
+ *    zero ...), and then the refusal points at what it names;
  *  - the same text parsed with JSON_PLAIN_KEYS and without JSON_BIG_INTS
  *    differs only by refusals of the second tier, never in its grammar.
  * The first input byte is not special: every byte is text.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +83,10 @@ static void same_object(const struct json_value *v, struct json_object *j,
 static void same_tree(const struct json_value *v, struct json_object *j, const char *path)
 {
 	static const enum json_type types[] = {
-	    [JSON_NULL] = json_type_null,     [JSON_BOOL] = json_type_boolean,
-	    [JSON_INT] = json_type_int,	      [JSON_NUMBER] = json_type_double,
-	    [JSON_STRING] = json_type_string, [JSON_ARRAY] = json_type_array,
-	    [JSON_OBJECT] = json_type_object,
+		[JSON_NULL] = json_type_null,	  [JSON_BOOL] = json_type_boolean,
+		[JSON_INT] = json_type_int,	  [JSON_NUMBER] = json_type_double,
+		[JSON_STRING] = json_type_string, [JSON_ARRAY] = json_type_array,
+		[JSON_OBJECT] = json_type_object,
 	};
 
 	FUZZ_CHECK(json_object_get_type(j) == types[v->type],
@@ -133,28 +135,62 @@ static void same_tree(const struct json_value *v, struct json_object *j, const c
 	}
 }
 
+/* Length of the RFC 8259 number at s (0: none); s is NUL-terminated. */
+static size_t rfc_number(const char *s)
+{
+	size_t i = s[0] == '-', j;
+
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (isdigit((unsigned char)s[i]))
+			i++;
+	else
+		return 0;
+	if (s[i] == '.' && isdigit((unsigned char)s[i + 1]))
+		for (i++; isdigit((unsigned char)s[i]); i++)
+			;
+	j = i + 1;
+	if ((s[i] == 'e' || s[i] == 'E') && (s[j] == '+' || s[j] == '-'))
+		j++;
+	if ((s[i] == 'e' || s[i] == 'E') && isdigit((unsigned char)s[j]))
+		for (i = j; isdigit((unsigned char)s[i]); i++)
+			;
+	return i;
+}
+
 /* A second-tier refusal of text json-c accepted names something real. */
 static void real_refusal(const struct json_error *e, size_t size)
 {
+	const char *at = buf + e->offset;
+
 	FUZZ_CHECK(e->offset < size, "refusal at %zu of %zu", e->offset, size);
 	switch (e->kind) {
 	case JSON_ERR_SYNTAX:
 		if (strcmp(e->what, "single-quoted strings are not JSON") == 0)
-			FUZZ_CHECK(buf[e->offset] == '\'', "no quote at %zu", e->offset);
+			FUZZ_CHECK(*at == '\'', "no quote at %zu", e->offset);
+		else if (strcmp(e->what, "control character inside a string") == 0)
+			FUZZ_CHECK((unsigned char)*at < 0x20, "no control character at %zu",
+				   e->offset);
+		else if (strcmp(e->what, "NaN and Infinity are not JSON") == 0)
+			FUZZ_CHECK(strncmp(at, "NaN", 3) == 0 || strncmp(at, "Infinity", 8) == 0 ||
+					   strncmp(at, "-Infinity", 9) == 0,
+				   "no NaN or Infinity at %zu", e->offset);
 		else
-			FUZZ_CHECK(strcmp(e->what, "control character inside a string") ==
-					   0 &&
-				       (unsigned char)buf[e->offset] < 0x20,
-				   "grammar error '%s' at %zu on text json-c accepts",
-				   e->what, e->offset);
+			/* a number json-c reads whole that is not one of JSON's */
+			FUZZ_CHECK((strcmp(e->what, "leading zeros are not JSON") == 0 ||
+				    strcmp(e->what, "a '.' needs digits on both sides in JSON") == 0) &&
+					   rfc_number(at) != strspn(at, "0123456789.eE+-"),
+				   "grammar error '%s' at %zu on text json-c accepts", e->what,
+				   e->offset);
 		break;
 	case JSON_ERR_DUPLICATE_KEY:
 	case JSON_ERR_ESCAPED_KEY:
-		FUZZ_CHECK(buf[e->offset] == '"' && e->token == buf + e->offset + 1,
-			   "key refusal not at a name (%zu)", e->offset);
+		FUZZ_CHECK(*at == '"' && e->token == at + 1, "key refusal not at a name (%zu)",
+			   e->offset);
 		break;
 	case JSON_ERR_INT_RANGE:
-		FUZZ_CHECK(e->token == buf + e->offset && e->token_len > 18,
+		FUZZ_CHECK(e->token == at && e->token_len > 18,
 			   "integer refusal at %zu, %zu bytes", e->offset, e->token_len);
 		break;
 	case JSON_ERR_NOMEM:
