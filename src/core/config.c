@@ -412,19 +412,13 @@ static int top_workers(struct parse_ctx *c, const struct json_value *v, const ch
 static int top_obfuscate(struct parse_ctx *c, const struct json_value *v,
 			 const char *path)
 {
-	if (v->type != JSON_BOOL)
-		return config_wrong_type(&c->r, v, path, "boolean", false);
-	c->cfg->obfuscate = v->u.boolean;
-	return 0;
+	return config_read_bool(&c->r, v, path, &c->cfg->obfuscate);
 }
 
 static int top_configure_interface(struct parse_ctx *c, const struct json_value *v,
 				   const char *path)
 {
-	if (v->type != JSON_BOOL)
-		return config_wrong_type(&c->r, v, path, "boolean", false);
-	c->cfg->configure_interface = v->u.boolean;
-	return 0;
+	return config_read_bool(&c->r, v, path, &c->cfg->configure_interface);
 }
 
 /* A POSIX-portable user name: [a-z_][a-z0-9_-]*, at most 32 bytes. */

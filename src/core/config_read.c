@@ -98,6 +98,15 @@ int config_read_port(const struct config_reader *r, const struct json_value *v,
 	return 0;
 }
 
+int config_read_bool(const struct config_reader *r, const struct json_value *v,
+		     const char *path, bool *out)
+{
+	if (v->type != JSON_BOOL)
+		return config_wrong_type(r, v, path, "boolean", false);
+	*out = v->u.boolean;
+	return 0;
+}
+
 int config_read_string(const struct config_reader *r, const struct json_value *v,
 		       const char *path, bool secret, const char **s, size_t *len)
 {

@@ -33,6 +33,8 @@ int config_read_uint(const struct config_reader *r, const struct json_value *v,
 		     const char *path, uint64_t max, const char *range, uint64_t *out);
 int config_read_port(const struct config_reader *r, const struct json_value *v,
 		     const char *path, uint16_t *out); /* 1..65535 */
+int config_read_bool(const struct config_reader *r, const struct json_value *v,
+		     const char *path, bool *out);
 /* *s points into the tree: valid until json_free. */
 int config_read_string(const struct config_reader *r, const struct json_value *v,
 		       const char *path, bool secret, const char **s, size_t *len);

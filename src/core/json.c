@@ -142,16 +142,11 @@ static void level_path(const struct parser *p, char *out, size_t cap)
 	}
 }
 
-/* A character-level refusal (control character, single quote) at off. */
-static void refuse_char(struct parser *p, const char *what, size_t off)
-{
-	if (p->have_refusal)
-		return;
-	p->have_refusal = true;
-	set_error(p, &p->refusal, JSON_ERR_SYNTAX, what, off);
-}
-
-/* A refusal of text[tok, tok + tok_len) reported at off, in the current path. */
+/*
+ * Keeps the first second-tier error: what, reported at off.  A refusal of a
+ * name or an integer (not JSON_ERR_SYNTAX) also has its token, text[tok,
+ * tok + tok_len), and the path it stands at.
+ */
 static void refuse(struct parser *p, enum json_error_kind kind, const char *what,
 		   size_t off, size_t tok, size_t tok_len)
 {
@@ -161,6 +156,8 @@ static void refuse(struct parser *p, enum json_error_kind kind, const char *what
 		return;
 	p->have_refusal = true;
 	set_error(p, e, kind, what, off);
+	if (kind == JSON_ERR_SYNTAX)
+		return;
 	e->token = p->text + tok;
 	e->token_len = tok_len;
 	level_path(p, e->path, sizeof(e->path));
@@ -185,6 +182,10 @@ static size_t put_utf8(char *out, size_t o, uint32_t cp)
 
 enum { REPLACEMENT = 0xfffd };
 
+/* The one-character escapes and what they stand for. */
+static const char ESCAPES[] = "\"\\/bfnrt";
+static const char UNESCAPED[] = "\"\\/\b\f\n\r\t";
+
 #define IS_HIGH_SURROGATE(u) (((u)&0xfc00) == 0xd800)
 #define IS_LOW_SURROGATE(u) (((u)&0xfc00) == 0xdc00)
 
@@ -208,6 +209,7 @@ static bool scan_string(struct parser *p, char *out, struct str_scan *s)
 	s->escaped = false;
 	for (;;) {
 		char c = at(p, i);
+		const char *esc;
 		uint32_t u = 0;
 
 		if (high != 0 && !(c == '\\' && at(p, i + 1) == 'u')) {
@@ -220,7 +222,8 @@ static bool scan_string(struct parser *p, char *out, struct str_scan *s)
 			return fail(p, i + 1, EOF_WHAT); /* json-c is past the NUL */
 		if (c != '\\') {
 			if ((unsigned char)c < 0x20 && out == NULL)
-				refuse_char(p, "control character inside a string", i);
+				refuse(p, JSON_ERR_SYNTAX,
+				       "control character inside a string", i, 0, 0);
 			if (out != NULL)
 				out[o] = c;
 			o++;
@@ -229,35 +232,14 @@ static bool scan_string(struct parser *p, char *out, struct str_scan *s)
 		}
 		s->escaped = true;
 		c = at(p, ++i);
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			break;
-		case 'b':
-			c = '\b';
-			break;
-		case 'f':
-			c = '\f';
-			break;
-		case 'n':
-			c = '\n';
-			break;
-		case 'r':
-			c = '\r';
-			break;
-		case 't':
-			c = '\t';
-			break;
-		case 'u':
+		if (c == 'u') {
 			for (int k = 1; k <= 4; k++) {
 				char h = at(p, i + (size_t)k);
 
 				if (!isxdigit((unsigned char)h))
 					return fail(p, i + (size_t)k, BAD_STRING);
-				u = u << 4 |
-				    (uint32_t)(is_digit(h) ? h - '0'
-							   : (h | 0x20) - 'a' + 10);
+				h = is_digit(h) ? h - '0' : (h | 0x20) - 'a' + 10;
+				u = u << 4 | (uint32_t)h;
 			}
 			i += 5;
 			if (high != 0) {
@@ -271,11 +253,14 @@ static bool scan_string(struct parser *p, char *out, struct str_scan *s)
 			if (IS_HIGH_SURROGATE(u))
 				high = u;
 			else
-				o = put_utf8(out, o, IS_LOW_SURROGATE(u) ? REPLACEMENT : u);
+				o = put_utf8(out, o,
+					     IS_LOW_SURROGATE(u) ? REPLACEMENT : u);
 			continue;
-		default:
-			return fail(p, i, BAD_STRING);
 		}
+		esc = c != '\0' ? strchr(ESCAPES, c) : NULL;
+		if (esc == NULL)
+			return fail(p, i, BAD_STRING);
+		c = UNESCAPED[esc - ESCAPES];
 		if (out != NULL)
 			out[o] = c;
 		o++;
@@ -392,7 +377,7 @@ static bool parse_nan_inf(struct parser *p, struct json_value *v, const char *wo
 	v->type = JSON_NUMBER;
 	if (!match_word(p, word, what))
 		return false;
-	refuse_char(p, "NaN and Infinity are not JSON", v->offset);
+	refuse(p, JSON_ERR_SYNTAX, "NaN and Infinity are not JSON", v->offset, 0, 0);
 	return true;
 }
 
@@ -448,7 +433,7 @@ static bool parse_number(struct parser *p, struct json_value *v)
 		v->type = JSON_NUMBER;
 	why = not_json_number(p->text, start, i);
 	if (why != NULL)
-		refuse_char(p, why, start);
+		refuse(p, JSON_ERR_SYNTAX, why, start, 0, 0);
 	return true;
 }
 
@@ -514,15 +499,24 @@ static bool at_close(struct parser *p, char close, bool after_comma, bool *close
 	return true;
 }
 
-static bool parse_array(struct parser *p, struct json_value *v)
+/* v is the container whose bracket is at p->pos: one level deeper. */
+static struct level *open_container(struct parser *p, struct json_value *v,
+				    enum json_kind type)
 {
 	struct level *l = &p->lv[p->depth++];
+
+	*l = (struct level){ .is_object = type == JSON_OBJECT };
+	v->type = type;
+	p->pos++;
+	return l;
+}
+
+static bool parse_array(struct parser *p, struct json_value *v)
+{
+	struct level *l = open_container(p, v, JSON_ARRAY);
 	size_t cap = 0;
 	bool closed = false;
 
-	*l = (struct level){.is_object = false};
-	v->type = JSON_ARRAY;
-	p->pos++;
 	for (bool after_comma = false; !closed; after_comma = true) {
 		struct json_value *items;
 
@@ -535,7 +529,7 @@ static bool parse_array(struct parser *p, struct json_value *v)
 			return false;
 		v->u.array.items = items;
 		l->index = v->u.array.n;
-		items[l->index] = (struct json_value){.type = JSON_NULL};
+		items[l->index] = (struct json_value){ .type = JSON_NULL };
 		v->u.array.n++; /* counted before it is read, for json_free */
 		if (!parse_child(p, &items[l->index]) ||
 		    !next_item(p, ']', "array value separator ',' expected", &closed))
@@ -554,7 +548,8 @@ static bool member_name(struct parser *p, const struct json_value *obj,
 	bool escaped;
 
 	if (at(p, quote) == '\'')
-		refuse_char(p, "single-quoted strings are not JSON", quote);
+		refuse(p, JSON_ERR_SYNTAX, "single-quoted strings are not JSON", quote, 0,
+		       0);
 	if (!read_string(p, &m->name, &m->name_len, &escaped))
 		return false;
 	m->name_offset = quote;
@@ -584,9 +579,7 @@ static bool parse_object(struct parser *p, struct json_value *v)
 	size_t cap = 0;
 	bool closed = false;
 
-	p->lv[p->depth++] = (struct level){.is_object = true};
-	v->type = JSON_OBJECT;
-	p->pos++;
+	open_container(p, v, JSON_OBJECT);
 	for (bool after_comma = false; !closed; after_comma = true) {
 		struct json_member *m;
 
@@ -601,7 +594,7 @@ static bool parse_object(struct parser *p, struct json_value *v)
 			return false;
 		v->u.object.members = m;
 		m += v->u.object.n++; /* counted before it is read, for json_free */
-		*m = (struct json_member){.value = {.type = JSON_NULL}};
+		*m = (struct json_member){ .value = { .type = JSON_NULL } };
 		if (!member_name(p, v, m))
 			return false;
 		skip_ws(p);
@@ -673,9 +666,9 @@ static bool parse_value(struct parser *p, struct json_value *v)
 bool json_parse(const char *text, size_t len, unsigned flags, struct json_value *root,
 		struct json_error *err)
 {
-	struct parser p = {.text = text, .len = len, .flags = flags, .err = err};
+	struct parser p = { .text = text, .len = len, .flags = flags, .err = err };
 
-	*root = (struct json_value){.type = JSON_NULL};
+	*root = (struct json_value){ .type = JSON_NULL };
 	skip_ws(&p);
 	if (parse_value(&p, root)) {
 		skip_ws(&p);

@@ -77,7 +77,7 @@ void json_free(struct json_value *v)
 	default:
 		break;
 	}
-	*v = (struct json_value){.type = JSON_NULL};
+	*v = (struct json_value){ .type = JSON_NULL };
 }
 
 const struct json_value *json_member_get(const struct json_value *obj, const char *name)
