@@ -129,8 +129,9 @@ void json_line_col(const char *text, size_t offset, size_t *line, size_t *column
 /*
  * Paths as errors name them: member names joined by '.', array indices in
  * brackets ("peers[1].psk").  Each appends at o (the path's length so far)
- * within cap bytes, truncating, and returns the new length.  A name is cut
- * at JSON_PATH_KEY_MAX bytes and bytes outside printable ASCII become '?'.
+ * within cap bytes, truncating, and returns the new length; a key gets a
+ * '.' before it unless o is 0.  A name is cut at JSON_PATH_KEY_MAX bytes
+ * and bytes outside printable ASCII become '?'.
  */
 size_t json_path_add_key(char *path, size_t cap, size_t o, const char *name, size_t len);
 size_t json_path_add_index(char *path, size_t cap, size_t o, size_t index);
