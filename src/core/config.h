@@ -3,7 +3,8 @@
  * of range and syntax errors are rejected) and validation (the documented
  * rules, in the documented order, with the documented error names).  One
  * parser for the daemon, --check, the lint tool and the fuzzer.  The parsed
- * config is immutable; runtime state lives elsewhere.
+ * config is immutable; runtime state lives elsewhere.  Reading the file is
+ * os/linux/config_file.h; errors are config_error.h.
  */
 #ifndef SUBNETRA_CONFIG_H
 #define SUBNETRA_CONFIG_H
@@ -14,6 +15,7 @@
 
 #include "core/bounds.h"
 #include "core/cidr.h"
+#include "core/config_error.h"
 #include "core/wire.h"
 
 enum role {
@@ -24,6 +26,10 @@ enum role {
 
 enum { USER_NAME_MAX = 32 };
 
+/* The id ranges as docs/configuration.md states them: messages quote these. */
+#define CONFIG_ID_RANGE "1..65535"
+#define CONFIG_LOCAL_ID_RANGE "1..65535, or 0 on a node without peers"
+
 struct peer_config {
 	uint32_t id; /* validated to 1..65535 */
 	struct endpoint4 endpoint;
@@ -32,7 +38,7 @@ struct peer_config {
 	char name[PEER_NAME_MAX + 1];       /* "" when unset */
 };
 
-/* A new non-secret field also enters config_digest (config.c). */
+/* A new non-secret field also enters config_digest (config_digest.c). */
 struct config {
 	uint8_t negotiation_version; /* must be 1 */
 	uint16_t local_tun_mtu;      /* default 1436 */
@@ -56,38 +62,20 @@ struct config {
 	size_t n_peers;
 };
 
-/*
- * Every error says where (file, JSON field path such as "peers[1].psk"), what
- * (the documented error name) and why (detail, quoting the offending value --
- * except secrets, which are never quoted).
- */
-struct config_error {
-	char file[256];
-	char path[64];
-	const char *name; /* "InvalidPsk", "SyntaxError", "UnknownField", ... */
-	char detail[200];
-};
-
-/* err for file, with nothing found yet. */
-void config_error_reset(struct config_error *err, const char *file);
-/* Fill path, name and detail (printf); returns -1, so callers can return it. */
-__attribute__((format(printf, 4, 5))) int config_error_set(struct config_error *err,
-							   const char *path, const char *name,
-							   const char *fmt, ...);
-
-/* "config.json: peers[1].psk: InvalidPsk: expected 64 hex characters" */
-void config_error_format(const struct config_error *e, char *buf, size_t cap);
-
 const char *role_name(enum role r);
 
 /* The compiled-in default (deliberately not runnable: no peers). */
 void config_defaults(struct config *cfg);
 
-/* Parse stage only. text need not be NUL-terminated. 0 on success, -1 on error. */
+/*
+ * Parse stage only (config.c): JSON syntax, then every field's type and
+ * range, then the role-aware defaults.  text need not be NUL-terminated.
+ * 0, or -1 with err set and cfg wiped.
+ */
 int config_parse(struct config *cfg, const char *file_label, const char *text, size_t len,
 		 struct config_error *err);
 
-/* Validation rules + registry rules, in documented order. 0 or -1. */
+/* Validation rules + registry rules, in documented order (config_validate.c). 0 or -1. */
 int config_validate(const struct config *cfg, const char *file_label,
 		    struct config_error *err);
 
@@ -97,7 +85,6 @@ int config_validate(const struct config *cfg, const char *file_label,
  */
 int config_validate_hosts(const struct config *cfg, const char *file_label,
 			  const struct cidr *hosts, size_t n_hosts, struct config_error *err);
-
 
 /* Secrets -> sodium_memzero. */
 void config_wipe(struct config *cfg);

@@ -1,6 +1,6 @@
 /*
  * The config file: read at most CONFIG_MAX bytes, never waiting on a FIFO or
- * a device, then parse and validate (core/config.c).  The one place that
+ * a device, then parse and validate (core/config.h).  The one place that
  * opens a config, for the daemon (start-up and reload), --check and the
  * tools.
  */
