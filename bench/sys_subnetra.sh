@@ -76,7 +76,7 @@ snr_start() {
 		sleep "$WAIT_STEP"
 	done
 	ip -n "${NODE_NS[$node]}" link set "$SNR_TUN" mtu "$INNER_MTU" up || die "$node: TUN up"
-	ip -n "${NODE_NS[$node]}" addr add "$addr" dev "$SNR_TUN" || die "$node: TUN address"
+	ip -n "${NODE_NS[$node]}" addr replace "$addr" dev "$SNR_TUN" || die "$node: TUN address"
 }
 
 # snr_cli NODE BUILD ARGS...: the control tool against NODE's daemon.
