@@ -9,11 +9,10 @@
  * results.  The files may come from outside our corpus: every field is
  * type- and length-checked, and nothing in them can make the tool crash.
  *
- * 64-bit integers (epochs ~1.7e18, seqs above 2^63) never pass through a
- * double: json-c keeps integer tokens as int64/uint64 and they are read with
- * json_object_get_uint64 after a type and sign check.  json-c saturates
- * literals beyond 2^64-1 instead of failing, so those are caught by a
- * lexical pass over the text first.
+ * The JSON is read by the project's strict parser (core/json.c), the one
+ * config files go through: 64-bit integers (epochs ~1.7e18, seqs above
+ * 2^63) stay exact and never pass through a double, a literal beyond 64
+ * bits or a repeated member name is an error naming its line and column.
  *
  * Exit status: 0 every case passed, 1 some case failed, 2 usage error or a
  * file that could not be read or parsed.
@@ -25,12 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <sodium.h>
 
 #include "common/cliargs.h"
 #include "core/cidr.h"
 #include "core/config.h"
+#include "core/json.h"
 #include "core/peer.h"
 #include "core/policy.h"
 #include "core/receive.h"
@@ -58,7 +57,7 @@ struct vec_input {
 };
 
 struct sender_vec {
-	const char *name; /* owned by the json-c tree */
+	const char *name; /* owned by the corpus tree */
 	size_t name_len;
 	struct vec_input in;
 	wire_key link_key;
@@ -99,7 +98,7 @@ struct rx_case {
 };
 
 struct corpus {
-	json_object *root;
+	struct json_value root;
 	struct sender_vec *vecs;
 	size_t n_vecs;
 	struct obfs_vec *obfs;
@@ -222,88 +221,6 @@ static void why_bytes(char *why, size_t cap, const char *what, const uint8_t *go
 
 /* ---- reading the file ------------------------------------------------ */
 
-static void line_col(const char *text, size_t off, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			++*line;
-			*col = 1;
-		} else {
-			++*col;
-		}
-	}
-}
-
-/* Does the decimal digit string exceed limit (both without sign)? */
-static bool digits_exceed(const char *d, size_t n, const char *limit)
-{
-	size_t ln = strlen(limit);
-
-	while (n > 1 && d[0] == '0') {
-		d++;
-		n--;
-	}
-	if (n != ln)
-		return n > ln;
-	return memcmp(d, limit, n) > 0;
-}
-
-/*
- * Reject integer literals that do not fit in int64 (negative) or uint64.
- * Runs on text json-c already accepted, so the lexing can stay simple:
- * outside strings, a number starts with '-' or a digit.
- */
-static bool check_integer_literals(const char *file, const char *text, size_t len)
-{
-	char quote = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		size_t start = i, d0, nd;
-		bool neg, integral;
-
-		if (quote) {
-			if (c == '\\')
-				i++;
-			else if (c == quote)
-				quote = 0;
-			continue;
-		}
-		if (c == '"' || c == '\'') {
-			quote = c;
-			continue;
-		}
-		if (c != '-' && (c < '0' || c > '9'))
-			continue;
-		neg = c == '-';
-		d0 = neg ? i + 1 : i;
-		for (i = d0; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-			;
-		nd = i - d0;
-		integral =
-		    !(i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E'));
-		while (i < len && text[i] && strchr("0123456789.eE+-", text[i]))
-			i++;
-		if (nd && integral &&
-		    digits_exceed(text + d0, nd,
-				  neg ? "9223372036854775808" : "18446744073709551615")) {
-			size_t line, col;
-
-			line_col(text, start, &line, &col);
-			fprintf(stderr,
-				"%s: line %zu, column %zu: integer %.*s%s does not fit "
-				"in 64 bits\n",
-				file, line, col, (int)(i - start > 40 ? 40 : i - start),
-				text + start, i - start > 40 ? "..." : "");
-			return false;
-		}
-		i--; /* the loop steps over the character that ended the number */
-	}
-	return true;
-}
-
 static char *read_file(const char *file, size_t *out_len)
 {
 	FILE *f = fopen(file, "rb");
@@ -349,69 +266,83 @@ err_free:
 	return NULL;
 }
 
-static json_object *parse_json(const char *file, const char *text, size_t len)
+static bool parse_json(const char *file, const char *text, size_t len,
+		       struct json_value *root)
 {
-	struct json_tokener *tok;
-	json_object *root;
-	size_t line, col;
+	struct json_error err;
 
 	if (memchr(text, '\0', len)) {
 		fprintf(stderr, "%s: contains a NUL byte\n", file);
-		return NULL;
+		return false;
 	}
-	tok = json_tokener_new();
-	if (!tok) {
+	if (json_parse(text, len, 0, root, &err))
+		return true;
+	switch (err.kind) {
+	case JSON_ERR_NOMEM:
 		fprintf(stderr, "%s: out of memory\n", file);
-		return NULL;
+		break;
+	case JSON_ERR_INT_RANGE:
+		fprintf(stderr, "%s: line %zu, column %zu: integer %.*s%s does not fit in 64 bits\n",
+			file, err.line, err.column, (int)(err.token_len > 40 ? 40 : err.token_len),
+			err.token, err.token_len > 40 ? "..." : "");
+		break;
+	case JSON_ERR_SYNTAX:
+		fprintf(stderr, "%s: line %zu, column %zu: invalid JSON: %s\n", file, err.line,
+			err.column, err.what);
+		break;
+	default:
+		fprintf(stderr, "%s: line %zu, column %zu: %s: %s \"%.*s\"\n", file, err.line,
+			err.column, err.path[0] ? err.path : "(top level)", err.what,
+			(int)(err.token_len > 40 ? 40 : err.token_len), err.token);
+		break;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	/* len + 1 feeds the terminating NUL, so a top-level value is finalized. */
-	root = json_tokener_parse_ex(tok, text, (int)len + 1);
-	if (!root) {
-		line_col(text, json_tokener_get_parse_end(tok), &line, &col);
-		fprintf(stderr, "%s: line %zu, column %zu: invalid JSON: %s\n", file,
-			line, col, json_tokener_error_desc(json_tokener_get_error(tok)));
-	}
-	json_tokener_free(tok);
-	if (root && !check_integer_literals(file, text, len)) {
-		json_object_put(root);
-		root = NULL;
-	}
-	return root;
+	return false;
 }
 
 /* ---- typed field access ---------------------------------------------- */
 
-static json_object *field(const struct where *w, json_object *obj, const char *key,
-			  enum json_type type)
+/* The type names of these messages ("must be int, not string"). */
+static const char *kind_name(enum json_kind k)
 {
-	json_object *v;
+	static const char *const names[] = {
+	    [JSON_NULL] = "null",     [JSON_BOOL] = "boolean", [JSON_INT] = "int",
+	    [JSON_NUMBER] = "double", [JSON_STRING] = "string", [JSON_ARRAY] = "array",
+	    [JSON_OBJECT] = "object",
+	};
 
-	if (!json_object_object_get_ex(obj, key, &v)) {
+	return names[k];
+}
+
+static const struct json_value *field(const struct where *w, const struct json_value *obj,
+				      const char *key, enum json_kind type)
+{
+	const struct json_value *v = json_member_get(obj, key);
+
+	if (v == NULL) {
 		bad(w, key, "missing");
 		return NULL;
 	}
-	if (!json_object_is_type(v, type)) {
-		bad(w, key, "must be %s, not %s", json_type_to_name(type),
-		    json_type_to_name(json_object_get_type(v)));
+	if (v->type != type) {
+		bad(w, key, "must be %s, not %s", kind_name(type), kind_name(v->type));
 		return NULL;
 	}
 	return v;
 }
 
-static bool get_string(const struct where *w, json_object *obj, const char *key,
+static bool get_string(const struct where *w, const struct json_value *obj, const char *key,
 		       const char **s, size_t *len)
 {
-	json_object *v = field(w, obj, key, json_type_string);
+	const struct json_value *v = field(w, obj, key, JSON_STRING);
 
 	if (!v)
 		return false;
-	*s = json_object_get_string(v);
-	*len = (size_t)json_object_get_string_len(v);
+	*s = v->u.string.bytes;
+	*len = v->u.string.len;
 	return true;
 }
 
-static bool get_name(const struct where *w, json_object *obj, const char **s, size_t *len)
+static bool get_name(const struct where *w, const struct json_value *obj, const char **s,
+		     size_t *len)
 {
 	if (!get_string(w, obj, "name", s, len))
 		return false;
@@ -420,18 +351,17 @@ static bool get_name(const struct where *w, json_object *obj, const char **s, si
 	return true;
 }
 
-static bool get_uint(const struct where *w, json_object *obj, const char *key,
+static bool get_uint(const struct where *w, const struct json_value *obj, const char *key,
 		     uint64_t min, uint64_t max, uint64_t *out)
 {
-	json_object *v = field(w, obj, key, json_type_int);
+	const struct json_value *v = field(w, obj, key, JSON_INT);
 	uint64_t u;
 
 	if (!v)
 		return false;
-	/* Read as int64 only for the sign; the value itself comes as uint64. */
-	if (json_object_get_int64(v) < 0)
+	if (v->u.integer.negative)
 		return bad(w, key, "must not be negative");
-	u = json_object_get_uint64(v);
+	u = v->u.integer.magnitude;
 	if (min == max && u != min)
 		return bad(w, key, "is %ju, must be %ju", (uintmax_t)u, (uintmax_t)min);
 	if (u < min || u > max)
@@ -441,7 +371,7 @@ static bool get_uint(const struct where *w, json_object *obj, const char *key,
 	return true;
 }
 
-static bool get_id(const struct where *w, json_object *obj, const char *key,
+static bool get_id(const struct where *w, const struct json_value *obj, const char *key,
 		   uint32_t *out)
 {
 	uint64_t v;
@@ -477,7 +407,7 @@ static const char *vector_hex(const char *hex, size_t hex_len, uint8_t *out, siz
 	}
 }
 
-static bool get_hex(const struct where *w, json_object *obj, const char *key,
+static bool get_hex(const struct where *w, const struct json_value *obj, const char *key,
 		    uint8_t *out, size_t min, size_t max, size_t *out_len)
 {
 	const char *s, *err;
@@ -497,7 +427,7 @@ static bool get_hex(const struct where *w, json_object *obj, const char *key,
 	return true;
 }
 
-static bool get_key(const struct where *w, json_object *obj, const char *key,
+static bool get_key(const struct where *w, const struct json_value *obj, const char *key,
 		    uint8_t out[WIRE_KEY_LEN])
 {
 	size_t n;
@@ -507,14 +437,14 @@ static bool get_key(const struct where *w, json_object *obj, const char *key,
 
 /* ---- loading the sections --------------------------------------------- */
 
-static bool load_input(const struct where *parent, json_object *entry,
+static bool load_input(const struct where *parent, const struct json_value *entry,
 		       struct vec_input *in)
 {
+	const struct json_value *o;
 	struct where w;
-	json_object *o;
 
 	where_sub(&w, parent, "input");
-	o = field(parent, entry, "input", json_type_object);
+	o = field(parent, entry, "input", JSON_OBJECT);
 	return o && get_key(&w, o, "psk", in->psk) &&
 	       get_id(&w, o, "from_id", &in->from_id) &&
 	       get_id(&w, o, "to_id", &in->to_id) &&
@@ -523,44 +453,46 @@ static bool load_input(const struct where *parent, json_object *entry,
 	       get_hex(&w, o, "plaintext", in->pt, 0, WIRE_MAX_PLAINTEXT, &in->pt_len);
 }
 
-static bool load_sender(const struct where *w, json_object *e, struct sender_vec *v)
+static bool load_sender(const struct where *w, const struct json_value *e,
+			struct sender_vec *v)
 {
+	const struct json_value *o;
 	struct where wo;
-	json_object *o;
 
 	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
 		return false;
 	where_sub(&wo, w, "output");
-	o = field(w, e, "output", json_type_object);
+	o = field(w, e, "output", JSON_OBJECT);
 	return o && get_key(&wo, o, "link_key", v->link_key) &&
 	       get_key(&wo, o, "session_key", v->session_key) &&
 	       get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM, WIRE_MAX_DATAGRAM,
 		       &v->dgram_len);
 }
 
-static bool load_obfs(const struct where *w, json_object *e, struct obfs_vec *v)
+static bool load_obfs(const struct where *w, const struct json_value *e,
+		      struct obfs_vec *v)
 {
+	const struct json_value *o;
 	struct where wo;
-	json_object *o;
 
 	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
 		return false;
 	where_sub(&wo, w, "output");
-	o = field(w, e, "output", json_type_object);
+	o = field(w, e, "output", JSON_OBJECT);
 	return o && get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM,
 			    WIRE_MAX_DATAGRAM, &v->dgram_len);
 }
 
-static bool load_step(const struct where *w, json_object *e, struct rx_step *st)
+static bool load_step(const struct where *w, const struct json_value *e, struct rx_step *st)
 {
+	const struct json_value *pt;
 	const char *s, *err;
 	size_t len;
-	json_object *pt;
 
-	if (!json_object_is_type(e, json_type_object))
+	if (e->type != JSON_OBJECT)
 		return bad(w, NULL, "must be an object");
 	st->note = "";
-	if (json_object_object_get_ex(e, "note", NULL) &&
+	if (json_member_get(e, "note") != NULL &&
 	    !get_string(w, e, "note", &st->note, &len))
 		return false;
 	if (!get_string(w, e, "datagram", &s, &len))
@@ -576,19 +508,20 @@ static bool load_step(const struct where *w, json_object *e, struct rx_step *st)
 		st->expect_accept = false;
 	else
 		return bad(w, "expect", "must be \"accept\" or \"drop\"");
-	if (!json_object_object_get_ex(e, "plaintext", &pt))
+	pt = json_member_get(e, "plaintext");
+	if (pt == NULL)
 		return bad(w, "plaintext", "missing (use null for none)");
-	st->has_plaintext = pt != NULL;
+	st->has_plaintext = pt->type != JSON_NULL;
 	if (st->has_plaintext &&
 	    !get_hex(w, e, "plaintext", st->pt, 0, WIRE_MAX_PLAINTEXT, &st->pt_len))
 		return false;
 	return get_uint(w, e, "epoch_after", 0, UINT64_MAX, &st->epoch_after);
 }
 
-static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
+static bool load_case(const struct where *w, const struct json_value *e, struct rx_case *c)
 {
+	const struct json_value *link, *steps;
 	struct where wl, ws;
-	json_object *link, *steps;
 	const char *s;
 	size_t len;
 	enum addr_err aerr;
@@ -596,7 +529,7 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
 	if (!get_name(w, e, &c->name, &len))
 		return false;
 	where_sub(&wl, w, "link");
-	link = field(w, e, "link", json_type_object);
+	link = field(w, e, "link", JSON_OBJECT);
 	if (!link || !get_key(&wl, link, "psk", c->psk) ||
 	    !get_id(&wl, link, "from_id", &c->from_id) ||
 	    !get_id(&wl, link, "to_id", &c->to_id))
@@ -608,10 +541,10 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
 		return bad(w, "allowed_src", "not a CIDR (%s)", addr_err_name(aerr));
 	if (!get_uint(w, e, "init_epoch", 0, UINT64_MAX, &c->init_epoch))
 		return false;
-	steps = field(w, e, "steps", json_type_array);
+	steps = field(w, e, "steps", JSON_ARRAY);
 	if (!steps)
 		return false;
-	c->n_steps = json_object_array_length(steps);
+	c->n_steps = steps->u.array.n;
 	if (c->n_steps == 0)
 		return bad(w, "steps", "empty");
 	c->steps = calloc(c->n_steps, sizeof *c->steps);
@@ -619,7 +552,7 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
 		return bad(w, "steps", "out of memory");
 	for (size_t i = 0; i < c->n_steps; i++) {
 		where_sub(&ws, w, "steps[%zu]", i);
-		if (!load_step(&ws, json_object_array_get_idx(steps, i), &c->steps[i]))
+		if (!load_step(&ws, &steps->u.array.items[i], &c->steps[i]))
 			return false;
 	}
 	return true;
@@ -629,26 +562,26 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
  * Load one array section: allocates *out (n entries of size sz) and calls
  * load for each element, which must be an object.
  */
-static bool load_section(const struct where *w, json_object *root, const char *key,
-			 size_t sz, void **out, size_t *n,
-			 bool (*load)(const struct where *, json_object *, void *))
+static bool load_section(const struct where *w, const struct json_value *root,
+			 const char *key, size_t sz, void **out, size_t *n,
+			 bool (*load)(const struct where *, const struct json_value *, void *))
 {
-	json_object *arr = field(w, root, key, json_type_array);
+	const struct json_value *arr = field(w, root, key, JSON_ARRAY);
+	const struct json_value *e;
 	struct where we;
-	json_object *e;
 
 	*out = NULL;
 	*n = 0;
 	if (!arr)
 		return false;
-	*n = json_object_array_length(arr);
+	*n = arr->u.array.n;
 	*out = calloc(*n ? *n : 1, sz);
 	if (!*out)
 		return bad(w, key, "out of memory");
 	for (size_t i = 0; i < *n; i++) {
 		where_sub(&we, w, "%s[%zu]", key, i);
-		e = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(e, json_type_object))
+		e = &arr->u.array.items[i];
+		if (e->type != JSON_OBJECT)
 			return bad(&we, NULL, "must be an object");
 		if (!load(&we, e, (char *)*out + i * sz))
 			return false;
@@ -657,17 +590,17 @@ static bool load_section(const struct where *w, json_object *root, const char *k
 }
 
 /* Adapters: load_section hands out untyped entries. */
-static bool load_sender_any(const struct where *w, json_object *e, void *p)
+static bool load_sender_any(const struct where *w, const struct json_value *e, void *p)
 {
 	return load_sender(w, e, p);
 }
 
-static bool load_obfs_any(const struct where *w, json_object *e, void *p)
+static bool load_obfs_any(const struct where *w, const struct json_value *e, void *p)
 {
 	return load_obfs(w, e, p);
 }
 
-static bool load_case_any(const struct where *w, json_object *e, void *p)
+static bool load_case_any(const struct where *w, const struct json_value *e, void *p)
 {
 	return load_case(w, e, p);
 }
@@ -681,7 +614,7 @@ static void corpus_free(struct corpus *c)
 	free(c->cases);
 	free(c->obfs);
 	free(c->vecs);
-	json_object_put(c->root);
+	json_free(&c->root);
 	memset(c, 0, sizeof *c);
 }
 
@@ -698,32 +631,32 @@ static bool corpus_load(const char *file, struct corpus *c)
 	text = read_file(file, &len);
 	if (!text)
 		return false;
-	c->root = parse_json(file, text, len);
+	ok = parse_json(file, text, len, &c->root);
 	free(text);
-	if (!c->root)
+	if (!ok)
 		return false;
-	if (!json_object_is_type(c->root, json_type_object)) {
+	if (c->root.type != JSON_OBJECT) {
 		fprintf(stderr, "%s: top level must be an object\n", file);
 		goto err_free;
 	}
-	if (!get_uint(&w, c->root, "wire_version", WIRE_VERSION, WIRE_VERSION, &v))
+	if (!get_uint(&w, &c->root, "wire_version", WIRE_VERSION, WIRE_VERSION, &v))
 		goto err_free;
-	if (json_object_object_get_ex(c->root, "max_plaintext", NULL) &&
-	    !get_uint(&w, c->root, "max_plaintext", WIRE_MAX_PLAINTEXT,
+	if (json_member_get(&c->root, "max_plaintext") != NULL &&
+	    !get_uint(&w, &c->root, "max_plaintext", WIRE_MAX_PLAINTEXT,
 		      WIRE_MAX_PLAINTEXT, &v))
 		goto err_free;
 	/* Each section is attached even on failure so corpus_free releases it. */
-	ok = load_section(&w, c->root, "vectors", sizeof *c->vecs, &p, &c->n_vecs,
+	ok = load_section(&w, &c->root, "vectors", sizeof *c->vecs, &p, &c->n_vecs,
 			  load_sender_any);
 	c->vecs = p;
 	if (!ok)
 		goto err_free;
-	ok = load_section(&w, c->root, "obfuscated_vectors", sizeof *c->obfs, &p,
+	ok = load_section(&w, &c->root, "obfuscated_vectors", sizeof *c->obfs, &p,
 			  &c->n_obfs, load_obfs_any);
 	c->obfs = p;
 	if (!ok)
 		goto err_free;
-	ok = load_section(&w, c->root, "receiver_cases", sizeof *c->cases, &p,
+	ok = load_section(&w, &c->root, "receiver_cases", sizeof *c->cases, &p,
 			  &c->n_cases, load_case_any);
 	c->cases = p;
 	if (!ok)
