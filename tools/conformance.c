@@ -453,16 +453,26 @@ static bool load_input(const struct where *parent, const struct json_value *entr
 	       get_hex(&w, o, "plaintext", in->pt, 0, WIRE_MAX_PLAINTEXT, &in->pt_len);
 }
 
+/*
+ * What sender and obfuscation entries share: the name, the input and the
+ * "output" object, whose fields the caller reads through *wo.
+ */
+static const struct json_value *load_common(const struct where *w, const struct json_value *e,
+					    const char **name, size_t *name_len,
+					    struct vec_input *in, struct where *wo)
+{
+	if (!get_name(w, e, name, name_len) || !load_input(w, e, in))
+		return NULL;
+	where_sub(wo, w, "output");
+	return field(w, e, "output", JSON_OBJECT);
+}
+
 static bool load_sender(const struct where *w, const struct json_value *e,
 			struct sender_vec *v)
 {
-	const struct json_value *o;
 	struct where wo;
+	const struct json_value *o = load_common(w, e, &v->name, &v->name_len, &v->in, &wo);
 
-	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
-		return false;
-	where_sub(&wo, w, "output");
-	o = field(w, e, "output", JSON_OBJECT);
 	return o && get_key(&wo, o, "link_key", v->link_key) &&
 	       get_key(&wo, o, "session_key", v->session_key) &&
 	       get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM, WIRE_MAX_DATAGRAM,
@@ -472,13 +482,9 @@ static bool load_sender(const struct where *w, const struct json_value *e,
 static bool load_obfs(const struct where *w, const struct json_value *e,
 		      struct obfs_vec *v)
 {
-	const struct json_value *o;
 	struct where wo;
+	const struct json_value *o = load_common(w, e, &v->name, &v->name_len, &v->in, &wo);
 
-	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
-		return false;
-	where_sub(&wo, w, "output");
-	o = field(w, e, "output", JSON_OBJECT);
 	return o && get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM,
 			    WIRE_MAX_DATAGRAM, &v->dgram_len);
 }

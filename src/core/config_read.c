@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/bounds.h"
+
 const char *config_json_kind(const struct json_value *v)
 {
 	static const char *const kinds[] = {

@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config.h"
+#include "core/cidr.h"
+#include "core/config_error.h"
 #include "core/json.h"
 
 struct config_reader {

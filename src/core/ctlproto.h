@@ -28,7 +28,7 @@ enum ctl_kind {
 	CTL_METRICS, /* Prometheus text of the status (metrics.h) */
 	CTL_POLICY_SHOW,
 	CTL_POLICY_ADD,
-	CTL_RELOAD,         /* read the config again and apply it (daemon/reload.h) */
+	CTL_RELOAD,         /* read the config again and apply it (daemon/state/reload.h) */
 	CTL_POLICY_DEL,     /* remove the added rule(s) with exactly --src/--dst */
 	CTL_POLICY_REPLACE, /* the added rule with --src/--dst: new action/target */
 	CTL_POLICY_FLUSH,   /* --added: remove every added rule */

@@ -27,7 +27,7 @@
 #include "core/roles.h"
 #include "daemon/control/control.h"
 #include "daemon/datapath/worker.h"
-#include "daemon/pause.h"
+#include "daemon/state/pause.h"
 #include "daemon/reactor.h"
 #include "os/linux/clock.h"
 #include "os/linux/netconf.h"

@@ -9,7 +9,7 @@
 #define SUBNETRA_DAEMON_H
 
 #include "core/config.h"
-#include "daemon/context.h" /* the context these build, for their callers */
+#include "daemon/state/context.h" /* the context these build, for their callers */
 
 /*
  * A context with every fd closed (-1), cfg->workers workers allocated and

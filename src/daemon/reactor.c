@@ -11,12 +11,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "daemon/context.h"
+#include "daemon/state/context.h"
 #include "daemon/control/control.h"
 #include "daemon/datapath/datapath.h"
-#include "daemon/keepalive.h"
-#include "daemon/pause.h"
-#include "daemon/reload.h"
+#include "daemon/state/keepalive.h"
+#include "daemon/state/pause.h"
+#include "daemon/state/reload.h"
 
 enum {
 	EP_EVENTS = 16,

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "core/byteorder.h" /* load_be32: an inner packet's addresses */
-#include "daemon/context.h"
+#include "daemon/state/context.h"
 #include "daemon/datapath/worker.h"
 
 enum {

@@ -1,5 +1,5 @@
 /* The keepalive timer (see keepalive.h). */
-#include "daemon/keepalive.h"
+#include "daemon/state/keepalive.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "daemon/context.h"
+#include "daemon/state/context.h"
 
 /*
  * Next keepalive in ms.  With obfuscation the interval is drawn uniformly

@@ -5,7 +5,7 @@
  * stop.  The eventfd stays readable (level-triggered) until pause_end, so a
  * worker asleep in epoll_wait wakes up too.
  */
-#include "daemon/pause.h"
+#include "daemon/state/pause.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/context.h"
+#include "daemon/state/context.h"
 
 enum { PAUSE_TIMEOUT_SECS = 2 }; /* pause_begin gives up after this */
 

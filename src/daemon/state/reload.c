@@ -13,7 +13,7 @@
  * flight through shared state; datagrams arriving meanwhile wait in the
  * socket buffers.
  */
-#include "daemon/reload.h"
+#include "daemon/state/reload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +24,9 @@
 #include "core/netplan.h"
 #include "core/outbuf.h"
 #include "core/roles.h"
-#include "daemon/context.h"
-#include "daemon/keepalive.h"
-#include "daemon/pause.h"
+#include "daemon/state/context.h"
+#include "daemon/state/keepalive.h"
+#include "daemon/state/pause.h"
 #include "os/linux/clock.h"
 #include "os/linux/config_file.h"
 
