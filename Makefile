@@ -31,7 +31,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP -DSUBNETRA_MAX_PEERS=$(MAX_PEERS)
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I. -MMD -MP -DSUBNETRA_MAX_PEERS=$(MAX_PEERS)
 ifeq ($(FUZZ),1)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -DSUBNETRA_FUZZING
@@ -71,9 +71,22 @@ Q =
 E = @true
 endif
 
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB       := $(BUILD)/libsubnetra.a
+# One library per layer; dependencies point one way:
+#   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common.
+# Tool-only code (tools/lib) never goes into the daemon, nor the daemon's
+# into the tools.
+CORE_SRCS   := $(wildcard src/core/*.c)
+OS_SRCS     := $(wildcard src/os/linux/*.c)
+COMMON_SRCS := $(wildcard src/common/*.c)
+DAEMON_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
+TLIB_SRCS   := $(wildcard tools/lib/*.c)
+LIBCORE   := $(BUILD)/libcore.a
+LIBOS     := $(BUILD)/libos.a
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBDAEMON := $(BUILD)/libdaemon.a
+LIBTOOLS  := $(BUILD)/libtools.a
+BASE_LIBS := $(LIBOS) $(LIBCORE) $(LIBCOMMON)
+ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(BASE_LIBS)
 
 # Every tools/NAME.c is a helper tool: build/subnetra-NAME.
 TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
@@ -94,33 +107,41 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
-	$(E) AR $@
-	$(Q)rm -f $@ && ar rcs $@ $^
+define make_lib
+$(1): $$($(2):%.c=$$(BUILD)/obj/%.o)
+	$$(E) AR $$@
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(eval $(call make_lib,$(LIBCORE),CORE_SRCS))
+$(eval $(call make_lib,$(LIBOS),OS_SRCS))
+$(eval $(call make_lib,$(LIBCOMMON),COMMON_SRCS))
+$(eval $(call make_lib,$(LIBDAEMON),DAEMON_SRCS))
+$(eval $(call make_lib,$(LIBTOOLS),TLIB_SRCS))
 
-$(BUILD)/subnetrad: $(BUILD)/obj/src/main.o $(LIB)
+$(BUILD)/subnetrad: $(BUILD)/obj/src/daemon/main.o $(LIBDAEMON) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/subnetra: $(BUILD)/obj/cli/subnetra.o $(LIB)
+$(BUILD)/subnetra: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c)) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/subnetra-%: $(BUILD)/obj/tools/%.o $(LIB)
+$(BUILD)/subnetra-%: $(BUILD)/obj/tools/%.o $(LIBTOOLS) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+# Tests drive every layer (the fuzzers and unit tests use daemon contexts).
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(ALL_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@

@@ -60,7 +60,7 @@ peers_one() {
 	bg_track "$pid"
 	wait_until 20 grep -q '\[ready\]' "$log" || die "peers hub: no [ready]: $(tail -n 3 "$log")"
 	ip -n "${NODE_NS[hub]}" link set "$SNR_TUN" mtu "$INNER_MTU" up || die "peers hub: TUN up"
-	ip -n "${NODE_NS[hub]}" addr add 10.0.0.1/16 dev "$SNR_TUN" || die "peers hub: TUN address"
+	ip -n "${NODE_NS[hub]}" addr replace 10.0.0.1/16 dev "$SNR_TUN" || die "peers hub: TUN address"
 	snr_cli hub "$PEERS_BUILD" policy add --src 0.0.0.0/0 --dst "$PEER_SINK/32" \
 		--action forward --target 0 >/dev/null || die "peers hub: policy add"
 	[ "$(nproc)" -ge 2 ] && taskset -pc 1 "$pid" >/dev/null

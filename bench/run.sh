@@ -15,6 +15,10 @@
 #            (obfuscation off), subnetra-*-w2 ("workers": 2 on every node),
 #            wggo-debian (Debian's, next to WGGO).
 # WGGO       the wireguard-go binary of system "wggo" (default Debian's)
+# BASE       a build directory of another commit (its subnetrad, subnetra):
+#            systems named subnetra-*-base run it, so one interleaved run
+#            compares before and after (e.g. SYSTEMS=subnetra-direct,
+#            subnetra-direct-base BASE=../old/build-bench)
 # PEERS      peer counts of the peer-scale run (default "2 100 1000"; empty
 #            skips it); PEER_SECS seconds per point (default min(SECS, 5))
 # PROFILE    1 (default): perf profiles of spoke and hub during a UDP flood
@@ -57,6 +61,7 @@ WIRE_SECS=${WIRE_SECS:-$([ "$SECS" -lt 5 ] && echo 0.3 || echo 1)}
 IFS=, read -r -a SYS_LIST <<<"$SYSTEMS"
 for s in "${SYS_LIST[@]}"; do
 	case $s in
+	*-base*) [ -n "${BASE:-}" ] || die "system '$s' needs BASE=<another commit's build dir>" ;;
 	veth | subnetra-direct* | subnetra-relay* | wggo | wggo-debian | nebula) ;;
 	*) die "unknown system '$s' (known: $DEFAULT_SYSTEMS, subnetra-relay-openssl, subnetra-*-noobfs, subnetra-*-w2, wggo-debian)" ;;
 	esac
@@ -109,6 +114,14 @@ fi
 # SNR_BUILD*, PEERS_BUILD and LOADGEN are read by the sys_*.sh and peers.sh.
 SNR_BUILD=$ROOT/build-bench
 SNR_BUILD_OPENSSL=$ROOT/build-bench-openssl
+# The systems named *-base run the binaries in $BASE (another commit's
+# build: before/after comparisons in one interleaved run).
+SNR_BUILD_BASE=${BASE:-}
+if [ -n "$SNR_BUILD_BASE" ]; then
+	case $SNR_BUILD_BASE in /*) ;; *) SNR_BUILD_BASE=$ROOT/$SNR_BUILD_BASE ;; esac
+	[ -x "$SNR_BUILD_BASE/subnetrad" ] && [ -x "$SNR_BUILD_BASE/subnetra" ] ||
+		die "BASE=$SNR_BUILD_BASE has no subnetrad and subnetra"
+fi
 # shellcheck disable=SC2034
 PEERS_BUILD=$ROOT/build-bench-peers1024
 # shellcheck disable=SC2034

@@ -76,7 +76,7 @@ snr_start() {
 		sleep "$WAIT_STEP"
 	done
 	ip -n "${NODE_NS[$node]}" link set "$SNR_TUN" mtu "$INNER_MTU" up || die "$node: TUN up"
-	ip -n "${NODE_NS[$node]}" addr add "$addr" dev "$SNR_TUN" || die "$node: TUN address"
+	ip -n "${NODE_NS[$node]}" addr replace "$addr" dev "$SNR_TUN" || die "$node: TUN address"
 }
 
 # snr_cli NODE BUILD ARGS...: the control tool against NODE's daemon.
@@ -87,10 +87,11 @@ snr_cli() {
 		"$build/subnetra" "$@"
 }
 
-# sys_subnetra_up NAME: NAME is subnetra-(direct|relay)[-openssl][-noobfs][-w2].
+# sys_subnetra_up NAME: NAME is subnetra-(direct|relay)[-openssl][-noobfs][-w2][-base].
 sys_subnetra_up() {
 	local name=$1 build=$SNR_BUILD obfs=true ka kb
 	case $name in *-openssl*) build=$SNR_BUILD_OPENSSL ;; esac
+	case $name in *-base*) build=$SNR_BUILD_BASE ;; esac
 	case $name in *-noobfs*) obfs=false ;; esac
 	SNR_WORKERS=1
 	case $name in *-w2*) SNR_WORKERS=2 ;; esac

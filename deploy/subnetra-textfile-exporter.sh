@@ -6,7 +6,7 @@
 # Writes DIR/subnetra.prom atomically: a hidden temporary file in DIR (never
 # *.prom, so node_exporter never reads half a file), mode 0644, then mv.
 # The metrics and their HELP texts are those of `subnetra metrics`
-# (src/metrics.c), line for line:
+# (src/core/metrics.c), line for line:
 #   subnetra_up                                            gauge, 1 / 0 if down
 #   subnetra_build_info{version,mode,tun,local_id,listen_port,listen_ports}   gauge, 1
 #   subnetra_peer_online{id,allowed_src}                   gauge
@@ -84,7 +84,7 @@ command -v jq >/dev/null 2>&1 || {
 HELP_UP='1 if subnetra status answered on the control socket, 0 if the daemon is down.'
 
 # Label values: printable ASCII kept, '"' and '\' escaped, anything else '?'
-# (the rule of src/metrics.c; status --json writes each non-ASCII byte as one
+# (the rule of src/core/metrics.c; status --json writes each non-ASCII byte as one
 # \u00XX escape, so one code point here is one byte there).
 # shellcheck disable=SC2016 # a jq program: $help_up is jq's, not the shell's
 JQ_PROGRAM='

@@ -57,8 +57,8 @@ mipsel) triplet=mipsel-linux-musl build=build-cross-mipsel tararch=mipsel ;;
 *) echo "release: unknown architecture: $arch (arm64, armhf or mipsel)" >&2; exit 2 ;;
 esac
 
-VERSION=$(sed -n 's/^#define SUBNETRA_VERSION "\(.*\)"$/\1/p' src/version.h)
-[ -n "$VERSION" ] || { echo "release: no SUBNETRA_VERSION in src/version.h" >&2; exit 1; }
+VERSION=$(sed -n 's/^#define SUBNETRA_VERSION "\(.*\)"$/\1/p' src/core/version.h)
+[ -n "$VERSION" ] || { echo "release: no SUBNETRA_VERSION in src/core/version.h" >&2; exit 1; }
 
 deps=$build/deps
 cmocka=()

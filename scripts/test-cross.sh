@@ -60,7 +60,7 @@ check() {
 	fi
 }
 
-version=$(sed -n 's/^#define SUBNETRA_VERSION "\(.*\)"$/\1/p' src/version.h)
+version=$(sed -n 's/^#define SUBNETRA_VERSION "\(.*\)"$/\1/p' src/core/version.h)
 # A config that passes --check: the example spoke with a real key in it.
 sed 's/REPLACE_WITH_KEY_HUB_SPOKE_A/'"$(printf '%064d' 7)"'/' deploy/spoke-a.json >"$T/spoke-a.json"
 chmod 0600 "$T/spoke-a.json"

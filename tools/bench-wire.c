@@ -4,10 +4,12 @@
  *   - the bare AEAD of the compiled backend (aead_seal / aead_open), the
  *     floor that no framing can beat;
  *   - encrypt + frame through the wire module (wire_seal), and the same plus
- *     header obfuscation (wire_obfs_apply), as src/tx.c does per packet;
+ *     header obfuscation (wire_obfs_apply), as the daemon's transmit path
+ *     (src/daemon/datapath/tx.c) does per packet;
  *   - decrypt + verify (wire_header_check + wire_rx_open, with the replay
- *     window), and the obfuscated receive sequence of src/rx.c (trial
- *     de-mask, de-mask with the trial's pad, header check, open);
+ *     window), and the obfuscated receive sequence of the daemon's receive
+ *     path (src/daemon/datapath/rx.c: trial de-mask, de-mask with the
+ *     trial's pad, header check, open);
  *   - with the OpenSSL backend, also bare libsodium on the same buffers, so
  *     one binary shows what the backend choice is worth.
  * Our overhead is reported against the bare AEAD of the same direction.
@@ -27,18 +29,19 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "aead.h"
-#include "cliargs.h"
-#include "replay.h"
-#include "version.h"
-#include "wire.h"
+#include <sodium.h>
+
+#include "common/cliargs.h"
+#include "core/aead.h"
+#include "core/replay.h"
+#include "core/version.h"
+#include "core/wire.h"
+#include "os/linux/clock.h"
 
 enum {
 	EXIT_OK = 0,
@@ -101,14 +104,6 @@ struct op {
 };
 
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void make_nonce(uint8_t nonce[AEAD_NONCE_LEN], uint64_t seq)
 {
@@ -209,7 +204,7 @@ static void op_open_wire(struct bench *b, size_t i)
 	sink ^= b->work[WIRE_HEADER_LEN];
 }
 
-/* src/rx.c's obfuscated order: trial, de-mask (the trial's pad), header check, open. */
+/* The receive path's obfuscated order (rx.c): trial, de-mask with the trial's pad, check, open. */
 static void op_open_wire_obfs(struct bench *b, size_t i)
 {
 	uint8_t hdr[WIRE_HEADER_LEN];
@@ -252,20 +247,20 @@ static double measure(op_fn fn, struct bench *b, double secs)
 	uint64_t t0, t, calls = 0;
 	size_t i = 0;
 
-	t0 = now_ns();
+	t0 = mono_ns();
 	do {
 		for (int k = 0; k < CHUNK; k++)
 			fn(b, i++);
-	} while (now_ns() - t0 < warm);
+	} while (mono_ns() - t0 < warm);
 
 	/* Restart at a pool boundary so every measured open sees a fresh seq. */
 	i = 0;
-	t0 = now_ns();
+	t0 = mono_ns();
 	do {
 		for (int k = 0; k < CHUNK; k++)
 			fn(b, i++);
 		calls += CHUNK;
-		t = now_ns();
+		t = mono_ns();
 	} while (t - t0 < span);
 	return (double)(t - t0) / (double)calls;
 }

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cliargs.h"
-#include "atomicfile.h"
-#include "cidr.h"
-#include "config.h"
-#include "version.h"
-#include "wire.h"
+#include <sodium.h>
+
+#include "common/cliargs.h"
+#include "core/cidr.h"
+#include "core/config.h"
+#include "core/version.h"
+#include "core/wire.h"
+#include "os/linux/atomicfile.h"
 
 enum {
 	EXIT_OK = 0,

@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +29,19 @@
 #include <sys/stat.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
-#include "cliargs.h"
-#include "config.h"
-#include "hostcheck.h"
-#include "netconf.h"
-#include "peer.h"
-#include "policy.h"
-#include "roles.h"
-#include "tun.h"
-#include "version.h"
+#include "common/cliargs.h"
+#include "core/config.h"
+#include "core/hostcheck.h"
+#include "core/peer.h"
+#include "core/policy.h"
+#include "core/roles.h"
+#include "core/version.h"
+#include "os/linux/config_file.h"
+#include "os/linux/netconf.h"
+#include "os/linux/privs.h"
+#include "os/linux/tun.h"
 
 enum {
 	EXIT_OK = 0,
@@ -200,7 +202,7 @@ static void lint_host(const char *path, const struct config *cfg, const struct o
 	struct config_error err;
 	char why[WARNING_MAX - 32];
 
-	if (!o->no_host && hostcheck_user(cfg, path, &err) < 0)
+	if (!o->no_host && privs_check_user(cfg, path, &err) < 0)
 		add_error(res, &err);
 	if (o->path_mtu != 0 && config_validate_path_mtu(cfg, path, o->path_mtu, &err) < 0)
 		add_error(res, &err);

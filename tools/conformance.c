@@ -9,11 +9,10 @@
  * results.  The files may come from outside our corpus: every field is
  * type- and length-checked, and nothing in them can make the tool crash.
  *
- * 64-bit integers (epochs ~1.7e18, seqs above 2^63) never pass through a
- * double: json-c keeps integer tokens as int64/uint64 and they are read with
- * json_object_get_uint64 after a type and sign check.  json-c saturates
- * literals beyond 2^64-1 instead of failing, so those are caught by a
- * lexical pass over the text first.
+ * The JSON is read by the project's strict parser (core/json.c), the one
+ * config files go through: 64-bit integers (epochs ~1.7e18, seqs above
+ * 2^63) stay exact and never pass through a double, a literal beyond 64
+ * bits or a repeated member name is an error naming its line and column.
  *
  * Exit status: 0 every case passed, 1 some case failed, 2 usage error or a
  * file that could not be read or parsed.
@@ -25,12 +24,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <sodium.h>
 
-#include "cidr.h"
-#include "cliargs.h"
-#include "wire.h"
+#include "common/cliargs.h"
+#include "core/cidr.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/peer.h"
+#include "core/policy.h"
+#include "core/receive.h"
+#include "core/wire.h"
+#include "tools/lib/hexio.h"
 
 enum {
 	MAX_FILE_SIZE = 64 * 1024 * 1024,
@@ -53,7 +57,7 @@ struct vec_input {
 };
 
 struct sender_vec {
-	const char *name; /* owned by the json-c tree */
+	const char *name; /* owned by the corpus tree */
 	size_t name_len;
 	struct vec_input in;
 	wire_key link_key;
@@ -94,7 +98,7 @@ struct rx_case {
 };
 
 struct corpus {
-	json_object *root;
+	struct json_value root;
 	struct sender_vec *vecs;
 	size_t n_vecs;
 	struct obfs_vec *obfs;
@@ -217,88 +221,6 @@ static void why_bytes(char *why, size_t cap, const char *what, const uint8_t *go
 
 /* ---- reading the file ------------------------------------------------ */
 
-static void line_col(const char *text, size_t off, size_t *line, size_t *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			++*line;
-			*col = 1;
-		} else {
-			++*col;
-		}
-	}
-}
-
-/* Does the decimal digit string exceed limit (both without sign)? */
-static bool digits_exceed(const char *d, size_t n, const char *limit)
-{
-	size_t ln = strlen(limit);
-
-	while (n > 1 && d[0] == '0') {
-		d++;
-		n--;
-	}
-	if (n != ln)
-		return n > ln;
-	return memcmp(d, limit, n) > 0;
-}
-
-/*
- * Reject integer literals that do not fit in int64 (negative) or uint64.
- * Runs on text json-c already accepted, so the lexing can stay simple:
- * outside strings, a number starts with '-' or a digit.
- */
-static bool check_integer_literals(const char *file, const char *text, size_t len)
-{
-	char quote = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		size_t start = i, d0, nd;
-		bool neg, integral;
-
-		if (quote) {
-			if (c == '\\')
-				i++;
-			else if (c == quote)
-				quote = 0;
-			continue;
-		}
-		if (c == '"' || c == '\'') {
-			quote = c;
-			continue;
-		}
-		if (c != '-' && (c < '0' || c > '9'))
-			continue;
-		neg = c == '-';
-		d0 = neg ? i + 1 : i;
-		for (i = d0; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-			;
-		nd = i - d0;
-		integral =
-		    !(i < len && (text[i] == '.' || text[i] == 'e' || text[i] == 'E'));
-		while (i < len && text[i] && strchr("0123456789.eE+-", text[i]))
-			i++;
-		if (nd && integral &&
-		    digits_exceed(text + d0, nd,
-				  neg ? "9223372036854775808" : "18446744073709551615")) {
-			size_t line, col;
-
-			line_col(text, start, &line, &col);
-			fprintf(stderr,
-				"%s: line %zu, column %zu: integer %.*s%s does not fit "
-				"in 64 bits\n",
-				file, line, col, (int)(i - start > 40 ? 40 : i - start),
-				text + start, i - start > 40 ? "..." : "");
-			return false;
-		}
-		i--; /* the loop steps over the character that ended the number */
-	}
-	return true;
-}
-
 static char *read_file(const char *file, size_t *out_len)
 {
 	FILE *f = fopen(file, "rb");
@@ -344,69 +266,83 @@ err_free:
 	return NULL;
 }
 
-static json_object *parse_json(const char *file, const char *text, size_t len)
+static bool parse_json(const char *file, const char *text, size_t len,
+		       struct json_value *root)
 {
-	struct json_tokener *tok;
-	json_object *root;
-	size_t line, col;
+	struct json_error err;
 
 	if (memchr(text, '\0', len)) {
 		fprintf(stderr, "%s: contains a NUL byte\n", file);
-		return NULL;
+		return false;
 	}
-	tok = json_tokener_new();
-	if (!tok) {
+	if (json_parse(text, len, 0, root, &err))
+		return true;
+	switch (err.kind) {
+	case JSON_ERR_NOMEM:
 		fprintf(stderr, "%s: out of memory\n", file);
-		return NULL;
+		break;
+	case JSON_ERR_INT_RANGE:
+		fprintf(stderr, "%s: line %zu, column %zu: integer %.*s%s does not fit in 64 bits\n",
+			file, err.line, err.column, (int)(err.token_len > 40 ? 40 : err.token_len),
+			err.token, err.token_len > 40 ? "..." : "");
+		break;
+	case JSON_ERR_SYNTAX:
+		fprintf(stderr, "%s: line %zu, column %zu: invalid JSON: %s\n", file, err.line,
+			err.column, err.what);
+		break;
+	default:
+		fprintf(stderr, "%s: line %zu, column %zu: %s: %s \"%.*s\"\n", file, err.line,
+			err.column, err.path[0] ? err.path : "(top level)", err.what,
+			(int)(err.token_len > 40 ? 40 : err.token_len), err.token);
+		break;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	/* len + 1 feeds the terminating NUL, so a top-level value is finalized. */
-	root = json_tokener_parse_ex(tok, text, (int)len + 1);
-	if (!root) {
-		line_col(text, json_tokener_get_parse_end(tok), &line, &col);
-		fprintf(stderr, "%s: line %zu, column %zu: invalid JSON: %s\n", file,
-			line, col, json_tokener_error_desc(json_tokener_get_error(tok)));
-	}
-	json_tokener_free(tok);
-	if (root && !check_integer_literals(file, text, len)) {
-		json_object_put(root);
-		root = NULL;
-	}
-	return root;
+	return false;
 }
 
 /* ---- typed field access ---------------------------------------------- */
 
-static json_object *field(const struct where *w, json_object *obj, const char *key,
-			  enum json_type type)
+/* The type names of these messages ("must be int, not string"). */
+static const char *kind_name(enum json_kind k)
 {
-	json_object *v;
+	static const char *const names[] = {
+	    [JSON_NULL] = "null",     [JSON_BOOL] = "boolean", [JSON_INT] = "int",
+	    [JSON_NUMBER] = "double", [JSON_STRING] = "string", [JSON_ARRAY] = "array",
+	    [JSON_OBJECT] = "object",
+	};
 
-	if (!json_object_object_get_ex(obj, key, &v)) {
+	return names[k];
+}
+
+static const struct json_value *field(const struct where *w, const struct json_value *obj,
+				      const char *key, enum json_kind type)
+{
+	const struct json_value *v = json_member_get(obj, key);
+
+	if (v == NULL) {
 		bad(w, key, "missing");
 		return NULL;
 	}
-	if (!json_object_is_type(v, type)) {
-		bad(w, key, "must be %s, not %s", json_type_to_name(type),
-		    json_type_to_name(json_object_get_type(v)));
+	if (v->type != type) {
+		bad(w, key, "must be %s, not %s", kind_name(type), kind_name(v->type));
 		return NULL;
 	}
 	return v;
 }
 
-static bool get_string(const struct where *w, json_object *obj, const char *key,
+static bool get_string(const struct where *w, const struct json_value *obj, const char *key,
 		       const char **s, size_t *len)
 {
-	json_object *v = field(w, obj, key, json_type_string);
+	const struct json_value *v = field(w, obj, key, JSON_STRING);
 
 	if (!v)
 		return false;
-	*s = json_object_get_string(v);
-	*len = (size_t)json_object_get_string_len(v);
+	*s = v->u.string.bytes;
+	*len = v->u.string.len;
 	return true;
 }
 
-static bool get_name(const struct where *w, json_object *obj, const char **s, size_t *len)
+static bool get_name(const struct where *w, const struct json_value *obj, const char **s,
+		     size_t *len)
 {
 	if (!get_string(w, obj, "name", s, len))
 		return false;
@@ -415,18 +351,17 @@ static bool get_name(const struct where *w, json_object *obj, const char **s, si
 	return true;
 }
 
-static bool get_uint(const struct where *w, json_object *obj, const char *key,
+static bool get_uint(const struct where *w, const struct json_value *obj, const char *key,
 		     uint64_t min, uint64_t max, uint64_t *out)
 {
-	json_object *v = field(w, obj, key, json_type_int);
+	const struct json_value *v = field(w, obj, key, JSON_INT);
 	uint64_t u;
 
 	if (!v)
 		return false;
-	/* Read as int64 only for the sign; the value itself comes as uint64. */
-	if (json_object_get_int64(v) < 0)
+	if (v->u.integer.negative)
 		return bad(w, key, "must not be negative");
-	u = json_object_get_uint64(v);
+	u = v->u.integer.magnitude;
 	if (min == max && u != min)
 		return bad(w, key, "is %ju, must be %ju", (uintmax_t)u, (uintmax_t)min);
 	if (u < min || u > max)
@@ -436,7 +371,7 @@ static bool get_uint(const struct where *w, json_object *obj, const char *key,
 	return true;
 }
 
-static bool get_id(const struct where *w, json_object *obj, const char *key,
+static bool get_id(const struct where *w, const struct json_value *obj, const char *key,
 		   uint32_t *out)
 {
 	uint64_t v;
@@ -448,32 +383,31 @@ static bool get_id(const struct where *w, json_object *obj, const char *key,
 }
 
 /*
- * Lowercase hex to bytes.  Sets *n to the decoded length; writes out only
- * when *n <= cap (a longer string is still fully validated).  Returns an
- * error text or NULL.
+ * Lowercase hex to bytes (hexio's strict form).  Sets *n to the decoded
+ * length; writes out only when *n <= cap (a longer string is still fully
+ * validated).  Returns an error text or NULL.
  */
-static const char *hex_parse(const char *hex, size_t hex_len, uint8_t *out, size_t cap,
-			     size_t *n)
+static const char *vector_hex(const char *hex, size_t hex_len, uint8_t *out, size_t cap,
+			      size_t *n)
 {
-	size_t bin_len;
+	struct hex_result r;
 
-	if (hex_len % 2)
-		return "odd number of hex digits";
-	for (size_t i = 0; i < hex_len; i++) {
-		if (!((hex[i] >= '0' && hex[i] <= '9') ||
-		      (hex[i] >= 'a' && hex[i] <= 'f')))
-			return "not lowercase hex";
-	}
-	*n = hex_len / 2;
-	if (*n > cap)
+	if (hex_parse_strict(out, cap, hex, hex_len, &r)) {
+		*n = r.len;
 		return NULL;
-	if (sodium_hex2bin(out, cap, hex, hex_len, NULL, &bin_len, NULL) != 0 ||
-	    bin_len != *n)
+	}
+	switch (r.err) {
+	case HEX_ODD:
+		return "odd number of hex digits";
+	case HEX_TOO_LONG:
+		*n = hex_len / 2; /* the caller reports the size */
+		return NULL;
+	default:
 		return "not lowercase hex";
-	return NULL;
+	}
 }
 
-static bool get_hex(const struct where *w, json_object *obj, const char *key,
+static bool get_hex(const struct where *w, const struct json_value *obj, const char *key,
 		    uint8_t *out, size_t min, size_t max, size_t *out_len)
 {
 	const char *s, *err;
@@ -481,7 +415,7 @@ static bool get_hex(const struct where *w, json_object *obj, const char *key,
 
 	if (!get_string(w, obj, key, &s, &len))
 		return false;
-	err = hex_parse(s, len, out, max, &n);
+	err = vector_hex(s, len, out, max, &n);
 	if (err)
 		return bad(w, key, "%s", err);
 	if (n < min || n > max) {
@@ -493,7 +427,7 @@ static bool get_hex(const struct where *w, json_object *obj, const char *key,
 	return true;
 }
 
-static bool get_key(const struct where *w, json_object *obj, const char *key,
+static bool get_key(const struct where *w, const struct json_value *obj, const char *key,
 		    uint8_t out[WIRE_KEY_LEN])
 {
 	size_t n;
@@ -503,14 +437,14 @@ static bool get_key(const struct where *w, json_object *obj, const char *key,
 
 /* ---- loading the sections --------------------------------------------- */
 
-static bool load_input(const struct where *parent, json_object *entry,
+static bool load_input(const struct where *parent, const struct json_value *entry,
 		       struct vec_input *in)
 {
+	const struct json_value *o;
 	struct where w;
-	json_object *o;
 
 	where_sub(&w, parent, "input");
-	o = field(parent, entry, "input", json_type_object);
+	o = field(parent, entry, "input", JSON_OBJECT);
 	return o && get_key(&w, o, "psk", in->psk) &&
 	       get_id(&w, o, "from_id", &in->from_id) &&
 	       get_id(&w, o, "to_id", &in->to_id) &&
@@ -519,49 +453,57 @@ static bool load_input(const struct where *parent, json_object *entry,
 	       get_hex(&w, o, "plaintext", in->pt, 0, WIRE_MAX_PLAINTEXT, &in->pt_len);
 }
 
-static bool load_sender(const struct where *w, json_object *e, struct sender_vec *v)
+/*
+ * What sender and obfuscation entries share: the name, the input and the
+ * "output" object, whose fields the caller reads through *wo.
+ */
+static const struct json_value *load_common(const struct where *w, const struct json_value *e,
+					    const char **name, size_t *name_len,
+					    struct vec_input *in, struct where *wo)
+{
+	if (!get_name(w, e, name, name_len) || !load_input(w, e, in))
+		return NULL;
+	where_sub(wo, w, "output");
+	return field(w, e, "output", JSON_OBJECT);
+}
+
+static bool load_sender(const struct where *w, const struct json_value *e,
+			struct sender_vec *v)
 {
 	struct where wo;
-	json_object *o;
+	const struct json_value *o = load_common(w, e, &v->name, &v->name_len, &v->in, &wo);
 
-	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
-		return false;
-	where_sub(&wo, w, "output");
-	o = field(w, e, "output", json_type_object);
 	return o && get_key(&wo, o, "link_key", v->link_key) &&
 	       get_key(&wo, o, "session_key", v->session_key) &&
 	       get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM, WIRE_MAX_DATAGRAM,
 		       &v->dgram_len);
 }
 
-static bool load_obfs(const struct where *w, json_object *e, struct obfs_vec *v)
+static bool load_obfs(const struct where *w, const struct json_value *e,
+		      struct obfs_vec *v)
 {
 	struct where wo;
-	json_object *o;
+	const struct json_value *o = load_common(w, e, &v->name, &v->name_len, &v->in, &wo);
 
-	if (!get_name(w, e, &v->name, &v->name_len) || !load_input(w, e, &v->in))
-		return false;
-	where_sub(&wo, w, "output");
-	o = field(w, e, "output", json_type_object);
 	return o && get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM,
 			    WIRE_MAX_DATAGRAM, &v->dgram_len);
 }
 
-static bool load_step(const struct where *w, json_object *e, struct rx_step *st)
+static bool load_step(const struct where *w, const struct json_value *e, struct rx_step *st)
 {
+	const struct json_value *pt;
 	const char *s, *err;
 	size_t len;
-	json_object *pt;
 
-	if (!json_object_is_type(e, json_type_object))
+	if (e->type != JSON_OBJECT)
 		return bad(w, NULL, "must be an object");
 	st->note = "";
-	if (json_object_object_get_ex(e, "note", NULL) &&
+	if (json_member_get(e, "note") != NULL &&
 	    !get_string(w, e, "note", &st->note, &len))
 		return false;
 	if (!get_string(w, e, "datagram", &s, &len))
 		return false;
-	err = hex_parse(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
+	err = vector_hex(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
 	if (err)
 		return bad(w, "datagram", "%s", err);
 	if (!get_string(w, e, "expect", &s, &len))
@@ -572,19 +514,20 @@ static bool load_step(const struct where *w, json_object *e, struct rx_step *st)
 		st->expect_accept = false;
 	else
 		return bad(w, "expect", "must be \"accept\" or \"drop\"");
-	if (!json_object_object_get_ex(e, "plaintext", &pt))
+	pt = json_member_get(e, "plaintext");
+	if (pt == NULL)
 		return bad(w, "plaintext", "missing (use null for none)");
-	st->has_plaintext = pt != NULL;
+	st->has_plaintext = pt->type != JSON_NULL;
 	if (st->has_plaintext &&
 	    !get_hex(w, e, "plaintext", st->pt, 0, WIRE_MAX_PLAINTEXT, &st->pt_len))
 		return false;
 	return get_uint(w, e, "epoch_after", 0, UINT64_MAX, &st->epoch_after);
 }
 
-static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
+static bool load_case(const struct where *w, const struct json_value *e, struct rx_case *c)
 {
+	const struct json_value *link, *steps;
 	struct where wl, ws;
-	json_object *link, *steps;
 	const char *s;
 	size_t len;
 	enum addr_err aerr;
@@ -592,7 +535,7 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
 	if (!get_name(w, e, &c->name, &len))
 		return false;
 	where_sub(&wl, w, "link");
-	link = field(w, e, "link", json_type_object);
+	link = field(w, e, "link", JSON_OBJECT);
 	if (!link || !get_key(&wl, link, "psk", c->psk) ||
 	    !get_id(&wl, link, "from_id", &c->from_id) ||
 	    !get_id(&wl, link, "to_id", &c->to_id))
@@ -604,10 +547,10 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
 		return bad(w, "allowed_src", "not a CIDR (%s)", addr_err_name(aerr));
 	if (!get_uint(w, e, "init_epoch", 0, UINT64_MAX, &c->init_epoch))
 		return false;
-	steps = field(w, e, "steps", json_type_array);
+	steps = field(w, e, "steps", JSON_ARRAY);
 	if (!steps)
 		return false;
-	c->n_steps = json_object_array_length(steps);
+	c->n_steps = steps->u.array.n;
 	if (c->n_steps == 0)
 		return bad(w, "steps", "empty");
 	c->steps = calloc(c->n_steps, sizeof *c->steps);
@@ -615,7 +558,7 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
 		return bad(w, "steps", "out of memory");
 	for (size_t i = 0; i < c->n_steps; i++) {
 		where_sub(&ws, w, "steps[%zu]", i);
-		if (!load_step(&ws, json_object_array_get_idx(steps, i), &c->steps[i]))
+		if (!load_step(&ws, &steps->u.array.items[i], &c->steps[i]))
 			return false;
 	}
 	return true;
@@ -625,26 +568,26 @@ static bool load_case(const struct where *w, json_object *e, struct rx_case *c)
  * Load one array section: allocates *out (n entries of size sz) and calls
  * load for each element, which must be an object.
  */
-static bool load_section(const struct where *w, json_object *root, const char *key,
-			 size_t sz, void **out, size_t *n,
-			 bool (*load)(const struct where *, json_object *, void *))
+static bool load_section(const struct where *w, const struct json_value *root,
+			 const char *key, size_t sz, void **out, size_t *n,
+			 bool (*load)(const struct where *, const struct json_value *, void *))
 {
-	json_object *arr = field(w, root, key, json_type_array);
+	const struct json_value *arr = field(w, root, key, JSON_ARRAY);
+	const struct json_value *e;
 	struct where we;
-	json_object *e;
 
 	*out = NULL;
 	*n = 0;
 	if (!arr)
 		return false;
-	*n = json_object_array_length(arr);
+	*n = arr->u.array.n;
 	*out = calloc(*n ? *n : 1, sz);
 	if (!*out)
 		return bad(w, key, "out of memory");
 	for (size_t i = 0; i < *n; i++) {
 		where_sub(&we, w, "%s[%zu]", key, i);
-		e = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(e, json_type_object))
+		e = &arr->u.array.items[i];
+		if (e->type != JSON_OBJECT)
 			return bad(&we, NULL, "must be an object");
 		if (!load(&we, e, (char *)*out + i * sz))
 			return false;
@@ -653,17 +596,17 @@ static bool load_section(const struct where *w, json_object *root, const char *k
 }
 
 /* Adapters: load_section hands out untyped entries. */
-static bool load_sender_any(const struct where *w, json_object *e, void *p)
+static bool load_sender_any(const struct where *w, const struct json_value *e, void *p)
 {
 	return load_sender(w, e, p);
 }
 
-static bool load_obfs_any(const struct where *w, json_object *e, void *p)
+static bool load_obfs_any(const struct where *w, const struct json_value *e, void *p)
 {
 	return load_obfs(w, e, p);
 }
 
-static bool load_case_any(const struct where *w, json_object *e, void *p)
+static bool load_case_any(const struct where *w, const struct json_value *e, void *p)
 {
 	return load_case(w, e, p);
 }
@@ -677,7 +620,7 @@ static void corpus_free(struct corpus *c)
 	free(c->cases);
 	free(c->obfs);
 	free(c->vecs);
-	json_object_put(c->root);
+	json_free(&c->root);
 	memset(c, 0, sizeof *c);
 }
 
@@ -694,32 +637,32 @@ static bool corpus_load(const char *file, struct corpus *c)
 	text = read_file(file, &len);
 	if (!text)
 		return false;
-	c->root = parse_json(file, text, len);
+	ok = parse_json(file, text, len, &c->root);
 	free(text);
-	if (!c->root)
+	if (!ok)
 		return false;
-	if (!json_object_is_type(c->root, json_type_object)) {
+	if (c->root.type != JSON_OBJECT) {
 		fprintf(stderr, "%s: top level must be an object\n", file);
 		goto err_free;
 	}
-	if (!get_uint(&w, c->root, "wire_version", WIRE_VERSION, WIRE_VERSION, &v))
+	if (!get_uint(&w, &c->root, "wire_version", WIRE_VERSION, WIRE_VERSION, &v))
 		goto err_free;
-	if (json_object_object_get_ex(c->root, "max_plaintext", NULL) &&
-	    !get_uint(&w, c->root, "max_plaintext", WIRE_MAX_PLAINTEXT,
+	if (json_member_get(&c->root, "max_plaintext") != NULL &&
+	    !get_uint(&w, &c->root, "max_plaintext", WIRE_MAX_PLAINTEXT,
 		      WIRE_MAX_PLAINTEXT, &v))
 		goto err_free;
 	/* Each section is attached even on failure so corpus_free releases it. */
-	ok = load_section(&w, c->root, "vectors", sizeof *c->vecs, &p, &c->n_vecs,
+	ok = load_section(&w, &c->root, "vectors", sizeof *c->vecs, &p, &c->n_vecs,
 			  load_sender_any);
 	c->vecs = p;
 	if (!ok)
 		goto err_free;
-	ok = load_section(&w, c->root, "obfuscated_vectors", sizeof *c->obfs, &p,
+	ok = load_section(&w, &c->root, "obfuscated_vectors", sizeof *c->obfs, &p,
 			  &c->n_obfs, load_obfs_any);
 	c->obfs = p;
 	if (!ok)
 		goto err_free;
-	ok = load_section(&w, c->root, "receiver_cases", sizeof *c->cases, &p,
+	ok = load_section(&w, &c->root, "receiver_cases", sizeof *c->cases, &p,
 			  &c->n_cases, load_case_any);
 	c->cases = p;
 	if (!ok)
@@ -783,20 +726,68 @@ static const struct sender_vec *find_plain(const struct corpus *c,
 }
 
 /*
+ * One directed link as the receiver (to_id) sees it: a node whose only peer
+ * is from_id, and whose policy delivers everything to its TUN, so that
+ * "accept" is the daemon's own decision (core/receive.c) and nothing else.
+ */
+static struct {
+	struct config cfg;
+	struct peer_table peers;
+	struct policy policy;
+} link;
+
+static const struct cidr ANY_SRC = {.addr = 0, .prefix = 0};
+
+static void link_init(const struct vec_input *in, const struct cidr *allowed_src,
+		      uint64_t init_epoch)
+{
+	static const struct policy_rule deliver_all = {
+	    .action = POLICY_FORWARD, .target = POLICY_TARGET_LOCAL};
+
+	memset(&link.cfg, 0, sizeof(link.cfg));
+	link.cfg.local_id = in->to_id;
+	link.cfg.n_peers = 1;
+	link.cfg.peers[0].id = in->from_id;
+	link.cfg.peers[0].allowed_src = *allowed_src;
+	memcpy(link.cfg.peers[0].psk, in->psk, WIRE_PSK_LEN);
+	peer_table_init(&link.peers, &link.cfg, WIRE_MIN_EPOCH);
+	sodium_memzero(link.cfg.peers[0].psk, WIRE_PSK_LEN);
+	/* A fresh window (highest 0, bitmap 0) at the case's epoch. */
+	link.peers.peers[0].rx.cur_epoch = init_epoch;
+	policy_init(&link.policy);
+	(void)policy_add(&link.policy, &deliver_all);
+}
+
+static void link_wipe(void)
+{
+	peer_table_wipe(&link.peers);
+}
+
+static void link_receive(uint8_t *dgram, size_t len, bool obfuscated, struct rx_decision *r)
+{
+	struct rx_input in = {
+	    .peers = &link.peers,
+	    .policy = policy_active(&link.policy),
+	    .obfuscate = obfuscated,
+	    .from_id = obfuscated ? link.cfg.peers[0].id : 0,
+	};
+
+	rx_decide(&in, dgram, len, false, r);
+}
+
+/*
  * Both directions of an obfuscated vector: mask our own sealing of the plain
- * vector and compare; then take the file's masked datagram through trial,
- * unmasking and a fresh receive session, which must yield the plaintext.
+ * vector and compare; then take the file's masked datagram through the
+ * receive decision of an obfuscating node, which must yield the plaintext.
  */
 static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why,
 		     size_t cap)
 {
 	const struct sender_vec *plain = find_plain(c, v);
-	struct wire_rx_session rx = {0};
 	wire_key link_key, session_key;
-	uint8_t dgram[WIRE_MAX_DATAGRAM], header[WIRE_HEADER_LEN];
-	struct wire_header h;
-	enum wire_rx_verdict verdict;
-	size_t len, pt_len;
+	uint8_t dgram[WIRE_MAX_DATAGRAM];
+	struct rx_decision r;
+	size_t len;
 
 	if (!plain) {
 		why_add(why, cap, "no sender vector named as this one without \"%s\"",
@@ -811,133 +802,63 @@ static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why
 	wire_obfs_apply(dgram, len, link_key);
 	why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
 
-	/* Receiver direction, on the file's bytes. */
+	/* Receiver direction, on the file's bytes, through the daemon's decision. */
+	link_init(&v->in, &ANY_SRC, 0);
 	len = v->dgram_len;
 	memcpy(dgram, v->dgram, len);
-	if (!wire_obfs_trial(dgram, len, link_key, (uint16_t)v->in.from_id, header)) {
+	link_receive(dgram, len, true, &r);
+	if (r.result == RX_UNKNOWN_PEER || r.result == RX_SCAN_BUDGET ||
+	    (r.result == RX_AUTH_OR_INVALID && r.why == RX_WHY_NO_KEY)) {
 		why_add(why, cap, "receive: obfuscation trial with the link key failed");
-		goto out_wipe;
-	}
-	wire_obfs_apply(dgram, len, link_key);
-	if (memcmp(dgram, header, WIRE_HEADER_LEN) != 0) {
-		why_add(why, cap,
-			"receive: trial header differs from the unmasked header");
-		goto out_wipe;
-	}
-	if (!wire_header_check(dgram, len, &h)) {
-		why_add(why, cap, "receive: unmasked header rejected");
-		goto out_wipe;
-	}
-	verdict = wire_rx_open(&rx, link_key, &h, dgram, len, &pt_len);
-	if (verdict == WIRE_RX_INVALID) {
-		why_add(why, cap, "receive: rejected by wire_rx_open");
+	} else if (!r.unmasked || r.result == RX_AUTH_OR_INVALID || r.result == RX_OVERSIZED) {
+		why_add(why, cap, "receive: rejected (%s)", rx_result_counter(r.result)->name);
 	} else if (v->in.pt_len == 0) {
-		if (verdict != WIRE_RX_KEEPALIVE)
+		if (r.result != RX_KEEPALIVE)
 			why_add(why, cap,
 				"receive: empty plaintext not taken as a keepalive");
-	} else if (verdict != WIRE_RX_DATA) {
+	} else if (r.result == RX_KEEPALIVE) {
 		why_add(why, cap, "receive: data datagram taken as a keepalive");
 	} else {
-		why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, pt_len,
+		why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, r.pt_len,
 			  v->in.pt, v->in.pt_len);
 	}
-out_wipe:
-	wire_rx_session_wipe(&rx);
+	link_wipe();
+	sodium_memzero(link_key, sizeof link_key);
+	sodium_memzero(session_key, sizeof session_key);
 	return why[0] == '\0';
-}
-
-/* One directed link as the receiver (to_id) sees it. */
-struct rx_link {
-	wire_key link_key;
-	uint16_t from_id;
-	struct cidr allowed_src;
-	struct wire_rx_session rx;
-};
-
-/*
- * The whole per-link receive decision, in the daemon's order (README point
- * 3): size, header, key_id demultiplexing, then the wire module's epoch /
- * AEAD / replay steps, then the inner IPv4 source check.  Returns whether
- * the datagram is accepted; *inner is the delivered packet, NULL for a
- * keepalive.  *drop_reason names the failing step for diagnostics.
- */
-static bool link_receive(struct rx_link *l, uint8_t *dgram, size_t len,
-			 const uint8_t **inner, size_t *inner_len,
-			 const char **drop_reason)
-{
-	struct wire_header h;
-	size_t pt_len;
-	const uint8_t *pt;
-	uint32_t src;
-
-	*inner = NULL;
-	*inner_len = 0;
-	if (len > WIRE_MAX_DATAGRAM) {
-		*drop_reason = "oversized";
-		return false;
-	}
-	if (!wire_header_check(dgram, len, &h)) {
-		*drop_reason = "header";
-		return false;
-	}
-	/* The daemon's demultiplexer: key_id selects the link (README point 1). */
-	if (h.key_id != l->from_id) {
-		*drop_reason = "key_id does not select this link";
-		return false;
-	}
-	switch (wire_rx_open(&l->rx, l->link_key, &h, dgram, len, &pt_len)) {
-	case WIRE_RX_INVALID:
-		*drop_reason = "stale epoch, authentication or replay";
-		return false;
-	case WIRE_RX_KEEPALIVE:
-		return true;
-	case WIRE_RX_DATA:
-		break;
-	}
-	pt = dgram + WIRE_HEADER_LEN;
-	if (pt_len < IPV4_MIN_HEADER || pt[0] >> 4 != 4) {
-		*drop_reason = "inner packet is not IPv4";
-		return false;
-	}
-	src = (uint32_t)pt[12] << 24 | (uint32_t)pt[13] << 16 | (uint32_t)pt[14] << 8 |
-	      pt[15];
-	if (!cidr_contains(&l->allowed_src, src)) {
-		*drop_reason = "inner source outside allowed_src";
-		return false;
-	}
-	*inner = pt;
-	*inner_len = pt_len;
-	return true;
 }
 
 static bool run_case(const struct rx_case *c, char *why, size_t cap)
 {
-	struct rx_link l = {
-	    .from_id = (uint16_t)c->from_id,
-	    .allowed_src = c->allowed_src,
-	    .rx = {.cur_epoch = c->init_epoch, .have_key = false},
-	};
+	struct vec_input link_in = {.from_id = c->from_id, .to_id = c->to_id};
 	uint8_t dgram[WIRE_MAX_DATAGRAM];
-	const uint8_t *inner;
-	size_t inner_len;
-	const char *reason = "";
-	bool accepted;
+	struct rx_decision r;
 
-	replay_reset(&l.rx.window);
-	wire_link_key(l.link_key, c->psk, c->from_id, c->to_id);
+	memcpy(link_in.psk, c->psk, WIRE_PSK_LEN);
+	link_init(&link_in, &c->allowed_src, c->init_epoch);
+	sodium_memzero(link_in.psk, WIRE_PSK_LEN);
 	for (size_t i = 0; i < c->n_steps && !why[0]; i++) {
 		const struct rx_step *st = &c->steps[i];
 		char step_why[MSG_MAX / 2] = "";
+		const uint8_t *inner = NULL;
+		size_t inner_len = 0, len = st->dgram_len;
+		bool accepted;
 
-		if (st->dgram_len <= sizeof dgram)
-			memcpy(dgram, st->dgram, st->dgram_len);
-		accepted =
-		    link_receive(&l, dgram, st->dgram_len, &inner, &inner_len, &reason);
+		if (len <= sizeof dgram)
+			memcpy(dgram, st->dgram, len);
+		/* Over-long datagrams keep only their length: dropped unread. */
+		link_receive(dgram, len <= sizeof dgram ? len : WIRE_MAX_DATAGRAM + 1, false, &r);
+		accepted = r.result == RX_TUN || r.result == RX_KEEPALIVE;
+		if (r.result == RX_TUN) {
+			inner = dgram + WIRE_HEADER_LEN;
+			inner_len = r.pt_len;
+		}
 		if (accepted != st->expect_accept)
 			why_add(step_why, sizeof step_why, "expected %s, got %s%s%s%s",
 				st->expect_accept ? "accept" : "drop",
 				accepted ? "accept" : "drop", accepted ? "" : " (",
-				accepted ? "" : reason, accepted ? "" : ")");
+				accepted ? "" : rx_result_counter(r.result)->name,
+				accepted ? "" : ")");
 		if (!st->has_plaintext && inner)
 			why_add(step_why, sizeof step_why,
 				"plaintext: expected null, got %zu bytes", inner_len);
@@ -947,15 +868,15 @@ static bool run_case(const struct rx_case *c, char *why, size_t cap)
 		else if (inner)
 			why_bytes(step_why, sizeof step_why, "plaintext", inner,
 				  inner_len, st->pt, st->pt_len);
-		if (l.rx.cur_epoch != st->epoch_after)
+		if (link.peers.peers[0].rx.cur_epoch != st->epoch_after)
 			why_add(step_why, sizeof step_why,
 				"epoch_after: expected %ju, got %ju",
-				(uintmax_t)st->epoch_after, (uintmax_t)l.rx.cur_epoch);
+				(uintmax_t)st->epoch_after,
+				(uintmax_t)link.peers.peers[0].rx.cur_epoch);
 		if (step_why[0])
 			why_add(why, cap, "step %zu (%s): %s", i, st->note, step_why);
 	}
-	wire_rx_session_wipe(&l.rx);
-	sodium_memzero(l.link_key, sizeof l.link_key);
+	link_wipe();
 	return why[0] == '\0';
 }
 

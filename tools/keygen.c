@@ -8,16 +8,17 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
-#include "cliargs.h"
-#include "wire.h"
-#include "version.h"
+#include <sodium.h>
+
+#include "common/cliargs.h"
+#include "core/version.h"
+#include "core/wire.h"
+#include "os/linux/atomicfile.h"
 
 enum {
 	MAX_KEYS = 4096,

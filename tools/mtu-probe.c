@@ -15,7 +15,7 @@
  * looks exactly like that).  The listener replies with DF set as well, so
  * both directions are measured.
  *
- * The listener answers only well-formed requests (src/mtuprobe.c), with a
+ * The listener answers only well-formed requests (tools/lib/mtuprobe.c), with a
  * reply of exactly the request's size, from a token bucket, never to a
  * privileged source port: it cannot be used to amplify or loop traffic.
  */
@@ -24,20 +24,21 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cliargs.h"
-#include "cidr.h"
-#include "mtuprobe.h"
-#include "version.h"
-#include "wire.h"
+#include <sodium.h>
+
+#include "common/cliargs.h"
+#include "core/cidr.h"
+#include "core/version.h"
+#include "core/wire.h"
+#include "os/linux/clock.h"
+#include "tools/lib/mtuprobe.h"
 
 enum {
 	EXIT_OK = 0,
@@ -203,14 +204,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (o->probe && (have_bind || have_rate))
 		return usage_error("--bind and --rate apply to --listen");
 	return -1;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* DF on every datagram; PROBE ignores the cached path MTU, DO is the fallback. */

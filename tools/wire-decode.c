@@ -3,7 +3,7 @@
  * v1 header fields of a datagram (hex on the command line or stdin, or every
  * UDP payload in a pcap/pcapng capture) and, given the receiving node's
  * config, whether that node would accept it and, if not, the exact drop
- * counter and why (src/inspect.c, which runs the daemon's own checks).
+ * counter and why (tools/lib/inspect.c, which runs the daemon's own checks).
  *
  * Never printed: key material, and decrypted bytes beyond the inner IPv4
  * header summary (addresses, protocol, length).  Every input is untrusted;
@@ -12,19 +12,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cliargs.h"
-#include "config.h"
-#include "hexio.h"
-#include "inspect.h"
-#include "pcap.h"
-#include "version.h"
+#include <sodium.h>
+
+#include "common/cliargs.h"
+#include "core/config.h"
+#include "core/version.h"
+#include "os/linux/config_file.h"
+#include "tools/lib/hexio.h"
+#include "tools/lib/inspect.h"
+#include "tools/lib/pcap.h"
 
 enum {
 	MAX_UDP_PAYLOAD = 65535, /* anything longer is not one datagram */

@@ -26,11 +26,11 @@
 #include <string.h>
 
 #include "common.h"
-#include "config.h"
-#include "hostcheck.h"
-#include "netplan.h"
-#include "policy.h"
-#include "roles.h"
+#include "core/config.h"
+#include "core/hostcheck.h"
+#include "core/netplan.h"
+#include "core/policy.h"
+#include "core/roles.h"
 
 enum { PSK_HEX_RUN = 2 * WIRE_PSK_LEN, MAX_PSK_SPANS = 64 };
 

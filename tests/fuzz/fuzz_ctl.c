@@ -21,8 +21,9 @@
 #include <string.h>
 
 #include "common.h"
-#include "ctlproto.h"
-#include "policy.h"
+#include "core/ctlproto.h"
+#include "core/policy.h"
+#include "os/linux/policy_file.h"
 
 static struct policy table; /* ~ 2 x 272 rules: static, not per input */
 

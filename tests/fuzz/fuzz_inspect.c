@@ -71,11 +71,11 @@
 #include <string.h>
 
 #include "common.h"
-#include "config.h"
-#include "counters.h"
-#include "inspect.h"
-#include "policy.h"
-#include "wire.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "tools/lib/inspect.h"
+#include "core/policy.h"
+#include "core/wire.h"
 
 enum {
 	N_CONFIGS = 4,
@@ -147,7 +147,7 @@ static const uint32_t ADDRS[16] = {
 };
 static const uint32_t ID_TABLE[8] = {1, 2, 3, 4, 65535, NO_PEER_ID, STRANGER_ID, 0};
 
-/* The counters the receive path can name (src/rx.c's outcomes). */
+/* The counters the receive path can name (src/daemon/datapath/rx.c's outcomes). */
 static const char *const RX_OUTCOMES[] = {
     "tun_tx_packets",	     "relay_packets",	      "keepalive_rx",
     "drop_udp_unknown_peer", "drop_udp_auth_or_invalid", "drop_udp_not_ipv4",

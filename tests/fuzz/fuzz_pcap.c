@@ -43,7 +43,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "pcap.h"
+#include "tools/lib/pcap.h"
 
 enum {
 	CLASSIC_HDR = 24,

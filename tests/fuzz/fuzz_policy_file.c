@@ -24,7 +24,8 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "policy.h"
+#include "core/policy.h"
+#include "os/linux/policy_file.h"
 
 static char path[64], save_path[64];
 static const uint8_t stamp[POLICY_STAMP_LEN] = {0xf0, 0x22};

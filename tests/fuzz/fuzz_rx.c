@@ -70,11 +70,11 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "daemon.h"
-#include "datapath.h"
-#include "policy.h"
-#include "roles.h"
-#include "wire.h"
+#include "daemon/daemon.h"
+#include "daemon/datapath/datapath.h"
+#include "core/policy.h"
+#include "core/roles.h"
+#include "core/wire.h"
 
 enum {
 	N_VARIANTS = 4,

@@ -495,7 +495,7 @@ delta() {
 }
 # counter_names: every counter, in struct order, from the single source of truth.
 counter_names() {
-	sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\)).*/\1/p' "$SNR_ROOT/src/counters.h"
+	sed -n 's/^[[:space:]]*X(\([a-z0-9_]*\)).*/\1/p' "$SNR_ROOT/src/core/counters.h"
 }
 # drop_total JSON: sum of all drop_* counters.
 drop_total() {

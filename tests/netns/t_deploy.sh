@@ -31,7 +31,7 @@
 #
 # Offline parts: systemd-analyze verify of every unit, install.sh against a
 # locally built tarball (and tampered ones), the exporter against fixed JSON
-# (byte-identical to src/metrics.c), promtool on every rendering, OpenWrt
+# (byte-identical to src/core/metrics.c), promtool on every rendering, OpenWrt
 # init under a procd stub, plist against the plist DTD, man pages rendered
 # without warnings and covering every --help option.
 #
@@ -233,7 +233,7 @@ for c in $(counter_names); do
 	printf '%s\n' "$m" | grep -qx "subnetra_${c}_total $v" || missing="$missing $c=$v"
 	printf '%s\n' "$m" | grep -qx "# TYPE subnetra_${c}_total counter" || missing="$missing TYPE:$c"
 done
-check_eq "exporter: every counter of src/counters.h as subnetra_<name>_total = status --json" "" "$missing"
+check_eq "exporter: every counter of src/core/counters.h as subnetra_<name>_total = status --json" "" "$missing"
 check_match "exporter: relayed pings counted" '^subnetra_relay_packets_total [1-9][0-9]*$' "$m"
 
 # Same output under dash and BusyBox ash (the exporter is POSIX sh).
@@ -251,7 +251,7 @@ for sh in dash "busybox sh"; do
 	check_eq "exporter under $sh prints what sh prints" 1 "$same"
 done
 
-# The built-in `subnetra metrics` (src/metrics.c through the control socket),
+# The built-in `subnetra metrics` (src/core/metrics.c through the control socket),
 # once the CLI has the command.
 cli hub metrics >"$T/metrics.out" 2>"$T/metrics.err"
 rc=$?

@@ -16,7 +16,7 @@
 # loss, the exact counters on all three nodes (packets and bytes: an echo is
 # 84 bytes inside, 120 on the wire), that nothing was dropped, the status
 # text layout, the JSON peers (online, integer age, endpoint), and that every
-# counter of src/counters.h appears in the JSON.
+# counter of src/core/counters.h appears in the JSON.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -68,7 +68,7 @@ check_eq "hub: endpoint not re-learned (configured endpoints are right)" 0 \
 expected_order=$(counter_names | tr '\n' ' ')
 actual_order=$(printf '%s' "$hh" | sed 's/.*"counters":{//' | grep -o '"[a-z0-9_]*":' |
 	tr -d '":' | tr '\n' ' ')
-check_eq "hub: JSON counters = every counter of src/counters.h, in order" \
+check_eq "hub: JSON counters = every counter of src/core/counters.h, in order" \
 	"$expected_order" "$actual_order"
 check_match "hub: JSON schema_version 1" '"schema_version":1,' "$hh"
 check_match "hub: JSON mode/local_id/listen_port/listen_ports/tun" \

@@ -8,13 +8,13 @@
 #
 # Each binary: present, static (no program interpreter, no DT_NEEDED),
 # stripped (no .symtab), within SIZE_BUDGET bytes, and its --version is
-# src/version.h's.  subnetrad --check takes an example config (keys filled
+# src/core/version.h's.  subnetrad --check takes an example config (keys filled
 # in) and refuses it as shipped.  The tarball: listed in SHA256SUMS.txt and
 # matching it, holding the same binaries, the config examples, units and
 # README, and deploy/install.sh installs from it.  With root, the Quick
 # Start relay scenario (tests/netns/t_relay.sh) runs on the static binaries:
 # real delivery hub-to-spokes, exact counters, and the seccomp filter as
-# musl's libc calls it.  tools/doctor.sh's version is src/version.h's.
+# musl's libc calls it.  tools/doctor.sh's version is src/core/version.h's.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
@@ -37,7 +37,7 @@ check() {
 T=$(mktemp -d /tmp/subnetra-release-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-VERSION=$(sed -n 's/^#define SUBNETRA_VERSION "\(.*\)"$/\1/p' src/version.h)
+VERSION=$(sed -n 's/^#define SUBNETRA_VERSION "\(.*\)"$/\1/p' src/core/version.h)
 ARCH=$(uname -m)
 [ "$ARCH" = armv7l ] && ARCH=armv7
 PKG=subnetra-$VERSION-linux-$ARCH
@@ -83,7 +83,7 @@ for b in subnetrad subnetra; do
 	if [ "$v" = "$b v$VERSION" ]; then
 		ok "dist/$b --version: $v"
 	else
-		not_ok "dist/$b --version is '$b v$VERSION' (src/version.h)"
+		not_ok "dist/$b --version is '$b v$VERSION' (src/core/version.h)"
 		diag "got: $v"
 	fi
 done
@@ -147,9 +147,9 @@ fi
 # tools/doctor.sh carries its own version string (it is a shell script).
 dv=$(sh tools/doctor.sh --version 2>&1)
 if [ "$dv" = "subnetra-doctor v$VERSION" ]; then
-	ok "tools/doctor.sh --version is src/version.h's ($dv)"
+	ok "tools/doctor.sh --version is src/core/version.h's ($dv)"
 else
-	not_ok "tools/doctor.sh --version is src/version.h's (v$VERSION): update VERSION= in tools/doctor.sh"
+	not_ok "tools/doctor.sh --version is src/core/version.h's (v$VERSION): update VERSION= in tools/doctor.sh"
 	diag "got: $dv"
 fi
 

@@ -71,8 +71,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cidr.h"
-#include "udp.h"
+#include "core/cidr.h"
+#include "os/linux/udp.h"
 
 enum {
 	SLOT_LEN = 2048,

@@ -40,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aead.h"
-#include "wire.h"
+#include "core/aead.h"
+#include "core/wire.h"
 
 enum {
 	EXIT_OK = 0,

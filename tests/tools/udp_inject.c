@@ -47,10 +47,10 @@
 
 #include <sodium.h>
 
-#include "cidr.h"
-#include "udp.h"
+#include "core/cidr.h"
+#include "os/linux/udp.h"
 
-#include "wire.h"
+#include "core/wire.h"
 
 enum {
 	MAX_DGRAM = 65507,

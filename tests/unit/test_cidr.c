@@ -1,4 +1,4 @@
-/* Table tests for src/cidr.c: strict parsing, sub-errors, formatting, set relations. */
+/* Table tests for src/core/cidr.c: strict parsing, sub-errors, formatting, set relations. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "cidr.h"
+#include "core/cidr.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "core/config.h"
+#include "os/linux/config_file.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -211,6 +212,11 @@ static const struct err_case err_cases[] = {
 	{ "null", "WrongType", "", "the top level must be a JSON object, got null" },
 	{ " null\n", "WrongType", "", "got null" },
 	{ "null null", "SyntaxError", "", "line 1, column 6" },
+	/* numbers that JSON does not have, though json-c read them */
+	{ "{\"local_id\": -01}", "SyntaxError", "", "line 1, column 14: leading zeros are not JSON" },
+	{ MANUAL(",\"keepalive_secs\":00"), "SyntaxError", "", "leading zeros are not JSON" },
+	{ MANUAL(",\"local_tun_mtu\":NaN"), "SyntaxError", "", "NaN and Infinity are not JSON" },
+	{ MANUAL(",\"local_tun_mtu\":1."), "SyntaxError", "", "'.' needs digits on both sides" },
 
 	/* unknown fields */
 	{ MANUAL(",\"rol\":\"hub\""), "UnknownField", "rol", "\"rol\"" },

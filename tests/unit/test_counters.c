@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "counters.h"
+#include "core/counters.h"
 
 static void set(struct counters *c, size_t i, uint64_t v)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ctlproto.h"
+#include "core/ctlproto.h"
 
 struct parse_case {
 	const char *line;

@@ -14,9 +14,10 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "hostcheck.h"
-#include "netplan.h"
+#include "core/config.h"
+#include "core/hostcheck.h"
+#include "os/linux/privs.h"
+#include "core/netplan.h"
 
 #define KEY_A "4478406b1ab6c49a71868963cb76f6c2f1c4d4541538cac8a8c28cfc23fb49a4"
 #define KEY_B "d10bae5df4e65c268961c9e6cd812aa0ac0bbca644452ea50fc2dbcb78805927"
@@ -247,11 +248,11 @@ static void test_user(void **state)
 
 	(void)state;
 	load(SPOKE(""));
-	assert_int_equal(hostcheck_user(&cfg, "c.json", &e), 0); /* no "user" */
+	assert_int_equal(privs_check_user(&cfg, "c.json", &e), 0); /* no "user" */
 	load(SPOKE(",\"user\":\"root\""));
-	assert_int_equal(hostcheck_user(&cfg, "c.json", &e), 0);
+	assert_int_equal(privs_check_user(&cfg, "c.json", &e), 0);
 	load(SPOKE(",\"user\":\"no-such-subnetra-user\""));
-	assert_int_equal(hostcheck_user(&cfg, "c.json", &e), -1);
+	assert_int_equal(privs_check_user(&cfg, "c.json", &e), -1);
 	assert_string_equal(e.file, "c.json");
 	assert_string_equal(e.path, "user");
 	assert_string_equal(e.name, "UnknownUser");

@@ -1,5 +1,5 @@
 /*
- * Prometheus rendering (src/metrics.c): the exact exposition of a hub with
+ * Prometheus rendering (src/core/metrics.c): the exact exposition of a hub with
  * two peers, every counter of COUNTERS_LIST once and in order as
  * subnetra_<name>_total, the age/online rules of status --json (boundaries,
  * never seen, clock stepped back), label escaping, the fixed shape without
@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "bounds.h"
-#include "metrics.h"
+#include "core/bounds.h"
+#include "core/metrics.h"
 
 #define NS  1000000000ull
 #define NOW (1700000000ull * NS)

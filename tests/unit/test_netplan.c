@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "netplan.h"
+#include "core/config.h"
+#include "core/netplan.h"
 
 #define KEY_A "4478406b1ab6c49a71868963cb76f6c2f1c4d4541538cac8a8c28cfc23fb49a4"
 #define KEY_B "d10bae5df4e65c268961c9e6cd812aa0ac0bbca644452ea50fc2dbcb78805927"

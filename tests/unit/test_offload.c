@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "offload.h"
+#include "core/offload.h"
 
 /* Reference RFC 1071 sum, one 16-bit word at a time. */
 static uint16_t ref_csum(const uint8_t *p, size_t len, uint32_t sum)

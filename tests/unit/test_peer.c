@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "config.h"
-#include "peer.h"
+#include "core/config.h"
+#include "core/peer.h"
 
 static struct config cfg;
 static struct peer_table table;

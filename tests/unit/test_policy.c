@@ -18,8 +18,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "ctlproto.h"
-#include "policy.h"
+#include "core/ctlproto.h"
+#include "core/policy.h"
+#include "os/linux/policy_file.h"
 
 static struct cidr cidr_of(const char *s)
 {

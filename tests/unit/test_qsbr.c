@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
-#include "qsbr.h"
+#include "core/policy.h"
+#include "core/qsbr.h"
 
 static uint64_t now_ms(void)
 {

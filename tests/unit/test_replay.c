@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "replay.h"
+#include "core/replay.h"
 
 #define BIG (UINT64_C(1) << 63) /* 2^63 */
 

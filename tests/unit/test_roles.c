@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "policy.h"
-#include "roles.h"
+#include "core/config.h"
+#include "core/policy.h"
+#include "core/roles.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,7 +19,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-#include "rtnl.h"
+#include "core/rtnl.h"
 
 /* A message written out by hand, little by little. */
 struct bytes {

@@ -34,11 +34,12 @@
 
 #include <cmocka.h>
 
-#include "daemon.h"
-#include "privs.h"
-#include "sandbox.h"
-#include "sandbox_fs.h"
-#include "sanitizer.h"
+#include "daemon/daemon.h"
+#include "os/linux/privs.h"
+#include "os/linux/sandbox.h"
+#include "os/linux/sandbox_fs.h"
+#include "os/linux/sanitizer.h"
+#include "os/linux/policy_file.h"
 
 /*
  * qemu-user (make test-cross) implements neither seccomp(2) nor

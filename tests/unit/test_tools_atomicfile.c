@@ -1,8 +1,9 @@
 /*
- * src/atomicfile.c, which keygen -o and config-gen write secrets with: mode
- * 0600 from creation whatever the umask, no-replace really never replaces
- * (not even a file that appears between begin and commit), replace does,
- * and no temporary file is ever left behind.
+ * src/os/linux/atomicfile.c, which keygen -o and config-gen write secrets
+ * with, and the daemon its policy snapshot (atomicfile_begin_at): mode 0600
+ * from creation whatever the umask, no-replace really never replaces (not
+ * even a file that appears between begin and commit), replace does, and no
+ * temporary file is ever left behind.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "atomicfile.h"
+#include "os/linux/atomicfile.h"
 
 static char dir[64];
 
@@ -150,11 +151,44 @@ static void test_race_and_abort(void **state)
 	assert_int_equal(atomicfile_begin(&af, path), -EISDIR);
 }
 
+/* Inside a directory descriptor, through a fixed temporary name. */
+static void test_at_dirfd(void **state)
+{
+	struct atomicfile af;
+	char path[PATH_MAX], got[64];
+	int dirfd, fd;
+
+	(void)state;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dirfd >= 0);
+	assert_int_equal(atomicfile_begin_at(&af, dirfd, "snap", "snap.tmp"), 0);
+	assert_int_equal(atomicfile_write(&af, "one\n", 4), 0);
+	assert_int_equal(atomicfile_commit(&af, true), 0);
+	snprintf(path, sizeof path, "%s/snap", dir);
+	slurp(path, got, sizeof got);
+	assert_string_equal(got, "one\n");
+	assert_int_equal(mode_of(path), 0600);
+	assert_int_equal(entries(), 1);
+
+	/* The temporary name must be free: nothing is touched otherwise. */
+	fd = openat(dirfd, "snap.tmp", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(atomicfile_begin_at(&af, dirfd, "snap", "snap.tmp"), -EEXIST);
+	assert_int_equal(af.step, ATOMICFILE_CREATE);
+	atomicfile_abort(&af);
+	assert_int_equal(entries(), 2);
+	assert_int_equal(unlinkat(dirfd, "snap.tmp", 0), 0);
+	unlink(path);
+	close(dirfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_replace),
 	    cmocka_unit_test(test_race_and_abort),
+	    cmocka_unit_test(test_at_dirfd),
 	};
 
 	if (sodium_init() < 0)

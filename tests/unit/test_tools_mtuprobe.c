@@ -1,5 +1,5 @@
 /*
- * subnetra-mtu-probe's pure parts (src/mtuprobe.c): the probe format and the
+ * subnetra-mtu-probe's pure parts (tools/lib/mtuprobe.c): the probe format and the
  * listener's answer rule (requests only, same length, never a reply to a
  * reply), the size search against simulated paths (every path MTU from 40
  * to 1600 under several ceilings, with and without random loss), the
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "mtuprobe.h"
+#include "tools/lib/mtuprobe.h"
 
 static void test_format(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * Capture reading (src/pcap.c) and hex input (src/hexio.c) for
+ * Capture reading (tools/lib/pcap.c) and hex input (tools/lib/hexio.c) for
  * subnetra-wire-decode: classic pcap in both byte orders and both timestamp
  * resolutions, pcapng sections in both byte orders with several interfaces
  * and timestamp resolutions, every supported link type, the frames that are
@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "hexio.h"
-#include "pcap.h"
+#include "tools/lib/hexio.h"
+#include "tools/lib/pcap.h"
 
 #define IP4(a, b, c, d)                                                                  \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -743,6 +743,39 @@ static void test_hex(void **state)
 	assert_int_equal(r.len, 2);
 }
 
+/* The vector files' form: conformance's errors, in its order. */
+static void test_hex_strict(void **state)
+{
+	uint8_t out[4];
+	struct hex_result r;
+
+	(void)state;
+	assert_true(hex_parse_strict(out, sizeof out, "00ab7f", 6, &r));
+	assert_int_equal(r.len, 3);
+	assert_int_equal(out[1], 0xab);
+	assert_true(hex_parse_strict(out, sizeof out, "", 0, &r));
+	assert_int_equal(r.len, 0);
+
+	/* An odd count comes first, whatever the characters. */
+	assert_false(hex_parse_strict(out, sizeof out, "zzz", 3, &r));
+	assert_int_equal(r.err, HEX_ODD);
+	assert_int_equal(r.offset, 2);
+	/* Uppercase, separators and 0x are not the vectors' form. */
+	assert_false(hex_parse_strict(out, sizeof out, "00AB", 4, &r));
+	assert_int_equal(r.err, HEX_BAD_CHAR);
+	assert_int_equal(r.offset, 2);
+	assert_false(hex_parse_strict(out, sizeof out, "00 1", 4, &r));
+	assert_int_equal(r.err, HEX_BAD_CHAR);
+	assert_false(hex_parse_strict(out, sizeof out, "0x01", 4, &r));
+	assert_int_equal(r.err, HEX_BAD_CHAR);
+	assert_int_equal(r.offset, 1);
+	/* Too long is checked after the whole text: then it holds len / 2 bytes. */
+	assert_false(hex_parse_strict(out, sizeof out, "000102030405zz", 14, &r));
+	assert_int_equal(r.err, HEX_BAD_CHAR);
+	assert_false(hex_parse_strict(out, sizeof out, "0001020304", 10, &r));
+	assert_int_equal(r.err, HEX_TOO_LONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +788,7 @@ int main(void)
 	    cmocka_unit_test(test_pcapng_damage),
 	    cmocka_unit_test(test_random_damage),
 	    cmocka_unit_test(test_hex),
+	    cmocka_unit_test(test_hex_strict),
 	};
 
 	return cmocka_run_group_tests_name("tools_pcap", tests, NULL, NULL);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "tun.h"
+#include "os/linux/tun.h"
 
 static void test_names(void **state)
 {

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "tun_holder.h"
+#include "os/linux/tun_holder.h"
 
 static char root[64];
 

@@ -1,5 +1,5 @@
 /*
- * The transmit queue of several workers (src/txq.c): two worker threads
+ * The transmit queue of several workers (src/daemon/datapath/txq.c): two worker threads
  * queue and flush datagrams for the same peer at once, from their own UDP
  * sockets on loopback, to one receiver.  Every datagram the receiver gets
  * carries a higher sequence number than the one before it (each peer's
@@ -26,7 +26,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "datapath.h"
+#include "daemon/daemon.h"
+#include "daemon/datapath/datapath.h"
 
 enum {
 	PER_THREAD = 20000, /* datagrams each worker sends */

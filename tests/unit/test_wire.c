@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "wire.h"
+#include "core/wire.h"
 
 /* From shared/vectors/subnetra-v1-vectors.json, "icmp-echo-request-1-to-2"
  * and "keepalive-1-to-2" (same psk, ids and epoch). */

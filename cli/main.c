@@ -1,0 +1,154 @@
+/*
+ * subnetra: the control tool.  A thin client: it joins its arguments into one
+ * request line, checks it with the daemon's own grammar (ctlproto), sends it
+ * as one datagram to the control socket and, for commands that answer,
+ * prints the reply as is.  Behaviour follows interface reference §4.  This
+ * file holds the command table, --help and the dispatch; cli.h lists the
+ * other parts.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cliargs.h"
+#include "core/version.h"
+
+#define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
+
+#define RULE_FLAGS "--src CIDR --dst CIDR [--action forward|drop] [--target ID]"
+
+/* One row per command, in --help's order (rows alike by shape: they are data). */
+static const struct command commands[] = {
+    {CTL_STATUS, "status", cmd_request, status_failed, EXIT_FAIL,
+     "show daemon health, peers, traffic and drop counters"},
+    {CTL_STATUS_JSON, "status --json", cmd_request, status_failed, EXIT_FAIL,
+     "the same as one JSON object (schema_version 1)"},
+    {CTL_METRICS, "metrics", cmd_metrics, metrics_failed, EXIT_FAIL,
+     "the same in the Prometheus text format; 'subnetra_up 0' (exit 1)\n"
+     "                  when the daemon is not running or does not answer"},
+    {CTL_POLICY_SHOW, "policy show", cmd_request, NULL, EXIT_FAIL,
+     "print the active policy as replayable 'policy add' lines"},
+    {CTL_POLICY_ADD, "policy add " RULE_FLAGS, cmd_send_rule, NULL, EXIT_FAIL,
+     "add one rule (fire-and-forget; the daemon does not answer).\n"
+     "                  --action defaults to drop (a note says so); forward needs\n"
+     "                  --target: a configured peer id (asked of the daemon\n"
+     "                  first), or 0 = this node's TUN; drop takes none.  CIDRs\n"
+     "                  must be networks (10.0.0.0/24, not 10.0.0.1/24)"},
+    {CTL_POLICY_DEL, "policy del --src CIDR --dst CIDR", cmd_send, NULL, EXIT_FAIL,
+     "delete the added rule(s) with exactly this --src and --dst\n"
+     "                  (fire-and-forget; the daemon logs a line if none matches;\n"
+     "                  the rules derived from the config are not deleted)"},
+    {CTL_POLICY_REPLACE, "policy replace " RULE_FLAGS, cmd_send_rule, NULL, EXIT_FAIL,
+     "give the added rule with exactly this --src and --dst a new action\n"
+     "                  and target, in its place (fire-and-forget, as del)"},
+    {CTL_POLICY_FLUSH, "policy flush --added", cmd_send, NULL, EXIT_FAIL,
+     "delete every rule added at run time or loaded from the snapshot;\n"
+     "                  the rules derived from the config stay (fire-and-forget)"},
+    {CTL_POLICY_CHECK, "policy check " RULE_FLAGS, cmd_request, check_failed, EXIT_USAGE,
+     "ask the daemon whether it would take this rule: 'ok' (and a note\n"
+     "                  when an add would change nothing), or 'refused: why' (exit 2)"},
+    {CTL_SAVE, "save", cmd_request, save_failed, EXIT_FAIL,
+     "snapshot the active policy to disk; the daemon reloads it at start-up"},
+    {CTL_RELOAD, "reload", cmd_request, reload_failed, EXIT_FAIL,
+     "read the config file again and apply it (as SIGHUP does): peers,\n"
+     "                  keys, endpoints, keepalive, policy; unchanged peers\n"
+     "                  keep their sessions; prints what changed"},
+};
+
+enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
+
+static const char synopsis[] =
+    "usage: subnetra status [--json] | metrics | save | reload | "
+    "policy show|add|del|replace|flush|check [FLAGS]\n"
+    "       subnetra --version | --help\n";
+
+static void help(void)
+{
+	printf("%s\ncommands:\n", synopsis);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		printf("  %s\n                  %s\n", commands[i].name, commands[i].help);
+	printf("  --version, -V\n                  print the version\n"
+	       "  --help, -h\n                  print this help\n"
+	       "\nenvironment:\n"
+	       "  SUBNETRA_SOCK   control socket path (default " DEFAULT_SOCK ")\n"
+	       "\nRun subnetra in the daemon's network namespace: replies come back to an\n"
+	       "abstract socket address, which is per namespace.\n"
+	       "\nexit status:\n"
+	       "  0  success\n"
+	       "  1  daemon not running, no response within %d ms, permission denied\n"
+	       "     on the socket, or the daemon reported a failure (status\n"
+	       "     unavailable, metrics unavailable, save failed, reload failed)\n"
+	       "  2  usage error: unknown command, bad flag or value, a rule the\n"
+	       "     daemon refuses (policy add/replace/check: --target not a\n"
+	       "     configured peer), request longer than %d bytes, socket path\n"
+	       "     too long; nothing was changed\n",
+	       CLIENT_TIMEOUT_MS, CTL_MAX_LINE);
+}
+
+#define usage_error(...) cliarg_usage_error("subnetra", synopsis, __VA_ARGS__)
+
+/* Join argv with single spaces.  false if the line would exceed CTL_MAX_LINE. */
+static bool join_args(int argc, char **argv, struct request *req)
+{
+	req->len = 0;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		size_t need = n + (i > 0 ? 1 : 0);
+
+		if (need > CTL_MAX_LINE - req->len)
+			return false;
+		if (i > 0)
+			req->line[req->len++] = ' ';
+		memcpy(req->line + req->len, argv[i], n);
+		req->len += n;
+	}
+	req->line[req->len] = '\0';
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	static struct request req;
+	char why[CTL_WHY_MAX];
+	const char *detail = NULL;
+	enum ctl_err e;
+	const char *env;
+
+	if (argc < 2)
+		return usage_error("no command given");
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		help();
+		return EXIT_OK;
+	}
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		printf("subnetra v%s\n", SUBNETRA_VERSION);
+		return EXIT_OK;
+	}
+
+	if (!join_args(argc - 1, argv + 1, &req))
+		return usage_error("request longer than %d bytes", CTL_MAX_LINE);
+	/* Checked locally: the daemon ignores a bad line silently. */
+	e = ctl_parse_line(req.line, req.len, &req.parsed, &detail);
+	if (e == CTL_EMPTY)
+		return usage_error("no command given");
+	if (e != CTL_OK)
+		return usage_error("%s: %s", ctl_err_name(e),
+				   detail != NULL ? detail : "invalid request");
+	if (!ctl_rule_check(&req.parsed, why, sizeof(why))) {
+		fprintf(stderr, "subnetra: InvalidValue: %s; nothing sent\n", why);
+		return EXIT_USAGE;
+	}
+
+	env = getenv("SUBNETRA_SOCK");
+	req.sock_path = env != NULL && env[0] != '\0' ? env : DEFAULT_SOCK;
+
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].kind == req.parsed.kind)
+			return commands[i].handler(&commands[i], &req);
+	/* Every ctl_kind has a row; reaching this is a programming error. */
+	fprintf(stderr, "subnetra: internal error: no handler for the request\n");
+	return EXIT_FAIL;
+}

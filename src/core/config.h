@@ -1,0 +1,112 @@
+/*
+ * config.json -> struct config: strict parse (unknown field, wrong type, out
+ * of range and syntax errors are rejected) and validation (the documented
+ * rules, in the documented order, with the documented error names).  One
+ * parser for the daemon, --check, the lint tool and the fuzzer.  The parsed
+ * config is immutable; runtime state lives elsewhere.  Reading the file is
+ * os/linux/config_file.h; errors are config_error.h.
+ */
+#ifndef SUBNETRA_CONFIG_H
+#define SUBNETRA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bounds.h"
+#include "core/cidr.h"
+#include "core/config_error.h"
+#include "core/wire.h"
+
+enum role {
+	ROLE_MANUAL,
+	ROLE_HUB,
+	ROLE_SPOKE,
+};
+
+enum { USER_NAME_MAX = 32 };
+
+/* The id ranges as docs/configuration.md states them: messages quote these. */
+#define CONFIG_ID_RANGE "1..65535"
+#define CONFIG_LOCAL_ID_RANGE "1..65535, or 0 on a node without peers"
+
+struct peer_config {
+	uint32_t id; /* validated to 1..65535 */
+	struct endpoint4 endpoint;
+	struct cidr allowed_src;            /* default 0.0.0.0/0 */
+	uint8_t psk[WIRE_PSK_LEN];          /* secret: never printed */
+	char name[PEER_NAME_MAX + 1];       /* "" when unset */
+};
+
+/* A new non-secret field also enters config_digest (config_digest.c). */
+struct config {
+	uint8_t negotiation_version; /* must be 1 */
+	uint16_t local_tun_mtu;      /* default 1436 */
+	uint16_t listen_ports[MAX_LISTEN_PORTS];
+	size_t n_listen_ports;       /* role-aware default when absent */
+	struct cidr virtual_subnet;  /* default 10.0.0.0/24 */
+	bool has_local_tun_ip;
+	struct cidr local_tun_ip;
+	uint32_t local_id;           /* validated to 1..65535 when peers exist */
+	enum role role;
+	struct cidr local_routes[MAX_ROUTES];
+	size_t n_local_routes;
+	struct cidr remote_routes[MAX_ROUTES];
+	size_t n_remote_routes;
+	uint32_t keepalive_secs;     /* role default: spoke 20, else 0 */
+	bool obfuscate;              /* default true */
+	char user[USER_NAME_MAX + 1]; /* run as this user after start-up; "" = stay */
+	unsigned workers;            /* reactor threads, 1..MAX_WORKERS; default 1 */
+	bool configure_interface;    /* apply the network plan at start; default true */
+	struct peer_config peers[MAX_PEERS];
+	size_t n_peers;
+};
+
+const char *role_name(enum role r);
+
+/* The compiled-in default (deliberately not runnable: no peers). */
+void config_defaults(struct config *cfg);
+
+/*
+ * Parse stage only (config.c): JSON syntax, then every field's type and
+ * range, then the role-aware defaults.  text need not be NUL-terminated.
+ * 0, or -1 with err set and cfg wiped.
+ */
+int config_parse(struct config *cfg, const char *file_label, const char *text, size_t len,
+		 struct config_error *err);
+
+/* Validation rules + registry rules, in documented order (config_validate.c). 0 or -1. */
+int config_validate(const struct config *cfg, const char *file_label,
+		    struct config_error *err);
+
+/*
+ * config_validate with the host's own subnets for the SubnetOverlap rule
+ * (config_validate passes none, as upstream's daemon does).  0 or -1.
+ */
+int config_validate_hosts(const struct config *cfg, const char *file_label,
+			  const struct cidr *hosts, size_t n_hosts, struct config_error *err);
+
+/* Secrets -> sodium_memzero. */
+void config_wipe(struct config *cfg);
+
+enum { CONFIG_DIGEST_LEN = 32 };
+/*
+ * BLAKE2b-256 of every non-secret field of cfg in a fixed encoding (never
+ * the PSKs): which config a policy snapshot was saved under.  Any change of
+ * a non-secret field changes it; a PSK rotation does not.  Pure.
+ */
+void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN]);
+
+/*
+ * The path-MTU rule of --check and config-lint --path-mtu N: local_tun_mtu
+ * must not exceed N - WIRE_OVERHEAD (MtuTooLargeForPath, naming both
+ * numbers).  Pure.  0 or -1.
+ */
+int config_validate_path_mtu(const struct config *cfg, const char *file_label,
+			     unsigned path_mtu, struct config_error *err);
+
+/* Pure host-subnet overlap rule (SubnetOverlap); hosts may be empty. */
+bool config_subnet_overlaps(const struct cidr *virtual_subnet, const struct cidr *hosts,
+			    size_t n_hosts);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * config_digest: which config a policy snapshot was saved under, as a hash
+ * of every non-secret field.
+ */
+#include "core/config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+/*
+ * Fixed-width little-endian fields, counts before lists, lengths before
+ * strings: two configs hash alike only if every field is equal.  A new
+ * config field belongs here (unless it is secret), or a change of it would
+ * keep a snapshot saved under the old value.
+ */
+static void digest_u64(crypto_generichash_state *h, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void digest_cidr(crypto_generichash_state *h, const struct cidr *c)
+{
+	digest_u64(h, c->addr);
+	digest_u64(h, c->prefix);
+}
+
+static void digest_str(crypto_generichash_state *h, const char *s)
+{
+	digest_u64(h, strlen(s));
+	crypto_generichash_update(h, (const unsigned char *)s, strlen(s));
+}
+
+static void digest_routes(crypto_generichash_state *h, const struct cidr *r, size_t n)
+{
+	digest_u64(h, n);
+	for (size_t i = 0; i < n; i++)
+		digest_cidr(h, &r[i]);
+}
+
+void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN])
+{
+	static const char domain[] = "subnetra-config-digest-v1";
+	crypto_generichash_state h;
+
+	_Static_assert(CONFIG_DIGEST_LEN == crypto_generichash_BYTES, "BLAKE2b-256");
+	crypto_generichash_init(&h, NULL, 0, CONFIG_DIGEST_LEN);
+	digest_str(&h, domain);
+	digest_u64(&h, cfg->negotiation_version);
+	digest_u64(&h, cfg->local_tun_mtu);
+	digest_u64(&h, cfg->n_listen_ports);
+	for (size_t i = 0; i < cfg->n_listen_ports; i++)
+		digest_u64(&h, cfg->listen_ports[i]);
+	digest_cidr(&h, &cfg->virtual_subnet);
+	digest_u64(&h, cfg->has_local_tun_ip);
+	if (cfg->has_local_tun_ip)
+		digest_cidr(&h, &cfg->local_tun_ip);
+	digest_u64(&h, cfg->local_id);
+	digest_u64(&h, cfg->role);
+	digest_routes(&h, cfg->local_routes, cfg->n_local_routes);
+	digest_routes(&h, cfg->remote_routes, cfg->n_remote_routes);
+	digest_u64(&h, cfg->keepalive_secs);
+	digest_u64(&h, cfg->obfuscate);
+	digest_str(&h, cfg->user);
+	digest_u64(&h, cfg->workers);
+	digest_u64(&h, cfg->n_peers);
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *p = &cfg->peers[i];
+
+		/* p->psk is secret: it never enters the digest. */
+		digest_u64(&h, p->id);
+		digest_u64(&h, p->endpoint.addr);
+		digest_u64(&h, p->endpoint.port);
+		digest_cidr(&h, &p->allowed_src);
+		digest_str(&h, p->name);
+	}
+	/*
+	 * Only when not the default, so that a snapshot saved before the field
+	 * existed still matches an unchanged config.  It comes after the
+	 * count-prefixed peer list, where nothing else can stand.
+	 */
+	if (!cfg->configure_interface)
+		digest_str(&h, "configure_interface=false");
+	crypto_generichash_final(&h, out, CONFIG_DIGEST_LEN);
+	sodium_memzero(&h, sizeof(h));
+}

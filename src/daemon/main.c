@@ -1,0 +1,279 @@
+/*
+ * subnetrad: argument parsing and the top-level flow.  Exit codes:
+ *   0  success (clean stop, config ok, plan printed)
+ *   1  invalid configuration or a start-up failure
+ *   2  bad command-line usage
+ *   3  stopped by the seccomp filter: a forbidden system call (the log names
+ *      it; SANDBOX_EXIT_VIOLATION)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "common/cliargs.h"
+#include "core/aead.h"
+#include "core/config.h"
+#include "core/hostcheck.h"
+#include "core/netplan.h"
+#include "core/version.h"
+#include "core/wire.h"
+#include "daemon/daemon.h"
+#include "os/linux/config_file.h"
+#include "os/linux/netconf.h"
+#include "os/linux/privs.h"
+
+static const char synopsis[] =
+	"usage: subnetrad [--config PATH] [--check | --print-network-plan] [--path-mtu N]\n"
+	"       subnetrad --version | --help\n";
+
+static const char usage_rest[] =
+	"\n"
+	"  --config PATH         config file (default ./config.json; if that is absent the\n"
+	"                        compiled-in default is used, which has no peers and fails)\n"
+	"  --check               validate the config and check it against this host (the\n"
+	"                        user exists, local_tun_ip and the plan's routes are not in\n"
+	"                        use elsewhere; a virtual_subnet overlapping the host's\n"
+	"                        addresses or routes is a warning), print the banner, exit;\n"
+	"                        changes nothing\n"
+	"  --print-network-plan  print the host network plan (ip link/addr/route) and exit\n"
+	"  --path-mtu N          underlay path MTU (132..65535; the tunnel needs 64 bytes\n"
+	"                        of it and at least 68 more): assumed by the plan (default\n"
+	"                        1500); with --check, local_tun_mtu above N - 64 is an error\n"
+	"  --version, -V         print the version and exit\n"
+	"  --help, -h            print this help and exit\n"
+	"\n"
+	"With no action flag the daemon runs: it creates the TUN device ($SUBNETRA_TUN,\n"
+	"default snr0), binds every listen port and the control socket ($SUBNETRA_SOCK,\n"
+	"default /run/subnetra/subnetra.sock), applies the network plan to the TUN\n"
+	"(unless the config says \"configure_interface\": false) and runs until\n"
+	"SIGINT/SIGTERM.\n"
+	"\n"
+	"exit status: 0 ok, 1 invalid config or start-up failure, 2 usage error,\n"
+	"3 stopped by the seccomp filter (a forbidden system call; the log names it)\n";
+
+struct options {
+	const char *config;
+	bool check;
+	bool plan;
+	unsigned path_mtu;
+};
+
+#define usage_error(...) cliarg_usage_error("subnetrad", synopsis, __VA_ARGS__)
+
+/* The smallest path that carries the tunnel and an MTU of 68 inside it. */
+enum { PATH_MTU_MIN = MTU_MIN + WIRE_OVERHEAD };
+
+/*
+ * A path MTU the tunnel cannot use at all is an error, not a plan with a
+ * warning: no local_tun_mtu (68..1500) would work over it.
+ */
+static int path_mtu_arg(const char *arg, unsigned *out)
+{
+	if (!cliarg_uint(arg, 1, 65535, out))
+		return usage_error("--path-mtu: expected %d..65535, got '%s'", PATH_MTU_MIN, arg);
+	if (*out < PATH_MTU_MIN)
+		return usage_error("--path-mtu %u: too small for any tunnel: its %d bytes of "
+				   "overhead leave an overlay MTU of %d, below the IPv4 minimum of "
+				   "%d (the path must carry at least %d bytes)",
+				   *out, WIRE_OVERHEAD,
+				   *out > WIRE_OVERHEAD ? (int)*out - WIRE_OVERHEAD : 0, MTU_MIN,
+				   PATH_MTU_MIN);
+	return -1;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--config") == 0) {
+			if (++i == argc)
+				return usage_error("missing path after %s", a);
+			o->config = argv[i];
+		} else if (strcmp(a, "--check") == 0) {
+			o->check = true;
+		} else if (strcmp(a, "--print-network-plan") == 0) {
+			o->plan = true;
+		} else if (strcmp(a, "--path-mtu") == 0) {
+			int rc;
+
+			if (++i == argc)
+				return usage_error("missing number after %s", a);
+			rc = path_mtu_arg(argv[i], &o->path_mtu);
+			if (rc >= 0)
+				return rc;
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("subnetrad v%s\n", SUBNETRA_VERSION);
+			return 0;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			printf("%s%s", synopsis, usage_rest);
+			return 0;
+		} else {
+			return usage_error("unknown argument '%s'", a);
+		}
+	}
+	if (o->check && o->plan)
+		return usage_error("--check and --print-network-plan are exclusive");
+	if (o->path_mtu != 0 && !o->plan && !o->check)
+		return usage_error("--path-mtu only applies to --check and --print-network-plan");
+	return -1;
+}
+
+/* "subnetra v0.1.0 (mtu=1436, udp_ports={ 18020 }, mode=raw_direct, local_id=2, peers=1)" */
+static void print_banner(FILE *f, const struct config *cfg)
+{
+	fprintf(f, "subnetra v%s (mtu=%u, udp_ports={ ", SUBNETRA_VERSION, cfg->local_tun_mtu);
+	for (size_t i = 0; i < cfg->n_listen_ports; i++)
+		fprintf(f, "%s%u", i ? ", " : "", cfg->listen_ports[i]);
+	fprintf(f, " }, mode=raw_direct, local_id=%u, peers=%zu)", cfg->local_id, cfg->n_peers);
+}
+
+/*
+ * The config holds every link's PSK: say so when other users can read it
+ * (a warning, not an error, so an operator can still fix it on a live box).
+ */
+static void warn_if_readable(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL)
+		path = "config.json";
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		fprintf(stderr,
+			"subnetrad: warning: %s is readable by other users (mode %04o) and "
+			"holds secret keys; chmod 600 %s\n",
+			path, (unsigned)(st.st_mode & 07777), path);
+}
+
+static void print_error(const char *prefix, const struct config_error *e)
+{
+	char msg[768];
+
+	config_error_format(e, msg, sizeof(msg));
+	fprintf(stderr, "subnetrad: %s%s\n", prefix, msg);
+}
+
+/*
+ * --check beyond the config itself: what start-up would refuse on this
+ * host (the user, the path MTU when given, an address or route of the plan
+ * in use elsewhere), and, as a warning, a virtual_subnet that overlaps the
+ * host's addresses or routes.  Every finding is printed.  Returns the exit
+ * status: 0, or 1 when start-up would fail.
+ */
+static int check_host(const struct config *cfg, const char *path, unsigned path_mtu)
+{
+	const char *file = path != NULL ? path : "config.json";
+	struct hostcheck_report rep;
+	struct config_error err;
+	char why[256];
+	const char *tun;
+	int rc = 0;
+
+	if (privs_check_user(cfg, file, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	tun = daemon_tun_name();
+	if (tun == NULL)
+		return 1;
+	if (netconf_check_host(cfg, file, tun, &rep, why, sizeof(why)) < 0) {
+		fprintf(stderr, "subnetrad: warning: host checks skipped: %s\n", why);
+		return rc;
+	}
+	for (size_t i = 0; i < rep.n; i++) {
+		print_error(rep.f[i].refuses_start ? "" : "warning: ", &rep.f[i].err);
+		if (rep.f[i].refuses_start)
+			rc = 1;
+	}
+	if (rep.more > 0)
+		fprintf(stderr, "subnetrad: ... and %zu more like these\n", rep.more);
+	return rc;
+}
+
+static int run(struct config *cfg, const char *path)
+{
+	struct daemon *d = daemon_start(cfg, path);
+	int rc;
+
+	if (d == NULL)
+		return 1;
+	/* The link keys are derived (peer table): the raw PSKs are not needed again. */
+	config_wipe(cfg);
+	print_banner(stderr, cfg);
+	fprintf(stderr, " tun=%s sock=%s [ready]\n", d->paths.tun, d->paths.sock);
+	rc = daemon_run(d) == 0 ? 0 : 1;
+	fprintf(stderr, "subnetrad: stopped\n");
+	daemon_free(d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct config_error err;
+	struct config *cfg;
+	char msg[768];
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	/* Before the config brings its PSKs into memory. */
+	rc = privs_no_dump();
+	if (rc < 0) {
+		fprintf(stderr, "subnetrad: cannot make the process non-dumpable: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	if (sodium_init() < 0 || aead_init() < 0) {
+		fprintf(stderr, "subnetrad: crypto library initialisation failed\n");
+		return 1;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, "subnetrad: out of memory\n");
+		return 1;
+	}
+	if (config_load(cfg, o.config, &err) < 0) {
+		config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "subnetrad: %s\n", msg);
+		rc = 1;
+		goto out;
+	}
+	warn_if_readable(o.config);
+	if (o.check) {
+		rc = check_host(cfg, o.config, o.path_mtu);
+		if (rc == 0) {
+			print_banner(stderr, cfg);
+			fprintf(stderr, " [config ok]\n");
+		}
+	} else if (o.plan) {
+		char plan[NETPLAN_BUF];
+		/* The plan is piped to `sudo sh`: never print a name that is not one. */
+		const char *tun = daemon_tun_name();
+
+		if (tun == NULL) {
+			rc = 1;
+			goto out;
+		}
+		netplan_render(cfg, tun, o.path_mtu ? o.path_mtu : 1500, plan,
+			       sizeof(plan));
+		fputs(plan, stdout);
+		rc = 0;
+	} else {
+		rc = run(cfg, o.config);
+	}
+out:
+	config_wipe(cfg);
+	free(cfg);
+	return rc;
+}
