@@ -170,6 +170,11 @@ __attribute__((format(printf, 3, 4))) static bool fail(struct identity_error *er
 	return false;
 }
 
+static bool hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 /*
  * Exactly n bytes of hex (either case) in s[0..len) into out.  false with
  * err naming field when the length or a character is wrong; the text
@@ -179,7 +184,7 @@ static bool hex_field(uint8_t *out, size_t n, const char *s, size_t len, unsigne
 		      const char *field, struct identity_error *err)
 {
 	const char *end = NULL;
-	size_t got = 0;
+	size_t got = 0, col;
 
 	if (len != 2 * n)
 		return fail(err, line, "%s: expected %zu hex characters, got %zu", field,
@@ -187,8 +192,11 @@ static bool hex_field(uint8_t *out, size_t n, const char *s, size_t len, unsigne
 	if (sodium_hex2bin(out, n, s, len, NULL, &got, &end) != 0 || got != n ||
 	    end != s + len) {
 		sodium_memzero(out, n);
-		return fail(err, line, "%s: not a hex digit at column %zu", field,
-			    (size_t)(end != NULL ? end - s : 0) + 1);
+		/* end is the start of the pair that holds the bad digit. */
+		col = end != NULL ? (size_t)(end - s) : 0;
+		if (col + 1 < len && hex_digit(s[col]))
+			col++;
+		return fail(err, line, "%s: not a hex digit at column %zu", field, col + 1);
 	}
 	return true;
 }
