@@ -51,6 +51,9 @@ enum {
 	IDENTITY_HUSARNET_TEXT = 235,
 };
 
+/* Where the CLI (and later the daemon) keeps the node's identity file. */
+#define IDENTITY_DEFAULT_PATH "/var/lib/subnetra/identity"
+
 struct identity {
 	uint8_t pk[IDENTITY_PK_LEN];
 	uint8_t sk[IDENTITY_SK_LEN]; /* libsodium's layout: seed ‖ pk */
