@@ -451,7 +451,10 @@ static void test_husarnet_format_zero_groups(void **state)
 static const struct bad_case bad_husarnet[] = {
 	{"", 1, "address: missing"},
 	{"  \n\n", 3, "address: missing"},
-	{ADDR1 "\n", 2, "public-key: missing"},
+	{ADDR1 "\n", 1, "public-key: missing"},
+	{ADDR1 "\n" PK1 "\n\n", 2, "secret-key: missing"},
+	{"subnetra-identity 1\naddress " ADDR1 "\n", 1,
+	 "address: \"subnetra-identity\" is not an IPv6 address"},
 	{ADDR1 " " PK1, 1, "secret-key: missing"},
 	{HN1 "extra", 2, "unexpected text after the secret key"},
 	{"fc94::zz " PK1 " " SEED1 PK1, 1, "address: \"fc94::zz\" is not an IPv6 address"},

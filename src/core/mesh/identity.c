@@ -417,20 +417,21 @@ bool identity_husarnet_parse(struct identity *id, const char *text, size_t len,
 	err->msg[0] = '\0';
 	for (int i = 0; i < 3; i++) {
 		if (!next_field(text, len, &pos, &line, &f[i], &n[i])) {
-			fail(err, line, "%s: missing (a Husarnet id file is one line: "
+			/* Where the text ended: the last field's line, not the blank after it. */
+			fail(err, i > 0 ? lines[i - 1] : line, "%s: missing (a Husarnet id file is one line: "
 					"ADDRESS PUBLIC_KEY SECRET_KEY)", names[i]);
 			goto out;
 		}
 		lines[i] = line;
 	}
-	if (next_field(text, len, &pos, &line, &extra, &extra_n)) {
-		fail(err, line, "unexpected text after the secret key");
-		goto out;
-	}
 	if (!address_field(addr, f[0], n[0], lines[0], names[0], err) ||
 	    !hex_field(pk, sizeof(pk), f[1], n[1], lines[1], names[1], err) ||
 	    !hex_field(sk, sizeof(sk), f[2], n[2], lines[2], names[2], err))
 		goto out;
+	if (next_field(text, len, &pos, &line, &extra, &extra_n)) {
+		fail(err, line, "unexpected text after the secret key");
+		goto out;
+	}
 	/* Rebuilt from the seed half, then both halves must agree with it. */
 	crypto_sign_seed_keypair(id->pk, id->sk, sk);
 	if (sodium_memcmp(id->sk, sk, IDENTITY_SK_LEN) != 0) {
