@@ -158,6 +158,11 @@ bool identity_verify(const uint8_t pk[IDENTITY_PK_LEN], const char *domain,
 
 /* ---- the file formats ------------------------------------------------------ */
 
+static bool hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 __attribute__((format(printf, 3, 4))) static bool fail(struct identity_error *err,
 						       unsigned line, const char *fmt, ...)
 {
@@ -170,9 +175,31 @@ __attribute__((format(printf, 3, 4))) static bool fail(struct identity_error *er
 	return false;
 }
 
-static bool hex_digit(char c)
+/*
+ * s[0..n) for a message (to its first space when word): at most QUOTE_MAX
+ * bytes, quoted.  Text with more than QUOTE_HEX_RUN hex digits in a row is
+ * described instead (no address needs more; a key always has more), so a
+ * message never shows part of a secret, wherever a malformed file put it.
+ */
+enum { QUOTE_MAX = IDENTITY_ADDR_TEXT, QUOTE_HEX_RUN = 4 };
+
+static const char *quote(char *q, size_t cap, const char *s, size_t n, bool word)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	const char *sp = word ? memchr(s, ' ', n) : NULL;
+	size_t len = sp != NULL ? (size_t)(sp - s) : n, run = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		run = hex_digit(s[i]) ? run + 1 : 0;
+		if (run > QUOTE_HEX_RUN) {
+			snprintf(q, cap, "(%zu characters with a run of hex digits, not shown)",
+				 len);
+			return q;
+		}
+	}
+	config_quote(q, cap, s, len < QUOTE_MAX ? len : QUOTE_MAX);
+	if (len > QUOTE_MAX && strlen(q) + 4 <= cap)
+		strcat(q, "...");
+	return q;
 }
 
 /*
@@ -208,7 +235,7 @@ static bool address_field(uint8_t out[IDENTITY_ADDR_LEN], const char *s, size_t 
 
 	if (!identity_address_parse(s, len, out))
 		return fail(err, line, "%s: %s is not an IPv6 address", field,
-			    config_quote(q, sizeof(q), s, len));
+			    quote(q, sizeof(q), s, len, false));
 	return true;
 }
 
@@ -283,7 +310,7 @@ static bool next_line(const char *text, size_t len, size_t *pos, const char **li
 
 /*
  * Line `number` must be "<key> <value>\n": the value into *value.  A wrong
- * line is quoted (config_quote shows no key-like hex) next to what was due.
+ * line is named by its first word, next to what was due.
  */
 static bool keyed_line(const char *text, size_t len, size_t *pos, unsigned number,
 		       const char *key, const char *due, const char **value, size_t *vlen,
@@ -298,8 +325,8 @@ static bool keyed_line(const char *text, size_t len, size_t *pos, unsigned numbe
 	if (!next_line(text, len, pos, &line, &n, &newline))
 		return fail(err, number, "missing: expected '%s %s'", key, due);
 	if (n <= klen || memcmp(line, key, klen) != 0 || line[klen] != ' ')
-		return fail(err, number, "expected '%s %s', got %s", key, due,
-			    config_quote(q, sizeof(q), line, n));
+		return fail(err, number, "expected '%s %s', got a line starting %s", key,
+			    due, quote(q, sizeof(q), line, n, true));
 	if (!newline)
 		return fail(err, number, "%s: the line does not end with a newline", key);
 	*value = line + klen + 1;
@@ -327,7 +354,7 @@ bool identity_file_parse(struct identity *id, const char *text, size_t len,
 		goto out;
 	if (vlen != strlen(version) || memcmp(v, version, vlen) != 0) {
 		fail(err, 1, "version %s is not one this build reads (%s)",
-		     config_quote(q, sizeof(q), v, vlen), version);
+		     quote(q, sizeof(q), v, vlen, true), version);
 		goto out;
 	}
 	if (!keyed_line(text, len, &pos, 2, "address", "<IPv6 address>", &v, &vlen, err) ||
