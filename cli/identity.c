@@ -170,6 +170,23 @@ static void print_error(const char *path, const struct identity_error *err)
 		fprintf(stderr, "subnetra: %s: %s\n", path, err->msg);
 }
 
+/* path read and parsed by parse into s->id; false after one line saying why. */
+static bool load(const char *path,
+		 bool (*parse)(struct identity *, const char *, size_t, struct identity_error *),
+		 struct secrets *s)
+{
+	struct identity_error err;
+	size_t len;
+
+	if (!read_file(path, s, &len))
+		return false;
+	if (!parse(&s->id, s->text, len, &err)) {
+		print_error(path, &err);
+		return false;
+	}
+	return true;
+}
+
 /* address and public key, as "key value" lines (the identity file's names). */
 static void print_public(const struct identity *id, const char *path)
 {
@@ -220,10 +237,8 @@ static bool write_file(const char *out, bool force, struct secrets *s)
 int cmd_identity(int argc, char **argv)
 {
 	struct options o = {0};
-	struct identity_error err;
 	struct secrets *s = NULL;
 	int rc = parse_args(argc, argv, &o);
-	size_t len;
 
 	if (rc >= 0)
 		return rc;
@@ -246,22 +261,12 @@ int cmd_identity(int argc, char **argv)
 		print_public(&s->id, o.out);
 		break;
 	case VERB_SHOW:
-		if (!read_file(o.in, s, &len))
+		if (!load(o.in, identity_file_parse, s))
 			goto out_free;
-		if (!identity_file_parse(&s->id, s->text, len, &err)) {
-			print_error(o.in, &err);
-			goto out_free;
-		}
 		print_public(&s->id, o.in);
 		break;
 	case VERB_IMPORT:
-		if (!read_file(o.in, s, &len))
-			goto out_free;
-		if (!identity_husarnet_parse(&s->id, s->text, len, &err)) {
-			print_error(o.in, &err);
-			goto out_free;
-		}
-		if (!write_file(o.out, o.force, s))
+		if (!load(o.in, identity_husarnet_parse, s) || !write_file(o.out, o.force, s))
 			goto out_free;
 		print_public(&s->id, o.out);
 		break;

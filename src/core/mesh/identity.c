@@ -271,6 +271,16 @@ static bool check_derived(const struct identity *id, const uint8_t pk[IDENTITY_P
 	return true;
 }
 
+/* snprintf's result n for out: its length, or 0 with out wiped if it did not fit. */
+static size_t formatted(char *out, size_t cap, int n)
+{
+	if (n >= 0 && (size_t)n < cap)
+		return (size_t)n;
+	if (cap > 0)
+		sodium_memzero(out, cap); /* a cut-off secret is still part of one */
+	return 0;
+}
+
 size_t identity_file_format(const struct identity *id, char *out, size_t cap)
 {
 	char addr[IDENTITY_ADDR_TEXT];
@@ -284,12 +294,7 @@ size_t identity_file_format(const struct identity *id, char *out, size_t cap)
 	n = snprintf(out, cap, FILE_MAGIC " %d\naddress %s\npublic-key %s\nseed %s\n",
 		     FILE_VERSION, addr, pk, seed);
 	sodium_memzero(seed, sizeof(seed));
-	if (n < 0 || (size_t)n >= cap) {
-		if (cap > 0)
-			sodium_memzero(out, cap);
-		return 0;
-	}
-	return (size_t)n;
+	return formatted(out, cap, n);
 }
 
 /* The line at *pos (without its '\n'); false at the end of the text. */
@@ -396,12 +401,7 @@ size_t identity_husarnet_format(const struct identity *id, char *out, size_t cap
 		     a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
 		     a[12], a[13], a[14], a[15], pk, sk);
 	sodium_memzero(sk, sizeof(sk));
-	if (n < 0 || (size_t)n >= cap) {
-		if (cap > 0)
-			sodium_memzero(out, cap);
-		return 0;
-	}
-	return (size_t)n;
+	return formatted(out, cap, n);
 }
 
 static bool is_space(char c)
