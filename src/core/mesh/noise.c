@@ -250,11 +250,12 @@ static void encrypt_and_hash(struct noise_symmetric *sym, const uint8_t *pt, siz
 	mix_hash(sym, out, sealed_len(sym, len));
 }
 
-static bool decrypt_and_hash(struct noise_symmetric *sym, const uint8_t *ct, size_t ct_len,
-			     uint8_t *out)
+static bool decrypt_and_hash(struct noise_symmetric *sym, const uint8_t *ct,
+			     size_t ct_len, uint8_t *out)
 {
 	if (sym->cs.has_key) {
-		if (!aead_open(sym->cs.k, sym->cs.n, sym->h, sizeof sym->h, ct, ct_len, out))
+		if (!aead_open(sym->cs.k, sym->cs.n, sym->h, sizeof sym->h, ct, ct_len,
+			       out))
 			return false;
 		sym->cs.n++;
 	} else if (ct_len) {
@@ -333,9 +334,9 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_pattern p, bool 
 			 const uint8_t s_priv[NOISE_DHLEN], const uint8_t *rs,
 			 const uint8_t *psk)
 {
-	if (hs == NULL || (unsigned)p >= 3 || s_priv == NULL || (initiator && rs == NULL) ||
-	    (!initiator && rs != NULL) || (p == NOISE_IK && psk != NULL) ||
-	    (prologue == NULL && prologue_len))
+	if (hs == NULL || (unsigned)p >= 3 || s_priv == NULL ||
+	    (initiator && rs == NULL) || (!initiator && rs != NULL) ||
+	    (p == NOISE_IK && psk != NULL) || (prologue == NULL && prologue_len))
 		return -EINVAL;
 	noise_handshake_wipe(hs);
 	hs->pattern = p;
@@ -449,7 +450,8 @@ static int message_check(const struct noise_handshake *hs, enum noise_hs_state w
 }
 
 int noise_handshake_write(struct noise_handshake *hs, const uint8_t *payload,
-			  size_t payload_len, uint8_t *out, size_t out_cap, size_t *out_len)
+			  size_t payload_len, uint8_t *out, size_t out_cap,
+			  size_t *out_len)
 {
 	const uint8_t *tok;
 	size_t off = 0;
@@ -527,8 +529,11 @@ int noise_handshake_read(struct noise_handshake *hs, const uint8_t *msg, size_t 
 			break;
 		case T_S:
 			if (!decrypt_and_hash(&hs->sym, msg + off,
-					      sealed_len(&hs->sym, NOISE_DHLEN), hs->rs))
-				return fail(hs, -EBADMSG);
+					      sealed_len(&hs->sym, NOISE_DHLEN),
+					      hs->rs)) {
+				err = -EBADMSG;
+				goto err_wipe;
+			}
 			off += sealed_len(&hs->sym, NOISE_DHLEN);
 			hs->has_rs = true;
 			break;
@@ -536,18 +541,24 @@ int noise_handshake_read(struct noise_handshake *hs, const uint8_t *msg, size_t 
 			mix_key_and_hash(&hs->sym, hs->psk, NOISE_PSKLEN);
 			break;
 		default:
-			if (!dh_token(hs, (enum token)tok[i]))
-				return fail(hs, -EPROTO);
+			if (!dh_token(hs, (enum token)tok[i])) {
+				err = -EPROTO;
+				goto err_wipe;
+			}
 			break;
 		}
 	}
 	if (!decrypt_and_hash(&hs->sym, msg + off, msg_len - off, payload)) {
-		sodium_memzero(payload, body);
-		return fail(hs, -EBADMSG);
+		err = -EBADMSG;
+		goto err_wipe;
 	}
 	*payload_len = body;
 	next_message(hs);
 	return 0;
+
+err_wipe:
+	sodium_memzero(payload, body);
+	return fail(hs, err);
 }
 
 bool noise_handshake_done(const struct noise_handshake *hs)
@@ -555,10 +566,10 @@ bool noise_handshake_done(const struct noise_handshake *hs)
 	return hs != NULL && hs->state == NOISE_HS_DONE;
 }
 
-int noise_handshake_remote_static(const struct noise_handshake *hs, uint8_t out[NOISE_DHLEN])
+int noise_handshake_remote_static(const struct noise_handshake *hs,
+				  uint8_t out[NOISE_DHLEN])
 {
-	if (hs == NULL || !hs->has_rs ||
-	    (hs->state != NOISE_HS_DONE && !in_progress(hs)))
+	if (hs == NULL || !hs->has_rs || (hs->state != NOISE_HS_DONE && !in_progress(hs)))
 		return -EINVAL;
 	memcpy(out, hs->rs, NOISE_DHLEN);
 	return 0;

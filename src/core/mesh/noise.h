@@ -52,11 +52,11 @@
 #include <stdint.h>
 
 enum {
-	NOISE_DHLEN = 32,     /* X25519 keys and shared secrets */
-	NOISE_HASHLEN = 32,   /* SHA-256 */
-	NOISE_KEYLEN = 32,    /* ChaCha20-Poly1305 keys */
+	NOISE_DHLEN = 32,   /* X25519 keys and shared secrets */
+	NOISE_HASHLEN = 32, /* SHA-256 */
+	NOISE_KEYLEN = 32,  /* ChaCha20-Poly1305 keys */
 	NOISE_PSKLEN = 32,
-	NOISE_TAGLEN = 16,    /* Poly1305 */
+	NOISE_TAGLEN = 16,     /* Poly1305 */
 	NOISE_MAX_MSG = 65535, /* spec §3: every Noise message */
 	/* IK message 1: e, enc(s), enc(payload); message 2: e, enc(payload). */
 	NOISE_IK_MSG1_OVERHEAD = NOISE_DHLEN + NOISE_DHLEN + NOISE_TAGLEN + NOISE_TAGLEN,
@@ -98,7 +98,7 @@ struct noise_handshake {
 	enum noise_pattern pattern;
 	enum noise_hs_state state;
 	bool initiator;
-	unsigned msg;	   /* the next message: 0 or 1 */
+	unsigned msg; /* the next message: 0 or 1 */
 	bool has_e, has_rs, has_psk;
 	uint8_t s_priv[NOISE_DHLEN], s_pub[NOISE_DHLEN];
 	uint8_t e_priv[NOISE_DHLEN], e_pub[NOISE_DHLEN];
@@ -140,7 +140,8 @@ int noise_handshake_set_ephemeral(struct noise_handshake *hs,
  * or + NOISE_IK_MSG2_OVERHEAD.  payload and out must not overlap.
  */
 int noise_handshake_write(struct noise_handshake *hs, const uint8_t *payload,
-			  size_t payload_len, uint8_t *out, size_t out_cap, size_t *out_len);
+			  size_t payload_len, uint8_t *out, size_t out_cap,
+			  size_t *out_len);
 /*
  * Read the next handshake message; its payload goes to payload (capacity
  * payload_cap, which must hold msg_len minus the message's overhead, else
