@@ -198,64 +198,52 @@ static void test_handshake_and_transport(void **state)
 }
 
 /*
- * Every bit flip... one flip per byte (the low bit) of each message, plus
- * truncation by one byte, truncation to nothing and one extra byte: the
- * reader fails, keeps nothing, and its payload buffer holds no plaintext.
+ * Damage i of a message of len bytes: i < len flips the low bit of byte i,
+ * then one byte short, nothing at all, one byte extra.  The new length.
  */
-static void tamper_msg1(const struct keys *k, enum noise_pattern pat)
+static size_t damage(uint8_t *msg, const uint8_t *src, size_t len, size_t i)
 {
-	struct pair p;
-	uint8_t msg[BUF + 1], out[BUF];
-	size_t n = 0, len;
-
-	pair_start(&p, k, pat); /* a valid message 1 to tamper with */
-	write1(&p);
-	for (size_t i = 0; i < p.len1 + 3; i++) {
-		memcpy(msg, p.msg1, p.len1);
-		len = p.len1;
-		if (i < p.len1)
-			msg[i] ^= 1;
-		else if (i == p.len1)
-			len--;
-		else if (i == p.len1 + 1)
-			len = 0;
-		else
-			msg[len++] = 0;
-		pair_start(&p, k, pat);
-		write1(&p);
-		memset(out, 0xaa, sizeof out);
-		assert_int_not_equal(read1(&p, msg, len, out, &n), 0);
-		assert_unusable(&p.resp);
-		for (size_t j = 0; j + NOISE_IK_MSG1_OVERHEAD < len; j++)
-			assert_int_equal(out[j], 0);
-	}
+	memcpy(msg, src, len);
+	if (i < len)
+		msg[i] ^= 1;
+	else if (i == len)
+		return len - 1;
+	else if (i == len + 1)
+		return 0;
+	else
+		msg[len++] = 0;
+	return len;
 }
 
-static void tamper_msg2(const struct keys *k, enum noise_pattern pat)
+/*
+ * Every damage of message 1 (which = 1) or message 2 (which = 2), each to a
+ * fresh handshake: the reader fails, keeps nothing, and its payload buffer
+ * holds no plaintext.
+ */
+static void tamper(const struct keys *k, enum noise_pattern pat, int which)
 {
-	struct pair p;
+	size_t ovh = which == 1 ? NOISE_IK_MSG1_OVERHEAD : NOISE_IK_MSG2_OVERHEAD;
+	size_t full = ovh + (which == 1 ? PAYLOAD1 : PAYLOAD2), n = 0, len;
 	uint8_t msg[BUF + 1], out[BUF];
-	size_t n = 0, len;
+	struct noise_handshake *reader;
+	struct pair p;
 
-	for (size_t i = 0; i < PAYLOAD2 + NOISE_IK_MSG2_OVERHEAD + 3; i++) {
+	for (size_t i = 0; i < full + 3; i++) {
 		pair_start(&p, k, pat);
 		write1(&p);
-		respond(&p, k, pat);
-		memcpy(msg, p.msg2, p.len2);
-		len = p.len2;
-		if (i < p.len2)
-			msg[i] ^= 1;
-		else if (i == p.len2)
-			len--;
-		else if (i == p.len2 + 1)
-			len = 0;
-		else
-			msg[len++] = 0;
+		if (which == 1) {
+			len = damage(msg, p.msg1, p.len1, i);
+			reader = &p.resp;
+		} else {
+			respond(&p, k, pat);
+			len = damage(msg, p.msg2, p.len2, i);
+			reader = &p.ini;
+		}
 		memset(out, 0xaa, sizeof out);
 		assert_int_not_equal(
-		    noise_handshake_read(&p.ini, msg, len, out, sizeof out, &n), 0);
-		assert_unusable(&p.ini);
-		for (size_t j = 0; j + NOISE_IK_MSG2_OVERHEAD < len; j++)
+		    noise_handshake_read(reader, msg, len, out, sizeof out, &n), 0);
+		assert_unusable(reader);
+		for (size_t j = 0; j + ovh < len; j++)
 			assert_int_equal(out[j], 0);
 	}
 }
@@ -267,8 +255,8 @@ static void test_tampered_messages(void **state)
 
 	random_keys(&k);
 	for (int pat = NOISE_IK; pat <= NOISE_IKPSK2; pat++) {
-		tamper_msg1(&k, (enum noise_pattern)pat);
-		tamper_msg2(&k, (enum noise_pattern)pat);
+		tamper(&k, (enum noise_pattern)pat, 1);
+		tamper(&k, (enum noise_pattern)pat, 2);
 	}
 }
 

@@ -124,34 +124,40 @@ int noise_cipher_decrypt_at(const struct noise_cipher *c, uint64_t n, const uint
 	return 0;
 }
 
-int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_len,
-			 const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap,
-			 size_t *out_len)
+/* EncryptWithAd / DecryptWithAd: the explicit-nonce call at c->n, then n++. */
+typedef int noise_cipher_at_fn(const struct noise_cipher *c, uint64_t n,
+			       const uint8_t *ad, size_t ad_len, const uint8_t *in,
+			       size_t in_len, uint8_t *out, size_t out_cap,
+			       size_t *out_len);
+
+static int at_own_nonce(noise_cipher_at_fn *op, struct noise_cipher *c, const uint8_t *ad,
+			size_t ad_len, const uint8_t *in, size_t in_len, uint8_t *out,
+			size_t out_cap, size_t *out_len)
 {
 	int err;
 
 	if (c == NULL)
 		return -EINVAL;
-	err = noise_cipher_encrypt_at(c, c->n, ad, ad_len, pt, pt_len, out, out_cap,
-				      out_len);
+	err = op(c, c->n, ad, ad_len, in, in_len, out, out_cap, out_len);
 	if (err == 0)
 		c->n++;
 	return err;
+}
+
+int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_len,
+			 const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap,
+			 size_t *out_len)
+{
+	return at_own_nonce(noise_cipher_encrypt_at, c, ad, ad_len, pt, pt_len, out,
+			    out_cap, out_len);
 }
 
 int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_len,
 			 const uint8_t *ct, size_t ct_len, uint8_t *out, size_t out_cap,
 			 size_t *out_len)
 {
-	int err;
-
-	if (c == NULL)
-		return -EINVAL;
-	err = noise_cipher_decrypt_at(c, c->n, ad, ad_len, ct, ct_len, out, out_cap,
-				      out_len);
-	if (err == 0)
-		c->n++;
-	return err;
+	return at_own_nonce(noise_cipher_decrypt_at, c, ad, ad_len, ct, ct_len, out,
+			    out_cap, out_len);
 }
 
 void noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
