@@ -18,26 +18,28 @@
  *
  * What must hold:
  *  - sodium_init() has succeeded before any call.
- *  - Return values: 0 or a negative errno.  -EINVAL: misuse (wrong state,
- *    a missing key or psk, a NULL where a key is required), checked before
- *    anything changes.  -ENOBUFS: the caller's output buffer is too small
- *    (also checked first, nothing changes).  -EMSGSIZE: a message shorter
- *    than its tokens or longer than NOISE_MAX_MSG.  -EBADMSG: an AEAD tag
- *    did not verify.  -EPROTO: a DH result was all zero (the peer's key is
- *    of low order).  -EOVERFLOW: the cipher's nonce is used up.
- *  - A failed noise_handshake_read, and a write that failed after it
- *    started (a DH failure), leave the handshake FAILED: every secret in it
- *    is wiped and every later call returns -EINVAL.  A caller that wants to
- *    try another message starts a new handshake.  A failed read writes
- *    nothing to the payload buffer (it is zeroed up to the payload's
- *    length), so no partial plaintext escapes.
+ *  - Return values: 0 or a negative errno.  The caller's mistakes are
+ *    found before anything changes, and change nothing: -EINVAL (wrong
+ *    state, a missing key or psk, a NULL where a key is required),
+ *    -ENOBUFS (an output buffer too small), -EMSGSIZE on writing (a
+ *    payload that would make the message longer than NOISE_MAX_MSG).
+ *    What the message or the peer's keys cause: -EMSGSIZE on reading (a
+ *    message shorter than its tokens or longer than NOISE_MAX_MSG),
+ *    -EBADMSG (an AEAD tag did not verify), -EPROTO (a DH result was all
+ *    zero: the peer's key is of low order).  -EOVERFLOW: the cipher's
+ *    nonce is used up.
+ *  - Those failures of the second kind leave the handshake FAILED: every
+ *    secret in it is wiped and every later call returns -EINVAL.  A caller
+ *    that wants to try another message starts a new handshake.  A failed
+ *    read writes no plaintext: the payload buffer is zeroed up to the
+ *    payload's length, so no partial plaintext escapes.
  *  - Payloads of handshake messages are readable only once the whole
  *    message has authenticated; for IK every payload is encrypted (the
  *    first token after e is es), so a payload is never sent in clear.
- *  - The responder learns the initiator's static key on message 1
- *    (noise_handshake_remote_static), and may set the psk only then, with
- *    noise_handshake_set_psk, before writing message 2 (IKpsk2).  For
- *    IKpsk1 the responder must know the psk before reading message 1.
+ *  - The responder learns the initiator's static key from message 1
+ *    (noise_handshake_remote_static), so with IKpsk2 it can choose the psk
+ *    after reading message 1 (noise_handshake_set_psk), before writing
+ *    message 2.  With IKpsk1 it needs the psk before reading message 1.
  *  - Everything secret is wiped by noise_handshake_wipe / noise_cipher_wipe
  *    (and by split, which wipes the handshake).  Structs may be copied, but
  *    each copy then needs its own wipe.
