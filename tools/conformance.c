@@ -625,7 +625,8 @@ static const char synopsis[] = "usage: subnetra-conformance [--tap] [--noise] FI
 static void usage(FILE *f)
 {
 	fputs(synopsis, f);
-	fputs("Checks the wire module against known-answer vector files.\n"
+	fputs("Checks the wire module (with --noise: the Noise core) against\n"
+	      "known-answer vector files.\n"
 	      "  --tap    also print an ok / not ok line for every case\n"
 	      "  --noise  the files are Noise test vectors (cacophony/snow format):\n"
 	      "           Noise_IK, IKpsk1, IKpsk2 with 25519_ChaChaPoly_SHA256 run,\n"
