@@ -11,7 +11,9 @@
  * window holds only live entries the new source is refused
  * (MESH_RATELIMIT_FULL), never let through: the table is consulted only for
  * messages that already proved their source with a cookie (mac2), so
- * filling it needs that many real addresses.
+ * filling it needs that many real addresses.  With 16-slot windows the
+ * first refusal comes at about half the table: ~2,000 sources live within
+ * one refill time (250 ms by default).
  *
  * Under load: more than `budget` handshake messages (with a valid mac1)
  * counted in the current one-second interval; the state holds for
@@ -29,7 +31,7 @@
 
 enum {
 	MESH_RATELIMIT_SLOTS = 4096, /* power of two */
-	MESH_RATELIMIT_PROBE = 8,
+	MESH_RATELIMIT_PROBE = 16,
 	MESH_RATELIMIT_KEY_MAX = 16, /* an IPv6 address; IPv4 is 4 bytes */
 	MESH_RATELIMIT_DEFAULT_RATE = 20,  /* per second */
 	MESH_RATELIMIT_DEFAULT_BURST = 5,
