@@ -116,8 +116,10 @@ static void check_classify(const uint8_t *data, size_t size)
 		   size ? copy[0] : 0, msg_class_name(c), msg_class_name(want));
 	if (c == MSG_CLASS_RELAY || c == MSG_CLASS_RELAYED) {
 		FUZZ_CHECK(msg_relay_view(copy, size, c, &v), "relay view refused");
-		FUZZ_CHECK(v.inner + v.inner_len == copy + size, "inner does not end the frame");
-		FUZZ_CHECK(v.inner_len >= MSG_INNER_MIN_LEN && v.inner_len <= MSG_INNER_MAX_LEN,
+		FUZZ_CHECK(v.inner + v.inner_len == copy + size,
+			   "inner does not end the frame");
+		FUZZ_CHECK(v.inner_len >= MSG_INNER_MIN_LEN &&
+			       v.inner_len <= MSG_INNER_MAX_LEN,
 			   "inner length %zu", v.inner_len);
 	}
 	free(copy);
@@ -143,39 +145,43 @@ static void check_raw_stream(const uint8_t *data, size_t size, uint32_t seed)
 		while (pos < n) {
 			uint8_t *frame = NULL;
 			size_t used = 0, flen = 0, rec;
-			enum msg_stream_result r =
-			    msg_stream_feed(&stream, data + off + pos, n - pos, &used, &frame, &flen);
+			enum msg_stream_result r = msg_stream_feed(
+			    &stream, data + off + pos, n - pos, &used, &frame, &flen);
 
 			FUZZ_CHECK(used <= n - pos, "consumed %zu of %zu", used, n - pos);
 			if (poisoned) {
 				FUZZ_CHECK(r == MSG_STREAM_ERROR && used == 0 && !frame,
-					   "a poisoned stream went on (result %d)", (int)r);
+					   "a poisoned stream went on (result %d)",
+					   (int)r);
 				break;
 			}
 			pos += used;
 			if (r == MSG_STREAM_MORE) {
-				FUZZ_CHECK(pos == n && !frame, "MORE before the chunk's end");
+				FUZZ_CHECK(pos == n && !frame,
+					   "MORE before the chunk's end");
 				break;
 			}
 			/* The walk's next record starts at `walk`. */
-			FUZZ_CHECK(walk + 2 <= size, "result %d with no record at %zu", (int)r,
-				   walk);
+			FUZZ_CHECK(walk + 2 <= size, "result %d with no record at %zu",
+				   (int)r, walk);
 			rec = (size_t)data[walk] << 8 | data[walk + 1];
 			if (r == MSG_STREAM_ERROR) {
 				FUZZ_CHECK(rec == 0 || rec > MSG_STREAM_MAX_FRAME,
 					   "error on length %zu at %zu", rec, walk);
-				FUZZ_CHECK(off + pos == walk + 2, "error at %zu, prefix ends %zu",
-					   off + pos, walk + 2);
+				FUZZ_CHECK(off + pos == walk + 2,
+					   "error at %zu, prefix ends %zu", off + pos,
+					   walk + 2);
 				poisoned = true;
 				break;
 			}
-			FUZZ_CHECK(rec >= 1 && rec <= MSG_STREAM_MAX_FRAME, "frame of length %zu",
-				   rec);
-			FUZZ_CHECK(flen == rec && off + pos == walk + 2 + rec,
-				   "frame %zu: length %zu ends at %zu, walk says %zu at %zu", frames,
-				   flen, off + pos, rec, walk + 2 + rec);
-			FUZZ_CHECK(memcmp(frame, data + walk + 2, rec) == 0, "frame %zu bytes",
-				   frames);
+			FUZZ_CHECK(rec >= 1 && rec <= MSG_STREAM_MAX_FRAME,
+				   "frame of length %zu", rec);
+			FUZZ_CHECK(
+			    flen == rec && off + pos == walk + 2 + rec,
+			    "frame %zu: length %zu ends at %zu, walk says %zu at %zu",
+			    frames, flen, off + pos, rec, walk + 2 + rec);
+			FUZZ_CHECK(memcmp(frame, data + walk + 2, rec) == 0,
+				   "frame %zu bytes", frames);
 			touch_frame(frame, flen);
 			walk += 2 + rec;
 			frames++;
@@ -194,7 +200,8 @@ static void check_raw_stream(const uint8_t *data, size_t size, uint32_t seed)
 
 		FUZZ_CHECK(rec >= 1 && rec <= MSG_STREAM_MAX_FRAME,
 			   "bad length %zu at %zu did not poison", rec, walk);
-		FUZZ_CHECK(walk + 2 + rec > size, "complete record at %zu never came out", walk);
+		FUZZ_CHECK(walk + 2 + rec > size, "complete record at %zu never came out",
+			   walk);
 	}
 }
 
@@ -207,14 +214,16 @@ static void check_wellformed(const uint8_t *data, size_t size, uint32_t seed)
 	size_t n_frames = 0, flen = 0, in = 0, out = 0, got = 0;
 
 	while (in + 2 <= size && n_frames < 4096) {
-		size_t len = 1 + ((size_t)data[in] << 8 | data[in + 1]) % MSG_STREAM_MAX_FRAME;
+		size_t len =
+		    1 + ((size_t)data[in] << 8 | data[in + 1]) % MSG_STREAM_MAX_FRAME;
 
 		in += 2;
 		if (len > size - in)
 			len = size - in;
 		if (len == 0)
 			break;
-		FUZZ_CHECK(msg_stream_prefix_put(framed + flen, len), "prefix of %zu refused", len);
+		FUZZ_CHECK(msg_stream_prefix_put(framed + flen, len),
+			   "prefix of %zu refused", len);
 		memcpy(framed + flen + 2, data + in, len);
 		cut_off[n_frames] = in;
 		cut_len[n_frames++] = len;
@@ -228,17 +237,19 @@ static void check_wellformed(const uint8_t *data, size_t size, uint32_t seed)
 		while (pos < n) {
 			uint8_t *frame;
 			size_t used, fl;
-			enum msg_stream_result r =
-			    msg_stream_feed(&stream, framed + out + pos, n - pos, &used, &frame, &fl);
+			enum msg_stream_result r = msg_stream_feed(
+			    &stream, framed + out + pos, n - pos, &used, &frame, &fl);
 
-			FUZZ_CHECK(r != MSG_STREAM_ERROR, "well-formed stream refused at %zu",
-				   out + pos);
+			FUZZ_CHECK(r != MSG_STREAM_ERROR,
+				   "well-formed stream refused at %zu", out + pos);
 			pos += used;
 			if (r == MSG_STREAM_MORE)
 				break;
 			FUZZ_CHECK(got < n_frames, "more frames out than in");
-			FUZZ_CHECK(fl == cut_len[got] && memcmp(frame, data + cut_off[got], fl) == 0,
-				   "frame %zu differs (length %zu, want %zu)", got, fl, cut_len[got]);
+			FUZZ_CHECK(fl == cut_len[got] &&
+				       memcmp(frame, data + cut_off[got], fl) == 0,
+				   "frame %zu differs (length %zu, want %zu)", got, fl,
+				   cut_len[got]);
 			got++;
 		}
 		out += n;

@@ -16,12 +16,12 @@
 
 #include "core/mesh/cookie.h"
 
-#define S(x) ((uint64_t)(x) * COOKIE_NS_PER_S)
+#define S(x) ((uint64_t)(x)*COOKIE_NS_PER_S)
 #define T0   (S(1000))
 
 static uint8_t resp_pk[MSG_KEY_LEN], other_pk[MSG_KEY_LEN];
-static const uint8_t src_a[] = {192, 0, 2, 1, 0x15, 0xce};  /* 192.0.2.1:5582 */
-static const uint8_t src_b[] = {192, 0, 2, 1, 0x15, 0xcf};  /* another port */
+static const uint8_t src_a[] = {192, 0, 2, 1, 0x15, 0xce}; /* 192.0.2.1:5582 */
+static const uint8_t src_b[] = {192, 0, 2, 1, 0x15, 0xcf}; /* another port */
 
 /* Both sizes of mac'ed message. */
 static const size_t msg_lens[] = {MSG_HS_INIT_LEN, MSG_HS_RESP_LEN};
@@ -144,28 +144,34 @@ static void test_cookie_round_trip(void **state)
 		fill_msg(msg, len);
 		cookie_sender_add_macs(&s, msg, len, T0);
 		assert_true(cookie_checker_mac1_ok(&c, msg, len));
-		assert_false(cookie_checker_mac2_ok(&c, msg, len, src_a, sizeof src_a, T0));
+		assert_false(
+		    cookie_checker_mac2_ok(&c, msg, len, src_a, sizeof src_a, T0));
 
 		cookie_checker_make_reply(&c, reply, msg, len, src_a, sizeof src_a, T0);
 		/* Never larger than what it answers: no amplification. */
 		assert_true(sizeof reply <= len);
-		assert_int_equal(msg_classify(reply, sizeof reply), MSG_CLASS_COOKIE_REPLY);
-		assert_int_equal(msg_receiver(reply, MSG_CLASS_COOKIE_REPLY), msg_hs_sender(msg));
+		assert_int_equal(msg_classify(reply, sizeof reply),
+				 MSG_CLASS_COOKIE_REPLY);
+		assert_int_equal(msg_receiver(reply, MSG_CLASS_COOKIE_REPLY),
+				 msg_hs_sender(msg));
 
 		assert_true(cookie_sender_consume_reply(&s, reply, T0 + S(1)));
-		assert_false(cookie_sender_consume_reply(&s, reply, T0 + S(1))); /* only once */
+		assert_false(
+		    cookie_sender_consume_reply(&s, reply, T0 + S(1))); /* only once */
 
 		fill_msg(msg, len);
 		cookie_sender_add_macs(&s, msg, len, T0 + S(2));
 		assert_false(sodium_is_zero(msg + len - MSG_MAC_LEN, MSG_MAC_LEN));
 		assert_true(cookie_checker_mac1_ok(&c, msg, len));
-		assert_true(cookie_checker_mac2_ok(&c, msg, len, src_a, sizeof src_a, T0 + S(2)));
-		assert_false(cookie_checker_mac2_ok(&c, msg, len, src_b, sizeof src_b, T0 + S(2)));
+		assert_true(
+		    cookie_checker_mac2_ok(&c, msg, len, src_a, sizeof src_a, T0 + S(2)));
+		assert_false(
+		    cookie_checker_mac2_ok(&c, msg, len, src_b, sizeof src_b, T0 + S(2)));
 		/* Every byte before mac2 is covered by mac2 too. */
 		for (size_t i = 0; i < len; i++) {
 			msg[i] ^= 0x01;
-			assert_false(
-			    cookie_checker_mac2_ok(&c, msg, len, src_a, sizeof src_a, T0 + S(2)));
+			assert_false(cookie_checker_mac2_ok(&c, msg, len, src_a,
+							    sizeof src_a, T0 + S(2)));
 			msg[i] ^= 0x01;
 		}
 		cookie_sender_wipe(&s);
@@ -180,7 +186,8 @@ static void test_reply_refused(void **state)
 {
 	struct cookie_sender s, s_other;
 	struct cookie_checker c, c_other;
-	uint8_t first[MSG_HS_INIT_LEN], second[MSG_HS_INIT_LEN], reply[MSG_COOKIE_REPLY_LEN];
+	uint8_t first[MSG_HS_INIT_LEN], second[MSG_HS_INIT_LEN],
+	    reply[MSG_COOKIE_REPLY_LEN];
 
 	(void)state;
 	cookie_sender_init(&s, resp_pk, NULL);
@@ -192,12 +199,14 @@ static void test_reply_refused(void **state)
 	cookie_sender_add_macs(&s, first, sizeof first, T0);
 	cookie_sender_add_macs(&s, second, sizeof second, T0);
 	/* A reply to the first message: the sender's last mac1 is the second's. */
-	cookie_checker_make_reply(&c, reply, first, sizeof first, src_a, sizeof src_a, T0);
+	cookie_checker_make_reply(&c, reply, first, sizeof first, src_a, sizeof src_a,
+				  T0);
 	assert_false(cookie_sender_consume_reply(&s, reply, T0));
 	assert_false(s.have_cookie);
 
 	/* Tampered anywhere in the nonce or the sealed cookie. */
-	cookie_checker_make_reply(&c, reply, second, sizeof second, src_a, sizeof src_a, T0);
+	cookie_checker_make_reply(&c, reply, second, sizeof second, src_a, sizeof src_a,
+				  T0);
 	for (size_t i = MSG_COOKIE_OFF_NONCE; i < sizeof reply; i++) {
 		reply[i] ^= 0x80;
 		assert_false(cookie_sender_consume_reply(&s, reply, T0));
@@ -206,12 +215,13 @@ static void test_reply_refused(void **state)
 	/* From a node whose key is not the one we sent to. */
 	cookie_checker_init(&c_other, other_pk, NULL);
 	cookie_sender_init(&s_other, other_pk, NULL);
-	cookie_checker_make_reply(&c_other, reply, second, sizeof second, src_a, sizeof src_a,
-				  T0);
+	cookie_checker_make_reply(&c_other, reply, second, sizeof second, src_a,
+				  sizeof src_a, T0);
 	assert_false(cookie_sender_consume_reply(&s, reply, T0));
 	assert_false(s.have_cookie);
 	/* The genuine one still opens. */
-	cookie_checker_make_reply(&c, reply, second, sizeof second, src_a, sizeof src_a, T0);
+	cookie_checker_make_reply(&c, reply, second, sizeof second, src_a, sizeof src_a,
+				  T0);
 	assert_true(cookie_sender_consume_reply(&s, reply, T0));
 }
 
@@ -273,7 +283,8 @@ static void test_rotation(void **state)
 		cookie_checker_init(&c, resp_pk, NULL);
 		fill_msg(msg, sizeof msg);
 		/* The checker starts its first R at T0. */
-		assert_false(cookie_checker_mac2_ok(&c, msg, sizeof msg, src_a, sizeof src_a, T0));
+		assert_false(
+		    cookie_checker_mac2_ok(&c, msg, sizeof msg, src_a, sizeof src_a, T0));
 		cookie_sender_add_macs(&s, msg, sizeof msg, rc->made);
 		cookie_checker_make_reply(&c, reply, msg, sizeof msg, src_a, sizeof src_a,
 					  rc->made);
@@ -281,10 +292,11 @@ static void test_rotation(void **state)
 		/* Build mac2 with the cookie as it was received, whatever its age. */
 		s.cookie_received_ns = rc->at;
 		cookie_sender_add_macs(&s, msg, sizeof msg, rc->at);
-		if (cookie_checker_mac2_ok(&c, msg, sizeof msg, src_a, sizeof src_a, rc->at) !=
-		    rc->ok)
-			fail_msg("case %zu: cookie made at +%ju s, checked at +%ju ns: want %s", i,
-				 (uintmax_t)((rc->made - T0) / COOKIE_NS_PER_S),
+		if (cookie_checker_mac2_ok(&c, msg, sizeof msg, src_a, sizeof src_a,
+					   rc->at) != rc->ok)
+			fail_msg("case %zu: cookie made at +%ju s, checked at +%ju ns: "
+				 "want %s",
+				 i, (uintmax_t)((rc->made - T0) / COOKIE_NS_PER_S),
 				 (uintmax_t)(rc->at - T0), rc->ok ? "valid" : "invalid");
 	}
 }
@@ -310,7 +322,8 @@ static void test_initiator_never_outlives_responder(void **state)
 		now += randombytes_uniform(200) * COOKIE_NS_PER_S / 3;
 		fill_msg(msg, sizeof msg);
 		cookie_sender_add_macs(&s, msg, sizeof msg, now);
-		cookie_checker_make_reply(&c, reply, msg, sizeof msg, src_a, sizeof src_a, now);
+		cookie_checker_make_reply(&c, reply, msg, sizeof msg, src_a, sizeof src_a,
+					  now);
 		assert_true(cookie_sender_consume_reply(&s, reply, now));
 		used_until = now + COOKIE_VALID_NS - 1;
 		while (now < used_until) {
@@ -318,8 +331,8 @@ static void test_initiator_never_outlives_responder(void **state)
 			if (now > used_until)
 				now = used_until;
 			cookie_sender_add_macs(&s, msg, sizeof msg, now);
-			assert_true(
-			    cookie_checker_mac2_ok(&c, msg, sizeof msg, src_a, sizeof src_a, now));
+			assert_true(cookie_checker_mac2_ok(&c, msg, sizeof msg, src_a,
+							   sizeof src_a, now));
 		}
 	}
 }

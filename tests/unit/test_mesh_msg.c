@@ -141,7 +141,10 @@ static void test_classify_exact_lengths(void **state)
 	static const struct {
 		uint8_t type;
 		size_t len;
-	} fixed[] = {{MSG_HS_INIT, 184}, {MSG_HS_RESP, 96}, {MSG_COOKIE_REPLY, 64}, {MSG_PUNCH, 32}};
+	} fixed[] = {{MSG_HS_INIT, 184},
+		     {MSG_HS_RESP, 96},
+		     {MSG_COOKIE_REPLY, 64},
+		     {MSG_PUNCH, 32}};
 
 	(void)state;
 	for (size_t t = 0; t < sizeof fixed / sizeof fixed[0]; t++) {
@@ -149,9 +152,10 @@ static void test_classify_exact_lengths(void **state)
 		msgbuf[0] = fixed[t].type;
 		for (size_t len = 0; len <= MSG_MAX_LEN + 1; len++) {
 			enum msg_class got = msg_classify(msgbuf, len);
-			enum msg_class want = len < 4		      ? MSG_DROP_TOO_SHORT
-					      : len == fixed[t].len ? (enum msg_class)fixed[t].type
-								    : MSG_DROP_BAD_LENGTH;
+			enum msg_class want = len < 4 ? MSG_DROP_TOO_SHORT
+					      : len == fixed[t].len
+						  ? (enum msg_class)fixed[t].type
+						  : MSG_DROP_BAD_LENGTH;
 
 			if (got != want)
 				fail_msg("type %u len %zu: got %s", fixed[t].type, len,
@@ -164,23 +168,30 @@ static void test_classify_exact_lengths(void **state)
 static void test_class_names(void **state)
 {
 	static const char *const want[] = {
-	    [MSG_CLASS_HS_INIT] = "hs_init",	     [MSG_CLASS_HS_RESP] = "hs_resp",
-	    [MSG_CLASS_COOKIE_REPLY] = "cookie_reply", [MSG_CLASS_DATA] = "data",
-	    [MSG_CLASS_RELAY] = "relay",		     [MSG_CLASS_RELAYED] = "relayed",
-	    [MSG_CLASS_PUNCH] = "punch",		     [MSG_DROP_TOO_SHORT] = "too_short",
-	    [MSG_DROP_UNKNOWN_TYPE] = "unknown_type",  [MSG_DROP_BAD_RESERVED] = "bad_reserved",
-	    [MSG_DROP_BAD_LENGTH] = "bad_length",	     [MSG_DROP_BAD_INNER] = "bad_inner",
+	    [MSG_CLASS_HS_INIT] = "hs_init",
+	    [MSG_CLASS_HS_RESP] = "hs_resp",
+	    [MSG_CLASS_COOKIE_REPLY] = "cookie_reply",
+	    [MSG_CLASS_DATA] = "data",
+	    [MSG_CLASS_RELAY] = "relay",
+	    [MSG_CLASS_RELAYED] = "relayed",
+	    [MSG_CLASS_PUNCH] = "punch",
+	    [MSG_DROP_TOO_SHORT] = "too_short",
+	    [MSG_DROP_UNKNOWN_TYPE] = "unknown_type",
+	    [MSG_DROP_BAD_RESERVED] = "bad_reserved",
+	    [MSG_DROP_BAD_LENGTH] = "bad_length",
+	    [MSG_DROP_BAD_INNER] = "bad_inner",
 	};
 
 	(void)state;
 	assert_int_equal(sizeof want / sizeof want[0], MSG_CLASS_END);
 	for (int c = 1; c < MSG_CLASS_END; c++) {
 		assert_string_equal(msg_class_name((enum msg_class)c), want[c]);
-		assert_int_equal(msg_class_is_drop((enum msg_class)c), c >= MSG_DROP_TOO_SHORT);
+		assert_int_equal(msg_class_is_drop((enum msg_class)c),
+				 c >= MSG_DROP_TOO_SHORT);
 	}
 	assert_string_equal(msg_class_name((enum msg_class)0), "?");
 	assert_string_equal(msg_class_name(MSG_CLASS_END), "?");
-	assert_string_equal(msg_class_name((enum msg_class)-1), "?");
+	assert_string_equal(msg_class_name((enum msg_class) - 1), "?");
 }
 
 /* ---- field helpers ----------------------------------------------------- */
@@ -190,7 +201,8 @@ static void test_data_header(void **state)
 	struct msg_data_header h = {0x01020304u, UINT64_C(0x1112131415161718)}, back;
 	uint8_t buf[MSG_DATA_MIN_LEN] = {0};
 	static const uint8_t want[MSG_DATA_HEADER_LEN] = {
-	    0x04, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18};
+	    0x04, 0,	0,    0,    0x01, 0x02, 0x03, 0x04,
+	    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18};
 
 	(void)state;
 	memset(buf, 0xee, MSG_DATA_HEADER_LEN);
@@ -205,9 +217,10 @@ static void test_data_header(void **state)
 
 static void test_receiver_and_sender(void **state)
 {
-	uint8_t resp[MSG_HS_RESP_LEN] = {MSG_HS_RESP, 0, 0, 0, 0xa1, 0xa2, 0xa3, 0xa4,
-					 0xb1,	      0xb2, 0xb3, 0xb4};
-	uint8_t cookie[MSG_COOKIE_REPLY_LEN] = {MSG_COOKIE_REPLY, 0, 0, 0, 0xc1, 0xc2, 0xc3, 0xc4};
+	uint8_t resp[MSG_HS_RESP_LEN] = {MSG_HS_RESP, 0,    0,	  0,	0xa1, 0xa2,
+					 0xa3,	      0xa4, 0xb1, 0xb2, 0xb3, 0xb4};
+	uint8_t cookie[MSG_COOKIE_REPLY_LEN] = {
+	    MSG_COOKIE_REPLY, 0, 0, 0, 0xc1, 0xc2, 0xc3, 0xc4};
 	uint8_t init[MSG_HS_INIT_LEN] = {MSG_HS_INIT, 0, 0, 0, 0xd1, 0xd2, 0xd3, 0xd4};
 
 	(void)state;
@@ -220,7 +233,8 @@ static void test_receiver_and_sender(void **state)
 
 static void test_relay_frames(void **state)
 {
-	static const msg_relay_id a = {1, 2, 3, 4, 5, 6, 7, 8}, b = {9, 10, 11, 12, 13, 14, 15, 16};
+	static const msg_relay_id a = {1, 2, 3, 4, 5, 6, 7, 8},
+				  b = {9, 10, 11, 12, 13, 14, 15, 16};
 	uint8_t buf[MSG_RELAY_HEADER_LEN + MSG_DATA_MIN_LEN];
 	struct msg_data_header h = {7, 9};
 	struct msg_relay_view v;
@@ -237,7 +251,8 @@ static void test_relay_frames(void **state)
 	assert_memory_equal(v.dst, b, sizeof b);
 	assert_ptr_equal(v.inner, buf + 20);
 	assert_int_equal(v.inner_len, MSG_DATA_MIN_LEN);
-	assert_memory_equal(buf, "\x05\0\0\0\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a", 14);
+	assert_memory_equal(buf, "\x05\0\0\0\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a",
+			    14);
 
 	/* RELAYED: the base swaps the 20-byte header for a 12-byte one. */
 	len = sizeof buf - (MSG_RELAY_HEADER_LEN - MSG_RELAYED_HEADER_LEN);
@@ -324,8 +339,8 @@ static enum msg_stream_result feed_all(struct msg_stream *s, uint64_t *rng, size
 			uint8_t *frame;
 			size_t flen;
 
-			r = msg_stream_feed(s, wire.bytes + off + pos, n - pos, &used, &frame,
-					    &flen);
+			r = msg_stream_feed(s, wire.bytes + off + pos, n - pos, &used,
+					    &frame, &flen);
 			assert_true(used <= n - pos);
 			pos += used;
 			if (r == MSG_STREAM_ERROR)
@@ -362,8 +377,13 @@ static void test_stream_splits(void **state)
 {
 	static struct msg_stream s;
 	uint64_t rng = 42;
-	static const size_t chunks[] = {1, 2, 3, MSG_STREAM_PREFIX_LEN + 1, 1000,
-					MSG_STREAM_MAX_FRAME + 2, sizeof wire.bytes};
+	static const size_t chunks[] = {1,
+					2,
+					3,
+					MSG_STREAM_PREFIX_LEN + 1,
+					1000,
+					MSG_STREAM_MAX_FRAME + 2,
+					sizeof wire.bytes};
 
 	(void)state;
 	for (int round = 0; round < 20; round++) {
@@ -402,14 +422,16 @@ static void test_stream_poison(void **state)
 			assert_int_equal(feed_all(&s, &rng, chunk), MSG_STREAM_ERROR);
 			check_frames();
 			/* Stays poisoned: nothing consumed, no frame. */
-			assert_int_equal(msg_stream_feed(&s, wire.bytes, 40, &used, &frame, &flen),
-					 MSG_STREAM_ERROR);
+			assert_int_equal(
+			    msg_stream_feed(&s, wire.bytes, 40, &used, &frame, &flen),
+			    MSG_STREAM_ERROR);
 			assert_int_equal(used, 0);
 			assert_null(frame);
 			assert_int_equal(flen, 0);
 			msg_stream_init(&s);
-			assert_int_equal(msg_stream_feed(&s, wire.bytes, 1, &used, &frame, &flen),
-					 MSG_STREAM_MORE);
+			assert_int_equal(
+			    msg_stream_feed(&s, wire.bytes, 1, &used, &frame, &flen),
+			    MSG_STREAM_MORE);
 		}
 	}
 }
@@ -438,14 +460,19 @@ static void test_stream_empty_feed(void **state)
 
 	(void)state;
 	msg_stream_init(&s);
-	assert_int_equal(msg_stream_feed(&s, rec, 0, &used, &frame, &flen), MSG_STREAM_MORE);
-	assert_int_equal(msg_stream_feed(&s, rec, 2, &used, &frame, &flen), MSG_STREAM_MORE);
-	assert_int_equal(msg_stream_feed(&s, rec + 2, 0, &used, &frame, &flen), MSG_STREAM_MORE);
-	assert_int_equal(msg_stream_feed(&s, rec + 2, 3, &used, &frame, &flen), MSG_STREAM_FRAME);
+	assert_int_equal(msg_stream_feed(&s, rec, 0, &used, &frame, &flen),
+			 MSG_STREAM_MORE);
+	assert_int_equal(msg_stream_feed(&s, rec, 2, &used, &frame, &flen),
+			 MSG_STREAM_MORE);
+	assert_int_equal(msg_stream_feed(&s, rec + 2, 0, &used, &frame, &flen),
+			 MSG_STREAM_MORE);
+	assert_int_equal(msg_stream_feed(&s, rec + 2, 3, &used, &frame, &flen),
+			 MSG_STREAM_FRAME);
 	assert_int_equal(used, 3);
 	assert_int_equal(flen, 3);
 	assert_memory_equal(frame, "abc", 3);
-	assert_int_equal(msg_stream_feed(&s, rec, 0, &used, &frame, &flen), MSG_STREAM_MORE);
+	assert_int_equal(msg_stream_feed(&s, rec, 0, &used, &frame, &flen),
+			 MSG_STREAM_MORE);
 	assert_int_equal(msg_stream_feed(&s, rec, sizeof rec, &used, &frame, &flen),
 			 MSG_STREAM_FRAME);
 	assert_memory_equal(frame, "abc", 3);

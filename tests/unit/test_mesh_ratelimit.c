@@ -17,7 +17,7 @@
 
 #include "core/mesh/ratelimit.h"
 
-#define MS(x) ((uint64_t)(x) * 1000000)
+#define MS(x) ((uint64_t)(x)*1000000)
 #define T0    (UINT64_C(5) * MESH_RATELIMIT_NS_PER_S)
 
 static struct mesh_ratelimit rl; /* ~150 KiB: off the stack */
@@ -65,12 +65,12 @@ static void test_bucket_table(void **state)
 
 		assert_int_equal(mesh_ratelimit_init(&rl, &c->cfg), 0);
 		for (size_t j = 0; j < c->n; j++) {
-			enum mesh_ratelimit_verdict v =
-			    mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(c->steps[j].at_ms));
+			enum mesh_ratelimit_verdict v = mesh_ratelimit_allow(
+			    &rl, src_a, sizeof src_a, T0 + MS(c->steps[j].at_ms));
 
 			if (v != c->steps[j].want)
-				fail_msg("%s: step %zu (+%ju ms): got %d, want %d", c->name, j,
-					 (uintmax_t)c->steps[j].at_ms, (int)v,
+				fail_msg("%s: step %zu (+%ju ms): got %d, want %d",
+					 c->name, j, (uintmax_t)c->steps[j].at_ms, (int)v,
 					 (int)c->steps[j].want);
 		}
 	}
@@ -97,7 +97,8 @@ static void test_long_run_rate(void **state)
 	(void)state;
 	assert_int_equal(mesh_ratelimit_init(&rl, NULL), 0);
 	for (uint64_t ms = 0; ms < 10000; ms++)
-		allowed += mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(ms)) == OK;
+		allowed +=
+		    mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(ms)) == OK;
 	assert_true(allowed >= 5 + 199 && allowed <= 5 + 200);
 }
 
@@ -167,7 +168,8 @@ static void test_table_full_and_reuse(void **state)
 	assert_int_equal(mesh_ratelimit_allow(&rl, key, sizeof key, T0 + MS(251)), OK);
 	for (uint32_t i = 0; i < MESH_RATELIMIT_SLOTS / 4; i++) {
 		key_of(key, 1000000 + i);
-		assert_int_equal(mesh_ratelimit_allow(&rl, key, sizeof key, T0 + MS(300)), OK);
+		assert_int_equal(mesh_ratelimit_allow(&rl, key, sizeof key, T0 + MS(300)),
+				 OK);
 	}
 }
 
@@ -181,8 +183,10 @@ static void test_reuse_starts_fresh(void **state)
 	assert_int_equal(mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0), NO);
 	/* Refilled: src_a gets the full burst again, as a new source would. */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(250)), OK);
-	assert_int_equal(mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(250)), NO);
+		assert_int_equal(
+		    mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(250)), OK);
+	assert_int_equal(mesh_ratelimit_allow(&rl, src_a, sizeof src_a, T0 + MS(250)),
+			 NO);
 }
 
 /* ---- under load -------------------------------------------------------- */
@@ -219,7 +223,8 @@ static void test_load_budget_per_interval(void **state)
 	/* 10 a second, for 5 s: never under load. */
 	for (int s = 0; s < 5; s++)
 		for (int i = 0; i < 10; i++)
-			assert_false(mesh_ratelimit_load_note(&l, T0 + MS(1000 * s + 90 * i)));
+			assert_false(
+			    mesh_ratelimit_load_note(&l, T0 + MS(1000 * s + 90 * i)));
 	/* A burst of 11 in 10 ms: under load at once. */
 	for (int i = 0; i < 10; i++)
 		assert_false(mesh_ratelimit_load_note(&l, T0 + MS(6000 + i)));

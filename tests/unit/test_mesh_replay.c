@@ -15,8 +15,8 @@
 
 #include "core/mesh/mreplay.h"
 
-#define W         ((uint64_t)MREPLAY_WINDOW)
-#define REJ       MREPLAY_REJECT_AFTER
+#define W	  ((uint64_t)MREPLAY_WINDOW)
+#define REJ	  MREPLAY_REJECT_AFTER
 #define RING_SPAN ((uint64_t)MREPLAY_RING_BLOCKS * MREPLAY_BLOCK_BITS) /* 8192 */
 
 enum { MAX_OPS = 12 };
@@ -76,8 +76,8 @@ static void test_window_table(void **state)
 			bool got = mreplay_check(&w, c->ops[j].counter);
 
 			if (got != c->ops[j].accept)
-				fail_msg("%s: op %zu (counter %ju): expected %s", c->name, j,
-					 (uintmax_t)c->ops[j].counter,
+				fail_msg("%s: op %zu (counter %ju): expected %s", c->name,
+					 j, (uintmax_t)c->ops[j].counter,
 					 c->ops[j].accept ? "accept" : "drop");
 			assert_int_equal(mreplay_mark(&w, c->ops[j].counter), got);
 		}
@@ -250,7 +250,8 @@ static void episode_start(uint64_t *rng, struct mreplay *w)
 		assert_true(mreplay_mark(w, base));
 	ref.highest = base;
 	if (base != 0)
-		ref.seen[(base - ref.origin) / 8] |= (uint8_t)(1u << ((base - ref.origin) % 8));
+		ref.seen[(base - ref.origin) / 8] |=
+		    (uint8_t)(1u << ((base - ref.origin) % 8));
 }
 
 static void test_random_vs_naive(void **state)
@@ -270,10 +271,12 @@ static void test_random_vs_naive(void **state)
 		checked = mreplay_check(&w, c);
 		want = ref_accept(c);
 		if (checked != want)
-			fail_msg("op %zu: counter %ju (highest %ju): window says %d, reference %d",
+			fail_msg("op %zu: counter %ju (highest %ju): window says %d, "
+				 "reference %d",
 				 op, (uintmax_t)c, (uintmax_t)ref.highest, checked, want);
 		if (mreplay_mark(&w, c) != want)
-			fail_msg("op %zu: mark of %ju disagrees with check", op, (uintmax_t)c);
+			fail_msg("op %zu: mark of %ju disagrees with check", op,
+				 (uintmax_t)c);
 		assert_true(w.last == ref.highest);
 		accepted += want;
 		dropped += !want;

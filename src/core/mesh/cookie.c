@@ -47,24 +47,26 @@ void cookie_keys_derive(struct cookie_keys *k, const uint8_t static_pk[MSG_KEY_L
 	label_key(k->cookie, label_cookie, static_pk, NULL, 0);
 }
 
-void cookie_mac1(uint8_t out[MSG_MAC_LEN], const struct cookie_keys *k, const uint8_t *msg,
-		 size_t len)
+void cookie_mac1(uint8_t out[MSG_MAC_LEN], const struct cookie_keys *k,
+		 const uint8_t *msg, size_t len)
 {
 	assert(len >= MSG_MACS_LEN);
-	crypto_generichash(out, MSG_MAC_LEN, msg, len - MSG_MACS_LEN, k->mac1, COOKIE_KEY_LEN);
+	crypto_generichash(out, MSG_MAC_LEN, msg, len - MSG_MACS_LEN, k->mac1,
+			   COOKIE_KEY_LEN);
 }
 
 /* BLAKE2b-128(key = cookie, msg[0 .. len - 16)) */
 static void mac2(uint8_t out[MSG_MAC_LEN], const uint8_t cookie[MSG_COOKIE_LEN],
 		 const uint8_t *msg, size_t len)
 {
-	crypto_generichash(out, MSG_MAC_LEN, msg, len - MSG_MAC_LEN, cookie, MSG_COOKIE_LEN);
+	crypto_generichash(out, MSG_MAC_LEN, msg, len - MSG_MAC_LEN, cookie,
+			   MSG_COOKIE_LEN);
 }
 
 /* ---- sender ------------------------------------------------------------ */
 
-void cookie_sender_init(struct cookie_sender *s, const uint8_t peer_static_pk[MSG_KEY_LEN],
-			const uint8_t *psk)
+void cookie_sender_init(struct cookie_sender *s,
+			const uint8_t peer_static_pk[MSG_KEY_LEN], const uint8_t *psk)
 {
 	sodium_memzero(s, sizeof(*s));
 	cookie_keys_derive(&s->keys, peer_static_pk, psk);
@@ -95,7 +97,8 @@ void cookie_sender_add_macs(struct cookie_sender *s, uint8_t *msg, size_t len,
 }
 
 bool cookie_sender_consume_reply(struct cookie_sender *s,
-				 const uint8_t reply[MSG_COOKIE_REPLY_LEN], uint64_t now_ns)
+				 const uint8_t reply[MSG_COOKIE_REPLY_LEN],
+				 uint64_t now_ns)
 {
 	uint8_t cookie[MSG_COOKIE_LEN];
 	unsigned long long clen = 0;
@@ -103,8 +106,9 @@ bool cookie_sender_consume_reply(struct cookie_sender *s,
 	if (!s->have_last_mac1)
 		return false;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		cookie, &clen, NULL, reply + MSG_COOKIE_OFF_SEALED, MSG_COOKIE_LEN + MSG_TAG_LEN,
-		s->last_mac1, MSG_MAC_LEN, reply + MSG_COOKIE_OFF_NONCE, s->keys.cookie) != 0)
+		cookie, &clen, NULL, reply + MSG_COOKIE_OFF_SEALED,
+		MSG_COOKIE_LEN + MSG_TAG_LEN, s->last_mac1, MSG_MAC_LEN,
+		reply + MSG_COOKIE_OFF_NONCE, s->keys.cookie) != 0)
 		return false;
 	memcpy(s->cookie, cookie, MSG_COOKIE_LEN);
 	sodium_memzero(cookie, sizeof cookie);
@@ -122,14 +126,15 @@ void cookie_sender_wipe(struct cookie_sender *s)
 
 /* ---- checker ----------------------------------------------------------- */
 
-void cookie_checker_init(struct cookie_checker *c, const uint8_t our_static_pk[MSG_KEY_LEN],
-			 const uint8_t *psk)
+void cookie_checker_init(struct cookie_checker *c,
+			 const uint8_t our_static_pk[MSG_KEY_LEN], const uint8_t *psk)
 {
 	sodium_memzero(c, sizeof(*c));
 	cookie_keys_derive(&c->keys, our_static_pk, psk);
 }
 
-bool cookie_checker_mac1_ok(const struct cookie_checker *c, const uint8_t *msg, size_t len)
+bool cookie_checker_mac1_ok(const struct cookie_checker *c, const uint8_t *msg,
+			    size_t len)
 {
 	uint8_t want[MSG_MAC_LEN];
 	bool ok;
@@ -156,8 +161,9 @@ static void rotate_if_due(struct cookie_checker *c, uint64_t now_ns)
 }
 
 /* BLAKE2b-128(key = R, src) */
-static void make_cookie(uint8_t out[MSG_COOKIE_LEN], const uint8_t secret[COOKIE_SECRET_LEN],
-			const uint8_t *src, size_t src_len)
+static void make_cookie(uint8_t out[MSG_COOKIE_LEN],
+			const uint8_t secret[COOKIE_SECRET_LEN], const uint8_t *src,
+			size_t src_len)
 {
 	assert(src_len <= COOKIE_SOURCE_MAX);
 	crypto_generichash(out, MSG_COOKIE_LEN, src, src_len, secret, COOKIE_SECRET_LEN);
@@ -182,8 +188,9 @@ bool cookie_checker_mac2_ok(struct cookie_checker *c, const uint8_t *msg, size_t
 {
 	assert(len >= MSG_MACS_LEN);
 	rotate_if_due(c, now_ns);
-	if (c->have_prev && (now_ns < c->prev_born_ns ||
-			     now_ns - c->prev_born_ns >= COOKIE_SECRET_NS + COOKIE_GRACE_NS)) {
+	if (c->have_prev &&
+	    (now_ns < c->prev_born_ns ||
+	     now_ns - c->prev_born_ns >= COOKIE_SECRET_NS + COOKIE_GRACE_NS)) {
 		sodium_memzero(c->prev_secret, sizeof c->prev_secret);
 		c->have_prev = false;
 	}
@@ -192,9 +199,10 @@ bool cookie_checker_mac2_ok(struct cookie_checker *c, const uint8_t *msg, size_t
 	return c->have_prev && mac2_with(c->prev_secret, msg, len, src, src_len);
 }
 
-void cookie_checker_make_reply(struct cookie_checker *c, uint8_t out[MSG_COOKIE_REPLY_LEN],
-			       const uint8_t *msg, size_t len, const uint8_t *src,
-			       size_t src_len, uint64_t now_ns)
+void cookie_checker_make_reply(struct cookie_checker *c,
+			       uint8_t out[MSG_COOKIE_REPLY_LEN], const uint8_t *msg,
+			       size_t len, const uint8_t *src, size_t src_len,
+			       uint64_t now_ns)
 {
 	uint8_t cookie[MSG_COOKIE_LEN];
 
@@ -205,8 +213,9 @@ void cookie_checker_make_reply(struct cookie_checker *c, uint8_t out[MSG_COOKIE_
 	store_be32(out + MSG_COOKIE_OFF_RECEIVER, msg_hs_sender(msg));
 	randombytes_buf(out + MSG_COOKIE_OFF_NONCE, MSG_COOKIE_NONCE_LEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
-	    out + MSG_COOKIE_OFF_SEALED, NULL, cookie, MSG_COOKIE_LEN, msg + len - MSG_MACS_LEN,
-	    MSG_MAC_LEN, NULL, out + MSG_COOKIE_OFF_NONCE, c->keys.cookie);
+	    out + MSG_COOKIE_OFF_SEALED, NULL, cookie, MSG_COOKIE_LEN,
+	    msg + len - MSG_MACS_LEN, MSG_MAC_LEN, NULL, out + MSG_COOKIE_OFF_NONCE,
+	    c->keys.cookie);
 	sodium_memzero(cookie, sizeof cookie);
 }
 

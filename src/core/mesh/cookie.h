@@ -41,7 +41,7 @@
 #define COOKIE_GRACE_NS COOKIE_SECRET_NS
 /* The initiator uses a cookie for this long after receiving it. */
 #define COOKIE_MARGIN_NS (10 * COOKIE_NS_PER_S)
-#define COOKIE_VALID_NS  (COOKIE_SECRET_NS - COOKIE_MARGIN_NS)
+#define COOKIE_VALID_NS	 (COOKIE_SECRET_NS - COOKIE_MARGIN_NS)
 
 enum {
 	COOKIE_KEY_LEN = 32,
@@ -51,7 +51,8 @@ enum {
 	COOKIE_SOURCE_MAX = 16 + 2,
 };
 
-_Static_assert(COOKIE_VALID_NS < COOKIE_SECRET_NS, "the initiator stops before R changes twice");
+_Static_assert(COOKIE_VALID_NS < COOKIE_SECRET_NS,
+	       "the initiator stops before R changes twice");
 
 /* The two keys derived from one node's static public key. */
 struct cookie_keys {
@@ -67,8 +68,8 @@ void cookie_keys_derive(struct cookie_keys *k, const uint8_t static_pk[MSG_KEY_L
 			const uint8_t *psk);
 
 /* BLAKE2b-128(key = k->mac1, msg[0 .. len - MSG_MACS_LEN)). */
-void cookie_mac1(uint8_t out[MSG_MAC_LEN], const struct cookie_keys *k, const uint8_t *msg,
-		 size_t len);
+void cookie_mac1(uint8_t out[MSG_MAC_LEN], const struct cookie_keys *k,
+		 const uint8_t *msg, size_t len);
 
 /* ---- sender side: one per peer we send handshake messages to ---------- */
 
@@ -81,8 +82,8 @@ struct cookie_sender {
 	uint64_t cookie_received_ns;
 };
 
-void cookie_sender_init(struct cookie_sender *s, const uint8_t peer_static_pk[MSG_KEY_LEN],
-			const uint8_t *psk);
+void cookie_sender_init(struct cookie_sender *s,
+			const uint8_t peer_static_pk[MSG_KEY_LEN], const uint8_t *psk);
 /*
  * Fill in msg's mac1 and mac2 (its last 32 bytes) just before sending it;
  * mac2 is zero unless a cookie younger than COOKIE_VALID_NS is held.
@@ -98,7 +99,8 @@ void cookie_sender_add_macs(struct cookie_sender *s, uint8_t *msg, size_t len,
  * refused.
  */
 bool cookie_sender_consume_reply(struct cookie_sender *s,
-				 const uint8_t reply[MSG_COOKIE_REPLY_LEN], uint64_t now_ns);
+				 const uint8_t reply[MSG_COOKIE_REPLY_LEN],
+				 uint64_t now_ns);
 void cookie_sender_wipe(struct cookie_sender *s);
 
 /* ---- receiver side: one per node (our own static key) ----------------- */
@@ -113,10 +115,11 @@ struct cookie_checker {
 	bool have_prev;
 };
 
-void cookie_checker_init(struct cookie_checker *c, const uint8_t our_static_pk[MSG_KEY_LEN],
-			 const uint8_t *psk);
+void cookie_checker_init(struct cookie_checker *c,
+			 const uint8_t our_static_pk[MSG_KEY_LEN], const uint8_t *psk);
 /* Is msg's mac1 ours?  (Constant time.) */
-bool cookie_checker_mac1_ok(const struct cookie_checker *c, const uint8_t *msg, size_t len);
+bool cookie_checker_mac1_ok(const struct cookie_checker *c, const uint8_t *msg,
+			    size_t len);
 /*
  * Is msg's mac2 made with the cookie of source (src_len <= COOKIE_SOURCE_MAX)
  * under the current R, or the previous one within COOKIE_GRACE_NS?  Replaces
@@ -129,9 +132,10 @@ bool cookie_checker_mac2_ok(struct cookie_checker *c, const uint8_t *msg, size_t
  * index = msg's sender index, a random nonce, the sealed cookie.  Replaces
  * R when it is due.  The reply (64 bytes) is never larger than msg.
  */
-void cookie_checker_make_reply(struct cookie_checker *c, uint8_t out[MSG_COOKIE_REPLY_LEN],
-			       const uint8_t *msg, size_t len, const uint8_t *src,
-			       size_t src_len, uint64_t now_ns);
+void cookie_checker_make_reply(struct cookie_checker *c,
+			       uint8_t out[MSG_COOKIE_REPLY_LEN], const uint8_t *msg,
+			       size_t len, const uint8_t *src, size_t src_len,
+			       uint64_t now_ns);
 void cookie_checker_wipe(struct cookie_checker *c);
 
 #endif

@@ -31,16 +31,16 @@ static const struct type_bounds bounds[] = {
 enum { N_TYPES = sizeof bounds / sizeof bounds[0] };
 _Static_assert(N_TYPES == MSG_PUNCH + 1, "a bound for every type");
 
-static const char *const names[MSG_CLASS_END] = {
-    [MSG_CLASS_HS_INIT] = "hs_init",
-    [MSG_CLASS_HS_RESP] = "hs_resp",
-    [MSG_CLASS_COOKIE_REPLY] = "cookie_reply",
-    [MSG_CLASS_DATA] = "data",
-    [MSG_CLASS_RELAY] = "relay",
-    [MSG_CLASS_RELAYED] = "relayed",
-    [MSG_CLASS_PUNCH] = "punch",
+static const char *const names[MSG_CLASS_END] = {[MSG_CLASS_HS_INIT] = "hs_init",
+						 [MSG_CLASS_HS_RESP] = "hs_resp",
+						 [MSG_CLASS_COOKIE_REPLY] =
+						     "cookie_reply",
+						 [MSG_CLASS_DATA] = "data",
+						 [MSG_CLASS_RELAY] = "relay",
+						 [MSG_CLASS_RELAYED] = "relayed",
+						 [MSG_CLASS_PUNCH] = "punch",
 #define MSG_DROP_NAME(up, low) [MSG_DROP_##up] = #low,
-    MSG_DROP_REASONS(MSG_DROP_NAME)
+						 MSG_DROP_REASONS(MSG_DROP_NAME)
 #undef MSG_DROP_NAME
 };
 
@@ -111,7 +111,8 @@ uint32_t msg_receiver(const uint8_t *msg, enum msg_class type)
 	}
 }
 
-void msg_data_header_put(uint8_t out[MSG_DATA_HEADER_LEN], const struct msg_data_header *h)
+void msg_data_header_put(uint8_t out[MSG_DATA_HEADER_LEN],
+			 const struct msg_data_header *h)
 {
 	msg_common_put(out, MSG_DATA);
 	store_be32(out + MSG_DATA_OFF_RECEIVER, h->receiver);
@@ -184,8 +185,9 @@ bool msg_stream_prefix_put(uint8_t out[MSG_STREAM_PREFIX_LEN], size_t frame_len)
 	return true;
 }
 
-enum msg_stream_result msg_stream_feed(struct msg_stream *s, const uint8_t *in, size_t len,
-				       size_t *consumed, uint8_t **frame, size_t *frame_len)
+enum msg_stream_result msg_stream_feed(struct msg_stream *s, const uint8_t *in,
+				       size_t len, size_t *consumed, uint8_t **frame,
+				       size_t *frame_len)
 {
 	size_t used = 0, take;
 

@@ -38,9 +38,9 @@ enum {
 	MSG_COMMON_LEN = 4,
 
 	MSG_INDEX_LEN = 4,
-	MSG_KEY_LEN = 32,  /* X25519 public key */
-	MSG_TAG_LEN = 16,  /* Poly1305 */
-	MSG_MAC_LEN = 16,  /* mac1, mac2: BLAKE2b-128 */
+	MSG_KEY_LEN = 32, /* X25519 public key */
+	MSG_TAG_LEN = 16, /* Poly1305 */
+	MSG_MAC_LEN = 16, /* mac1, mac2: BLAKE2b-128 */
 	MSG_COOKIE_LEN = 16,
 	MSG_MACS_LEN = 2 * MSG_MAC_LEN, /* mac1 ‖ mac2, the last 32 bytes */
 
@@ -50,7 +50,8 @@ enum {
 	MSG_HS_INIT_OFF_EPHEMERAL = MSG_HS_INIT_OFF_SENDER + MSG_INDEX_LEN,
 	MSG_HS_INIT_OFF_STATIC = MSG_HS_INIT_OFF_EPHEMERAL + MSG_KEY_LEN,
 	MSG_HS_INIT_OFF_PAYLOAD = MSG_HS_INIT_OFF_STATIC + MSG_KEY_LEN + MSG_TAG_LEN,
-	MSG_HS_INIT_OFF_MAC1 = MSG_HS_INIT_OFF_PAYLOAD + MSG_HS_INIT_PAYLOAD_LEN + MSG_TAG_LEN,
+	MSG_HS_INIT_OFF_MAC1 =
+	    MSG_HS_INIT_OFF_PAYLOAD + MSG_HS_INIT_PAYLOAD_LEN + MSG_TAG_LEN,
 	MSG_HS_INIT_OFF_MAC2 = MSG_HS_INIT_OFF_MAC1 + MSG_MAC_LEN,
 	MSG_HS_INIT_LEN = MSG_HS_INIT_OFF_MAC2 + MSG_MAC_LEN,
 
@@ -60,7 +61,8 @@ enum {
 	MSG_HS_RESP_OFF_RECEIVER = MSG_HS_RESP_OFF_SENDER + MSG_INDEX_LEN,
 	MSG_HS_RESP_OFF_EPHEMERAL = MSG_HS_RESP_OFF_RECEIVER + MSG_INDEX_LEN,
 	MSG_HS_RESP_OFF_PAYLOAD = MSG_HS_RESP_OFF_EPHEMERAL + MSG_KEY_LEN,
-	MSG_HS_RESP_OFF_MAC1 = MSG_HS_RESP_OFF_PAYLOAD + MSG_HS_RESP_PAYLOAD_LEN + MSG_TAG_LEN,
+	MSG_HS_RESP_OFF_MAC1 =
+	    MSG_HS_RESP_OFF_PAYLOAD + MSG_HS_RESP_PAYLOAD_LEN + MSG_TAG_LEN,
 	MSG_HS_RESP_OFF_MAC2 = MSG_HS_RESP_OFF_MAC1 + MSG_MAC_LEN,
 	MSG_HS_RESP_LEN = MSG_HS_RESP_OFF_MAC2 + MSG_MAC_LEN,
 
@@ -116,7 +118,8 @@ _Static_assert(MSG_HS_RESP_LEN == 96, "HS_RESP is 96 bytes");
 _Static_assert(MSG_COOKIE_OFF_NONCE == 8 && MSG_COOKIE_OFF_SEALED == 32,
 	       "COOKIE_REPLY offsets as in the design (§1.3)");
 _Static_assert(MSG_COOKIE_REPLY_LEN == 64, "COOKIE_REPLY is 64 bytes");
-_Static_assert(MSG_COOKIE_REPLY_LEN <= MSG_HS_RESP_LEN && MSG_HS_RESP_LEN <= MSG_HS_INIT_LEN,
+_Static_assert(MSG_COOKIE_REPLY_LEN <= MSG_HS_RESP_LEN &&
+		   MSG_HS_RESP_LEN <= MSG_HS_INIT_LEN,
 	       "a cookie reply is never larger than the message it answers");
 _Static_assert(MSG_HS_INIT_OFF_MAC2 + MSG_MAC_LEN == MSG_HS_INIT_LEN &&
 		   MSG_HS_RESP_OFF_MAC2 + MSG_MAC_LEN == MSG_HS_RESP_LEN &&
@@ -125,7 +128,8 @@ _Static_assert(MSG_HS_INIT_OFF_MAC2 + MSG_MAC_LEN == MSG_HS_INIT_LEN &&
 _Static_assert(MSG_DATA_HEADER_LEN == 16 && MSG_DATA_MIN_LEN == 32, "DATA header");
 _Static_assert(MSG_RELAY_HEADER_LEN == 20 && MSG_RELAYED_HEADER_LEN == 12,
 	       "relay headers as in the design (§2.4)");
-_Static_assert(MSG_INNER_MIN_LEN <= MSG_COOKIE_REPLY_LEN && MSG_HS_INIT_LEN <= MSG_INNER_MAX_LEN,
+_Static_assert(MSG_INNER_MIN_LEN <= MSG_COOKIE_REPLY_LEN &&
+		   MSG_HS_INIT_LEN <= MSG_INNER_MAX_LEN,
 	       "every peer message fits the inner bounds");
 _Static_assert(MSG_MAX_LEN == 1552, "largest mesh datagram");
 _Static_assert(MSG_STREAM_MAX_FRAME <= UINT16_MAX, "a frame length fits the u16 prefix");
@@ -135,12 +139,12 @@ _Static_assert(MSG_STREAM_MAX_FRAME <= UINT16_MAX, "a frame length fits the u16 
  * reason.  MSG_DROP_REASONS is the one list of reasons: the enum and the
  * names (stable, for counters such as drop_mesh_bad_length) come from it.
  */
-#define MSG_DROP_REASONS(X)                                                               \
-	X(TOO_SHORT, too_short)       /* under the 4-byte common header */                \
-	X(UNKNOWN_TYPE, unknown_type) /* type byte 0 or above 0x07 */                     \
+#define MSG_DROP_REASONS(X)                                                              \
+	X(TOO_SHORT, too_short)	      /* under the 4-byte common header */               \
+	X(UNKNOWN_TYPE, unknown_type) /* type byte 0 or above 0x07 */                    \
 	X(BAD_RESERVED, bad_reserved) /* a reserved byte is not zero */                  \
-	X(BAD_LENGTH, bad_length)     /* not the length (or range) of its type */         \
-	X(BAD_INNER, bad_inner)       /* a relay frame's inner is not a peer message */
+	X(BAD_LENGTH, bad_length)     /* not the length (or range) of its type */        \
+	X(BAD_INNER, bad_inner)	      /* a relay frame's inner is not a peer message */
 
 enum msg_class {
 	MSG_CLASS_HS_INIT = MSG_HS_INIT,
@@ -153,7 +157,7 @@ enum msg_class {
 #define MSG_DROP_ENUM(up, low) MSG_DROP_##up,
 	MSG_DROP_REASONS(MSG_DROP_ENUM)
 #undef MSG_DROP_ENUM
-	MSG_CLASS_END,
+	    MSG_CLASS_END,
 	MSG_CLASS_FIRST_DROP = MSG_CLASS_PUNCH + 1,
 };
 
@@ -196,8 +200,10 @@ struct msg_data_header {
 	uint64_t counter;
 };
 
-void msg_data_header_put(uint8_t out[MSG_DATA_HEADER_LEN], const struct msg_data_header *h);
-void msg_data_header_get(struct msg_data_header *h, const uint8_t in[MSG_DATA_HEADER_LEN]);
+void msg_data_header_put(uint8_t out[MSG_DATA_HEADER_LEN],
+			 const struct msg_data_header *h);
+void msg_data_header_get(struct msg_data_header *h,
+			 const uint8_t in[MSG_DATA_HEADER_LEN]);
 
 /*
  * Relay frames.  The sender builds the inner message at
@@ -238,7 +244,7 @@ struct msg_stream {
 	uint8_t prefix[MSG_STREAM_PREFIX_LEN];
 	size_t have_prefix; /* 0..2 bytes of the length read */
 	size_t frame_len;   /* once the prefix is complete */
-	size_t have;        /* bytes of the frame in buf */
+	size_t have;	    /* bytes of the frame in buf */
 	bool poisoned;
 };
 
@@ -255,8 +261,9 @@ void msg_stream_init(struct msg_stream *s);
  * (everything consumed) or ERROR.  The frame is writable (in-place
  * decryption) and lives in s.
  */
-enum msg_stream_result msg_stream_feed(struct msg_stream *s, const uint8_t *in, size_t len,
-				       size_t *consumed, uint8_t **frame, size_t *frame_len);
+enum msg_stream_result msg_stream_feed(struct msg_stream *s, const uint8_t *in,
+				       size_t len, size_t *consumed, uint8_t **frame,
+				       size_t *frame_len);
 /* Write the 2-byte prefix for a frame; false if frame_len is 0 or too long. */
 bool msg_stream_prefix_put(uint8_t out[MSG_STREAM_PREFIX_LEN], size_t frame_len);
 

@@ -13,18 +13,22 @@
 
 #include <sodium.h>
 
-_Static_assert(sizeof(((struct mesh_ratelimit *)0)->hash_key) == crypto_shorthash_KEYBYTES,
+_Static_assert(sizeof(((struct mesh_ratelimit *)0)->hash_key) ==
+		   crypto_shorthash_KEYBYTES,
 	       "SipHash key");
 
 enum { SLOT_MASK = MESH_RATELIMIT_SLOTS - 1, RATE_MAX = 1000000, BURST_MAX = 1000000 };
 
-int mesh_ratelimit_init(struct mesh_ratelimit *rl, const struct mesh_ratelimit_config *cfg)
+int mesh_ratelimit_init(struct mesh_ratelimit *rl,
+			const struct mesh_ratelimit_config *cfg)
 {
-	struct mesh_ratelimit_config def = {MESH_RATELIMIT_DEFAULT_RATE, MESH_RATELIMIT_DEFAULT_BURST};
+	struct mesh_ratelimit_config def = {MESH_RATELIMIT_DEFAULT_RATE,
+					    MESH_RATELIMIT_DEFAULT_BURST};
 
 	if (!cfg)
 		cfg = &def;
-	if (cfg->rate == 0 || cfg->rate > RATE_MAX || cfg->burst == 0 || cfg->burst > BURST_MAX)
+	if (cfg->rate == 0 || cfg->rate > RATE_MAX || cfg->burst == 0 ||
+	    cfg->burst > BURST_MAX)
 		return -EINVAL;
 	memset(rl, 0, sizeof(*rl));
 	rl->cost_ns = MESH_RATELIMIT_NS_PER_S / cfg->rate;
@@ -45,14 +49,16 @@ static size_t slot_of(const struct mesh_ratelimit *rl, const uint8_t *key, size_
 }
 
 /* An entry whose bucket has refilled holds nothing a new one would not. */
-static bool entry_idle(const struct mesh_ratelimit *rl, const struct mesh_ratelimit_entry *e,
-		       uint64_t now_ns)
+static bool entry_idle(const struct mesh_ratelimit *rl,
+		       const struct mesh_ratelimit_entry *e, uint64_t now_ns)
 {
-	return e->key_len == 0 || (now_ns >= e->last_ns && now_ns - e->last_ns >= rl->max_tokens);
+	return e->key_len == 0 ||
+	       (now_ns >= e->last_ns && now_ns - e->last_ns >= rl->max_tokens);
 }
 
-enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl, const uint8_t *key,
-				       size_t key_len, uint64_t now_ns)
+enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl,
+						 const uint8_t *key, size_t key_len,
+						 uint64_t now_ns)
 {
 	size_t home, i;
 	struct mesh_ratelimit_entry *e, *reuse = NULL;
@@ -79,7 +85,8 @@ enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl, cons
 	if (now_ns > e->last_ns) {
 		uint64_t gain = now_ns - e->last_ns;
 
-		e->tokens = gain >= rl->max_tokens - e->tokens ? rl->max_tokens : e->tokens + gain;
+		e->tokens = gain >= rl->max_tokens - e->tokens ? rl->max_tokens
+							       : e->tokens + gain;
 		e->last_ns = now_ns;
 	}
 	if (e->tokens < rl->cost_ns)

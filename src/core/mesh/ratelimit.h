@@ -26,23 +26,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MESH_RATELIMIT_NS_PER_S     UINT64_C(1000000000)
+#define MESH_RATELIMIT_NS_PER_S	    UINT64_C(1000000000)
 #define MESH_RATELIMIT_LOAD_HOLD_NS MESH_RATELIMIT_NS_PER_S
 
 enum {
 	MESH_RATELIMIT_SLOTS = 4096, /* power of two */
 	MESH_RATELIMIT_PROBE = 16,
-	MESH_RATELIMIT_KEY_MAX = 16, /* an IPv6 address; IPv4 is 4 bytes */
-	MESH_RATELIMIT_DEFAULT_RATE = 20,  /* per second */
+	MESH_RATELIMIT_KEY_MAX = 16,	  /* an IPv6 address; IPv4 is 4 bytes */
+	MESH_RATELIMIT_DEFAULT_RATE = 20, /* per second */
 	MESH_RATELIMIT_DEFAULT_BURST = 5,
 	MESH_RATELIMIT_DEFAULT_LOAD_BUDGET = 1024, /* handshake messages per second */
 };
 
-_Static_assert((MESH_RATELIMIT_SLOTS & (MESH_RATELIMIT_SLOTS - 1)) == 0, "slots: a power of two");
-_Static_assert(MESH_RATELIMIT_PROBE <= MESH_RATELIMIT_SLOTS, "probe window within the table");
+_Static_assert((MESH_RATELIMIT_SLOTS & (MESH_RATELIMIT_SLOTS - 1)) == 0,
+	       "slots: a power of two");
+_Static_assert(MESH_RATELIMIT_PROBE <= MESH_RATELIMIT_SLOTS,
+	       "probe window within the table");
 
 struct mesh_ratelimit_config {
-	uint32_t rate;  /* tokens per second, 1 .. 1e6 */
+	uint32_t rate;	/* tokens per second, 1 .. 1e6 */
 	uint32_t burst; /* bucket size, 1 .. 1e6 */
 };
 
@@ -54,9 +56,9 @@ struct mesh_ratelimit_entry {
 };
 
 struct mesh_ratelimit {
-	uint64_t cost_ns;       /* 1 s / rate */
-	uint64_t max_tokens;    /* cost_ns * burst */
-	uint8_t hash_key[16];   /* crypto_shorthash key */
+	uint64_t cost_ns;     /* 1 s / rate */
+	uint64_t max_tokens;  /* cost_ns * burst */
+	uint8_t hash_key[16]; /* crypto_shorthash key */
 	struct mesh_ratelimit_entry slot[MESH_RATELIMIT_SLOTS];
 };
 
@@ -67,22 +69,24 @@ enum mesh_ratelimit_verdict {
 };
 
 /* cfg NULL: the defaults.  Returns 0, or -EINVAL for a rate or burst out of range. */
-int mesh_ratelimit_init(struct mesh_ratelimit *rl, const struct mesh_ratelimit_config *cfg);
+int mesh_ratelimit_init(struct mesh_ratelimit *rl,
+			const struct mesh_ratelimit_config *cfg);
 /*
  * One message from source key[0..key_len) (1 <= key_len <= MESH_RATELIMIT_KEY_MAX;
  * for IPv6 the caller may pass the /64 prefix, since one host commonly owns
  * a whole /64) at now_ns.
  */
-enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl, const uint8_t *key,
-				       size_t key_len, uint64_t now_ns);
+enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl,
+						 const uint8_t *key, size_t key_len,
+						 uint64_t now_ns);
 /* Live entries (whose bucket has not yet refilled) at now_ns: for status. */
 size_t mesh_ratelimit_live(const struct mesh_ratelimit *rl, uint64_t now_ns);
 
 struct mesh_ratelimit_load {
 	uint32_t budget;
-	uint32_t count;         /* messages in the interval */
-	uint64_t interval_ns;   /* start of the current one-second interval */
-	uint64_t until_ns;      /* under load while now < until_ns */
+	uint32_t count;	      /* messages in the interval */
+	uint64_t interval_ns; /* start of the current one-second interval */
+	uint64_t until_ns;    /* under load while now < until_ns */
 	bool started;
 };
 
