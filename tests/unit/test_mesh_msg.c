@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "core/mesh/msg.h"
+#include "splitmix.h"
 
 /* ---- classifier -------------------------------------------------------- */
 
@@ -291,15 +292,6 @@ static struct {
 
 static uint8_t got_bytes[sizeof wire.bytes];
 static size_t got_len[N_FRAMES + 1], got_n;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 /* n random frames: lengths 1, 2, the maximum, and random ones. */
 static void make_stream(uint64_t *rng, size_t n)

@@ -14,28 +14,14 @@
 #include <cmocka.h>
 
 #include "core/mesh/mreplay.h"
+#include "splitmix.h"
+#include "window_table.h"
 
 #define W	  ((uint64_t)MREPLAY_WINDOW)
 #define REJ	  MREPLAY_REJECT_AFTER
 #define RING_SPAN ((uint64_t)MREPLAY_RING_BLOCKS * MREPLAY_BLOCK_BITS) /* 8192 */
 
-enum { MAX_OPS = 12 };
-
-struct op {
-	uint64_t counter;
-	bool accept;
-};
-
-struct window_case {
-	const char *name;
-	size_t n;
-	struct op ops[MAX_OPS];
-};
-
 /* clang-format off */
-#define A(s) {(s), true}
-#define D(s) {(s), false}
-
 /* Each case starts from a fresh window; an accepted counter is marked. */
 static const struct window_case cases[] = {
 	{"fresh window accepts 0 once", 3, {A(0), D(0), A(1)}},
@@ -64,24 +50,28 @@ static const struct window_case cases[] = {
 };
 /* clang-format on */
 
+static void reset(void *w)
+{
+	mreplay_init(w);
+}
+
+static bool check(const void *w, uint64_t counter)
+{
+	return mreplay_check(w, counter);
+}
+
+static bool mark(void *w, uint64_t counter)
+{
+	return mreplay_mark(w, counter);
+}
+
 static void test_window_table(void **state)
 {
+	static const struct window_ops ops = {reset, check, mark};
+	struct mreplay w;
+
 	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const struct window_case *c = &cases[i];
-		struct mreplay w;
-
-		mreplay_init(&w);
-		for (size_t j = 0; j < c->n; j++) {
-			bool got = mreplay_check(&w, c->ops[j].counter);
-
-			if (got != c->ops[j].accept)
-				fail_msg("%s: op %zu (counter %ju): expected %s", c->name,
-					 j, (uintmax_t)c->ops[j].counter,
-					 c->ops[j].accept ? "accept" : "drop");
-			assert_int_equal(mreplay_mark(&w, c->ops[j].counter), got);
-		}
-	}
+	window_table_run(cases, sizeof cases / sizeof cases[0], &w, &ops);
 }
 
 /* Walking forward over many ring cycles: every third counter, the gaps stay
@@ -164,15 +154,6 @@ static struct {
 	uint64_t origin, highest;
 	uint8_t seen[SPAN / 8];
 } ref;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 static bool ref_accept(uint64_t c)
 {
