@@ -115,6 +115,8 @@ _Static_assert(MSG_HS_RESP_OFF_RECEIVER == 8 && MSG_HS_RESP_OFF_EPHEMERAL == 12 
 		   MSG_HS_RESP_OFF_MAC2 == 80,
 	       "HS_RESP offsets as in the design (§1.3)");
 _Static_assert(MSG_HS_RESP_LEN == 96, "HS_RESP is 96 bytes");
+_Static_assert(MSG_HS_INIT_OFF_SENDER == MSG_HS_RESP_OFF_SENDER,
+	       "both handshake messages carry the sender index at offset 4");
 _Static_assert(MSG_COOKIE_OFF_NONCE == 8 && MSG_COOKIE_OFF_SEALED == 32,
 	       "COOKIE_REPLY offsets as in the design (§1.3)");
 _Static_assert(MSG_COOKIE_REPLY_LEN == 64, "COOKIE_REPLY is 64 bytes");
