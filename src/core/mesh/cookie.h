@@ -1,7 +1,7 @@
 /*
  * mac1, mac2 and cookies: the cheap checks in front of the handshake's
  * Diffie-Hellman (research/mesh-design.md §1.6; WireGuard's scheme with
- * BLAKE2b).  Exact computations: docs/mesh-messages.draft.md.
+ * BLAKE2b).  Exact computations: docs/mesh-protocol.md.
  *
  *   mac1 key    = BLAKE2b-256("mac1----" ‖ S_pk)             no mesh psk
  *               = BLAKE2b-256(key = psk, "mac1----" ‖ S_pk)  with a mesh psk

@@ -2,7 +2,7 @@
  * Mesh wire messages: every layout, size and limit, the classifier that
  * the receive path runs first, and the TCP stream framing.  Pure: buffers
  * in, verdicts out.  The design is research/mesh-design.md §1.3, §2.4 and
- * §3.3; the byte-for-byte description is docs/mesh-messages.draft.md.
+ * §3.3; the byte-for-byte description is docs/mesh-protocol.md.
  *
  * Every message starts with a 4-byte common header: type u8, then 3
  * reserved bytes that are zero on send and checked on receive.  Every wire
