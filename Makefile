@@ -75,7 +75,7 @@ endif
 #   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common.
 # Tool-only code (tools/lib) never goes into the daemon, nor the daemon's
 # into the tools.
-CORE_SRCS   := $(wildcard src/core/*.c)
+CORE_SRCS   := $(wildcard src/core/*.c src/core/*/*.c)
 OS_SRCS     := $(wildcard src/os/linux/*.c)
 COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))

@@ -6,6 +6,7 @@
  *   status.c   status, status --json, metrics
  *   policy.c   policy add/replace and their check with the daemon
  *   daemon.c   save and reload
+ *   identity.c identity new/show/import (local: no daemon)
  */
 #ifndef SUBNETRA_CLI_H
 #define SUBNETRA_CLI_H
@@ -71,6 +72,18 @@ int cmd_send(const struct command *cmd, const struct request *req);    /* no rep
 int cmd_request(const struct command *cmd, const struct request *req); /* prints it */
 int cmd_metrics(const struct command *cmd, const struct request *req);
 int cmd_send_rule(const struct command *cmd, const struct request *req);
+
+/*
+ * A command group run locally, never sent to the daemon: run gets the
+ * arguments after the group's word ("identity"); returns the exit code.
+ */
+struct local_command {
+	const char *group;
+	const char *name; /* as --help shows it */
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+int cmd_identity(int argc, char **argv);
 
 /* Failures a daemon reports in its reply (command.reply_failed). */
 bool status_failed(const char *reply, size_t len);

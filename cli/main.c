@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/cliargs.h"
+#include "core/mesh/identity.h"
 #include "core/version.h"
 
 #define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
@@ -59,9 +60,26 @@ static const struct command commands[] = {
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
 
+/* Commands that never reach the daemon; the first word picks the group. */
+static const struct local_command local_commands[] = {
+    {"identity", "identity new [--out FILE] [--force]", cmd_identity,
+     "generate a mesh identity (Ed25519 key pair, fc94:: address) and\n"
+     "                  write it, mode 0600, to FILE (default\n"
+     "                  " IDENTITY_DEFAULT_PATH "); an existing FILE is kept\n"
+     "                  unless --force"},
+    {"identity", "identity show [FILE]", cmd_identity,
+     "print the address and public key of an identity file (default\n"
+     "                  " IDENTITY_DEFAULT_PATH "); never the secret"},
+    {"identity", "identity import HUSARNET_ID_FILE [--out FILE] [--force]", cmd_identity,
+     "turn a Husarnet id file into an identity file with the same address;\n"
+     "                  'subnetra identity --help' has the details"},
+};
+
+enum { N_LOCAL = sizeof(local_commands) / sizeof(local_commands[0]) };
+
 static const char synopsis[] =
     "usage: subnetra status [--json] | metrics | save | reload | "
-    "policy show|add|del|replace|flush|check [FLAGS]\n"
+    "policy show|add|del|replace|flush|check [FLAGS] | identity new|show|import [ARGS]\n"
     "       subnetra --version | --help\n";
 
 static void help(void)
@@ -69,7 +87,11 @@ static void help(void)
 	printf("%s\ncommands:\n", synopsis);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %s\n                  %s\n", commands[i].name, commands[i].help);
-	printf("  --version, -V\n                  print the version\n"
+	printf("\nlocal commands (no daemon needed):\n");
+	for (size_t i = 0; i < N_LOCAL; i++)
+		printf("  %s\n                  %s\n", local_commands[i].name,
+		       local_commands[i].help);
+	printf("\n  --version, -V\n                  print the version\n"
 	       "  --help, -h\n                  print this help\n"
 	       "\nenvironment:\n"
 	       "  SUBNETRA_SOCK   control socket path (default " DEFAULT_SOCK ")\n"
@@ -79,7 +101,9 @@ static void help(void)
 	       "  0  success\n"
 	       "  1  daemon not running, no response within %d ms, permission denied\n"
 	       "     on the socket, or the daemon reported a failure (status\n"
-	       "     unavailable, metrics unavailable, save failed, reload failed)\n"
+	       "     unavailable, metrics unavailable, save failed, reload failed);\n"
+	       "     identity: a file could not be read, is not a valid identity (the\n"
+	       "     message names the line), exists (no --force) or could not be written\n"
 	       "  2  usage error: unknown command, bad flag or value, a rule the\n"
 	       "     daemon refuses (policy add/replace/check: --target not a\n"
 	       "     configured peer), request longer than %d bytes, socket path\n"
@@ -127,6 +151,10 @@ int main(int argc, char **argv)
 		printf("subnetra v%s\n", SUBNETRA_VERSION);
 		return EXIT_OK;
 	}
+
+	for (size_t i = 0; i < N_LOCAL; i++)
+		if (strcmp(argv[1], local_commands[i].group) == 0)
+			return local_commands[i].run(argc - 2, argv + 2);
 
 	if (!join_args(argc - 1, argv + 1, &req))
 		return usage_error("request longer than %d bytes", CTL_MAX_LINE);

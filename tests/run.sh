@@ -153,6 +153,11 @@ for b in "${builds[@]}"; do
 			[ -f "$v" ] || continue
 			run_suite "$b/vectors/$(basename "$v")" env "${benv[@]}" "$b/subnetra-conformance" --tap "$v"
 		done
+		# Published Noise test vectors for the mesh handshake (tests/vectors/noise/README.md).
+		for v in tests/vectors/noise/*.json; do
+			[ -f "$v" ] || continue
+			run_suite "$b/vectors/noise/$(basename "$v")" env "${benv[@]}" "$b/subnetra-conformance" --noise --tap "$v"
+		done
 	fi
 done
 

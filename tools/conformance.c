@@ -1,8 +1,10 @@
 /*
  * subnetra-conformance: checks the wire module against known-answer vector
- * files (format and receiver model: shared/vectors/README.md).
+ * files (format and receiver model: shared/vectors/README.md), or with
+ * --noise the Noise core (core/mesh/noise) against standard Noise
+ * test-vector files (tools/lib/noisevec.h).
  *
- *   subnetra-conformance [--tap] FILE.json...
+ *   subnetra-conformance [--tap] [--noise] FILE.json...
  *
  * Each file is loaded and validated completely before any case runs, so a
  * malformed file produces one error naming the file and field and no
@@ -15,7 +17,10 @@
  * bits or a repeated member name is an error naming its line and column.
  *
  * Exit status: 0 every case passed, 1 some case failed, 2 usage error or a
- * file that could not be read or parsed.
+ * file that could not be read or parsed.  With --noise, where most vectors
+ * of a published file are for protocols we do not speak and are skipped,
+ * a run in which no vector ran at all is a failure too (exit 1): a file
+ * that checks nothing must not look like a pass.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,12 +39,10 @@
 #include "core/policy.h"
 #include "core/receive.h"
 #include "core/wire.h"
-#include "tools/lib/hexio.h"
+#include "tools/lib/noisevec.h"
+#include "tools/lib/vecfile.h"
 
 enum {
-	MAX_FILE_SIZE = 64 * 1024 * 1024,
-	PATH_MAX_LEN = 128, /* "receiver_cases[123].steps[45]" and the like */
-	MSG_MAX = 1024,
 	IPV4_MIN_HEADER = 20,
 };
 
@@ -107,271 +110,39 @@ struct corpus {
 	size_t n_cases;
 };
 
-/* Where a value sits, for error messages: file plus a JSON path. */
-struct where {
-	const char *file;
-	char path[PATH_MAX_LEN];
-};
-
-struct tally {
-	bool tap;
-	size_t passed;
-	size_t failed;
-};
-
-/* ---- error and result output ---------------------------------------- */
-
-__attribute__((format(printf, 3, 4))) static bool
-bad(const struct where *w, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: %s%s%s: ", w->file, w->path, w->path[0] && key ? "." : "",
-		key ? key : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return false;
-}
-
-__attribute__((format(printf, 3, 4))) static void
-where_sub(struct where *out, const struct where *parent, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	out->file = parent->file;
-	n = snprintf(out->path, sizeof out->path, "%s%s", parent->path,
-		     parent->path[0] && fmt[0] != '[' ? "." : "");
-	if (n < 0 || (size_t)n >= sizeof out->path)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(out->path + n, sizeof out->path - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * One result line on stdout.  Names and notes come from the file, so control
- * characters are replaced: a crafted name must not forge a TAP line.
- */
-__attribute__((format(printf, 1, 2))) static void emit(const char *fmt, ...)
-{
-	char line[MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	for (char *p = line; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
-	puts(line);
-}
-
-static void record(struct tally *t, const char *section, const char *name, bool ok,
-		   const char *why)
-{
-	if (ok) {
-		t->passed++;
-	} else {
-		t->failed++;
-		emit("FAIL %s/%s: %s", section, name, why);
-	}
-	if (t->tap)
-		emit("%s - %s/%s", ok ? "ok" : "not ok", section, name);
-}
-
-/* Append "; "-separated text to a fixed message buffer (truncating). */
-__attribute__((format(printf, 3, 4))) static void why_add(char *why, size_t cap,
-							  const char *fmt, ...)
-{
-	size_t used = strlen(why);
-	va_list ap;
-
-	if (used && used + 2 < cap) {
-		memcpy(why + used, "; ", 3);
-		used += 2;
-	}
-	if (used + 1 >= cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why + used, cap - used, fmt, ap);
-	va_end(ap);
-}
-
-static void why_bytes(char *why, size_t cap, const char *what, const uint8_t *got,
-		      size_t got_len, const uint8_t *want, size_t want_len)
-{
-	size_t i = 0;
-
-	if (got_len == want_len && memcmp(got, want, got_len) == 0)
-		return;
-	while (i < got_len && i < want_len && got[i] == want[i])
-		i++;
-	if (got_len != want_len)
-		why_add(why, cap,
-			"%s: got %zu bytes, expected %zu (first difference at byte %zu)",
-			what, got_len, want_len, i);
-	else
-		why_add(why, cap, "%s differs at byte %zu (got %02x, expected %02x)",
-			what, i, got[i], want[i]);
-}
-
-/* ---- reading the file ------------------------------------------------ */
-
-static char *read_file(const char *file, size_t *out_len)
-{
-	FILE *f = fopen(file, "rb");
-	char *buf = NULL, *grown;
-	size_t len = 0, cap = 0, n;
-
-	if (!f) {
-		fprintf(stderr, "%s: cannot open: %s\n", file, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_FILE_SIZE) {
-				fprintf(stderr, "%s: larger than %d bytes\n", file,
-					MAX_FILE_SIZE);
-				goto err_free;
-			}
-			cap = cap ? cap * 2 : 64 * 1024;
-			grown = realloc(buf, cap + 1);
-			if (!grown) {
-				fprintf(stderr, "%s: out of memory\n", file);
-				goto err_free;
-			}
-			buf = grown;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "%s: read error: %s\n", file, strerror(errno));
-		goto err_free;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	*out_len = len;
-	return buf;
-
-err_free:
-	free(buf);
-	fclose(f);
-	return NULL;
-}
-
-static bool parse_json(const char *file, const char *text, size_t len,
-		       struct json_value *root)
-{
-	struct json_error err;
-
-	if (memchr(text, '\0', len)) {
-		fprintf(stderr, "%s: contains a NUL byte\n", file);
-		return false;
-	}
-	if (json_parse(text, len, 0, root, &err))
-		return true;
-	switch (err.kind) {
-	case JSON_ERR_NOMEM:
-		fprintf(stderr, "%s: out of memory\n", file);
-		break;
-	case JSON_ERR_INT_RANGE:
-		fprintf(stderr, "%s: line %zu, column %zu: integer %.*s%s does not fit in 64 bits\n",
-			file, err.line, err.column, (int)(err.token_len > 40 ? 40 : err.token_len),
-			err.token, err.token_len > 40 ? "..." : "");
-		break;
-	case JSON_ERR_SYNTAX:
-		fprintf(stderr, "%s: line %zu, column %zu: invalid JSON: %s\n", file, err.line,
-			err.column, err.what);
-		break;
-	default:
-		fprintf(stderr, "%s: line %zu, column %zu: %s: %s \"%.*s\"\n", file, err.line,
-			err.column, err.path[0] ? err.path : "(top level)", err.what,
-			(int)(err.token_len > 40 ? 40 : err.token_len), err.token);
-		break;
-	}
-	return false;
-}
-
 /* ---- typed field access ---------------------------------------------- */
 
-/* The type names of these messages ("must be int, not string"). */
-static const char *kind_name(enum json_kind k)
-{
-	static const char *const names[] = {
-	    [JSON_NULL] = "null",     [JSON_BOOL] = "boolean", [JSON_INT] = "int",
-	    [JSON_NUMBER] = "double", [JSON_STRING] = "string", [JSON_ARRAY] = "array",
-	    [JSON_OBJECT] = "object",
-	};
-
-	return names[k];
-}
-
-static const struct json_value *field(const struct where *w, const struct json_value *obj,
-				      const char *key, enum json_kind type)
-{
-	const struct json_value *v = json_member_get(obj, key);
-
-	if (v == NULL) {
-		bad(w, key, "missing");
-		return NULL;
-	}
-	if (v->type != type) {
-		bad(w, key, "must be %s, not %s", kind_name(type), kind_name(v->type));
-		return NULL;
-	}
-	return v;
-}
-
-static bool get_string(const struct where *w, const struct json_value *obj, const char *key,
-		       const char **s, size_t *len)
-{
-	const struct json_value *v = field(w, obj, key, JSON_STRING);
-
-	if (!v)
-		return false;
-	*s = v->u.string.bytes;
-	*len = v->u.string.len;
-	return true;
-}
-
-static bool get_name(const struct where *w, const struct json_value *obj, const char **s,
+static bool get_name(const struct vecfile_where *w, const struct json_value *obj, const char **s,
 		     size_t *len)
 {
-	if (!get_string(w, obj, "name", s, len))
+	if (!vecfile_get_string(w, obj, "name", s, len))
 		return false;
 	if (*len == 0 || strlen(*s) != *len)
-		return bad(w, "name", "must be a non-empty string without NUL");
+		return vecfile_bad(w, "name", "must be a non-empty string without NUL");
 	return true;
 }
 
-static bool get_uint(const struct where *w, const struct json_value *obj, const char *key,
+static bool get_uint(const struct vecfile_where *w, const struct json_value *obj, const char *key,
 		     uint64_t min, uint64_t max, uint64_t *out)
 {
-	const struct json_value *v = field(w, obj, key, JSON_INT);
+	const struct json_value *v = vecfile_field(w, obj, key, JSON_INT);
 	uint64_t u;
 
 	if (!v)
 		return false;
 	if (v->u.integer.negative)
-		return bad(w, key, "must not be negative");
+		return vecfile_bad(w, key, "must not be negative");
 	u = v->u.integer.magnitude;
 	if (min == max && u != min)
-		return bad(w, key, "is %ju, must be %ju", (uintmax_t)u, (uintmax_t)min);
+		return vecfile_bad(w, key, "is %ju, must be %ju", (uintmax_t)u, (uintmax_t)min);
 	if (u < min || u > max)
-		return bad(w, key, "%ju out of range %ju..%ju", (uintmax_t)u,
+		return vecfile_bad(w, key, "%ju out of range %ju..%ju", (uintmax_t)u,
 			   (uintmax_t)min, (uintmax_t)max);
 	*out = u;
 	return true;
 }
 
-static bool get_id(const struct where *w, const struct json_value *obj, const char *key,
+static bool get_id(const struct vecfile_where *w, const struct json_value *obj, const char *key,
 		   uint32_t *out)
 {
 	uint64_t v;
@@ -382,182 +153,137 @@ static bool get_id(const struct where *w, const struct json_value *obj, const ch
 	return true;
 }
 
-/*
- * Lowercase hex to bytes (hexio's strict form).  Sets *n to the decoded
- * length; writes out only when *n <= cap (a longer string is still fully
- * validated).  Returns an error text or NULL.
- */
-static const char *vector_hex(const char *hex, size_t hex_len, uint8_t *out, size_t cap,
-			      size_t *n)
-{
-	struct hex_result r;
-
-	if (hex_parse_strict(out, cap, hex, hex_len, &r)) {
-		*n = r.len;
-		return NULL;
-	}
-	switch (r.err) {
-	case HEX_ODD:
-		return "odd number of hex digits";
-	case HEX_TOO_LONG:
-		*n = hex_len / 2; /* the caller reports the size */
-		return NULL;
-	default:
-		return "not lowercase hex";
-	}
-}
-
-static bool get_hex(const struct where *w, const struct json_value *obj, const char *key,
-		    uint8_t *out, size_t min, size_t max, size_t *out_len)
-{
-	const char *s, *err;
-	size_t len, n;
-
-	if (!get_string(w, obj, key, &s, &len))
-		return false;
-	err = vector_hex(s, len, out, max, &n);
-	if (err)
-		return bad(w, key, "%s", err);
-	if (n < min || n > max) {
-		if (min == max)
-			return bad(w, key, "%zu bytes, must be %zu", n, min);
-		return bad(w, key, "%zu bytes, must be %zu..%zu", n, min, max);
-	}
-	*out_len = n;
-	return true;
-}
-
-static bool get_key(const struct where *w, const struct json_value *obj, const char *key,
+static bool get_key(const struct vecfile_where *w, const struct json_value *obj, const char *key,
 		    uint8_t out[WIRE_KEY_LEN])
 {
 	size_t n;
 
-	return get_hex(w, obj, key, out, WIRE_KEY_LEN, WIRE_KEY_LEN, &n);
+	return vecfile_get_hex(w, obj, key, out, WIRE_KEY_LEN, WIRE_KEY_LEN, &n);
 }
 
 /* ---- loading the sections --------------------------------------------- */
 
-static bool load_input(const struct where *parent, const struct json_value *entry,
+static bool load_input(const struct vecfile_where *parent, const struct json_value *entry,
 		       struct vec_input *in)
 {
 	const struct json_value *o;
-	struct where w;
+	struct vecfile_where w;
 
-	where_sub(&w, parent, "input");
-	o = field(parent, entry, "input", JSON_OBJECT);
+	vecfile_where_sub(&w, parent, "input");
+	o = vecfile_field(parent, entry, "input", JSON_OBJECT);
 	return o && get_key(&w, o, "psk", in->psk) &&
 	       get_id(&w, o, "from_id", &in->from_id) &&
 	       get_id(&w, o, "to_id", &in->to_id) &&
 	       get_uint(&w, o, "epoch", 0, UINT64_MAX, &in->epoch) &&
 	       get_uint(&w, o, "seq", 0, UINT64_MAX, &in->seq) &&
-	       get_hex(&w, o, "plaintext", in->pt, 0, WIRE_MAX_PLAINTEXT, &in->pt_len);
+	       vecfile_get_hex(&w, o, "plaintext", in->pt, 0, WIRE_MAX_PLAINTEXT, &in->pt_len);
 }
 
 /*
  * What sender and obfuscation entries share: the name, the input and the
  * "output" object, whose fields the caller reads through *wo.
  */
-static const struct json_value *load_common(const struct where *w, const struct json_value *e,
+static const struct json_value *load_common(const struct vecfile_where *w, const struct json_value *e,
 					    const char **name, size_t *name_len,
-					    struct vec_input *in, struct where *wo)
+					    struct vec_input *in, struct vecfile_where *wo)
 {
 	if (!get_name(w, e, name, name_len) || !load_input(w, e, in))
 		return NULL;
-	where_sub(wo, w, "output");
-	return field(w, e, "output", JSON_OBJECT);
+	vecfile_where_sub(wo, w, "output");
+	return vecfile_field(w, e, "output", JSON_OBJECT);
 }
 
-static bool load_sender(const struct where *w, const struct json_value *e,
+static bool load_sender(const struct vecfile_where *w, const struct json_value *e,
 			struct sender_vec *v)
 {
-	struct where wo;
+	struct vecfile_where wo;
 	const struct json_value *o = load_common(w, e, &v->name, &v->name_len, &v->in, &wo);
 
 	return o && get_key(&wo, o, "link_key", v->link_key) &&
 	       get_key(&wo, o, "session_key", v->session_key) &&
-	       get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM, WIRE_MAX_DATAGRAM,
+	       vecfile_get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM, WIRE_MAX_DATAGRAM,
 		       &v->dgram_len);
 }
 
-static bool load_obfs(const struct where *w, const struct json_value *e,
+static bool load_obfs(const struct vecfile_where *w, const struct json_value *e,
 		      struct obfs_vec *v)
 {
-	struct where wo;
+	struct vecfile_where wo;
 	const struct json_value *o = load_common(w, e, &v->name, &v->name_len, &v->in, &wo);
 
-	return o && get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM,
+	return o && vecfile_get_hex(&wo, o, "datagram", v->dgram, WIRE_MIN_DATAGRAM,
 			    WIRE_MAX_DATAGRAM, &v->dgram_len);
 }
 
-static bool load_step(const struct where *w, const struct json_value *e, struct rx_step *st)
+static bool load_step(const struct vecfile_where *w, const struct json_value *e, struct rx_step *st)
 {
 	const struct json_value *pt;
 	const char *s, *err;
 	size_t len;
 
 	if (e->type != JSON_OBJECT)
-		return bad(w, NULL, "must be an object");
+		return vecfile_bad(w, NULL, "must be an object");
 	st->note = "";
 	if (json_member_get(e, "note") != NULL &&
-	    !get_string(w, e, "note", &st->note, &len))
+	    !vecfile_get_string(w, e, "note", &st->note, &len))
 		return false;
-	if (!get_string(w, e, "datagram", &s, &len))
+	if (!vecfile_get_string(w, e, "datagram", &s, &len))
 		return false;
-	err = vector_hex(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
+	err = vecfile_hex(s, len, st->dgram, sizeof st->dgram, &st->dgram_len);
 	if (err)
-		return bad(w, "datagram", "%s", err);
-	if (!get_string(w, e, "expect", &s, &len))
+		return vecfile_bad(w, "datagram", "%s", err);
+	if (!vecfile_get_string(w, e, "expect", &s, &len))
 		return false;
 	if (len == 6 && memcmp(s, "accept", 6) == 0)
 		st->expect_accept = true;
 	else if (len == 4 && memcmp(s, "drop", 4) == 0)
 		st->expect_accept = false;
 	else
-		return bad(w, "expect", "must be \"accept\" or \"drop\"");
+		return vecfile_bad(w, "expect", "must be \"accept\" or \"drop\"");
 	pt = json_member_get(e, "plaintext");
 	if (pt == NULL)
-		return bad(w, "plaintext", "missing (use null for none)");
+		return vecfile_bad(w, "plaintext", "missing (use null for none)");
 	st->has_plaintext = pt->type != JSON_NULL;
 	if (st->has_plaintext &&
-	    !get_hex(w, e, "plaintext", st->pt, 0, WIRE_MAX_PLAINTEXT, &st->pt_len))
+	    !vecfile_get_hex(w, e, "plaintext", st->pt, 0, WIRE_MAX_PLAINTEXT, &st->pt_len))
 		return false;
 	return get_uint(w, e, "epoch_after", 0, UINT64_MAX, &st->epoch_after);
 }
 
-static bool load_case(const struct where *w, const struct json_value *e, struct rx_case *c)
+static bool load_case(const struct vecfile_where *w, const struct json_value *e, struct rx_case *c)
 {
 	const struct json_value *link, *steps;
-	struct where wl, ws;
+	struct vecfile_where wl, ws;
 	const char *s;
 	size_t len;
 	enum addr_err aerr;
 
 	if (!get_name(w, e, &c->name, &len))
 		return false;
-	where_sub(&wl, w, "link");
-	link = field(w, e, "link", JSON_OBJECT);
+	vecfile_where_sub(&wl, w, "link");
+	link = vecfile_field(w, e, "link", JSON_OBJECT);
 	if (!link || !get_key(&wl, link, "psk", c->psk) ||
 	    !get_id(&wl, link, "from_id", &c->from_id) ||
 	    !get_id(&wl, link, "to_id", &c->to_id))
 		return false;
-	if (!get_string(w, e, "allowed_src", &s, &len))
+	if (!vecfile_get_string(w, e, "allowed_src", &s, &len))
 		return false;
 	aerr = cidr_parse(&c->allowed_src, s, len);
 	if (aerr != ADDR_OK)
-		return bad(w, "allowed_src", "not a CIDR (%s)", addr_err_name(aerr));
+		return vecfile_bad(w, "allowed_src", "not a CIDR (%s)", addr_err_name(aerr));
 	if (!get_uint(w, e, "init_epoch", 0, UINT64_MAX, &c->init_epoch))
 		return false;
-	steps = field(w, e, "steps", JSON_ARRAY);
+	steps = vecfile_field(w, e, "steps", JSON_ARRAY);
 	if (!steps)
 		return false;
 	c->n_steps = steps->u.array.n;
 	if (c->n_steps == 0)
-		return bad(w, "steps", "empty");
+		return vecfile_bad(w, "steps", "empty");
 	c->steps = calloc(c->n_steps, sizeof *c->steps);
 	if (!c->steps)
-		return bad(w, "steps", "out of memory");
+		return vecfile_bad(w, "steps", "out of memory");
 	for (size_t i = 0; i < c->n_steps; i++) {
-		where_sub(&ws, w, "steps[%zu]", i);
+		vecfile_where_sub(&ws, w, "steps[%zu]", i);
 		if (!load_step(&ws, &steps->u.array.items[i], &c->steps[i]))
 			return false;
 	}
@@ -568,13 +294,13 @@ static bool load_case(const struct where *w, const struct json_value *e, struct 
  * Load one array section: allocates *out (n entries of size sz) and calls
  * load for each element, which must be an object.
  */
-static bool load_section(const struct where *w, const struct json_value *root,
+static bool load_section(const struct vecfile_where *w, const struct json_value *root,
 			 const char *key, size_t sz, void **out, size_t *n,
-			 bool (*load)(const struct where *, const struct json_value *, void *))
+			 bool (*load)(const struct vecfile_where *, const struct json_value *, void *))
 {
-	const struct json_value *arr = field(w, root, key, JSON_ARRAY);
+	const struct json_value *arr = vecfile_field(w, root, key, JSON_ARRAY);
 	const struct json_value *e;
-	struct where we;
+	struct vecfile_where we;
 
 	*out = NULL;
 	*n = 0;
@@ -583,12 +309,12 @@ static bool load_section(const struct where *w, const struct json_value *root,
 	*n = arr->u.array.n;
 	*out = calloc(*n ? *n : 1, sz);
 	if (!*out)
-		return bad(w, key, "out of memory");
+		return vecfile_bad(w, key, "out of memory");
 	for (size_t i = 0; i < *n; i++) {
-		where_sub(&we, w, "%s[%zu]", key, i);
+		vecfile_where_sub(&we, w, "%s[%zu]", key, i);
 		e = &arr->u.array.items[i];
 		if (e->type != JSON_OBJECT)
-			return bad(&we, NULL, "must be an object");
+			return vecfile_bad(&we, NULL, "must be an object");
 		if (!load(&we, e, (char *)*out + i * sz))
 			return false;
 	}
@@ -596,17 +322,17 @@ static bool load_section(const struct where *w, const struct json_value *root,
 }
 
 /* Adapters: load_section hands out untyped entries. */
-static bool load_sender_any(const struct where *w, const struct json_value *e, void *p)
+static bool load_sender_any(const struct vecfile_where *w, const struct json_value *e, void *p)
 {
 	return load_sender(w, e, p);
 }
 
-static bool load_obfs_any(const struct where *w, const struct json_value *e, void *p)
+static bool load_obfs_any(const struct vecfile_where *w, const struct json_value *e, void *p)
 {
 	return load_obfs(w, e, p);
 }
 
-static bool load_case_any(const struct where *w, const struct json_value *e, void *p)
+static bool load_case_any(const struct vecfile_where *w, const struct json_value *e, void *p)
 {
 	return load_case(w, e, p);
 }
@@ -626,20 +352,13 @@ static void corpus_free(struct corpus *c)
 
 static bool corpus_load(const char *file, struct corpus *c)
 {
-	struct where w = {.file = file};
-	char *text;
-	size_t len;
+	struct vecfile_where w = {.file = file};
 	uint64_t v;
 	void *p;
 	bool ok;
 
 	memset(c, 0, sizeof *c);
-	text = read_file(file, &len);
-	if (!text)
-		return false;
-	ok = parse_json(file, text, len, &c->root);
-	free(text);
-	if (!ok)
+	if (!vecfile_load(file, &c->root))
 		return false;
 	if (c->root.type != JSON_OBJECT) {
 		fprintf(stderr, "%s: top level must be an object\n", file);
@@ -693,11 +412,11 @@ static bool run_sender(const struct sender_vec *v, char *why, size_t cap)
 	uint8_t dgram[WIRE_MAX_DATAGRAM];
 	size_t len = build_datagram(&v->in, link_key, session_key, dgram);
 
-	why_bytes(why, cap, "link_key", link_key, WIRE_KEY_LEN, v->link_key,
+	vecfile_why_bytes(why, cap, "link_key", link_key, WIRE_KEY_LEN, v->link_key,
 		  WIRE_KEY_LEN);
-	why_bytes(why, cap, "session_key", session_key, WIRE_KEY_LEN, v->session_key,
+	vecfile_why_bytes(why, cap, "session_key", session_key, WIRE_KEY_LEN, v->session_key,
 		  WIRE_KEY_LEN);
-	why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
+	vecfile_why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
 	return why[0] == '\0';
 }
 
@@ -790,17 +509,17 @@ static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why
 	size_t len;
 
 	if (!plain) {
-		why_add(why, cap, "no sender vector named as this one without \"%s\"",
+		vecfile_why_add(why, cap, "no sender vector named as this one without \"%s\"",
 			OBFS_SUFFIX);
 		return false;
 	}
 	if (!same_input(&plain->in, &v->in)) {
-		why_add(why, cap, "input differs from sender vector %s", plain->name);
+		vecfile_why_add(why, cap, "input differs from sender vector %s", plain->name);
 		return false;
 	}
 	len = build_datagram(&plain->in, link_key, session_key, dgram);
 	wire_obfs_apply(dgram, len, link_key);
-	why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
+	vecfile_why_bytes(why, cap, "datagram", dgram, len, v->dgram, v->dgram_len);
 
 	/* Receiver direction, on the file's bytes, through the daemon's decision. */
 	link_init(&v->in, &ANY_SRC, 0);
@@ -809,17 +528,17 @@ static bool run_obfs(const struct corpus *c, const struct obfs_vec *v, char *why
 	link_receive(dgram, len, true, &r);
 	if (r.result == RX_UNKNOWN_PEER || r.result == RX_SCAN_BUDGET ||
 	    (r.result == RX_AUTH_OR_INVALID && r.why == RX_WHY_NO_KEY)) {
-		why_add(why, cap, "receive: obfuscation trial with the link key failed");
+		vecfile_why_add(why, cap, "receive: obfuscation trial with the link key failed");
 	} else if (!r.unmasked || r.result == RX_AUTH_OR_INVALID || r.result == RX_OVERSIZED) {
-		why_add(why, cap, "receive: rejected (%s)", rx_result_counter(r.result)->name);
+		vecfile_why_add(why, cap, "receive: rejected (%s)", rx_result_counter(r.result)->name);
 	} else if (v->in.pt_len == 0) {
 		if (r.result != RX_KEEPALIVE)
-			why_add(why, cap,
+			vecfile_why_add(why, cap,
 				"receive: empty plaintext not taken as a keepalive");
 	} else if (r.result == RX_KEEPALIVE) {
-		why_add(why, cap, "receive: data datagram taken as a keepalive");
+		vecfile_why_add(why, cap, "receive: data datagram taken as a keepalive");
 	} else {
-		why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, r.pt_len,
+		vecfile_why_bytes(why, cap, "receive: plaintext", dgram + WIRE_HEADER_LEN, r.pt_len,
 			  v->in.pt, v->in.pt_len);
 	}
 	link_wipe();
@@ -839,7 +558,7 @@ static bool run_case(const struct rx_case *c, char *why, size_t cap)
 	sodium_memzero(link_in.psk, WIRE_PSK_LEN);
 	for (size_t i = 0; i < c->n_steps && !why[0]; i++) {
 		const struct rx_step *st = &c->steps[i];
-		char step_why[MSG_MAX / 2] = "";
+		char step_why[VECFILE_MSG_MAX / 2] = "";
 		const uint8_t *inner = NULL;
 		size_t inner_len = 0, len = st->dgram_len;
 		bool accepted;
@@ -854,75 +573,81 @@ static bool run_case(const struct rx_case *c, char *why, size_t cap)
 			inner_len = r.pt_len;
 		}
 		if (accepted != st->expect_accept)
-			why_add(step_why, sizeof step_why, "expected %s, got %s%s%s%s",
+			vecfile_why_add(step_why, sizeof step_why, "expected %s, got %s%s%s%s",
 				st->expect_accept ? "accept" : "drop",
 				accepted ? "accept" : "drop", accepted ? "" : " (",
 				accepted ? "" : rx_result_counter(r.result)->name,
 				accepted ? "" : ")");
 		if (!st->has_plaintext && inner)
-			why_add(step_why, sizeof step_why,
+			vecfile_why_add(step_why, sizeof step_why,
 				"plaintext: expected null, got %zu bytes", inner_len);
 		else if (st->has_plaintext && !inner)
-			why_add(step_why, sizeof step_why,
+			vecfile_why_add(step_why, sizeof step_why,
 				"plaintext: expected %zu bytes, got null", st->pt_len);
 		else if (inner)
-			why_bytes(step_why, sizeof step_why, "plaintext", inner,
+			vecfile_why_bytes(step_why, sizeof step_why, "plaintext", inner,
 				  inner_len, st->pt, st->pt_len);
 		if (link.peers.peers[0].rx.cur_epoch != st->epoch_after)
-			why_add(step_why, sizeof step_why,
+			vecfile_why_add(step_why, sizeof step_why,
 				"epoch_after: expected %ju, got %ju",
 				(uintmax_t)st->epoch_after,
 				(uintmax_t)link.peers.peers[0].rx.cur_epoch);
 		if (step_why[0])
-			why_add(why, cap, "step %zu (%s): %s", i, st->note, step_why);
+			vecfile_why_add(why, cap, "step %zu (%s): %s", i, st->note, step_why);
 	}
 	link_wipe();
 	return why[0] == '\0';
 }
 
-static void corpus_run(const struct corpus *c, struct tally *t)
+static void corpus_run(const struct corpus *c, struct vecfile_tally *t)
 {
-	char why[MSG_MAX];
+	char why[VECFILE_MSG_MAX];
 
 	for (size_t i = 0; i < c->n_vecs; i++) {
 		why[0] = '\0';
-		record(t, "vectors", c->vecs[i].name,
+		vecfile_record(t, "vectors", c->vecs[i].name,
 		       run_sender(&c->vecs[i], why, sizeof why), why);
 	}
 	for (size_t i = 0; i < c->n_obfs; i++) {
 		why[0] = '\0';
-		record(t, "obfuscated_vectors", c->obfs[i].name,
+		vecfile_record(t, "obfuscated_vectors", c->obfs[i].name,
 		       run_obfs(c, &c->obfs[i], why, sizeof why), why);
 	}
 	for (size_t i = 0; i < c->n_cases; i++) {
 		why[0] = '\0';
-		record(t, "receiver_cases", c->cases[i].name,
+		vecfile_record(t, "receiver_cases", c->cases[i].name,
 		       run_case(&c->cases[i], why, sizeof why), why);
 	}
 }
 
-static const char synopsis[] = "usage: subnetra-conformance [--tap] FILE.json...\n";
+static const char synopsis[] = "usage: subnetra-conformance [--tap] [--noise] FILE.json...\n";
 
 static void usage(FILE *f)
 {
 	fputs(synopsis, f);
-	fputs("Checks the wire module against known-answer vector files.\n"
-	      "  --tap   also print an ok / not ok line for every case\n"
-	      "Exit status: 0 all passed, 1 some case failed, 2 usage error or\n"
-	      "unreadable/malformed file.\n",
+	fputs("Checks the wire module (with --noise: the Noise core) against\n"
+	      "known-answer vector files.\n"
+	      "  --tap    also print an ok / not ok line for every case\n"
+	      "  --noise  the files are Noise test vectors (cacophony/snow format):\n"
+	      "           Noise_IK, IKpsk1, IKpsk2 with 25519_ChaChaPoly_SHA256 run,\n"
+	      "           every other vector is skipped\n"
+	      "Exit status: 0 all passed, 1 some case failed (with --noise: or\n"
+	      "none ran), 2 usage error or unreadable/malformed file.\n",
 	      f);
 }
 
 int main(int argc, char **argv)
 {
-	struct tally t = {0};
+	struct vecfile_tally t = {0};
 	struct corpus c;
-	bool malformed = false;
+	bool malformed = false, noise = false;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--tap") == 0) {
 			t.tap = true;
+		} else if (strcmp(argv[i], "--noise") == 0) {
+			noise = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -944,6 +669,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (; i < argc; i++) {
+		if (noise) {
+			malformed |= !noisevec_run_file(argv[i], &t);
+			continue;
+		}
 		if (!corpus_load(argv[i], &c)) {
 			malformed = true;
 			continue;
@@ -952,9 +681,17 @@ int main(int argc, char **argv)
 		corpus_free(&c);
 	}
 	if (t.tap)
-		printf("1..%zu\n", t.passed + t.failed);
-	printf("%zu passed, %zu failed\n", t.passed, t.failed);
+		printf("1..%zu\n", t.passed + t.failed + t.skipped);
+	if (noise)
+		printf("%zu passed, %zu failed, %zu skipped\n", t.passed, t.failed,
+		       t.skipped);
+	else
+		printf("%zu passed, %zu failed\n", t.passed, t.failed);
 	if (malformed)
 		return 2;
+	if (noise && t.passed + t.failed == 0) {
+		fputs("subnetra-conformance: no vector ran\n", stderr);
+		return 1;
+	}
 	return t.failed ? 1 : 0;
 }

@@ -107,6 +107,16 @@ cat >"$tmp/fuzz_config.dict" <<'EOF'
 "\\u0000"
 EOF
 
+cat >"$tmp/fuzz_identity.dict" <<'EOF'
+"subnetra-identity 1\x0a"
+"address "
+"public-key "
+"seed "
+"fc94:"
+"::"
+"\x0a"
+EOF
+
 # The sanitizer / invariant lines worth quoting for a failure, as "#" lines:
 # the report, the summary and the stack frames outside libFuzzer and libc.
 summarize() {

@@ -14,26 +14,12 @@
 #include <sodium.h>
 
 #include "core/replay.h"
+#include "splitmix.h"
+#include "window_table.h"
 
 #define BIG (UINT64_C(1) << 63) /* 2^63 */
 
-enum { MAX_OPS = 12 };
-
-struct op {
-	uint64_t seq;
-	bool accept;
-};
-
-struct window_case {
-	const char *name;
-	size_t n;
-	struct op ops[MAX_OPS];
-};
-
 /* clang-format off */
-#define A(s) {(s), true}
-#define D(s) {(s), false}
-
 /* Each case starts from a fresh window; an accepted seq is committed. */
 static const struct window_case cases[] = {
 	{"fresh window accepts seq 0 once", 3, {A(0), D(0), A(1)}},
@@ -65,25 +51,29 @@ static const struct window_case cases[] = {
 };
 /* clang-format on */
 
+static void reset(void *w)
+{
+	replay_reset(w);
+}
+
+static bool check(const void *w, uint64_t seq)
+{
+	return replay_check(w, seq);
+}
+
+static bool commit(void *w, uint64_t seq)
+{
+	replay_commit(w, seq);
+	return true;
+}
+
 static void test_window_table(void **state)
 {
+	static const struct window_ops ops = {reset, check, commit};
+	struct replay_window w;
+
 	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const struct window_case *c = &cases[i];
-		struct replay_window w;
-
-		replay_reset(&w);
-		for (size_t j = 0; j < c->n; j++) {
-			bool got = replay_check(&w, c->ops[j].seq);
-
-			if (got != c->ops[j].accept)
-				fail_msg("%s: op %zu (seq %ju): expected %s", c->name, j,
-					 (uintmax_t)c->ops[j].seq,
-					 c->ops[j].accept ? "accept" : "drop");
-			if (got)
-				replay_commit(&w, c->ops[j].seq);
-		}
-	}
+	window_table_run(cases, sizeof cases / sizeof cases[0], &w, &ops);
 }
 
 static void test_check_does_not_modify(void **state)
@@ -133,15 +123,6 @@ struct naive {
 	uint32_t slot_gen[SET_SLOTS];
 	uint64_t slot_seq[SET_SLOTS];
 };
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 static size_t naive_slot(const struct naive *n, uint64_t seq)
 {

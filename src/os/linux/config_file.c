@@ -17,25 +17,6 @@
 
 #include "os/linux/safefile.h"
 
-/* Up to cap bytes; -errno on a read error. */
-static ssize_t read_all(int fd, char *buf, size_t cap)
-{
-	size_t got = 0;
-
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 int config_load(struct config *cfg, const char *path, struct config_error *err)
 {
 	const char *file = path != NULL ? path : "config.json";
@@ -74,7 +55,7 @@ int config_load(struct config *cfg, const char *path, struct config_error *err)
 		config_error_set(err, "", "OutOfMemory", "cannot allocate %d bytes", CONFIG_MAX + 1);
 		goto out;
 	}
-	len = read_all(fd, buf, (size_t)CONFIG_MAX + 1);
+	len = safefile_read_all(fd, buf, (size_t)CONFIG_MAX + 1);
 	if (len < 0) {
 		config_error_set(err, "", "FileUnreadable", "cannot read: %s", strerror((int)-len));
 		len = 0;

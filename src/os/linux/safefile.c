@@ -76,6 +76,24 @@ int safefile_open_read(int dirfd, const char *name, bool follow, struct stat *st
 	return fd;
 }
 
+ssize_t safefile_read_all(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 const char *safefile_kind(mode_t mode)
 {
 	switch (mode & S_IFMT) {

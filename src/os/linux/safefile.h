@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 /*
  * path split at its last '/': the directory part into dir (cap bytes; "."
@@ -47,6 +48,12 @@ int safefile_open_dir(const char *dir);
  * -EINVAL when it is not a regular file (*st says what it is).
  */
 int safefile_open_read(int dirfd, const char *name, bool follow, struct stat *st);
+
+/*
+ * Read fd until cap bytes or the end (EINTR retried): the byte count, or
+ * -errno.  Read cap + 1 to tell "exactly cap" from "too large".
+ */
+ssize_t safefile_read_all(int fd, char *buf, size_t cap);
 
 /* "a FIFO", "a directory", ... for messages about a file of this mode. */
 const char *safefile_kind(mode_t mode);
