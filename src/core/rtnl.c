@@ -115,20 +115,54 @@ size_t rtnl_addr_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
 	return finish(&r);
 }
 
-size_t rtnl_route_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
-			  const struct cidr *dst)
+/* A route replace of either family: dst is dst_len bytes in network order. */
+static size_t route_replace(void *buf, size_t cap, uint32_t seq, int ifindex, uint8_t family,
+			    uint8_t scope, const void *dst, size_t dst_len, uint8_t prefix)
 {
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = dst->prefix,
+	struct rtmsg rtm = { .rtm_family = family, .rtm_dst_len = prefix,
 			     .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
-			     .rtm_scope = RT_SCOPE_LINK, .rtm_type = RTN_UNICAST };
+			     .rtm_scope = scope, .rtm_type = RTN_UNICAST };
 	struct req r;
 
 	begin(&r, buf, cap, RTM_NEWROUTE,
 	      NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, seq);
 	put(&r, &rtm, sizeof(rtm));
-	put_attr_in4(&r, RTA_DST, dst->addr);
+	put_attr(&r, RTA_DST, dst, dst_len);
 	put_attr_u32(&r, RTA_OIF, (uint32_t)ifindex);
 	return finish(&r);
+}
+
+size_t rtnl_route_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
+			  const struct cidr *dst)
+{
+	uint32_t be = htonl(dst->addr);
+
+	return route_replace(buf, cap, seq, ifindex, AF_INET, RT_SCOPE_LINK, &be, sizeof(be),
+			     dst->prefix);
+}
+
+size_t rtnl_addr6_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
+			  const uint8_t addr[16], uint8_t prefix)
+{
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET6, .ifa_prefixlen = prefix,
+				 .ifa_flags = IFA_F_NODAD,
+				 .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)ifindex };
+	struct req r;
+
+	begin(&r, buf, cap, RTM_NEWADDR,
+	      NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, seq);
+	put(&r, &ifa, sizeof(ifa));
+	put_attr(&r, IFA_LOCAL, addr, 16);
+	/* ifa_flags holds only 8 bits: NOPREFIXROUTE (0x200) needs IFA_FLAGS. */
+	put_attr_u32(&r, IFA_FLAGS, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+	return finish(&r);
+}
+
+size_t rtnl_route6_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
+			   const uint8_t dst[16], uint8_t prefix)
+{
+	/* Scope universe: what the kernel records for any IPv6 route. */
+	return route_replace(buf, cap, seq, ifindex, AF_INET6, RT_SCOPE_UNIVERSE, dst, 16, prefix);
 }
 
 size_t rtnl_dump(void *buf, size_t cap, uint32_t seq, uint16_t type)

@@ -40,6 +40,18 @@ size_t rtnl_addr_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
  */
 size_t rtnl_route_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
 			  const struct cidr *dst);
+/*
+ * The same two for IPv6 (mesh mode: the node's fc94 address, the fc94::/16
+ * route): addr is 16 bytes in network order.  The address is added with
+ * IFA_F_NODAD, so it is usable at once (a TUN has no neighbours to ask),
+ * and without a prefix route of its own (IFA_F_NOPREFIXROUTE): the route
+ * is the plan's, added by rtnl_route6_replace, so applying twice is the
+ * same as once.
+ */
+size_t rtnl_addr6_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
+			  const uint8_t addr[16], uint8_t prefix);
+size_t rtnl_route6_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
+			   const uint8_t dst[16], uint8_t prefix);
 /* A dump request for every IPv4 address (RTM_GETADDR) or route (RTM_GETROUTE). */
 size_t rtnl_dump(void *buf, size_t cap, uint32_t seq, uint16_t type);
 

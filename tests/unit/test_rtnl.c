@@ -1,6 +1,6 @@
 /*
- * rtnl.c: every request byte for byte (the kernel's layout, written out
- * field by field here, in host order where the kernel takes host order and
+ * rtnl.c: every request byte for byte, IPv4 and mesh mode's IPv6 address
+ * and route (the kernel's layout, written out field by field here, in host order where the kernel takes host order and
  * network order for addresses), acknowledgements with and without the
  * kernel's text, and the dump parsers on hand-built kernel messages,
  * malformed ones included.
@@ -142,6 +142,64 @@ static void test_route_replace(void **state)
 	attr_hdr(&w, 8, RTA_OIF);
 	u32(&w, 5);
 	expect_bytes(buf, n, &w);
+}
+
+static const uint8_t FC94_ADDR[16] = { 0xfc, 0x94, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
+				       0xde, 0xf0, 0x00, 0x01, 0x00, 0x02, 0x00, 0x03 };
+static const uint8_t FC94_NET[16] = { 0xfc, 0x94 };
+
+static void bytes16(struct bytes *m, const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		u8(m, a[i]);
+}
+
+static void test_addr6_replace(void **state)
+{
+	uint8_t buf[RTNL_REQ_MAX];
+	struct bytes w;
+	size_t n;
+
+	(void)state;
+	n = rtnl_addr6_replace(buf, sizeof(buf), 12, 6, FC94_ADDR, 16);
+	hdr(&w, 52, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, 12);
+	u8(&w, AF_INET6);
+	u8(&w, 16);
+	u8(&w, IFA_F_NODAD);        /* ifa_flags: the 8 bits it holds */
+	u8(&w, RT_SCOPE_UNIVERSE);
+	u32(&w, 6);
+	attr_hdr(&w, 20, IFA_LOCAL);
+	bytes16(&w, FC94_ADDR);     /* network order, as given */
+	attr_hdr(&w, 8, IFA_FLAGS);
+	u32(&w, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+	expect_bytes(buf, n, &w);
+	assert_int_equal(rtnl_addr6_replace(buf, 51, 12, 6, FC94_ADDR, 16), 0);
+}
+
+static void test_route6_replace(void **state)
+{
+	uint8_t buf[RTNL_REQ_MAX];
+	struct bytes w;
+	size_t n;
+
+	(void)state;
+	n = rtnl_route6_replace(buf, sizeof(buf), 13, 6, FC94_NET, 16);
+	hdr(&w, 56, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, 13);
+	u8(&w, AF_INET6);
+	u8(&w, 16);           /* dst_len */
+	u8(&w, 0);            /* src_len */
+	u8(&w, 0);            /* tos */
+	u8(&w, RT_TABLE_MAIN);
+	u8(&w, RTPROT_BOOT);
+	u8(&w, RT_SCOPE_UNIVERSE);
+	u8(&w, RTN_UNICAST);
+	u32(&w, 0);           /* rtm_flags */
+	attr_hdr(&w, 20, RTA_DST);
+	bytes16(&w, FC94_NET);
+	attr_hdr(&w, 8, RTA_OIF);
+	u32(&w, 6);
+	expect_bytes(buf, n, &w);
+	assert_int_equal(rtnl_route6_replace(buf, 55, 13, 6, FC94_NET, 16), 0);
 }
 
 static void test_dump_requests(void **state)
@@ -416,6 +474,8 @@ int main(void)
 		cmocka_unit_test(test_link_set),
 		cmocka_unit_test(test_addr_replace),
 		cmocka_unit_test(test_route_replace),
+		cmocka_unit_test(test_addr6_replace),
+		cmocka_unit_test(test_route6_replace),
 		cmocka_unit_test(test_dump_requests),
 		cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_error),

@@ -5,6 +5,7 @@
  */
 #include "os/linux/netconf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdalign.h>
@@ -292,14 +293,18 @@ static int step(struct netconf *nc, const void *msg, size_t len, uint32_t seq,
 	return rc;
 }
 
-int netconf_apply(struct netconf *nc, const struct netplan *plan, const char *tun,
-		  char *why, size_t cap)
+/*
+ * The first step of either set-up: the interface index of tun, then "ip
+ * link set DEV mtu MTU up" (a route needs its device up).  The index, or
+ * -errno with why saying which step failed.
+ */
+static int link_up(struct netconf *nc, const char *tun, unsigned mtu, char *why, size_t cap)
 {
 	uint8_t msg[RTNL_REQ_MAX];
-	char cmd[96], s[CIDR_STR_MAX];
+	char cmd[96];
+	int ifindex = ifindex_of(nc, tun);
 	uint32_t seq;
 	size_t len;
-	int ifindex = ifindex_of(nc, tun);
 	int rc;
 
 	if (ifindex <= 0) {
@@ -307,13 +312,25 @@ int netconf_apply(struct netconf *nc, const struct netplan *plan, const char *tu
 			 strerror(ifindex < 0 ? -ifindex : ENODEV));
 		return ifindex < 0 ? ifindex : -ENODEV;
 	}
-	/* The printed plan's order: a route needs its device up. */
-	snprintf(cmd, sizeof(cmd), "ip link set %s mtu %u up", tun, plan->mtu);
 	seq = nc->seq++;
-	len = rtnl_link_set(msg, sizeof(msg), seq, ifindex, plan->mtu);
+	len = rtnl_link_set(msg, sizeof(msg), seq, ifindex, mtu);
+	snprintf(cmd, sizeof(cmd), "ip link set %s mtu %u up", tun, mtu);
 	rc = step(nc, msg, len, seq, cmd, why, cap);
-	if (rc < 0)
-		return rc;
+	return rc < 0 ? rc : ifindex;
+}
+
+int netconf_apply(struct netconf *nc, const struct netplan *plan, const char *tun,
+		  char *why, size_t cap)
+{
+	uint8_t msg[RTNL_REQ_MAX];
+	char cmd[96], s[CIDR_STR_MAX];
+	uint32_t seq;
+	size_t len;
+	int ifindex = link_up(nc, tun, plan->mtu, why, cap);
+	int rc;
+
+	if (ifindex < 0)
+		return ifindex;
 	if (plan->has_addr) {
 		cidr_format(&plan->addr, s);
 		snprintf(cmd, sizeof(cmd), "ip addr replace %s dev %s", s, tun);
@@ -337,6 +354,34 @@ int netconf_apply(struct netconf *nc, const struct netplan *plan, const char *tu
 			return rc;
 	}
 	return 0;
+}
+
+int netconf_apply6(struct netconf *nc, const char *tun, unsigned mtu, const uint8_t addr[16],
+		   uint8_t addr_prefix, const uint8_t dst[16], uint8_t dst_prefix, char *why,
+		   size_t cap)
+{
+	uint8_t msg[RTNL_REQ_MAX];
+	char cmd[128], s[INET6_ADDRSTRLEN];
+	uint32_t seq;
+	size_t len;
+	int ifindex = link_up(nc, tun, mtu, why, cap);
+	int rc;
+
+	if (ifindex < 0)
+		return ifindex;
+	inet_ntop(AF_INET6, addr, s, sizeof(s));
+	snprintf(cmd, sizeof(cmd), "ip -6 addr replace %s/%u dev %s nodad noprefixroute", s,
+		 addr_prefix, tun);
+	seq = nc->seq++;
+	len = rtnl_addr6_replace(msg, sizeof(msg), seq, ifindex, addr, addr_prefix);
+	rc = step(nc, msg, len, seq, cmd, why, cap);
+	if (rc < 0)
+		return rc;
+	inet_ntop(AF_INET6, dst, s, sizeof(s));
+	snprintf(cmd, sizeof(cmd), "ip -6 route replace %s/%u dev %s", s, dst_prefix, tun);
+	seq = nc->seq++;
+	len = rtnl_route6_replace(msg, sizeof(msg), seq, ifindex, dst, dst_prefix);
+	return step(nc, msg, len, seq, cmd, why, cap);
 }
 
 int netconf_check_host(const struct config *cfg, const char *file_label, const char *tun,

@@ -49,6 +49,16 @@ int netconf_apply(struct netconf *nc, const struct netplan *plan, const char *tu
 		  char *why, size_t cap);
 
 /*
+ * Mesh mode's interface set-up, in the same order and with the same
+ * "replace" semantics: MTU and link up, the IPv6 address addr/addr_prefix
+ * (network order), the route dst/dst_prefix through the TUN.  0, or
+ * -errno with why naming the step as its ip(8) command.
+ */
+int netconf_apply6(struct netconf *nc, const char *tun, unsigned mtu, const uint8_t addr[16],
+		   uint8_t addr_prefix, const uint8_t dst[16], uint8_t dst_prefix, char *why,
+		   size_t cap);
+
+/*
  * Open, read the host, run hostcheck_net, close: the host checks of
  * --check and config-lint.  0, or -errno (the host could not be read; why
  * says so, and rep is empty).
