@@ -508,8 +508,8 @@ static void check_queue(const struct variant *v, const struct peer *p0)
 	if (b->n == 0)
 		return;
 	/* Safety net for this harness itself: nothing leaves the loopback. */
-	FUZZ_CHECK(ntohl(b->to[0].sin_addr.s_addr) >> 24 == 127,
-		   "relay to a non-loopback address %08x", ntohl(b->to[0].sin_addr.s_addr));
+	FUZZ_CHECK(ntohl(b->to[0].v4.sin_addr.s_addr) >> 24 == 127,
+		   "relay to a non-loopback address %08x", ntohl(b->to[0].v4.sin_addr.s_addr));
 	FUZZ_CHECK(b->tag[0] == TXQ_RELAY && b->nsegs[0] == 1, "queued kind %d, %u segments",
 		   (int)b->tag[0], (unsigned)b->nsegs[0]);
 	for (size_t i = 0; i < d->peers.n; i++)
@@ -519,7 +519,7 @@ static void check_queue(const struct variant *v, const struct peer *p0)
 	{
 		struct endpoint4 to;
 
-		endpoint_from_sockaddr(&to, &b->to[0]);
+		endpoint_from_sockaddr(&to, &b->to[0].v4);
 		check_relay(v, p0, src, (const uint8_t *)b->iov[0].iov_base, b->iov[0].iov_len,
 			    &to);
 	}

@@ -118,7 +118,7 @@ void rx_drain(struct worker *w, unsigned sock)
 			size_t seg = udp_rx_segment_size(b, (size_t)i);
 			struct endpoint4 from;
 
-			endpoint_from_sockaddr(&from, &b->from[i]);
+			endpoint_from_sockaddr(&from, &b->from[i].v4);
 			if (seg == 0) {
 				rx_datagram(w, sock, slot, len, (m->msg_flags & MSG_TRUNC) != 0,
 					    &from, now);

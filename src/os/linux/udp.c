@@ -27,33 +27,47 @@ static void set_bufsize(int fd, int force_opt, int opt, int bytes)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
 }
 
-int udp_open(uint16_t port, bool reuseport)
+/* A bound, non-blocking socket of family for port; fd or -errno. */
+static int open_bound(int family, const struct sockaddr *sa, socklen_t sa_len, bool reuseport)
 {
-	struct sockaddr_in sa;
-	int fd, err, one = 1;
+	int fd, err, one = 1, zero = 0;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, 8 << 20);
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, 8 << 20);
 	/* Optional: without it every message is one datagram. */
 	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
-	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	/* Dual stack whatever the host's default (net.ipv6.bindv6only). */
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+		goto fail;
+	if (bind(fd, sa, sa_len) < 0)
+		goto fail;
 	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+int udp_open(uint16_t port, bool reuseport)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_ANY) };
+
+	return open_bound(AF_INET, (const struct sockaddr *)&sa, sizeof(sa), reuseport);
+}
+
+int udp_open6(uint16_t port, bool reuseport)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+
+	return open_bound(AF_INET6, (const struct sockaddr *)&sa, sizeof(sa), reuseport);
 }
 
 void udp_rx_batch_init(struct udp_rx_batch *b, uint8_t *slots)
@@ -117,13 +131,17 @@ void udp_tx_batch_init(struct udp_tx_batch *b, bool gso)
 	b->gso = gso;
 }
 
-static bool same_dest(const struct sockaddr_in *sa, const struct endpoint4 *to)
-{
-	return sa->sin_addr.s_addr == htonl(to->addr) && sa->sin_port == htons(to->port);
-}
-
 void udp_tx_add(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
 		const struct endpoint4 *to, uint8_t tag)
+{
+	union udp_addr a;
+
+	endpoint_to_sockaddr(&a.v4, to);
+	udp_tx_add_addr(b, buf, len, &a, sizeof(a.v4), tag);
+}
+
+void udp_tx_add_addr(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
+		     const union udp_addr *to, socklen_t to_len, uint8_t tag)
 {
 	size_t i;
 
@@ -134,7 +152,8 @@ void udp_tx_add(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
 		 * datagram only if it follows in memory, is no longer than the
 		 * others, and no shorter (final) piece was queued yet.
 		 */
-		if (b->tag[i] == tag && same_dest(&b->to[i], to) &&
+		if (b->tag[i] == tag && b->to_len[i] == to_len &&
+		    memcmp(&b->to[i], to, to_len) == 0 &&
 		    (const uint8_t *)b->iov[i].iov_base + b->iov[i].iov_len == buf &&
 		    len <= b->seg_size[i] &&
 		    b->iov[i].iov_len == (size_t)b->nsegs[i] * b->seg_size[i] &&
@@ -146,7 +165,8 @@ void udp_tx_add(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
 		}
 	}
 	i = b->n++;
-	endpoint_to_sockaddr(&b->to[i], to);
+	memcpy(&b->to[i], to, to_len);
+	b->to_len[i] = to_len;
 	/* sendmmsg takes a non-const iovec; the buffer is only read. */
 	b->iov[i].iov_base = (void *)(uintptr_t)buf;
 	b->iov[i].iov_len = len;
@@ -164,7 +184,7 @@ static void prepare(struct udp_tx_batch *b, size_t i)
 	m->msg_iov = &b->iov[i];
 	m->msg_iovlen = 1;
 	m->msg_name = &b->to[i];
-	m->msg_namelen = sizeof(b->to[i]);
+	m->msg_namelen = b->to_len[i];
 	if (b->nsegs[i] > 1) {
 		struct cmsghdr *c;
 		uint16_t seg = b->seg_size[i];
@@ -191,8 +211,7 @@ static bool send_split(int fd, struct udp_tx_batch *b, size_t i)
 	while (left > 0) {
 		size_t len = left < b->seg_size[i] ? left : b->seg_size[i];
 
-		if (sendto(fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&b->to[i],
-			   sizeof(b->to[i])) < 0)
+		if (sendto(fd, p, len, MSG_DONTWAIT, &b->to[i].sa, b->to_len[i]) < 0)
 			return false;
 		p += len;
 		left -= len;

@@ -1,5 +1,6 @@
 /*
- * The UDP underlay: non-blocking IPv4 sockets and batched I/O through
+ * The UDP underlay: non-blocking sockets (v1: IPv4; mesh mode: one
+ * dual-stack IPv6 socket, IPv4 peers as ::ffff:a.b.c.d) and batched I/O through
  * recvmmsg/sendmmsg, with the kernel's UDP segmentation offloads where it
  * has them:
  *   - receive (UDP_GRO): one batch slot may hold several datagrams of one
@@ -34,6 +35,18 @@ enum {
  * so one peer's traffic (one source endpoint) stays on one socket.
  */
 int udp_open(uint16_t port, bool reuseport);
+/*
+ * The same for [::]:port with IPV6_V6ONLY off: one socket for IPv6 and
+ * (v4-mapped) IPv4 peers, as mesh mode uses it.
+ */
+int udp_open6(uint16_t port, bool reuseport);
+
+/* A peer's address as the kernel reads and writes it, either family. */
+union udp_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
 
 union udp_cmsg {
 	char buf[CMSG_SPACE(sizeof(int))];
@@ -43,7 +56,7 @@ union udp_cmsg {
 struct udp_rx_batch {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
-	struct sockaddr_in from[UDP_BATCH];
+	union udp_addr from[UDP_BATCH]; /* v4 on a udp_open socket */
 	union udp_cmsg ctl[UDP_BATCH];
 	uint8_t *slots; /* UDP_BATCH * UDP_RX_SLOT_LEN bytes owned by the daemon */
 };
@@ -66,7 +79,8 @@ size_t udp_rx_segment_size(const struct udp_rx_batch *b, size_t i);
 struct udp_tx_batch {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
-	struct sockaddr_in to[UDP_BATCH];
+	union udp_addr to[UDP_BATCH];
+	socklen_t to_len[UDP_BATCH];
 	union udp_cmsg ctl[UDP_BATCH];
 	uint16_t seg_size[UDP_BATCH]; /* every segment but the last is this long */
 	uint16_t nsegs[UDP_BATCH];
@@ -83,6 +97,10 @@ void udp_tx_batch_init(struct udp_tx_batch *b, bool gso);
  */
 void udp_tx_add(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
 		const struct endpoint4 *to, uint8_t tag);
+/* The same to an address of either family (to_len: its sockaddr's size,
+ * zero-filled beyond its fields, since destinations compare as bytes). */
+void udp_tx_add_addr(struct udp_tx_batch *b, const uint8_t *buf, size_t len,
+		     const union udp_addr *to, socklen_t to_len, uint8_t tag);
 static inline bool udp_tx_full(const struct udp_tx_batch *b)
 {
 	return b->n == UDP_BATCH;
