@@ -117,6 +117,16 @@ cat >"$tmp/fuzz_identity.dict" <<'EOF'
 "\x0a"
 EOF
 
+cat >"$tmp/fuzz_mesh_files.dict" <<'EOF'
+"# BEGIN subnetra mesh hosts (managed by subnetra; edits are lost)"
+"# END subnetra mesh hosts"
+"subnetra-whitelist 1\x0a"
+"enabled yes\x0a"
+"enabled no\x0a"
+"fc94::"
+"\x0a"
+EOF
+
 # The sanitizer / invariant lines worth quoting for a failure, as "#" lines:
 # the report, the summary and the stack frames outside libFuzzer and libc.
 summarize() {
