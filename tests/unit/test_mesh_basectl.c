@@ -215,7 +215,7 @@ static const struct {
     {"lookup non-overlay", BASECTL_LOOKUP, 5, 0x95, 0, BASECTL_BAD_ADDRESS, ER_OK},
     {"unsubscribe non-overlay", BASECTL_UNSUBSCRIBE, 4, 0xfe, 0, BASECTL_BAD_ADDRESS, ER_OK},
     {"register_ok status 3", BASECTL_REGISTER_OK, 1, 3, 0, BASECTL_BAD_STATUS, ER_OK},
-    {"register_ok port 0", BASECTL_REGISTER_OK, 28, 0, 0, BASECTL_OK, ER_OK},
+    {"register_ok port 0", BASECTL_REGISTER_OK, 29, 0, 0, BASECTL_OK, ER_OK},
     {"register_ok multicast", BASECTL_REGISTER_OK, 24, 224, 0, BASECTL_BAD_ENDPOINT, ER_OK},
     {"register_ok refresh 0", BASECTL_REGISTER_OK, 31, 0, 0, BASECTL_BAD_REFRESH, ER_OK},
     {"pong port 0", BASECTL_PONG, 29, 0, 0, BASECTL_OK, ER_OK},
