@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "common.h"
+#include "mesh_key.h"
 #include "core/mesh/beacon.h"
 
 static struct identity key;
@@ -25,15 +26,8 @@ static struct beacon_guard guard;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	uint8_t seed[IDENTITY_SEED_LEN];
-
 	(void)argc, (void)argv;
-	if (sodium_init() < 0 ||
-	    sodium_hex2bin(seed, sizeof(seed),
-			   "bd0000005a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", 64,
-			   NULL, NULL, NULL) != 0 ||
-	    identity_from_seed(&key, seed) != 0)
-		abort();
+	fuzz_mesh_key(&key);
 	beacon_guard_init(&guard);
 	return 0;
 }

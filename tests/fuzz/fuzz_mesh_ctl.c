@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "common.h"
+#include "mesh_key.h"
 #include "core/mesh/basectl.h"
 #include "core/mesh/er.h"
 #include "core/mesh/pathctl.h"
@@ -32,15 +33,8 @@ enum { INPUT_MAX = BASECTL_MAX_LEN + PATHCTL_PING_MAX_LEN };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	uint8_t seed[IDENTITY_SEED_LEN];
-
 	(void)argc, (void)argv;
-	if (sodium_init() < 0 ||
-	    sodium_hex2bin(seed, sizeof(seed),
-			   "bd0000005a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", 64,
-			   NULL, NULL, NULL) != 0 ||
-	    identity_from_seed(&key, seed) != 0)
-		abort();
+	fuzz_mesh_key(&key);
 	return 0;
 }
 

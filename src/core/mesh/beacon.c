@@ -122,21 +122,18 @@ enum beacon_result beacon_encode(const struct beacon *b, uint8_t *out, size_t ca
 enum beacon_result beacon_sign(struct beacon *b, const struct identity *id, uint8_t *out,
 			       size_t cap, size_t *len)
 {
-	enum beacon_result r = check_fields(b);
-	size_t body;
+	/* Encode (checks and all) with the old key and signature, then sign. */
+	enum beacon_result r = beacon_encode(b, out, cap, len);
 
 	if (r != BEACON_OK)
 		return r;
-	if (cap < BEACON_MIN_LEN + (size_t)b->name_len)
-		return BEACON_NO_SPACE;
 	memcpy(b->ed_pk, id->pk, IDENTITY_PK_LEN);
+	memcpy(out + BEACON_OFF_PK, id->pk, IDENTITY_PK_LEN);
 	b->name[b->name_len] = '\0';
-	body = put_body(b, out);
 	/* Cannot fail: fixed domain, at most 111 bytes signed. */
-	if (identity_sign(id, BEACON_SIGN_DOMAIN, out, body, b->sig) != 0)
+	if (identity_sign(id, BEACON_SIGN_DOMAIN, out, *len - IDENTITY_SIG_LEN, b->sig) != 0)
 		return BEACON_NO_SPACE;
-	memcpy(out + body, b->sig, IDENTITY_SIG_LEN);
-	*len = body + IDENTITY_SIG_LEN;
+	memcpy(out + *len - IDENTITY_SIG_LEN, b->sig, IDENTITY_SIG_LEN);
 	return BEACON_OK;
 }
 

@@ -215,21 +215,18 @@ enum er_result er_encode(const struct er *er, uint8_t *out, size_t cap, size_t *
 enum er_result er_sign(struct er *er, const struct identity *id, uint8_t *out, size_t cap,
 		       size_t *len)
 {
-	enum er_result r = check_fields(er);
-	size_t body;
+	/* Encode (checks and all) with the old key and signature, then sign. */
+	enum er_result r = er_encode(er, out, cap, len);
 
 	if (r != ER_OK)
 		return r;
-	if (cap < er_len(er))
-		return ER_NO_SPACE;
 	memcpy(er->ed_pk, id->pk, IDENTITY_PK_LEN);
+	memcpy(out + ER_OFF_PK, id->pk, IDENTITY_PK_LEN);
 	er->name[er->name_len] = '\0';
-	body = put_body(er, out);
 	/* Cannot fail: the domain is fixed and ER_MAX_LEN fits (er.h asserts it). */
-	if (identity_sign(id, ER_SIGN_DOMAIN, out, body, er->sig) != 0)
+	if (identity_sign(id, ER_SIGN_DOMAIN, out, *len - IDENTITY_SIG_LEN, er->sig) != 0)
 		return ER_NO_SPACE;
-	memcpy(out + body, er->sig, IDENTITY_SIG_LEN);
-	*len = body + IDENTITY_SIG_LEN;
+	memcpy(out + *len - IDENTITY_SIG_LEN, er->sig, IDENTITY_SIG_LEN);
 	return ER_OK;
 }
 
