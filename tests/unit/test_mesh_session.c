@@ -45,17 +45,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Fresh sessions and one handshake A -> B installed at now. */
-static void connect_at(uint64_t now)
+/* Empty sessions and tables, no timestamps stored. */
+static void fresh_sessions(void)
 {
-	struct hs_keys ki, kr;
-
 	session_index_init(&ta);
 	session_index_init(&tb);
 	session_init(&sa, A.id.addr, B.id.addr);
 	session_init(&sb, B.id.addr, A.id.addr);
 	memset(A.pol.last_tai64n, 0, HS_TAI64N_LEN);
 	memset(B.pol.last_tai64n, 0, HS_TAI64N_LEN);
+}
+
+/* Fresh sessions and one handshake A -> B installed at now. */
+static void connect_at(uint64_t now)
+{
+	struct hs_keys ki, kr;
+
+	fresh_sessions();
 	assert_true(mn_handshake(&A, &B, MN_WALL0 + now, now, &ki, &kr));
 	assert_int_equal(session_index_insert(&ta, ki.local_index, &sa), 0);
 	assert_int_equal(session_index_insert(&tb, kr.local_index, &sb), 0);
@@ -259,12 +265,7 @@ static void test_simultaneous(void **state)
 	uint32_t idx;
 
 	(void)state;
-	session_index_init(&ta);
-	session_index_init(&tb);
-	session_init(&sa, A.id.addr, B.id.addr);
-	session_init(&sb, B.id.addr, A.id.addr);
-	memset(A.pol.last_tai64n, 0, HS_TAI64N_LEN);
-	memset(B.pol.last_tai64n, 0, HS_TAI64N_LEN);
+	fresh_sessions();
 	identity_x25519_public(B.id.pk, x);
 	cookie_sender_init(&ca, x, NULL);
 	identity_x25519_public(A.id.pk, x);
