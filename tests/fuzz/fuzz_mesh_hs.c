@@ -46,7 +46,7 @@ static struct hs_initiator pending; /* A's initiation, copied per input */
 static uint8_t genuine_init[MSG_HS_INIT_LEN], genuine_resp[HS_REPLY_MAX];
 static uint8_t genuine_data[MSG_DATA_MAX_LEN];
 static size_t genuine_data_len;
-static struct session sess_b; /* B's session with A, copied per input */
+static struct session sess_b;	      /* B's session with A, copied per input */
 static struct session_keypair a_send; /* A's side of that keypair */
 static uint8_t stored_tai[HS_TAI64N_LEN];
 static bool load;
@@ -115,19 +115,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fixed_identity(&id_b, "fuzz_mesh_hs B");
 	crypto_hash_sha256(e_a, (const uint8_t *)"ephemeral A", 11);
 	crypto_hash_sha256(e_b, (const uint8_t *)"ephemeral B", 11);
-	if (hs_local_init(&loc_a, &id_a, NULL) != 0 || hs_local_init(&loc_b, &id_b, NULL) != 0 ||
+	if (hs_local_init(&loc_a, &id_a, NULL) != 0 ||
+	    hs_local_init(&loc_b, &id_b, NULL) != 0 ||
 	    identity_x25519_public(id_b.pk, x) != 0)
 		__builtin_trap();
 	/* Draw R now, so that a cookie check at NOW changes nothing later. */
-	cookie_checker_make_reply(&loc_b.checker, scratch, genuine_init, MSG_HS_INIT_LEN, src,
-				  sizeof src, NOW);
+	cookie_checker_make_reply(&loc_b.checker, scratch, genuine_init, MSG_HS_INIT_LEN,
+				  src, sizeof src, NOW);
 	cookie_sender_init(&cs_ab, x, NULL);
 	if (hs_initiator_start(&pending, &loc_a, id_b.pk, &cs_ab, 0, WALL, NOW, &fa,
 			       genuine_init) != 0)
 		__builtin_trap();
 	/* B answers (fixed ephemeral); A consumes a copy to get the keys. */
-	if (hs_respond(&loc_b, &ops, genuine_init, MSG_HS_INIT_LEN, src, sizeof src, 0, NOW, &fb,
-		       genuine_resp, &n, &kr) != HS_OK)
+	if (hs_respond(&loc_b, &ops, genuine_init, MSG_HS_INIT_LEN, src, sizeof src, 0,
+		       NOW, &fb, genuine_resp, &n, &kr) != HS_OK)
 		__builtin_trap();
 	hs = pending;
 	if (hs_initiator_consume(&hs, &loc_a, &ops, genuine_resp, MSG_HS_RESP_LEN, src,
@@ -144,7 +145,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		const uint8_t *pt;
 		size_t pl;
 
-		if (session_open(&sess_b, NULL, NOW, genuine_data, n, &pt, &pl) != SESSION_KEEPALIVE)
+		if (session_open(&sess_b, NULL, NOW, genuine_data, n, &pt, &pl) !=
+		    SESSION_KEEPALIVE)
 			__builtin_trap();
 	}
 	/* The seed DATA: an IPv6 packet A -> B at counter 1. */
@@ -175,11 +177,14 @@ static void fuzz_respond(const uint8_t *m, size_t len)
 	enum hs_reason r;
 
 	before = loc_b;
-	r = hs_respond(&loc_b, &ops, m, len, src, sizeof src, 0, NOW, NULL, out, &out_len, &k);
+	r = hs_respond(&loc_b, &ops, m, len, src, sizeof src, 0, NOW, NULL, out, &out_len,
+		       &k);
 	FUZZ_CHECK(hs_reason_name(r)[0] != '?', "reason %d has a name", (int)r);
 	if (r == HS_OK) {
-		FUZZ_CHECK(memcmp(k.peer_ed_pk, id_a.pk, IDENTITY_PK_LEN) == 0, "not A's");
-		FUZZ_CHECK(memcmp(k.tai64n, stored_tai, HS_TAI64N_LEN) > 0, "stale accepted");
+		FUZZ_CHECK(memcmp(k.peer_ed_pk, id_a.pk, IDENTITY_PK_LEN) == 0,
+			   "not A's");
+		FUZZ_CHECK(memcmp(k.tai64n, stored_tai, HS_TAI64N_LEN) > 0,
+			   "stale accepted");
 		FUZZ_CHECK(out_len == MSG_HS_RESP_LEN &&
 			       msg_classify(out, out_len) == MSG_CLASS_HS_RESP,
 			   "reply is an HS_RESP");
@@ -211,8 +216,8 @@ static void fuzz_consume(const uint8_t *m, size_t len)
 			   "accepted a forged HS_RESP");
 		hs_keys_wipe(&k);
 	} else {
-		FUZZ_CHECK(memcmp(&hs, &pending, sizeof hs) == 0, "%s changed the initiation",
-			   hs_reason_name(r));
+		FUZZ_CHECK(memcmp(&hs, &pending, sizeof hs) == 0,
+			   "%s changed the initiation", hs_reason_name(r));
 		FUZZ_CHECK(r == HS_DROP_UNDER_LOAD ? out_len <= len : out_len == 0,
 			   "reply size");
 	}
@@ -241,8 +246,9 @@ static void fuzz_data(const uint8_t *m, size_t len)
 	}
 	msg_data_header_get(&h, m);
 	memcpy(again, m, MSG_DATA_HEADER_LEN);
-	FUZZ_CHECK(noise_cipher_encrypt_at(&a_send.send, h.counter, again, MSG_DATA_HEADER_LEN,
-					   pt, pt_len, again + MSG_DATA_HEADER_LEN,
+	FUZZ_CHECK(noise_cipher_encrypt_at(&a_send.send, h.counter, again,
+					   MSG_DATA_HEADER_LEN, pt, pt_len,
+					   again + MSG_DATA_HEADER_LEN,
 					   sizeof again - MSG_DATA_HEADER_LEN, &n) == 0 &&
 		       MSG_DATA_HEADER_LEN + n == len && memcmp(again, m, len) == 0,
 		   "accepted DATA that A did not seal");

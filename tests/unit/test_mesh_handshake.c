@@ -62,10 +62,20 @@ static void reset(void)
 static void test_reason_names(void **state)
 {
 	static const char *const want[] = {
-	    "ok",	     "bad_length",   "bad_type",       "bad_reserved",
-	    "unknown_receiver", "bad_mac1", "under_load",    "rate_limited",
-	    "ratelimit_full", "decrypt",   "bad_identity",   "not_allowed",
-	    "static_mismatch", "stale_timestamp",
+	    "ok",
+	    "bad_length",
+	    "bad_type",
+	    "bad_reserved",
+	    "unknown_receiver",
+	    "bad_mac1",
+	    "under_load",
+	    "rate_limited",
+	    "ratelimit_full",
+	    "decrypt",
+	    "bad_identity",
+	    "not_allowed",
+	    "static_mismatch",
+	    "stale_timestamp",
 	};
 
 	(void)state;
@@ -105,8 +115,11 @@ static void test_full_handshake(void **state)
 	assert_memory_equal(ki.peer_addr, B.id.addr, IDENTITY_ADDR_LEN);
 	assert_memory_equal(ki.send.k, kr.recv.k, NOISE_KEYLEN);
 	assert_memory_equal(ki.recv.k, kr.send.k, NOISE_KEYLEN);
-	assert_int_equal(noise_cipher_encrypt_at(&ki.send, 7, NULL, 0, pt, 5, ct, sizeof ct, &n), 0);
-	assert_int_equal(noise_cipher_decrypt_at(&kr.recv, 7, NULL, 0, ct, n, back, sizeof back, &m), 0);
+	assert_int_equal(
+	    noise_cipher_encrypt_at(&ki.send, 7, NULL, 0, pt, 5, ct, sizeof ct, &n), 0);
+	assert_int_equal(
+	    noise_cipher_decrypt_at(&kr.recv, 7, NULL, 0, ct, n, back, sizeof back, &m),
+	    0);
 	assert_memory_equal(back, pt, 5);
 	/* Without load nothing consulted the rate limiter. */
 	assert_int_equal(B.pol.rate_calls, 0);
@@ -137,9 +150,11 @@ static void test_psk(void **state)
 	mn_allow(&B, P.id.pk);
 	identity_x25519_public(B.id.pk, x);
 	cookie_sender_init(&cs, x, psk);
-	assert_int_equal(hs_initiator_start(&hs, &P.local, B.id.pk, &cs, 0, MN_WALL0, 0, NULL, init), 0);
-	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src, sizeof mn_src, 0, 0,
-				    NULL, out, &out_len, &kr),
+	assert_int_equal(
+	    hs_initiator_start(&hs, &P.local, B.id.pk, &cs, 0, MN_WALL0, 0, NULL, init),
+	    0);
+	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src,
+				    sizeof mn_src, 0, 0, NULL, out, &out_len, &kr),
 			 HS_DROP_BAD_MAC1);
 	hs_initiator_wipe(&hs);
 	mn_node_wipe(&P);
@@ -158,8 +173,8 @@ static void expect_refusal(const uint8_t *msg, size_t len, enum hs_reason want)
 
 	before = B.local;
 	memset(&k, 0xa5, sizeof k);
-	r = hs_respond(&B.local, &B.ops, msg, len, mn_src, sizeof mn_src, 0, MN_S(5), NULL,
-		       out, &out_len, &k);
+	r = hs_respond(&B.local, &B.ops, msg, len, mn_src, sizeof mn_src, 0, MN_S(5),
+		       NULL, out, &out_len, &k);
 	assert_string_equal(hs_reason_name(r), hs_reason_name(want));
 	assert_int_equal(out_len, 0);
 	assert_memory_equal(&before, &B.local, sizeof before);
@@ -170,8 +185,8 @@ static void make_init(struct mn_node *from, uint64_t wall, uint8_t init[MSG_HS_I
 {
 	struct hs_initiator hs;
 
-	assert_int_equal(hs_initiator_start(&hs, &from->local, B.id.pk, &cs_ab, 0, wall, MN_S(5),
-					    NULL, init),
+	assert_int_equal(hs_initiator_start(&hs, &from->local, B.id.pk, &cs_ab, 0, wall,
+					    MN_S(5), NULL, init),
 			 0);
 	hs_initiator_wipe(&hs);
 }
@@ -221,8 +236,8 @@ static void test_responder_refusals(void **state)
 
 	/* Accepted once; the same message again is a stale timestamp, and so
 	 * is an older one. */
-	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src, sizeof mn_src,
-				    0, MN_S(5), NULL, out, &out_len, &k),
+	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src,
+				    sizeof mn_src, 0, MN_S(5), NULL, out, &out_len, &k),
 			 HS_OK);
 	assert_int_equal(out_len, MSG_HS_RESP_LEN);
 	memcpy(B.pol.last_tai64n, k.tai64n, HS_TAI64N_LEN);
@@ -231,8 +246,8 @@ static void test_responder_refusals(void **state)
 	make_init(&A, MN_WALL0 - 1, init);
 	expect_refusal(init, sizeof init, HS_DROP_STALE_TIMESTAMP);
 	make_init(&A, MN_WALL0 + 1, init);
-	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src, sizeof mn_src,
-				    0, MN_S(5), NULL, out, &out_len, &k),
+	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src,
+				    sizeof mn_src, 0, MN_S(5), NULL, out, &out_len, &k),
 			 HS_OK);
 	hs_keys_wipe(&k);
 }
@@ -250,8 +265,8 @@ static void test_static_mismatch(void **state)
 	{
 		struct hs_initiator hs;
 
-		assert_int_equal(hs_initiator_start(&hs, &forged, B.id.pk, &cs_ab, 0, MN_WALL0,
-						    MN_S(5), NULL, init),
+		assert_int_equal(hs_initiator_start(&hs, &forged, B.id.pk, &cs_ab, 0,
+						    MN_WALL0, MN_S(5), NULL, init),
 				 0);
 		hs_initiator_wipe(&hs);
 	}
@@ -278,8 +293,8 @@ static void test_bad_identity(void **state)
 	identity_address(weak.pk, weak.addr);
 	assert_int_equal(hs_local_init(&wl, &weak, NULL), 0);
 	mn_allow(&B, weak.pk);
-	assert_int_equal(hs_initiator_start(&hs, &wl, B.id.pk, &cs_ab, 0, MN_WALL0, MN_S(5), NULL,
-					    init),
+	assert_int_equal(hs_initiator_start(&hs, &wl, B.id.pk, &cs_ab, 0, MN_WALL0,
+					    MN_S(5), NULL, init),
 			 0);
 	expect_refusal(init, sizeof init, HS_DROP_BAD_IDENTITY);
 	assert_int_equal(B.pol.allow_calls, 0);
@@ -300,8 +315,8 @@ static void test_under_load(void **state)
 	B.pol.load = true;
 	B.pol.rate = MESH_RATELIMIT_ALLOW;
 	make_init(&A, MN_WALL0, init);
-	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src, sizeof mn_src,
-				    0, MN_S(5), NULL, out, &out_len, &k),
+	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src,
+				    sizeof mn_src, 0, MN_S(5), NULL, out, &out_len, &k),
 			 HS_DROP_UNDER_LOAD);
 	assert_int_equal(out_len, MSG_COOKIE_REPLY_LEN);
 	assert_int_equal(out[0], MSG_COOKIE_REPLY);
@@ -317,8 +332,8 @@ static void test_under_load(void **state)
 	B.pol.rate = MESH_RATELIMIT_FULL;
 	expect_refusal(init, sizeof init, HS_DROP_RATELIMIT_FULL);
 	B.pol.rate = MESH_RATELIMIT_ALLOW;
-	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src, sizeof mn_src,
-				    0, MN_S(5), NULL, out, &out_len, &k),
+	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src,
+				    sizeof mn_src, 0, MN_S(5), NULL, out, &out_len, &k),
 			 HS_OK);
 	assert_int_equal(B.pol.rate_calls, 3);
 	hs_keys_wipe(&k);
@@ -328,7 +343,8 @@ static void test_under_load(void **state)
 
 		make_init(&A, MN_WALL0 + 2, init);
 		assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, other,
-					    sizeof other, 0, MN_S(5), NULL, out, &out_len, &k),
+					    sizeof other, 0, MN_S(5), NULL, out, &out_len,
+					    &k),
 				 HS_DROP_UNDER_LOAD);
 	}
 }
@@ -337,7 +353,8 @@ static void test_under_load(void **state)
 static void test_initiator_refusals(void **state)
 {
 	struct hs_initiator hs, before;
-	uint8_t init[MSG_HS_INIT_LEN], resp[HS_REPLY_MAX], bad[MSG_HS_RESP_LEN], out[HS_REPLY_MAX];
+	uint8_t init[MSG_HS_INIT_LEN], resp[HS_REPLY_MAX], bad[MSG_HS_RESP_LEN],
+	    out[HS_REPLY_MAX];
 	struct hs_keys ki, kr;
 	struct cookie_sender cs_ba;
 	size_t resp_len, out_len;
@@ -345,47 +362,54 @@ static void test_initiator_refusals(void **state)
 
 	(void)state;
 	reset();
-	assert_int_equal(hs_initiator_start(&hs, &A.local, B.id.pk, &cs_ab, 0, MN_WALL0, MN_S(5),
-					    NULL, init),
+	assert_int_equal(hs_initiator_start(&hs, &A.local, B.id.pk, &cs_ab, 0, MN_WALL0,
+					    MN_S(5), NULL, init),
 			 0);
-	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src, sizeof mn_src,
-				    0, MN_S(5), NULL, resp, &resp_len, &kr),
+	assert_int_equal(hs_respond(&B.local, &B.ops, init, sizeof init, mn_src,
+				    sizeof mn_src, 0, MN_S(5), NULL, resp, &resp_len,
+				    &kr),
 			 HS_OK);
 	before = hs;
 	identity_x25519_public(A.id.pk, x);
 	cookie_sender_init(&cs_ba, x, NULL);
 
-	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, resp, resp_len - 1, mn_src,
-					      sizeof mn_src, MN_S(5), out, &out_len, &ki),
+	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, resp, resp_len - 1,
+					      mn_src, sizeof mn_src, MN_S(5), out,
+					      &out_len, &ki),
 			 HS_DROP_BAD_LENGTH);
 	memcpy(bad, resp, sizeof bad);
 	store_be32(bad + MSG_HS_RESP_OFF_RECEIVER, hs.local_index + 1);
 	cookie_sender_add_macs(&cs_ba, bad, sizeof bad, MN_S(5));
-	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, bad, sizeof bad, mn_src,
-					      sizeof mn_src, MN_S(5), out, &out_len, &ki),
+	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, bad, sizeof bad,
+					      mn_src, sizeof mn_src, MN_S(5), out,
+					      &out_len, &ki),
 			 HS_DROP_UNKNOWN_RECEIVER);
 	memcpy(bad, resp, sizeof bad);
 	bad[MSG_HS_RESP_OFF_MAC1] ^= 1;
-	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, bad, sizeof bad, mn_src,
-					      sizeof mn_src, MN_S(5), out, &out_len, &ki),
+	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, bad, sizeof bad,
+					      mn_src, sizeof mn_src, MN_S(5), out,
+					      &out_len, &ki),
 			 HS_DROP_BAD_MAC1);
 	/* Anyone can compute mac1 over our public key: a forged body. */
 	memcpy(bad, resp, sizeof bad);
 	bad[MSG_HS_RESP_OFF_PAYLOAD] ^= 1;
 	cookie_sender_add_macs(&cs_ba, bad, sizeof bad, MN_S(5));
-	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, bad, sizeof bad, mn_src,
-					      sizeof mn_src, MN_S(5), out, &out_len, &ki),
+	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, bad, sizeof bad,
+					      mn_src, sizeof mn_src, MN_S(5), out,
+					      &out_len, &ki),
 			 HS_DROP_DECRYPT);
 	assert_memory_equal(&hs, &before, sizeof hs); /* the initiation survives */
 
-	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, resp, resp_len, mn_src,
-					      sizeof mn_src, MN_S(5), out, &out_len, &ki),
+	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, resp, resp_len,
+					      mn_src, sizeof mn_src, MN_S(5), out,
+					      &out_len, &ki),
 			 HS_OK);
 	assert_false(hs.active);
 	assert_memory_equal(ki.send.k, kr.recv.k, NOISE_KEYLEN);
 	/* Consumed: the same HS_RESP again finds no initiation. */
-	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, resp, resp_len, mn_src,
-					      sizeof mn_src, MN_S(5), out, &out_len, &ki),
+	assert_int_equal(hs_initiator_consume(&hs, &A.local, &A.ops, resp, resp_len,
+					      mn_src, sizeof mn_src, MN_S(5), out,
+					      &out_len, &ki),
 			 HS_DROP_UNKNOWN_RECEIVER);
 	hs_keys_wipe(&ki);
 	hs_keys_wipe(&kr);
@@ -403,9 +427,13 @@ static void test_fixed_is_deterministic(void **state)
 	(void)state;
 	reset();
 	randombytes_buf(e, sizeof e);
-	assert_int_equal(hs_initiator_start(&hs, &A.local, B.id.pk, &cs_ab, 0, MN_WALL0, 0, &fx, m1), 0);
+	assert_int_equal(
+	    hs_initiator_start(&hs, &A.local, B.id.pk, &cs_ab, 0, MN_WALL0, 0, &fx, m1),
+	    0);
 	assert_int_equal(hs.local_index, 0x01020304);
-	assert_int_equal(hs_initiator_start(&hs, &A.local, B.id.pk, &cs_ab, 0, MN_WALL0, 0, &fx, m2), 0);
+	assert_int_equal(
+	    hs_initiator_start(&hs, &A.local, B.id.pk, &cs_ab, 0, MN_WALL0, 0, &fx, m2),
+	    0);
 	assert_memory_equal(m1, m2, sizeof m1);
 	assert_int_equal(load_be32(m1 + MSG_HS_INIT_OFF_SENDER), 0x01020304);
 	assert_int_equal(msg_classify(m1, sizeof m1), MSG_CLASS_HS_INIT);

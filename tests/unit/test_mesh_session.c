@@ -107,16 +107,17 @@ static enum session_verdict open_copy(struct session *s, struct session_index *t
 static void test_verdict_names(void **state)
 {
 	static const char *const want[] = {
-	    "keepalive",     "packet",	       "control",	  "bad_length",
-	    "bad_type",	     "bad_reserved",   "unknown_index",	  "expired",
-	    "counter_limit", "too_old",	       "replay",	  "bad_tag",
+	    "keepalive",      "packet",		 "control",	     "bad_length",
+	    "bad_type",	      "bad_reserved",	 "unknown_index",    "expired",
+	    "counter_limit",  "too_old",	 "replay",	     "bad_tag",
 	    "inner_not_ipv6", "inner_truncated", "inner_bad_source", "inner_bad_dest",
 	};
 
 	(void)state;
 	assert_int_equal(sizeof want / sizeof want[0], SESSION_VERDICT_END);
 	for (int v = 0; v < SESSION_VERDICT_END; v++)
-		assert_string_equal(session_verdict_name((enum session_verdict)v), want[v]);
+		assert_string_equal(session_verdict_name((enum session_verdict)v),
+				    want[v]);
 }
 
 /* The responder cannot send until DATA arrives under its next keypair. */
@@ -137,16 +138,19 @@ static void test_key_confirmation(void **state)
 	n = seal(&sa, T0 + 1, buf, 0); /* the initiator's keepalive */
 	assert_int_equal(n, MSG_DATA_MIN_LEN);
 	assert_int_equal(msg_classify(buf, n), MSG_CLASS_DATA);
-	assert_int_equal(session_open(&sb, &tb, T0 + 2, buf, n, &pt, &pt_len), SESSION_KEEPALIVE);
+	assert_int_equal(session_open(&sb, &tb, T0 + 2, buf, n, &pt, &pt_len),
+			 SESSION_KEEPALIVE);
 	assert_int_equal(sb.current, next);
 	assert_int_equal(sb.next, -1);
 
 	n = seal(&sb, T0 + 3, buf, put_ipv6(buf, B.id.addr, A.id.addr));
-	assert_int_equal(session_open(&sa, &ta, T0 + 4, buf, n, &pt, &pt_len), SESSION_PACKET);
+	assert_int_equal(session_open(&sa, &ta, T0 + 4, buf, n, &pt, &pt_len),
+			 SESSION_PACKET);
 	assert_int_equal(pt_len, 48);
 	assert_memory_equal(pt + 40, "payload!", 8);
 	n = seal(&sa, T0 + 5, buf, put_ipv6(buf, A.id.addr, B.id.addr));
-	assert_int_equal(session_open(&sb, &tb, T0 + 6, buf, n, &pt, &pt_len), SESSION_PACKET);
+	assert_int_equal(session_open(&sb, &tb, T0 + 6, buf, n, &pt, &pt_len),
+			 SESSION_PACKET);
 }
 
 static void test_inner_checks(void **state)
@@ -165,7 +169,8 @@ static void test_inner_checks(void **state)
 	{
 		struct mreplay before = sb.slot[sb.current].replay;
 
-		assert_int_equal(open_copy(&sb, &tb, T0, buf, n), SESSION_DROP_INNER_BAD_SOURCE);
+		assert_int_equal(open_copy(&sb, &tb, T0, buf, n),
+				 SESSION_DROP_INNER_BAD_SOURCE);
 		assert_memory_equal(&before, &sb.slot[sb.current].replay, sizeof before);
 	}
 	n = seal(&sa, T0, buf, put_ipv6(buf, A.id.addr, other));
@@ -227,13 +232,15 @@ static void test_window_and_tag(void **state)
 		size_t m;
 
 		msg_data_header_put(bad, &h);
-		assert_int_equal(noise_cipher_encrypt_at(&ka->send, h.counter, bad, 16, NULL, 0,
-							 bad + 16, 16, &m),
+		assert_int_equal(noise_cipher_encrypt_at(&ka->send, h.counter, bad, 16,
+							 NULL, 0, bad + 16, 16, &m),
 				 0);
-		assert_int_equal(open_copy(&sb, &tb, T0, bad, 16 + m), SESSION_DROP_COUNTER_LIMIT);
+		assert_int_equal(open_copy(&sb, &tb, T0, bad, 16 + m),
+				 SESSION_DROP_COUNTER_LIMIT);
 	}
 	/* Framing. */
-	assert_int_equal(open_copy(&sb, &tb, T0, buf, MSG_DATA_MIN_LEN - 1), SESSION_DROP_BAD_LENGTH);
+	assert_int_equal(open_copy(&sb, &tb, T0, buf, MSG_DATA_MIN_LEN - 1),
+			 SESSION_DROP_BAD_LENGTH);
 	memcpy(bad, buf, n);
 	bad[0] = MSG_HS_INIT;
 	assert_int_equal(open_copy(&sb, &tb, T0, bad, n), SESSION_DROP_BAD_TYPE);
@@ -244,8 +251,9 @@ static void test_window_and_tag(void **state)
 	store_be32(bad + MSG_DATA_OFF_RECEIVER, 0x5eed);
 	assert_int_equal(open_copy(&sb, &tb, T0, bad, n), SESSION_DROP_UNKNOWN_INDEX);
 	/* Sending: too long, too small a buffer. */
-	assert_int_equal(session_seal(&sa, T0, buf, MSG_DATA_MAX_PLAINTEXT + 1, sizeof buf, &n),
-			 -EMSGSIZE);
+	assert_int_equal(
+	    session_seal(&sa, T0, buf, MSG_DATA_MAX_PLAINTEXT + 1, sizeof buf, &n),
+	    -EMSGSIZE);
 	assert_int_equal(session_seal(&sa, T0, buf, 10, 10, &n), -ENOBUFS);
 }
 
@@ -259,7 +267,8 @@ static void test_simultaneous(void **state)
 	struct hs_initiator ha, hb;
 	struct cookie_sender ca, cb;
 	struct hs_keys k;
-	uint8_t ia[MSG_HS_INIT_LEN], ib[MSG_HS_INIT_LEN], ra[HS_REPLY_MAX], rb[HS_REPLY_MAX];
+	uint8_t ia[MSG_HS_INIT_LEN], ib[MSG_HS_INIT_LEN], ra[HS_REPLY_MAX],
+	    rb[HS_REPLY_MAX];
 	uint8_t buf[MSG_DATA_MAX_LEN], x[32], out[HS_REPLY_MAX];
 	size_t na, nb, n, on;
 	uint32_t idx;
@@ -271,30 +280,34 @@ static void test_simultaneous(void **state)
 	identity_x25519_public(A.id.pk, x);
 	cookie_sender_init(&cb, x, NULL);
 
-	assert_int_equal(hs_initiator_start(&ha, &A.local, B.id.pk, &ca, 0, MN_WALL0, T0, NULL, ia), 0);
-	assert_int_equal(hs_initiator_start(&hb, &B.local, A.id.pk, &cb, 0, MN_WALL0, T0, NULL, ib), 0);
+	assert_int_equal(
+	    hs_initiator_start(&ha, &A.local, B.id.pk, &ca, 0, MN_WALL0, T0, NULL, ia),
+	    0);
+	assert_int_equal(
+	    hs_initiator_start(&hb, &B.local, A.id.pk, &cb, 0, MN_WALL0, T0, NULL, ib),
+	    0);
 	assert_int_equal(session_index_insert(&ta, ha.local_index, &sa), 0);
 	assert_int_equal(session_index_insert(&tb, hb.local_index, &sb), 0);
 
 	/* The HS_INITs cross: each answers the other's. */
-	assert_int_equal(hs_respond(&B.local, &B.ops, ia, sizeof ia, mn_src, sizeof mn_src, 0, T0,
-				    NULL, rb, &nb, &k),
+	assert_int_equal(hs_respond(&B.local, &B.ops, ia, sizeof ia, mn_src,
+				    sizeof mn_src, 0, T0, NULL, rb, &nb, &k),
 			 HS_OK);
 	session_index_insert(&tb, k.local_index, &sb);
 	session_install(&sb, &tb, &k, T0);
-	assert_int_equal(hs_respond(&A.local, &A.ops, ib, sizeof ib, mn_src, sizeof mn_src, 0, T0,
-				    NULL, ra, &na, &k),
+	assert_int_equal(hs_respond(&A.local, &A.ops, ib, sizeof ib, mn_src,
+				    sizeof mn_src, 0, T0, NULL, ra, &na, &k),
 			 HS_OK);
 	session_index_insert(&ta, k.local_index, &sa);
 	session_install(&sa, &ta, &k, T0);
 
 	/* Each consumes the response to its own initiation. */
-	assert_int_equal(hs_initiator_consume(&ha, &A.local, &A.ops, rb, nb, mn_src, sizeof mn_src,
-					      T0, out, &on, &k),
+	assert_int_equal(hs_initiator_consume(&ha, &A.local, &A.ops, rb, nb, mn_src,
+					      sizeof mn_src, T0, out, &on, &k),
 			 HS_OK);
 	session_install(&sa, &ta, &k, T0);
-	assert_int_equal(hs_initiator_consume(&hb, &B.local, &B.ops, ra, na, mn_src, sizeof mn_src,
-					      T0, out, &on, &k),
+	assert_int_equal(hs_initiator_consume(&hb, &B.local, &B.ops, ra, na, mn_src,
+					      sizeof mn_src, T0, out, &on, &k),
 			 HS_OK);
 	session_install(&sb, &tb, &k, T0);
 	assert_true(sa.current >= 0 && sa.previous >= 0 && sa.next < 0);
@@ -317,8 +330,8 @@ static void test_simultaneous(void **state)
 		size_t m;
 
 		msg_data_header_put(buf, &h);
-		assert_int_equal(noise_cipher_encrypt_at(&pa->send, 0, buf, 16, NULL, 0, buf + 16,
-							 16, &m),
+		assert_int_equal(noise_cipher_encrypt_at(&pa->send, 0, buf, 16, NULL, 0,
+							 buf + 16, 16, &m),
 				 0);
 		assert_int_equal(open_copy(&sb, &tb, T0, buf, 16 + m), SESSION_KEEPALIVE);
 	}
@@ -348,7 +361,8 @@ static void test_rekey_rotation(void **state)
 		session_install(&sb, &tb, &kr, now);
 		n = seal(&sa, now, buf, 0);
 		assert_int_equal(open_copy(&sb, &tb, now, buf, n), SESSION_KEEPALIVE);
-		assert_ptr_equal(session_index_lookup(&ta, first), round == 1 ? &sa : NULL);
+		assert_ptr_equal(session_index_lookup(&ta, first),
+				 round == 1 ? &sa : NULL);
 	}
 	session_wipe_keys(&sa, &ta);
 	assert_int_equal(session_seal(&sa, T0, buf, 0, sizeof buf, &n), -ENOKEY);
@@ -385,27 +399,35 @@ static void test_timers(void **state)
 	assert_true(session_should_rekey_send(NULL, T0));
 
 	/* Retransmits: +1 s, then every 5 s, give up at 90 s. */
-	assert_int_equal(session_retransmit_due(T0, T0, 1, T0 + MN_S(1) - 1, &next), SESSION_RETX_WAIT);
-	assert_int_equal(next, T0 + MN_S(1));
-	assert_int_equal(session_retransmit_due(T0, T0, 1, T0 + MN_S(1), &next), SESSION_RETX_SEND);
-	assert_int_equal(session_retransmit_due(T0, T0 + MN_S(1), 2, T0 + MN_S(6) - 1, &next),
+	assert_int_equal(session_retransmit_due(T0, T0, 1, T0 + MN_S(1) - 1, &next),
 			 SESSION_RETX_WAIT);
+	assert_int_equal(next, T0 + MN_S(1));
+	assert_int_equal(session_retransmit_due(T0, T0, 1, T0 + MN_S(1), &next),
+			 SESSION_RETX_SEND);
+	assert_int_equal(
+	    session_retransmit_due(T0, T0 + MN_S(1), 2, T0 + MN_S(6) - 1, &next),
+	    SESSION_RETX_WAIT);
 	assert_int_equal(next, T0 + MN_S(6));
 	assert_int_equal(session_retransmit_due(T0, T0 + MN_S(1), 2, T0 + MN_S(6), &next),
 			 SESSION_RETX_SEND);
-	assert_int_equal(session_retransmit_due(T0, T0 + MN_S(86), 19, T0 + MN_S(89), &next),
-			 SESSION_RETX_WAIT);
+	assert_int_equal(
+	    session_retransmit_due(T0, T0 + MN_S(86), 19, T0 + MN_S(89), &next),
+	    SESSION_RETX_WAIT);
 	assert_int_equal(next, T0 + MN_S(90));
-	assert_int_equal(session_retransmit_due(T0, T0 + MN_S(86), 19, T0 + MN_S(90), &next),
-			 SESSION_RETX_GIVE_UP);
+	assert_int_equal(
+	    session_retransmit_due(T0, T0 + MN_S(86), 19, T0 + MN_S(90), &next),
+	    SESSION_RETX_GIVE_UP);
 
 	/* A live session at its boundaries. */
 	connect_at(T0);
 	n = seal(&sa, T0 + MN_S(180) - 1, buf, 0);
-	assert_int_equal(open_copy(&sb, &tb, T0 + MN_S(180) - 1, buf, n), SESSION_KEEPALIVE);
+	assert_int_equal(open_copy(&sb, &tb, T0 + MN_S(180) - 1, buf, n),
+			 SESSION_KEEPALIVE);
 	n = seal(&sa, T0 + MN_S(180) - 1, buf, 0);
-	assert_int_equal(open_copy(&sb, &tb, T0 + MN_S(180), buf, n), SESSION_DROP_EXPIRED);
-	assert_int_equal(session_seal(&sa, T0 + MN_S(180), buf, 0, sizeof buf, &n), -ENOKEY);
+	assert_int_equal(open_copy(&sb, &tb, T0 + MN_S(180), buf, n),
+			 SESSION_DROP_EXPIRED);
+	assert_int_equal(session_seal(&sa, T0 + MN_S(180), buf, 0, sizeof buf, &n),
+			 -ENOKEY);
 	assert_false(session_zero_due(&sa, T0 + MN_S(540) - 1));
 	assert_true(session_zero_due(&sa, T0 + MN_S(540)));
 	session_wipe_keys(&sa, &ta);
@@ -439,14 +461,10 @@ static void test_index_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_verdict_names),
-	    cmocka_unit_test(test_key_confirmation),
-	    cmocka_unit_test(test_inner_checks),
-	    cmocka_unit_test(test_window_and_tag),
-	    cmocka_unit_test(test_simultaneous),
-	    cmocka_unit_test(test_rekey_rotation),
-	    cmocka_unit_test(test_timers),
-	    cmocka_unit_test(test_index_table),
+	    cmocka_unit_test(test_verdict_names), cmocka_unit_test(test_key_confirmation),
+	    cmocka_unit_test(test_inner_checks),  cmocka_unit_test(test_window_and_tag),
+	    cmocka_unit_test(test_simultaneous),  cmocka_unit_test(test_rekey_rotation),
+	    cmocka_unit_test(test_timers),	  cmocka_unit_test(test_index_table),
 	};
 
 	if (sodium_init() < 0)

@@ -30,7 +30,8 @@ static bool get_u64(const struct vecfile_where *w, const struct json_value *o,
 	if (v == NULL)
 		return false;
 	if (!json_get_u64(v, out) || *out > max)
-		return vecfile_bad(w, key, "not an integer 0..%llu", (unsigned long long)max);
+		return vecfile_bad(w, key, "not an integer 0..%llu",
+				   (unsigned long long)max);
 	return true;
 }
 
@@ -113,7 +114,8 @@ static bool load_hs_input(const struct vecfile_where *w, const struct json_value
 		return false;
 	vecfile_where_sub(&wi, w, ".input");
 	return get_key(&wi, o, "initiator_seed", in->seed_i) &&
-	       get_key(&wi, o, "responder_seed", in->seed_r) && get_key(&wi, o, "psk", in->psk) &&
+	       get_key(&wi, o, "responder_seed", in->seed_r) &&
+	       get_key(&wi, o, "psk", in->psk) &&
 	       get_key(&wi, o, "initiator_ephemeral", in->e_i) &&
 	       get_key(&wi, o, "responder_ephemeral", in->e_r) &&
 	       get_u64(&wi, o, "initiator_index", UINT32_MAX, &in->idx_i) &&
@@ -134,7 +136,8 @@ static bool run_handshake(const struct vecfile_where *w, const struct hs_input *
 	struct cookie_sender cs;
 	struct policy pol = {.n = 1};
 	struct hs_ops ops = {.ctx = &pol, .peer_allowed = policy_allowed};
-	struct hs_fixed fi = {(uint32_t)in->idx_i, in->e_i}, fr = {(uint32_t)in->idx_r, in->e_r};
+	struct hs_fixed fi = {(uint32_t)in->idx_i, in->e_i},
+			fr = {(uint32_t)in->idx_r, in->e_r};
 	uint8_t out[HS_REPLY_MAX], x[32];
 	size_t resp_len = 0, out_len;
 	enum hs_reason r;
@@ -149,21 +152,23 @@ static bool run_handshake(const struct vecfile_where *w, const struct hs_input *
 	memcpy(pol.allow[0], ids[0].pk, IDENTITY_PK_LEN);
 	identity_x25519_public(ids[1].pk, x);
 	cookie_sender_init(&cs, x, in->psk);
-	if (hs_initiator_start(&hs, &li, ids[1].pk, &cs, (uint32_t)in->flags_i, in->wall_ns,
-			       NOW_NS, &fi, init) != 0) {
+	if (hs_initiator_start(&hs, &li, ids[1].pk, &cs, (uint32_t)in->flags_i,
+			       in->wall_ns, NOW_NS, &fi, init) != 0) {
 		vecfile_why_add(why, cap, "initiator refused to start");
 		goto out;
 	}
 	r = hs_respond(&lr, &ops, init, MSG_HS_INIT_LEN, default_src, sizeof default_src,
 		       (uint32_t)in->flags_r, NOW_NS, &fr, resp, &resp_len, kr);
 	if (r != HS_OK) {
-		vecfile_why_add(why, cap, "responder refused our HS_INIT: %s", hs_reason_name(r));
+		vecfile_why_add(why, cap, "responder refused our HS_INIT: %s",
+				hs_reason_name(r));
 		goto out;
 	}
 	r = hs_initiator_consume(&hs, &li, &ops, resp, resp_len, default_src,
 				 sizeof default_src, NOW_NS, out, &out_len, ki);
 	if (r != HS_OK) {
-		vecfile_why_add(why, cap, "initiator refused our HS_RESP: %s", hs_reason_name(r));
+		vecfile_why_add(why, cap, "initiator refused our HS_RESP: %s",
+				hs_reason_name(r));
 		goto out;
 	}
 	ok = true;
@@ -200,18 +205,21 @@ static bool run_hs_vector(const struct vecfile_where *w, const struct json_value
 	const struct json_value *o;
 	uint8_t init[MSG_HS_INIT_LEN], resp[HS_REPLY_MAX];
 
-	if (!load_hs_input(w, hv, &in) || (o = vecfile_field(w, hv, "output", JSON_OBJECT)) == NULL) {
+	if (!load_hs_input(w, hv, &in) ||
+	    (o = vecfile_field(w, hv, "output", JSON_OBJECT)) == NULL) {
 		*malformed = true;
 		return false;
 	}
 	vecfile_where_sub(&wo, w, ".output");
 	if (run_handshake(w, &in, init, resp, ids, &ki, &kr, why, cap, malformed)) {
-		(void)(check_hex(&wo, o, "hs_init", init, MSG_HS_INIT_LEN, why, cap, malformed) &&
-		    check_hex(&wo, o, "hs_resp", resp, MSG_HS_RESP_LEN, why, cap, malformed) &&
-		    check_hex(&wo, o, "key_i2r", ki.send.k, 32, why, cap, malformed) &&
-		    check_hex(&wo, o, "key_r2i", ki.recv.k, 32, why, cap, malformed) &&
-		    check_hex(&wo, o, "key_i2r", kr.recv.k, 32, why, cap, malformed) &&
-		    check_hex(&wo, o, "key_r2i", kr.send.k, 32, why, cap, malformed));
+		(void)(check_hex(&wo, o, "hs_init", init, MSG_HS_INIT_LEN, why, cap,
+				 malformed) &&
+		       check_hex(&wo, o, "hs_resp", resp, MSG_HS_RESP_LEN, why, cap,
+				 malformed) &&
+		       check_hex(&wo, o, "key_i2r", ki.send.k, 32, why, cap, malformed) &&
+		       check_hex(&wo, o, "key_r2i", ki.recv.k, 32, why, cap, malformed) &&
+		       check_hex(&wo, o, "key_i2r", kr.recv.k, 32, why, cap, malformed) &&
+		       check_hex(&wo, o, "key_r2i", kr.send.k, 32, why, cap, malformed));
 	}
 	hs_keys_wipe(&ki);
 	hs_keys_wipe(&kr);
@@ -226,7 +234,8 @@ static const struct json_value *find_named(const struct json_value *arr, const c
 					   size_t len)
 {
 	for (size_t i = 0; i < arr->u.array.n; i++) {
-		const struct json_value *n = json_member_get(&arr->u.array.items[i], "name");
+		const struct json_value *n =
+		    json_member_get(&arr->u.array.items[i], "name");
 
 		if (n && n->type == JSON_STRING && n->u.string.len == len &&
 		    memcmp(n->u.string.bytes, name, len) == 0)
@@ -260,7 +269,8 @@ static bool run_data(const struct vecfile_where *w, const struct json_value *dv,
 	if (!vecfile_get_string(w, dv, "handshake", &hname, &hlen) ||
 	    !vecfile_get_string(w, dv, "from", &from, &flen) ||
 	    !get_u64(w, dv, "counter", SESSION_REJECT_AFTER_MESSAGES - 1, &counter) ||
-	    !vecfile_get_hex(w, dv, "plaintext", pt_want, 0, MSG_DATA_MAX_PLAINTEXT, &pt_len))
+	    !vecfile_get_hex(w, dv, "plaintext", pt_want, 0, MSG_DATA_MAX_PLAINTEXT,
+			     &pt_len))
 		return false;
 	i2r = flen == 9 && memcmp(from, "initiator", 9) == 0;
 	if (!i2r && !(flen == 9 && memcmp(from, "responder", 9) == 0))
@@ -299,14 +309,15 @@ static bool run_data(const struct vecfile_where *w, const struct json_value *dv,
 	if (!check_hex(w, dv, "datagram", buf, n, why, cap, malformed) || why[0])
 		goto out;
 	{
-		enum session_verdict v = session_open(rx, i2r ? &index_b : &index_a, NOW_NS,
-						      buf, n, &pt, &got_len);
+		enum session_verdict v = session_open(rx, i2r ? &index_b : &index_a,
+						      NOW_NS, buf, n, &pt, &got_len);
 
 		if (session_verdict_is_drop(v))
 			vecfile_why_add(why, cap, "the receiver dropped it: %s",
 					session_verdict_name(v));
 		else
-			vecfile_why_bytes(why, cap, "plaintext", pt, got_len, pt_want, pt_len);
+			vecfile_why_bytes(why, cap, "plaintext", pt, got_len, pt_want,
+					  pt_len);
 	}
 out:
 	session_wipe_keys(&sess_a, NULL);
@@ -330,7 +341,8 @@ static bool run_cookie(const struct vecfile_where *w, const struct json_value *c
 	struct cookie_sender cs, fresh;
 	struct cookie_checker ck;
 	uint8_t seed_i[32], seed_r[32], psk[32], secret[32], x[32];
-	uint8_t answered[MSG_HS_INIT_LEN], msg[MSG_HS_INIT_LEN], reply[MSG_COOKIE_REPLY_LEN];
+	uint8_t answered[MSG_HS_INIT_LEN], msg[MSG_HS_INIT_LEN],
+	    reply[MSG_COOKIE_REPLY_LEN];
 	uint8_t mine[MSG_COOKIE_REPLY_LEN], src[COOKIE_SOURCE_MAX];
 	size_t n, src_len;
 
@@ -340,37 +352,44 @@ static bool run_cookie(const struct vecfile_where *w, const struct json_value *c
 		return false;
 	vecfile_where_sub(&wi, w, ".input");
 	vecfile_where_sub(&wo, w, ".output");
-	if (!get_key(&wi, in, "initiator_seed", seed_i) || !get_key(&wi, in, "responder_seed", seed_r) ||
+	if (!get_key(&wi, in, "initiator_seed", seed_i) ||
+	    !get_key(&wi, in, "responder_seed", seed_r) ||
 	    !get_key(&wi, in, "psk", psk) || !get_key(&wi, in, "secret", secret) ||
-	    !vecfile_get_hex(&wi, in, "answered", answered, MSG_HS_INIT_LEN, MSG_HS_INIT_LEN, &n) ||
+	    !vecfile_get_hex(&wi, in, "answered", answered, MSG_HS_INIT_LEN,
+			     MSG_HS_INIT_LEN, &n) ||
 	    !vecfile_get_hex(&wi, in, "source", src, 1, COOKIE_SOURCE_MAX, &src_len) ||
-	    !vecfile_get_hex(&wo, o, "reply", reply, MSG_COOKIE_REPLY_LEN, MSG_COOKIE_REPLY_LEN, &n))
+	    !vecfile_get_hex(&wo, o, "reply", reply, MSG_COOKIE_REPLY_LEN,
+			     MSG_COOKIE_REPLY_LEN, &n))
 		return false;
 	if (!node_init(&wi, "responder_seed", seed_r, psk, &ids[1], &lr))
 		return false;
 	if (identity_from_seed(&ids[0], seed_i) != 0) {
 		hs_local_wipe(&lr);
-		return vecfile_bad(&wi, "initiator_seed", "not the seed of an acceptable identity");
+		return vecfile_bad(&wi, "initiator_seed",
+				   "not the seed of an acceptable identity");
 	}
 	*malformed = false;
 	identity_x25519_public(ids[1].pk, x);
 	cookie_sender_init(&cs, x, psk);
 	memcpy(msg, answered, sizeof msg);
 	cookie_sender_add_macs(&cs, msg, sizeof msg, NOW_NS); /* remembers mac1 */
-	vecfile_why_bytes(why, cap, "answered (macs recomputed)", msg, sizeof msg, answered,
-			  sizeof answered);
+	vecfile_why_bytes(why, cap, "answered (macs recomputed)", msg, sizeof msg,
+			  answered, sizeof answered);
 	if (!cookie_sender_consume_reply(&cs, reply, NOW_NS))
 		vecfile_why_add(why, cap, "the reply does not open");
-	else if (check_hex(&wo, o, "cookie", cs.cookie, MSG_COOKIE_LEN, why, cap, malformed)) {
+	else if (check_hex(&wo, o, "cookie", cs.cookie, MSG_COOKIE_LEN, why, cap,
+			   malformed)) {
 		cookie_sender_add_macs(&cs, msg, sizeof msg, NOW_NS);
-		check_hex(&wo, o, "hs_init_with_mac2", msg, sizeof msg, why, cap, malformed);
+		check_hex(&wo, o, "hs_init_with_mac2", msg, sizeof msg, why, cap,
+			  malformed);
 	}
 	/* The responder holding R accepts that mac2 from that source only. */
 	cookie_checker_init(&ck, lr.x_pub, psk);
 	memcpy(ck.secret, secret, sizeof secret);
 	ck.have_secret = true;
 	ck.secret_born_ns = NOW_NS;
-	if (!why[0] && !cookie_checker_mac2_ok(&ck, msg, sizeof msg, src, src_len, NOW_NS))
+	if (!why[0] &&
+	    !cookie_checker_mac2_ok(&ck, msg, sizeof msg, src, src_len, NOW_NS))
 		vecfile_why_add(why, cap, "the responder refuses the mac2");
 	src[0] ^= 1;
 	if (!why[0] && cookie_checker_mac2_ok(&ck, msg, sizeof msg, src, src_len, NOW_NS))
@@ -381,7 +400,8 @@ static bool run_cookie(const struct vecfile_where *w, const struct json_value *c
 		cookie_sender_init(&fresh, x, psk);
 		memcpy(msg, answered, sizeof msg);
 		cookie_sender_add_macs(&fresh, msg, sizeof msg, NOW_NS);
-		cookie_checker_make_reply(&ck, mine, msg, sizeof msg, src, src_len, NOW_NS);
+		cookie_checker_make_reply(&ck, mine, msg, sizeof msg, src, src_len,
+					  NOW_NS);
 		if (!cookie_sender_consume_reply(&fresh, mine, NOW_NS) ||
 		    sodium_memcmp(fresh.cookie, cs.cookie, MSG_COOKIE_LEN) != 0)
 			vecfile_why_add(why, cap, "our own reply carries another cookie");
@@ -412,7 +432,8 @@ static struct receiver rcv;
 
 /* One step: the verdict's name, reply and plaintext into the out params. */
 static const char *receive(uint8_t *msg, size_t len, uint8_t reply[HS_REPLY_MAX],
-			   size_t *reply_len, const uint8_t **pt, size_t *pt_len, bool *accepted)
+			   size_t *reply_len, const uint8_t **pt, size_t *pt_len,
+			   bool *accepted)
 {
 	struct hs_keys k;
 	enum hs_reason r;
@@ -470,10 +491,11 @@ static bool run_step(const struct vecfile_where *w, const struct json_value *sv,
 	jp = json_member_get(sv, "plaintext");
 	*malformed = false;
 	got = receive(msg, len, reply, &reply_len, &pt, &pt_len, &accepted);
-	if (accepted != want_accept || strlen(got) != rlen || memcmp(got, reason, rlen) != 0)
+	if (accepted != want_accept || strlen(got) != rlen ||
+	    memcmp(got, reason, rlen) != 0)
 		vecfile_why_add(why, cap, "%s (%s), want %.*s (%.*s)",
-				accepted ? "accept" : "drop", got, (int)elen, expect, (int)rlen,
-				reason);
+				accepted ? "accept" : "drop", got, (int)elen, expect,
+				(int)rlen, reason);
 	if (jr != NULL && jr->type != JSON_NULL) {
 		if (!vecfile_get_hex(w, sv, "reply", want, 0, sizeof want, &n))
 			return !(*malformed = true);
@@ -517,7 +539,8 @@ static bool run_case(const struct vecfile_where *w, const struct json_value *cv,
 
 		vecfile_where_sub(&ws, w, ".allowed[%zu]", i);
 		if (a->type != JSON_STRING ||
-		    vecfile_hex(a->u.string.bytes, a->u.string.len, rcv.pol.allow[i], 32, &n) ||
+		    vecfile_hex(a->u.string.bytes, a->u.string.len, rcv.pol.allow[i], 32,
+				&n) ||
 		    n != 32)
 			return vecfile_bad(&ws, "", "not a 32-byte hex key");
 	}
@@ -620,7 +643,8 @@ bool meshvec_run_file(const char *file, struct vecfile_tally *t)
 				malformed = true;
 				break;
 			}
-			ok = sections[s].run(&wv, v, handshakes, why, sizeof why, &malformed);
+			ok = sections[s].run(&wv, v, handshakes, why, sizeof why,
+					     &malformed);
 			if (!malformed)
 				vecfile_record(t, sections[s].section, name, ok, why);
 		}

@@ -14,10 +14,9 @@
 
 #include "core/byteorder.h"
 
-static const char *const reason_names[HS_REASON_END] = {
-    [HS_OK] = "ok",
+static const char *const reason_names[HS_REASON_END] = {[HS_OK] = "ok",
 #define HS_REASON_NAME(up, low) [HS_DROP_##up] = #low,
-    HS_REASONS(HS_REASON_NAME)
+							HS_REASONS(HS_REASON_NAME)
 #undef HS_REASON_NAME
 };
 
@@ -104,7 +103,8 @@ static enum hs_reason gate(struct hs_local *l, const struct hs_ops *ops,
 	if (src_len > COOKIE_SOURCE_MAX)
 		src_len = COOKIE_SOURCE_MAX; /* the caller's bug; never read past */
 	if (!cookie_checker_mac2_ok(&l->checker, msg, len, src, src_len, now_ns)) {
-		cookie_checker_make_reply(&l->checker, out, msg, len, src, src_len, now_ns);
+		cookie_checker_make_reply(&l->checker, out, msg, len, src, src_len,
+					  now_ns);
 		*out_len = MSG_COOKIE_REPLY_LEN;
 		return HS_DROP_UNDER_LOAD;
 	}
@@ -122,9 +122,10 @@ static enum hs_reason gate(struct hs_local *l, const struct hs_ops *ops,
 }
 
 int hs_initiator_start(struct hs_initiator *hs, const struct hs_local *l,
-		       const uint8_t peer_ed_pk[IDENTITY_PK_LEN], struct cookie_sender *cs,
-		       uint32_t flags, uint64_t wall_ns, uint64_t now_ns,
-		       const struct hs_fixed *fixed, uint8_t out[MSG_HS_INIT_LEN])
+		       const uint8_t peer_ed_pk[IDENTITY_PK_LEN],
+		       struct cookie_sender *cs, uint32_t flags, uint64_t wall_ns,
+		       uint64_t now_ns, const struct hs_fixed *fixed,
+		       uint8_t out[MSG_HS_INIT_LEN])
 {
 	uint8_t rs[NOISE_DHLEN], payload[MSG_HS_INIT_PAYLOAD_LEN];
 	size_t n;
@@ -134,8 +135,8 @@ int hs_initiator_start(struct hs_initiator *hs, const struct hs_local *l,
 	if (identity_x25519_public(peer_ed_pk, rs) != 0)
 		return -EINVAL;
 	rc = noise_handshake_init(&hs->noise, NOISE_IKPSK2, true,
-				  (const uint8_t *)HS_PROLOGUE, HS_PROLOGUE_LEN, l->x_priv,
-				  rs, l->psk);
+				  (const uint8_t *)HS_PROLOGUE, HS_PROLOGUE_LEN,
+				  l->x_priv, rs, l->psk);
 	if (rc == 0 && fixed != NULL && fixed->ephemeral != NULL)
 		rc = noise_handshake_set_ephemeral(&hs->noise, fixed->ephemeral);
 	memcpy(payload + HS_INIT_OFF_ED_PK, l->ed_pk, IDENTITY_PK_LEN);
@@ -145,9 +146,9 @@ int hs_initiator_start(struct hs_initiator *hs, const struct hs_local *l,
 	msg_common_put(out, MSG_HS_INIT);
 	store_be32(out + MSG_HS_INIT_OFF_SENDER, hs->local_index);
 	if (rc == 0)
-		rc = noise_handshake_write(&hs->noise, payload, sizeof payload,
-					   out + MSG_HS_INIT_OFF_EPHEMERAL,
-					   MSG_HS_INIT_OFF_MAC1 - MSG_HS_INIT_OFF_EPHEMERAL, &n);
+		rc = noise_handshake_write(
+		    &hs->noise, payload, sizeof payload, out + MSG_HS_INIT_OFF_EPHEMERAL,
+		    MSG_HS_INIT_OFF_MAC1 - MSG_HS_INIT_OFF_EPHEMERAL, &n);
 	sodium_memzero(payload, sizeof payload);
 	if (rc != 0 || n != MSG_HS_INIT_OFF_MAC1 - MSG_HS_INIT_OFF_EPHEMERAL) {
 		hs_initiator_wipe(hs);
@@ -185,8 +186,8 @@ enum hs_reason hs_initiator_consume(struct hs_initiator *hs, struct hs_local *l,
 	 * forged HS_RESP (anyone can make mac1) cannot cancel ours. */
 	copy = hs->noise;
 	if (noise_handshake_read(&copy, msg + MSG_HS_RESP_OFF_EPHEMERAL,
-				 MSG_HS_RESP_OFF_MAC1 - MSG_HS_RESP_OFF_EPHEMERAL, payload,
-				 sizeof payload, &n) != 0 ||
+				 MSG_HS_RESP_OFF_MAC1 - MSG_HS_RESP_OFF_EPHEMERAL,
+				 payload, sizeof payload, &n) != 0 ||
 	    n != sizeof payload) {
 		noise_handshake_wipe(&copy);
 		return HS_DROP_DECRYPT;
@@ -229,9 +230,9 @@ static int write_resp(struct noise_handshake *noise, const struct hs_local *l,
 	store_be32(out + MSG_HS_RESP_OFF_RECEIVER, remote_index);
 	store_be32(payload, flags);
 	if (rc == 0)
-		rc = noise_handshake_write(noise, payload, sizeof payload,
-					   out + MSG_HS_RESP_OFF_EPHEMERAL,
-					   MSG_HS_RESP_OFF_MAC1 - MSG_HS_RESP_OFF_EPHEMERAL, &n);
+		rc = noise_handshake_write(
+		    noise, payload, sizeof payload, out + MSG_HS_RESP_OFF_EPHEMERAL,
+		    MSG_HS_RESP_OFF_MAC1 - MSG_HS_RESP_OFF_EPHEMERAL, &n);
 	if (rc != 0)
 		return rc;
 	if (cs == NULL) {
@@ -269,15 +270,16 @@ enum hs_reason hs_respond(struct hs_local *l, const struct hs_ops *ops,
 
 	memset(&peer, 0, sizeof peer);
 	r = HS_DROP_DECRYPT;
-	if (noise_handshake_init(&noise, NOISE_IKPSK2, false, (const uint8_t *)HS_PROLOGUE,
-				 HS_PROLOGUE_LEN, l->x_priv, NULL, NULL) != 0)
+	if (noise_handshake_init(&noise, NOISE_IKPSK2, false,
+				 (const uint8_t *)HS_PROLOGUE, HS_PROLOGUE_LEN, l->x_priv,
+				 NULL, NULL) != 0)
 		goto out_wipe;
 	if (fixed != NULL && fixed->ephemeral != NULL &&
 	    noise_handshake_set_ephemeral(&noise, fixed->ephemeral) != 0)
 		goto out_wipe;
 	if (noise_handshake_read(&noise, msg + MSG_HS_INIT_OFF_EPHEMERAL,
-				 MSG_HS_INIT_OFF_MAC1 - MSG_HS_INIT_OFF_EPHEMERAL, payload,
-				 sizeof payload, &n) != 0 ||
+				 MSG_HS_INIT_OFF_MAC1 - MSG_HS_INIT_OFF_EPHEMERAL,
+				 payload, sizeof payload, &n) != 0 ||
 	    n != sizeof payload || noise_handshake_remote_static(&noise, s_i) != 0)
 		goto out_wipe;
 

@@ -44,7 +44,7 @@
 
 enum {
 	HS_PROLOGUE_LEN = sizeof HS_PROLOGUE - 1,
-	HS_TAI64N_LEN = 12, /* u64 BE 2^62 + seconds ‖ u32 BE nanoseconds */
+	HS_TAI64N_LEN = 12,    /* u64 BE 2^62 + seconds ‖ u32 BE nanoseconds */
 	HS_INIT_OFF_ED_PK = 0, /* in the HS_INIT payload */
 	HS_INIT_OFF_TAI64N = HS_INIT_OFF_ED_PK + IDENTITY_PK_LEN,
 	HS_INIT_OFF_FLAGS = HS_INIT_OFF_TAI64N + HS_TAI64N_LEN,
@@ -53,19 +53,21 @@ enum {
 };
 
 _Static_assert(HS_PROLOGUE_LEN == 16, "the prologue is 16 bytes");
-_Static_assert((int)HS_INIT_OFF_FLAGS + 4 == (int)MSG_HS_INIT_PAYLOAD_LEN, "HS_INIT payload layout");
-_Static_assert((int)MSG_COOKIE_REPLY_LEN <= (int)HS_REPLY_MAX, "a cookie reply fits the reply buffer");
+_Static_assert((int)HS_INIT_OFF_FLAGS + 4 == (int)MSG_HS_INIT_PAYLOAD_LEN,
+	       "HS_INIT payload layout");
+_Static_assert((int)MSG_COOKIE_REPLY_LEN <= (int)HS_REPLY_MAX,
+	       "a cookie reply fits the reply buffer");
 
 /*
  * Why a handshake message was refused: HS_OK, or the counter
  * drop_mesh_hs_<name>.  The one list: enum and names come from it.
  */
 #define HS_REASONS(X)                                                                    \
-	X(BAD_LENGTH, bad_length)	    /* not the exact length of the type */       \
-	X(BAD_TYPE, bad_type)		    /* not the expected type byte */             \
-	X(BAD_RESERVED, bad_reserved)	    /* a reserved byte is set */                 \
+	X(BAD_LENGTH, bad_length)	      /* not the exact length of the type */     \
+	X(BAD_TYPE, bad_type)		      /* not the expected type byte */           \
+	X(BAD_RESERVED, bad_reserved)	      /* a reserved byte is set */               \
 	X(UNKNOWN_RECEIVER, unknown_receiver) /* HS_RESP: no initiation of that index */ \
-	X(BAD_MAC1, bad_mac1)		    /* mac1 is not keyed by our static key */    \
+	X(BAD_MAC1, bad_mac1)		      /* mac1 is not keyed by our static key */  \
 	X(UNDER_LOAD, under_load)	    /* no valid mac2: a COOKIE_REPLY is sent */  \
 	X(RATE_LIMITED, rate_limited)	    /* the source's token bucket is empty */     \
 	X(RATELIMIT_FULL, ratelimit_full)   /* no room for the source's bucket */        \
@@ -92,7 +94,7 @@ struct hs_local {
 	uint8_t addr[IDENTITY_ADDR_LEN];
 	uint8_t x_priv[NOISE_DHLEN];
 	uint8_t x_pub[NOISE_DHLEN];
-	uint8_t psk[NOISE_PSKLEN]; /* zeros: none */
+	uint8_t psk[NOISE_PSKLEN];     /* zeros: none */
 	struct cookie_checker checker; /* mac1 of what we receive; cookies (R) */
 };
 
@@ -131,8 +133,8 @@ struct hs_ops {
 
 /* Test hooks (vectors only; NULL in production: random values). */
 struct hs_fixed {
-	uint32_t local_index;		/* 0: random, non-zero */
-	const uint8_t *ephemeral;	/* NOISE_DHLEN private bytes, or NULL */
+	uint32_t local_index;	  /* 0: random, non-zero */
+	const uint8_t *ephemeral; /* NOISE_DHLEN private bytes, or NULL */
 };
 
 /* A finished handshake: one keypair, not yet installed in a session. */
@@ -171,9 +173,10 @@ struct hs_initiator {
  * peer's key is not a valid point); hs is overwritten.
  */
 int hs_initiator_start(struct hs_initiator *hs, const struct hs_local *l,
-		       const uint8_t peer_ed_pk[IDENTITY_PK_LEN], struct cookie_sender *cs,
-		       uint32_t flags, uint64_t wall_ns, uint64_t now_ns,
-		       const struct hs_fixed *fixed, uint8_t out[MSG_HS_INIT_LEN]);
+		       const uint8_t peer_ed_pk[IDENTITY_PK_LEN],
+		       struct cookie_sender *cs, uint32_t flags, uint64_t wall_ns,
+		       uint64_t now_ns, const struct hs_fixed *fixed,
+		       uint8_t out[MSG_HS_INIT_LEN]);
 
 /*
  * Consume an HS_RESP from src (the caller's address encoding, at most

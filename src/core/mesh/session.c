@@ -54,7 +54,8 @@ int session_index_insert(struct session_index *t, uint32_t index, struct session
 		return -EINVAL;
 	home = home_slot(t, index);
 	for (size_t i = 0; i < SESSION_INDEX_PROBE; i++) {
-		struct session_index_entry *e = &t->slot[(home + i) & (SESSION_INDEX_SLOTS - 1)];
+		struct session_index_entry *e =
+		    &t->slot[(home + i) & (SESSION_INDEX_SLOTS - 1)];
 
 		if (e->index == index)
 			return -EEXIST;
@@ -107,7 +108,8 @@ void session_index_remove(struct session_index *t, uint32_t index)
 		return;
 	home = home_slot(t, index);
 	for (size_t i = 0; i < SESSION_INDEX_PROBE; i++) {
-		struct session_index_entry *e = &t->slot[(home + i) & (SESSION_INDEX_SLOTS - 1)];
+		struct session_index_entry *e =
+		    &t->slot[(home + i) & (SESSION_INDEX_SLOTS - 1)];
 
 		if (e->index == index) {
 			e->index = 0;
@@ -223,7 +225,8 @@ bool session_should_rekey_send(const struct session_keypair *kp, uint64_t now_ns
 	if (kp == NULL || !kp->valid)
 		return true;
 	return kp->send_counter >= SESSION_REKEY_AFTER_MESSAGES ||
-	       (kp->initiator && age(kp->birth_ns, now_ns) >= SESSION_REKEY_AFTER_TIME_NS);
+	       (kp->initiator &&
+		age(kp->birth_ns, now_ns) >= SESSION_REKEY_AFTER_TIME_NS);
 }
 
 bool session_should_rekey_recv(const struct session_keypair *kp, uint64_t now_ns)
@@ -232,9 +235,9 @@ bool session_should_rekey_recv(const struct session_keypair *kp, uint64_t now_ns
 	       age(kp->birth_ns, now_ns) >= SESSION_REKEY_ON_RECV_NS;
 }
 
-enum session_retransmit session_retransmit_due(uint64_t started_ns,
-					       uint64_t last_sent_ns, unsigned sent,
-					       uint64_t now_ns, uint64_t *next_ns)
+enum session_retransmit session_retransmit_due(uint64_t started_ns, uint64_t last_sent_ns,
+					       unsigned sent, uint64_t now_ns,
+					       uint64_t *next_ns)
 {
 	uint64_t due = last_sent_ns +
 		       (sent <= 1 ? SESSION_REKEY_FIRST_NS : SESSION_REKEY_TIMEOUT_NS);
@@ -278,10 +281,9 @@ int session_seal(struct session *s, uint64_t now_ns, uint8_t *buf, size_t pt_len
 	h.receiver = kp->remote_index;
 	h.counter = kp->send_counter;
 	msg_data_header_put(buf, &h);
-	if (noise_cipher_encrypt_at(&kp->send, h.counter, buf, MSG_DATA_HEADER_LEN,
-				    buf + MSG_DATA_HEADER_LEN, pt_len,
-				    buf + MSG_DATA_HEADER_LEN, cap - MSG_DATA_HEADER_LEN,
-				    &n) != 0)
+	if (noise_cipher_encrypt_at(
+		&kp->send, h.counter, buf, MSG_DATA_HEADER_LEN, buf + MSG_DATA_HEADER_LEN,
+		pt_len, buf + MSG_DATA_HEADER_LEN, cap - MSG_DATA_HEADER_LEN, &n) != 0)
 		return -ENOKEY; /* not reached: the counter is below the limit */
 	kp->send_counter++;
 	*out_len = MSG_DATA_HEADER_LEN + n;

@@ -40,19 +40,19 @@
 
 #define SESSION_NS_PER_S UINT64_C(1000000000)
 /* wireguard-go's device/constants.go, in ns. */
-#define SESSION_REKEY_AFTER_TIME_NS   (120 * SESSION_NS_PER_S)
-#define SESSION_REJECT_AFTER_TIME_NS  (180 * SESSION_NS_PER_S)
-#define SESSION_KEEPALIVE_TIMEOUT_NS  (10 * SESSION_NS_PER_S)
-#define SESSION_REKEY_TIMEOUT_NS      (5 * SESSION_NS_PER_S)
+#define SESSION_REKEY_AFTER_TIME_NS  (120 * SESSION_NS_PER_S)
+#define SESSION_REJECT_AFTER_TIME_NS (180 * SESSION_NS_PER_S)
+#define SESSION_KEEPALIVE_TIMEOUT_NS (10 * SESSION_NS_PER_S)
+#define SESSION_REKEY_TIMEOUT_NS     (5 * SESSION_NS_PER_S)
 /* An initiator receiving on a keypair this old rekeys: 180 - 10 - 5 s. */
 #define SESSION_REKEY_ON_RECV_NS                                                         \
 	(SESSION_REJECT_AFTER_TIME_NS - SESSION_KEEPALIVE_TIMEOUT_NS -                   \
 	 SESSION_REKEY_TIMEOUT_NS)
 /* Our change: the first HS_INIT is retransmitted after 1 s, then every 5 s. */
-#define SESSION_REKEY_FIRST_NS	    (1 * SESSION_NS_PER_S)
-#define SESSION_REKEY_ATTEMPT_NS    (90 * SESSION_NS_PER_S)
+#define SESSION_REKEY_FIRST_NS	 (1 * SESSION_NS_PER_S)
+#define SESSION_REKEY_ATTEMPT_NS (90 * SESSION_NS_PER_S)
 /* Keys are wiped this long after the last keypair was derived. */
-#define SESSION_ZERO_AFTER_NS	    (3 * SESSION_REJECT_AFTER_TIME_NS)
+#define SESSION_ZERO_AFTER_NS	      (3 * SESSION_REJECT_AFTER_TIME_NS)
 #define SESSION_REKEY_AFTER_MESSAGES  (UINT64_C(1) << 60)
 #define SESSION_REJECT_AFTER_MESSAGES MREPLAY_REJECT_AFTER
 
@@ -74,19 +74,19 @@ _Static_assert((SESSION_INDEX_SLOTS & (SESSION_INDEX_SLOTS - 1)) == 0, "power of
  * or a drop counted as drop_mesh_data_<name>.
  */
 #define SESSION_DROP_REASONS(X)                                                          \
-	X(BAD_LENGTH, bad_length)	 /* outside DATA's length range */               \
-	X(BAD_TYPE, bad_type)		 /* not a DATA message */                        \
-	X(BAD_RESERVED, bad_reserved)	 /* a reserved byte is set */                    \
-	X(UNKNOWN_INDEX, unknown_index)	 /* no keypair of this peer has that index */    \
-	X(EXPIRED, expired)		 /* the keypair is 180 s old */                  \
-	X(COUNTER_LIMIT, counter_limit)	 /* counter >= REJECT_AFTER_MESSAGES */          \
-	X(TOO_OLD, too_old)		 /* counter behind the window */                 \
-	X(REPLAY, replay)		 /* counter seen before */                       \
-	X(BAD_TAG, bad_tag)		 /* the AEAD did not verify */                   \
-	X(INNER_NOT_IPV6, inner_not_ipv6) /* neither IPv6, control nor keepalive */      \
+	X(BAD_LENGTH, bad_length)	    /* outside DATA's length range */            \
+	X(BAD_TYPE, bad_type)		    /* not a DATA message */                     \
+	X(BAD_RESERVED, bad_reserved)	    /* a reserved byte is set */                 \
+	X(UNKNOWN_INDEX, unknown_index)	    /* no keypair of this peer has that index */ \
+	X(EXPIRED, expired)		    /* the keypair is 180 s old */               \
+	X(COUNTER_LIMIT, counter_limit)	    /* counter >= REJECT_AFTER_MESSAGES */       \
+	X(TOO_OLD, too_old)		    /* counter behind the window */              \
+	X(REPLAY, replay)		    /* counter seen before */                    \
+	X(BAD_TAG, bad_tag)		    /* the AEAD did not verify */                \
+	X(INNER_NOT_IPV6, inner_not_ipv6)   /* neither IPv6, control nor keepalive */    \
 	X(INNER_TRUNCATED, inner_truncated) /* shorter than an IPv6 header */            \
 	X(INNER_BAD_SOURCE, inner_bad_source) /* source is not the peer's address */     \
-	X(INNER_BAD_DEST, inner_bad_dest) /* destination: not ours, not multicast */
+	X(INNER_BAD_DEST, inner_bad_dest)     /* destination: not ours, not multicast */
 
 enum session_verdict {
 	SESSION_KEEPALIVE = 0, /* empty plaintext */
@@ -198,9 +198,9 @@ enum session_retransmit {
  * goes 1 s after the first, every later one 5 s after the one before; at
  * started_ns + 90 s the attempt ends.  The caller adds any jitter.
  */
-enum session_retransmit session_retransmit_due(uint64_t started_ns,
-					       uint64_t last_sent_ns, unsigned sent,
-					       uint64_t now_ns, uint64_t *next_ns);
+enum session_retransmit session_retransmit_due(uint64_t started_ns, uint64_t last_sent_ns,
+					       unsigned sent, uint64_t now_ns,
+					       uint64_t *next_ns);
 /* Wipe the keys now?  540 s since the last keypair was derived. */
 bool session_zero_due(const struct session *s, uint64_t now_ns);
 
