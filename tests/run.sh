@@ -158,6 +158,11 @@ for b in "${builds[@]}"; do
 			[ -f "$v" ] || continue
 			run_suite "$b/vectors/noise/$(basename "$v")" env "${benv[@]}" "$b/subnetra-conformance" --noise --tap "$v"
 		done
+		# Our mesh handshake/session vectors (tests/vectors/gen-mesh.py).
+		for v in tests/vectors/mesh/*.json; do
+			[ -f "$v" ] || continue
+			run_suite "$b/vectors/mesh/$(basename "$v")" env "${benv[@]}" "$b/subnetra-conformance" --mesh --tap "$v"
+		done
 	fi
 done
 

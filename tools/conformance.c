@@ -2,9 +2,10 @@
  * subnetra-conformance: checks the wire module against known-answer vector
  * files (format and receiver model: shared/vectors/README.md), or with
  * --noise the Noise core (core/mesh/noise) against standard Noise
- * test-vector files (tools/lib/noisevec.h).
+ * test-vector files (tools/lib/noisevec.h), or with --mesh the mesh
+ * handshake and sessions against our mesh vectors (tools/lib/meshvec.h).
  *
- *   subnetra-conformance [--tap] [--noise] FILE.json...
+ *   subnetra-conformance [--tap] [--noise | --mesh] FILE.json...
  *
  * Each file is loaded and validated completely before any case runs, so a
  * malformed file produces one error naming the file and field and no
@@ -39,6 +40,7 @@
 #include "core/policy.h"
 #include "core/receive.h"
 #include "core/wire.h"
+#include "tools/lib/meshvec.h"
 #include "tools/lib/noisevec.h"
 #include "tools/lib/vecfile.h"
 
@@ -620,17 +622,20 @@ static void corpus_run(const struct corpus *c, struct vecfile_tally *t)
 	}
 }
 
-static const char synopsis[] = "usage: subnetra-conformance [--tap] [--noise] FILE.json...\n";
+static const char synopsis[] =
+    "usage: subnetra-conformance [--tap] [--noise | --mesh] FILE.json...\n";
 
 static void usage(FILE *f)
 {
 	fputs(synopsis, f);
-	fputs("Checks the wire module (with --noise: the Noise core) against\n"
-	      "known-answer vector files.\n"
+	fputs("Checks the wire module (with --noise: the Noise core; with --mesh:\n"
+	      "the mesh handshake and sessions) against known-answer vector files.\n"
 	      "  --tap    also print an ok / not ok line for every case\n"
 	      "  --noise  the files are Noise test vectors (cacophony/snow format):\n"
 	      "           Noise_IK, IKpsk1, IKpsk2 with 25519_ChaChaPoly_SHA256 run,\n"
 	      "           every other vector is skipped\n"
+	      "  --mesh   the files are our mesh vectors (tests/vectors/mesh/):\n"
+	      "           handshakes, DATA, cookie replies and receiver cases\n"
 	      "Exit status: 0 all passed, 1 some case failed (with --noise: or\n"
 	      "none ran), 2 usage error or unreadable/malformed file.\n",
 	      f);
@@ -640,7 +645,7 @@ int main(int argc, char **argv)
 {
 	struct vecfile_tally t = {0};
 	struct corpus c;
-	bool malformed = false, noise = false;
+	bool malformed = false, noise = false, mesh = false;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -648,6 +653,8 @@ int main(int argc, char **argv)
 			t.tap = true;
 		} else if (strcmp(argv[i], "--noise") == 0) {
 			noise = true;
+		} else if (strcmp(argv[i], "--mesh") == 0) {
+			mesh = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -664,6 +671,9 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return cliarg_usage_error("subnetra-conformance", synopsis,
 					  "no vector file given");
+	if (noise && mesh)
+		return cliarg_usage_error("subnetra-conformance", synopsis,
+					  "--noise and --mesh exclude each other");
 	if (sodium_init() < 0) {
 		fputs("subnetra-conformance: sodium_init failed\n", stderr);
 		return 2;
@@ -671,6 +681,10 @@ int main(int argc, char **argv)
 	for (; i < argc; i++) {
 		if (noise) {
 			malformed |= !noisevec_run_file(argv[i], &t);
+			continue;
+		}
+		if (mesh) {
+			malformed |= !meshvec_run_file(argv[i], &t);
 			continue;
 		}
 		if (!corpus_load(argv[i], &c)) {
@@ -682,14 +696,14 @@ int main(int argc, char **argv)
 	}
 	if (t.tap)
 		printf("1..%zu\n", t.passed + t.failed + t.skipped);
-	if (noise)
+	if (noise || mesh)
 		printf("%zu passed, %zu failed, %zu skipped\n", t.passed, t.failed,
 		       t.skipped);
 	else
 		printf("%zu passed, %zu failed\n", t.passed, t.failed);
 	if (malformed)
 		return 2;
-	if (noise && t.passed + t.failed == 0) {
+	if ((noise || mesh) && t.passed + t.failed == 0) {
 		fputs("subnetra-conformance: no vector ran\n", stderr);
 		return 1;
 	}
