@@ -158,7 +158,7 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 	if (cfg->mode != CONFIG_MODE_V1) {
 		outbuf_printf(&o, "reload failed: %s is now a \"mode\": \"%s\" config, which "
 				  "this daemon cannot switch to; the running config is kept",
-			      d->config_path != NULL ? d->config_path : "config.json",
+			      d->config_path[0] != '\0' ? d->config_path : "config.json",
 			      config_mode_name(cfg->mode));
 		goto out;
 	}
