@@ -183,6 +183,24 @@ static void print_error(const char *prefix, const struct config_error *e)
 	fprintf(stderr, "subnetrad: %s%s\n", prefix, msg);
 }
 
+/* What --check asks of every config: the user exists, the MTU fits --path-mtu.  0 or 1. */
+static int check_user_and_path_mtu(const struct config *cfg, const char *file,
+				   unsigned path_mtu)
+{
+	struct config_error err;
+	int rc = 0;
+
+	if (privs_check_user(cfg, file, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	return rc;
+}
+
 /*
  * --check of a mesh or base config: the user, the path MTU when given, and
  * the identity file, read as the daemon would (fail closed).  The host's
@@ -195,16 +213,8 @@ static int check_mesh(const struct config *cfg, const char *path, unsigned path_
 	struct config_error err;
 	struct identity id;
 	bool readable;
-	int rc = 0;
+	int rc = check_user_and_path_mtu(cfg, file, path_mtu);
 
-	if (privs_check_user(cfg, file, &err) < 0) {
-		print_error("", &err);
-		rc = 1;
-	}
-	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
-		print_error("", &err);
-		rc = 1;
-	}
 	if (mesh_identity_load(cfg, file, &id, &readable, &err) < 0) {
 		print_error("", &err);
 		return 1;
@@ -259,19 +269,10 @@ static int check_host(const struct config *cfg, const char *path, unsigned path_
 {
 	const char *file = path != NULL ? path : "config.json";
 	struct hostcheck_report rep;
-	struct config_error err;
 	char why[256];
 	const char *tun;
-	int rc = 0;
+	int rc = check_user_and_path_mtu(cfg, file, path_mtu);
 
-	if (privs_check_user(cfg, file, &err) < 0) {
-		print_error("", &err);
-		rc = 1;
-	}
-	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
-		print_error("", &err);
-		rc = 1;
-	}
 	tun = daemon_tun_name();
 	if (tun == NULL)
 		return 1;
