@@ -34,11 +34,13 @@
 #include "common/cliargs.h"
 #include "core/config.h"
 #include "core/hostcheck.h"
+#include "core/mesh/identity.h"
 #include "core/peer.h"
 #include "core/policy.h"
 #include "core/roles.h"
 #include "core/version.h"
 #include "os/linux/config_file.h"
+#include "os/linux/mesh_identity.h"
 #include "os/linux/netconf.h"
 #include "os/linux/privs.h"
 #include "os/linux/tun.h"
@@ -103,6 +105,7 @@ struct lint_result {
 	size_t more_errs; /* beyond LINT_MAX_ERRORS */
 	char warnings[LINT_MAX_WARNINGS][WARNING_MAX];
 	size_t n_warnings;
+	char address[IDENTITY_ADDR_TEXT]; /* mesh and base: "" unless the identity was read */
 };
 
 #define usage_error(...) cliarg_usage_error("subnetra-config-lint", synopsis, __VA_ARGS__)
@@ -218,6 +221,36 @@ static void lint_host(const char *path, const struct config *cfg, const struct o
 }
 
 /*
+ * A mesh or base config: the path MTU when given and, unless --no-host (the
+ * identity file is this machine's), the user and the identity file, read
+ * as --check reads it.  The host's addresses and routes are not checked.
+ */
+static void lint_mesh(const char *path, const struct config *cfg, const struct options *o,
+		      struct lint_result *res)
+{
+	struct config_error err;
+	struct identity id;
+	bool readable;
+
+	res->ok = true;
+	if (o->path_mtu != 0 && config_validate_path_mtu(cfg, path, o->path_mtu, &err) < 0)
+		add_error(res, &err);
+	if (o->no_host)
+		return;
+	if (privs_check_user(cfg, path, &err) < 0)
+		add_error(res, &err);
+	if (mesh_identity_load(cfg, path, &id, &readable, &err) < 0) {
+		add_error(res, &err);
+		return;
+	}
+	identity_address_format(id.addr, res->address);
+	identity_wipe(&id);
+	if (readable)
+		add_warning(res, "%s is readable by other users and holds a secret key; chmod 600",
+			    cfg->mesh.identity_file);
+}
+
+/*
  * The daemon's start-up up to (not including) the first socket: load and
  * validate, derive every key for the synthetic epoch, derive the policy.
  */
@@ -230,6 +263,10 @@ static void lint_file(const char *path, struct config *cfg, struct peer_table *p
 	memset(res, 0, sizeof(*res));
 	if (config_load(cfg, path, &err) < 0) {
 		add_error(res, &err);
+		return;
+	}
+	if (cfg->mode != CONFIG_MODE_V1) {
+		lint_mesh(path, cfg, o, res);
 		return;
 	}
 	peer_table_init(peers, cfg, WIRE_MIN_EPOCH);
@@ -265,6 +302,18 @@ static void print_text(const char *path, const struct config *cfg,
 		}
 		if (res->more_errs > 0)
 			printf("  ... and %zu more\n", res->more_errs);
+		return;
+	}
+	if (cfg->mode != CONFIG_MODE_V1) {
+		printf("config-lint: %s: OK (mode=%s", path, config_mode_name(cfg->mode));
+		if (res->address[0] != '\0')
+			printf(", address=%s", res->address);
+		if (cfg->mode == CONFIG_MODE_BASE)
+			printf(", udp_port=%u, tcp_port=%u)\n", cfg->mesh.udp_port,
+			       cfg->mesh.tcp_port);
+		else
+			printf(", mtu=%u, udp_port=%u, bases=%zu)\n", cfg->mesh.mtu,
+			       cfg->mesh.udp_port, cfg->mesh.n_bases);
 		return;
 	}
 	printf("config-lint: %s: OK (role=%s, local_id=%" PRIu32 ", peers=%zu, mtu=%u, "
@@ -304,7 +353,29 @@ static json_object *json_result(const char *path, const struct config *cfg,
 
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "ok", json_object_new_boolean(res->ok));
-	if (res->ok) {
+	if (res->ok && cfg->mode != CONFIG_MODE_V1) {
+		json_object *warnings = json_object_new_array();
+
+		/* Only mesh and base results have "mode": a v1 result is unchanged. */
+		json_object_object_add(o, "mode",
+				       json_object_new_string(config_mode_name(cfg->mode)));
+		if (res->address[0] != '\0')
+			json_object_object_add(o, "address",
+					       json_object_new_string(res->address));
+		if (cfg->mode == CONFIG_MODE_MESH) {
+			json_object_object_add(o, "mtu", json_object_new_int(cfg->mesh.mtu));
+			json_object_object_add(o, "bases",
+					       json_object_new_int64((int64_t)cfg->mesh.n_bases));
+		}
+		json_object_object_add(o, "udp_port", json_object_new_int(cfg->mesh.udp_port));
+		if (cfg->mode == CONFIG_MODE_BASE)
+			json_object_object_add(o, "tcp_port",
+					       json_object_new_int(cfg->mesh.tcp_port));
+		for (size_t i = 0; i < res->n_warnings; i++)
+			json_object_array_add(warnings,
+					      json_object_new_string(res->warnings[i]));
+		json_object_object_add(o, "warnings", warnings);
+	} else if (res->ok) {
 		json_object *ports = json_object_new_array();
 		json_object *warnings = json_object_new_array();
 

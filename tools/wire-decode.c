@@ -499,6 +499,12 @@ static int load_config(const struct options *o, struct config *cfg, struct inspe
 		fprintf(stderr, "subnetra-wire-decode: %s\n", msg);
 		return -1;
 	}
+	if (cfg->mode != CONFIG_MODE_V1) {
+		fprintf(stderr, "subnetra-wire-decode: %s: a \"mode\": \"%s\" config has no v1 "
+				"links to decode with\n",
+			o->config, config_mode_name(cfg->mode));
+		return -1;
+	}
 	if (inspect_init(ix, cfg) < 0) {
 		fprintf(stderr,
 			"subnetra-wire-decode: %s: the derived policy does not fit the "

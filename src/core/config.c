@@ -20,13 +20,13 @@
  */
 #include "core/config.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "core/config_mesh.h"
 #include "core/config_read.h"
 #include "core/json.h"
 
@@ -54,6 +54,19 @@ const char *role_name(enum role r)
 		return "hub";
 	case ROLE_SPOKE:
 		return "spoke";
+	}
+	return "unknown";
+}
+
+const char *config_mode_name(enum config_mode m)
+{
+	switch (m) {
+	case CONFIG_MODE_V1:
+		return "v1";
+	case CONFIG_MODE_MESH:
+		return "mesh";
+	case CONFIG_MODE_BASE:
+		return "base";
 	}
 	return "unknown";
 }
@@ -121,26 +134,7 @@ static int peer_allowed_src(struct parse_ctx *c, struct peer_config *p,
 static int peer_psk(struct parse_ctx *c, struct peer_config *p,
 		    const struct json_value *v, const char *path)
 {
-	size_t len = 0, bin_len = 0;
-	const char *s = NULL;
-
-	if (config_read_string(&c->r, v, path, true, &s, &len) != 0)
-		return -1;
-	if (len != PSK_HEX_LEN)
-		return config_error_set(c->r.err, path, "InvalidPsk", "expected %d hex characters, got %zu",
-			    PSK_HEX_LEN, len);
-	for (size_t i = 0; i < len; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return config_error_set(c->r.err, path, "InvalidPsk",
-				    "expected %d hex characters, character %zu is not a hex digit",
-				    PSK_HEX_LEN, i + 1);
-	}
-	if (sodium_hex2bin(p->psk, sizeof(p->psk), s, len, NULL, &bin_len, NULL) != 0 ||
-	    bin_len != sizeof(p->psk)) {
-		sodium_memzero(p->psk, sizeof(p->psk));
-		return config_error_set(c->r.err, path, "InvalidPsk", "expected %d hex characters", PSK_HEX_LEN);
-	}
-	return 0;
+	return config_read_key_hex(&c->r, v, path, "InvalidPsk", p->psk, sizeof(p->psk));
 }
 
 static int peer_name(struct parse_ctx *c, struct peer_config *p,
@@ -393,20 +387,9 @@ static int top_keepalive_secs(struct parse_ctx *c, const struct json_value *v,
 	return 0;
 }
 
-/* Reactor threads; the range is the build limit (MAX_WORKERS in bounds.h). */
 static int top_workers(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	char range[16];
-	uint64_t u;
-
-	snprintf(range, sizeof(range), "1..%d", MAX_WORKERS);
-	if (config_read_uint(&c->r, v, path, UINT32_MAX, range, &u) != 0)
-		return -1;
-	if (u < 1 || u > MAX_WORKERS)
-		return config_error_set(c->r.err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
-			    range);
-	c->cfg->workers = (unsigned)u;
-	return 0;
+	return config_read_workers(&c->r, v, path, &c->cfg->workers);
 }
 
 static int top_obfuscate(struct parse_ctx *c, const struct json_value *v,
@@ -421,36 +404,9 @@ static int top_configure_interface(struct parse_ctx *c, const struct json_value 
 	return config_read_bool(&c->r, v, path, &c->cfg->configure_interface);
 }
 
-/* A POSIX-portable user name: [a-z_][a-z0-9_-]*, at most 32 bytes. */
-static bool valid_user_name(const char *s, size_t len)
-{
-	if (len == 0 || len > USER_NAME_MAX || !(islower((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!islower(ch) && !isdigit(ch) && ch != '_' && ch != '-')
-			return false;
-	}
-	return true;
-}
-
 static int top_user(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
-	char q[CONFIG_QUOTE_BUF];
-	const char *s = NULL;
-	size_t len = 0;
-
-	if (config_read_string(&c->r, v, path, false, &s, &len) != 0)
-		return -1;
-	if (!valid_user_name(s, len))
-		return config_error_set(c->r.err, path, "InvalidUser",
-			    "%s: expected a user name of 1-%d characters [a-z0-9_-], starting "
-			    "with a letter or '_'",
-			    config_quote(q, sizeof(q), s, len), USER_NAME_MAX);
-	memcpy(c->cfg->user, s, len);
-	c->cfg->user[len] = '\0';
-	return 0;
+	return config_read_user(&c->r, v, path, c->cfg->user, sizeof(c->cfg->user));
 }
 
 struct top_field {
@@ -520,6 +476,18 @@ static int parse_object(struct parse_ctx *c, const struct json_value *root)
 	if (root->type != JSON_OBJECT)
 		return config_error_set(c->r.err, "", "WrongType", "the top level must be a JSON object, got %s",
 			    config_json_kind(root));
+	/*
+	 * "mode" decides which fields exist, wherever it stands in the file;
+	 * a v1 config has none and never leaves this function.
+	 */
+	for (size_t k = 0; k < root->u.object.n; k++) {
+		if (!is_named(&root->u.object.members[k], "mode"))
+			continue;
+		if (config_mesh_read_mode(&c->r, &root->u.object.members[k].value,
+					  &c->cfg->mode) != 0)
+			return -1;
+		return config_mesh_parse(&c->r, c->cfg, root);
+	}
 	for (size_t k = 0; k < root->u.object.n; k++) {
 		const struct json_member *m = &root->u.object.members[k];
 		const struct top_field *f = NULL;
@@ -572,5 +540,6 @@ void config_wipe(struct config *cfg)
 {
 	for (size_t i = 0; i < MAX_PEERS; i++)
 		sodium_memzero(cfg->peers[i].psk, sizeof(cfg->peers[i].psk));
+	sodium_memzero(cfg->mesh.psk, sizeof(cfg->mesh.psk));
 }
 

@@ -26,6 +26,57 @@ enum role {
 
 enum { USER_NAME_MAX = 32 };
 
+/*
+ * What the file configures: a v1 node (no "mode" field: every v1 config),
+ * or, with "mode": "mesh" / "base", a mesh node or a base server
+ * (docs/configuration.md, "Mesh mode" and "Base mode").  The daemon runs
+ * only v1 configs yet; --check, --print-network-plan and config-lint take
+ * all three.
+ */
+enum config_mode {
+	CONFIG_MODE_V1 = 0,
+	CONFIG_MODE_MESH,
+	CONFIG_MODE_BASE,
+};
+
+enum {
+	MESH_MAX_BASES = 8,
+	MESH_MAX_WHITELIST = 256,
+	MESH_HOST_MAX = 253,     /* a DNS name (RFC 1123), or an IPv4/IPv6 literal */
+	MESH_HOSTNAME_MAX = 63,  /* one RFC 1123 label: what an endpoint record carries */
+	MESH_PATH_MAX = 255,     /* identity_file, hosts_file */
+	MESH_KEY_LEN = 32,       /* an Ed25519 public key; the mesh psk */
+	MESH_ADDR_LEN = 16,
+	MESH_DEFAULT_PORT = 5582, /* a node's UDP port; a base's UDP port */
+	MESH_DEFAULT_BASE_TCP_PORT = 443,
+};
+
+/* One base server a node registers with; its key is pinned. */
+struct mesh_base {
+	char host[MESH_HOST_MAX + 1];      /* DNS name or IP literal */
+	uint16_t udp_port;                 /* default 5582 */
+	uint16_t tcp_port;                 /* default 443 */
+	uint8_t public_key[MESH_KEY_LEN];  /* Ed25519, passes the identity filter */
+};
+
+/* The fields of "mode": "mesh" and "mode": "base" (config_mesh.c). */
+struct mesh_config {
+	char identity_file[MESH_PATH_MAX + 1]; /* default IDENTITY_DEFAULT_PATH */
+	uint16_t udp_port;   /* mesh: listen_port; base: udp_port; default 5582 */
+	uint16_t tcp_port;   /* base only: default 443 */
+	uint16_t mtu;        /* mesh: TUN MTU; default MESH_TUN_MTU_DEFAULT */
+	struct mesh_base bases[MESH_MAX_BASES];
+	size_t n_bases;
+	bool whitelist_enabled;  /* default true */
+	uint8_t whitelist[MESH_MAX_WHITELIST][MESH_ADDR_LEN];
+	size_t n_whitelist;
+	char hostname[MESH_HOSTNAME_MAX + 1];      /* "" = none announced */
+	char hosts_file[MESH_PATH_MAX + 1];        /* "" = no hosts file written */
+	bool lan_discovery;      /* default true */
+	bool has_psk;
+	uint8_t psk[MESH_KEY_LEN]; /* secret: never printed, never digested */
+};
+
 /* The id ranges as docs/configuration.md states them: messages quote these. */
 #define CONFIG_ID_RANGE "1..65535"
 #define CONFIG_LOCAL_ID_RANGE "1..65535, or 0 on a node without peers"
@@ -60,7 +111,16 @@ struct config {
 	bool configure_interface;    /* apply the network plan at start; default true */
 	struct peer_config peers[MAX_PEERS];
 	size_t n_peers;
+	/*
+	 * CONFIG_MODE_V1 for every v1 config; the fields above it then mean
+	 * what they always did and mesh is all zero.  In mesh and base mode
+	 * only user, workers and configure_interface above are used.
+	 */
+	enum config_mode mode;
+	struct mesh_config mesh;
 };
+
+const char *config_mode_name(enum config_mode m);
 
 const char *role_name(enum role r);
 

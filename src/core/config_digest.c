@@ -42,6 +42,34 @@ static void digest_routes(crypto_generichash_state *h, const struct cidr *r, siz
 		digest_cidr(h, &r[i]);
 }
 
+/* The non-secret mesh fields: the psk only as "one is set". */
+static void digest_mesh(crypto_generichash_state *h, const struct config *cfg)
+{
+	const struct mesh_config *m = &cfg->mesh;
+
+	digest_str(h, "mode");
+	digest_u64(h, cfg->mode);
+	digest_str(h, m->identity_file);
+	digest_u64(h, m->udp_port);
+	digest_u64(h, m->tcp_port);
+	digest_u64(h, m->mtu);
+	digest_u64(h, m->n_bases);
+	for (size_t i = 0; i < m->n_bases && i < MESH_MAX_BASES; i++) {
+		digest_str(h, m->bases[i].host);
+		digest_u64(h, m->bases[i].udp_port);
+		digest_u64(h, m->bases[i].tcp_port);
+		crypto_generichash_update(h, m->bases[i].public_key, MESH_KEY_LEN);
+	}
+	digest_u64(h, m->whitelist_enabled);
+	digest_u64(h, m->n_whitelist);
+	for (size_t i = 0; i < m->n_whitelist && i < MESH_MAX_WHITELIST; i++)
+		crypto_generichash_update(h, m->whitelist[i], MESH_ADDR_LEN);
+	digest_str(h, m->hostname);
+	digest_str(h, m->hosts_file);
+	digest_u64(h, m->lan_discovery);
+	digest_u64(h, m->has_psk);
+}
+
 void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN])
 {
 	static const char domain[] = "subnetra-config-digest-v1";
@@ -85,6 +113,9 @@ void config_digest(const struct config *cfg, uint8_t out[CONFIG_DIGEST_LEN])
 	 */
 	if (!cfg->configure_interface)
 		digest_str(&h, "configure_interface=false");
+	/* Likewise: a v1 config hashes as it did before modes existed. */
+	if (cfg->mode != CONFIG_MODE_V1)
+		digest_mesh(&h, cfg);
 	crypto_generichash_final(&h, out, CONFIG_DIGEST_LEN);
 	sodium_memzero(&h, sizeof(h));
 }

@@ -5,9 +5,12 @@
  */
 #include "core/config_read.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "core/bounds.h"
 
@@ -155,6 +158,81 @@ int config_read_routes(const struct config_reader *r, const struct json_value *v
 			return -1;
 	}
 	*n_out = n;
+	return 0;
+}
+
+/* The value is never quoted: only its length or the position of a bad digit. */
+int config_read_key_hex(const struct config_reader *r, const struct json_value *v,
+			const char *path, const char *name, uint8_t *out, size_t n)
+{
+	size_t len = 0, bin_len = 0;
+	const char *s = NULL;
+
+	if (config_read_string(r, v, path, true, &s, &len) != 0)
+		return -1;
+	if (len != 2 * n)
+		return config_error_set(r->err, path, name, "expected %zu hex characters, got %zu",
+			    2 * n, len);
+	for (size_t i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return config_error_set(r->err, path, name,
+				    "expected %zu hex characters, character %zu is not a hex digit",
+				    2 * n, i + 1);
+	}
+	if (sodium_hex2bin(out, n, s, len, NULL, &bin_len, NULL) != 0 || bin_len != n) {
+		sodium_memzero(out, n);
+		return config_error_set(r->err, path, name, "expected %zu hex characters", 2 * n);
+	}
+	return 0;
+}
+
+/* A POSIX-portable user name: [a-z_][a-z0-9_-]*, at most cap - 1 bytes. */
+static bool valid_user_name(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!islower(ch) && !isdigit(ch) && ch != '_' && ch != '-')
+			return false;
+	}
+	return true;
+}
+
+int config_read_user(const struct config_reader *r, const struct json_value *v,
+		     const char *path, char *out, size_t cap)
+{
+	char q[CONFIG_QUOTE_BUF];
+	const char *s = NULL;
+	size_t len = 0;
+
+	if (config_read_string(r, v, path, false, &s, &len) != 0)
+		return -1;
+	if (!valid_user_name(s, len, cap - 1))
+		return config_error_set(r->err, path, "InvalidUser",
+			    "%s: expected a user name of 1-%zu characters [a-z0-9_-], starting "
+			    "with a letter or '_'",
+			    config_quote(q, sizeof(q), s, len), cap - 1);
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Reactor threads; the range is the build limit (MAX_WORKERS in bounds.h). */
+int config_read_workers(const struct config_reader *r, const struct json_value *v,
+			const char *path, unsigned *out)
+{
+	char range[16];
+	uint64_t u;
+
+	snprintf(range, sizeof(range), "1..%d", MAX_WORKERS);
+	if (config_read_uint(r, v, path, UINT32_MAX, range, &u) != 0)
+		return -1;
+	if (u < 1 || u > MAX_WORKERS)
+		return config_error_set(r->err, path, "OutOfRange", "%" PRIu64 " is out of range %s", u,
+			    range);
+	*out = (unsigned)u;
 	return 0;
 }
 

@@ -44,6 +44,21 @@ int config_read_cidr(const struct config_reader *r, const struct json_value *v,
 int config_read_routes(const struct config_reader *r, const struct json_value *v,
 		       const char *path, struct cidr *out, size_t *n_out); /* MAX_ROUTES */
 
+/*
+ * Exactly 2*n hex digits (either case) into out[n]; anything else is the
+ * error `name` ("InvalidPsk", "InvalidBaseKey"), stating the length or the
+ * position of the first bad digit and never the value.  out is wiped on
+ * failure.
+ */
+int config_read_key_hex(const struct config_reader *r, const struct json_value *v,
+			const char *path, const char *name, uint8_t *out, size_t n);
+/* A POSIX-portable user name, [a-z_][a-z0-9_-]*, into out[cap] (InvalidUser). */
+int config_read_user(const struct config_reader *r, const struct json_value *v,
+		     const char *path, char *out, size_t cap);
+/* Reactor threads, 1..MAX_WORKERS (OutOfRange). */
+int config_read_workers(const struct config_reader *r, const struct json_value *v,
+			const char *path, unsigned *out);
+
 /* UnknownField for member m of the object at prefix ("" or "peers[1]"). */
 int config_unknown_field(const struct config_reader *r, const char *prefix,
 			 const struct json_member *m, const char *where);

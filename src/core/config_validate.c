@@ -5,6 +5,7 @@
  * Pure: the host's subnets and the path MTU are passed in.
  */
 #include "core/config.h"
+#include "core/config_mesh.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -155,6 +156,9 @@ int config_validate_hosts(const struct config *cfg, const char *file_label,
 	char a[CIDR_STR_MAX];
 
 	config_error_reset(err, file_label);
+	/* Mesh and base configs have rules of their own (config_mesh.c). */
+	if (cfg->mode != CONFIG_MODE_V1)
+		return config_mesh_validate(cfg, err);
 
 	/*
 	 * The parser never produces these counts; a hand-built config might,
@@ -215,6 +219,8 @@ int config_validate_path_mtu(const struct config *cfg, const char *file_label,
 	unsigned max = path_mtu > WIRE_OVERHEAD ? path_mtu - WIRE_OVERHEAD : 0;
 
 	config_error_reset(err, file_label);
+	if (cfg->mode != CONFIG_MODE_V1)
+		return config_mesh_validate_path_mtu(cfg, path_mtu, err);
 	if (cfg->local_tun_mtu <= max)
 		return 0;
 	if (max < MTU_MIN)

@@ -66,6 +66,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config_mesh.h"
+#include "core/mesh/identity.h"
 #include "core/outbuf.h"
 #include "core/wire.h"
 
@@ -239,5 +241,74 @@ size_t netplan_render(const struct config *cfg, const char *tun, unsigned path_m
 	routes(&o, &plan, tun);
 	outbuf_printf(&o, "\n");
 	mss_hint(&o, tun);
+	return outbuf_finish_cut(&o);
+}
+
+/*
+ * A mesh node: its overlay address as a /16 without the kernel's prefix
+ * route, and fc94::/16 routed through the TUN explicitly, so the plan holds
+ * exactly one route for the mesh whatever applied it first.  The MTU
+ * comment computes the maximum from the mesh overheads (config_mesh.h).
+ */
+static void render_mesh_node(struct outbuf *o, const struct config *cfg,
+			     const uint8_t addr[IDENTITY_ADDR_LEN], const char *tun,
+			     unsigned path_mtu)
+{
+	unsigned max = mesh_tun_mtu_max(path_mtu);
+	char a[IDENTITY_ADDR_TEXT];
+
+	outbuf_printf(o, "# subnetra network plan for interface '%s' (mode \"mesh\")\n", tun);
+	outbuf_printf(o, "# underlay path MTU assumed: %u (override with --path-mtu N)\n",
+		      path_mtu);
+	outbuf_printf(o, "# mesh overhead: %d bytes on the worst path, a relay frame to a base\n",
+		      MESH_TUN_OVERHEAD);
+	outbuf_printf(o, "#   (outer IPv6 %d + UDP %d + DATA header %d + AEAD tag %d + RELAY "
+			 "header %d)\n",
+		      MESH_OUTER_IPV6_LEN, MESH_OUTER_UDP_LEN, MSG_DATA_HEADER_LEN, MSG_TAG_LEN,
+		      MESH_RELAY_OVERHEAD);
+	outbuf_printf(o, "# max TUN MTU for this path: %u - %d = %u\n", path_mtu,
+		      MESH_TUN_OVERHEAD, max);
+	if (max < MESH_TUN_MTU_MIN)
+		outbuf_printf(o, "# WARNING: a %u-byte path is too small for a mesh TUN, which "
+				 "needs %d (IPv6 minimum %d + %d)\n",
+			      path_mtu, MESH_TUN_MTU_MIN + MESH_TUN_OVERHEAD, MESH_TUN_MTU_MIN,
+			      MESH_TUN_OVERHEAD);
+	else if (cfg->mesh.mtu > max)
+		outbuf_printf(o, "# WARNING: configured mtu %u exceeds the max %u;\n"
+				 "#          packets larger than %u bytes may fragment or be "
+				 "silently dropped.\n",
+			      (unsigned)cfg->mesh.mtu, max, max);
+	outbuf_printf(o, "# subnetrad does not run mesh mode in this build yet: this is the "
+			 "plan it will apply.\n\n");
+	identity_address_format(addr, a);
+	outbuf_printf(o, "ip link set %s mtu %u up\n", tun, (unsigned)cfg->mesh.mtu);
+	outbuf_printf(o, "ip -6 addr replace %s/16 dev %s noprefixroute\n", a, tun);
+	outbuf_printf(o, "# every mesh address is in fc94::/16, reached through the TUN:\n");
+	outbuf_printf(o, "ip -6 route replace fc94::/16 dev %s\n\n", tun);
+	mss_hint(o, tun);
+}
+
+size_t netplan_render_mesh(const struct config *cfg, const uint8_t addr[IDENTITY_ADDR_LEN],
+			   const char *tun, unsigned path_mtu, char *buf, size_t cap)
+{
+	struct outbuf o;
+
+	if (cap == 0)
+		return 0;
+	outbuf_init(&o, buf, cap);
+	if (tun == NULL || tun[0] == '\0')
+		tun = "snr0";
+	if (cfg->mode == CONFIG_MODE_MESH) {
+		render_mesh_node(&o, cfg, addr, tun, path_mtu);
+		return outbuf_finish_cut(&o);
+	}
+	outbuf_printf(&o, "# subnetra network plan (mode \"base\")\n"
+			  "# a base has no TUN: it registers nodes, answers their lookups and "
+			  "relays their\n"
+			  "# end-to-end encrypted frames, so this host needs no address, route "
+			  "or MTU.\n");
+	outbuf_printf(&o, "# it listens on UDP %u and TCP %u: let both through the firewall.\n",
+		      (unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.tcp_port);
+	outbuf_printf(&o, "# subnetrad does not run base mode in this build yet.\n");
 	return outbuf_finish_cut(&o);
 }

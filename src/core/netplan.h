@@ -53,4 +53,13 @@ void netplan_build(const struct config *cfg, struct netplan *plan);
 size_t netplan_render(const struct config *cfg, const char *tun, unsigned path_mtu,
 		      char *buf, size_t cap);
 
+/*
+ * The plan of a "mode": "mesh" node -- addr is its overlay address, from
+ * its identity file -- or of a "mode": "base" server (addr unused: a base
+ * has no TUN, and its plan says so).  docs/configuration.md shows the text.
+ * Returns the length written (NUL-terminated).
+ */
+size_t netplan_render_mesh(const struct config *cfg, const uint8_t addr[16], const char *tun,
+			   unsigned path_mtu, char *buf, size_t cap);
+
 #endif

@@ -17,12 +17,14 @@
 #include "common/cliargs.h"
 #include "core/aead.h"
 #include "core/config.h"
+#include "core/mesh/identity.h"
 #include "core/hostcheck.h"
 #include "core/netplan.h"
 #include "core/version.h"
 #include "core/wire.h"
 #include "daemon/daemon.h"
 #include "os/linux/config_file.h"
+#include "os/linux/mesh_identity.h"
 #include "os/linux/netconf.h"
 #include "os/linux/privs.h"
 
@@ -134,6 +136,29 @@ static void print_banner(FILE *f, const struct config *cfg)
 }
 
 /*
+ * "subnetra v0.1.0 (mode=mesh, address=fc94:..., mtu=1400, udp_port=5582, bases=2,
+ * whitelist=on (3 entries), lan_discovery=on, psk=set)"; a base shows its ports.
+ */
+static void print_mesh_banner(FILE *f, const struct config *cfg, const struct identity *id)
+{
+	const struct mesh_config *m = &cfg->mesh;
+	char a[IDENTITY_ADDR_TEXT];
+
+	identity_address_format(id->addr, a);
+	fprintf(f, "subnetra v%s (mode=%s, address=%s, ", SUBNETRA_VERSION,
+		config_mode_name(cfg->mode), a);
+	if (cfg->mode == CONFIG_MODE_BASE) {
+		fprintf(f, "udp_port=%u, tcp_port=%u, psk=%s)", m->udp_port, m->tcp_port,
+			m->has_psk ? "set" : "none");
+		return;
+	}
+	fprintf(f, "mtu=%u, udp_port=%u, bases=%zu, whitelist=%s (%zu entries), "
+		   "lan_discovery=%s, psk=%s)",
+		m->mtu, m->udp_port, m->n_bases, m->whitelist_enabled ? "on" : "off",
+		m->n_whitelist, m->lan_discovery ? "on" : "off", m->has_psk ? "set" : "none");
+}
+
+/*
  * The config holds every link's PSK: say so when other users can read it
  * (a warning, not an error, so an operator can still fix it on a live box).
  */
@@ -158,6 +183,81 @@ static void print_error(const char *prefix, const struct config_error *e)
 	fprintf(stderr, "subnetrad: %s%s\n", prefix, msg);
 }
 
+/* What --check asks of every config: the user exists, the MTU fits --path-mtu.  0 or 1. */
+static int check_user_and_path_mtu(const struct config *cfg, const char *file,
+				   unsigned path_mtu)
+{
+	struct config_error err;
+	int rc = 0;
+
+	if (privs_check_user(cfg, file, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
+		print_error("", &err);
+		rc = 1;
+	}
+	return rc;
+}
+
+/*
+ * --check of a mesh or base config: the user, the path MTU when given, and
+ * the identity file, read as the daemon would (fail closed).  The host's
+ * addresses and routes are not checked yet (hostcheck is IPv4-only).
+ * Prints the banner and returns 0, or 1 after printing every finding.
+ */
+static int check_mesh(const struct config *cfg, const char *path, unsigned path_mtu)
+{
+	const char *file = path != NULL ? path : "config.json";
+	struct config_error err;
+	struct identity id;
+	bool readable;
+	int rc = check_user_and_path_mtu(cfg, file, path_mtu);
+
+	if (mesh_identity_load(cfg, file, &id, &readable, &err) < 0) {
+		print_error("", &err);
+		return 1;
+	}
+	if (readable)
+		fprintf(stderr, "subnetrad: warning: %s is readable by other users and holds a "
+				"secret key; chmod 600 %s\n",
+			cfg->mesh.identity_file, cfg->mesh.identity_file);
+	if (rc == 0) {
+		print_mesh_banner(stderr, cfg, &id);
+		fprintf(stderr, " [config ok]\n");
+		fprintf(stderr, "subnetrad: note: this build checks %s configs but does not run "
+				"%s mode yet\n",
+			config_mode_name(cfg->mode), config_mode_name(cfg->mode));
+	}
+	identity_wipe(&id);
+	return rc;
+}
+
+/* --print-network-plan of a mesh node (its address from the identity file) or a base. */
+static int plan_mesh(const struct config *cfg, const char *path, unsigned path_mtu)
+{
+	char plan[NETPLAN_BUF];
+	struct config_error err;
+	struct identity id;
+	const char *tun = daemon_tun_name();
+	bool readable;
+
+	if (tun == NULL)
+		return 1;
+	memset(&id, 0, sizeof(id));
+	if (cfg->mode == CONFIG_MODE_MESH &&
+	    mesh_identity_load(cfg, path != NULL ? path : "config.json", &id, &readable,
+			       &err) < 0) {
+		print_error("", &err);
+		return 1;
+	}
+	netplan_render_mesh(cfg, id.addr, tun, path_mtu, plan, sizeof(plan));
+	identity_wipe(&id);
+	fputs(plan, stdout);
+	return 0;
+}
+
 /*
  * --check beyond the config itself: what start-up would refuse on this
  * host (the user, the path MTU when given, an address or route of the plan
@@ -169,19 +269,10 @@ static int check_host(const struct config *cfg, const char *path, unsigned path_
 {
 	const char *file = path != NULL ? path : "config.json";
 	struct hostcheck_report rep;
-	struct config_error err;
 	char why[256];
 	const char *tun;
-	int rc = 0;
+	int rc = check_user_and_path_mtu(cfg, file, path_mtu);
 
-	if (privs_check_user(cfg, file, &err) < 0) {
-		print_error("", &err);
-		rc = 1;
-	}
-	if (path_mtu != 0 && config_validate_path_mtu(cfg, file, path_mtu, &err) < 0) {
-		print_error("", &err);
-		rc = 1;
-	}
 	tun = daemon_tun_name();
 	if (tun == NULL)
 		return 1;
@@ -249,8 +340,24 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	warn_if_readable(o.config);
-	if (o.check) {
+	/* A mesh config without a psk holds no secret: the identity file does. */
+	if (cfg->mode == CONFIG_MODE_V1 || cfg->mesh.has_psk)
+		warn_if_readable(o.config);
+	if (cfg->mode != CONFIG_MODE_V1) {
+		if (o.check) {
+			rc = check_mesh(cfg, o.config, o.path_mtu);
+		} else if (o.plan) {
+			rc = plan_mesh(cfg, o.config, o.path_mtu ? o.path_mtu : DEFAULT_PATH_MTU);
+		} else {
+			/* Before any socket, TUN or privilege change. */
+			fprintf(stderr, "subnetrad: %s: mode \"%s\" is not implemented in this "
+					"build yet (--check and --print-network-plan are); nothing "
+					"was started\n",
+				o.config != NULL ? o.config : "config.json",
+				config_mode_name(cfg->mode));
+			rc = 1;
+		}
+	} else if (o.check) {
 		rc = check_host(cfg, o.config, o.path_mtu);
 		if (rc == 0) {
 			print_banner(stderr, cfg);

@@ -16,6 +16,9 @@
  *    host subnets it can only add SubnetOverlap, and only on a real overlap;
  *  - a valid config always fits the policy table (roles_derive_policy == 0)
  *    and renders a terminated network plan that fits NETPLAN_BUF;
+ *  - a valid mesh or base config respects its bounds (mtu 1280..1400, at
+ *    most MESH_MAX_BASES bases, no v1 peers), renders a terminated plan, and
+ *    its path-MTU rule fails exactly when a node's mtu > path MTU - 100;
  *  - the path-MTU rule fails exactly when local_tun_mtu > path MTU - 64, and
  *    the host checks against a fixed host give at most HOSTCHECK_MAX
  *    findings, each a well-formed error (as above), a refusal only with
@@ -27,6 +30,7 @@
 
 #include "common.h"
 #include "core/config.h"
+#include "core/config_mesh.h"
 #include "core/hostcheck.h"
 #include "core/netplan.h"
 #include "core/policy.h"
@@ -179,6 +183,33 @@ static void check_bounds(const struct config *c)
 	}
 }
 
+static void check_valid_mesh(const struct config *c, const char *in, size_t size)
+{
+	static const unsigned mtus[] = {0, 64, 1280, 1380, 1420, 1500, 9000, 65535};
+	static const uint8_t addr[16] = {0xfc, 0x94, 1, 2, 3};
+	unsigned path_mtu = mtus[size % (sizeof(mtus) / sizeof(mtus[0]))];
+	const struct mesh_config *m = &c->mesh;
+	struct config_error err;
+	size_t n;
+	int rc;
+
+	FUZZ_CHECK(c->n_peers == 0, "a mesh config with v1 peers");
+	FUZZ_CHECK(m->n_bases <= MESH_MAX_BASES && m->n_whitelist <= MESH_MAX_WHITELIST,
+		   "bases %zu, whitelist %zu", m->n_bases, m->n_whitelist);
+	FUZZ_CHECK(c->mode == CONFIG_MODE_BASE ||
+			   (m->mtu >= MESH_TUN_MTU_MIN && m->mtu <= MESH_TUN_MTU_DEFAULT),
+		   "mesh mtu %u", m->mtu);
+	FUZZ_CHECK(m->identity_file[0] == '/', "identity_file not absolute");
+	n = netplan_render_mesh(c, addr, "snr0", path_mtu, plan, sizeof(plan));
+	FUZZ_CHECK(n < sizeof(plan) && strlen(plan) == n, "mesh plan length %zu", n);
+	rc = config_validate_path_mtu(c, FILE_LABEL, path_mtu, &err);
+	FUZZ_CHECK((rc != 0) == (c->mode == CONFIG_MODE_MESH &&
+				 m->mtu + MESH_TUN_OVERHEAD > path_mtu),
+		   "path MTU %u, mesh mtu %u: rule says %d", path_mtu, m->mtu, rc);
+	if (rc != 0)
+		check_error(&err, in, size, "path_mtu");
+}
+
 static void check_valid(const struct config *c, const char *in, size_t size)
 {
 	static const unsigned mtus[] = {0, 64, 68, 576, 1280, 1500, 9000, 65535};
@@ -250,6 +281,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   "config_validate_hosts(no hosts) disagrees with config_validate");
 	if (rc != 0) {
 		check_error(&err, in, size, "validate");
+		goto out_wipe;
+	}
+	if (cfg.mode != CONFIG_MODE_V1) {
+		check_valid_mesh(&cfg, in, size);
 		goto out_wipe;
 	}
 	check_valid(&cfg, in, size);

@@ -154,6 +154,14 @@ size_t daemon_reload(struct daemon *d, char *reply, size_t cap, bool *ok)
 		outbuf_puts(&o, "; the running config is kept");
 		goto out;
 	}
+	/* This daemon runs a v1 config; mesh and base configs are not run yet. */
+	if (cfg->mode != CONFIG_MODE_V1) {
+		outbuf_printf(&o, "reload failed: %s is now a \"mode\": \"%s\" config, which "
+				  "this daemon cannot switch to; the running config is kept",
+			      d->config_path[0] != '\0' ? d->config_path : "config.json",
+			      config_mode_name(cfg->mode));
+		goto out;
+	}
 	/* The stamp of a snapshot saved from now on: the file as written. */
 	config_digest(cfg, digest);
 	outbuf_init(&r, restart, sizeof(restart));

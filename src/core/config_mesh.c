@@ -1,0 +1,549 @@
+/*
+ * The fields of "mode": "mesh" (a node) and "mode": "base" (a base server),
+ * through one table whose rows say in which mode a field exists; a field of
+ * the other mode, or of a v1 config, is UnknownField like any other.  The
+ * readers and the error style are the v1 parser's (config_read.h), so a
+ * mesh config is exactly as strict: every value is checked for its type,
+ * range and format, and every error names the field path.
+ *
+ * Secrets: the mesh psk is decoded straight into the config and never
+ * quoted; config_parse wipes the whole config when anything fails.  The
+ * identity file is only named here: reading it is I/O (os/linux/
+ * identity_load.c), done by --check, --print-network-plan and config-lint.
+ */
+#include "core/config_mesh.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "core/mesh/identity.h"
+
+enum {
+	IN_MESH = 1 << CONFIG_MODE_MESH,
+	IN_BASE = 1 << CONFIG_MODE_BASE,
+	IN_BOTH = IN_MESH | IN_BASE,
+};
+
+static bool is_named(const struct json_member *m, const char *name)
+{
+	return strlen(name) == m->name_len && memcmp(name, m->name, m->name_len) == 0;
+}
+
+unsigned mesh_tun_mtu_max(unsigned path_mtu)
+{
+	return path_mtu > MESH_TUN_OVERHEAD ? path_mtu - MESH_TUN_OVERHEAD : 0;
+}
+
+int config_mesh_read_mode(const struct config_reader *r, const struct json_value *v,
+			  enum config_mode *out)
+{
+	char q[CONFIG_QUOTE_BUF];
+	const char *s = NULL;
+	size_t len = 0;
+
+	if (config_read_string(r, v, "mode", false, &s, &len) != 0)
+		return -1;
+	if (len == 4 && memcmp(s, "mesh", 4) == 0)
+		*out = CONFIG_MODE_MESH;
+	else if (len == 4 && memcmp(s, "base", 4) == 0)
+		*out = CONFIG_MODE_BASE;
+	else
+		return config_error_set(r->err, "mode", "InvalidMode",
+			    "%s: expected \"mesh\" or \"base\" (a v1 config has no \"mode\")",
+			    config_quote(q, sizeof(q), s, len));
+	return 0;
+}
+
+/*
+ * Why s[0..len) is not an RFC 1123 label (1-63 letters, digits and '-',
+ * neither first nor last a '-'), or NULL.  lower: letters must be
+ * lowercase (an endpoint record carries [a-z0-9-]).
+ */
+static const char *label_problem(const char *s, size_t len, bool lower)
+{
+	if (len == 0)
+		return "an empty label";
+	if (len > MESH_HOSTNAME_MAX)
+		return "a label longer than 63 characters";
+	if (s[0] == '-' || s[len - 1] == '-')
+		return "a label that starts or ends with '-'";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (isdigit(ch) || islower(ch) || ch == '-' || (!lower && isupper(ch)))
+			continue;
+		return lower && isupper(ch) ? "an uppercase letter (lowercase only)"
+					    : "a character other than a letter, digit or '-'";
+	}
+	return NULL;
+}
+
+/* A base's host: an IPv6 or IPv4 literal, or a DNS name of RFC 1123 labels. */
+static const char *host_problem(const char *s, size_t len)
+{
+	char buf[MESH_HOST_MAX + 1];
+	unsigned char bin[16];
+	size_t start = 0;
+	bool numeric = true;
+
+	if (len == 0 || len > MESH_HOST_MAX)
+		return "expected 1-253 characters";
+	if (memchr(s, '\0', len) != NULL)
+		return "a NUL byte";
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (memchr(s, ':', len) != NULL)
+		return inet_pton(AF_INET6, buf, bin) == 1 ? NULL
+			: "not an IPv6 address (write it without brackets or a port)";
+	for (size_t i = 0; i < len; i++)
+		numeric = numeric && (isdigit((unsigned char)s[i]) || s[i] == '.');
+	if (numeric)
+		return inet_pton(AF_INET, buf, bin) == 1 ? NULL : "not an IPv4 address";
+	for (size_t i = 0; i <= len; i++) {
+		const char *why;
+
+		if (i < len && s[i] != '.')
+			continue;
+		why = label_problem(s + start, i - start, false);
+		if (why != NULL)
+			return why;
+		start = i + 1;
+	}
+	return NULL;
+}
+
+/* An absolute path of at most MESH_PATH_MAX bytes; empty_ok: "" = off. */
+static int read_path(const struct config_reader *r, const struct json_value *v,
+		     const char *path, bool empty_ok, char out[MESH_PATH_MAX + 1])
+{
+	char q[CONFIG_QUOTE_BUF];
+	const char *s = NULL;
+	size_t len = 0;
+
+	if (config_read_string(r, v, path, false, &s, &len) != 0)
+		return -1;
+	if (len == 0 && empty_ok) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (len == 0 || s[0] != '/' || s[len - 1] == '/' || len > MESH_PATH_MAX ||
+	    memchr(s, '\0', len) != NULL)
+		return config_error_set(r->err, path, "InvalidPath",
+			    "%s: expected an absolute file path of at most %d bytes%s",
+			    config_quote(q, sizeof(q), s, len), MESH_PATH_MAX,
+			    empty_ok ? ", or \"\"" : "");
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* ---- one base ---- */
+
+enum {
+	SEEN_HOST = 1 << 0,
+	SEEN_KEY = 1 << 1,
+};
+
+static int base_host(const struct config_reader *r, struct mesh_base *b,
+		     const struct json_value *v, const char *path)
+{
+	char q[CONFIG_QUOTE_BUF];
+	const char *s = NULL, *why;
+	size_t len = 0;
+
+	if (config_read_string(r, v, path, false, &s, &len) != 0)
+		return -1;
+	why = host_problem(s, len);
+	if (why != NULL)
+		return config_error_set(r->err, path, "InvalidBaseHost",
+			    "%s: %s; expected a DNS name or an IP address",
+			    config_quote(q, sizeof(q), s, len), why);
+	memcpy(b->host, s, len);
+	b->host[len] = '\0';
+	return 0;
+}
+
+static int base_udp_port(const struct config_reader *r, struct mesh_base *b,
+			 const struct json_value *v, const char *path)
+{
+	return config_read_port(r, v, path, &b->udp_port);
+}
+
+static int base_tcp_port(const struct config_reader *r, struct mesh_base *b,
+			 const struct json_value *v, const char *path)
+{
+	return config_read_port(r, v, path, &b->tcp_port);
+}
+
+/* A base has an identity like any node: its key passes the same filter. */
+static int base_public_key(const struct config_reader *r, struct mesh_base *b,
+			   const struct json_value *v, const char *path)
+{
+	if (config_read_key_hex(r, v, path, "InvalidBaseKey", b->public_key,
+				sizeof(b->public_key)) != 0)
+		return -1;
+	if (!identity_pk_acceptable(b->public_key))
+		return config_error_set(r->err, path, "InvalidBaseKey",
+			    "not an identity key: SHA-256 of it must start with 00 and a byte "
+			    "below %d (docs/mesh.md); copy it from `subnetra identity show` on "
+			    "the base", IDENTITY_POW_H1_LIMIT);
+	return 0;
+}
+
+struct base_field {
+	const char *name;
+	unsigned seen;
+	int (*parse)(const struct config_reader *r, struct mesh_base *b,
+		     const struct json_value *v, const char *path);
+};
+
+static const struct base_field base_fields[] = {
+	{ "host", SEEN_HOST, base_host },
+	{ "udp_port", 0, base_udp_port },
+	{ "tcp_port", 0, base_tcp_port },
+	{ "public_key", SEEN_KEY, base_public_key },
+};
+
+static int parse_base(const struct config_reader *r, struct mesh_base *b, size_t idx,
+		      const struct json_value *obj)
+{
+	char prefix[32]; /* "bases[<size_t>]" always fits */
+	char path[sizeof(r->err->path)];
+	unsigned seen = 0;
+
+	snprintf(prefix, sizeof(prefix), "bases[%zu]", idx);
+	if (obj->type != JSON_OBJECT)
+		return config_wrong_type(r, obj, prefix, "object", false);
+	b->udp_port = MESH_DEFAULT_PORT;
+	b->tcp_port = MESH_DEFAULT_BASE_TCP_PORT;
+	for (size_t k = 0; k < obj->u.object.n; k++) {
+		const struct json_member *m = &obj->u.object.members[k];
+		const struct base_field *f = NULL;
+
+		for (size_t i = 0; i < sizeof(base_fields) / sizeof(base_fields[0]); i++) {
+			if (is_named(m, base_fields[i].name))
+				f = &base_fields[i];
+		}
+		if (f == NULL)
+			return config_unknown_field(r, prefix, m, "in a base");
+		snprintf(path, sizeof(path), "%s.%s", prefix, f->name);
+		if (f->parse(r, b, &m->value, path) != 0)
+			return -1;
+		seen |= f->seen;
+	}
+	if (!(seen & SEEN_HOST)) {
+		snprintf(path, sizeof(path), "%s.host", prefix);
+		return config_error_set(r->err, path, "MissingField",
+			    "every base needs a host (a DNS name or an IP address)");
+	}
+	if (!(seen & SEEN_KEY)) {
+		snprintf(path, sizeof(path), "%s.public_key", prefix);
+		return config_error_set(r->err, path, "MissingField",
+			    "every base needs its public_key (64 hex characters), so the node "
+			    "can pin it");
+	}
+	return 0;
+}
+
+/* ---- top level ---- */
+
+static int f_mode(const struct config_reader *r, struct config *cfg,
+		  const struct json_value *v, const char *path)
+{
+	(void)r, (void)cfg, (void)v, (void)path; /* read first, by config_parse */
+	return 0;
+}
+
+static int f_identity_file(const struct config_reader *r, struct config *cfg,
+			   const struct json_value *v, const char *path)
+{
+	return read_path(r, v, path, false, cfg->mesh.identity_file);
+}
+
+static int f_hosts_file(const struct config_reader *r, struct config *cfg,
+			const struct json_value *v, const char *path)
+{
+	return read_path(r, v, path, true, cfg->mesh.hosts_file);
+}
+
+static int f_udp_port(const struct config_reader *r, struct config *cfg,
+		      const struct json_value *v, const char *path)
+{
+	return config_read_port(r, v, path, &cfg->mesh.udp_port);
+}
+
+static int f_tcp_port(const struct config_reader *r, struct config *cfg,
+		      const struct json_value *v, const char *path)
+{
+	return config_read_port(r, v, path, &cfg->mesh.tcp_port);
+}
+
+static int f_bases(const struct config_reader *r, struct config *cfg,
+		   const struct json_value *v, const char *path)
+{
+	size_t n;
+
+	if (v->type != JSON_ARRAY)
+		return config_wrong_type(r, v, path, "array of bases", false);
+	n = v->u.array.n;
+	if (n > MESH_MAX_BASES)
+		return config_error_set(r->err, path, "TooManyBases", "%zu bases, at most %d", n,
+			    MESH_MAX_BASES);
+	for (size_t i = 0; i < n; i++) {
+		if (parse_base(r, &cfg->mesh.bases[i], i, &v->u.array.items[i]) != 0)
+			return -1;
+	}
+	cfg->mesh.n_bases = n;
+	return 0;
+}
+
+static int f_whitelist_enabled(const struct config_reader *r, struct config *cfg,
+			       const struct json_value *v, const char *path)
+{
+	return config_read_bool(r, v, path, &cfg->mesh.whitelist_enabled);
+}
+
+/* Each entry one fc94::/16 address, in any IPv6 spelling, once. */
+static int f_whitelist(const struct config_reader *r, struct config *cfg,
+		       const struct json_value *v, const char *path)
+{
+	struct mesh_config *m = &cfg->mesh;
+	size_t n;
+
+	if (v->type != JSON_ARRAY)
+		return config_wrong_type(r, v, path, "array of fc94::/16 addresses", false);
+	n = v->u.array.n;
+	if (n > MESH_MAX_WHITELIST)
+		return config_error_set(r->err, path, "TooManyWhitelistEntries",
+			    "%zu entries, at most %d", n, MESH_MAX_WHITELIST);
+	for (size_t i = 0; i < n; i++) {
+		char p[sizeof(r->err->path)], q[CONFIG_QUOTE_BUF];
+		const char *s = NULL;
+		size_t len = 0;
+
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (config_read_string(r, &v->u.array.items[i], p, false, &s, &len) != 0)
+			return -1;
+		if (!identity_address_parse(s, len, m->whitelist[i]))
+			return config_error_set(r->err, p, "InvalidAddress",
+				    "%s: not an IPv6 address", config_quote(q, sizeof(q), s, len));
+		if (m->whitelist[i][0] != 0xfc || m->whitelist[i][1] != 0x94)
+			return config_error_set(r->err, p, "NotMeshAddress",
+				    "%s is not in fc94::/16, where every mesh address is",
+				    config_quote(q, sizeof(q), s, len));
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(m->whitelist[j], m->whitelist[i], MESH_ADDR_LEN) == 0)
+				return config_error_set(r->err, p, "DuplicateWhitelistEntry",
+					    "%s is already whitelist[%zu]",
+					    config_quote(q, sizeof(q), s, len), j);
+		}
+	}
+	m->n_whitelist = n;
+	return 0;
+}
+
+static int f_hostname(const struct config_reader *r, struct config *cfg,
+		      const struct json_value *v, const char *path)
+{
+	char q[CONFIG_QUOTE_BUF];
+	const char *s = NULL, *why;
+	size_t len = 0;
+
+	if (config_read_string(r, v, path, false, &s, &len) != 0)
+		return -1;
+	why = label_problem(s, len, true);
+	if (why != NULL)
+		return config_error_set(r->err, path, "InvalidHostname",
+			    "%s: %s; expected one label of 1-%d characters [a-z0-9-], not "
+			    "starting or ending with '-'",
+			    config_quote(q, sizeof(q), s, len), why, MESH_HOSTNAME_MAX);
+	memcpy(cfg->mesh.hostname, s, len);
+	cfg->mesh.hostname[len] = '\0';
+	return 0;
+}
+
+static int f_lan_discovery(const struct config_reader *r, struct config *cfg,
+			   const struct json_value *v, const char *path)
+{
+	return config_read_bool(r, v, path, &cfg->mesh.lan_discovery);
+}
+
+static int f_psk(const struct config_reader *r, struct config *cfg,
+		 const struct json_value *v, const char *path)
+{
+	if (config_read_key_hex(r, v, path, "InvalidPsk", cfg->mesh.psk,
+				sizeof(cfg->mesh.psk)) != 0)
+		return -1;
+	cfg->mesh.has_psk = true;
+	return 0;
+}
+
+static int f_mtu(const struct config_reader *r, struct config *cfg,
+		 const struct json_value *v, const char *path)
+{
+	char range[16];
+	uint64_t u;
+
+	snprintf(range, sizeof(range), "%d..%d", MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT);
+	if (config_read_uint(r, v, path, UINT16_MAX, range, &u) != 0)
+		return -1;
+	if (u < MESH_TUN_MTU_MIN || u > MESH_TUN_MTU_DEFAULT)
+		return config_error_set(r->err, path, "MtuOutOfRange",
+			    "%" PRIu64 " is outside %s (%d: the IPv6 minimum; %d: a %d-byte "
+			    "underlay minus %d bytes of mesh overhead)",
+			    u, range, MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT, DEFAULT_PATH_MTU,
+			    MESH_TUN_OVERHEAD);
+	cfg->mesh.mtu = (uint16_t)u;
+	return 0;
+}
+
+static int f_user(const struct config_reader *r, struct config *cfg,
+		  const struct json_value *v, const char *path)
+{
+	return config_read_user(r, v, path, cfg->user, sizeof(cfg->user));
+}
+
+static int f_workers(const struct config_reader *r, struct config *cfg,
+		     const struct json_value *v, const char *path)
+{
+	return config_read_workers(r, v, path, &cfg->workers);
+}
+
+static int f_configure_interface(const struct config_reader *r, struct config *cfg,
+				 const struct json_value *v, const char *path)
+{
+	return config_read_bool(r, v, path, &cfg->configure_interface);
+}
+
+struct mesh_field {
+	const char *name;
+	unsigned modes; /* IN_MESH, IN_BASE */
+	int (*parse)(const struct config_reader *r, struct config *cfg,
+		     const struct json_value *v, const char *path);
+};
+
+static const struct mesh_field mesh_fields[] = {
+	{ "mode", IN_BOTH, f_mode },
+	{ "identity_file", IN_BOTH, f_identity_file },
+	{ "listen_port", IN_MESH, f_udp_port },
+	{ "udp_port", IN_BASE, f_udp_port },
+	{ "tcp_port", IN_BASE, f_tcp_port },
+	{ "bases", IN_MESH, f_bases },
+	{ "whitelist_enabled", IN_MESH, f_whitelist_enabled },
+	{ "whitelist", IN_MESH, f_whitelist },
+	{ "hostname", IN_MESH, f_hostname },
+	{ "hosts_file", IN_MESH, f_hosts_file },
+	{ "lan_discovery", IN_MESH, f_lan_discovery },
+	{ "psk", IN_BOTH, f_psk },
+	{ "mtu", IN_MESH, f_mtu },
+	{ "user", IN_BOTH, f_user },
+	{ "workers", IN_MESH, f_workers },
+	{ "configure_interface", IN_MESH, f_configure_interface },
+};
+
+int config_mesh_parse(const struct config_reader *r, struct config *cfg,
+		      const struct json_value *root)
+{
+	struct mesh_config *m = &cfg->mesh;
+	const char *where = cfg->mode == CONFIG_MODE_BASE ? "in a base config" : "in a mesh config";
+
+	snprintf(m->identity_file, sizeof(m->identity_file), "%s", IDENTITY_DEFAULT_PATH);
+	m->udp_port = MESH_DEFAULT_PORT;
+	m->tcp_port = cfg->mode == CONFIG_MODE_BASE ? MESH_DEFAULT_BASE_TCP_PORT : 0;
+	m->mtu = cfg->mode == CONFIG_MODE_MESH ? MESH_TUN_MTU_DEFAULT : 0;
+	m->whitelist_enabled = cfg->mode == CONFIG_MODE_MESH;
+	m->lan_discovery = cfg->mode == CONFIG_MODE_MESH;
+	for (size_t k = 0; k < root->u.object.n; k++) {
+		const struct json_member *jm = &root->u.object.members[k];
+		const struct mesh_field *f = NULL;
+
+		for (size_t i = 0; i < sizeof(mesh_fields) / sizeof(mesh_fields[0]); i++) {
+			if (is_named(jm, mesh_fields[i].name) &&
+			    (mesh_fields[i].modes & (1u << cfg->mode)))
+				f = &mesh_fields[i];
+		}
+		if (f == NULL)
+			return config_unknown_field(r, "", jm, where);
+		if (f->parse(r, cfg, &jm->value, f->name) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- validation ---- */
+
+static int validate_bases(const struct mesh_config *m, struct config_error *err)
+{
+	char path[sizeof(err->path)];
+
+	for (size_t i = 1; i < m->n_bases; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct mesh_base *a = &m->bases[i], *b = &m->bases[j];
+
+			if (strcasecmp(a->host, b->host) == 0 && a->udp_port == b->udp_port) {
+				snprintf(path, sizeof(path), "bases[%zu].host", i);
+				return config_error_set(err, path, "DuplicateBase",
+					    "\"%s\" port %u is also bases[%zu]", a->host,
+					    (unsigned)a->udp_port, j);
+			}
+			if (memcmp(a->public_key, b->public_key, sizeof(a->public_key)) == 0) {
+				snprintf(path, sizeof(path), "bases[%zu].public_key", i);
+				return config_error_set(err, path, "DuplicateBase",
+					    "the same key as bases[%zu]: one base, listed twice", j);
+			}
+		}
+	}
+	return 0;
+}
+
+int config_mesh_validate(const struct config *cfg, struct config_error *err)
+{
+	const struct mesh_config *m = &cfg->mesh;
+
+	/* The parser never produces these counts; the rules below index by them. */
+	if (m->n_bases > MESH_MAX_BASES)
+		return config_error_set(err, "bases", "TooManyBases", "%zu bases, at most %d",
+			    m->n_bases, MESH_MAX_BASES);
+	if (m->n_whitelist > MESH_MAX_WHITELIST)
+		return config_error_set(err, "whitelist", "TooManyWhitelistEntries",
+			    "%zu entries, at most %d", m->n_whitelist, MESH_MAX_WHITELIST);
+	if (m->has_psk && sodium_is_zero(m->psk, sizeof(m->psk)))
+		return config_error_set(err, "psk", "InvalidPsk", "the psk is all zeros");
+	if (cfg->mode != CONFIG_MODE_MESH)
+		return 0;
+	if (m->mtu < MESH_TUN_MTU_MIN || m->mtu > MESH_TUN_MTU_DEFAULT)
+		return config_error_set(err, "mtu", "MtuOutOfRange", "%u is outside %d..%d",
+			    (unsigned)m->mtu, MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT);
+	if (validate_bases(m, err) != 0)
+		return -1;
+	if (m->n_bases == 0 && !m->lan_discovery)
+		return config_error_set(err, "bases", "NoDiscovery",
+			    "no bases and \"lan_discovery\": false: this node could find no "
+			    "peer; list a base or turn LAN discovery on");
+	return 0;
+}
+
+int config_mesh_validate_path_mtu(const struct config *cfg, unsigned path_mtu,
+				  struct config_error *err)
+{
+	unsigned max = mesh_tun_mtu_max(path_mtu);
+
+	if (cfg->mode != CONFIG_MODE_MESH || cfg->mesh.mtu <= max)
+		return 0;
+	if (max < MESH_TUN_MTU_MIN)
+		return config_error_set(err, "mtu", "MtuTooLargeForPath",
+			    "%u exceeds %u (%u - %d bytes of mesh overhead): a %u-byte path is "
+			    "too small for a mesh TUN, which needs a path MTU of at least %d",
+			    (unsigned)cfg->mesh.mtu, max, path_mtu, MESH_TUN_OVERHEAD, path_mtu,
+			    MESH_TUN_MTU_MIN + MESH_TUN_OVERHEAD);
+	return config_error_set(err, "mtu", "MtuTooLargeForPath",
+		    "%u exceeds %u, the most a %u-byte path carries (%u - %d bytes of mesh "
+		    "overhead): set mtu to %u or less",
+		    (unsigned)cfg->mesh.mtu, max, path_mtu, path_mtu, MESH_TUN_OVERHEAD, max);
+}
