@@ -16,6 +16,7 @@
 #include "core/bounds.h"
 #include "core/cidr.h"
 #include "core/config_error.h"
+#include "core/mesh/name.h"
 #include "core/wire.h"
 
 enum role {
@@ -43,7 +44,7 @@ enum {
 	MESH_MAX_BASES = 8,
 	MESH_MAX_WHITELIST = 256,
 	MESH_HOST_MAX = 253,     /* a DNS name (RFC 1123), or an IPv4/IPv6 literal */
-	MESH_HOSTNAME_MAX = 63,  /* one RFC 1123 label: what an endpoint record carries */
+	MESH_HOSTNAME_MAX = MESH_NAME_MAX, /* one label: core/mesh/name.h */
 	MESH_PATH_MAX = 255,     /* identity_file, hosts_file */
 	MESH_KEY_LEN = 32,       /* an Ed25519 public key; the mesh psk */
 	MESH_ADDR_LEN = 16,

@@ -60,30 +60,6 @@ int config_mesh_read_mode(const struct config_reader *r, const struct json_value
 	return 0;
 }
 
-/*
- * Why s[0..len) is not an RFC 1123 label (1-63 letters, digits and '-',
- * neither first nor last a '-'), or NULL.  lower: letters must be
- * lowercase (an endpoint record carries [a-z0-9-]).
- */
-static const char *label_problem(const char *s, size_t len, bool lower)
-{
-	if (len == 0)
-		return "an empty label";
-	if (len > MESH_HOSTNAME_MAX)
-		return "a label longer than 63 characters";
-	if (s[0] == '-' || s[len - 1] == '-')
-		return "a label that starts or ends with '-'";
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (isdigit(ch) || islower(ch) || ch == '-' || (!lower && isupper(ch)))
-			continue;
-		return lower && isupper(ch) ? "an uppercase letter (lowercase only)"
-					    : "a character other than a letter, digit or '-'";
-	}
-	return NULL;
-}
-
 /* A base's host: an IPv6 or IPv4 literal, or a DNS name of RFC 1123 labels. */
 static const char *host_problem(const char *s, size_t len)
 {
@@ -110,7 +86,7 @@ static const char *host_problem(const char *s, size_t len)
 
 		if (i < len && s[i] != '.')
 			continue;
-		why = label_problem(s + start, i - start, false);
+		why = mesh_label_problem(s + start, i - start, false);
 		if (why != NULL)
 			return why;
 		start = i + 1;
@@ -357,7 +333,7 @@ static int f_hostname(const struct config_reader *r, struct config *cfg,
 
 	if (config_read_string(r, v, path, false, &s, &len) != 0)
 		return -1;
-	why = label_problem(s, len, true);
+	why = mesh_label_problem(s, len, true);
 	if (why != NULL)
 		return config_error_set(r->err, path, "InvalidHostname",
 			    "%s: %s; expected one label of 1-%d characters [a-z0-9-], not "

@@ -282,7 +282,7 @@ static void render_mesh_node(struct outbuf *o, const struct config *cfg,
 			 "plan it will apply.\n\n");
 	identity_address_format(addr, a);
 	outbuf_printf(o, "ip link set %s mtu %u up\n", tun, (unsigned)cfg->mesh.mtu);
-	outbuf_printf(o, "ip -6 addr replace %s/16 dev %s noprefixroute\n", a, tun);
+	outbuf_printf(o, "ip -6 addr replace %s/16 dev %s nodad noprefixroute\n", a, tun);
 	outbuf_printf(o, "# every mesh address is in fc94::/16, reached through the TUN:\n");
 	outbuf_printf(o, "ip -6 route replace fc94::/16 dev %s\n\n", tun);
 	mss_hint(o, tun);

@@ -96,7 +96,7 @@ want=$(cat <<PLAN
 # subnetrad does not run mesh mode in this build yet: this is the plan it will apply.
 
 ip link set snrmcfg0 mtu 1400 up
-ip -6 addr replace $ADDR/16 dev snrmcfg0 noprefixroute
+ip -6 addr replace $ADDR/16 dev snrmcfg0 nodad noprefixroute
 # every mesh address is in fc94::/16, reached through the TUN:
 ip -6 route replace fc94::/16 dev snrmcfg0
 PLAN

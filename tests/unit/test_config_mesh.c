@@ -532,7 +532,7 @@ static void test_plan(void **state)
 		"apply.\n"
 		"\n"
 		"ip link set snr0 mtu 1400 up\n"
-		"ip -6 addr replace " NODE_ADDR "/16 dev snr0 noprefixroute\n"
+		"ip -6 addr replace " NODE_ADDR "/16 dev snr0 nodad noprefixroute\n"
 		"# every mesh address is in fc94::/16, reached through the TUN:\n"
 		"ip -6 route replace fc94::/16 dev snr0\n"
 		"\n"

@@ -17,6 +17,7 @@
 
 #include "core/byteorder.h"
 #include "core/mesh/er.h"
+#include "core/mesh/name.h"
 #include "mesh_fixture.h"
 
 static struct identity id1, id2, id50;
@@ -52,7 +53,7 @@ static struct er sample(unsigned n, const char *name)
 
 /*
  * The reference encoder: writes any field values, valid or not, in the
- * documented layout (docs/mesh-base.draft.md), then signs with id.
+ * documented layout (docs/mesh-protocol.md), then signs with id.
  */
 static size_t raw_er(uint8_t *out, const struct er *er, unsigned n_field,
 		     unsigned name_len_field, const struct identity *id)
@@ -160,22 +161,22 @@ static void test_name_rules(void **state)
 	char long_name[65];
 
 	(void)state;
-	assert_true(er_name_valid("a", 1));
-	assert_true(er_name_valid("0", 1));
-	assert_true(er_name_valid("node-1", 6));
-	assert_true(er_name_valid("9lives", 6));
-	assert_false(er_name_valid("", 0));
-	assert_false(er_name_valid("-a", 2));
-	assert_false(er_name_valid("a-", 2));
-	assert_false(er_name_valid("-", 1));
-	assert_false(er_name_valid("Node", 4));
-	assert_false(er_name_valid("a.b", 3));
-	assert_false(er_name_valid("a_b", 3));
-	assert_false(er_name_valid("a b", 3));
-	assert_false(er_name_valid("a\0b", 3));
+	assert_true(mesh_name_valid("a", 1));
+	assert_true(mesh_name_valid("0", 1));
+	assert_true(mesh_name_valid("node-1", 6));
+	assert_true(mesh_name_valid("9lives", 6));
+	assert_false(mesh_name_valid("", 0));
+	assert_false(mesh_name_valid("-a", 2));
+	assert_false(mesh_name_valid("a-", 2));
+	assert_false(mesh_name_valid("-", 1));
+	assert_false(mesh_name_valid("Node", 4));
+	assert_false(mesh_name_valid("a.b", 3));
+	assert_false(mesh_name_valid("a_b", 3));
+	assert_false(mesh_name_valid("a b", 3));
+	assert_false(mesh_name_valid("a\0b", 3));
 	memset(long_name, 'a', sizeof(long_name));
-	assert_true(er_name_valid(long_name, 63));
-	assert_false(er_name_valid(long_name, 64));
+	assert_true(mesh_name_valid(long_name, 63));
+	assert_false(mesh_name_valid(long_name, 64));
 }
 
 static void test_round_trip(void **state)

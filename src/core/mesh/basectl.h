@@ -2,7 +2,7 @@
  * Base control messages: what a node and a base say to each other inside
  * their Noise session (DATA plaintext whose first byte is 0x10-0x2F).  The
  * design is research/mesh-design.md §2.3; the byte-for-byte text is
- * docs/mesh-base.draft.md.
+ * docs/mesh-protocol.md.
  *
  * Every message starts with the same 4 bytes: type u8, arg u8 (flags,
  * status, reason or code, depending on the type; zero where the type has
@@ -89,7 +89,7 @@ enum {
 
 _Static_assert(BASECTL_LOOKUP_LEN == 20 && BASECTL_PING_LEN == 12 &&
 		   BASECTL_REGISTER_OK_LEN == 32 && BASECTL_PONG_LEN == 30,
-	       "base control sizes (docs/mesh-base.draft.md)");
+	       "base control sizes (docs/mesh-protocol.md)");
 _Static_assert(BASECTL_PEER_INFO_OFF_OBS == 31 && BASECTL_PEER_INFO_EMPTY_LEN == 33,
 	       "PEER_INFO offsets");
 _Static_assert(BASECTL_ALLOW_MAX == 93, "ALLOW fills one DATA plaintext");

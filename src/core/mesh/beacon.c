@@ -13,6 +13,7 @@
 
 #include "core/byteorder.h"
 #include "core/mesh/er.h"
+#include "core/mesh/name.h"
 
 static const char *const names[BEACON_RESULT_END] = {
     [BEACON_OK] = "ok",
@@ -85,7 +86,7 @@ static enum beacon_result check_fields(const struct beacon *b)
 		return BEACON_BAD_PORT;
 	if (b->seq == 0)
 		return BEACON_BAD_SEQ;
-	if (b->name_len > 0 && !er_name_valid(b->name, b->name_len))
+	if (b->name_len > 0 && !mesh_name_valid(b->name, b->name_len))
 		return BEACON_BAD_NAME;
 	return BEACON_OK;
 }

@@ -2,7 +2,7 @@
  * LAN discovery beacons (research/mesh-design.md §4): a node announces its
  * key and mesh port to its link by multicast; a neighbour on the whitelist
  * caches the key and can then run an IK handshake with no base at all.
- * The byte-for-byte text is docs/mesh-base.draft.md.
+ * The byte-for-byte text is docs/mesh-protocol.md.
  *
  *   off   len  field
  *   0     3    magic "SNB"
@@ -12,7 +12,7 @@
  *   6     2    mesh UDP port (u16 BE, non-zero)
  *   8     32   ed_pk
  *   40    8    seq (u64 BE: unix ms, strictly increasing; 0 never valid)
- *   48    k    name: one RFC 1123 label in [a-z0-9-] (er_name_valid)
+ *   48    k    name: one RFC 1123 label in [a-z0-9-] (mesh_name_valid)
  *   48+k  64   sig: Ed25519 over "subnetra-mesh-beacon-v1\n" ‖ bytes[0..48+k)
  *
  * 112 to 175 bytes.  A beacon is unencrypted and reaches anyone on the
@@ -36,7 +36,7 @@
 /*
  * Where beacons go: Husarnet's groups and port (research/husarnet.md §2.7),
  * so one firewall rule serves both daemons; the magic tells the beacons
- * apart (docs/mesh-base.draft.md says why we did not pick our own).
+ * apart (docs/mesh-protocol.md says why we did not pick our own).
  * IPv4 224.3.252.148 is E0.03.FC.94; both are sent with TTL / hop limit 1.
  */
 #define BEACON_GROUP_V4 "224.3.252.148"
@@ -139,7 +139,7 @@ enum beacon_result beacon_encode(const struct beacon *b, uint8_t *out, size_t ca
  * is not NULL) the replay guard, then the signature; on BEACON_OK with a
  * guard, the seq is committed.  b is zeroed unless BEACON_OK.  The
  * caller's own checks (source address, self, whitelist, rate limit) come
- * before this call: see docs/mesh-base.draft.md for the whole order.
+ * before this call: see docs/mesh-protocol.md for the whole order.
  */
 enum beacon_result beacon_parse(struct beacon *b, const uint8_t *buf, size_t len,
 				struct beacon_guard *g);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/byteorder.h"
+#include "core/mesh/name.h"
 
 static const char *const names[ER_RESULT_END] = {
     [ER_OK] = "ok",
@@ -133,19 +134,6 @@ enum er_result ep18_list_check(const struct ep18 *ep, unsigned n)
 
 /* ---- the record ----------------------------------------------------------- */
 
-bool er_name_valid(const char *s, size_t len)
-{
-	if (len == 0 || len > ER_NAME_MAX || s[0] == '-' || s[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 size_t er_len(const struct er *er)
 {
 	return ER_MIN_LEN + (size_t)er->n * EP18_LEN + er->name_len;
@@ -175,7 +163,7 @@ static enum er_result check_fields(const struct er *er)
 	r = ep18_list_check(er->ep, er->n);
 	if (r != ER_OK)
 		return r;
-	if (er->name_len > 0 && !er_name_valid(er->name, er->name_len))
+	if (er->name_len > 0 && !mesh_name_valid(er->name, er->name_len))
 		return ER_BAD_NAME;
 	return ER_OK;
 }

@@ -5,7 +5,7 @@
  * REGISTER; the base checks it and hands it to peers verbatim (PEER_INFO),
  * so a peer can check that the candidates really came from the key holder.
  * The design is research/mesh-design.md §2.2; the byte-for-byte text is
- * docs/mesh-base.draft.md (to be merged into docs/mesh-protocol.md).
+ * docs/mesh-protocol.md.
  *
  *   off  len  field
  *   0    32   ed_pk (Ed25519; the address is derived from it)
@@ -50,7 +50,7 @@ enum {
 	ER_OFF_N = ER_OFF_NAT_FLAGS + 1,
 	ER_OFF_ENDPOINTS = ER_OFF_N + 1,
 	ER_MAX_ENDPOINTS = 16,
-	ER_NAME_MAX = 63,
+	ER_NAME_MAX = 63, /* MESH_NAME_MAX (core/mesh/name.h), which checks names */
 	/* No endpoint, no name: the fixed part, name_len and the signature. */
 	ER_MIN_LEN = ER_OFF_ENDPOINTS + 1 + IDENTITY_SIG_LEN,
 	ER_MAX_LEN = ER_MIN_LEN + ER_MAX_ENDPOINTS * EP18_LEN + ER_NAME_MAX,
@@ -186,7 +186,5 @@ static inline bool er_seq_fresher(uint64_t seq, uint64_t last_seen)
 	return seq > last_seen;
 }
 
-/* An RFC 1123 label of 1..63 bytes in [a-z0-9-], no '-' first or last. */
-bool er_name_valid(const char *s, size_t len);
 
 #endif

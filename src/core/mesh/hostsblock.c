@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/mesh/identity.h"
+#include "core/mesh/name.h"
 
 /* One line of text: [start, nl) and the offset after its newline. */
 struct line {
@@ -28,20 +29,6 @@ static bool line_is(const char *text, const struct line *l, const char *marker)
 	size_t n = strlen(marker);
 
 	return l->stop - l->start == n && memcmp(text + l->start, marker, n) == 0;
-}
-
-bool hosts_name_valid(const char *name, size_t len)
-{
-	if (len == 0 || len > HOSTS_NAME_MAX || name[0] == '-' || name[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-'))
-			return false;
-	}
-	return true;
 }
 
 bool hosts_find(const char *text, size_t len, struct hosts_span *span, const char **why)
@@ -112,13 +99,9 @@ static bool parse_entry(const char *text, const struct line *l, struct hosts_ent
 		if (text[i] != ' ' && text[i] != '\t')
 			return false;
 	if (!identity_address_parse(text + a, a_end - a, e->addr) || e->addr[0] != 0xfc ||
-	    e->addr[1] != 0x94 || !hosts_name_valid(text + n, n_end - n))
+	    e->addr[1] != 0x94 || !mesh_name_valid(text + n, n_end - n))
 		return false;
-	for (size_t i = 0; i < n_end - n; i++) {
-		char c = text[n + i];
-
-		e->name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-	}
+	memcpy(e->name, text + n, n_end - n);
 	e->name[n_end - n] = '\0';
 	return true;
 }
@@ -204,7 +187,7 @@ size_t hosts_rewrite(const char *text, size_t len, const struct hosts_entry *ent
 		for (size_t i = 0; i < n; i++) {
 			char a[IDENTITY_ADDR_TEXT];
 
-			if (!hosts_name_valid(entries[i].name, strlen(entries[i].name))) {
+			if (!mesh_name_valid(entries[i].name, strlen(entries[i].name))) {
 				*why = "an entry's name is not a valid host name";
 				return 0;
 			}

@@ -20,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mesh/name.h"
+
 enum {
-	HOSTS_NAME_MAX = 63,       /* one DNS label (RFC 1123) */
+	HOSTS_NAME_MAX = MESH_NAME_MAX, /* a mesh name (core/mesh/name.h) */
 	HOSTS_BLOCK_MAX = 1024,    /* entries in the block */
 	HOSTS_FILE_MAX = 1 << 20,  /* a hosts file larger than this is refused */
 };
@@ -33,12 +35,6 @@ struct hosts_entry {
 	uint8_t addr[16];
 	char name[HOSTS_NAME_MAX + 1];
 };
-
-/*
- * A name the block accepts: one label of 1..63 letters, digits and '-',
- * not starting or ending with '-' (RFC 1123); stored lowercase.
- */
-bool hosts_name_valid(const char *name, size_t len);
 
 /* Where the block is in text[0..len): byte offsets of its first and one past its last line. */
 struct hosts_span {

@@ -6,7 +6,7 @@
  * padded with zeros to probe the path MTU), PATH_PONG (the answer, echoing
  * the txid and telling the pinger which source it appeared to have) and
  * CALL_ME_MAYBE (the sender's candidates: "probe me now").  The
- * byte-for-byte text is docs/mesh-base.draft.md.
+ * byte-for-byte text is docs/mesh-protocol.md.
  *
  * Every message starts with type u8, arg u8 (CALL_ME_MAYBE's count; zero
  * otherwise), 2 reserved bytes (zero), like the base control messages.
@@ -43,7 +43,7 @@ enum {
 
 _Static_assert(PATHCTL_PING_MIN_LEN == 16 && PATHCTL_PONG_LEN == 34 &&
 		   PATHCTL_CMM_MAX_LEN == 292,
-	       "peer control sizes (docs/mesh-base.draft.md)");
+	       "peer control sizes (docs/mesh-protocol.md)");
 
 struct pathctl {
 	enum pathctl_type type;

@@ -116,7 +116,7 @@ static int decode(const uint8_t *req, size_t len, struct hosts_entry *e, size_t 
 
 		memcpy(e[i].addr, p, 16);
 		if (e[i].addr[0] != 0xfc || e[i].addr[1] != 0x94 || nl > HOSTS_NAME_MAX ||
-		    !hosts_name_valid((const char *)p + 16, nl)) {
+		    !mesh_name_valid((const char *)p + 16, nl)) {
 			snprintf(why, cap, "entry %u is not an fc94::/16 address and a host name", i);
 			return -EINVAL;
 		}
