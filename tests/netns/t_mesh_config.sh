@@ -131,7 +131,10 @@ check_match "missing identity: file and problem" \
 	"^subnetrad: noid.json: identity_file: IdentityUnreadable: $T/missing.id: cannot open: No such file or directory" "$ERR"
 run "$SUBNETRAD" --print-network-plan --config noid.json
 check_eq "missing identity: no plan either (exit 1)" "1:" "$RC:$OUT"
-sed '3s/^public-key ./public-key 0/; 3s/^public-key 00/public-key 11/' node.id >bad.id
+# The first hex digit of the public key, changed whatever it was (0 -> 1, else -> 0).
+sed '3s/^public-key 0/public-key X/; 3s/^public-key [1-9a-f]/public-key 0/; 3s/^public-key X/public-key 1/' \
+	node.id >bad.id
+cmp -s node.id bad.id && bail "bad.id is not different from node.id"
 sed "s|$T/node.id|$T/bad.id|" good.json >badid.json
 run "$SUBNETRAD" --check --config badid.json
 check_match "invalid identity: line and field" \
