@@ -82,6 +82,8 @@ static int open_tun(struct mesh_node *n)
 		return -1;
 	}
 	n->tun_fd = fd;
+	if (!n->cfg->configure_interface)
+		return 0;
 	memcpy(prefix, n->id.addr, 2); /* fc94::/16 */
 	err = netconf_open(&nc);
 	if (err == 0) {
