@@ -156,12 +156,13 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	n->cfg = cfg;
 	n->tun_fd = n->udp_fd = n->epfd = n->timer_fd = n->sig_fd = -1;
 	n->lan.fd4 = n->lan.fd6 = -1;
+	/* The identity first: a node that cannot be itself touches nothing. */
+	if (load_identity(n, config_path) < 0)
+		goto fail;
 	n->host = daemon_host_start(cfg, config_path);
 	if (n->host == NULL)
 		goto fail;
 	n->host->mesh = n;
-	if (load_identity(n, config_path) < 0)
-		goto fail;
 	load_whitelist(n);
 	session_index_init(&n->index);
 	mesh_ratelimit_load_init(&n->load, 0);
