@@ -37,13 +37,7 @@ mesh_node() {
 		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
 		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
 		bail "$name: cannot enable IPv6"
-	ip -n "$NET_NS" link add "v-$name" type veth peer name eth0 netns "$ns" ||
-		bail "cannot create veth for $name"
-	ip -n "$NET_NS" link set "v-$name" master br0 up
-	wire_segments "$NET_NS" "v-$name"
-	wire_segments "$ns" eth0
-	ip -n "$ns" link set eth0 up
-	NODE_NS[$name]=$ns
+	topo_link "$name"
 	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
 		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
 	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
