@@ -163,6 +163,6 @@ stop_node b
 check_fails "B's TUN is gone" ip -n "$RUN-b" link show "$TUN"
 stop_node c
 for n in a b c; do
-	check_fails "$n: no seccomp violation" grep -q 'seccomp' "${NODE_LOG[$n]}"
+	check_fails "$n: no seccomp violation" grep -q 'seccomp: forbidden' "${NODE_LOG[$n]}"
 done
 done_testing
