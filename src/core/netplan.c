@@ -278,8 +278,8 @@ static void render_mesh_node(struct outbuf *o, const struct config *cfg,
 				 "#          packets larger than %u bytes may fragment or be "
 				 "silently dropped.\n",
 			      (unsigned)cfg->mesh.mtu, max, max);
-	outbuf_printf(o, "# subnetrad does not run mesh mode in this build yet: this is the "
-			 "plan it will apply.\n\n");
+	outbuf_printf(o, "# subnetrad applies this plan itself at start-up (unless "
+			 "\"configure_interface\" is false).\n\n");
 	identity_address_format(addr, a);
 	outbuf_printf(o, "ip link set %s mtu %u up\n", tun, (unsigned)cfg->mesh.mtu);
 	outbuf_printf(o, "ip -6 addr replace %s/16 dev %s nodad noprefixroute\n", a, tun);

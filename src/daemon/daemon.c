@@ -241,6 +241,14 @@ static int open_udp(struct daemon *d)
 	return 0;
 }
 
+static void control_open_failed(const struct daemon *d, int err)
+{
+	fprintf(stderr, "subnetrad: control socket %s: %s\n", d->paths.sock,
+		err == -EADDRINUSE ? "another subnetrad is running on it"
+		: err == -EEXIST   ? "path exists and is not a socket"
+				   : strerror(-err));
+}
+
 static int open_network(struct daemon *d)
 {
 	int fd;
@@ -250,10 +258,7 @@ static int open_network(struct daemon *d)
 
 	fd = control_open(d);
 	if (fd < 0) {
-		fprintf(stderr, "subnetrad: control socket %s: %s\n", d->paths.sock,
-			fd == -EADDRINUSE ? "another subnetrad is running on it"
-			: fd == -EEXIST   ? "path exists and is not a socket"
-					  : strerror(-fd));
+		control_open_failed(d, fd);
 		return -1;
 	}
 	d->ctl_fd = fd;
@@ -497,7 +502,8 @@ int daemon_confine(struct daemon *d)
 	return 0;
 }
 
-struct daemon *daemon_alloc(const struct config *cfg)
+/* Everything daemon_alloc makes but the workers. */
+static struct daemon *alloc_shell(const struct config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 
@@ -517,6 +523,15 @@ struct daemon *daemon_alloc(const struct config *cfg)
 		daemon_free(d);
 		return NULL;
 	}
+	return d;
+}
+
+struct daemon *daemon_alloc(const struct config *cfg)
+{
+	struct daemon *d = alloc_shell(cfg);
+
+	if (d == NULL)
+		return NULL;
 	/* A hand-built config (tests, fuzzers) may leave workers at 0. */
 	d->n_workers = cfg->workers > 1 ? cfg->workers : 1;
 	for (unsigned k = 0; k < d->n_workers; k++) {
@@ -529,6 +544,42 @@ struct daemon *daemon_alloc(const struct config *cfg)
 	return d;
 }
 
+static int set_config_path(struct daemon *d, const char *config_path)
+{
+	if (config_path == NULL)
+		config_path = "config.json";
+	if (strlen(config_path) >= sizeof(d->config_path)) {
+		fprintf(stderr, "subnetrad: config path too long: %s\n", config_path);
+		return -1;
+	}
+	memcpy(d->config_path, config_path, strlen(config_path) + 1);
+	signal(SIGPIPE, SIG_IGN);
+	return set_paths(&d->paths);
+}
+
+struct daemon *daemon_host_start(const struct config *cfg, const char *config_path)
+{
+	struct daemon *d = alloc_shell(cfg);
+	int fd;
+
+	if (d == NULL) {
+		fprintf(stderr, "subnetrad: out of memory\n");
+		return NULL;
+	}
+	if (set_config_path(d, config_path) < 0 || lookup_user(d) < 0 || open_sock_dir(d) < 0)
+		goto fail;
+	fd = control_open(d);
+	if (fd < 0) {
+		control_open_failed(d, fd);
+		goto fail;
+	}
+	d->ctl_fd = fd;
+	return d;
+fail:
+	daemon_free(d);
+	return NULL;
+}
+
 struct daemon *daemon_start(const struct config *cfg, const char *config_path)
 {
 	struct daemon *d = daemon_alloc(cfg);
@@ -538,16 +589,7 @@ struct daemon *daemon_start(const struct config *cfg, const char *config_path)
 		fprintf(stderr, "subnetrad: out of memory\n");
 		return NULL;
 	}
-	if (config_path == NULL)
-		config_path = "config.json";
-	if (strlen(config_path) >= sizeof(d->config_path)) {
-		fprintf(stderr, "subnetrad: config path too long: %s\n", config_path);
-		goto fail;
-	}
-	memcpy(d->config_path, config_path, strlen(config_path) + 1);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (set_paths(&d->paths) < 0)
+	if (set_config_path(d, config_path) < 0)
 		goto fail;
 	if (boot_epoch(&d->epoch) < 0) {
 		fprintf(stderr, "subnetrad: system clock is before 2024-01-01; refusing to start "

@@ -32,6 +32,14 @@ int daemon_confine(struct daemon *d);
  */
 struct daemon *daemon_start(const struct config *cfg, const char *config_path);
 /*
+ * Mesh mode's host context: the config path, the paths ($SUBNETRA_SOCK,
+ * $SUBNETRA_TUN), the service user, the control socket's directory and the
+ * bound control socket; no workers, no v1 peers, no policy.  The caller
+ * sets d->mesh, opens its own TUN and sockets, then calls daemon_confine.
+ * NULL after printing why.
+ */
+struct daemon *daemon_host_start(const struct config *cfg, const char *config_path);
+/*
  * Starts workers 1..n-1 and runs worker 0 on the calling thread until
  * SIGINT/SIGTERM; then stops and joins every worker.  0 on a clean stop.
  */

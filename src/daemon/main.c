@@ -23,6 +23,7 @@
 #include "core/version.h"
 #include "core/wire.h"
 #include "daemon/daemon.h"
+#include "daemon/mesh/mesh.h"
 #include "os/linux/config_file.h"
 #include "os/linux/mesh_identity.h"
 #include "os/linux/netconf.h"
@@ -226,9 +227,10 @@ static int check_mesh(const struct config *cfg, const char *path, unsigned path_
 	if (rc == 0) {
 		print_mesh_banner(stderr, cfg, &id);
 		fprintf(stderr, " [config ok]\n");
-		fprintf(stderr, "subnetrad: note: this build checks %s configs but does not run "
-				"%s mode yet\n",
-			config_mode_name(cfg->mode), config_mode_name(cfg->mode));
+		if (cfg->mode == CONFIG_MODE_BASE)
+			fprintf(stderr, "subnetrad: note: this build checks %s configs but does "
+					"not run %s mode yet\n",
+				config_mode_name(cfg->mode), config_mode_name(cfg->mode));
 	}
 	identity_wipe(&id);
 	return rc;
@@ -307,6 +309,22 @@ static int run(struct config *cfg, const char *path)
 	return rc;
 }
 
+/* A mesh node: the config stays in memory (the node reads it) until it stops. */
+static int run_mesh(const struct config *cfg, const char *path)
+{
+	struct mesh_node *n = mesh_start(cfg, path);
+	int rc;
+
+	if (n == NULL)
+		return 1;
+	print_mesh_banner(stderr, cfg, mesh_identity(n));
+	fprintf(stderr, " tun=%s sock=%s [ready]\n", mesh_tun(n), mesh_sock(n));
+	rc = mesh_run(n) == 0 ? 0 : 1;
+	fprintf(stderr, "subnetrad: stopped\n");
+	mesh_free(n);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -348,6 +366,8 @@ int main(int argc, char **argv)
 			rc = check_mesh(cfg, o.config, o.path_mtu);
 		} else if (o.plan) {
 			rc = plan_mesh(cfg, o.config, o.path_mtu ? o.path_mtu : DEFAULT_PATH_MTU);
+		} else if (cfg->mode == CONFIG_MODE_MESH) {
+			rc = run_mesh(cfg, o.config);
 		} else {
 			/* Before any socket, TUN or privilege change. */
 			fprintf(stderr, "subnetrad: %s: mode \"%s\" is not implemented in this "

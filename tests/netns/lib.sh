@@ -208,18 +208,25 @@ wire_segments() {
 	ip -n "$1" link set "$2" gso_max_segs 1 || bail "cannot set gso_max_segs on $1/$2"
 }
 
-# topo_add_node NAME IP: namespace "$RUN-NAME", eth0 = IP/24 bridged into the underlay.
-topo_add_node() {
-	local name=$1 ip=$2 ns=$RUN-$1
-	ns_add "$ns"
+# topo_link NAME: NAME's existing namespace "$RUN-NAME" gets eth0, a veth
+# into the bridge (its bridge end is v-NAME), up, without an address.
+topo_link() {
+	local name=$1 ns=$RUN-$1
 	ip -n "$NET_NS" link add "v-$name" type veth peer name eth0 netns "$ns" ||
 		bail "cannot create veth for $name"
 	ip -n "$NET_NS" link set "v-$name" master br0 up
 	wire_segments "$NET_NS" "v-$name"
 	wire_segments "$ns" eth0
-	ip -n "$ns" addr add "$ip/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	NODE_NS[$name]=$ns
+}
+
+# topo_add_node NAME IP: namespace "$RUN-NAME", eth0 = IP/24 bridged into the underlay.
+topo_add_node() {
+	local name=$1 ip=$2 ns=$RUN-$1
+	ns_add "$ns"
+	topo_link "$name"
+	ip -n "$ns" addr add "$ip/24" dev eth0
 	NODE_IP[$name]=$ip
 }
 

@@ -22,6 +22,7 @@
 #include "core/version.h"
 #include "daemon/state/context.h"
 #include "daemon/datapath/worker.h"
+#include "daemon/mesh/status.h"
 #include "daemon/state/reload.h"
 #include "os/linux/clock.h"
 #include "os/linux/policy_file.h"
@@ -638,10 +639,14 @@ static void execute_flush(struct daemon *d)
 /* Execute one parsed command; returns the reply length (0 = no reply). */
 static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 {
-	const struct policy_table *t = policy_active(&d->policy);
+	const struct policy_table *t;
 	char why[512];
 	int err;
 
+	if (d->mesh != NULL)
+		return mesh_control_execute(d->mesh, cmd->kind, d->ctl->reply,
+					    sizeof(d->ctl->reply));
+	t = policy_active(&d->policy);
 	switch (cmd->kind) {
 	case CTL_STATUS:
 	case CTL_STATUS_JSON:

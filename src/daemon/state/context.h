@@ -27,6 +27,7 @@ struct daemon_paths {
 };
 
 struct control_server;
+struct mesh_node;
 struct worker;
 
 struct daemon {
@@ -62,6 +63,12 @@ struct daemon {
 	struct qsbr qsbr;
 
 	struct control_server *ctl; /* its buffers (worker 0 only; control.h) */
+	/*
+	 * Mesh mode (daemon/mesh/): the node this context only hosts the
+	 * control socket and the privilege drop for (no workers, no v1 peers);
+	 * NULL in v1.
+	 */
+	struct mesh_node *mesh;
 
 	atomic_bool stop;
 	atomic_bool failed; /* a worker's epoll failed: exit status 1 */

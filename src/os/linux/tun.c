@@ -89,7 +89,10 @@ int tun_open(const char *name, unsigned flags, char out_name[TUN_NAME_MAX],
 		close(fd);
 		return err;
 	}
-	*offloads = set_offloads(fd);
+	if (flags & TUN_OPEN_NO_OFFLOAD)
+		*offloads = 0;
+	else
+		*offloads = set_offloads(fd);
 	memcpy(out_name, ifr.ifr_name, TUN_NAME_MAX);
 	out_name[TUN_NAME_MAX - 1] = '\0';
 	return fd;

@@ -1,0 +1,76 @@
+/*
+ * Mesh mode's counters: one struct, and one list of names, from which the
+ * status text and JSON are generated (status.c), so a new counter shows
+ * everywhere at once.  Drop reasons that a pure module names (msg.h,
+ * handshake.h, session.h, beacon.h) are arrays indexed by that module's
+ * enum and take its names: drop_mesh_<msg reason>, drop_mesh_hs_<reason>,
+ * drop_mesh_data_<reason>, drop_mesh_beacon_<reason>.  Single-threaded:
+ * plain integers.
+ */
+#ifndef SUBNETRA_DAEMON_MESH_COUNTERS_H
+#define SUBNETRA_DAEMON_MESH_COUNTERS_H
+
+#include <stdint.h>
+
+#include "core/mesh/beacon.h"
+#include "core/mesh/handshake.h"
+#include "core/mesh/msg.h"
+#include "core/mesh/session.h"
+
+/* The daemon's own counters: name, then what it counts. */
+#define MESH_COUNTERS(X)                                                                 \
+	X(tun_rx_packets)		/* IPv6 packets read from the TUN */             \
+	X(tun_rx_bytes)                                                                  \
+	X(tun_tx_packets)		/* packets from peers written to the TUN */      \
+	X(tun_tx_bytes)                                                                  \
+	X(udp_rx_packets)		/* datagrams on the mesh port */                 \
+	X(udp_rx_bytes)                                                                  \
+	X(udp_tx_packets)		/* datagrams sent from the mesh port */          \
+	X(udp_tx_bytes)                                                                  \
+	X(handshakes_sent)		/* HS_INIT sent (retransmissions included) */    \
+	X(handshakes_answered)		/* HS_RESP sent */                               \
+	X(handshakes_completed)		/* keypairs installed, either role */            \
+	X(handshakes_given_up)		/* 90 s without an answer */                     \
+	X(cookie_replies_sent)                                                           \
+	X(cookie_replies_received)                                                       \
+	X(beacons_sent)                                                                  \
+	X(beacons_received)		/* verified and taken */                         \
+	X(peer_control_ignored)		/* peer control plaintexts (not used yet) */     \
+	X(base_control_ignored)		/* base control on a peer session */             \
+	X(relay_ignored)		/* RELAY, RELAYED, PUNCH (no base yet) */        \
+	X(drop_tun_not_ipv6)		/* TUN packet: not IPv6, or truncated */          \
+	X(drop_tun_not_mesh)		/* TUN packet: destination outside fc94::/16 */  \
+	X(drop_tun_no_peer)		/* TUN packet: no known key for the destination */ \
+	X(drop_tun_no_endpoint)		/* TUN packet: the peer has no endpoint */       \
+	X(drop_tun_queue_full)		/* waiting for a handshake: queue at its bound */\
+	X(drop_tun_too_big)		/* larger than DATA carries */                   \
+	X(drop_queue_given_up)		/* queued packets of a handshake that failed */  \
+	X(drop_udp_truncated)		/* a datagram longer than any mesh message */    \
+	X(drop_udp_send)		/* sendto refused (buffer full, no route) */     \
+	X(drop_mesh_unknown_receiver)	/* COOKIE_REPLY / DATA / HS_RESP: no session */  \
+	X(drop_mesh_cookie_reply)	/* COOKIE_REPLY that does not open */            \
+	X(drop_mesh_index_full)		/* no free local index */                        \
+	X(drop_mesh_peer_table_full)	/* no room for a new peer */                     \
+	X(drop_mesh_data_unknown_plaintext) /* neither IP, control nor keepalive */      \
+	X(drop_mesh_data_ipv4)		/* an IPv4 inner packet: the overlay is IPv6 */  \
+	X(drop_beacon_source)		/* not link-local IPv6 / private IPv4 */         \
+	X(drop_beacon_self)		/* our own beacon */                             \
+	X(drop_beacon_not_allowed)	/* the whitelist refused its key */              \
+	X(drop_beacon_rate_limited)	/* more than one per address per 5 s, or 50/s */ \
+	X(drop_tun_write)		/* the TUN refused a packet */
+
+struct mesh_counters {
+#define MESH_COUNTER_FIELD(name) uint64_t name;
+	MESH_COUNTERS(MESH_COUNTER_FIELD)
+#undef MESH_COUNTER_FIELD
+	uint64_t msg[MSG_CLASS_END];		/* by msg_classify drop reason */
+	uint64_t hs[HS_REASON_END];		/* by hs_reason */
+	uint64_t data[SESSION_VERDICT_END];	/* by session_verdict (drops only) */
+	uint64_t beacon[BEACON_RESULT_END];	/* by beacon_result */
+};
+
+/* Calls fn(ctx, name, value) for every counter, in a fixed order. */
+typedef void mesh_counter_fn(void *ctx, const char *name, uint64_t value);
+void mesh_counters_each(const struct mesh_counters *c, mesh_counter_fn *fn, void *ctx);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * The data path (see data.h).  Receive order for a datagram: classify
+ * (length and type first) -> by type: handshake messages to hs.c; DATA:
+ * receiver index selects the session -> session_open (replay window,
+ * AEAD, inner source = the peer's address, destination = ours) -> only
+ * then learn the endpoint -> deliver.  Buffers are the batch slots and
+ * n->pkt, sealed and opened in place; nothing is allocated.
+ */
+#include "daemon/mesh/data.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/mesh/pathctl.h"
+#include "daemon/mesh/hs.h"
+#include "daemon/mesh/peers.h"
+
+enum {
+	IPV6_HDR_LEN = 40,
+	IPV6_OFF_DST = 24,
+};
+
+void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
+		   const uint8_t *buf, size_t len)
+{
+	ssize_t r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, &to->sa, to_len);
+
+	if (r < 0) {
+		n->c.drop_udp_send++;
+		return;
+	}
+	n->c.udp_tx_packets++;
+	n->c.udp_tx_bytes += len;
+}
+
+int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
+		   uint64_t now_ns)
+{
+	size_t out_len;
+	int err;
+
+	if (p->ep_len == 0)
+		return -ENOKEY;
+	err = session_seal(&p->session, now_ns, buf, len, MESH_PKT_BUF, &out_len);
+	if (err == -EMSGSIZE || err == -ENOBUFS) {
+		n->c.drop_tun_too_big++;
+		return 0;
+	}
+	if (err < 0)
+		return err;
+	mesh_udp_send(n, &p->ep, p->ep_len, buf, out_len);
+	p->tx_bytes += out_len;
+	p->last_tx_ns = now_ns;
+	/* Sent on the old keypair; a new one is negotiated meanwhile. */
+	if (session_should_rekey_send(session_current(&p->session), now_ns))
+		mesh_hs_start(n, p, now_ns);
+	return 0;
+}
+
+void mesh_peer_flush(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
+{
+	uint8_t *buf;
+	size_t len;
+
+	while (mesh_queue_peek(n, p, &buf, &len)) {
+		if (mesh_peer_send(n, p, buf, len, now_ns) == -ENOKEY)
+			return;
+		mesh_queue_pop(n, p);
+	}
+}
+
+void mesh_peer_drop_queue(struct mesh_node *n, struct mesh_peer *p)
+{
+	while (p->q_n > 0) {
+		mesh_queue_pop(n, p);
+		n->c.drop_queue_given_up++;
+	}
+}
+
+/* One IPv6 packet from the TUN at n->pkt + MESH_PKT_OFF. */
+static void tun_packet(struct mesh_node *n, size_t len, uint64_t now_ns)
+{
+	const uint8_t *ip = n->pkt + MESH_PKT_OFF;
+	struct mesh_peer *p;
+
+	if (len < IPV6_HDR_LEN || ip[0] >> 4 != 6) {
+		n->c.drop_tun_not_ipv6++;
+		return;
+	}
+	if (ip[IPV6_OFF_DST] != n->id.addr[0] || ip[IPV6_OFF_DST + 1] != n->id.addr[1]) {
+		n->c.drop_tun_not_mesh++;
+		return;
+	}
+	p = mesh_peer_find(n, ip + IPV6_OFF_DST);
+	if (p == NULL) {
+		n->c.drop_tun_no_peer++;
+		return;
+	}
+	if (p->ep_len == 0) {
+		n->c.drop_tun_no_endpoint++;
+		return;
+	}
+	/* In order: nothing overtakes packets already waiting. */
+	if (p->q_n == 0 && mesh_peer_send(n, p, n->pkt, len, now_ns) == 0)
+		return;
+	if (!mesh_queue_push(n, p, len))
+		n->c.drop_tun_queue_full++;
+	mesh_hs_start(n, p, now_ns);
+}
+
+void mesh_tun_readable(struct mesh_node *n, uint64_t now_ns)
+{
+	uint8_t *at = n->pkt + MESH_PKT_OFF - VNET_HDR_LEN;
+	/* Room for the largest plaintext; the tag goes behind it. */
+	size_t cap = VNET_HDR_LEN + MSG_DATA_MAX_PLAINTEXT;
+
+	for (int i = 0; i < MESH_TUN_BUDGET; i++) {
+		ssize_t r = tun_read(n->tun_fd, at, cap);
+
+		if (r <= 0)
+			return;
+		if ((size_t)r <= VNET_HDR_LEN) {
+			n->c.drop_tun_not_ipv6++;
+			continue;
+		}
+		/* The TUN opens without offloads: the vnet header is all zero. */
+		n->c.tun_rx_packets++;
+		n->c.tun_rx_bytes += (uint64_t)r - VNET_HDR_LEN;
+		tun_packet(n, (size_t)r - VNET_HDR_LEN, now_ns);
+	}
+}
+
+static void deliver(struct mesh_node *n, uint8_t *buf, const uint8_t *pt, size_t pt_len)
+{
+	/* The DATA header in front of the plaintext becomes the vnet header. */
+	uint8_t *w = buf + (pt - buf) - VNET_HDR_LEN;
+
+	memset(w, 0, VNET_HDR_LEN);
+	if (tun_write(n->tun_fd, w, pt_len + VNET_HDR_LEN) < 0) {
+		n->c.drop_tun_write++;
+		return;
+	}
+	n->c.tun_tx_packets++;
+	n->c.tun_tx_bytes += pt_len;
+}
+
+static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union udp_addr *from,
+		    socklen_t from_len, uint64_t now_ns)
+{
+	struct session *s = session_index_lookup(&n->index, msg_receiver(buf, MSG_CLASS_DATA));
+	enum session_verdict v;
+	struct mesh_peer *p;
+	const uint8_t *pt;
+	size_t pt_len;
+
+	if (s == NULL) {
+		n->c.drop_mesh_unknown_receiver++;
+		return;
+	}
+	p = mesh_peer_of_session(s);
+	v = session_open(s, &n->index, now_ns, buf, len, &pt, &pt_len);
+	if (session_verdict_is_drop(v)) {
+		n->c.data[v]++;
+		return;
+	}
+	/* Authentic and fresh: only now may it move the endpoint. */
+	mesh_peer_learn_endpoint(p, from, from_len);
+	p->rx_bytes += len;
+	p->last_rx_ns = now_ns;
+	switch (v) {
+	case SESSION_PACKET:
+		deliver(n, buf, pt, pt_len);
+		break;
+	case SESSION_CONTROL:
+		switch (plain_classify(pt, pt_len)) {
+		case PLAIN_PEER_CTL:
+			n->c.peer_control_ignored++;
+			break;
+		case PLAIN_BASE_CTL:
+			n->c.base_control_ignored++;
+			break;
+		default:
+			n->c.drop_mesh_data_unknown_plaintext++;
+			break;
+		}
+		break;
+	default: /* a keepalive */
+		break;
+	}
+	/* A responder's keypair may just have been confirmed. */
+	if (p->q_n > 0)
+		mesh_peer_flush(n, p, now_ns);
+	if (session_should_rekey_recv(session_current(s), now_ns))
+		mesh_hs_start(n, p, now_ns);
+}
+
+static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
+			const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+{
+	enum msg_class cls = msg_classify(buf, len);
+
+	n->c.udp_rx_packets++;
+	n->c.udp_rx_bytes += len;
+	if (msg_class_is_drop(cls)) {
+		n->c.msg[cls]++;
+		return;
+	}
+	switch (cls) {
+	case MSG_CLASS_HS_INIT:
+		mesh_hs_on_init(n, buf, len, from, from_len, now_ns);
+		break;
+	case MSG_CLASS_HS_RESP:
+		mesh_hs_on_resp(n, buf, len, from, from_len, now_ns);
+		break;
+	case MSG_CLASS_COOKIE_REPLY:
+		mesh_hs_on_cookie(n, buf, len, now_ns);
+		break;
+	case MSG_CLASS_DATA:
+		on_data(n, buf, len, from, from_len, now_ns);
+		break;
+	default: /* RELAY, RELAYED, PUNCH: no base, no NAT traversal yet */
+		n->c.relay_ignored++;
+		break;
+	}
+}
+
+void mesh_udp_readable(struct mesh_node *n, uint64_t now_ns)
+{
+	for (int b = 0; b < MESH_UDP_BUDGET; b++) {
+		int got = udp_recv_batch(n->udp_fd, &n->rx);
+
+		if (got <= 0)
+			return;
+		for (int i = 0; i < got; i++) {
+			struct mmsghdr *m = &n->rx.msgs[i];
+			size_t len = m->msg_len, seg = udp_rx_segment_size(&n->rx, (size_t)i);
+			uint8_t *buf = udp_rx_slot(&n->rx, (size_t)i);
+
+			if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+				n->c.drop_udp_truncated++;
+				continue;
+			}
+			if (seg == 0)
+				seg = len;
+			/* A GRO slot holds datagrams of seg bytes, the last shorter. */
+			for (size_t off = 0; off < len; off += seg)
+				on_datagram(n, buf + off, len - off < seg ? len - off : seg,
+					    &n->rx.from[i], m->msg_hdr.msg_namelen, now_ns);
+		}
+		if (got < UDP_BATCH)
+			return;
+	}
+}

@@ -1,0 +1,295 @@
+/* A mesh node's start-up, event loop and teardown (see mesh.h, node.h). */
+#include "daemon/mesh/mesh.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/config_error.h"
+#include "daemon/control/control.h"
+#include "daemon/daemon.h"
+#include "daemon/mesh/data.h"
+#include "daemon/mesh/lan.h"
+#include "daemon/mesh/node.h"
+#include "daemon/mesh/peers.h"
+#include "daemon/mesh/timers.h"
+#include "os/linux/clock.h"
+#include "os/linux/mesh_identity.h"
+#include "os/linux/netconf.h"
+
+enum { TAG_TUN = 1, TAG_UDP, TAG_BEACON4, TAG_BEACON6, TAG_CTL, TAG_TIMER, TAG_SIG };
+enum { MESH_PREFIX_LEN = 16, MESH_EVENTS = 16 };
+
+static int load_identity(struct mesh_node *n, const char *config_path)
+{
+	struct config_error err;
+	bool readable;
+	char msg[768];
+
+	if (mesh_identity_load(n->cfg, config_path != NULL ? config_path : "config.json", &n->id,
+			       &readable, &err) < 0) {
+		config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "subnetrad: %s\n", msg);
+		return -1;
+	}
+	if (readable)
+		fprintf(stderr, "subnetrad: warning: %s is readable by other users and holds a "
+				"secret key; chmod 600 %s\n",
+			n->cfg->mesh.identity_file, n->cfg->mesh.identity_file);
+	if (hs_local_init(&n->local, &n->id, n->cfg->mesh.has_psk ? n->cfg->mesh.psk : NULL) <
+	    0) {
+		fprintf(stderr, "subnetrad: %s: identity unusable for the handshake\n",
+			n->cfg->mesh.identity_file);
+		return -1;
+	}
+	return 0;
+}
+
+/* The config's whitelist; an address the config validated cannot be refused. */
+static void load_whitelist(struct mesh_node *n)
+{
+	const struct mesh_config *m = &n->cfg->mesh;
+
+	whitelist_init(&n->wl);
+	n->wl.enabled = m->whitelist_enabled;
+	for (size_t i = 0; i < m->n_whitelist; i++)
+		(void)whitelist_add(&n->wl, m->whitelist[i]);
+}
+
+static int open_tun(struct mesh_node *n)
+{
+	unsigned offloads;
+	uint8_t prefix[16] = {0};
+	struct netconf nc;
+	char why[320], a[IDENTITY_ADDR_TEXT];
+	int fd, err;
+
+	fd = tun_open(n->host->paths.tun, TUN_OPEN_NO_OFFLOAD, n->tun, &offloads);
+	if (fd < 0) {
+		fprintf(stderr, "subnetrad: cannot create TUN device '%s': %s%s\n",
+			n->host->paths.tun, strerror(-fd),
+			fd == -EPERM || fd == -EACCES ? " (needs CAP_NET_ADMIN and /dev/net/tun)"
+			: fd == -EBUSY		      ? " (in use; set SUBNETRA_TUN to another name)"
+						      : "");
+		return -1;
+	}
+	n->tun_fd = fd;
+	if (!n->cfg->configure_interface)
+		return 0;
+	memcpy(prefix, n->id.addr, 2); /* fc94::/16 */
+	err = netconf_open(&nc);
+	if (err == 0) {
+		err = netconf_apply6(&nc, n->tun, n->cfg->mesh.mtu, n->id.addr, MESH_PREFIX_LEN,
+				     prefix, MESH_PREFIX_LEN, why, sizeof(why));
+		netconf_close(&nc);
+	} else {
+		snprintf(why, sizeof(why), "netlink socket: %s", strerror(-err));
+	}
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot configure %s: %s\n", n->tun, why);
+		return -1;
+	}
+	identity_address_format(n->id.addr, a);
+	fprintf(stderr, "subnetrad: configured %s: mtu %u, up, address %s/16, route fc94::/16\n",
+		n->tun, (unsigned)n->cfg->mesh.mtu, a);
+	return 0;
+}
+
+static int watch(struct mesh_node *n, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	if (fd < 0)
+		return 0;
+	return epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int setup_loop(struct mesh_node *n)
+{
+	struct itimerspec tick = {
+		.it_interval = {.tv_nsec = (long)MESH_TICK_NS},
+		.it_value = {.tv_nsec = (long)MESH_TICK_NS},
+	};
+	sigset_t mask;
+	int err;
+
+	/* Signals arrive as readable events: no work inside a handler. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP); /* no reload in mesh mode: read and ignored */
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	n->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	n->epfd = epoll_create1(EPOLL_CLOEXEC);
+	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (n->sig_fd < 0 || n->epfd < 0 || n->timer_fd < 0)
+		return -errno;
+	if (timerfd_settime(n->timer_fd, 0, &tick, NULL) < 0)
+		return -errno;
+	if ((err = watch(n, n->tun_fd, TAG_TUN)) < 0 || (err = watch(n, n->udp_fd, TAG_UDP)) < 0 ||
+	    (err = watch(n, n->lan.fd4, TAG_BEACON4)) < 0 ||
+	    (err = watch(n, n->lan.fd6, TAG_BEACON6)) < 0 ||
+	    (err = watch(n, n->host->ctl_fd, TAG_CTL)) < 0 ||
+	    (err = watch(n, n->timer_fd, TAG_TIMER)) < 0 || (err = watch(n, n->sig_fd, TAG_SIG)) < 0)
+		return err;
+	return 0;
+}
+
+struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
+{
+	struct mesh_node *n = calloc(1, sizeof(*n));
+	int err;
+
+	if (n == NULL) {
+		fprintf(stderr, "subnetrad: out of memory\n");
+		return NULL;
+	}
+	n->cfg = cfg;
+	n->tun_fd = n->udp_fd = n->epfd = n->timer_fd = n->sig_fd = -1;
+	n->lan.fd4 = n->lan.fd6 = -1;
+	/* The identity first: a node that cannot be itself touches nothing. */
+	if (load_identity(n, config_path) < 0)
+		goto fail;
+	n->host = daemon_host_start(cfg, config_path);
+	if (n->host == NULL)
+		goto fail;
+	n->host->mesh = n;
+	load_whitelist(n);
+	session_index_init(&n->index);
+	mesh_ratelimit_load_init(&n->load, 0);
+	n->rx_slots = malloc((size_t)UDP_BATCH * UDP_RX_SLOT_LEN);
+	if (mesh_ratelimit_init(&n->rl, NULL) < 0 || mesh_peers_init(n) < 0 ||
+	    n->rx_slots == NULL) {
+		fprintf(stderr, "subnetrad: out of memory\n");
+		goto fail;
+	}
+	udp_rx_batch_init(&n->rx, n->rx_slots);
+	if (open_tun(n) < 0)
+		goto fail;
+	n->udp_fd = udp_open6(cfg->mesh.udp_port, false);
+	if (n->udp_fd < 0) {
+		fprintf(stderr, "subnetrad: cannot bind UDP port %u: %s\n",
+			(unsigned)cfg->mesh.udp_port, strerror(-n->udp_fd));
+		goto fail;
+	}
+	if (cfg->mesh.lan_discovery && mesh_lan_open(n) < 0)
+		fprintf(stderr, "subnetrad: LAN discovery is off: no beacon socket\n");
+	err = setup_loop(n);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: event loop set-up failed: %s\n", strerror(-err));
+		goto fail;
+	}
+	if (daemon_confine(n->host) < 0)
+		goto fail;
+	return n;
+fail:
+	mesh_free(n);
+	return NULL;
+}
+
+const struct identity *mesh_identity(const struct mesh_node *n)
+{
+	return &n->id;
+}
+
+const char *mesh_tun(const struct mesh_node *n)
+{
+	return n->tun;
+}
+
+const char *mesh_sock(const struct mesh_node *n)
+{
+	return n->host->paths.sock;
+}
+
+static void on_signal(struct mesh_node *n)
+{
+	struct signalfd_siginfo si;
+
+	while (read(n->sig_fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+			n->stop = true;
+}
+
+static void on_timer(struct mesh_node *n, uint64_t now_ns)
+{
+	uint64_t expirations;
+
+	if (read(n->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	mesh_tick(n, now_ns);
+}
+
+int mesh_run(struct mesh_node *n)
+{
+	struct epoll_event ev[MESH_EVENTS];
+
+	if (n->lan.n_ifs > 0)
+		mesh_lan_announce(n, true, mono_ns());
+	while (!n->stop) {
+		int k = epoll_wait(n->epfd, ev, MESH_EVENTS, -1);
+		uint64_t now;
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "subnetrad: epoll failed: %s\n", strerror(errno));
+			return -1;
+		}
+		now = mono_ns();
+		for (int i = 0; i < k; i++) {
+			switch (ev[i].data.u32) {
+			case TAG_TUN:
+				mesh_tun_readable(n, now);
+				break;
+			case TAG_UDP:
+				mesh_udp_readable(n, now);
+				break;
+			case TAG_BEACON4:
+				mesh_lan_readable(n, n->lan.fd4, now);
+				break;
+			case TAG_BEACON6:
+				mesh_lan_readable(n, n->lan.fd6, now);
+				break;
+			case TAG_CTL:
+				control_handle(n->host);
+				break;
+			case TAG_TIMER:
+				on_timer(n, now);
+				break;
+			case TAG_SIG:
+				on_signal(n);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+void mesh_free(struct mesh_node *n)
+{
+	if (n == NULL)
+		return;
+	int fds[] = {n->tun_fd, n->udp_fd, n->epfd, n->timer_fd, n->sig_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	mesh_lan_close(n);
+	mesh_peers_free(n);
+	free(n->rx_slots);
+	/* Closes and removes the control socket. */
+	daemon_free(n->host);
+	hs_local_wipe(&n->local);
+	identity_wipe(&n->id);
+	sodium_memzero(n, sizeof(*n));
+	free(n);
+}

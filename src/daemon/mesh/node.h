@@ -1,0 +1,151 @@
+/*
+ * A mesh node (mode "mesh"): the one context struct that owns every fd,
+ * table and buffer of the running node, passed by pointer to each concern:
+ *
+ *   node.c     start-up, the event loop, teardown
+ *   peers.c    the peer table (keyed by overlay address) and packet queues
+ *   lan.c      LAN discovery: beacon sockets, send, receive
+ *   hs.c       handshakes: initiate, respond, consume, cookies
+ *   data.c     TUN -> peer and UDP -> classify -> DATA -> TUN
+ *   timers.c   the periodic tick: retransmit, keepalive, rekey, beacons
+ *   status.c   the control socket's status replies
+ *
+ * Single-threaded: one epoll loop, bounded work per wake-up, nothing
+ * allocated after start-up.  Every failure of network input is a counted,
+ * silent drop (counters.h).
+ */
+#ifndef SUBNETRA_DAEMON_MESH_NODE_H
+#define SUBNETRA_DAEMON_MESH_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/mesh/beacon.h"
+#include "core/mesh/cookie.h"
+#include "core/mesh/handshake.h"
+#include "core/mesh/identity.h"
+#include "core/mesh/msg.h"
+#include "core/mesh/ratelimit.h"
+#include "core/mesh/session.h"
+#include "core/mesh/whitelist.h"
+#include "core/offload.h"
+#include "daemon/mesh/counters.h"
+#include "os/linux/tun.h"
+#include "os/linux/udp.h"
+
+struct daemon;
+
+enum {
+	MESH_PEERS_MAX = 1024,
+	MESH_PEER_HASH = 2 * MESH_PEERS_MAX, /* power of two, linear probing */
+	MESH_QUEUE_MAX = 16,		     /* packets per peer waiting for a handshake */
+	MESH_QUEUE_POOL = 256,		     /* queued packets over all peers */
+	MESH_IFACES_MAX = 16,		     /* interfaces beacons go out on */
+	MESH_BEACON_SEEN = 64,		     /* per-address beacon rate limit slots */
+	MESH_TUN_BUDGET = 64,		     /* TUN packets per wake-up */
+	MESH_UDP_BUDGET = 4,		     /* recvmmsg batches per wake-up */
+	MESH_BEACON_BUDGET = 32,	     /* beacons read per wake-up */
+	/*
+	 * One packet buffer: the DATA header where the vnet header and its
+	 * headroom are on the TUN side, the largest plaintext and the tag.
+	 * A TUN read lands at MESH_PKT_OFF - VNET_HDR_LEN so that the IPv6
+	 * packet starts where DATA's plaintext does: sealing is in place.
+	 */
+	MESH_PKT_OFF = MSG_DATA_HEADER_LEN,
+	MESH_PKT_BUF = MSG_DATA_MAX_LEN,
+};
+
+_Static_assert((int)MESH_PKT_OFF >= (int)VNET_HDR_LEN, "the vnet header fits in front");
+_Static_assert((MESH_PEER_HASH & (MESH_PEER_HASH - 1)) == 0, "power of two");
+
+#define MESH_NS_PER_S UINT64_C(1000000000)
+/* Beacons: research/mesh-design.md §4, docs/mesh-protocol.md "Timers". */
+#define MESH_BEACON_INTERVAL_NS (25 * MESH_NS_PER_S) /* ± 20 % */
+#define MESH_BEACON_REPLY_NS	(5 * MESH_NS_PER_S)  /* a QUERY answered once per 5 s */
+#define MESH_BEACON_VERIFY_NS	(5 * MESH_NS_PER_S)  /* one verification per address */
+#define MESH_BEACON_VERIFY_PER_S 50		     /* ... and 50/s in all */
+#define MESH_TICK_NS		(MESH_NS_PER_S / 4)
+
+struct mesh_peer {
+	bool used;
+	uint8_t addr[IDENTITY_ADDR_LEN];
+	uint8_t ed_pk[IDENTITY_PK_LEN];
+	char hostname[BEACON_NAME_MAX + 1]; /* from its beacon; "" unknown */
+	union udp_addr ep;		    /* where to send; family 0: none yet */
+	socklen_t ep_len;
+	struct session session;
+	struct hs_initiator init;	    /* our pending HS_INIT */
+	struct cookie_sender cookie;	    /* mac1/mac2 of what we send it */
+	uint8_t last_tai64n[HS_TAI64N_LEN]; /* newest HS_INIT timestamp taken */
+	bool hs_pending;		    /* an initiation is being retried */
+	unsigned hs_sent;
+	uint64_t hs_started_ns, hs_last_sent_ns, hs_next_ns;
+	uint64_t handshake_wall_ns; /* last completed handshake; 0: none */
+	uint64_t last_tx_ns, last_rx_ns;
+	uint64_t rx_bytes, tx_bytes; /* DATA on the wire, both ways */
+	uint16_t queue[MESH_QUEUE_MAX]; /* pool slots, oldest first */
+	uint8_t q_head, q_n;
+};
+
+struct mesh_iface {
+	unsigned ifindex;
+	char name[TUN_NAME_MAX];
+	bool v4, v6;		 /* the groups joined on it */
+	uint64_t last_reply_ns;	 /* the last answer to a QUERY on it */
+};
+
+struct mesh_lan {
+	int fd4, fd6; /* bound to BEACON_PORT, -1: not open */
+	struct mesh_iface ifs[MESH_IFACES_MAX];
+	size_t n_ifs;
+	struct beacon_guard guard;
+	uint64_t last_seq;	 /* our last beacon's seq (unix ms, strictly increasing) */
+	uint64_t next_beacon_ns;
+	/* Per-address verification limit and the overall one. */
+	struct {
+		uint8_t addr[IDENTITY_ADDR_LEN];
+		uint64_t at_ns;
+	} seen[MESH_BEACON_SEEN];
+	uint64_t verify_window_ns;
+	unsigned verify_count;
+};
+
+struct mesh_queue_pool {
+	uint16_t free[MESH_QUEUE_POOL];
+	size_t n_free;
+	uint16_t len[MESH_QUEUE_POOL];		   /* the IPv6 packet's length */
+	uint8_t buf[MESH_QUEUE_POOL][MESH_PKT_BUF]; /* packet at MESH_PKT_OFF */
+};
+
+struct mesh_node {
+	const struct config *cfg;
+	struct daemon *host; /* control socket, paths, privilege drop (daemon.h) */
+	struct identity id;
+	struct hs_local local;
+	struct whitelist wl;
+	struct mesh_ratelimit rl;
+	struct mesh_ratelimit_load load;
+	struct session_index index;
+	struct cookie_sender scratch_cookie; /* for an initiator not yet in the table */
+
+	struct mesh_peer *peers; /* MESH_PEERS_MAX, calloc'd at start-up */
+	size_t n_peers;
+	int16_t hash[MESH_PEER_HASH]; /* peer number, -1: empty */
+	uint8_t hash_key[16];	      /* crypto_shorthash key */
+	struct mesh_queue_pool *pool;
+
+	struct mesh_lan lan;
+	int tun_fd, udp_fd, epfd, timer_fd, sig_fd;
+	char tun[TUN_NAME_MAX];
+	bool stop;
+
+	struct udp_rx_batch rx;
+	uint8_t *rx_slots;
+	uint8_t pkt[MESH_PKT_BUF]; /* the TUN read and every message we build */
+
+	struct mesh_counters c;
+};
+
+#endif

@@ -1,0 +1,188 @@
+/* Mesh status replies (see status.h).  Only as many peers as fit are listed. */
+#include "daemon/mesh/status.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/outbuf.h"
+#include "core/status.h"
+#include "core/version.h"
+#include "daemon/mesh/node.h"
+#include "os/linux/clock.h"
+
+/* Room kept for the counters after the peers (about 100 of them). */
+enum { COUNTERS_RESERVE = 6144, ENDPOINT_TEXT = INET6_ADDRSTRLEN + 24 };
+
+/* "[fe80::1%2]:5582", "192.0.2.1:5582" (v4-mapped), or "none". */
+static void endpoint_text(const struct mesh_peer *p, char out[ENDPOINT_TEXT])
+{
+	const struct sockaddr_in6 *a = &p->ep.v6;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (p->ep_len == 0 || a->sin6_family != AF_INET6) {
+		snprintf(out, ENDPOINT_TEXT, "none");
+		return;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+		inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], ip, sizeof(ip));
+		snprintf(out, ENDPOINT_TEXT, "%s:%u", ip, ntohs(a->sin6_port));
+		return;
+	}
+	inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+	if (a->sin6_scope_id != 0)
+		snprintf(out, ENDPOINT_TEXT, "[%s%%%u]:%u", ip, (unsigned)a->sin6_scope_id,
+			 ntohs(a->sin6_port));
+	else
+		snprintf(out, ENDPOINT_TEXT, "[%s]:%u", ip, ntohs(a->sin6_port));
+}
+
+/* Seconds since the last handshake; false: none yet. */
+static bool handshake_age(const struct mesh_peer *p, uint64_t now_wall, uint64_t *secs)
+{
+	if (p->handshake_wall_ns == 0)
+		return false;
+	*secs = now_wall > p->handshake_wall_ns ? (now_wall - p->handshake_wall_ns) / 1000000000u
+						: 0;
+	return true;
+}
+
+static void text_counter(void *ctx, const char *name, uint64_t v)
+{
+	outbuf_printf(ctx, "  %s=%" PRIu64 "\n", name, v);
+}
+
+struct json_ctx {
+	struct outbuf *o;
+	bool first;
+};
+
+static void json_counter(void *ctx, const char *name, uint64_t v)
+{
+	struct json_ctx *j = ctx;
+
+	outbuf_printf(j->o, "%s\"%s\":%" PRIu64, j->first ? "" : ",", name, v);
+	j->first = false;
+}
+
+static void metrics_counter(void *ctx, const char *name, uint64_t v)
+{
+	outbuf_printf(ctx, "subnetra_mesh_%s %" PRIu64 "\n", name, v);
+}
+
+static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
+{
+	uint64_t now = wall_ns(), age;
+	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT], ago[16];
+	struct outbuf o;
+	size_t shown = 0;
+
+	outbuf_init(&o, buf, cap);
+	identity_address_format(n->id.addr, addr);
+	outbuf_printf(&o, "subnetra v%s [running]\nmode=mesh address=%s udp_port=%u tun=%s "
+			  "peers=%zu\npeers:\n",
+		      SUBNETRA_VERSION, addr, (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers);
+	for (; shown < n->n_peers && o.len + COUNTERS_RESERVE < cap; shown++) {
+		const struct mesh_peer *p = &n->peers[shown];
+
+		identity_address_format(p->addr, addr);
+		endpoint_text(p, ep);
+		outbuf_printf(&o, "  address=%s hostname=%s path=direct endpoint=%s", addr,
+			      p->hostname[0] != '\0' ? p->hostname : "-", ep);
+		if (handshake_age(p, now, &age)) {
+			status_age_format(age, ago);
+			outbuf_printf(&o, " handshake=\"%s ago\"", ago);
+		} else {
+			outbuf_puts(&o, " handshake=never");
+		}
+		outbuf_printf(&o, " rx_bytes=%" PRIu64 " tx_bytes=%" PRIu64 "\n", p->rx_bytes,
+			      p->tx_bytes);
+	}
+	if (shown < n->n_peers)
+		outbuf_printf(&o, "  ... and %zu more\n", n->n_peers - shown);
+	outbuf_puts(&o, "counters:\n");
+	mesh_counters_each(&n->c, text_counter, &o);
+	return outbuf_finish(&o);
+}
+
+static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
+{
+	uint64_t now = wall_ns(), age;
+	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT];
+	struct json_ctx j;
+	struct outbuf o;
+	size_t shown = 0;
+
+	outbuf_init(&o, buf, cap);
+	identity_address_format(n->id.addr, addr);
+	outbuf_printf(&o, "{\"schema_version\":%d,\"version\":\"%s\",\"mode\":\"mesh\","
+			  "\"address\":\"%s\",\"listen_port\":%u,\"tun\":\"%s\",\"n_peers\":%zu,"
+			  "\"peers\":[",
+		      STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
+		      (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers);
+	for (; shown < n->n_peers && o.len + COUNTERS_RESERVE < cap; shown++) {
+		const struct mesh_peer *p = &n->peers[shown];
+
+		identity_address_format(p->addr, addr);
+		endpoint_text(p, ep);
+		/* Hostnames are RFC 1123 labels and addresses hex: nothing to escape. */
+		outbuf_printf(&o, "%s{\"address\":\"%s\",\"hostname\":", shown ? "," : "", addr);
+		if (p->hostname[0] != '\0')
+			outbuf_printf(&o, "\"%s\"", p->hostname);
+		else
+			outbuf_puts(&o, "null");
+		outbuf_printf(&o, ",\"path\":\"direct\",\"endpoint\":");
+		if (p->ep_len != 0)
+			outbuf_printf(&o, "\"%s\"", ep);
+		else
+			outbuf_puts(&o, "null");
+		outbuf_puts(&o, ",\"last_handshake_age_s\":");
+		if (handshake_age(p, now, &age))
+			outbuf_printf(&o, "%" PRIu64, age);
+		else
+			outbuf_puts(&o, "null");
+		outbuf_printf(&o, ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}",
+			      p->rx_bytes, p->tx_bytes);
+	}
+	outbuf_puts(&o, "],\"counters\":{");
+	j = (struct json_ctx){.o = &o, .first = true};
+	mesh_counters_each(&n->c, json_counter, &j);
+	outbuf_puts(&o, "}}\n");
+	return outbuf_finish(&o);
+}
+
+static size_t render_metrics(struct mesh_node *n, char *buf, size_t cap)
+{
+	struct outbuf o;
+
+	outbuf_init(&o, buf, cap);
+	outbuf_printf(&o, "subnetra_up 1\nsubnetra_mesh_peers %zu\n", n->n_peers);
+	mesh_counters_each(&n->c, metrics_counter, &o);
+	return outbuf_finish(&o);
+}
+
+size_t mesh_control_execute(struct mesh_node *n, enum ctl_kind kind, char *buf, size_t cap)
+{
+	size_t len;
+
+	switch (kind) {
+	case CTL_STATUS:
+		len = render_text(n, buf, cap);
+		return len > 0 ? len : (size_t)snprintf(buf, cap, "status unavailable\n");
+	case CTL_STATUS_JSON:
+		len = render_json(n, buf, cap);
+		return len > 0 ? len
+			       : (size_t)snprintf(buf, cap, "{\"error\":\"status unavailable\"}\n");
+	case CTL_METRICS:
+		len = render_metrics(n, buf, cap);
+		return len > 0 ? len : (size_t)snprintf(buf, cap, "# metrics unavailable\n");
+	case CTL_POLICY_SHOW:
+	case CTL_POLICY_CHECK:
+	case CTL_RELOAD:
+	case CTL_SAVE:
+		return (size_t)snprintf(buf, cap, "not available in mesh mode\n");
+	default: /* fire-and-forget policy edits: nothing to edit in mesh mode */
+		return 0;
+	}
+}

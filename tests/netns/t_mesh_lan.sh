@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Mesh mode's first real run: three mesh nodes on one LAN, no base server.
+# They find each other by signed multicast beacons, run the Noise IKpsk2
+# handshake and carry IPv6 between their fc94 addresses through real TUNs.
+#
+#                 $RUN-net: br0 (mcast_snooping 0)
+#              v-a /          | v-b          \ v-c
+#     $RUN-a eth0        $RUN-b eth0        $RUN-c eth0     IPv6 link-local only
+#     snr0 fc94:A        snr0 fc94:B        snr0 fc94:C     (accept_dad 0)
+#     whitelist: B       whitelist: A       whitelist: A, B
+#
+#   1. A and B discover each other and complete a handshake (polled in
+#      `status --json`, never a fixed sleep);
+#   2. ping6 A -> B and B -> A by fc94 address: 3 of 3 replies each way;
+#   3. status (text and JSON) shows the peer, path direct, non-zero bytes;
+#   4. C is not on A's list: C's pings to A get no reply, and A counts the
+#      refusals (a handshake and a beacon that the whitelist refused);
+#   5. a marker A -> B is on A's TUN but never on the wire (capture on A's
+#      bridge port);
+#   6. stopping a daemon exits 0 and removes its TUN.
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_env
+topo_init
+ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+
+declare -A ADDR=()
+PORT=5582
+
+# mesh_node NAME: a namespace with IPv6 on (ns_add turns it off), DAD off,
+# eth0 bridged into the LAN with only its link-local address; an identity.
+mesh_node() {
+	local name=$1 ns=$RUN-$1
+	ns_add "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
+		bail "$name: cannot enable IPv6"
+	topo_link "$name"
+	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
+		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
+	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
+	[ -n "${ADDR[$name]}" ] || bail "$name: no address in its identity file"
+}
+
+# mesh_config NAME WHITELISTED...: a LAN-only mesh config, no bases.
+mesh_config() {
+	local name=$1 list="" a
+	shift
+	for a in "$@"; do list+="${list:+, }\"${ADDR[$a]}\""; done
+	(
+		umask 077
+		cat >"$T/$name.json" <<JSON
+{
+  "mode": "mesh",
+  "identity_file": "$T/$name.id",
+  "listen_port": $PORT,
+  "hostname": "node-$name",
+  "lan_discovery": true,
+  "whitelist": [$list]
+}
+JSON
+	)
+}
+
+# start_mesh NAME: the daemon, up when it printed [ready].
+start_mesh() {
+	local name=$1 ns=$RUN-$1 log pid
+	log=$T/$name.log
+	NODE_LOG[$name]=$log
+	ALL_LOGS+=("$log")
+	: >"$log"
+	ip netns exec "$ns" env SUBNETRA_SOCK="$(node_sock "$name")" SUBNETRA_TUN="$TUN" \
+		"$SUBNETRAD" --config "$T/$name.json" </dev/null >"$log" 2>&1 &
+	pid=$!
+	NODE_PID[$name]=$pid
+	wait_until 10 grep -q '\[ready\]' "$log" || {
+		diag "$name log:" "$(tail -n 20 "$log")"
+		bail "$name: subnetrad did not print [ready]"
+	}
+}
+
+# linklocal_ready NAME: eth0 has a usable (not tentative) link-local address.
+linklocal_ready() {
+	ip -n "$RUN-$1" -6 addr show dev eth0 scope link | grep -q 'inet6 fe80' &&
+		! ip -n "$RUN-$1" -6 addr show dev eth0 | grep -q tentative
+}
+
+# peer_obj NODE PEER: PEER's object in NODE's status --json.
+peer_obj() {
+	local j
+	j=$(status_json "$1") || return 1
+	printf '%s' "$j" | grep -o "{\"address\":\"${ADDR[$2]}\"[^}]*}" | head -n 1
+}
+# peer_up NODE PEER: NODE lists PEER with a completed handshake.
+peer_up() { peer_obj "$1" "$2" | grep -q '"last_handshake_age_s":[0-9]'; }
+
+for n in a b c; do mesh_node "$n"; done
+for n in a b c; do
+	wait_until 10 linklocal_ready "$n" || bail "$n: no link-local address on eth0"
+done
+mesh_config a b
+mesh_config b a
+mesh_config c a b
+
+# C first: A's start-up beacon then reaches it, so C knows A's key at once.
+start_mesh c
+start_mesh a
+start_mesh b
+
+# ---- 1. discovery and handshake ---------------------------------------------
+check "A and B find each other and complete a handshake" wait_until 15 peer_up a b
+check "B lists A with a completed handshake" wait_until 5 peer_up b a
+
+# ---- 2. ping6 both ways --------------------------------------------------------
+check_eq "ping6 A -> B: 3 of 3" 3 "$(ping_received a -6 -c 3 -W 2 "${ADDR[b]}")"
+check_eq "ping6 B -> A: 3 of 3" 3 "$(ping_received b -6 -c 3 -W 2 "${ADDR[a]}")"
+
+# ---- 3. status -----------------------------------------------------------------------
+pa=$(peer_obj a b)
+check_match "A: B's path is direct" '"path":"direct"' "$pa"
+check_match "A: B's hostname from its beacon" '"hostname":"node-b"' "$pa"
+check_match "A: B's endpoint is link-local" '"endpoint":"\[fe80:' "$pa"
+check_match "A: rx bytes from B" '"rx_bytes":[1-9]' "$pa"
+check_match "A: tx bytes to B" '"tx_bytes":[1-9]' "$pa"
+ja=$(status_json a)
+check_match "A: mode mesh, own address" "\"mode\":\"mesh\",\"address\":\"${ADDR[a]}\"" "$ja"
+check_match "A: listen port" "\"listen_port\":$PORT" "$ja"
+check_ge "A: handshakes completed" 1 "$(json_get "$ja" handshakes_completed)"
+check_ge "A: beacons received" 1 "$(json_get "$ja" beacons_received)"
+check_ge "A: packets written to the TUN" 3 "$(json_get "$ja" tun_tx_packets)"
+text=$(cli a status)
+check_match "status text: mode mesh" "mode=mesh address=${ADDR[a]} udp_port=$PORT" "$text"
+check_match "status text: B direct" "address=${ADDR[b]} hostname=node-b path=direct" "$text"
+
+# ---- 4. C is not on A's whitelist --------------------------------------------------------
+check_eq "C -> A: no reply" 0 "$(ping_received c -6 -c 2 -W 1 "${ADDR[a]}")"
+check "A counts C's refused handshakes" wait_until 5 counter_ge a drop_mesh_hs_not_allowed 1
+check_ge "A counts C's refused beacons" 1 "$(counter a drop_beacon_not_allowed)"
+check_fails "A does not list C" grep -q "${ADDR[c]}" <<<"$(status_json a)"
+check_match "C knows A (its beacon) but never completed a handshake" \
+	'"last_handshake_age_s":null' "$(peer_obj c a)"
+
+# ---- 5. the marker is encrypted on the wire ----------------------------------------------
+MARK=subnetra-meshmk # 15 bytes, and ping -p takes 16: one more byte
+HEX=$(str_hex "${MARK}!")
+NODE_NS[bridge]=$NET_NS
+cap_start wire bridge v-a
+cap_start tun a "$TUN"
+check_eq "ping6 A -> B with the marker: 3 of 3" 3 \
+	"$(ping_received a -6 -c 3 -W 2 -p "$HEX" -s 64 "${ADDR[b]}")"
+cap_stop wire
+cap_stop tun
+check_ge "the marker is on A's TUN (plaintext side)" 3 "$(pcap_marker_count "$(cap_file tun)" "$MARK")"
+check_ge "the wire capture saw the traffic" 6 "$(pcap_count "$(cap_file wire)")"
+check_eq "the marker never appears on the wire" 0 "$(pcap_marker_count "$(cap_file wire)" "$MARK")"
+
+# ---- 6. stop: clean exit, TUN gone ------------------------------------------------------------
+stop_node a
+check_fails "A's TUN is gone" ip -n "$RUN-a" link show "$TUN"
+stop_node b
+check_fails "B's TUN is gone" ip -n "$RUN-b" link show "$TUN"
+stop_node c
+for n in a b c; do
+	check_fails "$n: no seccomp violation" grep -q 'seccomp: forbidden' "${NODE_LOG[$n]}"
+done
+done_testing
