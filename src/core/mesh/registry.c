@@ -800,7 +800,8 @@ enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 		return count(reg, REGISTRY_BAD_ALLOW);
 	touch(reg, ia, now, from, false);
 	a = &reg->node[ia];
-	memcpy(a->allow, list, n * BASECTL_ADDR_LEN);
+	if (n)
+		memcpy(a->allow, list, n * BASECTL_ADDR_LEN);
 	qsort(a->allow, n, BASECTL_ADDR_LEN, addr_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (kept == 0 || memcmp(a->allow[kept - 1], a->allow[i], BASECTL_ADDR_LEN) != 0)
