@@ -276,7 +276,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   (const uint8_t(*)[BASECTL_ADDR_LEN])list, (c >> 1) & 3);
 			break;
 		case 4:
-			v = registry_ping(&reg, now, ka->addr, tb, r + 1, &reply);
+			v = registry_ping(&reg, now, ka->addr, tb, (const uint8_t[8]){c, d, op},
+					  &reply);
 			has_reply = v == REGISTRY_PONG;
 			break;
 		case 5:
