@@ -139,6 +139,15 @@ static enum registry_verdict reg_node(struct fixture *f, const struct node *n, u
 	return registry_register(&f->reg, now, n->pk, n->addr, &n->tr, &n->er, &reply);
 }
 
+/* Nodes 1, 2 and 3, registered at T0. */
+static void three_nodes(struct fixture *f, struct node *a, struct node *b, struct node *c)
+{
+	node_make(a, 1), node_make(b, 2), node_make(c, 3);
+	assert_int_equal(reg_node(f, a, T0), REGISTRY_REGISTERED);
+	assert_int_equal(reg_node(f, b, T0), REGISTRY_REGISTERED);
+	assert_int_equal(reg_node(f, c, T0), REGISTRY_REGISTERED);
+}
+
 static enum registry_verdict lookup(struct fixture *f, const struct node *a,
 				    const struct node *b, bool notify, uint64_t now,
 				    struct registry_msg *reply)
@@ -279,10 +288,7 @@ static void test_push_on_change(void **state)
 	uint8_t txid[8] = {0};
 
 	(void)state;
-	node_make(&a, 1), node_make(&b, 2), node_make(&c, 3);
-	assert_int_equal(reg_node(f, &a, T0), REGISTRY_REGISTERED);
-	assert_int_equal(reg_node(f, &b, T0), REGISTRY_REGISTERED);
-	assert_int_equal(reg_node(f, &c, T0), REGISTRY_REGISTERED);
+	three_nodes(f, &a, &b, &c);
 	assert_int_equal(lookup(f, &a, &b, false, T0, &reply), REGISTRY_REPLY);
 	assert_int_equal(lookup(f, &c, &b, false, T0, &reply), REGISTRY_REPLY);
 	memcpy(relay_id, held(f, &b, T0)->relay_id, 8);
@@ -434,10 +440,7 @@ static void test_allow(void **state)
 	uint8_t list[3][BASECTL_ADDR_LEN];
 
 	(void)state;
-	node_make(&a, 1), node_make(&b, 2), node_make(&c, 3);
-	assert_int_equal(reg_node(f, &a, T0), REGISTRY_REGISTERED);
-	assert_int_equal(reg_node(f, &b, T0), REGISTRY_REGISTERED);
-	assert_int_equal(reg_node(f, &c, T0), REGISTRY_REGISTERED);
+	three_nodes(f, &a, &b, &c);
 	/* A subscribes while B is open. */
 	assert_int_equal(lookup(f, &a, &b, false, T0, &reply), REGISTRY_REPLY);
 

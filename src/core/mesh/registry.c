@@ -248,7 +248,7 @@ int registry_init(struct registry *reg, const struct registry_config *cfg, void 
 	reg->n_free = l.nodes;
 	for (uint32_t i = 0; i < l.subs; i++) {
 		reg->sub[i].subscriber = reg->sub[i].target = REGISTRY_NONE;
-		reg->sub[i].s_next = i + 1 < l.subs ? i + 1 : REGISTRY_NONE;
+		reg->sub[i].next[REGISTRY_MINE] = i + 1 < l.subs ? i + 1 : REGISTRY_NONE;
 	}
 	reg->free_sub = l.subs ? 0 : REGISTRY_NONE;
 	randombytes_buf(reg->hash_key, sizeof reg->hash_key);
@@ -394,30 +394,30 @@ static void push(struct registry *reg, const struct registry_node *to,
 
 /* ---- subscriptions ------------------------------------------------------ */
 
+static uint32_t list_owner(const struct registry_sub *s, int l)
+{
+	return l == REGISTRY_MINE ? s->subscriber : s->target;
+}
+
 static void sub_unlink(struct registry *reg, uint32_t k)
 {
 	struct registry_sub *s = &reg->sub[k];
-	struct registry_node *a = &reg->node[s->subscriber], *b = &reg->node[s->target];
 	uint32_t pos = index_find(reg, &reg->by_pair, pair_hash(reg, s->subscriber, s->target),
 				  match_pair, (const uint32_t[2]){s->subscriber, s->target});
 
 	index_remove_at(&reg->by_pair, pos);
-	if (s->s_prev != REGISTRY_NONE)
-		reg->sub[s->s_prev].s_next = s->s_next;
-	else
-		a->subs_head = s->s_next;
-	if (s->s_next != REGISTRY_NONE)
-		reg->sub[s->s_next].s_prev = s->s_prev;
-	if (s->t_prev != REGISTRY_NONE)
-		reg->sub[s->t_prev].t_next = s->t_next;
-	else
-		b->subbed_head = s->t_next;
-	if (s->t_next != REGISTRY_NONE)
-		reg->sub[s->t_next].t_prev = s->t_prev;
-	a->n_subs--;
+	for (int l = 0; l < 2; l++) {
+		if (s->prev[l] != REGISTRY_NONE)
+			reg->sub[s->prev[l]].next[l] = s->next[l];
+		else
+			reg->node[list_owner(s, l)].head[l] = s->next[l];
+		if (s->next[l] != REGISTRY_NONE)
+			reg->sub[s->next[l]].prev[l] = s->prev[l];
+	}
+	reg->node[s->subscriber].n_subs--;
 	memset(s, 0, sizeof(*s));
 	s->subscriber = s->target = REGISTRY_NONE;
-	s->s_next = reg->free_sub;
+	s->next[REGISTRY_MINE] = reg->free_sub;
 	reg->free_sub = k;
 	reg->n_subs--;
 }
@@ -445,21 +445,21 @@ static uint32_t subscribe(struct registry *reg, uint32_t a, uint32_t b, uint64_t
 	}
 	k = reg->free_sub;
 	s = &reg->sub[k];
-	reg->free_sub = s->s_next;
+	reg->free_sub = s->next[REGISTRY_MINE];
 	s->subscriber = a;
 	s->target = b;
 	s->expires = now + REGISTRY_SUB_TTL_NS;
 	s->last_notify = 0;
 	s->notified = false;
-	s->s_prev = s->t_prev = REGISTRY_NONE;
-	s->s_next = reg->node[a].subs_head;
-	if (s->s_next != REGISTRY_NONE)
-		reg->sub[s->s_next].s_prev = k;
-	reg->node[a].subs_head = k;
-	s->t_next = reg->node[b].subbed_head;
-	if (s->t_next != REGISTRY_NONE)
-		reg->sub[s->t_next].t_prev = k;
-	reg->node[b].subbed_head = k;
+	for (int l = 0; l < 2; l++) {
+		struct registry_node *owner = &reg->node[list_owner(s, l)];
+
+		s->prev[l] = REGISTRY_NONE;
+		s->next[l] = owner->head[l];
+		if (s->next[l] != REGISTRY_NONE)
+			reg->sub[s->next[l]].prev[l] = k;
+		owner->head[l] = k;
+	}
 	reg->node[a].n_subs++;
 	index_insert(&reg->by_pair, pair_hash(reg, a, b), k);
 	reg->n_subs++;
@@ -475,7 +475,8 @@ static void push_changed(struct registry *reg, uint32_t b, uint64_t now)
 	n->push_pending = false;
 	n->push_after = now + REGISTRY_PUSH_GAP_NS;
 	peer_info(n, now, BASECTL_PEER_CHANGED, &m);
-	for (uint32_t k = n->subbed_head; k != REGISTRY_NONE; k = reg->sub[k].t_next) {
+	for (uint32_t k = n->head[REGISTRY_TO_ME]; k != REGISTRY_NONE;
+	     k = reg->sub[k].next[REGISTRY_TO_ME]) {
 		const struct registry_sub *s = &reg->sub[k];
 		const struct registry_node *a = &reg->node[s->subscriber];
 
@@ -492,7 +493,7 @@ static void changed(struct registry *reg, uint32_t b, uint64_t now)
 {
 	struct registry_node *n = &reg->node[b];
 
-	if (n->subbed_head == REGISTRY_NONE)
+	if (n->head[REGISTRY_TO_ME] == REGISTRY_NONE)
 		return;
 	if (now < n->push_after) {
 		if (!n->push_pending)
@@ -510,10 +511,9 @@ static void node_remove(struct registry *reg, uint32_t i)
 	struct registry_node *n = &reg->node[i];
 	uint32_t pos;
 
-	while (n->subs_head != REGISTRY_NONE)
-		sub_unlink(reg, n->subs_head);
-	while (n->subbed_head != REGISTRY_NONE)
-		sub_unlink(reg, n->subbed_head);
+	for (int l = 0; l < 2; l++)
+		while (n->head[l] != REGISTRY_NONE)
+			sub_unlink(reg, n->head[l]);
 	pos = index_find(reg, &reg->by_addr, addr_hash(reg, n->addr), match_addr, n->addr);
 	index_remove_at(&reg->by_addr, pos);
 	pos = index_find(reg, &reg->by_relay, relay_hash(n->relay_id), match_relay,
@@ -599,7 +599,7 @@ static uint32_t node_add(struct registry *reg, uint64_t now,
 	memcpy(n->addr, addr, BASECTL_ADDR_LEN);
 	n->tr = *from;
 	n->er = *er;
-	n->subs_head = n->subbed_head = REGISTRY_NONE;
+	n->head[REGISTRY_MINE] = n->head[REGISTRY_TO_ME] = REGISTRY_NONE;
 	n->lookup_tokens = (uint64_t)REGISTRY_LOOKUP_BURST *
 			   (REGISTRY_NS_PER_S / REGISTRY_LOOKUP_RATE);
 	n->lookup_last = now;
@@ -909,16 +909,16 @@ const char *registry_check(const struct registry *reg)
 				 n->relay_id);
 		if (pos == REGISTRY_NONE || reg->by_relay.slot[pos].ref != i + 1)
 			return "a node is not found by its relay id";
-		for (uint32_t k = n->subs_head; k != REGISTRY_NONE; k = reg->sub[k].s_next) {
-			if (k >= reg->sub_cap || reg->sub[k].subscriber != i || ++len > reg->sub_cap)
-				return "a subscriber list is broken";
+		for (int l = 0; l < 2; l++) {
+			len = 0;
+			for (uint32_t k = n->head[l]; k != REGISTRY_NONE; k = reg->sub[k].next[l])
+				if (k >= reg->sub_cap || list_owner(&reg->sub[k], l) != i ||
+				    ++len > reg->sub_cap)
+					return "a subscription list is broken";
+			if (l == REGISTRY_MINE &&
+			    (len != n->n_subs || len > REGISTRY_SUBS_PER_NODE))
+				return "a node's n_subs is not its list's length";
 		}
-		if (len != n->n_subs || len > REGISTRY_SUBS_PER_NODE)
-			return "a node's n_subs is not its list's length";
-		len = 0;
-		for (uint32_t k = n->subbed_head; k != REGISTRY_NONE; k = reg->sub[k].t_next)
-			if (k >= reg->sub_cap || reg->sub[k].target != i || ++len > reg->sub_cap)
-				return "a target list is broken";
 		if (n->restricted ? n->n_allow > BASECTL_ALLOW_MAX : n->n_allow != 0)
 			return "an ALLOW list out of bounds";
 	}
@@ -942,7 +942,7 @@ const char *registry_check(const struct registry *reg)
 		if (pos == REGISTRY_NONE || reg->by_pair.slot[pos].ref != k + 1)
 			return "a subscription is not found by its pair";
 	}
-	for (uint32_t k = reg->free_sub; k != REGISTRY_NONE; k = reg->sub[k].s_next)
+	for (uint32_t k = reg->free_sub; k != REGISTRY_NONE; k = reg->sub[k].next[REGISTRY_MINE])
 		if (k >= reg->sub_cap || reg->sub[k].subscriber != REGISTRY_NONE ||
 		    ++free_subs > reg->sub_cap)
 			return "the free subscription list is broken";

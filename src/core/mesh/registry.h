@@ -190,6 +190,12 @@ struct registry_config {
 	void *push_ctx;
 };
 
+/* A subscription is on two lists: its subscriber's and its target's. */
+enum registry_list {
+	REGISTRY_MINE = 0,
+	REGISTRY_TO_ME = 1,
+};
+
 /* One registered node.  Read-only for callers (registry_find). */
 struct registry_node {
 	/* What the expiry sweep reads first. */
@@ -202,9 +208,8 @@ struct registry_node {
 	struct registry_transport tr;
 	uint64_t push_after;			       /* ns: no push before this */
 	uint64_t lookup_tokens, lookup_last;	       /* the lookup bucket */
-	uint32_t subs_head; /* my subscriptions (I am the subscriber) */
-	uint32_t subbed_head; /* subscriptions to me */
-	uint32_t n_subs;      /* length of subs_head's list */
+	uint32_t head[2];     /* [REGISTRY_MINE], [REGISTRY_TO_ME]: the lists */
+	uint32_t n_subs;      /* length of head[REGISTRY_MINE]'s list */
 	uint16_t n_allow;
 	struct er er; /* the held record; er.ed_pk is the node's key */
 	uint8_t allow[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN]; /* sorted, no repeats */
@@ -213,8 +218,9 @@ struct registry_node {
 /* One subscription: subscriber looked target up; on both nodes' lists. */
 struct registry_sub {
 	uint32_t subscriber, target; /* REGISTRY_NONE: a free slot */
-	uint32_t s_prev, s_next;     /* the subscriber's list */
-	uint32_t t_prev, t_next;     /* the target's list (s_next: the free list) */
+	/* Links in the subscriber's list ([REGISTRY_MINE], also the free
+	 * list) and in the target's ([REGISTRY_TO_ME]). */
+	uint32_t prev[2], next[2];
 	uint64_t expires;	     /* ns */
 	uint64_t last_notify;	     /* ns of the last NOTIFY for the pair */
 	bool notified;		     /* last_notify is set */
