@@ -122,8 +122,9 @@ static bool live_at(const struct registry_transport *t, const struct registry_ms
 
 		if (!n || memcmp(&n->tr, t, sizeof(*t)) != 0)
 			continue;
-		if (!about || (m->arg == BASECTL_PEER_CHANGED ? node_allows(about, n->addr)
-							      : node_allows(n, about->addr)))
+		if (!about ||
+		    (m->arg == BASECTL_PEER_CHANGED ? node_allows(about, n->addr)
+						    : node_allows(n, about->addr)))
 			return true;
 	}
 	return false;
@@ -137,7 +138,7 @@ static void on_push(void *ctx, const struct registry_transport *to,
 	(void)ctx;
 	FUZZ_CHECK(live_at(to, m, NULL), "push to a transport no live node holds");
 	FUZZ_CHECK(m->type == BASECTL_PEER_INFO &&
-			   (m->arg == BASECTL_PEER_NOTIFY || m->arg == BASECTL_PEER_CHANGED),
+		       (m->arg == BASECTL_PEER_NOTIFY || m->arg == BASECTL_PEER_CHANGED),
 		   "push of type %#x reason %u", m->type, m->arg);
 	about = registry_find(&reg, m->addr, now);
 	FUZZ_CHECK(about != NULL, "push about a node that is not live");
@@ -156,7 +157,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sodium_init() < 0)
 		abort();
 	for (int k = 0; k < KEYS; k++) {
-		keys[k].addr[0] = 0xfc, keys[k].addr[1] = 0x94, keys[k].addr[15] = (uint8_t)k;
+		keys[k].addr[0] = 0xfc, keys[k].addr[1] = 0x94,
+		keys[k].addr[15] = (uint8_t)k;
 		memset(keys[k].pk, 0x40 + k, IDENTITY_PK_LEN);
 	}
 	for (int t = 0; t < TRANSPORTS; t++) {
@@ -244,7 +246,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool has_reply = false;
 
 		for (int k = 0; k < KEYS; k++) {
-			const struct registry_node *n = registry_find(&reg, keys[k].addr, now);
+			const struct registry_node *n =
+			    registry_find(&reg, keys[k].addr, now);
 
 			before[k].live = n != NULL;
 			if (n)
@@ -253,16 +256,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 8) {
 		case 0:
 			make_er(&er, (d & 0x80) ? (a + 1) % KEYS : a % KEYS, c, d);
-			v = registry_register(&reg, now, ka->pk, ka->addr, tb, &er, &reply);
-			has_reply = v != REGISTRY_WRONG_KEY && v != REGISTRY_BAD_TRANSPORT;
+			v = registry_register(&reg, now, ka->pk, ka->addr, tb, &er,
+					      &reply);
+			has_reply =
+			    v != REGISTRY_WRONG_KEY && v != REGISTRY_BAD_TRANSPORT;
 			FUZZ_CHECK(v == REGISTRY_REGISTERED || v == REGISTRY_UPDATED ||
 				       v == REGISTRY_REFRESHED || v == REGISTRY_STALE ||
 				       v == REGISTRY_FULL || !has_reply,
 				   "register: %s", registry_verdict_name(v));
-			FUZZ_CHECK(v != REGISTRY_FULL || reg.n_nodes == CAP, "full with room");
+			FUZZ_CHECK(v != REGISTRY_FULL || reg.n_nodes == CAP,
+				   "full with room");
 			break;
 		case 1:
-			v = registry_lookup(&reg, now, ka->addr, tb, kc->addr, d & 1, &reply);
+			v = registry_lookup(&reg, now, ka->addr, tb, kc->addr, d & 1,
+					    &reply);
 			has_reply = v == REGISTRY_REPLY || v == REGISTRY_UNKNOWN ||
 				    v == REGISTRY_DENIED;
 			break;
@@ -271,19 +278,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 			for (int i = 0; i < 4; i++)
-				memcpy(list[i], keys[(d + i) % KEYS].addr, BASECTL_ADDR_LEN);
+				memcpy(list[i], keys[(d + i) % KEYS].addr,
+				       BASECTL_ADDR_LEN);
 			v = registry_allow(&reg, now, ka->addr, tb, c & 1,
-					   (const uint8_t(*)[BASECTL_ADDR_LEN])list, (c >> 1) & 3);
+					   (const uint8_t(*)[BASECTL_ADDR_LEN])list,
+					   (c >> 1) & 3);
 			break;
 		case 4:
-			v = registry_ping(&reg, now, ka->addr, tb, (const uint8_t[8]){c, d, op},
-					  &reply);
+			v = registry_ping(&reg, now, ka->addr, tb,
+					  (const uint8_t[8]){c, d, op}, &reply);
 			has_reply = v == REGISTRY_PONG;
 			break;
 		case 5:
 			id_select(b, d, last_id, src);
 			id_select(c, d, last_id, dst);
-			v = registry_relay(&reg, now, &transports[a % TRANSPORTS], src, dst, &to);
+			v = registry_relay(&reg, now, &transports[a % TRANSPORTS], src,
+					   dst, &to);
 			if (v == REGISTRY_RELAYED) {
 				bool found = false;
 
@@ -292,29 +302,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    registry_find(&reg, keys[k].addr, now);
 
 					if (n && memcmp(n->relay_id, dst, 8) == 0)
-						found = memcmp(&n->tr, &to, sizeof to) == 0;
+						found =
+						    memcmp(&n->tr, &to, sizeof to) == 0;
 				}
-				FUZZ_CHECK(found, "relayed elsewhere than to the live holder of "
-						  "the destination id");
+				FUZZ_CHECK(found,
+					   "relayed elsewhere than to the live holder of "
+					   "the destination id");
 			}
 			break;
 		case 6:
 			registry_expire(&reg, now, a % 32);
 			break;
 		default:
-			now += (uint64_t)a * (uint64_t[]){UINT64_C(1000000), UINT64_C(100000000),
-							 REGISTRY_NS_PER_S,
-							 10 * REGISTRY_NS_PER_S}[b % 4];
+			now += (uint64_t)a * (uint64_t[]){UINT64_C(1000000),
+							  UINT64_C(100000000),
+							  REGISTRY_NS_PER_S,
+							  10 * REGISTRY_NS_PER_S}[b % 4];
 			break;
 		}
 		if (v != REGISTRY_VERDICT_END)
-			FUZZ_CHECK(strcmp(registry_verdict_name(v), "?") != 0, "verdict %d", v);
+			FUZZ_CHECK(strcmp(registry_verdict_name(v), "?") != 0,
+				   "verdict %d", v);
 		if (has_reply)
 			check_msg(&reply);
 		why = registry_check(&reg);
 		FUZZ_CHECK(why == NULL, "registry_check after op %u: %s", op % 8, why);
 		for (int k = 0; k < KEYS; k++) {
-			const struct registry_node *n = registry_find(&reg, keys[k].addr, now);
+			const struct registry_node *n =
+			    registry_find(&reg, keys[k].addr, now);
 
 			if (n)
 				memcpy(last_id[k], n->relay_id, 8);
@@ -322,7 +337,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			/* Still registered unless it expired (the clock moved). */
 			if (!n) {
-				FUZZ_CHECK(op % 8 == 7, "node %d vanished on op %u", k, op % 8);
+				FUZZ_CHECK(op % 8 == 7, "node %d vanished on op %u", k,
+					   op % 8);
 				continue;
 			}
 			FUZZ_CHECK(memcmp(n->relay_id, before[k].id, 8) == 0,

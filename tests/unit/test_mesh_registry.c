@@ -132,7 +132,8 @@ static void node_make(struct node *n, uint32_t k)
 	n->tr = udp(k, (uint16_t)(10000 + (k & 0x3fff)));
 }
 
-static enum registry_verdict reg_node(struct fixture *f, const struct node *n, uint64_t now)
+static enum registry_verdict reg_node(struct fixture *f, const struct node *n,
+				      uint64_t now)
 {
 	struct registry_msg reply;
 
@@ -170,8 +171,9 @@ static void test_register_lookup_notify(void **state)
 
 	(void)state;
 	node_make(&a, 1), node_make(&b, 2), node_make(&c, 3);
-	assert_int_equal(registry_register(&f->reg, T0, a.pk, a.addr, &a.tr, &a.er, &reply),
-			 REGISTRY_REGISTERED);
+	assert_int_equal(
+	    registry_register(&f->reg, T0, a.pk, a.addr, &a.tr, &a.er, &reply),
+	    REGISTRY_REGISTERED);
 	assert_int_equal(reply.type, BASECTL_REGISTER_OK);
 	assert_int_equal(reply.arg, BASECTL_STATUS_OK);
 	assert_int_equal(reply.refresh_s, REGISTRY_REFRESH_S);
@@ -218,11 +220,13 @@ static void test_register_lookup_notify(void **state)
 	assert_int_equal(f->reg.n_subs, 1); /* renewed, not repeated */
 
 	/* Someone not registered gets nothing; neither does a bad transport. */
-	assert_int_equal(lookup(f, &c, &a, true, T0 + S(6), &reply), REGISTRY_UNREGISTERED);
+	assert_int_equal(lookup(f, &c, &a, true, T0 + S(6), &reply),
+			 REGISTRY_UNREGISTERED);
 	c.tr = a.tr;
 	c.tr.port = 0;
-	assert_int_equal(registry_lookup(&f->reg, T0, a.addr, &c.tr, b.addr, false, &reply),
-			 REGISTRY_BAD_TRANSPORT);
+	assert_int_equal(
+	    registry_lookup(&f->reg, T0, a.addr, &c.tr, b.addr, false, &reply),
+	    REGISTRY_BAD_TRANSPORT);
 	assert_int_equal(f->n_push, 2);
 	fixture_free(f);
 }
@@ -235,7 +239,8 @@ static void test_messages_encode(void **state)
 	struct node a, b;
 	struct registry_msg reply;
 	struct basectl m, back;
-	uint8_t buf[BASECTL_MAX_LEN], er_buf[ER_MAX_LEN], txid[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	uint8_t buf[BASECTL_MAX_LEN], er_buf[ER_MAX_LEN],
+	    txid[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	size_t len;
 
 	(void)state;
@@ -245,8 +250,9 @@ static void test_messages_encode(void **state)
 	assert_int_equal(er_sign(&a.er, &ida, er_buf, sizeof er_buf, &len), ER_OK);
 	assert_int_equal(er_sign(&b.er, &idb, er_buf, sizeof er_buf, &len), ER_OK);
 	memcpy(a.pk, ida.pk, 32), memcpy(b.pk, idb.pk, 32);
-	assert_int_equal(registry_register(&f->reg, T0, a.pk, a.addr, &a.tr, &a.er, &reply),
-			 REGISTRY_REGISTERED);
+	assert_int_equal(
+	    registry_register(&f->reg, T0, a.pk, a.addr, &a.tr, &a.er, &reply),
+	    REGISTRY_REGISTERED);
 	registry_msg_basectl(&reply, &m);
 	assert_int_equal(basectl_encode(&m, buf, sizeof buf, &len), BASECTL_OK);
 	assert_int_equal(len, BASECTL_REGISTER_OK_LEN);
@@ -262,9 +268,9 @@ static void test_messages_encode(void **state)
 
 	assert_int_equal(lookup(f, &a, &a, false, T0 + S(1), &reply), REGISTRY_REPLY);
 	memset(a.addr + 8, 0x55, 8); /* unregistered, and still an fc94 address */
-	assert_int_equal(registry_lookup(&f->reg, T0 + S(1), b.addr, &b.tr, a.addr, false,
-					 &reply),
-			 REGISTRY_UNKNOWN);
+	assert_int_equal(
+	    registry_lookup(&f->reg, T0 + S(1), b.addr, &b.tr, a.addr, false, &reply),
+	    REGISTRY_UNKNOWN);
 	registry_msg_basectl(&reply, &m);
 	assert_int_equal(basectl_encode(&m, buf, sizeof buf, &len), BASECTL_OK);
 	assert_int_equal(len, BASECTL_PEER_INFO_EMPTY_LEN);
@@ -315,9 +321,9 @@ static void test_push_on_change(void **state)
 	/* Stale: an older seq, or the same seq with other bytes; nothing moves. */
 	b.er.seq = 2;
 	b.tr.port++;
-	assert_int_equal(registry_register(&f->reg, T0 + S(13), b.pk, b.addr, &b.tr, &b.er,
-					   &reply),
-			 REGISTRY_STALE);
+	assert_int_equal(
+	    registry_register(&f->reg, T0 + S(13), b.pk, b.addr, &b.tr, &b.er, &reply),
+	    REGISTRY_STALE);
 	assert_int_equal(reply.arg, BASECTL_STATUS_STALE);
 	assert_memory_equal(reply.relay_id, relay_id, 8);
 	b.er.seq = 3;
@@ -331,9 +337,9 @@ static void test_push_on_change(void **state)
 
 	/* B moves (a PING from a new port) within a second: deferred, then
 	 * pushed by the sweep once the second is over. */
-	assert_int_equal(registry_ping(&f->reg, T0 + S(12) + MS(500), b.addr, &b.tr, txid,
-				       &reply),
-			 REGISTRY_PONG);
+	assert_int_equal(
+	    registry_ping(&f->reg, T0 + S(12) + MS(500), b.addr, &b.tr, txid, &reply),
+	    REGISTRY_PONG);
 	assert_int_equal(reply.observed.port, b.tr.port);
 	assert_int_equal(f->n_push, 2);
 	assert_int_equal(f->reg.count[REGISTRY_PUSH_DEFERRED], 1);
@@ -373,9 +379,11 @@ static void test_sender_check(void **state)
 	memcpy(ida, held(f, &a, T0)->relay_id, 8);
 	memcpy(idb, held(f, &b, T0)->relay_id, 8);
 
-	assert_int_equal(registry_relay(&f->reg, T0, &a.tr, ida, idb, &to), REGISTRY_RELAYED);
+	assert_int_equal(registry_relay(&f->reg, T0, &a.tr, ida, idb, &to),
+			 REGISTRY_RELAYED);
 	assert_memory_equal(&to, &b.tr, sizeof to);
-	assert_int_equal(registry_relay(&f->reg, T0, &b.tr, idb, ida, &to), REGISTRY_RELAYED);
+	assert_int_equal(registry_relay(&f->reg, T0, &b.tr, idb, ida, &to),
+			 REGISTRY_RELAYED);
 	assert_memory_equal(&to, &a.tr, sizeof to);
 
 	/* A's id from anywhere else: another connection, a UDP source with
@@ -470,8 +478,9 @@ static void test_allow(void **state)
 	assert_int_equal(registry_allow(&f->reg, T0 + S(5), b.addr, &b.tr, false,
 					(const uint8_t(*)[16])list, 1),
 			 REGISTRY_BAD_ALLOW);
-	assert_int_equal(registry_allow(&f->reg, T0 + S(5), b.addr, &b.tr, false, NULL, 0),
-			 REGISTRY_ALLOW_SET);
+	assert_int_equal(
+	    registry_allow(&f->reg, T0 + S(5), b.addr, &b.tr, false, NULL, 0),
+	    REGISTRY_ALLOW_SET);
 	assert_int_equal(lookup(f, &a, &b, false, T0 + S(5), &reply), REGISTRY_REPLY);
 	fixture_free(f);
 }
@@ -588,8 +597,8 @@ static void test_capacity_and_flood(void **state)
 	/* A flood of new keys: each refused with FULL, nothing evicted. */
 	for (uint32_t k = 100; k < 200; k++) {
 		node_make(&n, k);
-		assert_int_equal(registry_register(&f->reg, T0 + S(74), n.pk, n.addr, &n.tr,
-						   &n.er, &reply),
+		assert_int_equal(registry_register(&f->reg, T0 + S(74), n.pk, n.addr,
+						   &n.tr, &n.er, &reply),
 				 REGISTRY_FULL);
 		assert_int_equal(reply.arg, BASECTL_STATUS_FULL);
 	}
@@ -634,14 +643,16 @@ static void test_relay_ids_and_keys(void **state)
 
 	/* An ER that is not the session key's; a key not the held one. */
 	node_make(&other, 2);
-	assert_int_equal(registry_register(&f->reg, T0, n.pk, n.addr, &n.tr, &other.er, &reply),
-			 REGISTRY_WRONG_KEY);
-	assert_int_equal(registry_register(&f->reg, T0, other.pk, n.addr, &n.tr, &other.er,
-					   &reply),
-			 REGISTRY_WRONG_KEY);
+	assert_int_equal(
+	    registry_register(&f->reg, T0, n.pk, n.addr, &n.tr, &other.er, &reply),
+	    REGISTRY_WRONG_KEY);
+	assert_int_equal(
+	    registry_register(&f->reg, T0, other.pk, n.addr, &n.tr, &other.er, &reply),
+	    REGISTRY_WRONG_KEY);
 	n.tr.zero = 1;
 	assert_int_equal(reg_node(f, &n, T0 + S(61)), REGISTRY_BAD_TRANSPORT);
-	assert_string_equal(registry_verdict_name(REGISTRY_WRONG_TRANSPORT), "wrong_transport");
+	assert_string_equal(registry_verdict_name(REGISTRY_WRONG_TRANSPORT),
+			    "wrong_transport");
 	assert_string_equal(registry_verdict_name(REGISTRY_VERDICT_END), "?");
 	fixture_free(f);
 }
@@ -678,7 +689,8 @@ static void test_fill_10000(void **state)
 
 	(void)state;
 	assert_true(sizeof(struct registry_node) <= REGISTRY_NODE_BYTES);
-	assert_true(registry_mem_size(&bare) <= (size_t)CAP * REGISTRY_BYTES_PER_NODE + 64);
+	assert_true(registry_mem_size(&bare) <=
+		    (size_t)CAP * REGISTRY_BYTES_PER_NODE + 64);
 	before = rss_kib();
 	f = fixture_new(CAP, 0);
 	for (uint32_t k = 1; k <= N; k++) {
@@ -686,9 +698,9 @@ static void test_fill_10000(void **state)
 		assert_int_equal(reg_node(f, &n, T0), REGISTRY_REGISTERED);
 	}
 	grown = rss_kib() - before;
-	print_message("registry: %zu bytes reserved for %d slots, RSS +%ld KiB for %d nodes\n",
-		      registry_mem_size(&(struct registry_config){.nodes = CAP}), CAP, grown,
-		      N);
+	print_message(
+	    "registry: %zu bytes reserved for %d slots, RSS +%ld KiB for %d nodes\n",
+	    registry_mem_size(&(struct registry_config){.nodes = CAP}), CAP, grown, N);
 	/* Touched: N node slots, the index and free stack, the pool's links. */
 	if (before > 0)
 		assert_true((size_t)grown * 1024 <=

@@ -82,7 +82,8 @@ enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl,
 		reuse->tokens = rl->max_tokens - rl->cost_ns;
 		return MESH_RATELIMIT_ALLOW;
 	}
-	return mesh_bucket_take(&e->tokens, &e->last_ns, rl->cost_ns, rl->max_tokens, now_ns)
+	return mesh_bucket_take(&e->tokens, &e->last_ns, rl->cost_ns, rl->max_tokens,
+				now_ns)
 		   ? MESH_RATELIMIT_ALLOW
 		   : MESH_RATELIMIT_DENY;
 }

@@ -62,7 +62,8 @@ static uint32_t keyed_hash(const struct registry *reg, const uint8_t *key, size_
 	return load_be32(h);
 }
 
-static uint32_t addr_hash(const struct registry *reg, const uint8_t addr[BASECTL_ADDR_LEN])
+static uint32_t addr_hash(const struct registry *reg,
+			  const uint8_t addr[BASECTL_ADDR_LEN])
 {
 	return keyed_hash(reg, addr, BASECTL_ADDR_LEN);
 }
@@ -73,7 +74,8 @@ static uint32_t relay_hash(const uint8_t id[BASECTL_RELAY_ID_LEN])
 	return load_be32(id);
 }
 
-static uint32_t pair_hash(const struct registry *reg, uint32_t subscriber, uint32_t target)
+static uint32_t pair_hash(const struct registry *reg, uint32_t subscriber,
+			  uint32_t target)
 {
 	uint8_t k[8];
 
@@ -149,12 +151,14 @@ static void index_remove_at(struct registry_index *ix, uint32_t hole)
 
 static uint32_t node_find(struct registry *reg, const uint8_t addr[BASECTL_ADDR_LEN])
 {
-	uint32_t i = index_find(reg, &reg->by_addr, addr_hash(reg, addr), match_addr, addr);
+	uint32_t i =
+	    index_find(reg, &reg->by_addr, addr_hash(reg, addr), match_addr, addr);
 
 	return i == REGISTRY_NONE ? REGISTRY_NONE : reg->by_addr.slot[i].ref - 1;
 }
 
-static uint32_t node_find_relay(struct registry *reg, const uint8_t id[BASECTL_RELAY_ID_LEN])
+static uint32_t node_find_relay(struct registry *reg,
+				const uint8_t id[BASECTL_RELAY_ID_LEN])
 {
 	uint32_t i = index_find(reg, &reg->by_relay, relay_hash(id), match_relay, id);
 
@@ -206,7 +210,8 @@ static bool layout_of(const struct registry_config *cfg, struct layout *l)
 	    l->off_addr + (size_t)index_slots(l->nodes) * sizeof(struct registry_slot);
 	l->off_pair =
 	    l->off_relay + (size_t)index_slots(l->nodes) * sizeof(struct registry_slot);
-	l->total = l->off_pair + (size_t)index_slots(l->subs) * sizeof(struct registry_slot);
+	l->total =
+	    l->off_pair + (size_t)index_slots(l->subs) * sizeof(struct registry_slot);
 	return true;
 }
 
@@ -307,8 +312,8 @@ static int addr_cmp(const void *a, const void *b)
 
 static bool allows(const struct registry_node *n, const uint8_t addr[BASECTL_ADDR_LEN])
 {
-	return !n->restricted || bsearch(addr, n->allow, n->n_allow, BASECTL_ADDR_LEN,
-					 addr_cmp) != NULL;
+	return !n->restricted ||
+	       bsearch(addr, n->allow, n->n_allow, BASECTL_ADDR_LEN, addr_cmp) != NULL;
 }
 
 /* What a peer learns from an ER: everything but seq and the signature. */
@@ -402,8 +407,9 @@ static uint32_t list_owner(const struct registry_sub *s, int l)
 static void sub_unlink(struct registry *reg, uint32_t k)
 {
 	struct registry_sub *s = &reg->sub[k];
-	uint32_t pos = index_find(reg, &reg->by_pair, pair_hash(reg, s->subscriber, s->target),
-				  match_pair, (const uint32_t[2]){s->subscriber, s->target});
+	uint32_t pos =
+	    index_find(reg, &reg->by_pair, pair_hash(reg, s->subscriber, s->target),
+		       match_pair, (const uint32_t[2]){s->subscriber, s->target});
 
 	index_remove_at(&reg->by_pair, pos);
 	for (int l = 0; l < 2; l++) {
@@ -514,7 +520,8 @@ static void node_remove(struct registry *reg, uint32_t i)
 	for (int l = 0; l < 2; l++)
 		while (n->head[l] != REGISTRY_NONE)
 			sub_unlink(reg, n->head[l]);
-	pos = index_find(reg, &reg->by_addr, addr_hash(reg, n->addr), match_addr, n->addr);
+	pos =
+	    index_find(reg, &reg->by_addr, addr_hash(reg, n->addr), match_addr, n->addr);
 	index_remove_at(&reg->by_addr, pos);
 	pos = index_find(reg, &reg->by_relay, relay_hash(n->relay_id), match_relay,
 			 n->relay_id);
@@ -556,7 +563,8 @@ static size_t sweep(struct registry *reg, uint64_t now, size_t budget, bool stop
 		uint32_t k = reg->sub_cursor;
 
 		reg->sub_cursor = k + 1 < reg->sub_cap ? k + 1 : 0;
-		if (reg->sub[k].subscriber != REGISTRY_NONE && !sub_live(&reg->sub[k], now)) {
+		if (reg->sub[k].subscriber != REGISTRY_NONE &&
+		    !sub_live(&reg->sub[k], now)) {
 			sub_unlink(reg, k);
 			count(reg, REGISTRY_EXPIRED_SUB);
 			removed++;
@@ -578,7 +586,8 @@ static void relay_id_draw(struct registry *reg, uint8_t id[BASECTL_RELAY_ID_LEN]
 	 * a repeat of 64 random bits is a once-in-the-universe event. */
 	do
 		randombytes_buf(id, BASECTL_RELAY_ID_LEN);
-	while (memcmp(id, zero, sizeof zero) == 0 || node_find_relay(reg, id) != REGISTRY_NONE);
+	while (memcmp(id, zero, sizeof zero) == 0 ||
+	       node_find_relay(reg, id) != REGISTRY_NONE);
 }
 
 static uint32_t node_add(struct registry *reg, uint64_t now,
@@ -600,8 +609,8 @@ static uint32_t node_add(struct registry *reg, uint64_t now,
 	n->tr = *from;
 	n->er = *er;
 	n->head[REGISTRY_MINE] = n->head[REGISTRY_TO_ME] = REGISTRY_NONE;
-	n->lookup_tokens = (uint64_t)REGISTRY_LOOKUP_BURST *
-			   (REGISTRY_NS_PER_S / REGISTRY_LOOKUP_RATE);
+	n->lookup_tokens =
+	    (uint64_t)REGISTRY_LOOKUP_BURST * (REGISTRY_NS_PER_S / REGISTRY_LOOKUP_RATE);
 	n->lookup_last = now;
 	relay_id_draw(reg, n->relay_id);
 	index_insert(&reg->by_addr, addr_hash(reg, addr), i);
@@ -785,7 +794,8 @@ enum registry_verdict registry_unsubscribe(struct registry *reg, uint64_t now,
 
 enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 				     const uint8_t requester[BASECTL_ADDR_LEN],
-				     const struct registry_transport *from, bool restricted,
+				     const struct registry_transport *from,
+				     bool restricted,
 				     const uint8_t (*list)[BASECTL_ADDR_LEN], size_t n)
 {
 	enum registry_verdict why;
@@ -804,7 +814,8 @@ enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 		memcpy(a->allow, list, n * BASECTL_ADDR_LEN);
 	qsort(a->allow, n, BASECTL_ADDR_LEN, addr_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (kept == 0 || memcmp(a->allow[kept - 1], a->allow[i], BASECTL_ADDR_LEN) != 0)
+		if (kept == 0 ||
+		    memcmp(a->allow[kept - 1], a->allow[i], BASECTL_ADDR_LEN) != 0)
 			memmove(a->allow[kept++], a->allow[i], BASECTL_ADDR_LEN);
 	a->n_allow = (uint16_t)kept;
 	a->restricted = restricted;
@@ -857,7 +868,8 @@ enum registry_verdict registry_relay(struct registry *reg, uint64_t now,
 }
 
 const struct registry_node *registry_find(const struct registry *reg,
-					  const uint8_t addr[BASECTL_ADDR_LEN], uint64_t now)
+					  const uint8_t addr[BASECTL_ADDR_LEN],
+					  uint64_t now)
 {
 	/* The probe counter is the only thing a lookup writes. */
 	uint32_t i = node_find((struct registry *)(uintptr_t)reg, addr);
@@ -867,8 +879,9 @@ const struct registry_node *registry_find(const struct registry *reg,
 
 /* ---- the recount -------------------------------------------------------- */
 
-static const char *check_index(const struct registry *reg, const struct registry_index *ix,
-			       uint32_t entries, uint32_t limit)
+static const char *check_index(const struct registry *reg,
+			       const struct registry_index *ix, uint32_t entries,
+			       uint32_t limit)
 {
 	uint32_t n = 0;
 
@@ -886,7 +899,8 @@ static const char *check_index(const struct registry *reg, const struct registry
 		n++;
 	}
 	(void)reg;
-	return n == entries ? NULL : "an index holds more or fewer entries than the table";
+	return n == entries ? NULL
+			    : "an index holds more or fewer entries than the table";
 }
 
 const char *registry_check(const struct registry *reg)
@@ -902,7 +916,8 @@ const char *registry_check(const struct registry *reg)
 		if (!n->used)
 			continue;
 		used++;
-		pos = index_find(r, &r->by_addr, addr_hash(reg, n->addr), match_addr, n->addr);
+		pos = index_find(r, &r->by_addr, addr_hash(reg, n->addr), match_addr,
+				 n->addr);
 		if (pos == REGISTRY_NONE || reg->by_addr.slot[pos].ref != i + 1)
 			return "a node is not found by its address";
 		pos = index_find(r, &r->by_relay, relay_hash(n->relay_id), match_relay,
@@ -911,8 +926,10 @@ const char *registry_check(const struct registry *reg)
 			return "a node is not found by its relay id";
 		for (int l = 0; l < 2; l++) {
 			len = 0;
-			for (uint32_t k = n->head[l]; k != REGISTRY_NONE; k = reg->sub[k].next[l])
-				if (k >= reg->sub_cap || list_owner(&reg->sub[k], l) != i ||
+			for (uint32_t k = n->head[l]; k != REGISTRY_NONE;
+			     k = reg->sub[k].next[l])
+				if (k >= reg->sub_cap ||
+				    list_owner(&reg->sub[k], l) != i ||
 				    ++len > reg->sub_cap)
 					return "a subscription list is broken";
 			if (l == REGISTRY_MINE &&
@@ -937,12 +954,14 @@ const char *registry_check(const struct registry *reg)
 		if (s->subscriber >= reg->cap || s->target >= reg->cap ||
 		    !reg->node[s->subscriber].used || !reg->node[s->target].used)
 			return "a subscription names a free node";
-		pos = index_find(r, &r->by_pair, pair_hash(reg, s->subscriber, s->target),
-				 match_pair, (const uint32_t[2]){s->subscriber, s->target});
+		pos =
+		    index_find(r, &r->by_pair, pair_hash(reg, s->subscriber, s->target),
+			       match_pair, (const uint32_t[2]){s->subscriber, s->target});
 		if (pos == REGISTRY_NONE || reg->by_pair.slot[pos].ref != k + 1)
 			return "a subscription is not found by its pair";
 	}
-	for (uint32_t k = reg->free_sub; k != REGISTRY_NONE; k = reg->sub[k].next[REGISTRY_MINE])
+	for (uint32_t k = reg->free_sub; k != REGISTRY_NONE;
+	     k = reg->sub[k].next[REGISTRY_MINE])
 		if (k >= reg->sub_cap || reg->sub[k].subscriber != REGISTRY_NONE ||
 		    ++free_subs > reg->sub_cap)
 			return "the free subscription list is broken";

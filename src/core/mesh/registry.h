@@ -56,11 +56,13 @@
 #include "core/mesh/basectl.h"
 #include "core/mesh/er.h"
 
-#define REGISTRY_NS_PER_S      UINT64_C(1000000000)
+#define REGISTRY_NS_PER_S UINT64_C(1000000000)
 /* The design's limits (§2.3, §2.5). */
-#define REGISTRY_EXPIRY_NS     (75 * REGISTRY_NS_PER_S)  /* no refresh for this long */
-#define REGISTRY_SUB_TTL_NS    (120 * REGISTRY_NS_PER_S) /* a lookup subscribes this long */
-#define REGISTRY_NOTIFY_GAP_NS (2 * REGISTRY_NS_PER_S)	 /* one NOTIFY per (A, B) per 2 s */
+/* No refresh for this long: gone.  A lookup subscribes for this long.  One
+ * NOTIFY per (A, B) per this long. */
+#define REGISTRY_EXPIRY_NS     (75 * REGISTRY_NS_PER_S)
+#define REGISTRY_SUB_TTL_NS    (120 * REGISTRY_NS_PER_S)
+#define REGISTRY_NOTIFY_GAP_NS (2 * REGISTRY_NS_PER_S)
 /* A node's changes are pushed at most once per second; a change inside
  * that is pushed by the expiry sweep once the second is over. */
 #define REGISTRY_PUSH_GAP_NS   REGISTRY_NS_PER_S
@@ -72,7 +74,7 @@ enum {
 	REGISTRY_SUBS_PER_NODE = 1024,
 	REGISTRY_LOOKUP_RATE = 20, /* per second per node */
 	REGISTRY_LOOKUP_BURST = 50,
-	REGISTRY_REFRESH_S = 25, /* REGISTER_OK refresh_s */
+	REGISTRY_REFRESH_S = 25,	    /* REGISTER_OK refresh_s */
 	REGISTRY_DEFAULT_SUBS_PER_NODE = 4, /* pool size / node capacity */
 	/* registry_expire: node slots and subscription slots per call. */
 	REGISTRY_EXPIRE_BUDGET = 512,
@@ -112,40 +114,40 @@ _Static_assert(sizeof(struct registry_transport) == 24, "no hidden padding");
  */
 #define REGISTRY_VERDICTS(X)                                                             \
 	/* REGISTER */                                                                   \
-	X(REGISTERED, registered)	/* a new node: REGISTER_OK */                    \
-	X(UPDATED, updated)		/* a fresher ER replaced the held one */         \
-	X(REFRESHED, refreshed)		/* the held ER again: a refresh */               \
-	X(STALE, stale)			/* older seq, or same seq other bytes: status 1 */ \
-	X(FULL, full)			/* no free slot: status 2, nothing held */       \
-	X(WRONG_KEY, wrong_key)		/* drop: the ER is not the session key's */     \
-	X(BAD_TRANSPORT, bad_transport) /* drop: not an observable source */            \
+	X(REGISTERED, registered) /* a new node: REGISTER_OK */                          \
+	X(UPDATED, updated)	  /* a fresher ER replaced the held one */               \
+	X(REFRESHED, refreshed)	  /* the held ER again: a refresh */                     \
+	X(STALE, stale)		  /* older seq, or same seq other bytes: status 1 */     \
+	X(FULL, full)		  /* no free slot: status 2, nothing held */             \
+	X(WRONG_KEY, wrong_key)	  /* drop: the ER is not the session key's */            \
+	X(BAD_TRANSPORT, bad_transport) /* drop: not an observable source */             \
 	/* LOOKUP */                                                                     \
-	X(REPLY, reply)			/* PEER_INFO 0, subscribed */                    \
-	X(UNKNOWN, unknown)		/* PEER_INFO 3 */                                \
-	X(DENIED, denied)		/* PEER_INFO 4: the target's ALLOW excludes */   \
-	X(LOOKUP_LIMITED, lookup_limited) /* drop: over 20/s, burst 50 */               \
+	X(REPLY, reply)			  /* PEER_INFO 0, subscribed */                  \
+	X(UNKNOWN, unknown)		  /* PEER_INFO 3 */                              \
+	X(DENIED, denied)		  /* PEER_INFO 4: the target's ALLOW excludes */ \
+	X(LOOKUP_LIMITED, lookup_limited) /* drop: over 20/s, burst 50 */                \
 	/* PING, UNSUBSCRIBE, ALLOW */                                                   \
 	X(PONG, pong)                                                                    \
 	X(UNSUBSCRIBED, unsubscribed)                                                    \
 	X(NOT_SUBSCRIBED, not_subscribed)                                                \
 	X(ALLOW_SET, allow_set)                                                          \
-	X(BAD_ALLOW, bad_allow)		/* drop: over 93, or a list without RESTRICT */  \
-	/* any request from a node that is not registered (or has expired) */           \
+	X(BAD_ALLOW, bad_allow) /* drop: over 93, or a list without RESTRICT */          \
+	/* any request from a node that is not registered (or has expired) */            \
 	X(UNREGISTERED, unregistered)                                                    \
 	/* RELAY */                                                                      \
 	X(RELAYED, relayed)                                                              \
-	X(UNKNOWN_SRC, unknown_src)	/* drop: no node has the source relay id */     \
-	X(WRONG_TRANSPORT, wrong_transport) /* drop: the sender check */                \
+	X(UNKNOWN_SRC, unknown_src)	    /* drop: no node has the source relay id */  \
+	X(WRONG_TRANSPORT, wrong_transport) /* drop: the sender check */                 \
 	X(SRC_EXPIRED, src_expired)                                                      \
 	X(UNKNOWN_DST, unknown_dst)                                                      \
 	X(DST_EXPIRED, dst_expired)                                                      \
 	/* events */                                                                     \
 	X(NOTIFY_SENT, notify_sent)                                                      \
-	X(NOTIFY_LIMITED, notify_limited) /* within 2 s of the last for the pair */     \
+	X(NOTIFY_LIMITED, notify_limited) /* within 2 s of the last for the pair */      \
 	X(SUB_LIMIT, sub_limit)		  /* the requester holds 1,024 already */        \
 	X(SUB_FULL, sub_full)		  /* the pool is full */                         \
 	X(PUSHED, pushed)		  /* one PEER_INFO CHANGED sent */               \
-	X(PUSH_DEFERRED, push_deferred)	  /* a change inside the push gap */            \
+	X(PUSH_DEFERRED, push_deferred)	  /* a change inside the push gap */             \
 	X(EXPIRED_NODE, expired_node)                                                    \
 	X(EXPIRED_SUB, expired_sub)
 
@@ -165,7 +167,7 @@ const char *registry_verdict_name(enum registry_verdict v);
  */
 struct registry_msg {
 	enum basectl_type type;
-	uint8_t arg; /* REGISTER_OK status; PEER_INFO reason */
+	uint8_t arg;				/* REGISTER_OK status; PEER_INFO reason */
 	uint8_t addr[BASECTL_ADDR_LEN];		/* PEER_INFO: the node described */
 	uint8_t relay_id[BASECTL_RELAY_ID_LEN]; /* REGISTER_OK, PEER_INFO */
 	struct ep18 observed; /* REGISTER_OK, PONG; PEER_INFO's one observed (n_obs 1) */
@@ -183,9 +185,9 @@ typedef void (*registry_push_fn)(void *ctx, const struct registry_transport *to,
 				 const struct registry_msg *m);
 
 struct registry_config {
-	uint32_t nodes;	     /* capacity, 1 .. REGISTRY_NODES_MAX */
-	uint32_t subs;	     /* subscription pool, .. REGISTRY_SUBS_MAX; 0: 4 x nodes */
-	uint16_t refresh_s;  /* 0: REGISTRY_REFRESH_S */
+	uint32_t nodes;	       /* capacity, 1 .. REGISTRY_NODES_MAX */
+	uint32_t subs;	       /* subscription pool, .. REGISTRY_SUBS_MAX; 0: 4 x nodes */
+	uint16_t refresh_s;    /* 0: REGISTRY_REFRESH_S */
 	registry_push_fn push; /* may be NULL: pushes are counted, not sent */
 	void *push_ctx;
 };
@@ -202,14 +204,14 @@ struct registry_node {
 	uint64_t refreshed; /* ns: the last authenticated message */
 	bool used;
 	bool push_pending; /* a change not yet pushed (inside the push gap) */
-	bool restricted; /* ALLOW with RESTRICT: only allow[] may look me up */
+	bool restricted;   /* ALLOW with RESTRICT: only allow[] may look me up */
 	uint8_t relay_id[BASECTL_RELAY_ID_LEN];
 	uint8_t addr[BASECTL_ADDR_LEN];
 	struct registry_transport tr;
-	uint64_t push_after;			       /* ns: no push before this */
-	uint64_t lookup_tokens, lookup_last;	       /* the lookup bucket */
-	uint32_t head[2];     /* [REGISTRY_MINE], [REGISTRY_TO_ME]: the lists */
-	uint32_t n_subs;      /* length of head[REGISTRY_MINE]'s list */
+	uint64_t push_after;		     /* ns: no push before this */
+	uint64_t lookup_tokens, lookup_last; /* the lookup bucket */
+	uint32_t head[2]; /* [REGISTRY_MINE], [REGISTRY_TO_ME]: the lists */
+	uint32_t n_subs;  /* length of head[REGISTRY_MINE]'s list */
 	uint16_t n_allow;
 	struct er er; /* the held record; er.ed_pk is the node's key */
 	uint8_t allow[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN]; /* sorted, no repeats */
@@ -221,9 +223,9 @@ struct registry_sub {
 	/* Links in the subscriber's list ([REGISTRY_MINE], also the free
 	 * list) and in the target's ([REGISTRY_TO_ME]). */
 	uint32_t prev[2], next[2];
-	uint64_t expires;	     /* ns */
-	uint64_t last_notify;	     /* ns of the last NOTIFY for the pair */
-	bool notified;		     /* last_notify is set */
+	uint64_t expires;     /* ns */
+	uint64_t last_notify; /* ns of the last NOTIFY for the pair */
+	bool notified;	      /* last_notify is set */
 };
 
 /* An index entry: node or subscription number + 1 (0: empty), hash bits. */
@@ -247,7 +249,7 @@ struct registry {
 	struct registry_sub *sub;
 	uint32_t *free_nodes; /* stack of free node numbers */
 	uint32_t n_free;
-	uint32_t free_sub;    /* head of the free subscription list */
+	uint32_t free_sub; /* head of the free subscription list */
 	struct registry_index by_addr, by_relay, by_pair;
 	uint32_t node_cursor, sub_cursor; /* where the expiry sweep goes on */
 	uint8_t hash_key[16];		  /* crypto_shorthash */
@@ -310,7 +312,8 @@ enum registry_verdict registry_unsubscribe(struct registry *reg, uint64_t now,
 /* ALLOW: restricted false with n 0 lifts any restriction; n <= 93. */
 enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 				     const uint8_t requester[BASECTL_ADDR_LEN],
-				     const struct registry_transport *from, bool restricted,
+				     const struct registry_transport *from,
+				     bool restricted,
 				     const uint8_t (*list)[BASECTL_ADDR_LEN], size_t n);
 
 /* PING: a refresh; reply PONG with the observed endpoint. */
@@ -342,7 +345,8 @@ size_t registry_expire(struct registry *reg, uint64_t now, size_t budget);
 
 /* The live node with this address, or NULL (expired ones too). */
 const struct registry_node *registry_find(const struct registry *reg,
-					  const uint8_t addr[BASECTL_ADDR_LEN], uint64_t now);
+					  const uint8_t addr[BASECTL_ADDR_LEN],
+					  uint64_t now);
 
 /*
  * Recount everything (every index against the tables, lists, counts, the
