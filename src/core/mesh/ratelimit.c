@@ -82,17 +82,25 @@ enum mesh_ratelimit_verdict mesh_ratelimit_allow(struct mesh_ratelimit *rl,
 		reuse->tokens = rl->max_tokens - rl->cost_ns;
 		return MESH_RATELIMIT_ALLOW;
 	}
-	if (now_ns > e->last_ns) {
-		uint64_t gain = now_ns - e->last_ns;
+	return mesh_bucket_take(&e->tokens, &e->last_ns, rl->cost_ns, rl->max_tokens,
+				now_ns)
+		   ? MESH_RATELIMIT_ALLOW
+		   : MESH_RATELIMIT_DENY;
+}
 
-		e->tokens = gain >= rl->max_tokens - e->tokens ? rl->max_tokens
-							       : e->tokens + gain;
-		e->last_ns = now_ns;
+bool mesh_bucket_take(uint64_t *tokens, uint64_t *last_ns, uint64_t cost_ns,
+		      uint64_t max_tokens, uint64_t now_ns)
+{
+	if (now_ns > *last_ns) {
+		uint64_t gain = now_ns - *last_ns;
+
+		*tokens = gain >= max_tokens - *tokens ? max_tokens : *tokens + gain;
+		*last_ns = now_ns;
 	}
-	if (e->tokens < rl->cost_ns)
-		return MESH_RATELIMIT_DENY;
-	e->tokens -= rl->cost_ns;
-	return MESH_RATELIMIT_ALLOW;
+	if (*tokens < cost_ns)
+		return false;
+	*tokens -= cost_ns;
+	return true;
 }
 
 size_t mesh_ratelimit_live(const struct mesh_ratelimit *rl, uint64_t now_ns)

@@ -62,6 +62,16 @@ struct mesh_ratelimit {
 	struct mesh_ratelimit_entry slot[MESH_RATELIMIT_SLOTS];
 };
 
+/*
+ * One token bucket that holds time, not messages (the table's entries and
+ * the base registry's per-node lookup limit share it): it gains one ns of
+ * credit per ns that passes, up to max_tokens, and a message costs cost_ns.
+ * A clock that goes backwards adds no credit.  Returns whether the message
+ * may pass (and then takes its cost).
+ */
+bool mesh_bucket_take(uint64_t *tokens, uint64_t *last_ns, uint64_t cost_ns,
+		      uint64_t max_tokens, uint64_t now_ns);
+
 enum mesh_ratelimit_verdict {
 	MESH_RATELIMIT_ALLOW,
 	MESH_RATELIMIT_DENY, /* the source's bucket is empty */
