@@ -95,13 +95,14 @@ exec $gcc "\$@" -specs $prefix/musl.specs -isystem $kinc$extra
 W
 chmod +x "$CC.new"
 update "$CC"
-# What the stamps record besides the source version: gcc's and musl's
-# versions, and the compiler wrapper (its flags).
 musl_pkg=$(dpkg -S "$specs_in" 2>/dev/null | sed 's/: .*//')
-ccid="$("$gcc" -dumpfullversion) $(dpkg-query -W -f='${Version}' "$musl_pkg" 2>/dev/null || true) $(cksum <"$CC" | cut -d' ' -f1)"
 
 # Size first, but the same hardening as the project's own build.
-LIBCFLAGS="-Os -fPIE -ffunction-sections -fdata-sections -fstack-protector-strong"
+LIBCFLAGS="-Os -fPIE -ffunction-sections -fdata-sections -fstack-protector-strong -fno-asynchronous-unwind-tables -fno-unwind-tables"
+# What the stamps record besides the source version: gcc's and musl's
+# versions, the compiler wrapper and these flags, so a change of any of
+# them rebuilds the libraries.
+ccid="$("$gcc" -dumpfullversion) $(dpkg-query -W -f='${Version}' "$musl_pkg" 2>/dev/null || true) $(cksum <"$CC" | cut -d' ' -f1) $(echo "$LIBCFLAGS" | cksum | cut -d' ' -f1)"
 
 # fetch PKG: newest Debian source of PKG, unpacked (Debian patches applied)
 # into $src/PKG-VERSION; prints that directory.
