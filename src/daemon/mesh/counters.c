@@ -30,4 +30,11 @@ void mesh_counters_each(const struct mesh_counters *c, mesh_counter_fn *fn, void
 			 beacon_result_name((enum beacon_result)i));
 		fn(ctx, name, c->beacon[i]);
 	}
+	for (int i = BASECTL_OK + 1; i < BASECTL_RESULT_END; i++) {
+		if (i == BASECTL_NO_SPACE)
+			continue; /* encoding only */
+		snprintf(name, sizeof(name), "drop_basectl_%s",
+			 basectl_result_name((enum basectl_result)i));
+		fn(ctx, name, c->basectl[i]);
+	}
 }

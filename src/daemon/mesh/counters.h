@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "core/mesh/basectl.h"
 #include "core/mesh/beacon.h"
 #include "core/mesh/handshake.h"
 #include "core/mesh/msg.h"
@@ -37,7 +38,24 @@
 	X(beacons_received)		/* verified and taken */                         \
 	X(peer_control_ignored)		/* peer control plaintexts (not used yet) */     \
 	X(base_control_ignored)		/* base control on a peer session */             \
-	X(relay_ignored)		/* RELAY, RELAYED, PUNCH (no base yet) */        \
+	X(relay_ignored)		/* RELAY, PUNCH: not for a node */               \
+	X(relayed_rx_packets)		/* RELAYED from a base, inner handled */         \
+	X(relay_tx_packets)		/* RELAY sent to a base */                       \
+	X(base_handshakes)		/* sessions made with a base */                  \
+	X(base_registered)		/* REGISTER_OK status OK */                      \
+	X(base_register_refused)	/* REGISTER_OK STALE or FULL */                  \
+	X(base_pings_sent)                                                               \
+	X(base_pongs)                                                                    \
+	X(base_dead)			/* a base stopped answering PINGs */             \
+	X(base_lookups_sent)                                                             \
+	X(base_peer_info)		/* PEER_INFO with a record, taken */             \
+	X(base_peer_unknown)		/* PEER_INFO UNKNOWN or DENIED */                \
+	X(drop_base_packet)		/* an IP packet on a base session */             \
+	X(drop_base_wrong_direction)	/* a node -> base type from a base */            \
+	X(drop_base_peer_not_allowed)	/* PEER_INFO of a node not on the whitelist */   \
+	X(drop_relayed_not_from_base)	/* RELAYED from a source that is no base */      \
+	X(drop_lookup_full)		/* no lookup slot or its queue is full */        \
+	X(drop_lookup_expired)		/* held packets of a lookup that got no record */\
 	X(drop_tun_not_ipv6)		/* TUN packet: not IPv6, or truncated */          \
 	X(drop_tun_not_mesh)		/* TUN packet: destination outside fc94::/16 */  \
 	X(drop_tun_no_peer)		/* TUN packet: no known key for the destination */ \
@@ -67,6 +85,7 @@ struct mesh_counters {
 	uint64_t hs[HS_REASON_END];		/* by hs_reason */
 	uint64_t data[SESSION_VERDICT_END];	/* by session_verdict (drops only) */
 	uint64_t beacon[BEACON_RESULT_END];	/* by beacon_result */
+	uint64_t basectl[BASECTL_RESULT_END];	/* by basectl_result */
 };
 
 /* Calls fn(ctx, name, value) for every counter, in a fixed order. */

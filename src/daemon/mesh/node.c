@@ -16,6 +16,7 @@
 #include "core/config_error.h"
 #include "daemon/control/control.h"
 #include "daemon/daemon.h"
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/node.h"
@@ -181,6 +182,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 			(unsigned)cfg->mesh.udp_port, strerror(-n->udp_fd));
 		goto fail;
 	}
+	if (mesh_bases_open(n) < 0)
+		goto fail;
 	if (cfg->mesh.lan_discovery && mesh_lan_open(n) < 0)
 		fprintf(stderr, "subnetrad: LAN discovery is off: no beacon socket\n");
 	err = setup_loop(n);
@@ -284,6 +287,7 @@ void mesh_free(struct mesh_node *n)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	mesh_lan_close(n);
+	mesh_bases_free(n);
 	mesh_peers_free(n);
 	free(n->rx_slots);
 	/* Closes and removes the control socket. */
