@@ -167,7 +167,10 @@ check_match "status text: relay-udp" "address=${ADDR[b]} hostname=node-b path=re
 	"$(cli a status)"
 check_match "status text: the base list" "host=$BASE_IP udp_port=$PORT state=registered home=yes" \
 	"$(cli a status)"
-check_ge "A's nft rule dropped direct attempts or none were made" 0 "$(nft_dropped a)"
+# The rule is real: a datagram A -> B's mesh port is dropped and counted.
+d0=$(nft_dropped a)
+ip netns exec "$RUN-a" bash -c "echo probe >/dev/udp/203.0.113.3/$PORT" 2>/dev/null
+check_eq "A's nft rule drops UDP to B" $((d0 + 1)) "$(nft_dropped a)"
 check_eq "base: no relay frame refused by the sender check" 0 \
 	"$(json_get "$after" base_wrong_transport)"
 
