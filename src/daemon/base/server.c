@@ -17,35 +17,11 @@
 #include "daemon/base/server.h"
 #include "daemon/control/control.h"
 #include "daemon/daemon.h"
+#include "daemon/mesh/start.h"
 #include "os/linux/clock.h"
 #include "os/linux/mesh_identity.h"
 
 enum { TAG_UDP = 1, TAG_CTL, TAG_TIMER, TAG_SIG };
-
-static int load_identity(struct base_server *b, const char *config_path)
-{
-	struct config_error err;
-	bool readable;
-	char msg[768];
-
-	if (mesh_identity_load(b->cfg, config_path != NULL ? config_path : "config.json", &b->id,
-			       &readable, &err) < 0) {
-		config_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "subnetrad: %s\n", msg);
-		return -1;
-	}
-	if (readable)
-		fprintf(stderr, "subnetrad: warning: %s is readable by other users and holds a "
-				"secret key; chmod 600 %s\n",
-			b->cfg->mesh.identity_file, b->cfg->mesh.identity_file);
-	if (hs_local_init(&b->local, &b->id, b->cfg->mesh.has_psk ? b->cfg->mesh.psk : NULL) <
-	    0) {
-		fprintf(stderr, "subnetrad: %s: identity unusable for the handshake\n",
-			b->cfg->mesh.identity_file);
-		return -1;
-	}
-	return 0;
-}
 
 static int setup_registry(struct base_server *b)
 {
@@ -71,26 +47,10 @@ static int watch(struct base_server *b, int fd, uint32_t tag)
 
 static int setup_loop(struct base_server *b)
 {
-	struct itimerspec tick = {
-		.it_interval = {.tv_nsec = (long)BASE_TICK_NS},
-		.it_value = {.tv_nsec = (long)BASE_TICK_NS},
-	};
-	sigset_t mask;
-	int err;
+	int err = mesh_start_loop(&b->sig_fd, &b->epfd, &b->timer_fd, BASE_TICK_NS);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP); /* nothing to reload: read and ignored */
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	b->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	b->epfd = epoll_create1(EPOLL_CLOEXEC);
-	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (b->sig_fd < 0 || b->epfd < 0 || b->timer_fd < 0)
-		return -errno;
-	if (timerfd_settime(b->timer_fd, 0, &tick, NULL) < 0)
-		return -errno;
+	if (err < 0)
+		return err;
 	if ((err = watch(b, b->udp_fd, TAG_UDP)) < 0 ||
 	    (err = watch(b, b->host->ctl_fd, TAG_CTL)) < 0 ||
 	    (err = watch(b, b->timer_fd, TAG_TIMER)) < 0 || (err = watch(b, b->sig_fd, TAG_SIG)) < 0)
@@ -109,7 +69,7 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 	}
 	b->cfg = cfg;
 	b->udp_fd = b->epfd = b->timer_fd = b->sig_fd = -1;
-	if (load_identity(b, config_path) < 0)
+	if (mesh_start_identity(cfg, config_path, &b->id, &b->local) < 0)
 		goto fail;
 	b->host = daemon_host_start(cfg, config_path);
 	if (b->host == NULL)

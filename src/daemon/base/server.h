@@ -127,7 +127,7 @@ void base_udp_readable(struct base_server *b, uint64_t now_ns);
 /* registry_config.push: PEER_INFO NOTIFY / CHANGED to a registered node. */
 void base_push(void *ctx, const struct registry_transport *to, const struct registry_msg *m);
 
-/* status.c */
+/* status.c: every counter, in a fixed order (mesh_counter_fn, counters.h) */
 typedef void base_counter_fn(void *ctx, const char *name, uint64_t value);
 void base_counters_each(const struct base_server *b, base_counter_fn *fn, void *ctx);
 

@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "core/version.h"
 #include "daemon/base/server.h"
+#include "daemon/mesh/counters.h"
 #include "os/linux/clock.h"
 
 enum { COUNTERS_RESERVE = 8192, EP_TEXT = INET6_ADDRSTRLEN + 16 };
@@ -29,26 +30,7 @@ void base_counters_each(const struct base_server *b, base_counter_fn *fn, void *
 			 registry_verdict_name((enum registry_verdict)i));
 		fn(ctx, name, b->reg.count[i]);
 	}
-	for (int i = MSG_CLASS_FIRST_DROP; i < MSG_CLASS_END; i++) {
-		snprintf(name, sizeof(name), "drop_mesh_%s", msg_class_name((enum msg_class)i));
-		fn(ctx, name, c->msg[i]);
-	}
-	for (int i = HS_OK + 1; i < HS_REASON_END; i++) {
-		snprintf(name, sizeof(name), "drop_mesh_hs_%s", hs_reason_name((enum hs_reason)i));
-		fn(ctx, name, c->hs[i]);
-	}
-	for (int i = SESSION_FIRST_DROP; i < SESSION_VERDICT_END; i++) {
-		snprintf(name, sizeof(name), "drop_mesh_data_%s",
-			 session_verdict_name((enum session_verdict)i));
-		fn(ctx, name, c->data[i]);
-	}
-	for (int i = BASECTL_OK + 1; i < BASECTL_RESULT_END; i++) {
-		if (i == BASECTL_NO_SPACE)
-			continue; /* encoding only */
-		snprintf(name, sizeof(name), "drop_basectl_%s",
-			 basectl_result_name((enum basectl_result)i));
-		fn(ctx, name, c->basectl[i]);
-	}
+	mesh_reason_counters_each(c->msg, c->hs, c->data, c->basectl, fn, ctx);
 }
 
 /* "192.0.2.1:5582" (v4-mapped) or "[2001:db8::1]:5582". */
@@ -64,24 +46,6 @@ static void transport_text(const struct registry_transport *tr, char out[EP_TEXT
 		inet_ntop(AF_INET6, tr->addr, ip, sizeof(ip));
 		snprintf(out, EP_TEXT, "[%s]:%u", ip, tr->port);
 	}
-}
-
-static void text_counter(void *ctx, const char *name, uint64_t v)
-{
-	outbuf_printf(ctx, "  %s=%" PRIu64 "\n", name, v);
-}
-
-struct json_ctx {
-	struct outbuf *o;
-	bool first;
-};
-
-static void json_counter(void *ctx, const char *name, uint64_t v)
-{
-	struct json_ctx *j = ctx;
-
-	outbuf_printf(j->o, "%s\"%s\":%" PRIu64, j->first ? "" : ",", name, v);
-	j->first = false;
 }
 
 static void metrics_counter(void *ctx, const char *name, uint64_t v)
@@ -131,7 +95,7 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 {
 	uint64_t now = mono_ns();
 	char addr[IDENTITY_ADDR_TEXT];
-	struct json_ctx j;
+	struct mesh_counter_json j;
 	struct outbuf o;
 	size_t shown;
 
@@ -146,8 +110,8 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 		shown = each_node(b, &o, cap, true, now);
 		(void)shown;
 		outbuf_puts(&o, "],\"counters\":{");
-		j = (struct json_ctx){.o = &o, .first = true};
-		base_counters_each(b, json_counter, &j);
+		j = (struct mesh_counter_json){.o = &o, .first = true};
+		base_counters_each(b, mesh_counter_json, &j);
 		outbuf_puts(&o, "}}\n");
 	} else {
 		outbuf_printf(&o, "subnetra v%s [running]\nmode=base address=%s udp_port=%u "
@@ -159,7 +123,7 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 			outbuf_printf(&o, "  ... (%u registered, %zu listed)\n", b->reg.n_nodes,
 				      shown);
 		outbuf_puts(&o, "counters:\n");
-		base_counters_each(b, text_counter, &o);
+		base_counters_each(b, mesh_counter_text, &o);
 	}
 	return outbuf_finish(&o);
 }

@@ -10,6 +10,7 @@
 #ifndef SUBNETRA_DAEMON_MESH_COUNTERS_H
 #define SUBNETRA_DAEMON_MESH_COUNTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/mesh/basectl.h"
@@ -91,5 +92,23 @@ struct mesh_counters {
 /* Calls fn(ctx, name, value) for every counter, in a fixed order. */
 typedef void mesh_counter_fn(void *ctx, const char *name, uint64_t value);
 void mesh_counters_each(const struct mesh_counters *c, mesh_counter_fn *fn, void *ctx);
+/*
+ * The drop arrays a node and a base both keep, by the pure modules'
+ * reasons (msg, hs, data, basectl: arrays of their enums' sizes):
+ * drop_mesh_<msg>, drop_mesh_hs_<hs>, drop_mesh_data_<data>,
+ * drop_basectl_<basectl>.
+ */
+void mesh_reason_counters_each(const uint64_t *msg, const uint64_t *hs, const uint64_t *data,
+			       const uint64_t *basectl, mesh_counter_fn *fn, void *ctx);
+
+/* Renderers for mesh_counter_fn: "  name=value\n" into an outbuf (ctx), and
+ * JSON members into a struct mesh_counter_json. */
+struct outbuf;
+struct mesh_counter_json {
+	struct outbuf *o;
+	bool first;
+};
+void mesh_counter_text(void *ctx, const char *name, uint64_t v);
+void mesh_counter_json(void *ctx, const char *name, uint64_t v);
 
 #endif

@@ -59,24 +59,6 @@ static bool handshake_age(const struct mesh_peer *p, uint64_t now_wall, uint64_t
 	return true;
 }
 
-static void text_counter(void *ctx, const char *name, uint64_t v)
-{
-	outbuf_printf(ctx, "  %s=%" PRIu64 "\n", name, v);
-}
-
-struct json_ctx {
-	struct outbuf *o;
-	bool first;
-};
-
-static void json_counter(void *ctx, const char *name, uint64_t v)
-{
-	struct json_ctx *j = ctx;
-
-	outbuf_printf(j->o, "%s\"%s\":%" PRIu64, j->first ? "" : ",", name, v);
-	j->first = false;
-}
-
 static void metrics_counter(void *ctx, const char *name, uint64_t v)
 {
 	outbuf_printf(ctx, "subnetra_mesh_%s %" PRIu64 "\n", name, v);
@@ -117,7 +99,7 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 		outbuf_printf(&o, "  ... and %zu more\n", n->n_peers - shown);
 	mesh_bases_status(n, &o, false);
 	outbuf_puts(&o, "counters:\n");
-	mesh_counters_each(&n->c, text_counter, &o);
+	mesh_counters_each(&n->c, mesh_counter_text, &o);
 	return outbuf_finish(&o);
 }
 
@@ -125,7 +107,7 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age;
 	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT];
-	struct json_ctx j;
+	struct mesh_counter_json j;
 	struct outbuf o;
 	size_t shown = 0, listed = 0;
 
@@ -166,8 +148,8 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 	outbuf_puts(&o, "]");
 	mesh_bases_status(n, &o, true);
 	outbuf_puts(&o, ",\"counters\":{");
-	j = (struct json_ctx){.o = &o, .first = true};
-	mesh_counters_each(&n->c, json_counter, &j);
+	j = (struct mesh_counter_json){.o = &o, .first = true};
+	mesh_counters_each(&n->c, mesh_counter_json, &j);
 	outbuf_puts(&o, "}}\n");
 	return outbuf_finish(&o);
 }
