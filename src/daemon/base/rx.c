@@ -72,7 +72,8 @@ static struct base_client *client_find(struct base_server *b,
 	size_t at = home(b, addr);
 
 	/* At most half full: an empty slot ends every probe. */
-	for (size_t i = 0; i < BASE_CLIENT_HASH; i++, at = (at + 1) & (BASE_CLIENT_HASH - 1)) {
+	for (size_t i = 0; i < BASE_CLIENT_HASH;
+	     i++, at = (at + 1) & (BASE_CLIENT_HASH - 1)) {
 		int16_t k = b->hash[at];
 
 		if (k < 0)
@@ -89,7 +90,8 @@ static struct base_client *client_find(struct base_server *b,
  * BASE_CLIENTS_MAX distinct nodes, each of which had to complete a
  * handshake (prove its key) to take a slot.
  */
-static struct base_client *client_get(struct base_server *b, const uint8_t ed_pk[IDENTITY_PK_LEN])
+static struct base_client *client_get(struct base_server *b,
+				      const uint8_t ed_pk[IDENTITY_PK_LEN])
 {
 	uint8_t addr[IDENTITY_ADDR_LEN], x_pub[IDENTITY_X25519_LEN];
 	struct base_client *c;
@@ -117,7 +119,8 @@ static struct base_client *client_get(struct base_server *b, const uint8_t ed_pk
 
 static struct base_client *client_of_session(struct session *s)
 {
-	return (struct base_client *)(void *)((char *)s - offsetof(struct base_client, session));
+	return (struct base_client *)(void *)((char *)s -
+					      offsetof(struct base_client, session));
 }
 
 /* ---- sending ------------------------------------------------------------- */
@@ -151,17 +154,19 @@ static void sockaddr_of(const struct registry_transport *tr, union udp_addr *to)
 }
 
 /* Seal a registry message for c and send it to `to`. */
-static void send_msg(struct base_server *b, struct base_client *c, const union udp_addr *to,
-		     socklen_t to_len, const struct registry_msg *rm, uint64_t now_ns)
+static void send_msg(struct base_server *b, struct base_client *c,
+		     const union udp_addr *to, socklen_t to_len,
+		     const struct registry_msg *rm, uint64_t now_ns)
 {
 	/* Large (the ALLOW list): static, the base is single-threaded. */
 	static struct basectl m;
 	size_t len, out_len;
 
 	registry_msg_basectl(rm, &m);
-	if (basectl_encode(&m, b->pkt + MSG_DATA_HEADER_LEN, MSG_DATA_MAX_PLAINTEXT, &len) !=
-		BASECTL_OK ||
-	    session_seal(&c->session, now_ns, b->pkt, len, sizeof(b->pkt), &out_len) < 0) {
+	if (basectl_encode(&m, b->pkt + MSG_DATA_HEADER_LEN, MSG_DATA_MAX_PLAINTEXT,
+			   &len) != BASECTL_OK ||
+	    session_seal(&c->session, now_ns, b->pkt, len, sizeof(b->pkt), &out_len) <
+		0) {
 		b->c.drop_seal++;
 		return;
 	}
@@ -169,7 +174,8 @@ static void send_msg(struct base_server *b, struct base_client *c, const union u
 	udp_send(b, to, to_len, b->pkt, out_len);
 }
 
-void base_push(void *ctx, const struct registry_transport *to, const struct registry_msg *m)
+void base_push(void *ctx, const struct registry_transport *to,
+	       const struct registry_msg *m)
 {
 	struct base_server *b = ctx;
 	/*
@@ -177,8 +183,10 @@ void base_push(void *ctx, const struct registry_transport *to, const struct regi
 	 * node (and its address, which names its session) is the struct
 	 * around it.
 	 */
-	const struct registry_node *rn = (const struct registry_node *)(const void *)(
-	    (const char *)to - offsetof(struct registry_node, tr));
+	const struct registry_node *rn =
+	    (const struct registry_node *)(const void *)((const char *)to -
+							 offsetof(struct registry_node,
+								  tr));
 	struct base_client *c = client_find(b, rn->addr);
 	union udp_addr dst;
 
@@ -244,8 +252,8 @@ static void on_init(struct base_server *b, const uint8_t *msg, size_t len,
 
 	memcpy(src, &from->v6.sin6_addr, 16);
 	memcpy(src + 16, &from->v6.sin6_port, 2);
-	r = hs_respond(&b->local, &ops, msg, len, src, COOKIE_SOURCE_MAX, 0, now_ns, NULL, out,
-		       &out_len, &keys);
+	r = hs_respond(&b->local, &ops, msg, len, src, COOKIE_SOURCE_MAX, 0, now_ns, NULL,
+		       out, &out_len, &keys);
 	if (r == HS_DROP_UNDER_LOAD && out_len > 0) {
 		b->c.hs[r]++;
 		b->c.cookie_replies_sent++;
@@ -301,7 +309,8 @@ static void on_control(struct base_server *b, struct base_client *c, const uint8
 	memset(&reply, 0, sizeof(reply));
 	switch (m.type) {
 	case BASECTL_REGISTER:
-		v = registry_register(&b->reg, now_ns, c->ed_pk, c->addr, &tr, &m.er, &reply);
+		v = registry_register(&b->reg, now_ns, c->ed_pk, c->addr, &tr, &m.er,
+				      &reply);
 		break;
 	case BASECTL_LOOKUP:
 		v = registry_lookup(&b->reg, now_ns, c->addr, &tr, m.addr,
@@ -314,9 +323,9 @@ static void on_control(struct base_server *b, struct base_client *c, const uint8
 		(void)registry_unsubscribe(&b->reg, now_ns, c->addr, &tr, m.addr);
 		return;
 	case BASECTL_ALLOW:
-		(void)registry_allow(&b->reg, now_ns, c->addr, &tr,
-				     (m.arg & BASECTL_ALLOW_RESTRICT) != 0,
-				     (const uint8_t(*)[BASECTL_ADDR_LEN])m.allow, m.n_allow);
+		(void)registry_allow(
+		    &b->reg, now_ns, c->addr, &tr, (m.arg & BASECTL_ALLOW_RESTRICT) != 0,
+		    (const uint8_t(*)[BASECTL_ADDR_LEN])m.allow, m.n_allow);
 		return;
 	default:
 		return;
@@ -333,10 +342,11 @@ static void on_control(struct base_server *b, struct base_client *c, const uint8
 	}
 }
 
-static void on_data(struct base_server *b, uint8_t *buf, size_t len, const union udp_addr *from,
-		    socklen_t from_len, uint64_t now_ns)
+static void on_data(struct base_server *b, uint8_t *buf, size_t len,
+		    const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
 {
-	struct session *s = session_index_lookup(&b->index, msg_receiver(buf, MSG_CLASS_DATA));
+	struct session *s =
+	    session_index_lookup(&b->index, msg_receiver(buf, MSG_CLASS_DATA));
 	enum session_verdict v;
 	struct base_client *c;
 	const uint8_t *pt;
@@ -369,8 +379,8 @@ static void on_data(struct base_server *b, uint8_t *buf, size_t len, const union
  * 12-byte header goes 8 bytes later (docs/mesh-protocol.md, RELAYED).
  * The frame waits in its receive slot for the batch's sendmmsg.
  */
-static void on_relay(struct base_server *b, uint8_t *buf, size_t len, const union udp_addr *from,
-		     uint64_t now_ns)
+static void on_relay(struct base_server *b, uint8_t *buf, size_t len,
+		     const union udp_addr *from, uint64_t now_ns)
 {
 	struct registry_transport tr, to;
 	struct msg_relay_view rv;
@@ -444,7 +454,8 @@ void base_udp_readable(struct base_server *b, uint64_t now_ns)
 			return;
 		for (int i = 0; i < got; i++) {
 			struct mmsghdr *m = &b->rx.msgs[i];
-			size_t len = m->msg_len, seg = udp_rx_segment_size(&b->rx, (size_t)i);
+			size_t len = m->msg_len,
+			       seg = udp_rx_segment_size(&b->rx, (size_t)i);
 			uint8_t *buf = udp_rx_slot(&b->rx, (size_t)i);
 
 			if (m->msg_hdr.msg_flags & MSG_TRUNC) {
@@ -454,8 +465,9 @@ void base_udp_readable(struct base_server *b, uint64_t now_ns)
 			if (seg == 0)
 				seg = len;
 			for (size_t off = 0; off < len; off += seg)
-				on_datagram(b, buf + off, len - off < seg ? len - off : seg,
-					    &b->rx.from[i], m->msg_hdr.msg_namelen, now_ns);
+				on_datagram(
+				    b, buf + off, len - off < seg ? len - off : seg,
+				    &b->rx.from[i], m->msg_hdr.msg_namelen, now_ns);
 		}
 		/* The relayed frames point into the slots: out before the next read. */
 		flush_relayed(b);

@@ -26,9 +26,9 @@ enum { TAG_UDP = 1, TAG_CTL, TAG_TIMER, TAG_SIG };
 static int setup_registry(struct base_server *b)
 {
 	struct registry_config rc = {
-		.nodes = BASE_REGISTRY_NODES,
-		.push = base_push,
-		.push_ctx = b,
+	    .nodes = BASE_REGISTRY_NODES,
+	    .push = base_push,
+	    .push_ctx = b,
 	};
 
 	b->reg_mem_len = registry_mem_size(&rc);
@@ -53,7 +53,8 @@ static int setup_loop(struct base_server *b)
 		return err;
 	if ((err = watch(b, b->udp_fd, TAG_UDP)) < 0 ||
 	    (err = watch(b, b->host->ctl_fd, TAG_CTL)) < 0 ||
-	    (err = watch(b, b->timer_fd, TAG_TIMER)) < 0 || (err = watch(b, b->sig_fd, TAG_SIG)) < 0)
+	    (err = watch(b, b->timer_fd, TAG_TIMER)) < 0 ||
+	    (err = watch(b, b->sig_fd, TAG_SIG)) < 0)
 		return err;
 	return 0;
 }
@@ -79,8 +80,9 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 	mesh_ratelimit_load_init(&b->load, 0);
 	b->rx_slots = malloc((size_t)UDP_BATCH * UDP_RX_SLOT_LEN);
 	b->tx = calloc(1, sizeof(*b->tx));
-	if (b->rx_slots == NULL || b->tx == NULL || mesh_ratelimit_init(&b->rl, NULL) < 0 ||
-	    base_clients_init(b) < 0 || setup_registry(b) < 0) {
+	if (b->rx_slots == NULL || b->tx == NULL ||
+	    mesh_ratelimit_init(&b->rl, NULL) < 0 || base_clients_init(b) < 0 ||
+	    setup_registry(b) < 0) {
 		fprintf(stderr, "subnetrad: out of memory\n");
 		goto fail;
 	}
@@ -95,7 +97,8 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 	}
 	err = setup_loop(b);
 	if (err < 0) {
-		fprintf(stderr, "subnetrad: event loop set-up failed: %s\n", strerror(-err));
+		fprintf(stderr, "subnetrad: event loop set-up failed: %s\n",
+			strerror(-err));
 		goto fail;
 	}
 	if (daemon_confine(b->host) < 0)

@@ -45,36 +45,36 @@ _Static_assert((BASE_CLIENT_HASH & (BASE_CLIENT_HASH - 1)) == 0, "power of two")
 #define BASE_TICK_NS (REGISTRY_EXPIRE_PERIOD)
 
 /* The server's own counters; registry verdicts are counted as base_<name>. */
-#define BASE_COUNTERS(X)                                                                  \
-	X(udp_rx_packets)                                                                 \
-	X(udp_rx_bytes)                                                                   \
-	X(udp_tx_packets)                                                                 \
-	X(udp_tx_bytes)                                                                   \
-	X(handshakes_answered)		/* HS_RESP sent: a node's session (re)made */     \
-	X(cookie_replies_sent)                                                            \
-	X(control_received)		/* base control messages decrypted */             \
-	X(control_sent)			/* replies and pushes sealed and sent */          \
-	X(relayed_packets)		/* RELAY frames forwarded as RELAYED */           \
-	X(relayed_bytes)		/* their inner bytes */                           \
-	X(drop_udp_truncated)		/* longer than any mesh message */                \
-	X(drop_udp_send)		/* sendto/sendmmsg refused */                     \
-	X(drop_not_for_base)		/* HS_RESP, COOKIE_REPLY, RELAYED, PUNCH */       \
-	X(drop_unknown_receiver)	/* DATA for no session */                         \
-	X(drop_client_table_full)	/* no slot for a new node's session */            \
-	X(drop_index_full)		/* no free local index */                         \
-	X(drop_data_not_control)	/* a node sent an IP packet or keepalive-less junk */ \
-	X(drop_control_wrong_direction)	/* a base -> node type from a node */            \
-	X(drop_push_no_session)		/* a push for a node whose session is gone */     \
+#define BASE_COUNTERS(X)                                                                 \
+	X(udp_rx_packets)                                                                \
+	X(udp_rx_bytes)                                                                  \
+	X(udp_tx_packets)                                                                \
+	X(udp_tx_bytes)                                                                  \
+	X(handshakes_answered) /* HS_RESP sent: a node's session (re)made */             \
+	X(cookie_replies_sent)                                                           \
+	X(control_received)	  /* base control messages decrypted */                  \
+	X(control_sent)		  /* replies and pushes sealed and sent */               \
+	X(relayed_packets)	  /* RELAY frames forwarded as RELAYED */                \
+	X(relayed_bytes)	  /* their inner bytes */                                \
+	X(drop_udp_truncated)	  /* longer than any mesh message */                     \
+	X(drop_udp_send)	  /* sendto/sendmmsg refused */                          \
+	X(drop_not_for_base)	  /* HS_RESP, COOKIE_REPLY, RELAYED, PUNCH */            \
+	X(drop_unknown_receiver)  /* DATA for no session */                              \
+	X(drop_client_table_full) /* no slot for a new node's session */                 \
+	X(drop_index_full)	  /* no free local index */                              \
+	X(drop_data_not_control)  /* a node sent an IP packet or keepalive-less junk */  \
+	X(drop_control_wrong_direction) /* a base -> node type from a node */            \
+	X(drop_push_no_session)		/* a push for a node whose session is gone */    \
 	X(drop_seal)			/* a reply that could not be sealed */
 
 struct base_counters {
 #define BASE_COUNTER_FIELD(name) uint64_t name;
 	BASE_COUNTERS(BASE_COUNTER_FIELD)
 #undef BASE_COUNTER_FIELD
-	uint64_t msg[MSG_CLASS_END];	       /* drop_mesh_<reason> */
-	uint64_t hs[HS_REASON_END];	       /* drop_mesh_hs_<reason> */
-	uint64_t data[SESSION_VERDICT_END];    /* drop_mesh_data_<reason> */
-	uint64_t basectl[BASECTL_RESULT_END];  /* drop_basectl_<reason> */
+	uint64_t msg[MSG_CLASS_END];	      /* drop_mesh_<reason> */
+	uint64_t hs[HS_REASON_END];	      /* drop_mesh_hs_<reason> */
+	uint64_t data[SESSION_VERDICT_END];   /* drop_mesh_data_<reason> */
+	uint64_t basectl[BASECTL_RESULT_END]; /* drop_basectl_<reason> */
 };
 
 /* A node with a session to us (not necessarily registered). */
@@ -114,7 +114,7 @@ struct base_server {
 
 	struct udp_rx_batch rx;
 	uint8_t *rx_slots;
-	struct udp_tx_batch *tx; /* relayed frames of one receive batch */
+	struct udp_tx_batch *tx;       /* relayed frames of one receive batch */
 	uint8_t pkt[MSG_DATA_MAX_LEN]; /* every control reply we seal */
 
 	struct base_counters c;
@@ -125,7 +125,8 @@ int base_clients_init(struct base_server *b);
 void base_clients_free(struct base_server *b);
 void base_udp_readable(struct base_server *b, uint64_t now_ns);
 /* registry_config.push: PEER_INFO NOTIFY / CHANGED to a registered node. */
-void base_push(void *ctx, const struct registry_transport *to, const struct registry_msg *m);
+void base_push(void *ctx, const struct registry_transport *to,
+	       const struct registry_msg *m);
 
 /* status.c: every counter, in a fixed order (mesh_counter_fn, counters.h) */
 typedef void base_counter_fn(void *ctx, const char *name, uint64_t value);

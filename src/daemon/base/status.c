@@ -54,8 +54,8 @@ static void metrics_counter(void *ctx, const char *name, uint64_t v)
 }
 
 /* Calls fn for every live registered node, while there is room. */
-static size_t each_node(const struct base_server *b, struct outbuf *o, size_t cap, bool json,
-			uint64_t now)
+static size_t each_node(const struct base_server *b, struct outbuf *o, size_t cap,
+			bool json, uint64_t now)
 {
 	char addr[IDENTITY_ADDR_TEXT], ep[EP_TEXT], rid[2 * BASECTL_RELAY_ID_LEN + 1];
 	size_t shown = 0;
@@ -72,19 +72,23 @@ static size_t each_node(const struct base_server *b, struct outbuf *o, size_t ca
 		sodium_bin2hex(rid, sizeof(rid), rn->relay_id, sizeof(rn->relay_id));
 		/* Names are RFC 1123 labels and the rest hex: nothing to escape. */
 		if (json) {
-			outbuf_printf(o, "%s{\"address\":\"%s\",\"hostname\":", shown ? "," : "",
-				      addr);
+			outbuf_printf(o, "%s{\"address\":\"%s\",\"hostname\":",
+				      shown ? "," : "", addr);
 			if (rn->er.name_len > 0)
 				outbuf_printf(o, "\"%s\"", rn->er.name);
 			else
 				outbuf_puts(o, "null");
-			outbuf_printf(o, ",\"transport\":\"udp\",\"endpoint\":\"%s\","
-					 "\"relay_id\":\"%s\",\"refreshed_age_s\":%" PRIu64 "}",
+			outbuf_printf(o,
+				      ",\"transport\":\"udp\",\"endpoint\":\"%s\","
+				      "\"relay_id\":\"%s\",\"refreshed_age_s\":%" PRIu64
+				      "}",
 				      ep, rid, age);
 		} else {
-			outbuf_printf(o, "  address=%s hostname=%s transport=udp endpoint=%s "
-					 "relay_id=%s refreshed=\"%" PRIu64 "s ago\"\n",
-				      addr, rn->er.name_len > 0 ? rn->er.name : "-", ep, rid, age);
+			outbuf_printf(
+			    o,
+			    "  address=%s hostname=%s transport=udp endpoint=%s "
+			    "relay_id=%s refreshed=\"%" PRIu64 "s ago\"\n",
+			    addr, rn->er.name_len > 0 ? rn->er.name : "-", ep, rid, age);
 		}
 		shown++;
 	}
@@ -102,11 +106,13 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 	outbuf_init(&o, buf, cap);
 	identity_address_format(b->id.addr, addr);
 	if (json) {
-		outbuf_printf(&o, "{\"schema_version\":%d,\"version\":\"%s\",\"mode\":\"base\","
-				  "\"address\":\"%s\",\"udp_port\":%u,\"tcp_port\":null,"
-				  "\"n_nodes\":%u,\"sessions\":%zu,\"nodes\":[",
-			      STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
-			      (unsigned)b->cfg->mesh.udp_port, b->reg.n_nodes, b->n_clients);
+		outbuf_printf(
+		    &o,
+		    "{\"schema_version\":%d,\"version\":\"%s\",\"mode\":\"base\","
+		    "\"address\":\"%s\",\"udp_port\":%u,\"tcp_port\":null,"
+		    "\"n_nodes\":%u,\"sessions\":%zu,\"nodes\":[",
+		    STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
+		    (unsigned)b->cfg->mesh.udp_port, b->reg.n_nodes, b->n_clients);
 		shown = each_node(b, &o, cap, true, now);
 		(void)shown;
 		outbuf_puts(&o, "],\"counters\":{");
@@ -114,14 +120,15 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 		base_counters_each(b, mesh_counter_json, &j);
 		outbuf_puts(&o, "}}\n");
 	} else {
-		outbuf_printf(&o, "subnetra v%s [running]\nmode=base address=%s udp_port=%u "
-				  "tcp_port=off nodes=%u sessions=%zu\nnodes:\n",
+		outbuf_printf(&o,
+			      "subnetra v%s [running]\nmode=base address=%s udp_port=%u "
+			      "tcp_port=off nodes=%u sessions=%zu\nnodes:\n",
 			      SUBNETRA_VERSION, addr, (unsigned)b->cfg->mesh.udp_port,
 			      b->reg.n_nodes, b->n_clients);
 		shown = each_node(b, &o, cap, false, now);
 		if (shown < b->reg.n_nodes)
-			outbuf_printf(&o, "  ... (%u registered, %zu listed)\n", b->reg.n_nodes,
-				      shown);
+			outbuf_printf(&o, "  ... (%u registered, %zu listed)\n",
+				      b->reg.n_nodes, shown);
 		outbuf_puts(&o, "counters:\n");
 		base_counters_each(b, mesh_counter_text, &o);
 	}
@@ -138,7 +145,8 @@ static size_t render_metrics(struct base_server *b, char *buf, size_t cap)
 	return outbuf_finish(&o);
 }
 
-size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf, size_t cap)
+size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf,
+			    size_t cap)
 {
 	size_t len;
 
@@ -149,10 +157,12 @@ size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf
 	case CTL_STATUS_JSON:
 		len = render(b, buf, cap, true);
 		return len > 0 ? len
-			       : (size_t)snprintf(buf, cap, "{\"error\":\"status unavailable\"}\n");
+			       : (size_t)snprintf(buf, cap,
+						  "{\"error\":\"status unavailable\"}\n");
 	case CTL_METRICS:
 		len = render_metrics(b, buf, cap);
-		return len > 0 ? len : (size_t)snprintf(buf, cap, "# metrics unavailable\n");
+		return len > 0 ? len
+			       : (size_t)snprintf(buf, cap, "# metrics unavailable\n");
 	case CTL_POLICY_SHOW:
 	case CTL_POLICY_CHECK:
 	case CTL_RELOAD:

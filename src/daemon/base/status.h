@@ -14,6 +14,7 @@
 struct base_server;
 
 /* The reply to one command into buf (cap bytes); its length, 0: no reply. */
-size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf, size_t cap);
+size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf,
+			    size_t cap);
 
 #endif

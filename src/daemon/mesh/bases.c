@@ -33,7 +33,8 @@ static int resolve(const struct mesh_base *cfg, union udp_addr *to, socklen_t *t
 	to->v6.sin6_family = AF_INET6;
 	to->v6.sin6_port = htons(cfg->udp_port);
 	if (res->ai_family == AF_INET6) {
-		to->v6.sin6_addr = ((const struct sockaddr_in6 *)(const void *)res->ai_addr)->sin6_addr;
+		to->v6.sin6_addr =
+		    ((const struct sockaddr_in6 *)(const void *)res->ai_addr)->sin6_addr;
 	} else {
 		const struct sockaddr_in *v4 = (const void *)res->ai_addr;
 
@@ -57,7 +58,8 @@ static void gather_candidates(struct mesh_node *n, struct er *rec)
 
 	if (getifaddrs(&ifa) < 0)
 		return;
-	for (struct ifaddrs *i = ifa; i != NULL && rec->n < ER_MAX_ENDPOINTS; i = i->ifa_next) {
+	for (struct ifaddrs *i = ifa; i != NULL && rec->n < ER_MAX_ENDPOINTS;
+	     i = i->ifa_next) {
 		struct ep18 ep;
 		bool dup = false;
 
@@ -65,16 +67,18 @@ static void gather_candidates(struct mesh_node *n, struct er *rec)
 		    (i->ifa_flags & IFF_LOOPBACK) || strcmp(i->ifa_name, n->tun) == 0)
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET)
-			ep18_from_ipv4(&ep,
-				       (const uint8_t *)&((const struct sockaddr_in *)(const void *)
-							      i->ifa_addr)
-					   ->sin_addr,
-				       n->cfg->mesh.udp_port);
+			ep18_from_ipv4(
+			    &ep,
+			    (const uint8_t *)&(
+				(const struct sockaddr_in *)(const void *)i->ifa_addr)
+				->sin_addr,
+			    n->cfg->mesh.udp_port);
 		else if (i->ifa_addr->sa_family == AF_INET6)
-			ep18_from_ipv6(&ep,
-				       ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)
-					   ->sin6_addr.s6_addr,
-				       n->cfg->mesh.udp_port);
+			ep18_from_ipv6(
+			    &ep,
+			    ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)
+				->sin6_addr.s6_addr,
+			    n->cfg->mesh.udp_port);
 		else
 			continue;
 		if (!ep18_candidate(&ep))
@@ -94,7 +98,9 @@ static int sign_record(struct mesh_node *n)
 
 	/* Strictly increasing, even when the clock stepped back. */
 	bs->rec.seq = ms > bs->rec.seq ? ms : bs->rec.seq + 1;
-	return er_sign(&bs->rec, &n->id, bs->er, sizeof(bs->er), &bs->er_len) == ER_OK ? 0 : -1;
+	return er_sign(&bs->rec, &n->id, bs->er, sizeof(bs->er), &bs->er_len) == ER_OK
+		   ? 0
+		   : -1;
 }
 
 int mesh_bases_open(struct mesh_node *n)
@@ -116,13 +122,15 @@ int mesh_bases_open(struct mesh_node *n)
 		socklen_t to_len;
 
 		if (resolve(&m->bases[i], &to, &to_len) < 0) {
-			fprintf(stderr, "subnetrad: bases[%zu]: cannot resolve '%s'; skipped\n", i,
-				m->bases[i].host);
+			fprintf(stderr,
+				"subnetrad: bases[%zu]: cannot resolve '%s'; skipped\n",
+				i, m->bases[i].host);
 			continue;
 		}
 		p = mesh_peer_get(n, m->bases[i].public_key);
 		if (p == NULL || p->is_base) {
-			fprintf(stderr, "subnetrad: bases[%zu]: key unusable; skipped\n", i);
+			fprintf(stderr, "subnetrad: bases[%zu]: key unusable; skipped\n",
+				i);
 			continue;
 		}
 		p->is_base = true;
@@ -141,8 +149,8 @@ int mesh_bases_open(struct mesh_node *n)
 		fprintf(stderr, "subnetrad: cannot sign the endpoint record\n");
 		return -EINVAL;
 	}
-	fprintf(stderr, "subnetrad: %zu base(s), endpoint record with %u candidate(s)\n", bs->n,
-		(unsigned)bs->rec.n);
+	fprintf(stderr, "subnetrad: %zu base(s), endpoint record with %u candidate(s)\n",
+		bs->n, (unsigned)bs->rec.n);
 	return 0;
 }
 
@@ -180,13 +188,16 @@ const char *mesh_peer_path(const struct mesh_node *n, const struct mesh_peer *p)
 	return mesh_peer_relayed(n, p) ? "relay-udp" : "direct";
 }
 
-void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len)
+void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf,
+		     size_t len)
 {
 	struct mesh_base_link *l = &n->bases->link[p->relay_base];
 	uint8_t hdr[MSG_RELAY_HEADER_LEN];
 	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)(uintptr_t)buf, len}};
-	struct msghdr mh = {
-	    .msg_name = &l->peer->ep, .msg_namelen = l->peer->ep_len, .msg_iov = iov, .msg_iovlen = 2};
+	struct msghdr mh = {.msg_name = &l->peer->ep,
+			    .msg_namelen = l->peer->ep_len,
+			    .msg_iov = iov,
+			    .msg_iovlen = 2};
 
 	/* The header goes in front without copying the message (no headroom). */
 	msg_relay_header_put(hdr, l->relay_id, p->relay_id);
@@ -217,13 +228,14 @@ int mesh_base_of_endpoint(const struct mesh_node *n, const union udp_addr *from,
 
 /* ---- sending control ----------------------------------------------------- */
 
-static void send_ctl(struct mesh_node *n, struct mesh_base_link *l, const struct basectl *m,
-		     uint64_t now_ns)
+static void send_ctl(struct mesh_node *n, struct mesh_base_link *l,
+		     const struct basectl *m, uint64_t now_ns)
 {
 	uint8_t buf[MESH_PKT_BUF];
 	size_t len;
 
-	if (basectl_encode(m, buf + MESH_PKT_OFF, MSG_DATA_MAX_PLAINTEXT, &len) != BASECTL_OK)
+	if (basectl_encode(m, buf + MESH_PKT_OFF, MSG_DATA_MAX_PLAINTEXT, &len) !=
+	    BASECTL_OK)
 		return;
 	(void)mesh_peer_send(n, l->peer, buf, len, now_ns);
 }
@@ -237,7 +249,8 @@ static void send_register(struct mesh_node *n, struct mesh_base_link *l, uint64_
 	memset(pt, 0, BASECTL_HEADER_LEN);
 	pt[0] = BASECTL_REGISTER;
 	memcpy(pt + BASECTL_HEADER_LEN, n->bases->er, n->bases->er_len);
-	(void)mesh_peer_send(n, l->peer, buf, BASECTL_HEADER_LEN + n->bases->er_len, now_ns);
+	(void)mesh_peer_send(n, l->peer, buf, BASECTL_HEADER_LEN + n->bases->er_len,
+			     now_ns);
 	l->next_retry_ns = now_ns + MESH_BASE_RETRY_NS;
 }
 
@@ -280,8 +293,9 @@ static void send_ping(struct mesh_node *n, struct mesh_base_link *l, uint64_t no
 static uint64_t jittered(uint64_t period_ns)
 {
 	/* ± 20 %: 80 % plus up to 40 %. */
-	return period_ns * 4 / 5 + randombytes_uniform((uint32_t)(period_ns / 1000000 * 2 / 5)) *
-					  UINT64_C(1000000);
+	return period_ns * 4 / 5 +
+	       randombytes_uniform((uint32_t)(period_ns / 1000000 * 2 / 5)) *
+		   UINT64_C(1000000);
 }
 
 /* ---- home and failover --------------------------------------------------- */
@@ -291,7 +305,8 @@ static void choose_home(struct mesh_bases *bs)
 	bs->home = -1;
 	for (size_t i = 0; i < bs->n; i++)
 		if (bs->link[i].registered &&
-		    (bs->home < 0 || bs->link[i].registered_ns < bs->link[bs->home].registered_ns))
+		    (bs->home < 0 ||
+		     bs->link[i].registered_ns < bs->link[bs->home].registered_ns))
 			bs->home = (int)i;
 }
 
@@ -342,7 +357,8 @@ void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 			continue;
 		}
 		if (l->ping_out) {
-			uint64_t wait = MESH_NS_PER_S << (l->ping_tries - 1); /* 1, 2, 4 s */
+			uint64_t wait = MESH_NS_PER_S
+					<< (l->ping_tries - 1); /* 1, 2, 4 s */
 
 			if (now_ns - l->ping_first_ns >= MESH_BASE_DEAD_NS)
 				base_lost(n, i, now_ns);
@@ -375,8 +391,8 @@ void mesh_base_established(struct mesh_node *n, struct mesh_peer *p, uint64_t no
 
 /* ---- lookups ------------------------------------------------------------- */
 
-static struct mesh_lookup *lookup_slot(struct mesh_bases *bs, const uint8_t addr[16], bool add,
-				       uint64_t now_ns)
+static struct mesh_lookup *lookup_slot(struct mesh_bases *bs, const uint8_t addr[16],
+				       bool add, uint64_t now_ns)
 {
 	struct mesh_lookup *free_slot = NULL;
 
@@ -397,7 +413,8 @@ static struct mesh_lookup *lookup_slot(struct mesh_bases *bs, const uint8_t addr
 	return free_slot;
 }
 
-static void send_lookup(struct mesh_node *n, size_t base, const uint8_t addr[16], uint64_t now_ns)
+static void send_lookup(struct mesh_node *n, size_t base, const uint8_t addr[16],
+			uint64_t now_ns)
 {
 	struct basectl m;
 
@@ -409,7 +426,8 @@ static void send_lookup(struct mesh_node *n, size_t base, const uint8_t addr[16]
 	send_ctl(n, &n->bases->link[base], &m, now_ns);
 }
 
-void mesh_base_lookup(struct mesh_node *n, const uint8_t addr[IDENTITY_ADDR_LEN], uint64_t now_ns)
+void mesh_base_lookup(struct mesh_node *n, const uint8_t addr[IDENTITY_ADDR_LEN],
+		      uint64_t now_ns)
 {
 	struct mesh_bases *bs = n->bases;
 	struct mesh_lookup *lk;
@@ -427,8 +445,8 @@ void mesh_base_lookup(struct mesh_node *n, const uint8_t addr[IDENTITY_ADDR_LEN]
 	send_lookup(n, (size_t)bs->home, addr, now_ns);
 }
 
-bool mesh_bases_want(struct mesh_node *n, const uint8_t dst[IDENTITY_ADDR_LEN], size_t len,
-		     uint64_t now_ns)
+bool mesh_bases_want(struct mesh_node *n, const uint8_t dst[IDENTITY_ADDR_LEN],
+		     size_t len, uint64_t now_ns)
 {
 	struct mesh_bases *bs = n->bases;
 	struct mesh_lookup *lk;
@@ -469,7 +487,8 @@ static void on_register_ok(struct mesh_node *n, size_t i, const struct basectl *
 			(void)sign_record(n);
 		return;
 	}
-	if (!l->registered || memcmp(l->relay_id, m->relay_id, sizeof(l->relay_id)) != 0) {
+	if (!l->registered ||
+	    memcmp(l->relay_id, m->relay_id, sizeof(l->relay_id)) != 0) {
 		/* A new registration (the base restarted or expired us): new ids. */
 		forget_relays(n, i);
 		memcpy(l->relay_id, m->relay_id, sizeof(l->relay_id));
@@ -527,7 +546,8 @@ static void on_peer_info(struct mesh_node *n, size_t i, const struct basectl *m,
 	if (lk != NULL) {
 		/* The held packets join the peer's queue, in order. */
 		for (uint8_t k = 0; k < lk->n; k++) {
-			memcpy(n->pkt + MESH_PKT_OFF, lk->buf[k] + MESH_PKT_OFF, lk->len[k]);
+			memcpy(n->pkt + MESH_PKT_OFF, lk->buf[k] + MESH_PKT_OFF,
+			       lk->len[k]);
 			if (!mesh_queue_push(n, p, lk->len[k]))
 				n->c.drop_tun_queue_full++;
 		}
@@ -612,21 +632,24 @@ void mesh_bases_status(const struct mesh_node *n, struct outbuf *o, bool json)
 		outbuf_puts(o, "bases:\n");
 	for (size_t i = 0; bs != NULL && i < bs->n; i++) {
 		const struct mesh_base_link *l = &bs->link[i];
-		const char *state = l->registered		      ? "registered"
+		const char *state = l->registered			 ? "registered"
 				    : session_current(&l->peer->session) ? "connected"
 									 : "unreachable";
 
 		ep18_text(&l->observed, obs, sizeof(obs));
 		/* Hosts were validated as DNS names or IP literals: nothing to escape. */
 		if (json)
-			outbuf_printf(o, "%s{\"host\":\"%s\",\"udp_port\":%u,\"state\":\"%s\","
-					 "\"home\":%s,\"observed\":\"%s\"}",
-				      i ? "," : "", l->cfg->host, l->cfg->udp_port, state,
-				      bs->home == (int)i ? "true" : "false", obs);
+			outbuf_printf(
+			    o,
+			    "%s{\"host\":\"%s\",\"udp_port\":%u,\"state\":\"%s\","
+			    "\"home\":%s,\"observed\":\"%s\"}",
+			    i ? "," : "", l->cfg->host, l->cfg->udp_port, state,
+			    bs->home == (int)i ? "true" : "false", obs);
 		else
-			outbuf_printf(o, "  host=%s udp_port=%u state=%s home=%s observed=%s\n",
-				      l->cfg->host, l->cfg->udp_port, state,
-				      bs->home == (int)i ? "yes" : "no", obs);
+			outbuf_printf(
+			    o, "  host=%s udp_port=%u state=%s home=%s observed=%s\n",
+			    l->cfg->host, l->cfg->udp_port, state,
+			    bs->home == (int)i ? "yes" : "no", obs);
 	}
 	if (json)
 		outbuf_puts(o, "]");

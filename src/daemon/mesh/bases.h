@@ -29,11 +29,11 @@ enum {
 	MESH_LOOKUP_QUEUE = 4,	/* packets held per address meanwhile */
 };
 
-#define MESH_BASE_PING_NS    (25 * MESH_NS_PER_S) /* ± 20 %; REGISTER_OK's refresh_s */
-#define MESH_BASE_DEAD_NS    (7 * MESH_NS_PER_S)  /* no PONG: retries at 1, 2, 4 s */
-#define MESH_BASE_RETRY_NS   (5 * MESH_NS_PER_S)  /* a new handshake / REGISTER */
-#define MESH_LOOKUP_GAP_NS   (MESH_NS_PER_S)	  /* one LOOKUP per address per 1 s */
-#define MESH_LOOKUP_LIFE_NS  (10 * MESH_NS_PER_S) /* then its packets are dropped */
+#define MESH_BASE_PING_NS   (25 * MESH_NS_PER_S) /* ± 20 %; REGISTER_OK's refresh_s */
+#define MESH_BASE_DEAD_NS   (7 * MESH_NS_PER_S)	 /* no PONG: retries at 1, 2, 4 s */
+#define MESH_BASE_RETRY_NS  (5 * MESH_NS_PER_S)	 /* a new handshake / REGISTER */
+#define MESH_LOOKUP_GAP_NS  (MESH_NS_PER_S)	 /* one LOOKUP per address per 1 s */
+#define MESH_LOOKUP_LIFE_NS (10 * MESH_NS_PER_S) /* then its packets are dropped */
 
 struct mesh_base_link {
 	const struct mesh_base *cfg;
@@ -96,8 +96,8 @@ void mesh_base_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
  * with no peer: hold it and look dst up.  false: nowhere to ask or no room
  * (the caller counts the drop).
  */
-bool mesh_bases_want(struct mesh_node *n, const uint8_t dst[IDENTITY_ADDR_LEN], size_t len,
-		     uint64_t now_ns);
+bool mesh_bases_want(struct mesh_node *n, const uint8_t dst[IDENTITY_ADDR_LEN],
+		     size_t len, uint64_t now_ns);
 /* Look addr up (a peer without a path), at most once per MESH_LOOKUP_GAP_NS. */
 void mesh_base_lookup(struct mesh_node *n, const uint8_t addr[IDENTITY_ADDR_LEN],
 		      uint64_t now_ns);
@@ -109,7 +109,8 @@ bool mesh_peer_reachable(const struct mesh_node *n, const struct mesh_peer *p);
 /* "direct" or "relay-udp". */
 const char *mesh_peer_path(const struct mesh_node *n, const struct mesh_peer *p);
 /* Send buf as the inner message of a RELAY to p (mesh_peer_relayed was true). */
-void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len);
+void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf,
+		     size_t len);
 /* The base whose endpoint `from` is, or -1. */
 int mesh_base_of_endpoint(const struct mesh_node *n, const union udp_addr *from,
 			  socklen_t from_len);

@@ -25,8 +25,9 @@ int mesh_start_identity(const struct config *cfg, const char *config_path,
 		return -1;
 	}
 	if (readable)
-		fprintf(stderr, "subnetrad: warning: %s is readable by other users and holds a "
-				"secret key; chmod 600 %s\n",
+		fprintf(stderr,
+			"subnetrad: warning: %s is readable by other users and holds a "
+			"secret key; chmod 600 %s\n",
 			cfg->mesh.identity_file, cfg->mesh.identity_file);
 	if (hs_local_init(local, id, cfg->mesh.has_psk ? cfg->mesh.psk : NULL) < 0) {
 		fprintf(stderr, "subnetrad: %s: identity unusable for the handshake\n",
@@ -39,8 +40,8 @@ int mesh_start_identity(const struct config *cfg, const char *config_path,
 int mesh_start_loop(int *sig_fd, int *epfd, int *timer_fd, uint64_t tick_ns)
 {
 	struct itimerspec tick = {
-		.it_interval = {.tv_nsec = (long)tick_ns},
-		.it_value = {.tv_nsec = (long)tick_ns},
+	    .it_interval = {.tv_nsec = (long)tick_ns},
+	    .it_value = {.tv_nsec = (long)tick_ns},
 	};
 	sigset_t mask;
 
