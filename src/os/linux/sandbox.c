@@ -25,18 +25,21 @@
 
 enum {
 	MAX_INSNS = sizeof(seccomp_bpf_single) > sizeof(seccomp_bpf_threads)
-			    ? sizeof(seccomp_bpf_single) / sizeof(seccomp_bpf_single[0])
-			    : sizeof(seccomp_bpf_threads) / sizeof(seccomp_bpf_threads[0])
+			? sizeof(seccomp_bpf_single) / sizeof(seccomp_bpf_single[0])
+			: sizeof(seccomp_bpf_threads) / sizeof(seccomp_bpf_threads[0])
 };
 
 size_t sandbox_filter(bool threads, long pid, struct sock_filter *out, size_t cap)
 {
-	const struct sock_filter *prog = threads ? seccomp_bpf_threads : seccomp_bpf_single;
-	size_t len = threads ? sizeof(seccomp_bpf_threads) / sizeof(seccomp_bpf_threads[0])
-			     : sizeof(seccomp_bpf_single) / sizeof(seccomp_bpf_single[0]);
+	const struct sock_filter *prog =
+	    threads ? seccomp_bpf_threads : seccomp_bpf_single;
+	size_t len = threads
+			 ? sizeof(seccomp_bpf_threads) / sizeof(seccomp_bpf_threads[0])
+			 : sizeof(seccomp_bpf_single) / sizeof(seccomp_bpf_single[0]);
 	const unsigned short *at = threads ? seccomp_pid_threads : seccomp_pid_single;
-	size_t n_at = threads ? sizeof(seccomp_pid_threads) / sizeof(seccomp_pid_threads[0])
-			      : sizeof(seccomp_pid_single) / sizeof(seccomp_pid_single[0]);
+	size_t n_at = threads
+			  ? sizeof(seccomp_pid_threads) / sizeof(seccomp_pid_threads[0])
+			  : sizeof(seccomp_pid_single) / sizeof(seccomp_pid_single[0]);
 
 	if (out == NULL || cap < len || pid <= 0 || (unsigned long)pid > UINT32_MAX)
 		return len;
@@ -115,7 +118,8 @@ int sandbox_apply(bool threads)
 	struct sock_fprog fprog;
 	int err;
 
-	fprog.len = (unsigned short)sandbox_filter(threads, (long)getpid(), prog, MAX_INSNS);
+	fprog.len =
+	    (unsigned short)sandbox_filter(threads, (long)getpid(), prog, MAX_INSNS);
 	fprog.filter = prog;
 	err = install_handler();
 	if (err < 0)
