@@ -6,6 +6,8 @@
 #   make TSAN=1               ThreadSanitizer build in build-tsan (unless BUILD=)
 #   make CRYPTO=openssl BUILD=build-openssl   data-plane AEAD from libcrypto
 #   make fuzz [FUZZ_SECS=N]   libFuzzer harnesses (clang, ASan+UBSan), N s each
+#   make SECCOMP_ARCH=aarch64 the seccomp filter for another architecture
+#                             (cross builds: scripts/release.sh sets it)
 
 TSAN      ?= 0
 ifeq ($(TSAN),1)
@@ -22,6 +24,10 @@ WERROR    ?= 0
 FUZZ      ?= 0
 CRYPTO    ?= sodium
 FUZZ_SECS ?= 180
+# The seccomp filter is compiled at build time, on and for the build host
+# unless SECCOMP_ARCH names a libseccomp architecture (aarch64, arm, mipsel).
+HOSTCC       ?= cc
+SECCOMP_ARCH ?= native
 # Sub-makes of test, demo, ... build with one job per CPU.
 NPROC     := $(shell nproc 2>/dev/null || echo 2)
 
@@ -31,7 +37,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-CPPFLAGS += -D_GNU_SOURCE -Isrc -I. -MMD -MP -DSUBNETRA_MAX_PEERS=$(MAX_PEERS)
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I. -I$(BUILD)/gen -MMD -MP -DSUBNETRA_MAX_PEERS=$(MAX_PEERS)
 ifeq ($(FUZZ),1)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -DSUBNETRA_FUZZING
@@ -48,7 +54,7 @@ LDSAN :=
 endif
 CFLAGS  += $(WARN) $(OPT) -fPIE -pthread
 LDFLAGS += -pie -pthread -Wl,-z,relro,-z,now $(LDSAN)
-LDLIBS  += -lsodium -ljson-c -lcap-ng -lseccomp
+LDLIBS  += -lsodium -ljson-c -lcap-ng
 # Workers share 64-bit atomics; 32-bit targets without native ones (mipsel)
 # get them from libatomic.  Probed once per make: only linked when needed.
 NEED_LIBATOMIC := $(shell printf '#include <stdatomic.h>\n#include <stdint.h>\n_Atomic uint64_t v;\nint main(void) { return (int)atomic_fetch_add(&v, 1); }\n' | \
@@ -99,8 +105,28 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all deps test test-build fuzz-build fuzz unit netns demo bench soak clean install install-man \
-	test-fresh
+	test-fresh FORCE
 all: $(BINS)
+
+# The seccomp filter (src/os/linux/sandbox.c loads it): scripts/seccomp-gen.c,
+# built for and run on the build host against its libseccomp, compiles the
+# rules of src/os/linux/sandbox_rules.h into BPF for SECCOMP_ARCH.  Only the
+# unit tests link libseccomp (test_sandbox builds the filter again and
+# compares).  seccomp-arch changes only when SECCOMP_ARCH does.
+$(BUILD)/gen/seccomp-arch: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SECCOMP_ARCH)' | cmp -s - $@ || echo '$(SECCOMP_ARCH)' >$@
+
+$(BUILD)/gen/seccomp-gen: scripts/seccomp-gen.c src/os/linux/sandbox_rules.h
+	$(E) HOSTCC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -D_GNU_SOURCE -Isrc $(WARN) -O2 $< -o $@ -lseccomp
+
+$(BUILD)/gen/seccomp_bpf.h: $(BUILD)/gen/seccomp-gen $(BUILD)/gen/seccomp-arch
+	$(E) GEN $@
+	$(Q)$(BUILD)/gen/seccomp-gen $(SECCOMP_ARCH) >$@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/obj/src/os/linux/sandbox.o: $(BUILD)/gen/seccomp_bpf.h
 
 $(BUILD)/obj/%.o: %.c
 	$(E) CC $<
@@ -134,7 +160,7 @@ $(BUILD)/subnetra-%: $(BUILD)/obj/tools/%.o $(LIBTOOLS) $(BASE_LIBS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lseccomp -o $@
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 	$(E) LD $@

@@ -6,15 +6,18 @@
 #
 # musl: a static glibc binary cannot stay under the size budget (a static
 # hello-world alone is ~680 KB), and Debian ships no musl builds of
-# libsodium, json-c, libcap-ng or libseccomp, so scripts/release-deps.sh
-# builds them with musl-gcc from `apt-get source`.
+# libsodium, json-c or libcap-ng (nor of libseccomp and cmocka, which the
+# cross-built unit tests link), so scripts/release-deps.sh builds them with
+# musl-gcc from `apt-get source`.  The daemon's seccomp filter is compiled
+# by the build host's libseccomp (scripts/seccomp-gen.c).
 set -euo pipefail
 
 pkgs=(
 	build-essential dpkg-dev        # gcc, dpkg-source (unpacks and patches Debian sources)
 	musl-tools musl-dev             # x86_64-linux-musl-gcc, static musl libc
 	autoconf automake libtool       # Debian's upstream tarballs may lack configure
-	gperf                           # libseccomp's syscall table
+	libseccomp-dev                  # scripts/seccomp-gen.c: the seccomp filter, at build time
+	gperf                           # libseccomp's syscall table (cross-built unit tests)
 	cmake                           # json-c and cmocka build with cmake
 	linux-libc-dev                  # kernel headers (linux/if_tun.h, ...) for musl builds
 	file xz-utils                   # release checks, source tarballs

@@ -9,7 +9,7 @@ pkgs=(
 	libsodium-dev                          # all cryptography
 	libjson-c-dev                          # strict JSON parsing, 64-bit ints
 	libcap-ng-dev                          # drop capabilities after start-up
-	libseccomp-dev                         # syscall allow-list after start-up
+	libseccomp-dev                         # the syscall allow-list, compiled at build time
 	libssl-dev                             # optional AEAD backend (make CRYPTO=openssl)
 	libcmocka-dev                          # unit-test framework
 	iproute2 iputils-ping                  # netns scenarios and demo

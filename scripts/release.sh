@@ -38,7 +38,9 @@ while [ $# -gt 0 ]; do
 done
 
 # Debian architecture -> musl triplet, build directory, the name in the
-# tarball (as `uname -m` says it on such a machine; armv7 for armv7l).
+# tarball (as `uname -m` says it on such a machine; armv7 for armv7l), and
+# libseccomp's name for it: the seccomp filter is compiled on this machine,
+# with its own compiler and libseccomp, for that architecture.
 case $arch in
 native | "")
 	case $(uname -m) in
@@ -48,12 +50,13 @@ native | "")
 	*) echo "release: no musl target known for this machine ($(uname -m))" >&2; exit 1 ;;
 	esac
 	build="build-release"
+	seccomp_arch=native
 	tararch=$(uname -m)
 	[ "$tararch" = armv7l ] && tararch=armv7
 	;;
-arm64) triplet=aarch64-linux-musl build=build-cross-arm64 tararch=aarch64 ;;
-armhf) triplet=arm-linux-musleabihf build=build-cross-armhf tararch=armv7 ;;
-mipsel) triplet=mipsel-linux-musl build=build-cross-mipsel tararch=mipsel ;;
+arm64) triplet=aarch64-linux-musl build=build-cross-arm64 tararch=aarch64 seccomp_arch=aarch64 ;;
+armhf) triplet=arm-linux-musleabihf build=build-cross-armhf tararch=armv7 seccomp_arch=arm ;;
+mipsel) triplet=mipsel-linux-musl build=build-cross-mipsel tararch=mipsel seccomp_arch=mipsel ;;
 *) echo "release: unknown architecture: $arch (arm64, armhf or mipsel)" >&2; exit 2 ;;
 esac
 
@@ -98,7 +101,7 @@ fi
 # caller's command line (CRYPTO=, SAN=, BUILD=, its jobserver) leaks in.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 CPPFLAGS="-isystem $deps/include" make --no-print-directory -j"${JOBS:-2}" \
-	BUILD="$build" CC="$deps/bin/cc" OPT="$opt" LDFLAGS="$ldflags" V="${V:-}" \
+	BUILD="$build" CC="$deps/bin/cc" OPT="$opt" LDFLAGS="$ldflags" V="${V:-}" SECCOMP_ARCH="$seccomp_arch" \
 	WERROR="${WERROR:-0}" MAX_PEERS="${MAX_PEERS:-32}" "${targets[@]}"
 
 # Size budget and static-ness, per binary: reported, and fatal when over.

@@ -1,5 +1,8 @@
 /*
  * The confinement of the running daemon, each case in a forked child:
+ *  - the loaded program is libseccomp's: both variants built here, at test
+ *    time, from sandbox_rules.h, are byte for byte the BPF compiled in at
+ *    build time (scripts/seccomp-gen.c), with the process id patched in;
  *  - the seccomp allow-list: the syscalls the daemon needs still work; a
  *    forbidden one (or an allowed one with forbidden arguments: executable
  *    memory, a mode other than 0600)
@@ -14,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -38,6 +42,7 @@
 #include "os/linux/privs.h"
 #include "os/linux/sandbox.h"
 #include "os/linux/sandbox_fs.h"
+#include "os/linux/sandbox_rules.h"
 #include "os/linux/sanitizer.h"
 #include "os/linux/policy_file.h"
 
@@ -98,6 +103,62 @@ static int apply(bool threads)
 }
 
 /* ---- seccomp ---- */
+
+/* libseccomp's program for the rules, threads or not, and pid; *len instructions. */
+static struct sock_filter *rules_program(bool threads, long pid, size_t *len)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+	struct sock_filter *prog;
+	FILE *f = tmpfile();
+	long size;
+
+	assert_non_null(ctx);
+	assert_non_null(f);
+	assert_int_equal(sandbox_rules_build(ctx, seccomp_arch_native(), threads,
+					     (scmp_datum_t)pid), 0);
+	assert_int_equal(seccomp_export_bpf(ctx, fileno(f)), 0);
+	seccomp_release(ctx);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	assert_true(size > 0 && size % (long)sizeof(*prog) == 0);
+	prog = malloc((size_t)size);
+	assert_non_null(prog);
+	rewind(f);
+	assert_int_equal(fread(prog, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	*len = (size_t)size / sizeof(*prog);
+	return prog;
+}
+
+/* The generated programs cannot drift from the rules (nor miss the pid). */
+static void test_filter_is_the_rules(void **state)
+{
+	const long pids[] = {(long)getpid(), 1, 4194304};
+
+	(void)state;
+	for (int threads = 0; threads <= 1; threads++) {
+		for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+			size_t want_len, len = sandbox_filter(threads, pids[i], NULL, 0);
+			struct sock_filter *want = rules_program(threads, pids[i], &want_len);
+			struct sock_filter *got = calloc(len, sizeof(*got));
+
+			assert_non_null(got);
+			if (want_len != len)
+				fail_msg("threads %d: %zu instructions built in, libseccomp makes %zu",
+					 threads, len, want_len);
+			assert_int_equal(sandbox_filter(threads, pids[i], got, len), len);
+			for (size_t k = 0; k < len; k++)
+				if (memcmp(&got[k], &want[k], sizeof(got[k])) != 0)
+					fail_msg("threads %d pid %ld: instruction %zu is "
+						 "{%#x %u %u %#x}, libseccomp's {%#x %u %u %#x}",
+						 threads, pids[i], k, got[k].code, got[k].jt,
+						 got[k].jf, got[k].k, want[k].code, want[k].jt,
+						 want[k].jf, want[k].k);
+			free(got);
+			free(want);
+		}
+	}
+}
 
 static char scratch[64]; /* a file for the open/fchmod cases */
 
@@ -434,6 +495,7 @@ static void test_privileges_dropped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_filter_is_the_rules),
 		cmocka_unit_test(test_forbidden_syscalls_stop),
 		cmocka_unit_test(test_threads_only_when_asked),
 		cmocka_unit_test(test_fs_rules),

@@ -13,6 +13,7 @@
 #define SUBNETRA_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit status of a daemon stopped by the filter (documented in subnetrad(8)). */
 enum { SANDBOX_EXIT_VIOLATION = 3 };
@@ -25,5 +26,15 @@ enum { SANDBOX_EXIT_VIOLATION = 3 };
  * such as ptrace and clone at exit), or -errno.
  */
 int sandbox_apply(bool threads);
+
+/*
+ * The program sandbox_apply installs, as loaded for process pid: copied
+ * into out (cap instructions; nothing copied when too small, out NULL or
+ * pid not a pid).  Returns its length in instructions.  Built at build
+ * time from sandbox_rules.h (scripts/seccomp-gen.c); test_sandbox checks it
+ * against libseccomp's own output.
+ */
+struct sock_filter;
+size_t sandbox_filter(bool threads, long pid, struct sock_filter *out, size_t cap);
 
 #endif
