@@ -16,7 +16,9 @@
 #include "core/config_error.h"
 #include "daemon/control/control.h"
 #include "daemon/daemon.h"
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
@@ -51,17 +53,6 @@ static int load_identity(struct mesh_node *n, const char *config_path)
 		return -1;
 	}
 	return 0;
-}
-
-/* The config's whitelist; an address the config validated cannot be refused. */
-static void load_whitelist(struct mesh_node *n)
-{
-	const struct mesh_config *m = &n->cfg->mesh;
-
-	whitelist_init(&n->wl);
-	n->wl.enabled = m->whitelist_enabled;
-	for (size_t i = 0; i < m->n_whitelist; i++)
-		(void)whitelist_add(&n->wl, m->whitelist[i]);
 }
 
 static int open_tun(struct mesh_node *n)
@@ -156,14 +147,18 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	n->cfg = cfg;
 	n->tun_fd = n->udp_fd = n->epfd = n->timer_fd = n->sig_fd = -1;
 	n->lan.fd4 = n->lan.fd6 = -1;
-	/* The identity first: a node that cannot be itself touches nothing. */
-	if (load_identity(n, config_path) < 0)
+	/*
+	 * The hosts helper first, forked while we hold no key yet; then the
+	 * identity: a node that cannot be itself touches nothing else.
+	 */
+	if (mesh_hosts_start(n) < 0 || load_identity(n, config_path) < 0)
 		goto fail;
 	n->host = daemon_host_start(cfg, config_path);
 	if (n->host == NULL)
 		goto fail;
 	n->host->mesh = n;
-	load_whitelist(n);
+	mesh_allow_load(n);
+	mesh_hosts_load(n, mono_ns());
 	session_index_init(&n->index);
 	mesh_ratelimit_load_init(&n->load, 0);
 	n->rx_slots = malloc((size_t)UDP_BATCH * UDP_RX_SLOT_LEN);
@@ -284,6 +279,8 @@ void mesh_free(struct mesh_node *n)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	mesh_lan_close(n);
+	/* The block stays in the hosts file: names resolve across a restart. */
+	mesh_hosts_stop(n);
 	mesh_peers_free(n);
 	free(n->rx_slots);
 	/* Closes and removes the control socket. */

@@ -2,6 +2,7 @@
 #include "daemon/mesh/timers.h"
 
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/lan.h"
 
@@ -49,4 +50,5 @@ void mesh_tick(struct mesh_node *n, uint64_t now_ns)
 			session_wipe_keys(&p->session, &n->index);
 	}
 	mesh_lan_tick(n, now_ns);
+	mesh_hosts_tick(n, now_ns);
 }

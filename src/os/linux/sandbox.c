@@ -52,6 +52,8 @@ static const int allowed[] = {
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
 	SCMP_SYS(futex), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* mesh mode: reaping the hosts helper at exit (hostsfile.h) */
+	SCMP_SYS(wait4),
 	/* abort() (a failed assertion, the stack protector): raise(SIGABRT) */
 	SCMP_SYS(getpid), SCMP_SYS(gettid),
 	/*
