@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,20 +37,6 @@ enum {
 	STAMP_LINE_MAX = sizeof(STAMP_PREFIX) + STAMP_HEX + 1, /* with '\n' and NUL */
 };
 
-static void err_set(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void err_set(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
-
 /* The stamp line of stamp (with '\n'); returns its length. */
 static size_t stamp_line(const uint8_t stamp[POLICY_STAMP_LEN], char line[STAMP_LINE_MAX])
 {
@@ -79,14 +64,14 @@ int policy_save(const struct policy_table *t, int dirfd, const char *path,
 	/* Off the data path; ~30 KiB is too much for the reactor's stack. */
 	text = malloc(cap);
 	if (text == NULL) {
-		err_set(err, errcap, "%s: out of memory", path);
+		statefile_why(err, errcap, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	len = stamp_line(stamp, text);
 	n = policy_dump(t, text + len, cap - len);
 	if (n == 0) {
 		rc = -EOVERFLOW; /* cannot happen: the dump bound covers a full table */
-		err_set(err, errcap, "%s: the dump does not fit", path);
+		statefile_why(err, errcap, "%s: the dump does not fit", path);
 	} else {
 		rc = statefile_save(dirfd, base_name(path), path, text, len + n, err, errcap);
 	}
@@ -111,7 +96,7 @@ static int check_stamp(const char *path, const char *text, size_t len,
 		  ? "was saved under another config"
 		  : "carries no config stamp (written by hand, or by an older subnetrad)";
 	want[n - 1] = '\0';
-	err_set(err, errcap,
+	statefile_why(err, errcap,
 		"%s %s; if its rules still apply, make its first line '%s' (or add them "
 		"again and run 'subnetra save')",
 		path, why, want);
@@ -129,7 +114,7 @@ static int read_trusted(int dirfd, const char *path, uid_t owner, char **text, s
 	int rc;
 
 	if (buf == NULL) {
-		err_set(err, errcap, "%s: out of memory", path);
+		statefile_why(err, errcap, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	rc = statefile_read(dirfd, base_name(path), path, owner, buf, POLICY_FILE_MAX, len, err,
@@ -183,7 +168,7 @@ static int parse_snapshot(const char *path, const char *text, size_t len,
 			detail = "only 'policy add' lines belong in a policy snapshot";
 		}
 		if (e != CTL_OK) {
-			err_set(err, errcap, "%s:%zu: %s: %s", path, lineno,
+			statefile_why(err, errcap, "%s:%zu: %s: %s", path, lineno,
 				ctl_err_name(e), detail ? detail : "invalid line");
 			return -EINVAL;
 		}
@@ -211,7 +196,7 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 	rules = calloc(lines, sizeof(*rules));
 	if (rules == NULL) {
 		rc = -ENOMEM;
-		err_set(err, errcap, "%s: out of memory", path);
+		statefile_why(err, errcap, "%s: out of memory", path);
 		goto out_free;
 	}
 
@@ -223,10 +208,10 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 	}
 	rc = policy_add_many(p, rules, (size_t)n);
 	if (rc == -ENOSPC)
-		err_set(err, errcap, "%s: TooManyEntries: the new rule(s) do not fit (%zu of %u used)",
+		statefile_why(err, errcap, "%s: TooManyEntries: the new rule(s) do not fit (%zu of %u used)",
 			path, policy_active(p)->n, (unsigned)MAX_POLICY_ENTRIES);
 	else if (rc == -EBUSY)
-		err_set(err, errcap, "%s: a worker did not reach a quiescent state in time", path);
+		statefile_why(err, errcap, "%s: a worker did not reach a quiescent state in time", path);
 
 out_free:
 	free(rules);

@@ -13,10 +13,7 @@
 #include "os/linux/atomicfile.h"
 #include "os/linux/safefile.h"
 
-static void err_set(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void err_set(char *err, size_t errcap, const char *fmt, ...)
+void statefile_why(char *err, size_t errcap, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,7 +33,7 @@ int statefile_save(int dirfd, const char *name, const char *label, const void *d
 	int rc;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp)) {
-		err_set(err, errcap, "%s: name too long", label);
+		statefile_why(err, errcap, "%s: name too long", label);
 		return -ENAMETOOLONG;
 	}
 	/*
@@ -46,13 +43,13 @@ int statefile_save(int dirfd, const char *name, const char *label, const void *d
 	 */
 	if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {
-			err_set(err, errcap, "%s.tmp is %s, not a file subnetrad left: remove it",
+			statefile_why(err, errcap, "%s.tmp is %s, not a file subnetrad left: remove it",
 				label, safefile_kind(st.st_mode));
 			return -EEXIST;
 		}
 		if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT) {
 			rc = -errno;
-			err_set(err, errcap, "cannot remove the stale %s.tmp: %s", label,
+			statefile_why(err, errcap, "cannot remove the stale %s.tmp: %s", label,
 				strerror(-rc));
 			return rc;
 		}
@@ -70,17 +67,17 @@ int statefile_save(int dirfd, const char *name, const char *label, const void *d
 		return 0;
 	switch (af.step) {
 	case ATOMICFILE_CREATE:
-		err_set(err, errcap, "cannot create %s.tmp: %s", label, strerror(-rc));
+		statefile_why(err, errcap, "cannot create %s.tmp: %s", label, strerror(-rc));
 		break;
 	case ATOMICFILE_WRITE:
-		err_set(err, errcap, "writing %s.tmp: %s", label, strerror(-rc));
+		statefile_why(err, errcap, "writing %s.tmp: %s", label, strerror(-rc));
 		break;
 	case ATOMICFILE_MOVE:
-		err_set(err, errcap, "cannot rename %s.tmp to %s: %s", label, name,
+		statefile_why(err, errcap, "cannot rename %s.tmp to %s: %s", label, name,
 			strerror(-rc));
 		break;
 	case ATOMICFILE_SYNC_DIR:
-		err_set(err, errcap, "syncing the directory of %s: %s", label, strerror(-rc));
+		statefile_why(err, errcap, "syncing the directory of %s: %s", label, strerror(-rc));
 		break;
 	}
 	return rc;
@@ -91,18 +88,18 @@ static int check_trust(const char *label, const struct stat *st, uid_t owner, ch
 		       size_t errcap)
 {
 	if (st->st_uid != 0 && st->st_uid != owner) {
-		err_set(err, errcap, "%s belongs to uid %u, neither root nor the daemon's user",
+		statefile_why(err, errcap, "%s belongs to uid %u, neither root nor the daemon's user",
 			label, (unsigned)st->st_uid);
 		return -EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		err_set(err, errcap, "%s is writable by group or others (mode %04o)", label,
+		statefile_why(err, errcap, "%s is writable by group or others (mode %04o)", label,
 			(unsigned)(st->st_mode & 07777));
 		return -EPERM;
 	}
 	/* A hard link could be a name for someone else's file. */
 	if (st->st_nlink != 1) {
-		err_set(err, errcap, "%s has %lu hard links", label, (unsigned long)st->st_nlink);
+		statefile_why(err, errcap, "%s has %lu hard links", label, (unsigned long)st->st_nlink);
 		return -EPERM;
 	}
 	return 0;
@@ -116,16 +113,16 @@ int statefile_read(int dirfd, const char *name, const char *label, uid_t owner, 
 	int fd = safefile_open_read(dirfd, name, false, &st), rc;
 
 	if (fd == -ELOOP) {
-		err_set(err, errcap, "%s is a symbolic link", label);
+		statefile_why(err, errcap, "%s is a symbolic link", label);
 		return -EPERM;
 	}
 	if (fd == -EINVAL) {
-		err_set(err, errcap, "%s is %s, not a regular file", label,
+		statefile_why(err, errcap, "%s is %s, not a regular file", label,
 			safefile_kind(st.st_mode));
 		return -EPERM;
 	}
 	if (fd < 0) {
-		err_set(err, errcap, "%s: %s", label, strerror(-fd));
+		statefile_why(err, errcap, "%s: %s", label, strerror(-fd));
 		return fd;
 	}
 	rc = check_trust(label, &st, owner, err, errcap);
@@ -135,10 +132,10 @@ int statefile_read(int dirfd, const char *name, const char *label, uid_t owner, 
 	got = safefile_read_all(fd, buf, cap);
 	if (got < 0) {
 		rc = (int)got;
-		err_set(err, errcap, "%s: %s", label, strerror(-rc));
+		statefile_why(err, errcap, "%s: %s", label, strerror(-rc));
 	} else if ((size_t)got == cap && safefile_read_all(fd, (char[1]){0}, 1) == 1) {
 		rc = -EFBIG;
-		err_set(err, errcap, "%s: larger than %zu bytes", label, cap);
+		statefile_why(err, errcap, "%s: larger than %zu bytes", label, cap);
 	} else {
 		*len = (size_t)got;
 	}

@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The message of a failure into err (errcap bytes; err may be NULL), for these files and their callers. */
+void statefile_why(char *err, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* len bytes of data as the whole new file <name> (mode 0600). */
 int statefile_save(int dirfd, const char *name, const char *label, const void *data,
 		   size_t len, char *err, size_t errcap);
