@@ -1,13 +1,12 @@
 /*
  * The mesh peer table: MESH_PEERS_MAX preallocated peers, found by overlay
  * address through a crypto_shorthash-keyed open-addressing index (the
- * addresses come from the network).  Peers are added, never removed by
- * anything from the network: a peer exists once its key passed the whitelist
- * (a verified beacon or a completed handshake), so the table fills only
- * with keys the operator allowed.  Also the per-peer queues of packets
- * waiting for a handshake, over one shared pool of buffers.  The one
- * exception: a peer the operator takes off the whitelist goes
- * (mesh_peer_remove).
+ * addresses come from the network).  A peer exists once its key passed
+ * the whitelist (a verified beacon or a completed handshake), so the table
+ * fills only with keys the operator allowed; nothing from the network
+ * removes one, only the operator taking it off the whitelist
+ * (mesh_peer_remove, allow.h).  Also the per-peer queues of packets
+ * waiting for a handshake, over one shared pool of buffers.
  */
 #ifndef SUBNETRA_DAEMON_MESH_PEERS_H
 #define SUBNETRA_DAEMON_MESH_PEERS_H
