@@ -125,7 +125,7 @@ static void help(void)
 	       "  1  daemon not running, no response within %d ms, permission denied\n"
 	       "     on the socket, or the daemon reported a failure (status\n"
 	       "     unavailable, metrics unavailable, save failed, reload failed;\n"
-	       "     whitelist/hosts: not a mesh daemon, no hosts_file, a change\n"
+	       "     whitelist/hosts: not a mesh node, no hosts_file, a change\n"
 	       "     applied but not saved, the hosts file not written);\n"
 	       "     identity: a file could not be read, is not a valid identity (the\n"
 	       "     message names the line), exists (no --force) or could not be written\n"

@@ -95,13 +95,14 @@ exec $gcc "\$@" -specs $prefix/musl.specs -isystem $kinc$extra
 W
 chmod +x "$CC.new"
 update "$CC"
-# What the stamps record besides the source version: gcc's and musl's
-# versions, and the compiler wrapper (its flags).
 musl_pkg=$(dpkg -S "$specs_in" 2>/dev/null | sed 's/: .*//')
-ccid="$("$gcc" -dumpfullversion) $(dpkg-query -W -f='${Version}' "$musl_pkg" 2>/dev/null || true) $(cksum <"$CC" | cut -d' ' -f1)"
 
 # Size first, but the same hardening as the project's own build.
-LIBCFLAGS="-Os -fPIE -ffunction-sections -fdata-sections -fstack-protector-strong"
+LIBCFLAGS="-Os -fPIE -ffunction-sections -fdata-sections -fstack-protector-strong -fno-asynchronous-unwind-tables -fno-unwind-tables"
+# What the stamps record besides the source version: gcc's and musl's
+# versions, the compiler wrapper and these flags, so a change of any of
+# them rebuilds the libraries.
+ccid="$("$gcc" -dumpfullversion) $(dpkg-query -W -f='${Version}' "$musl_pkg" 2>/dev/null || true) $(cksum <"$CC" | cut -d' ' -f1) $(echo "$LIBCFLAGS" | cksum | cut -d' ' -f1)"
 
 # fetch PKG: newest Debian source of PKG, unpacked (Debian patches applied)
 # into $src/PKG-VERSION; prints that directory.
@@ -125,8 +126,10 @@ fetch() {
 
 # built NAME DIR: true if the stamp matches this source and compiler.
 stamp_of() { echo "$prefix/.stamp-$1"; }
-built() { [ -f "$(stamp_of "$1")" ] && [ "$(cat "$(stamp_of "$1")")" = "$(basename "$2") $ccid" ]; }
-mark() { echo "$(basename "$2") $ccid" >"$(stamp_of "$1")"; }
+# The stamp also records the package's own options (CONF: configure or
+# cmake arguments), so changing them rebuilds it.
+built() { [ -f "$(stamp_of "$1")" ] && [ "$(cat "$(stamp_of "$1")")" = "$(basename "$2") $ccid ${CONF:-}" ]; }
+mark() { echo "$(basename "$2") $ccid ${CONF:-}" >"$(stamp_of "$1")"; }
 
 log_fail() { echo "release-deps: $1 failed; last lines of $2:" >&2; tail -n 25 "$2" >&2; exit 1; }
 
@@ -136,6 +139,7 @@ log_fail() { echo "release-deps: $1 failed; last lines of $2:" >&2; tail -n 25 "
 # MAKE-ARGS word group ("-C src install", ...) in turn.
 autotools() {
 	local pkg=$1 conf=$2 d log step
+	local CONF=$conf
 	shift 2
 	d=$(fetch "$pkg")
 	built "$pkg" "$d" && return 0
@@ -154,6 +158,7 @@ autotools() {
 cmake_pkg() {
 	local pkg=$1 d b
 	shift
+	local CONF="$*"
 	d=$(fetch "$pkg")
 	built "$pkg" "$d" && return 0
 	echo "release-deps: $pkg ($triplet)" >&2
@@ -169,8 +174,12 @@ cmake_pkg() {
 }
 
 # --enable-minimal keeps everything src/ uses (ChaCha20-Poly1305 IETF,
-# BLAKE2b, SipHash-2-4, randombytes, the sodium_* helpers).
-autotools libsodium "--enable-minimal" "-C src install"
+# BLAKE2b, SipHash-2-4, Ed25519, X25519, SHA-256/HMAC, randombytes, the
+# sodium_* helpers).  --disable-asm leaves out the assembly X25519 (sandy2x)
+# and Salsa20, 23 KB of the daemon: X25519 falls back to the portable 64-bit
+# C code (a handshake's four of them stay well inside the per-side budget),
+# and the data plane's ChaCha20-Poly1305 keeps its vectorised C.
+autotools libsodium "--enable-minimal --disable-asm" "-C src install"
 cmake_pkg json-c -DBUILD_STATIC_LIBS=ON -DBUILD_TESTING=OFF -DDISABLE_WERROR=ON \
 	-DDISABLE_EXTRA_LIBS=ON -DENABLE_THREADING=OFF -DDISABLE_THREAD_LOCAL_STORAGE=ON
 autotools libcap-ng "--without-python --without-python3" "-C src install-libLTLIBRARIES install-includeHEADERS"

@@ -80,9 +80,20 @@ fi
 # nothing).  The stack protector, full RELRO and PIE (static-pie: the
 # binary relocates itself, so ASLR still applies) stay.  LDFLAGS replaces
 # the Makefile's -pie line.
-opt="-Os -fstack-protector-strong -ffunction-sections -fdata-sections"
+# No unwind tables: C has no exceptions, the binaries are stripped, and a
+# backtrace wants the unstripped build anyway; .eh_frame was 40 KB of the
+# daemon (docs/deployment.md, "Size budget").
+opt="-Os -fstack-protector-strong -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
 ldflags="-L$deps/lib -static-pie -Wl,--gc-sections -Wl,-O1 -Wl,-z,relro,-z,now -Wl,-z,noexecstack -s"
 echo "release: building $arch ($triplet) in $build/"
+# make tracks sources, not flags: objects built with other flags (or
+# against libraries built with other flags) are thrown away first.
+flags_id="$opt $ldflags $(cat "$deps"/.stamp-* 2>/dev/null | cksum)"
+if [ "$(cat "$build/.flags" 2>/dev/null)" != "$flags_id" ]; then
+	rm -rf "$build/obj" "$build"/lib*.a "$build/subnetrad" "$build/subnetra" "$build/tests"
+	mkdir -p "$build"
+	printf '%s\n' "$flags_id" >"$build/.flags"
+fi
 # A make of its own, not a sub-make of whatever ran this: nothing from the
 # caller's command line (CRYPTO=, SAN=, BUILD=, its jobserver) leaks in.
 unset MAKEFLAGS MFLAGS MAKELEVEL

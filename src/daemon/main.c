@@ -23,6 +23,7 @@
 #include "core/version.h"
 #include "core/wire.h"
 #include "daemon/daemon.h"
+#include "daemon/base/base.h"
 #include "daemon/mesh/mesh.h"
 #include "os/linux/config_file.h"
 #include "os/linux/mesh_identity.h"
@@ -228,9 +229,9 @@ static int check_mesh(const struct config *cfg, const char *path, unsigned path_
 		print_mesh_banner(stderr, cfg, &id);
 		fprintf(stderr, " [config ok]\n");
 		if (cfg->mode == CONFIG_MODE_BASE)
-			fprintf(stderr, "subnetrad: note: this build checks %s configs but does "
-					"not run %s mode yet\n",
-				config_mode_name(cfg->mode), config_mode_name(cfg->mode));
+			fprintf(stderr, "subnetrad: note: this build serves UDP %u only; TCP %u "
+					"is not served yet\n",
+				(unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.tcp_port);
 	}
 	identity_wipe(&id);
 	return rc;
@@ -325,6 +326,22 @@ static int run_mesh(const struct config *cfg, const char *path)
 	return rc;
 }
 
+/* A base server: no TUN; the config stays in memory until it stops. */
+static int run_base(const struct config *cfg, const char *path)
+{
+	struct base_server *b = base_start(cfg, path);
+	int rc;
+
+	if (b == NULL)
+		return 1;
+	print_mesh_banner(stderr, cfg, base_identity(b));
+	fprintf(stderr, " sock=%s [ready]\n", base_sock(b));
+	rc = base_run(b) == 0 ? 0 : 1;
+	fprintf(stderr, "subnetrad: stopped\n");
+	base_free(b);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -369,13 +386,7 @@ int main(int argc, char **argv)
 		} else if (cfg->mode == CONFIG_MODE_MESH) {
 			rc = run_mesh(cfg, o.config);
 		} else {
-			/* Before any socket, TUN or privilege change. */
-			fprintf(stderr, "subnetrad: %s: mode \"%s\" is not implemented in this "
-					"build yet (--check and --print-network-plan are); nothing "
-					"was started\n",
-				o.config != NULL ? o.config : "config.json",
-				config_mode_name(cfg->mode));
-			rc = 1;
+			rc = run_base(cfg, o.config);
 		}
 	} else if (o.check) {
 		rc = check_host(cfg, o.config, o.path_mtu);

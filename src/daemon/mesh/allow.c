@@ -96,7 +96,8 @@ static size_t cut_off(struct mesh_node *n)
 	for (size_t i = n->n_peers; i-- > 0;) {
 		struct mesh_peer *p = &n->peers[i];
 
-		if (whitelist_allows(&n->wl, p->addr))
+		/* A configured base is no peer: the whitelist is not for it. */
+		if (p->is_base || whitelist_allows(&n->wl, p->addr))
 			continue;
 		/* The last peer moves into slot i: already checked (i counts down). */
 		mesh_peer_remove(n, p);

@@ -10,8 +10,10 @@
 #ifndef SUBNETRA_DAEMON_MESH_COUNTERS_H
 #define SUBNETRA_DAEMON_MESH_COUNTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/mesh/basectl.h"
 #include "core/mesh/beacon.h"
 #include "core/mesh/handshake.h"
 #include "core/mesh/msg.h"
@@ -37,7 +39,24 @@
 	X(beacons_received)		/* verified and taken */                         \
 	X(peer_control_ignored)		/* peer control plaintexts (not used yet) */     \
 	X(base_control_ignored)		/* base control on a peer session */             \
-	X(relay_ignored)		/* RELAY, RELAYED, PUNCH (no base yet) */        \
+	X(relay_ignored)		/* RELAY, PUNCH: not for a node */               \
+	X(relayed_rx_packets)		/* RELAYED from a base, inner handled */         \
+	X(relay_tx_packets)		/* RELAY sent to a base */                       \
+	X(base_handshakes)		/* sessions made with a base */                  \
+	X(base_registered)		/* REGISTER_OK status OK */                      \
+	X(base_register_refused)	/* REGISTER_OK STALE or FULL */                  \
+	X(base_pings_sent)                                                               \
+	X(base_pongs)                                                                    \
+	X(base_dead)			/* a base stopped answering PINGs */             \
+	X(base_lookups_sent)                                                             \
+	X(base_peer_info)		/* PEER_INFO with a record, taken */             \
+	X(base_peer_unknown)		/* PEER_INFO UNKNOWN or DENIED */                \
+	X(drop_base_packet)		/* an IP packet on a base session */             \
+	X(drop_base_wrong_direction)	/* a node -> base type from a base */            \
+	X(drop_base_peer_not_allowed)	/* PEER_INFO of a node not on the whitelist */   \
+	X(drop_relayed_not_from_base)	/* RELAYED from a source that is no base */      \
+	X(drop_lookup_full)		/* no lookup slot or its queue is full */        \
+	X(drop_lookup_expired)		/* held packets of a lookup that got no record */\
 	X(drop_tun_not_ipv6)		/* TUN packet: not IPv6, or truncated */          \
 	X(drop_tun_not_mesh)		/* TUN packet: destination outside fc94::/16 */  \
 	X(drop_tun_no_peer)		/* TUN packet: no known key for the destination */ \
@@ -70,10 +89,29 @@ struct mesh_counters {
 	uint64_t hs[HS_REASON_END];		/* by hs_reason */
 	uint64_t data[SESSION_VERDICT_END];	/* by session_verdict (drops only) */
 	uint64_t beacon[BEACON_RESULT_END];	/* by beacon_result */
+	uint64_t basectl[BASECTL_RESULT_END];	/* by basectl_result */
 };
 
 /* Calls fn(ctx, name, value) for every counter, in a fixed order. */
 typedef void mesh_counter_fn(void *ctx, const char *name, uint64_t value);
 void mesh_counters_each(const struct mesh_counters *c, mesh_counter_fn *fn, void *ctx);
+/*
+ * The drop arrays a node and a base both keep, by the pure modules'
+ * reasons (msg, hs, data, basectl: arrays of their enums' sizes):
+ * drop_mesh_<msg>, drop_mesh_hs_<hs>, drop_mesh_data_<data>,
+ * drop_basectl_<basectl>.
+ */
+void mesh_reason_counters_each(const uint64_t *msg, const uint64_t *hs, const uint64_t *data,
+			       const uint64_t *basectl, mesh_counter_fn *fn, void *ctx);
+
+/* Renderers for mesh_counter_fn: "  name=value\n" into an outbuf (ctx), and
+ * JSON members into a struct mesh_counter_json. */
+struct outbuf;
+struct mesh_counter_json {
+	struct outbuf *o;
+	bool first;
+};
+void mesh_counter_text(void *ctx, const char *name, uint64_t v);
+void mesh_counter_json(void *ctx, const char *name, uint64_t v);
 
 #endif

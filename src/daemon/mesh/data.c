@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "core/mesh/pathctl.h"
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/peers.h"
 
@@ -34,13 +35,21 @@ void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_l
 	n->c.udp_tx_bytes += len;
 }
 
+void mesh_peer_xmit(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len)
+{
+	if (mesh_peer_relayed(n, p))
+		mesh_relay_send(n, p, buf, len);
+	else
+		mesh_udp_send(n, &p->ep, p->ep_len, buf, len);
+}
+
 int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
 		   uint64_t now_ns)
 {
 	size_t out_len;
 	int err;
 
-	if (p->ep_len == 0)
+	if (!mesh_peer_reachable(n, p))
 		return -ENOKEY;
 	err = session_seal(&p->session, now_ns, buf, len, MESH_PKT_BUF, &out_len);
 	if (err == -EMSGSIZE || err == -ENOBUFS) {
@@ -49,7 +58,7 @@ int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_
 	}
 	if (err < 0)
 		return err;
-	mesh_udp_send(n, &p->ep, p->ep_len, buf, out_len);
+	mesh_peer_xmit(n, p, buf, out_len);
 	p->tx_bytes += out_len;
 	p->last_tx_ns = now_ns;
 	/* Sent on the old keypair; a new one is negotiated meanwhile. */
@@ -93,12 +102,22 @@ static void tun_packet(struct mesh_node *n, size_t len, uint64_t now_ns)
 		return;
 	}
 	p = mesh_peer_find(n, ip + IPV6_OFF_DST);
-	if (p == NULL) {
-		n->c.drop_tun_no_peer++;
+	if (p == NULL || p->is_base) {
+		/* A whitelisted address we have no key for: ask the bases. */
+		if (p != NULL || !whitelist_allows(&n->wl, ip + IPV6_OFF_DST) ||
+		    !mesh_bases_want(n, ip + IPV6_OFF_DST, len, now_ns))
+			n->c.drop_tun_no_peer++;
 		return;
 	}
-	if (p->ep_len == 0) {
-		n->c.drop_tun_no_endpoint++;
+	if (!mesh_peer_reachable(n, p)) {
+		if (n->bases == NULL) {
+			n->c.drop_tun_no_endpoint++;
+			return;
+		}
+		/* No path (yet, or any more): hold it and ask for the peer's relay id. */
+		if (!mesh_queue_push(n, p, len))
+			n->c.drop_tun_queue_full++;
+		mesh_base_lookup(n, p->addr, now_ns);
 		return;
 	}
 	/* In order: nothing overtakes packets already waiting. */
@@ -165,11 +184,15 @@ static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union u
 		return;
 	}
 	/* Authentic and fresh: only now may it move the endpoint. */
-	mesh_peer_learn_endpoint(p, from, from_len);
+	mesh_peer_learn(n, p, from, from_len);
 	p->rx_bytes += len;
 	p->last_rx_ns = now_ns;
 	switch (v) {
 	case SESSION_PACKET:
+		if (p->is_base) {
+			n->c.drop_base_packet++; /* a base carries no overlay traffic */
+			break;
+		}
 		deliver(n, buf, pt, pt_len);
 		break;
 	case SESSION_CONTROL:
@@ -178,7 +201,10 @@ static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union u
 			n->c.peer_control_ignored++;
 			break;
 		case PLAIN_BASE_CTL:
-			n->c.base_control_ignored++;
+			if (p->is_base && n->rx_relay == NULL)
+				mesh_base_on_ctl(n, p, pt, pt_len, now_ns);
+			else
+				n->c.base_control_ignored++;
 			break;
 		default:
 			n->c.drop_mesh_data_unknown_plaintext++;
@@ -196,12 +222,44 @@ static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union u
 }
 
 static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
+			const union udp_addr *from, socklen_t from_len, uint64_t now_ns);
+
+/*
+ * A RELAYED from one of our bases: its inner message (classified already:
+ * never another relay frame) goes through the normal receive path, with
+ * n->rx_relay saying where it came from, so that an authenticated inner
+ * message records "reached through this base, under this relay id"
+ * instead of the base's address as the peer's endpoint.
+ */
+static void on_relayed(struct mesh_node *n, uint8_t *buf, size_t len,
+		       const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+{
+	int base = mesh_base_of_endpoint(n, from, from_len);
+	struct mesh_rx_relay rx;
+	struct msg_relay_view v;
+
+	if (base < 0 || !msg_relay_view(buf, len, MSG_CLASS_RELAYED, &v)) {
+		n->c.drop_relayed_not_from_base++;
+		return;
+	}
+	rx.base = (size_t)base;
+	memcpy(rx.src, v.src, sizeof(rx.src));
+	n->c.relayed_rx_packets++;
+	n->rx_relay = &rx;
+	/* The inner message is inside buf, which is writable. */
+	on_datagram(n, buf + (v.inner - buf), v.inner_len, from, from_len, now_ns);
+	n->rx_relay = NULL;
+}
+
+static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
 			const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
 {
 	enum msg_class cls = msg_classify(buf, len);
 
-	n->c.udp_rx_packets++;
-	n->c.udp_rx_bytes += len;
+	if (n->rx_relay == NULL) {
+		n->c.udp_rx_packets++;
+		n->c.udp_rx_bytes += len;
+	}
 	if (msg_class_is_drop(cls)) {
 		n->c.msg[cls]++;
 		return;
@@ -219,7 +277,10 @@ static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
 	case MSG_CLASS_DATA:
 		on_data(n, buf, len, from, from_len, now_ns);
 		break;
-	default: /* RELAY, RELAYED, PUNCH: no base, no NAT traversal yet */
+	case MSG_CLASS_RELAYED:
+		on_relayed(n, buf, len, from, from_len, now_ns);
+		break;
+	default: /* RELAY (for a base), PUNCH: no NAT traversal yet */
 		n->c.relay_ignored++;
 		break;
 	}

@@ -17,9 +17,11 @@ void mesh_udp_readable(struct mesh_node *n, uint64_t now_ns);
 /* One datagram out of the mesh port; counted (sent, or drop_udp_send). */
 void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
 		   const uint8_t *buf, size_t len);
+/* A built message to p: in a RELAY through its base, or to its endpoint. */
+void mesh_peer_xmit(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len);
 /*
  * Seal the plaintext at buf + MESH_PKT_OFF (len bytes; 0: a keepalive)
- * under p's current keypair and send it to p's endpoint.  -ENOKEY when
+ * under p's current keypair and send it to p (mesh_peer_xmit).  -ENOKEY when
  * there is no usable keypair (the caller queues); 0 otherwise (a send that
  * fails is counted, not returned).
  */

@@ -116,8 +116,11 @@ static void compute(struct mesh_node *n)
 	for (size_t i = 0; i < n->n_peers; i++) {
 		const struct mesh_peer *p = &n->peers[i];
 
-		/* The helper refuses a whole block for one bad name: leave it out. */
-		if (!mesh_name_valid(p->hostname, strlen(p->hostname)))
+		/*
+		 * Bases are no peers (their "base" is a label for status); and
+		 * the helper refuses a whole block for one bad name: leave it out.
+		 */
+		if (p->is_base || !mesh_name_valid(p->hostname, strlen(p->hostname)))
 			continue;
 		memset(&h->peers[k], 0, sizeof(h->peers[k]));
 		memcpy(h->peers[k].addr, p->addr, sizeof(p->addr));

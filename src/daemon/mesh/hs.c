@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/peers.h"
 #include "os/linux/clock.h"
@@ -77,11 +78,21 @@ static struct hs_ops ops_of(struct mesh_node *n)
 	};
 }
 
-void mesh_peer_learn_endpoint(struct mesh_peer *p, const union udp_addr *from,
-			      socklen_t from_len)
+void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
+		     socklen_t from_len)
 {
+	if (n->rx_relay != NULL) {
+		/* Through a base: the base's address is not the peer's. */
+		if (p->is_base)
+			return;
+		p->has_relay = true;
+		p->relay_base = (uint8_t)n->rx_relay->base;
+		memcpy(p->relay_id, n->rx_relay->src, sizeof(p->relay_id));
+		return;
+	}
 	if (from_len > sizeof(p->ep))
 		return;
+	p->direct_ok = true;
 	memset(&p->ep, 0, sizeof(p->ep));
 	memcpy(&p->ep, from, from_len);
 	p->ep_len = from_len;
@@ -100,7 +111,7 @@ void mesh_hs_initiate(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 	uint8_t *out = n->pkt;
 	int err = -EEXIST;
 
-	if (p->ep_len == 0)
+	if (!mesh_peer_reachable(n, p))
 		return;
 	/* A retransmission is a new initiation: the old index goes. */
 	if (p->init.active)
@@ -121,12 +132,12 @@ void mesh_hs_initiate(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 	p->hs_last_sent_ns = now_ns;
 	p->hs_sent++;
 	n->c.handshakes_sent++;
-	mesh_udp_send(n, &p->ep, p->ep_len, out, MSG_HS_INIT_LEN);
+	mesh_peer_xmit(n, p, out, MSG_HS_INIT_LEN);
 }
 
 void mesh_hs_start(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 {
-	if (p->hs_pending || p->ep_len == 0)
+	if (p->hs_pending || !mesh_peer_reachable(n, p))
 		return;
 	p->hs_pending = true;
 	p->hs_sent = 0;
@@ -169,11 +180,11 @@ void mesh_hs_on_init(struct mesh_node *n, const uint8_t *msg, size_t len,
 	}
 	memcpy(p->last_tai64n, keys.tai64n, HS_TAI64N_LEN);
 	session_install(&p->session, &n->index, &keys, now_ns);
-	mesh_peer_learn_endpoint(p, from, from_len);
+	mesh_peer_learn(n, p, from, from_len);
 	p->handshake_wall_ns = wall_ns();
 	n->c.handshakes_answered++;
 	n->c.handshakes_completed++;
-	mesh_udp_send(n, from, from_len, out, out_len);
+	mesh_peer_xmit(n, p, out, out_len);
 }
 
 void mesh_hs_on_resp(struct mesh_node *n, const uint8_t *msg, size_t len,
@@ -206,7 +217,7 @@ void mesh_hs_on_resp(struct mesh_node *n, const uint8_t *msg, size_t len,
 	/* keys.local_index is the initiation's, already in the index table. */
 	session_install(&p->session, &n->index, &keys, now_ns);
 	p->hs_pending = false;
-	mesh_peer_learn_endpoint(p, from, from_len);
+	mesh_peer_learn(n, p, from, from_len);
 	p->handshake_wall_ns = wall_ns();
 	n->c.handshakes_completed++;
 	/* The responder confirms the keypair with our first DATA. */
@@ -215,6 +226,8 @@ void mesh_hs_on_resp(struct mesh_node *n, const uint8_t *msg, size_t len,
 	} else {
 		(void)mesh_peer_send(n, p, n->pkt, 0, now_ns);
 	}
+	if (p->is_base)
+		mesh_base_established(n, p, now_ns);
 }
 
 void mesh_hs_on_cookie(struct mesh_node *n, const uint8_t *msg, size_t len, uint64_t now_ns)

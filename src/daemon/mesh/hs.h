@@ -26,8 +26,11 @@ void mesh_hs_on_resp(struct mesh_node *n, const uint8_t *msg, size_t len,
 		     const union udp_addr *from, socklen_t from_len, uint64_t now_ns);
 void mesh_hs_on_cookie(struct mesh_node *n, const uint8_t *msg, size_t len, uint64_t now_ns);
 
-/* Remember where p is (after an authenticated message from there). */
-void mesh_peer_learn_endpoint(struct mesh_peer *p, const union udp_addr *from,
-			      socklen_t from_len);
+/*
+ * Remember where p is (after an authenticated message from there): its
+ * endpoint, or, inside a RELAYED (n->rx_relay), its base and relay id.
+ */
+void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
+		     socklen_t from_len);
 
 #endif

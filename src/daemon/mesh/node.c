@@ -17,11 +17,13 @@
 #include "daemon/control/control.h"
 #include "daemon/daemon.h"
 #include "daemon/mesh/allow.h"
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
+#include "daemon/mesh/start.h"
 #include "daemon/mesh/timers.h"
 #include "os/linux/clock.h"
 #include "os/linux/mesh_identity.h"
@@ -29,31 +31,6 @@
 
 enum { TAG_TUN = 1, TAG_UDP, TAG_BEACON4, TAG_BEACON6, TAG_CTL, TAG_TIMER, TAG_SIG };
 enum { MESH_PREFIX_LEN = 16, MESH_EVENTS = 16 };
-
-static int load_identity(struct mesh_node *n, const char *config_path)
-{
-	struct config_error err;
-	bool readable;
-	char msg[768];
-
-	if (mesh_identity_load(n->cfg, config_path != NULL ? config_path : "config.json", &n->id,
-			       &readable, &err) < 0) {
-		config_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "subnetrad: %s\n", msg);
-		return -1;
-	}
-	if (readable)
-		fprintf(stderr, "subnetrad: warning: %s is readable by other users and holds a "
-				"secret key; chmod 600 %s\n",
-			n->cfg->mesh.identity_file, n->cfg->mesh.identity_file);
-	if (hs_local_init(&n->local, &n->id, n->cfg->mesh.has_psk ? n->cfg->mesh.psk : NULL) <
-	    0) {
-		fprintf(stderr, "subnetrad: %s: identity unusable for the handshake\n",
-			n->cfg->mesh.identity_file);
-		return -1;
-	}
-	return 0;
-}
 
 static int open_tun(struct mesh_node *n)
 {
@@ -105,27 +82,10 @@ static int watch(struct mesh_node *n, int fd, uint32_t tag)
 
 static int setup_loop(struct mesh_node *n)
 {
-	struct itimerspec tick = {
-		.it_interval = {.tv_nsec = (long)MESH_TICK_NS},
-		.it_value = {.tv_nsec = (long)MESH_TICK_NS},
-	};
-	sigset_t mask;
-	int err;
+	int err = mesh_start_loop(&n->sig_fd, &n->epfd, &n->timer_fd, MESH_TICK_NS);
 
-	/* Signals arrive as readable events: no work inside a handler. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP); /* no reload in mesh mode: read and ignored */
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	n->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	n->epfd = epoll_create1(EPOLL_CLOEXEC);
-	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (n->sig_fd < 0 || n->epfd < 0 || n->timer_fd < 0)
-		return -errno;
-	if (timerfd_settime(n->timer_fd, 0, &tick, NULL) < 0)
-		return -errno;
+	if (err < 0)
+		return err;
 	if ((err = watch(n, n->tun_fd, TAG_TUN)) < 0 || (err = watch(n, n->udp_fd, TAG_UDP)) < 0 ||
 	    (err = watch(n, n->lan.fd4, TAG_BEACON4)) < 0 ||
 	    (err = watch(n, n->lan.fd6, TAG_BEACON6)) < 0 ||
@@ -151,7 +111,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	 * The hosts helper first, forked while we hold no key yet; then the
 	 * identity: a node that cannot be itself touches nothing else.
 	 */
-	if (mesh_hosts_start(n) < 0 || load_identity(n, config_path) < 0)
+	if (mesh_hosts_start(n) < 0 ||
+	    mesh_start_identity(cfg, config_path, &n->id, &n->local) < 0)
 		goto fail;
 	n->host = daemon_host_start(cfg, config_path);
 	if (n->host == NULL)
@@ -176,6 +137,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 			(unsigned)cfg->mesh.udp_port, strerror(-n->udp_fd));
 		goto fail;
 	}
+	if (mesh_bases_open(n) < 0)
+		goto fail;
 	if (cfg->mesh.lan_discovery && mesh_lan_open(n) < 0)
 		fprintf(stderr, "subnetrad: LAN discovery is off: no beacon socket\n");
 	err = setup_loop(n);
@@ -279,6 +242,7 @@ void mesh_free(struct mesh_node *n)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	mesh_lan_close(n);
+	mesh_bases_free(n);
 	/* The block stays in the hosts file: names resolve across a restart. */
 	mesh_hosts_stop(n);
 	mesh_peers_free(n);

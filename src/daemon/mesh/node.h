@@ -38,7 +38,9 @@
 #include "os/linux/udp.h"
 
 struct daemon;
+struct mesh_bases;
 struct mesh_hosts;
+struct mesh_rx_relay;
 
 enum { MESH_STATE_PATH = 160 }; /* a control socket path and a suffix */
 
@@ -92,6 +94,12 @@ struct mesh_peer {
 	uint64_t rx_bytes, tx_bytes; /* DATA on the wire, both ways */
 	uint16_t queue[MESH_QUEUE_MAX]; /* pool slots, oldest first */
 	uint8_t q_head, q_n;
+	/* Bases and the relay path (bases.h). */
+	bool is_base;	 /* a configured base, not a peer: no overlay traffic */
+	bool direct_ok;	 /* authenticated traffic came directly from ep */
+	bool has_relay;	 /* relay_id on base relay_base is known */
+	uint8_t relay_base;
+	uint8_t relay_id[MSG_RELAY_ID_LEN];
 };
 
 struct mesh_iface {
@@ -144,6 +152,8 @@ struct mesh_node {
 	struct mesh_queue_pool *pool;
 
 	struct mesh_lan lan;
+	struct mesh_bases *bases;		  /* NULL: no bases configured */
+	const struct mesh_rx_relay *rx_relay;	  /* set while a RELAYED's inner is handled */
 	int tun_fd, udp_fd, epfd, timer_fd, sig_fd;
 	char tun[TUN_NAME_MAX];
 	bool stop;

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hs.h"
 
@@ -109,10 +110,13 @@ void mesh_peer_remove(struct mesh_node *n, struct mesh_peer *p)
 	mesh_peer_drop_queue(n, p);
 	cookie_sender_wipe(&p->cookie);
 	if (p != last) {
-		/* Sessions are found through the index by address: re-point them. */
+		/* Sessions and base links point at the moved peer: re-point them. */
 		for (size_t i = 0; i < SESSION_INDEX_SLOTS; i++)
 			if (t->slot[i].session == &last->session)
 				t->slot[i].session = &p->session;
+		for (size_t i = 0; n->bases != NULL && i < n->bases->n; i++)
+			if (n->bases->link[i].peer == last)
+				n->bases->link[i].peer = p;
 		memcpy(p, last, sizeof(*p));
 	}
 	sodium_memzero(last, sizeof(*last));

@@ -26,9 +26,10 @@ struct mesh_peer *mesh_peer_find(struct mesh_node *n, const uint8_t addr[IDENTIT
  */
 struct mesh_peer *mesh_peer_get(struct mesh_node *n, const uint8_t ed_pk[IDENTITY_PK_LEN]);
 /*
- * End p and take it out of the table: its handshake cancelled, its keys
- * wiped (their indexes removed), its queue dropped (counted); the last
- * peer moves into its slot (every index entry re-pointed).  p is invalid
+ * End p (not a base) and take it out of the table: its handshake
+ * cancelled, its keys wiped (their indexes removed), its queue dropped
+ * (counted); the last peer moves into its slot (every index entry and
+ * base link re-pointed).  p is invalid
  * afterwards, and so is any pointer to the last peer.
  */
 void mesh_peer_remove(struct mesh_node *n, struct mesh_peer *p);

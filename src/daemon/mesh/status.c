@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "core/version.h"
 #include "daemon/mesh/allow.h"
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/node.h"
 #include "os/linux/clock.h"
@@ -40,6 +41,16 @@ static void endpoint_text(const struct mesh_peer *p, char out[ENDPOINT_TEXT])
 		snprintf(out, ENDPOINT_TEXT, "[%s]:%u", ip, ntohs(a->sin6_port));
 }
 
+/* Bases sit in the peer table (for their sessions) but are not peers. */
+static size_t n_bases(const struct mesh_node *n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->n_peers; i++)
+		k += n->peers[i].is_base;
+	return k;
+}
+
 /* Seconds since the last handshake; false: none yet. */
 static bool handshake_age(const struct mesh_peer *p, uint64_t now_wall, uint64_t *secs)
 {
@@ -48,24 +59,6 @@ static bool handshake_age(const struct mesh_peer *p, uint64_t now_wall, uint64_t
 	*secs = now_wall > p->handshake_wall_ns ? (now_wall - p->handshake_wall_ns) / 1000000000u
 						: 0;
 	return true;
-}
-
-static void text_counter(void *ctx, const char *name, uint64_t v)
-{
-	outbuf_printf(ctx, "  %s=%" PRIu64 "\n", name, v);
-}
-
-struct json_ctx {
-	struct outbuf *o;
-	bool first;
-};
-
-static void json_counter(void *ctx, const char *name, uint64_t v)
-{
-	struct json_ctx *j = ctx;
-
-	outbuf_printf(j->o, "%s\"%s\":%" PRIu64, j->first ? "" : ",", name, v);
-	j->first = false;
 }
 
 static void metrics_counter(void *ctx, const char *name, uint64_t v)
@@ -84,14 +77,17 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 	identity_address_format(n->id.addr, addr);
 	outbuf_printf(&o, "subnetra v%s [running]\nmode=mesh address=%s udp_port=%u tun=%s "
 			  "peers=%zu\npeers:\n",
-		      SUBNETRA_VERSION, addr, (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers);
+		      SUBNETRA_VERSION, addr, (unsigned)n->cfg->mesh.udp_port, n->tun,
+		      n->n_peers - n_bases(n));
 	for (; shown < n->n_peers && o.len + COUNTERS_RESERVE < cap; shown++) {
 		const struct mesh_peer *p = &n->peers[shown];
 
+		if (p->is_base)
+			continue; /* listed under bases: */
 		identity_address_format(p->addr, addr);
 		endpoint_text(p, ep);
-		outbuf_printf(&o, "  address=%s hostname=%s path=direct endpoint=%s", addr,
-			      p->hostname[0] != '\0' ? p->hostname : "-", ep);
+		outbuf_printf(&o, "  address=%s hostname=%s path=%s endpoint=%s", addr,
+			      p->hostname[0] != '\0' ? p->hostname : "-", mesh_peer_path(n, p), ep);
 		if (handshake_age(p, now, &age)) {
 			status_age_format(age, ago);
 			outbuf_printf(&o, " handshake=\"%s ago\"", ago);
@@ -103,8 +99,9 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 	}
 	if (shown < n->n_peers)
 		outbuf_printf(&o, "  ... and %zu more\n", n->n_peers - shown);
+	mesh_bases_status(n, &o, false);
 	outbuf_puts(&o, "counters:\n");
-	mesh_counters_each(&n->c, text_counter, &o);
+	mesh_counters_each(&n->c, mesh_counter_text, &o);
 	return outbuf_finish(&o);
 }
 
@@ -112,9 +109,9 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age;
 	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT];
-	struct json_ctx j;
+	struct mesh_counter_json j;
 	struct outbuf o;
-	size_t shown = 0;
+	size_t shown = 0, listed = 0;
 
 	outbuf_init(&o, buf, cap);
 	identity_address_format(n->id.addr, addr);
@@ -122,19 +119,22 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 			  "\"address\":\"%s\",\"listen_port\":%u,\"tun\":\"%s\",\"n_peers\":%zu,"
 			  "\"peers\":[",
 		      STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
-		      (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers);
+		      (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers - n_bases(n));
 	for (; shown < n->n_peers && o.len + COUNTERS_RESERVE < cap; shown++) {
 		const struct mesh_peer *p = &n->peers[shown];
 
+		if (p->is_base)
+			continue;
 		identity_address_format(p->addr, addr);
 		endpoint_text(p, ep);
 		/* Hostnames are RFC 1123 labels and addresses hex: nothing to escape. */
-		outbuf_printf(&o, "%s{\"address\":\"%s\",\"hostname\":", shown ? "," : "", addr);
+		outbuf_printf(&o, "%s{\"address\":\"%s\",\"hostname\":", listed++ ? "," : "",
+			      addr);
 		if (p->hostname[0] != '\0')
 			outbuf_printf(&o, "\"%s\"", p->hostname);
 		else
 			outbuf_puts(&o, "null");
-		outbuf_printf(&o, ",\"path\":\"direct\",\"endpoint\":");
+		outbuf_printf(&o, ",\"path\":\"%s\",\"endpoint\":", mesh_peer_path(n, p));
 		if (p->ep_len != 0)
 			outbuf_printf(&o, "\"%s\"", ep);
 		else
@@ -147,9 +147,11 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 		outbuf_printf(&o, ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}",
 			      p->rx_bytes, p->tx_bytes);
 	}
-	outbuf_puts(&o, "],\"counters\":{");
-	j = (struct json_ctx){.o = &o, .first = true};
-	mesh_counters_each(&n->c, json_counter, &j);
+	outbuf_puts(&o, "]");
+	mesh_bases_status(n, &o, true);
+	outbuf_puts(&o, ",\"counters\":{");
+	j = (struct mesh_counter_json){.o = &o, .first = true};
+	mesh_counters_each(&n->c, mesh_counter_json, &j);
 	outbuf_puts(&o, "}}\n");
 	return outbuf_finish(&o);
 }
@@ -159,7 +161,7 @@ static size_t render_metrics(struct mesh_node *n, char *buf, size_t cap)
 	struct outbuf o;
 
 	outbuf_init(&o, buf, cap);
-	outbuf_printf(&o, "subnetra_up 1\nsubnetra_mesh_peers %zu\n", n->n_peers);
+	outbuf_printf(&o, "subnetra_up 1\nsubnetra_mesh_peers %zu\n", n->n_peers - n_bases(n));
 	mesh_counters_each(&n->c, metrics_counter, &o);
 	return outbuf_finish(&o);
 }

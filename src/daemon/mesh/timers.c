@@ -1,6 +1,7 @@
 /* The mesh node's periodic tick (see timers.h). */
 #include "daemon/mesh/timers.h"
 
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
@@ -50,5 +51,6 @@ void mesh_tick(struct mesh_node *n, uint64_t now_ns)
 			session_wipe_keys(&p->session, &n->index);
 	}
 	mesh_lan_tick(n, now_ns);
+	mesh_bases_tick(n, now_ns);
 	mesh_hosts_tick(n, now_ns);
 }

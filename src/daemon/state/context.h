@@ -28,6 +28,7 @@ struct daemon_paths {
 
 struct control_server;
 struct mesh_node;
+struct base_server;
 struct worker;
 
 struct daemon {
@@ -69,6 +70,7 @@ struct daemon {
 	 * NULL in v1.
 	 */
 	struct mesh_node *mesh;
+	struct base_server *base; /* base mode (daemon/base/), likewise */
 
 	atomic_bool stop;
 	atomic_bool failed; /* a worker's epoll failed: exit status 1 */

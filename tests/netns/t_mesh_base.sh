@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Base servers and relaying: two mesh nodes that cannot reach each other
+# directly talk through a base, which registers them, answers lookups and
+# forwards their end-to-end encrypted frames without being able to read them.
+#
+#                         $RUN-net: br0 ("the internet", mcast_snooping 0)
+#            v-base /        | v-a             | v-b            \ v-c
+#   $RUN-base eth0     $RUN-a eth0        $RUN-b eth0        $RUN-c eth0
+#   203.0.113.1        203.0.113.2        203.0.113.3        203.0.113.4
+#   subnetrad base     snr0 fc94:A        snr0 fc94:B        snr0 fc94:C
+#   udp 5582           wl: B              wl: A              wl: B (B does not list C)
+#                      nft: no UDP to .3  nft: no UDP to .2
+#   lan_discovery false on every node (phase 1).
+#
+#   1. the base starts; A, B, C register (base status lists 3 nodes, each
+#      node shows its base registered and home);
+#   2. ping6 A -> B and B -> A by fc94 address through the base: the
+#      peer's path is relay-udp, the base's relayed_packets grows by at
+#      least the pings' packets;
+#   3. a marker through the mesh is on A's TUN, never on the base's wire;
+#   4. C (not on B's whitelist) gets nothing through: B's ALLOW makes the
+#      base answer DENIED, no handshake, no reply;
+#   5. the base stops: relayed pings fail; it restarts with the same
+#      identity: A and B register again and pings go through;
+#   6. reverse: no drop rule, LAN discovery on: the path is direct and the
+#      base's relay counter stays where it was.
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_env
+command -v nft >/dev/null || bail "nft (nftables) is needed"
+topo_init
+ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+
+declare -A ADDR=() PK=()
+PORT=5582
+BASE_IP=203.0.113.1
+
+# ns_node NAME IP: namespace with IPv6 on (the TUN is IPv6), DAD off,
+# eth0 bridged with IP/24; an identity.
+ns_node() {
+	local name=$1 ip=$2 ns=$RUN-$1
+	ns_add "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
+		bail "$name: cannot enable IPv6"
+	topo_link "$name"
+	ip -n "$ns" addr add "$ip/24" dev eth0
+	NODE_IP[$name]=$ip
+	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
+		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
+	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
+	PK[$name]=$(sed -n 's/^public-key //p' "$T/$name.id")
+	[ -n "${ADDR[$name]}" ] || bail "$name: no address in its identity file"
+}
+
+# node_config NAME LAN WHITELISTED...: a mesh config with the base.
+node_config() {
+	local name=$1 lan=$2 list="" a
+	shift 2
+	for a in "$@"; do list+="${list:+, }\"${ADDR[$a]}\""; done
+	(
+		umask 077
+		cat >"$T/$name.json" <<JSON
+{
+  "mode": "mesh",
+  "identity_file": "$T/$name.id",
+  "listen_port": $PORT,
+  "hostname": "node-$name",
+  "lan_discovery": $lan,
+  "bases": [ { "host": "$BASE_IP", "udp_port": $PORT, "public_key": "${PK[base]}" } ],
+  "whitelist": [$list]
+}
+JSON
+	)
+}
+
+# start_daemon NAME: subnetrad with $T/NAME.json, up when it printed [ready].
+start_daemon() {
+	local name=$1 ns=$RUN-$1 log
+	log=$T/$name.log.$((${NODE_STARTS[$name]:-0} + 1))
+	NODE_STARTS[$name]=$((${NODE_STARTS[$name]:-0} + 1))
+	NODE_LOG[$name]=$log
+	ALL_LOGS+=("$log")
+	ip netns exec "$ns" env SUBNETRA_SOCK="$(node_sock "$name")" SUBNETRA_TUN="$TUN" \
+		"$SUBNETRAD" --config "$T/$name.json" </dev/null >"$log" 2>&1 &
+	NODE_PID[$name]=$!
+	wait_until 10 grep -q '\[ready\]' "$log" || {
+		diag "$name log:" "$(tail -n 20 "$log")"
+		bail "$name: subnetrad did not print [ready]"
+	}
+}
+
+# no_direct NAME PEER_IP: NAME's namespace drops every UDP datagram to PEER_IP.
+no_direct() {
+	ip netns exec "$RUN-$1" nft -f - <<NFT || bail "$1: nft rule failed"
+table inet snrtest {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $2 meta l4proto udp counter drop
+	}
+}
+NFT
+}
+nft_dropped() {
+	ip netns exec "$RUN-$1" nft list table inet snrtest | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
+peer_obj() {
+	local j
+	j=$(status_json "$1") || return 1
+	printf '%s' "$j" | grep -o "{\"address\":\"${ADDR[$2]}\"[^}]*}" | head -n 1
+}
+peer_path() { peer_obj "$1" "$2" | grep -q "\"path\":\"$3\""; }
+peer_up() { peer_obj "$1" "$2" | grep -q '"last_handshake_age_s":[0-9]'; }
+base_nodes_ge() { local v; v=$(counter base n_nodes) && _is_int "$v" && [ "$v" -ge "$1" ]; }
+registered() { status_json "$1" | grep -q '"state":"registered","home":true'; }
+base_lists() { status_json base | grep -q "\"address\":\"${ADDR[$1]}\""; }
+
+ns_node base $BASE_IP
+ns_node a 203.0.113.2
+ns_node b 203.0.113.3
+ns_node c 203.0.113.4
+(
+	umask 077
+	cat >"$T/base.json" <<JSON
+{ "mode": "base", "identity_file": "$T/base.id", "udp_port": $PORT }
+JSON
+)
+node_config a false b
+node_config b false a
+node_config c false b
+no_direct a 203.0.113.3
+no_direct b 203.0.113.2
+
+# ---- 1. registration ---------------------------------------------------------
+start_daemon base
+start_daemon a
+start_daemon b
+start_daemon c
+check "the base registers A, B and C" wait_until 15 base_nodes_ge 3
+for n in a b c; do
+	check "$n: base registered and home" wait_until 5 registered "$n"
+	check "$n: the base lists it" base_lists "$n"
+done
+jb=$(status_json base)
+check_match "base status: mode base, own address" "\"mode\":\"base\",\"address\":\"${ADDR[base]}\"" "$jb"
+check_match "base status: A's hostname and endpoint" \
+	"\"address\":\"${ADDR[a]}\",\"hostname\":\"node-a\",\"transport\":\"udp\",\"endpoint\":\"203.0.113.2:$PORT\"" "$jb"
+check_match "base status text" "mode=base address=${ADDR[base]} udp_port=$PORT tcp_port=off nodes=3" \
+	"$(cli base status)"
+
+# ---- 2. ping through the base -------------------------------------------------------
+before=$(status_json base)
+check "ping6 A -> B goes through (first packet waits for lookup and handshake)" \
+	wait_until 10 ping_ok a "${ADDR[b]}"
+check_eq "ping6 A -> B: 3 of 3" 3 "$(ping_received a -6 -c 3 -W 2 "${ADDR[b]}")"
+check_eq "ping6 B -> A: 3 of 3" 3 "$(ping_received b -6 -c 3 -W 2 "${ADDR[a]}")"
+after=$(status_json base)
+check_ge "base: relayed_packets grew by at least the 12 ping packets" 12 \
+	"$(delta "$before" "$after" relayed_packets)"
+check "A: B's path is relay-udp" peer_path a b relay-udp
+check "B: A's path is relay-udp" peer_path b a relay-udp
+check_match "A: B's hostname from its endpoint record" '"hostname":"node-b"' "$(peer_obj a b)"
+check_match "status text: relay-udp" "address=${ADDR[b]} hostname=node-b path=relay-udp" \
+	"$(cli a status)"
+check_match "status text: the base list" "host=$BASE_IP udp_port=$PORT state=registered home=yes" \
+	"$(cli a status)"
+# The rule is real: a datagram A -> B's mesh port is dropped and counted.
+d0=$(nft_dropped a)
+ip netns exec "$RUN-a" bash -c "echo probe >/dev/udp/203.0.113.3/$PORT" 2>/dev/null
+check_eq "A's nft rule drops UDP to B" $((d0 + 1)) "$(nft_dropped a)"
+check_eq "base: no relay frame refused by the sender check" 0 \
+	"$(json_get "$after" base_wrong_transport)"
+
+# ---- 3. the base cannot read the traffic ----------------------------------------------
+MARK=subnetra-basemk # 15 bytes, and ping -p takes 16: one more byte
+HEX=$(str_hex "${MARK}!")
+cap_start wire base eth0
+cap_start tun a "$TUN"
+check_eq "ping6 A -> B with the marker: 3 of 3" 3 \
+	"$(ping_received a -6 -c 3 -W 2 -p "$HEX" -s 64 "${ADDR[b]}")"
+cap_stop wire
+cap_stop tun
+check_ge "the marker is on A's TUN (plaintext side)" 3 "$(pcap_marker_count "$(cap_file tun)" "$MARK")"
+check_ge "the base's wire saw the relayed traffic" 12 "$(pcap_count "$(cap_file wire)")"
+check_eq "the marker never appears on the base's wire" 0 \
+	"$(pcap_marker_count "$(cap_file wire)" "$MARK")"
+
+# ---- 4. C is not on B's whitelist -------------------------------------------------------
+check_eq "C -> B: no reply" 0 "$(ping_received c -6 -c 2 -W 1 "${ADDR[b]}")"
+check_ge "the base answered C's lookup with DENIED" 1 "$(counter base base_denied)"
+check_ge "C counts the refusal" 1 "$(counter c base_peer_unknown)"
+check_fails "B does not list C" grep -q "${ADDR[c]}" <<<"$(status_json b)"
+
+# ---- 5. the base stops, then comes back ------------------------------------------------
+stop_node base
+check_eq "base down: A -> B gets no reply" 0 "$(ping_received a -6 -c 2 -W 1 "${ADDR[b]}")"
+start_daemon base
+check "A and B register with the restarted base" wait_until 60 base_nodes_ge 2
+check "ping6 A -> B through the restarted base" wait_until 20 ping_ok a "${ADDR[b]}"
+check "ping6 B -> A through the restarted base" wait_until 10 ping_ok b "${ADDR[a]}"
+check_ge "A: the base was detected dead" 1 "$(counter a base_dead)"
+check_ge "A registered twice" 2 "$(counter a base_registered)"
+check_ge "restarted base relays" 2 "$(counter base relayed_packets)"
+
+# ---- 6. reverse: a direct path wins ---------------------------------------------------------
+stop_node a
+stop_node b
+stop_node c
+ip netns exec "$RUN-a" nft delete table inet snrtest
+ip netns exec "$RUN-b" nft delete table inet snrtest
+node_config a true b
+node_config b true a
+start_daemon a
+start_daemon b
+check "LAN: A and B complete a handshake" wait_until 15 peer_up a b
+check "A: B's path is direct" wait_until 5 peer_path a b direct
+rel0=$(counter base relayed_packets)
+check_eq "LAN: ping6 A -> B: 3 of 3" 3 "$(ping_received a -6 -c 3 -W 2 "${ADDR[b]}")"
+check_eq "LAN: ping6 B -> A: 3 of 3" 3 "$(ping_received b -6 -c 3 -W 2 "${ADDR[a]}")"
+check "A: B's path is still direct" peer_path a b direct
+check_eq "the base relayed nothing for the direct pings" "$rel0" "$(counter base relayed_packets)"
+check "A is registered with the base all the same" registered a
+
+stop_node a
+stop_node b
+stop_node base
+for log in "${ALL_LOGS[@]}"; do
+	check_fails "$(basename "$log"): no seccomp violation" grep -q 'seccomp: forbidden' "$log"
+done
+done_testing
