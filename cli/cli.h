@@ -6,6 +6,7 @@
  *   status.c   status, status --json, metrics
  *   policy.c   policy add/replace and their check with the daemon
  *   daemon.c   save and reload
+ *   mesh.c     whitelist and hosts (mesh mode)
  *   identity.c identity new/show/import (local: no daemon)
  */
 #ifndef SUBNETRA_CLI_H
@@ -72,6 +73,7 @@ int cmd_send(const struct command *cmd, const struct request *req);    /* no rep
 int cmd_request(const struct command *cmd, const struct request *req); /* prints it */
 int cmd_metrics(const struct command *cmd, const struct request *req);
 int cmd_send_rule(const struct command *cmd, const struct request *req);
+int cmd_mesh(const struct command *cmd, const struct request *req); /* whitelist, hosts */
 
 /*
  * A command group run locally, never sent to the daemon: run gets the

@@ -56,6 +56,28 @@ static const struct command commands[] = {
      "read the config file again and apply it (as SIGHUP does): peers,\n"
      "                  keys, endpoints, keepalive, policy; unchanged peers\n"
      "                  keep their sessions; prints what changed"},
+    {CTL_WHITELIST_LS, "whitelist ls", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: whether the whitelist is enforced, and its addresses"},
+    {CTL_WHITELIST_ADD, "whitelist add ADDRESS", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: let the node with this fc94:: address complete a\n"
+     "                  handshake, at once; saved (exit 2: already listed)"},
+    {CTL_WHITELIST_RM, "whitelist rm ADDRESS", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: take it off the list and end its session now; saved\n"
+     "                  (exit 2: not listed)"},
+    {CTL_WHITELIST_ENABLE, "whitelist enable", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: enforce the list (the default); ends the sessions of\n"
+     "                  unlisted nodes; saved"},
+    {CTL_WHITELIST_DISABLE, "whitelist disable", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: let any node connect; saved"},
+    {CTL_HOSTS_LS, "hosts ls", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: the names in the hosts file's block, each 'manual' or\n"
+     "                  'peer' (from its beacon)"},
+    {CTL_HOSTS_ADD, "hosts add ADDRESS NAME", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: a manual name for an fc94:: address, written to the\n"
+     "                  hosts file now; saved (exit 2: NAME already listed)"},
+    {CTL_HOSTS_RM, "hosts rm NAME|ADDRESS", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: remove manual names; saved (exit 2: not listed, or\n"
+     "                  a peer's name)"},
 };
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
@@ -79,7 +101,8 @@ enum { N_LOCAL = sizeof(local_commands) / sizeof(local_commands[0]) };
 
 static const char synopsis[] =
     "usage: subnetra status [--json] | metrics | save | reload | "
-    "policy show|add|del|replace|flush|check [FLAGS] | identity new|show|import [ARGS]\n"
+    "policy show|add|del|replace|flush|check [FLAGS] | identity new|show|import [ARGS] |\n"
+    "                whitelist ls|add|rm|enable|disable [ADDRESS] | hosts ls|add|rm [ARGS]\n"
     "       subnetra --version | --help\n";
 
 static void help(void)
@@ -101,13 +124,17 @@ static void help(void)
 	       "  0  success\n"
 	       "  1  daemon not running, no response within %d ms, permission denied\n"
 	       "     on the socket, or the daemon reported a failure (status\n"
-	       "     unavailable, metrics unavailable, save failed, reload failed);\n"
+	       "     unavailable, metrics unavailable, save failed, reload failed;\n"
+	       "     whitelist/hosts: not a mesh node, no hosts_file, a change\n"
+	       "     applied but not saved, the hosts file not written);\n"
 	       "     identity: a file could not be read, is not a valid identity (the\n"
 	       "     message names the line), exists (no --force) or could not be written\n"
 	       "  2  usage error: unknown command, bad flag or value, a rule the\n"
 	       "     daemon refuses (policy add/replace/check: --target not a\n"
 	       "     configured peer), request longer than %d bytes, socket path\n"
-	       "     too long; nothing was changed\n",
+	       "     too long; whitelist/hosts: not an fc94:: address or a valid\n"
+	       "     name, already listed, not listed, a peer's name (from its\n"
+	       "     beacon); nothing was changed\n",
 	       CLIENT_TIMEOUT_MS, CTL_MAX_LINE);
 }
 

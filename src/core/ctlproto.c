@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/mesh/identity.h"
+
 /* A switch, as addr_err_name's: -Wswitch names a new error left without its name. */
 const char *ctl_err_name(enum ctl_err e)
 {
@@ -307,6 +309,108 @@ static bool parse_policy(struct tokenizer *tk, struct ctl_cmd *cmd, struct failu
 	return fail(err, CTL_UNKNOWN_COMMAND, expected);
 }
 
+/* An fc94::/16 address (any IPv6 spelling) into cmd->mesh.addr. */
+static bool parse_mesh_addr(const struct token *t, struct ctl_cmd *cmd, struct failure *err,
+			    const char *not_ipv6, const char *not_mesh)
+{
+	uint8_t *a = cmd->mesh.addr;
+
+	if (!identity_address_parse(t->s, t->len, a))
+		return fail(err, CTL_INVALID_VALUE, not_ipv6);
+	if (a[0] != 0xfc || a[1] != 0x94)
+		return fail(err, CTL_INVALID_VALUE, not_mesh);
+	cmd->mesh.has_addr = true;
+	return true;
+}
+
+static bool parse_mesh_name(const struct token *t, struct ctl_cmd *cmd, struct failure *err,
+			    const char *bad)
+{
+	if (t->len > MESH_NAME_MAX || !mesh_name_valid(t->s, t->len))
+		return fail(err, CTL_INVALID_VALUE, bad);
+	memcpy(cmd->mesh.name, t->s, t->len);
+	cmd->mesh.name[t->len] = '\0';
+	return true;
+}
+
+/* The mesh commands' words: what each takes after "whitelist" or "hosts". */
+enum mesh_args { ARGS_NONE, ARGS_ADDR, ARGS_ADDR_NAME, ARGS_NAME_OR_ADDR };
+
+static const struct mesh_syntax {
+	const char *group, *word;
+	enum ctl_kind kind;
+	enum mesh_args args;
+	const char *usage; /* the detail of a missing or extra argument */
+} mesh_syntaxes[] = {
+    {"whitelist", "ls", CTL_WHITELIST_LS, ARGS_NONE, "whitelist ls: takes no arguments"},
+    {"whitelist", "add", CTL_WHITELIST_ADD, ARGS_ADDR, "whitelist add: expected one ADDRESS"},
+    {"whitelist", "rm", CTL_WHITELIST_RM, ARGS_ADDR, "whitelist rm: expected one ADDRESS"},
+    {"whitelist", "enable", CTL_WHITELIST_ENABLE, ARGS_NONE,
+     "whitelist enable: takes no arguments"},
+    {"whitelist", "disable", CTL_WHITELIST_DISABLE, ARGS_NONE,
+     "whitelist disable: takes no arguments"},
+    {"hosts", "ls", CTL_HOSTS_LS, ARGS_NONE, "hosts ls: takes no arguments"},
+    {"hosts", "add", CTL_HOSTS_ADD, ARGS_ADDR_NAME, "hosts add: expected ADDRESS NAME"},
+    {"hosts", "rm", CTL_HOSTS_RM, ARGS_NAME_OR_ADDR, "hosts rm: expected one NAME or ADDRESS"},
+};
+
+static bool parse_mesh(struct tokenizer *tk, const struct token *group, struct ctl_cmd *cmd,
+		       struct failure *err)
+{
+	bool whitelist = tok_is(group, "whitelist");
+	const struct mesh_syntax *syn = NULL;
+	struct token t, a, b;
+	size_t n = 0;
+
+	if (next_token(tk, &t))
+		for (size_t i = 0; i < sizeof(mesh_syntaxes) / sizeof(mesh_syntaxes[0]); i++)
+			if (tok_is(group, mesh_syntaxes[i].group) &&
+			    tok_is(&t, mesh_syntaxes[i].word))
+				syn = &mesh_syntaxes[i];
+	if (syn == NULL)
+		return fail(err, CTL_UNKNOWN_COMMAND,
+			    whitelist ? "whitelist: expected ls, add, rm, enable or disable"
+				      : "hosts: expected ls, add or rm");
+	cmd->kind = syn->kind;
+	/* How many arguments follow: 0, 1, 2, or 3 for "more than two". */
+	if (next_token(tk, &a)) {
+		n = 1;
+		if (next_token(tk, &b))
+			n = at_end(tk) ? 2 : 3;
+	}
+	switch (syn->args) {
+	case ARGS_NONE:
+		return n == 0 || fail(err, CTL_UNKNOWN_COMMAND, syn->usage);
+	case ARGS_ADDR:
+		if (n != 1)
+			return fail(err, n == 0 ? CTL_MISSING_ARGUMENT : CTL_UNKNOWN_COMMAND,
+				    syn->usage);
+		return parse_mesh_addr(&a, cmd, err, "ADDRESS: not an IPv6 address",
+				       "ADDRESS: not a mesh address (fc94::/16)");
+	case ARGS_ADDR_NAME:
+		if (n != 2)
+			return fail(err, n < 2 ? CTL_MISSING_ARGUMENT : CTL_UNKNOWN_COMMAND,
+				    syn->usage);
+		return parse_mesh_addr(&a, cmd, err, "ADDRESS: not an IPv6 address",
+				       "ADDRESS: not a mesh address (fc94::/16)") &&
+		       parse_mesh_name(&b, cmd, err,
+				       "NAME: not one lowercase RFC 1123 label (a-z, 0-9, '-', "
+				       "at most 63)");
+	case ARGS_NAME_OR_ADDR:
+		if (n != 1)
+			return fail(err, n == 0 ? CTL_MISSING_ARGUMENT : CTL_UNKNOWN_COMMAND,
+				    syn->usage);
+		/* A name has no ':', an address always has one. */
+		if (memchr(a.s, ':', a.len) != NULL)
+			return parse_mesh_addr(&a, cmd, err, "ADDRESS: not an IPv6 address",
+					       "ADDRESS: not a mesh address (fc94::/16)");
+		return parse_mesh_name(&a, cmd, err,
+				       "NAME: not one lowercase RFC 1123 label (a-z, 0-9, '-', "
+				       "at most 63)");
+	}
+	return false;
+}
+
 /* The trimmed line into *cmd; false with err filled in if it is not one. */
 static bool parse_line(const char *line, size_t len, struct ctl_cmd *cmd,
 		       struct failure *err)
@@ -350,6 +454,8 @@ static bool parse_line(const char *line, size_t len, struct ctl_cmd *cmd,
 				    "metrics: takes no arguments");
 	} else if (tok_is(&t, "policy")) {
 		return parse_policy(&tk, cmd, err);
+	} else if (tok_is(&t, "whitelist") || tok_is(&t, "hosts")) {
+		return parse_mesh(&tk, &t, cmd, err);
 	} else {
 		return fail(err, CTL_UNKNOWN_COMMAND, "unknown command");
 	}
@@ -375,6 +481,11 @@ enum ctl_err ctl_parse_line(const char *line, size_t len, struct ctl_cmd *out,
 bool ctl_has_rule(enum ctl_kind kind)
 {
 	return kind == CTL_POLICY_ADD || kind == CTL_POLICY_REPLACE || kind == CTL_POLICY_CHECK;
+}
+
+bool ctl_is_mesh(enum ctl_kind kind)
+{
+	return kind >= CTL_WHITELIST_LS && kind <= CTL_HOSTS_RM;
 }
 
 /* false, with why, when c (given as flag) has bits set below its prefix. */

@@ -7,6 +7,9 @@
  *   policy check   --src CIDR --dst CIDR [--action forward|drop] [--target N]
  *   policy del     --src CIDR --dst CIDR
  *   policy flush   --added
+ *   whitelist ls | whitelist add ADDR | whitelist rm ADDR |
+ *   whitelist enable | whitelist disable                     (mesh mode)
+ *   hosts ls | hosts add ADDR NAME | hosts rm NAME|ADDR       (mesh mode)
  * Tokens are separated by spaces/tabs; the line is trimmed of space, tab, CR.
  * The grammar is what a snapshot line must satisfy too; ctl_rule_check adds
  * what a new rule must satisfy on top of it (a snapshot saved before those
@@ -17,8 +20,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/bounds.h"
+#include "core/mesh/name.h"
 #include "core/policy.h"
 
 enum ctl_kind {
@@ -33,8 +38,17 @@ enum ctl_kind {
 	CTL_POLICY_REPLACE, /* the added rule with --src/--dst: new action/target */
 	CTL_POLICY_FLUSH,   /* --added: remove every added rule */
 	CTL_POLICY_CHECK,   /* would an add of this rule be taken?  (replies) */
+	/* Mesh mode (docs/mesh.md, "Whitelist" and "Names"); every one replies. */
+	CTL_WHITELIST_LS,
+	CTL_WHITELIST_ADD, /* mesh.addr */
+	CTL_WHITELIST_RM,  /* mesh.addr */
+	CTL_WHITELIST_ENABLE,
+	CTL_WHITELIST_DISABLE,
+	CTL_HOSTS_LS,
+	CTL_HOSTS_ADD, /* mesh.addr and mesh.name */
+	CTL_HOSTS_RM,  /* mesh.addr (has_addr) or mesh.name */
 };
-#define CTL_KIND_LAST CTL_POLICY_CHECK
+#define CTL_KIND_LAST CTL_HOSTS_RM
 
 enum ctl_err {
 	CTL_OK = 0,
@@ -49,7 +63,16 @@ struct ctl_cmd {
 	/* add, replace, check; del: src and dst only */
 	struct policy_rule rule;
 	bool action_given; /* --action was on the line (else: drop by default) */
+	/* whitelist and hosts: an fc94::/16 address and/or a mesh name */
+	struct {
+		bool has_addr;
+		uint8_t addr[16];
+		char name[MESH_NAME_MAX + 1]; /* "" when not given */
+	} mesh;
 };
+
+/* Is this a mesh-mode command (whitelist, hosts)? */
+bool ctl_is_mesh(enum ctl_kind kind);
 
 const char *ctl_err_name(enum ctl_err e); /* "UnknownCommand", ... */
 

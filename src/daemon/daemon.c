@@ -59,18 +59,13 @@ static int boot_epoch(uint64_t *out)
 	return 0;
 }
 
-/*
- * Where `save` writes and start-up reads the policy snapshot: the socket path
- * with its ".sock" suffix replaced by ".policy" (/run/subnetra/subnetra.sock
- * -> /run/subnetra/subnetra.policy), or ".policy" appended otherwise.
- */
-static void policy_snapshot_path(char *out, size_t cap, const char *sock)
+void daemon_state_path(char *out, size_t cap, const char *sock, const char *suffix)
 {
 	size_t n = strlen(sock);
 
 	if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
 		n -= 5;
-	snprintf(out, cap, "%.*s.policy", (int)n, sock);
+	snprintf(out, cap, "%.*s%s", (int)n, sock, suffix);
 }
 
 const char *daemon_tun_name(void)
@@ -102,7 +97,7 @@ static int set_paths(struct daemon_paths *p)
 		return -1;
 	}
 	snprintf(p->sock, sizeof(p->sock), "%s", sock);
-	policy_snapshot_path(p->policy, sizeof(p->policy), sock);
+	daemon_state_path(p->policy, sizeof(p->policy), sock, ".policy");
 	snprintf(p->tun, sizeof(p->tun), "%s", tun);
 	return 0;
 }

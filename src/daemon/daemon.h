@@ -48,6 +48,14 @@ int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
 
 /*
+ * Where a state file kept next to the control socket sock lives: the
+ * socket path with its ".sock" suffix replaced by suffix
+ * (/run/subnetra/subnetra.sock, ".policy" -> /run/subnetra/subnetra.policy),
+ * or suffix appended otherwise.  `save` writes the policy snapshot there,
+ * mesh mode its whitelist and host names (docs/mesh.md).
+ */
+void daemon_state_path(char *out, size_t cap, const char *sock, const char *suffix);
+/*
  * The TUN device name: $SUBNETRA_TUN, or "snr0" when unset or empty.  NULL
  * (after printing why) when it is not a usable interface name (tun.h).
  */

@@ -20,81 +20,12 @@
 #   6. stopping a daemon exits 0 and removes its TUN.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/netns/lib_mesh.sh
+. "$(dirname "$0")/lib_mesh.sh"
 
 require_env
 topo_init
 ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
-
-declare -A ADDR=()
-PORT=5582
-
-# mesh_node NAME: a namespace with IPv6 on (ns_add turns it off), DAD off,
-# eth0 bridged into the LAN with only its link-local address; an identity.
-mesh_node() {
-	local name=$1 ns=$RUN-$1
-	ns_add "$ns"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
-		bail "$name: cannot enable IPv6"
-	topo_link "$name"
-	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
-		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
-	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
-	[ -n "${ADDR[$name]}" ] || bail "$name: no address in its identity file"
-}
-
-# mesh_config NAME WHITELISTED...: a LAN-only mesh config, no bases.
-mesh_config() {
-	local name=$1 list="" a
-	shift
-	for a in "$@"; do list+="${list:+, }\"${ADDR[$a]}\""; done
-	(
-		umask 077
-		cat >"$T/$name.json" <<JSON
-{
-  "mode": "mesh",
-  "identity_file": "$T/$name.id",
-  "listen_port": $PORT,
-  "hostname": "node-$name",
-  "lan_discovery": true,
-  "whitelist": [$list]
-}
-JSON
-	)
-}
-
-# start_mesh NAME: the daemon, up when it printed [ready].
-start_mesh() {
-	local name=$1 ns=$RUN-$1 log pid
-	log=$T/$name.log
-	NODE_LOG[$name]=$log
-	ALL_LOGS+=("$log")
-	: >"$log"
-	ip netns exec "$ns" env SUBNETRA_SOCK="$(node_sock "$name")" SUBNETRA_TUN="$TUN" \
-		"$SUBNETRAD" --config "$T/$name.json" </dev/null >"$log" 2>&1 &
-	pid=$!
-	NODE_PID[$name]=$pid
-	wait_until 10 grep -q '\[ready\]' "$log" || {
-		diag "$name log:" "$(tail -n 20 "$log")"
-		bail "$name: subnetrad did not print [ready]"
-	}
-}
-
-# linklocal_ready NAME: eth0 has a usable (not tentative) link-local address.
-linklocal_ready() {
-	ip -n "$RUN-$1" -6 addr show dev eth0 scope link | grep -q 'inet6 fe80' &&
-		! ip -n "$RUN-$1" -6 addr show dev eth0 | grep -q tentative
-}
-
-# peer_obj NODE PEER: PEER's object in NODE's status --json.
-peer_obj() {
-	local j
-	j=$(status_json "$1") || return 1
-	printf '%s' "$j" | grep -o "{\"address\":\"${ADDR[$2]}\"[^}]*}" | head -n 1
-}
-# peer_up NODE PEER: NODE lists PEER with a completed handshake.
-peer_up() { peer_obj "$1" "$2" | grep -q '"last_handshake_age_s":[0-9]'; }
 
 for n in a b c; do mesh_node "$n"; done
 for n in a b c; do

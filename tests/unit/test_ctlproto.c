@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/ctlproto.h"
+#include "core/mesh/identity.h"
 
 struct parse_case {
 	const char *line;
@@ -457,6 +458,77 @@ static void test_random_bytes(void **state)
 	}
 }
 
+/* whitelist and hosts: kinds, the address and name they carry, every refusal. */
+static void test_mesh_commands(void **state)
+{
+	static const struct {
+		const char *line;
+		enum ctl_err err;
+		enum ctl_kind kind;
+		const char *addr; /* expected cmd.mesh.addr, NULL: none */
+		const char *name; /* expected cmd.mesh.name ("" none); the detail on error */
+	} tc[] = {
+	    {"whitelist ls", CTL_OK, CTL_WHITELIST_LS, NULL, ""},
+	    {"whitelist enable", CTL_OK, CTL_WHITELIST_ENABLE, NULL, ""},
+	    {" whitelist\tdisable \r", CTL_OK, CTL_WHITELIST_DISABLE, NULL, ""},
+	    {"whitelist add fc94::1", CTL_OK, CTL_WHITELIST_ADD, "fc94::1", ""},
+	    {"whitelist rm FC94:0:0::0001", CTL_OK, CTL_WHITELIST_RM, "fc94::1", ""},
+	    {"hosts ls", CTL_OK, CTL_HOSTS_LS, NULL, ""},
+	    {"hosts add fc94:1::2 robot-1", CTL_OK, CTL_HOSTS_ADD, "fc94:1::2", "robot-1"},
+	    {"hosts rm robot-1", CTL_OK, CTL_HOSTS_RM, NULL, "robot-1"},
+	    {"hosts rm fc94:1::2", CTL_OK, CTL_HOSTS_RM, "fc94:1::2", ""},
+	    {"whitelist", CTL_UNKNOWN_COMMAND, 0, NULL,
+	     "whitelist: expected ls, add, rm, enable or disable"},
+	    {"whitelist show", CTL_UNKNOWN_COMMAND, 0, NULL,
+	     "whitelist: expected ls, add, rm, enable or disable"},
+	    {"hosts enable", CTL_UNKNOWN_COMMAND, 0, NULL, "hosts: expected ls, add or rm"},
+	    {"whitelist ls x", CTL_UNKNOWN_COMMAND, 0, NULL, "whitelist ls: takes no arguments"},
+	    {"whitelist add", CTL_MISSING_ARGUMENT, 0, NULL, "whitelist add: expected one ADDRESS"},
+	    {"whitelist add fc94::1 fc94::2", CTL_UNKNOWN_COMMAND, 0, NULL,
+	     "whitelist add: expected one ADDRESS"},
+	    {"whitelist add fc00::1", CTL_INVALID_VALUE, 0, NULL,
+	     "ADDRESS: not a mesh address (fc94::/16)"},
+	    {"whitelist rm 10.0.0.1", CTL_INVALID_VALUE, 0, NULL, "ADDRESS: not an IPv6 address"},
+	    {"hosts add fc94::1", CTL_MISSING_ARGUMENT, 0, NULL, "hosts add: expected ADDRESS NAME"},
+	    {"hosts add fc94::1 a b", CTL_UNKNOWN_COMMAND, 0, NULL,
+	     "hosts add: expected ADDRESS NAME"},
+	    {"hosts add fc94::1 Robot", CTL_INVALID_VALUE, 0, NULL,
+	     "NAME: not one lowercase RFC 1123 label (a-z, 0-9, '-', at most 63)"},
+	    {"hosts add robot fc94::1", CTL_INVALID_VALUE, 0, NULL, "ADDRESS: not an IPv6 address"},
+	    {"hosts rm", CTL_MISSING_ARGUMENT, 0, NULL, "hosts rm: expected one NAME or ADDRESS"},
+	    {"hosts rm a.b", CTL_INVALID_VALUE, 0, NULL,
+	     "NAME: not one lowercase RFC 1123 label (a-z, 0-9, '-', at most 63)"},
+	    {"hosts rm fc95::1", CTL_INVALID_VALUE, 0, NULL,
+	     "ADDRESS: not a mesh address (fc94::/16)"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		const char *detail = NULL;
+		struct ctl_cmd cmd;
+		enum ctl_err e = ctl_parse_line(tc[i].line, strlen(tc[i].line), &cmd, &detail);
+		uint8_t want[16] = {0};
+
+		if (e != tc[i].err)
+			fail_msg("\"%s\": %s, want %s", tc[i].line, ctl_err_name(e),
+				 ctl_err_name(tc[i].err));
+		if (e != CTL_OK) {
+			assert_string_equal(detail, tc[i].name);
+			continue;
+		}
+		assert_int_equal(cmd.kind, tc[i].kind);
+		assert_true(ctl_is_mesh(cmd.kind));
+		assert_int_equal(cmd.mesh.has_addr, tc[i].addr != NULL);
+		if (tc[i].addr != NULL) {
+			assert_true(identity_address_parse(tc[i].addr, strlen(tc[i].addr), want));
+			assert_memory_equal(cmd.mesh.addr, want, 16);
+		}
+		assert_string_equal(cmd.mesh.name, tc[i].name);
+	}
+	assert_false(ctl_is_mesh(CTL_POLICY_CHECK));
+	assert_false(ctl_is_mesh(CTL_SAVE));
+}
+
 /* Random sequences of grammar tokens and near-misses reach the deep paths. */
 static void test_random_tokens(void **state)
 {
@@ -471,7 +543,8 @@ static void test_random_tokens(void **state)
 	    "4294967295", "4294967296",	 "01",		"--",
 	    "-",	  "/",		 ".",		"",
 	    "\r",	  "\n",		 "\t",		" ",
-	    "\0",
+	    "\0",	  "whitelist",	 "hosts",	"ls",
+	    "rm",	  "enable",	 "fc94::1",	"robot-1",
 	};
 	size_t ok = 0;
 
@@ -517,6 +590,7 @@ int main(void)
 	    cmocka_unit_test(test_out_untouched_on_error),
 	    cmocka_unit_test(test_action_given),
 	    cmocka_unit_test(test_rule_check),
+	    cmocka_unit_test(test_mesh_commands),
 	    cmocka_unit_test(test_random_bytes),
 	    cmocka_unit_test(test_random_tokens),
 	};

@@ -4,7 +4,8 @@
  * inode), a missing file created 0644, a symbolic link or malformed markers
  * refused with the file untouched, a crash's temporary file no obstacle; and the helper process: it writes what
  * it is asked, refuses a malformed request and an entry that is not an
- * fc94 address and a host name, holds no capability and no new privileges,
+ * fc94 address and a host name, holds no capability and no new privileges
+ * and no copy of the caller's secrets,
  * and exits when the daemon closes its end.
  */
 #include <errno.h>
@@ -136,6 +137,14 @@ static void test_missing_and_refused(void **state)
 	assert_string_equal(read_file(path), HOSTS_BEGIN "\nfc94::9 x\n");
 }
 
+/* What the caller's forget() must wipe in the helper, and only there. */
+static uint8_t secret[32];
+
+static void forget(void *arg)
+{
+	memset(arg, 0, sizeof(secret));
+}
+
 static long status_field(pid_t pid, const char *key)
 {
 	char p[64], line[256];
@@ -163,11 +172,27 @@ static void test_helper(void **state)
 	char rep[4 + 256];
 
 	(void)state;
+	memset(secret, 0xaa, sizeof(secret));
 	write_file(path, "# mine\n", 0644);
-	assert_int_equal(hosts_helper_start(&h, path, why, sizeof(why)), 0);
+	assert_int_equal(hosts_helper_start(&h, path, forget, secret, why, sizeof(why)), 0);
 	assert_int_equal(hosts_helper_set(&h, e, 2, why, sizeof(why)), 0);
 	assert_string_equal(read_file(path), "# mine\n" HOSTS_BEGIN "\nfc94::1 alpha\n"
 					     "fc94::2 beta\n" HOSTS_END "\n");
+	/* the helper's copy of the secret is gone; ours is not */
+	{
+		char mem[64];
+		uint8_t copy[sizeof(secret)], zero[sizeof(secret)] = { 0 };
+		int fd;
+
+		snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)h.pid);
+		fd = open(mem, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, copy, sizeof(copy), (off_t)(uintptr_t)secret),
+				 (ssize_t)sizeof(copy));
+		close(fd);
+		assert_memory_equal(copy, zero, sizeof(copy));
+		assert_int_equal(secret[0], 0xaa);
+	}
 	/* no capability, no new privileges */
 	assert_int_equal(status_field(h.pid, "CapEff:"), 0);
 	assert_int_equal(status_field(h.pid, "CapPrm:"), 0);

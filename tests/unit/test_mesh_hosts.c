@@ -163,6 +163,41 @@ static void test_read(void **state)
 	assert_false(hosts_read(text, strlen(text), got, 1, &n, &why, &line));
 }
 
+/* Manual entries first and in order; a peer's name only when not taken. */
+static void test_merge(void **state)
+{
+	const struct hosts_entry manual[] = {
+		entry("fc94::1", "printer"),
+		entry("fc94::2", "nas"),
+	};
+	const struct hosts_entry peers[] = {
+		entry("fc94::9", "robot-1"),
+		entry("fc94::8", "printer"), /* taken by a manual entry */
+		entry("fc94::2", "nas"),     /* the same line as a manual one */
+		entry("fc94::7", "robot-1"), /* taken by an earlier peer */
+		entry("fc94::1", "office"),  /* a second name for an address: kept */
+	};
+	struct hosts_entry out[8];
+	bool from_peer[8];
+	size_t n;
+
+	(void)state;
+	n = hosts_merge(manual, 2, peers, 5, out, from_peer, 8);
+	assert_int_equal(n, 4);
+	assert_string_equal(out[0].name, "printer");
+	assert_false(from_peer[0]);
+	assert_string_equal(out[1].name, "nas");
+	assert_false(from_peer[1]);
+	assert_string_equal(out[2].name, "robot-1");
+	assert_memory_equal(out[2].addr, peers[0].addr, 16);
+	assert_true(from_peer[2]);
+	assert_string_equal(out[3].name, "office");
+	assert_true(from_peer[3]);
+	/* cap bounds the output; no from_peer needed */
+	assert_int_equal(hosts_merge(manual, 2, peers, 5, out, NULL, 3), 3);
+	assert_int_equal(hosts_merge(NULL, 0, NULL, 0, out, from_peer, 8), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_malformed_markers),
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

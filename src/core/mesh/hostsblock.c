@@ -206,3 +206,32 @@ size_t hosts_rewrite(const char *text, size_t len, const struct hosts_entry *ent
 	}
 	return o.len;
 }
+
+/* Is name among the n entries of e? */
+static bool has_name(const struct hosts_entry *e, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+size_t hosts_merge(const struct hosts_entry *manual, size_t n_manual,
+		   const struct hosts_entry *peers, size_t n_peers, struct hosts_entry *out,
+		   bool *from_peer, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_manual + n_peers && n < cap; i++) {
+		bool peer = i >= n_manual;
+		const struct hosts_entry *e = peer ? &peers[i - n_manual] : &manual[i];
+
+		if (has_name(out, n, e->name))
+			continue;
+		out[n] = *e;
+		if (from_peer != NULL)
+			from_peer[n] = peer;
+		n++;
+	}
+	return n;
+}

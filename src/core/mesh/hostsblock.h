@@ -66,4 +66,16 @@ bool hosts_read(const char *text, size_t len, struct hosts_entry *out, size_t ca
 size_t hosts_rewrite(const char *text, size_t len, const struct hosts_entry *entries, size_t n,
 		     char *out, size_t cap, const char **why);
 
+/*
+ * The block's entries from the operator's (manual, in order) and the
+ * peers' names: manual ones first, then each peer whose name is not in the
+ * list yet, so that a name always resolves to one address and the
+ * operator's word wins over a name a peer announces.  At most cap written;
+ * the count returned.  from_peer[i] (may be NULL) says which list out[i]
+ * came from.
+ */
+size_t hosts_merge(const struct hosts_entry *manual, size_t n_manual,
+		   const struct hosts_entry *peers, size_t n_peers, struct hosts_entry *out,
+		   bool *from_peer, size_t cap);
+
 #endif

@@ -645,8 +645,13 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	int err;
 
 	if (d->mesh != NULL)
-		return mesh_control_execute(d->mesh, cmd->kind, d->ctl->reply,
+		return mesh_control_execute(d->mesh, cmd, d->ctl->reply,
 					    sizeof(d->ctl->reply));
+	/* A base keeps no whitelist or names: say so rather than stay silent. */
+	if (d->base != NULL && ctl_is_mesh(cmd->kind))
+		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
+					"failed: not available in base mode (a mesh node's "
+					"command)\n");
 	if (d->base != NULL)
 		return base_control_execute(d->base, cmd->kind, d->ctl->reply,
 					    sizeof(d->ctl->reply));
@@ -688,6 +693,16 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 		}
 		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
 					"saved %zu rule(s) to %s\n", t->n, d->paths.policy);
+	case CTL_WHITELIST_LS:
+	case CTL_WHITELIST_ADD:
+	case CTL_WHITELIST_RM:
+	case CTL_WHITELIST_ENABLE:
+	case CTL_WHITELIST_DISABLE:
+	case CTL_HOSTS_LS:
+	case CTL_HOSTS_ADD:
+	case CTL_HOSTS_RM:
+		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
+					"failed: not available in v1 mode (a mesh-mode command)\n");
 	}
 	return 0;
 }

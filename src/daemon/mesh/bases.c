@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/peers.h"
 #include "os/linux/clock.h"
@@ -538,8 +539,10 @@ static void on_peer_info(struct mesh_node *n, size_t i, const struct basectl *m,
 		return;
 	}
 	n->c.base_peer_info++;
-	if (p->hostname[0] == '\0' && m->er.name_len > 0)
+	if (p->hostname[0] == '\0' && m->er.name_len > 0) {
 		memcpy(p->hostname, m->er.name, m->er.name_len + 1u);
+		mesh_hosts_changed(n); /* the hosts block (hosts.h) */
+	}
 	p->has_relay = true;
 	p->relay_base = (uint8_t)i;
 	memcpy(p->relay_id, m->relay_id, sizeof(p->relay_id));

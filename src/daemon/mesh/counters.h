@@ -76,7 +76,10 @@
 	X(drop_beacon_self)		/* our own beacon */                             \
 	X(drop_beacon_not_allowed)	/* the whitelist refused its key */              \
 	X(drop_beacon_rate_limited)	/* more than one per address per 5 s, or 50/s */ \
-	X(drop_tun_write)		/* the TUN refused a packet */
+	X(drop_tun_write)		/* the TUN refused a packet */                   \
+	X(peers_removed)		/* sessions ended by whitelist rm / enable */    \
+	X(hosts_written)		/* hosts blocks the helper took (hosts.c) */     \
+	X(hosts_write_failed)		/* ... and refused or failed to write */
 
 struct mesh_counters {
 #define MESH_COUNTER_FIELD(name) uint64_t name;

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/byteorder.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/peers.h"
 #include "os/linux/clock.h"
@@ -237,7 +238,10 @@ static void on_beacon(struct mesh_node *n, const uint8_t *buf, size_t len,
 		n->c.drop_mesh_peer_table_full++;
 		return;
 	}
-	memcpy(p->hostname, b.name, sizeof(p->hostname));
+	if (strcmp(p->hostname, b.name) != 0) {
+		memcpy(p->hostname, b.name, sizeof(p->hostname));
+		mesh_hosts_changed(n);
+	}
 	/* Authenticated traffic decides the endpoint once there is a session. */
 	if (p->ep_len == 0 || session_current(&p->session) == NULL)
 		endpoint_of(from, b.port, &p->ep, &p->ep_len);

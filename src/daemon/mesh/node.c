@@ -16,8 +16,10 @@
 #include "core/config_error.h"
 #include "daemon/control/control.h"
 #include "daemon/daemon.h"
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
@@ -29,17 +31,6 @@
 
 enum { TAG_TUN = 1, TAG_UDP, TAG_BEACON4, TAG_BEACON6, TAG_CTL, TAG_TIMER, TAG_SIG };
 enum { MESH_PREFIX_LEN = 16, MESH_EVENTS = 16 };
-
-/* The config's whitelist; an address the config validated cannot be refused. */
-static void load_whitelist(struct mesh_node *n)
-{
-	const struct mesh_config *m = &n->cfg->mesh;
-
-	whitelist_init(&n->wl);
-	n->wl.enabled = m->whitelist_enabled;
-	for (size_t i = 0; i < m->n_whitelist; i++)
-		(void)whitelist_add(&n->wl, m->whitelist[i]);
-}
 
 static int open_tun(struct mesh_node *n)
 {
@@ -116,14 +107,19 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	n->cfg = cfg;
 	n->tun_fd = n->udp_fd = n->epfd = n->timer_fd = n->sig_fd = -1;
 	n->lan.fd4 = n->lan.fd6 = -1;
-	/* The identity first: a node that cannot be itself touches nothing. */
-	if (mesh_start_identity(cfg, config_path, &n->id, &n->local) < 0)
+	/*
+	 * The hosts helper first, forked while we hold no key yet; then the
+	 * identity: a node that cannot be itself touches nothing else.
+	 */
+	if (mesh_hosts_start(n) < 0 ||
+	    mesh_start_identity(cfg, config_path, &n->id, &n->local) < 0)
 		goto fail;
 	n->host = daemon_host_start(cfg, config_path);
 	if (n->host == NULL)
 		goto fail;
 	n->host->mesh = n;
-	load_whitelist(n);
+	mesh_allow_load(n);
+	mesh_hosts_load(n, mono_ns());
 	session_index_init(&n->index);
 	mesh_ratelimit_load_init(&n->load, 0);
 	n->rx_slots = malloc((size_t)UDP_BATCH * UDP_RX_SLOT_LEN);
@@ -247,6 +243,8 @@ void mesh_free(struct mesh_node *n)
 			close(fds[i]);
 	mesh_lan_close(n);
 	mesh_bases_free(n);
+	/* The block stays in the hosts file: names resolve across a restart. */
+	mesh_hosts_stop(n);
 	mesh_peers_free(n);
 	free(n->rx_slots);
 	/* Closes and removes the control socket. */

@@ -9,6 +9,8 @@
  *   data.c     TUN -> peer and UDP -> classify -> DATA -> TUN
  *   timers.c   the periodic tick: retransmit, keepalive, rekey, beacons
  *   status.c   the control socket's status replies
+ *   allow.c    the whitelist: its state file, its commands, cutting a peer off
+ *   hosts.c    names in the hosts file (the helper), its commands
  *
  * Single-threaded: one epoll loop, bounded work per wake-up, nothing
  * allocated after start-up.  Every failure of network input is a counted,
@@ -37,7 +39,10 @@
 
 struct daemon;
 struct mesh_bases;
+struct mesh_hosts;
 struct mesh_rx_relay;
+
+enum { MESH_STATE_PATH = 160 }; /* a control socket path and a suffix */
 
 enum {
 	MESH_PEERS_MAX = 1024,
@@ -133,6 +138,8 @@ struct mesh_node {
 	struct identity id;
 	struct hs_local local;
 	struct whitelist wl;
+	char wl_file[MESH_STATE_PATH]; /* its state file (allow.h) */
+	struct mesh_hosts *hosts;      /* hosts.h; NULL: no hosts_file */
 	struct mesh_ratelimit rl;
 	struct mesh_ratelimit_load load;
 	struct session_index index;

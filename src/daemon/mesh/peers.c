@@ -8,6 +8,10 @@
 
 #include <sodium.h>
 
+#include "daemon/mesh/bases.h"
+#include "daemon/mesh/data.h"
+#include "daemon/mesh/hs.h"
+
 int mesh_peers_init(struct mesh_node *n)
 {
 	n->peers = calloc(MESH_PEERS_MAX, sizeof(*n->peers));
@@ -94,6 +98,39 @@ struct mesh_peer *mesh_peer_get(struct mesh_node *n, const uint8_t ed_pk[IDENTIT
 	n->hash[at] = (int16_t)n->n_peers;
 	n->n_peers++;
 	return p;
+}
+
+void mesh_peer_remove(struct mesh_node *n, struct mesh_peer *p)
+{
+	struct mesh_peer *last = &n->peers[n->n_peers - 1];
+	struct session_index *t = &n->index;
+
+	mesh_hs_cancel(n, p);
+	session_wipe_keys(&p->session, t);
+	mesh_peer_drop_queue(n, p);
+	cookie_sender_wipe(&p->cookie);
+	if (p != last) {
+		/* Sessions and base links point at the moved peer: re-point them. */
+		for (size_t i = 0; i < SESSION_INDEX_SLOTS; i++)
+			if (t->slot[i].session == &last->session)
+				t->slot[i].session = &p->session;
+		for (size_t i = 0; n->bases != NULL && i < n->bases->n; i++)
+			if (n->bases->link[i].peer == last)
+				n->bases->link[i].peer = p;
+		memcpy(p, last, sizeof(*p));
+	}
+	sodium_memzero(last, sizeof(*last));
+	n->n_peers--;
+	/* Rare (an operator's command): rebuilding beats tombstones. */
+	for (size_t i = 0; i < MESH_PEER_HASH; i++)
+		n->hash[i] = -1;
+	for (size_t k = 0; k < n->n_peers; k++) {
+		size_t at = home(n, n->peers[k].addr);
+
+		while (n->hash[at] >= 0)
+			at = (at + 1) & (MESH_PEER_HASH - 1);
+		n->hash[at] = (int16_t)k;
+	}
 }
 
 struct mesh_peer *mesh_peer_of_session(struct session *s)

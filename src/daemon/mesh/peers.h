@@ -1,10 +1,11 @@
 /*
  * The mesh peer table: MESH_PEERS_MAX preallocated peers, found by overlay
  * address through a crypto_shorthash-keyed open-addressing index (the
- * addresses come from the network).  Peers are only added, never removed
- * while the node runs: a peer exists once its key passed the whitelist
- * (a verified beacon or a completed handshake), so the table fills only
- * with keys the operator allowed.  Also the per-peer queues of packets
+ * addresses come from the network).  A peer exists once its key passed
+ * the whitelist (a verified beacon or a completed handshake), so the table
+ * fills only with keys the operator allowed; nothing from the network
+ * removes one, only the operator taking it off the whitelist
+ * (mesh_peer_remove, allow.h).  Also the per-peer queues of packets
  * waiting for a handshake, over one shared pool of buffers.
  */
 #ifndef SUBNETRA_DAEMON_MESH_PEERS_H
@@ -24,6 +25,14 @@ struct mesh_peer *mesh_peer_find(struct mesh_node *n, const uint8_t addr[IDENTIT
  * X25519 point (counted by the caller).
  */
 struct mesh_peer *mesh_peer_get(struct mesh_node *n, const uint8_t ed_pk[IDENTITY_PK_LEN]);
+/*
+ * End p (not a base) and take it out of the table: its handshake
+ * cancelled, its keys wiped (their indexes removed), its queue dropped
+ * (counted); the last peer moves into its slot (every index entry and
+ * base link re-pointed).  p is invalid
+ * afterwards, and so is any pointer to the last peer.
+ */
+void mesh_peer_remove(struct mesh_node *n, struct mesh_peer *p);
 /* The peer a session belongs to. */
 struct mesh_peer *mesh_peer_of_session(struct session *s);
 

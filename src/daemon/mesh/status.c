@@ -9,7 +9,9 @@
 #include "core/outbuf.h"
 #include "core/status.h"
 #include "core/version.h"
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/node.h"
 #include "os/linux/clock.h"
 
@@ -164,11 +166,22 @@ static size_t render_metrics(struct mesh_node *n, char *buf, size_t cap)
 	return outbuf_finish(&o);
 }
 
-size_t mesh_control_execute(struct mesh_node *n, enum ctl_kind kind, char *buf, size_t cap)
+size_t mesh_control_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char *buf,
+			    size_t cap)
 {
 	size_t len;
 
-	switch (kind) {
+	switch (cmd->kind) {
+	case CTL_WHITELIST_LS:
+	case CTL_WHITELIST_ADD:
+	case CTL_WHITELIST_RM:
+	case CTL_WHITELIST_ENABLE:
+	case CTL_WHITELIST_DISABLE:
+		return mesh_allow_execute(n, cmd, buf, cap);
+	case CTL_HOSTS_LS:
+	case CTL_HOSTS_ADD:
+	case CTL_HOSTS_RM:
+		return mesh_hosts_execute(n, cmd, buf, cap);
 	case CTL_STATUS:
 		len = render_text(n, buf, cap);
 		return len > 0 ? len : (size_t)snprintf(buf, cap, "status unavailable\n");

@@ -1,7 +1,8 @@
 /*
  * The control socket in mesh mode: status (text), status --json and
  * metrics of the running node, rendered from the node and its counters
- * (counters.h); the v1-only commands answer that mesh mode has none.
+ * (counters.h); whitelist and hosts (allow.h, hosts.h); the v1-only
+ * commands answer that mesh mode has none.
  * Layouts: docs/mesh.md, "Status".
  */
 #ifndef SUBNETRA_DAEMON_MESH_STATUS_H
@@ -14,6 +15,7 @@
 struct mesh_node;
 
 /* The reply to one command into buf (cap bytes); its length, 0: no reply. */
-size_t mesh_control_execute(struct mesh_node *n, enum ctl_kind kind, char *buf, size_t cap);
+size_t mesh_control_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char *buf,
+			    size_t cap);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/lan.h"
 
@@ -51,4 +52,5 @@ void mesh_tick(struct mesh_node *n, uint64_t now_ns)
 	}
 	mesh_lan_tick(n, now_ns);
 	mesh_bases_tick(n, now_ns);
+	mesh_hosts_tick(n, now_ns);
 }

@@ -180,7 +180,8 @@ static void serve(int sock, int dirfd, const char *name, const char *label)
 	}
 }
 
-int hosts_helper_start(struct hosts_helper *h, const char *path, char *why, size_t cap)
+int hosts_helper_start(struct hosts_helper *h, const char *path, void (*forget)(void *),
+		       void *arg, char *why, size_t cap)
 {
 	char dir[4096];
 	const char *name;
@@ -218,6 +219,8 @@ int hosts_helper_start(struct hosts_helper *h, const char *path, char *why, size
 		char label[4200];
 
 		/* The helper: exits with the daemon (EOF, or the parent's death). */
+		if (forget != NULL)
+			forget(arg);
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (getppid() == 1)
 			_exit(0); /* the daemon died before the line above */

@@ -35,9 +35,12 @@ struct hosts_helper {
 
 /*
  * Start the helper for path.  0 or -errno (why says which step).  The
- * caller must be single-threaded (fork).
+ * caller must be single-threaded (fork).  forget(arg), when given, runs
+ * first thing in the helper: it wipes the helper's copy of whatever secret
+ * the caller holds (the config's keys), which the helper never needs.
  */
-int hosts_helper_start(struct hosts_helper *h, const char *path, char *why, size_t cap);
+int hosts_helper_start(struct hosts_helper *h, const char *path, void (*forget)(void *),
+		       void *arg, char *why, size_t cap);
 /* Replace the block with entries (n <= HOSTS_BLOCK_MAX).  0, or -errno with why. */
 int hosts_helper_set(struct hosts_helper *h, const struct hosts_entry *entries, size_t n,
 		     char *why, size_t cap);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,7 @@
 #include <sodium.h>
 
 #include "core/ctlproto.h"
-#include "os/linux/atomicfile.h"
-#include "os/linux/safefile.h"
+#include "os/linux/statefile.h"
 
 /* A snapshot may also hold comments and blank lines; beyond this it is not ours. */
 enum { POLICY_FILE_MAX = MAX_POLICY_DUMP + 4096 };
@@ -38,20 +36,6 @@ enum {
 	STAMP_HEX = POLICY_STAMP_LEN * 2,
 	STAMP_LINE_MAX = sizeof(STAMP_PREFIX) + STAMP_HEX + 1, /* with '\n' and NUL */
 };
-
-static void err_set(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void err_set(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
 
 /* The stamp line of stamp (with '\n'); returns its length. */
 static size_t stamp_line(const uint8_t stamp[POLICY_STAMP_LEN], char line[STAMP_LINE_MAX])
@@ -73,102 +57,26 @@ static const char *base_name(const char *path)
 int policy_save(const struct policy_table *t, int dirfd, const char *path,
 		const uint8_t stamp[POLICY_STAMP_LEN], char *err, size_t errcap)
 {
-	const char *name = base_name(path);
 	size_t cap = STAMP_LINE_MAX + MAX_POLICY_DUMP + 1, len, n;
-	char tmp[NAME_MAX + 1];
-	struct atomicfile af;
-	struct stat st;
 	char *text;
 	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp)) {
-		err_set(err, errcap, "%s: name too long", path);
-		return -ENAMETOOLONG;
-	}
 	/* Off the data path; ~30 KiB is too much for the reactor's stack. */
 	text = malloc(cap);
 	if (text == NULL) {
-		err_set(err, errcap, "%s: out of memory", path);
+		statefile_why(err, errcap, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	len = stamp_line(stamp, text);
 	n = policy_dump(t, text + len, cap - len);
 	if (n == 0) {
 		rc = -EOVERFLOW; /* cannot happen: the dump bound covers a full table */
-		err_set(err, errcap, "%s: the dump does not fit", path);
-		goto out_free;
+		statefile_why(err, errcap, "%s: the dump does not fit", path);
+	} else {
+		rc = statefile_save(dirfd, base_name(path), path, text, len + n, err, errcap);
 	}
-	len += n;
-
-	/*
-	 * A regular file at the tmp name is what an interrupted save leaves:
-	 * it goes.  Anything else (a symbolic link, a FIFO) was put there by
-	 * someone else: refused and left for the operator to look at.
-	 */
-	if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			rc = -EEXIST;
-			err_set(err, errcap, "%s.tmp is %s, not a file subnetrad left: remove it",
-				path, safefile_kind(st.st_mode));
-			goto out_free;
-		}
-		if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT) {
-			rc = -errno;
-			err_set(err, errcap, "cannot remove the stale %s.tmp: %s", path,
-				strerror(-rc));
-			goto out_free;
-		}
-	}
-	/* Only names inside dirfd: Landlock grants the daemon nothing else. */
-	rc = atomicfile_begin_at(&af, dirfd, name, tmp);
-	if (rc == 0) {
-		rc = atomicfile_write(&af, text, len);
-		if (rc == 0)
-			rc = atomicfile_commit(&af, true);
-		else
-			atomicfile_abort(&af);
-	}
-	if (rc == 0)
-		goto out_free;
-	switch (af.step) {
-	case ATOMICFILE_CREATE:
-		err_set(err, errcap, "cannot create %s.tmp: %s", path, strerror(-rc));
-		break;
-	case ATOMICFILE_WRITE:
-		err_set(err, errcap, "writing %s.tmp: %s", path, strerror(-rc));
-		break;
-	case ATOMICFILE_MOVE:
-		err_set(err, errcap, "cannot rename %s.tmp to %s: %s", path, name, strerror(-rc));
-		break;
-	case ATOMICFILE_SYNC_DIR:
-		err_set(err, errcap, "syncing the directory of %s: %s", path, strerror(-rc));
-		break;
-	}
-out_free:
 	free(text);
 	return rc;
-}
-
-/* 0, or -EPERM with err saying why a snapshot of this stat is not trusted. */
-static int check_trust(const char *path, const struct stat *st, uid_t owner, char *err,
-		       size_t errcap)
-{
-	if (st->st_uid != 0 && st->st_uid != owner) {
-		err_set(err, errcap, "%s belongs to uid %u, neither root nor the daemon's user",
-			path, (unsigned)st->st_uid);
-		return -EPERM;
-	}
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		err_set(err, errcap, "%s is writable by group or others (mode %04o)", path,
-			(unsigned)(st->st_mode & 07777));
-		return -EPERM;
-	}
-	/* A hard link could be a name for someone else's file. */
-	if (st->st_nlink != 1) {
-		err_set(err, errcap, "%s has %lu hard links", path, (unsigned long)st->st_nlink);
-		return -EPERM;
-	}
-	return 0;
 }
 
 /* The first line must be the stamp of this config. */
@@ -188,79 +96,35 @@ static int check_stamp(const char *path, const char *text, size_t len,
 		  ? "was saved under another config"
 		  : "carries no config stamp (written by hand, or by an older subnetrad)";
 	want[n - 1] = '\0';
-	err_set(err, errcap,
+	statefile_why(err, errcap,
 		"%s %s; if its rules still apply, make its first line '%s' (or add them "
 		"again and run 'subnetra save')",
 		path, why, want);
 	return -ESTALE;
 }
 
-/* The whole file into a fresh buffer of at most POLICY_FILE_MAX bytes. */
-static int read_fd(int fd, const char *path, char **out, size_t *outlen, char *err,
-		   size_t errcap)
-{
-	size_t cap = POLICY_FILE_MAX + 1, len = 0;
-	char *buf = malloc(cap);
-
-	if (buf == NULL) {
-		err_set(err, errcap, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	/* One byte more than allowed, so an oversized file is detected. */
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-
-		if (n < 0) {
-			int rc = -errno;
-
-			if (rc == -EINTR)
-				continue;
-			err_set(err, errcap, "%s: %s", path, strerror(-rc));
-			free(buf);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > POLICY_FILE_MAX) {
-		err_set(err, errcap, "%s: larger than %u bytes", path, (unsigned)POLICY_FILE_MAX);
-		free(buf);
-		return -EFBIG;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
 /*
- * Open and read a snapshot that passes every check but the stamp.  Never
- * waits (O_NONBLOCK) and never follows a link (O_NOFOLLOW).
+ * Open and read a snapshot that passes every check but the stamp
+ * (statefile.h), into a fresh buffer of at most POLICY_FILE_MAX bytes.
  */
 static int read_trusted(int dirfd, const char *path, uid_t owner, char **text, size_t *len,
 			char *err, size_t errcap)
 {
-	struct stat st;
-	int fd = safefile_open_read(dirfd, base_name(path), false, &st), rc;
+	char *buf = malloc(POLICY_FILE_MAX);
+	int rc;
 
-	if (fd == -ELOOP) {
-		err_set(err, errcap, "%s is a symbolic link", path);
-		return -EPERM;
+	if (buf == NULL) {
+		statefile_why(err, errcap, "%s: out of memory", path);
+		return -ENOMEM;
 	}
-	if (fd == -EINVAL) {
-		err_set(err, errcap, "%s is %s, not a regular file", path,
-			safefile_kind(st.st_mode));
-		return -EPERM;
+	rc = statefile_read(dirfd, base_name(path), path, owner, buf, POLICY_FILE_MAX, len, err,
+			    errcap);
+	if (rc < 0) {
+		free(buf);
+		return rc;
 	}
-	if (fd < 0) {
-		err_set(err, errcap, "%s: %s", path, strerror(-fd));
-		return fd;
-	}
-	rc = check_trust(path, &st, owner, err, errcap);
-	if (rc == 0)
-		rc = read_fd(fd, path, text, len, err, errcap);
-	close(fd);
-	return rc;
+	*text = buf;
+	return 0;
 }
 
 /* A comment line: first non-blank byte is '#'. */
@@ -304,7 +168,7 @@ static int parse_snapshot(const char *path, const char *text, size_t len,
 			detail = "only 'policy add' lines belong in a policy snapshot";
 		}
 		if (e != CTL_OK) {
-			err_set(err, errcap, "%s:%zu: %s: %s", path, lineno,
+			statefile_why(err, errcap, "%s:%zu: %s: %s", path, lineno,
 				ctl_err_name(e), detail ? detail : "invalid line");
 			return -EINVAL;
 		}
@@ -332,7 +196,7 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 	rules = calloc(lines, sizeof(*rules));
 	if (rules == NULL) {
 		rc = -ENOMEM;
-		err_set(err, errcap, "%s: out of memory", path);
+		statefile_why(err, errcap, "%s: out of memory", path);
 		goto out_free;
 	}
 
@@ -344,10 +208,10 @@ int policy_load(struct policy *p, int dirfd, const char *path,
 	}
 	rc = policy_add_many(p, rules, (size_t)n);
 	if (rc == -ENOSPC)
-		err_set(err, errcap, "%s: TooManyEntries: the new rule(s) do not fit (%zu of %u used)",
+		statefile_why(err, errcap, "%s: TooManyEntries: the new rule(s) do not fit (%zu of %u used)",
 			path, policy_active(p)->n, (unsigned)MAX_POLICY_ENTRIES);
 	else if (rc == -EBUSY)
-		err_set(err, errcap, "%s: a worker did not reach a quiescent state in time", path);
+		statefile_why(err, errcap, "%s: a worker did not reach a quiescent state in time", path);
 
 out_free:
 	free(rules);

@@ -52,6 +52,8 @@ static const char *const sandbox_allowed[] = {
 	/* memory (stdio buffers), signals, exit */
 	"brk", "munmap", "mremap", "madvise", "futex", "rt_sigreturn", "rt_sigprocmask", "exit",
 	"exit_group",
+	/* mesh mode: reaping the hosts helper at exit (hostsfile.h) */
+	"wait4",
 	/* abort() (a failed assertion, the stack protector): raise(SIGABRT) */
 	"getpid", "gettid",
 	/*
