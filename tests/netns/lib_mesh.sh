@@ -3,27 +3,34 @@
 # a node per namespace with IPv6 and an identity, its LAN-only config, the
 # daemon started and polled for [ready], and the peer objects of its status.
 
-declare -A ADDR=() MESH_EXTRA=()
+declare -A ADDR=() PK=() MESH_EXTRA=() MESH_LAN=()
 PORT=5582
 
-# mesh_node NAME: a namespace with IPv6 on (ns_add turns it off), DAD off,
-# eth0 bridged into the LAN with only its link-local address; an identity.
+# mesh_node NAME [IP]: a namespace with IPv6 on (ns_add turns it off), DAD
+# off, eth0 bridged into the LAN with its link-local address (and IP/24 when
+# given); an identity (its address in ADDR[NAME], its key in PK[NAME]).
 mesh_node() {
-	local name=$1 ns=$RUN-$1
+	local name=$1 ip=${2:-} ns=$RUN-$1
 	ns_add "$ns"
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
 		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
 		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
 		bail "$name: cannot enable IPv6"
 	topo_link "$name"
+	if [ -n "$ip" ]; then
+		ip -n "$ns" addr add "$ip/24" dev eth0
+		NODE_IP[$name]=$ip
+	fi
 	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
 		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
 	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
+	PK[$name]=$(sed -n 's/^public-key //p' "$T/$name.id")
 	[ -n "${ADDR[$name]}" ] || bail "$name: no address in its identity file"
 }
 
-# mesh_config NAME WHITELISTED...: a LAN-only mesh config, no bases, hostname
-# node-NAME; MESH_EXTRA[NAME] holds more fields (each line ending in ",").
+# mesh_config NAME WHITELISTED...: a mesh config, hostname node-NAME, LAN
+# discovery MESH_LAN[NAME] (default true); MESH_EXTRA[NAME] holds more
+# fields, such as bases (each line ending in ",").
 mesh_config() {
 	local name=$1 list="" a
 	shift
@@ -36,7 +43,7 @@ mesh_config() {
   "identity_file": "$T/$name.id",
   "listen_port": $PORT,
   "hostname": "node-$name",
-  "lan_discovery": true,
+  "lan_discovery": ${MESH_LAN[$name]:-true},
   ${MESH_EXTRA[$name]:-}
   "whitelist": [$list]
 }

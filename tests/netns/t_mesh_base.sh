@@ -26,54 +26,21 @@
 #      base's relay counter stays where it was.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/netns/lib_mesh.sh
+. "$(dirname "$0")/lib_mesh.sh"
 
 require_env
 command -v nft >/dev/null || bail "nft (nftables) is needed"
 topo_init
 ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
 
-declare -A ADDR=() PK=()
-PORT=5582
 BASE_IP=203.0.113.1
-
-# ns_node NAME IP: namespace with IPv6 on (the TUN is IPv6), DAD off,
-# eth0 bridged with IP/24; an identity.
-ns_node() {
-	local name=$1 ip=$2 ns=$RUN-$1
-	ns_add "$ns"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
-		bail "$name: cannot enable IPv6"
-	topo_link "$name"
-	ip -n "$ns" addr add "$ip/24" dev eth0
-	NODE_IP[$name]=$ip
-	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
-		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
-	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
-	PK[$name]=$(sed -n 's/^public-key //p' "$T/$name.id")
-	[ -n "${ADDR[$name]}" ] || bail "$name: no address in its identity file"
-}
 
 # node_config NAME LAN WHITELISTED...: a mesh config with the base.
 node_config() {
-	local name=$1 lan=$2 list="" a
-	shift 2
-	for a in "$@"; do list+="${list:+, }\"${ADDR[$a]}\""; done
-	(
-		umask 077
-		cat >"$T/$name.json" <<JSON
-{
-  "mode": "mesh",
-  "identity_file": "$T/$name.id",
-  "listen_port": $PORT,
-  "hostname": "node-$name",
-  "lan_discovery": $lan,
-  "bases": [ { "host": "$BASE_IP", "udp_port": $PORT, "public_key": "${PK[base]}" } ],
-  "whitelist": [$list]
-}
-JSON
-	)
+	MESH_LAN[$1]=$2
+	MESH_EXTRA[$1]="\"bases\": [ { \"host\": \"$BASE_IP\", \"udp_port\": $PORT, \"public_key\": \"${PK[base]}\" } ],"
+	mesh_config "$1" "${@:3}"
 }
 
 # start_daemon NAME: subnetrad with $T/NAME.json, up when it printed [ready].
@@ -118,10 +85,10 @@ base_nodes_ge() { local v; v=$(counter base n_nodes) && _is_int "$v" && [ "$v" -
 registered() { status_json "$1" | grep -q '"state":"registered","home":true'; }
 base_lists() { status_json base | grep -q "\"address\":\"${ADDR[$1]}\""; }
 
-ns_node base $BASE_IP
-ns_node a 203.0.113.2
-ns_node b 203.0.113.3
-ns_node c 203.0.113.4
+mesh_node base $BASE_IP
+mesh_node a 203.0.113.2
+mesh_node b 203.0.113.3
+mesh_node c 203.0.113.4
 (
 	umask 077
 	cat >"$T/base.json" <<JSON
