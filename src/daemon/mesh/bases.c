@@ -16,6 +16,7 @@
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
+#include "daemon/mesh/path.h"
 #include "daemon/mesh/peers.h"
 #include "os/linux/clock.h"
 
@@ -170,6 +171,11 @@ static bool relay_usable(const struct mesh_node *n, const struct mesh_peer *p)
 {
 	return n->bases != NULL && p->has_relay && p->relay_base < n->bases->n &&
 	       n->bases->link[p->relay_base].registered;
+}
+
+bool mesh_peer_has_relay(const struct mesh_node *n, const struct mesh_peer *p)
+{
+	return !p->is_base && relay_usable(n, p);
 }
 
 bool mesh_peer_relayed(const struct mesh_node *n, const struct mesh_peer *p)
@@ -546,6 +552,7 @@ static void on_peer_info(struct mesh_node *n, size_t i, const struct basectl *m,
 	p->has_relay = true;
 	p->relay_base = (uint8_t)i;
 	memcpy(p->relay_id, m->relay_id, sizeof(p->relay_id));
+	mesh_path_peer_info(n, p, m, now_ns);
 	if (lk != NULL) {
 		/* The held packets join the peer's queue, in order. */
 		for (uint8_t k = 0; k < lk->n; k++) {

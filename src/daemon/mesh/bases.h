@@ -102,6 +102,8 @@ bool mesh_bases_want(struct mesh_node *n, const uint8_t dst[IDENTITY_ADDR_LEN],
 void mesh_base_lookup(struct mesh_node *n, const uint8_t addr[IDENTITY_ADDR_LEN],
 		      uint64_t now_ns);
 
+/* Is p (not a base) reachable through a registered base? */
+bool mesh_peer_has_relay(const struct mesh_node *n, const struct mesh_peer *p);
 /* Does traffic to p go through a base now?  (See the path choice above.) */
 bool mesh_peer_relayed(const struct mesh_node *n, const struct mesh_peer *p);
 /* Is there any path to p (direct endpoint or relay)? */

@@ -37,9 +37,23 @@
 	X(cookie_replies_received)                                                       \
 	X(beacons_sent)                                                                  \
 	X(beacons_received)		/* verified and taken */                         \
-	X(peer_control_ignored)		/* peer control plaintexts (not used yet) */     \
+	X(peer_control_ignored)		/* peer control refused (bad, or via a base) */  \
+	X(path_pings_sent)		/* PATH_PING: probes and heartbeats */           \
+	X(path_pings_received)                                                           \
+	X(path_pongs_sent)                                                               \
+	X(path_pongs_received)		/* answering our PING from its address */        \
+	X(path_pongs_unmatched)		/* no PING of ours to that address / txid */     \
+	X(path_cmm_sent)		/* CALL_ME_MAYBE over the relay */               \
+	X(path_cmm_received)                                                             \
+	X(punches_sent)                                                                  \
+	X(punches_received)		/* PUNCH: counted and dropped */                 \
+	X(path_rounds)			/* probe rounds started */                       \
+	X(path_rounds_failed)		/* ... that got no PATH_PONG */                  \
+	X(path_candidates_nominated)	/* peer-reflexive candidates added */            \
+	X(path_upgrades)		/* relay -> direct */                            \
+	X(path_fallbacks)		/* direct -> relay: heartbeats unanswered */     \
 	X(base_control_ignored)		/* base control on a peer session */             \
-	X(relay_ignored)		/* RELAY, PUNCH: not for a node */               \
+	X(relay_ignored)		/* RELAY: not for a node */               \
 	X(relayed_rx_packets)		/* RELAYED from a base, inner handled */         \
 	X(relay_tx_packets)		/* RELAY sent to a base */                       \
 	X(base_handshakes)		/* sessions made with a base */                  \

@@ -15,6 +15,7 @@
 #include "core/mesh/pathctl.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/hs.h"
+#include "daemon/mesh/path.h"
 #include "daemon/mesh/peers.h"
 
 enum {
@@ -37,20 +38,26 @@ void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_l
 
 void mesh_peer_xmit(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len)
 {
-	if (mesh_peer_relayed(n, p))
+	if (mesh_peer_relayed(n, p)) {
 		mesh_relay_send(n, p, buf, len);
-	else
-		mesh_udp_send(n, &p->ep, p->ep_len, buf, len);
+		return;
+	}
+	mesh_udp_send(n, &p->ep, p->ep_len, buf, len);
+	/* The direct path's heartbeats went unanswered: the relay too (path.h). */
+	if (p->path.dual && mesh_peer_has_relay(n, p))
+		mesh_relay_send(n, p, buf, len);
 }
 
-int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
-		   uint64_t now_ns)
+int mesh_peer_send_via(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
+		       const union udp_addr *to, socklen_t to_len, uint64_t now_ns)
 {
 	size_t out_len;
 	int err;
 
-	if (!mesh_peer_reachable(n, p))
+	if (to == NULL && !mesh_peer_reachable(n, p))
 		return -ENOKEY;
+	if (len > 0 && buf[MESH_PKT_OFF] >> 4 == 6)
+		p->last_data_ns = now_ns;
 	err = session_seal(&p->session, now_ns, buf, len, MESH_PKT_BUF, &out_len);
 	if (err == -EMSGSIZE || err == -ENOBUFS) {
 		n->c.drop_tun_too_big++;
@@ -58,13 +65,22 @@ int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_
 	}
 	if (err < 0)
 		return err;
-	mesh_peer_xmit(n, p, buf, out_len);
+	if (to != NULL)
+		mesh_udp_send(n, to, to_len, buf, out_len);
+	else
+		mesh_peer_xmit(n, p, buf, out_len);
 	p->tx_bytes += out_len;
 	p->last_tx_ns = now_ns;
 	/* Sent on the old keypair; a new one is negotiated meanwhile. */
 	if (session_should_rekey_send(session_current(&p->session), now_ns))
 		mesh_hs_start(n, p, now_ns);
 	return 0;
+}
+
+int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
+		   uint64_t now_ns)
+{
+	return mesh_peer_send_via(n, p, buf, len, NULL, 0, now_ns);
 }
 
 void mesh_peer_flush(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
@@ -184,7 +200,7 @@ static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union u
 		return;
 	}
 	/* Authentic and fresh: only now may it move the endpoint. */
-	mesh_peer_learn(n, p, from, from_len);
+	mesh_peer_learn(n, p, from, from_len, false, now_ns);
 	p->rx_bytes += len;
 	p->last_rx_ns = now_ns;
 	switch (v) {
@@ -193,12 +209,16 @@ static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union u
 			n->c.drop_base_packet++; /* a base carries no overlay traffic */
 			break;
 		}
+		p->last_data_ns = now_ns;
 		deliver(n, buf, pt, pt_len);
 		break;
 	case SESSION_CONTROL:
 		switch (plain_classify(pt, pt_len)) {
 		case PLAIN_PEER_CTL:
-			n->c.peer_control_ignored++;
+			if (p->is_base)
+				n->c.peer_control_ignored++;
+			else
+				mesh_path_on_ctl(n, p, pt, pt_len, from, from_len, now_ns);
 			break;
 		case PLAIN_BASE_CTL:
 			if (p->is_base && n->rx_relay == NULL)
@@ -280,7 +300,11 @@ static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
 	case MSG_CLASS_RELAYED:
 		on_relayed(n, buf, len, from, from_len, now_ns);
 		break;
-	default: /* RELAY (for a base), PUNCH: no NAT traversal yet */
+	case MSG_CLASS_PUNCH:
+		/* Its only job was to open the sender's NAT toward us. */
+		n->c.punches_received++;
+		break;
+	default: /* RELAY: for a base */
 		n->c.relay_ignored++;
 		break;
 	}

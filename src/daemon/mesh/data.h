@@ -28,6 +28,9 @@ void mesh_peer_xmit(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf
 int mesh_peer_send(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
 		   uint64_t now_ns);
 /* Send p's queued packets now that it has a current keypair. */
+/* mesh_peer_send, but to `to` (a candidate, a PING's source) when not NULL. */
+int mesh_peer_send_via(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, size_t len,
+		       const union udp_addr *to, socklen_t to_len, uint64_t now_ns);
 void mesh_peer_flush(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns);
 /* Drop every queued packet (a handshake that gave up), counted. */
 void mesh_peer_drop_queue(struct mesh_node *n, struct mesh_peer *p);

@@ -15,6 +15,7 @@
 
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/path.h"
 #include "daemon/mesh/peers.h"
 #include "os/linux/clock.h"
 
@@ -79,7 +80,7 @@ static struct hs_ops ops_of(struct mesh_node *n)
 }
 
 void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
-		     socklen_t from_len)
+		     socklen_t from_len, bool confirms, uint64_t now_ns)
 {
 	if (n->rx_relay != NULL) {
 		/* Through a base: the base's address is not the peer's. */
@@ -92,6 +93,11 @@ void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_a
 	}
 	if (from_len > sizeof(p->ep))
 		return;
+	if (!confirms && !p->is_base && mesh_peer_has_relay(n, p)) {
+		/* One stray packet never moves a relayed peer (path.h). */
+		mesh_path_nominate(n, p, from, from_len, now_ns);
+		return;
+	}
 	p->direct_ok = true;
 	memset(&p->ep, 0, sizeof(p->ep));
 	memcpy(&p->ep, from, from_len);
@@ -180,7 +186,7 @@ void mesh_hs_on_init(struct mesh_node *n, const uint8_t *msg, size_t len,
 	}
 	memcpy(p->last_tai64n, keys.tai64n, HS_TAI64N_LEN);
 	session_install(&p->session, &n->index, &keys, now_ns);
-	mesh_peer_learn(n, p, from, from_len);
+	mesh_peer_learn(n, p, from, from_len, false, now_ns);
 	p->handshake_wall_ns = wall_ns();
 	n->c.handshakes_answered++;
 	n->c.handshakes_completed++;
@@ -217,7 +223,7 @@ void mesh_hs_on_resp(struct mesh_node *n, const uint8_t *msg, size_t len,
 	/* keys.local_index is the initiation's, already in the index table. */
 	session_install(&p->session, &n->index, &keys, now_ns);
 	p->hs_pending = false;
-	mesh_peer_learn(n, p, from, from_len);
+	mesh_peer_learn(n, p, from, from_len, true, now_ns);
 	p->handshake_wall_ns = wall_ns();
 	n->c.handshakes_completed++;
 	/* The responder confirms the keypair with our first DATA. */

@@ -29,8 +29,11 @@ void mesh_hs_on_cookie(struct mesh_node *n, const uint8_t *msg, size_t len, uint
 /*
  * Remember where p is (after an authenticated message from there): its
  * endpoint, or, inside a RELAYED (n->rx_relay), its base and relay id.
+ * A peer that has a relay keeps it until a direct path is confirmed
+ * (confirms: an HS_RESP that came directly, research/mesh-design.md §3.2);
+ * any other direct source only nominates a candidate (path.h).
  */
 void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
-		     socklen_t from_len);
+		     socklen_t from_len, bool confirms, uint64_t now_ns);
 
 #endif

@@ -29,6 +29,7 @@
 #include "core/mesh/handshake.h"
 #include "core/mesh/identity.h"
 #include "core/mesh/msg.h"
+#include "core/mesh/pathctl.h"
 #include "core/mesh/ratelimit.h"
 #include "core/mesh/session.h"
 #include "core/mesh/whitelist.h"
@@ -75,6 +76,50 @@ _Static_assert((MESH_PEER_HASH & (MESH_PEER_HASH - 1)) == 0, "power of two");
 #define MESH_BEACON_VERIFY_PER_S 50		     /* ... and 50/s in all */
 #define MESH_TICK_NS		(MESH_NS_PER_S / 4)
 
+enum {
+	MESH_CANDS = 24, /* direct candidates kept per peer */
+};
+
+/* Where a candidate came from (bits: one endpoint can have several). */
+enum mesh_cand_src {
+	MESH_CAND_ER = 1,	 /* a local endpoint of its signed record */
+	MESH_CAND_OBSERVED = 2, /* a base saw it (PEER_INFO) */
+	MESH_CAND_CMM = 4,	 /* its CALL_ME_MAYBE */
+	MESH_CAND_PRFLX = 8,	 /* the source of an authenticated packet */
+};
+
+struct mesh_cand {
+	struct ep18 ep;
+	uint8_t src;			 /* enum mesh_cand_src bits */
+	uint8_t txid[PATHCTL_TXID_LEN]; /* of this round's PATH_PINGs to it */
+};
+
+/* Why a peer with a relay is not direct (path.c renders it). */
+enum mesh_path_why {
+	MESH_WHY_NOT_YET = 0,	/* no round yet */
+	MESH_WHY_PROBING,	/* a round is running */
+	MESH_WHY_NO_ANSWER,	/* the last round got no PATH_PONG */
+	MESH_WHY_STOPPED,	/* the direct path stopped answering */
+};
+
+/* A peer's direct path search and heartbeat (path.h). */
+struct mesh_path {
+	struct mesh_cand cand[MESH_CANDS];
+	uint8_t n_cand;
+	uint8_t why;			/* enum mesh_path_why */
+	bool round;			/* a probe round is running */
+	bool round_quiet;		/* ... started by its CALL_ME_MAYBE: no CMM back */
+	uint8_t step;			/* PING steps sent in this round */
+	uint64_t round_ns, next_round_ns, backoff_ns;
+	uint64_t relayed_ns;		/* relayed since (for the upgrade time) */
+	/* Heartbeats on the direct path. */
+	bool hb_out;			/* a heartbeat PATH_PING is unanswered */
+	bool dual;			/* trust expired: DATA goes both ways */
+	uint8_t hb_txid[PATHCTL_TXID_LEN];
+	uint64_t hb_first_ns, hb_last_ns, last_pong_ns;
+	uint32_t upgrades, fallbacks;
+};
+
 struct mesh_peer {
 	bool used;
 	uint8_t addr[IDENTITY_ADDR_LEN];
@@ -100,6 +145,8 @@ struct mesh_peer {
 	bool has_relay;	 /* relay_id on base relay_base is known */
 	uint8_t relay_base;
 	uint8_t relay_id[MSG_RELAY_ID_LEN];
+	uint64_t last_data_ns; /* an IP packet either way (heartbeat rate) */
+	struct mesh_path path; /* NAT traversal (path.h) */
 };
 
 struct mesh_iface {

@@ -13,6 +13,7 @@
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/node.h"
+#include "daemon/mesh/path.h"
 #include "os/linux/clock.h"
 
 /* Room kept for the counters after the peers (about 100 of them). */
@@ -70,6 +71,7 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age;
 	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT], ago[16];
+	const char *why;
 	struct outbuf o;
 	size_t shown = 0;
 
@@ -94,6 +96,11 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 		} else {
 			outbuf_puts(&o, " handshake=never");
 		}
+		why = mesh_path_why(n, p);
+		if (why != NULL)
+			outbuf_printf(&o, " relayed_because=\"%s\"", why);
+		outbuf_printf(&o, " candidates=%u upgrades=%" PRIu32 " fallbacks=%" PRIu32,
+			      (unsigned)p->path.n_cand, p->path.upgrades, p->path.fallbacks);
 		outbuf_printf(&o, " rx_bytes=%" PRIu64 " tx_bytes=%" PRIu64 "\n", p->rx_bytes,
 			      p->tx_bytes);
 	}
@@ -109,6 +116,7 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age;
 	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT];
+	const char *why;
 	struct mesh_counter_json j;
 	struct outbuf o;
 	size_t shown = 0, listed = 0;
@@ -144,6 +152,15 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 			outbuf_printf(&o, "%" PRIu64, age);
 		else
 			outbuf_puts(&o, "null");
+		/* The reasons are our own constant strings: nothing to escape. */
+		why = mesh_path_why(n, p);
+		if (why != NULL)
+			outbuf_printf(&o, ",\"relayed_because\":\"%s\"", why);
+		else
+			outbuf_puts(&o, ",\"relayed_because\":null");
+		outbuf_printf(&o, ",\"candidates\":%u,\"upgrades\":%" PRIu32
+				  ",\"fallbacks\":%" PRIu32,
+			      (unsigned)p->path.n_cand, p->path.upgrades, p->path.fallbacks);
 		outbuf_printf(&o, ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}",
 			      p->rx_bytes, p->tx_bytes);
 	}

@@ -6,6 +6,7 @@
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/lan.h"
+#include "daemon/mesh/path.h"
 
 static void retransmit(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 {
@@ -47,6 +48,7 @@ void mesh_tick(struct mesh_node *n, uint64_t now_ns)
 
 		retransmit(n, p, now_ns);
 		keepalive(n, p, now_ns);
+		mesh_path_tick(n, p, now_ns);
 		if (p->session.have_keys && session_zero_due(&p->session, now_ns))
 			session_wipe_keys(&p->session, &n->index);
 	}
