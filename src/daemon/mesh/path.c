@@ -166,6 +166,8 @@ static void round_start(struct mesh_node *n, struct mesh_peer *p, uint64_t now_n
 	s->step = 0;
 	s->round_ns = now_ns;
 	s->why = MESH_WHY_PROBING;
+	if (s->relayed_ns == 0)
+		s->relayed_ns = now_ns;
 	for (uint8_t i = 0; i < s->n_cand; i++)
 		randombytes_buf(s->cand[i].txid, PATHCTL_TXID_LEN);
 	n->c.path_rounds++;
