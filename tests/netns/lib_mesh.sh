@@ -87,3 +87,18 @@ peer_obj() {
 }
 # peer_up NODE PEER: NODE lists PEER with a completed handshake.
 peer_up() { peer_obj "$1" "$2" | grep -q '"last_handshake_age_s":[0-9]'; }
+# peer_path NODE PEER PATH: NODE's status gives PEER the path PATH.
+peer_path() { peer_obj "$1" "$2" | grep -q "\"path\":\"$3\""; }
+# registered NODE: NODE's home base has registered it.
+registered() { status_json "$1" | grep -q '"state":"registered","home":true'; }
+
+# mesh_done NAME...: stop those daemons, check that no log shows a seccomp
+# violation, end the TAP output.
+mesh_done() {
+	local n log
+	for n in "$@"; do stop_node "$n"; done
+	for log in "${ALL_LOGS[@]}"; do
+		check_fails "$(basename "$log"): no seccomp violation" grep -q 'seccomp: forbidden' "$log"
+	done
+	done_testing
+}

@@ -9,10 +9,10 @@
  * a peer's key and relay id, and the relay path: RELAY frames out through
  * a base where both ends are registered, RELAYED frames in.
  *
- * Path choice per peer (mesh_peer_relayed): a direct endpoint that
- * authenticated traffic arrived from (LAN discovery, or a direct
- * handshake) keeps priority; otherwise the relay through the base the
- * peer's relay id belongs to, while that base is registered and answers.
+ * Path choice per peer (mesh_peer_relayed): a confirmed direct endpoint
+ * (LAN discovery and a direct handshake, or a PATH_PONG: path.h) keeps
+ * priority; otherwise the relay through the base the peer's relay id
+ * belongs to, while that base is registered and answers.
  * Home: the base that registered us first among those alive; lookups go
  * there first (then to the next base on UNKNOWN).
  */
