@@ -104,7 +104,8 @@ static void send_ctl(struct mesh_node *n, struct mesh_peer *p, const struct path
 	uint8_t buf[MESH_PKT_BUF];
 	size_t len;
 
-	if (pathctl_encode(m, buf + MESH_PKT_OFF, MSG_DATA_MAX_PLAINTEXT, &len) != PATHCTL_OK)
+	if (pathctl_encode(m, buf + MESH_PKT_OFF, MSG_DATA_MAX_PLAINTEXT, &len) !=
+	    PATHCTL_OK)
 		return;
 	(void)mesh_peer_send_via(n, p, buf, len, to, to_len, now_ns);
 }
@@ -202,8 +203,9 @@ static void round_failed(struct mesh_node *n, struct mesh_peer *p, uint64_t now_
 	if (s->backoff_ns == 0)
 		s->backoff_ns = MESH_PATH_BACKOFF_NS;
 	s->next_round_ns = now_ns + s->backoff_ns;
-	s->backoff_ns = s->backoff_ns * 2 > MESH_PATH_BACKOFF_MAX_NS ? MESH_PATH_BACKOFF_MAX_NS
-								    : s->backoff_ns * 2;
+	s->backoff_ns = s->backoff_ns * 2 > MESH_PATH_BACKOFF_MAX_NS
+			    ? MESH_PATH_BACKOFF_MAX_NS
+			    : s->backoff_ns * 2;
 	n->c.path_rounds_failed++;
 }
 
@@ -230,7 +232,9 @@ static void upgrade(struct mesh_node *n, struct mesh_peer *p, const union udp_ad
 		inet_ntop(AF_INET, &from->v6.sin6_addr.s6_addr[12], ip, sizeof(ip));
 	else
 		inet_ntop(AF_INET6, &from->v6.sin6_addr, ip, sizeof(ip));
-	fprintf(stderr, "subnetrad: peer %s: direct path %s port %u (%" PRIu64 " ms after relaying)\n",
+	fprintf(stderr,
+		"subnetrad: peer %s: direct path %s port %u (%" PRIu64
+		" ms after relaying)\n",
 		p->hostname[0] != '\0' ? p->hostname : "?", ip, ntohs(from->v6.sin6_port),
 		s->relayed_ns != 0 ? (now_ns - s->relayed_ns) / 1000000 : 0);
 }
@@ -249,7 +253,8 @@ static void fallback(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 	s->backoff_ns *= 2;
 	s->fallbacks++;
 	n->c.path_fallbacks++;
-	fprintf(stderr, "subnetrad: peer %s: the direct path stopped answering; relayed\n",
+	fprintf(stderr,
+		"subnetrad: peer %s: the direct path stopped answering; relayed\n",
 		p->hostname[0] != '\0' ? p->hostname : "?");
 }
 
@@ -258,7 +263,8 @@ static void fallback(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 static void heartbeat(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 {
 	struct mesh_path *s = &p->path;
-	bool active = p->last_data_ns != 0 && now_ns - p->last_data_ns < MESH_PATH_ACTIVE_NS;
+	bool active =
+	    p->last_data_ns != 0 && now_ns - p->last_data_ns < MESH_PATH_ACTIVE_NS;
 	uint64_t every = active || s->hb_out ? MESH_PATH_HB_NS : MESH_PATH_HB_IDLE_NS;
 
 	if (s->hb_out && now_ns - s->hb_first_ns >= MESH_PATH_DEAD_NS) {
@@ -281,7 +287,8 @@ void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 {
 	struct mesh_path *s = &p->path;
 
-	if (p->is_base || session_current(&p->session) == NULL || !mesh_peer_has_relay(n, p)) {
+	if (p->is_base || session_current(&p->session) == NULL ||
+	    !mesh_peer_has_relay(n, p)) {
 		s->round = false;
 		s->dual = false;
 		return;
@@ -306,8 +313,8 @@ void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 
 /* ---- receiving ------------------------------------------------------------- */
 
-void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
-			socklen_t from_len, uint64_t now_ns)
+void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p,
+			const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
 {
 	struct ep18 ep;
 
@@ -322,8 +329,8 @@ void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p, const union ud
 	}
 }
 
-void mesh_path_peer_info(struct mesh_node *n, struct mesh_peer *p, const struct basectl *m,
-			 uint64_t now_ns)
+void mesh_path_peer_info(struct mesh_node *n, struct mesh_peer *p,
+			 const struct basectl *m, uint64_t now_ns)
 {
 	bool added = false;
 
@@ -369,7 +376,8 @@ static void on_pong(struct mesh_node *n, struct mesh_peer *p, const struct pathc
 		}
 		for (uint8_t i = 0; !is_direct(n, p) && i < s->n_cand; i++)
 			if (same_ep(from, &s->cand[i].ep) &&
-			    sodium_memcmp(m->txid, s->cand[i].txid, PATHCTL_TXID_LEN) == 0) {
+			    sodium_memcmp(m->txid, s->cand[i].txid, PATHCTL_TXID_LEN) ==
+				0) {
 				n->c.path_pongs_received++;
 				upgrade(n, p, from, from_len, now_ns);
 				return;
@@ -429,6 +437,7 @@ const char *mesh_path_why(const struct mesh_node *n, const struct mesh_peer *p)
 	case MESH_WHY_STOPPED:
 		return "the direct path stopped answering";
 	default:
-		return session_current(&p->session) == NULL ? "no session yet" : "not probed yet";
+		return session_current(&p->session) == NULL ? "no session yet"
+							    : "not probed yet";
 	}
 }

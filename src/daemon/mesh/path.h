@@ -23,22 +23,24 @@
 #include "daemon/mesh/node.h"
 
 /* Timers (research/mesh-design.md §3.3, §3.5; docs/mesh-protocol.md "Timers"). */
-#define MESH_PATH_ROUND_NS	 (5500 * MESH_NS_PER_S / 1000) /* pings at 0, 0.5, 1.5, 3.5 s */
-#define MESH_PATH_BACKOFF_NS	 (35 * MESH_NS_PER_S)	      /* doubling ... */
-#define MESH_PATH_BACKOFF_MAX_NS (300 * MESH_NS_PER_S)	      /* ... to 300 s */
-#define MESH_PATH_HB_NS		 (3 * MESH_NS_PER_S)  /* heartbeat, active peer */
-#define MESH_PATH_HB_IDLE_NS	 (25 * MESH_NS_PER_S) /* heartbeat, idle peer */
-#define MESH_PATH_ACTIVE_NS	 (45 * MESH_NS_PER_S) /* data within: active */
-#define MESH_PATH_TRUST_NS	 (3500 * MESH_NS_PER_S / 1000) /* unanswered: send both ways */
-#define MESH_PATH_DEAD_NS	 (10 * MESH_NS_PER_S) /* unanswered: back to the relay */
+#define MESH_PATH_ROUND_NS (5500 * MESH_NS_PER_S / 1000) /* pings at 0, 0.5, 1.5, 3.5 s  \
+							  */
+#define MESH_PATH_BACKOFF_NS	 (35 * MESH_NS_PER_S)	 /* doubling ... */
+#define MESH_PATH_BACKOFF_MAX_NS (300 * MESH_NS_PER_S)	 /* ... to 300 s */
+#define MESH_PATH_HB_NS		 (3 * MESH_NS_PER_S)	 /* heartbeat, active peer */
+#define MESH_PATH_HB_IDLE_NS	 (25 * MESH_NS_PER_S)	 /* heartbeat, idle peer */
+#define MESH_PATH_ACTIVE_NS	 (45 * MESH_NS_PER_S)	 /* data within: active */
+#define MESH_PATH_TRUST_NS	 (3500 * MESH_NS_PER_S / 1000) /* unanswered: send both ways \
+								*/
+#define MESH_PATH_DEAD_NS (10 * MESH_NS_PER_S) /* unanswered: back to the relay */
 
 /* An authenticated message came in directly (not through a base) from
  * from: a peer-reflexive candidate unless it is the direct path itself. */
-void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
-			socklen_t from_len, uint64_t now_ns);
+void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p,
+			const union udp_addr *from, socklen_t from_len, uint64_t now_ns);
 /* PEER_INFO with a verified record for p: its candidates. */
-void mesh_path_peer_info(struct mesh_node *n, struct mesh_peer *p, const struct basectl *m,
-			 uint64_t now_ns);
+void mesh_path_peer_info(struct mesh_node *n, struct mesh_peer *p,
+			 const struct basectl *m, uint64_t now_ns);
 /* A peer control plaintext (PLAIN_PEER_CTL) from p; n->rx_relay says how
  * it came. */
 void mesh_path_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *pt,
