@@ -15,6 +15,7 @@
 
 #include "core/config_error.h"
 #include "daemon/base/server.h"
+#include "daemon/base/status.h"
 #include "daemon/control/control.h"
 #include "daemon/daemon.h"
 #include "daemon/mesh/start.h"
@@ -75,7 +76,8 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 	b->host = daemon_host_start(cfg, config_path);
 	if (b->host == NULL)
 		goto fail;
-	b->host->base = b;
+	b->host->mode = b;
+	b->host->mode_execute = base_control_hook;
 	session_index_init(&b->index);
 	mesh_ratelimit_load_init(&b->load, 0);
 	b->rx_slots = malloc((size_t)UDP_BATCH * UDP_RX_SLOT_LEN);

@@ -172,3 +172,12 @@ size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf
 		return 0;
 	}
 }
+
+size_t base_control_hook(void *server, const struct ctl_cmd *cmd, char *buf, size_t cap)
+{
+	/* A base keeps no whitelist or names: say so rather than stay silent. */
+	if (ctl_is_mesh(cmd->kind))
+		return (size_t)snprintf(buf, cap,
+					"failed: not available in base mode (a mesh node's command)\n");
+	return base_control_execute(server, cmd->kind, buf, cap);
+}

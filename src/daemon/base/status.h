@@ -16,5 +16,10 @@ struct base_server;
 /* The reply to one command into buf (cap bytes); its length, 0: no reply. */
 size_t base_control_execute(struct base_server *b, enum ctl_kind kind, char *buf,
 			    size_t cap);
+/*
+ * The host context's mode_execute hook (state/context.h); a mesh node's
+ * command (whitelist, hosts) gets "failed:" rather than silence.
+ */
+size_t base_control_hook(void *server, const struct ctl_cmd *cmd, char *buf, size_t cap);
 
 #endif

@@ -22,8 +22,6 @@
 #include "core/version.h"
 #include "daemon/state/context.h"
 #include "daemon/datapath/worker.h"
-#include "daemon/base/status.h"
-#include "daemon/mesh/status.h"
 #include "daemon/state/reload.h"
 #include "os/linux/clock.h"
 #include "os/linux/policy_file.h"
@@ -644,17 +642,8 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	char why[512];
 	int err;
 
-	if (d->mesh != NULL)
-		return mesh_control_execute(d->mesh, cmd, d->ctl->reply,
-					    sizeof(d->ctl->reply));
-	/* A base keeps no whitelist or names: say so rather than stay silent. */
-	if (d->base != NULL && ctl_is_mesh(cmd->kind))
-		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
-					"failed: not available in base mode (a mesh node's "
-					"command)\n");
-	if (d->base != NULL)
-		return base_control_execute(d->base, cmd->kind, d->ctl->reply,
-					    sizeof(d->ctl->reply));
+	if (d->mode_execute != NULL)
+		return d->mode_execute(d->mode, cmd, d->ctl->reply, sizeof(d->ctl->reply));
 	t = policy_active(&d->policy);
 	switch (cmd->kind) {
 	case CTL_STATUS:

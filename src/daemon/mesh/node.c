@@ -24,6 +24,7 @@
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
 #include "daemon/mesh/start.h"
+#include "daemon/mesh/status.h"
 #include "daemon/mesh/timers.h"
 #include "os/linux/clock.h"
 #include "os/linux/mesh_identity.h"
@@ -117,7 +118,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	n->host = daemon_host_start(cfg, config_path);
 	if (n->host == NULL)
 		goto fail;
-	n->host->mesh = n;
+	n->host->mode = n;
+	n->host->mode_execute = mesh_control_hook;
 	mesh_allow_load(n);
 	mesh_hosts_load(n, mono_ns());
 	session_index_init(&n->index);

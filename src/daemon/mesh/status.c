@@ -218,3 +218,8 @@ size_t mesh_control_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char
 		return 0;
 	}
 }
+
+size_t mesh_control_hook(void *node, const struct ctl_cmd *cmd, char *buf, size_t cap)
+{
+	return mesh_control_execute(node, cmd, buf, cap);
+}

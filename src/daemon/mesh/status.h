@@ -17,5 +17,7 @@ struct mesh_node;
 /* The reply to one command into buf (cap bytes); its length, 0: no reply. */
 size_t mesh_control_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char *buf,
 			    size_t cap);
+/* The same as the host context's mode_execute hook (state/context.h). */
+size_t mesh_control_hook(void *node, const struct ctl_cmd *cmd, char *buf, size_t cap);
 
 #endif

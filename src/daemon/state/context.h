@@ -27,8 +27,7 @@ struct daemon_paths {
 };
 
 struct control_server;
-struct mesh_node;
-struct base_server;
+struct ctl_cmd;
 struct worker;
 
 struct daemon {
@@ -65,12 +64,14 @@ struct daemon {
 
 	struct control_server *ctl; /* its buffers (worker 0 only; control.h) */
 	/*
-	 * Mesh mode (daemon/mesh/): the node this context only hosts the
-	 * control socket and the privilege drop for (no workers, no v1 peers);
-	 * NULL in v1.
+	 * Mesh and base modes (daemon/mesh/, daemon/base/): this context only
+	 * hosts the control socket and the privilege drop for them (no
+	 * workers, no v1 peers), and the mode answers every control command
+	 * itself: mode_execute(mode, cmd, reply, cap) gives the reply's length.
+	 * NULL in v1.  A hook, so that control/ needs no mode's header.
 	 */
-	struct mesh_node *mesh;
-	struct base_server *base; /* base mode (daemon/base/), likewise */
+	void *mode;
+	size_t (*mode_execute)(void *mode, const struct ctl_cmd *cmd, char *buf, size_t cap);
 
 	atomic_bool stop;
 	atomic_bool failed; /* a worker's epoll failed: exit status 1 */
