@@ -22,7 +22,7 @@
 #include "core/netplan.h"
 #include "core/version.h"
 #include "core/wire.h"
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "daemon/base/base.h"
 #include "daemon/mesh/mesh.h"
 #include "os/linux/config_file.h"

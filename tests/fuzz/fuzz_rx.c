@@ -70,7 +70,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "daemon/datapath/datapath.h"
 #include "core/policy.h"
 #include "core/roles.h"

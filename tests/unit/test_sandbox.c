@@ -38,7 +38,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "os/linux/privs.h"
 #include "os/linux/sandbox.h"
 #include "os/linux/sandbox_fs.h"

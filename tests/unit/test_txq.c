@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "daemon/datapath/datapath.h"
 
 enum {

@@ -17,7 +17,7 @@
 #include "daemon/base/server.h"
 #include "daemon/base/status.h"
 #include "daemon/control/control.h"
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "daemon/mesh/start.h"
 #include "os/linux/clock.h"
 #include "os/linux/mesh_identity.h"

@@ -9,7 +9,7 @@
  * "configure_interface" is false) -> epoll sets -> privilege drop, Landlock
  * and seccomp.
  */
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include "daemon/control/control.h"
 #include "daemon/datapath/worker.h"
 #include "daemon/state/pause.h"
-#include "daemon/reactor.h"
+#include "daemon/host/reactor.h"
 #include "os/linux/clock.h"
 #include "os/linux/netconf.h"
 #include "os/linux/policy_file.h"

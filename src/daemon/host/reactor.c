@@ -1,5 +1,5 @@
 /* epoll reactor (see reactor.h). */
-#include "daemon/reactor.h"
+#include "daemon/host/reactor.h"
 
 #include <errno.h>
 #include <signal.h>

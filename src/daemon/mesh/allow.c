@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/outbuf.h"
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/peers.h"

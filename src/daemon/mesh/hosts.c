@@ -10,7 +10,7 @@
 
 #include "core/mesh/hostsblock.h"
 #include "core/outbuf.h"
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "os/linux/clock.h"
 #include "os/linux/hostsfile.h"
 #include "os/linux/statefile.h"

@@ -15,7 +15,7 @@
 
 #include "core/config_error.h"
 #include "daemon/control/control.h"
-#include "daemon/daemon.h"
+#include "daemon/host/daemon.h"
 #include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
