@@ -110,7 +110,7 @@ static int peer_id(struct parse_ctx *c, struct peer_config *p, const struct json
 static int peer_endpoint(struct parse_ctx *c, struct peer_config *p,
 			 const struct json_value *v, const char *path)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	enum addr_err e;
 	const char *s = NULL;
 	size_t len = 0;
@@ -120,7 +120,7 @@ static int peer_endpoint(struct parse_ctx *c, struct peer_config *p,
 	e = endpoint_parse(&p->endpoint, s, len);
 	if (e != ADDR_OK)
 		return config_error_set(c->r.err, path, "InvalidEndpoint", "%s: %s",
-			    config_quote(q, sizeof(q), s, len), addr_err_name(e));
+			    quote_untrusted(q, sizeof(q), s, len), addr_err_name(e));
 	return 0;
 }
 
@@ -140,7 +140,7 @@ static int peer_psk(struct parse_ctx *c, struct peer_config *p,
 static int peer_name(struct parse_ctx *c, struct peer_config *p,
 		     const struct json_value *v, const char *path)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -148,14 +148,14 @@ static int peer_name(struct parse_ctx *c, struct peer_config *p,
 		return -1;
 	if (len > PEER_NAME_MAX)
 		return config_error_set(c->r.err, path, "PeerNameTooLong", "%zu bytes, at most %d: %s", len,
-			    PEER_NAME_MAX, config_quote(q, sizeof(q), s, len));
+			    PEER_NAME_MAX, quote_untrusted(q, sizeof(q), s, len));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch > 0x7e)
 			return config_error_set(c->r.err, path, "PeerNameNotPrintable",
 				    "byte 0x%02x at offset %zu is not printable ASCII: %s", ch, i,
-				    config_quote(q, sizeof(q), s, len));
+				    quote_untrusted(q, sizeof(q), s, len));
 	}
 	memcpy(p->name, s, len);
 	p->name[len] = '\0';
@@ -345,7 +345,7 @@ static int top_peers(struct parse_ctx *c, const struct json_value *v, const char
 static int top_role(struct parse_ctx *c, const struct json_value *v, const char *path)
 {
 	static const enum role roles[] = { ROLE_MANUAL, ROLE_HUB, ROLE_SPOKE };
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -360,7 +360,7 @@ static int top_role(struct parse_ctx *c, const struct json_value *v, const char 
 		}
 	}
 	return config_error_set(c->r.err, path, "InvalidRole", "%s: expected \"manual\", \"hub\" or \"spoke\"",
-		    config_quote(q, sizeof(q), s, len));
+		    quote_untrusted(q, sizeof(q), s, len));
 }
 
 static int top_local_routes(struct parse_ctx *c, const struct json_value *v,

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "core/bytes/quote.h"
+
 struct config_error {
 	char file[256];
 	char path[64];
@@ -26,17 +28,6 @@ __attribute__((format(printf, 4, 5))) int config_error_set(struct config_error *
 /* "config.json: peers[1].psk: InvalidPsk: expected 64 hex characters" */
 void config_error_format(const struct config_error *e, char *buf, size_t cap);
 
-enum {
-	CONFIG_QUOTE_MAX = 64,  /* bytes of a value that config_quote shows */
-	CONFIG_QUOTE_BUF = 128, /* the out buffer callers give it */
-};
-
-/*
- * s[0..len) for a detail, into out (cap bytes): in double quotes, with
- * anything outside printable ASCII (and the quote and backslash) escaped
- * and "..." after the first CONFIG_QUOTE_MAX bytes -- or, when it holds a
- * key-like hex run, only a description of it.  Returns out.
- */
-const char *config_quote(char *out, size_t cap, const char *s, size_t len);
+/* Values in details are quoted with quote_untrusted (core/bytes/quote.h). */
 
 #endif

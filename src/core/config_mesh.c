@@ -43,7 +43,7 @@ unsigned mesh_tun_mtu_max(unsigned path_mtu)
 int config_mesh_read_mode(const struct config_reader *r, const struct json_value *v,
 			  enum config_mode *out)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -56,7 +56,7 @@ int config_mesh_read_mode(const struct config_reader *r, const struct json_value
 	else
 		return config_error_set(r->err, "mode", "InvalidMode",
 			    "%s: expected \"mesh\" or \"base\" (a v1 config has no \"mode\")",
-			    config_quote(q, sizeof(q), s, len));
+			    quote_untrusted(q, sizeof(q), s, len));
 	return 0;
 }
 
@@ -98,7 +98,7 @@ static const char *host_problem(const char *s, size_t len)
 static int read_path(const struct config_reader *r, const struct json_value *v,
 		     const char *path, bool empty_ok, char out[MESH_PATH_MAX + 1])
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -112,7 +112,7 @@ static int read_path(const struct config_reader *r, const struct json_value *v,
 	    memchr(s, '\0', len) != NULL)
 		return config_error_set(r->err, path, "InvalidPath",
 			    "%s: expected an absolute file path of at most %d bytes%s",
-			    config_quote(q, sizeof(q), s, len), MESH_PATH_MAX,
+			    quote_untrusted(q, sizeof(q), s, len), MESH_PATH_MAX,
 			    empty_ok ? ", or \"\"" : "");
 	memcpy(out, s, len);
 	out[len] = '\0';
@@ -129,7 +129,7 @@ enum {
 static int base_host(const struct config_reader *r, struct mesh_base *b,
 		     const struct json_value *v, const char *path)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL, *why;
 	size_t len = 0;
 
@@ -139,7 +139,7 @@ static int base_host(const struct config_reader *r, struct mesh_base *b,
 	if (why != NULL)
 		return config_error_set(r->err, path, "InvalidBaseHost",
 			    "%s: %s; expected a DNS name or an IP address",
-			    config_quote(q, sizeof(q), s, len), why);
+			    quote_untrusted(q, sizeof(q), s, len), why);
 	memcpy(b->host, s, len);
 	b->host[len] = '\0';
 	return 0;
@@ -299,7 +299,7 @@ static int f_whitelist(const struct config_reader *r, struct config *cfg,
 		return config_error_set(r->err, path, "TooManyWhitelistEntries",
 			    "%zu entries, at most %d", n, MESH_MAX_WHITELIST);
 	for (size_t i = 0; i < n; i++) {
-		char p[sizeof(r->err->path)], q[CONFIG_QUOTE_BUF];
+		char p[sizeof(r->err->path)], q[QUOTE_BUF];
 		const char *s = NULL;
 		size_t len = 0;
 
@@ -308,16 +308,16 @@ static int f_whitelist(const struct config_reader *r, struct config *cfg,
 			return -1;
 		if (!identity_address_parse(s, len, m->whitelist[i]))
 			return config_error_set(r->err, p, "InvalidAddress",
-				    "%s: not an IPv6 address", config_quote(q, sizeof(q), s, len));
+				    "%s: not an IPv6 address", quote_untrusted(q, sizeof(q), s, len));
 		if (m->whitelist[i][0] != 0xfc || m->whitelist[i][1] != 0x94)
 			return config_error_set(r->err, p, "NotMeshAddress",
 				    "%s is not in fc94::/16, where every mesh address is",
-				    config_quote(q, sizeof(q), s, len));
+				    quote_untrusted(q, sizeof(q), s, len));
 		for (size_t j = 0; j < i; j++) {
 			if (memcmp(m->whitelist[j], m->whitelist[i], MESH_ADDR_LEN) == 0)
 				return config_error_set(r->err, p, "DuplicateWhitelistEntry",
 					    "%s is already whitelist[%zu]",
-					    config_quote(q, sizeof(q), s, len), j);
+					    quote_untrusted(q, sizeof(q), s, len), j);
 		}
 	}
 	m->n_whitelist = n;
@@ -327,7 +327,7 @@ static int f_whitelist(const struct config_reader *r, struct config *cfg,
 static int f_hostname(const struct config_reader *r, struct config *cfg,
 		      const struct json_value *v, const char *path)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL, *why;
 	size_t len = 0;
 
@@ -338,7 +338,7 @@ static int f_hostname(const struct config_reader *r, struct config *cfg,
 		return config_error_set(r->err, path, "InvalidHostname",
 			    "%s: %s; expected one label of 1-%d characters [a-z0-9-], not "
 			    "starting or ending with '-'",
-			    config_quote(q, sizeof(q), s, len), why, MESH_HOSTNAME_MAX);
+			    quote_untrusted(q, sizeof(q), s, len), why, MESH_HOSTNAME_MAX);
 	memcpy(cfg->mesh.hostname, s, len);
 	cfg->mesh.hostname[len] = '\0';
 	return 0;

@@ -41,13 +41,13 @@ static int64_t clamped_negative(const struct json_int *n)
 int config_wrong_type(const struct config_reader *r, const struct json_value *v,
 		      const char *path, const char *expected, bool secret)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 
 	if (secret || v->type == JSON_OBJECT || v->type == JSON_ARRAY || v->type == JSON_NULL)
 		return config_error_set(r->err, path, "WrongType", "expected %s, got %s", expected,
 			    config_json_kind(v));
 	if (v->type == JSON_STRING)
-		config_quote(q, sizeof(q), v->u.string.bytes, v->u.string.len);
+		quote_untrusted(q, sizeof(q), v->u.string.bytes, v->u.string.len);
 	else if (v->type == JSON_BOOL)
 		snprintf(q, sizeof(q), "%s", v->u.boolean ? "true" : "false");
 	else if (v->type == JSON_INT && v->u.integer.negative)
@@ -125,7 +125,7 @@ int config_read_string(const struct config_reader *r, const struct json_value *v
 int config_read_cidr(const struct config_reader *r, const struct json_value *v,
 		     const char *path, struct cidr *out)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	enum addr_err e;
 	const char *s = NULL;
 	size_t len = 0;
@@ -134,7 +134,7 @@ int config_read_cidr(const struct config_reader *r, const struct json_value *v,
 		return -1;
 	e = cidr_parse(out, s, len);
 	if (e != ADDR_OK)
-		return config_error_set(r->err, path, "InvalidCidr", "%s: %s", config_quote(q, sizeof(q), s, len),
+		return config_error_set(r->err, path, "InvalidCidr", "%s: %s", quote_untrusted(q, sizeof(q), s, len),
 			    addr_err_name(e));
 	return 0;
 }
@@ -203,7 +203,7 @@ static bool valid_user_name(const char *s, size_t len, size_t max)
 int config_read_user(const struct config_reader *r, const struct json_value *v,
 		     const char *path, char *out, size_t cap)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *s = NULL;
 	size_t len = 0;
 
@@ -213,7 +213,7 @@ int config_read_user(const struct config_reader *r, const struct json_value *v,
 		return config_error_set(r->err, path, "InvalidUser",
 			    "%s: expected a user name of 1-%zu characters [a-z0-9_-], starting "
 			    "with a letter or '_'",
-			    config_quote(q, sizeof(q), s, len), cap - 1);
+			    quote_untrusted(q, sizeof(q), s, len), cap - 1);
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return 0;
@@ -241,28 +241,28 @@ int config_unknown_field(const struct config_reader *r, const char *prefix,
 			 const struct json_member *m, const char *where)
 {
 	char path[sizeof(r->err->path)];
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 
 	snprintf(path, sizeof(path), "%s", prefix);
 	json_path_add_key(path, sizeof(path), strlen(path), m->name, m->name_len);
 	return config_error_set(r->err, path, "UnknownField", "unknown field %s %s",
-		    config_quote(q, sizeof(q), m->name, m->name_len), where);
+		    quote_untrusted(q, sizeof(q), m->name, m->name_len), where);
 }
 
 /* What the JSON layer refused, as the config error it has always been. */
 int config_json_error(struct config_error *err, const struct json_error *e)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 
 	switch (e->kind) {
 	case JSON_ERR_DUPLICATE_KEY:
 		return config_error_set(err, e->path, "DuplicateField",
 			    "field %s appears twice in the same object (again at line %zu, column %zu)",
-			    config_quote(q, sizeof(q), e->token, e->token_len), e->line, e->column);
+			    quote_untrusted(q, sizeof(q), e->token, e->token_len), e->line, e->column);
 	case JSON_ERR_ESCAPED_KEY:
 		return config_error_set(err, e->path, "UnknownField",
 			    "field name %s uses an escape sequence; write it plainly",
-			    config_quote(q, sizeof(q), e->token, e->token_len));
+			    quote_untrusted(q, sizeof(q), e->token, e->token_len));
 	case JSON_ERR_NOMEM:
 		return config_error_set(err, "", "OutOfMemory", "cannot allocate the parser");
 	case JSON_ERR_SYNTAX:

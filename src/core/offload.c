@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 void vnet_hdr_decode(struct vnet_hdr *h, const uint8_t in[VNET_HDR_LEN])
 {

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 enum { IPV4_MIN_HEADER = 20 };
 

@@ -30,7 +30,7 @@
 #include <sodium.h>
 
 #include "core/aead.h"
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 static const char LINK_LABEL[] = "subnetra-v1-link";
 static const char SESSION_LABEL[] = "subnetra-v1-session";

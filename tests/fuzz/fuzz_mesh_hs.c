@@ -32,7 +32,7 @@
 #include <sodium.h>
 
 #include "common.h"
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/handshake.h"
 #include "core/mesh/session.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/basectl.h"
 #include "mesh_fixture.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/beacon.h"
 #include "mesh_fixture.h"
 

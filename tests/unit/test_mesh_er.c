@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/er.h"
 #include "core/mesh/name.h"
 #include "mesh_fixture.h"

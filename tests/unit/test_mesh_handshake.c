@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "mesh_nodes.h"
 
 static struct mn_node A, B, C;

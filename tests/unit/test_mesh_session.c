@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/session.h"
 #include "mesh_nodes.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/receive.h"
 #include "core/roles.h"
 #include "os/linux/safefile.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 enum {
 	CLASSIC_HDR_LEN = 24,

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 static const char *const names[BASECTL_RESULT_END] = {
     [BASECTL_OK] = "ok",

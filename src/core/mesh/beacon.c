@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/er.h"
 #include "core/mesh/name.h"
 

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/name.h"
 
 static const char *const names[ER_RESULT_END] = {

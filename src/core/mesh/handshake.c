@@ -12,7 +12,7 @@
 
 #include <sodium.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 static const char *const reason_names[HS_REASON_END] = {[HS_OK] = "ok",
 #define HS_REASON_NAME(up, low) [HS_DROP_##up] = #low,

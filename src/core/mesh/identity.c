@@ -18,7 +18,7 @@
 
 #include <sodium.h>
 
-#include "core/config_error.h"
+#include "core/bytes/quote.h"
 
 _Static_assert(IDENTITY_PK_LEN == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key");
 _Static_assert(IDENTITY_SK_LEN == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key");
@@ -176,12 +176,12 @@ __attribute__((format(printf, 3, 4))) static bool fail(struct identity_error *er
 }
 
 /*
- * s[0..n) for a message (to its first space when word): at most QUOTE_MAX
+ * s[0..n) for a message (to its first space when word): at most ID_QUOTE_MAX
  * bytes, quoted.  Text with more than QUOTE_HEX_RUN hex digits in a row is
  * described instead (no address needs more; a key always has more), so a
  * message never shows part of a secret, wherever a malformed file put it.
  */
-enum { QUOTE_MAX = IDENTITY_ADDR_TEXT, QUOTE_HEX_RUN = 4 };
+enum { ID_QUOTE_MAX = IDENTITY_ADDR_TEXT, QUOTE_HEX_RUN = 4 };
 
 static const char *quote(char *q, size_t cap, const char *s, size_t n, bool word)
 {
@@ -196,8 +196,8 @@ static const char *quote(char *q, size_t cap, const char *s, size_t n, bool word
 			return q;
 		}
 	}
-	config_quote(q, cap, s, len < QUOTE_MAX ? len : QUOTE_MAX);
-	if (len > QUOTE_MAX && strlen(q) + 4 <= cap)
+	quote_untrusted(q, cap, s, len < ID_QUOTE_MAX ? len : ID_QUOTE_MAX);
+	if (len > ID_QUOTE_MAX && strlen(q) + 4 <= cap)
 		strcat(q, "...");
 	return q;
 }
@@ -231,7 +231,7 @@ static bool hex_field(uint8_t *out, size_t n, const char *s, size_t len, unsigne
 static bool address_field(uint8_t out[IDENTITY_ADDR_LEN], const char *s, size_t len,
 			  unsigned line, const char *field, struct identity_error *err)
 {
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 
 	if (!identity_address_parse(s, len, out))
 		return fail(err, line, "%s: %s is not an IPv6 address", field,
@@ -322,7 +322,7 @@ static bool keyed_line(const char *text, size_t len, size_t *pos, unsigned numbe
 		       struct identity_error *err)
 {
 	size_t klen = strlen(key);
-	char q[CONFIG_QUOTE_BUF];
+	char q[QUOTE_BUF];
 	const char *line;
 	bool newline;
 	size_t n;
@@ -344,7 +344,7 @@ bool identity_file_parse(struct identity *id, const char *text, size_t len,
 {
 	uint8_t pk[IDENTITY_PK_LEN], addr[IDENTITY_ADDR_LEN];
 	uint8_t seed[IDENTITY_SEED_LEN];
-	char version[16], q[CONFIG_QUOTE_BUF];
+	char version[16], q[QUOTE_BUF];
 	const char *v;
 	size_t pos = 0, vlen;
 	bool ok = false;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 enum msg_type {
 	MSG_HS_INIT = 0x01,

@@ -24,7 +24,7 @@
 
 #include <sodium.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "core/mesh/ratelimit.h"
 
 _Static_assert(sizeof(((struct registry *)0)->hash_key) == crypto_shorthash_KEYBYTES,

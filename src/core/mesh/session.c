@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 
 static const char *const verdict_names[SESSION_VERDICT_END] = {
     [SESSION_KEEPALIVE] = "keepalive",

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "core/byteorder.h" /* load_be32: an inner packet's addresses */
+#include "core/bytes/byteorder.h" /* load_be32: an inner packet's addresses */
 #include "daemon/state/context.h"
 #include "daemon/datapath/worker.h"
 

@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "core/byteorder.h"
+#include "core/bytes/byteorder.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/peers.h"
