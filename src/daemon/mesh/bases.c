@@ -693,11 +693,11 @@ void mesh_bases_status(const struct mesh_node *n, struct outbuf *o, bool json)
 		else
 			outbuf_printf(
 			    o,
-			    "  host=%s udp_port=%u tcp_port=%u transport=%s state=%s "
-			    "home=%s observed=%s\n",
-			    l->cfg->host, l->cfg->udp_port, l->cfg->tcp_port,
-			    l->use_tcp ? "tcp" : "udp", state,
-			    bs->home == (int)i ? "yes" : "no", obs);
+			    "  host=%s udp_port=%u state=%s home=%s observed=%s "
+			    "transport=%s tcp_port=%u\n",
+			    l->cfg->host, l->cfg->udp_port, state,
+			    bs->home == (int)i ? "yes" : "no", obs, l->use_tcp ? "tcp" : "udp",
+			    l->cfg->tcp_port);
 	}
 	if (json)
 		outbuf_puts(o, "]");

@@ -281,7 +281,11 @@ static void tcp_read(struct mesh_node *n, size_t i, uint64_t now_ns)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				{
+				fprintf(stderr, "subnetrad: base %s: TCP read: %s\n",
+					l->cfg->host, strerror(errno));
 				tcp_failed(n, i, now_ns, "read failed; reconnecting");
+			}
 			return;
 		}
 		while (off < (size_t)r && l->tcp_fd >= 0) {
