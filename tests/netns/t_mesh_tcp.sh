@@ -68,6 +68,18 @@ base_node_obj() { status_json base | grep -o "{\"address\":\"${ADDR[$1]}\"[^}]*}
 base_transport() { base_node_obj "$1" | grep -q "\"transport\":\"$2\""; }
 link_transport() { status_json "$1" | grep -q "\"transport\":\"$2\",\"state\":\"registered\""; }
 
+# section_diag: after a section with a failure, A's full status, its log and
+# its TCP sockets, and the base's counters (once per failing section).
+DIAG_FAIL=0
+section_diag() {
+	[ "$TAP_FAIL" -eq "$DIAG_FAIL" ] && return 0
+	DIAG_FAIL=$TAP_FAIL
+	diag "A status:" "$(cli a status 2>&1)"
+	diag "A log:" "$(tail -n 30 "${NODE_LOG[a]}")"
+	diag "A TCP sockets:" "$(ip netns exec "$RUN-a" ss -tnp 2>&1)"
+	diag "base status:" "$(cli base status 2>&1)"
+}
+
 mesh_node base $BASE_IP
 mesh_node a 203.0.113.2
 mesh_node b 203.0.113.3
@@ -95,6 +107,8 @@ check_ge "base: one TCP connection or more" 1 "$(counter base tcp_connections)"
 check_ge "A counted the fallback" 1 "$(counter a base_tcp_fallbacks)"
 check_match "base status text: tcp_port" "tcp_port=$TCP_PORT tcp_connections=" "$(cli base status)"
 
+section_diag
+
 # ---- 2. relaying across TCP and UDP -----------------------------------------------
 before=$(status_json base)
 check "ping6 A -> B goes through (lookup and handshake first)" wait_until 15 ping_ok a "${ADDR[b]}"
@@ -118,6 +132,8 @@ check_ge "the base's wire saw the relayed traffic" 12 "$(pcap_count "$(cap_file 
 check_eq "the marker never appears on the base's wire" 0 \
 	"$(pcap_marker_count "$(cap_file wire)" "$MARK")"
 
+section_diag
+
 # ---- 3. garbage and a half-open connection on the TCP port -------------------------
 bad0=$(counter base drop_tcp_bad_length)
 first0=$(counter base drop_tcp_first_timeout)
@@ -134,6 +150,8 @@ check "half-open: closed after 10 s without a frame" wait_until 20 first_grew
 check_eq "pings still go through (B -> A: 3 of 3)" 3 "$(ping_received b -6 -c 3 -W 2 "${ADDR[a]}")"
 check "A is still registered over TCP" base_transport a tcp
 
+section_diag
+
 # ---- 4. UDP comes back ------------------------------------------------------------
 ip netns exec "$RUN-a" nft delete table inet snrudp || bail "cannot remove A's UDP drop"
 check "A moves back to UDP (base sees udp)" wait_until 45 base_transport a udp
@@ -142,5 +160,6 @@ check "A: B's path is relay-udp" wait_until 10 peer_path a b relay-udp
 check_ge "A counted the return" 1 "$(counter a base_udp_returns)"
 check "ping6 A -> B over UDP relaying" wait_until 10 ping_ok a "${ADDR[b]}"
 check "ping6 B -> A over UDP relaying" wait_until 10 ping_ok b "${ADDR[a]}"
+section_diag
 
 mesh_done a b base

@@ -119,12 +119,20 @@ static void tcp_open(struct mesh_node *n, size_t i, uint64_t now_ns)
 				 .data.u32 = MESH_TAG_BASE_TCP + (uint32_t)i};
 	int fd;
 
+	/* connect() with anything but AF_INET6 (AF_UNSPEC: a disconnect)
+	 * "succeeds" on nothing: refuse it here. */
 	to.v6.sin6_port = htons(l->cfg->tcp_port);
-	fd = tcp_connect6(&to, sizeof(to.v6), MESH_TCP_USER_TIMEOUT_MS);
+	fd = to.sa.sa_family == AF_INET6
+		 ? tcp_connect6(&to, sizeof(to.v6), MESH_TCP_USER_TIMEOUT_MS)
+		 : -EAFNOSUPPORT;
 	l->tcp_opened_ns = now_ns;
 	if (fd < 0 || epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = fd < 0 ? -fd : errno;
+
 		if (fd >= 0)
 			close(fd);
+		fprintf(stderr, "subnetrad: base %s: TCP connect: %s\n", l->cfg->host,
+			strerror(err));
 		l->tcp_next_ns = now_ns + l->tcp_backoff_ns;
 		return;
 	}
@@ -267,6 +275,9 @@ bool mesh_base_tcp_send(struct mesh_node *n, size_t i, const uint8_t *hdr, size_
 static void tcp_read(struct mesh_node *n, size_t i, uint64_t now_ns)
 {
 	struct mesh_base_link *l = &n->bases->link[i];
+	/* A copy: handling a frame may rewrite the peer's endpoint. */
+	union udp_addr from = l->peer->ep;
+	socklen_t from_len = l->peer->ep_len;
 	uint8_t buf[4096];
 
 	for (int k = 0; k < 8 && l->tcp_fd >= 0; k++) {
@@ -303,7 +314,7 @@ static void tcp_read(struct mesh_node *n, size_t i, uint64_t now_ns)
 				break;
 			n->c.tcp_rx_frames++;
 			n->rx_tcp = true;
-			mesh_frame_in(n, frame, flen, &l->peer->ep, l->peer->ep_len, now_ns);
+			mesh_frame_in(n, frame, flen, &from, from_len, now_ns);
 			n->rx_tcp = false;
 		}
 		if ((size_t)r < sizeof(buf))
@@ -321,9 +332,18 @@ void mesh_base_tcp_event(struct mesh_node *n, size_t i, uint32_t events, uint64_
 	if (l->tcp_fd < 0)
 		return;
 	if (l->tcp_state == MESH_TCP_CONNECTING) {
+		int err;
+
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
-		if (tcp_connect_result(l->tcp_fd) != 0) {
+		/* EPOLLHUP with no error: a socket that is not connecting at
+		 * all (closed), never a completed connect. */
+		err = tcp_connect_result(l->tcp_fd);
+		if (err == 0 && (events & EPOLLHUP))
+			err = -ENOTCONN;
+		if (err != 0) {
+			fprintf(stderr, "subnetrad: base %s: TCP connect: %s\n",
+				l->cfg->host, strerror(-err));
 			tcp_close(n, i, now_ns, NULL);
 			return;
 		}
