@@ -35,19 +35,6 @@ node_config() {
 	mesh_config "$1" "${@:2}"
 }
 
-start_daemon() {
-	local name=$1 ns=$RUN-$1 log=$T/$1.log
-	NODE_LOG[$name]=$log
-	ALL_LOGS+=("$log")
-	ip netns exec "$ns" env SUBNETRA_SOCK="$(node_sock "$name")" SUBNETRA_TUN="$TUN" \
-		"$SUBNETRAD" --config "$T/$name.json" </dev/null >"$log" 2>&1 &
-	NODE_PID[$name]=$!
-	wait_until 10 grep -q '\[ready\]' "$log" || {
-		diag "$name log:" "$(tail -n 20 "$log")"
-		bail "$name: subnetrad did not print [ready]"
-	}
-}
-
 # nft_table NAME TABLE RULE: an output chain (and an input one) with RULE.
 nft_table() {
 	ip netns exec "$RUN-$1" nft -f - <<NFT || bail "$1: nft rule failed"
@@ -96,9 +83,9 @@ nft_table a snrtest "ip daddr 203.0.113.3 meta l4proto udp" "ip saddr 203.0.113.
 nft_table b snrtest "ip daddr 203.0.113.2 meta l4proto udp" "ip saddr 203.0.113.2 meta l4proto udp"
 
 # ---- 1. A registers over TCP ---------------------------------------------------
-start_daemon base
-start_daemon a
-start_daemon b
+start_mesh base
+start_mesh a
+start_mesh b
 check "B registers over UDP" wait_until 15 base_transport b udp
 check "A registers over TCP (after 7 s of UDP silence)" wait_until 30 base_transport a tcp
 check "A: its base link runs over TCP" wait_until 5 link_transport a tcp
