@@ -309,7 +309,5 @@ size_t netplan_render_mesh(const struct config *cfg, const uint8_t addr[IDENTITY
 			  "or MTU.\n");
 	outbuf_printf(&o, "# it listens on UDP %u and TCP %u: let both through the firewall.\n",
 		      (unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.tcp_port);
-	outbuf_printf(&o, "# this build serves UDP only; TCP %u is not served yet.\n",
-		      (unsigned)cfg->mesh.tcp_port);
 	return outbuf_finish_cut(&o);
 }

@@ -228,10 +228,6 @@ static int check_mesh(const struct config *cfg, const char *path, unsigned path_
 	if (rc == 0) {
 		print_mesh_banner(stderr, cfg, &id);
 		fprintf(stderr, " [config ok]\n");
-		if (cfg->mode == CONFIG_MODE_BASE)
-			fprintf(stderr, "subnetrad: note: this build serves UDP %u only; TCP %u "
-					"is not served yet\n",
-				(unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.tcp_port);
 	}
 	identity_wipe(&id);
 	return rc;

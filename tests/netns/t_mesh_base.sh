@@ -113,7 +113,7 @@ jb=$(status_json base)
 check_match "base status: mode base, own address" "\"mode\":\"base\",\"address\":\"${ADDR[base]}\"" "$jb"
 check_match "base status: A's hostname and endpoint" \
 	"\"address\":\"${ADDR[a]}\",\"hostname\":\"node-a\",\"transport\":\"udp\",\"endpoint\":\"203.0.113.2:$PORT\"" "$jb"
-check_match "base status text" "mode=base address=${ADDR[base]} udp_port=$PORT tcp_port=off nodes=3" \
+check_match "base status text" "mode=base address=${ADDR[base]} udp_port=$PORT tcp_port=443 tcp_connections=0 nodes=3" \
 	"$(cli base status)"
 
 # ---- 2. ping through the base -------------------------------------------------------

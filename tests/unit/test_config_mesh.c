@@ -548,8 +548,7 @@ static void test_plan(void **state)
 		"# subnetra network plan (mode \"base\")\n"
 		"# a base has no TUN: it registers nodes, answers their lookups and relays their\n"
 		"# end-to-end encrypted frames, so this host needs no address, route or MTU.\n"
-		"# it listens on UDP 5582 and TCP 8443: let both through the firewall.\n"
-		"# this build serves UDP only; TCP 8443 is not served yet.\n";
+		"# it listens on UDP 5582 and TCP 8443: let both through the firewall.\n";
 	char buf[NETPLAN_BUF];
 	uint8_t addr[16];
 

@@ -13,7 +13,7 @@ struct base_server;
 
 /*
  * Start-up order: identity -> control socket (daemon_host_start) ->
- * handshake keys, registry, tables -> the UDP port -> epoll, signalfd,
+ * handshake keys, registry, tables -> the UDP and TCP ports -> epoll, signalfd,
  * timerfd -> privilege drop, Landlock, seccomp (daemon_confine).  No TUN.
  * cfg must outlive the server.  NULL after printing why.
  */

@@ -1,5 +1,7 @@
 /*
- * The base's UDP port (see server.h).  Receive order for a datagram:
+ * The base's UDP port, and every frame whatever its transport (see
+ * server.h; a TCP connection's frames come through base_tcp_frame and are
+ * answered on that connection).  Receive order for a datagram:
  * msg_classify (length, type, reserved; a relay frame's inner header) ->
  *   HS_INIT: the responder (core/mesh/handshake.h: mac1, load, cookie,
  *            Noise, identity filter; every node key is admitted, as a base
@@ -125,10 +127,15 @@ static struct base_client *client_of_session(struct session *s)
 
 /* ---- sending ------------------------------------------------------------- */
 
-static void udp_send(struct base_server *b, const union udp_addr *to, socklen_t to_len,
+/* To src: its TCP connection, or a datagram. */
+static void src_send(struct base_server *b, const struct base_src *to,
 		     const uint8_t *buf, size_t len)
 {
-	if (sendto(b->udp_fd, buf, len, MSG_DONTWAIT, &to->sa, to_len) < 0) {
+	if (to->conn != 0) {
+		base_tcp_send(b, to->conn, buf, len);
+		return;
+	}
+	if (sendto(b->udp_fd, buf, len, MSG_DONTWAIT, &to->ep.sa, to->ep_len) < 0) {
 		b->c.drop_udp_send++;
 		return;
 	}
@@ -136,27 +143,30 @@ static void udp_send(struct base_server *b, const union udp_addr *to, socklen_t 
 	b->c.udp_tx_bytes += len;
 }
 
-static void transport_of(const union udp_addr *from, struct registry_transport *tr)
+static void transport_of(const struct base_src *from, struct registry_transport *tr)
 {
 	memset(tr, 0, sizeof(*tr));
-	/* The socket is IPv6 with v4-mapped IPv4: the EP18 encoding as it is. */
-	memcpy(tr->addr, &from->v6.sin6_addr, EP18_ADDR_LEN);
-	tr->port = ntohs(from->v6.sin6_port);
-	tr->kind = REGISTRY_UDP;
+	/* The sockets are IPv6 with v4-mapped IPv4: the EP18 encoding as it is. */
+	memcpy(tr->addr, &from->ep.v6.sin6_addr, EP18_ADDR_LEN);
+	tr->port = ntohs(from->ep.v6.sin6_port);
+	tr->kind = from->conn != 0 ? REGISTRY_TCP : REGISTRY_UDP;
+	tr->tcp_conn = from->conn;
 }
 
-static void sockaddr_of(const struct registry_transport *tr, union udp_addr *to)
+static void src_of(const struct registry_transport *tr, struct base_src *to)
 {
 	memset(to, 0, sizeof(*to));
-	to->v6.sin6_family = AF_INET6;
-	memcpy(&to->v6.sin6_addr, tr->addr, EP18_ADDR_LEN);
-	to->v6.sin6_port = htons(tr->port);
+	to->ep.v6.sin6_family = AF_INET6;
+	memcpy(&to->ep.v6.sin6_addr, tr->addr, EP18_ADDR_LEN);
+	to->ep.v6.sin6_port = htons(tr->port);
+	to->ep_len = sizeof(to->ep.v6);
+	to->conn = tr->kind == REGISTRY_TCP ? tr->tcp_conn : 0;
 }
 
 /* Seal a registry message for c and send it to `to`. */
 static void send_msg(struct base_server *b, struct base_client *c,
-		     const union udp_addr *to, socklen_t to_len,
-		     const struct registry_msg *rm, uint64_t now_ns)
+		     const struct base_src *to, const struct registry_msg *rm,
+		     uint64_t now_ns)
 {
 	/* Large (the ALLOW list): static, the base is single-threaded. */
 	static struct basectl m;
@@ -171,7 +181,7 @@ static void send_msg(struct base_server *b, struct base_client *c,
 		return;
 	}
 	b->c.control_sent++;
-	udp_send(b, to, to_len, b->pkt, out_len);
+	src_send(b, to, b->pkt, out_len);
 }
 
 void base_push(void *ctx, const struct registry_transport *to,
@@ -188,14 +198,14 @@ void base_push(void *ctx, const struct registry_transport *to,
 							 offsetof(struct registry_node,
 								  tr));
 	struct base_client *c = client_find(b, rn->addr);
-	union udp_addr dst;
+	struct base_src dst;
 
 	if (c == NULL || session_current(&c->session) == NULL) {
 		b->c.drop_push_no_session++;
 		return;
 	}
-	sockaddr_of(to, &dst);
-	send_msg(b, c, &dst, sizeof(dst.v6), m, mono_ns());
+	src_of(to, &dst);
+	send_msg(b, c, &dst, m, mono_ns());
 }
 
 /* ---- handshakes ---------------------------------------------------------- */
@@ -238,7 +248,7 @@ static bool ops_peer_allowed(void *ctx, const uint8_t ed_pk[IDENTITY_PK_LEN],
 }
 
 static void on_init(struct base_server *b, const uint8_t *msg, size_t len,
-		    const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+		    const struct base_src *from, uint64_t now_ns)
 {
 	struct hs_ops ops = {.ctx = b,
 			     .under_load = ops_under_load,
@@ -250,14 +260,14 @@ static void on_init(struct base_server *b, const uint8_t *msg, size_t len,
 	struct base_client *c;
 	enum hs_reason r;
 
-	memcpy(src, &from->v6.sin6_addr, 16);
-	memcpy(src + 16, &from->v6.sin6_port, 2);
+	memcpy(src, &from->ep.v6.sin6_addr, 16);
+	memcpy(src + 16, &from->ep.v6.sin6_port, 2);
 	r = hs_respond(&b->local, &ops, msg, len, src, COOKIE_SOURCE_MAX, 0, now_ns, NULL,
 		       out, &out_len, &keys);
 	if (r == HS_DROP_UNDER_LOAD && out_len > 0) {
 		b->c.hs[r]++;
 		b->c.cookie_replies_sent++;
-		udp_send(b, from, from_len, out, out_len);
+		src_send(b, from, out, out_len);
 		return;
 	}
 	if (r != HS_OK) {
@@ -277,17 +287,15 @@ static void on_init(struct base_server *b, const uint8_t *msg, size_t len,
 	}
 	memcpy(c->last_tai64n, keys.tai64n, HS_TAI64N_LEN);
 	session_install(&c->session, &b->index, &keys, now_ns);
-	memcpy(&c->ep, from, from_len);
-	c->ep_len = from_len;
+	c->src = *from;
 	b->c.handshakes_answered++;
-	udp_send(b, from, from_len, out, out_len);
+	src_send(b, from, out, out_len);
 }
 
 /* ---- base control -------------------------------------------------------- */
 
 static void on_control(struct base_server *b, struct base_client *c, const uint8_t *pt,
-		       size_t pt_len, const union udp_addr *from, socklen_t from_len,
-		       uint64_t now_ns)
+		       size_t pt_len, const struct base_src *from, uint64_t now_ns)
 {
 	static struct basectl m; /* large: see send_msg */
 	struct registry_transport tr;
@@ -338,12 +346,12 @@ static void on_control(struct base_server *b, struct base_client *c, const uint8
 	case REGISTRY_UNREGISTERED:
 		return;
 	default:
-		send_msg(b, c, from, from_len, &reply, now_ns);
+		send_msg(b, c, from, &reply, now_ns);
 	}
 }
 
 static void on_data(struct base_server *b, uint8_t *buf, size_t len,
-		    const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+		    const struct base_src *from, uint64_t now_ns)
 {
 	struct session *s =
 	    session_index_lookup(&b->index, msg_receiver(buf, MSG_CLASS_DATA));
@@ -363,29 +371,30 @@ static void on_data(struct base_server *b, uint8_t *buf, size_t len,
 		return;
 	}
 	/* Authentic and fresh: only now may it move the node's endpoint. */
-	memcpy(&c->ep, from, from_len);
-	c->ep_len = from_len;
+	c->src = *from;
 	if (v == SESSION_KEEPALIVE)
 		return;
 	if (v != SESSION_CONTROL || plain_classify(pt, pt_len) != PLAIN_BASE_CTL) {
 		b->c.drop_data_not_control++;
 		return;
 	}
-	on_control(b, c, pt, pt_len, from, from_len, now_ns);
+	on_control(b, c, pt, pt_len, from, now_ns);
 }
 
 /*
  * RELAY -> RELAYED in place: the inner message stays where it is and the
  * 12-byte header goes 8 bytes later (docs/mesh-protocol.md, RELAYED).
- * The frame waits in its receive slot for the batch's sendmmsg.
+ * For a UDP destination the frame waits in its receive slot (or the TCP
+ * reassembler) for the batch's sendmmsg; for a TCP one it is copied into
+ * that connection's send buffer now.
  */
 static void on_relay(struct base_server *b, uint8_t *buf, size_t len,
-		     const union udp_addr *from, uint64_t now_ns)
+		     const struct base_src *from, uint64_t now_ns)
 {
 	struct registry_transport tr, to;
 	struct msg_relay_view rv;
 	msg_relay_id src;
-	union udp_addr dst;
+	struct base_src dst;
 
 	if (!msg_relay_view(buf, len, MSG_CLASS_RELAY, &rv))
 		return;
@@ -394,8 +403,11 @@ static void on_relay(struct base_server *b, uint8_t *buf, size_t len,
 		return; /* counted by the registry: base_<reason> */
 	memcpy(src, rv.src, sizeof(src));
 	msg_relayed_header_put(buf + 8, src);
-	sockaddr_of(&to, &dst);
-	udp_tx_add_addr(b->tx, buf + 8, len - 8, &dst, sizeof(dst.v6), 0);
+	src_of(&to, &dst);
+	if (dst.conn != 0)
+		base_tcp_send(b, dst.conn, buf + 8, len - 8);
+	else
+		udp_tx_add_addr(b->tx, buf + 8, len - 8, &dst.ep, dst.ep_len, 0);
 	b->c.relayed_packets++;
 	b->c.relayed_bytes += rv.inner_len;
 }
@@ -417,22 +429,20 @@ static void flush_relayed(struct base_server *b)
 }
 
 static void on_datagram(struct base_server *b, uint8_t *buf, size_t len,
-			const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+			const struct base_src *from, uint64_t now_ns)
 {
 	enum msg_class cls = msg_classify(buf, len);
 
-	b->c.udp_rx_packets++;
-	b->c.udp_rx_bytes += len;
 	if (msg_class_is_drop(cls)) {
 		b->c.msg[cls]++;
 		return;
 	}
 	switch (cls) {
 	case MSG_CLASS_HS_INIT:
-		on_init(b, buf, len, from, from_len, now_ns);
+		on_init(b, buf, len, from, now_ns);
 		break;
 	case MSG_CLASS_DATA:
-		on_data(b, buf, len, from, from_len, now_ns);
+		on_data(b, buf, len, from, now_ns);
 		break;
 	case MSG_CLASS_RELAY:
 		if (udp_tx_full(b->tx))
@@ -443,6 +453,14 @@ static void on_datagram(struct base_server *b, uint8_t *buf, size_t len,
 		b->c.drop_not_for_base++;
 		break;
 	}
+}
+
+void base_tcp_frame(struct base_server *b, uint8_t *buf, size_t len,
+		    const struct base_src *src, uint64_t now_ns)
+{
+	on_datagram(b, buf, len, src, now_ns);
+	/* A relayed frame for UDP points into the reassembler: out now. */
+	flush_relayed(b);
 }
 
 void base_udp_readable(struct base_server *b, uint64_t now_ns)
@@ -464,10 +482,16 @@ void base_udp_readable(struct base_server *b, uint64_t now_ns)
 			}
 			if (seg == 0)
 				seg = len;
-			for (size_t off = 0; off < len; off += seg)
-				on_datagram(
-				    b, buf + off, len - off < seg ? len - off : seg,
-				    &b->rx.from[i], m->msg_hdr.msg_namelen, now_ns);
+			struct base_src src = {.ep = b->rx.from[i],
+					       .ep_len = m->msg_hdr.msg_namelen};
+
+			for (size_t off = 0; off < len; off += seg) {
+				size_t l = len - off < seg ? len - off : seg;
+
+				b->c.udp_rx_packets++;
+				b->c.udp_rx_bytes += l;
+				on_datagram(b, buf + off, l, &src, now_ns);
+			}
 		}
 		/* The relayed frames point into the slots: out before the next read. */
 		flush_relayed(b);

@@ -22,7 +22,8 @@
 #include "os/linux/clock.h"
 #include "os/linux/mesh_identity.h"
 
-enum { TAG_UDP = 1, TAG_CTL, TAG_TIMER, TAG_SIG };
+enum { TAG_UDP = 1, TAG_CTL, TAG_TIMER, TAG_SIG, TAG_TCP };
+_Static_assert((int)TAG_TCP < (int)BASE_TAG_CONN, "connection tags come after");
 
 static int setup_registry(struct base_server *b)
 {
@@ -55,7 +56,8 @@ static int setup_loop(struct base_server *b)
 	if ((err = watch(b, b->udp_fd, TAG_UDP)) < 0 ||
 	    (err = watch(b, b->host->ctl_fd, TAG_CTL)) < 0 ||
 	    (err = watch(b, b->timer_fd, TAG_TIMER)) < 0 ||
-	    (err = watch(b, b->sig_fd, TAG_SIG)) < 0)
+	    (err = watch(b, b->sig_fd, TAG_SIG)) < 0 ||
+	    (err = watch(b, b->tcp_fd, TAG_TCP)) < 0)
 		return err;
 	return 0;
 }
@@ -70,7 +72,7 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 		return NULL;
 	}
 	b->cfg = cfg;
-	b->udp_fd = b->epfd = b->timer_fd = b->sig_fd = -1;
+	b->udp_fd = b->epfd = b->timer_fd = b->sig_fd = b->tcp_fd = -1;
 	if (mesh_start_identity(cfg, config_path, &b->id, &b->local) < 0)
 		goto fail;
 	b->host = daemon_host_start(cfg, config_path);
@@ -95,6 +97,12 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 	if (b->udp_fd < 0) {
 		fprintf(stderr, "subnetrad: cannot bind UDP port %u: %s\n",
 			(unsigned)cfg->mesh.udp_port, strerror(-b->udp_fd));
+		goto fail;
+	}
+	err = base_tcp_open(b);
+	if (err < 0) {
+		fprintf(stderr, "subnetrad: cannot listen on TCP port %u: %s\n",
+			(unsigned)cfg->mesh.tcp_port, strerror(-err));
 		goto fail;
 	}
 	err = setup_loop(b);
@@ -138,6 +146,7 @@ static void on_timer(struct base_server *b, uint64_t now_ns)
 	if (read(b->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return;
 	(void)registry_expire(&b->reg, now_ns, REGISTRY_EXPIRE_BUDGET);
+	base_tcp_tick(b, now_ns);
 	/* Keys of nodes gone quiet: wiped 540 s after their last handshake. */
 	for (size_t i = 0; i < b->n_clients; i++) {
 		struct base_client *c = &b->clients[i];
@@ -176,6 +185,14 @@ int base_run(struct base_server *b)
 			case TAG_SIG:
 				on_signal(b);
 				break;
+			case TAG_TCP:
+				base_tcp_acceptable(b, now);
+				break;
+			default:
+				if (ev[i].data.u32 >= BASE_TAG_CONN)
+					base_tcp_event(b, ev[i].data.u32 - BASE_TAG_CONN,
+						       ev[i].events, now);
+				break;
 			}
 		}
 	}
@@ -190,6 +207,7 @@ void base_free(struct base_server *b)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	base_tcp_close_all(b);
 	base_clients_free(b);
 	free(b->reg_mem);
 	free(b->rx_slots);

@@ -3,8 +3,12 @@
  * table and buffer, passed by pointer to each concern:
  *
  *   server.c   start-up, the event loop, teardown
- *   rx.c       the UDP port: handshakes with nodes (responder only), base
- *              control inside those sessions (registry.h), RELAY -> RELAYED
+ *   rx.c       the UDP port, and every frame whatever its transport:
+ *              handshakes with nodes (responder only), base control inside
+ *              those sessions (registry.h), RELAY -> RELAYED
+ *   tcp.c      the TCP port (the fallback for nodes whose UDP is blocked):
+ *              bounded connections, `u16 length ‖ frame` records, each
+ *              frame handled exactly as a datagram from that connection
  *   status.c   the control socket's status replies
  *
  * The base holds no secret of any node: its own identity, and per node a
@@ -29,6 +33,7 @@
 #include "core/mesh/registry.h"
 #include "core/mesh/session.h"
 #include "os/linux/udp.h"
+#include "os/linux/tcp.h"
 
 struct daemon;
 
@@ -38,7 +43,18 @@ enum {
 	BASE_REGISTRY_NODES = BASE_CLIENTS_MAX,
 	BASE_UDP_BUDGET = 8, /* recvmmsg batches per wake-up */
 	BASE_EVENTS = 8,
+	/* The TCP port (tcp.c). */
+	BASE_TCP_CONNS = 1024,	      /* at once; beyond: closed, counted */
+	BASE_TCP_BACKLOG = 128,
+	BASE_TCP_OUTBUF = 8192,	      /* per connection; full: frames dropped */
+	BASE_TCP_ACCEPT_BUDGET = 64,  /* accepts per wake-up */
+	BASE_TCP_READ_BUDGET = 4,     /* reads of BASE_TCP_RX bytes per wake-up */
+	BASE_TCP_RX = 16384,
+	BASE_TAG_CONN = 16, /* epoll tag of connection slot i: BASE_TAG_CONN + i */
 };
+
+#define BASE_TCP_FIRST_NS (10 * REGISTRY_NS_PER_S) /* the first frame by then */
+#define BASE_TCP_IDLE_NS  (60 * REGISTRY_NS_PER_S) /* then a frame at least this often */
 
 _Static_assert((BASE_CLIENT_HASH & (BASE_CLIENT_HASH - 1)) == 0, "power of two");
 
@@ -65,7 +81,20 @@ _Static_assert((BASE_CLIENT_HASH & (BASE_CLIENT_HASH - 1)) == 0, "power of two")
 	X(drop_data_not_control)  /* a node sent an IP packet or keepalive-less junk */  \
 	X(drop_control_wrong_direction) /* a base -> node type from a node */            \
 	X(drop_push_no_session)		/* a push for a node whose session is gone */    \
-	X(drop_seal)			/* a reply that could not be sealed */
+	X(drop_seal)			/* a reply that could not be sealed */        \
+	X(tcp_accepted)                                                                  \
+	X(tcp_closed)		   /* every close, whatever the reason */                \
+	X(tcp_rx_frames)                                                                 \
+	X(tcp_rx_bytes)                                                                  \
+	X(tcp_tx_frames)                                                                 \
+	X(tcp_tx_bytes)                                                                  \
+	X(drop_tcp_conn_limit)	   /* accepted and closed: BASE_TCP_CONNS open */        \
+	X(drop_tcp_bad_length)	   /* a record length of 0 or too long: closed */        \
+	X(drop_tcp_first_timeout)  /* no complete frame within 10 s: closed */           \
+	X(drop_tcp_idle_timeout)   /* no frame for 60 s: closed */                       \
+	X(drop_tcp_reset)	   /* read or write error (RST, timeout): closed */      \
+	X(drop_tcp_send_full)	   /* a frame for a full send buffer */                  \
+	X(drop_tcp_no_conn)	   /* a frame for a connection that is gone */
 
 struct base_counters {
 #define BASE_COUNTER_FIELD(name) uint64_t name;
@@ -77,6 +106,13 @@ struct base_counters {
 	uint64_t basectl[BASECTL_RESULT_END]; /* drop_basectl_<reason> */
 };
 
+/* Where a frame came from, and where a reply goes: UDP or a TCP connection. */
+struct base_src {
+	union udp_addr ep; /* the peer's address (a TCP connection's too) */
+	socklen_t ep_len;
+	uint32_t conn; /* 0: UDP; else a struct base_conn's id */
+};
+
 /* A node with a session to us (not necessarily registered). */
 struct base_client {
 	bool used;
@@ -85,8 +121,20 @@ struct base_client {
 	struct session session;
 	struct cookie_sender cookie;
 	uint8_t last_tai64n[HS_TAI64N_LEN];
-	union udp_addr ep; /* where its last authenticated message came from */
-	socklen_t ep_len;
+	struct base_src src; /* where its last authenticated message came from */
+};
+
+/* One TCP connection: a slot of b->conns, fd -1 when free. */
+struct base_conn {
+	int fd;
+	uint32_t id; /* registry_transport.tcp_conn: generation << 16 | slot + 1 */
+	bool got_frame;
+	bool want_out; /* EPOLLOUT armed */
+	uint64_t opened_ns, last_frame_ns;
+	union udp_addr peer;
+	struct msg_stream in;
+	size_t out_len;
+	uint8_t out[BASE_TCP_OUTBUF];
 };
 
 struct base_server {
@@ -108,7 +156,11 @@ struct base_server {
 	void *reg_mem;
 	size_t reg_mem_len;
 
-	int udp_fd, epfd, timer_fd, sig_fd;
+	int udp_fd, epfd, timer_fd, sig_fd, tcp_fd;
+	struct base_conn *conns; /* BASE_TCP_CONNS */
+	size_t n_conns;		 /* open */
+	uint16_t conn_gen;
+	uint8_t *tcp_rx; /* BASE_TCP_RX */
 	bool stop;
 	uint64_t started_ns;
 
@@ -124,6 +176,19 @@ struct base_server {
 int base_clients_init(struct base_server *b);
 void base_clients_free(struct base_server *b);
 void base_udp_readable(struct base_server *b, uint64_t now_ns);
+/* One frame from a TCP connection, handled as a datagram (buf is writable). */
+void base_tcp_frame(struct base_server *b, uint8_t *buf, size_t len,
+		    const struct base_src *src, uint64_t now_ns);
+
+/* tcp.c */
+int base_tcp_open(struct base_server *b); /* listener and slots; 0 or -errno */
+void base_tcp_close_all(struct base_server *b);
+void base_tcp_acceptable(struct base_server *b, uint64_t now_ns);
+void base_tcp_event(struct base_server *b, size_t slot, uint32_t events, uint64_t now_ns);
+/* Close connections past their first-frame or idle deadline (the tick). */
+void base_tcp_tick(struct base_server *b, uint64_t now_ns);
+/* Queue one frame (prefixed) on connection `conn`; never blocks. */
+void base_tcp_send(struct base_server *b, uint32_t conn, const uint8_t *buf, size_t len);
 /* registry_config.push: PEER_INFO NOTIFY / CHANGED to a registered node. */
 void base_push(void *ctx, const struct registry_transport *to,
 	       const struct registry_msg *m);

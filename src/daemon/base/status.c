@@ -63,10 +63,12 @@ static size_t each_node(const struct base_server *b, struct outbuf *o, size_t ca
 	for (uint32_t i = 0; i < b->reg.cap && o->len + COUNTERS_RESERVE < cap; i++) {
 		const struct registry_node *rn = &b->reg.node[i];
 		uint64_t age;
+		const char *tr;
 
 		if (!rn->used || now - rn->refreshed >= REGISTRY_EXPIRY_NS)
 			continue;
 		age = (now - rn->refreshed) / REGISTRY_NS_PER_S;
+		tr = rn->tr.kind == REGISTRY_TCP ? "tcp" : "udp";
 		identity_address_format(rn->addr, addr);
 		transport_text(&rn->tr, ep);
 		sodium_bin2hex(rid, sizeof(rid), rn->relay_id, sizeof(rn->relay_id));
@@ -79,16 +81,16 @@ static size_t each_node(const struct base_server *b, struct outbuf *o, size_t ca
 			else
 				outbuf_puts(o, "null");
 			outbuf_printf(o,
-				      ",\"transport\":\"udp\",\"endpoint\":\"%s\","
+				      ",\"transport\":\"%s\",\"endpoint\":\"%s\","
 				      "\"relay_id\":\"%s\",\"refreshed_age_s\":%" PRIu64
 				      "}",
-				      ep, rid, age);
+				      tr, ep, rid, age);
 		} else {
 			outbuf_printf(
 			    o,
-			    "  address=%s hostname=%s transport=udp endpoint=%s "
+			    "  address=%s hostname=%s transport=%s endpoint=%s "
 			    "relay_id=%s refreshed=\"%" PRIu64 "s ago\"\n",
-			    addr, rn->er.name_len > 0 ? rn->er.name : "-", ep, rid, age);
+			    addr, rn->er.name_len > 0 ? rn->er.name : "-", tr, ep, rid, age);
 		}
 		shown++;
 	}
@@ -109,10 +111,12 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 		outbuf_printf(
 		    &o,
 		    "{\"schema_version\":%d,\"version\":\"%s\",\"mode\":\"base\","
-		    "\"address\":\"%s\",\"udp_port\":%u,\"tcp_port\":null,"
+		    "\"address\":\"%s\",\"udp_port\":%u,\"tcp_port\":%u,"
+		    "\"tcp_connections\":%zu,"
 		    "\"n_nodes\":%u,\"sessions\":%zu,\"nodes\":[",
 		    STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
-		    (unsigned)b->cfg->mesh.udp_port, b->reg.n_nodes, b->n_clients);
+		    (unsigned)b->cfg->mesh.udp_port, (unsigned)b->cfg->mesh.tcp_port,
+		    b->n_conns, b->reg.n_nodes, b->n_clients);
 		shown = each_node(b, &o, cap, true, now);
 		(void)shown;
 		outbuf_puts(&o, "],\"counters\":{");
@@ -122,9 +126,11 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 	} else {
 		outbuf_printf(&o,
 			      "subnetra v%s [running]\nmode=base address=%s udp_port=%u "
-			      "tcp_port=off nodes=%u sessions=%zu\nnodes:\n",
+			      "tcp_port=%u tcp_connections=%zu nodes=%u sessions=%zu\n"
+			      "nodes:\n",
 			      SUBNETRA_VERSION, addr, (unsigned)b->cfg->mesh.udp_port,
-			      b->reg.n_nodes, b->n_clients);
+			      (unsigned)b->cfg->mesh.tcp_port, b->n_conns, b->reg.n_nodes,
+			      b->n_clients);
 		shown = each_node(b, &o, cap, false, now);
 		if (shown < b->reg.n_nodes)
 			outbuf_printf(&o, "  ... (%u registered, %zu listed)\n",
@@ -140,7 +146,8 @@ static size_t render_metrics(struct base_server *b, char *buf, size_t cap)
 	struct outbuf o;
 
 	outbuf_init(&o, buf, cap);
-	outbuf_printf(&o, "subnetra_up 1\nsubnetra_base_nodes %u\n", b->reg.n_nodes);
+	outbuf_printf(&o, "subnetra_up 1\nsubnetra_base_nodes %u\nsubnetra_base_tcp_connections %zu\n",
+		      b->reg.n_nodes, b->n_conns);
 	base_counters_each(b, metrics_counter, &o);
 	return outbuf_finish(&o);
 }

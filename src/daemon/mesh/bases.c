@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "daemon/mesh/basetcp.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
@@ -141,6 +142,7 @@ int mesh_bases_open(struct mesh_node *n)
 		snprintf(p->hostname, sizeof(p->hostname), "base");
 		l->cfg = &m->bases[i];
 		l->peer = p;
+		l->tcp_fd = -1;
 		bs->n++;
 	}
 	bs->rec.listen_port = m->udp_port;
@@ -160,6 +162,7 @@ void mesh_bases_free(struct mesh_node *n)
 {
 	if (n->bases == NULL)
 		return;
+	mesh_base_tcp_close_all(n);
 	sodium_memzero(n->bases, sizeof(*n->bases));
 	free(n->bases);
 	n->bases = NULL;
@@ -192,7 +195,9 @@ bool mesh_peer_reachable(const struct mesh_node *n, const struct mesh_peer *p)
 
 const char *mesh_peer_path(const struct mesh_node *n, const struct mesh_peer *p)
 {
-	return mesh_peer_relayed(n, p) ? "relay-udp" : "direct";
+	if (!mesh_peer_relayed(n, p))
+		return "direct";
+	return n->bases->link[p->relay_base].use_tcp ? "relay-tcp" : "relay-udp";
 }
 
 void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf,
@@ -208,6 +213,11 @@ void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *bu
 
 	/* The header goes in front without copying the message (no headroom). */
 	msg_relay_header_put(hdr, l->relay_id, p->relay_id);
+	if (l->use_tcp) {
+		if (mesh_base_tcp_send(n, p->relay_base, hdr, sizeof(hdr), buf, len))
+			n->c.relay_tx_packets++;
+		return;
+	}
 	if (sendmsg(n->udp_fd, &mh, MSG_DONTWAIT) < 0) {
 		n->c.drop_udp_send++;
 		return;
@@ -278,7 +288,23 @@ static void send_allow(struct mesh_node *n, struct mesh_base_link *l, uint64_t n
 	send_ctl(n, l, &m, now_ns);
 }
 
-static void send_ping(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns)
+void mesh_base_send_probe(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns)
+{
+	struct basectl m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = BASECTL_PING;
+	randombytes_buf(l->probe_txid, sizeof(l->probe_txid));
+	memcpy(m.txid, l->probe_txid, sizeof(m.txid));
+	l->probe_out = true;
+	n->c.base_pings_sent++;
+	/* Past the TCP redirection in mesh_udp_send: this one tries UDP. */
+	n->force_udp = true;
+	send_ctl(n, l, &m, now_ns);
+	n->force_udp = false;
+}
+
+void mesh_base_send_ping(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns)
 {
 	struct basectl m;
 
@@ -325,7 +351,7 @@ static void forget_relays(struct mesh_node *n, size_t i)
 			n->peers[k].has_relay = false;
 }
 
-static void base_lost(struct mesh_node *n, size_t i, uint64_t now_ns)
+void mesh_base_lost(struct mesh_node *n, size_t i, uint64_t now_ns)
 {
 	struct mesh_base_link *l = &n->bases->link[i];
 
@@ -338,6 +364,7 @@ static void base_lost(struct mesh_node *n, size_t i, uint64_t now_ns)
 	forget_relays(n, i);
 	choose_home(n->bases);
 	l->next_retry_ns = now_ns;
+	mesh_base_tcp_lost(n, i, now_ns);
 }
 
 void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
@@ -349,9 +376,12 @@ void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 	for (size_t i = 0; i < bs->n; i++) {
 		struct mesh_base_link *l = &bs->link[i];
 
+		mesh_base_tcp_tick(n, i, now_ns);
+		if (l->use_tcp && l->tcp_state != MESH_TCP_UP)
+			continue; /* the handshake starts once connected */
 		if (session_current(&l->peer->session) == NULL) {
 			if (l->registered)
-				base_lost(n, i, now_ns);
+				mesh_base_lost(n, i, now_ns);
 			if (!l->peer->hs_pending && now_ns >= l->next_retry_ns) {
 				mesh_hs_start(n, l->peer, now_ns);
 				l->next_retry_ns = now_ns + MESH_BASE_RETRY_NS;
@@ -368,11 +398,11 @@ void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 					<< (l->ping_tries - 1); /* 1, 2, 4 s */
 
 			if (now_ns - l->ping_first_ns >= MESH_BASE_DEAD_NS)
-				base_lost(n, i, now_ns);
+				mesh_base_lost(n, i, now_ns);
 			else if (now_ns - l->ping_last_ns >= wait)
-				send_ping(n, l, now_ns);
+				mesh_base_send_ping(n, l, now_ns);
 		} else if (now_ns >= l->next_ping_ns) {
-			send_ping(n, l, now_ns);
+			mesh_base_send_ping(n, l, now_ns);
 		}
 	}
 	/* Lookups that got no record: their packets go. */
@@ -506,6 +536,7 @@ static void on_register_ok(struct mesh_node *n, size_t i, const struct basectl *
 	}
 	l->registered = true;
 	l->full = false;
+	mesh_base_tcp_registered(n, i, now_ns);
 	l->observed = m->observed;
 	l->last_pong_ns = now_ns;
 	l->ping_out = false;
@@ -594,6 +625,8 @@ void mesh_base_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
 		on_register_ok(n, i, &m, now_ns);
 		break;
 	case BASECTL_PONG:
+		if (mesh_base_tcp_probe_pong(n, i, &m, now_ns))
+			break;
 		if (n->bases->link[i].ping_out &&
 		    memcmp(m.txid, n->bases->link[i].txid, BASECTL_TXID_LEN) == 0) {
 			struct mesh_base_link *l = &n->bases->link[i];
@@ -651,15 +684,20 @@ void mesh_bases_status(const struct mesh_node *n, struct outbuf *o, bool json)
 		if (json)
 			outbuf_printf(
 			    o,
-			    "%s{\"host\":\"%s\",\"udp_port\":%u,\"state\":\"%s\","
+			    "%s{\"host\":\"%s\",\"udp_port\":%u,\"tcp_port\":%u,"
+			    "\"transport\":\"%s\",\"state\":\"%s\","
 			    "\"home\":%s,\"observed\":\"%s\"}",
-			    i ? "," : "", l->cfg->host, l->cfg->udp_port, state,
+			    i ? "," : "", l->cfg->host, l->cfg->udp_port, l->cfg->tcp_port,
+			    l->use_tcp ? "tcp" : "udp", state,
 			    bs->home == (int)i ? "true" : "false", obs);
 		else
 			outbuf_printf(
-			    o, "  host=%s udp_port=%u state=%s home=%s observed=%s\n",
+			    o,
+			    "  host=%s udp_port=%u state=%s home=%s observed=%s "
+			    "transport=%s tcp_port=%u\n",
 			    l->cfg->host, l->cfg->udp_port, state,
-			    bs->home == (int)i ? "yes" : "no", obs);
+			    bs->home == (int)i ? "yes" : "no", obs, l->use_tcp ? "tcp" : "udp",
+			    l->cfg->tcp_port);
 	}
 	if (json)
 		outbuf_puts(o, "]");

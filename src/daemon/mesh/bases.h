@@ -48,6 +48,20 @@ struct mesh_base_link {
 	uint8_t txid[BASECTL_TXID_LEN];
 	uint64_t next_retry_ns; /* handshake or REGISTER */
 	struct ep18 observed;	/* what the base saw of us */
+	/* TCP fallback (basetcp.c): UDP to this base failed, the session
+	 * runs over a TCP connection to its tcp_port. */
+	bool use_tcp;
+	uint8_t tcp_state;	    /* MESH_TCP_OFF, _CONNECTING, _UP */
+	bool tcp_want_out;	    /* EPOLLOUT armed */
+	int tcp_fd;		    /* -1: none */
+	uint64_t udp_fail_since_ns; /* 0: UDP not failing (or not known yet) */
+	uint64_t tcp_next_ns, tcp_backoff_ns, tcp_opened_ns, tcp_last_tx_ns;
+	uint64_t next_udp_probe_ns;
+	bool probe_out;
+	uint8_t probe_txid[BASECTL_TXID_LEN];
+	struct msg_stream tcp_in;
+	size_t tcp_out_len;
+	uint8_t tcp_out[8192];
 };
 
 struct mesh_lookup {
@@ -108,7 +122,7 @@ bool mesh_peer_has_relay(const struct mesh_node *n, const struct mesh_peer *p);
 bool mesh_peer_relayed(const struct mesh_node *n, const struct mesh_peer *p);
 /* Is there any path to p (direct endpoint or relay)? */
 bool mesh_peer_reachable(const struct mesh_node *n, const struct mesh_peer *p);
-/* "direct" or "relay-udp". */
+/* "direct", "relay-udp" or "relay-tcp". */
 const char *mesh_peer_path(const struct mesh_node *n, const struct mesh_peer *p);
 /* Send buf as the inner message of a RELAY to p (mesh_peer_relayed was true). */
 void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf,
@@ -116,6 +130,12 @@ void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *bu
 /* The base whose endpoint `from` is, or -1. */
 int mesh_base_of_endpoint(const struct mesh_node *n, const union udp_addr *from,
 			  socklen_t from_len);
+
+/* A base that stopped answering: session gone, relays forgotten, retry. */
+void mesh_base_lost(struct mesh_node *n, size_t i, uint64_t now_ns);
+/* The PING for base link l; a probe goes over UDP with its own txid. */
+void mesh_base_send_ping(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns);
+void mesh_base_send_probe(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns);
 
 /* Status: the "bases:" block (text) or the "bases" array (JSON). */
 void mesh_bases_status(const struct mesh_node *n, struct outbuf *o, bool json);

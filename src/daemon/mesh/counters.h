@@ -62,6 +62,13 @@
 	X(base_pings_sent)                                                               \
 	X(base_pongs)                                                                    \
 	X(base_dead)			/* a base stopped answering PINGs */             \
+	X(base_tcp_fallbacks)		/* UDP to a base failed: over TCP instead */     \
+	X(base_tcp_connects)		/* TCP connections to a base established */      \
+	X(base_tcp_closed)		/* ... closed (error, EOF, bad length, dead) */  \
+	X(base_udp_returns)		/* a UDP probe answered: back from TCP */        \
+	X(tcp_rx_frames)                                                                 \
+	X(tcp_tx_frames)                                                                 \
+	X(drop_tcp_send)		/* a frame for a base whose TCP is not up or full */\
 	X(base_lookups_sent)                                                             \
 	X(base_peer_info)		/* PEER_INFO with a record, taken */             \
 	X(base_peer_unknown)		/* PEER_INFO UNKNOWN or DENIED */                \

@@ -14,6 +14,7 @@
 
 #include "core/mesh/pathctl.h"
 #include "daemon/mesh/bases.h"
+#include "daemon/mesh/basetcp.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/path.h"
 #include "daemon/mesh/peers.h"
@@ -26,8 +27,15 @@ enum {
 void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
 		   const uint8_t *buf, size_t len)
 {
-	ssize_t r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, &to->sa, to_len);
+	ssize_t r;
+	int base;
 
+	/* To a base whose UDP failed: framed on its TCP connection instead. */
+	if (!n->force_udp && (base = mesh_base_tcp_of(n, to)) >= 0) {
+		(void)mesh_base_tcp_send(n, (size_t)base, NULL, 0, buf, len);
+		return;
+	}
+	r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, &to->sa, to_len);
 	if (r < 0) {
 		n->c.drop_udp_send++;
 		return;
@@ -276,7 +284,7 @@ static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
 {
 	enum msg_class cls = msg_classify(buf, len);
 
-	if (n->rx_relay == NULL) {
+	if (n->rx_relay == NULL && !n->rx_tcp) {
 		n->c.udp_rx_packets++;
 		n->c.udp_rx_bytes += len;
 	}
@@ -308,6 +316,12 @@ static void on_datagram(struct mesh_node *n, uint8_t *buf, size_t len,
 		n->c.relay_ignored++;
 		break;
 	}
+}
+
+void mesh_frame_in(struct mesh_node *n, uint8_t *buf, size_t len,
+		   const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+{
+	on_datagram(n, buf, len, from, from_len, now_ns);
 }
 
 void mesh_udp_readable(struct mesh_node *n, uint64_t now_ns)

@@ -13,6 +13,9 @@
 void mesh_tun_readable(struct mesh_node *n, uint64_t now_ns);
 /* Read up to MESH_UDP_BUDGET batches from the mesh port and handle them. */
 void mesh_udp_readable(struct mesh_node *n, uint64_t now_ns);
+/* One frame from a base's TCP connection, handled as a datagram from `from`. */
+void mesh_frame_in(struct mesh_node *n, uint8_t *buf, size_t len,
+		   const union udp_addr *from, socklen_t from_len, uint64_t now_ns);
 
 /* One datagram out of the mesh port; counted (sent, or drop_udp_send). */
 void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,

@@ -82,6 +82,8 @@ static struct hs_ops ops_of(struct mesh_node *n)
 void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_addr *from,
 		     socklen_t from_len, bool confirms, uint64_t now_ns)
 {
+	union udp_addr ep;
+
 	if (n->rx_relay != NULL) {
 		/* Through a base: the base's address is not the peer's. */
 		if (p->is_base)
@@ -98,9 +100,11 @@ void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_a
 		mesh_path_nominate(n, p, from, from_len, now_ns);
 		return;
 	}
+	/* Through a copy: `from` may be &p->ep itself (a base's TCP frames). */
+	memset(&ep, 0, sizeof(ep));
+	memcpy(&ep, from, from_len);
 	p->direct_ok = true;
-	memset(&p->ep, 0, sizeof(p->ep));
-	memcpy(&p->ep, from, from_len);
+	p->ep = ep;
 	p->ep_len = from_len;
 }
 

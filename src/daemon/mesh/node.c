@@ -18,6 +18,7 @@
 #include "daemon/host/daemon.h"
 #include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
+#include "daemon/mesh/basetcp.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
@@ -31,6 +32,7 @@
 #include "os/linux/netconf.h"
 
 enum { TAG_TUN = 1, TAG_UDP, TAG_BEACON4, TAG_BEACON6, TAG_CTL, TAG_TIMER, TAG_SIG };
+_Static_assert((int)TAG_SIG < (int)MESH_TAG_BASE_TCP, "base TCP tags come after");
 enum { MESH_PREFIX_LEN = 16, MESH_EVENTS = 16 };
 
 static int open_tun(struct mesh_node *n)
@@ -228,6 +230,11 @@ int mesh_run(struct mesh_node *n)
 				break;
 			case TAG_SIG:
 				on_signal(n);
+				break;
+			default:
+				if (ev[i].data.u32 >= MESH_TAG_BASE_TCP)
+					mesh_base_tcp_event(n, ev[i].data.u32 - MESH_TAG_BASE_TCP,
+							    ev[i].events, now);
 				break;
 			}
 		}

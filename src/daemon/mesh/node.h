@@ -201,6 +201,8 @@ struct mesh_node {
 	struct mesh_lan lan;
 	struct mesh_bases *bases;		  /* NULL: no bases configured */
 	const struct mesh_rx_relay *rx_relay;	  /* set while a RELAYED's inner is handled */
+	bool rx_tcp;	/* the frame being handled came over a base's TCP connection */
+	bool force_udp; /* mesh_udp_send: no TCP redirection (a UDP probe) */
 	int tun_fd, udp_fd, epfd, timer_fd, sig_fd;
 	char tun[TUN_NAME_MAX];
 	bool stop;

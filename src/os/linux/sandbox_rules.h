@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include <seccomp.h>
 
@@ -52,6 +53,13 @@ static const char *const sandbox_allowed[] = {
 	/* memory (stdio buffers), signals, exit */
 	"brk", "munmap", "mremap", "madvise", "futex", "rt_sigreturn", "rt_sigprocmask", "exit",
 	"exit_group",
+	/*
+	 * mesh TCP fallback (os/linux/tcp.h): a base accepts connections and
+	 * arms EPOLLOUT on a full one; a node connects to a base (socket is
+	 * in sandbox_arg_rules: AF_INET6 only), sets TCP_NODELAY and
+	 * TCP_USER_TIMEOUT, reads SO_ERROR after the connect, and watches it
+	 */
+	"accept4", "connect", "setsockopt", "getsockopt", "epoll_ctl",
 	/* mesh mode: reaping the hosts helper at exit (hostsfile.h) */
 	"wait4",
 	/* abort() (a failed assertion, the stack protector): raise(SIGABRT) */
@@ -103,6 +111,8 @@ static const struct sandbox_arg_rule sandbox_arg_rules[] = {
 	/* glibc's first pthread_create installs its SIGSETXID handler: only
 	 * libc-internal real-time signals, never SIGSYS's handler */
 	{"rt_sigaction", true, 1, {SANDBOX_CMP(0, SCMP_CMP_GE, 32, 0)}},
+	/* a node's TCP connection to a base: IPv6 (v4-mapped) sockets only */
+	{"socket", false, 1, {SANDBOX_EQ(0, AF_INET6)}},
 	{"fchmod", false, 1, {SANDBOX_EQ(1, 0600)}},
 	{"unlinkat", false, 1, {SANDBOX_EQ(2, 0)}},
 	{"renameat2", false, 1, {SANDBOX_EQ(4, 0)}},
