@@ -130,15 +130,6 @@ const char *base_sock(const struct base_server *b)
 	return b->host->paths.sock;
 }
 
-static void on_signal(struct base_server *b)
-{
-	struct signalfd_siginfo si;
-
-	while (read(b->sig_fd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
-			b->stop = true;
-}
-
 static void on_timer(struct base_server *b, uint64_t now_ns)
 {
 	uint64_t expirations;
@@ -183,7 +174,7 @@ int base_run(struct base_server *b)
 				on_timer(b, now);
 				break;
 			case TAG_SIG:
-				on_signal(b);
+				b->stop = mesh_signal_stop(b->sig_fd) || b->stop;
 				break;
 			case TAG_TCP:
 				base_tcp_acceptable(b, now);

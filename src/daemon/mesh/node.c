@@ -173,15 +173,6 @@ const char *mesh_sock(const struct mesh_node *n)
 	return n->host->paths.sock;
 }
 
-static void on_signal(struct mesh_node *n)
-{
-	struct signalfd_siginfo si;
-
-	while (read(n->sig_fd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
-			n->stop = true;
-}
-
 static void on_timer(struct mesh_node *n, uint64_t now_ns)
 {
 	uint64_t expirations;
@@ -229,7 +220,7 @@ int mesh_run(struct mesh_node *n)
 				on_timer(n, now);
 				break;
 			case TAG_SIG:
-				on_signal(n);
+				n->stop = mesh_signal_stop(n->sig_fd) || n->stop;
 				break;
 			default:
 				if (ev[i].data.u32 >= MESH_TAG_BASE_TCP)

@@ -1,6 +1,7 @@
 /* Shared start-up steps (see start.h). */
 #include "daemon/mesh/start.h"
 
+#include <unistd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,4 +61,15 @@ int mesh_start_loop(int *sig_fd, int *epfd, int *timer_fd, uint64_t tick_ns)
 	if (timerfd_settime(*timer_fd, 0, &tick, NULL) < 0)
 		return -errno;
 	return 0;
+}
+
+bool mesh_signal_stop(int sig_fd)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+			stop = true;
+	return stop;
 }

@@ -5,6 +5,7 @@
 #ifndef SUBNETRA_DAEMON_MESH_START_H
 #define SUBNETRA_DAEMON_MESH_START_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -23,5 +24,7 @@ int mesh_start_identity(const struct config *cfg, const char *config_path,
  * caller closes what was made).
  */
 int mesh_start_loop(int *sig_fd, int *epfd, int *timer_fd, uint64_t tick_ns);
+/* Drain the signalfd mesh_start_loop made; true if SIGINT or SIGTERM came. */
+bool mesh_signal_stop(int sig_fd);
 
 #endif
