@@ -6,26 +6,38 @@
 declare -A ADDR=() PK=() MESH_EXTRA=() MESH_LAN=()
 PORT=5582
 
-# mesh_node NAME [IP]: a namespace with IPv6 on (ns_add turns it off), DAD
-# off, eth0 bridged into the LAN with its link-local address (and IP/24 when
-# given); an identity (its address in ADDR[NAME], its key in PK[NAME]).
-mesh_node() {
-	local name=$1 ip=${2:-} ns=$RUN-$1
-	ns_add "$ns"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+# mesh_ipv6_on NS NAME: IPv6 back on in NS (ns_add turns it off), DAD off,
+# so that the TUN gets its fc94 address at once.
+mesh_ipv6_on() {
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
 		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
 		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
-		bail "$name: cannot enable IPv6"
-	topo_link "$name"
-	if [ -n "$ip" ]; then
-		ip -n "$ns" addr add "$ip/24" dev eth0
-		NODE_IP[$name]=$ip
-	fi
+		bail "$2: cannot enable IPv6"
+}
+
+# mesh_identity NAME: `subnetra identity new` into $T/NAME.id (what it
+# printed in $T/NAME.id.out); its address in ADDR[NAME], its key in PK[NAME].
+mesh_identity() {
+	local name=$1
 	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
 		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
 	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
 	PK[$name]=$(sed -n 's/^public-key //p' "$T/$name.id")
 	[ -n "${ADDR[$name]}" ] || bail "$name: no address in its identity file"
+}
+
+# mesh_node NAME [IP]: a namespace with IPv6 on, eth0 bridged into the LAN
+# with its link-local address (and IP/24 when given); an identity.
+mesh_node() {
+	local name=$1 ip=${2:-} ns=$RUN-$1
+	ns_add "$ns"
+	mesh_ipv6_on "$ns" "$name"
+	topo_link "$name"
+	if [ -n "$ip" ]; then
+		ip -n "$ns" addr add "$ip/24" dev eth0
+		NODE_IP[$name]=$ip
+	fi
+	mesh_identity "$name"
 }
 
 # mesh_config NAME WHITELISTED...: a mesh config, hostname node-NAME, LAN
@@ -91,6 +103,114 @@ peer_up() { peer_obj "$1" "$2" | grep -q '"last_handshake_age_s":[0-9]'; }
 peer_path() { peer_obj "$1" "$2" | grep -q "\"path\":\"$3\""; }
 # registered NODE: NODE's home base has registered it.
 registered() { status_json "$1" | grep -q '"state":"registered","home":true'; }
+
+# ---- the NAT lab (research/mesh-design.md §5.1) ----------------------------------
+# Home routers on the "public" bridge (topo_init's br0), each with a LAN of
+# its own behind it holding one node: t_mesh_nat.sh and scripts/demo-mesh.sh.
+#
+#   NODE 10.0.x.2 --lan-- ROUTER 10.0.x.1 | WAN_IP[ROUTER] -- br0 -- the base
+#
+# Callers set BASE_IP, WAN_IP[ROUTER] and LAN_NET[ROUTER] (e.g. 10.0.1).
+declare -A WAN_IP=() LAN_NET=()
+
+# nat_router NAME: namespace $RUN-NAME, eth0 on the WAN bridge with
+# WAN_IP[NAME], forwarding on.  nat_rules gives it its NAT and firewall.
+nat_router() {
+	local name=$1 ns=$RUN-$1
+	ns_add "$ns"
+	topo_link "$name"
+	ip -n "$ns" addr add "${WAN_IP[$name]}/24" dev eth0
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 >/dev/null || bail "$name: no forwarding"
+}
+
+# nat_rules NAME [fully-random]: a home router's tables (replacing any
+# earlier ones): masquerade out of eth0, and forward and input chains with
+# policy drop that let in only what the LAN asked for (ct established,
+# related), so unsolicited inbound from the WAN is dropped.
+nat_rules() {
+	local ns=$RUN-$1
+	ip netns exec "$ns" nft delete table ip nat 2>/dev/null
+	ip netns exec "$ns" nft delete table inet fw 2>/dev/null
+	ip netns exec "$ns" nft -f - <<NFT || bail "$1: nft failed"
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth0" masquerade ${2:-}
+	}
+}
+table inet fw {
+	chain filter_fwd {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "lan" oifname "eth0" counter accept
+	}
+	chain filter_in {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iifname "lan" accept
+	}
+}
+NFT
+	ip netns exec "$ns" conntrack -F >/dev/null 2>&1
+}
+
+# nat_node NAME ROUTER: a node namespace (IPv6 on for the TUN), eth0 a veth
+# into ROUTER's "lan", .2 of ROUTER's LAN, default route via .1; an identity.
+nat_node() {
+	local name=$1 r=$2 ns=$RUN-$1
+	ns_add "$ns"
+	NODE_NS[$name]=$ns
+	mesh_ipv6_on "$ns" "$name"
+	ip link add eth0 netns "$ns" type veth peer name lan netns "$RUN-$r" ||
+		bail "$name: cannot create its veth"
+	wire_segments "$ns" eth0
+	wire_segments "$RUN-$r" lan
+	ip -n "$RUN-$r" addr add "${LAN_NET[$r]}.1/24" dev lan
+	ip -n "$RUN-$r" link set lan up
+	ip -n "$ns" addr add "${LAN_NET[$r]}.2/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "${LAN_NET[$r]}.1" || bail "$name: no default route"
+	NODE_IP[$name]=${LAN_NET[$r]}.2
+	mesh_identity "$name"
+}
+
+# nat_break_on ROUTER PEER_WAN: ROUTER drops the UDP it would forward to
+# PEER_WAN (a direct path to the node behind it), not what goes to the
+# base; table inet snrbreak.  nat_break_off removes it; nat_break_count
+# prints how many datagrams it dropped.
+nat_break_on() {
+	ip netns exec "$RUN-$1" nft -f - <<NFT || bail "$1: break rule failed"
+table inet snrbreak {
+	chain fwd_break {
+		type filter hook forward priority filter - 10; policy accept;
+		ip daddr $2 meta l4proto udp counter drop
+	}
+}
+NFT
+}
+nat_break_off() { ip netns exec "$RUN-$1" nft delete table inet snrbreak; }
+nat_break_count() {
+	ip netns exec "$RUN-$1" nft list table inet snrbreak | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
+# both_path A B PATH: A gives B the path PATH and B gives A the same.
+both_path() { peer_path "$1" "$2" "$3" && peer_path "$2" "$1" "$3"; }
+# relayed_because NODE PEER: PEER's "relayed_because" in NODE's status
+# --json, as JSON (a quoted string, its spaces kept, or null).
+relayed_because() {
+	cli "$1" status --json | grep -o "{\"address\":\"${ADDR[$2]}\"[^}]*}" |
+		grep -o '"relayed_because":[^,]*' | cut -d: -f2-
+}
+
+# max_gap FILE INTERVAL_MS COUNT: the longest time without replies in a ping
+# log of COUNT requests (runs of missing icmp_seq, times the interval), in ms.
+max_gap() {
+	sed -n 's/.*bytes from .*icmp_seq=\([0-9]*\).*/\1/p' "$1" | sort -n | awk -v iv="$2" -v n="$3" '
+		BEGIN { prev = 0; gap = 1 }
+		$1 - prev > gap { gap = $1 - prev }
+		{ prev = $1 }
+		END { if (n + 1 - prev > gap) gap = n + 1 - prev; print (gap - 1) * iv }'
+}
 
 # mesh_done NAME...: stop those daemons, check that no log shows a seccomp
 # violation, end the TAP output.

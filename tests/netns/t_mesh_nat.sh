@@ -10,7 +10,8 @@
 #
 #   Routers: forwarding on, nft masquerade on the WAN side, forward and
 #   input chains with policy drop (ct established,related accept; LAN ->
-#   WAN accept), as §5.1 (input drop: §5.2).  lan_discovery false.
+#   WAN accept), as §5.1 (input drop: §5.2): lib_mesh.sh's NAT lab.
+#   lan_discovery false.
 #
 #   1. endpoint-independent NATs (masquerade): ping6 A -> B works at once
 #      through the relay; both sides then show `direct` (the upgrade time
@@ -32,71 +33,8 @@ topo_init
 ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
 
 BASE_IP=203.0.113.10
-declare -A WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
-declare -A LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
-
-# router NAME: namespace $RUN-NAME, eth0 on the WAN bridge, forwarding on.
-router() {
-	local name=$1 ns=$RUN-$1
-	ns_add "$ns"
-	topo_link "$name"
-	ip -n "$ns" addr add "${WAN_IP[$name]}/24" dev eth0
-	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 >/dev/null || bail "$name: no forwarding"
-}
-
-# router_nat NAME [fully-random]: the §5.1 NAT and firewall tables (replaced).
-router_nat() {
-	local ns=$RUN-$1
-	ip netns exec "$ns" nft delete table ip nat 2>/dev/null
-	ip netns exec "$ns" nft delete table inet fw 2>/dev/null
-	ip netns exec "$ns" nft -f - <<NFT || bail "$1: nft failed"
-table ip nat {
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "eth0" masquerade ${2:-}
-	}
-}
-table inet fw {
-	chain filter_fwd {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		iifname "lan" oifname "eth0" counter accept
-	}
-	chain filter_in {
-		type filter hook input priority filter; policy drop;
-		ct state established,related accept
-		iifname "lan" accept
-	}
-}
-NFT
-	ip netns exec "$ns" conntrack -F >/dev/null 2>&1
-}
-
-# nat_node NAME ROUTER: a node namespace (IPv6 on for the TUN), eth0 a veth
-# into ROUTER's "lan", .2 of ROUTER's LAN, default route via .1; an identity.
-nat_node() {
-	local name=$1 r=$2 ns=$RUN-$1
-	ns_add "$ns"
-	NODE_NS[$name]=$ns
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
-		bail "$name: cannot enable IPv6"
-	ip link add eth0 netns "$ns" type veth peer name lan netns "$RUN-$r" ||
-		bail "$name: cannot create its veth"
-	wire_segments "$ns" eth0
-	wire_segments "$RUN-$r" lan
-	ip -n "$RUN-$r" addr add "${LAN_NET[$r]}.1/24" dev lan
-	ip -n "$RUN-$r" link set lan up
-	ip -n "$ns" addr add "${LAN_NET[$r]}.2/24" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add default via "${LAN_NET[$r]}.1" || bail "$name: no default route"
-	NODE_IP[$name]=${LAN_NET[$r]}.2
-	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
-		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
-	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
-	PK[$name]=$(sed -n 's/^public-key //p' "$T/$name.id")
-}
+WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
+LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
 
 node_config() {
 	MESH_LAN[$1]=false
@@ -104,30 +42,13 @@ node_config() {
 	mesh_config "$1" "$2"
 }
 
-both_path() { peer_path a b "$1" && peer_path b a "$1"; }
-# why NODE PEER: PEER's "relayed_because" in NODE's status (its spaces kept).
-why() {
-	cli "$1" status --json | grep -o "{\"address\":\"${ADDR[$2]}\"[^}]*}" |
-		grep -o '"relayed_because":[^,]*' | cut -d: -f2-
-}
-
-# max_gap FILE INTERVAL_MS COUNT: the longest time without replies in a ping
-# log of COUNT requests (runs of missing icmp_seq, times the interval), in ms.
-max_gap() {
-	sed -n 's/.*bytes from .*icmp_seq=\([0-9]*\).*/\1/p' "$1" | sort -n | awk -v iv="$2" -v n="$3" '
-		BEGIN { prev = 0; gap = 1 }
-		$1 - prev > gap { gap = $1 - prev }
-		{ prev = $1 }
-		END { if (n + 1 - prev > gap) gap = n + 1 - prev; print (gap - 1) * iv }'
-}
-
 mesh_node base $BASE_IP
-router ra
-router rb
+nat_router ra
+nat_router rb
 nat_node a ra
 nat_node b rb
-router_nat ra
-router_nat rb
+nat_rules ra
+nat_rules rb
 (
 	umask 077
 	cat >"$T/base.json" <<JSON
@@ -152,7 +73,7 @@ t0=$(now_ms)
 check "ping6 A -> B at once (through the relay)" wait_until 10 ping_ok a "${ADDR[b]}"
 t1=$(now_ms)
 check_ge "the base relayed the first packets" 2 "$(counter base relayed_packets)"
-check "both sides go direct" wait_until 30 both_path direct
+check "both sides go direct" wait_until 30 both_path a b direct
 t2=$(now_ms)
 diag "first reply after $((t1 - t0)) ms (relay); direct on both sides $((t2 - t1)) ms later"
 check_match "A: B's endpoint is rB's WAN address" "\"endpoint\":\"${WAN_IP[rb]}:" "$(peer_obj a b)"
@@ -165,20 +86,13 @@ rel0=$(counter base relayed_packets)
 check_eq "ping6 A -> B direct: 20 of 20" 20 "$(ping_received a -6 -c 20 -i 0.2 -W 2 "${ADDR[b]}")"
 rel1=$(counter base relayed_packets)
 check_le "the base relayed nothing for the 20 direct pings" 0 $((rel1 - rel0))
-check "heartbeats keep the path: still direct" both_path direct
+check "heartbeats keep the path: still direct" both_path a b direct
 check_ge "A: heartbeat PATH_PINGs answered" 2 "$(counter a path_pongs_received)"
 check_match "status text: direct, with path counters" \
 	"address=${ADDR[b]} hostname=node-b path=direct endpoint=${WAN_IP[rb]}:" "$(cli a status)"
 
 # ---- 2. the direct path breaks: back to the relay without losing the session ---------------
-ip netns exec "$RUN-ra" nft -f - <<NFT || bail "rA: break rule failed"
-table inet snrbreak {
-	chain fwd_break {
-		type filter hook forward priority filter - 10; policy accept;
-		ip daddr ${WAN_IP[rb]} meta l4proto udp counter drop
-	}
-}
-NFT
+nat_break_on ra "${WAN_IP[rb]}"
 hs0=$(counter a handshakes_completed)
 nsx a ping -6 -D -i 0.2 -c 150 -W 1 "${ADDR[b]}" >"$T/break.ping" 2>&1 &
 ping_pid=$!
@@ -194,20 +108,19 @@ check_le "the gap without replies stays under 12 s" 12000 "$gap"
 check_eq "ping6 A -> B through the relay: 5 of 5" 5 "$(ping_received a -6 -c 5 -i 0.2 -W 2 "${ADDR[b]}")"
 check_eq "the session survived (no new handshake)" "$hs0" "$(counter a handshakes_completed)"
 check_ge "A: a fallback counted" 1 "$(counter a path_fallbacks)"
-check_match "A says why" '"the direct path stopped answering"|"no candidate answered"|"probing"' "$(why a b)"
-check_match "B says why" '"the direct path stopped answering"|"no candidate answered"|"probing"' "$(why b a)"
+check_match "A says why" '"the direct path stopped answering"|"no candidate answered"|"probing"' "$(relayed_because a b)"
+check_match "B says why" '"the direct path stopped answering"|"no candidate answered"|"probing"' "$(relayed_because b a)"
 check_match "status text: relay-udp and why" \
 	"path=relay-udp endpoint=[^ ]* handshake=\"[^\"]*\" relayed_because=\"" "$(cli a status)"
-check_ge "rA dropped direct datagrams" 1 \
-	"$(ip netns exec "$RUN-ra" nft list table inet snrbreak | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')"
+check_ge "rA dropped direct datagrams" 1 "$(nat_break_count ra)"
 
 # ---- 3. per-destination NATs on both sides: stays relayed, and says why ----------------------
 stop_node a
 stop_node b
 stop_node base
-ip netns exec "$RUN-ra" nft delete table inet snrbreak
-router_nat ra fully-random
-router_nat rb fully-random
+nat_break_off ra
+nat_rules ra fully-random
+nat_rules rb fully-random
 start_mesh base
 start_mesh a
 start_mesh b
@@ -218,7 +131,7 @@ check "EDM: A's first round fails" wait_until 20 counter_ge a path_rounds_failed
 check "EDM: B's first round fails" wait_until 20 counter_ge b path_rounds_failed 1
 check "EDM: A: relay-udp" peer_path a b relay-udp
 check "EDM: B: relay-udp" peer_path b a relay-udp
-check_eq "EDM: A says why" '"no candidate answered"' "$(why a b)"
+check_eq "EDM: A says why" '"no candidate answered"' "$(relayed_because a b)"
 check_eq "EDM: no upgrade" 0 "$(counter a path_upgrades)"
 check_ge "EDM: A probed (PATH_PINGs sent)" 4 "$(counter a path_pings_sent)"
 check_eq "EDM: ping6 A -> B: 5 of 5 (relayed)" 5 "$(ping_received a -6 -c 5 -i 0.2 -W 2 "${ADDR[b]}")"
