@@ -1,6 +1,7 @@
 # subnetra -- plain Makefile.  `make` builds, `make test` installs test
 # dependencies, builds with -Werror and runs every suite, `make demo` runs a
-# hub and two spokes in network namespaces.  V=1 shows the commands.
+# hub and two spokes, then a base and two mesh nodes behind NAT routers, in
+# network namespaces.  V=1 shows the commands.
 #
 #   make [BUILD=dir] [CC=clang] [SAN=1] [MAX_PEERS=N] [WERROR=1]
 #   make TSAN=1               ThreadSanitizer build in build-tsan (unless BUILD=)
