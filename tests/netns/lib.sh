@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared harness for the network-namespace scenarios (tests/netns/t_*.sh) and
-# the demo acts (scripts/demo-v1.sh, demo-mesh.sh).  Source it; it defines functions and state, runs nothing.
+# the demo acts (scripts/demo-v1.sh, demo-mesh.sh).  Source it; it defines
+# functions and state, runs nothing.
 #
 # Topology: one namespace "$RUN-net" holds a bridge (br0); every node gets its
 # own namespace "$RUN-<node>" whose eth0 is a veth into that bridge, on the
