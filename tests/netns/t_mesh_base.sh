@@ -20,6 +20,8 @@
 #   3. a marker through the mesh is on A's TUN, never on the base's wire;
 #   4. C (not on B's whitelist) gets nothing through: B's ALLOW makes the
 #      base answer DENIED, no handshake, no reply;
+#   4b. B's `whitelist add C` reaches the base (ALLOW from the live list):
+#      C -> B goes through; `whitelist rm C` cuts it off again;
 #   5. the base stops: relayed pings fail; it restarts with the same
 #      identity: A and B register again and pings go through;
 #   6. reverse: no drop rule, LAN discovery on: the path is direct and the
@@ -158,6 +160,15 @@ check_eq "C -> B: no reply" 0 "$(ping_received c -6 -c 2 -W 1 "${ADDR[b]}")"
 check_ge "the base answered C's lookup with DENIED" 1 "$(counter base base_denied)"
 check_ge "C counts the refusal" 1 "$(counter c base_peer_unknown)"
 check_fails "B does not list C" grep -q "${ADDR[c]}" <<<"$(status_json b)"
+
+# ---- 4b. the whitelist changed live reaches the base too -------------------------------
+# B's config lists only A; `whitelist add` must also tell the base that C may
+# look B up (ALLOW), or C's lookup stays DENIED whatever B's list says.
+check_match "B: whitelist add C" "^added ${ADDR[c]}" "$(cli b whitelist add "${ADDR[c]}")"
+check "C -> B through the relay once B lists C" wait_until 15 ping_ok c "${ADDR[b]}"
+check "C: B's path is relay-udp" peer_path c b relay-udp
+check_match "B: whitelist rm C" "^removed ${ADDR[c]}" "$(cli b whitelist rm "${ADDR[c]}")"
+check_eq "C -> B: no reply after rm" 0 "$(ping_received c -6 -c 2 -W 1 "${ADDR[b]}")"
 
 # ---- 5. the base stops, then comes back ------------------------------------------------
 stop_node base

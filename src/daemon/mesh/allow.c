@@ -9,6 +9,7 @@
 
 #include "core/outbuf.h"
 #include "daemon/host/daemon.h"
+#include "daemon/mesh/bases.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/peers.h"
@@ -116,11 +117,15 @@ static void ask_lan(struct mesh_node *n)
 		mesh_lan_announce(n, true, mono_ns());
 }
 
-/* The reply after a change: saved, or applied but not saved (exit 1). */
+/*
+ * The reply after a change: saved, or applied but not saved (exit 1).  The
+ * bases hear the new list too, or a node added here could not look us up.
+ */
 static size_t changed(struct mesh_node *n, struct outbuf *o, const char *what)
 {
 	char why[512];
 
+	mesh_bases_allow_changed(n, mono_ns());
 	if (save(n, why, sizeof(why)) < 0) {
 		fprintf(stderr, "subnetrad: whitelist: %s, but not saved: %s\n", what, why);
 		outbuf_printf(o, "failed: %s (applied now), but not saved: %s\n", what, why);

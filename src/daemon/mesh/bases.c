@@ -271,21 +271,31 @@ static void send_register(struct mesh_node *n, struct mesh_base_link *l, uint64_
 	l->next_retry_ns = now_ns + MESH_BASE_RETRY_NS;
 }
 
-/* ALLOW: with a whitelist, only its nodes may look us up (if it fits one message). */
+/*
+ * ALLOW: the live whitelist (what `subnetra whitelist` changed, not only the
+ * config's), so only its nodes may look us up.  A list too long for one
+ * message, or none, lets anyone look us up: the handshake still refuses
+ * whoever is not listed, the base only saves them the try.
+ */
 static void send_allow(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns)
 {
 	static struct basectl m; /* large; the node is single-threaded */
-	size_t k = 0;
 
-	if (!n->wl.enabled || n->cfg->mesh.n_whitelist > BASECTL_ALLOW_MAX)
-		return;
 	memset(&m, 0, sizeof(m));
 	m.type = BASECTL_ALLOW;
-	m.arg = BASECTL_ALLOW_RESTRICT;
-	for (size_t i = 0; i < n->cfg->mesh.n_whitelist; i++)
-		memcpy(m.allow[k++], n->cfg->mesh.whitelist[i], BASECTL_ADDR_LEN);
-	m.n_allow = (uint16_t)k;
+	if (n->wl.enabled && n->wl.n <= BASECTL_ALLOW_MAX) {
+		m.arg = BASECTL_ALLOW_RESTRICT;
+		memcpy(m.allow, n->wl.addr, n->wl.n * BASECTL_ADDR_LEN);
+		m.n_allow = (uint16_t)n->wl.n;
+	}
 	send_ctl(n, l, &m, now_ns);
+}
+
+void mesh_bases_allow_changed(struct mesh_node *n, uint64_t now_ns)
+{
+	for (size_t i = 0; n->bases != NULL && i < n->bases->n; i++)
+		if (n->bases->link[i].registered)
+			send_allow(n, &n->bases->link[i], now_ns);
 }
 
 void mesh_base_send_probe(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns)

@@ -116,6 +116,9 @@ bool mesh_bases_want(struct mesh_node *n, const uint8_t dst[IDENTITY_ADDR_LEN],
 void mesh_base_lookup(struct mesh_node *n, const uint8_t addr[IDENTITY_ADDR_LEN],
 		      uint64_t now_ns);
 
+/* The whitelist changed: tell every registered base who may look us up. */
+void mesh_bases_allow_changed(struct mesh_node *n, uint64_t now_ns);
+
 /* Is p (not a base) reachable through a registered base? */
 bool mesh_peer_has_relay(const struct mesh_node *n, const struct mesh_peer *p);
 /* Does traffic to p go through a base now?  (See the path choice above.) */
