@@ -86,6 +86,9 @@ drop_deltas() {
 		[ "$d" = 0 ] || printf '%s=%s ' "$c" "$d"
 	done
 }
+# relayed_because NODE PEER WHY: NODE's status gives PEER's relay reason WHY
+# (status_json strips every space, WHY's too).
+relayed_because() { peer_obj "$1" "$2" | grep -q "\"relayed_because\":\"${3// /}\""; }
 base_lists() { status_json base | grep -q "\"address\":\"${ADDR[$1]}\""; }
 
 mesh_node base $BASE_IP
@@ -120,7 +123,7 @@ check "the node registers with the base" wait_until 15 registered node
 # ---- 2. py1: direct, with a cookie reply -----------------------------------------------
 before=$(status_json node)
 py_start py1 --connect "${ADDR[node]}" --via direct --no-notify --pings 3 --tamper 1 \
-	--cookie-flood 1500 --serve 600
+	--cookie-flood ${INTEROP_FLOOD:-1500} --serve 600
 check "py1: registered, looked the node up, handshake, 3 echo replies" py_ready py1
 check_match "py1: REGISTER_OK with status OK, observed as its own address" \
 	"^register-ok status=0 relay_id=[0-9a-f]{16} observed=203\.0\.113\.11:$PORT refresh_s=25$" \
@@ -142,8 +145,11 @@ after=$(status_json node)
 check_ge "node: cookie replies sent" 1 "$(delta "$before" "$after" cookie_replies_sent)"
 check_eq "node: the tampered frame dropped as bad_tag" 1 "$(delta "$before" "$after" drop_mesh_data_bad_tag)"
 moved=$(drop_deltas "$before" "$after")
-check_eq "node: no drop but the flood's and the tampered frame's" "" \
-	"$(printf '%s\n' $moved | grep -Ev '^drop_mesh_(hs_under_load|hs_decrypt|data_bad_tag)=')"
+diag "node drops while py1 ran: $moved"
+# (drop_tun_* are the node kernel's own packets on its TUN, not ours.)
+check_eq "node: no mesh drop but the flood's and the tampered frame's" "" \
+	"$(printf '%s\n' $moved | grep -E '^drop_(mesh|base|relayed)' |
+		grep -Ev '^drop_mesh_(hs_under_load|hs_decrypt|data_bad_tag)=')"
 
 # ---- 3. py2: through the relay --------------------------------------------------------
 ip netns exec "$RUN-py2" nft -f - <<NFT || bail "py2: nft rule failed"
@@ -163,6 +169,8 @@ check "node: py2's path is relay-udp" peer_path node py2 relay-udp
 check_ge "the base relayed py2's handshake and pings (2 + 1 + 6)" 9 \
 	$(($(counter base relayed_packets) - rel0))
 check "the base lists py2" base_lists py2
+check "node: py2 answers no direct PATH_PING: no candidate answered" wait_until 15 \
+	relayed_because node py2 "no candidate answered"
 
 # ---- 4. py3: the node initiates -------------------------------------------------------
 py_start py3 --allow "${ADDR[node]}" --endpoint 203.0.113.13 --serve 600
@@ -174,6 +182,7 @@ check_match "py3: answered the node's handshake" "^handshake ${ADDR[node]} role=
 	"$(cat "$T/py3.out")"
 check_ge "py3: answered the node's echo requests" 4 "$(py_lines py3 "^echo-request-answered ${ADDR[node]} ")"
 check "node: py3 is up" peer_up node py3
+check "node: py3 answered PATH_PING: its path is direct" wait_until 10 peer_path node py3 direct
 
 check_match "node: py3's hostname from its endpoint record" '"hostname":"py3"' "$(peer_obj node py3)"
 check_match "base: py1 listed with its name and endpoint" \
@@ -181,7 +190,7 @@ check_match "base: py1 listed with its name and endpoint" \
 	"$(status_json base)"
 
 for n in py1 py2 py3; do py_stop "$n"; done
-check_match "py1: nothing but the flood's cookie replies dropped" "^drops cookie_unknown_receiver=[0-9]+$" \
+check_match "py1: nothing dropped but cookie replies to the flood's junk" "^drops( cookie_unknown_receiver=[0-9]+)?$" \
 	"$(cat "$T/py1.out")"
 
 # ---- 5. a mesh-wide psk -----------------------------------------------------------------
