@@ -24,6 +24,7 @@ comes from hashlib, XChaCha20's HChaCha20 is written out below.
 """
 
 import argparse
+import copy
 import hashlib
 import hmac
 import ipaddress
@@ -506,6 +507,7 @@ class MeshPeer:
         self.next_ping = None
         self.events = []           # (kind, dict) for the scripted steps to wait on
         self.drops = {}            # reason -> count
+        self.flood_index = None    # sender index of cookie_flood()'s junk
         self.echo_ident = os.getpid() & 0xFFFF
 
     # ---- I/O --------------------------------------------------------------
@@ -566,8 +568,8 @@ class MeshPeer:
                 self.initiate(peer, ini.route, retry_of=ini)
         if self.base and self.base.current and self.next_ping and now >= self.next_ping:
             self.send_ping()
-        for peer in self.peers.values():
-            kp = peer.current
+        for peer in [*self.peers.values(), self.base]:
+            kp = peer and peer.current
             if kp and kp.initiator and now - kp.born >= REKEY_AFTER_S and not peer.pending:
                 self.initiate(peer, peer.route)
 
@@ -616,8 +618,7 @@ class MeshPeer:
         ini = peer.pending
         # Read message 2 on a copy, so that a forged HS_RESP cannot spoil the
         # pending initiation.
-        sym = Symmetric.__new__(Symmetric)
-        sym.__dict__.update(ini.sym.__dict__)
+        sym = copy.copy(ini.sym)
         r_e = msg[12:44]
         sym.mix_e(r_e)
         sym.mix_key(x25519_dh(ini.e, r_e))                                # ee
@@ -640,6 +641,9 @@ class MeshPeer:
         if len(msg) != COOKIE_REPLY_LEN:
             raise Refused("cookie length")
         receiver = struct.unpack(">I", msg[4:8])[0]
+        if receiver == self.flood_index:  # the node is under load now
+            self.event("flood_cookie")
+            return
         peer = self.pending.get(receiver)
         if not peer or peer.last_mac1 is None:
             raise Refused("cookie unknown receiver")
@@ -929,16 +933,27 @@ def direct_route(info):
     fail("the node's record and the base offer no endpoint")
 
 
-def cookie_flood(mp, peer, count):
-    """More valid-mac1 HS_INITs than the node's per-second budget, so that
-    it is under load and answers our real HS_INIT with a COOKIE_REPLY.
-    Junk after the macs' key is fine: mac1 is all the load detector sees."""
-    junk = struct.pack(">B3xI", HS_INIT, random_index()) + os.urandom(144) + b"\0" * 32
+def cookie_flood(mp, peer, most):
+    """Valid-mac1 HS_INITs (junk after the macs' key: mac1 is all the load
+    detector sees) until the node answers one with a COOKIE_REPLY, which it
+    does only under load: then our real HS_INIT, sent next, gets one too.
+    In batches, waiting briefly for that answer in between, so that a busy
+    node's socket buffer does not drop the flood."""
+    mp.flood_index = random_index()
+    junk = struct.pack(">B3xI", HS_INIT, mp.flood_index) + os.urandom(144) + b"\0" * 32
     junk = add_macs(junk, peer.static_pub, mp.psk, None)
-    for i in range(count):
-        mp.sock.sendto(junk, peer.route[1])
-        if i % 64 == 63:  # pace a little: the node's socket buffer is finite
-            time.sleep(0.002)
+    sent = 0
+    while sent < most:
+        for _ in range(64):
+            mp.sock.sendto(junk, peer.route[1])
+        sent += 64
+        if mp.wait_for("flood_cookie", 0.005):
+            break
+    else:  # a busy node may still be working through what we sent
+        if not mp.wait_for("flood_cookie", 2):
+            log("flood", f"sent={sent}", "no cookie reply")
+            return
+    log("flood", f"sent={sent}", "under-load")
 
 
 def connect_steps(mp, args):
@@ -989,7 +1004,7 @@ def main():
     ap.add_argument("--pings", type=int, default=3)
     ap.add_argument("--tamper", type=int, default=0, help="tampered DATA frames to send")
     ap.add_argument("--cookie-flood", type=int, default=0, metavar="N",
-                    help="first send N junk HS_INITs to get a COOKIE_REPLY")
+                    help="first send up to N junk HS_INITs to get a COOKIE_REPLY")
     ap.add_argument("--serve", type=float, default=0, help="then keep answering for SECONDS")
     args = ap.parse_args()
 
@@ -1012,7 +1027,7 @@ def main():
         try:
             mp.pump(time.monotonic() + args.serve)
         finally:
-            log("drops", " ".join(f"{k.replace(' ', '_')}={v}" for k, v in sorted(mp.drops.items())))
+            log("drops", *(f"{k.replace(' ', '_')}={v}" for k, v in sorted(mp.drops.items())))
 
 
 if __name__ == "__main__":
