@@ -9,7 +9,7 @@ failure to talk to the real daemons.  It
   - registers with a base (Noise session, REGISTER with a signed endpoint
     record, PING/PONG) and looks a node up (LOOKUP -> PEER_INFO);
   - makes a Noise_IKpsk2 session with that node, directly or through the
-    base's relay, answering a COOKIE_REPLY;
+    base's relay, answering a COOKIE_REPLY; the base over UDP or TCP;
   - sends ICMPv6 echo requests inside DATA and decrypts the replies, sends
     one tampered frame on request;
   - answers a node's own handshake and echo requests (responder side),
@@ -508,6 +508,8 @@ class MeshPeer:
         self.events = []           # (kind, dict) for the scripted steps to wait on
         self.drops = {}            # reason -> count
         self.flood_index = None    # sender index of cookie_flood()'s junk
+        self.tcp = None            # the stream to the base, when over TCP
+        self.tcp_in = b""          # bytes of the stream not yet a whole record
         self.echo_ident = os.getpid() & 0xFFFF
 
     # ---- I/O --------------------------------------------------------------
@@ -515,29 +517,54 @@ class MeshPeer:
     def send_raw(self, peer, msg):
         route = peer.route
         if route[0] == "direct":
-            self.sock.sendto(msg, route[1])
+            self.send_to(route[1], msg)
         else:  # RELAY: our relay id, the destination's, the message itself
-            self.sock.sendto(struct.pack(">B3x", RELAY) + self.relay_id + route[1] + msg,
-                             self.base_addr)
+            self.send_to(self.base_addr,
+                         struct.pack(">B3x", RELAY) + self.relay_id + route[1] + msg)
+
+    def send_to(self, addr, frame):
+        if self.tcp and addr == self.base_addr:
+            # TCP framing: u16 length, then the frame, as over UDP.
+            self.tcp.sendall(struct.pack(">H", len(frame)) + frame)
+        else:
+            self.sock.sendto(frame, addr)
 
     def pump(self, until):
-        """Handle datagrams and timers until the monotonic time `until`."""
+        """Handle datagrams, TCP records and timers until the monotonic time
+        `until`."""
         while True:
             now = time.monotonic()
             if now >= until:
                 return
             self.timers(now)
-            ready, _, _ = select.select([self.sock], [], [], min(until - now, 0.05))
-            if ready:
+            inputs = [self.sock] + ([self.tcp] if self.tcp else [])
+            ready, _, _ = select.select(inputs, [], [], min(until - now, 0.05))
+            if self.sock in ready:
                 buf, src = self.sock.recvfrom(2048)
-                try:
-                    self.receive(buf, src)
-                except Refused as why:
-                    # Once per reason: a cookie flood draws hundreds of
-                    # replies to junk we sent, each a drop here.
-                    self.drops[str(why)] = self.drops.get(str(why), 0) + 1
-                    if self.drops[str(why)] == 1:
-                        log("drop", why, "from", src[0])
+                self.handle(buf, src)
+            if self.tcp and self.tcp in ready:
+                data = self.tcp.recv(65536)
+                if not data:
+                    fail("the base closed the TCP connection")
+                self.tcp_in += data
+                while len(self.tcp_in) >= 2:
+                    n = struct.unpack(">H", self.tcp_in[:2])[0]
+                    if not 1 <= n <= 1552:
+                        fail(f"TCP record length {n}")
+                    if len(self.tcp_in) < 2 + n:
+                        break
+                    frame, self.tcp_in = self.tcp_in[2:2 + n], self.tcp_in[2 + n:]
+                    self.handle(frame, self.base_addr)
+
+    def handle(self, buf, src):
+        try:
+            self.receive(buf, src)
+        except Refused as why:
+            # Once per reason: a cookie flood draws hundreds of replies to
+            # junk we sent, each a drop here.
+            self.drops[str(why)] = self.drops.get(str(why), 0) + 1
+            if self.drops[str(why)] == 1:
+                log("drop", why, "from", src[0])
 
     def wait_for(self, kind, timeout, match=lambda ev: True):
         deadline = time.monotonic() + timeout
@@ -901,6 +928,11 @@ def base_steps(mp, args):
     host = host.strip("[]")
     mp.base_addr = (ep18_sockaddr(ep18(host, int(port)))[0], int(port))
     mp.base = Peer(bytes.fromhex(args.base_key), is_base=True)
+    if args.base_tcp:
+        # The same session over the base's TCP port: every frame we would
+        # send the base over UDP goes on the stream, relay frames included.
+        mp.tcp = socket.create_connection((host, args.base_tcp), timeout=10)
+        mp.tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     mp.initiate(mp.base, ("direct", mp.base_addr))
     if not mp.wait_for("handshake", 15, lambda ev: ev["peer"] is mp.base):
         fail("no handshake with the base")
@@ -991,6 +1023,8 @@ def main():
     ap.add_argument("--port", type=int, default=5582, help="our UDP port")
     ap.add_argument("--base", help="HOST:PORT of the base (without it: only the identity)")
     ap.add_argument("--base-key", help="the base's Ed25519 public key, hex")
+    ap.add_argument("--base-tcp", type=int, metavar="PORT",
+                    help="reach the base over its TCP port instead of UDP")
     ap.add_argument("--psk", help="the mesh-wide psk, 64 hex digits")
     ap.add_argument("--name", default="", help="hostname in our endpoint record")
     ap.add_argument("--endpoint", action="append", default=[],

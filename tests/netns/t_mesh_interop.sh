@@ -5,13 +5,13 @@
 # relay, and as the responder of the node's own handshake.
 #
 #                         $RUN-net: br0
-#        v-base /       | v-node        | v-py1         | v-py2        \ v-py3
-#   $RUN-base eth0  $RUN-node eth0  $RUN-py1 eth0   $RUN-py2 eth0   $RUN-py3 eth0
-#   203.0.113.1     203.0.113.2     203.0.113.11    203.0.113.12    203.0.113.13
-#   subnetrad base  subnetrad mesh  mesh_peer.py    mesh_peer.py    mesh_peer.py
-#                   snr0 fc94:N     direct          relay only      responder
-#                   wl: py1-3                       nft: no UDP     its own identity
-#                                                   to/from .2
+#        v-base /       | v-node        | v-py1        | v-py2        | v-py4        \ v-py3
+#   $RUN-base eth0  $RUN-node eth0  $RUN-py1 eth0  $RUN-py2 eth0  $RUN-py4 eth0  $RUN-py3 eth0
+#   203.0.113.1     203.0.113.2     203.0.113.11   203.0.113.12   203.0.113.14   203.0.113.13
+#   subnetrad base  subnetrad mesh  mesh_peer.py   mesh_peer.py   mesh_peer.py   mesh_peer.py
+#   udp 5582        snr0 fc94:N     direct         relay only     base over TCP  responder
+#   tcp 443         wl: py1-4                      nft: no UDP    (443), relay   its own
+#                                                  to/from .2                    identity
 #   lan_discovery false.
 #
 #   1. py3's identity is written by the Python peer and read by `subnetra
@@ -26,10 +26,13 @@
 #      is direct;
 #   3. py2, whose UDP to the node is dropped: the same through the relay
 #      (RELAY/RELAYED), the node's path relay-udp, the base relays;
-#   4. the node pings py3: it looks py3 up, initiates, py3 answers as the
+#   4. py4 reaches the base over TCP only (u16-framed records on port 443):
+#      registration (the base shows transport tcp) and the relayed handshake
+#      and pings, the base bridging py4's TCP and the node's UDP;
+#   5. the node pings py3: it looks py3 up, initiates, py3 answers as the
 #      responder (relayed or, after the node's PATH_PING, direct) and
 #      answers the echo requests;
-#   5. base and node restarted with a mesh-wide psk: py1 with the psk gets
+#   6. base and node restarted with a mesh-wide psk: py1 with the psk gets
 #      through, a peer with another psk fails mac1 at the base.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -94,7 +97,7 @@ base_lists() { status_json base | grep -q "\"address\":\"${ADDR[$1]}\""; }
 
 mesh_node base $BASE_IP
 mesh_node node $NODE_IP_
-for n in py1 py2 py3; do mesh_node "$n" "203.0.113.1${n#py}"; done
+for n in py1 py2 py3 py4; do mesh_node "$n" "203.0.113.1${n#py}"; done
 
 # ---- 1. identity files both ways ---------------------------------------------------
 # py3's identity is the Python peer's own (mesh_node made one with the CLI).
@@ -116,7 +119,7 @@ JSON
 )
 MESH_LAN[node]=false
 MESH_EXTRA[node]="\"bases\": [ { \"host\": \"$BASE_IP\", \"udp_port\": $PORT, \"public_key\": \"${PK[base]}\" } ],"
-mesh_config node py1 py2 py3
+mesh_config node py1 py2 py3 py4
 start_mesh base
 start_mesh node
 check "the node registers with the base" wait_until 15 registered node
@@ -176,7 +179,19 @@ check "the base lists py2" base_lists py2
 check "node: py2 answers no direct PATH_PING: no candidate answered" wait_until 15 \
 	relayed_because node py2 "no candidate answered"
 
-# ---- 4. py3: the node initiates -------------------------------------------------------
+# ---- 4. py4: the base over TCP -------------------------------------------------------
+tcp0=$(counter base tcp_rx_frames)
+py_start py4 --base-tcp 443 --connect "${ADDR[node]}" --via relay --pings 3 --serve 600
+check "py4 over TCP: registered, looked the node up, relayed handshake, 3 echo replies" py_ready py4
+check_eq "py4: 3 echo replies decrypted, relayed over TCP" 3 \
+	"$(py_lines py4 "^echo-reply ${ADDR[node]} seq=[1-3] via=relay$")"
+check_match "base: py4's transport is tcp" "\"address\":\"${ADDR[py4]}\",\"hostname\":\"py4\",\"transport\":\"tcp\"" \
+	"$(status_json base)"
+check_ge "base: py4's frames came as TCP records (handshake, REGISTER, PING, LOOKUP, relay)" 8 \
+	$(($(counter base tcp_rx_frames) - tcp0))
+check "node: py4 is up" wait_until 5 peer_up node py4
+
+# ---- 5. py3: the node initiates -------------------------------------------------------
 py_start py3 --allow "${ADDR[node]}" --endpoint 203.0.113.13 --serve 600
 check "py3: registered" py_ready py3
 check "the base lists py3" base_lists py3
@@ -193,19 +208,19 @@ check_match "base: py1 listed with its name and endpoint" \
 	"\"address\":\"${ADDR[py1]}\",\"hostname\":\"py1\",\"transport\":\"udp\",\"endpoint\":\"203.0.113.11:$PORT\"" \
 	"$(status_json base)"
 
-for n in py1 py2 py3; do py_stop "$n"; done
+for n in py1 py2 py3 py4; do py_stop "$n"; done
 # (An HS_RESP to a retransmitted HS_INIT's predecessor is answered twice
 # when the node is slow; the second answer has no initiation left.)
 check_match "py1: refused nothing from the node but a late HS_RESP" "^drops( hs_resp_unknown_receiver=[0-9]+)?$" \
 	"$(cat "$T/py1.out")"
 
-# ---- 5. a mesh-wide psk -----------------------------------------------------------------
+# ---- 6. a mesh-wide psk -----------------------------------------------------------------
 stop_node node
 stop_node base
 PSK=$(gen_key)
 sed -i "s/^{ \"mode\": \"base\",/{ \"mode\": \"base\", \"psk\": \"$PSK\",/" "$T/base.json"
 MESH_EXTRA[node]+=" \"psk\": \"$PSK\","
-mesh_config node py1 py2 py3
+mesh_config node py1 py2 py3 py4
 start_mesh base
 start_mesh node
 check "psk: the node registers with the restarted base" wait_until 15 registered node
