@@ -16,7 +16,7 @@ pkgs=(
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
 	strace                                 # t_deploy: the unit sandbox trace
 	gdb                                    # t_confine: calls made inside a running daemon
-	python3-cryptography                   # tests/vectors/gen-*.py (vector generators)
+	python3-cryptography                   # tests/vectors/gen-*.py, t_mesh_interop's Python mesh peer
 	jq prometheus libxml2-utils python3-yaml # t_deploy: exporter JSON, promtool,
 	systemd groff-base man-db              #   plist DTD, compose; units, man pages
 )
