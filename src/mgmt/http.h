@@ -1,0 +1,48 @@
+/*
+ * Requests on both listeners: libmicrohttpd calls http_handle for every
+ * request (several times while a body arrives) and http_completed once it
+ * is done.  The order of decisions, the same for every request:
+ *
+ *   1. a declared body over HTTP_BODY_MAX: 413 at once, before any byte
+ *      of it is read; a chunked one is counted as it arrives and answered
+ *      413 at its end (its bytes are dropped, never kept)
+ *   2. the route: path, then method (404, then 405 with Allow)
+ *   3. the handler, with the whole body in hand
+ *
+ * Every error is JSON, {"error":{"code":"...","message":"..."}}, with an
+ * honest status; no request text is echoed back.
+ */
+#ifndef SUBNETRA_MGMT_HTTP_H
+#define SUBNETRA_MGMT_HTTP_H
+
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+enum {
+	HTTP_BODY_MAX = 64 * 1024,
+};
+
+enum http_listener_kind {
+	HTTP_ADMIN,  /* TLS: the UI and /api/v1 */
+	HTTP_DEVICE, /* plain: license.json (devices fetch it before they trust anything) */
+};
+
+struct mgmtd;
+
+/* What MHD hands back to http_handle as its closure: the listener. */
+struct http_listener {
+	enum http_listener_kind kind;
+	const char *name;
+	struct mgmtd *m;
+	uint64_t requests;
+	uint64_t too_large;
+};
+
+enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *url,
+			    const char *method, const char *version, const char *upload_data,
+			    size_t *upload_data_size, void **req_cls);
+void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		    enum MHD_RequestTerminationCode toe);
+
+#endif
