@@ -88,8 +88,7 @@ int cmd_restore(const struct mgmt_args *a)
 		rc = store_version(s, &v);
 	/* What the database held before, kept (unless it held nothing). */
 	if (rc == 0 && v > 0) {
-		snprintf(pre, sizeof pre, "%s.pre-restore-%lld", a->db, (long long)time(NULL));
-		rc = store_backup(s, pre, false, &e);
+		rc = store_backup_aside(s, "restore", pre, sizeof pre, &e);
 		if (rc == 0)
 			printf("old content of %s copied to %s\n", a->db, pre);
 	}

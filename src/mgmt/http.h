@@ -16,6 +16,7 @@
 #define SUBNETRA_MGMT_HTTP_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -37,6 +38,9 @@ struct http_listener {
 	struct mgmtd *m;
 	uint64_t requests;
 	uint64_t too_large;
+	time_t log_window;    /* start of the current log window (server.c) */
+	unsigned log_lines;   /* lines logged in it */
+	unsigned log_dropped; /* lines left out of it */
 };
 
 enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *url,

@@ -197,10 +197,9 @@ static int set_aside(const char *db)
 	struct store *s;
 	int rc;
 
-	snprintf(pre, sizeof pre, "%s.pre-init-%lld", db, (long long)time(NULL));
 	rc = store_open(&s, db, STORE_OPEN_EXISTING, &e);
 	if (rc == 0) {
-		rc = store_backup(s, pre, false, &e);
+		rc = store_backup_aside(s, "init", pre, sizeof pre, &e);
 		store_close(s);
 	}
 	if (rc < 0) {

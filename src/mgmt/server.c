@@ -25,6 +25,8 @@ enum {
 	TLS_FILE_MAX = 16 * 1024,
 	EVENTS_MAX = 8,
 	ERR_MAX = 512,
+	LOG_BURST = 10,
+	LOG_WINDOW_S = 60,
 };
 
 /* epoll tags */
@@ -44,10 +46,29 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * libmicrohttpd's messages, most of them about what a client sent (a
+ * broken TLS handshake, a malformed request): at most LOG_BURST lines per
+ * LOG_WINDOW_S seconds per listener, then one line saying how many were
+ * left out, so no client can flood the log.
+ */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	const struct http_listener *l = cls;
+	struct http_listener *l = cls;
+	time_t now = time(NULL);
 
+	if (now - l->log_window >= LOG_WINDOW_S) {
+		if (l->log_dropped > 0)
+			say("%s listener: %u more messages left out", l->name, l->log_dropped);
+		l->log_window = now;
+		l->log_lines = 0;
+		l->log_dropped = 0;
+	}
+	if (l->log_lines >= LOG_BURST) {
+		l->log_dropped++;
+		return;
+	}
+	l->log_lines++;
 	fprintf(stderr, "subnetra-mgmtd: %s listener: ", l->name);
 	vfprintf(stderr, fmt, ap);
 }

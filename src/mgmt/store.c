@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 void store_why(struct store_error *err, const char *fmt, ...)
 {
@@ -119,6 +120,22 @@ int store_version(struct store *s, int *out) { return s->ops->get_version(s, out
 int store_backup(struct store *s, const char *out, bool replace, struct store_error *err)
 {
 	return s->ops->backup(s, out, replace, err);
+}
+
+int store_backup_aside(struct store *s, const char *tag, char *made, size_t cap,
+		       struct store_error *err)
+{
+	long long now = (long long)time(NULL);
+	int rc = -EEXIST;
+
+	for (int n = 1; n < 100 && rc == -EEXIST; n++) {
+		if (n == 1)
+			snprintf(made, cap, "%s.pre-%s-%lld", s->path, tag, now);
+		else
+			snprintf(made, cap, "%s.pre-%s-%lld.%d", s->path, tag, now, n);
+		rc = store_backup(s, made, false, err);
+	}
+	return rc;
 }
 
 int store_restore(struct store *s, const char *from, int max_version, struct store_error *err)

@@ -15,8 +15,10 @@
  *    one transaction, so a failed step leaves the database at N-1.
  *  - A store is used by one thread (the server's reactor): no locks.
  *
- * Return convention: 0 or -errno (-EIO for an engine error, whose text
- * store_errmsg gives), except store_step (STORE_ROW / STORE_DONE / -errno).
+ * Return convention: 0 or -errno, except store_step (STORE_ROW /
+ * STORE_DONE / -errno): -EEXIST for a duplicate key, -EINVAL for a row the
+ * schema refuses (type, CHECK, NOT NULL, foreign key), -EBUSY, -ENOMEM,
+ * -EIO for any other engine error; store_errmsg gives the engine's words.
  */
 #ifndef SUBNETRA_MGMT_STORE_H
 #define SUBNETRA_MGMT_STORE_H
@@ -126,6 +128,14 @@ int store_migrate(struct store *s, const struct store_migration *m, size_t n,
  * replaced; else -EEXIST leaves it as it was.
  */
 int store_backup(struct store *s, const char *out, bool replace, struct store_error *err);
+
+/*
+ * store_backup to the first free name "<path>.pre-<tag>-<unix time>[.N]"
+ * beside the database, for a copy kept before a destructive step; made
+ * (cap bytes) gets the name.
+ */
+int store_backup_aside(struct store *s, const char *tag, char *made, size_t cap,
+		       struct store_error *err);
 
 /*
  * Replace the whole content of the database with that of the backup file

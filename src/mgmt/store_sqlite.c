@@ -50,7 +50,9 @@ static int rc_errno(int rc)
 	case SQLITE_LOCKED:
 		return -EBUSY;
 	case SQLITE_CONSTRAINT:
-		return -EEXIST; /* a unique, check or foreign-key constraint refused the row */
+		/* A duplicate, or a row the schema refuses (type, CHECK, foreign key). */
+		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST
+											      : -EINVAL;
 	default:
 		return -EIO;
 	}
