@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/version.h"
-#include "mgmt/mgmtd.h"
 #include "mgmt/store.h"
 
 enum http_err {
@@ -81,7 +80,7 @@ static enum MHD_Result get_healthz(struct http_listener *l, struct MHD_Connectio
 	int v;
 
 	/* A read of the database header: the store is really there. */
-	if (store_version(l->m->store, &v) < 0)
+	if (store_version(l->store, &v) < 0)
 		return reply_error(c, ERR_UNAVAILABLE, NULL, false);
 	snprintf(json, sizeof json,
 		 "{\"status\":\"ok\",\"version\":\"%s\",\"schema_version\":%d,"

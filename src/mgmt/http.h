@@ -29,13 +29,13 @@ enum http_listener_kind {
 	HTTP_DEVICE, /* plain: license.json (devices fetch it before they trust anything) */
 };
 
-struct mgmtd;
+struct store;
 
 /* What MHD hands back to http_handle as its closure: the listener. */
 struct http_listener {
 	enum http_listener_kind kind;
 	const char *name;
-	struct mgmtd *m;
+	struct store *store; /* the server's, for the handlers */
 	uint64_t requests;
 	uint64_t too_large;
 	time_t log_window;    /* start of the current log window (server.c) */

@@ -52,7 +52,8 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
  * LOG_WINDOW_S seconds per listener, then one line saying how many were
  * left out, so no client can flood the log.
  */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+							   va_list ap)
 {
 	struct http_listener *l = cls;
 	time_t now = time(NULL);
@@ -133,7 +134,7 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag, c
 	bool tls = ls->http.kind == HTTP_ADMIN;
 	int fd;
 
-	ls->http.m = m;
+	ls->http.store = m->store;
 	fd = listen_on(ls->http.name, spec, shown, sizeof shown);
 	if (fd < 0)
 		return -1;

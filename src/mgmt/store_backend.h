@@ -1,7 +1,7 @@
 /*
- * What a storage backend provides to store.c (the part of store.h that is
- * the same for every engine: dispatch, the migration runner, helpers).
- * Only store.c and the backend files include this.
+ * What a storage backend provides to store_common.c (the part of store.h
+ * that is the same for every engine: dispatch, the migration runner,
+ * helpers).  Only store_common.c and the backend files include this.
  */
 #ifndef SUBNETRA_MGMT_STORE_BACKEND_H
 #define SUBNETRA_MGMT_STORE_BACKEND_H

@@ -1,5 +1,7 @@
 /*
- * The engine-independent half of store.h: dispatch to the backend, and the
+ * The engine-independent half of store.h (its own file, not store.c, so
+ * that the backends' header, which needs store.h's types, is not in a
+ * cycle with it): dispatch to the backend, and the
  * migration runner, whose rule is one transaction per step so that the
  * version number and the schema change commit together or not at all.
  */
