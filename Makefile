@@ -252,6 +252,7 @@ install: all install-man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/subnetrad $(DESTDIR)$(PREFIX)/sbin/subnetrad
 	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
+	install -m 0755 $(MGMT_PROG) $(DESTDIR)$(PREFIX)/sbin/subnetra-mgmtd
 	for t in $(SHIPPED_TOOLS); do \
 		install -m 0755 $(BUILD)/subnetra-$$t $(DESTDIR)$(PREFIX)/bin/subnetra-$$t || exit 1; \
 	done
