@@ -112,7 +112,7 @@ static int given_tls(const struct mgmt_args *a, char cert[PATH_MAX], char key[PA
 /* A new self-signed pair in the state directory, unless both files exist. */
 static int made_tls(const struct mgmt_args *a, const struct instance_paths *p)
 {
-	char key[TLSCERT_PEM_MAX], cert[TLSCERT_PEM_MAX], fp[TLSCERT_FP_HEX], err[ERR_MAX];
+	char key[TLSCERT_PEM_MAX], cert[TLSCERT_PEM_MAX], fp[TLSCERT_FP_HEX], err[ERR_MAX] = "";
 	char host[256] = "localhost";
 	const char *defaults[] = { "localhost", "127.0.0.1", "::1", host };
 	const char *const *names = a->n_hosts ? a->hosts : defaults;
