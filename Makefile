@@ -101,7 +101,9 @@ TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
 # The management server: its own library and Debian's shared libraries,
 # never linked into subnetrad (whose static size budget stays as it is).
 MGMT_PROG := $(BUILD)/subnetra-mgmtd
-MGMT_LDLIBS := -lmicrohttpd -lgnutls -lsqlite3
+MGMT_LDLIBS := -lmicrohttpd -lgnutls -lsqlite3 -lpq
+# Debian keeps libpq's headers in a folder of their own.
+$(BUILD)/obj/src/mgmt/%.o: CPPFLAGS += -isystem /usr/include/postgresql
 BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(TOOL_PROGS) $(MGMT_PROG)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 MGMT_UNIT_SRCS := $(wildcard tests/unit/test_mgmt_*.c)

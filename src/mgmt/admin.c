@@ -48,11 +48,24 @@ static int store_exit(int rc)
 	return rc == -EEXIST ? MGMT_EXIT_REFUSED : MGMT_EXIT_DB;
 }
 
+/* backup and restore copy a SQLite file; a PostgreSQL database has its own tools. */
+static bool file_db(const struct mgmt_args *a, const char *cmd)
+{
+	if (!store_is_postgres(a->db))
+		return true;
+	fprintf(stderr, "subnetra-mgmtd %s: a PostgreSQL database is backed up with pg_dump and "
+			"restored with pg_restore\n", cmd);
+	return false;
+}
+
 int cmd_backup(const struct mgmt_args *a)
 {
 	struct store_error e;
 	struct store *s = NULL;
 	int rc, v = 0;
+
+	if (!file_db(a, "backup"))
+		return MGMT_EXIT_USAGE;
 
 	rc = store_open(&s, a->db, STORE_OPEN_READONLY, &e);
 	if (rc == 0 && (store_version(s, &v) < 0 || v == 0)) {
@@ -78,6 +91,8 @@ int cmd_restore(const struct mgmt_args *a)
 	struct store *s = NULL;
 	int lockfd, rc, v = 0;
 
+	if (!file_db(a, "restore"))
+		return MGMT_EXIT_USAGE;
 	rc = instance_lock(a->db, &lockfd, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "subnetra-mgmtd restore: %s\n", err);

@@ -217,17 +217,56 @@ static int set_aside(const char *db)
 	return 0;
 }
 
-/* The database under tmp, complete, then renamed to a->db. */
+/*
+ * A PostgreSQL database holds an instance once meta names its key: 1, 0
+ * (none yet: a new database, or an init that failed before its last
+ * transaction), or -1 when it cannot be read.
+ */
+static int pg_initialised(const char *db)
+{
+	char pk[INSTANCE_PK_HEX];
+	struct store_error e;
+	struct store *s;
+	int rc, v = 0;
+
+	rc = store_open(&s, db, STORE_OPEN_EXISTING, &e);
+	if (rc < 0) {
+		fail("%s", e.msg);
+		return -1;
+	}
+	rc = store_version(s, &v);
+	if (rc == 0 && v > 0) {
+		rc = meta_get(s, META_INSTANCE_PK, pk, sizeof pk);
+		if (rc == 0) {
+			fail("%s: holds an instance already; not replaced", store_path(s));
+			rc = 1;
+		} else if (rc == -ENOENT) {
+			rc = 0;
+		}
+	}
+	if (rc < 0)
+		fail("%s: %s", store_path(s), store_errmsg(s));
+	store_close(s);
+	return rc < 0 ? -1 : rc;
+}
+
+/* SQLite: the database under tmp, complete, then renamed to a->db. */
 static int make_db(const struct mgmt_args *a, const struct instance_paths *p, const char *cert,
-		   const char *key, const struct instance_keys *k, char pw[PW_LEN])
+		   const char *key, const struct instance_keys *k, char pw[PW_LEN], bool pg,
+		   char shown[PATH_MAX])
 {
 	char tmp[PATH_MAX + 16], hash[crypto_pwhash_STRBYTES];
 	struct store_error e = { "" };
 	struct store *s = NULL;
 	int rc;
 
-	snprintf(tmp, sizeof tmp, "%s.init-tmp", a->db);
-	unlink(tmp); /* a failed init's leftover: under our lock, no one else's */
+	/* PostgreSQL has no file to rename: its tables are made in place. */
+	if (pg) {
+		snprintf(tmp, sizeof tmp, "%s", a->db);
+	} else {
+		snprintf(tmp, sizeof tmp, "%s.init-tmp", a->db);
+		unlink(tmp); /* a failed init's leftover: under our lock, no one else's */
+	}
 	make_password(pw);
 	rc = crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
 			       crypto_pwhash_MEMLIMIT_INTERACTIVE);
@@ -236,19 +275,22 @@ static int make_db(const struct mgmt_args *a, const struct instance_paths *p, co
 		return MGMT_EXIT_FAIL;
 	}
 	rc = store_open(&s, tmp, STORE_OPEN_CREATE, &e);
+	/* The name to print: a URL's password hidden. */
+	snprintf(shown, PATH_MAX, "%s", rc == 0 && pg ? store_path(s) : a->db);
 	if (rc == 0)
 		rc = store_migrate(s, schema_migrations, schema_migration_count, &e);
 	if (rc == 0 && (rc = fill_db(s, a, p, cert, key, k, hash)) < 0)
-		store_why(&e, "%s: %s", tmp,
+		store_why(&e, "%s: %s", store_path(s),
 			 rc == -EEXIST ? "admin address refused" : store_errmsg(s));
 	store_close(s); /* the last connection: the WAL is folded into the file */
 	sodium_memzero(hash, sizeof hash);
-	if (rc == 0 && rename(tmp, a->db) < 0) {
+	if (rc == 0 && !pg && rename(tmp, a->db) < 0) {
 		store_why(&e, "%s: %s", a->db, strerror(errno));
 		rc = -errno;
 	}
 	if (rc < 0) {
-		unlink(tmp);
+		if (!pg)
+			unlink(tmp);
 		fail("%s", e.msg);
 		return MGMT_EXIT_DB;
 	}
@@ -260,15 +302,28 @@ int cmd_init(const struct mgmt_args *a)
 	struct instance_paths p;
 	struct instance_keys k = { 0 };
 	char dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], err[ERR_MAX], pk[INSTANCE_PK_HEX];
-	char pw[PW_LEN] = "";
+	char pw[PW_LEN] = "", shown[PATH_MAX] = "";
+	bool pg = store_is_postgres(a->db);
 	int lockfd = -1, ret = MGMT_EXIT_FAIL, rc;
 
 	if (!account_email_valid(a->admin)) {
 		fail("--admin '%s': not an email address", a->admin);
 		return MGMT_EXIT_USAGE;
 	}
+	if (pg && (a->dir == NULL || a->force)) {
+		fail("%s", a->force ? "--force does not apply to a PostgreSQL database "
+				      "(drop its tables to start again)"
+				    : "a PostgreSQL --db needs --dir DIR for the key files");
+		return MGMT_EXIT_USAGE;
+	}
 	if (state_dir(a, dir) < 0 || instance_paths_init(&p, dir, err, sizeof err) < 0)
 		return MGMT_EXIT_FAIL;
+	if (pg) {
+		rc = pg_initialised(a->db);
+		if (rc != 0)
+			return rc > 0 ? MGMT_EXIT_REFUSED : MGMT_EXIT_DB;
+		goto files;
+	}
 	rc = instance_lock(a->db, &lockfd, err, sizeof err);
 	if (rc < 0) {
 		fail("%s", err);
@@ -286,6 +341,7 @@ int cmd_init(const struct mgmt_args *a)
 			goto cleanup;
 		}
 	}
+files:
 	if (secret(p.key, crypto_sign_SEEDBYTES, "instance key:") < 0 ||
 	    secret(p.pepper, INSTANCE_PEPPER_LEN, "pepper:") < 0)
 		goto cleanup;
@@ -303,12 +359,12 @@ int cmd_init(const struct mgmt_args *a)
 		fail("%s", err);
 		goto cleanup;
 	}
-	ret = make_db(a, &p, cert, key, &k, pw);
+	ret = make_db(a, &p, cert, key, &k, pw, pg, shown);
 	if (ret != MGMT_EXIT_OK)
 		goto cleanup;
 	instance_pk_hex(&k, pk);
 	printf("instance public key: %s\n", pk);
-	printf("database:          %s (schema version %zu)\n", a->db, schema_migration_count);
+	printf("database:          %s (schema version %zu)\n", shown, schema_migration_count);
 	printf("first admin:       %s\n", a->admin);
 	printf("one-time password: %s\n", pw);
 	printf("(shown only now: only its argon2id hash is stored)\n");

@@ -243,7 +243,7 @@ static int setting(struct mgmtd *m, const char *key, char *out, size_t cap)
 		return 0;
 	rc = meta_get(m->store, key, out, cap);
 	if (rc < 0)
-		say("%s: meta.%s: %s", m->cfg.db, key,
+		say("%s: meta.%s: %s", store_path(m->store), key,
 		    rc == -ENOENT ? "missing (was this database made by subnetra-mgmtd init?)"
 				  : store_errmsg(m->store));
 	return rc;
@@ -284,7 +284,7 @@ static int load_keys(struct mgmtd *m)
 	instance_pk_hex(&m->keys, have);
 	if (strcmp(have, want) != 0) {
 		say("%s: public key %s is not this instance's (%s: meta.instance_pubkey %s)",
-		    m->cfg.paths.key, have, m->cfg.db, want);
+		    m->cfg.paths.key, have, store_path(m->store), want);
 		return -1;
 	}
 	return 0;
@@ -296,7 +296,8 @@ static int open_store(struct mgmtd *m)
 	char err[ERR_MAX];
 	int rc;
 
-	rc = instance_lock(m->cfg.db, &m->lockfd, err, sizeof err);
+	/* Several servers may share one PostgreSQL database; a SQLite file has one. */
+	rc = store_is_postgres(m->cfg.db) ? 0 : instance_lock(m->cfg.db, &m->lockfd, err, sizeof err);
 	if (rc < 0) {
 		say("%s", err);
 		return rc == -EBUSY ? MGMT_EXIT_REFUSED : MGMT_EXIT_FAIL;
@@ -362,7 +363,7 @@ int server_run(const struct mgmtd_config *cfg)
 	if (listener_start(m, &m->admin, TAG_ADMIN, m->cfg.admin_listen) < 0 ||
 	    listener_start(m, &m->device, TAG_DEVICE, m->cfg.device_listen) < 0)
 		goto cleanup;
-	say("serving %s (schema version %d)", m->cfg.db, m->schema_version);
+	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
 cleanup:

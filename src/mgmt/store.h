@@ -29,6 +29,7 @@
 
 enum store_backend {
 	STORE_SQLITE,
+	STORE_POSTGRES,
 	STORE_BACKEND_COUNT,
 };
 
@@ -62,14 +63,21 @@ enum store_open_mode {
 struct store;
 struct store_stmt;
 
+/* Whether db names a PostgreSQL database (a postgresql:// or postgres:// URL). */
+bool store_is_postgres(const char *db);
+
 /*
- * Open the SQLite database at path with the connection settings every
- * caller relies on (WAL, foreign keys, busy timeout, full sync).
+ * Open the database db: a PostgreSQL URL (store_pg.c), else the path of a
+ * SQLite file, with the connection settings every caller relies on (for
+ * SQLite: WAL, foreign keys, busy timeout, full sync).  For PostgreSQL the
+ * database must exist (mode CREATE creates only its tables, at migration).
  */
 int store_open(struct store **out, const char *path, enum store_open_mode mode,
 	       struct store_error *err);
 void store_close(struct store *s);
+/* The database's name for messages (a URL's password hidden). */
 const char *store_path(const struct store *s);
+enum store_backend store_kind(const struct store *s);
 /* The engine's last error message (for -EIO). */
 const char *store_errmsg(struct store *s);
 
@@ -114,8 +122,8 @@ int store_version(struct store *s, int *out);
 
 /*
  * Bring the schema to the last of the n migrations (numbered 1..n, in
- * order).  Before the first step on a database that already has a schema,
- * a copy is kept at "<path>.pre-<version>" (store_backup).  -ENOTSUP with
+ * order).  Before the first step on a SQLite database that already has a
+ * schema, a copy is kept at "<path>.pre-<version>" (store_backup).  -ENOTSUP with
  * err saying so when the database is newer than the list; -EIO when a step
  * failed (err names it; the database is at the version before it).
  */
@@ -123,6 +131,9 @@ int store_migrate(struct store *s, const struct store_migration *m, size_t n,
 		  struct store_error *err);
 
 /*
+ * backup and restore are SQLite's (PostgreSQL: -ENOTSUP, err naming
+ * pg_dump and pg_restore).
+ *
  * A consistent copy of the whole database into the file out, which appears
  * complete or not at all (mode 0600).  replace: an existing out is
  * replaced; else -EEXIST leaves it as it was.

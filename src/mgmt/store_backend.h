@@ -26,6 +26,7 @@ struct store_ops {
 	int (*get_version)(struct store *s, int *out);
 	/* Inside the migration's transaction. */
 	int (*set_version)(struct store *s, int v);
+	/* NULL: the engine has its own tools (and no copy before migrating). */
 	int (*backup)(struct store *s, const char *out, bool replace, struct store_error *err);
 	int (*restore)(struct store *s, const char *from, int max_version,
 		       struct store_error *err);
@@ -44,5 +45,7 @@ struct store_stmt {
 
 int store_sqlite_open(struct store **out, const char *path, enum store_open_mode mode,
 		      struct store_error *err);
+int store_pg_open(struct store **out, const char *url, enum store_open_mode mode,
+		  struct store_error *err);
 
 #endif

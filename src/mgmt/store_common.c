@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 void store_why(struct store_error *err, const char *fmt, ...)
@@ -23,11 +24,20 @@ void store_why(struct store_error *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool store_is_postgres(const char *db)
+{
+	return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
 int store_open(struct store **out, const char *path, enum store_open_mode mode,
 	       struct store_error *err)
 {
+	if (store_is_postgres(path))
+		return store_pg_open(out, path, mode, err);
 	return store_sqlite_open(out, path, mode, err);
 }
+
+enum store_backend store_kind(const struct store *s) { return s->ops->kind; }
 
 void store_close(struct store *s)
 {
@@ -119,8 +129,18 @@ int store_exec_args(struct store *s, const char *sql, const struct store_arg *ar
 
 int store_version(struct store *s, int *out) { return s->ops->get_version(s, out); }
 
+/* PostgreSQL has no file to copy: its own tools do it. */
+static int no_file_ops(struct store *s, struct store_error *err)
+{
+	store_why(err, "%s: backup and restore of a PostgreSQL database are pg_dump's and "
+		       "pg_restore's job", s->path);
+	return -ENOTSUP;
+}
+
 int store_backup(struct store *s, const char *out, bool replace, struct store_error *err)
 {
+	if (s->ops->backup == NULL)
+		return no_file_ops(s, err);
 	return s->ops->backup(s, out, replace, err);
 }
 
@@ -142,6 +162,8 @@ int store_backup_aside(struct store *s, const char *tag, char *made, size_t cap,
 
 int store_restore(struct store *s, const char *from, int max_version, struct store_error *err)
 {
+	if (s->ops->restore == NULL)
+		return no_file_ops(s, err);
 	return s->ops->restore(s, from, max_version, err);
 }
 
@@ -203,7 +225,7 @@ int store_migrate(struct store *s, const struct store_migration *m, size_t n,
 	}
 	if (cur == (int)n)
 		return 0;
-	if (cur > 0) {
+	if (cur > 0 && s->ops->backup != NULL) {
 		snprintf(pre, sizeof pre, "%s.pre-%d", s->path, cur);
 		rc = store_backup(s, pre, true, err);
 		if (rc < 0)
