@@ -15,7 +15,8 @@ pkgs=(
 	libmicrohttpd-dev                      # subnetra-mgmtd: HTTP server (external epoll)
 	libgnutls28-dev                        # subnetra-mgmtd: TLS on its admin listener, its certificate
 	libsqlite3-dev sqlite3                 # subnetra-mgmtd: its database (sqlite3: the tests read it)
-	libpq-dev                              # subnetra-mgmtd: the PostgreSQL store to come (not linked yet)
+	libpq-dev                              # subnetra-mgmtd: its PostgreSQL store
+	postgresql                             # t_mgmtd_pg: a server the test starts (psql too)
 	curl                                   # t_mgmtd_basic: requests to subnetra-mgmtd
 	iproute2 iputils-ping                  # netns scenarios and demo
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
