@@ -292,10 +292,12 @@ static const struct store_ops pg_ops = {
 	.restore = NULL,
 };
 
-/* url with the password of its user part (scheme://user:PASSWORD@host) hidden. */
+/* The URL's password, in its user part (scheme://user:PASSWORD@host) or
+ * as a parameter (?password=PASSWORD), replaced by "***". */
 static void redact(const char *url, char *out, size_t cap)
 {
-	const char *p = strstr(url, "://"), *at, *colon;
+	const char *p = strstr(url, "://"), *at, *colon, *pw, *end;
+	char tmp[sizeof((struct store *)0)->path];
 
 	snprintf(out, cap, "%s", url);
 	if (p == NULL)
@@ -303,9 +305,15 @@ static void redact(const char *url, char *out, size_t cap)
 	p += 3;
 	at = strchr(p, '@');
 	colon = strchr(p, ':');
-	if (at == NULL || colon == NULL || colon > at || strchr(p, '/') < at)
-		return;
-	snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	end = strchr(p, '/');
+	if (at != NULL && colon != NULL && colon < at && (end == NULL || end > at))
+		snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	pw = strstr(out, "password=");
+	if (pw != NULL && (pw[-1] == '?' || pw[-1] == '&')) {
+		end = pw + 9 + strcspn(pw + 9, "&");
+		snprintf(tmp, sizeof tmp, "%.*s***%s", (int)(pw + 9 - out), out, end);
+		snprintf(out, cap, "%s", tmp);
+	}
 }
 
 /* Server notices (CREATE ... IF NOT EXISTS) are not for the operator. */

@@ -89,6 +89,9 @@ check_match "... naming pg_dump" 'pg_dump' "$OUT"
 expect_rc "a URL with a password that fails: database error (4)" 4 "$MGMTD" status --db "postgresql://postgres:Sekret99@/nope?host=$PGDIR"
 check_match "... the password hidden" 'postgres:\*\*\*@' "$OUT"
 check_fails "... and never printed" grep -q Sekret99 <<<"$OUT"
+expect_rc "the same with ?password=: database error (4)" 4 "$MGMTD" status --db "postgresql:///nope?host=$PGDIR&password=Sekret98&user=postgres"
+check_match "... the password hidden" 'password=\*\*\*&user=postgres' "$OUT"
+check_fails "... and never printed" grep -q Sekret98 <<<"$OUT"
 
 start_server() { # NAME: a server on free loopback ports; its admin address in ADDR[NAME]
 	local log=$T/serve-$1.log
