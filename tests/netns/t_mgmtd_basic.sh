@@ -181,6 +181,13 @@ serve_stop
 "$MGMTD" init --db "$T/other/o.db" --admin o@example.org >/dev/null 2>&1
 expect_rc "serve with another instance's key: exit 1" 1 "$MGMTD" serve --db "$DB" --dir "$T/other" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0
 check_match "... naming the key file and the database" "other/instance.key: public key [0-9a-f]{64} is not this instance's" "$OUT"
+serve_start || bail "serve did not start for the port test"
+expect_rc "another instance on a port in use: exit 1" 1 "$MGMTD" serve --db "$T/other/o.db" --admin-listen "$ADMIN" --device-listen 127.0.0.1:0
+check_match "... naming the listener, the address and the reason" "admin listener $ADMIN: Address already in use" "$OUT"
+expect_rc "a listen address that is not one: exit 1" 1 "$MGMTD" serve --db "$T/other/o.db" --admin-listen localhost:8443 --device-listen 127.0.0.1:0
+check_match "... saying what it wants" "admin listener 'localhost:8443': want ADDRESS:PORT" "$OUT"
+check_eq "HEAD /healthz: 200, no body" "200 0" "$(curl -sS -I -o /dev/null -w '%{http_code} %{size_download}' --cacert "$T/tls-cert.pem" "https://$ADMIN/healthz")"
+serve_stop
 chmod 644 "$T/instance.key"
 expect_rc "serve with a key file others can read: exit 1" 1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0
 check_match "... saying how to fix it" "instance.key: mode 0644 lets others read a secret \(chmod 600" "$OUT"
