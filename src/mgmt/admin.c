@@ -24,10 +24,11 @@ enum { ERR_MAX = 512 };
 
 int cmd_serve(const struct mgmt_args *a)
 {
-	struct mgmtd_config cfg = { .db = a->db, .conn_limit = a->conn_limit };
+	struct mgmtd_config cfg = {.db = a->db, .conn_limit = a->conn_limit};
 	char err[ERR_MAX];
 
-	if (a->dir != NULL && instance_paths_init(&cfg.paths, a->dir, err, sizeof err) < 0) {
+	if (a->dir != NULL &&
+	    instance_paths_init(&cfg.paths, a->dir, err, sizeof err) < 0) {
 		fprintf(stderr, "subnetra-mgmtd serve: %s\n", err);
 		return MGMT_EXIT_USAGE;
 	}
@@ -53,8 +54,10 @@ static bool file_db(const struct mgmt_args *a, const char *cmd)
 {
 	if (!store_is_postgres(a->db))
 		return true;
-	fprintf(stderr, "subnetra-mgmtd %s: a PostgreSQL database is backed up with pg_dump and "
-			"restored with pg_restore\n", cmd);
+	fprintf(stderr,
+		"subnetra-mgmtd %s: a PostgreSQL database is backed up with pg_dump and "
+		"restored with pg_restore\n",
+		cmd);
 	return false;
 }
 
@@ -70,7 +73,7 @@ int cmd_backup(const struct mgmt_args *a)
 	rc = store_open(&s, a->db, STORE_OPEN_READONLY, &e);
 	if (rc == 0 && (store_version(s, &v) < 0 || v == 0)) {
 		store_why(&e, "%s: not a subnetra-mgmtd database (schema version 0)",
-			 a->db);
+			  a->db);
 		rc = -EINVAL;
 	}
 	if (rc == 0)
@@ -124,20 +127,24 @@ int cmd_restore(const struct mgmt_args *a)
 /* The admins as a JSON array of {email, must_change}. */
 static int admins(struct store *s, struct json_object *arr)
 {
-	const struct store_arg args[] = { STORE_TEXT("admin") };
+	const struct store_arg args[] = {STORE_TEXT("admin")};
 	struct store_stmt *st;
 	int rc;
 
-	rc = store_prepare_args(s, "SELECT email, pw_must_change FROM accounts "
-				   "WHERE role = ? AND disabled = 0 ORDER BY id", args, 1, &st);
+	rc = store_prepare_args(s,
+				"SELECT email, pw_must_change FROM accounts "
+				"WHERE role = ? AND disabled = 0 ORDER BY id",
+				args, 1, &st);
 	if (rc < 0)
 		return rc;
 	while (rc == 0 && (rc = store_step(st)) == STORE_ROW) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "email", json_object_new_string(store_col_text(st, 0)));
-		json_object_object_add(o, "must_change_password",
-				       json_object_new_boolean(store_col_i64(st, 1) != 0));
+		json_object_object_add(o, "email",
+				       json_object_new_string(store_col_text(st, 0)));
+		json_object_object_add(
+		    o, "must_change_password",
+		    json_object_new_boolean(store_col_i64(st, 1) != 0));
 		json_object_array_add(arr, o);
 		rc = 0;
 	}
@@ -175,16 +182,17 @@ int cmd_status(const struct mgmt_args *a)
 	json_object_object_add(o, "state_dir", json_object_new_string(dir));
 	json_object_object_add(o, "admins", arr);
 	if (a->json) {
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(
+		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
-		printf("database:        %s (schema version %d, this build: %zu)\n", a->db, v,
-		       schema_migration_count);
+		printf("database:        %s (schema version %d, this build: %zu)\n",
+		       a->db, v, schema_migration_count);
 		printf("instance key:    %s\n", pk[0] ? pk : "(none)");
 		printf("state directory: %s\n", dir[0] ? dir : "(none)");
 		for (size_t i = 0; i < json_object_array_length(arr); i++)
 			printf("admin:           %s\n",
 			       json_object_get_string(json_object_object_get(
-				       json_object_array_get_idx(arr, i), "email")));
+				   json_object_array_get_idx(arr, i), "email")));
 	}
 	json_object_put(o);
 	return MGMT_EXIT_OK;

@@ -24,22 +24,22 @@ static const struct {
 	const char *code;
 	const char *message;
 } errors[] = {
-	[ERR_NOT_FOUND] = { MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint" },
-	[ERR_METHOD] = { MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-			 "this endpoint does not take that method" },
-	[ERR_TOO_LARGE] = { MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
-			    "request body over 65536 bytes" },
-	[ERR_NOT_IMPLEMENTED] = { MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",
-				  "this endpoint is not served yet" },
-	[ERR_UNAVAILABLE] = { MHD_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-			      "the database cannot be read" },
+    [ERR_NOT_FOUND] = {MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint"},
+    [ERR_METHOD] = {MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+		    "this endpoint does not take that method"},
+    [ERR_TOO_LARGE] = {MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+		       "request body over 65536 bytes"},
+    [ERR_NOT_IMPLEMENTED] = {MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",
+			     "this endpoint is not served yet"},
+    [ERR_UNAVAILABLE] = {MHD_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+			 "the database cannot be read"},
 };
 
 /* One request's state across MHD's calls. */
 struct request {
-	size_t received;  /* body bytes seen, kept or not */
+	size_t received; /* body bytes seen, kept or not */
 	bool too_large;
-	char *body;       /* the body so far (at most HTTP_BODY_MAX bytes) */
+	char *body; /* the body so far (at most HTTP_BODY_MAX bytes) */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *json,
@@ -64,8 +64,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return ok;
 }
 
-static enum MHD_Result reply_error(struct MHD_Connection *c, enum http_err e, const char *allow,
-				   bool close)
+static enum MHD_Result reply_error(struct MHD_Connection *c, enum http_err e,
+				   const char *allow, bool close)
 {
 	char json[256];
 
@@ -104,14 +104,15 @@ static const struct route {
 	unsigned listeners; /* 1 << enum http_listener_kind */
 	route_fn get;
 } routes[] = {
-	{ "/healthz", 1u << HTTP_ADMIN | 1u << HTTP_DEVICE, get_healthz },
-	{ "/license.json", 1u << HTTP_ADMIN | 1u << HTTP_DEVICE, get_license },
+    {"/healthz", 1u << HTTP_ADMIN | 1u << HTTP_DEVICE, get_healthz},
+    {"/license.json", 1u << HTTP_ADMIN | 1u << HTTP_DEVICE, get_license},
 };
 
 static const struct route *route_find(const struct http_listener *l, const char *url)
 {
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-		if ((routes[i].listeners & 1u << l->kind) && strcmp(routes[i].path, url) == 0)
+		if ((routes[i].listeners & 1u << l->kind) &&
+		    strcmp(routes[i].path, url) == 0)
 			return &routes[i];
 	return NULL;
 }
@@ -124,7 +125,8 @@ static enum MHD_Result dispatch(struct http_listener *l, struct MHD_Connection *
 	if (r == NULL)
 		return reply_error(c, ERR_NOT_FOUND, NULL, false);
 	/* MHD sends no body in reply to HEAD. */
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_error(c, ERR_METHOD, "GET, HEAD", false);
 	return r->get(l, c);
 }
@@ -165,8 +167,9 @@ static int take_body(struct request *rq, const char *data, size_t n)
 }
 
 enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *url,
-			    const char *method, const char *version, const char *upload_data,
-			    size_t *upload_data_size, void **req_cls)
+			    const char *method, const char *version,
+			    const char *upload_data, size_t *upload_data_size,
+			    void **req_cls)
 {
 	struct http_listener *l = cls;
 	struct request *rq = *req_cls;

@@ -26,7 +26,8 @@ enum {
 
 enum http_listener_kind {
 	HTTP_ADMIN,  /* TLS: the UI and /api/v1 */
-	HTTP_DEVICE, /* plain: license.json (devices fetch it before they trust anything) */
+	HTTP_DEVICE, /* plain: license.json (devices fetch it before they trust anything)
+		      */
 };
 
 struct store;
@@ -44,8 +45,9 @@ struct http_listener {
 };
 
 enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *url,
-			    const char *method, const char *version, const char *upload_data,
-			    size_t *upload_data_size, void **req_cls);
+			    const char *method, const char *version,
+			    const char *upload_data, size_t *upload_data_size,
+			    void **req_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    enum MHD_RequestTerminationCode toe);
 

@@ -62,7 +62,8 @@ static void make_password(char pw[PW_LEN])
 
 	for (int g = 0; g < PW_GROUPS; g++) {
 		for (int i = 0; i < PW_GROUP_LEN; i++)
-			pw[k++] = pw_alphabet[randombytes_uniform(sizeof pw_alphabet - 1)];
+			pw[k++] =
+			    pw_alphabet[randombytes_uniform(sizeof pw_alphabet - 1)];
 		pw[k++] = g + 1 < PW_GROUPS ? '-' : '\0';
 	}
 }
@@ -112,9 +113,10 @@ static int given_tls(const struct mgmt_args *a, char cert[PATH_MAX], char key[PA
 /* A new self-signed pair in the state directory, unless both files exist. */
 static int made_tls(const struct mgmt_args *a, const struct instance_paths *p)
 {
-	char key[TLSCERT_PEM_MAX], cert[TLSCERT_PEM_MAX], fp[TLSCERT_FP_HEX], err[ERR_MAX] = "";
+	char key[TLSCERT_PEM_MAX], cert[TLSCERT_PEM_MAX], fp[TLSCERT_FP_HEX],
+	    err[ERR_MAX] = "";
 	char host[256] = "localhost";
-	const char *defaults[] = { "localhost", "127.0.0.1", "::1", host };
+	const char *defaults[] = {"localhost", "127.0.0.1", "::1", host};
 	const char *const *names = a->n_hosts ? a->hosts : defaults;
 	size_t n = a->n_hosts ? a->n_hosts : 3;
 	int rc;
@@ -157,9 +159,9 @@ static int secret(const char *path, size_t len, const char *what)
 }
 
 /* Everything the new database holds, in one transaction. */
-static int fill_db(struct store *s, const struct mgmt_args *a, const struct instance_paths *p,
-		   const char *cert, const char *key, const struct instance_keys *k,
-		   const char *pw_hash)
+static int fill_db(struct store *s, const struct mgmt_args *a,
+		   const struct instance_paths *p, const char *cert, const char *key,
+		   const struct instance_keys *k, const char *pw_hash)
 {
 	char pk[INSTANCE_PK_HEX], now_s[24], id_s[24];
 	int64_t now = (int64_t)time(NULL), id;
@@ -187,7 +189,7 @@ static int fill_db(struct store *s, const struct mgmt_args *a, const struct inst
 }
 
 /* The database file and SQLite's files beside it. */
-static const char *const sidecars[] = { "", "-wal", "-shm" };
+static const char *const sidecars[] = {"", "-wal", "-shm"};
 
 /* With --force: the old database copied aside, then removed with its WAL files. */
 static int set_aside(const char *db)
@@ -238,7 +240,8 @@ static int pg_initialised(const char *db)
 	if (rc == 0 && v > 0) {
 		rc = meta_get(s, META_INSTANCE_PK, pk, sizeof pk);
 		if (rc == 0) {
-			fail("%s: holds an instance already; not replaced", store_path(s));
+			fail("%s: holds an instance already; not replaced",
+			     store_path(s));
 			rc = 1;
 		} else if (rc == -ENOENT) {
 			rc = 0;
@@ -251,12 +254,12 @@ static int pg_initialised(const char *db)
 }
 
 /* SQLite: the database under tmp, complete, then renamed to a->db. */
-static int make_db(const struct mgmt_args *a, const struct instance_paths *p, const char *cert,
-		   const char *key, const struct instance_keys *k, char pw[PW_LEN], bool pg,
-		   char shown[PATH_MAX])
+static int make_db(const struct mgmt_args *a, const struct instance_paths *p,
+		   const char *cert, const char *key, const struct instance_keys *k,
+		   char pw[PW_LEN], bool pg, char shown[PATH_MAX])
 {
 	char tmp[PATH_MAX + 16], hash[crypto_pwhash_STRBYTES];
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = NULL;
 	int rc;
 
@@ -281,7 +284,7 @@ static int make_db(const struct mgmt_args *a, const struct instance_paths *p, co
 		rc = store_migrate(s, schema_migrations, schema_migration_count, &e);
 	if (rc == 0 && (rc = fill_db(s, a, p, cert, key, k, hash)) < 0)
 		store_why(&e, "%s: %s", store_path(s),
-			 rc == -EEXIST ? "admin address refused" : store_errmsg(s));
+			  rc == -EEXIST ? "admin address refused" : store_errmsg(s));
 	store_close(s); /* the last connection: the WAL is folded into the file */
 	sodium_memzero(hash, sizeof hash);
 	if (rc == 0 && !pg && rename(tmp, a->db) < 0) {
@@ -300,8 +303,9 @@ static int make_db(const struct mgmt_args *a, const struct instance_paths *p, co
 int cmd_init(const struct mgmt_args *a)
 {
 	struct instance_paths p;
-	struct instance_keys k = { 0 };
-	char dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], err[ERR_MAX], pk[INSTANCE_PK_HEX];
+	struct instance_keys k = {0};
+	char dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], err[ERR_MAX],
+	    pk[INSTANCE_PK_HEX];
 	char pw[PW_LEN] = "", shown[PATH_MAX] = "";
 	bool pg = store_is_postgres(a->db);
 	int lockfd = -1, ret = MGMT_EXIT_FAIL, rc;
@@ -311,9 +315,10 @@ int cmd_init(const struct mgmt_args *a)
 		return MGMT_EXIT_USAGE;
 	}
 	if (pg && (a->dir == NULL || a->force)) {
-		fail("%s", a->force ? "--force does not apply to a PostgreSQL database "
-				      "(drop its tables to start again)"
-				    : "a PostgreSQL --db needs --dir DIR for the key files");
+		fail("%s", a->force
+			       ? "--force does not apply to a PostgreSQL database "
+				 "(drop its tables to start again)"
+			       : "a PostgreSQL --db needs --dir DIR for the key files");
 		return MGMT_EXIT_USAGE;
 	}
 	if (state_dir(a, dir) < 0 || instance_paths_init(&p, dir, err, sizeof err) < 0)
@@ -332,7 +337,8 @@ int cmd_init(const struct mgmt_args *a)
 	if (access(a->db, F_OK) == 0) {
 		if (!a->force) {
 			fail("%s: an instance database exists; not replaced "
-			     "(--force replaces it, keeping a copy)", a->db);
+			     "(--force replaces it, keeping a copy)",
+			     a->db);
 			ret = MGMT_EXIT_REFUSED;
 			goto cleanup;
 		}
@@ -364,7 +370,8 @@ files:
 		goto cleanup;
 	instance_pk_hex(&k, pk);
 	printf("instance public key: %s\n", pk);
-	printf("database:          %s (schema version %zu)\n", shown, schema_migration_count);
+	printf("database:          %s (schema version %zu)\n", shown,
+	       schema_migration_count);
 	printf("first admin:       %s\n", a->admin);
 	printf("one-time password: %s\n", pw);
 	printf("(shown only now: only its argon2id hash is stored)\n");

@@ -19,12 +19,14 @@ static int join(char *out, const char *dir, const char *name)
 	return snprintf(out, PATH_MAX, "%s/%s", dir, name) < PATH_MAX ? 0 : -ENAMETOOLONG;
 }
 
-int instance_paths_init(struct instance_paths *p, const char *dir, char *err, size_t errcap)
+int instance_paths_init(struct instance_paths *p, const char *dir, char *err,
+			size_t errcap)
 {
 	memset(p, 0, sizeof *p);
 	if (snprintf(p->dir, sizeof p->dir, "%s", dir) >= (int)sizeof p->dir ||
 	    join(p->key, dir, "instance.key") < 0 || join(p->pepper, dir, "pepper") < 0 ||
-	    join(p->tls_cert, dir, "tls-cert.pem") < 0 || join(p->tls_key, dir, "tls-key.pem") < 0) {
+	    join(p->tls_cert, dir, "tls-cert.pem") < 0 ||
+	    join(p->tls_key, dir, "tls-key.pem") < 0) {
 		snprintf(err, errcap, "%.64s...: state directory path too long", dir);
 		return -ENAMETOOLONG;
 	}
@@ -69,8 +71,9 @@ int instance_file_read(const char *path, char *buf, size_t cap, int secret, char
 		return fd;
 	}
 	if (secret && (st.st_mode & 077) != 0) {
-		snprintf(err, errcap, "%s: mode %04o lets others read a secret (chmod 600 %s)",
-			 path, (unsigned)(st.st_mode & 07777), path);
+		snprintf(err, errcap,
+			 "%s: mode %04o lets others read a secret (chmod 600 %s)", path,
+			 (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return -EPERM;
 	}
@@ -90,7 +93,8 @@ int instance_file_read(const char *path, char *buf, size_t cap, int secret, char
 }
 
 /* Exactly len bytes in hex and one optional newline. */
-static int load_hex(const char *path, unsigned char *out, size_t len, char *err, size_t errcap)
+static int load_hex(const char *path, unsigned char *out, size_t len, char *err,
+		    size_t errcap)
 {
 	char hex[HEX_MAX + 1];
 	size_t n, bin = 0;
@@ -102,8 +106,10 @@ static int load_hex(const char *path, unsigned char *out, size_t len, char *err,
 	n = strlen(hex);
 	if (n > 0 && hex[n - 1] == '\n')
 		n--;
-	if (n != 2 * len || sodium_hex2bin(out, len, hex, n, NULL, &bin, NULL) != 0 || bin != len) {
-		snprintf(err, errcap, "%s: want %zu hex digits and a newline", path, 2 * len);
+	if (n != 2 * len || sodium_hex2bin(out, len, hex, n, NULL, &bin, NULL) != 0 ||
+	    bin != len) {
+		snprintf(err, errcap, "%s: want %zu hex digits and a newline", path,
+			 2 * len);
 		rc = -EINVAL;
 	}
 	sodium_memzero(hex, sizeof hex);
@@ -128,7 +134,10 @@ int instance_keys_load(const struct instance_paths *p, struct instance_keys *k, 
 	return rc;
 }
 
-void instance_keys_wipe(struct instance_keys *k) { sodium_memzero(k, sizeof *k); }
+void instance_keys_wipe(struct instance_keys *k)
+{
+	sodium_memzero(k, sizeof *k);
+}
 
 void instance_pk_hex(const struct instance_keys *k, char out[INSTANCE_PK_HEX])
 {
@@ -155,8 +164,10 @@ int instance_lock(const char *db, int *fd, char *err, size_t errcap)
 		return 0;
 	rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
 	if (rc == -EBUSY)
-		snprintf(err, errcap, "%s: another subnetra-mgmtd (serve, init or restore) is using %s",
-			 path, db);
+		snprintf(
+		    err, errcap,
+		    "%s: another subnetra-mgmtd (serve, init or restore) is using %s",
+		    path, db);
 	else
 		snprintf(err, errcap, "%s: lock: %s", path, strerror(-rc));
 	close(*fd);

@@ -43,7 +43,8 @@ struct instance_keys {
 };
 
 /* The file names under dir (which is not created here). */
-int instance_paths_init(struct instance_paths *p, const char *dir, char *err, size_t errcap);
+int instance_paths_init(struct instance_paths *p, const char *dir, char *err,
+			size_t errcap);
 
 /*
  * A new file of len random bytes (hex, one line) at path, unless one

@@ -10,10 +10,10 @@
 #include "mgmt/store.h"
 
 #define META_INSTANCE_PK "instance_pubkey" /* the instance key's public half, hex */
-#define META_STATE_DIR "state_dir"         /* where instance.key and pepper are */
-#define META_TLS_CERT "tls_cert"           /* the admin listener's certificate file */
-#define META_TLS_KEY "tls_key"             /* and its key file */
-#define META_CREATED_AT "created_at"       /* unix seconds */
+#define META_STATE_DIR	 "state_dir"	   /* where instance.key and pepper are */
+#define META_TLS_CERT	 "tls_cert"	   /* the admin listener's certificate file */
+#define META_TLS_KEY	 "tls_key"	   /* and its key file */
+#define META_CREATED_AT	 "created_at"	   /* unix seconds */
 
 /* The value of key into out (cap bytes): 0, -ENOENT, -ENOSPC, or a store error. */
 int meta_get(struct store *s, const char *key, char *out, size_t cap);

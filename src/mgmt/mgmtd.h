@@ -17,14 +17,16 @@
 /* Exit codes of every subcommand (documented in --help and docs/management.md). */
 enum mgmt_exit {
 	MGMT_EXIT_OK = 0,
-	MGMT_EXIT_FAIL = 1,     /* a runtime failure: I/O, TLS, a listener that cannot bind */
-	MGMT_EXIT_USAGE = 2,    /* bad or missing arguments (EXIT_USAGE_ERROR) */
-	MGMT_EXIT_REFUSED = 3,  /* would overwrite an instance or a file, or the database is in use */
-	MGMT_EXIT_DB = 4,       /* the database: missing, not a database, wrong schema, migration failed */
+	MGMT_EXIT_FAIL = 1, /* a runtime failure: I/O, TLS, a listener that cannot bind */
+	MGMT_EXIT_USAGE = 2, /* bad or missing arguments (EXIT_USAGE_ERROR) */
+	MGMT_EXIT_REFUSED =
+	    3, /* would overwrite an instance or a file, or the database is in use */
+	MGMT_EXIT_DB =
+	    4, /* the database: missing, not a database, wrong schema, migration failed */
 };
 
 enum {
-	MGMT_LISTEN_MAX = 64,        /* "[v6 address]:port" */
+	MGMT_LISTEN_MAX = 64, /* "[v6 address]:port" */
 	MGMT_CONN_LIMIT_DEFAULT = 1024,
 	MGMT_CONN_MEMORY = 32 * 1024, /* per connection: headers and MHD's read buffer */
 	MGMT_CONN_TIMEOUT_S = 60,     /* idle connections are closed */
@@ -43,7 +45,7 @@ struct mgmtd_config {
 struct mgmtd_listener {
 	struct http_listener http; /* MHD's closure for this listener */
 	struct MHD_Daemon *mhd;
-	int mhd_epfd;              /* MHD's own epoll set, a member of ours */
+	int mhd_epfd; /* MHD's own epoll set, a member of ours */
 };
 
 struct mgmtd {
@@ -54,7 +56,7 @@ struct mgmtd {
 	int epfd;
 	int sigfd;
 	struct instance_keys keys;
-	char *tls_key_pem;  /* held for MHD's lifetime; wiped */
+	char *tls_key_pem; /* held for MHD's lifetime; wiped */
 	char *tls_cert_pem;
 	struct mgmtd_listener admin;
 	struct mgmtd_listener device;

@@ -53,14 +53,15 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
  * left out, so no client can flood the log.
  */
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
-							   va_list ap)
+							  va_list ap)
 {
 	struct http_listener *l = cls;
 	time_t now = time(NULL);
 
 	if (now - l->log_window >= LOG_WINDOW_S) {
 		if (l->log_dropped > 0)
-			say("%s listener: %u more messages left out", l->name, l->log_dropped);
+			say("%s listener: %u more messages left out", l->name,
+			    l->log_dropped);
 		l->log_window = now;
 		l->log_lines = 0;
 		l->log_dropped = 0;
@@ -78,8 +79,8 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 static int listen_on(const char *what, const char *spec, char *shown, size_t shown_cap)
 {
 	char host[MGMT_LISTEN_MAX], port[8];
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
-				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+				 .ai_socktype = SOCK_STREAM};
 	struct addrinfo *ai = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -116,7 +117,8 @@ static int listen_on(const char *what, const char *spec, char *shown, size_t sho
 	freeaddrinfo(ai);
 	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port, sizeof port,
 		    NI_NUMERICHOST | NI_NUMERICSERV);
-	snprintf(shown, shown_cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+	snprintf(shown, shown_cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host,
+		 port);
 	return fd;
 bad:
 	freeaddrinfo(ai);
@@ -125,9 +127,10 @@ bad:
 	return -1;
 }
 
-static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag, const char *spec)
+static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
+			  const char *spec)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)tag };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)tag};
 	const union MHD_DaemonInfo *info;
 	char shown[MGMT_LISTEN_MAX + 8];
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -147,23 +150,24 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag, c
 	 * in their place ends the list there.
 	 */
 	ls->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, http_handle, &ls->http, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-		&ls->http, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-		m->cfg.conn_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MGMT_CONN_MEMORY,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MGMT_CONN_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-		tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
-		MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
-		tls_priorities, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, http_handle, &ls->http, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, &ls->http, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+	    m->cfg.conn_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)MGMT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)MGMT_CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
+	    NULL, tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
+	    MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
+	    tls_priorities, MHD_OPTION_END);
 	if (ls->mhd == NULL) {
-		say("%s listener %s: libmicrohttpd would not start%s", ls->http.name, shown,
-		    tls ? " (check the TLS certificate and key)" : "");
+		say("%s listener %s: libmicrohttpd would not start%s", ls->http.name,
+		    shown, tls ? " (check the TLS certificate and key)" : "");
 		close(fd);
 		return -1;
 	}
 	info = MHD_get_daemon_info(ls->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (info == NULL || epoll_ctl(m->epfd, EPOLL_CTL_ADD, info->epoll_fd, &ev) < 0) {
-		say("%s listener: cannot watch its epoll fd: %s", ls->http.name, strerror(errno));
+		say("%s listener: cannot watch its epoll fd: %s", ls->http.name,
+		    strerror(errno));
 		return -1;
 	}
 	ls->mhd_epfd = info->epoll_fd;
@@ -174,7 +178,7 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag, c
 /* The shortest timeout either daemon asks for, in ms, or -1 for none. */
 static int next_timeout(const struct mgmtd *m)
 {
-	const struct mgmtd_listener *ls[] = { &m->admin, &m->device };
+	const struct mgmtd_listener *ls[] = {&m->admin, &m->device};
 	MHD_UNSIGNED_LONG_LONG t;
 	int best = -1;
 
@@ -244,8 +248,9 @@ static int setting(struct mgmtd *m, const char *key, char *out, size_t cap)
 	rc = meta_get(m->store, key, out, cap);
 	if (rc < 0)
 		say("%s: meta.%s: %s", store_path(m->store), key,
-		    rc == -ENOENT ? "missing (was this database made by subnetra-mgmtd init?)"
-				  : store_errmsg(m->store));
+		    rc == -ENOENT
+			? "missing (was this database made by subnetra-mgmtd init?)"
+			: store_errmsg(m->store));
 	return rc;
 }
 
@@ -283,7 +288,8 @@ static int load_keys(struct mgmtd *m)
 	}
 	instance_pk_hex(&m->keys, have);
 	if (strcmp(have, want) != 0) {
-		say("%s: public key %s is not this instance's (%s: meta.instance_pubkey %s)",
+		say("%s: public key %s is not this instance's (%s: meta.instance_pubkey "
+		    "%s)",
 		    m->cfg.paths.key, have, store_path(m->store), want);
 		return -1;
 	}
@@ -297,7 +303,9 @@ static int open_store(struct mgmtd *m)
 	int rc;
 
 	/* Several servers may share one PostgreSQL database; a SQLite file has one. */
-	rc = store_is_postgres(m->cfg.db) ? 0 : instance_lock(m->cfg.db, &m->lockfd, err, sizeof err);
+	rc = store_is_postgres(m->cfg.db)
+		 ? 0
+		 : instance_lock(m->cfg.db, &m->lockfd, err, sizeof err);
 	if (rc < 0) {
 		say("%s", err);
 		return rc == -EBUSY ? MGMT_EXIT_REFUSED : MGMT_EXIT_FAIL;
@@ -313,7 +321,7 @@ static int open_store(struct mgmtd *m)
 
 static int setup_signals(struct mgmtd *m)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_SIGNAL };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -341,8 +349,8 @@ int server_run(const struct mgmtd_config *cfg)
 		return MGMT_EXIT_FAIL;
 	m->cfg = *cfg;
 	m->lockfd = m->epfd = m->sigfd = -1;
-	m->admin.http = (struct http_listener){ .kind = HTTP_ADMIN, .name = "admin" };
-	m->device.http = (struct http_listener){ .kind = HTTP_DEVICE, .name = "device" };
+	m->admin.http = (struct http_listener){.kind = HTTP_ADMIN, .name = "admin"};
+	m->device.http = (struct http_listener){.kind = HTTP_DEVICE, .name = "device"};
 	m->started = time(NULL);
 
 	rc = open_store(m);
@@ -350,7 +358,8 @@ int server_run(const struct mgmtd_config *cfg)
 		ret = rc;
 		goto cleanup;
 	}
-	if (load_keys(m) < 0 || setting(m, META_TLS_CERT, m->cfg.tls_cert, sizeof m->cfg.tls_cert) < 0 ||
+	if (load_keys(m) < 0 ||
+	    setting(m, META_TLS_CERT, m->cfg.tls_cert, sizeof m->cfg.tls_cert) < 0 ||
 	    setting(m, META_TLS_KEY, m->cfg.tls_key, sizeof m->cfg.tls_key) < 0)
 		goto cleanup;
 	m->tls_cert_pem = read_tls(m->cfg.tls_cert, false);

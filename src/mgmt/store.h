@@ -52,7 +52,8 @@ struct store_error {
 };
 
 /* err->msg = formatted text (err may be NULL), for callers' own messages too. */
-void store_why(struct store_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void store_why(struct store_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 enum store_open_mode {
 	STORE_OPEN_EXISTING, /* the database must exist */
@@ -107,15 +108,16 @@ struct store_arg {
 	int64_t i64;
 	const char *text;
 };
-#define STORE_I64(v) ((struct store_arg){ .kind = STORE_ARG_I64, .i64 = (v) })
-#define STORE_TEXT(v) ((struct store_arg){ .kind = STORE_ARG_TEXT, .text = (v) })
-#define STORE_NULL ((struct store_arg){ .kind = STORE_ARG_NULL })
+#define STORE_I64(v)  ((struct store_arg){.kind = STORE_ARG_I64, .i64 = (v)})
+#define STORE_TEXT(v) ((struct store_arg){.kind = STORE_ARG_TEXT, .text = (v)})
+#define STORE_NULL    ((struct store_arg){.kind = STORE_ARG_NULL})
 
 /* prepare + bind args[i] to placeholder i + 1. */
-int store_prepare_args(struct store *s, const char *sql, const struct store_arg *args, size_t n,
-		       struct store_stmt **out);
+int store_prepare_args(struct store *s, const char *sql, const struct store_arg *args,
+		       size_t n, struct store_stmt **out);
 /* prepare + bind + step to the end + finalize, for writes. */
-int store_exec_args(struct store *s, const char *sql, const struct store_arg *args, size_t n);
+int store_exec_args(struct store *s, const char *sql, const struct store_arg *args,
+		    size_t n);
 
 /* The schema version (0 for a new, empty database). */
 int store_version(struct store *s, int *out);
@@ -153,6 +155,7 @@ int store_backup_aside(struct store *s, const char *tag, char *made, size_t cap,
  * from, in one transaction, after checking that from is a sound database
  * (integrity check) whose schema version is at most max_version.
  */
-int store_restore(struct store *s, const char *from, int max_version, struct store_error *err);
+int store_restore(struct store *s, const char *from, int max_version,
+		  struct store_error *err);
 
 #endif

@@ -27,7 +27,8 @@ struct store_ops {
 	/* Inside the migration's transaction. */
 	int (*set_version)(struct store *s, int v);
 	/* NULL: the engine has its own tools (and no copy before migrating). */
-	int (*backup)(struct store *s, const char *out, bool replace, struct store_error *err);
+	int (*backup)(struct store *s, const char *out, bool replace,
+		      struct store_error *err);
 	int (*restore)(struct store *s, const char *from, int max_version,
 		       struct store_error *err);
 };

@@ -26,7 +26,8 @@ void store_why(struct store_error *err, const char *fmt, ...)
 
 bool store_is_postgres(const char *db)
 {
-	return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+	return strncmp(db, "postgresql://", 13) == 0 ||
+	       strncmp(db, "postgres://", 11) == 0;
 }
 
 int store_open(struct store **out, const char *path, enum store_open_mode mode,
@@ -37,7 +38,10 @@ int store_open(struct store **out, const char *path, enum store_open_mode mode,
 	return store_sqlite_open(out, path, mode, err);
 }
 
-enum store_backend store_kind(const struct store *s) { return s->ops->kind; }
+enum store_backend store_kind(const struct store *s)
+{
+	return s->ops->kind;
+}
 
 void store_close(struct store *s)
 {
@@ -45,12 +49,27 @@ void store_close(struct store *s)
 		s->ops->close(s);
 }
 
-const char *store_path(const struct store *s) { return s->path; }
-const char *store_errmsg(struct store *s) { return s->ops->errmsg(s); }
+const char *store_path(const struct store *s)
+{
+	return s->path;
+}
+const char *store_errmsg(struct store *s)
+{
+	return s->ops->errmsg(s);
+}
 
-int store_begin(struct store *s) { return s->ops->exec_script(s, s->ops->begin_sql); }
-int store_commit(struct store *s) { return s->ops->exec_script(s, "COMMIT"); }
-void store_rollback(struct store *s) { (void)s->ops->exec_script(s, "ROLLBACK"); }
+int store_begin(struct store *s)
+{
+	return s->ops->exec_script(s, s->ops->begin_sql);
+}
+int store_commit(struct store *s)
+{
+	return s->ops->exec_script(s, "COMMIT");
+}
+void store_rollback(struct store *s)
+{
+	(void)s->ops->exec_script(s, "ROLLBACK");
+}
 
 int store_prepare(struct store *s, const char *sql, struct store_stmt **out)
 {
@@ -72,7 +91,10 @@ int store_bind_blob(struct store_stmt *st, int idx, const void *data, size_t len
 	return st->store->ops->bind_blob(st, idx, data, len);
 }
 
-int store_step(struct store_stmt *st) { return st->store->ops->step(st); }
+int store_step(struct store_stmt *st)
+{
+	return st->store->ops->step(st);
+}
 
 int64_t store_col_i64(struct store_stmt *st, int col)
 {
@@ -90,8 +112,8 @@ void store_finalize(struct store_stmt *st)
 		st->store->ops->finalize(st);
 }
 
-int store_prepare_args(struct store *s, const char *sql, const struct store_arg *args, size_t n,
-		       struct store_stmt **out)
+int store_prepare_args(struct store *s, const char *sql, const struct store_arg *args,
+		       size_t n, struct store_stmt **out)
 {
 	struct store_stmt *st;
 	int rc;
@@ -104,7 +126,8 @@ int store_prepare_args(struct store *s, const char *sql, const struct store_arg 
 			rc = store_bind_i64(st, idx, args[i].i64);
 		else
 			rc = store_bind_text(st, idx,
-					     args[i].kind == STORE_ARG_TEXT ? args[i].text : NULL);
+					     args[i].kind == STORE_ARG_TEXT ? args[i].text
+									    : NULL);
 		if (rc < 0)
 			store_finalize(st);
 	}
@@ -113,7 +136,8 @@ int store_prepare_args(struct store *s, const char *sql, const struct store_arg 
 	return rc;
 }
 
-int store_exec_args(struct store *s, const char *sql, const struct store_arg *args, size_t n)
+int store_exec_args(struct store *s, const char *sql, const struct store_arg *args,
+		    size_t n)
 {
 	struct store_stmt *st;
 	int rc;
@@ -127,13 +151,18 @@ int store_exec_args(struct store *s, const char *sql, const struct store_arg *ar
 	return rc < 0 ? rc : 0;
 }
 
-int store_version(struct store *s, int *out) { return s->ops->get_version(s, out); }
+int store_version(struct store *s, int *out)
+{
+	return s->ops->get_version(s, out);
+}
 
 /* PostgreSQL has no file to copy: its own tools do it. */
 static int no_file_ops(struct store *s, struct store_error *err)
 {
-	store_why(err, "%s: backup and restore of a PostgreSQL database are pg_dump's and "
-		       "pg_restore's job", s->path);
+	store_why(err,
+		  "%s: backup and restore of a PostgreSQL database are pg_dump's and "
+		  "pg_restore's job",
+		  s->path);
 	return -ENOTSUP;
 }
 
@@ -160,7 +189,8 @@ int store_backup_aside(struct store *s, const char *tag, char *made, size_t cap,
 	return rc;
 }
 
-int store_restore(struct store *s, const char *from, int max_version, struct store_error *err)
+int store_restore(struct store *s, const char *from, int max_version,
+		  struct store_error *err)
 {
 	if (s->ops->restore == NULL)
 		return no_file_ops(s, err);
@@ -168,13 +198,15 @@ int store_restore(struct store *s, const char *from, int max_version, struct sto
 }
 
 /* One step: script and version together, or neither. */
-static int apply_step(struct store *s, const struct store_migration *m, struct store_error *err)
+static int apply_step(struct store *s, const struct store_migration *m,
+		      struct store_error *err)
 {
 	const char *script = m->script[s->ops->kind];
 	int rc;
 
 	if (script == NULL) {
-		store_why(err, "%s: migration %d (%s) has no script for this database engine",
+		store_why(err,
+			  "%s: migration %d (%s) has no script for this database engine",
 			  s->path, m->version, m->name);
 		return -ENOTSUP;
 	}
@@ -188,13 +220,13 @@ static int apply_step(struct store *s, const struct store_migration *m, struct s
 		rc = store_commit(s);
 	if (rc == 0)
 		return 0;
-	store_why(err, "%s: migration %d (%s) failed, database left at version %d: %s", s->path,
-		  m->version, m->name, m->version - 1, store_errmsg(s));
+	store_why(err, "%s: migration %d (%s) failed, database left at version %d: %s",
+		  s->path, m->version, m->name, m->version - 1, store_errmsg(s));
 	store_rollback(s);
 	return rc;
 fail:
-	store_why(err, "%s: cannot start migration %d (%s): %s", s->path, m->version, m->name,
-		  store_errmsg(s));
+	store_why(err, "%s: cannot start migration %d (%s): %s", s->path, m->version,
+		  m->name, store_errmsg(s));
 	return rc;
 }
 
@@ -207,18 +239,21 @@ int store_migrate(struct store *s, const struct store_migration *m, size_t n,
 	/* The list is compiled in: a gap in its numbers is a programmer's bug. */
 	for (size_t i = 0; i < n; i++)
 		if (m[i].version != (int)i + 1) {
-			store_why(err, "migration list out of order at entry %zu (version %d)", i,
-				  m[i].version);
+			store_why(err,
+				  "migration list out of order at entry %zu (version %d)",
+				  i, m[i].version);
 			return -EINVAL;
 		}
 	rc = store_version(s, &cur);
 	if (rc < 0) {
-		store_why(err, "%s: cannot read the schema version: %s", s->path, store_errmsg(s));
+		store_why(err, "%s: cannot read the schema version: %s", s->path,
+			  store_errmsg(s));
 		return rc;
 	}
 	if (cur > (int)n) {
 		store_why(err,
-			  "%s: schema version %d is newer than this subnetra-mgmtd knows (%zu): "
+			  "%s: schema version %d is newer than this subnetra-mgmtd knows "
+			  "(%zu): "
 			  "run a newer build, or restore a backup",
 			  s->path, cur, n);
 		return -ENOTSUP;

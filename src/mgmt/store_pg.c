@@ -32,15 +32,21 @@ struct pg_store {
 
 struct pg_stmt {
 	struct store_stmt base;
-	char *sql;      /* with $n placeholders */
+	char *sql; /* with $n placeholders */
 	int nparams;
-	char **vals;    /* nparams values as text, NULL for SQL NULL */
-	PGresult *res;  /* once run */
+	char **vals;	/* nparams values as text, NULL for SQL NULL */
+	PGresult *res;	/* once run */
 	int row, nrows; /* the current row (-1 before the first) and how many */
 };
 
-static struct pg_store *pg_of(struct store *s) { return (struct pg_store *)s; }
-static struct pg_stmt *pst_of(struct store_stmt *st) { return (struct pg_stmt *)st; }
+static struct pg_store *pg_of(struct store *s)
+{
+	return (struct pg_store *)s;
+}
+static struct pg_stmt *pst_of(struct store_stmt *st)
+{
+	return (struct pg_stmt *)st;
+}
 
 /* A result's verdict: 0, or -errno from its SQLSTATE (see store.h), err kept. */
 static int res_errno(struct pg_store *q, const PGresult *r)
@@ -74,7 +80,10 @@ static void pg_close(struct store *s)
 	free(q);
 }
 
-static const char *pg_errmsg(struct store *s) { return pg_of(s)->err; }
+static const char *pg_errmsg(struct store *s)
+{
+	return pg_of(s)->err;
+}
 
 static int pg_exec_script(struct store *s, const char *sql)
 {
@@ -134,7 +143,8 @@ static int pg_prepare(struct store *s, const char *sql, struct store_stmt **out)
 	p->row = -1;
 	p->sql = translate(sql, &p->nparams);
 	if (p->sql == NULL || p->nparams > 999 ||
-	    (p->nparams > 0 && (p->vals = calloc((size_t)p->nparams, sizeof *p->vals)) == NULL)) {
+	    (p->nparams > 0 &&
+	     (p->vals = calloc((size_t)p->nparams, sizeof *p->vals)) == NULL)) {
 		p->nparams = 0;
 		pg_finalize(&p->base);
 		return -ENOMEM;
@@ -203,7 +213,8 @@ static int pg_step(struct store_stmt *st)
 		rc = res_errno(q, p->res);
 		if (rc < 0)
 			return rc;
-		p->nrows = PQresultStatus(p->res) == PGRES_TUPLES_OK ? PQntuples(p->res) : 0;
+		p->nrows =
+		    PQresultStatus(p->res) == PGRES_TUPLES_OK ? PQntuples(p->res) : 0;
 	}
 	if (p->row + 1 < p->nrows) {
 		p->row++;
@@ -250,9 +261,11 @@ static int pg_get_version(struct store *s, int *out)
 	int rc;
 
 	/* to_regclass: NULL, not an error, while the table does not exist. */
-	rc = query_value(q, "SELECT to_regclass('subnetra_schema') IS NOT NULL", v, sizeof v);
+	rc = query_value(q, "SELECT to_regclass('subnetra_schema') IS NOT NULL", v,
+			 sizeof v);
 	if (rc == 0 && strcmp(v, "t") == 0)
-		rc = query_value(q, "SELECT max(version) FROM subnetra_schema", v, sizeof v);
+		rc = query_value(q, "SELECT max(version) FROM subnetra_schema", v,
+				 sizeof v);
 	else
 		v[0] = '\0';
 	if (rc == 0)
@@ -267,29 +280,30 @@ static int pg_set_version(struct store *s, int v)
 	/* v is our own integer, not input. */
 	snprintf(sql, sizeof sql,
 		 "CREATE TABLE IF NOT EXISTS subnetra_schema(version INTEGER NOT NULL);"
-		 "DELETE FROM subnetra_schema; INSERT INTO subnetra_schema VALUES(%d)", v);
+		 "DELETE FROM subnetra_schema; INSERT INTO subnetra_schema VALUES(%d)",
+		 v);
 	return pg_exec_script(s, sql);
 }
 
 /* This backend's table of store_ops (its rows are store_sqlite.c's shape, by design). */
 static const struct store_ops pg_ops = {
-	.kind = STORE_POSTGRES,
-	.begin_sql = "BEGIN",
-	.close = pg_close,
-	.errmsg = pg_errmsg,
-	.exec_script = pg_exec_script,
-	.prepare = pg_prepare,
-	.bind_i64 = pg_bind_i64,
-	.bind_text = pg_bind_text,
-	.bind_blob = pg_bind_blob,
-	.step = pg_step,
-	.col_i64 = pg_col_i64,
-	.col_text = pg_col_text,
-	.finalize = pg_finalize,
-	.get_version = pg_get_version,
-	.set_version = pg_set_version,
-	.backup = NULL,
-	.restore = NULL,
+    .kind = STORE_POSTGRES,
+    .begin_sql = "BEGIN",
+    .close = pg_close,
+    .errmsg = pg_errmsg,
+    .exec_script = pg_exec_script,
+    .prepare = pg_prepare,
+    .bind_i64 = pg_bind_i64,
+    .bind_text = pg_bind_text,
+    .bind_blob = pg_bind_blob,
+    .step = pg_step,
+    .col_i64 = pg_col_i64,
+    .col_text = pg_col_text,
+    .finalize = pg_finalize,
+    .get_version = pg_get_version,
+    .set_version = pg_set_version,
+    .backup = NULL,
+    .restore = NULL,
 };
 
 /* The URL's password, in its user part (scheme://user:PASSWORD@host) or

@@ -6,8 +6,9 @@
  * crash or kill -9 loses nothing committed), defensive mode (no writes
  * to the schema through SQL tricks).  trusted_schema stays on: the
  * schema's CHECKs call json_valid, which SQLite 3.40 does not mark
- * innocuous, and the file is the server's own (mode 0600).  user_version in the database header is the schema
- * version, written inside the migration's transaction.
+ * innocuous, and the file is the server's own (mode 0600).  user_version
+ * in the database header is the schema version, written inside the
+ * migration's transaction.
  */
 #include "mgmt/store_backend.h"
 
@@ -35,8 +36,14 @@ struct sqlite_stmt {
 	sqlite3_stmt *st;
 };
 
-static sqlite3 *db_of(struct store *s) { return ((struct sqlite_store *)s)->db; }
-static sqlite3_stmt *st_of(struct store_stmt *st) { return ((struct sqlite_stmt *)st)->st; }
+static sqlite3 *db_of(struct store *s)
+{
+	return ((struct sqlite_store *)s)->db;
+}
+static sqlite3_stmt *st_of(struct store_stmt *st)
+{
+	return ((struct sqlite_stmt *)st)->st;
+}
 
 static int rc_errno(int rc)
 {
@@ -51,8 +58,9 @@ static int rc_errno(int rc)
 		return -EBUSY;
 	case SQLITE_CONSTRAINT:
 		/* A duplicate, or a row the schema refuses (type, CHECK, foreign key). */
-		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST
-											      : -EINVAL;
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -EEXIST;
+		return -EINVAL;
 	default:
 		return -EIO;
 	}
@@ -66,7 +74,10 @@ static void sq_close(struct store *s)
 	free(q);
 }
 
-static const char *sq_errmsg(struct store *s) { return sqlite3_errmsg(db_of(s)); }
+static const char *sq_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(db_of(s));
+}
 
 static int sq_exec_script(struct store *s, const char *sql)
 {
@@ -170,7 +181,8 @@ static int sq_set_version(struct store *s, int v)
  * that must be empty or absent: atomicfile's empty 0600 temporary file,
  * moved into place once complete and synced.
  */
-static int sq_backup(struct store *s, const char *out, bool replace, struct store_error *err)
+static int sq_backup(struct store *s, const char *out, bool replace,
+		     struct store_error *err)
 {
 	struct atomicfile af;
 	sqlite3_stmt *st = NULL;
@@ -192,7 +204,8 @@ static int sq_backup(struct store *s, const char *out, bool replace, struct stor
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
-		store_why(err, "%s: copy of %s failed: %s", out, s->path, sqlite3_errmsg(db_of(s)));
+		store_why(err, "%s: copy of %s failed: %s", out, s->path,
+			  sqlite3_errmsg(db_of(s)));
 		sqlite3_finalize(st);
 		atomicfile_abort(&af);
 		return -EIO;
@@ -201,7 +214,8 @@ static int sq_backup(struct store *s, const char *out, bool replace, struct stor
 	rc = atomicfile_commit(&af, replace);
 	if (rc < 0) {
 		store_why(err, "%s: %s", out,
-			  rc == -EEXIST ? "appeared meanwhile; not replaced" : strerror(-rc));
+			  rc == -EEXIST ? "appeared meanwhile; not replaced"
+					: strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -223,13 +237,15 @@ static int sq_restore(struct store *s, const char *from, int max_version,
 
 	rc = sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		store_why(err, "%s: cannot open: %s", from, src ? sqlite3_errmsg(src) : "no memory");
+		store_why(err, "%s: cannot open: %s", from,
+			  src ? sqlite3_errmsg(src) : "no memory");
 		rc = -EIO;
 		goto out;
 	}
 	if (sqlite3_prepare_v2(src, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
-		snprintf(check, sizeof check, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(check, sizeof check, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	if (strcmp(check, "ok") != 0) {
 		store_why(err, "%s: not a sound SQLite database: %s", from,
@@ -238,8 +254,11 @@ static int sq_restore(struct store *s, const char *from, int max_version,
 		goto out;
 	}
 	if (pragma_int(src, "PRAGMA user_version", &v) < 0 || v < 1 || v > max_version) {
-		store_why(err, "%s: schema version %d is not a subnetra-mgmtd backup this build "
-			  "can use (1..%d)", from, v, max_version);
+		store_why(
+		    err,
+		    "%s: schema version %d is not a subnetra-mgmtd backup this build "
+		    "can use (1..%d)",
+		    from, v, max_version);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -265,27 +284,28 @@ out:
 }
 
 static const struct store_ops sqlite_ops = {
-	.kind = STORE_SQLITE,
-	.begin_sql = "BEGIN IMMEDIATE",
-	.close = sq_close,
-	.errmsg = sq_errmsg,
-	.exec_script = sq_exec_script,
-	.prepare = sq_prepare,
-	.bind_i64 = sq_bind_i64,
-	.bind_text = sq_bind_text,
-	.bind_blob = sq_bind_blob,
-	.step = sq_step,
-	.col_i64 = sq_col_i64,
-	.col_text = sq_col_text,
-	.finalize = sq_finalize,
-	.get_version = sq_get_version,
-	.set_version = sq_set_version,
-	.backup = sq_backup,
-	.restore = sq_restore,
+    .kind = STORE_SQLITE,
+    .begin_sql = "BEGIN IMMEDIATE",
+    .close = sq_close,
+    .errmsg = sq_errmsg,
+    .exec_script = sq_exec_script,
+    .prepare = sq_prepare,
+    .bind_i64 = sq_bind_i64,
+    .bind_text = sq_bind_text,
+    .bind_blob = sq_bind_blob,
+    .step = sq_step,
+    .col_i64 = sq_col_i64,
+    .col_text = sq_col_text,
+    .finalize = sq_finalize,
+    .get_version = sq_get_version,
+    .set_version = sq_set_version,
+    .backup = sq_backup,
+    .restore = sq_restore,
 };
 
 /* The file must exist as a regular file for every mode but CREATE. */
-static int check_file(const char *path, enum store_open_mode mode, struct store_error *err)
+static int check_file(const char *path, enum store_open_mode mode,
+		      struct store_error *err)
 {
 	struct stat st;
 
@@ -293,7 +313,8 @@ static int check_file(const char *path, enum store_open_mode mode, struct store_
 		if (errno == ENOENT && mode == STORE_OPEN_CREATE)
 			return 0;
 		store_why(err, "%s: %s%s", path, strerror(errno),
-			  errno == ENOENT ? " (create it with: subnetra-mgmtd init)" : "");
+			  errno == ENOENT ? " (create it with: subnetra-mgmtd init)"
+					  : "");
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -304,8 +325,8 @@ static int check_file(const char *path, enum store_open_mode mode, struct store_
 }
 
 static const char *const settings[] = {
-	"PRAGMA foreign_keys = ON",
-	"PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = FULL",
 };
 
 int store_sqlite_open(struct store **out, const char *path, enum store_open_mode mode,
@@ -329,7 +350,8 @@ int store_sqlite_open(struct store **out, const char *path, enum store_open_mode
 	q->base.ops = &sqlite_ops;
 	snprintf(q->base.path, sizeof q->base.path, "%s", path);
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
-	flags |= mode == STORE_OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	flags |=
+	    mode == STORE_OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (mode == STORE_OPEN_CREATE)
 		flags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &q->db, flags, NULL);
@@ -343,9 +365,11 @@ int store_sqlite_open(struct store **out, const char *path, enum store_open_mode
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	/* The first read: where a file that is not a database is found out. */
 	if (mode != STORE_OPEN_READONLY) {
-		rc = sqlite3_prepare_v2(q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+		rc =
+		    sqlite3_prepare_v2(q->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-			snprintf(jm, sizeof jm, "%s", (const char *)sqlite3_column_text(st, 0));
+			snprintf(jm, sizeof jm, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
 		if (rc == SQLITE_OK)
 			sqlite3_finalize(st);
 		if (strcmp(jm, "wal") != 0) {
@@ -356,12 +380,15 @@ int store_sqlite_open(struct store **out, const char *path, enum store_open_mode
 	}
 	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
 		if (sqlite3_exec(q->db, settings[i], NULL, NULL, NULL) != SQLITE_OK) {
-			store_why(err, "%s: %s: %s", path, settings[i], sqlite3_errmsg(q->db));
+			store_why(err, "%s: %s: %s", path, settings[i],
+				  sqlite3_errmsg(q->db));
 			goto fail;
 		}
 	if (mode == STORE_OPEN_READONLY &&
-	    sqlite3_exec(q->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
-		store_why(err, "%s: cannot use it as a database: %s", path, sqlite3_errmsg(q->db));
+	    sqlite3_exec(q->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
+		SQLITE_OK) {
+		store_why(err, "%s: cannot use it as a database: %s", path,
+			  sqlite3_errmsg(q->db));
 		goto fail;
 	}
 	*out = &q->base;

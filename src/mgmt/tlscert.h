@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 enum {
-	TLSCERT_DAYS = 825,      /* the longest validity browsers accept */
-	TLSCERT_PEM_MAX = 8192,  /* bytes of either PEM text */
-	TLSCERT_NAMES_MAX = 16,  /* subjectAltName entries */
-	TLSCERT_FP_HEX = 65,     /* a SHA-256 fingerprint in hex, NUL included */
+	TLSCERT_DAYS = 825,	/* the longest validity browsers accept */
+	TLSCERT_PEM_MAX = 8192, /* bytes of either PEM text */
+	TLSCERT_NAMES_MAX = 16, /* subjectAltName entries */
+	TLSCERT_FP_HEX = 65,	/* a SHA-256 fingerprint in hex, NUL included */
 };
 
 /*

@@ -84,7 +84,8 @@ static int teardown(void **state)
 
 	(void)state;
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || strcmp(e->d_name, "..") == 0))
+		if (e->d_name[0] == '.' &&
+		    (e->d_name[1] == '\0' || strcmp(e->d_name, "..") == 0))
 			continue;
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
 		unlink(p);
@@ -96,7 +97,7 @@ static int teardown(void **state)
 
 static struct store *open_db(enum store_open_mode mode)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = NULL;
 
 	if (store_open(&s, target, mode, &e) != 0)
@@ -129,32 +130,44 @@ static bool has_table(struct store *s, const char *name)
 }
 
 static const struct store_migration good[] = {
-	{ 1, "one", { [STORE_SQLITE] = "CREATE TABLE t1(x INTEGER NOT NULL) STRICT;",
-		      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER NOT NULL);" } },
-	{ 2, "two", { [STORE_SQLITE] = "CREATE TABLE t2(y TEXT) STRICT;",
-		      [STORE_POSTGRES] = "CREATE TABLE t2(y TEXT);" } },
+    {1,
+     "one",
+     {[STORE_SQLITE] = "CREATE TABLE t1(x INTEGER NOT NULL) STRICT;",
+      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER NOT NULL);"}},
+    {2,
+     "two",
+     {[STORE_SQLITE] = "CREATE TABLE t2(y TEXT) STRICT;",
+      [STORE_POSTGRES] = "CREATE TABLE t2(y TEXT);"}},
 };
 
 /* Step 2's first statement works, its second does not: all of step 2 must go. */
 static const struct store_migration broken[] = {
-	{ 1, "one", { [STORE_SQLITE] = "CREATE TABLE t1(x INTEGER NOT NULL) STRICT;",
-		      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER NOT NULL);" } },
-	{ 2, "two", { [STORE_SQLITE] = "CREATE TABLE t2(y TEXT) STRICT;\n"
-				       "INSERT INTO no_such_table VALUES(1);",
-		      [STORE_POSTGRES] = "CREATE TABLE t2(y TEXT);\n"
-					 "INSERT INTO no_such_table VALUES(1);" } },
+    {1,
+     "one",
+     {[STORE_SQLITE] = "CREATE TABLE t1(x INTEGER NOT NULL) STRICT;",
+      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER NOT NULL);"}},
+    {2,
+     "two",
+     {[STORE_SQLITE] = "CREATE TABLE t2(y TEXT) STRICT;\n"
+		       "INSERT INTO no_such_table VALUES(1);",
+      [STORE_POSTGRES] = "CREATE TABLE t2(y TEXT);\n"
+			 "INSERT INTO no_such_table VALUES(1);"}},
 };
 
 static const struct store_migration gap[] = {
-	{ 1, "one", { [STORE_SQLITE] = "CREATE TABLE t1(x INTEGER) STRICT;",
-		      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER);" } },
-	{ 3, "three", { [STORE_SQLITE] = "CREATE TABLE t3(x INTEGER) STRICT;",
-			[STORE_POSTGRES] = "CREATE TABLE t3(x INTEGER);" } },
+    {1,
+     "one",
+     {[STORE_SQLITE] = "CREATE TABLE t1(x INTEGER) STRICT;",
+      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER);"}},
+    {3,
+     "three",
+     {[STORE_SQLITE] = "CREATE TABLE t3(x INTEGER) STRICT;",
+      [STORE_POSTGRES] = "CREATE TABLE t3(x INTEGER);"}},
 };
 
 static void test_migrate_fresh_and_again(void **state)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = open_db(STORE_OPEN_CREATE);
 	char pre[160];
 
@@ -175,7 +188,7 @@ static void test_migrate_fresh_and_again(void **state)
 
 static void test_migrate_failure_keeps_previous_version(void **state)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = open_db(STORE_OPEN_CREATE);
 	char pre[160];
 
@@ -183,7 +196,8 @@ static void test_migrate_failure_keeps_previous_version(void **state)
 	assert_int_equal(store_migrate(s, broken, 1, &e), 0);
 	assert_int_equal(version_of(s), 1);
 	assert_int_equal(store_migrate(s, broken, 2, &e), -EIO);
-	assert_non_null(strstr(e.msg, "migration 2 (two) failed, database left at version 1"));
+	assert_non_null(
+	    strstr(e.msg, "migration 2 (two) failed, database left at version 1"));
 	assert_non_null(strstr(e.msg, "no_such_table"));
 	assert_int_equal(version_of(s), 1);
 	assert_false(has_table(s, "t2"));
@@ -194,7 +208,8 @@ static void test_migrate_failure_keeps_previous_version(void **state)
 	s = open_db(STORE_OPEN_EXISTING);
 	assert_int_equal(version_of(s), 1);
 	assert_false(has_table(s, "t2"));
-	/* The copy taken before migrating from version 1 (SQLite: PostgreSQL has pg_dump). */
+	/* The copy taken before migrating from version 1 (SQLite: PostgreSQL has
+	 * pg_dump). */
 	snprintf(pre, sizeof pre, "%s.pre-1", db);
 	assert_int_equal(access(pre, F_OK), pg ? -1 : 0);
 	/* And the good step 2 still applies afterwards. */
@@ -205,7 +220,7 @@ static void test_migrate_failure_keeps_previous_version(void **state)
 
 static void test_migrate_refusals(void **state)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = open_db(STORE_OPEN_CREATE);
 
 	(void)state;
@@ -221,30 +236,38 @@ static void test_migrate_refusals(void **state)
 
 static void test_schema_rules(void **state)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = open_db(STORE_OPEN_CREATE);
-	const struct store_arg bad_type[] = { STORE_TEXT("a@b"), STORE_TEXT("admin"),
-					      STORE_TEXT("not a number") };
-	const struct store_arg orphan[] = { STORE_I64(42), STORE_I64(43), STORE_I64(1) };
-	const struct store_arg bad_role[] = { STORE_TEXT("c@d"), STORE_TEXT("root"), STORE_I64(1) };
-	const struct store_arg ok[] = { STORE_TEXT("e@f"), STORE_TEXT("admin"), STORE_I64(1) };
+	const struct store_arg bad_type[] = {STORE_TEXT("a@b"), STORE_TEXT("admin"),
+					     STORE_TEXT("not a number")};
+	const struct store_arg orphan[] = {STORE_I64(42), STORE_I64(43), STORE_I64(1)};
+	const struct store_arg bad_role[] = {STORE_TEXT("c@d"), STORE_TEXT("root"),
+					     STORE_I64(1)};
+	const struct store_arg ok[] = {STORE_TEXT("e@f"), STORE_TEXT("admin"),
+				       STORE_I64(1)};
 	const char *ins = "INSERT INTO accounts(email, role, created_at) VALUES(?, ?, ?)";
 	struct store_stmt *st;
 	char v[32];
 
 	(void)state;
-	assert_int_equal(store_migrate(s, schema_migrations, schema_migration_count, &e), 0);
+	assert_int_equal(store_migrate(s, schema_migrations, schema_migration_count, &e),
+			 0);
 	assert_int_equal(version_of(s), (int)schema_migration_count);
 	assert_int_equal(store_exec_args(s, ins, ok, 3), 0);
 	/* STRICT: a text in an INTEGER column. */
 	assert_int_equal(store_exec_args(s, ins, bad_type, 3), -EINVAL);
 	/* CHECK: an unknown role; UNIQUE COLLATE NOCASE: the same address in capitals. */
 	assert_int_equal(store_exec_args(s, ins, bad_role, 3), -EINVAL);
-	const struct store_arg upper[] = { STORE_TEXT("E@F"), STORE_TEXT("admin"), STORE_I64(1) };
+	const struct store_arg upper[] = {STORE_TEXT("E@F"), STORE_TEXT("admin"),
+					  STORE_I64(1)};
 	assert_int_equal(store_exec_args(s, ins, upper, 3), -EEXIST);
 	/* Foreign keys: a membership of a network and device that do not exist. */
-	assert_int_equal(store_exec_args(s, "INSERT INTO memberships(network_id, device_id, added_at) "
-					    "VALUES(?, ?, ?)", orphan, 3), -EINVAL);
+	assert_int_equal(
+	    store_exec_args(s,
+			    "INSERT INTO memberships(network_id, device_id, added_at) "
+			    "VALUES(?, ?, ?)",
+			    orphan, 3),
+	    -EINVAL);
 	/* SQLite: WAL, as every connection is opened. */
 	if (!pg) {
 		assert_int_equal(store_prepare(s, "PRAGMA journal_mode", &st), 0);
@@ -253,10 +276,13 @@ static void test_schema_rules(void **state)
 		store_finalize(st);
 	}
 	/* RETURNING and a `?` inside a literal left alone. */
-	const struct store_arg two[] = { STORE_TEXT("g@h"), STORE_I64(7) };
-	assert_int_equal(store_prepare_args(s, "INSERT INTO accounts(email, role, created_at) "
-					       "VALUES(?, 'member', ?) RETURNING id, 'a?b'",
-					    two, 2, &st), 0);
+	const struct store_arg two[] = {STORE_TEXT("g@h"), STORE_I64(7)};
+	assert_int_equal(
+	    store_prepare_args(s,
+			       "INSERT INTO accounts(email, role, created_at) "
+			       "VALUES(?, 'member', ?) RETURNING id, 'a?b'",
+			       two, 2, &st),
+	    0);
 	assert_int_equal(store_step(st), STORE_ROW);
 	assert_true(store_col_i64(st, 0) > 0);
 	assert_string_equal(store_col_text(st, 1), "a?b");
@@ -273,7 +299,7 @@ static void test_schema_rules(void **state)
 
 static void test_backup_restore(void **state)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = open_db(STORE_OPEN_CREATE);
 	char bak[160], junk[160], v[32];
 	struct stat st;
@@ -282,7 +308,8 @@ static void test_backup_restore(void **state)
 	(void)state;
 	snprintf(bak, sizeof bak, "%s/b.db", dir);
 	snprintf(junk, sizeof junk, "%s/junk.db", dir);
-	assert_int_equal(store_migrate(s, schema_migrations, schema_migration_count, &e), 0);
+	assert_int_equal(store_migrate(s, schema_migrations, schema_migration_count, &e),
+			 0);
 	assert_int_equal(meta_set(s, "k", "before"), 0);
 	assert_int_equal(store_backup(s, bak, false, &e), 0);
 	assert_int_equal(stat(bak, &st), 0);
@@ -296,9 +323,11 @@ static void test_backup_restore(void **state)
 	/* Not a database, and a schema this build does not know. */
 	f = fopen(junk, "w");
 	assert_non_null(f);
-	fputs("this is not a database, but it is long enough to look like a header.....", f);
+	fputs("this is not a database, but it is long enough to look like a header.....",
+	      f);
 	fclose(f);
-	assert_int_equal(store_restore(s, junk, (int)schema_migration_count, &e), -EINVAL);
+	assert_int_equal(store_restore(s, junk, (int)schema_migration_count, &e),
+			 -EINVAL);
 	assert_int_equal(store_restore(s, bak, 0, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "schema version"));
 	assert_int_equal(meta_get(s, "k", v, sizeof v), 0);
@@ -308,7 +337,7 @@ static void test_backup_restore(void **state)
 
 static void test_open_errors(void **state)
 {
-	struct store_error e = { "" };
+	struct store_error e = {""};
 	struct store *s = NULL;
 	char junk[160];
 	FILE *f;
@@ -321,7 +350,8 @@ static void test_open_errors(void **state)
 	snprintf(junk, sizeof junk, "%s/junk.db", dir);
 	f = fopen(junk, "w");
 	assert_non_null(f);
-	fputs("this is not a database, but it is long enough to look like a header.....", f);
+	fputs("this is not a database, but it is long enough to look like a header.....",
+	      f);
 	fclose(f);
 	assert_int_equal(store_open(&s, junk, STORE_OPEN_EXISTING, &e), -EIO);
 	assert_non_null(strstr(e.msg, "not a database"));
@@ -330,20 +360,22 @@ static void test_open_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate_fresh_and_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_failure_keeps_previous_version, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_schema_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_fresh_and_again, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_failure_keeps_previous_version,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	};
 	const struct CMUnitTest pg_tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate_fresh_and_again, setup_pg, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_failure_keeps_previous_version,
-						setup_pg, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_refusals, setup_pg, teardown),
-		cmocka_unit_test_setup_teardown(test_schema_rules, setup_pg, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_fresh_and_again, setup_pg,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_failure_keeps_previous_version,
+					    setup_pg, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_refusals, setup_pg, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_rules, setup_pg, teardown),
 	};
 	const char *url = getenv("SUBNETRA_TEST_PG_URL");
 	int failed;
@@ -355,5 +387,6 @@ int main(void)
 		return failed;
 	target = url;
 	pg = true;
-	return failed + cmocka_run_group_tests_name("mgmt_store_postgres", pg_tests, NULL, NULL);
+	return failed +
+	       cmocka_run_group_tests_name("mgmt_store_postgres", pg_tests, NULL, NULL);
 }
