@@ -129,40 +129,35 @@ static bool has_table(struct store *s, const char *name)
 	return rc == STORE_ROW;
 }
 
+/* A step that makes table NAME, in each engine's words. */
+#define STEP(v, name, table)                                                            \
+	{                                                                               \
+		v, name,                                                                \
+		{                                                                       \
+			[STORE_SQLITE] = "CREATE TABLE " table "(x INTEGER) STRICT;",   \
+			[STORE_POSTGRES] = "CREATE TABLE " table "(x INTEGER);",        \
+		}                                                                       \
+	}
+
 static const struct store_migration good[] = {
-    {1,
-     "one",
-     {[STORE_SQLITE] = "CREATE TABLE t1(x INTEGER NOT NULL) STRICT;",
-      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER NOT NULL);"}},
-    {2,
-     "two",
-     {[STORE_SQLITE] = "CREATE TABLE t2(y TEXT) STRICT;",
-      [STORE_POSTGRES] = "CREATE TABLE t2(y TEXT);"}},
+	STEP(1, "one", "t1"),
+	STEP(2, "two", "t2"),
 };
 
 /* Step 2's first statement works, its second does not: all of step 2 must go. */
 static const struct store_migration broken[] = {
-    {1,
-     "one",
-     {[STORE_SQLITE] = "CREATE TABLE t1(x INTEGER NOT NULL) STRICT;",
-      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER NOT NULL);"}},
-    {2,
-     "two",
-     {[STORE_SQLITE] = "CREATE TABLE t2(y TEXT) STRICT;\n"
-		       "INSERT INTO no_such_table VALUES(1);",
-      [STORE_POSTGRES] = "CREATE TABLE t2(y TEXT);\n"
-			 "INSERT INTO no_such_table VALUES(1);"}},
+	STEP(1, "one", "t1"),
+	{ 2,
+	  "two",
+	  { [STORE_SQLITE] = "CREATE TABLE t2(x INTEGER) STRICT;\n"
+			     "INSERT INTO no_such_table VALUES(1);",
+	    [STORE_POSTGRES] = "CREATE TABLE t2(x INTEGER);\n"
+			       "INSERT INTO no_such_table VALUES(1);" } },
 };
 
 static const struct store_migration gap[] = {
-    {1,
-     "one",
-     {[STORE_SQLITE] = "CREATE TABLE t1(x INTEGER) STRICT;",
-      [STORE_POSTGRES] = "CREATE TABLE t1(x INTEGER);"}},
-    {3,
-     "three",
-     {[STORE_SQLITE] = "CREATE TABLE t3(x INTEGER) STRICT;",
-      [STORE_POSTGRES] = "CREATE TABLE t3(x INTEGER);"}},
+	STEP(1, "one", "t1"),
+	STEP(3, "three", "t3"),
 };
 
 static void test_migrate_fresh_and_again(void **state)
