@@ -8,7 +8,8 @@
 #
 # init (files, modes, the one-time password never stored in clear, init
 # twice refused, --force keeps the key), serve (/healthz plain and TLS,
-# JSON errors 404/405/413, one server per database), backup while
+# JSON errors 404/405/413, one server per database, the connection
+# limit), backup while
 # serving, restart with the admin still there, restore round trip, and the
 # operator errors (bad paths, a foreign key, a readable key file).  TAP.
 set -u
@@ -181,6 +182,16 @@ serve_stop
 "$MGMTD" init --db "$T/other/o.db" --admin o@example.org >/dev/null 2>&1
 expect_rc "serve with another instance's key: exit 1" 1 "$MGMTD" serve --db "$DB" --dir "$T/other" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0
 check_match "... naming the key file and the database" "other/instance.key: public key [0-9a-f]{64} is not this instance's" "$OUT"
+# --max-connections: two idle connections fill the device listener; a third
+# request waits in the backlog (no answer within 2 s: a negative check, so
+# a slow machine cannot make it fail), and is answered once they close.
+serve_start --max-connections 2 || bail "serve did not start with --max-connections 2"
+exec 7<>"/dev/tcp/${DEVICE%:*}/${DEVICE##*:}" 8<>"/dev/tcp/${DEVICE%:*}/${DEVICE##*:}"
+check_fails "--max-connections 2: a third connection is not served" curl -sS --max-time 2 "http://$DEVICE/healthz"
+exec 7>&- 8>&-
+check_match "... and is once the two close" '^200 ' "$(http "http://$DEVICE/healthz")"
+serve_stop
+
 serve_start || bail "serve did not start for the port test"
 expect_rc "another instance on a port in use: exit 1" 1 "$MGMTD" serve --db "$T/other/o.db" --admin-listen "$ADMIN" --device-listen 127.0.0.1:0
 check_match "... naming the listener, the address and the reason" "admin listener $ADMIN: Address already in use" "$OUT"
