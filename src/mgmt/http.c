@@ -2,10 +2,12 @@
 #include "mgmt/http.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/version.h"
 #include "mgmt/store.h"
@@ -131,27 +133,40 @@ static enum MHD_Result dispatch(struct http_listener *l, struct MHD_Connection *
 	return r->get(l, c);
 }
 
-/* A declared length over the cap (digits only; MHD itself refuses a malformed one). */
-static bool declared_too_large(struct MHD_Connection *c)
+/* The declared body length (0 when none; MHD itself refuses a malformed one). */
+static unsigned long long declared_length(struct MHD_Connection *c)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long n;
-	char *end;
 
 	if (cl == NULL || *cl < '0' || *cl > '9')
-		return false;
+		return 0;
 	errno = 0;
-	n = strtoull(cl, &end, 10);
-	return errno == ERANGE || n > HTTP_BODY_MAX;
+	n = strtoull(cl, NULL, 10);
+	return errno == ERANGE ? ULLONG_MAX : n;
 }
 
-/* Keep what fits; past the cap only count (the bytes are dropped). */
+/* Whether the client waits for "100 Continue" before it sends its body. */
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *e =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return e != NULL && strcasecmp(e, "100-continue") == 0;
+}
+
+/*
+ * Keep what fits; past the cap only count (the bytes are dropped); past
+ * HTTP_DRAIN_MAX give up on the connection.
+ */
 static int take_body(struct request *rq, const char *data, size_t n)
 {
 	char *b;
 
 	rq->received += n;
+	if (rq->received > HTTP_DRAIN_MAX)
+		return -EFBIG;
 	if (rq->too_large || rq->received > HTTP_BODY_MAX) {
 		rq->too_large = true;
 		free(rq->body);
@@ -173,18 +188,22 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 {
 	struct http_listener *l = cls;
 	struct request *rq = *req_cls;
+	unsigned long long declared;
 
 	(void)version;
 	if (rq == NULL) {
-		/* First call: headers only.  An oversized body is refused unread. */
+		/* First call: headers only. */
 		l->requests++;
-		if (declared_too_large(conn)) {
+		declared = declared_length(conn);
+		if (declared > HTTP_BODY_MAX &&
+		    (expects_continue(conn) || declared > HTTP_DRAIN_MAX)) {
 			l->too_large++;
 			return reply_error(conn, ERR_TOO_LARGE, NULL, true);
 		}
 		rq = calloc(1, sizeof *rq);
 		if (rq == NULL)
 			return MHD_NO;
+		rq->too_large = declared > HTTP_BODY_MAX;
 		*req_cls = rq;
 		return MHD_YES;
 	}
@@ -196,7 +215,7 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 	}
 	if (rq->too_large) {
 		l->too_large++;
-		return reply_error(conn, ERR_TOO_LARGE, NULL, true);
+		return reply_error(conn, ERR_TOO_LARGE, NULL, false);
 	}
 	return dispatch(l, conn, url, method);
 }

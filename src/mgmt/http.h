@@ -3,9 +3,13 @@
  * request (several times while a body arrives) and http_completed once it
  * is done.  The order of decisions, the same for every request:
  *
- *   1. a declared body over HTTP_BODY_MAX: 413 at once, before any byte
- *      of it is read; a chunked one is counted as it arrives and answered
- *      413 at its end (its bytes are dropped, never kept)
+ *   1. a body over HTTP_BODY_MAX: 413, and none of it is kept or parsed.
+ *      A client that waits for "100 Continue" gets the 413 instead, before
+ *      it sends a byte.  Other bodies up to HTTP_DRAIN_MAX are read and
+ *      dropped before the answer: a client still sending while the server
+ *      closes would get a reset and might never see the 413.  A declared
+ *      length over HTTP_DRAIN_MAX is answered at once and the connection
+ *      closed; a chunked body that passes it is cut off.
  *   2. the route: path, then method (404, then 405 with Allow)
  *   3. the handler, with the whole body in hand
  *
@@ -22,6 +26,8 @@
 
 enum {
 	HTTP_BODY_MAX = 64 * 1024,
+	HTTP_DRAIN_MAX =
+	    1024 * 1024, /* bytes of a refused body read to answer it cleanly */
 };
 
 enum http_listener_kind {

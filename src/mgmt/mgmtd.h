@@ -45,7 +45,9 @@ struct mgmtd_config {
 struct mgmtd_listener {
 	struct http_listener http; /* MHD's closure for this listener */
 	struct MHD_Daemon *mhd;
-	int mhd_epfd; /* MHD's own epoll set, a member of ours */
+	int mhd_epfd;  /* MHD's own epoll set, a member of ours */
+	unsigned open; /* connections now open */
+	bool rerun;    /* one closed: run MHD again at once (server.c) */
 };
 
 struct mgmtd {

@@ -75,6 +75,29 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 	vfprintf(stderr, fmt, ap);
 }
 
+/*
+ * At its connection limit MHD takes its listening socket out of its epoll
+ * set, and puts it back only at the start of a later MHD_run: once a
+ * connection closes nothing would wake that run (MHD's epoll fd does not
+ * become readable for a socket it does not watch, and with no connection
+ * left there is no timeout), and connections waiting in the backlog would
+ * wait for some other traffic.  So every close asks for one more run.
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct mgmtd_listener *ls = cls;
+
+	(void)conn;
+	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ls->open++;
+	} else {
+		ls->open--;
+		ls->rerun = true;
+	}
+}
+
 /* "A.B.C.D:PORT" or "[v6]:PORT" into a bound, listening, non-blocking socket. */
 static int listen_on(const char *what, const char *spec, char *shown, size_t shown_cap)
 {
@@ -155,7 +178,8 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	    m->cfg.conn_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)MGMT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)MGMT_CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
-	    NULL, tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
+	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, ls,
+	    tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
 	    tls_priorities, MHD_OPTION_END);
 	if (ls->mhd == NULL) {
@@ -183,6 +207,8 @@ static int next_timeout(const struct mgmtd *m)
 	int best = -1;
 
 	for (size_t i = 0; i < 2; i++) {
+		if (ls[i]->rerun)
+			return 0;
 		if (ls[i]->mhd == NULL || MHD_get_timeout(ls[i]->mhd, &t) != MHD_YES)
 			continue;
 		if (t > INT32_MAX)
@@ -229,8 +255,13 @@ static int loop(struct mgmtd *m)
 				break;
 			}
 		}
-		/* A timeout ran out: the daemons close idle connections. */
-		if (n == 0) {
+		/*
+		 * A timeout ran out (the daemons close idle connections), or a
+		 * connection closed (on_connection).
+		 */
+		if (n == 0 || m->admin.rerun || m->device.rerun) {
+			m->admin.rerun = false;
+			m->device.rerun = false;
 			MHD_run(m->admin.mhd);
 			MHD_run(m->device.mhd);
 		}

@@ -144,6 +144,7 @@ head -c 65537 /dev/zero >"$T/over"
 head -c 65536 /dev/zero >"$T/exact"
 check_match "a 65537-byte body: 413 body_too_large" '^413 .*"code":"body_too_large"' "$(tls /api/v1 --data-binary @"$T/over")"
 check_match "... chunked too" '^413 .*"code":"body_too_large"' "$(tls /api/v1 -H 'Transfer-Encoding: chunked' --data-binary @"$T/over")"
+check_match "... and when the client waits for 100 Continue" '^413 .*"code":"body_too_large"' "$(tls /api/v1 -H 'Expect: 100-continue' --data-binary @"$T/over")"
 check_match "a 65536-byte body is read (404 for the path)" '^404 .*"code":"not_found"' "$(tls /api/v1 --data-binary @"$T/exact")"
 check_match "license.json: 501 until it is signed" '^501 .*"code":"not_implemented"' "$(http "http://$DEVICE/license.json")"
 
@@ -189,7 +190,7 @@ serve_start --max-connections 2 || bail "serve did not start with --max-connecti
 exec 7<>"/dev/tcp/${DEVICE%:*}/${DEVICE##*:}" 8<>"/dev/tcp/${DEVICE%:*}/${DEVICE##*:}"
 check_fails "--max-connections 2: a third connection is not served" curl -sS --max-time 2 "http://$DEVICE/healthz"
 exec 7>&- 8>&-
-check_match "... and is once the two close" '^200 ' "$(http "http://$DEVICE/healthz")"
+R=$(http "http://$DEVICE/healthz"); check_match "... and is once the two close" "^200 " "$R" || diag "$(cat "$T/curl.err")"
 serve_stop
 
 serve_start || bail "serve did not start for the port test"
