@@ -17,7 +17,7 @@ pkgs=(
 	libsqlite3-dev sqlite3                 # subnetra-mgmtd: its database (sqlite3: the tests read it)
 	libpq-dev                              # subnetra-mgmtd: its PostgreSQL store
 	postgresql                             # t_mgmtd_pg: a server the test starts (psql too)
-	curl                                   # t_mgmtd_basic: requests to subnetra-mgmtd
+	curl openssl                           # t_mgmtd_basic: requests to subnetra-mgmtd, certificates
 	iproute2 iputils-ping                  # netns scenarios and demo
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
 	strace                                 # t_deploy: the unit sandbox trace

@@ -19,6 +19,7 @@ MGMTD=$SNR_BUILD/subnetra-mgmtd
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 command -v curl >/dev/null || bail "curl missing"
 command -v sqlite3 >/dev/null || bail "sqlite3 missing"
+command -v openssl >/dev/null || bail "openssl missing"
 
 T=$(mktemp -d /tmp/snr-mgmtd.XXXXXX)
 trap cleanup EXIT
@@ -177,6 +178,26 @@ check_eq "... nothing changed" 1 "$(sqlite3 "$DB" 'SELECT count(*) FROM accounts
 serve_start || bail "serve did not start after the restore"
 check_match "after the restore: healthz" '^200 ' "$(tls /healthz)"
 serve_stop
+
+# ---- TLS: --host names, a certificate of the operator's own ----------------------------------
+
+expect_rc "init --host mgmt.example.org --host 192.0.2.7: exit 0" 0 "$MGMTD" init --db "$T/hosts/h.db" --admin h@example.org --host mgmt.example.org --host 192.0.2.7
+check_match "... the certificate names exactly those" 'DNS:mgmt.example.org, IP Address:192.0.2.7$' \
+	"$(openssl x509 -in "$T/hosts/tls-cert.pem" -noout -ext subjectAltName)"
+check_match "... ECDSA P-256, for servers only" 'TLS Web Server Authentication' \
+	"$(openssl x509 -in "$T/hosts/tls-cert.pem" -noout -text)"
+mkdir -p "$T/own"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=own \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/own/key.pem" -out "$T/own/cert.pem" >/dev/null 2>&1
+chmod 600 "$T/own/key.pem"
+expect_rc "init --tls-cert/--tls-key of the operator's own: exit 0" 0 "$MGMTD" init --db "$T/own/o.db" --admin o@example.org --tls-cert "$T/own/cert.pem" --tls-key "$T/own/key.pem"
+check_fails "... no certificate made" test -e "$T/own/tls-cert.pem"
+SAVED_DB=$DB
+DB=$T/own/o.db
+serve_start || bail "serve did not start with the operator's certificate"
+check_match "... served with it (curl --cacert it)" '^200 ' "$(http "https://$ADMIN/healthz" --cacert "$T/own/cert.pem")"
+serve_stop
+DB=$SAVED_DB
 
 # ---- keys the server refuses ---------------------------------------------------------------
 
