@@ -406,6 +406,11 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
+	say("served %llu requests (admin %llu, device %llu), %llu bodies refused as too large",
+	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
+	    (unsigned long long)m->admin.http.requests,
+	    (unsigned long long)m->device.http.requests,
+	    (unsigned long long)(m->admin.http.too_large + m->device.http.too_large));
 cleanup:
 	if (m->device.mhd != NULL)
 		MHD_stop_daemon(m->device.mhd);

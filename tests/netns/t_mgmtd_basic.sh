@@ -158,6 +158,8 @@ check_eq "... a sound database" ok "$(sqlite3 "$T/backup.db" 'PRAGMA integrity_c
 expect_rc "backup onto an existing file: refused (3)" 3 "$MGMTD" backup --db "$DB" --out "$T/backup.db"
 check_match "healthz still answers after all that" '^200 ' "$(tls /healthz)"
 serve_stop
+check_match "... its last line counts the refused bodies (declared, chunked, 100-continue)" \
+	'served [0-9]+ requests .*, 3 bodies refused as too large' "$(tail -1 "$SRV_LOG")"
 
 # ---- restart, restore -------------------------------------------------------------------
 
