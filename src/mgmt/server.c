@@ -406,7 +406,7 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
-	say("served %llu requests (admin %llu, device %llu), %llu bodies refused as too large",
+	say("served %llu requests (admin %llu, device %llu), %llu bodies too large",
 	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
 	    (unsigned long long)m->admin.http.requests,
 	    (unsigned long long)m->device.http.requests,
