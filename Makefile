@@ -87,18 +87,27 @@ OS_SRCS     := $(wildcard src/os/linux/*.c)
 COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
 TLIB_SRCS   := $(wildcard tools/lib/*.c)
+MGMT_SRCS   := $(filter-out src/mgmt/main.c,$(wildcard src/mgmt/*.c))
 LIBCORE   := $(BUILD)/libcore.a
 LIBOS     := $(BUILD)/libos.a
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBDAEMON := $(BUILD)/libdaemon.a
 LIBTOOLS  := $(BUILD)/libtools.a
+LIBMGMT   := $(BUILD)/libmgmt.a
 BASE_LIBS := $(LIBOS) $(LIBCORE) $(LIBCOMMON)
 ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(BASE_LIBS)
 
 # Every tools/NAME.c is a helper tool: build/subnetra-NAME.
 TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
-BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(TOOL_PROGS)
+# The management server: its own library and Debian's shared libraries,
+# never linked into subnetrad (whose static size budget stays as it is).
+MGMT_PROG := $(BUILD)/subnetra-mgmtd
+MGMT_LDLIBS := -lmicrohttpd -lgnutls -lsqlite3 -lpq
+# Debian keeps libpq's headers in a folder of their own.
+$(BUILD)/obj/src/mgmt/%.o: CPPFLAGS += -isystem /usr/include/postgresql
+BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(TOOL_PROGS) $(MGMT_PROG)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+MGMT_UNIT_SRCS := $(wildcard tests/unit/test_mgmt_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
@@ -144,6 +153,7 @@ $(eval $(call make_lib,$(LIBOS),OS_SRCS))
 $(eval $(call make_lib,$(LIBCOMMON),COMMON_SRCS))
 $(eval $(call make_lib,$(LIBDAEMON),DAEMON_SRCS))
 $(eval $(call make_lib,$(LIBTOOLS),TLIB_SRCS))
+$(eval $(call make_lib,$(LIBMGMT),MGMT_SRCS))
 
 $(BUILD)/subnetrad: $(BUILD)/obj/src/daemon/main.o $(LIBDAEMON) $(BASE_LIBS)
 	$(E) LD $@
@@ -152,6 +162,10 @@ $(BUILD)/subnetrad: $(BUILD)/obj/src/daemon/main.o $(LIBDAEMON) $(BASE_LIBS)
 $(BUILD)/subnetra: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c)) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(MGMT_PROG): $(BUILD)/obj/src/mgmt/main.o $(LIBMGMT) $(BASE_LIBS)
+	$(E) LD $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -o $@
 
 $(BUILD)/subnetra-%: $(BUILD)/obj/tools/%.o $(LIBTOOLS) $(BASE_LIBS)
 	$(E) LD $@
@@ -162,6 +176,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lseccomp -o $@
+
+# The management server's unit tests link its library (the more specific
+# pattern wins over the one above).
+$(BUILD)/tests/test_mgmt_%: $(BUILD)/obj/tests/unit/test_mgmt_%.o $(LIBMGMT) $(BASE_LIBS)
+	$(E) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 	$(E) LD $@
@@ -234,6 +255,7 @@ install: all install-man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/subnetrad $(DESTDIR)$(PREFIX)/sbin/subnetrad
 	install -m 0755 $(BUILD)/subnetra $(DESTDIR)$(PREFIX)/bin/subnetra
+	install -m 0755 $(MGMT_PROG) $(DESTDIR)$(PREFIX)/sbin/subnetra-mgmtd
 	for t in $(SHIPPED_TOOLS); do \
 		install -m 0755 $(BUILD)/subnetra-$$t $(DESTDIR)$(PREFIX)/bin/subnetra-$$t || exit 1; \
 	done

@@ -12,6 +12,12 @@ pkgs=(
 	libseccomp-dev                         # the syscall allow-list, compiled at build time
 	libssl-dev                             # optional AEAD backend (make CRYPTO=openssl)
 	libcmocka-dev                          # unit-test framework
+	libmicrohttpd-dev                      # subnetra-mgmtd: HTTP server (external epoll)
+	libgnutls28-dev                        # subnetra-mgmtd: TLS on its admin listener, its certificate
+	libsqlite3-dev sqlite3                 # subnetra-mgmtd: its database (sqlite3: the tests read it)
+	libpq-dev                              # subnetra-mgmtd: its PostgreSQL store
+	postgresql                             # t_mgmtd_pg: a server the test starts (psql too)
+	curl openssl                           # t_mgmtd_basic: requests to subnetra-mgmtd, certificates
 	iproute2 iputils-ping                  # netns scenarios and demo
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
 	strace                                 # t_deploy: the unit sandbox trace

@@ -1,0 +1,28 @@
+/* Operator accounts and the audit log: the rows `init` and `status` need so far. */
+#ifndef SUBNETRA_MGMT_ACCOUNTS_H
+#define SUBNETRA_MGMT_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mgmt/store.h"
+
+enum {
+	ACCOUNT_EMAIL_MAX = 254, /* RFC 5321's path limit */
+};
+
+/* A plausible address: one '@' with text on both sides, printable, no spaces. */
+bool account_email_valid(const char *email);
+
+/*
+ * A new account; pw_hash is a crypto_pwhash_str string.  *id: its row id.
+ * -EEXIST if the address is taken (in any letter case).
+ */
+int account_create(struct store *s, const char *email, const char *role,
+		   const char *pw_hash, bool must_change, int64_t now, int64_t *id);
+
+/* One audit row: actor_kind is account, token, device or system (actor_id < 0: none). */
+int audit_add(struct store *s, int64_t now, const char *actor_kind, int64_t actor_id,
+	      const char *action, const char *target_kind, const char *target_id);
+
+#endif

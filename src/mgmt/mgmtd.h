@@ -1,0 +1,69 @@
+/*
+ * The running server: one context, passed by pointer, owns every fd, the
+ * store, the keys and both listeners.  Its parsed configuration (cfg) is
+ * fixed at start-up; the rest is runtime state touched only by the reactor
+ * thread (server.c), which is the only thread.
+ */
+#ifndef SUBNETRA_MGMT_MGMTD_H
+#define SUBNETRA_MGMT_MGMTD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "mgmt/http.h"
+#include "mgmt/instance.h"
+
+/* Exit codes of every subcommand (documented in --help and docs/management.md). */
+enum mgmt_exit {
+	MGMT_EXIT_OK = 0,
+	MGMT_EXIT_FAIL = 1, /* a runtime failure: I/O, TLS, a listener that cannot bind */
+	MGMT_EXIT_USAGE = 2, /* bad or missing arguments (EXIT_USAGE_ERROR) */
+	MGMT_EXIT_REFUSED =
+	    3, /* would overwrite an instance or a file, or the database is in use */
+	MGMT_EXIT_DB =
+	    4, /* the database: missing, not a database, wrong schema, migration failed */
+};
+
+enum {
+	MGMT_LISTEN_MAX = 64, /* "[v6 address]:port" */
+	MGMT_CONN_LIMIT_DEFAULT = 1024,
+	MGMT_CONN_MEMORY = 32 * 1024, /* per connection: headers and MHD's read buffer */
+	MGMT_CONN_TIMEOUT_S = 60,     /* idle connections are closed */
+};
+
+struct mgmtd_config {
+	const char *db;
+	struct instance_paths paths;
+	char tls_cert[PATH_MAX];
+	char tls_key[PATH_MAX];
+	char admin_listen[MGMT_LISTEN_MAX];
+	char device_listen[MGMT_LISTEN_MAX];
+	unsigned conn_limit;
+};
+
+struct mgmtd_listener {
+	struct http_listener http; /* MHD's closure for this listener */
+	struct MHD_Daemon *mhd;
+	int mhd_epfd;  /* MHD's own epoll set, a member of ours */
+	unsigned open; /* connections now open */
+	bool rerun;    /* one closed: run MHD again at once (server.c) */
+};
+
+struct mgmtd {
+	struct mgmtd_config cfg;
+	struct store *store;
+	int schema_version;
+	int lockfd;
+	int epfd;
+	int sigfd;
+	struct instance_keys keys;
+	char *tls_key_pem; /* held for MHD's lifetime; wiped */
+	char *tls_cert_pem;
+	struct mgmtd_listener admin;
+	struct mgmtd_listener device;
+	time_t started;
+	bool stop;
+};
+
+#endif

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# subnetra-mgmtd on PostgreSQL: a real server (Debian's postgresql 15)
+# started for this run as user postgres, in a temporary directory, on a
+# Unix socket only (no TCP port), and removed at the end:
+#
+#   [postgres -k $T/pg]  <-- libpq, unix socket --  subnetra-mgmtd serve  (x2)
+#                                                     https://127.0.0.1:<port>/
+#
+# The store's migration and schema unit tests on it (test_mgmt_store with
+# SUBNETRA_TEST_PG_URL), init (tables made in place, init twice refused),
+# two servers on the one database both serving, a restart keeping the
+# admin, backup/restore pointing to pg_dump, a URL's password never echoed.
+# TAP.
+set -u
+source "$(dirname "$0")/lib.sh"
+
+MGMTD=$SNR_BUILD/subnetra-mgmtd
+UNIT=$SNR_BUILD/tests/test_mgmt_store
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
+[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || bail "no PostgreSQL server (apt-get install postgresql)"
+id postgres >/dev/null 2>&1 || bail "no user postgres"
+
+T=$(mktemp -d /tmp/snr-mgmtd-pg.XXXXXX)
+PGDIR=$T/pg
+PG_STARTED=0
+pg_cleanup() {
+	[ "$PG_STARTED" = 1 ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1
+	cleanup
+}
+trap pg_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# ---- the database server ---------------------------------------------------------
+
+mkdir -p "$PGDIR" && chown postgres "$PGDIR" && chmod 755 "$T"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >"$T/initdb.log" 2>&1 ||
+	bail "initdb: $(tail -3 "$T/initdb.log")"
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+	-o "-c listen_addresses='' -k $PGDIR" start >/dev/null 2>&1 || bail "postgres did not start: $(tail -3 "$PGDIR/log")"
+PG_STARTED=1
+runuser -u postgres -- "$PGBIN/createdb" -h "$PGDIR" unit && runuser -u postgres -- "$PGBIN/createdb" -h "$PGDIR" mgmt ||
+	bail "createdb failed"
+ok "a PostgreSQL server of our own on $PGDIR"
+URL="postgresql:///mgmt?host=$PGDIR&user=postgres"
+ALL_LOGS+=("$PGDIR/log")
+
+OUT=""
+expect_rc() {
+	local desc=$1 want=$2 rc
+	shift 2
+	OUT=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "command: $*" "exit $rc, not $want" "$OUT"
+	fi
+}
+
+# ---- the store's unit tests on it ---------------------------------------------------
+
+OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP "$UNIT" 2>&1)
+rc=$?
+check_eq "test_mgmt_store on PostgreSQL: exit 0" 0 "$rc"
+check_match "... ran the PostgreSQL group (its 4 tests)" '^1\.\.4$' "$OUT"
+check_match "... which passed as a group" '^# ok - mgmt_store_postgres$' "$OUT"
+check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
+[ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
+
+# ---- init, serve ------------------------------------------------------------------------
+
+expect_rc "init on PostgreSQL without --dir: usage error (2)" 2 "$MGMTD" init --db "$URL" --admin a@example.org
+expect_rc "init on PostgreSQL: exit 0" 0 "$MGMTD" init --db "$URL" --admin Admin@Example.org --dir "$T/state"
+check_match "... one-time password printed" '^one-time password: [a-z2-9]{5}(-[a-z2-9]{5}){3}$' "$OUT"
+PW=$(printf '%s\n' "$OUT" | sed -n 's/^one-time password: *//p')
+check_eq "... schema version 1 in subnetra_schema" 1 \
+	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT version FROM subnetra_schema')"
+check_match "... an argon2id hash stored, not the password" '^\$argon2id\$' \
+	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT pw_hash FROM accounts')"
+check_eq "... the password in no column of accounts" 0 \
+	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc "SELECT count(*) FROM accounts WHERE strpos(accounts::text, '$PW') > 0")"
+expect_rc "init twice: refused (3)" 3 "$MGMTD" init --db "$URL" --admin b@example.org --dir "$T/state"
+check_match "... 'holds an instance already'" 'holds an instance already' "$OUT"
+expect_rc "backup of a PostgreSQL database: usage error (2)" 2 "$MGMTD" backup --db "$URL" --out "$T/b.db"
+check_match "... naming pg_dump" 'pg_dump' "$OUT"
+expect_rc "a URL with a password that fails: database error (4)" 4 "$MGMTD" status --db "postgresql://postgres:Sekret99@/nope?host=$PGDIR"
+check_match "... the password hidden" 'postgres:\*\*\*@' "$OUT"
+check_fails "... and never printed" grep -q Sekret99 <<<"$OUT"
+expect_rc "the same with ?password=: database error (4)" 4 "$MGMTD" status --db "postgresql:///nope?host=$PGDIR&password=Sekret98&user=postgres"
+check_match "... the password hidden" 'password=\*\*\*&user=postgres' "$OUT"
+check_fails "... and never printed" grep -q Sekret98 <<<"$OUT"
+
+start_server() { # NAME: a server on free loopback ports; its admin address in ADDR[NAME]
+	local log=$T/serve-$1.log
+	ALL_LOGS+=("$log")
+	"$MGMTD" serve --db "$URL" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0 >"$log" 2>&1 &
+	PID[$1]=$!
+	bg_track "${PID[$1]}"
+	wait_until 20 grep -q 'serving ' "$log" || { diag "$(cat "$log")"; return 1; }
+	ADDR[$1]=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$log")
+}
+stop_server() {
+	local rc
+	kill -TERM "${PID[$1]}"
+	wait "${PID[$1]}"
+	rc=$?
+	check_eq "server $1: SIGTERM stops it with exit 0" 0 "$rc"
+	sanitizer_check "server $1" "$T/serve-$1.log"
+}
+healthz() { curl -sS --max-time 10 --cacert "$T/state/tls-cert.pem" "https://${ADDR[$1]}/healthz"; }
+declare -A PID=() ADDR=()
+
+start_server a || bail "server a did not start"
+start_server b || bail "server b did not start on the same database"
+check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":1' "$(healthz a)"
+check_match "... and b answers" '"status":"ok".*"schema_version":1' "$(healthz b)"
+check_match "... the log names the database without secrets" "serving postgresql:///mgmt" "$(cat "$T/serve-a.log")"
+stop_server a
+stop_server b
+start_server c || bail "server c did not start"
+check_match "restarted: healthz" '"status":"ok"' "$(healthz c)"
+check_match "restarted: the admin is still there" '"admins":\[\{"email":"Admin@Example.org"' "$("$MGMTD" status --db "$URL" --json)"
+stop_server c
+
+done_testing
