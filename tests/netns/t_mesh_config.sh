@@ -110,7 +110,7 @@ check_match "mesh plan --path-mtu 1420: warns" '^# WARNING: configured mtu 1400 
 run "$SUBNETRAD" --print-network-plan --config base.json
 check_eq "base plan: exit 0" 0 "$RC"
 check_match "base plan: no TUN" '^# a base has no TUN' "$OUT"
-check_match "base plan: its ports" '^# it listens on UDP 5582 and TCP 8443' "$OUT"
+check_match "base plan: its ports" '^# it listens on UDP 5582, UDP 5583 \(the NAT probe\) and TCP 8443' "$OUT"
 
 # Base mode runs (tests/netns/t_mesh_base.sh); here only a start that the
 # identity refuses, before any socket.
