@@ -23,6 +23,9 @@
 #      probe port sees another source port than its UDP port), says so in
 #      its endpoint record, and status says both NATs map ports per
 #      destination.
+#   4. rB forwards the mesh port to B, and the base's RELAYED frames to rB
+#      are dropped: A's HS_INIT copies to B's candidates (not the relayed
+#      one) make the session, and the path goes direct.
 #   In 1 both nodes classify their NAT endpoint-independent; per-peer RTT
 #   is measured on the direct path (heartbeats) and on the relay (RTT pings).
 # shellcheck source=tests/netns/lib.sh
@@ -255,5 +258,45 @@ check_eq "EDM: no upgrade" 0 "$(counter a path_upgrades)"
 check_ge "EDM: A probed (PATH_PINGs sent)" 4 "$(counter a path_pings_sent)"
 check_eq "EDM: ping6 A -> B: 5 of 5 (relayed)" 5 "$(ping_received a -6 -c 5 -i 0.2 -W 2 "${ADDR[b]}")"
 check "EDM: A: B's RTT measured over the relay" wait_until 10 rtt_known a b
+
+
+# ---- 4. reachable directly, not through the base: the HS_INIT copies connect ---------------
+# rB forwards the mesh port to B (endpoint-independent NATs again), and the
+# base's RELAYED frames to rB are dropped: A's HS_INIT through the base never
+# arrives, only its copy to B's candidate (rB's WAN address) does.
+stop_node a
+stop_node b
+stop_node base
+router_nat ra
+router_nat rb
+ip netns exec "$RUN-rb" nft -f - <<NFT || bail "rB: port forward failed"
+table ip portfwd {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "eth0" udp dport $PORT dnat to ${NODE_IP[b]}:$PORT
+	}
+}
+NFT
+ip netns exec "$RUN-rb" nft insert rule inet fw filter_fwd ct status dnat accept || bail "rB: forward rule"
+ip netns exec "$RUN-base" nft -f - <<NFT || bail "base: RELAYED block failed"
+table inet snrnorelay {
+	chain out {
+		type filter hook output priority filter; policy accept;
+		ip daddr ${WAN_IP[rb]} udp sport $PORT @th,64,8 0x06 counter drop
+	}
+}
+NFT
+start_mesh base
+start_mesh a
+start_mesh b
+check "no relay to B: A registers" wait_until 15 registered a
+check "no relay to B: B registers" wait_until 15 registered b
+check "no relay to B: ping6 A -> B connects directly" wait_until 20 ping_ok a "${ADDR[b]}"
+check_ge "no relay to B: A's HS_INIT copies went to B's candidates" 1 \
+	"$(counter a handshakes_sent_direct)"
+check_ge "no relay to B: the base's RELAYED frames to rB were dropped" 1 \
+	"$(ip netns exec "$RUN-base" nft list table inet snrnorelay | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')"
+check "no relay to B: both sides direct" wait_until 15 both_path direct
+check_eq "no relay to B: ping6 A -> B: 5 of 5" 5 "$(ping_received a -6 -c 5 -i 0.2 -W 2 "${ADDR[b]}")"
 
 mesh_done a b base
