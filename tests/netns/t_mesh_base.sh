@@ -177,6 +177,24 @@ assert b["state"] == "registered" and b["transport"] == "udp", b
 assert b["observed"] == "203.0.113.2:%d" % port, b
 c = d["counters"]
 assert all(isinstance(v, int) for v in c.values()), c
+# A counter for every drop reason: each reason list of the pure modules (but
+# no_space, which only encoders return), and every counter the daemon declares.
+import re
+src = sys.argv[6]
+def reasons(header, macro):
+    text = open(src + "/" + header).read()
+    body = text[text.index("#define " + macro + "(X)"):]
+    body = body[:body.index("\n\n")]
+    return [m for m in re.findall(r"X\([A-Z_0-9]+, ([a-z_0-9]+)\)", body) if m != "no_space"]
+want_drops = (["drop_mesh_" + r for r in reasons("core/mesh/msg.h", "MSG_DROP_REASONS")] +
+              ["drop_mesh_hs_" + r for r in reasons("core/mesh/handshake.h", "HS_REASONS")] +
+              ["drop_mesh_data_" + r for r in reasons("core/mesh/session.h", "SESSION_DROP_REASONS")] +
+              ["drop_basectl_" + r for r in reasons("core/mesh/basectl.h", "BASECTL_REASONS")] +
+              ["drop_beacon_" + r for r in reasons("core/mesh/beacon.h", "BEACON_REASONS")])
+own = re.findall(r"^\s*X\(([a-z_0-9]+)\)", open(src + "/daemon/mesh/counters.h").read(), re.M)
+assert len(want_drops) > 40 and len(own) > 80, (len(want_drops), len(own))
+missing = [k for k in want_drops + own if k not in c]
+assert not missing, missing
 for k in ("drop_mesh_too_short", "drop_mesh_bad_inner", "drop_mesh_hs_bad_mac1",
           "drop_mesh_hs_stale_timestamp", "drop_mesh_data_replay", "drop_mesh_data_bad_tag",
           "drop_basectl_bad_length", "drop_udp_truncated", "drop_tun_no_peer",
@@ -184,7 +202,7 @@ for k in ("drop_mesh_too_short", "drop_mesh_bad_inner", "drop_mesh_hs_bad_mac1",
           "nat_probes_sent", "nat_probe_pongs"):
     assert k in c, k
 assert c["rtt_samples"] >= 1 and c["nat_probe_pongs"] >= 1, c
-' "$(status_json a)" "${ADDR[a]}" "${ADDR[b]}" "$BASE_IP" "$PORT"
+' "$(status_json a)" "${ADDR[a]}" "${ADDR[b]}" "$BASE_IP" "$PORT" "$SNR_ROOT/src"
 check_match "metrics: per-peer bytes" "^subnetra_mesh_peer_tx_bytes\{address=\"${ADDR[b]}\"\} [1-9][0-9]*$" \
 	"$(cli a metrics)"
 check_match "metrics: per-peer handshake age" \
