@@ -309,8 +309,8 @@ static void print_text(const char *path, const struct config *cfg,
 		if (res->address[0] != '\0')
 			printf(", address=%s", res->address);
 		if (cfg->mode == CONFIG_MODE_BASE)
-			printf(", udp_port=%u, tcp_port=%u)\n", cfg->mesh.udp_port,
-			       cfg->mesh.tcp_port);
+			printf(", udp_port=%u, probe_port=%u, tcp_port=%u)\n",
+			       cfg->mesh.udp_port, cfg->mesh.probe_port, cfg->mesh.tcp_port);
 		else
 			printf(", mtu=%u, udp_port=%u, bases=%zu)\n", cfg->mesh.mtu,
 			       cfg->mesh.udp_port, cfg->mesh.n_bases);
@@ -368,9 +368,12 @@ static json_object *json_result(const char *path, const struct config *cfg,
 					       json_object_new_int64((int64_t)cfg->mesh.n_bases));
 		}
 		json_object_object_add(o, "udp_port", json_object_new_int(cfg->mesh.udp_port));
-		if (cfg->mode == CONFIG_MODE_BASE)
+		if (cfg->mode == CONFIG_MODE_BASE) {
+			json_object_object_add(o, "probe_port",
+					       json_object_new_int(cfg->mesh.probe_port));
 			json_object_object_add(o, "tcp_port",
 					       json_object_new_int(cfg->mesh.tcp_port));
+		}
 		for (size_t i = 0; i < res->n_warnings; i++)
 			json_object_array_add(warnings,
 					      json_object_new_string(res->warnings[i]));

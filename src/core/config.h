@@ -57,6 +57,8 @@ struct mesh_base {
 	char host[MESH_HOST_MAX + 1];      /* DNS name or IP literal */
 	uint16_t udp_port;                 /* default 5582 */
 	uint16_t tcp_port;                 /* default 443 */
+	bool has_probe_port;               /* parsing: probe_port was given */
+	uint16_t probe_port;               /* NAT probe; default udp_port + 1; 0 = none */
 	uint8_t public_key[MESH_KEY_LEN];  /* Ed25519, passes the identity filter */
 };
 
@@ -65,6 +67,8 @@ struct mesh_config {
 	char identity_file[MESH_PATH_MAX + 1]; /* default IDENTITY_DEFAULT_PATH */
 	uint16_t udp_port;   /* mesh: listen_port; base: udp_port; default 5582 */
 	uint16_t tcp_port;   /* base only: default 443 */
+	bool has_probe_port; /* parsing: probe_port was given */
+	uint16_t probe_port; /* base only: NAT probe; default udp_port + 1; 0 = none */
 	uint16_t mtu;        /* mesh: TUN MTU; default MESH_TUN_MTU_DEFAULT */
 	struct mesh_base bases[MESH_MAX_BASES];
 	size_t n_bases;

@@ -52,12 +52,14 @@ static void digest_mesh(crypto_generichash_state *h, const struct config *cfg)
 	digest_str(h, m->identity_file);
 	digest_u64(h, m->udp_port);
 	digest_u64(h, m->tcp_port);
+	digest_u64(h, m->probe_port);
 	digest_u64(h, m->mtu);
 	digest_u64(h, m->n_bases);
 	for (size_t i = 0; i < m->n_bases && i < MESH_MAX_BASES; i++) {
 		digest_str(h, m->bases[i].host);
 		digest_u64(h, m->bases[i].udp_port);
 		digest_u64(h, m->bases[i].tcp_port);
+		digest_u64(h, m->bases[i].probe_port);
 		crypto_generichash_update(h, m->bases[i].public_key, MESH_KEY_LEN);
 	}
 	digest_u64(h, m->whitelist_enabled);

@@ -157,6 +157,35 @@ static int base_tcp_port(const struct config_reader *r, struct mesh_base *b,
 	return config_read_port(r, v, path, &b->tcp_port);
 }
 
+/* Unset: udp_port + 1 (none when udp_port is 65535). */
+static void default_probe_port(bool has, uint16_t *probe_port, uint16_t udp_port)
+{
+	if (!has)
+		*probe_port = udp_port < UINT16_MAX ? (uint16_t)(udp_port + 1) : 0;
+}
+
+/*
+ * probe_port: a port, or 0 for none (a base that answers no NAT probe).
+ * Unset, it is udp_port + 1 (resolved once every field is read).
+ */
+static int read_probe_port(const struct config_reader *r, const struct json_value *v,
+			   const char *path, bool *has, uint16_t *out)
+{
+	uint64_t u;
+
+	if (config_read_uint(r, v, path, UINT16_MAX, "0..65535", &u) != 0)
+		return -1;
+	*out = (uint16_t)u;
+	*has = true;
+	return 0;
+}
+
+static int base_probe_port(const struct config_reader *r, struct mesh_base *b,
+			   const struct json_value *v, const char *path)
+{
+	return read_probe_port(r, v, path, &b->has_probe_port, &b->probe_port);
+}
+
 /* A base has an identity like any node: its key passes the same filter. */
 static int base_public_key(const struct config_reader *r, struct mesh_base *b,
 			   const struct json_value *v, const char *path)
@@ -183,6 +212,7 @@ static const struct base_field base_fields[] = {
 	{ "host", SEEN_HOST, base_host },
 	{ "udp_port", 0, base_udp_port },
 	{ "tcp_port", 0, base_tcp_port },
+	{ "probe_port", 0, base_probe_port },
 	{ "public_key", SEEN_KEY, base_public_key },
 };
 
@@ -213,6 +243,7 @@ static int parse_base(const struct config_reader *r, struct mesh_base *b, size_t
 			return -1;
 		seen |= f->seen;
 	}
+	default_probe_port(b->has_probe_port, &b->probe_port, b->udp_port);
 	if (!(seen & SEEN_HOST)) {
 		snprintf(path, sizeof(path), "%s.host", prefix);
 		return config_error_set(r->err, path, "MissingField",
@@ -258,6 +289,12 @@ static int f_tcp_port(const struct config_reader *r, struct config *cfg,
 		      const struct json_value *v, const char *path)
 {
 	return config_read_port(r, v, path, &cfg->mesh.tcp_port);
+}
+
+static int f_probe_port(const struct config_reader *r, struct config *cfg,
+			const struct json_value *v, const char *path)
+{
+	return read_probe_port(r, v, path, &cfg->mesh.has_probe_port, &cfg->mesh.probe_port);
 }
 
 static int f_bases(const struct config_reader *r, struct config *cfg,
@@ -410,6 +447,7 @@ static const struct mesh_field mesh_fields[] = {
 	{ "listen_port", IN_MESH, f_udp_port },
 	{ "udp_port", IN_BASE, f_udp_port },
 	{ "tcp_port", IN_BASE, f_tcp_port },
+	{ "probe_port", IN_BASE, f_probe_port },
 	{ "bases", IN_MESH, f_bases },
 	{ "whitelist_enabled", IN_MESH, f_whitelist_enabled },
 	{ "whitelist", IN_MESH, f_whitelist },
@@ -449,15 +487,34 @@ int config_mesh_parse(const struct config_reader *r, struct config *cfg,
 		if (f->parse(r, cfg, &jm->value, f->name) != 0)
 			return -1;
 	}
+	if (cfg->mode == CONFIG_MODE_BASE)
+		default_probe_port(m->has_probe_port, &m->probe_port, m->udp_port);
 	return 0;
 }
 
 /* ---- validation ---- */
 
+/* probe_port must not be the UDP port it probes against. */
+static int validate_probe_port(struct config_error *err, const char *path,
+			       uint16_t probe_port, uint16_t udp_port)
+{
+	if (probe_port != udp_port)
+		return 0;
+	return config_error_set(err, path, "ProbePortIsUdpPort",
+		    "%u is also the UDP port; the NAT probe needs a second port (0: none)",
+		    (unsigned)probe_port);
+}
+
 static int validate_bases(const struct mesh_config *m, struct config_error *err)
 {
 	char path[sizeof(err->path)];
 
+	for (size_t i = 0; i < m->n_bases; i++) {
+		snprintf(path, sizeof(path), "bases[%zu].probe_port", i);
+		if (validate_probe_port(err, path, m->bases[i].probe_port,
+					m->bases[i].udp_port) != 0)
+			return -1;
+	}
 	for (size_t i = 1; i < m->n_bases; i++) {
 		for (size_t j = 0; j < i; j++) {
 			const struct mesh_base *a = &m->bases[i], *b = &m->bases[j];
@@ -491,8 +548,8 @@ int config_mesh_validate(const struct config *cfg, struct config_error *err)
 			    "%zu entries, at most %d", m->n_whitelist, MESH_MAX_WHITELIST);
 	if (m->has_psk && sodium_is_zero(m->psk, sizeof(m->psk)))
 		return config_error_set(err, "psk", "InvalidPsk", "the psk is all zeros");
-	if (cfg->mode != CONFIG_MODE_MESH)
-		return 0;
+	if (cfg->mode == CONFIG_MODE_BASE)
+		return validate_probe_port(err, "probe_port", m->probe_port, m->udp_port);
 	if (m->mtu < MESH_TUN_MTU_MIN || m->mtu > MESH_TUN_MTU_DEFAULT)
 		return config_error_set(err, "mtu", "MtuOutOfRange", "%u is outside %d..%d",
 			    (unsigned)m->mtu, MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT);

@@ -307,7 +307,14 @@ size_t netplan_render_mesh(const struct config *cfg, const uint8_t addr[IDENTITY
 			  "relays their\n"
 			  "# end-to-end encrypted frames, so this host needs no address, route "
 			  "or MTU.\n");
-	outbuf_printf(&o, "# it listens on UDP %u and TCP %u: let both through the firewall.\n",
-		      (unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.tcp_port);
+	if (cfg->mesh.probe_port != 0)
+		outbuf_printf(&o, "# it listens on UDP %u, UDP %u (the NAT probe) and TCP %u: let "
+				  "them through the firewall.\n",
+			      (unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.probe_port,
+			      (unsigned)cfg->mesh.tcp_port);
+	else
+		outbuf_printf(&o, "# it listens on UDP %u and TCP %u: let both through the "
+				  "firewall.\n",
+			      (unsigned)cfg->mesh.udp_port, (unsigned)cfg->mesh.tcp_port);
 	return outbuf_finish_cut(&o);
 }

@@ -59,6 +59,32 @@ void status_age_format(uint64_t secs, char out[16])
 		snprintf(out, 16, "99999d+");
 }
 
+void status_rtt_format(uint64_t ns, char out[16])
+{
+	const uint64_t max_ms = 9999999;
+	uint64_t t, d;
+
+	if (ns >= max_ms * 1000000) {
+		snprintf(out, 16, "%ums", (unsigned)max_ms);
+		return;
+	}
+	t = (ns + 5000) / 10000;  /* 10 µs */
+	d = (ns + 50000) / 100000; /* 0.1 ms */
+	if (t < 100)
+		snprintf(out, 16, "0.%02ums", (unsigned)t);
+	else if (d < 1000)
+		snprintf(out, 16, "%u.%ums", (unsigned)(d / 10), (unsigned)(d % 10));
+	else
+		snprintf(out, 16, "%ums", (unsigned)((ns + 500000) / 1000000));
+}
+
+uint64_t status_rtt_smooth(uint64_t srtt_ns, uint64_t sample_ns)
+{
+	if (srtt_ns == 0)
+		return sample_ns > 0 ? sample_ns : 1;
+	return srtt_ns - srtt_ns / 8 + sample_ns / 8;
+}
+
 /* ---- text ---------------------------------------------------------------- */
 
 /* Names are validated printable ASCII; anything else must not reach a terminal. */

@@ -54,6 +54,14 @@ bool status_peer_online(const struct status_peer *p, uint64_t now_ns);
 void status_age_format(uint64_t secs, char out[16]);
 
 /*
+ * A round-trip time for people: "0.41ms" below 1 ms (10 µs steps), "12.3ms"
+ * below 100 ms, then whole milliseconds.
+ */
+void status_rtt_format(uint64_t ns, char out[16]);
+/* Smoothed RTT (RFC 6298's SRTT, alpha 1/8): the first sample as it is. */
+uint64_t status_rtt_smooth(uint64_t srtt_ns, uint64_t sample_ns);
+
+/*
  * Upper bound of either rendering with MAX_PEERS peers: a peer's line or
  * object is < 512 bytes even with a 48-byte name fully \u-escaped, and a
  * counter costs its name, a u64 and punctuation (test_status checks a

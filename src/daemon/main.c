@@ -150,8 +150,8 @@ static void print_mesh_banner(FILE *f, const struct config *cfg, const struct id
 	fprintf(f, "subnetra v%s (mode=%s, address=%s, ", SUBNETRA_VERSION,
 		config_mode_name(cfg->mode), a);
 	if (cfg->mode == CONFIG_MODE_BASE) {
-		fprintf(f, "udp_port=%u, tcp_port=%u, psk=%s)", m->udp_port, m->tcp_port,
-			m->has_psk ? "set" : "none");
+		fprintf(f, "udp_port=%u, probe_port=%u, tcp_port=%u, psk=%s)", m->udp_port,
+			m->probe_port, m->tcp_port, m->has_psk ? "set" : "none");
 		return;
 	}
 	fprintf(f, "mtu=%u, udp_port=%u, bases=%zu, whitelist=%s (%zu entries), "

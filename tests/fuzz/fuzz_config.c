@@ -17,7 +17,8 @@
  *  - a valid config always fits the policy table (roles_derive_policy == 0)
  *    and renders a terminated network plan that fits NETPLAN_BUF;
  *  - a valid mesh or base config respects its bounds (mtu 1280..1400, at
- *    most MESH_MAX_BASES bases, no v1 peers), renders a terminated plan, and
+ *    most MESH_MAX_BASES bases, no v1 peers, a NAT probe port that is not
+ *    the UDP port it goes with), renders a terminated plan, and
  *    its path-MTU rule fails exactly when a node's mtu > path MTU - 100;
  *  - the path-MTU rule fails exactly when local_tun_mtu > path MTU - 64, and
  *    the host checks against a fixed host give at most HOSTCHECK_MAX
@@ -200,6 +201,11 @@ static void check_valid_mesh(const struct config *c, const char *in, size_t size
 			   (m->mtu >= MESH_TUN_MTU_MIN && m->mtu <= MESH_TUN_MTU_DEFAULT),
 		   "mesh mtu %u", m->mtu);
 	FUZZ_CHECK(m->identity_file[0] == '/', "identity_file not absolute");
+	FUZZ_CHECK(c->mode != CONFIG_MODE_BASE || m->probe_port != m->udp_port,
+		   "base probe_port %u = udp_port", m->probe_port);
+	for (size_t i = 0; i < m->n_bases; i++)
+		FUZZ_CHECK(m->bases[i].probe_port != m->bases[i].udp_port,
+			   "bases[%zu].probe_port %u = udp_port", i, m->bases[i].probe_port);
 	n = netplan_render_mesh(c, addr, "snr0", path_mtu, plan, sizeof(plan));
 	FUZZ_CHECK(n < sizeof(plan) && strlen(plan) == n, "mesh plan length %zu", n);
 	rc = config_validate_path_mtu(c, FILE_LABEL, path_mtu, &err);

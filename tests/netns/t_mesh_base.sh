@@ -16,7 +16,10 @@
 #      node shows its base registered and home);
 #   2. ping6 A -> B and B -> A by fc94 address through the base: the
 #      peer's path is relay-udp, the base's relayed_packets grows by at
-#      least the pings' packets;
+#      least the pings' packets; A's status --json has every documented
+#      field (per peer: path and why, endpoint, RTT over the relay,
+#      handshake age, bytes; the base, home; every drop counter), and its
+#      metrics the per-peer series;
 #   3. a marker through the mesh is on A's TUN, never on the base's wire;
 #   4. C (not on B's whitelist) gets nothing through: B's ALLOW makes the
 #      base answer DENIED, no handshake, no reply;
@@ -115,7 +118,7 @@ jb=$(status_json base)
 check_match "base status: mode base, own address" "\"mode\":\"base\",\"address\":\"${ADDR[base]}\"" "$jb"
 check_match "base status: A's hostname and endpoint" \
 	"\"address\":\"${ADDR[a]}\",\"hostname\":\"node-a\",\"transport\":\"udp\",\"endpoint\":\"203.0.113.2:$PORT\"" "$jb"
-check_match "base status text" "mode=base address=${ADDR[base]} udp_port=$PORT tcp_port=443 tcp_connections=0 nodes=3" \
+check_match "base status text" "mode=base address=${ADDR[base]} udp_port=$PORT probe_port=$((PORT + 1)) tcp_port=443 tcp_connections=0 nodes=3" \
 	"$(cli base status)"
 
 # ---- 2. ping through the base -------------------------------------------------------
@@ -134,6 +137,81 @@ check_match "status text: relay-udp" "address=${ADDR[b]} hostname=node-b path=re
 	"$(cli a status)"
 check_match "status text: the base list" "host=$BASE_IP udp_port=$PORT state=registered home=yes" \
 	"$(cli a status)"
+# rtt_known NODE PEER: NODE has measured PEER's round-trip time.
+rtt_known() { peer_obj "$1" "$2" | grep -Eq '"rtt_ms":[0-9]+\.[0-9]{3}'; }
+nsx a ping -6 -c 30 -i 0.2 -W 1 "${ADDR[b]}" >/dev/null 2>&1 &
+rtt_ping=$!
+bg_track "$rtt_ping"
+check "A: B's RTT measured over the relay (RTT pings)" wait_until 10 rtt_known a b
+check_match "status text: rtt and why" \
+	"address=${ADDR[b]} hostname=node-b path=relay-udp .*relayed_because=\"[a-z ]+\" rtt=[0-9.]+ms peer_nat=-" \
+	"$(cli a status)"
+# The status --json schema of a mesh node (docs/observability.md, "Mesh mode"):
+# every per-peer field the issue lists, the bases and which is home, and a
+# counter for every drop reason of every module.
+check "status --json: the mesh schema, field by field" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+addr_a, addr_b, base_ip, port = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+assert d["schema_version"] == 1 and d["mode"] == "mesh", d
+assert d["address"] == addr_a and d["listen_port"] == port and d["tun"], d
+assert d["n_peers"] == 1 and d["nat"] == "none", (d["n_peers"], d["nat"])
+p = [p for p in d["peers"] if p["address"] == addr_b]
+assert len(p) == 1, d["peers"]
+p = p[0]
+want = {"address", "hostname", "path", "endpoint", "last_handshake_age_s", "relayed_because",
+        "rtt_ms", "peer_nat", "candidates", "upgrades", "fallbacks", "rx_bytes", "tx_bytes"}
+assert set(p) == want, sorted(set(p) ^ want)
+assert p["hostname"] == "node-b" and p["path"] == "relay-udp", p
+assert isinstance(p["relayed_because"], str) and p["relayed_because"], p
+assert p["endpoint"] is None or isinstance(p["endpoint"], str), p
+assert isinstance(p["last_handshake_age_s"], int) and p["last_handshake_age_s"] >= 0, p
+assert isinstance(p["rtt_ms"], float) and 0 < p["rtt_ms"] < 5000, p
+assert p["peer_nat"] is None, p
+assert p["rx_bytes"] > 0 and p["tx_bytes"] > 0, p
+assert p["candidates"] >= 1 and p["upgrades"] == 0, p
+b = d["bases"]
+assert len(b) == 1, b
+b = b[0]
+assert set(b) == {"host", "udp_port", "tcp_port", "transport", "state", "home", "observed"}, b
+assert b["host"] == base_ip and b["udp_port"] == port and b["home"] is True, b
+assert b["state"] == "registered" and b["transport"] == "udp", b
+assert b["observed"] == "203.0.113.2:%d" % port, b
+c = d["counters"]
+assert all(isinstance(v, int) for v in c.values()), c
+# A counter for every drop reason: each reason list of the pure modules (but
+# no_space, which only encoders return), and every counter the daemon declares.
+import re
+src = sys.argv[6]
+def reasons(header, macro):
+    text = open(src + "/" + header).read()
+    body = text[text.index("#define " + macro + "(X)"):]
+    body = body[:body.index("\n\n")]
+    return [m for m in re.findall(r"X\([A-Z_0-9]+, ([a-z_0-9]+)\)", body) if m != "no_space"]
+want_drops = (["drop_mesh_" + r for r in reasons("core/mesh/msg.h", "MSG_DROP_REASONS")] +
+              ["drop_mesh_hs_" + r for r in reasons("core/mesh/handshake.h", "HS_REASONS")] +
+              ["drop_mesh_data_" + r for r in reasons("core/mesh/session.h", "SESSION_DROP_REASONS")] +
+              ["drop_basectl_" + r for r in reasons("core/mesh/basectl.h", "BASECTL_REASONS")] +
+              ["drop_beacon_" + r for r in reasons("core/mesh/beacon.h", "BEACON_REASONS")])
+own = re.findall(r"^\s*X\(([a-z_0-9]+)\)", open(src + "/daemon/mesh/counters.h").read(), re.M)
+assert len(want_drops) > 40 and len(own) > 80, (len(want_drops), len(own))
+missing = [k for k in want_drops + own if k not in c]
+assert not missing, missing
+for k in ("drop_mesh_too_short", "drop_mesh_bad_inner", "drop_mesh_hs_bad_mac1",
+          "drop_mesh_hs_stale_timestamp", "drop_mesh_data_replay", "drop_mesh_data_bad_tag",
+          "drop_basectl_bad_length", "drop_udp_truncated", "drop_tun_no_peer",
+          "drop_relayed_not_from_base", "rtt_samples", "handshakes_sent_direct",
+          "nat_probes_sent", "nat_probe_pongs"):
+    assert k in c, k
+assert c["rtt_samples"] >= 1 and c["nat_probe_pongs"] >= 1, c
+' "$(status_json a)" "${ADDR[a]}" "${ADDR[b]}" "$BASE_IP" "$PORT" "$SNR_ROOT/src"
+check_match "metrics: per-peer bytes" "^subnetra_mesh_peer_tx_bytes\{address=\"${ADDR[b]}\"\} [1-9][0-9]*$" \
+	"$(cli a metrics)"
+check_match "metrics: per-peer handshake age" \
+	"^subnetra_mesh_peer_last_handshake_age_seconds\{address=\"${ADDR[b]}\"\} [0-9]+$" "$(cli a metrics)"
+check_match "metrics: relay-udp" "^subnetra_mesh_peer_path\{address=\"${ADDR[b]}\",path=\"relay-udp\"\} 1$" \
+	"$(cli a metrics)"
+wait "$rtt_ping"
 # The rule is real: a datagram A -> B's mesh port is dropped and counted.
 d0=$(nft_dropped a)
 ip netns exec "$RUN-a" bash -c "echo probe >/dev/udp/203.0.113.3/$PORT" 2>/dev/null

@@ -84,7 +84,7 @@ check_fails "mesh --check: no 'does not run' note (mesh mode runs)" \
 run "$SUBNETRAD" --check --config base.json
 check_eq "base --check: exit 0" 0 "$RC"
 check_match "base --check: banner" \
-	"^subnetra v[0-9.]+ \(mode=base, address=$BASE_ADDR, udp_port=5582, tcp_port=8443, psk=none\) \[config ok\]$" "$ERR"
+	"^subnetra v[0-9.]+ \(mode=base, address=$BASE_ADDR, udp_port=5582, probe_port=5583, tcp_port=8443, psk=none\) \[config ok\]$" "$ERR"
 check_fails "base --check: no 'not served' note (the base serves TCP too)" \
 	grep -q 'not served' <<<"$ERR"
 
@@ -110,7 +110,7 @@ check_match "mesh plan --path-mtu 1420: warns" '^# WARNING: configured mtu 1400 
 run "$SUBNETRAD" --print-network-plan --config base.json
 check_eq "base plan: exit 0" 0 "$RC"
 check_match "base plan: no TUN" '^# a base has no TUN' "$OUT"
-check_match "base plan: its ports" '^# it listens on UDP 5582 and TCP 8443' "$OUT"
+check_match "base plan: its ports" '^# it listens on UDP 5582, UDP 5583 \(the NAT probe\) and TCP 8443' "$OUT"
 
 # Base mode runs (tests/netns/t_mesh_base.sh); here only a start that the
 # identity refuses, before any socket.
@@ -162,6 +162,8 @@ declare -A bad=(
 	[hostname]='{"mode": "mesh", "hostname": "-a"}|^subnetrad: b.json: hostname: InvalidHostname: "-a": '
 	[whitelist]='{"mode": "mesh", "whitelist": ["fd00::1"]}|^subnetrad: b.json: whitelist\[0\]: NotMeshAddress: "fd00::1" is not in fc94::/16'
 	[dup]='{"mode": "mesh", "whitelist": ["fc94::1", "fc94:0::1"]}|^subnetrad: b.json: whitelist\[1\]: DuplicateWhitelistEntry: '
+	[probe]='{"mode": "base", "udp_port": 6000, "probe_port": 6000}|^subnetrad: b.json: probe_port: ProbePortIsUdpPort: 6000 is also the UDP port; the NAT probe needs a second port \(0: none\)$'
+	[probe_range]='{"mode": "mesh", "bases": [{"host": "b", "probe_port": 65536, "public_key": "'"$BASE_PK"'"}]}|^subnetrad: b.json: bases\[0\]\.probe_port: OutOfRange: '
 	[psk]='{"mode": "mesh", "psk": "'"${PSK:0:20}"'"}|^subnetrad: b.json: psk: InvalidPsk: expected 64 hex characters, got 20$'
 )
 for k in "${!bad[@]}"; do
@@ -177,7 +179,7 @@ done
 run "$LINT" good.json base.json
 check_eq "config-lint: both OK" 0 "$RC"
 check_match "config-lint: mesh line" "^config-lint: good.json: OK \(mode=mesh, address=$ADDR, mtu=1400, udp_port=5582, bases=1\)$" "$OUT"
-check_match "config-lint: base line" "^config-lint: base.json: OK \(mode=base, address=$BASE_ADDR, udp_port=5582, tcp_port=8443\)$" "$OUT"
+check_match "config-lint: base line" "^config-lint: base.json: OK \(mode=base, address=$BASE_ADDR, udp_port=5582, probe_port=5583, tcp_port=8443\)$" "$OUT"
 run "$LINT" --no-host noid.json
 check_match "config-lint --no-host: the identity is another machine's" '^config-lint: noid.json: OK \(mode=mesh, mtu=1400' "$OUT"
 run "$LINT" noid.json

@@ -12,7 +12,8 @@
 #   1. A and B discover each other and complete a handshake (polled in
 #      `status --json`, never a fixed sleep);
 #   2. ping6 A -> B and B -> A by fc94 address: 3 of 3 replies each way;
-#   3. status (text and JSON) shows the peer, path direct, non-zero bytes;
+#   3. status (text and JSON) shows the peer, path direct, non-zero bytes,
+#      and its RTT (RTT PATH_PINGs while the ping runs: no base, no heartbeat);
 #   4. C is not on A's list: C's pings to A get no reply, and A counts the
 #      refusals (a handshake and a beacon that the whitelist refused);
 #   5. a marker A -> B is on A's TUN but never on the wire (capture on A's
@@ -64,6 +65,14 @@ check_ge "A: packets written to the TUN" 3 "$(json_get "$ja" tun_tx_packets)"
 text=$(cli a status)
 check_match "status text: mode mesh" "mode=mesh address=${ADDR[a]} udp_port=$PORT" "$text"
 check_match "status text: B direct" "address=${ADDR[b]} hostname=node-b path=direct" "$text"
+# No base, so no heartbeat: an RTT PATH_PING every 3 s while packets flow.
+rtt_known() { peer_obj "$1" "$2" | grep -Eq '"rtt_ms":[0-9]+\.[0-9]{3}'; }
+nsx a ping -6 -c 25 -i 0.2 -W 1 "${ADDR[b]}" >/dev/null 2>&1 &
+rtt_ping=$!
+bg_track "$rtt_ping"
+check "A: B's RTT measured on the LAN path" wait_until 10 rtt_known a b
+check_match "status text: B's rtt" "address=${ADDR[b]} .* rtt=[0-9.]+ms " "$(cli a status)"
+wait "$rtt_ping"
 
 # ---- 4. C is not on A's whitelist --------------------------------------------------------
 check_eq "C -> A: no reply" 0 "$(ping_received c -6 -c 2 -W 1 "${ADDR[a]}")"

@@ -54,7 +54,7 @@ static const char *const all_names[] = {
 	"DuplicateBase", "InvalidAddress", "NotMeshAddress", "DuplicateWhitelistEntry",
 	"TooManyWhitelistEntries", "InvalidHostname", "InvalidPsk", "MtuOutOfRange",
 	"InvalidUser", "NoDiscovery", "MtuTooLargeForPath", "IdentityUnreadable",
-	"InvalidIdentity", "SelfReference",
+	"InvalidIdentity", "SelfReference", "ProbePortIsUdpPort",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -174,6 +174,20 @@ static const struct err_case err_cases[] = {
 	{ BASEMODE(",\"tcp_port\":70000"), "OutOfRange", "tcp_port", "70000" },
 	{ MESH_BASES("{\"host\":\"a\",\"tcp_port\":0,\"public_key\":\"" BASE_PK1 "\"}", ""),
 	  "OutOfRange", "bases[0].tcp_port", "0 is not a usable port" },
+	{ BASEMODE(",\"probe_port\":70000"), "OutOfRange", "probe_port", "70000" },
+	{ BASEMODE(",\"probe_port\":-1"), "OutOfRange", "probe_port", "negative" },
+	{ BASEMODE(",\"probe_port\":\"5583\""), "WrongType", "probe_port", "\"5583\"" },
+	{ BASEMODE(",\"probe_port\":5582"), "ProbePortIsUdpPort", "probe_port",
+	  "5582 is also the UDP port; the NAT probe needs a second port (0: none)" },
+	{ BASEMODE(",\"probe_port\":6000,\"udp_port\":6000"), "ProbePortIsUdpPort",
+	  "probe_port", "6000 is also the UDP port" },
+	{ MESH(",\"probe_port\":5583"), "UnknownField", "probe_port", "in a mesh config" },
+	{ MESH_BASES("{\"host\":\"a\",\"udp_port\":6000,\"probe_port\":6000,"
+		     "\"public_key\":\"" BASE_PK1 "\"}", ""),
+	  "ProbePortIsUdpPort", "bases[0].probe_port", "6000 is also the UDP port" },
+	{ MESH_BASES("{\"host\":\"a\",\"probe_port\":65536,\"public_key\":\"" BASE_PK1 "\"}",
+		     ""),
+	  "OutOfRange", "bases[0].probe_port", "65536" },
 	{ MESH(",\"workers\":0"), "OutOfRange", "workers", "0 is out of range 1..16" },
 	{ MESH(",\"mtu\":1401"), "MtuOutOfRange", "mtu",
 	  "1401 is outside 1280..1400 (1280: the IPv6 minimum; 1400: a 1500-byte underlay "
@@ -310,11 +324,19 @@ static void test_base_defaults(void **state)
 	assert_int_equal(cfg.mesh.tcp_port, 443);
 	assert_string_equal(cfg.mesh.identity_file, IDENTITY_DEFAULT_PATH);
 	assert_string_equal(config_mode_name(cfg.mode), "base");
+	assert_int_equal(cfg.mesh.probe_port, 5583);
+	expect_ok(BASEMODE(",\"probe_port\":0"));
+	assert_int_equal(cfg.mesh.probe_port, 0);
+	expect_ok(BASEMODE(",\"probe_port\":7000,\"udp_port\":6000"));
+	assert_int_equal(cfg.mesh.probe_port, 7000);
+	expect_ok(BASEMODE(",\"udp_port\":65535"));
+	assert_int_equal(cfg.mesh.probe_port, 0);
 	expect_ok("{\"udp_port\":6000,\"tcp_port\":8443,\"identity_file\":\"/etc/subnetra/base\","
 		  "\"user\":\"subnetra\",\"psk\":\"" PSK "\",\"mode\":\"base\"}");
 	assert_int_equal(cfg.mesh.udp_port, 6000);
 	assert_int_equal(cfg.mesh.tcp_port, 8443);
 	assert_string_equal(cfg.mesh.identity_file, "/etc/subnetra/base");
+	assert_int_equal(cfg.mesh.probe_port, 6001);
 	assert_string_equal(cfg.user, "subnetra");
 	assert_true(cfg.mesh.has_psk);
 	config_wipe(&cfg);
@@ -329,6 +351,7 @@ static void test_mesh_every_field(void **state)
 	/* "mode" may come last; host forms: DNS name, IPv4, IPv6 (any case) */
 	expect_ok("{\"identity_file\":\"/etc/subnetra/identity\",\"listen_port\":6000,"
 		  "\"bases\":[" B1 ",{\"host\":\"2001:DB8::5\",\"udp_port\":6001,\"tcp_port\":8443,"
+		  "\"probe_port\":9000,"
 		  "\"public_key\":\"" BASE_PK2 "\"}," BASE("Base3.Example.NET", NODE_PK) "],"
 		  "\"whitelist_enabled\":false,\"whitelist\":[\"fc94::1\",\"" NODE_ADDR "\"],"
 		  "\"hostname\":\"node-1\",\"hosts_file\":\"/etc/hosts\",\"lan_discovery\":false,"
@@ -343,6 +366,8 @@ static void test_mesh_every_field(void **state)
 	assert_string_equal(cfg.mesh.bases[1].host, "2001:DB8::5");
 	assert_int_equal(cfg.mesh.bases[1].udp_port, 6001);
 	assert_int_equal(cfg.mesh.bases[1].tcp_port, 8443);
+	assert_int_equal(cfg.mesh.bases[0].probe_port, 5583);
+	assert_int_equal(cfg.mesh.bases[1].probe_port, 9000);
 	assert_int_equal(cfg.mesh.bases[0].public_key[0], 0x0b);
 	assert_int_equal(cfg.mesh.bases[1].public_key[31], 0xaa);
 	assert_false(cfg.mesh.whitelist_enabled);
@@ -410,6 +435,9 @@ static void test_digest(void **state)
 		"{\"mode\":\"mesh\"}",
 		BASEMODE(""),
 		BASEMODE(",\"tcp_port\":444"),
+		BASEMODE(",\"probe_port\":0"),
+		MESH_BASES("{\"host\":\"base1.example.net\",\"probe_port\":0,"
+			   "\"public_key\":\"" BASE_PK1 "\"}", ""),
 	};
 	uint8_t d[ARRAY_LEN(variants)][CONFIG_DIGEST_LEN], again[CONFIG_DIGEST_LEN];
 	char other_psk[] = MESH(",\"psk\":\"" PSK "\"");
@@ -548,7 +576,8 @@ static void test_plan(void **state)
 		"# subnetra network plan (mode \"base\")\n"
 		"# a base has no TUN: it registers nodes, answers their lookups and relays their\n"
 		"# end-to-end encrypted frames, so this host needs no address, route or MTU.\n"
-		"# it listens on UDP 5582 and TCP 8443: let both through the firewall.\n";
+		"# it listens on UDP 5582, UDP 5583 (the NAT probe) and TCP 8443: let them "
+		"through the firewall.\n";
 	char buf[NETPLAN_BUF];
 	uint8_t addr[16];
 
@@ -570,6 +599,10 @@ static void test_plan(void **state)
 	expect_ok(BASEMODE(",\"tcp_port\":8443"));
 	netplan_render_mesh(&cfg, addr, "snr0", 1500, buf, sizeof(buf));
 	assert_string_equal(buf, want_base);
+	expect_ok(BASEMODE(",\"tcp_port\":8443,\"probe_port\":0"));
+	netplan_render_mesh(&cfg, addr, "snr0", 1500, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "# it listens on UDP 5582 and TCP 8443: let both through "
+				    "the firewall.\n"));
 }
 
 static void test_every_error_name_covered(void **state)

@@ -598,6 +598,42 @@ static void test_age_format(void **state)
 	}
 }
 
+static void test_rtt_format(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *want;
+	} cases[] = {
+	    {0, "0.00ms"},	    {4999, "0.00ms"},	   {5000, "0.01ms"},
+	    {412000, "0.41ms"},	    {994999, "0.99ms"},	   {995000, "1.0ms"},
+	    {12340000, "12.3ms"},   {99949999, "99.9ms"},  {99950000, "100ms"},
+	    {1500000000, "1500ms"}, {UINT64_MAX, "9999999ms"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[16];
+
+		status_rtt_format(cases[i].ns, out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
+static void test_rtt_smooth(void **state)
+{
+	uint64_t s = 0;
+
+	(void)state;
+	assert_int_equal(status_rtt_smooth(0, 0), 1); /* known, however fast */
+	s = status_rtt_smooth(s, 800000);
+	assert_int_equal(s, 800000); /* the first sample as it is */
+	s = status_rtt_smooth(s, 1600000);
+	assert_int_equal(s, 900000); /* 7/8 old + 1/8 new */
+	for (int i = 0; i < 200; i++)
+		s = status_rtt_smooth(s, 400000);
+	assert_in_range(s, 400000, 400010); /* converges on a steady sample */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +650,8 @@ int main(void)
 	    cmocka_unit_test(test_json_many_peers_fit),
 	    cmocka_unit_test(test_too_small_buffer),
 	    cmocka_unit_test(test_age_format),
+	    cmocka_unit_test(test_rtt_format),
+	    cmocka_unit_test(test_rtt_smooth),
 	};
 
 	return cmocka_run_group_tests_name("status", tests, NULL, NULL);

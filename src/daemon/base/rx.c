@@ -350,26 +350,35 @@ static void on_control(struct base_server *b, struct base_client *c, const uint8
 	}
 }
 
-static void on_data(struct base_server *b, uint8_t *buf, size_t len,
-		    const struct base_src *from, uint64_t now_ns)
+struct base_client *base_data_open(struct base_server *b, uint8_t *buf, size_t len,
+				   uint64_t now_ns, enum session_verdict *v, const uint8_t **pt,
+				   size_t *pt_len)
 {
 	struct session *s =
 	    session_index_lookup(&b->index, msg_receiver(buf, MSG_CLASS_DATA));
-	enum session_verdict v;
-	struct base_client *c;
-	const uint8_t *pt;
-	size_t pt_len;
 
 	if (s == NULL) {
 		b->c.drop_unknown_receiver++;
-		return;
+		return NULL;
 	}
-	c = client_of_session(s);
-	v = session_open(s, &b->index, now_ns, buf, len, &pt, &pt_len);
-	if (session_verdict_is_drop(v)) {
-		b->c.data[v]++;
-		return;
+	*v = session_open(s, &b->index, now_ns, buf, len, pt, pt_len);
+	if (session_verdict_is_drop(*v)) {
+		b->c.data[*v]++;
+		return NULL;
 	}
+	return client_of_session(s);
+}
+
+static void on_data(struct base_server *b, uint8_t *buf, size_t len,
+		    const struct base_src *from, uint64_t now_ns)
+{
+	enum session_verdict v = SESSION_KEEPALIVE;
+	const uint8_t *pt = NULL;
+	size_t pt_len = 0;
+	struct base_client *c = base_data_open(b, buf, len, now_ns, &v, &pt, &pt_len);
+
+	if (c == NULL)
+		return;
 	/* Authentic and fresh: only now may it move the node's endpoint. */
 	c->src = *from;
 	if (v == SESSION_KEEPALIVE)

@@ -22,8 +22,8 @@
 #include "os/linux/clock.h"
 #include "os/linux/mesh_identity.h"
 
-enum { TAG_UDP = 1, TAG_CTL, TAG_TIMER, TAG_SIG, TAG_TCP };
-_Static_assert((int)TAG_TCP < (int)BASE_TAG_CONN, "connection tags come after");
+enum { TAG_UDP = 1, TAG_CTL, TAG_TIMER, TAG_SIG, TAG_TCP, TAG_PROBE };
+_Static_assert((int)TAG_PROBE < (int)BASE_TAG_CONN, "connection tags come after");
 
 static int setup_registry(struct base_server *b)
 {
@@ -57,7 +57,8 @@ static int setup_loop(struct base_server *b)
 	    (err = watch(b, b->host->ctl_fd, TAG_CTL)) < 0 ||
 	    (err = watch(b, b->timer_fd, TAG_TIMER)) < 0 ||
 	    (err = watch(b, b->sig_fd, TAG_SIG)) < 0 ||
-	    (err = watch(b, b->tcp_fd, TAG_TCP)) < 0)
+	    (err = watch(b, b->tcp_fd, TAG_TCP)) < 0 ||
+	    (b->probe_fd >= 0 && (err = watch(b, b->probe_fd, TAG_PROBE)) < 0))
 		return err;
 	return 0;
 }
@@ -72,7 +73,7 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 		return NULL;
 	}
 	b->cfg = cfg;
-	b->udp_fd = b->epfd = b->timer_fd = b->sig_fd = b->tcp_fd = -1;
+	b->udp_fd = b->epfd = b->timer_fd = b->sig_fd = b->tcp_fd = b->probe_fd = -1;
 	if (mesh_start_identity(cfg, config_path, &b->id, &b->local) < 0)
 		goto fail;
 	b->host = daemon_host_start(cfg, config_path);
@@ -98,6 +99,15 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 		fprintf(stderr, "subnetrad: cannot bind UDP port %u: %s\n",
 			(unsigned)cfg->mesh.udp_port, strerror(-b->udp_fd));
 		goto fail;
+	}
+	b->probe_port = cfg->mesh.probe_port;
+	if (b->probe_port != 0) {
+		b->probe_fd = udp_open6(b->probe_port, false);
+		if (b->probe_fd < 0) {
+			fprintf(stderr, "subnetrad: cannot bind the NAT probe port (UDP %u): %s\n",
+				(unsigned)b->probe_port, strerror(-b->probe_fd));
+			goto fail;
+		}
 	}
 	err = base_tcp_open(b);
 	if (err < 0) {
@@ -179,6 +189,9 @@ int base_run(struct base_server *b)
 			case TAG_TCP:
 				base_tcp_acceptable(b, now);
 				break;
+			case TAG_PROBE:
+				base_probe_readable(b, now);
+				break;
 			default:
 				if (ev[i].data.u32 >= BASE_TAG_CONN)
 					base_tcp_event(b, ev[i].data.u32 - BASE_TAG_CONN,
@@ -194,7 +207,7 @@ void base_free(struct base_server *b)
 {
 	if (b == NULL)
 		return;
-	int fds[] = {b->udp_fd, b->epfd, b->timer_fd, b->sig_fd};
+	int fds[] = {b->udp_fd, b->epfd, b->timer_fd, b->sig_fd, b->probe_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -6,6 +6,8 @@
  *   rx.c       the UDP port, and every frame whatever its transport:
  *              handshakes with nodes (responder only), base control inside
  *              those sessions (registry.h), RELAY -> RELAYED
+ *   probe.c    the NAT probe port: a node's PING answered from a second
+ *              UDP port with the source seen there (docs/mesh.md)
  *   tcp.c      the TCP port (the fallback for nodes whose UDP is blocked):
  *              bounded connections, `u16 length ‖ frame` records, each
  *              frame handled exactly as a datagram from that connection
@@ -50,6 +52,7 @@ enum {
 	BASE_TCP_ACCEPT_BUDGET = 64,  /* accepts per wake-up */
 	BASE_TCP_READ_BUDGET = 4,     /* reads of BASE_TCP_RX bytes per wake-up */
 	BASE_TCP_RX = 16384,
+	BASE_PROBE_BUDGET = 64, /* datagrams read from the probe port per wake-up */
 	BASE_TAG_CONN = 16, /* epoll tag of connection slot i: BASE_TAG_CONN + i */
 };
 
@@ -82,6 +85,10 @@ _Static_assert((BASE_CLIENT_HASH & (BASE_CLIENT_HASH - 1)) == 0, "power of two")
 	X(drop_control_wrong_direction) /* a base -> node type from a node */            \
 	X(drop_push_no_session)		/* a push for a node whose session is gone */    \
 	X(drop_seal)			/* a reply that could not be sealed */        \
+	X(probe_rx_packets)	  /* datagrams on the NAT probe port */                  \
+	X(probe_pongs_sent)	  /* PINGs answered there */                             \
+	X(drop_probe_not_ping)	  /* there, anything but an authentic PING */            \
+	X(drop_probe_not_registered) /* a PING from no registered UDP node's address */  \
 	X(tcp_accepted)                                                                  \
 	X(tcp_closed)		   /* every close, whatever the reason */                \
 	X(tcp_rx_frames)                                                                 \
@@ -157,6 +164,8 @@ struct base_server {
 	size_t reg_mem_len;
 
 	int udp_fd, epfd, timer_fd, sig_fd, tcp_fd;
+	int probe_fd;	     /* the NAT probe port; -1: none */
+	uint16_t probe_port; /* 0: none */
 	struct base_conn *conns; /* BASE_TCP_CONNS */
 	size_t n_conns;		 /* open */
 	uint16_t conn_gen;
@@ -179,6 +188,18 @@ void base_udp_readable(struct base_server *b, uint64_t now_ns);
 /* One frame from a TCP connection, handled as a datagram (buf is writable). */
 void base_tcp_frame(struct base_server *b, uint8_t *buf, size_t len,
 		    const struct base_src *src, uint64_t now_ns);
+
+/*
+ * A DATA frame (classified): its session by receiver index, session_open
+ * (replay window, AEAD).  The node, with *v, *pt and *pt_len; NULL after
+ * counting the drop.
+ */
+struct base_client *base_data_open(struct base_server *b, uint8_t *buf, size_t len,
+				   uint64_t now_ns, enum session_verdict *v, const uint8_t **pt,
+				   size_t *pt_len);
+
+/* probe.c: read the NAT probe port, answer each registered node's PING. */
+void base_probe_readable(struct base_server *b, uint64_t now_ns);
 
 /* tcp.c */
 int base_tcp_open(struct base_server *b); /* listener and slots; 0 or -errno */

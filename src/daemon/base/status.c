@@ -111,11 +111,12 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 		outbuf_printf(
 		    &o,
 		    "{\"schema_version\":%d,\"version\":\"%s\",\"mode\":\"base\","
-		    "\"address\":\"%s\",\"udp_port\":%u,\"tcp_port\":%u,"
+		    "\"address\":\"%s\",\"udp_port\":%u,\"probe_port\":%u,\"tcp_port\":%u,"
 		    "\"tcp_connections\":%zu,"
 		    "\"n_nodes\":%u,\"sessions\":%zu,\"nodes\":[",
 		    STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
-		    (unsigned)b->cfg->mesh.udp_port, (unsigned)b->cfg->mesh.tcp_port,
+		    (unsigned)b->cfg->mesh.udp_port, (unsigned)b->probe_port,
+		    (unsigned)b->cfg->mesh.tcp_port,
 		    b->n_conns, b->reg.n_nodes, b->n_clients);
 		shown = each_node(b, &o, cap, true, now);
 		(void)shown;
@@ -126,10 +127,10 @@ static size_t render(struct base_server *b, char *buf, size_t cap, bool json)
 	} else {
 		outbuf_printf(&o,
 			      "subnetra v%s [running]\nmode=base address=%s udp_port=%u "
-			      "tcp_port=%u tcp_connections=%zu nodes=%u sessions=%zu\n"
-			      "nodes:\n",
+			      "probe_port=%u tcp_port=%u tcp_connections=%zu nodes=%u "
+			      "sessions=%zu\nnodes:\n",
 			      SUBNETRA_VERSION, addr, (unsigned)b->cfg->mesh.udp_port,
-			      (unsigned)b->cfg->mesh.tcp_port, b->n_conns, b->reg.n_nodes,
+			      (unsigned)b->probe_port, (unsigned)b->cfg->mesh.tcp_port, b->n_conns, b->reg.n_nodes,
 			      b->n_clients);
 		shown = each_node(b, &o, cap, false, now);
 		if (shown < b->reg.n_nodes)

@@ -271,6 +271,15 @@ static void send_register(struct mesh_node *n, struct mesh_base_link *l, uint64_
 	l->next_retry_ns = now_ns + MESH_BASE_RETRY_NS;
 }
 
+void mesh_bases_reregister(struct mesh_node *n, uint64_t now_ns)
+{
+	if (sign_record(n) < 0)
+		return;
+	for (size_t i = 0; i < n->bases->n; i++)
+		if (n->bases->link[i].registered)
+			send_register(n, &n->bases->link[i], now_ns);
+}
+
 /*
  * ALLOW: the live whitelist (what `subnetra whitelist` changed, not only the
  * config's), so only its nodes may look us up.  A list too long for one
@@ -552,6 +561,7 @@ static void on_register_ok(struct mesh_node *n, size_t i, const struct basectl *
 	l->ping_out = false;
 	l->next_ping_ns = now_ns + jittered(refresh ? refresh : MESH_BASE_PING_NS);
 	choose_home(n->bases);
+	mesh_nat_observed(n, i, now_ns);
 }
 
 static void on_peer_info(struct mesh_node *n, size_t i, const struct basectl *m,
@@ -635,7 +645,7 @@ void mesh_base_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
 		on_register_ok(n, i, &m, now_ns);
 		break;
 	case BASECTL_PONG:
-		if (mesh_base_tcp_probe_pong(n, i, &m, now_ns))
+		if (mesh_nat_pong(n, i, &m, now_ns) || mesh_base_tcp_probe_pong(n, i, &m, now_ns))
 			break;
 		if (n->bases->link[i].ping_out &&
 		    memcmp(m.txid, n->bases->link[i].txid, BASECTL_TXID_LEN) == 0) {
@@ -646,6 +656,7 @@ void mesh_base_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
 			l->last_pong_ns = now_ns;
 			l->observed = m.observed;
 			l->next_ping_ns = now_ns + jittered(MESH_BASE_PING_NS);
+			mesh_nat_observed(n, i, now_ns);
 		}
 		break;
 	case BASECTL_PEER_INFO:

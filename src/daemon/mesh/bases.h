@@ -22,6 +22,7 @@
 #include "core/mesh/basectl.h"
 #include "core/mesh/er.h"
 #include "core/outbuf.h"
+#include "daemon/mesh/nat.h"
 #include "daemon/mesh/node.h"
 
 enum {
@@ -81,6 +82,7 @@ struct mesh_bases {
 	uint8_t er[ER_MAX_LEN];
 	size_t er_len;
 	struct mesh_lookup lk[MESH_LOOKUP_SLOTS];
+	struct mesh_nat nat; /* our NAT's class (nat.h) */
 };
 
 /* The relay frame a datagram's inner message came in (data.c sets it). */
@@ -139,6 +141,10 @@ void mesh_base_lost(struct mesh_node *n, size_t i, uint64_t now_ns);
 /* The PING for base link l; a probe goes over UDP with its own txid. */
 void mesh_base_send_ping(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns);
 void mesh_base_send_probe(struct mesh_node *n, struct mesh_base_link *l, uint64_t now_ns);
+
+/* Our record changed (nat.h): sign it again, REGISTER it with every
+ * registered base. */
+void mesh_bases_reregister(struct mesh_node *n, uint64_t now_ns);
 
 /* Status: the "bases:" block (text) or the "bases" array (JSON). */
 void mesh_bases_status(const struct mesh_node *n, struct outbuf *o, bool json);

@@ -33,6 +33,7 @@
 	X(handshakes_answered)		/* HS_RESP sent */                               \
 	X(handshakes_completed)		/* keypairs installed, either role */            \
 	X(handshakes_given_up)		/* 90 s without an answer */                     \
+	X(handshakes_sent_direct)	/* HS_INIT copies to a relayed peer's candidates */\
 	X(cookie_replies_sent)                                                           \
 	X(cookie_replies_received)                                                       \
 	X(beacons_sent)                                                                  \
@@ -52,6 +53,7 @@
 	X(path_candidates_nominated)	/* peer-reflexive candidates added */            \
 	X(path_upgrades)		/* relay -> direct */                            \
 	X(path_fallbacks)		/* direct -> relay: heartbeats unanswered */     \
+	X(rtt_samples)			/* PATH_PONGs that measured a round trip */      \
 	X(base_control_ignored)		/* base control on a peer session */             \
 	X(relay_ignored)		/* RELAY: not for a node */               \
 	X(relayed_rx_packets)		/* RELAYED from a base, inner handled */         \
@@ -66,6 +68,9 @@
 	X(base_tcp_connects)		/* TCP connections to a base established */      \
 	X(base_tcp_closed)		/* ... closed (error, EOF, bad length, dead) */  \
 	X(base_udp_returns)		/* a UDP probe answered: back from TCP */        \
+	X(nat_probes_sent)		/* PINGs to a base's NAT probe port (nat.h) */   \
+	X(nat_probe_pongs)		/* ... answered */                               \
+	X(nat_class_changes)		/* our NAT's class changed */                    \
 	X(tcp_rx_frames)                                                                 \
 	X(tcp_tx_frames)                                                                 \
 	X(drop_tcp_send)		/* a frame for a base whose TCP is not up or full */\

@@ -15,6 +15,7 @@
 
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/nat.h"
 #include "daemon/mesh/path.h"
 #include "daemon/mesh/peers.h"
 #include "os/linux/clock.h"
@@ -93,8 +94,13 @@ void mesh_peer_learn(struct mesh_node *n, struct mesh_peer *p, const union udp_a
 		memcpy(p->relay_id, n->rx_relay->src, sizeof(p->relay_id));
 		return;
 	}
-	if (from_len > sizeof(p->ep))
+	if (from_len > sizeof(p->ep) || (p->is_base && mesh_nat_probe_source(n, p, from)))
+		return; /* a base's NAT probe port answers, the session stays */
+	if (confirms && !p->is_base && mesh_peer_relayed(n, p)) {
+		/* Our HS_INIT copy reached it directly, and its answer us (path.h). */
+		mesh_path_confirmed(n, p, from, from_len, now_ns);
 		return;
+	}
 	if (!confirms && !p->is_base && mesh_peer_has_relay(n, p)) {
 		/* One stray packet never moves a relayed peer (path.h). */
 		mesh_path_nominate(n, p, from, from_len, now_ns);
@@ -143,6 +149,7 @@ void mesh_hs_initiate(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 	p->hs_sent++;
 	n->c.handshakes_sent++;
 	mesh_peer_xmit(n, p, out, MSG_HS_INIT_LEN);
+	mesh_path_hs_copies(n, p, out, MSG_HS_INIT_LEN);
 }
 
 void mesh_hs_start(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)

@@ -77,7 +77,8 @@ _Static_assert((MESH_PEER_HASH & (MESH_PEER_HASH - 1)) == 0, "power of two");
 #define MESH_TICK_NS		(MESH_NS_PER_S / 4)
 
 enum {
-	MESH_CANDS = 24, /* direct candidates kept per peer */
+	MESH_CANDS = 24,   /* direct candidates kept per peer */
+	MESH_HS_CANDS = 4, /* candidates an HS_INIT is copied to (path.h) */
 };
 
 /* Where a candidate came from (bits: one endpoint can have several). */
@@ -118,6 +119,12 @@ struct mesh_path {
 	uint8_t hb_txid[PATHCTL_TXID_LEN];
 	uint64_t hb_first_ns, hb_last_ns, last_pong_ns;
 	uint32_t upgrades, fallbacks;
+	uint8_t peer_nat_flags; /* its endpoint record's (ER_NAT_*) */
+	/* Round-trip time on the current path: heartbeats, RTT pings. */
+	uint64_t rtt_ns;	/* smoothed; 0: not known */
+	bool rtt_out;		/* an RTT PATH_PING is unanswered */
+	uint8_t rtt_txid[PATHCTL_TXID_LEN];
+	uint64_t rtt_sent_ns;
 };
 
 struct mesh_peer {

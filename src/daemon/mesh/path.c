@@ -25,8 +25,10 @@
 #include <sodium.h>
 
 #include "core/mesh/er.h"
+#include "core/status.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
+#include "daemon/mesh/nat.h"
 
 /* Ping steps of a round, from its start. */
 static const uint64_t step_ns[] = {0, MESH_NS_PER_S / 2, 3 * MESH_NS_PER_S / 2,
@@ -93,6 +95,20 @@ static void news(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 {
 	if (!is_direct(n, p) && !p->path.round)
 		p->path.next_round_ns = now_ns;
+}
+
+static void rtt_sample(struct mesh_node *n, struct mesh_path *s, uint64_t sent_ns,
+		       uint64_t now_ns)
+{
+	s->rtt_ns = status_rtt_smooth(s->rtt_ns, now_ns - sent_ns);
+	n->c.rtt_samples++;
+}
+
+/* The path changed: what was measured on the old one says nothing. */
+static void rtt_forget(struct mesh_path *s)
+{
+	s->rtt_ns = 0;
+	s->rtt_out = false;
 }
 
 /* ---- sending ---------------------------------------------------------------- */
@@ -226,6 +242,7 @@ static void upgrade(struct mesh_node *n, struct mesh_peer *p, const union udp_ad
 	s->hb_out = false;
 	s->dual = false;
 	s->last_pong_ns = s->hb_last_ns = now_ns;
+	rtt_forget(s);
 	s->upgrades++;
 	n->c.path_upgrades++;
 	if (IN6_IS_ADDR_V4MAPPED(&from->v6.sin6_addr))
@@ -252,6 +269,7 @@ static void fallback(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 	s->next_round_ns = now_ns + s->backoff_ns;
 	s->backoff_ns *= 2;
 	s->fallbacks++;
+	rtt_forget(s);
 	n->c.path_fallbacks++;
 	fprintf(stderr,
 		"subnetrad: peer %s: the direct path stopped answering; relayed\n",
@@ -283,20 +301,44 @@ static void heartbeat(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 	send_ping(n, p, s->hb_txid, &p->ep, p->ep_len, now_ns);
 }
 
+/*
+ * Where no heartbeat runs (a relayed peer, a LAN peer without a relay): a
+ * PATH_PING over the session's path every MESH_PATH_HB_NS while IP packets
+ * flow, for its round-trip time only.  A new one replaces one unanswered.
+ */
+static void rtt_ping(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
+{
+	struct mesh_path *s = &p->path;
+
+	if (p->last_data_ns == 0 || now_ns - p->last_data_ns >= MESH_PATH_ACTIVE_NS ||
+	    (s->rtt_sent_ns != 0 && now_ns - s->rtt_sent_ns < MESH_PATH_HB_NS))
+		return;
+	randombytes_buf(s->rtt_txid, PATHCTL_TXID_LEN);
+	s->rtt_out = true;
+	s->rtt_sent_ns = now_ns;
+	send_ping(n, p, s->rtt_txid, NULL, 0, now_ns);
+}
+
 void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 {
 	struct mesh_path *s = &p->path;
 
-	if (p->is_base || session_current(&p->session) == NULL ||
-	    !mesh_peer_has_relay(n, p)) {
+	if (p->is_base || session_current(&p->session) == NULL) {
 		s->round = false;
 		s->dual = false;
+		return;
+	}
+	if (!mesh_peer_has_relay(n, p)) {
+		s->round = false;
+		s->dual = false;
+		rtt_ping(n, p, now_ns);
 		return;
 	}
 	if (is_direct(n, p)) {
 		heartbeat(n, p, now_ns);
 		return;
 	}
+	rtt_ping(n, p, now_ns);
 	if (s->relayed_ns == 0)
 		s->relayed_ns = now_ns;
 	if (!s->round) {
@@ -312,6 +354,49 @@ void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 }
 
 /* ---- receiving ------------------------------------------------------------- */
+
+void mesh_path_confirmed(struct mesh_node *n, struct mesh_peer *p,
+			 const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
+{
+	upgrade(n, p, from, from_len, now_ns);
+}
+
+/* The first candidate from src not in taken[], or -1. */
+static int cand_pick(const struct mesh_path *s, uint8_t src, const bool *taken)
+{
+	for (uint8_t i = 0; i < s->n_cand; i++)
+		if ((s->cand[i].src & src) && !taken[i])
+			return i;
+	return -1;
+}
+
+void mesh_path_hs_copies(struct mesh_node *n, struct mesh_peer *p, const uint8_t *msg,
+			 size_t len)
+{
+	/* Most likely to reach it first: what a base or the peer itself showed. */
+	static const uint8_t order[] = {MESH_CAND_OBSERVED, MESH_CAND_PRFLX, MESH_CAND_CMM,
+					MESH_CAND_ER};
+	const struct mesh_path *s = &p->path;
+	bool taken[MESH_CANDS] = {false};
+	unsigned sent = 0;
+
+	if (!mesh_peer_relayed(n, p))
+		return;
+	for (size_t k = 0; k < sizeof(order) && sent < MESH_HS_CANDS; k++) {
+		int i;
+
+		while (sent < MESH_HS_CANDS && (i = cand_pick(s, order[k], taken)) >= 0) {
+			union udp_addr to;
+			socklen_t to_len;
+
+			taken[i] = true;
+			ep_of(&s->cand[i].ep, &to, &to_len);
+			mesh_udp_send(n, &to, to_len, msg, len);
+			n->c.handshakes_sent_direct++;
+			sent++;
+		}
+	}
+}
 
 void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p,
 			const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
@@ -334,6 +419,7 @@ void mesh_path_peer_info(struct mesh_node *n, struct mesh_peer *p,
 {
 	bool added = false;
 
+	p->path.peer_nat_flags = m->er.nat_flags;
 	for (uint8_t i = 0; i < m->er.n; i++)
 		added |= cand_add(&p->path, &m->er.ep[i], MESH_CAND_ER);
 	for (uint8_t i = 0; i < m->n_obs; i++)
@@ -349,15 +435,19 @@ static void on_ping(struct mesh_node *n, struct mesh_peer *p, const struct pathc
 	struct pathctl r;
 
 	n->c.path_pings_received++;
-	/* Answered where it came from: that is the path being tested. */
-	if (n->rx_relay != NULL || !ep18_of(from, &(struct ep18){0}))
+	if (!ep18_of(from, &(struct ep18){0}))
 		return;
 	memset(&r, 0, sizeof(r));
 	r.type = PATHCTL_PONG;
 	memcpy(r.txid, m->txid, PATHCTL_TXID_LEN);
 	(void)ep18_of(from, &r.observed);
 	n->c.path_pongs_sent++;
-	send_ctl(n, p, &r, from, from_len, now_ns);
+	/* Answered where it came from: that is the path being tested (through
+	 * a base: the relay, for the sender's RTT). */
+	if (n->rx_relay != NULL)
+		send_ctl(n, p, &r, NULL, 0, now_ns);
+	else
+		send_ctl(n, p, &r, from, from_len, now_ns);
 }
 
 static void on_pong(struct mesh_node *n, struct mesh_peer *p, const struct pathctl *m,
@@ -365,10 +455,18 @@ static void on_pong(struct mesh_node *n, struct mesh_peer *p, const struct pathc
 {
 	struct mesh_path *s = &p->path;
 
+	if (s->rtt_out && sodium_memcmp(m->txid, s->rtt_txid, PATHCTL_TXID_LEN) == 0) {
+		s->rtt_out = false;
+		rtt_sample(n, s, s->rtt_sent_ns, now_ns);
+		return;
+	}
 	if (n->rx_relay == NULL) {
 		if (is_direct(n, p) && s->hb_out && same_addr(from, &p->ep) &&
 		    sodium_memcmp(m->txid, s->hb_txid, PATHCTL_TXID_LEN) == 0) {
 			n->c.path_pongs_received++;
+			/* Sent once: its time is the round trip's. */
+			if (s->hb_first_ns == s->hb_last_ns)
+				rtt_sample(n, s, s->hb_last_ns, now_ns);
 			s->hb_out = false;
 			s->dual = false;
 			s->last_pong_ns = now_ns;
@@ -425,6 +523,23 @@ void mesh_path_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
 	}
 }
 
+/*
+ * A round that got no answer, in NAT terms: between two NATs that map per
+ * destination no probe can hit the port the other's NAT opened (there is
+ * no port guessing); with one, the other side's filter must have let a
+ * packet from an unannounced port in, and it did not.
+ */
+static const char *nat_why(bool ours_edm, bool theirs_edm)
+{
+	if (ours_edm && theirs_edm)
+		return "both NATs map ports per destination";
+	if (ours_edm)
+		return "our NAT maps ports per destination";
+	if (theirs_edm)
+		return "the peer's NAT maps ports per destination";
+	return "no candidate answered";
+}
+
 const char *mesh_path_why(const struct mesh_node *n, const struct mesh_peer *p)
 {
 	if (!mesh_peer_relayed(n, p))
@@ -433,11 +548,20 @@ const char *mesh_path_why(const struct mesh_node *n, const struct mesh_peer *p)
 	case MESH_WHY_PROBING:
 		return "probing";
 	case MESH_WHY_NO_ANSWER:
-		return p->path.n_cand == 0 ? "no candidates" : "no candidate answered";
+		if (p->path.n_cand == 0)
+			return "no candidates";
+		return nat_why(mesh_nat_class(n) == NAT_PER_DESTINATION,
+			       (p->path.peer_nat_flags & ER_NAT_EDM) != 0);
 	case MESH_WHY_STOPPED:
 		return "the direct path stopped answering";
 	default:
 		return session_current(&p->session) == NULL ? "no session yet"
 							    : "not probed yet";
 	}
+}
+
+bool mesh_path_rtt(const struct mesh_peer *p, uint64_t *ns)
+{
+	*ns = p->path.rtt_ns;
+	return p->path.rtt_ns != 0;
 }

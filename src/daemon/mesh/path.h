@@ -38,6 +38,20 @@
  * from: a peer-reflexive candidate unless it is the direct path itself. */
 void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p,
 			const union udp_addr *from, socklen_t from_len, uint64_t now_ns);
+/* A direct HS_RESP from `from` answered our HS_INIT: the path is direct. */
+void mesh_path_confirmed(struct mesh_node *n, struct mesh_peer *p,
+			 const union udp_addr *from, socklen_t from_len, uint64_t now_ns);
+/*
+ * The HS_INIT msg just went to relayed peer p through its base: a copy to
+ * each of up to MESH_HS_CANDS of its candidates too (observed ones first,
+ * then peer-reflexive, CALL_ME_MAYBE, its record's), so that a peer that
+ * is reachable directly but not through the base still gets it.  The
+ * responder takes whichever copy comes first and refuses the others as
+ * replays (drop_mesh_hs_stale_timestamp), so one initiation still makes at
+ * most one session; each copy is counted (handshakes_sent_direct).
+ */
+void mesh_path_hs_copies(struct mesh_node *n, struct mesh_peer *p, const uint8_t *msg,
+			 size_t len);
 /* PEER_INFO with a verified record for p: its candidates. */
 void mesh_path_peer_info(struct mesh_node *n, struct mesh_peer *p,
 			 const struct basectl *m, uint64_t now_ns);
@@ -48,6 +62,8 @@ void mesh_path_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
 		      uint64_t now_ns);
 /* Rounds, heartbeats, fall back (the node's tick, per peer). */
 void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns);
+/* p's smoothed round-trip time on its current path; false: not known. */
+bool mesh_path_rtt(const struct mesh_peer *p, uint64_t *ns);
 /* Why p is relayed, for status; NULL when it is not. */
 const char *mesh_path_why(const struct mesh_node *n, const struct mesh_peer *p);
 

@@ -12,6 +12,7 @@
 #include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/hosts.h"
+#include "daemon/mesh/nat.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/path.h"
 #include "os/linux/clock.h"
@@ -62,6 +63,24 @@ static bool handshake_age(const struct mesh_peer *p, uint64_t now_wall, uint64_t
 	return true;
 }
 
+/* What its endpoint record says of the peer's NAT: only EDM is reported. */
+static const char *peer_nat(const struct mesh_peer *p)
+{
+	return (p->path.peer_nat_flags & ER_NAT_EDM) ? nat_class_name(NAT_PER_DESTINATION)
+						     : NULL;
+}
+
+/* "0.41ms", or "-" when not measured. */
+static void rtt_text(const struct mesh_peer *p, char out[16])
+{
+	uint64_t ns;
+
+	if (mesh_path_rtt(p, &ns))
+		status_rtt_format(ns, out);
+	else
+		snprintf(out, 16, "-");
+}
+
 static void metrics_counter(void *ctx, const char *name, uint64_t v)
 {
 	outbuf_printf(ctx, "subnetra_mesh_%s %" PRIu64 "\n", name, v);
@@ -70,7 +89,7 @@ static void metrics_counter(void *ctx, const char *name, uint64_t v)
 static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age;
-	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT], ago[16];
+	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT], ago[16], rtt[16];
 	const char *why;
 	struct outbuf o;
 	size_t shown = 0;
@@ -78,9 +97,9 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 	outbuf_init(&o, buf, cap);
 	identity_address_format(n->id.addr, addr);
 	outbuf_printf(&o, "subnetra v%s [running]\nmode=mesh address=%s udp_port=%u tun=%s "
-			  "peers=%zu\npeers:\n",
+			  "peers=%zu nat=%s\npeers:\n",
 		      SUBNETRA_VERSION, addr, (unsigned)n->cfg->mesh.udp_port, n->tun,
-		      n->n_peers - n_bases(n));
+		      n->n_peers - n_bases(n), nat_class_name(mesh_nat_class(n)));
 	for (; shown < n->n_peers && o.len + COUNTERS_RESERVE < cap; shown++) {
 		const struct mesh_peer *p = &n->peers[shown];
 
@@ -99,6 +118,9 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 		why = mesh_path_why(n, p);
 		if (why != NULL)
 			outbuf_printf(&o, " relayed_because=\"%s\"", why);
+		rtt_text(p, rtt);
+		outbuf_printf(&o, " rtt=%s peer_nat=%s", rtt,
+			      peer_nat(p) != NULL ? peer_nat(p) : "-");
 		outbuf_printf(&o, " candidates=%u upgrades=%" PRIu32 " fallbacks=%" PRIu32,
 			      (unsigned)p->path.n_cand, p->path.upgrades, p->path.fallbacks);
 		outbuf_printf(&o, " rx_bytes=%" PRIu64 " tx_bytes=%" PRIu64 "\n", p->rx_bytes,
@@ -114,7 +136,7 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 
 static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 {
-	uint64_t now = wall_ns(), age;
+	uint64_t now = wall_ns(), age, rtt_ns;
 	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT];
 	const char *why;
 	struct mesh_counter_json j;
@@ -125,9 +147,10 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 	identity_address_format(n->id.addr, addr);
 	outbuf_printf(&o, "{\"schema_version\":%d,\"version\":\"%s\",\"mode\":\"mesh\","
 			  "\"address\":\"%s\",\"listen_port\":%u,\"tun\":\"%s\",\"n_peers\":%zu,"
-			  "\"peers\":[",
+			  "\"nat\":\"%s\",\"peers\":[",
 		      STATUS_SCHEMA_VERSION, SUBNETRA_VERSION, addr,
-		      (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers - n_bases(n));
+		      (unsigned)n->cfg->mesh.udp_port, n->tun, n->n_peers - n_bases(n),
+		      nat_class_name(mesh_nat_class(n)));
 	for (; shown < n->n_peers && o.len + COUNTERS_RESERVE < cap; shown++) {
 		const struct mesh_peer *p = &n->peers[shown];
 
@@ -158,6 +181,16 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 			outbuf_printf(&o, ",\"relayed_because\":\"%s\"", why);
 		else
 			outbuf_puts(&o, ",\"relayed_because\":null");
+		outbuf_puts(&o, ",\"rtt_ms\":");
+		if (mesh_path_rtt(p, &rtt_ns))
+			outbuf_printf(&o, "%" PRIu64 ".%03u", rtt_ns / 1000000,
+				      (unsigned)(rtt_ns / 1000 % 1000));
+		else
+			outbuf_puts(&o, "null");
+		if (peer_nat(p) != NULL)
+			outbuf_printf(&o, ",\"peer_nat\":\"%s\"", peer_nat(p));
+		else
+			outbuf_puts(&o, ",\"peer_nat\":null");
 		outbuf_printf(&o, ",\"candidates\":%u,\"upgrades\":%" PRIu32
 				  ",\"fallbacks\":%" PRIu32,
 			      (unsigned)p->path.n_cand, p->path.upgrades, p->path.fallbacks);
@@ -173,12 +206,49 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 	return outbuf_finish(&o);
 }
 
+/*
+ * Per peer, labelled by its address: path (an info metric), bytes each way,
+ * handshake age and RTT (absent while unknown).  As many as fit.
+ */
+static void render_metrics_peers(struct mesh_node *n, struct outbuf *o)
+{
+	uint64_t now = wall_ns(), v;
+	char addr[IDENTITY_ADDR_TEXT];
+
+	for (size_t i = 0; i < n->n_peers && o->len + COUNTERS_RESERVE < o->cap; i++) {
+		const struct mesh_peer *p = &n->peers[i];
+
+		if (p->is_base)
+			continue;
+		identity_address_format(p->addr, addr);
+		outbuf_printf(o, "subnetra_mesh_peer_path{address=\"%s\",path=\"%s\"} 1\n",
+			      addr, mesh_peer_path(n, p));
+		outbuf_printf(o, "subnetra_mesh_peer_rx_bytes{address=\"%s\"} %" PRIu64 "\n",
+			      addr, p->rx_bytes);
+		outbuf_printf(o, "subnetra_mesh_peer_tx_bytes{address=\"%s\"} %" PRIu64 "\n",
+			      addr, p->tx_bytes);
+		if (handshake_age(p, now, &v))
+			outbuf_printf(o,
+				      "subnetra_mesh_peer_last_handshake_age_seconds{address=\"%s\"} "
+				      "%" PRIu64 "\n",
+				      addr, v);
+		if (mesh_path_rtt(p, &v))
+			outbuf_printf(o,
+				      "subnetra_mesh_peer_rtt_seconds{address=\"%s\"} %" PRIu64
+				      ".%09" PRIu64 "\n",
+				      addr, v / 1000000000, v % 1000000000);
+	}
+}
+
 static size_t render_metrics(struct mesh_node *n, char *buf, size_t cap)
 {
 	struct outbuf o;
 
 	outbuf_init(&o, buf, cap);
 	outbuf_printf(&o, "subnetra_up 1\nsubnetra_mesh_peers %zu\n", n->n_peers - n_bases(n));
+	outbuf_printf(&o, "subnetra_mesh_nat_info{class=\"%s\"} 1\n",
+		      nat_class_name(mesh_nat_class(n)));
+	render_metrics_peers(n, &o);
 	mesh_counters_each(&n->c, metrics_counter, &o);
 	return outbuf_finish(&o);
 }
