@@ -180,8 +180,8 @@ check "EDM: A: B's RTT measured over the relay" wait_until 10 rtt_known a b
 stop_node a
 stop_node b
 stop_node base
-router_nat ra
-router_nat rb
+nat_rules ra
+nat_rules rb
 ip netns exec "$RUN-rb" nft -f - <<NFT || bail "rB: port forward failed"
 table ip portfwd {
 	chain pre {
