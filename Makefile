@@ -78,10 +78,14 @@ E = @true
 endif
 
 # One library per layer; dependencies point one way:
-#   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common.
+#   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common;
+#   core/mgmt -> core (libmgmtcore: linked by the tests only, so far).
 # Tool-only code (tools/lib) never goes into the daemon, nor the daemon's
 # into the tools.
-CORE_SRCS   := $(wildcard src/core/*.c src/core/*/*.c)
+# src/core/mgmt (the management plane's pure modules) is a library of its
+# own: subnetra-mgmtd and the tests link it, subnetrad not (yet).
+MGMT_CORE_SRCS := $(wildcard src/core/mgmt/*.c)
+CORE_SRCS   := $(filter-out $(MGMT_CORE_SRCS),$(wildcard src/core/*.c src/core/*/*.c))
 OS_SRCS     := $(wildcard src/os/linux/*.c)
 COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
@@ -91,8 +95,9 @@ LIBOS     := $(BUILD)/libos.a
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBDAEMON := $(BUILD)/libdaemon.a
 LIBTOOLS  := $(BUILD)/libtools.a
+LIBMGMTCORE := $(BUILD)/libmgmtcore.a
 BASE_LIBS := $(LIBOS) $(LIBCORE) $(LIBCOMMON)
-ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(BASE_LIBS)
+ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(LIBMGMTCORE) $(BASE_LIBS)
 
 # Every tools/NAME.c is a helper tool: build/subnetra-NAME.
 TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
@@ -143,6 +148,7 @@ $(eval $(call make_lib,$(LIBOS),OS_SRCS))
 $(eval $(call make_lib,$(LIBCOMMON),COMMON_SRCS))
 $(eval $(call make_lib,$(LIBDAEMON),DAEMON_SRCS))
 $(eval $(call make_lib,$(LIBTOOLS),TLIB_SRCS))
+$(eval $(call make_lib,$(LIBMGMTCORE),MGMT_CORE_SRCS))
 
 $(BUILD)/subnetrad: $(BUILD)/obj/src/daemon/main.o $(LIBDAEMON) $(BASE_LIBS)
 	$(E) LD $@
