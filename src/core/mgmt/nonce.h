@@ -9,10 +9,12 @@
  * request's time may differ from the clock, so a nonce is forgotten only
  * once its request could no longer pass the clock check anyway.
  *
- * When a bucket is full of live entries, the one with the oldest time is
+ * When a bucket is full of live entries, a request older than all of them
+ * is refused (TOO_OLD); otherwise the entry with the oldest time is
  * evicted and the bucket's floor rises to that time: from then on a
  * request whose time is not above the floor is refused (TOO_OLD) in that
- * bucket, since it might be the evicted one again.  So memory stays fixed,
+ * bucket, since it might be the evicted one again (requests stamped in the
+ * same millisecond tie with the oldest: the floor is what catches those).  So memory stays fixed,
  * no replay ever passes, and under a flood only old-stamped requests in a
  * crowded bucket are refused -- counted, and retried by the device with a
  * fresh time.  Pure.
