@@ -18,7 +18,7 @@
  * bits the fingerprint leaves in its last character are zero.  "snj_"
  * says what the string is (secret scanners key on such tags); a later
  * format gets another tag.  Parsing is strict: one code, one spelling.
- * 70 characters in all.  Pure; mgmt_joincode_generate needs sodium_init().
+ * 72 characters in all.  Pure; mgmt_joincode_generate needs sodium_init().
  */
 #ifndef SUBNETRA_MGMT_JOINCODE_H
 #define SUBNETRA_MGMT_JOINCODE_H
@@ -39,7 +39,7 @@ enum {
 	MGMT_JOINCODE_SECRET_CHARS = 32,
 	MGMT_JOINCODE_FPR_CHARS = 26,
 	MGMT_JOINCODE_LEN = 4 + MGMT_JOINCODE_PREFIX_CHARS + 1 + MGMT_JOINCODE_SECRET_CHARS + 1 +
-			    MGMT_JOINCODE_FPR_CHARS, /* 70 */
+			    MGMT_JOINCODE_FPR_CHARS, /* 72 */
 };
 
 struct mgmt_joincode {
