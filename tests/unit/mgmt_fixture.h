@@ -120,4 +120,17 @@ static inline size_t fix_seal(const char *domain, const char *payload, size_t pl
 				  sizeof(work), out, cap);
 }
 
+/*
+ * Whether text[0..len) is an envelope for domain whose signature libsodium
+ * itself verifies under pk: the fuzzers' independent check of "accepted".
+ */
+static inline bool fix_signed_by(const char *text, size_t len, const char *domain,
+				 const uint8_t pk[MGMT_PK_LEN], uint8_t *work, size_t work_cap)
+{
+	struct mgmt_envelope env;
+
+	return mgmt_envelope_parse(text, len, domain, work, work_cap, &env) == MGMT_ENV_OK &&
+	       crypto_sign_verify_detached(env.sig, env.msg, env.msg_len, pk) == 0;
+}
+
 #endif

@@ -35,6 +35,9 @@ static void test_b64(void **state)
 		{ "AAA", 1, false },  /* too long for 1 byte */
 		{ "AAAA", 3, true },
 		{ "AA A", 3, false },
+		{ "AA\xca\x8f", 3, false }, /* libsodium 1.0.18 decodes these */
+		{ "AA\x80" "A", 3, false },
+		{ "AA.A", 3, false },
 	};
 	uint8_t out[8];
 

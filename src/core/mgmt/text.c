@@ -12,12 +12,21 @@ enum { B64URL = sodium_base64_VARIANT_URLSAFE_NO_PADDING };
 bool mgmt_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
 	/*
-	 * libsodium refuses characters outside the alphabet, padding in this
-	 * variant, a dangling 6-bit group and non-zero unused bits: canonical
-	 * text only.  A too-long text is refused before it is decoded.
+	 * libsodium refuses padding in this variant, a dangling 6-bit group and
+	 * non-zero unused bits: canonical text only.  But 1.0.18 takes some
+	 * bytes above 0x7f for letters (the fuzzer found "\xca\x8f" decoding),
+	 * so the alphabet is checked here first.  A too-long text is refused
+	 * before it is decoded.
 	 */
 	if (len > MGMT_B64_LEN(cap))
 		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
 	return sodium_base642bin(out, cap, s, len, NULL, n, NULL, B64URL) == 0;
 }
 
