@@ -192,6 +192,7 @@ static bool decode_names(const struct json_value *obj, struct mgmt_names *n, uns
 			continue;
 		}
 		if (!alias_ok(n, n->n_aliases)) {
+			memset(n->aliases[n->n_aliases], 0, sizeof(n->aliases[0]));
 			(*bad)++;
 			continue;
 		}
@@ -234,6 +235,8 @@ static bool decode_tree(const struct json_value *root, struct mgmt_bundle *b,
 		const struct json_value *p = &peers->u.array.items[i];
 		const struct json_value *addr = json_member_get(p, "address");
 
+		/* every byte set: a decoded bundle is a function of its text alone */
+		memset(&b->peers[i], 0, sizeof(b->peers[i]));
 		if (!mgmt_json_exact(p, peer_members, 3) || addr->type != JSON_STRING ||
 		    !decode_names(p, &b->peers[i].names, &sk->bad_names))
 			return false;
