@@ -30,8 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	fix_signer(&k1, 1);
-	mgmt_keyset_init(&pinned);
-	mgmt_keyset_add(&pinned, k1.pk);
+	fix_pin(&pinned, &k1);
 	mgmt_keyset_init(&none);
 	return 0;
 }

@@ -34,6 +34,13 @@ static inline void fix_signer(struct fix_signer *s, uint8_t n)
 	crypto_sign_seed_keypair(s->pk, s->sk, seed);
 }
 
+/* ks := { s's key } */
+static inline int fix_pin(struct mgmt_keyset *ks, const struct fix_signer *s)
+{
+	mgmt_keyset_init(ks);
+	return mgmt_keyset_add(ks, s->pk);
+}
+
 static inline void fix_instance(uint8_t out[MGMT_INSTANCE_LEN], uint8_t n)
 {
 	memset(out, 0x10 + n, MGMT_INSTANCE_LEN);

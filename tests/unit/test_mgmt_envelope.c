@@ -243,8 +243,7 @@ static int setup(void **state)
 	(void)state;
 	fix_signer(&k1, 1);
 	fix_signer(&k2, 2);
-	mgmt_keyset_init(&pinned);
-	return mgmt_keyset_add(&pinned, k1.pk);
+	return fix_pin(&pinned, &k1);
 }
 
 int main(void)
