@@ -79,10 +79,14 @@ E = @true
 endif
 
 # One library per layer; dependencies point one way:
-#   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common.
+#   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common;
+#   core/mgmt -> core (libmgmtcore: linked by the tests only, so far).
 # Tool-only code (tools/lib) never goes into the daemon, nor the daemon's
 # into the tools.
-CORE_SRCS   := $(wildcard src/core/*.c src/core/*/*.c)
+# src/core/mgmt (the management plane's pure modules) is a library of its
+# own: subnetra-mgmtd and the tests link it, subnetrad not (yet).
+MGMT_CORE_SRCS := $(wildcard src/core/mgmt/*.c)
+CORE_SRCS   := $(filter-out $(MGMT_CORE_SRCS),$(wildcard src/core/*.c src/core/*/*.c))
 OS_SRCS     := $(wildcard src/os/linux/*.c)
 COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
@@ -94,8 +98,9 @@ LIBCOMMON := $(BUILD)/libcommon.a
 LIBDAEMON := $(BUILD)/libdaemon.a
 LIBTOOLS  := $(BUILD)/libtools.a
 LIBMGMT   := $(BUILD)/libmgmt.a
+LIBMGMTCORE := $(BUILD)/libmgmtcore.a
 BASE_LIBS := $(LIBOS) $(LIBCORE) $(LIBCOMMON)
-ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(BASE_LIBS)
+ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(LIBMGMTCORE) $(BASE_LIBS)
 
 # Every tools/NAME.c is a helper tool: build/subnetra-NAME.
 TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
@@ -107,7 +112,6 @@ MGMT_LDLIBS := -lmicrohttpd -lgnutls -lsqlite3 -lpq
 $(BUILD)/obj/src/mgmt/%.o: CPPFLAGS += -isystem /usr/include/postgresql
 BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(TOOL_PROGS) $(MGMT_PROG)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-MGMT_UNIT_SRCS := $(wildcard tests/unit/test_mgmt_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
@@ -154,6 +158,7 @@ $(eval $(call make_lib,$(LIBCOMMON),COMMON_SRCS))
 $(eval $(call make_lib,$(LIBDAEMON),DAEMON_SRCS))
 $(eval $(call make_lib,$(LIBTOOLS),TLIB_SRCS))
 $(eval $(call make_lib,$(LIBMGMT),MGMT_SRCS))
+$(eval $(call make_lib,$(LIBMGMTCORE),MGMT_CORE_SRCS))
 
 $(BUILD)/subnetrad: $(BUILD)/obj/src/daemon/main.o $(LIBDAEMON) $(BASE_LIBS)
 	$(E) LD $@
@@ -179,7 +184,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 
 # The management server's unit tests link its library (the more specific
 # pattern wins over the one above).
-$(BUILD)/tests/test_mgmt_%: $(BUILD)/obj/tests/unit/test_mgmt_%.o $(LIBMGMT) $(BASE_LIBS)
+$(BUILD)/tests/test_mgmtd_%: $(BUILD)/obj/tests/unit/test_mgmtd_%.o $(LIBMGMT) $(BASE_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -lcmocka -o $@

@@ -7,8 +7,8 @@
 #   files    every file -> each project header it includes
 #   modules  foo.c and foo.h as one node (src/core/wire)
 #   folders  the folder of each file (src/daemon/datapath)
-#   layers   the libraries of the Makefile: core, os, common, daemon,
-#            mgmt, tools/lib, and the programs: tools, cli
+#   layers   the libraries of the Makefile: core, core/mgmt, os, common,
+#            daemon, mgmt, tools/lib, and the programs: tools, cli
 #   calls    not from the includes: which library object calls (or reads)
 #            a symbol another defines, from nm(1) over the objects of a
 #            build (BUILD=build by default; run make first)
@@ -26,6 +26,7 @@ node() {
 	folders) dirname "$1" ;;
 	layers)
 		case $1 in
+		src/core/mgmt/*) echo core/mgmt ;;
 		src/core/*) echo core ;;
 		src/os/*) echo os ;;
 		src/common/*) echo common ;;

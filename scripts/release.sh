@@ -75,7 +75,7 @@ if [ $tests -eq 1 ]; then
 	for t in tests/unit/test_*.c; do
 		# subnetra-mgmtd is not cross-built (it links Debian's shared
 		# libmicrohttpd, GnuTLS and SQLite), nor are its unit tests.
-		case $t in tests/unit/test_mgmt_*) continue ;; esac
+		case $t in tests/unit/test_mgmtd_*) continue ;; esac
 		targets+=("$build/tests/$(basename "$t" .c)")
 	done
 fi

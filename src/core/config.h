@@ -43,7 +43,7 @@ enum config_mode {
 enum {
 	MESH_MAX_BASES = 8,
 	MESH_MAX_WHITELIST = 256,
-	MESH_HOST_MAX = 253,     /* a DNS name (RFC 1123), or an IPv4/IPv6 literal */
+	MESH_HOST_MAX = MESH_HOST_NAME_MAX, /* core/mesh/name.h */
 	MESH_HOSTNAME_MAX = MESH_NAME_MAX, /* one label: core/mesh/name.h */
 	MESH_PATH_MAX = 255,     /* identity_file, hosts_file */
 	MESH_KEY_LEN = 32,       /* an Ed25519 public key; the mesh psk */

@@ -13,8 +13,6 @@
  */
 #include "core/config_mesh.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,40 +58,6 @@ int config_mesh_read_mode(const struct config_reader *r, const struct json_value
 	return 0;
 }
 
-/* A base's host: an IPv6 or IPv4 literal, or a DNS name of RFC 1123 labels. */
-static const char *host_problem(const char *s, size_t len)
-{
-	char buf[MESH_HOST_MAX + 1];
-	unsigned char bin[16];
-	size_t start = 0;
-	bool numeric = true;
-
-	if (len == 0 || len > MESH_HOST_MAX)
-		return "expected 1-253 characters";
-	if (memchr(s, '\0', len) != NULL)
-		return "a NUL byte";
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (memchr(s, ':', len) != NULL)
-		return inet_pton(AF_INET6, buf, bin) == 1 ? NULL
-			: "not an IPv6 address (write it without brackets or a port)";
-	for (size_t i = 0; i < len; i++)
-		numeric = numeric && (isdigit((unsigned char)s[i]) || s[i] == '.');
-	if (numeric)
-		return inet_pton(AF_INET, buf, bin) == 1 ? NULL : "not an IPv4 address";
-	for (size_t i = 0; i <= len; i++) {
-		const char *why;
-
-		if (i < len && s[i] != '.')
-			continue;
-		why = mesh_label_problem(s + start, i - start, false);
-		if (why != NULL)
-			return why;
-		start = i + 1;
-	}
-	return NULL;
-}
-
 /* An absolute path of at most MESH_PATH_MAX bytes; empty_ok: "" = off. */
 static int read_path(const struct config_reader *r, const struct json_value *v,
 		     const char *path, bool empty_ok, char out[MESH_PATH_MAX + 1])
@@ -135,7 +99,7 @@ static int base_host(const struct config_reader *r, struct mesh_base *b,
 
 	if (config_read_string(r, v, path, false, &s, &len) != 0)
 		return -1;
-	why = host_problem(s, len);
+	why = mesh_host_problem(s, len);
 	if (why != NULL)
 		return config_error_set(r->err, path, "InvalidBaseHost",
 			    "%s: %s; expected a DNS name or an IP address",

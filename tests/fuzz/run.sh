@@ -127,6 +127,56 @@ cat >"$tmp/fuzz_mesh_files.dict" <<'EOF'
 "\x0a"
 EOF
 
+# The management plane's payloads: member names and values a mutator would
+# otherwise have to guess (core/mgmt, docs/management-protocol.md).
+cat >"$tmp/fuzz_mgmt_license.dict" <<'EOF'
+"\"type\":\"license\""
+"\"v\":1"
+"\"instance\":\"11111111111111111111111111111111\""
+"\"serial\":"
+"\"issued\":\"2026-11-23T10:00:00Z\""
+"\"valid_until\":\"2027-11-23T10:00:00Z\""
+"\"dashboard_url\":\"https://a\""
+"\"websetup_host\":\"fc94::1\""
+"\"api_servers\":[\"fc94::1\"]"
+"\"base_servers\":"
+"\"host\":"
+"\"udp_port\":5582"
+"\"tcp_port\":443"
+"\"public_key\":"
+"\"max_devices\":0"
+"\"signing_keys\":"
+"\"payload\":\""
+"\"sig\":\""
+"\"key\":\""
+EOF
+cat >"$tmp/fuzz_mgmt_bundle.dict" <<'EOF'
+"\"type\":\"device-config\""
+"\"v\":1"
+"\"device\":\"fc94::1:0\""
+"\"epoch\":"
+"\"serial\":"
+"\"license_serial\":"
+"\"hostname\":\"a\""
+"\"aliases\":[]"
+"\"peers\":[{\"address\":\"fc94::2\",\"hostname\":\"b\",\"aliases\":[]}]"
+"\"address\":\"fc94::"
+"\"mgmt\":{\"wait_s\":50,\"status_s\":60}"
+"\"payload\":\""
+EOF
+cp "$tmp/fuzz_mgmt_bundle.dict" "$tmp/fuzz_mgmt_envelope.dict"
+cat >>"$tmp/fuzz_mgmt_envelope.dict" <<'EOF'
+"\"sig\":\""
+"\"key\":\"896c701704cf484e\""
+EOF
+cat >"$tmp/fuzz_mgmt_devreq.dict" <<'EOF'
+"\x0aGET\x0a"
+"\x0aPOST\x0a"
+"/device/v1/config?have=1.5&wait=50"
+"1795443923456"
+EOF
+printf '"snj_"\n"_"\n' >"$tmp/fuzz_mgmt_joincode.dict"
+
 # The sanitizer / invariant lines worth quoting for a failure, as "#" lines:
 # the report, the summary and the stack frames outside libFuzzer and libc.
 summarize() {

@@ -6,7 +6,7 @@
 #   [postgres -k $T/pg]  <-- libpq, unix socket --  subnetra-mgmtd serve  (x2)
 #                                                     https://127.0.0.1:<port>/
 #
-# The store's migration and schema unit tests on it (test_mgmt_store with
+# The store's migration and schema unit tests on it (test_mgmtd_store with
 # SUBNETRA_TEST_PG_URL), init (tables made in place, init twice refused),
 # two servers on the one database both serving, a restart keeping the
 # admin, backup/restore pointing to pg_dump, a URL's password never echoed.
@@ -15,7 +15,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 
 MGMTD=$SNR_BUILD/subnetra-mgmtd
-UNIT=$SNR_BUILD/tests/test_mgmt_store
+UNIT=$SNR_BUILD/tests/test_mgmtd_store
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || bail "no PostgreSQL server (apt-get install postgresql)"
@@ -64,7 +64,7 @@ expect_rc() {
 
 OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP "$UNIT" 2>&1)
 rc=$?
-check_eq "test_mgmt_store on PostgreSQL: exit 0" 0 "$rc"
+check_eq "test_mgmtd_store on PostgreSQL: exit 0" 0 "$rc"
 check_match "... ran the PostgreSQL group (its 4 tests)" '^1\.\.4$' "$OUT"
 check_match "... which passed as a group" '^# ok - mgmt_store_postgres$' "$OUT"
 check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
