@@ -31,8 +31,8 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
-	SLICES = 5,
-	DEFAULT_ITERATIONS = 1000,
+	SLICES = 20,
+	DEFAULT_ITERATIONS = 2000,
 };
 
 static const char PROG[] = "subnetra-bench-mesh";

@@ -34,6 +34,7 @@
 	X(handshakes_completed)		/* keypairs installed, either role */            \
 	X(handshakes_given_up)		/* 90 s without an answer */                     \
 	X(cookie_replies_sent)                                                           \
+	X(cookie_replies_limited)	/* under load: the source's reply bucket was empty */ \
 	X(cookie_replies_received)                                                       \
 	X(beacons_sent)                                                                  \
 	X(beacons_received)		/* verified and taken */                         \
