@@ -29,9 +29,6 @@ enum {
 	 * first queue of a multi-queue device, so that no other process's
 	 * queues share it. */
 	TUN_OPEN_EXCL = 2,
-	/* No offloads at all (mesh mode): every read is one packet with a
-	 * complete checksum, and the vnet header is all zero. */
-	TUN_OPEN_NO_OFFLOAD = 4,
 	/* Checksum and IPv6 TCP segmentation offloads only (mesh mode: an
 	 * IPv6-only TUN): reads may be TCPV6 super-packets or carry a partial
 	 * checksum (core/offload.h cuts and completes them). */
