@@ -117,8 +117,12 @@ function best_other(s, m,    i, o, b, bs) {
 
 # One target line; the JSON list is collected alongside.
 #   target(name, goal text, measured text, met (1/0/-1 = not measurable), detail)
+# why_next: set before a target(); a miss appends it as "why: ...".
 function target(name, goal, measured, met, detail,    verdict) {
 	verdict = met == 1 ? "met" : (met == 0 ? "MISSED" : "NOT MEASURED")
+	if (met == 0 && why_next != "")
+		detail = detail (detail == "" ? "" : "; ") "why: " why_next
+	why_next = ""
 	printf "  %-52s %-18s %-10s %s%s\n", name, goal, measured, verdict,
 		detail == "" ? "" : " (" detail ")"
 	ntg++
@@ -162,7 +166,7 @@ function target_le(name, goal, x, unit, detail) {
 }
 
 # The mesh rows of issue 13 ("Speed and scale"), when they were measured.
-function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, npp, pp) {
+function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, npp, pp, why_relay, why_hs) {
 	d = "mesh-direct"
 	v1 = "subnetra-direct"
 	wg = "wggo"
@@ -172,7 +176,11 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 		meta["mesh_udp_len"], meta["mesh_mtu"]
 	split("tcp1_gbps tcp4_gbps udp_kpps", mm, " ")
 	for (i = 1; i <= 3; i++) {
+		why_next = "compare the profiles build/bench/profile-mesh-sender.txt, -receiver.txt with profile-spoke.txt, profile-hub.txt"
 		target_ratio_ge("mesh direct " mlabel[mm[i]] " vs v1 direct", 0.9, d, mm[i], v1, mm[i], mlabel[mm[i]])
+		why_next = "profiles build/bench/profile-mesh-sender.txt, -receiver.txt"
+		if (has(v1, mm[i]) && has(wg, mm[i]) && get(wg, mm[i]) > 0)
+			why_next = sprintf("in this run v1 direct is %.2fx wggo (noise moves both); %s", get(v1, mm[i]) / get(wg, mm[i]), why_next)
 		target_ratio_ge("mesh direct " mlabel[mm[i]] " vs wggo", 1.25, d, mm[i], wg, mm[i], mlabel[mm[i]])
 	}
 	x = ""
@@ -182,10 +190,14 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 			x = hi[d SUBSEP rs[i]]
 	target_le("mesh direct RSS per node, any workload (max)", 32, x, "MiB", x == "" ? "no measurement" : "")
 	if (has("mesh-relay", "udp_kpps") || has("mesh-relay", "tcp1_gbps")) {
+		why_relay = "the base sends each relayed datagram as its own message (GSO off in src/daemon/base/rx.c) and a node each RELAY frame with its own sendmsg; profile build/bench/profile-mesh-base.txt; docs/performance.md, Mesh mode"
+		why_next = why_relay
 		target_ratio_ge("mesh relay-udp TCP 1 stream vs mesh direct", 0.6, "mesh-relay", "tcp1_gbps", d, "tcp1_gbps", "TCP 1 stream")
+		why_next = why_relay
 		target_ratio_ge("mesh relay-udp UDP pps vs mesh direct", 0.6, "mesh-relay", "udp_kpps", d, "udp_kpps", "UDP")
 		x = relay_pps_per_cpu("mesh-relay")
 		y = relay_pps_per_cpu("subnetra-relay")
+		why_next = why_relay
 		if (x == "" || y == "")
 			target("base relayed pps per CPU-second vs v1 hub", ">= 2.00x", "-", -1,
 				"needs mesh-relay and subnetra-relay in the same run")
@@ -196,7 +208,10 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 	}
 	ms = "mesh-handshake"
 	if (has(ms, "initiator_us")) {
+		why_hs = "one core, best of 20 slices: other load on the cores raises it (rerun quiet); perf record build-bench/subnetra-bench-mesh"
+		why_next = why_hs
 		target_le("handshake CPU, initiator", 400, get(ms, "initiator_us"), "us", "subnetra-bench-mesh, one core")
+		why_next = why_hs
 		target_le("handshake CPU, responder", 400, get(ms, "responder_us"), "us", "subnetra-bench-mesh, one core")
 	}
 	ms = "mesh-flood"
@@ -208,6 +223,7 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 			val[ms, "flood_drop_mesh_hs_ratelimit_full", cnt[ms SUBSEP "flood_drop_mesh_hs_ratelimit_full"]],
 			val[ms, "flood_drop_mesh_hs_bad_mac1", cnt[ms SUBSEP "flood_drop_mesh_hs_bad_mac1"]],
 			val[ms, "flood_drop_mesh_hs_decrypt", cnt[ms SUBSEP "flood_drop_mesh_hs_decrypt"]])
+		why_next = "the node checks mac1 and mac2 (BLAKE2b) of every forged message, and the generator shares the machine's cores with both nodes and iperf3"
 		if (has(ms, "tcp1_gbps") && has(d, "tcp1_gbps") && get(d, "tcp1_gbps") > 0) {
 			x = get(ms, "tcp1_gbps") / get(d, "tcp1_gbps")
 			target("TCP 1 stream under a handshake flood vs without", ">= 80 %", sprintf("%.0f %%", 100 * x), x >= 0.8,
@@ -223,6 +239,8 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 	if (has(ms, "nodes")) {
 		n = get(ms, "nodes")
 		x = has(ms, "registered") ? get(ms, "registered") : 0
+		why_next = sprintf("the base took no session past %s nodes: its capacity, BASE_CLIENTS_MAX in src/daemon/base/server.h",
+			has(ms, "base_n_nodes") ? get(ms, "base_n_nodes") : "?")
 		target("base: simulated nodes registered", sprintf("%d", n), sprintf("%d", x), x >= n,
 			x >= n ? "" : sprintf("short by %d; %s refused (REGISTER_OK status not ok), base n_nodes %s", n - x,
 				has(ms, "refused") ? get(ms, "refused") : "?", has(ms, "base_n_nodes") ? get(ms, "base_n_nodes") : "?"))
@@ -250,6 +268,7 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 		if (pn == "" || p2 <= 0) {
 			target("node pps per core at " big " peers vs " pp[1], ">= 90 %", "-", -1, "no measurement at " big)
 		} else {
+			why_next = "per-peer state out of cache at " big " peers, or fewer handshakes than peers; perf record -p the node during meshload peers"
 			x = pn / p2
 			target("node pps per core at " big " peers vs " pp[1], ">= 90 %", sprintf("%.0f %%", 100 * x), x >= 0.9,
 				margin_ge(x, 0.9) sprintf("; %.1f vs %.1f kpps per core (delivered %.1f vs %.1f kpps); %s of %s peers completed a handshake",
@@ -435,7 +454,6 @@ END {
 		target("pps per core at " big " vs 2 peers, " mode, ">= 90 %", sprintf("%.0f %%", 100 * x), x >= 0.9,
 			margin_ge(x, 0.9) sprintf("; %.1f vs %.1f kpps per core", get(ps, "n" big "_pps_per_core") / 1000, get(ps, "n2_pps_per_core") / 1000))
 	}
-	mesh_targets()
 	# Memory per peer: the RSS slope between the smallest and largest measured size.
 	for (pm = 1; pm <= 2; pm++) {
 		ps = pm == 1 ? "peers-obfs" : "peers-clear"
@@ -456,6 +474,8 @@ END {
 			perpeer[ps] = per
 		}
 	}
+
+	mesh_targets()
 
 	# ---- JSON ---------------------------------------------------------------------
 	if (json == "")
