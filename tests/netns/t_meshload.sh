@@ -23,7 +23,9 @@
 require_env
 MESHLOAD=$SNR_BUILD/tests/tools/meshload
 BENCH_MESH=$SNR_BUILD/subnetra-bench-mesh
-[ -x "$MESHLOAD" ] && [ -x "$BENCH_MESH" ] || bail "meshload / subnetra-bench-mesh not built (make test-build)"
+for f in "$MESHLOAD" "$BENCH_MESH"; do
+	[ -x "$f" ] || bail "$f not built (make test-build)"
+done
 topo_init
 
 # kv LINE KEY: the value of KEY=value in LINE.
