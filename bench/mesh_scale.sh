@@ -13,11 +13,13 @@
 #                    MESH_PEERS (default "2 1000"), a fresh node, then
 #                    meshload in ns a completes N handshakes with it and
 #                    sends DATA at full speed for PEER_SECS, peers
-#                    round-robin packet by packet; over the sending phase
-#                    only, the node's delivered pps (its TUN's rx_packets)
-#                    and its CPU: the row compares packets per CPU-second
-#                    (the one generator on a shared machine may not
-#                    saturate the node, and sends slower to 1,000 peers).
+#                    round-robin packet by packet, at MESH_PEER_PPS (default
+#                    40,000: the same offered load at every N, which one
+#                    generator holds at 1,000 peers too); over the sending
+#                    phase only, the node's delivered pps (its TUN's
+#                    rx_packets) and its CPU: the row compares packets per
+#                    CPU-second (the node is not saturated: the generator
+#                    seals each packet, as much work as the node's open).
 #
 # The simulated identities (they must pass the identity filter: some 20 ms
 # of CPU each) are generated once into build-bench/mesh-ids.txt, on two
@@ -25,6 +27,7 @@
 
 MESH_BASE_NODES=${MESH_BASE_NODES:-10000}
 MESH_PEERS=${MESH_PEERS-2 1000}
+MESH_PEER_PPS=${MESH_PEER_PPS:-40000}
 MESH_IDS=""
 
 # mesh_ids N: MESH_IDS holds at least N identities (generated if missing).
@@ -94,7 +97,7 @@ mesh_scale_peers() {
 		pk=$(sed -n 's/^public-key //p' "$T/mesh-hub.id")
 		ip netns exec "${NODE_NS[a]}" "$MESHLOAD" peers --to "${NODE_IP[hub]}:$MESH_PORT" \
 			--pk "$pk" --ids "$MESH_IDS" --count "$n" --seconds "$PEER_SECS" \
-			--size "$MESH_UDP_LEN" >"$T/peers.txt" 2>"$T/peers.err" &
+			--size "$MESH_UDP_LEN" --pps "$MESH_PEER_PPS" >"$T/peers.txt" 2>"$T/peers.err" &
 		gen=$!
 		bg_track "$gen"
 		# The node's figures cover the sending phase only, not the handshakes.

@@ -29,6 +29,8 @@
 # MESH_BASE_NODES  simulated nodes of mesh-base-scale (default 10000)
 # MESH_PEERS       peer counts of mesh-peer-scale (default "2 1000"; the
 #                  first is the baseline of the ratio)
+# MESH_PEER_PPS    DATA packets per second offered in mesh-peer-scale
+#                  (default 40000, the same at every size)
 # MESH_FLOOD_RATE  forged HS_INITs per second of mesh-flood (default 50000)
 # PROFILE    1 (default): perf profiles of spoke and hub during a UDP flood
 #            after the rounds (needs perf); 0 skips them
@@ -191,6 +193,7 @@ meta mesh_udp_len "$MESH_UDP_LEN"
 meta mesh_mtu "$MESH_MTU"
 meta mesh_base_nodes "$MESH_BASE_NODES"
 meta mesh_peers "$MESH_PEERS"
+meta mesh_peer_pps "$MESH_PEER_PPS"
 meta mesh_flood_rate "${MESH_FLOOD_RATE:-50000}"
 meta iperf3 "$(iperf3 --version 2>/dev/null | head -n 1)"
 WGGO_BIN=${WGGO:-$(command -v wireguard-go)}

@@ -24,9 +24,9 @@
  *       compute it from the public key), so each one passes the cheap check
  *       and reaches the load gate, the costliest path a forger can reach.
  *   meshload peers --to IP:PORT --pk HEX --ids FILE --count N
- *                  [--seconds S] [--size B]
+ *                  [--seconds S] [--size B] [--pps P]
  *       N identities complete a handshake with the node at IP:PORT (its
- *       whitelist off), then DATA at full speed, peers round-robin packet
+ *       whitelist off), then DATA at full speed (or P per second), peers round-robin packet
  *       by packet, each an IPv6/UDP packet of B bytes (default 1352) from
  *       the peer's overlay address to the node's: the node's whole receive
  *       path (index lookup, replay window, AEAD, inner checks, TUN write).
@@ -80,14 +80,14 @@ enum {
 static const char PROG[] = "meshload";
 static const char SYNOPSIS[] =
     "keygen --out FILE --count N | register|flood|peers --to IP:PORT --pk HEX "
-    "[--ids FILE] [--count N] [--rate R] [--seconds S] [--size B]";
+    "[--ids FILE] [--count N] [--rate R] [--seconds S] [--size B] [--pps P]";
 
 struct opts {
 	const char *mode, *out, *ids, *to_text;
 	struct sockaddr_in to;
 	uint8_t pk[IDENTITY_PK_LEN];
 	bool have_pk;
-	unsigned count, rate, seconds, size;
+	unsigned count, rate, seconds, size, pps;
 };
 
 enum sim_state { SIM_IDLE, SIM_HS_SENT, SIM_UP, SIM_DONE };
@@ -176,6 +176,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			ok = cliarg_uint(v, 1, 10000000, &o->rate);
 		else if (strcmp(a, "--seconds") == 0)
 			ok = cliarg_uint(v, 1, 3600, &o->seconds);
+		else if (strcmp(a, "--pps") == 0)
+			ok = cliarg_uint(v, 1, 10000000, &o->pps);
 		else if (strcmp(a, "--size") == 0)
 			ok = cliarg_uint(v, INNER_HDR, MSG_DATA_MAX_PLAINTEXT, &o->size);
 		else
@@ -466,9 +468,22 @@ static int mode_peers(struct run *r)
 	end = t0 + (uint64_t)r->o->seconds * SESSION_NS_PER_S;
 	while (up > 0 && running(end)) {
 		uint64_t now = mono_ns();
-		unsigned k = 0, tries = 0;
+		unsigned k = 0, tries = 0, want = BATCH;
 
-		for (; k < BATCH && tries < 4 * r->n; tries++, next = (next + 1) % r->n) {
+		/* --pps: no more than that many per second, in batches of up to BATCH. */
+		if (r->o->pps) {
+			uint64_t due = (uint64_t)((double)(now - t0) * r->o->pps / 1e9) + 1;
+
+			want = due > sent ? (unsigned)(due - sent < BATCH ? due - sent : BATCH) : 0;
+			if (want == 0) {
+				struct timespec ts = {0, ROUND_NS / 4};
+
+				nanosleep(&ts, NULL);
+				drain(r, now, false);
+				continue;
+			}
+		}
+		for (; k < want && tries < 4 * r->n; tries++, next = (next + 1) % r->n) {
 			struct sim *s = &r->sims[next];
 			uint8_t *p = bufs[k] + MSG_DATA_HEADER_LEN;
 			size_t out_len;
