@@ -12,9 +12,11 @@
 #   3. register: 3 simulated nodes register with the base (3 REGISTER_OKs,
 #      the base's status counts 3 nodes);
 #   4. peers: 2 simulated peers complete handshakes with the node, whose
-#      status then lists both and whose TUN receives their DATA;
-#   5. flood: forged HS_INITs for 2 s: the node answers with cookie
-#      replies, counts drop_mesh_hs_under_load, and stays up.
+#      status then lists both and whose TUN receives their DATA (paced);
+#   5. flood: forged HS_INITs for 2 s from one source: the node answers
+#      with a few cookie replies (the source's reply bucket: 5 + 20/s),
+#      counts drop_mesh_hs_under_load and cookie_replies_limited, and
+#      stays up.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
@@ -64,7 +66,7 @@ mesh_config n
 start_mesh n
 rx0=$(nsx n cat "/sys/class/net/$TUN/statistics/rx_packets")
 out=$(nsx g "$MESHLOAD" peers --to "203.0.113.2:$PORT" --pk "${PK[n]}" --ids "$T/ids" \
-	--count 2 --seconds 1)
+	--count 2 --seconds 1 --pps 20000)
 check_eq "peers: 2 handshakes ($out)" 2 "$(kv "$out" peers_up)"
 check_ge "peers: the node's TUN received DATA" 100 \
 	$(($(nsx n cat "/sys/class/net/$TUN/statistics/rx_packets") - rx0))
@@ -75,6 +77,10 @@ out=$(nsx g "$MESHLOAD" flood --to "203.0.113.2:$PORT" --pk "${PK[n]}" --rate 50
 check_ge "flood: sent ~10k ($out)" 5000 "$(kv "$out" sent)"
 check_ge "flood: cookie replies came back" 1 "$(kv "$out" cookie_replies)"
 check_ge "the node counted drop_mesh_hs_under_load" 1 "$(counter n drop_mesh_hs_under_load)"
+# One source: its reply bucket (burst 5, 20/s) bounds the replies; the rest
+# are counted, not made.
+check_le "flood: at most 5 + 20/s x 2 s (+ slack) cookie replies" 60 "$(kv "$out" cookie_replies)"
+check_ge "the node counted the replies it did not make" 5000 "$(counter n cookie_replies_limited)"
 check "the node is still up" node_running n
 
 mesh_done n base
