@@ -220,9 +220,12 @@ rss_sampler() {
 # reset just before), and leaves the server's JSON in $T/srv.json.  With
 # MEM_PID set, RSS_GROWTH is how much that daemon's RSS grew over the last
 # two thirds of the run (steady load: a leak shows, first-touch does not).
+# With RELAY_PID set (the process relaying between client and server: a v1
+# hub, a mesh base), also ${name}_relay_cpu_pct, that one process's CPU %.
 RSS_GROWTH=""
+RELAY_PID=""
 iperf_run() {
-	local round=$1 sys=$2 name=$3 spid t0 t1 c0 c1 rc sampler=""
+	local round=$1 sys=$2 name=$3 spid t0 t1 c0 c1 r0 r1 rc sampler=""
 	shift 3
 	RSS_GROWTH=""
 	iperf_server "$T/srv.json"
@@ -231,6 +234,7 @@ iperf_run() {
 		rss_reset "${DAEMON_PIDS[@]}"
 		c0=$(cpu_ticks "${DAEMON_PIDS[@]}")
 	fi
+	[ -n "$RELAY_PID" ] && r0=$(cpu_ticks "$RELAY_PID")
 	if [ -n "$MEM_PID" ]; then
 		rss_sampler "$MEM_PID" >"$T/rss.txt" &
 		sampler=$!
@@ -240,6 +244,12 @@ iperf_run() {
 		iperf3 -c "$SRV_ADDR" --connect-timeout 5000 -t "$SECS" -J "$@" >"$T/cli.json" 2>&1
 	rc=$?
 	t1=$(now_ms)
+	if [ -n "$RELAY_PID" ]; then
+		r1=$(cpu_ticks "$RELAY_PID")
+		record "$round" "$sys" "${name}_relay_cpu_pct" \
+			"$(awk -v d=$((r1 - r0)) -v hz="$CLK_TCK" -v ms=$((t1 - t0)) \
+				'BEGIN {printf "%.1f", 100 * d / hz / (ms / 1000)}')"
+	fi
 	if [ -n "$sampler" ]; then
 		kill "$sampler" 2>/dev/null
 		wait "$sampler" 2>/dev/null
@@ -274,23 +284,36 @@ growth_note() {
 }
 
 # run_workloads ROUND SYSTEM: ping idle, UDP flood, TCP 1 stream (with ping
-# under load), TCP 4 streams.  Metrics that fail are simply not recorded (the
+# under load), TCP 4 streams; only TCP 1 stream when WL_ONLY_TCP1 is set.
+# The UDP datagrams are WL_UDP_LEN bytes when set (mesh: IPv6 inner
+# packets), else UDP_LEN.  Metrics that fail are simply not recorded (the
 # report shows them as missing).  With MEM_PID set (the hub, or the
 # server-side daemon), also the largest steady-load RSS growth of the three.
 MEM_PID=""
+WL_UDP_LEN=""
+WL_ONLY_TCP1=""
 run_workloads() {
-	local round=$1 sys=$2 v ppid rc
+	local round=$1 sys=$2 len=${WL_UDP_LEN:-$UDP_LEN}
 	GROWTH_MAX=""
+	[ -n "$WL_ONLY_TCP1" ] || run_udp_ping "$round" "$sys" "$len"
+	run_tcp1 "$round" "$sys"
+	[ -n "$WL_ONLY_TCP1" ] || run_tcp4 "$round" "$sys"
+	[ -n "$GROWTH_MAX" ] && record "$round" "$sys" rss_growth_kib "$GROWTH_MAX"
+	return 0
+}
+
+run_udp_ping() {
+	local round=$1 sys=$2 len=$3 v rc
 	v=$(ping_median_us "$CLI_NODE" "$SRV_ADDR" 50)
 	[ -n "$v" ] && record "$round" "$sys" ping_idle_us "$v"
 
-	iperf_run "$round" "$sys" udp -u -l "$UDP_LEN" -b 0
+	iperf_run "$round" "$sys" udp -u -l "$len" -b 0
 	rc=$?
 	growth_note
 	if [ "$rc" -eq 0 ]; then
 		# Receiver side: datagrams that arrived, over the server's own interval.
 		# (iperf3 3.12's server leaves .bytes at 0 for UDP: count datagrams.)
-		v=$(jq -r --argjson len "$UDP_LEN" '.end.sum | select(.seconds > 0) |
+		v=$(jq -r --argjson len "$len" '.end.sum | select(.seconds > 0) |
 			((.packets - .lost_packets) / .seconds) as $pps |
 			"\($pps) \($pps * $len * 8 / 1e9)"' "$T/srv.json" 2>/dev/null)
 		if [ -n "$v" ]; then
@@ -298,6 +321,10 @@ run_workloads() {
 			record "$round" "$sys" udp_gbps "$(awk -v g="${v#* }" 'BEGIN {printf "%.3f", g}')"
 		fi
 	fi
+}
+
+run_tcp1() {
+	local round=$1 sys=$2 v ppid rc
 
 	# Ping at 100/s alongside the single TCP stream, starting once it runs.
 	ip netns exec "${NODE_NS[$CLI_NODE]}" sh -c \
@@ -317,7 +344,10 @@ run_workloads() {
 	v=$(sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$T/ping_load.txt" | sort -n |
 		awk '{v[NR] = $1} END {if (NR) printf "%.0f\n", 1000 * (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
 	[ -n "$v" ] && record "$round" "$sys" ping_load_us "$v"
+}
 
+run_tcp4() {
+	local round=$1 sys=$2 v rc
 	iperf_run "$round" "$sys" tcp4 -P 4
 	rc=$?
 	growth_note
@@ -326,6 +356,4 @@ run_workloads() {
 		[ -n "$v" ] && [ "$v" != null ] &&
 			record "$round" "$sys" tcp4_gbps "$(awk -v g="$v" 'BEGIN {printf "%.3f", g}')"
 	fi
-	[ -n "$GROWTH_MAX" ] && record "$round" "$sys" rss_growth_kib "$GROWTH_MAX"
-	return 0
 }

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Where the time goes (sourced by bench/run.sh; PROFILE=0 skips it): perf
-# samples, with call graphs, of the sending spoke and of the hub of
-# subnetra-direct (default build) during a UDP flood of 1400-byte
-# datagrams, after the measured rounds so that perf disturbs no figure.
+# samples, with call graphs, during a UDP flood, after the measured rounds
+# so that perf disturbs no figure: the sending spoke and the hub of
+# subnetra-direct (default build), the two nodes of mesh-direct and the
+# base of mesh-relay, each when its system is in SYSTEMS.
 # Prints the top symbols of each and keeps the reports in build/bench/.
 
 # profile_report DATA OUT TITLE: self time by object, then the top symbols.
@@ -21,27 +22,42 @@ profile_report() {
 	cat "$2"
 }
 
+# profile_system SYSTEM NODE:TAG...: SYSTEM up, a UDP flood from its
+# client, perf on each NODE's daemon; reports build/bench/profile-TAG.txt.
 # shellcheck disable=SC2153 # SECS and ROOT come from run.sh
-profile_run() {
-	local secs=$((SECS < 6 ? SECS : 6)) pa ph cli d=$ROOT/build/bench
-	command -v perf >/dev/null || { log "perf not installed: no profile"; return 0; }
-	sys_subnetra_up subnetra-direct
+profile_system() {
+	local sys=$1 fam=${1%%-*} secs=$((SECS < 6 ? SECS : 6)) cli d=$ROOT/build/bench nt pid
+	local -a perfs=() tags=()
+	shift
+	"sys_${fam}_up" "$sys"
 	iperf_server "$T/srv.json"
-	ip netns exec "${NODE_NS[$CLI_NODE]}" iperf3 -c "$SRV_ADDR" -u -l "$UDP_LEN" -b 0 \
+	ip netns exec "${NODE_NS[$CLI_NODE]}" iperf3 -c "$SRV_ADDR" -u -l "${WL_UDP_LEN:-$UDP_LEN}" -b 0 \
 		-t $((secs + 2)) >/dev/null 2>&1 &
 	cli=$!
 	bg_track "$cli"
 	sleep 1
-	perf record -q -g -o "$T/perf-spoke.data" -p "${SNR_PID[a]}" -- sleep "$secs" >/dev/null 2>&1 &
-	pa=$!
-	perf record -q -g -o "$T/perf-hub.data" -p "${SNR_PID[hub]}" -- sleep "$secs" >/dev/null 2>&1 &
-	ph=$!
-	wait "$pa" "$ph" "$cli" 2>/dev/null
+	for nt in "$@"; do
+		pid=${SNR_PID[${nt%%:*}]:-${MESH_PID[${nt%%:*}]:-}}
+		[ -n "$pid" ] || die "profile: no daemon on ${nt%%:*} in $sys"
+		perf record -q -g -o "$T/perf-${nt#*:}.data" -p "$pid" -- sleep "$secs" >/dev/null 2>&1 &
+		perfs+=($!)
+		tags+=("${nt#*:}")
+	done
+	wait "${perfs[@]}" "$cli" 2>/dev/null
 	wait_until 10 iperf_server_gone || kill -KILL "$IPERF_SPID" 2>/dev/null
-	sys_subnetra_down
+	"sys_${fam}_down" "$sys"
 	mkdir -p "$d"
-	profile_report "$T/perf-spoke.data" "$d/profile-spoke.txt" \
-		"profile: sending spoke, subnetra-direct UDP flood ($secs s, self time, top symbols)"
-	profile_report "$T/perf-hub.data" "$d/profile-hub.txt" \
-		"profile: hub, subnetra-direct UDP flood ($secs s, self time, top symbols)"
+	for nt in "${tags[@]}"; do
+		profile_report "$T/perf-$nt.data" "$d/profile-$nt.txt" \
+			"profile: $nt, $sys UDP flood ($secs s, self time, top symbols)"
+	done
+}
+
+# profile_run: the profiles of the systems of this run that have one.
+profile_run() {
+	command -v perf >/dev/null || { log "perf not installed: no profile"; return 0; }
+	[[ ",$SYSTEMS," == *,subnetra-direct,* ]] && profile_system subnetra-direct a:spoke hub:hub
+	[[ ",$SYSTEMS," == *,mesh-direct,* ]] && profile_system mesh-direct a:mesh-sender hub:mesh-receiver
+	[[ ",$SYSTEMS," == *,mesh-relay,* ]] && profile_system mesh-relay hub:mesh-base
+	return 0
 }

@@ -27,6 +27,7 @@ BEGIN {
 	M("tcp1_rss_mib", "daemon peak RSS, TCP 1 stream", "MiB", "lower", 0)
 	M("tcp4_rss_mib", "daemon peak RSS, TCP 4 streams", "MiB", "lower", 0)
 	M("rss_growth_kib", "server daemon RSS growth, steady", "KiB", "lower", 0)
+	M("udp_relay_cpu_pct", "relay process CPU, UDP flood", "%", "lower", 0)
 	nsys = split(systems, sys_list, ",")
 }
 
@@ -75,7 +76,9 @@ function stats(k,    n, i, j, t, a) {
 
 function has(s, m) { return ((s SUBSEP m) in med) }
 function get(s, m) { return med[s SUBSEP m] }
-function family(s) { sub(/-.*/, "", s); return s }
+# Our two modes are one family: mesh-* and subnetra-* are never each
+# other's "best other overlay".
+function family(s) { sub(/-.*/, "", s); return s == "mesh" ? "subnetra" : s }
 
 function jstr(s) {
 	gsub(/\\/, "\\\\", s)
@@ -114,8 +117,12 @@ function best_other(s, m,    i, o, b, bs) {
 
 # One target line; the JSON list is collected alongside.
 #   target(name, goal text, measured text, met (1/0/-1 = not measurable), detail)
+# why_next: set before a target(); a miss appends it as "why: ...".
 function target(name, goal, measured, met, detail,    verdict) {
 	verdict = met == 1 ? "met" : (met == 0 ? "MISSED" : "NOT MEASURED")
+	if (met == 0 && why_next != "")
+		detail = detail (detail == "" ? "" : "; ") "why: " why_next
+	why_next = ""
 	printf "  %-52s %-18s %-10s %s%s\n", name, goal, measured, verdict,
 		detail == "" ? "" : " (" detail ")"
 	ntg++
@@ -140,6 +147,135 @@ function target_ratio_ge(name, goal, num_s, num_m, den_s, den_m, what,    r) {
 	r = get(num_s, num_m) / get(den_s, den_m)
 	target(name, sprintf(">= %.2fx", goal), sprintf("%.2fx", r), r >= goal,
 		margin_ge(r, goal) "; " num_s " " fmt(get(num_s, num_m), munit[num_m]) " vs " den_s " " fmt(get(den_s, den_m), munit[den_m]) " " munit[num_m])
+}
+
+# Relayed packets per CPU-second of the relay process (v1 hub, mesh base):
+# datagrams delivered in the UDP flood over the relay's own CPU time.
+function relay_pps_per_cpu(s) {
+	if (!has(s, "udp_kpps") || !has(s, "udp_relay_cpu_pct") || get(s, "udp_relay_cpu_pct") <= 0)
+		return ""
+	return get(s, "udp_kpps") * 1000 * 100 / get(s, "udp_relay_cpu_pct")
+}
+
+function target_le(name, goal, x, unit, detail) {
+	if (x == "")
+		target(name, "<= " goal " " unit, "-", -1, detail)
+	else
+		target(name, "<= " goal " " unit, sprintf("%.1f %s", x, unit), x <= goal,
+			margin_le(x, goal) (detail == "" ? "" : "; " detail))
+}
+
+# The mesh rows of issue 13 ("Speed and scale"), when they were measured.
+function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, npp, pp, why_relay, why_hs) {
+	d = "mesh-direct"
+	v1 = "subnetra-direct"
+	wg = "wggo"
+	if (index("," systems, ",mesh-") == 0)
+		return
+	printf "\nmesh targets (issue 13, \"Speed and scale\"; UDP datagrams %s B in the mesh: IPv6 inner packets, MTU %s):\n",
+		meta["mesh_udp_len"], meta["mesh_mtu"]
+	split("tcp1_gbps tcp4_gbps udp_kpps", mm, " ")
+	for (i = 1; i <= 3; i++) {
+		why_next = "compare the profiles build/bench/profile-mesh-sender.txt, -receiver.txt with profile-spoke.txt, profile-hub.txt"
+		target_ratio_ge("mesh direct " mlabel[mm[i]] " vs v1 direct", 0.9, d, mm[i], v1, mm[i], mlabel[mm[i]])
+		why_next = "profiles build/bench/profile-mesh-sender.txt, -receiver.txt"
+		if (has(v1, mm[i]) && has(wg, mm[i]) && get(wg, mm[i]) > 0)
+			why_next = sprintf("in this run v1 direct is %.2fx wggo (noise moves both); %s", get(v1, mm[i]) / get(wg, mm[i]), why_next)
+		target_ratio_ge("mesh direct " mlabel[mm[i]] " vs wggo", 1.25, d, mm[i], wg, mm[i], mlabel[mm[i]])
+	}
+	x = ""
+	split("udp_rss_mib tcp1_rss_mib tcp4_rss_mib", rs, " ")
+	for (i = 1; i <= 3; i++)
+		if (has(d, rs[i]) && (x == "" || hi[d SUBSEP rs[i]] > x))
+			x = hi[d SUBSEP rs[i]]
+	target_le("mesh direct RSS per node, any workload (max)", 32, x, "MiB", x == "" ? "no measurement" : "")
+	if (has("mesh-relay", "udp_kpps") || has("mesh-relay", "tcp1_gbps")) {
+		why_relay = "the base sends each relayed datagram as its own message (GSO off in src/daemon/base/rx.c) and a node each RELAY frame with its own sendmsg; profile build/bench/profile-mesh-base.txt; docs/performance.md, Mesh mode"
+		why_next = why_relay
+		target_ratio_ge("mesh relay-udp TCP 1 stream vs mesh direct", 0.6, "mesh-relay", "tcp1_gbps", d, "tcp1_gbps", "TCP 1 stream")
+		why_next = why_relay
+		target_ratio_ge("mesh relay-udp UDP pps vs mesh direct", 0.6, "mesh-relay", "udp_kpps", d, "udp_kpps", "UDP")
+		x = relay_pps_per_cpu("mesh-relay")
+		y = relay_pps_per_cpu("subnetra-relay")
+		why_next = why_relay
+		if (x == "" || y == "")
+			target("base relayed pps per CPU-second vs v1 hub", ">= 2.00x", "-", -1,
+				"needs mesh-relay and subnetra-relay in the same run")
+		else
+			target("base relayed pps per CPU-second vs v1 hub", ">= 2.00x", sprintf("%.2fx", x / y), x / y >= 2,
+				margin_ge(x / y, 2) sprintf("; base %.0f kpps/CPU-s (%.0f %% CPU) vs hub %.0f kpps/CPU-s (%.0f %% CPU), UDP flood",
+					x / 1000, get("mesh-relay", "udp_relay_cpu_pct"), y / 1000, get("subnetra-relay", "udp_relay_cpu_pct")))
+	}
+	ms = "mesh-handshake"
+	if (has(ms, "initiator_us")) {
+		why_hs = "one core, best of 20 slices: other load on the cores raises it (rerun quiet); perf record build-bench/subnetra-bench-mesh"
+		why_next = why_hs
+		target_le("handshake CPU, initiator", 400, get(ms, "initiator_us"), "us", "subnetra-bench-mesh, one core")
+		why_next = why_hs
+		target_le("handshake CPU, responder", 400, get(ms, "responder_us"), "us", "subnetra-bench-mesh, one core")
+	}
+	ms = "mesh-flood"
+	if (has(ms, "tcp1_gbps") || has(ms, "flood_sent_pps")) {
+		det = sprintf("flood %.0f HS_INIT/s sent; node: cookie_replies_sent %s, drop_mesh_hs_under_load %s, rate_limited %s, ratelimit_full %s, bad_mac1 %s, decrypt %s (last round)",
+			get(ms, "flood_sent_pps"), val[ms, "flood_cookie_replies_sent", cnt[ms SUBSEP "flood_cookie_replies_sent"]],
+			val[ms, "flood_drop_mesh_hs_under_load", cnt[ms SUBSEP "flood_drop_mesh_hs_under_load"]],
+			val[ms, "flood_drop_mesh_hs_rate_limited", cnt[ms SUBSEP "flood_drop_mesh_hs_rate_limited"]],
+			val[ms, "flood_drop_mesh_hs_ratelimit_full", cnt[ms SUBSEP "flood_drop_mesh_hs_ratelimit_full"]],
+			val[ms, "flood_drop_mesh_hs_bad_mac1", cnt[ms SUBSEP "flood_drop_mesh_hs_bad_mac1"]],
+			val[ms, "flood_drop_mesh_hs_decrypt", cnt[ms SUBSEP "flood_drop_mesh_hs_decrypt"]])
+		why_next = "the node checks mac1 and mac2 (BLAKE2b) of every forged message, and the generator shares the machine's cores with both nodes and iperf3"
+		if (has(ms, "tcp1_gbps") && has(d, "tcp1_gbps") && get(d, "tcp1_gbps") > 0) {
+			x = get(ms, "tcp1_gbps") / get(d, "tcp1_gbps")
+			target("TCP 1 stream under a handshake flood vs without", ">= 80 %", sprintf("%.0f %%", 100 * x), x >= 0.8,
+				margin_ge(x, 0.8) sprintf("; %.2f vs %.2f Gbit/s; ", get(ms, "tcp1_gbps"), get(d, "tcp1_gbps")) det)
+		} else if (has(d, "tcp1_gbps")) {
+			target("TCP 1 stream under a handshake flood vs without", ">= 80 %", "0 %", 0,
+				"iperf3 failed under the flood (no throughput recorded); " det)
+		} else {
+			target("TCP 1 stream under a handshake flood vs without", ">= 80 %", "-", -1, "needs mesh-direct and mesh-flood; " det)
+		}
+	}
+	ms = "mesh-base-scale"
+	if (has(ms, "nodes")) {
+		n = get(ms, "nodes")
+		x = has(ms, "registered") ? get(ms, "registered") : 0
+		why_next = sprintf("the base took no session past %s nodes: its capacity, BASE_CLIENTS_MAX in src/daemon/base/server.h",
+			has(ms, "base_n_nodes") ? get(ms, "base_n_nodes") : "?")
+		target("base: simulated nodes registered", sprintf("%d", n), sprintf("%d", x), x >= n,
+			x >= n ? "" : sprintf("short by %d; %s refused (REGISTER_OK status not ok), base n_nodes %s", n - x,
+				has(ms, "refused") ? get(ms, "refused") : "?", has(ms, "base_n_nodes") ? get(ms, "base_n_nodes") : "?"))
+		y = has(ms, "registered") ? get(ms, "registered") : 0
+		x = has(ms, "rss_peak_kib") ? get(ms, "rss_peak_kib") / 1024 : ""
+		det = sprintf("idle %.1f MiB, after %.1f MiB", get(ms, "rss_idle_kib") / 1024, get(ms, "rss_kib") / 1024)
+		if (y > 0 && y < n && x != "")
+			det = det sprintf("; %.1f KiB per registered node: %.1f MiB projected at %d", (x - get(ms, "rss_idle_kib") / 1024) * 1024 / y,
+				get(ms, "rss_idle_kib") / 1024 + (x - get(ms, "rss_idle_kib") / 1024) * n / y, n)
+		target_le(sprintf("base RSS with %d registered nodes (peak)", y), 64, x, "MiB", det)
+	}
+	ms = "mesh-peer-scale"
+	npp = split(meta["mesh_peers"], pp, " ")
+	if (npp >= 2 && has(ms, "n" pp[1] "_pps")) {
+		printf "  mesh peer scale (node receiving from N simulated peers, %s s each):", meta["peer_secs"]
+		for (i = 1; i <= npp; i++)
+			if (has(ms, "n" pp[i] "_pps"))
+				printf " %s peers (%s up): %.1f kpps delivered (%.1f kpps per core), sent %.1f kpps, node CPU %.0f %%, RSS %.1f MiB;", pp[i],
+					get(ms, "n" pp[i] "_peers_up"), get(ms, "n" pp[i] "_pps") / 1000, get(ms, "n" pp[i] "_pps_per_core") / 1000,
+					get(ms, "n" pp[i] "_sent_pps") / 1000, get(ms, "n" pp[i] "_cpu_pct"), get(ms, "n" pp[i] "_rss_kib") / 1024
+		printf "\n"
+		big = pp[npp]
+		p2 = has(ms, "n" pp[1] "_pps_per_core") ? get(ms, "n" pp[1] "_pps_per_core") : 0
+		pn = has(ms, "n" big "_pps_per_core") ? get(ms, "n" big "_pps_per_core") : ""
+		if (pn == "" || p2 <= 0) {
+			target("node pps per core at " big " peers vs " pp[1], ">= 90 %", "-", -1, "no measurement at " big)
+		} else {
+			why_next = "per-peer state out of cache at " big " peers, or fewer handshakes than peers; perf record -p the node during meshload peers"
+			x = pn / p2
+			target("node pps per core at " big " peers vs " pp[1], ">= 90 %", sprintf("%.0f %%", 100 * x), x >= 0.9,
+				margin_ge(x, 0.9) sprintf("; %.1f vs %.1f kpps per core (delivered %.1f vs %.1f kpps); %s of %s peers completed a handshake",
+					pn / 1000, p2 / 1000, get(ms, "n" big "_pps") / 1000, get(ms, "n" pp[1] "_pps") / 1000,
+					get(ms, "n" big "_peers_up"), big))
+		}
+	}
 }
 
 END {
@@ -338,6 +474,8 @@ END {
 			perpeer[ps] = per
 		}
 	}
+
+	mesh_targets()
 
 	# ---- JSON ---------------------------------------------------------------------
 	if (json == "")

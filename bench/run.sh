@@ -10,7 +10,12 @@
 #            noise hits each alike (default 3)
 # SECS       seconds per workload (default 10; quick smoke: ROUNDS=1 SECS=3)
 # SYSTEMS    comma list, default: veth, subnetra-direct, subnetra-relay,
-#            subnetra-direct-openssl, wggo, nebula (about 14 minutes in all).
+#            subnetra-direct-openssl, wggo, nebula, and the mesh ones
+#            below (about 20 minutes in all).
+#            Mesh mode (bench/sys_mesh.sh): mesh-direct, mesh-relay,
+#            mesh-flood; its scale rows (bench/mesh_scale.sh), run once
+#            after the rounds: mesh-handshake, mesh-base-scale,
+#            mesh-peer-scale (all six are in the default list).
 #            Also known: subnetra-relay-openssl, subnetra-*-noobfs
 #            (obfuscation off), subnetra-*-w2 ("workers": 2 on every node),
 #            wggo-debian (Debian's, next to WGGO).
@@ -21,6 +26,12 @@
 #            subnetra-direct-base BASE=../old/build-bench)
 # PEERS      peer counts of the peer-scale run (default "2 100 1000"; empty
 #            skips it); PEER_SECS seconds per point (default min(SECS, 5))
+# MESH_BASE_NODES  simulated nodes of mesh-base-scale (default 10000)
+# MESH_PEERS       peer counts of mesh-peer-scale (default "2 1000"; the
+#                  first is the baseline of the ratio)
+# MESH_PEER_PPS    DATA packets per second offered in mesh-peer-scale
+#                  (default 40000, the same at every size)
+# MESH_FLOOD_RATE  forged HS_INITs per second of mesh-flood (default 50000)
 # PROFILE    1 (default): perf profiles of spoke and hub during a UDP flood
 #            after the rounds (needs perf); 0 skips them
 # WIRE_SECS  subnetra-bench-wire seconds per operation (default 1; 0.3 if SECS < 5)
@@ -40,14 +51,14 @@ ROOT=$PWD
 
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-10}
-DEFAULT_SYSTEMS=veth,subnetra-direct,subnetra-relay,subnetra-direct-openssl,wggo,nebula
+DEFAULT_SYSTEMS=veth,subnetra-direct,subnetra-relay,subnetra-direct-openssl,wggo,nebula,mesh-direct,mesh-relay,mesh-flood,mesh-handshake,mesh-base-scale,mesh-peer-scale
 SYSTEMS=${SYSTEMS:-$DEFAULT_SYSTEMS}
 WGGO=${WGGO:-}
 PEERS=${PEERS-2 100 1000}
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-for f in "$ROOT"/bench/sys_*.sh "$ROOT/bench/peers.sh" "$ROOT/bench/profile.sh"; do
+for f in "$ROOT"/bench/sys_*.sh "$ROOT/bench/peers.sh" "$ROOT/bench/profile.sh" "$ROOT/bench/mesh_scale.sh"; do
 	# shellcheck disable=SC1090
 	. "$f"
 done
@@ -58,13 +69,16 @@ case $SECS in '' | *[!0-9]*) die "SECS must be a positive integer, got '$SECS'" 
 { [ "$SECS" -ge 2 ] && [ "$SECS" -le 300 ]; } || die "SECS must be 2..300"
 PEER_SECS=${PEER_SECS:-$((SECS < 5 ? SECS : 5))}
 WIRE_SECS=${WIRE_SECS:-$([ "$SECS" -lt 5 ] && echo 0.3 || echo 1)}
-IFS=, read -r -a SYS_LIST <<<"$SYSTEMS"
-for s in "${SYS_LIST[@]}"; do
+IFS=, read -r -a ALL_SYS <<<"$SYSTEMS"
+SYS_LIST=() # the systems of the rounds; the mesh scale rows run once, after
+for s in "${ALL_SYS[@]}"; do
 	case $s in
-	*-base*) [ -n "${BASE:-}" ] || die "system '$s' needs BASE=<another commit's build dir>" ;;
-	veth | subnetra-direct* | subnetra-relay* | wggo | wggo-debian | nebula) ;;
+	mesh-handshake | mesh-base-scale | mesh-peer-scale) continue ;;
+	subnetra-*-base*) [ -n "${BASE:-}" ] || die "system '$s' needs BASE=<another commit's build dir>" ;;
+	veth | subnetra-direct* | subnetra-relay* | wggo | wggo-debian | nebula | mesh-direct | mesh-relay | mesh-flood) ;;
 	*) die "unknown system '$s' (known: $DEFAULT_SYSTEMS, subnetra-relay-openssl, subnetra-*-noobfs, subnetra-*-w2, wggo-debian)" ;;
 	esac
+	SYS_LIST+=("$s")
 done
 
 # report: the table, the targets and build/bench/latest.json from the raw
@@ -91,7 +105,7 @@ fi
 install_deps() {
 	local pkgs=(build-essential pkg-config libsodium-dev libjson-c-dev libcap-ng-dev
 		libseccomp-dev libssl-dev iproute2 iputils-ping iperf3 jq procps util-linux
-		wireguard-go wireguard-tools nebula) missing=() p
+		wireguard-go wireguard-tools nebula nftables) missing=() p
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
@@ -134,7 +148,10 @@ build() {
 		die "build failed: make $*"
 	}
 }
-build BUILD=build-bench build-bench/subnetrad build-bench/subnetra build-bench/subnetra-bench-wire
+build BUILD=build-bench build-bench/subnetrad build-bench/subnetra build-bench/subnetra-bench-wire \
+	build-bench/subnetra-bench-mesh build-bench/tests/tools/meshload
+# shellcheck disable=SC2034 # read by sys_mesh.sh and mesh_scale.sh
+MESHLOAD=$SNR_BUILD/tests/tools/meshload
 build CRYPTO=openssl BUILD=build-bench-openssl build-bench-openssl/subnetrad \
 	build-bench-openssl/subnetra build-bench-openssl/subnetra-bench-wire \
 	build-bench-openssl/tests/tools/loadgen
@@ -172,6 +189,12 @@ meta underlay_mtu "$UNDERLAY_MTU"
 meta udp_len "$UDP_LEN"
 meta peers "$PEERS"
 meta peer_secs "$PEER_SECS"
+meta mesh_udp_len "$MESH_UDP_LEN"
+meta mesh_mtu "$MESH_MTU"
+meta mesh_base_nodes "$MESH_BASE_NODES"
+meta mesh_peers "$MESH_PEERS"
+meta mesh_peer_pps "$MESH_PEER_PPS"
+meta mesh_flood_rate "${MESH_FLOOD_RATE:-50000}"
 meta iperf3 "$(iperf3 --version 2>/dev/null | head -n 1)"
 WGGO_BIN=${WGGO:-$(command -v wireguard-go)}
 meta wggo "$("$WGGO_BIN" --version 2>/dev/null | head -n 1 | sed 's/^wireguard-go //') ($([ -n "$WGGO" ] && echo "$WGGO" || echo "Debian package"))"
@@ -202,6 +225,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		t0=$(now_ms)
 		"sys_${fam}_up" "$s"
 		run_workloads "$round" "$s"
+		declare -F "sys_${fam}_check" >/dev/null && "sys_${fam}_check" "$s" "$round"
 		"sys_${fam}_down" "$s"
 		log "round $round/$ROUNDS $s: $(awk -F'\t' -v r="$round" -v s="$s" \
 			'$1 == r && $2 == s && $3 ~ /kpps|gbps|_us$/ {printf "%s=%s ", $3, $4}' "$RESULTS")($((($(now_ms) - t0) / 1000)) s)"
@@ -209,6 +233,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 
 [ -n "$PEERS" ] && peers_run
+mesh_scale_run
 [ "${PROFILE:-1}" = 1 ] && [[ ",$SYSTEMS," == *,subnetra-direct,* ]] && profile_run
 meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta duration_s $((($(now_ms) - start_all) / 1000))

@@ -59,22 +59,31 @@ JSON
 	)
 }
 
-# snr_start NODE CONF BUILD ADDR: run subnetrad in NODE, wait for [ready],
-# bring the TUN up with ADDR.  Sets SNR_PID[NODE].
-snr_start() {
-	local node=$1 conf=$2 build=$3 addr=$4 log=$T/snr-$1.log pid deadline
+# snr_daemon NODE CONF BUILD LOG: run subnetrad in NODE and wait for
+# [ready] in LOG.  Sets SNR_DAEMON_PID (shared with sys_mesh.sh).
+SNR_DAEMON_PID=""
+snr_daemon() {
+	local node=$1 conf=$2 build=$3 log=$4 pid deadline
 	: >"$log"
 	ip netns exec "${NODE_NS[$node]}" env SUBNETRA_SOCK="$T/snr-$node.sock" \
 		SUBNETRA_TUN="$SNR_TUN" "$build/subnetrad" --config "$conf" </dev/null >"$log" 2>&1 &
 	pid=$!
 	bg_track "$pid"
-	SNR_PID[$node]=$pid
+	SNR_DAEMON_PID=$pid
 	deadline=$(($(now_ms) + 10000))
 	until grep -q '\[ready\]' "$log"; do
 		proc_alive "$pid" || die "subnetrad ($node) exited: $(tail -n 5 "$log")"
 		[ "$(now_ms)" -lt "$deadline" ] || die "subnetrad ($node): no [ready] in 10 s"
 		sleep "$WAIT_STEP"
 	done
+}
+
+# snr_start NODE CONF BUILD ADDR: run subnetrad in NODE, wait for [ready],
+# bring the TUN up with ADDR.  Sets SNR_PID[NODE].
+snr_start() {
+	local node=$1 conf=$2 build=$3 addr=$4
+	snr_daemon "$node" "$conf" "$build" "$T/snr-$node.log"
+	SNR_PID[$node]=$SNR_DAEMON_PID
 	ip -n "${NODE_NS[$node]}" link set "$SNR_TUN" mtu "$INNER_MTU" up || die "$node: TUN up"
 	ip -n "${NODE_NS[$node]}" addr replace "$addr" dev "$SNR_TUN" || die "$node: TUN address"
 }
@@ -113,6 +122,7 @@ sys_subnetra_up() {
 		SRV_NODE=b
 		SRV_ADDR=10.0.0.3
 		DAEMON_PIDS=("${SNR_PID[a]}" "${SNR_PID[hub]}" "${SNR_PID[b]}")
+		RELAY_PID=${SNR_PID[hub]}
 		;;
 	*)
 		SRV_NODE=hub
@@ -127,4 +137,5 @@ sys_subnetra_down() {
 	[ ${#DAEMON_PIDS[@]} -gt 0 ] && stop_pids "${DAEMON_PIDS[@]}"
 	DAEMON_PIDS=()
 	SNR_PID=()
+	RELAY_PID=""
 }

@@ -108,6 +108,36 @@ static void l4_fix(uint8_t *ip, size_t ihl, size_t l4len, size_t csum_off)
 	store_be16(l4 + csum_off, c);
 }
 
+/*
+ * An IPv6 TCP super-packet (TSO6, mesh mode): a 40-byte header whose next
+ * header is TCP (no extension headers), a payload length that agrees, and
+ * a partial checksum, if any, at the TCP one.
+ */
+static bool tcpv6_begin(struct offload_iter *it)
+{
+	const uint8_t *ip = it->pkt;
+
+	if (it->len < IPV6_HLEN + 20 || (ip[0] >> 4) != 6 || ip[6] != 6 ||
+	    (size_t)load_be16(ip + 4) + IPV6_HLEN != it->len)
+		return false;
+	it->l3_len = IPV6_HLEN;
+	it->l4_len = (size_t)(ip[IPV6_HLEN + 12] >> 4) * 4;
+	if (it->l4_len < 20 || it->len <= IPV6_HLEN + it->l4_len || it->h.gso_size == 0)
+		return false;
+	if ((it->h.flags & VNET_F_NEEDS_CSUM) &&
+	    (it->h.csum_start != IPV6_HLEN || it->h.csum_offset != 16))
+		return false;
+	it->seg = it->h.gso_size;
+	it->v6 = true;
+	return true;
+}
+
+/* The IPv6 pseudo-header sum (addresses, upper-layer length, next header). */
+static uint32_t v6_pseudo(const uint8_t *ip, size_t l4len, uint8_t proto)
+{
+	return csum_partial(ip + 8, 32, 0) + proto + (uint32_t)l4len;
+}
+
 bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n)
 {
 	memset(it, 0, sizeof(*it));
@@ -119,6 +149,8 @@ bool offload_begin(struct offload_iter *it, const uint8_t *buf, size_t n)
 	if ((it->h.gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE)
 		return true;
 
+	if ((it->h.gso_type & ~VNET_GSO_ECN) == VNET_GSO_TCPV6)
+		return tcpv6_begin(it);
 	/* A GSO packet must be IPv4 TCP or UDP with sane headers. */
 	if (it->len < 20 || (it->pkt[0] >> 4) != 4)
 		return false;
@@ -192,9 +224,11 @@ size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap)
 	src = it->pkt;
 	memcpy(out, src, hdrs);
 	memcpy(out + hdrs, src + hdrs + it->off, chunk);
-	/* Linux numbers the IP ids of TSO segments consecutively. */
-	ipv4_fix(out, it->l3_len, total, (uint16_t)(load_be16(src + 4) + it->k));
-	if (src[9] == 6) {
+	if (it->v6)
+		store_be16(out + 4, (uint16_t)(total - IPV6_HLEN));
+	else /* Linux numbers the IP ids of TSO segments consecutively. */
+		ipv4_fix(out, it->l3_len, total, (uint16_t)(load_be16(src + 4) + it->k));
+	if (it->v6 || src[9] == 6) {
 		uint8_t *tcp = out + it->l3_len;
 
 		store_be32(tcp + 4, load_be32(src + it->l3_len + 4) + (uint32_t)it->off);
@@ -202,7 +236,15 @@ size_t offload_next(struct offload_iter *it, uint8_t *out, size_t cap)
 			tcp[13] &= (uint8_t)~0x09; /* FIN and PSH only on the last */
 		if (it->k > 0)
 			tcp[13] &= (uint8_t)~0x80; /* CWR only on the first */
-		l4_fix(out, it->l3_len, it->l4_len + chunk, 16);
+		if (it->v6) {
+			size_t l4len = it->l4_len + chunk;
+
+			store_be16(tcp + 16, 0);
+			store_be16(tcp + 16, csum_fold(csum_partial(tcp, l4len,
+								    v6_pseudo(out, l4len, 6))));
+		} else {
+			l4_fix(out, it->l3_len, it->l4_len + chunk, 16);
+		}
 	} else {
 		store_be16(out + it->l3_len + 4, (uint16_t)(8 + chunk));
 		l4_fix(out, it->l3_len, 8 + chunk, 6);
@@ -232,18 +274,28 @@ void gro_reset(struct tun_gro *g)
 	g->bytes = 0;
 }
 
-/* Is this a plain IPv4/TCP data segment we know how to merge? */
-static bool tcp_candidate(const uint8_t *ip, size_t len, size_t *l3, size_t *l4)
+/*
+ * Is this a plain TCP data segment we know how to merge: IPv4 with a
+ * 20-byte header, not a fragment, or (with v6) IPv6 whose next header is
+ * TCP; lengths that agree, some payload, only ACK (and PSH) set?
+ */
+static bool tcp_candidate(const uint8_t *ip, size_t len, bool v6, size_t *l3, size_t *l4)
 {
-	if (len < 40 || (ip[0] >> 4) != 4 || ip[9] != PROTO_TCP)
-		return false;
-	*l3 = (size_t)(ip[0] & 15) * 4;
-	if (*l3 != 20 || load_be16(ip + 2) != len || (load_be16(ip + 6) & 0x3fff) != 0)
-		return false; /* options, bad length or a fragment */
-	*l4 = (size_t)(ip[20 + 12] >> 4) * 4;
-	if (*l4 < 20 || 20 + *l4 >= len)
+	if (v6 && len >= IPV6_HLEN + 20 && (ip[0] >> 4) == 6) {
+		if (ip[6] != PROTO_TCP || (size_t)load_be16(ip + 4) + IPV6_HLEN != len)
+			return false;
+		*l3 = IPV6_HLEN;
+	} else {
+		if (len < 40 || (ip[0] >> 4) != 4 || ip[9] != PROTO_TCP)
+			return false;
+		*l3 = (size_t)(ip[0] & 15) * 4;
+		if (*l3 != 20 || load_be16(ip + 2) != len || (load_be16(ip + 6) & 0x3fff) != 0)
+			return false; /* options, bad length or a fragment */
+	}
+	*l4 = (size_t)(ip[*l3 + 12] >> 4) * 4;
+	if (*l4 < 20 || *l3 + *l4 >= len)
 		return false; /* no payload: pure ACKs go as they are */
-	return (ip[20 + 13] & (uint8_t)~(TCP_ACK | TCP_PSH)) == 0 && (ip[20 + 13] & TCP_ACK);
+	return (ip[*l3 + 13] & (uint8_t)~(TCP_ACK | TCP_PSH)) == 0 && (ip[*l3 + 13] & TCP_ACK);
 }
 
 /*
@@ -268,7 +320,16 @@ static void gro_start(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l
 	g->seg = g->last_pay = len - l3 - l4;
 	g->nsegs = 1;
 	g->bytes = len;
-	g->proto = ip[9];
+	g->proto = l3 == IPV6_HLEN ? ip[6] : ip[9];
+}
+
+/*
+ * IPv6: the same first 4 bytes (version, traffic class, flow label), next
+ * header and hop limit, addresses and TCP ports.
+ */
+static bool same_flow6(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, 4) == 0 && memcmp(a + 6, b + 6, 2 + 32 + 4) == 0;
 }
 
 /*
@@ -303,14 +364,15 @@ static bool tcp_join(struct tun_gro *g, const uint8_t *ip, size_t len, size_t l3
 	 * checksum), the next sequence number, no shorter segment and no PSH
 	 * yet, no bigger one now, and room left.
 	 */
-	if (g->proto != PROTO_TCP || l4 != g->l4_len || load_be32(ip + 24) != g->next_seq ||
-	    pay > g->seg || g->last_pay != g->seg || (p[20 + 13] & TCP_PSH) ||
-	    g->len + pay > OFFLOAD_MAX_PACKET || !same_flow(ip, p) ||
-	    memcmp(ip + 28, p + 28, 5) != 0 || memcmp(ip + 34, p + 34, 2) != 0 ||
-	    memcmp(ip + 38, p + 38, l4 - 18) != 0)
+	if (g->proto != PROTO_TCP || l3 != g->l3_len || l4 != g->l4_len ||
+	    load_be32(ip + l3 + 4) != g->next_seq || pay > g->seg || g->last_pay != g->seg ||
+	    (p[l3 + 13] & TCP_PSH) || g->len + pay > OFFLOAD_MAX_PACKET ||
+	    !(l3 == IPV6_HLEN ? same_flow6(ip, p) : same_flow(ip, p)) ||
+	    memcmp(ip + l3 + 8, p + l3 + 8, 5) != 0 || memcmp(ip + l3 + 14, p + l3 + 14, 2) != 0 ||
+	    memcmp(ip + l3 + 18, p + l3 + 18, l4 - 18) != 0)
 		return false;
 	gro_append(g, ip + l3 + l4, pay, len);
-	p[20 + 13] |= ip[20 + 13] & TCP_PSH;
+	p[l3 + 13] |= ip[l3 + 13] & TCP_PSH;
 	g->next_seq += (uint32_t)pay;
 	return true;
 }
@@ -336,11 +398,11 @@ bool gro_add(struct tun_gro *g, const uint8_t *ip, size_t len)
 {
 	size_t l3, l4;
 
-	if (tcp_candidate(ip, len, &l3, &l4)) {
+	if (tcp_candidate(ip, len, g->v6, &l3, &l4)) {
 		if (g->len != 0)
 			return tcp_join(g, ip, len, l3, l4);
 		gro_start(g, ip, len, l3, l4);
-		g->next_seq = load_be32(ip + 24) + (uint32_t)g->seg;
+		g->next_seq = load_be32(ip + l3 + 4) + (uint32_t)g->seg;
 		return true;
 	}
 	if (g->udp && udp_candidate(ip, len)) {
@@ -362,6 +424,18 @@ size_t gro_finish(struct tun_gro *g, const uint8_t **out)
 	if (g->nsegs == 1) {
 		/* A lone segment keeps its own (verified) checksums. */
 		h.flags = VNET_F_DATA_VALID;
+	} else if (g->l3_len == IPV6_HLEN) {
+		size_t l4len = g->len - IPV6_HLEN;
+
+		/* As below, with IPv6's pseudo-header and no IP checksum. */
+		store_be16(p + 4, (uint16_t)l4len);
+		store_be16(p + IPV6_HLEN + 16, (uint16_t)~csum_fold(v6_pseudo(p, l4len, PROTO_TCP)));
+		h.flags = VNET_F_NEEDS_CSUM;
+		h.gso_type = VNET_GSO_TCPV6;
+		h.hdr_len = (uint16_t)(IPV6_HLEN + g->l4_len);
+		h.gso_size = (uint16_t)g->seg;
+		h.csum_start = IPV6_HLEN;
+		h.csum_offset = 16;
 	} else {
 		size_t l4len = g->len - g->l3_len;
 		uint32_t pseudo = csum_partial(p + 12, 8, 0) + g->proto + (uint32_t)l4len;

@@ -17,6 +17,7 @@
 enum {
 	VNET_HDR_LEN = 10,
 	OFFLOAD_MAX_PACKET = 65535, /* largest IPv4 packet a TUN read returns */
+	IPV6_HLEN = 40,
 	GRO_UDP_MAX_SEGS = 64,      /* datagrams per UDP super-packet (kernel UDP GRO) */
 };
 
@@ -35,6 +36,7 @@ enum {
 	VNET_F_DATA_VALID = 2,
 	VNET_GSO_NONE = 0,
 	VNET_GSO_TCPV4 = 1,
+	VNET_GSO_TCPV6 = 4, /* mesh mode only (its TUN carries IPv6) */
 	VNET_GSO_UDP_L4 = 5,
 	VNET_GSO_ECN = 0x80,
 };
@@ -51,6 +53,7 @@ struct offload_iter {
 	size_t off;            /* payload bytes already emitted */
 	size_t seg;            /* payload bytes per segment; 0 = not GSO */
 	unsigned k;            /* segments emitted */
+	bool v6;               /* an IPv6 TCP super-packet (VNET_GSO_TCPV6) */
 	bool done;
 };
 
@@ -100,6 +103,7 @@ struct tun_gro {
 	uint32_t next_seq;
 	uint8_t proto;    /* of the pending packet: 6 TCP, 17 UDP */
 	bool udp;         /* coalesce UDP too; set once at start-up */
+	bool v6;          /* coalesce IPv6 TCP too (mesh mode); set once at start-up */
 	uint8_t buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
 };
 

@@ -349,6 +349,49 @@ static void test_under_load(void **state)
 	}
 }
 
+static unsigned no_reply_calls;
+
+static bool no_reply(void *ctx, const uint8_t *src, size_t src_len, uint64_t now_ns)
+{
+	(void)ctx;
+	(void)src;
+	(void)src_len;
+	(void)now_ns;
+	no_reply_calls++;
+	return false;
+}
+
+/* Under load, a caller that refuses the reply gets none made: out_len 0. */
+static void test_cookie_reply_refused(void **state)
+{
+	uint8_t init[MSG_HS_INIT_LEN], out[HS_REPLY_MAX];
+	struct hs_ops ops;
+	struct hs_keys k;
+	size_t out_len = 99;
+
+	(void)state;
+	reset();
+	ops = B.ops;
+	ops.cookie_reply_allowed = no_reply;
+	no_reply_calls = 0;
+	/* Not under load: the question never comes up. */
+	make_init(&A, MN_WALL0, init);
+	assert_int_equal(hs_respond(&B.local, &ops, init, sizeof init, mn_src, sizeof mn_src, 0,
+				    MN_S(5), NULL, out, &out_len, &k),
+			 HS_OK);
+	assert_int_equal(no_reply_calls, 0);
+	hs_keys_wipe(&k);
+	B.pol.load = true;
+	make_init(&A, MN_WALL0 + 1, init);
+	out_len = 99;
+	assert_int_equal(hs_respond(&B.local, &ops, init, sizeof init, mn_src, sizeof mn_src, 0,
+				    MN_S(5), NULL, out, &out_len, &k),
+			 HS_DROP_UNDER_LOAD);
+	assert_int_equal(out_len, 0);
+	assert_int_equal(no_reply_calls, 1);
+	assert_int_equal(B.pol.rate_calls, 0);
+}
+
 /* Initiator side: wrong index, bad mac1, forged body; then the real one. */
 static void test_initiator_refusals(void **state)
 {
@@ -451,6 +494,7 @@ int main(void)
 	    cmocka_unit_test(test_static_mismatch),
 	    cmocka_unit_test(test_bad_identity),
 	    cmocka_unit_test(test_under_load),
+	    cmocka_unit_test(test_cookie_reply_refused),
 	    cmocka_unit_test(test_initiator_refusals),
 	    cmocka_unit_test(test_fixed_is_deterministic),
 	};

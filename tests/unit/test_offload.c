@@ -623,6 +623,83 @@ static void test_udp_coalesce_random(void **state)
 	assert_true(writes < 100); /* it did coalesce */
 }
 
+/* IPv6 TCP checksum of a whole packet (40-byte header): 0 when correct. */
+static uint16_t v6_l4_csum(const uint8_t *ip, size_t len)
+{
+	uint32_t sum = 6 + (uint32_t)(len - 40);
+
+	for (size_t i = 8; i < 40; i += 2)
+		sum += be16(ip + i);
+	return ref_csum(ip + 40, len - 40, sum);
+}
+
+/*
+ * Mesh mode: a TSO6 super-packet is cut into IPv6 segments with complete
+ * headers and checksums, and coalescing (v6 on) merges them back into one
+ * TCPV6 super-packet carrying the same bytes.
+ */
+static void test_tcpv6_segment_and_coalesce(void **state)
+{
+	static uint8_t buf[VNET_HDR_LEN + 65535], out[2048];
+	static struct tun_gro g = {.v6 = true}, g4 = {.v6 = false};
+	const size_t payload = 9000, mss = 1340;
+	struct vnet_hdr h = {.flags = VNET_F_NEEDS_CSUM, .gso_type = VNET_GSO_TCPV6,
+			     .hdr_len = 60, .gso_size = 1340, .csum_start = 40, .csum_offset = 16};
+	uint8_t *ip = buf + VNET_HDR_LEN;
+	struct offload_iter it;
+	const uint8_t *sp;
+	struct vnet_hdr got;
+	size_t n, off = 0;
+	unsigned k = 0;
+
+	(void)state;
+	memset(buf, 0, sizeof buf);
+	vnet_hdr_encode(buf, &h);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)((20 + payload) >> 8);
+	ip[5] = (uint8_t)(20 + payload);
+	ip[6] = 6;
+	ip[7] = 64;
+	ip[8] = 0xfc, ip[9] = 0x94, ip[23] = 1;
+	ip[24] = 0xfc, ip[25] = 0x94, ip[39] = 2;
+	ip[40] = 0x13, ip[41] = 0x89, ip[43] = 80;
+	ip[44] = 0xff, ip[45] = 0xff, ip[46] = 0xff, ip[47] = 0x00; /* seq wraps */
+	ip[52] = 0x50, ip[53] = 0x18; /* PSH ACK */
+	for (size_t i = 0; i < payload; i++)
+		ip[60 + i] = (uint8_t)(i * 7);
+	assert_true(offload_begin(&it, buf, VNET_HDR_LEN + 60 + payload));
+	while ((n = offload_next(&it, out, sizeof out)) > 0) {
+		size_t chunk = n - 60;
+		bool last = off + chunk == payload;
+
+		assert_true(chunk == mss || last);
+		assert_int_equal(be16(out + 4), n - 40);
+		assert_int_equal(v6_l4_csum(out, n), 0);
+		assert_int_equal(be32(out + 44), (uint32_t)(0xffffff00u + off));
+		assert_int_equal(out[53] & 0x08, last ? 0x08 : 0);
+		assert_true(gro_add(&g, out, n));
+		/* IPv4-only coalescing leaves IPv6 alone. */
+		assert_false(gro_add(&g4, out, n));
+		off += chunk;
+		k++;
+	}
+	assert_int_equal(k, (payload + mss - 1) / mss);
+	assert_int_equal(g.nsegs, k);
+	n = gro_finish(&g, &sp);
+	assert_int_equal(n, VNET_HDR_LEN + 60 + payload);
+	vnet_hdr_decode(&got, sp);
+	assert_int_equal(got.gso_type, VNET_GSO_TCPV6);
+	assert_int_equal(got.gso_size, mss);
+	assert_int_equal(got.csum_start, 40);
+	assert_int_equal(got.csum_offset, 16);
+	assert_int_equal(be16(sp + VNET_HDR_LEN + 4), 20 + payload);
+	assert_memory_equal(sp + VNET_HDR_LEN + 60, ip + 60, payload);
+	gro_reset(&g);
+	/* A malformed TSO6 packet (payload length disagrees) is refused. */
+	ip[4] = 0;
+	assert_false(offload_begin(&it, buf, VNET_HDR_LEN + 60 + payload));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_udp_coalesce_refused),
 		cmocka_unit_test(test_udp_coalesce_limits),
 		cmocka_unit_test(test_udp_coalesce_random),
+		cmocka_unit_test(test_tcpv6_segment_and_coalesce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

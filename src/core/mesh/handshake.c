@@ -103,9 +103,13 @@ static enum hs_reason gate(struct hs_local *l, const struct hs_ops *ops,
 	if (src_len > COOKIE_SOURCE_MAX)
 		src_len = COOKIE_SOURCE_MAX; /* the caller's bug; never read past */
 	if (!cookie_checker_mac2_ok(&l->checker, msg, len, src, src_len, now_ns)) {
-		cookie_checker_make_reply(&l->checker, out, msg, len, src, src_len,
-					  now_ns);
-		*out_len = MSG_COOKIE_REPLY_LEN;
+		/* Made only when it will be sent: a reply costs an AEAD and a nonce. */
+		if (ops->cookie_reply_allowed == NULL ||
+		    ops->cookie_reply_allowed(ops->ctx, src, src_len, now_ns)) {
+			cookie_checker_make_reply(&l->checker, out, msg, len, src, src_len,
+						  now_ns);
+			*out_len = MSG_COOKIE_REPLY_LEN;
+		}
 		return HS_DROP_UNDER_LOAD;
 	}
 	if (ops->rate_limit != NULL) {

@@ -11,7 +11,8 @@
  *   HS_RESP    payload flags u32 BE
  *
  * The responder checks, cheapest first, and stops at the first failure:
- * length, type, reserved -> mac1 -> (under load: mac2, else a COOKIE_REPLY;
+ * length, type, reserved -> mac1 -> (under load: mac2, else a COOKIE_REPLY
+ * if hs_ops.cookie_reply_allowed agrees;
  * then the source's token bucket) -> Noise message 1 -> the identity's
  * proof of work -> the caller's whitelist -> X25519(ed_pk) == the Noise
  * static -> TAI64N newer than the last accepted from that identity ->
@@ -118,6 +119,13 @@ struct hs_ops {
 	 * load (mesh_ratelimit_load_note does exactly this).
 	 */
 	bool (*under_load)(void *ctx, uint64_t now_ns);
+	/*
+	 * Under load, mac2 missing or wrong: may a COOKIE_REPLY go to src?
+	 * false: HS_DROP_UNDER_LOAD with nothing to send (and no reply made).
+	 * NULL: always.
+	 */
+	bool (*cookie_reply_allowed)(void *ctx, const uint8_t *src, size_t src_len,
+				     uint64_t now_ns);
 	/* Under load, after mac2: the source's token bucket (mesh_ratelimit_allow). */
 	enum mesh_ratelimit_verdict (*rate_limit)(void *ctx, const uint8_t *src,
 						  size_t src_len, uint64_t now_ns);

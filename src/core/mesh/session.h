@@ -61,7 +61,9 @@ _Static_assert(SESSION_REKEY_AFTER_MESSAGES < SESSION_REJECT_AFTER_MESSAGES,
 	       "rekey well before the counter limit");
 
 enum {
-	SESSION_INDEX_SLOTS = 1024, /* power of two; 3 indexes per peer */
+	/* Power of two; up to 3 indexes per peer: a node's 1,024 peers and a
+	 * base's 4,096 clients need 3,072 and 12,288 (1,024 capped both). */
+	SESSION_INDEX_SLOTS = 16384,
 	SESSION_INDEX_PROBE = 32,
 	SESSION_IPV6_HEADER = 40,
 	SESSION_KEYPAIRS = 3,

@@ -35,6 +35,7 @@
 	X(handshakes_given_up)		/* 90 s without an answer */                     \
 	X(handshakes_sent_direct)	/* HS_INIT copies to a relayed peer's candidates */\
 	X(cookie_replies_sent)                                                           \
+	X(cookie_replies_limited)	/* under load: the source's reply bucket was empty */ \
 	X(cookie_replies_received)                                                       \
 	X(beacons_sent)                                                                  \
 	X(beacons_received)		/* verified and taken */                         \

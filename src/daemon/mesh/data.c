@@ -24,6 +24,51 @@ enum {
 	IPV6_OFF_DST = 24,
 };
 
+/*
+ * Datagrams sent while the TUN is drained are staged here and leave in one
+ * sendmmsg, consecutive ones of one size to one destination as one
+ * UDP_SEGMENT (GSO) message: the segments of one TCP super-packet cost one
+ * send.  One thread, one stage (as tun_read_buf below).
+ */
+static struct {
+	struct udp_tx_batch b;
+	uint8_t buf[UDP_BATCH * MSG_MAX_LEN];
+	size_t used;
+	bool on, init;
+} tx;
+
+static void tx_flush(struct mesh_node *n)
+{
+	if (tx.b.n == 0)
+		return;
+	udp_send_batch(n->udp_fd, &tx.b);
+	for (size_t i = 0; i < tx.b.n; i++) {
+		if (tx.b.msgs[i].msg_len == 0) {
+			n->c.drop_udp_send += tx.b.nsegs[i];
+			continue;
+		}
+		n->c.udp_tx_packets += tx.b.nsegs[i];
+		n->c.udp_tx_bytes += tx.b.iov[i].iov_len;
+	}
+	tx.b.n = 0;
+	tx.used = 0;
+}
+
+static void tx_stage(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
+		     const uint8_t *buf, size_t len)
+{
+	union udp_addr a;
+
+	if (udp_tx_full(&tx.b) || tx.used + len > sizeof tx.buf)
+		tx_flush(n);
+	/* Destinations compare as bytes: zero beyond the address's fields. */
+	memset(&a, 0, sizeof a);
+	memcpy(&a, to, to_len < sizeof a ? to_len : sizeof a);
+	memcpy(tx.buf + tx.used, buf, len);
+	udp_tx_add_addr(&tx.b, tx.buf + tx.used, len, &a, to_len, 0);
+	tx.used += len;
+}
+
 void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
 		   const uint8_t *buf, size_t len)
 {
@@ -33,6 +78,10 @@ void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_l
 	/* To a base whose UDP failed: framed on its TCP connection instead. */
 	if (!n->force_udp && (base = mesh_base_tcp_of(n, to)) >= 0) {
 		(void)mesh_base_tcp_send(n, (size_t)base, NULL, 0, buf, len);
+		return;
+	}
+	if (tx.on) {
+		tx_stage(n, to, to_len, buf, len);
 		return;
 	}
 	r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, &to->sa, to_len);
@@ -152,26 +201,66 @@ static void tun_packet(struct mesh_node *n, size_t len, uint64_t now_ns)
 	mesh_hs_start(n, p, now_ns);
 }
 
+/*
+ * The TUN's offload buffers.  The mesh node runs on one thread, so one of
+ * each serves it: a TUN read (a TCPV6 super-packet of up to 64 KiB with
+ * TUN_OPEN_TSO6), and the receive-side coalescing of TCP segments into
+ * one TUN write (core/offload.h).
+ */
+static uint8_t tun_read_buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
+static struct tun_gro tun_gro = {.v6 = true};
+
 void mesh_tun_readable(struct mesh_node *n, uint64_t now_ns)
 {
-	uint8_t *at = n->pkt + MESH_PKT_OFF - VNET_HDR_LEN;
-	/* Room for the largest plaintext; the tag goes behind it. */
-	size_t cap = VNET_HDR_LEN + MSG_DATA_MAX_PLAINTEXT;
+	uint8_t *at = n->pkt + MESH_PKT_OFF;
 
+	if (!tx.init) {
+		udp_tx_batch_init(&tx.b, true);
+		tx.init = true;
+	}
+	tx.on = true;
 	for (int i = 0; i < MESH_TUN_BUDGET; i++) {
-		ssize_t r = tun_read(n->tun_fd, at, cap);
+		ssize_t r = tun_read(n->tun_fd, tun_read_buf, sizeof tun_read_buf);
+		struct offload_iter it;
+		size_t len;
 
 		if (r <= 0)
-			return;
-		if ((size_t)r <= VNET_HDR_LEN) {
+			break;
+		if ((size_t)r <= VNET_HDR_LEN || !offload_begin(&it, tun_read_buf, (size_t)r)) {
 			n->c.drop_tun_not_ipv6++;
 			continue;
 		}
-		/* The TUN opens without offloads: the vnet header is all zero. */
-		n->c.tun_rx_packets++;
-		n->c.tun_rx_bytes += (uint64_t)r - VNET_HDR_LEN;
-		tun_packet(n, (size_t)r - VNET_HDR_LEN, now_ns);
+		/* Each segment (or the one packet), checksums complete, at n->pkt. */
+		while ((len = offload_next(&it, at, MSG_DATA_MAX_PLAINTEXT)) > 0) {
+			n->c.tun_rx_packets++;
+			n->c.tun_rx_bytes += len;
+			tun_packet(n, len, now_ns);
+		}
+		if (!it.done) { /* larger than a DATA message carries */
+			n->c.tun_rx_packets++;
+			n->c.tun_rx_bytes += it.len;
+			n->c.drop_tun_too_big++;
+		}
 	}
+	tx.on = false;
+	tx_flush(n);
+}
+
+/* Write the pending coalesced packet, if any. */
+static void gro_flush(struct mesh_node *n)
+{
+	const uint8_t *p;
+	size_t len = gro_finish(&tun_gro, &p);
+
+	if (len == 0)
+		return;
+	if (tun_write(n->tun_fd, p, len) < 0) {
+		n->c.drop_tun_write += tun_gro.nsegs;
+	} else {
+		n->c.tun_tx_packets += tun_gro.nsegs;
+		n->c.tun_tx_bytes += tun_gro.bytes;
+	}
+	gro_reset(&tun_gro);
 }
 
 static void deliver(struct mesh_node *n, uint8_t *buf, const uint8_t *pt, size_t pt_len)
@@ -179,6 +268,12 @@ static void deliver(struct mesh_node *n, uint8_t *buf, const uint8_t *pt, size_t
 	/* The DATA header in front of the plaintext becomes the vnet header. */
 	uint8_t *w = buf + (pt - buf) - VNET_HDR_LEN;
 
+	/* Segments of one TCP flow merge into one write (gro_flush). */
+	if (gro_add(&tun_gro, pt, pt_len))
+		return;
+	gro_flush(n);
+	if (gro_add(&tun_gro, pt, pt_len))
+		return;
 	memset(w, 0, VNET_HDR_LEN);
 	if (tun_write(n->tun_fd, w, pt_len + VNET_HDR_LEN) < 0) {
 		n->c.drop_tun_write++;
@@ -322,6 +417,7 @@ void mesh_frame_in(struct mesh_node *n, uint8_t *buf, size_t len,
 		   const union udp_addr *from, socklen_t from_len, uint64_t now_ns)
 {
 	on_datagram(n, buf, len, from, from_len, now_ns);
+	gro_flush(n);
 }
 
 void mesh_udp_readable(struct mesh_node *n, uint64_t now_ns)
@@ -347,6 +443,8 @@ void mesh_udp_readable(struct mesh_node *n, uint64_t now_ns)
 				on_datagram(n, buf + off, len - off < seg ? len - off : seg,
 					    &n->rx.from[i], m->msg_hdr.msg_namelen, now_ns);
 		}
+		/* Nothing waits past the batch that filled it. */
+		gro_flush(n);
 		if (got < UDP_BATCH)
 			return;
 	}

@@ -70,12 +70,38 @@ static bool ops_peer_allowed(void *ctx, const uint8_t ed_pk[IDENTITY_PK_LEN],
 	return true;
 }
 
+/*
+ * Cookie replies per source address (its token bucket: the rate limiter's
+ * defaults, 20/s after a burst of 5).  A flood of HS_INITs with a valid
+ * mac1 would otherwise make this node send one reply per message, a
+ * syscall and a datagram each, and starve its sessions (bench row
+ * mesh-flood); one source needs one cookie per 2 minutes.  A table with
+ * no room for a new source sends nothing to it either: bounded work.  The
+ * mesh node runs on one thread: one table.
+ */
+static bool ops_cookie_reply_allowed(void *ctx, const uint8_t *src, size_t src_len,
+				     uint64_t now_ns)
+{
+	static struct mesh_ratelimit rl;
+	static bool init;
+
+	(void)ctx;
+	(void)src_len; /* address ‖ port (source_bytes): the address alone */
+	if (!init) {
+		if (mesh_ratelimit_init(&rl, NULL) < 0)
+			return false;
+		init = true;
+	}
+	return mesh_ratelimit_allow(&rl, src, 16, now_ns) == MESH_RATELIMIT_ALLOW;
+}
+
 static struct hs_ops ops_of(struct mesh_node *n)
 {
 	return (struct hs_ops){
 		.ctx = n,
 		.under_load = ops_under_load,
 		.rate_limit = ops_rate_limit,
+		.cookie_reply_allowed = ops_cookie_reply_allowed,
 		.peer_allowed = ops_peer_allowed,
 	};
 }
@@ -174,8 +200,12 @@ void mesh_hs_on_init(struct mesh_node *n, const uint8_t *msg, size_t len,
 
 	r = hs_respond(&n->local, &ops, msg, len, src, src_len, 0, now_ns, NULL, out,
 		       &out_len, &keys);
-	if (r == HS_DROP_UNDER_LOAD && out_len > 0) {
+	if (r == HS_DROP_UNDER_LOAD) {
 		n->c.hs[r]++;
+		if (out_len == 0) {
+			n->c.cookie_replies_limited++;
+			return;
+		}
 		n->c.cookie_replies_sent++;
 		mesh_udp_send(n, from, from_len, out, out_len);
 		return;

@@ -14,7 +14,8 @@ struct mesh_node;
 /*
  * Start-up order: the hosts helper (hosts_file) -> identity -> control
  * socket and its directory (daemon_host_start) -> handshake keys, whitelist
- * (its state file or the config), manual host names, tables -> TUN (no offloads) ->
+ * (its state file or the config), manual host names, tables -> TUN (checksum and
+ * TSO6 offloads) ->
  * its address, MTU and route (netconf_apply6) -> the mesh UDP port ->
  * beacon sockets -> epoll, signalfd, timerfd -> privilege drop, Landlock,
  * seccomp (daemon_confine).  cfg must outlive the node.  NULL after

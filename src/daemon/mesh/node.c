@@ -43,7 +43,7 @@ static int open_tun(struct mesh_node *n)
 	char why[320], a[IDENTITY_ADDR_TEXT];
 	int fd, err;
 
-	fd = tun_open(n->host->paths.tun, TUN_OPEN_NO_OFFLOAD, n->tun, &offloads);
+	fd = tun_open(n->host->paths.tun, TUN_OPEN_TSO6, n->tun, &offloads);
 	if (fd < 0) {
 		fprintf(stderr, "subnetrad: cannot create TUN device '%s': %s%s\n",
 			n->host->paths.tun, strerror(-fd),

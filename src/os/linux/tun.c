@@ -89,8 +89,9 @@ int tun_open(const char *name, unsigned flags, char out_name[TUN_NAME_MAX],
 		close(fd);
 		return err;
 	}
-	if (flags & TUN_OPEN_NO_OFFLOAD)
-		*offloads = 0;
+	if (flags & TUN_OPEN_TSO6)
+		*offloads = ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO6) == 0 ? TUN_OFFLOAD_TSO6
+										   : 0;
 	else
 		*offloads = set_offloads(fd);
 	memcpy(out_name, ifr.ifr_name, TUN_NAME_MAX);

@@ -18,6 +18,7 @@ enum { TUN_NAME_MAX = 16 };
 enum tun_offload {
 	TUN_OFFLOAD_TSO = 1, /* checksum + TCP segmentation (TSO4) */
 	TUN_OFFLOAD_USO = 2, /* UDP segmentation too (USO4/USO6, Linux >= 6.2) */
+	TUN_OFFLOAD_TSO6 = 4, /* checksum + IPv6 TCP segmentation (TUN_OPEN_TSO6) */
 };
 
 enum {
@@ -28,9 +29,10 @@ enum {
 	 * first queue of a multi-queue device, so that no other process's
 	 * queues share it. */
 	TUN_OPEN_EXCL = 2,
-	/* No offloads at all (mesh mode): every read is one packet with a
-	 * complete checksum, and the vnet header is all zero. */
-	TUN_OPEN_NO_OFFLOAD = 4,
+	/* Checksum and IPv6 TCP segmentation offloads only (mesh mode: an
+	 * IPv6-only TUN): reads may be TCPV6 super-packets or carry a partial
+	 * checksum (core/offload.h cuts and completes them). */
+	TUN_OPEN_TSO6 = 8,
 };
 
 /*
