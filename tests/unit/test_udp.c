@@ -3,7 +3,9 @@
  * IPv4 sender arrives as ::ffff:127.0.0.1 and gets its reply through
  * udp_tx_add_addr; ::1 works when the host has IPv6 on lo; datagrams to one
  * IPv6 destination coalesce into one GSO message and a second destination
- * starts another.  v1's IPv4 path is the other tests' (test_txq, netns).
+ * starts another; the send stage (udpstage.c) copies header and body back to
+ * back, coalesces them the same way and delivers each datagram whole.
+ * v1's IPv4 path is the other tests' (test_txq, netns).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <cmocka.h>
 
 #include "os/linux/udp.h"
+#include "os/linux/udpstage.h"
 
 static uint16_t port_of(int fd)
 {
@@ -130,12 +133,69 @@ static void test_v6_coalescing(void **state)
 	assert_memory_equal(&tb.to[1], &b, sizeof(b.v6));
 }
 
+/*
+ * Three header+body frames to one destination: one GSO message of three
+ * segments in the stage; sent over IPv4 loopback to a plain socket they
+ * arrive as three datagrams, each the header followed by its body.
+ */
+static void test_stage(void **state)
+{
+	static struct udp_stage st;
+	struct udp_stage_result r = {0};
+	int tx = udp_open6(0, false), rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in rsa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t rlen = sizeof(rsa);
+	union udp_addr to;
+	uint8_t hdr[4] = {'h', 'd', 'r', 0}, body[100], got[200];
+
+	(void)state;
+	assert_true(tx >= 0);
+	assert_true(rx >= 0);
+	assert_int_equal(bind(rx, (struct sockaddr *)&rsa, sizeof(rsa)), 0);
+	assert_int_equal(getsockname(rx, (struct sockaddr *)&rsa, &rlen), 0);
+	memset(&to, 0, sizeof(to));
+	to.v6.sin6_family = AF_INET6;
+	to.v6.sin6_port = rsa.sin_port;
+	to.v6.sin6_addr.s6_addr[10] = 0xff;
+	to.v6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&to.v6.sin6_addr.s6_addr[12], &rsa.sin_addr, 4);
+	udp_stage_init(&st, true);
+	for (int i = 0; i < 3; i++) {
+		hdr[3] = (uint8_t)i;
+		memset(body, 'a' + i, sizeof(body));
+		assert_true(udp_stage_room(&st, sizeof(hdr) + sizeof(body)));
+		udp_stage_put(&st, &to, sizeof(to.v6), hdr, sizeof(hdr), body, sizeof(body));
+	}
+	assert_false(udp_stage_room(&st, UDP_STAGE_BYTES));
+	if (st.b.gso) {
+		assert_int_equal(st.b.n, 1);
+		assert_int_equal(st.b.nsegs[0], 3);
+	}
+	udp_stage_send(tx, &st, &r);
+	assert_int_equal(r.packets, 3);
+	assert_int_equal(r.bytes, 3 * (sizeof(hdr) + sizeof(body)));
+	assert_int_equal(r.dropped, 0);
+	assert_int_equal(st.b.n, 0);
+	assert_int_equal(st.used, 0);
+	for (int i = 0; i < 3; i++) {
+		wait_readable(rx);
+		assert_int_equal(recv(rx, got, sizeof(got), 0), sizeof(hdr) + sizeof(body));
+		assert_memory_equal(got, "hdr", 3);
+		assert_int_equal(got[3], i);
+		assert_int_equal(got[4], 'a' + i);
+		assert_int_equal(got[sizeof(hdr) + sizeof(body) - 1], 'a' + i);
+	}
+	close(rx);
+	close(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v4_peer_on_v6_socket),
 		cmocka_unit_test(test_v6_loopback),
 		cmocka_unit_test(test_v6_coalescing),
+		cmocka_unit_test(test_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -390,12 +390,24 @@ static void on_data(struct base_server *b, uint8_t *buf, size_t len,
 	on_control(b, c, pt, pt_len, from, now_ns);
 }
 
+/* The staged RELAYED frames out, in one sendmmsg. */
+static void flush_relayed(struct base_server *b)
+{
+	struct udp_stage_result r = {0};
+
+	udp_stage_send(b->udp_fd, b->tx, &r);
+	b->c.udp_tx_packets += r.packets;
+	b->c.udp_tx_bytes += r.bytes;
+	b->c.drop_udp_send += r.dropped;
+}
+
 /*
  * RELAY -> RELAYED in place: the inner message stays where it is and the
  * 12-byte header goes 8 bytes later (docs/mesh-protocol.md, RELAYED).
- * For a UDP destination the frame waits in its receive slot (or the TCP
- * reassembler) for the batch's sendmmsg; for a TCP one it is copied into
- * that connection's send buffer now.
+ * For a UDP destination the frame is copied to the send stage: frames of
+ * one flow (cut from one GRO receive) lie back to back there and leave as
+ * one UDP_SEGMENT message, and the whole receive batch in one sendmmsg.
+ * For a TCP one it is copied into that connection's send buffer now.
  */
 static void on_relay(struct base_server *b, uint8_t *buf, size_t len,
 		     const struct base_src *from, uint64_t now_ns)
@@ -415,26 +427,13 @@ static void on_relay(struct base_server *b, uint8_t *buf, size_t len,
 	src_of(&to, &dst);
 	if (dst.conn != 0)
 		base_tcp_send(b, dst.conn, buf + 8, len - 8);
-	else
-		udp_tx_add_addr(b->tx, buf + 8, len - 8, &dst.ep, dst.ep_len, 0);
+	else {
+		if (!udp_stage_room(b->tx, len - 8))
+			flush_relayed(b);
+		udp_stage_put(b->tx, &dst.ep, dst.ep_len, NULL, 0, buf + 8, len - 8);
+	}
 	b->c.relayed_packets++;
 	b->c.relayed_bytes += rv.inner_len;
-}
-
-static void flush_relayed(struct base_server *b)
-{
-	if (b->tx->n == 0)
-		return;
-	udp_send_batch(b->udp_fd, b->tx);
-	for (size_t i = 0; i < b->tx->n; i++) {
-		if (b->tx->msgs[i].msg_len == 0) {
-			b->c.drop_udp_send++;
-			continue;
-		}
-		b->c.udp_tx_packets++;
-		b->c.udp_tx_bytes += b->tx->iov[i].iov_len;
-	}
-	b->tx->n = 0;
 }
 
 static void on_datagram(struct base_server *b, uint8_t *buf, size_t len,
@@ -454,8 +453,6 @@ static void on_datagram(struct base_server *b, uint8_t *buf, size_t len,
 		on_data(b, buf, len, from, now_ns);
 		break;
 	case MSG_CLASS_RELAY:
-		if (udp_tx_full(b->tx))
-			flush_relayed(b);
 		on_relay(b, buf, len, from, now_ns);
 		break;
 	default:
@@ -468,7 +465,7 @@ void base_tcp_frame(struct base_server *b, uint8_t *buf, size_t len,
 		    const struct base_src *src, uint64_t now_ns)
 {
 	on_datagram(b, buf, len, src, now_ns);
-	/* A relayed frame for UDP points into the reassembler: out now. */
+	/* A frame from TCP does not wait for the next UDP batch. */
 	flush_relayed(b);
 }
 
@@ -502,7 +499,7 @@ void base_udp_readable(struct base_server *b, uint64_t now_ns)
 				on_datagram(b, buf + off, l, &src, now_ns);
 			}
 		}
-		/* The relayed frames point into the slots: out before the next read. */
+		/* The batch's relayed frames out before the next read. */
 		flush_relayed(b);
 		if (got < UDP_BATCH)
 			return;

@@ -92,8 +92,8 @@ struct base_server *base_start(const struct config *cfg, const char *config_path
 		goto fail;
 	}
 	udp_rx_batch_init(&b->rx, b->rx_slots);
-	/* No GSO: relayed frames go to many destinations, each its own size. */
-	udp_tx_batch_init(b->tx, false);
+	/* GSO: the frames of one flow, staged back to back, leave as one send. */
+	udp_stage_init(b->tx, true);
 	b->udp_fd = udp_open6(cfg->mesh.udp_port, false);
 	if (b->udp_fd < 0) {
 		fprintf(stderr, "subnetrad: cannot bind UDP port %u: %s\n",

@@ -35,12 +35,13 @@
 #include "core/mesh/registry.h"
 #include "core/mesh/session.h"
 #include "os/linux/udp.h"
+#include "os/linux/udpstage.h"
 #include "os/linux/tcp.h"
 
 struct daemon;
 
 enum {
-	BASE_CLIENTS_MAX = 4096, /* nodes with a session at once */
+	BASE_CLIENTS_MAX = 16384, /* nodes with a session at once */
 	BASE_CLIENT_HASH = 2 * BASE_CLIENTS_MAX,
 	BASE_REGISTRY_NODES = BASE_CLIENTS_MAX,
 	BASE_UDP_BUDGET = 8, /* recvmmsg batches per wake-up */
@@ -175,7 +176,7 @@ struct base_server {
 
 	struct udp_rx_batch rx;
 	uint8_t *rx_slots;
-	struct udp_tx_batch *tx;       /* relayed frames of one receive batch */
+	struct udp_stage *tx;          /* relayed frames of one receive batch */
 	uint8_t pkt[MSG_DATA_MAX_LEN]; /* every control reply we seal */
 
 	struct base_counters c;

@@ -205,11 +205,7 @@ void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *bu
 {
 	struct mesh_base_link *l = &n->bases->link[p->relay_base];
 	uint8_t hdr[MSG_RELAY_HEADER_LEN];
-	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)(uintptr_t)buf, len}};
-	struct msghdr mh = {.msg_name = &l->peer->ep,
-			    .msg_namelen = l->peer->ep_len,
-			    .msg_iov = iov,
-			    .msg_iovlen = 2};
+	uint64_t dropped = n->c.drop_udp_send;
 
 	/* The header goes in front without copying the message (no headroom). */
 	msg_relay_header_put(hdr, l->relay_id, p->relay_id);
@@ -218,13 +214,11 @@ void mesh_relay_send(struct mesh_node *n, struct mesh_peer *p, const uint8_t *bu
 			n->c.relay_tx_packets++;
 		return;
 	}
-	if (sendmsg(n->udp_fd, &mh, MSG_DONTWAIT) < 0) {
-		n->c.drop_udp_send++;
-		return;
-	}
-	n->c.udp_tx_packets++;
-	n->c.udp_tx_bytes += sizeof(hdr) + len;
-	n->c.relay_tx_packets++;
+	/* Staged with the batch while the TUN is drained (a drop then counts
+	 * when the stage is sent). */
+	mesh_udp_sendv(n, &l->peer->ep, l->peer->ep_len, hdr, sizeof(hdr), buf, len);
+	if (n->c.drop_udp_send == dropped)
+		n->c.relay_tx_packets++;
 }
 
 int mesh_base_of_endpoint(const struct mesh_node *n, const union udp_addr *from,

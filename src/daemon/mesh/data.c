@@ -18,6 +18,7 @@
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/path.h"
 #include "daemon/mesh/peers.h"
+#include "os/linux/udpstage.h"
 
 enum {
 	IPV6_HDR_LEN = 40,
@@ -31,66 +32,55 @@ enum {
  * send.  One thread, one stage (as tun_read_buf below).
  */
 static struct {
-	struct udp_tx_batch b;
-	uint8_t buf[UDP_BATCH * MSG_MAX_LEN];
-	size_t used;
+	struct udp_stage s;
 	bool on, init;
 } tx;
 
+_Static_assert(MSG_MAX_LEN * UDP_BATCH <= UDP_STAGE_BYTES, "a batch of frames fits");
+
 static void tx_flush(struct mesh_node *n)
 {
-	if (tx.b.n == 0)
-		return;
-	udp_send_batch(n->udp_fd, &tx.b);
-	for (size_t i = 0; i < tx.b.n; i++) {
-		if (tx.b.msgs[i].msg_len == 0) {
-			n->c.drop_udp_send += tx.b.nsegs[i];
-			continue;
-		}
-		n->c.udp_tx_packets += tx.b.nsegs[i];
-		n->c.udp_tx_bytes += tx.b.iov[i].iov_len;
-	}
-	tx.b.n = 0;
-	tx.used = 0;
+	struct udp_stage_result r = {0};
+
+	udp_stage_send(n->udp_fd, &tx.s, &r);
+	n->c.udp_tx_packets += r.packets;
+	n->c.udp_tx_bytes += r.bytes;
+	n->c.drop_udp_send += r.dropped;
 }
 
-static void tx_stage(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
-		     const uint8_t *buf, size_t len)
+void mesh_udp_sendv(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
+		    const uint8_t *hdr, size_t hlen, const uint8_t *buf, size_t len)
 {
-	union udp_addr a;
+	struct iovec iov[2] = {{(void *)(uintptr_t)hdr, hlen}, {(void *)(uintptr_t)buf, len}};
+	struct msghdr mh = {.msg_name = (void *)(uintptr_t)to,
+			    .msg_namelen = to_len,
+			    .msg_iov = hlen > 0 ? iov : iov + 1,
+			    .msg_iovlen = hlen > 0 ? 2 : 1};
+	int base;
 
-	if (udp_tx_full(&tx.b) || tx.used + len > sizeof tx.buf)
-		tx_flush(n);
-	/* Destinations compare as bytes: zero beyond the address's fields. */
-	memset(&a, 0, sizeof a);
-	memcpy(&a, to, to_len < sizeof a ? to_len : sizeof a);
-	memcpy(tx.buf + tx.used, buf, len);
-	udp_tx_add_addr(&tx.b, tx.buf + tx.used, len, &a, to_len, 0);
-	tx.used += len;
+	/* To a base whose UDP failed: framed on its TCP connection instead. */
+	if (!n->force_udp && (base = mesh_base_tcp_of(n, to)) >= 0) {
+		(void)mesh_base_tcp_send(n, (size_t)base, hdr, hlen, buf, len);
+		return;
+	}
+	if (tx.on) {
+		if (!udp_stage_room(&tx.s, hlen + len))
+			tx_flush(n);
+		udp_stage_put(&tx.s, to, to_len, hdr, hlen, buf, len);
+		return;
+	}
+	if (sendmsg(n->udp_fd, &mh, MSG_DONTWAIT) < 0) {
+		n->c.drop_udp_send++;
+		return;
+	}
+	n->c.udp_tx_packets++;
+	n->c.udp_tx_bytes += hlen + len;
 }
 
 void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
 		   const uint8_t *buf, size_t len)
 {
-	ssize_t r;
-	int base;
-
-	/* To a base whose UDP failed: framed on its TCP connection instead. */
-	if (!n->force_udp && (base = mesh_base_tcp_of(n, to)) >= 0) {
-		(void)mesh_base_tcp_send(n, (size_t)base, NULL, 0, buf, len);
-		return;
-	}
-	if (tx.on) {
-		tx_stage(n, to, to_len, buf, len);
-		return;
-	}
-	r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, &to->sa, to_len);
-	if (r < 0) {
-		n->c.drop_udp_send++;
-		return;
-	}
-	n->c.udp_tx_packets++;
-	n->c.udp_tx_bytes += len;
+	mesh_udp_sendv(n, to, to_len, NULL, 0, buf, len);
 }
 
 void mesh_peer_xmit(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len)
@@ -215,7 +205,7 @@ void mesh_tun_readable(struct mesh_node *n, uint64_t now_ns)
 	uint8_t *at = n->pkt + MESH_PKT_OFF;
 
 	if (!tx.init) {
-		udp_tx_batch_init(&tx.b, true);
+		udp_stage_init(&tx.s, true);
 		tx.init = true;
 	}
 	tx.on = true;

@@ -20,6 +20,10 @@ void mesh_frame_in(struct mesh_node *n, uint8_t *buf, size_t len,
 /* One datagram out of the mesh port; counted (sent, or drop_udp_send). */
 void mesh_udp_send(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
 		   const uint8_t *buf, size_t len);
+/* The same with hdr[0..hlen) in front (a RELAY header), without a copy
+ * unless the send is staged. */
+void mesh_udp_sendv(struct mesh_node *n, const union udp_addr *to, socklen_t to_len,
+		    const uint8_t *hdr, size_t hlen, const uint8_t *buf, size_t len);
 /* A built message to p: in a RELAY through its base, or to its endpoint. */
 void mesh_peer_xmit(struct mesh_node *n, struct mesh_peer *p, const uint8_t *buf, size_t len);
 /*
