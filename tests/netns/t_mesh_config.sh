@@ -162,6 +162,7 @@ declare -A bad=(
 	[hostname]='{"mode": "mesh", "hostname": "-a"}|^subnetrad: b.json: hostname: InvalidHostname: "-a": '
 	[whitelist]='{"mode": "mesh", "whitelist": ["fd00::1"]}|^subnetrad: b.json: whitelist\[0\]: NotMeshAddress: "fd00::1" is not in fc94::/16'
 	[dup]='{"mode": "mesh", "whitelist": ["fc94::1", "fc94:0::1"]}|^subnetrad: b.json: whitelist\[1\]: DuplicateWhitelistEntry: '
+	[rekey]='{"mode": "mesh", "rekey_interval": 5}|^subnetrad: b.json: rekey_interval: RekeyIntervalOutOfRange: 5 is outside 10\.\.120 seconds \(10: '
 	[psk]='{"mode": "mesh", "psk": "'"${PSK:0:20}"'"}|^subnetrad: b.json: psk: InvalidPsk: expected 64 hex characters, got 20$'
 )
 for k in "${!bad[@]}"; do

@@ -23,6 +23,7 @@
 #include "core/mesh/er.h"
 #include "core/outbuf.h"
 #include "daemon/mesh/node.h"
+#include "os/linux/netwatch.h"
 
 enum {
 	MESH_LOOKUP_SLOTS = 16, /* addresses being looked up at once */
@@ -92,14 +93,21 @@ struct mesh_rx_relay {
 /*
  * Start-up (privileged, after the TUN exists and before the drop): resolve
  * every base, add it to the peer table, build and sign our endpoint record
- * from the interfaces' addresses.  A base whose host does not resolve is
+ * from the addresses of scan (NULL: none).  A base whose host does not resolve is
  * skipped with a line on stderr.  0, or -ENOMEM.
  */
-int mesh_bases_open(struct mesh_node *n);
+int mesh_bases_open(struct mesh_node *n, const struct netwatch_scan *scan);
 void mesh_bases_free(struct mesh_node *n);
 
 /* Handshake with every base, register, ping, fail over (the node's tick). */
 void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns);
+/*
+ * The host's network changed (netchange.h): rebuild and sign our endpoint
+ * record from scan and REGISTER with every base we have a session with
+ * now (a base without one: a handshake on the next tick).
+ */
+void mesh_bases_net_changed(struct mesh_node *n, const struct netwatch_scan *scan,
+			    uint64_t now_ns);
 /* A handshake with base peer p completed: register. */
 void mesh_base_established(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns);
 /* A base control plaintext from base peer p. */

@@ -66,6 +66,8 @@
 	X(base_tcp_connects)		/* TCP connections to a base established */      \
 	X(base_tcp_closed)		/* ... closed (error, EOF, bad length, dead) */  \
 	X(base_udp_returns)		/* a UDP probe answered: back from TCP */        \
+	X(net_changes)			/* local address/link/route changes handled */   \
+	X(net_reregisters)		/* ... REGISTERs sent at once because of them */ \
 	X(tcp_rx_frames)                                                                 \
 	X(tcp_tx_frames)                                                                 \
 	X(drop_tcp_send)		/* a frame for a base whose TCP is not up or full */\

@@ -311,6 +311,18 @@ void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 		round_failed(n, p, now_ns);
 }
 
+void mesh_path_reprobe_now(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
+{
+	struct mesh_path *s = &p->path;
+
+	if (is_direct(n, p)) {
+		s->hb_last_ns = 0;
+	} else if (!s->round) {
+		s->backoff_ns = 0;
+		s->next_round_ns = now_ns;
+	}
+}
+
 /* ---- receiving ------------------------------------------------------------- */
 
 void mesh_path_nominate(struct mesh_node *n, struct mesh_peer *p,
