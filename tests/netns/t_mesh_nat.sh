@@ -35,69 +35,6 @@ BASE_IP=203.0.113.10
 declare -A WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
 declare -A LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
 
-# router NAME: namespace $RUN-NAME, eth0 on the WAN bridge, forwarding on.
-router() {
-	local name=$1 ns=$RUN-$1
-	ns_add "$ns"
-	topo_link "$name"
-	ip -n "$ns" addr add "${WAN_IP[$name]}/24" dev eth0
-	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 >/dev/null || bail "$name: no forwarding"
-}
-
-# router_nat NAME [fully-random]: the §5.1 NAT and firewall tables (replaced).
-router_nat() {
-	local ns=$RUN-$1
-	ip netns exec "$ns" nft delete table ip nat 2>/dev/null
-	ip netns exec "$ns" nft delete table inet fw 2>/dev/null
-	ip netns exec "$ns" nft -f - <<NFT || bail "$1: nft failed"
-table ip nat {
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "eth0" masquerade ${2:-}
-	}
-}
-table inet fw {
-	chain filter_fwd {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		iifname "lan" oifname "eth0" counter accept
-	}
-	chain filter_in {
-		type filter hook input priority filter; policy drop;
-		ct state established,related accept
-		iifname "lan" accept
-	}
-}
-NFT
-	ip netns exec "$ns" conntrack -F >/dev/null 2>&1
-}
-
-# nat_node NAME ROUTER: a node namespace (IPv6 on for the TUN), eth0 a veth
-# into ROUTER's "lan", .2 of ROUTER's LAN, default route via .1; an identity.
-nat_node() {
-	local name=$1 r=$2 ns=$RUN-$1
-	ns_add "$ns"
-	NODE_NS[$name]=$ns
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
-		net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 >/dev/null ||
-		bail "$name: cannot enable IPv6"
-	ip link add eth0 netns "$ns" type veth peer name lan netns "$RUN-$r" ||
-		bail "$name: cannot create its veth"
-	wire_segments "$ns" eth0
-	wire_segments "$RUN-$r" lan
-	ip -n "$RUN-$r" addr add "${LAN_NET[$r]}.1/24" dev lan
-	ip -n "$RUN-$r" link set lan up
-	ip -n "$ns" addr add "${LAN_NET[$r]}.2/24" dev eth0
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add default via "${LAN_NET[$r]}.1" || bail "$name: no default route"
-	NODE_IP[$name]=${LAN_NET[$r]}.2
-	"$SUBNETRA" identity new --out "$T/$name.id" >"$T/$name.id.out" 2>&1 ||
-		bail "$name: identity new failed: $(cat "$T/$name.id.out")"
-	ADDR[$name]=$(sed -n 's/^address //p' "$T/$name.id")
-	PK[$name]=$(sed -n 's/^public-key //p' "$T/$name.id")
-}
-
 node_config() {
 	MESH_LAN[$1]=false
 	MESH_EXTRA[$1]="\"bases\": [ { \"host\": \"$BASE_IP\", \"udp_port\": $PORT, \"public_key\": \"${PK[base]}\" } ],"
@@ -105,22 +42,6 @@ node_config() {
 }
 
 both_path() { peer_path a b "$1" && peer_path b a "$1"; }
-# why NODE PEER: PEER's "relayed_because" in NODE's status (its spaces kept).
-why() {
-	cli "$1" status --json | grep -o "{\"address\":\"${ADDR[$2]}\"[^}]*}" |
-		grep -o '"relayed_because":[^,]*' | cut -d: -f2-
-}
-
-# max_gap FILE INTERVAL_MS COUNT: the longest time without replies in a ping
-# log of COUNT requests (runs of missing icmp_seq, times the interval), in ms.
-max_gap() {
-	sed -n 's/.*bytes from .*icmp_seq=\([0-9]*\).*/\1/p' "$1" | sort -n | awk -v iv="$2" -v n="$3" '
-		BEGIN { prev = 0; gap = 1 }
-		$1 - prev > gap { gap = $1 - prev }
-		{ prev = $1 }
-		END { if (n + 1 - prev > gap) gap = n + 1 - prev; print (gap - 1) * iv }'
-}
-
 mesh_node base $BASE_IP
 router ra
 router rb

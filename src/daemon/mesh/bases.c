@@ -355,6 +355,24 @@ void mesh_base_lost(struct mesh_node *n, size_t i, uint64_t now_ns)
 	mesh_base_tcp_lost(n, i, now_ns);
 }
 
+/*
+ * Relaying into silence: a peer relayed through base i got packets from
+ * us within the last MESH_RELAY_QUIET_NS and sent nothing back for longer.
+ * The base may be dead; its PING need not wait for the 25 s refresh.
+ */
+static bool relay_silent(const struct mesh_node *n, size_t i, uint64_t now_ns)
+{
+	for (size_t k = 0; k < n->n_peers; k++) {
+		const struct mesh_peer *p = &n->peers[k];
+
+		if (p->used && p->relay_base == i && mesh_peer_relayed(n, p) &&
+		    p->last_tx_ns > p->last_rx_ns && now_ns - p->last_tx_ns < MESH_RELAY_QUIET_NS &&
+		    now_ns - p->last_rx_ns >= MESH_RELAY_QUIET_NS)
+			return true;
+	}
+	return false;
+}
+
 void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 {
 	struct mesh_bases *bs = n->bases;
@@ -389,7 +407,9 @@ void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 				mesh_base_lost(n, i, now_ns);
 			else if (now_ns - l->ping_last_ns >= wait)
 				mesh_base_send_ping(n, l, now_ns);
-		} else if (now_ns >= l->next_ping_ns) {
+		} else if (now_ns >= l->next_ping_ns ||
+			   (now_ns - l->ping_last_ns >= MESH_RELAY_QUIET_NS &&
+			    relay_silent(n, i, now_ns))) {
 			mesh_base_send_ping(n, l, now_ns);
 		}
 	}
@@ -432,6 +452,9 @@ void mesh_bases_net_changed(struct mesh_node *n, const struct netwatch_scan *sca
 		if (session_current(&l->peer->session) != NULL) {
 			send_register(n, l, now_ns);
 			n->c.net_reregisters++;
+			/* Is it still reachable from here?  Dead in MESH_BASE_DEAD_NS if not. */
+			if (l->registered && !l->ping_out)
+				mesh_base_send_ping(n, l, now_ns);
 		} else if (!l->peer->hs_pending) {
 			l->next_retry_ns = now_ns; /* a handshake on the next tick */
 		}

@@ -4,7 +4,8 @@
  * base is a peer-table entry flagged is_base, so the handshake, cookie,
  * retransmit and rekey machinery is the peers'; its static key derives
  * from the pinned Ed25519 key), REGISTER with our signed endpoint record,
- * a PING every 25 s ± 20 % (dead after 7 s without a PONG), LOOKUP with
+ * a PING every 25 s ± 20 % (dead after 7 s without a PONG), sooner when a
+ * peer relayed through it stops answering (MESH_RELAY_QUIET_NS), LOOKUP with
  * notify for a whitelisted address we have no path to, PEER_INFO to learn
  * a peer's key and relay id, and the relay path: RELAY frames out through
  * a base where both ends are registered, RELAYED frames in.
@@ -35,6 +36,7 @@ enum {
 #define MESH_BASE_RETRY_NS  (5 * MESH_NS_PER_S)	 /* a new handshake / REGISTER */
 #define MESH_LOOKUP_GAP_NS  (MESH_NS_PER_S)	 /* one LOOKUP per address per 1 s */
 #define MESH_LOOKUP_LIFE_NS (10 * MESH_NS_PER_S) /* then its packets are dropped */
+#define MESH_RELAY_QUIET_NS (2 * MESH_NS_PER_S)	 /* relayed peer silent: PING its base */
 
 struct mesh_base_link {
 	const struct mesh_base *cfg;
@@ -104,7 +106,9 @@ void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns);
 /*
  * The host's network changed (netchange.h): rebuild and sign our endpoint
  * record from scan and REGISTER with every base we have a session with
- * now (a base without one: a handshake on the next tick).
+ * now, and PING it (one that no longer answers from here is dead within
+ * MESH_BASE_DEAD_NS; a base without a session: a handshake on the next
+ * tick).
  */
 void mesh_bases_net_changed(struct mesh_node *n, const struct netwatch_scan *scan,
 			    uint64_t now_ns);

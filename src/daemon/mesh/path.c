@@ -171,6 +171,13 @@ static void round_start(struct mesh_node *n, struct mesh_peer *p, uint64_t now_n
 		s->relayed_ns = now_ns;
 	for (uint8_t i = 0; i < s->n_cand; i++)
 		randombytes_buf(s->cand[i].txid, PATHCTL_TXID_LEN);
+	/*
+	 * No candidate of it (we answered its handshake through a base, and its
+	 * CALL_ME_MAYBE may never come: ours can start its round quiet): ask
+	 * the base; PEER_INFO's candidates join this round.
+	 */
+	if (s->n_cand == 0)
+		mesh_base_lookup(n, p->addr, now_ns);
 	n->c.path_rounds++;
 }
 
