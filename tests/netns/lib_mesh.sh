@@ -104,8 +104,19 @@ mesh_done() {
 }
 
 # ---- the NAT lab (research/mesh-design.md §5.1): routers and nodes behind them ----
-# The scenario declares WAN_IP[ROUTER] (its address on the "internet" bridge)
-# and LAN_NET[ROUTER] (the first three octets of the LAN behind it).
+# Two routers: WAN_IP[ROUTER] is its address on the "internet" bridge,
+# LAN_NET[ROUTER] the first three octets of the LAN behind it.
+
+# nat_lab_init: the tools, the bridge (multicast snooping off), the routers' addresses.
+nat_lab_init() {
+	require_env
+	command -v nft >/dev/null || bail "nft (nftables) is needed"
+	command -v conntrack >/dev/null || bail "conntrack is needed (scripts/deps.sh)"
+	topo_init
+	ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+	declare -gA WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
+	declare -gA LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
+}
 
 # router NAME: namespace $RUN-NAME, eth0 on the WAN bridge, forwarding on.
 router() {

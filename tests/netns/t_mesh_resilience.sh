@@ -28,14 +28,8 @@
 # shellcheck source=tests/netns/lib_mesh.sh
 . "$(dirname "$0")/lib_mesh.sh"
 
-require_env
-command -v nft >/dev/null || bail "nft (nftables) is needed"
-command -v conntrack >/dev/null || bail "conntrack is needed (scripts/deps.sh)"
-topo_init
-
+nat_lab_init
 declare -A BASE_IP=([base1]=203.0.113.10 [base2]=203.0.113.11)
-declare -A WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
-declare -A LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
 
 # node_config NAME PEER: a mesh config listing both bases.
 node_config() {
