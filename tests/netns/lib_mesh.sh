@@ -6,6 +6,13 @@
 declare -A ADDR=() PK=() MESH_EXTRA=() MESH_LAN=()
 PORT=5582
 
+# mesh_bridge_init: the "internet" bridge, multicast snooping off (beacons
+# reach every port).
+mesh_bridge_init() {
+	topo_init
+	ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+}
+
 # mesh_node NAME [IP]: a namespace with IPv6 on (ns_add turns it off), DAD
 # off, eth0 bridged into the LAN with its link-local address (and IP/24 when
 # given); an identity (its address in ADDR[NAME], its key in PK[NAME]).
@@ -112,8 +119,7 @@ nat_lab_init() {
 	require_env
 	command -v nft >/dev/null || bail "nft (nftables) is needed"
 	command -v conntrack >/dev/null || bail "conntrack is needed (scripts/deps.sh)"
-	topo_init
-	ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+	mesh_bridge_init
 	declare -gA WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
 	declare -gA LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
 }

@@ -27,8 +27,7 @@
 
 require_env
 command -v python3 >/dev/null || bail "python3 is needed (the TCP stream)"
-topo_init
-ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+mesh_bridge_init
 
 STREAM_PORT=5001
 SPOOF=fc94::5:5
