@@ -16,7 +16,9 @@ struct mesh_node;
  * socket and its directory (daemon_host_start) -> handshake keys, whitelist
  * (its state file or the config), manual host names, tables -> TUN (no offloads) ->
  * its address, MTU and route (netconf_apply6) -> the mesh UDP port ->
- * beacon sockets -> epoll, signalfd, timerfd -> privilege drop, Landlock,
+ * the rtnetlink watch and one scan of the host (netchange.h) -> bases and
+ * their endpoint record -> beacon sockets -> epoll, signalfd, timerfd ->
+ * privilege drop, Landlock,
  * seccomp (daemon_confine).  cfg must outlive the node.  NULL after
  * printing why; everything made so far is undone (the TUN goes with its
  * descriptor).

@@ -11,6 +11,8 @@
  *     a probe round for a relayed one;
  *   - joins interfaces that came up and sends beacons on every interface
  *     (lan.h).
+ * A burst of address events only that leaves every link and address as
+ * it was (lifetimes refreshed by a router advertisement) is no change.
  * Bounded: one scan and one round of messages per settled burst.
  */
 #ifndef SUBNETRA_DAEMON_MESH_NETCHANGE_H

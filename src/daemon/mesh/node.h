@@ -43,7 +43,7 @@ struct daemon;
 struct mesh_bases;
 struct mesh_hosts;
 struct mesh_rx_relay;
-struct netwatch;
+struct mesh_net;
 
 enum { MESH_STATE_PATH = 160 }; /* a control socket path and a suffix */
 
@@ -207,10 +207,8 @@ struct mesh_node {
 	bool force_udp; /* mesh_udp_send: no TCP redirection (a UDP probe) */
 	int tun_fd, udp_fd, epfd, timer_fd, sig_fd;
 	char tun[TUN_NAME_MAX];
-	struct netwatch *net; /* NULL: not watching (netchange.h) */
+	struct mesh_net *net; /* NULL: not watching (netchange.h) */
 	int tun_ifindex;
-	bool net_dirty;	     /* a change is waiting for net_due_ns */
-	uint64_t net_due_ns;
 	bool stop;
 
 	struct udp_rx_batch rx;

@@ -61,7 +61,7 @@ void netwatch_close(struct netwatch *w)
 	w->mon_fd = w->query_fd = -1;
 }
 
-int netwatch_drain(struct netwatch *w, int skip_ifindex)
+int netwatch_drain(struct netwatch *w, int skip_ifindex, unsigned *kinds)
 {
 	int changes = 0;
 
@@ -75,13 +75,20 @@ int netwatch_drain(struct netwatch *w, int skip_ifindex)
 				continue;
 			if (errno == ENOBUFS) { /* events were lost: something changed */
 				changes++;
+				*kinds |= NETWATCH_LINK_ROUTE;
 				continue;
 			}
 			return errno == EAGAIN ? changes : -errno;
 		}
 		rtnl_walk_init(&walk, w->buf, (size_t)got);
-		while (rtnl_next(&walk, &msg) == 1)
-			changes += rtnl_is_change(msg, skip_ifindex);
+		while (rtnl_next(&walk, &msg) == 1) {
+			if (!rtnl_is_change(msg, skip_ifindex))
+				continue;
+			changes++;
+			*kinds |= msg->nlmsg_type == RTM_NEWADDR || msg->nlmsg_type == RTM_DELADDR
+					  ? NETWATCH_ADDR
+					  : NETWATCH_LINK_ROUTE;
+		}
 	}
 	return changes;
 }

@@ -40,11 +40,17 @@ struct netwatch_scan {
 /* Open both sockets (close-on-exec).  0 or -errno (nothing left open). */
 int netwatch_open(struct netwatch *w);
 void netwatch_close(struct netwatch *w);
+/* What a burst of events touched (netwatch_drain's kinds). */
+enum {
+	NETWATCH_ADDR = 1,	 /* an address added or removed */
+	NETWATCH_LINK_ROUTE = 2, /* a link or route changed, or events were lost */
+};
 /*
  * Read the pending events: how many were changes (rtnl_is_change with
- * skip_ifindex; a lost event, ENOBUFS, counts as one), or -errno.
+ * skip_ifindex; lost events, ENOBUFS, count as one), their NETWATCH_*
+ * bits or'ed into *kinds; or -errno.
  */
-int netwatch_drain(struct netwatch *w, int skip_ifindex);
+int netwatch_drain(struct netwatch *w, int skip_ifindex, unsigned *kinds);
 /* Dump the links, then the addresses, into s.  0 or -errno. */
 int netwatch_scan(struct netwatch *w, struct netwatch_scan *s);
 /* The link ifindex of a scan, or NULL. */
