@@ -9,6 +9,7 @@
 #        v-a /                 | v-b                    \ v-c
 #   $RUN-a eth0            $RUN-b eth0              $RUN-c eth0 (down at start)
 #   rekey_interval 10      rekey_interval 10        rekey_interval 120 (default)
+#                                                   "user": "nobody"
 #   wl: B, C               wl: A                    wl: A
 #   LAN discovery, no base.
 #
@@ -41,6 +42,7 @@ done
 ip -n "$RUN-c" link set eth0 down
 MESH_EXTRA[a]='"rekey_interval": 10,'
 MESH_EXTRA[b]='"rekey_interval": 10,'
+MESH_EXTRA[c]='"user": "nobody",' # the watch works without privileges after start-up
 mesh_config a b c
 mesh_config b a
 mesh_config c a
@@ -130,5 +132,7 @@ check "late: C joins eth0 (netlink)" wait_until 10 grep -q "LAN discovery now on
 check "late: A and C complete a handshake" wait_until 15 peer_up a c
 check_eq "late: ping6 C -> A: 3 of 3" 3 "$(ping_received c -6 -c 3 -i 0.2 -W 2 "${ADDR[a]}")"
 check_ge "late: C counted the change" 1 "$(counter c net_changes)"
+check_match "late: C runs as nobody" "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" \
+	"$(cat "/proc/${NODE_PID[c]}/status" 2>/dev/null)"
 
 mesh_done a b c
