@@ -78,6 +78,7 @@ struct mesh_config {
 	char hostname[MESH_HOSTNAME_MAX + 1];      /* "" = none announced */
 	char hosts_file[MESH_PATH_MAX + 1];        /* "" = no hosts file written */
 	bool lan_discovery;      /* default true */
+	uint16_t rekey_interval; /* mesh: seconds, SESSION_REKEY_MIN_S..MAX_S, default 120 */
 	bool has_psk;
 	uint8_t psk[MESH_KEY_LEN]; /* secret: never printed, never digested */
 };

@@ -69,6 +69,7 @@ static void digest_mesh(crypto_generichash_state *h, const struct config *cfg)
 	digest_str(h, m->hostname);
 	digest_str(h, m->hosts_file);
 	digest_u64(h, m->lan_discovery);
+	digest_u64(h, m->rekey_interval);
 	digest_u64(h, m->has_psk);
 }
 

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "core/mesh/identity.h"
+#include "core/mesh/session.h"
 
 enum {
 	IN_MESH = 1 << CONFIG_MODE_MESH,
@@ -345,10 +346,37 @@ static int f_hostname(const struct config_reader *r, struct config *cfg,
 	return 0;
 }
 
+#define REKEY_STR_(x) #x
+#define REKEY_STR(x)  REKEY_STR_(x)
+#define REKEY_RANGE   REKEY_STR(SESSION_REKEY_MIN_S) ".." REKEY_STR(SESSION_REKEY_MAX_S)
+
+/* The one range rule of "rekey_interval", for the parser and the validator. */
+static int rekey_check(unsigned s, struct config_error *err)
+{
+	if (s >= SESSION_REKEY_MIN_S && s <= SESSION_REKEY_MAX_S)
+		return 0;
+	return config_error_set(err, "rekey_interval", "RekeyIntervalOutOfRange",
+		    "%u is outside " REKEY_RANGE " seconds (%d: the shortest that leaves a "
+		    "handshake time to finish before the keypair expires at 3/2 of it; %d: "
+		    "the longest a keypair may be used for sending)",
+		    s, SESSION_REKEY_MIN_S, SESSION_REKEY_MAX_S);
+}
+
 static int f_lan_discovery(const struct config_reader *r, struct config *cfg,
 			   const struct json_value *v, const char *path)
 {
 	return config_read_bool(r, v, path, &cfg->mesh.lan_discovery);
+}
+
+static int f_rekey_interval(const struct config_reader *r, struct config *cfg,
+			    const struct json_value *v, const char *path)
+{
+	uint64_t u;
+
+	if (config_read_uint(r, v, path, UINT16_MAX, REKEY_RANGE, &u) != 0)
+		return -1;
+	cfg->mesh.rekey_interval = (uint16_t)u;
+	return rekey_check(cfg->mesh.rekey_interval, r->err);
 }
 
 static int f_psk(const struct config_reader *r, struct config *cfg,
@@ -418,6 +446,7 @@ static const struct mesh_field mesh_fields[] = {
 	{ "hostname", IN_MESH, f_hostname },
 	{ "hosts_file", IN_MESH, f_hosts_file },
 	{ "lan_discovery", IN_MESH, f_lan_discovery },
+	{ "rekey_interval", IN_MESH, f_rekey_interval },
 	{ "psk", IN_BOTH, f_psk },
 	{ "mtu", IN_MESH, f_mtu },
 	{ "user", IN_BOTH, f_user },
@@ -437,6 +466,7 @@ int config_mesh_parse(const struct config_reader *r, struct config *cfg,
 	m->mtu = cfg->mode == CONFIG_MODE_MESH ? MESH_TUN_MTU_DEFAULT : 0;
 	m->whitelist_enabled = cfg->mode == CONFIG_MODE_MESH;
 	m->lan_discovery = cfg->mode == CONFIG_MODE_MESH;
+	m->rekey_interval = cfg->mode == CONFIG_MODE_MESH ? SESSION_REKEY_DEFAULT_S : 0;
 	for (size_t k = 0; k < root->u.object.n; k++) {
 		const struct json_member *jm = &root->u.object.members[k];
 		const struct mesh_field *f = NULL;
@@ -517,7 +547,7 @@ int config_mesh_validate(const struct config *cfg, struct config_error *err)
 	if (m->mtu < MESH_TUN_MTU_MIN || m->mtu > MESH_TUN_MTU_DEFAULT)
 		return config_error_set(err, "mtu", "MtuOutOfRange", "%u is outside %d..%d",
 			    (unsigned)m->mtu, MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT);
-	if (validate_bases(m, err) != 0)
+	if (rekey_check(m->rekey_interval, err) != 0 || validate_bases(m, err) != 0)
 		return -1;
 	if (m->n_bases == 0 && !m->lan_discovery)
 		return config_error_set(err, "bases", "NoDiscovery",

@@ -165,21 +165,37 @@ size_t rtnl_route6_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
 	return route_replace(buf, cap, seq, ifindex, AF_INET6, RT_SCOPE_UNIVERSE, dst, 16, prefix);
 }
 
-size_t rtnl_dump(void *buf, size_t cap, uint32_t seq, uint16_t type)
+/* A dump of type for family: the request's fixed struct is the type's. */
+static size_t dump_request(void *buf, size_t cap, uint32_t seq, uint16_t type,
+			   uint8_t family)
 {
 	struct req r;
 
 	begin(&r, buf, cap, type, NLM_F_REQUEST | NLM_F_DUMP, seq);
-	if (type == RTM_GETADDR) {
-		struct ifaddrmsg ifa = { .ifa_family = AF_INET };
+	if (type == RTM_GETLINK) {
+		struct ifinfomsg ifi = { .ifi_family = family };
+
+		put(&r, &ifi, sizeof(ifi));
+	} else if (type == RTM_GETADDR) {
+		struct ifaddrmsg ifa = { .ifa_family = family };
 
 		put(&r, &ifa, sizeof(ifa));
 	} else {
-		struct rtmsg rtm = { .rtm_family = AF_INET };
+		struct rtmsg rtm = { .rtm_family = family };
 
 		put(&r, &rtm, sizeof(rtm));
 	}
 	return finish(&r);
+}
+
+size_t rtnl_dump(void *buf, size_t cap, uint32_t seq, uint16_t type)
+{
+	return dump_request(buf, cap, seq, type, AF_INET);
+}
+
+size_t rtnl_dump_any(void *buf, size_t cap, uint32_t seq, uint16_t type)
+{
+	return dump_request(buf, cap, seq, type, AF_UNSPEC);
 }
 
 /* ---- parsing ---- */
@@ -408,4 +424,133 @@ bool rtnl_parse_route(const struct nlmsghdr *msg, struct rtnl_route *out)
 		return false;
 	out->dst.prefix = rtm.rtm_dst_len;
 	return true;
+}
+
+/* ---- mesh mode: links, addresses of both families, changes ---- */
+
+static void link_attr(void *ctx, uint16_t type, const uint8_t *data, size_t len)
+{
+	struct rtnl_link *out = ctx;
+	size_t n;
+
+	if (type != IFLA_IFNAME)
+		return;
+	n = strnlen((const char *)data, len);
+	if (n >= sizeof(out->name))
+		n = sizeof(out->name) - 1;
+	memcpy(out->name, data, n);
+	out->name[n] = '\0';
+}
+
+bool rtnl_parse_link(const struct nlmsghdr *msg, struct rtnl_link *out)
+{
+	const uint8_t *p = (const uint8_t *)msg;
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifinfomsg));
+	struct ifinfomsg ifi;
+
+	memset(out, 0, sizeof(*out));
+	if (msg->nlmsg_type != RTM_NEWLINK || msg->nlmsg_len < off)
+		return false;
+	memcpy(&ifi, p + NLMSG_HDRLEN, sizeof(ifi));
+	if (ifi.ifi_index <= 0 || !each_attr(p + off, msg->nlmsg_len - off, link_attr, out))
+		return false;
+	out->ifindex = ifi.ifi_index;
+	out->flags = ifi.ifi_flags;
+	return true;
+}
+
+struct ifaddr_ctx {
+	size_t want; /* 4 or 16 */
+	bool has_local, has_address, bad;
+	uint8_t local[16], address[16];
+};
+
+static void ifaddr_attr(void *ctx, uint16_t type, const uint8_t *data, size_t len)
+{
+	struct ifaddr_ctx *c = ctx;
+
+	if (type != IFA_LOCAL && type != IFA_ADDRESS)
+		return;
+	if (len != c->want) {
+		c->bad = true;
+		return;
+	}
+	memcpy(type == IFA_LOCAL ? c->local : c->address, data, len);
+	*(type == IFA_LOCAL ? &c->has_local : &c->has_address) = true;
+}
+
+bool rtnl_parse_ifaddr(const struct nlmsghdr *msg, struct rtnl_ifaddr *out)
+{
+	const uint8_t *p = (const uint8_t *)msg;
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct ifaddrmsg));
+	struct ifaddr_ctx c = { 0 };
+	struct ifaddrmsg ifa;
+
+	memset(out, 0, sizeof(*out));
+	if (msg->nlmsg_type != RTM_NEWADDR || msg->nlmsg_len < off)
+		return false;
+	memcpy(&ifa, p + NLMSG_HDRLEN, sizeof(ifa));
+	if (ifa.ifa_family != AF_INET && ifa.ifa_family != AF_INET6)
+		return false;
+	c.want = ifa.ifa_family == AF_INET ? 4 : 16;
+	if (!each_attr(p + off, msg->nlmsg_len - off, ifaddr_attr, &c) || c.bad)
+		return false;
+	/* IPv4: IFA_LOCAL is ours (IFA_ADDRESS the peer's on point-to-point);
+	 * IPv6: IFA_ADDRESS is ours (IFA_LOCAL, if any, the same). */
+	if (c.has_local && (ifa.ifa_family == AF_INET || !c.has_address))
+		memcpy(out->addr, c.local, c.want);
+	else if (c.has_address)
+		memcpy(out->addr, c.address, c.want);
+	else
+		return false;
+	out->ifindex = (int)ifa.ifa_index;
+	out->family = ifa.ifa_family;
+	return true;
+}
+
+static void oif_attr(void *ctx, uint16_t type, const uint8_t *data, size_t len)
+{
+	uint32_t v;
+
+	if (type == RTA_OIF && read_u32(data, len, &v))
+		*(int *)ctx = (int)v;
+}
+
+bool rtnl_is_change(const struct nlmsghdr *msg, int skip_ifindex)
+{
+	const uint8_t *p = (const uint8_t *)msg;
+	size_t len = msg->nlmsg_len, off;
+	int ifindex = 0;
+
+	switch (msg->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK: {
+		struct ifinfomsg ifi;
+
+		if (len < NLMSG_HDRLEN + sizeof(ifi))
+			return false;
+		memcpy(&ifi, p + NLMSG_HDRLEN, sizeof(ifi));
+		ifindex = ifi.ifi_index;
+		break;
+	}
+	case RTM_NEWADDR:
+	case RTM_DELADDR: {
+		struct ifaddrmsg ifa;
+
+		if (len < NLMSG_HDRLEN + sizeof(ifa))
+			return false;
+		memcpy(&ifa, p + NLMSG_HDRLEN, sizeof(ifa));
+		ifindex = (int)ifa.ifa_index;
+		break;
+	}
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct rtmsg));
+		if (len < off || !each_attr(p + off, len - off, oif_attr, &ifindex))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	return skip_ifindex == 0 || ifindex != skip_ifindex;
 }

@@ -54,6 +54,8 @@ size_t rtnl_route6_replace(void *buf, size_t cap, uint32_t seq, int ifindex,
 			   const uint8_t dst[16], uint8_t prefix);
 /* A dump request for every IPv4 address (RTM_GETADDR) or route (RTM_GETROUTE). */
 size_t rtnl_dump(void *buf, size_t cap, uint32_t seq, uint16_t type);
+/* A dump request for every link (RTM_GETLINK) or address (RTM_GETADDR) of any family. */
+size_t rtnl_dump_any(void *buf, size_t cap, uint32_t seq, uint16_t type);
 
 /*
  * Walks the messages of one received datagram.  rtnl_next returns 1 and
@@ -95,5 +97,35 @@ struct rtnl_route {
 };
 /* false when msg is not an IPv4 route or is malformed. */
 bool rtnl_parse_route(const struct nlmsghdr *msg, struct rtnl_route *out);
+
+/*
+ * Mesh mode's view of the host (os/linux/netwatch.h): links and addresses
+ * of both families, from a dump or an event.
+ */
+struct rtnl_link {
+	int ifindex;
+	unsigned flags;             /* IFF_UP, IFF_LOOPBACK, ... */
+	char name[RTNL_IFNAME_MAX]; /* IFLA_IFNAME, "" if absent */
+};
+/* false when msg is not RTM_NEWLINK or is malformed. */
+bool rtnl_parse_link(const struct nlmsghdr *msg, struct rtnl_link *out);
+
+struct rtnl_ifaddr {
+	int ifindex;
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order; an IPv4 address in the first 4 bytes */
+};
+/*
+ * false when msg is not an RTM_NEWADDR of AF_INET (IFA_LOCAL, else
+ * IFA_ADDRESS) or AF_INET6 (IFA_ADDRESS), or is malformed.
+ */
+bool rtnl_parse_ifaddr(const struct nlmsghdr *msg, struct rtnl_ifaddr *out);
+
+/*
+ * Is msg (from the link, address and route multicast groups) a change of
+ * the host's network: a link, address or route added or removed, except
+ * one that names skip_ifindex (our own TUN; 0: none)?
+ */
+bool rtnl_is_change(const struct nlmsghdr *msg, int skip_ifindex);
 
 #endif

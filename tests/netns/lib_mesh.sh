@@ -6,6 +6,13 @@
 declare -A ADDR=() PK=() MESH_EXTRA=() MESH_LAN=()
 PORT=5582
 
+# mesh_bridge_init: the "internet" bridge, multicast snooping off (beacons
+# reach every port).
+mesh_bridge_init() {
+	topo_init
+	ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+}
+
 # mesh_ipv6_on NS NAME: IPv6 back on in NS (ns_add turns it off), DAD off,
 # so that the TUN gets its fc94 address at once.
 mesh_ipv6_on() {
@@ -113,6 +120,17 @@ registered() { status_json "$1" | grep -q '"state":"registered","home":true'; }
 # Callers set BASE_IP, WAN_IP[ROUTER] and LAN_NET[ROUTER] (e.g. 10.0.1).
 declare -A WAN_IP=() LAN_NET=()
 
+# nat_lab_init: the tools, the bridge (multicast snooping off), the
+# routers' WAN addresses and LANs (ra, rb).
+nat_lab_init() {
+	require_env
+	command -v nft >/dev/null || bail "nft (nftables) is needed"
+	command -v conntrack >/dev/null || bail "conntrack is needed (scripts/deps.sh)"
+	mesh_bridge_init
+	WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
+	LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
+}
+
 # nat_router NAME: namespace $RUN-NAME, eth0 on the WAN bridge with
 # WAN_IP[NAME], forwarding on.  nat_rules gives it its NAT and firewall.
 nat_router() {
@@ -210,6 +228,42 @@ max_gap() {
 		$1 - prev > gap { gap = $1 - prev }
 		{ prev = $1 }
 		END { if (n + 1 - prev > gap) gap = n + 1 - prev; print (gap - 1) * iv }'
+}
+
+# ---- a ping across an event: started, stopped, and its gaps ---------------------
+# ping_start NODE NAME DST: ping -6 -D -i 0.2 -W 1 DST without end, in the
+# background, its log in $T/NAME.ping, its pid in PING_PID.
+ping_start() {
+	ip netns exec "${NODE_NS[$1]}" ping -6 -D -i 0.2 -W 1 "$3" >"$T/$2.ping" 2>&1 &
+	PING_PID=$!
+	bg_track "$PING_PID"
+}
+# ping_stop: end it with SIGINT (it prints its summary).
+ping_stop() {
+	kill -INT "$PING_PID" 2>/dev/null
+	wait "$PING_PID" 2>/dev/null
+}
+# ping_seqs FILE: the icmp_seq of every reply, sorted, each once.
+ping_seqs() { sed -n 's/.*bytes from .*icmp_seq=\([0-9]*\).*/\1/p' "$1" | sort -nu; }
+# ping_last FILE: the highest icmp_seq answered (0: none yet).
+ping_last() { ping_seqs "$1" | awk '{ l = $1 } END { print l + 0 }'; }
+# ping_last_ge FILE N: a request numbered N or later was answered (for wait_until).
+ping_last_ge() { [ "$(ping_last "$1")" -ge "$2" ]; }
+# ping_resumed FILE SEQ K: after SEQ, K requests answered in a row since the
+# last unanswered one (for wait_until: traffic resumed after an event at SEQ).
+ping_resumed() {
+	ping_seqs "$1" | awk -v e="$2" -v k="$3" '
+		$1 > e && prev >= e && $1 != prev + 1 { miss = $1 - 1 }
+		{ prev = $1 }
+		END { base = miss > e ? miss : e; exit !(prev - base >= k) }'
+}
+# ping_gaps FILE: "RUNS LONGEST": how many runs of unanswered requests come
+# before the last reply, and the longest run's length (requests).
+ping_gaps() {
+	ping_seqs "$1" | awk 'BEGIN { prev = 0 }
+		$1 > prev + 1 { r++; if ($1 - prev - 1 > m) m = $1 - prev - 1 }
+		{ prev = $1 }
+		END { print r + 0, m + 0 }'
 }
 
 # mesh_done NAME...: stop those daemons, check that no log shows a seccomp

@@ -164,6 +164,7 @@ declare -A bad=(
 	[dup]='{"mode": "mesh", "whitelist": ["fc94::1", "fc94:0::1"]}|^subnetrad: b.json: whitelist\[1\]: DuplicateWhitelistEntry: '
 	[probe]='{"mode": "base", "udp_port": 6000, "probe_port": 6000}|^subnetrad: b.json: probe_port: ProbePortIsUdpPort: 6000 is also the UDP port; the NAT probe needs a second port \(0: none\)$'
 	[probe_range]='{"mode": "mesh", "bases": [{"host": "b", "probe_port": 65536, "public_key": "'"$BASE_PK"'"}]}|^subnetrad: b.json: bases\[0\]\.probe_port: OutOfRange: '
+	[rekey]='{"mode": "mesh", "rekey_interval": 5}|^subnetrad: b.json: rekey_interval: RekeyIntervalOutOfRange: 5 is outside 10\.\.120 seconds \(10: '
 	[psk]='{"mode": "mesh", "psk": "'"${PSK:0:20}"'"}|^subnetrad: b.json: psk: InvalidPsk: expected 64 hex characters, got 20$'
 )
 for k in "${!bad[@]}"; do

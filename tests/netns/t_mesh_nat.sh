@@ -34,15 +34,8 @@
 # shellcheck source=tests/netns/lib_mesh.sh
 . "$(dirname "$0")/lib_mesh.sh"
 
-require_env
-command -v nft >/dev/null || bail "nft (nftables) is needed"
-command -v conntrack >/dev/null || bail "conntrack is needed (scripts/deps.sh)"
-topo_init
-ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
-
+nat_lab_init
 BASE_IP=203.0.113.10
-WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
-LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
 
 node_config() {
 	MESH_LAN[$1]=false

@@ -53,8 +53,8 @@ static const char *const all_names[] = {
 	"DuplicateField", "InvalidPath", "InvalidBaseHost", "InvalidBaseKey", "TooManyBases",
 	"DuplicateBase", "InvalidAddress", "NotMeshAddress", "DuplicateWhitelistEntry",
 	"TooManyWhitelistEntries", "InvalidHostname", "InvalidPsk", "MtuOutOfRange",
-	"InvalidUser", "NoDiscovery", "MtuTooLargeForPath", "IdentityUnreadable",
-	"InvalidIdentity", "SelfReference", "ProbePortIsUdpPort",
+	"InvalidUser", "NoDiscovery", "RekeyIntervalOutOfRange", "MtuTooLargeForPath",
+	"IdentityUnreadable", "InvalidIdentity", "SelfReference", "ProbePortIsUdpPort",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -194,6 +194,20 @@ static const struct err_case err_cases[] = {
 	  "minus 100 bytes of mesh overhead)" },
 	{ MESH(",\"mtu\":1279"), "MtuOutOfRange", "mtu", "1279 is outside 1280..1400" },
 	{ MESH(",\"mtu\":65536"), "OutOfRange", "mtu", "65536 is out of range 1280..1400" },
+	{ MESH(",\"rekey_interval\":9"), "RekeyIntervalOutOfRange", "rekey_interval",
+	  "9 is outside 10..120 seconds (10: the shortest that leaves a handshake time to "
+	  "finish before the keypair expires at 3/2 of it; 120: the longest a keypair may be "
+	  "used for sending)" },
+	{ MESH(",\"rekey_interval\":121"), "RekeyIntervalOutOfRange", "rekey_interval",
+	  "121 is outside 10..120 seconds" },
+	{ MESH(",\"rekey_interval\":0"), "RekeyIntervalOutOfRange", "rekey_interval",
+	  "0 is outside 10..120" },
+	{ MESH(",\"rekey_interval\":65536"), "OutOfRange", "rekey_interval",
+	  "65536 is out of range 10..120" },
+	{ MESH(",\"rekey_interval\":-1"), "OutOfRange", "rekey_interval", "negative" },
+	{ MESH(",\"rekey_interval\":\"10\""), "WrongType", "rekey_interval", "expected" },
+	{ BASEMODE(",\"rekey_interval\":10"), "UnknownField", "rekey_interval",
+	  "in a base config" },
 	/* bases */
 	{ MESH_BASES("{\"public_key\":\"" BASE_PK1 "\"}", ""), "MissingField", "bases[0].host",
 	  "every base needs a host" },
@@ -308,6 +322,7 @@ static void test_mesh_defaults(void **state)
 	assert_string_equal(cfg.mesh.hostname, "");
 	assert_string_equal(cfg.mesh.hosts_file, "");
 	assert_true(cfg.mesh.lan_discovery);
+	assert_int_equal(cfg.mesh.rekey_interval, 120);
 	assert_false(cfg.mesh.has_psk);
 	assert_string_equal(cfg.user, "");
 	assert_int_equal(cfg.workers, 1);
@@ -355,7 +370,7 @@ static void test_mesh_every_field(void **state)
 		  "\"public_key\":\"" BASE_PK2 "\"}," BASE("Base3.Example.NET", NODE_PK) "],"
 		  "\"whitelist_enabled\":false,\"whitelist\":[\"fc94::1\",\"" NODE_ADDR "\"],"
 		  "\"hostname\":\"node-1\",\"hosts_file\":\"/etc/hosts\",\"lan_discovery\":false,"
-		  "\"psk\":\"" PSK "\",\"mtu\":1280,\"user\":\"nobody\",\"workers\":4,"
+		  "\"psk\":\"" PSK "\",\"mtu\":1280,\"rekey_interval\":10,\"user\":\"nobody\",\"workers\":4,"
 		  "\"configure_interface\":false,\"mode\":\"mesh\"}");
 	assert_string_equal(cfg.mesh.identity_file, "/etc/subnetra/identity");
 	assert_int_equal(cfg.mesh.udp_port, 6000);
@@ -380,6 +395,7 @@ static void test_mesh_every_field(void **state)
 	assert_true(cfg.mesh.has_psk);
 	assert_int_equal(cfg.mesh.psk[0], 0x44);
 	assert_int_equal(cfg.mesh.mtu, 1280);
+	assert_int_equal(cfg.mesh.rekey_interval, 10);
 	assert_string_equal(cfg.user, "nobody");
 	assert_int_equal(cfg.workers, 4);
 	assert_false(cfg.configure_interface);
@@ -438,6 +454,7 @@ static void test_digest(void **state)
 		BASEMODE(",\"probe_port\":0"),
 		MESH_BASES("{\"host\":\"base1.example.net\",\"probe_port\":0,"
 			   "\"public_key\":\"" BASE_PK1 "\"}", ""),
+		MESH(",\"rekey_interval\":30"),
 	};
 	uint8_t d[ARRAY_LEN(variants)][CONFIG_DIGEST_LEN], again[CONFIG_DIGEST_LEN];
 	char other_psk[] = MESH(",\"psk\":\"" PSK "\"");

@@ -373,30 +373,32 @@ static void test_rekey_rotation(void **state)
 static void test_timers(void **state)
 {
 	struct session_keypair kp = {.valid = true, .initiator = true, .birth_ns = T0};
+	struct session_timers tm;
 	uint8_t buf[MSG_DATA_MAX_LEN];
 	uint64_t next;
 	size_t n;
 
 	(void)state;
-	assert_false(session_should_rekey_send(&kp, T0 + MN_S(120) - 1));
-	assert_true(session_should_rekey_send(&kp, T0 + MN_S(120)));
-	assert_false(session_should_rekey_recv(&kp, T0 + MN_S(165) - 1));
-	assert_true(session_should_rekey_recv(&kp, T0 + MN_S(165)));
-	assert_false(session_keypair_expired(&kp, T0 + MN_S(180) - 1));
-	assert_true(session_keypair_expired(&kp, T0 + MN_S(180)));
-	assert_false(session_keypair_expired(&kp, T0 - 5)); /* clock backwards */
+	session_timers_init(&tm, SESSION_REKEY_DEFAULT_S);
+	assert_false(session_should_rekey_send(&kp, &tm, T0 + MN_S(120) - 1));
+	assert_true(session_should_rekey_send(&kp, &tm, T0 + MN_S(120)));
+	assert_false(session_should_rekey_recv(&kp, &tm, T0 + MN_S(165) - 1));
+	assert_true(session_should_rekey_recv(&kp, &tm, T0 + MN_S(165)));
+	assert_false(session_keypair_expired(&kp, &tm, T0 + MN_S(180) - 1));
+	assert_true(session_keypair_expired(&kp, &tm, T0 + MN_S(180)));
+	assert_false(session_keypair_expired(&kp, &tm, T0 - 5)); /* clock backwards */
 	kp.initiator = false;
-	assert_false(session_should_rekey_send(&kp, T0 + MN_S(179)));
-	assert_false(session_should_rekey_recv(&kp, T0 + MN_S(179)));
+	assert_false(session_should_rekey_send(&kp, &tm, T0 + MN_S(179)));
+	assert_false(session_should_rekey_recv(&kp, &tm, T0 + MN_S(179)));
 	kp.send_counter = SESSION_REKEY_AFTER_MESSAGES - 1;
-	assert_false(session_should_rekey_send(&kp, T0));
+	assert_false(session_should_rekey_send(&kp, &tm, T0));
 	kp.send_counter = SESSION_REKEY_AFTER_MESSAGES;
-	assert_true(session_should_rekey_send(&kp, T0));
+	assert_true(session_should_rekey_send(&kp, &tm, T0));
 	kp.send_counter = SESSION_REJECT_AFTER_MESSAGES - 1;
-	assert_false(session_keypair_expired(&kp, T0));
+	assert_false(session_keypair_expired(&kp, &tm, T0));
 	kp.send_counter = SESSION_REJECT_AFTER_MESSAGES;
-	assert_true(session_keypair_expired(&kp, T0));
-	assert_true(session_should_rekey_send(NULL, T0));
+	assert_true(session_keypair_expired(&kp, &tm, T0));
+	assert_true(session_should_rekey_send(NULL, &tm, T0));
 
 	/* Retransmits: +1 s, then every 5 s, give up at 90 s. */
 	assert_int_equal(session_retransmit_due(T0, T0, 1, T0 + MN_S(1) - 1, &next),
@@ -434,6 +436,61 @@ static void test_timers(void **state)
 	assert_false(session_zero_due(&sa, T0 + MN_S(600)));
 }
 
+/*
+ * "rekey_interval": each interval's derived timers at their boundaries,
+ * and a live session whose timers were set short (the netns rekey test's
+ * 10 s): rejected at 15 s, keys wiped at 45 s, the peer on 120 s
+ * independent of it.
+ */
+static void test_timers_interval(void **state)
+{
+	static const struct {
+		unsigned r;
+		uint64_t rekey, reject, on_recv, zero; /* ms */
+	} rows[] = {
+	    {120, 120000, 180000, 165000, 540000},
+	    {10, 10000, 15000, 13750, 45000},
+	    {60, 60000, 90000, 82500, 270000},
+	    {11, 11000, 16500, 15125, 49500},
+	};
+	uint8_t buf[MSG_DATA_MAX_LEN];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct session_keypair kp = {.valid = true, .initiator = true, .birth_ns = T0};
+		struct session_timers tm;
+		const uint64_t ms = UINT64_C(1000000);
+
+		session_timers_init(&tm, rows[i].r);
+		assert_int_equal(tm.rekey_after_ns, rows[i].rekey * ms);
+		assert_int_equal(tm.reject_after_ns, rows[i].reject * ms);
+		assert_int_equal(tm.rekey_on_recv_ns, rows[i].on_recv * ms);
+		assert_int_equal(tm.zero_after_ns, rows[i].zero * ms);
+		/* rekey < rekey on receive < reject, at every interval */
+		assert_true(tm.rekey_after_ns < tm.rekey_on_recv_ns);
+		assert_true(tm.rekey_on_recv_ns < tm.reject_after_ns);
+		assert_false(session_should_rekey_send(&kp, &tm, T0 + tm.rekey_after_ns - 1));
+		assert_true(session_should_rekey_send(&kp, &tm, T0 + tm.rekey_after_ns));
+		assert_false(session_should_rekey_recv(&kp, &tm, T0 + tm.rekey_on_recv_ns - 1));
+		assert_true(session_should_rekey_recv(&kp, &tm, T0 + tm.rekey_on_recv_ns));
+		assert_false(session_keypair_expired(&kp, &tm, T0 + tm.reject_after_ns - 1));
+		assert_true(session_keypair_expired(&kp, &tm, T0 + tm.reject_after_ns));
+	}
+	/* A session of a 10 s node with a 120 s peer: each side its own. */
+	connect_at(T0);
+	session_timers_init(&sa.timers, SESSION_REKEY_MIN_S);
+	n = seal(&sa, T0 + MN_S(15) - 1, buf, 0);
+	assert_int_equal(open_copy(&sb, &tb, T0 + MN_S(15), buf, n), SESSION_KEEPALIVE);
+	assert_int_equal(session_seal(&sa, T0 + MN_S(15), buf, 0, sizeof buf, &n), -ENOKEY);
+	n = seal(&sb, T0 + MN_S(170), buf, 0); /* the 120 s side still sends */
+	assert_int_equal(open_copy(&sa, &ta, T0 + MN_S(15) - 1, buf, n), SESSION_KEEPALIVE);
+	assert_int_equal(open_copy(&sa, &ta, T0 + MN_S(15), buf, n), SESSION_DROP_EXPIRED);
+	assert_false(session_zero_due(&sa, T0 + MN_S(45) - 1));
+	assert_true(session_zero_due(&sa, T0 + MN_S(45)));
+	assert_false(session_zero_due(&sb, T0 + MN_S(45)));
+}
+
 static void test_index_table(void **state)
 {
 	static struct session_index t;
@@ -464,7 +521,7 @@ int main(void)
 	    cmocka_unit_test(test_verdict_names), cmocka_unit_test(test_key_confirmation),
 	    cmocka_unit_test(test_inner_checks),  cmocka_unit_test(test_window_and_tag),
 	    cmocka_unit_test(test_simultaneous),  cmocka_unit_test(test_rekey_rotation),
-	    cmocka_unit_test(test_timers),	  cmocka_unit_test(test_index_table),
+	    cmocka_unit_test(test_timers), cmocka_unit_test(test_timers_interval),	  cmocka_unit_test(test_index_table),
 	};
 
 	if (sodium_init() < 0)

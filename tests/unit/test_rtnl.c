@@ -227,6 +227,26 @@ static void test_dump_requests(void **state)
 	expect_bytes(buf, n, &w);
 }
 
+/* Mesh mode's dumps: every link, every address, of any family. */
+static void test_dump_any(void **state)
+{
+	uint8_t buf[RTNL_REQ_MAX];
+	struct bytes w;
+	size_t n;
+
+	(void)state;
+	n = rtnl_dump_any(buf, sizeof(buf), 5, RTM_GETLINK);
+	hdr(&w, 32, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 5);
+	for (int i = 0; i < 16; i++)
+		u8(&w, 0); /* ifinfomsg, AF_UNSPEC */
+	expect_bytes(buf, n, &w);
+	n = rtnl_dump_any(buf, sizeof(buf), 6, RTM_GETADDR);
+	hdr(&w, 24, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 6);
+	u32(&w, 0); /* ifaddrmsg, AF_UNSPEC */
+	u32(&w, 0);
+	expect_bytes(buf, n, &w);
+}
+
 /* A buffer one byte short gives 0, never a truncated request. */
 static void test_too_small(void **state)
 {
@@ -399,6 +419,145 @@ static void test_parse_addr(void **state)
 	assert_false(rtnl_parse_addr(h, &a));
 }
 
+static void newlink(struct bytes *m, unsigned type, int ifindex, unsigned flags,
+		    const char *name)
+{
+	uint32_t len;
+
+	hdr(m, 0, type, 0, 0);
+	u8(m, AF_UNSPEC);
+	u8(m, 0);
+	u16(m, 1); /* ARPHRD_ETHER */
+	u32(m, (uint32_t)ifindex);
+	u32(m, flags);
+	u32(m, 0);
+	if (name != NULL) {
+		attr_hdr(m, (unsigned)(4 + strlen(name) + 1), IFLA_IFNAME);
+		memcpy(m->b + m->n, name, strlen(name) + 1);
+		m->n += strlen(name) + 1;
+		while (m->n % 4)
+			u8(m, 0);
+	}
+	len = (uint32_t)m->n;
+	memcpy(m->b, &len, 4);
+}
+
+static void test_parse_link(void **state)
+{
+	const struct nlmsghdr *h;
+	struct rtnl_link l;
+	struct bytes m;
+
+	(void)state;
+	h = (const struct nlmsghdr *)(const void *)m.b;
+	newlink(&m, RTM_NEWLINK, 4, IFF_UP | IFF_MULTICAST, "eth1");
+	assert_true(rtnl_parse_link(h, &l));
+	assert_int_equal(l.ifindex, 4);
+	assert_int_equal(l.flags, IFF_UP | IFF_MULTICAST);
+	assert_string_equal(l.name, "eth1");
+	newlink(&m, RTM_NEWLINK, 4, 0, "a-name-far-too-long");
+	assert_true(rtnl_parse_link(h, &l));
+	assert_string_equal(l.name, "a-name-far-too-");
+	newlink(&m, RTM_NEWLINK, 0, 0, "x"); /* no interface */
+	assert_false(rtnl_parse_link(h, &l));
+	newlink(&m, RTM_DELLINK, 4, 0, "eth1");
+	assert_false(rtnl_parse_link(h, &l));
+	newlink(&m, RTM_NEWLINK, 4, 0, "eth1");
+	m.b[32] = 200; /* an attribute longer than the message */
+	assert_false(rtnl_parse_link(h, &l));
+	hdr(&m, 20, RTM_NEWLINK, 0, 0); /* shorter than ifinfomsg */
+	assert_false(rtnl_parse_link(h, &l));
+}
+
+static void newaddr6(struct bytes *m, bool with_local)
+{
+	uint32_t len;
+
+	hdr(m, 0, RTM_NEWADDR, 0, 0);
+	u8(m, AF_INET6);
+	u8(m, 64);
+	u8(m, 0);
+	u8(m, RT_SCOPE_UNIVERSE);
+	u32(m, 7);
+	attr_hdr(m, 20, IFA_ADDRESS);
+	for (int i = 0; i < 16; i++)
+		u8(m, i == 0 ? 0x20 : i == 1 ? 0x01 : (unsigned)i);
+	if (with_local) {
+		attr_hdr(m, 20, IFA_LOCAL);
+		for (int i = 0; i < 16; i++)
+			u8(m, 0xee);
+	}
+	len = (uint32_t)m->n;
+	memcpy(m->b, &len, 4);
+}
+
+static void test_parse_ifaddr(void **state)
+{
+	const struct nlmsghdr *h;
+	struct rtnl_ifaddr a;
+	struct bytes m;
+	static const uint8_t v4[4] = {192, 0, 2, 7};
+
+	(void)state;
+	h = (const struct nlmsghdr *)(const void *)m.b;
+	newaddr(&m, AF_INET, 24, "eth0"); /* IFA_LOCAL wins over the peer */
+	assert_true(rtnl_parse_ifaddr(h, &a));
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(a.ifindex, 3);
+	assert_memory_equal(a.addr, v4, 4);
+	newaddr6(&m, true); /* IPv6: IFA_ADDRESS is ours */
+	assert_true(rtnl_parse_ifaddr(h, &a));
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(a.ifindex, 7);
+	assert_int_equal(a.addr[0], 0x20);
+	assert_int_equal(a.addr[15], 15);
+	newaddr6(&m, false);
+	assert_true(rtnl_parse_ifaddr(h, &a));
+	assert_int_equal(a.addr[1], 0x01);
+	newaddr6(&m, false);
+	m.b[24] = 8; /* a 4-byte address in an IPv6 message */
+	assert_false(rtnl_parse_ifaddr(h, &a));
+	newaddr(&m, AF_PACKET, 0, NULL);
+	assert_false(rtnl_parse_ifaddr(h, &a));
+	hdr(&m, 16, RTM_NEWADDR, 0, 0);
+	assert_false(rtnl_parse_ifaddr(h, &a));
+}
+
+static void newroute(struct bytes *m, unsigned dst_len, bool dst, bool table_attr,
+		     bool multipath);
+
+/* Which events are changes: every link, address or route, but the TUN's. */
+static void test_is_change(void **state)
+{
+	const struct nlmsghdr *h;
+	struct bytes m;
+
+	(void)state;
+	h = (const struct nlmsghdr *)(const void *)m.b;
+	newlink(&m, RTM_NEWLINK, 4, IFF_UP, "eth1");
+	assert_true(rtnl_is_change(h, 0));
+	assert_true(rtnl_is_change(h, 9));
+	assert_false(rtnl_is_change(h, 4));
+	newlink(&m, RTM_DELLINK, 4, 0, NULL);
+	assert_true(rtnl_is_change(h, 9));
+	newaddr(&m, AF_INET, 24, NULL); /* ifindex 3 */
+	assert_true(rtnl_is_change(h, 9));
+	assert_false(rtnl_is_change(h, 3));
+	m.b[4] = RTM_DELADDR;
+	assert_true(rtnl_is_change(h, 9));
+	newroute(&m, 8, true, false, false); /* RTA_OIF 4 */
+	assert_true(rtnl_is_change(h, 9));
+	assert_false(rtnl_is_change(h, 4));
+	m.b[4] = RTM_DELROUTE;
+	assert_true(rtnl_is_change(h, 9));
+	newroute(&m, 8, true, false, true); /* multipath: no RTA_OIF */
+	assert_true(rtnl_is_change(h, 4));
+	hdr(&m, 16, RTM_NEWNEIGH, 0, 0);
+	assert_false(rtnl_is_change(h, 0));
+	hdr(&m, 16, RTM_NEWADDR, 0, 0); /* truncated */
+	assert_false(rtnl_is_change(h, 0));
+}
+
 static void newroute(struct bytes *m, unsigned dst_len, bool dst, bool table_attr,
 		     bool multipath)
 {
@@ -482,6 +641,10 @@ int main(void)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_parse_route),
+		cmocka_unit_test(test_dump_any),
+		cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_parse_ifaddr),
+		cmocka_unit_test(test_is_change),
 	};
 
 	return cmocka_run_group_tests_name("rtnl", tests, NULL, NULL);

@@ -128,6 +128,17 @@ void session_init(struct session *s, const uint8_t our_addr[IDENTITY_ADDR_LEN],
 	memcpy(s->our_addr, our_addr, IDENTITY_ADDR_LEN);
 	memcpy(s->peer_addr, peer_addr, IDENTITY_ADDR_LEN);
 	s->previous = s->current = s->next = -1;
+	session_timers_init(&s->timers, SESSION_REKEY_DEFAULT_S);
+}
+
+void session_timers_init(struct session_timers *t, unsigned rekey_s)
+{
+	uint64_t r = (uint64_t)rekey_s * SESSION_NS_PER_S;
+
+	t->rekey_after_ns = r;
+	t->reject_after_ns = r * 3 / 2;
+	t->rekey_on_recv_ns = t->reject_after_ns - r / 8;
+	t->zero_after_ns = 3 * t->reject_after_ns;
 }
 
 static void drop_role(struct session *s, struct session_index *t, int8_t *role)
@@ -214,25 +225,28 @@ static uint64_t age(uint64_t then, uint64_t now)
 	return now > then ? now - then : 0;
 }
 
-bool session_keypair_expired(const struct session_keypair *kp, uint64_t now_ns)
+bool session_keypair_expired(const struct session_keypair *kp, const struct session_timers *t,
+			     uint64_t now_ns)
 {
-	return !kp->valid || age(kp->birth_ns, now_ns) >= SESSION_REJECT_AFTER_TIME_NS ||
+	return !kp->valid || age(kp->birth_ns, now_ns) >= t->reject_after_ns ||
 	       kp->send_counter >= SESSION_REJECT_AFTER_MESSAGES;
 }
 
-bool session_should_rekey_send(const struct session_keypair *kp, uint64_t now_ns)
+bool session_should_rekey_send(const struct session_keypair *kp,
+			       const struct session_timers *t, uint64_t now_ns)
 {
 	if (kp == NULL || !kp->valid)
 		return true;
 	return kp->send_counter >= SESSION_REKEY_AFTER_MESSAGES ||
 	       (kp->initiator &&
-		age(kp->birth_ns, now_ns) >= SESSION_REKEY_AFTER_TIME_NS);
+		age(kp->birth_ns, now_ns) >= t->rekey_after_ns);
 }
 
-bool session_should_rekey_recv(const struct session_keypair *kp, uint64_t now_ns)
+bool session_should_rekey_recv(const struct session_keypair *kp,
+			       const struct session_timers *t, uint64_t now_ns)
 {
 	return kp != NULL && kp->valid && kp->initiator &&
-	       age(kp->birth_ns, now_ns) >= SESSION_REKEY_ON_RECV_NS;
+	       age(kp->birth_ns, now_ns) >= t->rekey_on_recv_ns;
 }
 
 enum session_retransmit session_retransmit_due(uint64_t started_ns, uint64_t last_sent_ns,
@@ -257,7 +271,7 @@ enum session_retransmit session_retransmit_due(uint64_t started_ns, uint64_t las
 
 bool session_zero_due(const struct session *s, uint64_t now_ns)
 {
-	return s->have_keys && age(s->last_derived_ns, now_ns) >= SESSION_ZERO_AFTER_NS;
+	return s->have_keys && age(s->last_derived_ns, now_ns) >= s->timers.zero_after_ns;
 }
 
 /* ---- DATA --------------------------------------------------------------- */
@@ -272,7 +286,7 @@ int session_seal(struct session *s, uint64_t now_ns, uint8_t *buf, size_t pt_len
 	if (s->current < 0)
 		return -ENOKEY;
 	kp = &s->slot[s->current];
-	if (session_keypair_expired(kp, now_ns))
+	if (session_keypair_expired(kp, &s->timers, now_ns))
 		return -ENOKEY;
 	if (pt_len > MSG_DATA_MAX_PLAINTEXT)
 		return -EMSGSIZE;
@@ -355,7 +369,7 @@ enum session_verdict session_open(struct session *s, struct session_index *t,
 	kp = find_keypair(s, h.receiver, &role);
 	if (kp == NULL)
 		return SESSION_DROP_UNKNOWN_INDEX;
-	if (age(kp->birth_ns, now_ns) >= SESSION_REJECT_AFTER_TIME_NS)
+	if (age(kp->birth_ns, now_ns) >= s->timers.reject_after_ns)
 		return SESSION_DROP_EXPIRED;
 	if (!mreplay_check(&kp->replay, h.counter))
 		return window_reason(&kp->replay, h.counter);

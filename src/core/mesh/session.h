@@ -14,7 +14,7 @@
  *
  * Receive order (session_open), each failure a counted drop that changes
  * nothing: length, type, reserved -> receiver index selects a keypair of
- * this peer -> keypair age (180 s) -> replay window check -> AEAD (AD =
+ * this peer -> keypair age (reject_after) -> replay window check -> AEAD (AD =
  * the 16-byte header) -> inner packet check -> window mark -> key
  * confirmation.  The inner check comes before the mark so that a refused
  * packet leaves the window untouched; it is authentic, so its counter is
@@ -39,24 +39,40 @@
 #include "core/mesh/noise.h"
 
 #define SESSION_NS_PER_S UINT64_C(1000000000)
-/* wireguard-go's device/constants.go, in ns. */
-#define SESSION_REKEY_AFTER_TIME_NS  (120 * SESSION_NS_PER_S)
-#define SESSION_REJECT_AFTER_TIME_NS (180 * SESSION_NS_PER_S)
+/*
+ * The time-based timers derive from one rekey interval r (the mesh
+ * config's "rekey_interval", default SESSION_REKEY_DEFAULT_S), in the
+ * proportions of wireguard-go's device/constants.go at r = 120 s:
+ *   rekey after r (initiator, sending)      120 s
+ *   reject after r * 3 / 2 (no keypair used past it)   180 s
+ *   rekey on receive at reject - r / 8 (initiator)  165 s (180 - 10 - 5)
+ *   wipe keys 3 * reject after the last handshake   540 s
+ * Each peer uses its own: r is local, never negotiated, and any two
+ * values interoperate (the initiator of a keypair drives its rekey).
+ */
+#define SESSION_REKEY_DEFAULT_S 120
+#define SESSION_REKEY_MIN_S	10
+#define SESSION_REKEY_MAX_S	SESSION_REKEY_DEFAULT_S /* the issue's "at least every 120 s" */
+
+struct session_timers {
+	uint64_t rekey_after_ns;
+	uint64_t reject_after_ns;
+	uint64_t rekey_on_recv_ns;
+	uint64_t zero_after_ns;
+};
+
+/* The timers of rekey interval rekey_s (SESSION_REKEY_MIN_S..MAX_S). */
+void session_timers_init(struct session_timers *t, unsigned rekey_s);
+
+/* Fixed: wireguard-go's device/constants.go, in ns. */
 #define SESSION_KEEPALIVE_TIMEOUT_NS (10 * SESSION_NS_PER_S)
 #define SESSION_REKEY_TIMEOUT_NS     (5 * SESSION_NS_PER_S)
-/* An initiator receiving on a keypair this old rekeys: 180 - 10 - 5 s. */
-#define SESSION_REKEY_ON_RECV_NS                                                         \
-	(SESSION_REJECT_AFTER_TIME_NS - SESSION_KEEPALIVE_TIMEOUT_NS -                   \
-	 SESSION_REKEY_TIMEOUT_NS)
 /* Our change: the first HS_INIT is retransmitted after 1 s, then every 5 s. */
 #define SESSION_REKEY_FIRST_NS	 (1 * SESSION_NS_PER_S)
 #define SESSION_REKEY_ATTEMPT_NS (90 * SESSION_NS_PER_S)
-/* Keys are wiped this long after the last keypair was derived. */
-#define SESSION_ZERO_AFTER_NS	      (3 * SESSION_REJECT_AFTER_TIME_NS)
 #define SESSION_REKEY_AFTER_MESSAGES  (UINT64_C(1) << 60)
 #define SESSION_REJECT_AFTER_MESSAGES MREPLAY_REJECT_AFTER
 
-_Static_assert(SESSION_REKEY_ON_RECV_NS == 165 * SESSION_NS_PER_S, "165 s");
 _Static_assert(SESSION_REKEY_AFTER_MESSAGES < SESSION_REJECT_AFTER_MESSAGES,
 	       "rekey well before the counter limit");
 
@@ -80,7 +96,7 @@ _Static_assert((SESSION_INDEX_SLOTS & (SESSION_INDEX_SLOTS - 1)) == 0, "power of
 	X(BAD_TYPE, bad_type)		    /* not a DATA message */                     \
 	X(BAD_RESERVED, bad_reserved)	    /* a reserved byte is set */                 \
 	X(UNKNOWN_INDEX, unknown_index)	    /* no keypair of this peer has that index */ \
-	X(EXPIRED, expired)		    /* the keypair is 180 s old */               \
+	X(EXPIRED, expired)		    /* the keypair is reject_after old */        \
 	X(COUNTER_LIMIT, counter_limit)	    /* counter >= REJECT_AFTER_MESSAGES */       \
 	X(TOO_OLD, too_old)		    /* counter behind the window */              \
 	X(REPLAY, replay)		    /* counter seen before */                    \
@@ -126,6 +142,7 @@ struct session {
 	int8_t previous, current, next; /* slot numbers, -1: none */
 	uint64_t last_derived_ns;	/* when the newest keypair was installed */
 	bool have_keys;			/* some keypair was ever installed */
+	struct session_timers timers;	/* session_init: the default; the owner may set */
 };
 
 struct session_index_entry {
@@ -146,6 +163,7 @@ int session_index_alloc(struct session_index *t, struct session *s, uint32_t *in
 struct session *session_index_lookup(const struct session_index *t, uint32_t index);
 void session_index_remove(struct session_index *t, uint32_t index);
 
+/* An empty session with the default timers (s->timers may then be set). */
 void session_init(struct session *s, const uint8_t our_addr[IDENTITY_ADDR_LEN],
 		  const uint8_t peer_addr[IDENTITY_ADDR_LEN]);
 /*
@@ -179,15 +197,19 @@ enum session_verdict session_open(struct session *s, struct session_index *t,
 
 /* ---- timers: pure functions of time, counters and role ---------------- */
 
-/* The keypair may no longer be used: 180 s old, or its counter is used up. */
-bool session_keypair_expired(const struct session_keypair *kp, uint64_t now_ns);
+/* The keypair may no longer be used: reject_after old, or its counter is used up. */
+bool session_keypair_expired(const struct session_keypair *kp, const struct session_timers *t,
+			     uint64_t now_ns);
 /*
  * Start a new handshake when sending on kp?  Its send counter passed
- * REKEY_AFTER_MESSAGES, or we initiated it and it is 120 s old.  NULL: yes.
+ * REKEY_AFTER_MESSAGES, or we initiated it and it is rekey_after old.
+ * NULL: yes.
  */
-bool session_should_rekey_send(const struct session_keypair *kp, uint64_t now_ns);
-/* Having received on kp: we initiated it and it is 165 s old. */
-bool session_should_rekey_recv(const struct session_keypair *kp, uint64_t now_ns);
+bool session_should_rekey_send(const struct session_keypair *kp,
+			       const struct session_timers *t, uint64_t now_ns);
+/* Having received on kp: we initiated it and it is rekey_on_recv old. */
+bool session_should_rekey_recv(const struct session_keypair *kp,
+			       const struct session_timers *t, uint64_t now_ns);
 
 enum session_retransmit {
 	SESSION_RETX_WAIT,    /* nothing to do before *next_ns */
@@ -203,7 +225,7 @@ enum session_retransmit {
 enum session_retransmit session_retransmit_due(uint64_t started_ns, uint64_t last_sent_ns,
 					       unsigned sent, uint64_t now_ns,
 					       uint64_t *next_ns);
-/* Wipe the keys now?  540 s since the last keypair was derived. */
+/* Wipe the keys now?  s->timers.zero_after since the last keypair was derived. */
 bool session_zero_due(const struct session *s, uint64_t now_ns);
 
 /* The current (sending) keypair, or NULL. */

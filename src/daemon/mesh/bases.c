@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -51,39 +50,29 @@ static int resolve(const struct mesh_base *cfg, union udp_addr *to, socklen_t *t
 }
 
 /*
- * Our candidates: every address of an up interface but the TUN, as
- * ep18_candidate admits them (no loopback, link-local or fc94::/16), with
- * our listen port; no duplicates, at most ER_MAX_ENDPOINTS.
+ * Our candidates: every address of an up interface of the scan but the
+ * TUN, as ep18_candidate admits them (no loopback, link-local or
+ * fc94::/16), with our listen port; no duplicates, at most
+ * ER_MAX_ENDPOINTS.
  */
-static void gather_candidates(struct mesh_node *n, struct er *rec)
+static void gather_candidates(struct mesh_node *n, const struct netwatch_scan *scan,
+			      struct er *rec)
 {
-	struct ifaddrs *ifa = NULL;
-
-	if (getifaddrs(&ifa) < 0)
-		return;
-	for (struct ifaddrs *i = ifa; i != NULL && rec->n < ER_MAX_ENDPOINTS;
-	     i = i->ifa_next) {
+	rec->n = 0;
+	for (size_t i = 0; scan != NULL && i < scan->n_addrs && rec->n < ER_MAX_ENDPOINTS;
+	     i++) {
+		const struct rtnl_ifaddr *a = &scan->addrs[i];
+		const struct rtnl_link *l = netwatch_link(scan, a->ifindex);
 		struct ep18 ep;
 		bool dup = false;
 
-		if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
-		    (i->ifa_flags & IFF_LOOPBACK) || strcmp(i->ifa_name, n->tun) == 0)
+		if (l == NULL || !(l->flags & IFF_UP) || (l->flags & IFF_LOOPBACK) ||
+		    strcmp(l->name, n->tun) == 0)
 			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			ep18_from_ipv4(
-			    &ep,
-			    (const uint8_t *)&(
-				(const struct sockaddr_in *)(const void *)i->ifa_addr)
-				->sin_addr,
-			    n->cfg->mesh.udp_port);
-		else if (i->ifa_addr->sa_family == AF_INET6)
-			ep18_from_ipv6(
-			    &ep,
-			    ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)
-				->sin6_addr.s6_addr,
-			    n->cfg->mesh.udp_port);
+		if (a->family == AF_INET)
+			ep18_from_ipv4(&ep, a->addr, n->cfg->mesh.udp_port);
 		else
-			continue;
+			ep18_from_ipv6(&ep, a->addr, n->cfg->mesh.udp_port);
 		if (!ep18_candidate(&ep))
 			continue;
 		for (unsigned k = 0; k < rec->n; k++)
@@ -91,7 +80,6 @@ static void gather_candidates(struct mesh_node *n, struct er *rec)
 		if (!dup)
 			rec->ep[rec->n++] = ep;
 	}
-	freeifaddrs(ifa);
 }
 
 static int sign_record(struct mesh_node *n)
@@ -106,7 +94,7 @@ static int sign_record(struct mesh_node *n)
 		   : -1;
 }
 
-int mesh_bases_open(struct mesh_node *n)
+int mesh_bases_open(struct mesh_node *n, const struct netwatch_scan *scan)
 {
 	const struct mesh_config *m = &n->cfg->mesh;
 	struct mesh_bases *bs;
@@ -148,7 +136,7 @@ int mesh_bases_open(struct mesh_node *n)
 	bs->rec.listen_port = m->udp_port;
 	bs->rec.name_len = (uint8_t)strlen(m->hostname);
 	memcpy(bs->rec.name, m->hostname, bs->rec.name_len);
-	gather_candidates(n, &bs->rec);
+	gather_candidates(n, scan, &bs->rec);
 	if (sign_record(n) < 0) {
 		fprintf(stderr, "subnetrad: cannot sign the endpoint record\n");
 		return -EINVAL;
@@ -380,6 +368,24 @@ void mesh_base_lost(struct mesh_node *n, size_t i, uint64_t now_ns)
 	mesh_base_tcp_lost(n, i, now_ns);
 }
 
+/*
+ * Relaying into silence: a peer relayed through base i got packets from
+ * us within the last MESH_RELAY_QUIET_NS and sent nothing back for longer.
+ * The base may be dead; its PING need not wait for the 25 s refresh.
+ */
+static bool relay_silent(const struct mesh_node *n, size_t i, uint64_t now_ns)
+{
+	for (size_t k = 0; k < n->n_peers; k++) {
+		const struct mesh_peer *p = &n->peers[k];
+
+		if (p->used && p->relay_base == i && mesh_peer_relayed(n, p) &&
+		    p->last_tx_ns > p->last_rx_ns && now_ns - p->last_tx_ns < MESH_RELAY_QUIET_NS &&
+		    now_ns - p->last_rx_ns >= MESH_RELAY_QUIET_NS)
+			return true;
+	}
+	return false;
+}
+
 void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 {
 	struct mesh_bases *bs = n->bases;
@@ -414,7 +420,9 @@ void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns)
 				mesh_base_lost(n, i, now_ns);
 			else if (now_ns - l->ping_last_ns >= wait)
 				mesh_base_send_ping(n, l, now_ns);
-		} else if (now_ns >= l->next_ping_ns) {
+		} else if (now_ns >= l->next_ping_ns ||
+			   (now_ns - l->ping_last_ns >= MESH_RELAY_QUIET_NS &&
+			    relay_silent(n, i, now_ns))) {
 			mesh_base_send_ping(n, l, now_ns);
 		}
 	}
@@ -436,6 +444,33 @@ void mesh_base_established(struct mesh_node *n, struct mesh_peer *p, uint64_t no
 			continue;
 		n->c.base_handshakes++;
 		send_register(n, &n->bases->link[i], now_ns);
+	}
+}
+
+void mesh_bases_net_changed(struct mesh_node *n, const struct netwatch_scan *scan,
+			    uint64_t now_ns)
+{
+	struct mesh_bases *bs = n->bases;
+
+	if (bs == NULL)
+		return;
+	gather_candidates(n, scan, &bs->rec);
+	if (sign_record(n) < 0)
+		return;
+	for (size_t i = 0; i < bs->n; i++) {
+		struct mesh_base_link *l = &bs->link[i];
+
+		if (l->use_tcp && l->tcp_state != MESH_TCP_UP)
+			continue; /* it registers once connected */
+		if (session_current(&l->peer->session) != NULL) {
+			send_register(n, l, now_ns);
+			n->c.net_reregisters++;
+			/* Is it still reachable from here?  Dead in MESH_BASE_DEAD_NS if not. */
+			if (l->registered && !l->ping_out)
+				mesh_base_send_ping(n, l, now_ns);
+		} else if (!l->peer->hs_pending) {
+			l->next_retry_ns = now_ns; /* a handshake on the next tick */
+		}
 	}
 }
 

@@ -4,7 +4,8 @@
  * base is a peer-table entry flagged is_base, so the handshake, cookie,
  * retransmit and rekey machinery is the peers'; its static key derives
  * from the pinned Ed25519 key), REGISTER with our signed endpoint record,
- * a PING every 25 s ± 20 % (dead after 7 s without a PONG), LOOKUP with
+ * a PING every 25 s ± 20 % (dead after 7 s without a PONG), sooner when a
+ * peer relayed through it stops answering (MESH_RELAY_QUIET_NS), LOOKUP with
  * notify for a whitelisted address we have no path to, PEER_INFO to learn
  * a peer's key and relay id, and the relay path: RELAY frames out through
  * a base where both ends are registered, RELAYED frames in.
@@ -24,6 +25,7 @@
 #include "core/outbuf.h"
 #include "daemon/mesh/nat.h"
 #include "daemon/mesh/node.h"
+#include "os/linux/netwatch.h"
 
 enum {
 	MESH_LOOKUP_SLOTS = 16, /* addresses being looked up at once */
@@ -35,6 +37,7 @@ enum {
 #define MESH_BASE_RETRY_NS  (5 * MESH_NS_PER_S)	 /* a new handshake / REGISTER */
 #define MESH_LOOKUP_GAP_NS  (MESH_NS_PER_S)	 /* one LOOKUP per address per 1 s */
 #define MESH_LOOKUP_LIFE_NS (10 * MESH_NS_PER_S) /* then its packets are dropped */
+#define MESH_RELAY_QUIET_NS (2 * MESH_NS_PER_S)	 /* relayed peer silent: PING its base */
 
 struct mesh_base_link {
 	const struct mesh_base *cfg;
@@ -94,14 +97,23 @@ struct mesh_rx_relay {
 /*
  * Start-up (privileged, after the TUN exists and before the drop): resolve
  * every base, add it to the peer table, build and sign our endpoint record
- * from the interfaces' addresses.  A base whose host does not resolve is
+ * from the addresses of scan (NULL: none).  A base whose host does not resolve is
  * skipped with a line on stderr.  0, or -ENOMEM.
  */
-int mesh_bases_open(struct mesh_node *n);
+int mesh_bases_open(struct mesh_node *n, const struct netwatch_scan *scan);
 void mesh_bases_free(struct mesh_node *n);
 
 /* Handshake with every base, register, ping, fail over (the node's tick). */
 void mesh_bases_tick(struct mesh_node *n, uint64_t now_ns);
+/*
+ * The host's network changed (netchange.h): rebuild and sign our endpoint
+ * record from scan and REGISTER with every base we have a session with
+ * now, and PING it (one that no longer answers from here is dead within
+ * MESH_BASE_DEAD_NS; a base without a session: a handshake on the next
+ * tick).
+ */
+void mesh_bases_net_changed(struct mesh_node *n, const struct netwatch_scan *scan,
+			    uint64_t now_ns);
 /* A handshake with base peer p completed: register. */
 void mesh_base_established(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns);
 /* A base control plaintext from base peer p. */

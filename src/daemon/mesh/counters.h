@@ -72,6 +72,8 @@
 	X(nat_probes_sent)		/* PINGs to a base's NAT probe port (nat.h) */   \
 	X(nat_probe_pongs)		/* ... answered */                               \
 	X(nat_class_changes)		/* our NAT's class changed */                    \
+	X(net_changes)			/* local address/link/route changes handled */   \
+	X(net_reregisters)		/* ... REGISTERs sent at once because of them */ \
 	X(tcp_rx_frames)                                                                 \
 	X(tcp_tx_frames)                                                                 \
 	X(drop_tcp_send)		/* a frame for a base whose TCP is not up or full */\

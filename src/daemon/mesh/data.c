@@ -119,7 +119,8 @@ int mesh_peer_send_via(struct mesh_node *n, struct mesh_peer *p, uint8_t *buf, s
 	p->tx_bytes += out_len;
 	p->last_tx_ns = now_ns;
 	/* Sent on the old keypair; a new one is negotiated meanwhile. */
-	if (session_should_rekey_send(session_current(&p->session), now_ns))
+	if (session_should_rekey_send(session_current(&p->session), &p->session.timers,
+				      now_ns))
 		mesh_hs_start(n, p, now_ns);
 	return 0;
 }
@@ -330,7 +331,7 @@ static void on_data(struct mesh_node *n, uint8_t *buf, size_t len, const union u
 	/* A responder's keypair may just have been confirmed. */
 	if (p->q_n > 0)
 		mesh_peer_flush(n, p, now_ns);
-	if (session_should_rekey_recv(session_current(s), now_ns))
+	if (session_should_rekey_recv(session_current(s), &s->timers, now_ns))
 		mesh_hs_start(n, p, now_ns);
 }
 

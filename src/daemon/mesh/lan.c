@@ -24,11 +24,61 @@
 #include "os/linux/clock.h"
 #include "os/linux/mcast.h"
 
-int mesh_lan_open(struct mesh_node *n)
+/*
+ * The interface list as the scan has it: interfaces already joined keep
+ * their entry, new ones are joined (a family that refuses is left out),
+ * gone ones leave the list (the kernel drops their memberships).  Returns
+ * how many were added.
+ */
+static size_t sync_ifaces(struct mesh_node *n, const struct netwatch_scan *scan)
 {
 	struct mesh_lan *l = &n->lan;
 	struct mcast_iface ifs[MESH_IFACES_MAX];
-	int got;
+	struct mesh_iface next[MESH_IFACES_MAX];
+	size_t got = scan != NULL ? mcast_ifaces(scan, ifs, MESH_IFACES_MAX, n->tun) : 0;
+	size_t k = 0, added = 0;
+
+	for (size_t i = 0; i < got; i++) {
+		struct mesh_iface *f = &next[k];
+		bool kept = false;
+
+		for (size_t j = 0; j < l->n_ifs && !kept; j++) {
+			if (l->ifs[j].ifindex != ifs[i].ifindex)
+				continue;
+			*f = l->ifs[j];
+			kept = true;
+		}
+		if (!kept) {
+			memset(f, 0, sizeof(*f));
+			f->ifindex = ifs[i].ifindex;
+			memcpy(f->name, ifs[i].name, sizeof(f->name));
+			f->v4 = l->fd4 >= 0 &&
+				mcast_join(l->fd4, AF_INET, BEACON_GROUP_V4, f->ifindex) == 0;
+			f->v6 = l->fd6 >= 0 &&
+				mcast_join(l->fd6, AF_INET6, BEACON_GROUP_V6, f->ifindex) == 0;
+			if (!f->v4 && !f->v6)
+				continue;
+			added++;
+		}
+		k++;
+	}
+	memcpy(l->ifs, next, k * sizeof(next[0]));
+	l->n_ifs = k;
+	return added;
+}
+
+static void print_ifaces(const struct mesh_lan *l, const char *what)
+{
+	fprintf(stderr, "subnetrad: LAN discovery %s %zu interface(s)", what, l->n_ifs);
+	for (size_t i = 0; i < l->n_ifs; i++)
+		fprintf(stderr, "%s%s%s%s", i == 0 ? ": " : ", ", l->ifs[i].name,
+			l->ifs[i].v6 ? " v6" : "", l->ifs[i].v4 ? " v4" : "");
+	fprintf(stderr, "\n");
+}
+
+int mesh_lan_open(struct mesh_node *n, const struct netwatch_scan *scan)
+{
+	struct mesh_lan *l = &n->lan;
 
 	beacon_guard_init(&l->guard);
 	l->fd4 = mcast_open(AF_INET, BEACON_PORT);
@@ -41,29 +91,23 @@ int mesh_lan_open(struct mesh_node *n)
 			strerror(-l->fd6));
 	if (l->fd4 < 0 && l->fd6 < 0)
 		return -1;
-	got = mcast_ifaces(ifs, MESH_IFACES_MAX, n->tun);
-	if (got < 0) {
-		fprintf(stderr, "subnetrad: LAN discovery: cannot list interfaces: %s\n",
-			strerror(-got));
-		return -1;
-	}
-	for (int i = 0; i < got; i++) {
-		struct mesh_iface *f = &l->ifs[l->n_ifs];
-
-		memset(f, 0, sizeof(*f));
-		f->ifindex = ifs[i].ifindex;
-		memcpy(f->name, ifs[i].name, sizeof(f->name));
-		f->v4 = l->fd4 >= 0 && mcast_join(l->fd4, AF_INET, BEACON_GROUP_V4, f->ifindex) == 0;
-		f->v6 = l->fd6 >= 0 && mcast_join(l->fd6, AF_INET6, BEACON_GROUP_V6, f->ifindex) == 0;
-		if (f->v4 || f->v6)
-			l->n_ifs++;
-	}
-	fprintf(stderr, "subnetrad: LAN discovery on %zu interface(s)", l->n_ifs);
-	for (size_t i = 0; i < l->n_ifs; i++)
-		fprintf(stderr, "%s%s%s%s", i == 0 ? ": " : ", ", l->ifs[i].name,
-			l->ifs[i].v6 ? " v6" : "", l->ifs[i].v4 ? " v4" : "");
-	fprintf(stderr, "\n");
+	(void)sync_ifaces(n, scan);
+	print_ifaces(l, "on");
 	return 0;
+}
+
+void mesh_lan_net_changed(struct mesh_node *n, const struct netwatch_scan *scan,
+			  uint64_t now_ns)
+{
+	size_t added;
+
+	if (n->lan.fd4 < 0 && n->lan.fd6 < 0)
+		return;
+	added = sync_ifaces(n, scan);
+	if (added > 0)
+		print_ifaces(&n->lan, "now on");
+	/* Our endpoints may have changed: tell the LAN now; ask back on new links. */
+	mesh_lan_announce(n, added > 0, now_ns);
 }
 
 void mesh_lan_close(struct mesh_node *n)

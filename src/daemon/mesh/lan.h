@@ -10,13 +10,22 @@
 #define SUBNETRA_DAEMON_MESH_LAN_H
 
 #include "daemon/mesh/node.h"
+#include "os/linux/netwatch.h"
 
 /*
- * Open the two sockets and join the groups on every interface (start-up,
- * privileged part).  An interface or family that refuses is skipped with a
- * line on stderr; -1 only when no socket could be opened at all.
+ * Open the two sockets and join the groups on every usable interface of
+ * scan (NULL: none yet) (start-up, privileged part).  An interface or
+ * family that refuses is skipped; -1 only when no socket could be opened
+ * at all.
  */
-int mesh_lan_open(struct mesh_node *n);
+int mesh_lan_open(struct mesh_node *n, const struct netwatch_scan *scan);
+/*
+ * The host's network changed (netchange.h): join interfaces that came up,
+ * forget those that went, and send a beacon on every interface now (a
+ * QUERY when one was added, so that its neighbours answer at once).
+ */
+void mesh_lan_net_changed(struct mesh_node *n, const struct netwatch_scan *scan,
+			  uint64_t now_ns);
 void mesh_lan_close(struct mesh_node *n);
 /* Send a beacon on every interface now (query: ask neighbours to answer). */
 void mesh_lan_announce(struct mesh_node *n, bool query, uint64_t now_ns);

@@ -17,7 +17,9 @@ struct mesh_node;
  * (its state file or the config), manual host names, tables -> TUN (checksum and
  * TSO6 offloads) ->
  * its address, MTU and route (netconf_apply6) -> the mesh UDP port ->
- * beacon sockets -> epoll, signalfd, timerfd -> privilege drop, Landlock,
+ * the rtnetlink watch and one scan of the host (netchange.h) -> bases and
+ * their endpoint record -> beacon sockets -> epoll, signalfd, timerfd ->
+ * privilege drop, Landlock,
  * seccomp (daemon_confine).  cfg must outlive the node.  NULL after
  * printing why; everything made so far is undone (the TUN goes with its
  * descriptor).

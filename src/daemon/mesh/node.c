@@ -22,6 +22,7 @@
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
+#include "daemon/mesh/netchange.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
 #include "daemon/mesh/start.h"
@@ -31,8 +32,8 @@
 #include "os/linux/mesh_identity.h"
 #include "os/linux/netconf.h"
 
-enum { TAG_TUN = 1, TAG_UDP, TAG_BEACON4, TAG_BEACON6, TAG_CTL, TAG_TIMER, TAG_SIG };
-_Static_assert((int)TAG_SIG < (int)MESH_TAG_BASE_TCP, "base TCP tags come after");
+enum { TAG_TUN = 1, TAG_UDP, TAG_BEACON4, TAG_BEACON6, TAG_CTL, TAG_TIMER, TAG_SIG, TAG_NET };
+_Static_assert((int)TAG_NET < (int)MESH_TAG_BASE_TCP, "base TCP tags come after");
 enum { MESH_PREFIX_LEN = 16, MESH_EVENTS = 16 };
 
 static int open_tun(struct mesh_node *n)
@@ -93,7 +94,8 @@ static int setup_loop(struct mesh_node *n)
 	    (err = watch(n, n->lan.fd4, TAG_BEACON4)) < 0 ||
 	    (err = watch(n, n->lan.fd6, TAG_BEACON6)) < 0 ||
 	    (err = watch(n, n->host->ctl_fd, TAG_CTL)) < 0 ||
-	    (err = watch(n, n->timer_fd, TAG_TIMER)) < 0 || (err = watch(n, n->sig_fd, TAG_SIG)) < 0)
+	    (err = watch(n, n->timer_fd, TAG_TIMER)) < 0 || (err = watch(n, n->sig_fd, TAG_SIG)) < 0 ||
+	    (err = watch(n, mesh_net_fd(n), TAG_NET)) < 0)
 		return err;
 	return 0;
 }
@@ -101,10 +103,13 @@ static int setup_loop(struct mesh_node *n)
 struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 {
 	struct mesh_node *n = calloc(1, sizeof(*n));
+	struct netwatch_scan *scan = malloc(sizeof(*scan));
 	int err;
 
-	if (n == NULL) {
+	if (n == NULL || scan == NULL) {
 		fprintf(stderr, "subnetrad: out of memory\n");
+		free(n);
+		free(scan);
 		return NULL;
 	}
 	n->cfg = cfg;
@@ -141,9 +146,11 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 			(unsigned)cfg->mesh.udp_port, strerror(-n->udp_fd));
 		goto fail;
 	}
-	if (mesh_bases_open(n) < 0)
+	/* The watch, and the addresses and interfaces it sees now. */
+	(void)mesh_net_open(n, scan);
+	if (mesh_bases_open(n, scan) < 0)
 		goto fail;
-	if (cfg->mesh.lan_discovery && mesh_lan_open(n) < 0)
+	if (cfg->mesh.lan_discovery && mesh_lan_open(n, scan) < 0)
 		fprintf(stderr, "subnetrad: LAN discovery is off: no beacon socket\n");
 	err = setup_loop(n);
 	if (err < 0) {
@@ -152,8 +159,10 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	}
 	if (daemon_confine(n->host) < 0)
 		goto fail;
+	free(scan);
 	return n;
 fail:
+	free(scan);
 	mesh_free(n);
 	return NULL;
 }
@@ -222,6 +231,9 @@ int mesh_run(struct mesh_node *n)
 			case TAG_SIG:
 				n->stop = mesh_signal_stop(n->sig_fd) || n->stop;
 				break;
+			case TAG_NET:
+				mesh_net_readable(n, now);
+				break;
 			default:
 				if (ev[i].data.u32 >= MESH_TAG_BASE_TCP)
 					mesh_base_tcp_event(n, ev[i].data.u32 - MESH_TAG_BASE_TCP,
@@ -242,6 +254,7 @@ void mesh_free(struct mesh_node *n)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	mesh_lan_close(n);
+	mesh_net_close(n);
 	mesh_bases_free(n);
 	/* The block stays in the hosts file: names resolve across a restart. */
 	mesh_hosts_stop(n);

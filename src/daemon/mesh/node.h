@@ -11,6 +11,7 @@
  *   status.c   the control socket's status replies
  *   allow.c    the whitelist: its state file, its commands, cutting a peer off
  *   hosts.c    names in the hosts file (the helper), its commands
+ *   netchange.c  local address / route changes: new record, re-register, re-probe
  *
  * Single-threaded: one epoll loop, bounded work per wake-up, nothing
  * allocated after start-up.  Every failure of network input is a counted,
@@ -42,6 +43,7 @@ struct daemon;
 struct mesh_bases;
 struct mesh_hosts;
 struct mesh_rx_relay;
+struct mesh_net;
 
 enum { MESH_STATE_PATH = 160 }; /* a control socket path and a suffix */
 
@@ -212,6 +214,8 @@ struct mesh_node {
 	bool force_udp; /* mesh_udp_send: no TCP redirection (a UDP probe) */
 	int tun_fd, udp_fd, epfd, timer_fd, sig_fd;
 	char tun[TUN_NAME_MAX];
+	struct mesh_net *net; /* NULL: not watching (netchange.h) */
+	int tun_ifindex;
 	bool stop;
 
 	struct udp_rx_batch rx;

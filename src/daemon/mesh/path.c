@@ -187,6 +187,13 @@ static void round_start(struct mesh_node *n, struct mesh_peer *p, uint64_t now_n
 		s->relayed_ns = now_ns;
 	for (uint8_t i = 0; i < s->n_cand; i++)
 		randombytes_buf(s->cand[i].txid, PATHCTL_TXID_LEN);
+	/*
+	 * No candidate of it (we answered its handshake through a base, and its
+	 * CALL_ME_MAYBE may never come: ours can start its round quiet): ask
+	 * the base; PEER_INFO's candidates join this round.
+	 */
+	if (s->n_cand == 0)
+		mesh_base_lookup(n, p->addr, now_ns);
 	n->c.path_rounds++;
 }
 
@@ -351,6 +358,18 @@ void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
 		round_step(n, p, now_ns);
 	else if (s->step == STEPS && now_ns - s->round_ns >= MESH_PATH_ROUND_NS)
 		round_failed(n, p, now_ns);
+}
+
+void mesh_path_reprobe_now(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
+{
+	struct mesh_path *s = &p->path;
+
+	if (is_direct(n, p)) {
+		s->hb_last_ns = 0;
+	} else if (!s->round) {
+		s->backoff_ns = 0;
+		s->next_round_ns = now_ns;
+	}
 }
 
 /* ---- receiving ------------------------------------------------------------- */

@@ -64,6 +64,14 @@ void mesh_path_on_ctl(struct mesh_node *n, struct mesh_peer *p, const uint8_t *p
 void mesh_path_tick(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns);
 /* p's smoothed round-trip time on its current path; false: not known. */
 bool mesh_path_rtt(const struct mesh_peer *p, uint64_t *ns);
+
+/*
+ * Our network changed (netchange.h): a direct path is heartbeaten on the
+ * next tick (so a path that died with our old address falls back within
+ * MESH_PATH_DEAD_NS of the change), a relayed peer gets a probe round on
+ * the next tick, its back-off reset.
+ */
+void mesh_path_reprobe_now(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns);
 /* Why p is relayed, for status; NULL when it is not. */
 const char *mesh_path_why(const struct mesh_node *n, const struct mesh_peer *p);
 

@@ -92,6 +92,7 @@ struct mesh_peer *mesh_peer_get(struct mesh_node *n, const uint8_t ed_pk[IDENTIT
 	memcpy(p->addr, addr, sizeof(addr));
 	memcpy(p->ed_pk, ed_pk, IDENTITY_PK_LEN);
 	session_init(&p->session, n->id.addr, addr);
+	session_timers_init(&p->session.timers, n->cfg->mesh.rekey_interval);
 	cookie_sender_init(&p->cookie, x_pub, n->local.psk);
 	for (at = home(n, addr); n->hash[at] >= 0; at = (at + 1) & (MESH_PEER_HASH - 1))
 		;

@@ -6,6 +6,7 @@
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/lan.h"
+#include "daemon/mesh/netchange.h"
 #include "daemon/mesh/path.h"
 
 static void retransmit(struct mesh_node *n, struct mesh_peer *p, uint64_t now_ns)
@@ -52,6 +53,7 @@ void mesh_tick(struct mesh_node *n, uint64_t now_ns)
 		if (p->session.have_keys && session_zero_due(&p->session, now_ns))
 			session_wipe_keys(&p->session, &n->index);
 	}
+	mesh_net_tick(n, now_ns);
 	mesh_lan_tick(n, now_ns);
 	mesh_bases_tick(n, now_ns);
 	mesh_hosts_tick(n, now_ns);

@@ -3,40 +3,30 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-int mcast_ifaces(struct mcast_iface *out, size_t cap, const char *skip)
+size_t mcast_ifaces(const struct netwatch_scan *s, struct mcast_iface *out, size_t cap,
+		    const char *skip)
 {
-	struct ifaddrs *all, *a;
 	size_t n = 0;
 
-	if (getifaddrs(&all) < 0)
-		return -errno;
-	for (a = all; a != NULL && n < cap; a = a->ifa_next) {
-		unsigned want = IFF_UP | IFF_MULTICAST, idx;
-		bool seen = false;
+	for (size_t i = 0; i < s->n_ifs && n < cap; i++) {
+		const struct rtnl_link *l = &s->ifs[i];
+		unsigned want = IFF_UP | IFF_MULTICAST;
 
-		if ((a->ifa_flags & want) != want ||
-		    (a->ifa_flags & (IFF_LOOPBACK | IFF_POINTOPOINT)) != 0 ||
-		    strlen(a->ifa_name) >= TUN_NAME_MAX ||
-		    (skip != NULL && strcmp(a->ifa_name, skip) == 0))
+		if ((l->flags & want) != want || (l->flags & (IFF_LOOPBACK | IFF_POINTOPOINT)) != 0 ||
+		    l->name[0] == '\0' || strlen(l->name) >= TUN_NAME_MAX ||
+		    (skip != NULL && strcmp(l->name, skip) == 0))
 			continue;
-		for (size_t i = 0; i < n && !seen; i++)
-			seen = strcmp(out[i].name, a->ifa_name) == 0;
-		idx = if_nametoindex(a->ifa_name);
-		if (seen || idx == 0)
-			continue;
-		out[n].ifindex = idx;
-		memcpy(out[n].name, a->ifa_name, strlen(a->ifa_name) + 1);
+		out[n].ifindex = (unsigned)l->ifindex;
+		memcpy(out[n].name, l->name, strlen(l->name) + 1);
 		n++;
 	}
-	freeifaddrs(all);
-	return (int)n;
+	return n;
 }
 
 static int setopt(int fd, int level, int name, int value)

@@ -4,8 +4,9 @@
  * sending on a chosen interface and receiving with the interface a
  * datagram came in on.  The groups are the caller's (core/mesh/beacon.h);
  * TTL / hop limit 1, multicast loop off, so a node never hears itself
- * through the kernel.  Start-up only, except mcast_send / mcast_recv, which
- * make only sendmsg / recvmsg (the seccomp list has both).
+ * through the kernel.  Sockets are made at start-up; mcast_join (setsockopt),
+ * mcast_send and mcast_recv (sendmsg / recvmsg) also run later (the seccomp
+ * list has all three).
  */
 #ifndef SUBNETRA_OS_LINUX_MCAST_H
 #define SUBNETRA_OS_LINUX_MCAST_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "os/linux/netwatch.h"
 #include "os/linux/tun.h"
 #include "os/linux/udp.h"
 
@@ -24,11 +26,12 @@ struct mcast_iface {
 };
 
 /*
- * The up, multicast-capable interfaces that are neither loopback nor
- * point-to-point (TUN devices, other overlays), except `skip` (our TUN).
- * Returns how many were written (at most cap), or -errno.
+ * The up, multicast-capable interfaces of a scan (netwatch.h) that are
+ * neither loopback nor point-to-point (TUN devices, other overlays),
+ * except `skip` (our TUN).  Returns how many were written (at most cap).
  */
-int mcast_ifaces(struct mcast_iface *out, size_t cap, const char *skip);
+size_t mcast_ifaces(const struct netwatch_scan *s, struct mcast_iface *out, size_t cap,
+		    const char *skip);
 
 /*
  * A non-blocking socket of family AF_INET or AF_INET6 bound to the
