@@ -24,7 +24,7 @@
 #   4. C (not on B's whitelist) gets nothing through: B's ALLOW makes the
 #      base answer DENIED, no handshake, no reply;
 #   4b. B's `whitelist add C` reaches the base (ALLOW from the live list):
-#      C -> B goes through; `whitelist rm C` cuts it off again;
+#      C looks B up and gets through; `whitelist rm C` cuts it off again;
 #   5. the base stops: relayed pings fail; it restarts with the same
 #      identity: A and B register again and pings go through;
 #   6. reverse: no drop rule, LAN discovery on: the path is direct and the
@@ -243,8 +243,10 @@ check_fails "B does not list C" grep -q "${ADDR[c]}" <<<"$(status_json b)"
 # B's config lists only A; `whitelist add` must also tell the base that C may
 # look B up (ALLOW), or C's lookup stays DENIED whatever B's list says.
 check_match "B: whitelist add C" "^added ${ADDR[c]}" "$(cli b whitelist add "${ADDR[c]}")"
-check "C -> B through the relay once B lists C" wait_until 15 ping_ok c "${ADDR[b]}"
-check "C: B's path is relay-udp" peer_path c b relay-udp
+u0=$(counter c base_peer_unknown)
+check "C -> B once B lists C (the base gave C B's record)" wait_until 15 ping_ok c "${ADDR[b]}"
+check "C: a session with B" peer_up c b
+check_eq "C: no more refusals from the base" "$u0" "$(counter c base_peer_unknown)"
 check_match "B: whitelist rm C" "^removed ${ADDR[c]}" "$(cli b whitelist rm "${ADDR[c]}")"
 check_eq "C -> B: no reply after rm" 0 "$(ping_received c -6 -c 2 -W 1 "${ADDR[b]}")"
 
