@@ -71,28 +71,22 @@ static bool ops_peer_allowed(void *ctx, const uint8_t ed_pk[IDENTITY_PK_LEN],
 }
 
 /*
- * Cookie replies per source address (its token bucket: the rate limiter's
- * defaults, 20/s after a burst of 5).  A flood of HS_INITs with a valid
- * mac1 would otherwise make this node send one reply per message, a
+ * Cookie replies per source address (n->cookie_rl: MESH_COOKIE_RATE a
+ * second after a burst of MESH_COOKIE_BURST).  A flood of HS_INITs with a
+ * valid mac1 would otherwise make this node send one reply per message, a
  * syscall and a datagram each, and starve its sessions (bench row
- * mesh-flood); one source needs one cookie per 2 minutes.  A table with
- * no room for a new source sends nothing to it either: bounded work.  The
- * mesh node runs on one thread: one table.
+ * mesh-flood).  The bucket is roomy on purpose: a real peer behind the
+ * flooder's address (one NAT) still gets its cookie within milliseconds,
+ * and 500 replies a second cost little.  A table with no room for a new
+ * source sends nothing to it either: bounded work.
  */
 static bool ops_cookie_reply_allowed(void *ctx, const uint8_t *src, size_t src_len,
 				     uint64_t now_ns)
 {
-	static struct mesh_ratelimit rl;
-	static bool init;
+	struct mesh_node *n = ctx;
 
-	(void)ctx;
 	(void)src_len; /* address ‖ port (source_bytes): the address alone */
-	if (!init) {
-		if (mesh_ratelimit_init(&rl, NULL) < 0)
-			return false;
-		init = true;
-	}
-	return mesh_ratelimit_allow(&rl, src, 16, now_ns) == MESH_RATELIMIT_ALLOW;
+	return mesh_ratelimit_allow(&n->cookie_rl, src, 16, now_ns) == MESH_RATELIMIT_ALLOW;
 }
 
 static struct hs_ops ops_of(struct mesh_node *n)

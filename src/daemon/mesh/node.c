@@ -100,6 +100,12 @@ static int setup_loop(struct mesh_node *n)
 	return 0;
 }
 
+/* Cookie replies per source address (hs.c says why so roomy). */
+static const struct mesh_ratelimit_config cookie_rl_cfg = {
+	.rate = MESH_COOKIE_RATE,
+	.burst = MESH_COOKIE_BURST,
+};
+
 struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 {
 	struct mesh_node *n = calloc(1, sizeof(*n));
@@ -132,7 +138,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	session_index_init(&n->index);
 	mesh_ratelimit_load_init(&n->load, 0);
 	n->rx_slots = malloc((size_t)UDP_BATCH * UDP_RX_SLOT_LEN);
-	if (mesh_ratelimit_init(&n->rl, NULL) < 0 || mesh_peers_init(n) < 0 ||
+	if (mesh_ratelimit_init(&n->rl, NULL) < 0 ||
+	    mesh_ratelimit_init(&n->cookie_rl, &cookie_rl_cfg) < 0 || mesh_peers_init(n) < 0 ||
 	    n->rx_slots == NULL) {
 		fprintf(stderr, "subnetrad: out of memory\n");
 		goto fail;

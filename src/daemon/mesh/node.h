@@ -48,6 +48,8 @@ struct mesh_net;
 enum { MESH_STATE_PATH = 160 }; /* a control socket path and a suffix */
 
 enum {
+	MESH_COOKIE_RATE = 500, /* cookie replies a second per source address */
+	MESH_COOKIE_BURST = 64,
 	MESH_PEERS_MAX = 1024,
 	MESH_PEER_HASH = 2 * MESH_PEERS_MAX, /* power of two, linear probing */
 	MESH_QUEUE_MAX = 16,		     /* packets per peer waiting for a handshake */
@@ -197,6 +199,7 @@ struct mesh_node {
 	char wl_file[MESH_STATE_PATH]; /* its state file (allow.h) */
 	struct mesh_hosts *hosts;      /* hosts.h; NULL: no hosts_file */
 	struct mesh_ratelimit rl;
+	struct mesh_ratelimit cookie_rl; /* cookie replies per source (hs.c) */
 	struct mesh_ratelimit_load load;
 	struct session_index index;
 	struct cookie_sender scratch_cookie; /* for an initiator not yet in the table */
