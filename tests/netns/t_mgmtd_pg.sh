@@ -7,7 +7,7 @@
 #                                                     https://127.0.0.1:<port>/
 #
 # The store's migration and schema unit tests on it (test_mgmtd_store with
-# SUBNETRA_TEST_PG_URL), init (tables made in place, init twice refused),
+# SUBNETRA_TEST_PG_URL), the data model's (test_mgmtd_model_auth, _fleet), init (tables made in place, init twice refused),
 # two servers on the one database both serving, a restart keeping the
 # admin, backup/restore pointing to pg_dump, a URL's password never echoed.
 # TAP.
@@ -69,6 +69,20 @@ check_match "... ran the PostgreSQL group (its 4 tests)" '^1\.\.4$' "$OUT"
 check_match "... which passed as a group" '^# ok - mgmt_store_postgres$' "$OUT"
 check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
 [ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
+
+# The data model's tests (accounts, sessions, tokens, audit; networks,
+# devices, join codes, versions) on it: each binary runs its group on SQLite,
+# then the same tests as "<group>_postgres".
+for m in auth:4 fleet:8; do
+	name=${m%%:*} count=${m##*:}
+	OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP \
+		"$SNR_BUILD/tests/test_mgmtd_model_$name" 2>&1)
+	rc=$?
+	check_eq "test_mgmtd_model_$name on SQLite and PostgreSQL: exit 0" 0 "$rc"
+	check_match "... its PostgreSQL group passed" "^# ok - mgmtd_model_${name}_postgres\$" "$OUT"
+	check_eq "... every test of both groups passed" $((2 * count)) "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
+	[ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
+done
 
 # ---- init, serve ------------------------------------------------------------------------
 
