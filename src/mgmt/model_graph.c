@@ -212,22 +212,19 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	return rc;
 }
 
-int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
-			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
+/* One attempt of model_bundle_payload at the version (epoch, serial). */
+static int build(struct store *s, const struct model_bundle_params *p, int64_t device_id,
+		 int64_t issued, int64_t epoch, int64_t serial, struct mgmt_bundle *b,
+		 char *out, size_t cap, size_t *len)
 {
-	struct mgmt_bundle *b = calloc(1, sizeof *b);
 	uint64_t *peers = NULL;
 	struct model_graph mg = {0};
-	int64_t epoch, serial;
 	bool blocked = false;
 	long np = 0;
 	int rc;
 
-	if (b == NULL)
-		return -ENOMEM;
+	memset(b, 0, sizeof *b);
 	rc = load_device(s, device_id, b->device, &b->self, &blocked);
-	if (rc == 0)
-		rc = model_version_get(s, &epoch, &serial);
 	if (rc == 0)
 		rc = model_graph_load(s, &mg);
 	if (rc < 0)
@@ -258,6 +255,34 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 out:
 	model_graph_free(&mg);
 	free(peers);
+	return rc;
+}
+
+/*
+ * The reads are several statements, and another server may commit between
+ * them (PostgreSQL reads each statement at its own snapshot): a payload
+ * made of rows newer than its serial would differ from the one already
+ * signed under that serial, which devices refuse as a conflict.  Every
+ * change devices see bumps the serial in its own transaction, so the same
+ * version before and after the reads means none came between; else the
+ * payload is built again.
+ */
+int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
+			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
+{
+	struct mgmt_bundle *b = calloc(1, sizeof *b);
+	int64_t epoch, serial, e2, s2;
+	int rc = b == NULL ? -ENOMEM : -EAGAIN;
+
+	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
+		rc = model_version_get(s, &epoch, &serial);
+		if (rc == 0)
+			rc = build(s, p, device_id, issued, epoch, serial, b, out, cap, len);
+		if (rc == 0)
+			rc = model_version_get(s, &e2, &s2);
+		if (rc == 0 && (e2 != epoch || s2 != serial))
+			rc = -EAGAIN;
+	}
 	free(b);
 	return rc;
 }

@@ -42,7 +42,8 @@ struct model_bundle_params {
 /*
  * The bundle payload of device_id at the instance's current version,
  * issued at issued (unix seconds), into out[0..cap) with a NUL: 0 and
- * *len, -ENOENT for no such device, -ENOSPC when cap is too small.  A
+ * *len, -ENOENT for no such device, -ENOSPC when cap is too small,
+ * -EAGAIN when changes kept coming while it was read (try again).  A
  * blocked device's bundle has no peers.
  */
 int model_bundle_payload(struct store *s, const struct model_bundle_params *p,

@@ -30,21 +30,32 @@ int model_version_get(struct store *s, int64_t *epoch, int64_t *serial)
 	return rc;
 }
 
+/*
+ * One statement, read and write together: with two servers on one
+ * PostgreSQL database, a second bump waits for the first's row lock and
+ * then adds to the committed serial, so two changes never share a serial
+ * (a SELECT then an UPDATE would lose one).  CASE is max() in the SQL both
+ * engines speak; the rule is model_version_next's.
+ */
 int model_version_bump(const struct model_op *op, struct model_change *ch)
 {
-	int64_t epoch, serial;
-	int rc = model_version_get(op->s, &epoch, &serial);
+	const struct store_arg args[] = {STORE_I64(op->now_ms), STORE_I64(op->now_ms)};
+	struct store_stmt *st;
+	int rc = store_prepare_args(op->s,
+				    "UPDATE instance_version SET serial = CASE WHEN ? > serial "
+				    "THEN ? ELSE serial + 1 END WHERE id = 1 RETURNING epoch, serial",
+				    args, 2, &st);
 
 	if (rc < 0)
 		return rc;
-	serial = model_version_next(serial, op->now_ms);
-	const struct store_arg args[] = {STORE_I64(serial)};
-
-	rc = store_exec_args(op->s, "UPDATE instance_version SET serial = ? WHERE id = 1", args,
-			     1);
-	if (rc == 0) {
-		ch->epoch = epoch;
-		ch->serial = serial;
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		ch->epoch = store_col_i64(st, 0);
+		ch->serial = store_col_i64(st, 1);
+		rc = 0;
+	} else if (rc == STORE_DONE) {
+		rc = -EIO;
 	}
+	store_finalize(st);
 	return rc;
 }

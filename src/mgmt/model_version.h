@@ -16,7 +16,7 @@
 
 #include "mgmt/model.h"
 
-/* The pure rule. */
+/* The pure rule (model_version_bump applies it in SQL). */
 int64_t model_version_next(int64_t last, int64_t now_ms);
 
 int model_version_get(struct store *s, int64_t *epoch, int64_t *serial);
