@@ -114,6 +114,41 @@ static void fx_audit_lacks(struct fx *f, const char *needle)
 	store_finalize(st);
 }
 
+/* A trigger that refuses the audit row of action: a failure at a transaction's end. */
+static void fx_refuse_audit(struct fx *f, const char *action)
+{
+	char sql[512];
+
+	if (store_kind(f->s) == STORE_SQLITE) {
+		snprintf(sql, sizeof sql,
+			 "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '%s' "
+			 "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+			 action);
+		assert_int_equal(store_exec_args(f->s, sql, NULL, 0), 0);
+		return;
+	}
+	snprintf(sql, sizeof sql,
+		 "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+		 "$$BEGIN IF NEW.action = '%s' THEN RAISE EXCEPTION 'refused'; END IF; "
+		 "RETURN NEW; END$$",
+		 action);
+	assert_int_equal(store_exec_args(f->s, sql, NULL, 0), 0);
+	assert_int_equal(store_exec_args(f->s,
+					 "CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW "
+					 "EXECUTE FUNCTION refuse()",
+					 NULL, 0),
+			 0);
+}
+
+static void fx_allow_audit(struct fx *f)
+{
+	assert_int_equal(store_exec_args(f->s,
+					 store_kind(f->s) == STORE_SQLITE ? "DROP TRIGGER refuse"
+									  : "DROP TRIGGER refuse ON audit",
+					 NULL, 0),
+			 0);
+}
+
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);

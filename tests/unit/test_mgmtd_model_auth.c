@@ -61,6 +61,23 @@ static void password_check(void **state)
 	fx_audit_lacks(f, "$argon2");
 }
 
+/* Whether the one row sql selects is exactly the hash h. */
+static int stored_hash_is(struct fx *f, const char *sql, const uint8_t h[MGMT_SECRET_HASH_LEN])
+{
+	uint8_t got[64];
+	size_t n = 0;
+	struct store_stmt *st;
+	int same;
+
+	assert_int_equal(store_prepare(f->s, sql, &st), 0);
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_blob(st, 0, got, sizeof got, &n), 0);
+	same = n == MGMT_SECRET_HASH_LEN && memcmp(got, h, n) == 0;
+	assert_int_equal(store_step(st), STORE_DONE);
+	store_finalize(st);
+	return same;
+}
+
 static void sessions_expire(void **state)
 {
 	struct fx *f = *state;
@@ -73,8 +90,14 @@ static void sessions_expire(void **state)
 	assert_int_equal(model_session_create(&op, f->admin, "test", id, csrf), 0);
 	fx_one_audit(f, before, "session.create");
 	assert_int_equal(strlen(id), 64);
-	/* Only the hash is stored. */
-	assert_int_equal(fx_count(f, "SELECT count(*) FROM sessions"), 1);
+	/* Only the peppered hash is stored. */
+	{
+		uint8_t raw[MODEL_SESSION_ID_LEN], h[MGMT_SECRET_HASH_LEN];
+
+		assert_true(mgmt_hex_decode(id, 64, raw, sizeof raw));
+		assert_true(mgmt_secret_hash(f->pepper, MGMT_SECRET_SESSION, raw, sizeof raw, h));
+		assert_int_equal(stored_hash_is(f, "SELECT id_hash FROM sessions", h), 1);
+	}
 	fx_audit_lacks(f, id);
 	fx_audit_lacks(f, csrf);
 
@@ -128,6 +151,20 @@ static void tokens_scopes(void **state)
 	assert_memory_equal(rd, "snt_", 4);
 	assert_int_equal(model_token_create(&op, f->admin, PERM_SCOPE_WRITE, NULL, 0, wr, &wid), 0);
 	assert_int_equal(model_token_create(&op, f->admin, PERM_SCOPE_ADMIN, NULL, T0 / 1000 + 60, ex, &xid), 0);
+	/* The peppered hash of prefix and secret is what is stored. */
+	{
+		uint8_t raw[MODEL_TOKEN_PREFIX_LEN + MODEL_TOKEN_SECRET_LEN], h[MGMT_SECRET_HASH_LEN];
+
+		assert_true(mgmt_hex_decode(rd + 4, 10, raw, MODEL_TOKEN_PREFIX_LEN));
+		assert_true(mgmt_hex_decode(rd + 15, 40, raw + MODEL_TOKEN_PREFIX_LEN,
+					    MODEL_TOKEN_SECRET_LEN));
+		assert_true(mgmt_secret_hash(f->pepper, MGMT_SECRET_TOKEN, raw, sizeof raw, h));
+		assert_int_equal(stored_hash_is(f, "SELECT hash FROM api_tokens WHERE scope = 'read'", h), 1);
+		/* Another pepper: another hash. */
+		f->pepper[0] ^= 1;
+		assert_int_equal(model_token_check(f->s, f->pepper, T0, rd, &tk), -EACCES);
+		f->pepper[0] ^= 1;
+	}
 	/* The secret half appears nowhere in the log (the prefix may). */
 	fx_audit_lacks(f, rd + 15);
 	fx_audit_lacks(f, wr + 15);
@@ -162,6 +199,13 @@ static void tokens_scopes(void **state)
 	assert_int_equal(model_token_check(f->s, f->pepper, T0, rd, &tk), -EACCES);
 	assert_int_equal(model_token_revoke(&op, rid), -ENOENT);
 	assert_int_equal(fx_audit_rows(f), before + 1);
+	/* A token whose audit row cannot be written is not made. */
+	fx_refuse_audit(f, "token.create");
+	before = fx_count(f, "SELECT count(*) FROM api_tokens");
+	assert_true(model_token_create(&op, f->admin, PERM_SCOPE_ADMIN, NULL, 0, bad, &xid) < 0);
+	assert_int_equal(fx_count(f, "SELECT count(*) FROM api_tokens"), before);
+	assert_int_equal(bad[0], '\0'); /* the text wiped: never shown */
+	fx_allow_audit(f);
 	/* A disabled account's tokens fail. */
 	assert_int_equal(model_account_set_disabled(&op, f->admin, true), 0);
 	assert_int_equal(model_token_check(f->s, f->pepper, T0, wr, &tk), -EACCES);

@@ -394,32 +394,6 @@ static void affected_and_bundles(void **state)
 	free(bun);
 }
 
-/* A trigger that refuses the audit row of action: a failure at a transaction's end. */
-static void refuse_audit(struct fx *f, const char *action)
-{
-	char sql[512];
-
-	if (store_kind(f->s) == STORE_SQLITE) {
-		snprintf(sql, sizeof sql,
-			 "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '%s' "
-			 "BEGIN SELECT RAISE(ABORT, 'refused'); END",
-			 action);
-		assert_int_equal(store_exec_args(f->s, sql, NULL, 0), 0);
-		return;
-	}
-	snprintf(sql, sizeof sql,
-		 "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-		 "$$BEGIN IF NEW.action = '%s' THEN RAISE EXCEPTION 'refused'; END IF; "
-		 "RETURN NEW; END$$",
-		 action);
-	assert_int_equal(store_exec_args(f->s, sql, NULL, 0), 0);
-	assert_int_equal(store_exec_args(f->s,
-					 "CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW "
-					 "EXECUTE FUNCTION refuse()",
-					 NULL, 0),
-			 0);
-}
-
 static void failure_leaves_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -435,7 +409,7 @@ static void failure_leaves_nothing(void **state)
 	assert_int_equal(join(f, c, &a, T0, &da, &why, &ch), 0);
 	model_change_free(&ch);
 	code(f, n1, false, 0, 0, MODEL_HOSTNAME_SUFFIX, c, &id);
-	refuse_audit(f, "device.join");
+	fx_refuse_audit(f, "device.join");
 	s = snap_of(f);
 	/* The device row, its membership, the use and the version were written, then the audit failed. */
 	assert_true(join(f, c, &b, T0 + 1000, &dev, &why, &ch) < 0);
@@ -443,12 +417,8 @@ static void failure_leaves_nothing(void **state)
 	t = snap_of(f);
 	same_snap(&s, &t);
 	/* The same for a detach, and the code is still unused. */
-	assert_int_equal(store_exec_args(f->s,
-					 store_kind(f->s) == STORE_SQLITE ? "DROP TRIGGER refuse"
-									  : "DROP TRIGGER refuse ON audit",
-					 NULL, 0),
-			 0);
-	refuse_audit(f, "network.detach");
+	fx_allow_audit(f);
+	fx_refuse_audit(f, "network.detach");
 	assert_true(model_detach(&op, n1, da, &ch) < 0);
 	t = snap_of(f);
 	same_snap(&s, &t);
