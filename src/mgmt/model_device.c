@@ -9,6 +9,7 @@
 
 #include "core/mesh/name.h"
 #include "core/mgmt/jsonio.h"
+#include "core/mgmt/text.h"
 #include "mgmt/model_audit.h"
 #include "mgmt/model_graph.h"
 #include "mgmt/model_sql.h"
@@ -158,10 +159,18 @@ int model_device_upsert(const struct model_op *op, const struct model_device_ide
 	}
 	if (rc != -ENOENT)
 		return rc;
-	/* A placeholder name first: the row's id names a device that asked for none. */
+	/*
+	 * A placeholder name first (the row's id names a device that asked
+	 * for none): "~" and the address in hex, unique as the address is and
+	 * never a mesh name, replaced before the transaction ends.
+	 */
+	char placeholder[2 + 32];
+
+	placeholder[0] = '~';
+	mgmt_hex_encode(placeholder + 1, ident->address, 16);
 	const struct store_arg args[] = {
 	    STORE_BLOB(ident->address, 16), STORE_BLOB(ident->pubkey, MGMT_PK_LEN),
-	    STORE_TEXT(""), STORE_I64(model_now_s(op)), STORE_TEXT(ident->agent)};
+	    STORE_TEXT(placeholder), STORE_I64(model_now_s(op)), STORE_TEXT(ident->agent)};
 
 	rc = model_query_i64(op->s,
 			     "INSERT INTO devices(address, pubkey, hostname, created_at, agent) "
