@@ -34,6 +34,10 @@ struct model_actor {
 	const char *remote; /* where from: an address text, or NULL */
 };
 
+enum {
+	MODEL_PAGE_MAX = 500, /* rows of one page of a list (audit, networks, devices, tokens) */
+};
+
 struct model_op {
 	struct store *s;
 	struct model_actor who;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mgmt/jsonio.h"
+#include "mgmt/model_sql.h"
 
 void model_detail_init(struct model_detail *d)
 {
@@ -78,36 +79,28 @@ static void copy_col(char *out, size_t cap, struct store_stmt *st, int col)
 	snprintf(out, cap, "%s", store_col_text(st, col));
 }
 
+static void fill_audit(struct store_stmt *st, void *row)
+{
+	struct model_audit_row *r = row;
+
+	r->id = store_col_i64(st, 0);
+	r->ts = store_col_i64(st, 1);
+	copy_col(r->actor_kind, sizeof r->actor_kind, st, 2);
+	r->actor_id = store_col_i64(st, 3);
+	copy_col(r->action, sizeof r->action, st, 4);
+	copy_col(r->target_kind, sizeof r->target_kind, st, 5);
+	copy_col(r->target_id, sizeof r->target_id, st, 6);
+	copy_col(r->detail, sizeof r->detail, st, 7);
+	copy_col(r->remote, sizeof r->remote, st, 8);
+}
+
 int model_audit_list(struct store *s, int64_t after_id, size_t limit,
 		     struct model_audit_row *rows, size_t *n)
 {
-	const struct store_arg args[] = {STORE_I64(after_id), STORE_I64((int64_t)limit)};
-	struct store_stmt *st;
-	int rc;
+	const struct store_arg args[] = {STORE_I64(after_id)};
 
-	*n = 0;
-	if (limit == 0 || limit > MODEL_AUDIT_PAGE_MAX)
-		return -EINVAL;
-	rc = store_prepare_args(s,
-				"SELECT id, ts, actor_kind, actor_id, action, target_kind, "
-				"target_id, detail, remote FROM audit WHERE id > ? "
-				"ORDER BY id LIMIT ?",
-				args, 2, &st);
-	if (rc < 0)
-		return rc;
-	while ((rc = store_step(st)) == STORE_ROW && *n < limit) {
-		struct model_audit_row *r = &rows[(*n)++];
-
-		r->id = store_col_i64(st, 0);
-		r->ts = store_col_i64(st, 1);
-		copy_col(r->actor_kind, sizeof r->actor_kind, st, 2);
-		r->actor_id = store_col_i64(st, 3);
-		copy_col(r->action, sizeof r->action, st, 4);
-		copy_col(r->target_kind, sizeof r->target_kind, st, 5);
-		copy_col(r->target_id, sizeof r->target_id, st, 6);
-		copy_col(r->detail, sizeof r->detail, st, 7);
-		copy_col(r->remote, sizeof r->remote, st, 8);
-	}
-	store_finalize(st);
-	return rc < 0 ? rc : 0;
+	return model_page(s,
+			  "SELECT id, ts, actor_kind, actor_id, action, target_kind, target_id, "
+			  "detail, remote FROM audit WHERE id > ? ORDER BY id LIMIT ?",
+			  args, 1, limit, rows, sizeof *rows, fill_audit, n);
 }

@@ -20,7 +20,7 @@
 
 enum {
 	MODEL_DETAIL_MAX = 1024,
-	MODEL_AUDIT_PAGE_MAX = 500, /* rows of one page */
+	MODEL_AUDIT_PAGE_MAX = MODEL_PAGE_MAX,
 };
 
 /* A detail object under construction: {"k":"v","n":1}. */

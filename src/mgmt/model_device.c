@@ -223,6 +223,30 @@ int model_device_get(struct store *s, int64_t id, struct model_device *out)
 	return rc;
 }
 
+static void fill_id(struct store_stmt *st, void *row)
+{
+	((struct model_device *)row)->id = store_col_i64(st, 0);
+}
+
+int model_device_list(struct store *s, int64_t network_id, int64_t after_id, size_t limit,
+		      struct model_device *rows, size_t *n)
+{
+	const struct store_arg args[] = {STORE_I64(after_id), STORE_I64(network_id),
+					 STORE_I64(network_id)};
+	int rc;
+
+	/* The ids first, then each row (one statement open at a time: portable). */
+	rc = model_page(s,
+			"SELECT id FROM devices WHERE id > ? AND (? = 0 OR id IN (SELECT "
+			"device_id FROM memberships WHERE network_id = ?)) ORDER BY id LIMIT ?",
+			args, 3, limit, rows, sizeof *rows, fill_id, n);
+	for (size_t i = 0; i < *n && rc == 0; i++)
+		rc = model_device_get(s, rows[i].id, &rows[i]);
+	if (rc < 0)
+		*n = 0;
+	return rc;
+}
+
 /*
  * The common shape of a device change: in one transaction, check the row,
  * the affected set (before: a delete removes what it is computed from),

@@ -66,6 +66,12 @@ struct model_device {
 };
 
 int model_device_get(struct store *s, int64_t id, struct model_device *out);
+/*
+ * Devices with id > after_id, ascending, at most limit (1..MODEL_PAGE_MAX): the
+ * members of network_id, or all for 0.
+ */
+int model_device_list(struct store *s, int64_t network_id, int64_t after_id, size_t limit,
+		      struct model_device *rows, size_t *n);
 /* -ENOENT when no device has the address. */
 int model_device_find(struct store *s, const uint8_t address[16], int64_t *id);
 int model_device_count(struct store *s, int64_t *n);

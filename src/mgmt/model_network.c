@@ -2,6 +2,7 @@
 #include "mgmt/model_network.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -190,6 +191,33 @@ int model_device_relation(struct store *s, int64_t account_id, int64_t device_id
 	}
 	store_finalize(st);
 	return rc < 0 ? rc : 0;
+}
+
+static void fill_network(struct store_stmt *st, void *row)
+{
+	struct model_network *r = row;
+
+	r->id = store_col_i64(st, 0);
+	r->owner_id = store_col_i64(st, 1);
+	r->created_at = store_col_i64(st, 2);
+	r->members = store_col_i64(st, 3);
+	snprintf(r->uuid, sizeof r->uuid, "%s", store_col_text(st, 4));
+	snprintf(r->name, sizeof r->name, "%s", store_col_text(st, 5));
+}
+
+int model_network_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
+		       struct model_network *rows, size_t *n)
+{
+	const struct store_arg args[] = {STORE_I64(after_id), STORE_I64(account_id),
+					 STORE_I64(account_id), STORE_I64(account_id)};
+
+	return model_page(
+	    s,
+	    "SELECT n.id, n.owner_id, n.created_at, (SELECT count(*) FROM memberships m "
+	    "WHERE m.network_id = n.id), n.uuid, n.name FROM networks n WHERE n.id > ? AND "
+	    "(? = 0 OR n.owner_id = ? OR EXISTS(SELECT 1 FROM network_shares h WHERE "
+	    "h.network_id = n.id AND h.account_id = ?)) ORDER BY n.id LIMIT ?",
+	    args, 4, limit, rows, sizeof *rows, fill_network, n);
 }
 
 int model_attach_in_tx(const struct model_op *op, int64_t network_id, int64_t device_id)

@@ -45,6 +45,19 @@ int model_attach(const struct model_op *op, int64_t network_id, int64_t device_i
 int model_detach(const struct model_op *op, int64_t network_id, int64_t device_id,
 		 struct model_change *ch);
 
+struct model_network {
+	int64_t id, owner_id, created_at, members;
+	char uuid[MODEL_UUID_TEXT];
+	char name[MODEL_NETWORK_NAME_MAX + 1];
+};
+
+/*
+ * Networks with id > after_id, ascending, at most limit (1..MODEL_PAGE_MAX):
+ * those account_id owns or has a share of, or all for account_id 0.
+ */
+int model_network_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
+		       struct model_network *rows, size_t *n);
+
 /* Inside a transaction: attach without an audit row of its own (a join's). */
 int model_attach_in_tx(const struct model_op *op, int64_t network_id, int64_t device_id);
 

@@ -79,3 +79,26 @@ int model_exists(struct store *s, const char *sql, const struct store_arg *args,
 		store_finalize(st);
 	return rc;
 }
+
+int model_page(struct store *s, const char *sql, const struct store_arg *args, size_t nargs,
+	       size_t limit, void *rows, size_t row_size, model_row_fn fill, size_t *n)
+{
+	struct store_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (limit == 0 || limit > MODEL_PAGE_MAX)
+		return -EINVAL;
+	rc = store_prepare_args(s, sql, args, nargs, &st);
+	if (rc < 0)
+		return rc;
+	rc = store_bind_i64(st, (int)nargs + 1, (int64_t)limit);
+	if (rc < 0) {
+		store_finalize(st);
+		return rc;
+	}
+	while ((rc = store_step(st)) == STORE_ROW && *n < limit)
+		fill(st, (char *)rows + (*n)++ * row_size);
+	store_finalize(st);
+	return rc < 0 ? rc : 0;
+}

@@ -24,4 +24,15 @@ int model_query_text(struct store *s, const char *sql, const struct store_arg *a
 /* How many rows a write changed is not portable: this checks one exists first. */
 int model_exists(struct store *s, const char *sql, const struct store_arg *args, size_t n);
 
+/* Fills one row of a page from the statement's current row. */
+typedef void (*model_row_fn)(struct store_stmt *st, void *row);
+
+/*
+ * A page of a list: sql's rows (its last placeholder is the LIMIT, bound
+ * here) into rows[0..limit), each row_size bytes, by fill; *n how many.
+ * -EINVAL unless 1 <= limit <= MODEL_PAGE_MAX.
+ */
+int model_page(struct store *s, const char *sql, const struct store_arg *args, size_t nargs,
+	       size_t limit, void *rows, size_t row_size, model_row_fn fill, size_t *n);
+
 #endif

@@ -2,6 +2,7 @@
 #include "mgmt/model_token.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -152,6 +153,33 @@ int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, co
 	const struct store_arg touch[] = {STORE_I64(now), STORE_I64(out->id)};
 
 	return store_exec_args(s, "UPDATE api_tokens SET last_used = ? WHERE id = ?", touch, 2);
+}
+
+static void fill_token(struct store_stmt *st, void *row)
+{
+	struct model_token_info *r = row;
+
+	r->id = store_col_i64(st, 0);
+	r->created_at = store_col_i64(st, 1);
+	r->expires_at = store_col_i64(st, 2);
+	r->last_used = store_col_i64(st, 3);
+	r->revoked_at = store_col_i64(st, 4);
+	r->scope = scope_of(store_col_text(st, 5));
+	snprintf(r->prefix, sizeof r->prefix, "%s", store_col_text(st, 6));
+	snprintf(r->description, sizeof r->description, "%s", store_col_text(st, 7));
+}
+
+int model_token_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
+		     struct model_token_info *rows, size_t *n)
+{
+	const struct store_arg args[] = {STORE_I64(account_id), STORE_I64(after_id)};
+
+	return model_page(s,
+			  "SELECT id, created_at, coalesce(expires_at, 0), "
+			  "coalesce(last_used, 0), coalesce(revoked_at, 0), scope, prefix, "
+			  "coalesce(description, '') FROM api_tokens WHERE account_id = ? "
+			  "AND id > ? ORDER BY id LIMIT ?",
+			  args, 2, limit, rows, sizeof *rows, fill_token, n);
 }
 
 int model_token_revoke(const struct model_op *op, int64_t id)

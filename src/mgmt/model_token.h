@@ -44,6 +44,17 @@ struct model_token {
 /* The live token text names: 0, or -EACCES (malformed, unknown, wrong, expired, revoked, disabled). */
 int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, const char *text,
 		      struct model_token *out);
+struct model_token_info {
+	int64_t id, created_at, expires_at, last_used, revoked_at; /* 0: none */
+	enum perm_scope scope;
+	char prefix[MODEL_TOKEN_PREFIX_TEXT];
+	char description[128];
+};
+
+/* account_id's tokens (revoked ones too), newest id last, at most limit (1..MODEL_PAGE_MAX). */
+int model_token_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
+		     struct model_token_info *rows, size_t *n);
+
 /* -ENOENT when no such live token. */
 int model_token_revoke(const struct model_op *op, int64_t id);
 

@@ -182,6 +182,23 @@ static void tokens_scopes(void **state)
 	actor.scope = tk.scope;
 	assert_true(perm_allowed(&actor, PERM_DEVICE_WRITE, PERM_REL_NONE));
 	assert_false(perm_allowed(&actor, PERM_ACCOUNT_MANAGE, PERM_REL_NONE));
+	/* The list: prefixes and scopes, never a secret or a hash. */
+	{
+		struct model_token_info info[4];
+		size_t n;
+
+		assert_int_equal(model_token_list(f->s, f->admin, 0, 4, info, &n), 0);
+		assert_int_equal(n, 3);
+		assert_int_equal(info[0].id, rid);
+		assert_memory_equal(info[0].prefix, rd + 4, 10);
+		assert_string_equal(info[0].description, "ci");
+		assert_int_equal(info[0].last_used, T0 / 1000);
+		assert_int_equal(info[2].scope, PERM_SCOPE_ADMIN);
+		assert_int_equal(info[2].expires_at, T0 / 1000 + 60);
+		assert_int_equal(model_token_list(f->s, f->admin, rid, 1, info, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(info[0].id, wid);
+	}
 	/* Expiry. */
 	assert_int_equal(model_token_check(f->s, f->pepper, T0 + 59000, ex, &tk), 0);
 	assert_int_equal(tk.scope, PERM_SCOPE_ADMIN);
