@@ -80,19 +80,30 @@ int model_account_get(struct store *s, int64_t id, struct model_account *out)
 	return get_where(s, "WHERE id = ?", STORE_I64(id), out, NULL, 0);
 }
 
+/*
+ * What an unknown address (or one with no password) is checked against:
+ * an argon2id hash of a throwaway text with the parameters init uses
+ * (crypto_pwhash's INTERACTIVE limits), so that every refusal costs one
+ * real verification and the time of an answer does not tell whether the
+ * address exists.  A disabled account is verified too, for the same reason.
+ */
+static const char decoy_hash[crypto_pwhash_STRBYTES] =
+    "$argon2id$v=19$m=65536,t=2,p=1$jJUYRsdn0BHuLy/3AAtr3A$"
+    "lW8GyiH19yV3gmr8WJjzibNnAWDfhofZkfsvBf5m60Q";
+
 int model_account_check_password(struct store *s, const char *email, const char *password,
 				 struct model_account *out)
 {
 	char hash[crypto_pwhash_STRBYTES] = "";
 	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), out, hash,
 			   sizeof hash);
+	bool known = rc == 0 && hash[0] != '\0';
 
-	if (rc == -ENOENT)
-		return -EACCES;
-	if (rc < 0)
+	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	if (hash[0] == '\0' || out->disabled ||
-	    crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+	if (crypto_pwhash_str_verify(known ? hash : decoy_hash, password, strlen(password)) !=
+		0 ||
+	    !known || out->disabled)
 		rc = -EACCES;
 	sodium_memzero(hash, sizeof hash);
 	return rc;
