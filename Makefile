@@ -168,7 +168,7 @@ $(BUILD)/subnetra: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c)) $(BASE_L
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(MGMT_PROG): $(BUILD)/obj/src/mgmt/main.o $(LIBMGMT) $(BASE_LIBS)
+$(MGMT_PROG): $(BUILD)/obj/src/mgmt/main.o $(LIBMGMT) $(LIBMGMTCORE) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -o $@
 
@@ -184,7 +184,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 
 # The management server's unit tests link its library (the more specific
 # pattern wins over the one above).
-$(BUILD)/tests/test_mgmtd_%: $(BUILD)/obj/tests/unit/test_mgmtd_%.o $(LIBMGMT) $(BASE_LIBS)
+$(BUILD)/tests/test_mgmtd_%: $(BUILD)/obj/tests/unit/test_mgmtd_%.o $(LIBMGMT) $(LIBMGMTCORE) $(BASE_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -lcmocka -o $@

@@ -1,4 +1,4 @@
-/* Accounts and audit rows (see accounts.h). */
+/* Accounts (see accounts.h). */
 #include "mgmt/accounts.h"
 
 #include <errno.h>
@@ -44,20 +44,4 @@ int account_create(struct store *s, const char *email, const char *role,
 	}
 	store_finalize(st);
 	return rc;
-}
-
-int audit_add(struct store *s, int64_t now, const char *actor_kind, int64_t actor_id,
-	      const char *action, const char *target_kind, const char *target_id)
-{
-	const struct store_arg args[] = {STORE_I64(now),
-					 STORE_TEXT(actor_kind),
-					 actor_id < 0 ? STORE_NULL : STORE_I64(actor_id),
-					 STORE_TEXT(action),
-					 STORE_TEXT(target_kind),
-					 STORE_TEXT(target_id)};
-
-	return store_exec_args(s,
-			       "INSERT INTO audit(ts, actor_kind, actor_id, action, "
-			       "target_kind, target_id) VALUES(?, ?, ?, ?, ?, ?)",
-			       args, 6);
 }

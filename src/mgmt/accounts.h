@@ -1,4 +1,4 @@
-/* Operator accounts and the audit log: the rows `init` and `status` need so far. */
+/* Operator accounts: the row `init` writes (model_account.h builds on it). */
 #ifndef SUBNETRA_MGMT_ACCOUNTS_H
 #define SUBNETRA_MGMT_ACCOUNTS_H
 
@@ -20,9 +20,5 @@ bool account_email_valid(const char *email);
  */
 int account_create(struct store *s, const char *email, const char *role,
 		   const char *pw_hash, bool must_change, int64_t now, int64_t *id);
-
-/* One audit row: actor_kind is account, token, device or system (actor_id < 0: none). */
-int audit_add(struct store *s, int64_t now, const char *actor_kind, int64_t actor_id,
-	      const char *action, const char *target_kind, const char *target_id);
 
 #endif

@@ -28,6 +28,7 @@
 #include "mgmt/commands.h"
 #include "mgmt/instance.h"
 #include "mgmt/meta.h"
+#include "mgmt/model_audit.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
@@ -163,8 +164,9 @@ static int fill_db(struct store *s, const struct mgmt_args *a,
 		   const struct instance_paths *p, const char *cert, const char *key,
 		   const struct instance_keys *k, const char *pw_hash)
 {
-	char pk[INSTANCE_PK_HEX], now_s[24], id_s[24];
+	char pk[INSTANCE_PK_HEX], now_s[24];
 	int64_t now = (int64_t)time(NULL), id;
+	struct model_op op = {.s = s, .who = {.kind = MODEL_ACTOR_SYSTEM}, .now_ms = now * 1000};
 	int rc;
 
 	instance_pk_hex(k, pk);
@@ -177,10 +179,8 @@ static int fill_db(struct store *s, const struct mgmt_args *a,
 	    (rc = meta_set(s, META_TLS_CERT, cert)) == 0 &&
 	    (rc = meta_set(s, META_TLS_KEY, key)) == 0 &&
 	    (rc = meta_set(s, META_CREATED_AT, now_s)) == 0 &&
-	    (rc = account_create(s, a->admin, "admin", pw_hash, true, now, &id)) == 0) {
-		snprintf(id_s, sizeof id_s, "%lld", (long long)id);
-		rc = audit_add(s, now, "system", -1, "instance.init", "account", id_s);
-	}
+	    (rc = account_create(s, a->admin, "admin", pw_hash, true, now, &id)) == 0)
+		rc = model_audit(&op, "instance.init", "account", id, NULL);
 	if (rc == 0)
 		rc = store_commit(s);
 	if (rc < 0)

@@ -144,10 +144,36 @@ static const char migration1_postgres[] =
 	"  detail JSONB, remote TEXT);\n"
 	"CREATE INDEX audit_ts ON audit(ts);\n";
 
+/*
+ * Migration 2, the data model's (src/mgmt/model_*.c): the instance's
+ * bundle version (one row: epoch, and serial bumped by every change that
+ * devices see, model_version.c), a session's last use (its idle expiry),
+ * and unique device host names (two servers settling names at once
+ * collide instead of duplicating one).
+ */
+static const char migration2_sqlite[] =
+	"CREATE TABLE instance_version(id INTEGER PRIMARY KEY CHECK(id = 1),\n"
+	"  epoch INTEGER NOT NULL, serial INTEGER NOT NULL) STRICT;\n"
+	"INSERT INTO instance_version VALUES(1, 1, 0);\n"
+	"ALTER TABLE sessions ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX sessions_account ON sessions(account_id);\n"
+	"CREATE UNIQUE INDEX devices_hostname ON devices(hostname);\n";
+
+static const char migration2_postgres[] =
+	"CREATE TABLE instance_version(id INTEGER PRIMARY KEY CHECK(id = 1),\n"
+	"  epoch BIGINT NOT NULL, serial BIGINT NOT NULL);\n"
+	"INSERT INTO instance_version VALUES(1, 1, 0);\n"
+	"ALTER TABLE sessions ADD COLUMN last_used BIGINT NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX sessions_account ON sessions(account_id);\n"
+	"CREATE UNIQUE INDEX devices_hostname ON devices(hostname);\n";
+
 const struct store_migration schema_migrations[] = {
 	{ .version = 1,
 	  .name = "initial schema",
 	  .script = { [STORE_SQLITE] = migration1_sqlite, [STORE_POSTGRES] = migration1_postgres } },
+	{ .version = 2,
+	  .name = "instance version, session idle time",
+	  .script = { [STORE_SQLITE] = migration2_sqlite, [STORE_POSTGRES] = migration2_postgres } },
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

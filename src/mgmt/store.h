@@ -99,17 +99,29 @@ int store_step(struct store_stmt *st);
 int64_t store_col_i64(struct store_stmt *st, int col);
 /* "" for NULL. */
 const char *store_col_text(struct store_stmt *st, int col);
+/*
+ * A BLOB column's bytes into out[0..cap), *len its length (0 for NULL):
+ * 0, or -ENOSPC when it holds more than cap bytes, -EINVAL when it is not
+ * a blob the engine can give back.
+ */
+int store_col_blob(struct store_stmt *st, int col, void *out, size_t cap, size_t *len);
 void store_finalize(struct store_stmt *st);
 
-/* A value to bind: STORE_I64(v), STORE_TEXT(s) (NULL: SQL NULL), STORE_NULL. */
-enum store_arg_kind { STORE_ARG_NULL, STORE_ARG_I64, STORE_ARG_TEXT };
+/*
+ * A value to bind: STORE_I64(v), STORE_TEXT(s) (NULL: SQL NULL),
+ * STORE_BLOB(p, n), STORE_NULL.
+ */
+enum store_arg_kind { STORE_ARG_NULL, STORE_ARG_I64, STORE_ARG_TEXT, STORE_ARG_BLOB };
 struct store_arg {
 	enum store_arg_kind kind;
 	int64_t i64;
 	const char *text;
+	const void *blob;
+	size_t len;
 };
 #define STORE_I64(v)  ((struct store_arg){.kind = STORE_ARG_I64, .i64 = (v)})
 #define STORE_TEXT(v) ((struct store_arg){.kind = STORE_ARG_TEXT, .text = (v)})
+#define STORE_BLOB(p, n) ((struct store_arg){.kind = STORE_ARG_BLOB, .blob = (p), .len = (n)})
 #define STORE_NULL    ((struct store_arg){.kind = STORE_ARG_NULL})
 
 /* prepare + bind args[i] to placeholder i + 1. */

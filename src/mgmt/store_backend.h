@@ -22,6 +22,7 @@ struct store_ops {
 	int (*step)(struct store_stmt *st);
 	int64_t (*col_i64)(struct store_stmt *st, int col);
 	const char *(*col_text)(struct store_stmt *st, int col);
+	int (*col_blob)(struct store_stmt *st, int col, void *out, size_t cap, size_t *len);
 	void (*finalize)(struct store_stmt *st);
 	int (*get_version)(struct store *s, int *out);
 	/* Inside the migration's transaction. */

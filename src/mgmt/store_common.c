@@ -106,6 +106,11 @@ const char *store_col_text(struct store_stmt *st, int col)
 	return st->store->ops->col_text(st, col);
 }
 
+int store_col_blob(struct store_stmt *st, int col, void *out, size_t cap, size_t *len)
+{
+	return st->store->ops->col_blob(st, col, out, cap, len);
+}
+
 void store_finalize(struct store_stmt *st)
 {
 	if (st != NULL)
@@ -124,6 +129,8 @@ int store_prepare_args(struct store *s, const char *sql, const struct store_arg 
 
 		if (args[i].kind == STORE_ARG_I64)
 			rc = store_bind_i64(st, idx, args[i].i64);
+		else if (args[i].kind == STORE_ARG_BLOB)
+			rc = store_bind_blob(st, idx, args[i].blob, args[i].len);
 		else
 			rc = store_bind_text(st, idx,
 					     args[i].kind == STORE_ARG_TEXT ? args[i].text

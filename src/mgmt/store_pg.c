@@ -232,6 +232,17 @@ static int64_t pg_col_i64(struct store_stmt *st, int col)
 	return strtoll(PQgetvalue(p->res, p->row, col), NULL, 10);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static const char *pg_col_text(struct store_stmt *st, int col)
 {
 	struct pg_stmt *p = pst_of(st);
@@ -239,6 +250,31 @@ static const char *pg_col_text(struct store_stmt *st, int col)
 	if (p->row < 0 || col >= PQnfields(p->res) || PQgetisnull(p->res, p->row, col))
 		return "";
 	return PQgetvalue(p->res, p->row, col);
+}
+
+/* bytea arrives as text in its hex form (\\x...), the server's default output. */
+static int pg_col_blob(struct store_stmt *st, int col, void *out, size_t cap, size_t *len)
+{
+	const char *t = pg_col_text(st, col);
+	size_t n = strlen(t);
+	unsigned char *o = out;
+
+	*len = 0;
+	if (n == 0)
+		return 0;
+	if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
+		return -EINVAL;
+	if ((n - 2) / 2 > cap)
+		return -ENOSPC;
+	for (size_t i = 2; i < n; i += 2) {
+		int hi = hexval(t[i]), lo = hexval(t[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		o[(i - 2) / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = (n - 2) / 2;
+	return 0;
 }
 
 /* A one-value query's text into out (cap bytes); "" for no row or NULL. */
@@ -299,6 +335,7 @@ static const struct store_ops pg_ops = {
     .step = pg_step,
     .col_i64 = pg_col_i64,
     .col_text = pg_col_text,
+    .col_blob = pg_col_blob,
     .finalize = pg_finalize,
     .get_version = pg_get_version,
     .set_version = pg_set_version,

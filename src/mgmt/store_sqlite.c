@@ -141,6 +141,21 @@ static const char *sq_col_text(struct store_stmt *st, int col)
 	return t != NULL ? (const char *)t : "";
 }
 
+static int sq_col_blob(struct store_stmt *st, int col, void *out, size_t cap, size_t *len)
+{
+	const void *b = sqlite3_column_blob(st_of(st), col);
+	int n = sqlite3_column_bytes(st_of(st), col);
+
+	*len = 0;
+	if (b == NULL || n <= 0)
+		return 0;
+	if ((size_t)n > cap)
+		return -ENOSPC;
+	memcpy(out, b, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
 static void sq_finalize(struct store_stmt *st)
 {
 	sqlite3_finalize(st_of(st));
@@ -296,6 +311,7 @@ static const struct store_ops sqlite_ops = {
     .step = sq_step,
     .col_i64 = sq_col_i64,
     .col_text = sq_col_text,
+    .col_blob = sq_col_blob,
     .finalize = sq_finalize,
     .get_version = sq_get_version,
     .set_version = sq_set_version,

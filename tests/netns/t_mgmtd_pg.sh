@@ -7,7 +7,7 @@
 #                                                     https://127.0.0.1:<port>/
 #
 # The store's migration and schema unit tests on it (test_mgmtd_store with
-# SUBNETRA_TEST_PG_URL), init (tables made in place, init twice refused),
+# SUBNETRA_TEST_PG_URL), the data model's (test_mgmtd_model_auth, _fleet), init (tables made in place, init twice refused),
 # two servers on the one database both serving, a restart keeping the
 # admin, backup/restore pointing to pg_dump, a URL's password never echoed.
 # TAP.
@@ -70,13 +70,30 @@ check_match "... which passed as a group" '^# ok - mgmt_store_postgres$' "$OUT"
 check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
 [ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
 
+# The data model's tests (accounts, sessions, tokens, audit; networks,
+# devices, join codes, versions) on it: each binary runs its group on SQLite,
+# then the same tests as "<group>_postgres".  name:tests:skipped-on-SQLite
+# (two_servers_never_share_a_serial needs PostgreSQL's row locks).
+for m in auth:4:0 fleet:9:1; do
+	IFS=: read -r name count skipped <<<"$m"
+	OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP \
+		"$SNR_BUILD/tests/test_mgmtd_model_$name" 2>&1)
+	rc=$?
+	check_eq "test_mgmtd_model_$name on SQLite and PostgreSQL: exit 0" 0 "$rc"
+	check_match "... its PostgreSQL group passed" "^# ok - mgmtd_model_${name}_postgres\$" "$OUT"
+	check_eq "... every test of both groups passed ($skipped skipped on SQLite)" \
+		$((2 * count - skipped)) "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
+	check_eq "... and none skipped on PostgreSQL" "$skipped" "$(printf '%s\n' "$OUT" | grep -c 'SKIP')"
+	[ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
+done
+
 # ---- init, serve ------------------------------------------------------------------------
 
 expect_rc "init on PostgreSQL without --dir: usage error (2)" 2 "$MGMTD" init --db "$URL" --admin a@example.org
 expect_rc "init on PostgreSQL: exit 0" 0 "$MGMTD" init --db "$URL" --admin Admin@Example.org --dir "$T/state"
 check_match "... one-time password printed" '^one-time password: [a-z2-9]{5}(-[a-z2-9]{5}){3}$' "$OUT"
 PW=$(printf '%s\n' "$OUT" | sed -n 's/^one-time password: *//p')
-check_eq "... schema version 1 in subnetra_schema" 1 \
+check_eq "... schema version 2 in subnetra_schema" 2 \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT version FROM subnetra_schema')"
 check_match "... an argon2id hash stored, not the password" '^\$argon2id\$' \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT pw_hash FROM accounts')"
@@ -115,8 +132,8 @@ declare -A PID=() ADDR=()
 
 start_server a || bail "server a did not start"
 start_server b || bail "server b did not start on the same database"
-check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":1' "$(healthz a)"
-check_match "... and b answers" '"status":"ok".*"schema_version":1' "$(healthz b)"
+check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":2' "$(healthz a)"
+check_match "... and b answers" '"status":"ok".*"schema_version":2' "$(healthz b)"
 check_match "... the log names the database without secrets" "serving postgresql:///mgmt" "$(cat "$T/serve-a.log")"
 stop_server a
 stop_server b

@@ -21,6 +21,9 @@ enum {
 
 /* The kinds (personalisation strings, at most 16 bytes). */
 #define MGMT_SECRET_JOIN_CODE "subnetra/join"
+#define MGMT_SECRET_SESSION "subnetra/session"
+#define MGMT_SECRET_TOKEN "subnetra/token"
+#define MGMT_SECRET_CLAIM "subnetra/claim"
 
 /*
  * out := BLAKE2b-256(secret[0..len), key = pepper, personal = kind padded

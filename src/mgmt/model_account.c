@@ -1,0 +1,149 @@
+/* Accounts (see model_account.h). */
+#include "mgmt/model_account.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "mgmt/accounts.h"
+#include "mgmt/model_audit.h"
+#include "mgmt/model_sql.h"
+
+const char *model_role_name(enum model_role r)
+{
+	return r == MODEL_ROLE_ADMIN ? "admin" : "member";
+}
+
+int model_account_create(const struct model_op *op, const char *email, enum model_role role,
+			 const char *pw_hash, int64_t *id)
+{
+	struct model_detail d;
+	int rc;
+
+	if (!account_email_valid(email))
+		return -EINVAL;
+	rc = model_tx_begin(op->s);
+	if (rc < 0)
+		return rc;
+	rc = account_create(op->s, email, model_role_name(role), pw_hash, false,
+			    model_now_s(op), id);
+	model_detail_init(&d);
+	model_detail_str(&d, "email", email);
+	model_detail_str(&d, "role", model_role_name(role));
+	if (rc == 0)
+		rc = model_audit(op, "account.create", "account", *id, model_detail_finish(&d));
+	return model_tx_end(op->s, rc);
+}
+
+static const char account_cols[] =
+    "SELECT id, role, disabled, pw_must_change, email, pw_hash FROM accounts ";
+
+static void fill(struct store_stmt *st, struct model_account *a)
+{
+	a->id = store_col_i64(st, 0);
+	a->role = strcmp(store_col_text(st, 1), "admin") == 0 ? MODEL_ROLE_ADMIN
+							      : MODEL_ROLE_MEMBER;
+	a->disabled = store_col_i64(st, 2) != 0;
+	a->must_change = store_col_i64(st, 3) != 0;
+	snprintf(a->email, sizeof a->email, "%s", store_col_text(st, 4));
+}
+
+/* One account row by a WHERE clause of one parameter. */
+static int get_where(struct store *s, const char *where, struct store_arg arg,
+		     struct model_account *a, char *pw_hash, size_t cap)
+{
+	char sql[256];
+	struct store_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof sql, "%s%s", account_cols, where);
+	rc = store_prepare_args(s, sql, &arg, 1, &st);
+	if (rc < 0)
+		return rc;
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		fill(st, a);
+		if (pw_hash != NULL)
+			snprintf(pw_hash, cap, "%s", store_col_text(st, 5));
+		rc = 0;
+	} else if (rc == STORE_DONE) {
+		rc = -ENOENT;
+	}
+	store_finalize(st);
+	return rc;
+}
+
+int model_account_get(struct store *s, int64_t id, struct model_account *out)
+{
+	return get_where(s, "WHERE id = ?", STORE_I64(id), out, NULL, 0);
+}
+
+/*
+ * What an unknown address (or one with no password) is checked against:
+ * an argon2id hash of a throwaway text with the parameters init uses
+ * (crypto_pwhash's INTERACTIVE limits), so that every refusal costs one
+ * real verification and the time of an answer does not tell whether the
+ * address exists.  A disabled account is verified too, for the same reason.
+ */
+static const char decoy_hash[crypto_pwhash_STRBYTES] =
+    "$argon2id$v=19$m=65536,t=2,p=1$jJUYRsdn0BHuLy/3AAtr3A$"
+    "lW8GyiH19yV3gmr8WJjzibNnAWDfhofZkfsvBf5m60Q";
+
+int model_account_check_password(struct store *s, const char *email, const char *password,
+				 struct model_account *out)
+{
+	char hash[crypto_pwhash_STRBYTES] = "";
+	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), out, hash,
+			   sizeof hash);
+	bool known = rc == 0 && hash[0] != '\0';
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (crypto_pwhash_str_verify(known ? hash : decoy_hash, password, strlen(password)) !=
+		0 ||
+	    !known || out->disabled)
+		rc = -EACCES;
+	sodium_memzero(hash, sizeof hash);
+	return rc;
+}
+
+int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled)
+{
+	const struct store_arg args[] = {STORE_I64(disabled), STORE_I64(id)};
+	const struct store_arg idarg[] = {STORE_I64(id)};
+	int rc = model_tx_begin(op->s);
+
+	if (rc < 0)
+		return rc;
+	rc = model_exists(op->s, "SELECT 1 FROM accounts WHERE id = ?", idarg, 1);
+	if (rc == 0)
+		rc = store_exec_args(op->s, "UPDATE accounts SET disabled = ? WHERE id = ?", args,
+				     2);
+	if (rc == 0 && disabled)
+		rc = store_exec_args(op->s, "DELETE FROM sessions WHERE account_id = ?", idarg, 1);
+	if (rc == 0)
+		rc = model_audit(op, disabled ? "account.disable" : "account.enable", "account",
+				 id, NULL);
+	return model_tx_end(op->s, rc);
+}
+
+int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role)
+{
+	const struct store_arg args[] = {STORE_TEXT(model_role_name(role)), STORE_I64(id)};
+	const struct store_arg idarg[] = {STORE_I64(id)};
+	struct model_detail d;
+	int rc = model_tx_begin(op->s);
+
+	if (rc < 0)
+		return rc;
+	rc = model_exists(op->s, "SELECT 1 FROM accounts WHERE id = ?", idarg, 1);
+	if (rc == 0)
+		rc = store_exec_args(op->s, "UPDATE accounts SET role = ? WHERE id = ?", args, 2);
+	model_detail_init(&d);
+	model_detail_str(&d, "role", model_role_name(role));
+	if (rc == 0)
+		rc = model_audit(op, "account.role", "account", id, model_detail_finish(&d));
+	return model_tx_end(op->s, rc);
+}

@@ -1,0 +1,46 @@
+/*
+ * Operator accounts in the model: create (with its audit row), password
+ * check (argon2id, crypto_pwhash_str_verify, against the stored string),
+ * disable, role change.  A disabled account's sessions are ended with it
+ * and its tokens stop working (model_session.c and model_token.c look at
+ * the flag on every use).  Passwords never reach the audit log.
+ */
+#ifndef SUBNETRA_MGMT_MODEL_ACCOUNT_H
+#define SUBNETRA_MGMT_MODEL_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mgmt/model.h"
+
+enum model_role { MODEL_ROLE_ADMIN, MODEL_ROLE_MEMBER };
+
+const char *model_role_name(enum model_role r);
+
+/*
+ * pw_hash: a crypto_pwhash_str string (NULL: cannot sign in until set).
+ * -EINVAL for an implausible address, -EEXIST for a taken one.
+ */
+int model_account_create(const struct model_op *op, const char *email, enum model_role role,
+			 const char *pw_hash, int64_t *id);
+
+struct model_account {
+	int64_t id;
+	enum model_role role;
+	bool disabled, must_change;
+	char email[256];
+};
+
+/*
+ * The account of this address (any letter case) if password is its
+ * password and it is not disabled: 0; -EACCES otherwise (one answer for
+ * "no such account", "wrong password" and "disabled": nothing to probe).
+ */
+int model_account_check_password(struct store *s, const char *email, const char *password,
+				 struct model_account *out);
+int model_account_get(struct store *s, int64_t id, struct model_account *out);
+/* Disable (and end its sessions) or enable again; -ENOENT if no such account. */
+int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled);
+int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role);
+
+#endif

@@ -1,0 +1,288 @@
+/* The membership graph, affected sets and bundle payloads (see model_graph.h). */
+#include "mgmt/model_graph.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/mgmt/bundle.h"
+#include "mgmt/model_sql.h"
+#include "mgmt/model_version.h"
+
+/* Rows of a count query, then the rows themselves, into a fresh array. */
+static int load_ids(struct store *s, const char *count_sql, const char *sql, int cols,
+		    uint64_t **out, size_t *n)
+{
+	int64_t cnt;
+	struct store_stmt *st;
+	size_t i = 0;
+	int rc = model_query_i64(s, count_sql, NULL, 0, &cnt);
+
+	*out = NULL;
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	*out = calloc((size_t)cnt * (size_t)cols + 1, sizeof **out);
+	if (*out == NULL)
+		return -ENOMEM;
+	rc = store_prepare(s, sql, &st);
+	if (rc < 0)
+		return rc;
+	/* In one transaction or not, the count and the rows may differ: bounded by cnt. */
+	while ((rc = store_step(st)) == STORE_ROW && i < (size_t)cnt) {
+		for (int c = 0; c < cols; c++)
+			(*out)[i * (size_t)cols + (size_t)c] = (uint64_t)store_col_i64(st, c);
+		i++;
+	}
+	store_finalize(st);
+	*n = i;
+	return rc < 0 ? rc : 0;
+}
+
+int model_graph_load(struct store *s, struct model_graph *mg)
+{
+	uint64_t *pairs;
+	size_t n;
+	int rc;
+
+	memset(mg, 0, sizeof *mg);
+	_Static_assert(sizeof(struct mgmt_membership) == 2 * sizeof(uint64_t),
+		       "a membership is two ids");
+	rc = load_ids(s, "SELECT count(*) FROM memberships",
+		      "SELECT network_id, device_id FROM memberships", 2, &pairs, &n);
+	mg->by_network = (struct mgmt_membership *)pairs;
+	if (rc == 0) {
+		mg->by_device = calloc(n + 1, sizeof *mg->by_device);
+		rc = mg->by_device == NULL ? -ENOMEM : 0;
+	}
+	if (rc == 0)
+		rc = load_ids(s, "SELECT count(*) FROM devices WHERE blocked <> 0",
+			      "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", 1,
+			      &mg->blocked, &mg->g.n_blocked);
+	if (rc < 0) {
+		model_graph_free(mg);
+		return rc;
+	}
+	mg->g.n = mgmt_peer_graph_sort(mg->by_network, mg->by_device, n);
+	mg->g.by_network = mg->by_network;
+	mg->g.by_device = mg->by_device;
+	mg->g.blocked = mg->blocked;
+	return 0;
+}
+
+void model_graph_free(struct model_graph *mg)
+{
+	free(mg->by_network);
+	free(mg->by_device);
+	free(mg->blocked);
+	memset(mg, 0, sizeof *mg);
+}
+
+/* a[0..na) ∪ b[0..nb), both ascending, into a fresh array. */
+static int merge(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t **out,
+		 size_t *n)
+{
+	uint64_t *o = malloc((na + nb + 1) * sizeof *o);
+	size_t i = 0, j = 0, k = 0;
+
+	if (o == NULL)
+		return -ENOMEM;
+	while (i < na || j < nb) {
+		uint64_t v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+
+		if (i < na && a[i] == v)
+			i++;
+		if (j < nb && b[j] == v)
+			j++;
+		o[k++] = v;
+	}
+	*out = o;
+	*n = k;
+	return 0;
+}
+
+typedef long (*affected_fn)(const struct model_graph *mg, int64_t network, int64_t device,
+			    uint64_t *out, size_t cap);
+
+static long by_membership(const struct model_graph *mg, int64_t network, int64_t device,
+			  uint64_t *out, size_t cap)
+{
+	return mgmt_affected_by_membership(&mg->g, (uint64_t)network, (uint64_t)device, out,
+					   cap);
+}
+
+static long by_device(const struct model_graph *mg, int64_t network, int64_t device,
+		      uint64_t *out, size_t cap)
+{
+	(void)network;
+	return mgmt_affected_by_device(&mg->g, (uint64_t)device, out, cap);
+}
+
+/* ch->affected ∪= fn's answer on the graph as it is now. */
+static int affected(struct store *s, affected_fn fn, int64_t network, int64_t device,
+		    struct model_change *ch)
+{
+	struct model_graph mg;
+	uint64_t *set, *merged = NULL;
+	size_t cap, n = 0;
+	long got;
+	int rc = model_graph_load(s, &mg);
+
+	if (rc < 0)
+		return rc;
+	cap = mg.g.n + 1; /* members of any set, and the device itself */
+	set = malloc(cap * sizeof *set);
+	if (set == NULL) {
+		model_graph_free(&mg);
+		return -ENOMEM;
+	}
+	got = fn(&mg, network, device, set, cap);
+	model_graph_free(&mg);
+	rc = got < 0 ? (int)got : merge(ch->affected, ch->n_affected, set, (size_t)got, &merged, &n);
+	free(set);
+	if (rc < 0)
+		return rc;
+	free(ch->affected);
+	ch->affected = merged;
+	ch->n_affected = n;
+	return 0;
+}
+
+int model_affected_membership(struct store *s, int64_t network, int64_t device,
+			      struct model_change *ch)
+{
+	model_change_free(ch);
+	return affected(s, by_membership, network, device, ch);
+}
+
+int model_affected_device(struct store *s, int64_t device, struct model_change *ch)
+{
+	return affected(s, by_device, 0, device, ch);
+}
+
+/* aliases (a JSON array of strings, as stored) into names; bad entries skipped. */
+static void put_aliases(const char *json, struct mgmt_names *names)
+{
+	struct json_value root;
+	struct json_error err;
+
+	names->n_aliases = 0;
+	if (!json_parse(json, strlen(json), 0, &root, &err))
+		return;
+	if (root.type == JSON_ARRAY)
+		for (size_t i = 0; i < root.u.array.n && names->n_aliases < MGMT_ALIASES_MAX;
+		     i++) {
+			const struct json_value *v = &root.u.array.items[i];
+
+			if (v->type == JSON_STRING && v->u.string.len <= MGMT_NAME_MAX)
+				memcpy(names->aliases[names->n_aliases++], v->u.string.bytes,
+				       v->u.string.len + 1);
+		}
+	json_free(&root);
+}
+
+/* The device row's address and names; -ENOENT when there is none. */
+static int load_device(struct store *s, int64_t id, uint8_t address[16],
+		       struct mgmt_names *names, bool *blocked)
+{
+	const struct store_arg args[] = {STORE_I64(id)};
+	struct store_stmt *st;
+	size_t n = 0;
+	int rc = store_prepare_args(
+	    s, "SELECT address, hostname, aliases, blocked FROM devices WHERE id = ?", args, 1,
+	    &st);
+
+	if (rc < 0)
+		return rc;
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		rc = store_col_blob(st, 0, address, 16, &n);
+		if (rc == 0 && n != 16)
+			rc = -EIO;
+		snprintf(names->hostname, sizeof names->hostname, "%s", store_col_text(st, 1));
+		put_aliases(store_col_text(st, 2), names);
+		if (blocked != NULL)
+			*blocked = store_col_i64(st, 3) != 0;
+	} else if (rc == STORE_DONE) {
+		rc = -ENOENT;
+	}
+	store_finalize(st);
+	return rc;
+}
+
+/* One attempt of model_bundle_payload at the version (epoch, serial). */
+static int build(struct store *s, const struct model_bundle_params *p, int64_t device_id,
+		 int64_t issued, int64_t epoch, int64_t serial, struct mgmt_bundle *b,
+		 char *out, size_t cap, size_t *len)
+{
+	uint64_t *peers = NULL;
+	struct model_graph mg = {0};
+	bool blocked = false;
+	long np = 0;
+	int rc;
+
+	memset(b, 0, sizeof *b);
+	rc = load_device(s, device_id, b->device, &b->self, &blocked);
+	if (rc == 0)
+		rc = model_graph_load(s, &mg);
+	if (rc < 0)
+		goto out;
+	peers = malloc((mg.g.n + 1) * sizeof *peers);
+	if (peers == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	np = mgmt_peers_of(&mg.g, (uint64_t)device_id, peers, mg.g.n + 1);
+	if (np > MGMT_PEERS_MAX)
+		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
+	for (long i = 0; i < np && rc == 0; i++)
+		rc = load_device(s, (int64_t)peers[i], b->peers[i].address, &b->peers[i].names,
+				 NULL);
+	if (rc < 0)
+		goto out;
+	memcpy(b->instance, p->instance, sizeof b->instance);
+	b->epoch = (uint64_t)epoch;
+	b->serial = (uint64_t)serial;
+	b->license_serial = p->license_serial;
+	b->issued = issued;
+	b->wait_s = p->wait_s;
+	b->status_s = p->status_s;
+	b->n_peers = blocked || np < 0 ? 0 : (size_t)np;
+	*len = mgmt_bundle_encode(b, out, cap);
+	rc = *len > 0 ? 0 : -ENOSPC;
+out:
+	model_graph_free(&mg);
+	free(peers);
+	return rc;
+}
+
+/*
+ * The reads are several statements, and another server may commit between
+ * them (PostgreSQL reads each statement at its own snapshot): a payload
+ * made of rows newer than its serial would differ from the one already
+ * signed under that serial, which devices refuse as a conflict.  Every
+ * change devices see bumps the serial in its own transaction, so the same
+ * version before and after the reads means none came between; else the
+ * payload is built again.
+ */
+int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
+			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
+{
+	struct mgmt_bundle *b = calloc(1, sizeof *b);
+	int64_t epoch, serial, e2, s2;
+	int rc = b == NULL ? -ENOMEM : -EAGAIN;
+
+	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
+		rc = model_version_get(s, &epoch, &serial);
+		if (rc == 0)
+			rc = build(s, p, device_id, issued, epoch, serial, b, out, cap, len);
+		if (rc == 0)
+			rc = model_version_get(s, &e2, &s2);
+		if (rc == 0 && (e2 != epoch || s2 != serial))
+			rc = -EAGAIN;
+	}
+	free(b);
+	return rc;
+}

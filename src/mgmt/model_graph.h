@@ -1,0 +1,52 @@
+/*
+ * The model's view of who sees whom: the membership graph loaded from the
+ * database into core/mgmt/peers.h's arrays, the devices a change touches
+ * (into a struct model_change), and a device's bundle payload
+ * (core/mgmt/bundle.h) built from its rows, for the server to sign.
+ *
+ * The graph is loaded whole per call: O(memberships) memory and time, the
+ * simple thing, and what a change feed would cache later.
+ */
+#ifndef SUBNETRA_MGMT_MODEL_GRAPH_H
+#define SUBNETRA_MGMT_MODEL_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mgmt/peers.h"
+#include "core/mgmt/proto.h"
+#include "mgmt/model.h"
+
+struct model_graph {
+	struct mgmt_membership *by_network, *by_device;
+	uint64_t *blocked;
+	struct mgmt_peer_graph g;
+};
+
+int model_graph_load(struct store *s, struct model_graph *mg);
+void model_graph_free(struct model_graph *mg);
+
+/* ch->affected (replaced) := the devices a membership change of (network, device) touches. */
+int model_affected_membership(struct store *s, int64_t network, int64_t device,
+			      struct model_change *ch);
+/* ch->affected |= the devices a change of device touches (merged into what is there). */
+int model_affected_device(struct store *s, int64_t device, struct model_change *ch);
+
+/* What the payload carries besides the database's rows: the server's. */
+struct model_bundle_params {
+	uint8_t instance[MGMT_INSTANCE_LEN];
+	uint64_t license_serial;
+	uint32_t wait_s, status_s;
+};
+
+/*
+ * The bundle payload of device_id at the instance's current version,
+ * issued at issued (unix seconds), into out[0..cap) with a NUL: 0 and
+ * *len, -ENOENT for no such device, -ENOSPC when cap is too small,
+ * -EAGAIN when changes kept coming while it was read (try again).  A
+ * blocked device's bundle has no peers.
+ */
+int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
+			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
+
+#endif

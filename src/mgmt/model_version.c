@@ -1,0 +1,61 @@
+/* The instance version (see model_version.h). */
+#include "mgmt/model_version.h"
+
+#include <errno.h>
+
+#include "mgmt/model_sql.h"
+
+int64_t model_version_next(int64_t last, int64_t now_ms)
+{
+	return now_ms > last ? now_ms : last + 1;
+}
+
+int model_version_get(struct store *s, int64_t *epoch, int64_t *serial)
+{
+	struct store_stmt *st;
+	int rc = store_prepare(s, "SELECT epoch, serial FROM instance_version WHERE id = 1",
+			       &st);
+
+	if (rc < 0)
+		return rc;
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		*epoch = store_col_i64(st, 0);
+		*serial = store_col_i64(st, 1);
+		rc = 0;
+	} else if (rc == STORE_DONE) {
+		rc = -EIO; /* migration 2 writes the row: its absence is corruption */
+	}
+	store_finalize(st);
+	return rc;
+}
+
+/*
+ * One statement, read and write together: with two servers on one
+ * PostgreSQL database, a second bump waits for the first's row lock and
+ * then adds to the committed serial, so two changes never share a serial
+ * (a SELECT then an UPDATE would lose one).  CASE is max() in the SQL both
+ * engines speak; the rule is model_version_next's.
+ */
+int model_version_bump(const struct model_op *op, struct model_change *ch)
+{
+	const struct store_arg args[] = {STORE_I64(op->now_ms), STORE_I64(op->now_ms)};
+	struct store_stmt *st;
+	int rc = store_prepare_args(op->s,
+				    "UPDATE instance_version SET serial = CASE WHEN ? > serial "
+				    "THEN ? ELSE serial + 1 END WHERE id = 1 RETURNING epoch, serial",
+				    args, 2, &st);
+
+	if (rc < 0)
+		return rc;
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		ch->epoch = store_col_i64(st, 0);
+		ch->serial = store_col_i64(st, 1);
+		rc = 0;
+	} else if (rc == STORE_DONE) {
+		rc = -EIO;
+	}
+	store_finalize(st);
+	return rc;
+}
