@@ -30,6 +30,7 @@
 #include "mgmt/meta.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/schema.h"
+#include "mgmt/settings.h"
 #include "mgmt/store.h"
 #include "mgmt/tlscert.h"
 #include "os/linux/atomicfile.h"
@@ -177,6 +178,7 @@ static int fill_db(struct store *s, const struct mgmt_args *a,
 	    (rc = meta_set(s, META_TLS_CERT, cert)) == 0 &&
 	    (rc = meta_set(s, META_TLS_KEY, key)) == 0 &&
 	    (rc = meta_set(s, META_CREATED_AT, now_s)) == 0 &&
+	    (rc = settings_instance_init(s)) == 0 &&
 	    (rc = account_create(s, a->admin, "admin", pw_hash, true, now, &id)) == 0) {
 		snprintf(id_s, sizeof id_s, "%lld", (long long)id);
 		rc = audit_add(s, now, "system", -1, "instance.init", "account", id_s);
