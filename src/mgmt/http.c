@@ -318,7 +318,8 @@ static const struct http_route *route_find(struct http_req *r, const char *url,
 		const struct http_route *rt = &http_routes[i];
 		char *copy;
 
-		if ((rt->listeners & 1u << r->l->kind) == 0)
+		if ((rt->listeners & 1u << r->l->kind) == 0 ||
+		    ((rt->listeners & HTTP_ROUTE_TEST) && !r->l->test_routes))
 			continue;
 		copy = strdup(url);
 		if (copy == NULL)

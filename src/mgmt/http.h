@@ -64,6 +64,7 @@ struct http_listener {
 	const char *name;
 	struct mgmtd *m; /* the server: store, keys, license (mgmtd.h) */
 	struct http_parking *parking; /* the server's, shared by both listeners */
+	bool test_routes; /* serve the HTTP_ROUTE_TEST routes */
 	uint64_t requests;
 	uint64_t too_large;
 	time_t log_window;    /* start of the current log window (server.c) */
@@ -73,6 +74,9 @@ struct http_listener {
 
 struct http_req;
 typedef void (*http_handler)(struct http_req *r);
+
+/* A route served only with SUBNETRA_MGMTD_TEST_ROUTES=1 (http_routes.c). */
+#define HTTP_ROUTE_TEST (1u << 8)
 
 /* One row of the route table (http_routes.c). */
 struct http_route {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/mgmt/jsonio.h"
 #include "core/outbuf.h"
 #include "core/version.h"
 #include "mgmt/mgmtd.h"
@@ -166,14 +167,80 @@ static void get_events(struct http_req *r)
 		http_park(r, WAKE_EVENTS, http_now_ms() + (int64_t)wait * 1000, events_resume);
 }
 
+/*
+ * Test routes (HTTP_ROUTE_TEST: served only when the server was started
+ * with SUBNETRA_MGMTD_TEST_ROUTES=1, which it logs): the framework's parts
+ * that no real endpoint exercises yet, for t_mgmtd_http.
+ *
+ * POST /api/v1/_test/echo/{a}/{b}?q=: the params, q, the client's address
+ * and the JSON body's type and size.
+ */
+static void test_echo(struct http_req *r)
+{
+	static const char *const kinds[] = {"null",   "bool",  "int",   "number",
+					    "string", "array", "object"};
+	struct json_value root;
+	char json[1024], remote[HTTP_REMOTE_MAX];
+	const char *q = http_query(r, "q");
+	struct outbuf o;
+
+	if (!http_json_body(r, &root))
+		return;
+	http_remote(r, remote, sizeof remote);
+	outbuf_init(&o, json, sizeof json);
+	outbuf_puts(&o, "{\"a\":");
+	mgmt_json_put_str(&o, http_param(r, "a"), strlen(http_param(r, "a")));
+	outbuf_puts(&o, ",\"b\":");
+	mgmt_json_put_str(&o, http_param(r, "b"), strlen(http_param(r, "b")));
+	outbuf_puts(&o, ",\"q\":");
+	if (q != NULL)
+		mgmt_json_put_str(&o, q, strlen(q));
+	else
+		outbuf_puts(&o, "null");
+	outbuf_printf(&o, ",\"remote\":\"%s\",\"type\":\"%s\",\"bytes\":%zu}\n", remote,
+		      kinds[root.type], r->body_len);
+	json_free(&root);
+	if (outbuf_finish(&o) == 0) {
+		http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "too_long",
+			   "the parameters do not fit the answer");
+		return;
+	}
+	http_reply_json(r, MHD_HTTP_OK, json, o.len);
+}
+
+/* GET /api/v1/_test/page?limit=&cursor=: a page of the ids 1..TEST_ROWS. */
+enum { TEST_ROWS = 120 };
+static void test_page(struct http_req *r)
+{
+	char json[8192];
+	struct http_page p;
+	struct outbuf o;
+	size_t rows = 0;
+	int64_t id = 0;
+
+	if (!http_page_parse(r, &p))
+		return;
+	outbuf_init(&o, json, sizeof json);
+	outbuf_puts(&o, "{\"items\":[");
+	for (id = p.after + 1; id <= TEST_ROWS && rows < p.limit; id++, rows++)
+		outbuf_printf(&o, "%s%lld", rows ? "," : "", (long long)id);
+	outbuf_puts(&o, "]");
+	http_page_next(&o, &p, rows, id - 1 < TEST_ROWS ? id - 1 : 0);
+	outbuf_puts(&o, "}\n");
+	http_reply_json(r, MHD_HTTP_OK, json, outbuf_finish(&o));
+}
+
 #define BOTH  (1u << HTTP_ADMIN | 1u << HTTP_DEVICE)
 #define ADMIN (1u << HTTP_ADMIN)
+#define TEST  (ADMIN | HTTP_ROUTE_TEST)
 
 const struct http_route http_routes[] = {
     {"GET", "/healthz", BOTH, get_healthz},
     {"GET", "/license.json", BOTH, get_license},
     {"GET", "/api/v1/openapi.yaml", ADMIN, get_openapi},
     {"GET", "/api/v1/events", ADMIN, get_events},
+    {"POST", "/api/v1/_test/echo/{a}/{b}", TEST, test_echo},
+    {"GET", "/api/v1/_test/page", TEST, test_page},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

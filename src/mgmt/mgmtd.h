@@ -71,6 +71,7 @@ struct mgmtd {
 	size_t license_len;	     /* 0: none yet */
 	uint64_t license_serial;     /* whose serial */
 	time_t started;
+	bool test_routes; /* SUBNETRA_MGMTD_TEST_ROUTES=1 */
 	bool stop;
 };
 

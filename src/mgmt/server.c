@@ -165,6 +165,7 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 
 	ls->http.m = m;
 	ls->http.parking = &m->parking;
+	ls->http.test_routes = m->test_routes;
 	fd = listen_on(ls->http.name, spec, shown, sizeof shown);
 	if (fd < 0)
 		return -1;
@@ -461,6 +462,11 @@ int server_run(const struct mgmtd_config *cfg)
 		goto cleanup;
 	watch_init(m);
 	fit_fd_limit(m);
+	/* The framework's test routes (http_routes.c): never in production. */
+	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
+			 strcmp(getenv("SUBNETRA_MGMTD_TEST_ROUTES"), "1") == 0;
+	if (m->test_routes)
+		say("SUBNETRA_MGMTD_TEST_ROUTES=1: serving the test routes /api/v1/_test/*");
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->epfd < 0 || setup_signals(m) < 0)
 		goto cleanup;

@@ -46,19 +46,6 @@ ok "a PostgreSQL server of our own on $PGDIR"
 URL="postgresql:///mgmt?host=$PGDIR&user=postgres"
 ALL_LOGS+=("$PGDIR/log")
 
-OUT=""
-expect_rc() {
-	local desc=$1 want=$2 rc
-	shift 2
-	OUT=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "command: $*" "exit $rc, not $want" "$OUT"
-	fi
-}
 
 # ---- the store's unit tests on it ---------------------------------------------------
 
