@@ -265,11 +265,38 @@ diag "$OUT"
 
 # ---- stop ------------------------------------------------------------------------------------
 
+curl -sS -o "$T/ev2" -w '%{http_code}' --max-time 60 --cacert "$T/tls-cert.pem" \
+	"https://$ADMIN/api/v1/events?after=$(cursor_of "$(tls /api/v1/events)")&wait=50" >"$T/ev2.code" 2>&1 &
+EV_PID=$!
+bg_track "$EV_PID"
+wait_until 20 waiting_ge 1 || not_ok "a long-poll parked before the stop"
 kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 check_eq "SIGTERM stops the server with exit 0" 0 $?
+wait "$EV_PID"
+check_eq "... a request waiting then gets 503 shutting_down" \
+	'503 {"error":{"code":"shutting_down","message":"the server is stopping"}}' \
+	"$(cat "$T/ev2.code") $(cat "$T/ev2")"
 check_match "its last line counts the long-polls" "[0-9]+ long-polls \\([0-9]+ woken, [0-9]+ timed out, 0 refused\\)" "$(tail -1 "$SRV_LOG")"
 sanitizer_check "serve" "$SRV_LOG"
+SRV_PID=""
+
+# A hard open-file limit below what --max-connections needs: said, and fitted.
+(
+	ulimit -Sn 1000 && ulimit -Hn 1000 || exit 99
+	exec "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0 \
+		--max-connections 8192
+) >"$T/serve-fd.log" 2>&1 &
+SRV_PID=$!
+bg_track "$SRV_PID"
+ALL_LOGS+=("$T/serve-fd.log")
+wait_until 20 grep -q 'serving ' "$T/serve-fd.log" || diag "$(cat "$T/serve-fd.log")"
+check_match "hard limit 1000 < what 8192 connections need: said, with the fix" \
+	'open file limit 1000 is below the 16448 that --max-connections 8192 needs on two listeners: serving at most 468 connections per listener \(raise the hard limit' \
+	"$(cat "$T/serve-fd.log")"
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+check_eq "... and it served, then stopped with exit 0" 0 $?
 SRV_PID=""
 
 done_testing
