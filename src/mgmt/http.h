@@ -24,6 +24,12 @@
  *
  * Every error is JSON, {"error":{"code":"...","message":"..."}}, with an
  * honest status; no request text is echoed back.
+ *
+ * Adding an endpoint: a handler (void fn(struct http_req *r)) and a row in
+ * http_routes[] (http_routes.c), and the route in docs/api/openapi.yaml
+ * (t_mgmtd_http compares the two lists).  A handler that commits a change
+ * calls watch_notify(r->l->m) after the commit, which wakes the long-polls
+ * (watch.h); code that knows a finer key calls http_wake(r->l->parking, key).
  */
 #ifndef SUBNETRA_MGMT_HTTP_H
 #define SUBNETRA_MGMT_HTTP_H
