@@ -84,7 +84,8 @@ static size_t error_json(char *buf, size_t cap, const char *code, const char *me
 	return outbuf_finish(&o);
 }
 
-void http_error(struct http_req *r, unsigned status, const char *code, const char *message)
+void http_error(struct http_req *r, unsigned status, const char *code,
+		const char *message)
 {
 	char json[ERR_JSON_MAX];
 	size_t n = error_json(json, sizeof json, code, message);
@@ -127,7 +128,8 @@ const char *http_param(const struct http_req *r, const char *name)
 
 	/* param_name[i] points into the pattern: "name}..." */
 	for (size_t i = 0; i < r->n_params; i++)
-		if (strncmp(r->param_name[i], name, len) == 0 && r->param_name[i][len] == '}')
+		if (strncmp(r->param_name[i], name, len) == 0 &&
+		    r->param_name[i][len] == '}')
 			return r->param[i];
 	return NULL;
 }
@@ -153,8 +155,8 @@ bool http_query_u64(struct http_req *r, const char *name, uint64_t lo, uint64_t 
 	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 16; i++)
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	if (i == 0 || s[i] != '\0' || (s[0] == '0' && i > 1) || v < lo || v > hi) {
-		snprintf(msg, sizeof msg, "query argument %s wants an integer %llu..%llu", name,
-			 (unsigned long long)lo, (unsigned long long)hi);
+		snprintf(msg, sizeof msg, "query argument %s wants an integer %llu..%llu",
+			 name, (unsigned long long)lo, (unsigned long long)hi);
 		http_error(r, MHD_HTTP_BAD_REQUEST, "bad_query", msg);
 		return false;
 	}
@@ -221,7 +223,8 @@ bool http_json_body(struct http_req *r, struct json_value *root)
 		return false;
 	}
 	if (r->body == NULL || r->body_len == 0) {
-		http_error(r, MHD_HTTP_BAD_REQUEST, "malformed_json", "the body is empty");
+		http_error(r, MHD_HTTP_BAD_REQUEST, "malformed_json",
+			   "the body is empty");
 		return false;
 	}
 	if (memchr(r->body, '\0', r->body_len) != NULL) {
@@ -309,7 +312,8 @@ bool http_route_match(const char *pattern, char *path, const char *param[HTTP_PA
 
 /* The route of (method, path); else NULL, *other set when only the method is wrong. */
 static const struct http_route *route_find(struct http_req *r, const char *url,
-					   const char *method, const struct http_route **other)
+					   const char *method,
+					   const struct http_route **other)
 {
 	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
@@ -375,7 +379,8 @@ static void dispatch(struct http_req *r)
 			http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
 				   "this endpoint does not take that method");
 		else
-			http_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
+			http_error(r, MHD_HTTP_NOT_FOUND, "not_found",
+				   "no such endpoint");
 		return;
 	}
 	name_params(r);
@@ -462,7 +467,8 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 		if (declared > HTTP_BODY_MAX &&
 		    (expects_continue(conn) || declared > HTTP_DRAIN_MAX)) {
 			l->too_large++;
-			return early_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+			return early_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "body_too_large",
 					   "request body over 65536 bytes", true);
 		}
 		r = calloc(1, sizeof *r);

@@ -46,20 +46,21 @@
 enum {
 	HTTP_BODY_MAX = 64 * 1024,
 	HTTP_DRAIN_MAX =
-	    1024 * 1024, /* bytes of a refused body read to answer it cleanly */
-	HTTP_PARAMS_MAX = 4,	  /* "{name}" segments of one pattern */
-	HTTP_JSON_DEPTH = 16,	  /* containers nest at most this deep in a body */
-	HTTP_KEY_MAX = 32,	  /* bytes of a wake key, NUL included */
-	HTTP_PAGE_DEFAULT = 50,	  /* ?limit= when absent */
-	HTTP_PAGE_MAX = 500,	  /* ?limit= at most */
-	HTTP_WAIT_MAX_S = 300,	  /* ?wait= at most */
+	    1024 * 1024,	/* bytes of a refused body read to answer it cleanly */
+	HTTP_PARAMS_MAX = 4,	/* "{name}" segments of one pattern */
+	HTTP_JSON_DEPTH = 16,	/* containers nest at most this deep in a body */
+	HTTP_KEY_MAX = 32,	/* bytes of a wake key, NUL included */
+	HTTP_PAGE_DEFAULT = 50, /* ?limit= when absent */
+	HTTP_PAGE_MAX = 500,	/* ?limit= at most */
+	HTTP_WAIT_MAX_S = 300,	/* ?wait= at most */
 	HTTP_PARKED_DEFAULT = 10000, /* requests parked at once, both listeners */
-	HTTP_REMOTE_MAX = 48,	  /* "[v6]:port" text, NUL included */
+	HTTP_REMOTE_MAX = 48,	     /* an address's text (IPv6 at most), NUL included */
 };
 
 enum http_listener_kind {
 	HTTP_ADMIN,  /* TLS: the UI and /api/v1 */
-	HTTP_DEVICE, /* plain: license.json (devices fetch it before they trust anything) */
+	HTTP_DEVICE, /* plain: license.json (devices fetch it before they trust anything)
+		      */
 };
 
 struct mgmtd;
@@ -68,9 +69,9 @@ struct mgmtd;
 struct http_listener {
 	enum http_listener_kind kind;
 	const char *name;
-	struct mgmtd *m; /* the server: store, keys, license (mgmtd.h) */
+	struct mgmtd *m;	      /* the server: store, keys, license (mgmtd.h) */
 	struct http_parking *parking; /* the server's, shared by both listeners */
-	bool test_routes; /* serve the HTTP_ROUTE_TEST routes */
+	bool test_routes;	      /* serve the HTTP_ROUTE_TEST routes */
 	uint64_t requests;
 	uint64_t too_large;
 	time_t log_window;    /* start of the current log window (server.c) */
@@ -151,7 +152,8 @@ void http_reply(struct http_req *r, unsigned status, const char *type, const voi
 		size_t len);
 void http_reply_json(struct http_req *r, unsigned status, const char *json, size_t len);
 /* {"error":{"code":code,"message":message}} (both escaped). */
-void http_error(struct http_req *r, unsigned status, const char *code, const char *message);
+void http_error(struct http_req *r, unsigned status, const char *code,
+		const char *message);
 /* 204, no body. */
 void http_reply_empty(struct http_req *r);
 

@@ -75,8 +75,8 @@ static void get_license(struct http_req *r)
 		return;
 	}
 	if (m->license_len == 0 || m->license_serial != st.serial) {
-		rc = settings_license(&st, &m->keys, &l, m->license_text, MGMT_ENVELOPE_MAX,
-				      &len, why, sizeof why);
+		rc = settings_license(&st, &m->keys, &l, m->license_text,
+				      MGMT_ENVELOPE_MAX, &len, why, sizeof why);
 		if (rc < 0) {
 			http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   rc == -EAGAIN ? "not_configured" : "internal", why);
@@ -107,9 +107,10 @@ static bool events_after(struct http_req *r, struct watch_cursor *after, bool *g
 
 	*given = a != NULL;
 	if (a != NULL && !watch_parse(a, after)) {
-		http_error(r, MHD_HTTP_BAD_REQUEST, "bad_query",
-			   "query argument after wants a cursor (AUDIT.SERIAL) from an earlier "
-			   "answer");
+		http_error(
+		    r, MHD_HTTP_BAD_REQUEST, "bad_query",
+		    "query argument after wants a cursor (AUDIT.SERIAL) from an earlier "
+		    "answer");
 		return false;
 	}
 	return true;
@@ -164,7 +165,8 @@ static void get_events(struct http_req *r)
 	else if (wait == 0)
 		http_reply_empty(r);
 	else
-		http_park(r, WAKE_EVENTS, http_now_ms() + (int64_t)wait * 1000, events_resume);
+		http_park(r, WAKE_EVENTS, http_now_ms() + (int64_t)wait * 1000,
+			  events_resume);
 }
 
 /*
@@ -177,7 +179,7 @@ static void get_events(struct http_req *r)
  */
 static void test_echo(struct http_req *r)
 {
-	static const char *const kinds[] = {"null",   "bool",  "int",   "number",
+	static const char *const kinds[] = {"null",   "bool",  "int",	"number",
 					    "string", "array", "object"};
 	struct json_value root;
 	char json[1024], remote[HTTP_REMOTE_MAX];

@@ -56,7 +56,8 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-int settings_base_parse(const char *spec, struct mgmt_base_server *b, char *why, size_t cap)
+int settings_base_parse(const char *spec, struct mgmt_base_server *b, char *why,
+			size_t cap)
 {
 	char buf[SETTINGS_BASE_SPEC_MAX + 1], *host, *c3, *c2, *c1;
 	uint64_t udp, tcp;
@@ -75,7 +76,8 @@ int settings_base_parse(const char *spec, struct mgmt_base_server *b, char *why,
 		*c2 = '\0';
 	c1 = c2 ? strrchr(buf, ':') : NULL;
 	if (c1 == NULL)
-		return WHY("base server '%s': want HOST:UDP_PORT:TCP_PORT:PUBLIC_KEY_HEX", spec);
+		return WHY("base server '%s': want HOST:UDP_PORT:TCP_PORT:PUBLIC_KEY_HEX",
+			   spec);
 	*c1 = '\0';
 	host = buf;
 	hl = strlen(host);
@@ -86,14 +88,18 @@ int settings_base_parse(const char *spec, struct mgmt_base_server *b, char *why,
 	}
 	if (hl == 0 || hl > MESH_HOST_NAME_MAX || mesh_host_problem(host, hl) != NULL)
 		return WHY("base server '%s': host '%s': %s", spec, host,
-			   hl == 0 ? "empty" : hl > MESH_HOST_NAME_MAX ? "too long"
-								       : mesh_host_problem(host, hl));
+			   hl == 0		     ? "empty"
+			   : hl > MESH_HOST_NAME_MAX ? "too long"
+						     : mesh_host_problem(host, hl));
 	if (!parse_u64(c1 + 1, 65535, &udp) || udp == 0)
-		return WHY("base server '%s': UDP port '%s': want 1..65535", spec, c1 + 1);
+		return WHY("base server '%s': UDP port '%s': want 1..65535", spec,
+			   c1 + 1);
 	if (!parse_u64(c2 + 1, 65535, &tcp) || tcp == 0)
-		return WHY("base server '%s': TCP port '%s': want 1..65535", spec, c2 + 1);
+		return WHY("base server '%s': TCP port '%s': want 1..65535", spec,
+			   c2 + 1);
 	if (!mgmt_hex_decode(c3 + 1, strlen(c3 + 1), b->public_key, MGMT_PK_LEN))
-		return WHY("base server '%s': public key: want 64 lowercase hex digits", spec);
+		return WHY("base server '%s': public key: want 64 lowercase hex digits",
+			   spec);
 	if (!identity_pk_acceptable(b->public_key))
 		return WHY("base server '%s': public key is not a subnetra identity key "
 			   "(the proof-of-work filter of docs/mesh.md)",
@@ -106,8 +112,10 @@ int settings_base_parse(const char *spec, struct mgmt_base_server *b, char *why,
 
 static int parse_addr(const char *s, uint8_t out[16], char *why, size_t cap)
 {
-	if (!identity_address_parse(s, strlen(s), out) || out[0] != 0xfc || out[1] != 0x94)
-		return WHY("management address '%s': want an overlay address (fc94::/16)", s);
+	if (!identity_address_parse(s, strlen(s), out) || out[0] != 0xfc ||
+	    out[1] != 0x94)
+		return WHY("management address '%s': want an overlay address (fc94::/16)",
+			   s);
 	return 0;
 }
 
@@ -120,9 +128,10 @@ static int check_url(const char *s, char *why, size_t cap)
 	if (n == 0)
 		return 0;
 	if (n > MGMT_URL_MAX || !scheme)
-		return WHY("dashboard URL: want \"\" or http:// or https:// and at most %d "
-			   "bytes",
-			   MGMT_URL_MAX);
+		return WHY(
+		    "dashboard URL: want \"\" or http:// or https:// and at most %d "
+		    "bytes",
+		    MGMT_URL_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (s[i] <= 0x20 || s[i] >= 0x7f)
 			return WHY("dashboard URL: only printable ASCII, no spaces");
@@ -285,8 +294,8 @@ static int validate(const struct settings_change *c, char *bases, size_t bcap, c
 	return 0;
 }
 
-int settings_apply(struct store *s, const struct settings_change *c, int64_t now, char *why,
-		   size_t cap)
+int settings_apply(struct store *s, const struct settings_change *c, int64_t now,
+		   char *why, size_t cap)
 {
 	char bases[BASES_TEXT_MAX], addr[IDENTITY_ADDR_TEXT];
 	int rc;
@@ -306,10 +315,12 @@ int settings_apply(struct store *s, const struct settings_change *c, int64_t now
 	if (c->dashboard_url != NULL &&
 	    (rc = meta_set(s, META_LIC_DASHBOARD, c->dashboard_url)) < 0)
 		goto fail;
-	if (c->valid_days != 0 && (rc = set_num(s, META_LIC_VALID_DAYS, c->valid_days)) < 0)
+	if (c->valid_days != 0 &&
+	    (rc = set_num(s, META_LIC_VALID_DAYS, c->valid_days)) < 0)
 		goto fail;
 	if ((rc = bump(s, now)) < 0 ||
-	    (rc = audit_add(s, now, "system", -1, "settings.update", "instance", NULL)) < 0 ||
+	    (rc = audit_add(s, now, "system", -1, "settings.update", "instance", NULL)) <
+		0 ||
 	    (rc = store_commit(s)) < 0)
 		goto fail;
 	return 0;
@@ -344,8 +355,8 @@ int settings_renew(struct store *s, int64_t now, bool *renewed)
 }
 
 int settings_license(const struct settings *st, const struct instance_keys *keys,
-		     struct mgmt_license *l, char *out, size_t cap, size_t *len, char *why,
-		     size_t whycap)
+		     struct mgmt_license *l, char *out, size_t cap, size_t *len,
+		     char *why, size_t whycap)
 {
 	char payload[LICENSE_PAYLOAD_MAX];
 	uint8_t work[MGMT_DOMAIN_MAX + LICENSE_PAYLOAD_MAX];
@@ -354,12 +365,14 @@ int settings_license(const struct settings *st, const struct instance_keys *keys
 	*len = 0;
 	if (st->n_base == 0 || !st->have_mgmt_addr || st->serial == 0) {
 		snprintf(why, whycap,
-			 "the license is not configured: set %s%s with subnetra-mgmtd settings "
+			 "the license is not configured: set %s%s with subnetra-mgmtd "
+			 "settings "
 			 "--base-server HOST:UDP:TCP:PUBKEYHEX --mgmt-address FC94ADDR",
 			 st->n_base == 0 ? "the base servers" : "",
-			 !st->have_mgmt_addr ? (st->n_base == 0 ? " and the management address"
-								: "the management address")
-					     : "");
+			 !st->have_mgmt_addr
+			     ? (st->n_base == 0 ? " and the management address"
+						: "the management address")
+			     : "");
 		return -EAGAIN;
 	}
 	memset(l, 0, sizeof *l);

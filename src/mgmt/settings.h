@@ -90,8 +90,8 @@ int settings_apply(struct store *s, const struct settings_change *c, int64_t now
  * missing (why names it).  out: MGMT_ENVELOPE_MAX bytes suffice; *len set.
  */
 int settings_license(const struct settings *st, const struct instance_keys *keys,
-		     struct mgmt_license *l, char *out, size_t cap, size_t *len, char *why,
-		     size_t whycap);
+		     struct mgmt_license *l, char *out, size_t cap, size_t *len,
+		     char *why, size_t whycap);
 
 /* Inside a transaction: a random instance id unless one exists (init, bump). */
 int settings_instance_init(struct store *s);

@@ -31,9 +31,8 @@ static int open_db(const char *db, enum store_open_mode mode, struct store **s)
 		return MGMT_EXIT_DB;
 	}
 	if (store_version(*s, &v) < 0 || v != (int)schema_migration_count) {
-		fprintf(stderr,
-			"%s: %s: schema version %d, this build's is %zu (%s)\n", prog,
-			store_path(*s), v, schema_migration_count,
+		fprintf(stderr, "%s: %s: schema version %d, this build's is %zu (%s)\n",
+			prog, store_path(*s), v, schema_migration_count,
 			v < (int)schema_migration_count
 			    ? "start the server once to migrate it"
 			    : "a newer build made it");
@@ -52,8 +51,8 @@ static void show(const struct settings *st)
 	printf("%-16s %s\n", "name", st->name);
 	for (size_t i = 0; i < st->n_base; i++) {
 		mgmt_hex_encode(pk, st->base[i].public_key, MGMT_PK_LEN);
-		printf("%-16s %s:%u:%u:%s\n", i == 0 ? "base servers" : "", st->base[i].host,
-		       st->base[i].udp_port, st->base[i].tcp_port, pk);
+		printf("%-16s %s:%u:%u:%s\n", i == 0 ? "base servers" : "",
+		       st->base[i].host, st->base[i].udp_port, st->base[i].tcp_port, pk);
 	}
 	if (st->n_base == 0)
 		printf("%-16s (none: set with --base-server)\n", "base servers");
@@ -74,7 +73,8 @@ static void show(const struct settings *st)
 	printf("%-16s %s\n", "license.json",
 	       st->n_base > 0 && st->have_mgmt_addr && st->serial != 0
 		   ? "served"
-		   : "not served (503) until the base servers and the management address are "
+		   : "not served (503) until the base servers and the management address "
+		     "are "
 		     "set");
 }
 

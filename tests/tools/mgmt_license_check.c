@@ -55,14 +55,15 @@ int main(int argc, char **argv)
 		}
 		n = fread(text, 1, sizeof text, f);
 		fclose(f);
-		v = mgmt_license_accept(&t, text, n, (int64_t)time(NULL), true, work, sizeof work,
-					&l, &ev);
+		v = mgmt_license_accept(&t, text, n, (int64_t)time(NULL), true, work,
+					sizeof work, &l, &ev);
 		if (v == MGMT_LICENSE_NEWER || v == MGMT_LICENSE_SAME)
 			identity_address_format(l.websetup_host, addr);
 		else
 			bad = 1;
 		printf("%s%s%s serial=%llu name=%s bases=%zu websetup=%s keys=%zu\n",
-		       mgmt_license_verdict_name(v), v == MGMT_LICENSE_ENVELOPE ? ":" : "",
+		       mgmt_license_verdict_name(v),
+		       v == MGMT_LICENSE_ENVELOPE ? ":" : "",
 		       v == MGMT_LICENSE_ENVELOPE ? mgmt_env_verdict_name(ev) : "",
 		       (unsigned long long)l.serial, l.name, l.n_base, addr, l.n_keys);
 	}

@@ -54,16 +54,17 @@ static void test_route_match(void **state)
 	    {"/api/v1/networks/{id}", "/api/v1/networks/42", true, "42"},
 	    {"/api/v1/networks/{id}", "/api/v1/networks/", false, ""},
 	    {"/api/v1/networks/{id}", "/api/v1/networks/4/2", false, ""},
-	    {"/api/v1/networks/{id}/devices/{address}", "/api/v1/networks/n1/devices/fc94::1",
-	     true, "n1|fc94::1"},
-	    {"/api/v1/networks/{id}/devices/{address}", "/api/v1/networks//devices/x", false,
-	     ""},
-	    {"/api/v1/networks/{id}/devices/{address}", "/api/v1/networks/n1/devices", false,
-	     ""},
+	    {"/api/v1/networks/{id}/devices/{address}",
+	     "/api/v1/networks/n1/devices/fc94::1", true, "n1|fc94::1"},
+	    {"/api/v1/networks/{id}/devices/{address}", "/api/v1/networks//devices/x",
+	     false, ""},
+	    {"/api/v1/networks/{id}/devices/{address}", "/api/v1/networks/n1/devices",
+	     false, ""},
 	    {"/api/v1/networks/{id}/devices/{address}", "/api/v1/networks/n1/devices/a/b",
 	     false, ""},
 	    {"/a/{b}/c/{d}/e/{f}/g/{h}", "/a/1/c/2/e/3/g/4", true, "1|2|3|4"},
-	    {"/a/{b}/{c}/{d}/{e}/{f}", "/a/1/2/3/4/5", false, ""}, /* 5 > HTTP_PARAMS_MAX */
+	    {"/a/{b}/{c}/{d}/{e}/{f}", "/a/1/2/3/4/5", false,
+	     ""}, /* 5 > HTTP_PARAMS_MAX */
 	};
 	char got[256];
 
@@ -94,7 +95,7 @@ static void test_base_spec(void **state)
 	char pk[2 * IDENTITY_PK_LEN + 1], spec[512], why[SETTINGS_WHY_MAX];
 	static const struct {
 		const char *prefix; /* the spec before ":PUBKEYHEX" */
-		const char *host; /* NULL: refused */
+		const char *host;   /* NULL: refused */
 		unsigned udp, tcp;
 	} cases[] = {
 	    {"203.0.113.5:5582:443", "203.0.113.5", 5582, 443},
