@@ -265,8 +265,11 @@ diag "$OUT"
 
 # ---- stop ------------------------------------------------------------------------------------
 
+R=$(tls /api/v1/events)
+CUR=$(cursor_of "$R")
+[ -n "$CUR" ] || diag "no cursor before the stop: $R" "$(cat "$T/curl.err")"
 curl -sS -o "$T/ev2" -w '%{http_code}' --max-time 60 --cacert "$T/tls-cert.pem" \
-	"https://$ADMIN/api/v1/events?after=$(cursor_of "$(tls /api/v1/events)")&wait=50" >"$T/ev2.code" 2>&1 &
+	"https://$ADMIN/api/v1/events?after=$CUR&wait=50" >"$T/ev2.code" 2>&1 &
 EV_PID=$!
 bg_track "$EV_PID"
 wait_until 20 waiting_ge 1 || not_ok "a long-poll parked before the stop"
@@ -297,6 +300,7 @@ check_match "hard limit 1000 < what 8192 connections need: said, with the fix" \
 kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 check_eq "... and it served, then stopped with exit 0" 0 $?
+sanitizer_check "serve (fitted limit)" "$T/serve-fd.log"
 SRV_PID=""
 
 done_testing
