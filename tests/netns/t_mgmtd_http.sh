@@ -254,6 +254,26 @@ check_match "... no connection error" '"errors": 0' "$LP"
 diag "change to last answer: $((T1 - T0)) ms (the client's own view: $LP)"
 check_eq "nothing is parked afterwards" 0 "$(healthz_waiting)"
 
+# ---- renewal: once half the validity has passed, the next fetch renews it --------------------
+
+S1=$(sqlite3 "$DB" "SELECT v FROM meta WHERE k = 'license_serial'")
+curl -sS --max-time 10 -o "$T/lic3.json" "http://$DEVICE/license.json"
+check_eq "a fetch within the first half of the validity renews nothing" "$S1" \
+	"$(sqlite3 "$DB" "SELECT v FROM meta WHERE k = 'license_serial'")"
+# --valid-days is 60 now: move the issue time 31 days back.
+sqlite3 "$DB" "UPDATE meta SET v = CAST(v AS INTEGER) - 31 * 86400 WHERE k = 'license_issued'"
+IB=$(sqlite3 "$DB" "SELECT v FROM meta WHERE k = 'license_issued'")
+curl -sS --max-time 10 -o "$T/lic4.json" "http://$DEVICE/license.json"
+S2=$(sqlite3 "$DB" "SELECT v FROM meta WHERE k = 'license_serial'")
+check "31 days into 60: the fetch renewed it (a higher serial)" test "$S2" -gt "$S1"
+OUT=$(python3 "$PY" verify-license "$T/lic4.json" "$PK" 2>&1)
+check_match "... signed, with the new serial" "^serial=$S2\$" "$OUT"
+I4=$(sed -n 's/^issued=//p' <<<"$OUT")
+check "... issued anew (over 31 days after the moved-back time)" \
+	test $(($(date -ud "$I4" +%s) - IB)) -ge $((31 * 86400))
+OUT=$("$LCHECK" "$PK" "$T/lic3.json" "$T/lic4.json" 2>&1)
+check_match "... a device takes it as newer" $'\nnewer serial='"$S2 " "$OUT"
+
 # ---- the OpenAPI document --------------------------------------------------------------------
 
 curl -sS --max-time 10 -o "$T/openapi.yaml" -D "$T/openapi.h" --cacert "$T/tls-cert.pem" "https://$ADMIN/api/v1/openapi.yaml"
