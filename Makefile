@@ -208,6 +208,12 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
+# The server's harnesses link its library (the more specific pattern wins).
+$(BUILD)/fuzz/fuzz_mgmtd_%: $(BUILD)/obj/tests/fuzz/fuzz_mgmtd_%.o $(LIBMGMT) $(LIBMGMTCORE) $(BASE_LIBS)
+	$(E) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) $(MGMT_LDLIBS) -o $@
+
 fuzz-build: $(FUZZ_BINS)
 
 # Each harness replays its corpus and regressions, then fuzzes FUZZ_SECS s.
