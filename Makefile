@@ -80,7 +80,7 @@ endif
 
 # One library per layer; dependencies point one way:
 #   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common;
-#   core/mgmt -> core (libmgmtcore: linked by the tests only, so far).
+#   core/mgmt -> core (libmgmtcore: linked by subnetra-mgmtd and the tests).
 # Tool-only code (tools/lib) never goes into the daemon, nor the daemon's
 # into the tools.
 # src/core/mgmt (the management plane's pure modules) is a library of its
@@ -168,6 +168,15 @@ $(BUILD)/subnetra: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c)) $(BASE_L
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The OpenAPI document, embedded (GET /api/v1/openapi.yaml serves these bytes).
+$(BUILD)/gen/openapi_yaml.h: docs/api/openapi.yaml
+	$(E) GEN $@
+	@mkdir -p $(dir $@)
+	$(Q){ echo 'static const char openapi_yaml[] = {'; \
+	      od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	      echo '};'; } >$@.tmp && mv -f $@.tmp $@
+$(BUILD)/obj/src/mgmt/http_routes.o: $(BUILD)/gen/openapi_yaml.h
+
 $(MGMT_PROG): $(BUILD)/obj/src/mgmt/main.o $(LIBMGMT) $(LIBMGMTCORE) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -o $@
@@ -198,6 +207,12 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(ALL_LIBS)
 	$(E) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+# The server's harnesses link its library (the more specific pattern wins).
+$(BUILD)/fuzz/fuzz_mgmtd_%: $(BUILD)/obj/tests/fuzz/fuzz_mgmtd_%.o $(LIBMGMT) $(LIBMGMTCORE) $(BASE_LIBS)
+	$(E) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) $(MGMT_LDLIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

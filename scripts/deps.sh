@@ -22,7 +22,9 @@ pkgs=(
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
 	strace                                 # t_deploy: the unit sandbox trace
 	gdb                                    # t_confine: calls made inside a running daemon
-	python3-cryptography                   # tests/vectors/gen-*.py, t_mesh_interop's Python mesh peer
+	python3-cryptography                   # tests/vectors/gen-*.py, t_mesh_interop's Python mesh peer,
+	                                       #   t_mgmtd_http's license check (and python3-yaml below: its
+	                                       #   OpenAPI check; Debian 12 has no openapi-spec-validator)
 	jq prometheus libxml2-utils python3-yaml # t_deploy: exporter JSON, promtool,
 	systemd groff-base man-db              #   plist DTD, compose; units, man pages
 )

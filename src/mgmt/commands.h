@@ -26,6 +26,14 @@ struct mgmt_args {
 	unsigned conn_limit;
 	bool force;
 	bool json;
+	/* settings */
+	bool show;
+	const char *name;
+	const char *bases[8]; /* MGMT_SERVERS_MAX */
+	size_t n_bases;
+	const char *mgmt_address;
+	const char *dashboard_url;
+	unsigned valid_days; /* 0: unchanged */
 };
 
 int cmd_init(const struct mgmt_args *a);
@@ -33,5 +41,6 @@ int cmd_serve(const struct mgmt_args *a);
 int cmd_backup(const struct mgmt_args *a);
 int cmd_restore(const struct mgmt_args *a);
 int cmd_status(const struct mgmt_args *a);
+int cmd_settings(const struct mgmt_args *a);
 
 #endif

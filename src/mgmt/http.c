@@ -1,137 +1,393 @@
-/* Routing and JSON replies on both listeners (see http.h for the order). */
+/* The request framework on both listeners (see http.h for the order). */
 #include "mgmt/http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdbool.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/version.h"
-#include "mgmt/store.h"
+#include "core/mgmt/jsonio.h"
+#include "core/outbuf.h"
+#include "mgmt/mgmtd.h"
 
-enum http_err {
-	ERR_NOT_FOUND,
-	ERR_METHOD,
-	ERR_TOO_LARGE,
-	ERR_NOT_IMPLEMENTED,
-	ERR_UNAVAILABLE,
+enum {
+	ERR_JSON_MAX = 1024, /* an error reply: fixed code, bounded message */
+	BODY_FIRST_CAP = 1024,
 };
 
-/* Codes and messages are constants: no quoting needed, nothing from the request. */
-static const struct {
-	unsigned status;
-	const char *code;
-	const char *message;
-} errors[] = {
-    [ERR_NOT_FOUND] = {MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint"},
-    [ERR_METHOD] = {MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-		    "this endpoint does not take that method"},
-    [ERR_TOO_LARGE] = {MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
-		       "request body over 65536 bytes"},
-    [ERR_NOT_IMPLEMENTED] = {MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",
-			     "this endpoint is not served yet"},
-    [ERR_UNAVAILABLE] = {MHD_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
-			 "the database cannot be read"},
-};
+/* ---- answers --------------------------------------------------------------- */
 
-/* One request's state across MHD's calls. */
-struct request {
-	size_t received; /* body bytes seen, kept or not */
-	bool too_large;
-	char *body; /* the body so far (at most HTTP_BODY_MAX bytes) */
-};
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *json,
-			     const char *allow, bool close)
+void http_reply(struct http_req *r, unsigned status, const char *type, const void *body,
+		size_t len)
 {
-	struct MHD_Response *r;
+	struct MHD_Response *resp;
+
+	if (r->replied)
+		return;
+	r->replied = true;
+	r->result = MHD_NO;
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+					       MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return;
+	if (type != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->route != NULL) {
+		char allow[128];
+		struct outbuf o;
+
+		/* Every method the path's patterns take (r->route: the first of them). */
+		outbuf_init(&o, allow, sizeof allow);
+		for (size_t i = 0; i < http_route_count; i++) {
+			if (strcmp(http_routes[i].pattern, r->route->pattern) != 0)
+				continue;
+			outbuf_puts(&o, o.len ? ", " : "");
+			outbuf_puts(&o, http_routes[i].method);
+			if (strcmp(http_routes[i].method, MHD_HTTP_METHOD_GET) == 0)
+				outbuf_puts(&o, ", HEAD");
+		}
+		if (outbuf_finish(&o) > 0)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	}
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	r->result = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+}
+
+void http_reply_json(struct http_req *r, unsigned status, const char *json, size_t len)
+{
+	http_reply(r, status, "application/json", json, len);
+}
+
+void http_reply_empty(struct http_req *r)
+{
+	http_reply(r, MHD_HTTP_NO_CONTENT, NULL, "", 0);
+}
+
+static size_t error_json(char *buf, size_t cap, const char *code, const char *message)
+{
+	struct outbuf o;
+
+	outbuf_init(&o, buf, cap);
+	outbuf_puts(&o, "{\"error\":{\"code\":");
+	mgmt_json_put_str(&o, code, strlen(code));
+	outbuf_puts(&o, ",\"message\":");
+	mgmt_json_put_str(&o, message, strnlen(message, ERR_JSON_MAX / 2));
+	outbuf_puts(&o, "}}\n");
+	return outbuf_finish(&o);
+}
+
+void http_error(struct http_req *r, unsigned status, const char *code,
+		const char *message)
+{
+	char json[ERR_JSON_MAX];
+	size_t n = error_json(json, sizeof json, code, message);
+
+	http_reply_json(r, status, json, n);
+}
+
+/* Before a request state exists (the first call): an error straight on conn. */
+static enum MHD_Result early_error(struct MHD_Connection *c, unsigned status,
+				   const char *code, const char *message, bool close)
+{
+	char json[ERR_JSON_MAX];
+	size_t n = error_json(json, sizeof json, code, message);
+	struct MHD_Response *resp;
 	enum MHD_Result ok;
 
-	r = MHD_create_response_from_buffer(strlen(json), (void *)(uintptr_t)json,
-					    MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
+	resp = MHD_create_response_from_buffer(n, json, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (close)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-	ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ok = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
 	return ok;
 }
 
-static enum MHD_Result reply_error(struct MHD_Connection *c, enum http_err e,
-				   const char *allow, bool close)
+static void error_too_large(struct http_req *r)
 {
-	char json[256];
-
-	snprintf(json, sizeof json, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
-		 errors[e].code, errors[e].message);
-	return reply(c, errors[e].status, json, allow, close);
+	http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+		   "request body over 65536 bytes");
 }
 
-static enum MHD_Result get_healthz(struct http_listener *l, struct MHD_Connection *c)
+/* ---- the request ------------------------------------------------------------ */
+
+const char *http_param(const struct http_req *r, const char *name)
 {
-	char json[256];
-	int v;
+	size_t len = strlen(name);
 
-	/* A read of the database header: the store is really there. */
-	if (store_version(l->store, &v) < 0)
-		return reply_error(c, ERR_UNAVAILABLE, NULL, false);
-	snprintf(json, sizeof json,
-		 "{\"status\":\"ok\",\"version\":\"%s\",\"schema_version\":%d,"
-		 "\"listener\":\"%s\"}\n",
-		 SUBNETRA_VERSION, v, l->name);
-	return reply(c, MHD_HTTP_OK, json, NULL, false);
-}
-
-/* Needs the license codec (src/core/mgmt/license.h), not merged yet. */
-static enum MHD_Result get_license(struct http_listener *l, struct MHD_Connection *c)
-{
-	(void)l;
-	return reply_error(c, ERR_NOT_IMPLEMENTED, NULL, false);
-}
-
-typedef enum MHD_Result (*route_fn)(struct http_listener *l, struct MHD_Connection *c);
-
-/* Every path served; a path not here is a 404 (so is all of /api/v1 for now). */
-static const struct route {
-	const char *path;
-	unsigned listeners; /* 1 << enum http_listener_kind */
-	route_fn get;
-} routes[] = {
-    {"/healthz", 1u << HTTP_ADMIN | 1u << HTTP_DEVICE, get_healthz},
-    {"/license.json", 1u << HTTP_ADMIN | 1u << HTTP_DEVICE, get_license},
-};
-
-static const struct route *route_find(const struct http_listener *l, const char *url)
-{
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-		if ((routes[i].listeners & 1u << l->kind) &&
-		    strcmp(routes[i].path, url) == 0)
-			return &routes[i];
+	/* param_name[i] points into the pattern: "name}..." */
+	for (size_t i = 0; i < r->n_params; i++)
+		if (strncmp(r->param_name[i], name, len) == 0 &&
+		    r->param_name[i][len] == '}')
+			return r->param[i];
 	return NULL;
 }
 
-static enum MHD_Result dispatch(struct http_listener *l, struct MHD_Connection *c,
-				const char *url, const char *method)
+const char *http_query(const struct http_req *r, const char *name)
 {
-	const struct route *r = route_find(l, url);
-
-	if (r == NULL)
-		return reply_error(c, ERR_NOT_FOUND, NULL, false);
-	/* MHD sends no body in reply to HEAD. */
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return reply_error(c, ERR_METHOD, "GET, HEAD", false);
-	return r->get(l, c);
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
+
+bool http_query_u64(struct http_req *r, const char *name, uint64_t lo, uint64_t hi,
+		    uint64_t def, uint64_t *out)
+{
+	const char *s = http_query(r, name);
+	char msg[128];
+	uint64_t v = 0;
+	size_t i;
+
+	if (s == NULL) {
+		*out = def;
+		return true;
+	}
+	/* Digits only, no sign, no leading zero, no overflow. */
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 16; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	if (i == 0 || s[i] != '\0' || (s[0] == '0' && i > 1) || v < lo || v > hi) {
+		snprintf(msg, sizeof msg, "query argument %s wants an integer %llu..%llu",
+			 name, (unsigned long long)lo, (unsigned long long)hi);
+		http_error(r, MHD_HTTP_BAD_REQUEST, "bad_query", msg);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+void http_remote(const struct http_req *r, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+	socklen_t sl;
+
+	snprintf(out, cap, "?");
+	if (sa == NULL)
+		return;
+	sl = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+				       : sizeof(struct sockaddr_in);
+	if (getnameinfo(sa, sl, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, cap, "?");
+}
+
+/* Whether the body is declared JSON: "application/json", parameters allowed. */
+static bool is_json_type(struct http_req *r)
+{
+	const char *t = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_CONTENT_TYPE);
+	static const char want[] = "application/json";
+
+	return t != NULL && strncasecmp(t, want, sizeof want - 1) == 0 &&
+	       (t[sizeof want - 1] == '\0' || t[sizeof want - 1] == ';' ||
+		t[sizeof want - 1] == ' ');
+}
+
+static size_t depth_of(const struct json_value *v)
+{
+	size_t d = 0;
+
+	if (v->type == JSON_ARRAY)
+		for (size_t i = 0; i < v->u.array.n; i++) {
+			size_t c = depth_of(&v->u.array.items[i]);
+			d = c > d ? c : d;
+		}
+	else if (v->type == JSON_OBJECT)
+		for (size_t i = 0; i < v->u.object.n; i++) {
+			size_t c = depth_of(&v->u.object.members[i].value);
+			d = c > d ? c : d;
+		}
+	else
+		return 0;
+	return d + 1;
+}
+
+bool http_json_body(struct http_req *r, struct json_value *root)
+{
+	struct json_error e;
+	char msg[160];
+
+	*root = (struct json_value){.type = JSON_NULL};
+	if (!is_json_type(r)) {
+		http_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+			   "the body must be Content-Type: application/json");
+		return false;
+	}
+	if (r->body == NULL || r->body_len == 0) {
+		http_error(r, MHD_HTTP_BAD_REQUEST, "malformed_json",
+			   "the body is empty");
+		return false;
+	}
+	if (memchr(r->body, '\0', r->body_len) != NULL) {
+		http_error(r, MHD_HTTP_BAD_REQUEST, "malformed_json",
+			   "the body holds a NUL byte");
+		return false;
+	}
+	if (!json_parse(r->body, r->body_len, JSON_PLAIN_KEYS, root, &e)) {
+		/* e.what is a fixed phrase: nothing of the body is echoed. */
+		snprintf(msg, sizeof msg, "line %zu, column %zu: %s", e.line, e.column,
+			 e.what);
+		http_error(r, MHD_HTTP_BAD_REQUEST, "malformed_json", msg);
+		return false;
+	}
+	if (depth_of(root) > HTTP_JSON_DEPTH) {
+		json_free(root);
+		http_error(r, MHD_HTTP_BAD_REQUEST, "too_deep",
+			   "the body nests deeper than 16 levels");
+		return false;
+	}
+	return true;
+}
+
+/* ---- pagination ----------------------------------------------------------------- */
+
+bool http_page_parse(struct http_req *r, struct http_page *p)
+{
+	uint64_t after = 0;
+	const char *c = http_query(r, "cursor");
+
+	if (!http_query_u64(r, "limit", 1, HTTP_PAGE_MAX, HTTP_PAGE_DEFAULT, &p->limit))
+		return false;
+	if (c != NULL && c[0] != '\0' &&
+	    !http_query_u64(r, "cursor", 1, INT64_MAX, 0, &after))
+		return false;
+	p->after = (int64_t)after;
+	return true;
+}
+
+void http_page_next(struct outbuf *o, const struct http_page *p, size_t rows,
+		    int64_t last_id)
+{
+	if (rows >= p->limit && last_id > 0)
+		outbuf_printf(o, ",\"next_cursor\":\"%lld\"", (long long)last_id);
+	else
+		outbuf_puts(o, ",\"next_cursor\":null");
+}
+
+/* ---- routing ---------------------------------------------------------------------- */
+
+bool http_route_match(const char *pattern, char *path, const char *param[HTTP_PARAMS_MAX],
+		      size_t *n_out)
+{
+	const char *pp = pattern;
+	char *sp = path, *cuts[HTTP_PARAMS_MAX];
+	size_t n = 0;
+
+	while (*pp != '\0') {
+		if (*pp == '{') {
+			const char *close = strchr(pp, '}');
+			char *end = strchr(sp, '/');
+
+			if (end == NULL)
+				end = sp + strlen(sp);
+			if (close == NULL || end == sp || n == HTTP_PARAMS_MAX)
+				return false;
+			param[n] = sp;
+			cuts[n++] = *end == '/' ? end : NULL;
+			sp = end;
+			pp = close + 1;
+			continue;
+		}
+		if (*pp++ != *sp++)
+			return false;
+	}
+	if (*sp != '\0')
+		return false;
+	/* A match: cut the parameters out of path. */
+	for (size_t i = 0; i < n; i++)
+		if (cuts[i] != NULL)
+			*cuts[i] = '\0';
+	*n_out = n;
+	return true;
+}
+
+/* The route of (method, path); else NULL, *other set when only the method is wrong. */
+static const struct http_route *route_find(struct http_req *r, const char *url,
+					   const char *method,
+					   const struct http_route **other)
+{
+	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
+	*other = NULL;
+	for (size_t i = 0; i < http_route_count; i++) {
+		const struct http_route *rt = &http_routes[i];
+		char *copy;
+
+		if ((rt->listeners & 1u << r->l->kind) == 0 ||
+		    ((rt->listeners & HTTP_ROUTE_TEST) && !r->l->test_routes))
+			continue;
+		copy = strdup(url);
+		if (copy == NULL)
+			return NULL;
+		if (!http_route_match(rt->pattern, copy, r->param, &r->n_params)) {
+			free(copy);
+			continue;
+		}
+		if (strcmp(rt->method, method) == 0 ||
+		    (head && strcmp(rt->method, MHD_HTTP_METHOD_GET) == 0)) {
+			free(r->path);
+			r->path = copy;
+			return rt;
+		}
+		free(copy);
+		if (*other == NULL)
+			*other = rt;
+	}
+	return NULL;
+}
+
+/* Name the params of r->route (pattern order): each points at its name in the pattern. */
+static void name_params(struct http_req *r)
+{
+	const char *p = r->route->pattern;
+
+	for (size_t i = 0; i < r->n_params && (p = strchr(p, '{')) != NULL; i++) {
+		r->param_name[i] = ++p;
+	}
+}
+
+/* Run a handler (or a resume function) and make sure something answers. */
+static enum MHD_Result run(struct http_req *r, http_handler fn)
+{
+	r->result = MHD_YES;
+	fn(r);
+	if (r->slot >= 0)
+		return MHD_YES; /* parked: MHD holds the connection */
+	if (!r->replied)
+		http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+			   "the handler gave no answer");
+	return r->result;
+}
+
+static void dispatch(struct http_req *r)
+{
+	const struct http_route *other;
+
+	r->route = route_find(r, r->url, r->method, &other);
+	if (r->route == NULL) {
+		r->route = other;
+		if (other != NULL)
+			http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+				   "this endpoint does not take that method");
+		else
+			http_error(r, MHD_HTTP_NOT_FOUND, "not_found",
+				   "no such endpoint");
+		return;
+	}
+	name_params(r);
+	r->route->fn(r);
+}
+
+/* ---- MHD's callbacks --------------------------------------------------------------- */
 
 /* The declared body length (0 when none; MHD itself refuses a malformed one). */
 static unsigned long long declared_length(struct MHD_Connection *c)
@@ -157,27 +413,40 @@ static bool expects_continue(struct MHD_Connection *c)
 }
 
 /*
- * Keep what fits; past the cap only count (the bytes are dropped); past
- * HTTP_DRAIN_MAX give up on the connection.
+ * Keep what fits (the buffer doubles, up to HTTP_BODY_MAX + 1 for a NUL);
+ * past the cap only count (the bytes are dropped); past HTTP_DRAIN_MAX
+ * give up on the connection.
  */
-static int take_body(struct request *rq, const char *data, size_t n)
+static int take_body(struct http_req *r, const char *data, size_t n)
 {
+	size_t cap;
 	char *b;
 
-	rq->received += n;
-	if (rq->received > HTTP_DRAIN_MAX)
+	r->received += n;
+	if (r->received > HTTP_DRAIN_MAX)
 		return -EFBIG;
-	if (rq->too_large || rq->received > HTTP_BODY_MAX) {
-		rq->too_large = true;
-		free(rq->body);
-		rq->body = NULL;
+	if (r->too_large || r->received > HTTP_BODY_MAX) {
+		r->too_large = true;
+		free(r->body);
+		r->body = NULL;
+		r->body_len = r->body_cap = 0;
 		return 0;
 	}
-	b = realloc(rq->body, rq->received);
-	if (b == NULL)
-		return -ENOMEM;
-	memcpy(b + rq->received - n, data, n);
-	rq->body = b;
+	if (r->body_len + n + 1 > r->body_cap) {
+		cap = r->body_cap ? r->body_cap : BODY_FIRST_CAP;
+		while (cap < r->body_len + n + 1)
+			cap *= 2;
+		if (cap > HTTP_BODY_MAX + 1)
+			cap = HTTP_BODY_MAX + 1;
+		b = realloc(r->body, cap);
+		if (b == NULL)
+			return -ENOMEM;
+		r->body = b;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, n);
+	r->body_len += n;
+	r->body[r->body_len] = '\0';
 	return 0;
 }
 
@@ -187,50 +456,70 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 			    void **req_cls)
 {
 	struct http_listener *l = cls;
-	struct request *rq = *req_cls;
+	struct http_req *r = *req_cls;
 	unsigned long long declared;
 
 	(void)version;
-	if (rq == NULL) {
+	if (r == NULL) {
 		/* First call: headers only. */
 		l->requests++;
 		declared = declared_length(conn);
 		if (declared > HTTP_BODY_MAX &&
 		    (expects_continue(conn) || declared > HTTP_DRAIN_MAX)) {
 			l->too_large++;
-			return reply_error(conn, ERR_TOO_LARGE, NULL, true);
+			return early_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "body_too_large",
+					   "request body over 65536 bytes", true);
 		}
-		rq = calloc(1, sizeof *rq);
-		if (rq == NULL)
+		r = calloc(1, sizeof *r);
+		if (r == NULL)
 			return MHD_NO;
-		rq->too_large = declared > HTTP_BODY_MAX;
-		*req_cls = rq;
+		r->l = l;
+		r->conn = conn;
+		r->method = method;
+		r->url = url;
+		r->slot = -1;
+		r->too_large = declared > HTTP_BODY_MAX;
+		*req_cls = r;
 		return MHD_YES;
 	}
+	if (r->resume != NULL) {
+		/* Resumed after a park (http_park.c took it out of the table). */
+		http_handler fn = r->resume;
+
+		r->resume = NULL;
+		return run(r, fn);
+	}
 	if (*upload_data_size != 0) {
-		if (take_body(rq, upload_data, *upload_data_size) < 0)
+		if (take_body(r, upload_data, *upload_data_size) < 0)
 			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (rq->too_large) {
+	if (r->replied)
+		return MHD_YES;
+	if (r->too_large) {
 		l->too_large++;
-		return reply_error(conn, ERR_TOO_LARGE, NULL, false);
+		error_too_large(r);
+		return r->result;
 	}
-	return dispatch(l, conn, url, method);
+	return run(r, dispatch);
 }
 
 void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    enum MHD_RequestTerminationCode toe)
 {
-	struct request *rq = *req_cls;
+	struct http_req *r = *req_cls;
 
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (rq == NULL)
+	if (r == NULL)
 		return;
-	free(rq->body);
-	free(rq);
+	if (r->slot >= 0)
+		http_park_forget(r->l->parking, r);
+	free(r->body);
+	free(r->path);
+	free(r);
 	*req_cls = NULL;
 }

@@ -31,6 +31,7 @@
 #include "mgmt/model_audit.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/schema.h"
+#include "mgmt/settings.h"
 #include "mgmt/store.h"
 #include "mgmt/tlscert.h"
 #include "os/linux/atomicfile.h"
@@ -179,6 +180,7 @@ static int fill_db(struct store *s, const struct mgmt_args *a,
 	    (rc = meta_set(s, META_TLS_CERT, cert)) == 0 &&
 	    (rc = meta_set(s, META_TLS_KEY, key)) == 0 &&
 	    (rc = meta_set(s, META_CREATED_AT, now_s)) == 0 &&
+	    (rc = settings_instance_init(s)) == 0 &&
 	    (rc = account_create(s, a->admin, "admin", pw_hash, true, now, &id)) == 0)
 		rc = model_audit(&op, "instance.init", "account", id, NULL);
 	if (rc == 0)

@@ -41,7 +41,7 @@ static const char help_text[] =
 	"           Run the server (also: run) until SIGTERM or SIGINT.  Admin\n"
 	"           listener (TLS): default 0.0.0.0:8443; device listener (plain\n"
 	"           HTTP): default 0.0.0.0:8080; port 0 picks a free port (logged).\n"
-	"           Default --max-connections: 1024 per listener.\n"
+	"           Default --max-connections: 8192 per listener.\n"
 	"  backup   --db PATH --out FILE [--force]\n"
 	"           A consistent copy of the database, safe while the server runs.\n"
 	"  restore  --db PATH --from FILE\n"
@@ -50,6 +50,14 @@ static const char help_text[] =
 	"           PATH.pre-restore-TIME).\n"
 	"  status   --db PATH [--json]\n"
 	"           Schema version, instance key, accounts.\n"
+	"  settings --db PATH [--name NAME] [--base-server HOST:UDP:TCP:PUBKEYHEX]...\n"
+	"           [--mgmt-address FC94ADDR] [--dashboard-url URL] [--valid-days N]\n"
+	"           Change the license settings (also while the server runs; the\n"
+	"           license serial moves with every change), then show them.\n"
+	"           --base-server (up to 8) replaces the list.  license.json is\n"
+	"           served once the base servers and the management address are set.\n"
+	"  settings show --db PATH\n"
+	"           Show the license settings.\n"
 	"\n"
 	"Exit codes: 0 success, 1 runtime failure (I/O, TLS, a listener), 2 usage\n"
 	"error, 3 refused (an instance or file exists, the database is in use),\n"
@@ -68,6 +76,7 @@ enum opt {
 	O_LISTEN = 1 << 8,
 	O_MAXCONN = 1 << 9,
 	O_JSON = 1 << 10,
+	O_SETTINGS = 1 << 11,
 };
 
 static const struct command {
@@ -81,6 +90,7 @@ static const struct command {
 	{ "backup", cmd_backup, O_DB | O_OUT | O_FORCE },
 	{ "restore", cmd_restore, O_DB | O_FROM },
 	{ "status", cmd_status, O_DB | O_JSON },
+	{ "settings", cmd_settings, O_DB | O_SETTINGS },
 };
 
 /* One row per option (a table: its rows share a shape, not logic). */
@@ -98,6 +108,11 @@ static const struct option longopts[] = {
 	{ "device-listen", required_argument, NULL, 'd' },
 	{ "max-connections", required_argument, NULL, O_MAXCONN },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "name", required_argument, NULL, 'n' },
+	{ "base-server", required_argument, NULL, 'b' },
+	{ "mgmt-address", required_argument, NULL, 'm' },
+	{ "dashboard-url", required_argument, NULL, 'u' },
+	{ "valid-days", required_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -112,6 +127,12 @@ static unsigned bit_of(int c)
 	case 'a':
 	case 'd':
 		return O_LISTEN;
+	case 'n':
+	case 'b':
+	case 'm':
+	case 'u':
+	case 'v':
+		return O_SETTINGS;
 	default:
 		return (unsigned)c;
 	}
@@ -147,6 +168,18 @@ static int parse(const struct command *cmd, int argc, char **argv, struct mgmt_a
 		case 'a': a->admin_listen = optarg; break;
 		case 'd': a->device_listen = optarg; break;
 		case O_JSON: a->json = true; break;
+		case 'n': a->name = optarg; break;
+		case 'm': a->mgmt_address = optarg; break;
+		case 'u': a->dashboard_url = optarg; break;
+		case 'b':
+			if (a->n_bases == sizeof a->bases / sizeof a->bases[0])
+				return usage("at most 8 --base-server, one too many: '%s'", optarg);
+			a->bases[a->n_bases++] = optarg;
+			break;
+		case 'v':
+			if (!cliarg_uint(optarg, 1, 3650, &a->valid_days))
+				return usage("--valid-days wants 1..3650, got '%s'", optarg);
+			break;
 		case O_HOST:
 			if (a->n_hosts == TLSCERT_NAMES_MAX)
 				return usage("at most 16 --host names, one too many: '%s'", optarg);
@@ -170,6 +203,12 @@ static int parse(const struct command *cmd, int argc, char **argv, struct mgmt_a
 		return usage("%s needs --out FILE", cmd->name);
 	if ((cmd->opts & O_FROM) && a->from == NULL)
 		return usage("%s needs --from FILE", cmd->name);
+	if ((cmd->opts & O_SETTINGS) && a->show &&
+	    (a->name || a->n_bases || a->mgmt_address || a->dashboard_url || a->valid_days))
+		return usage("%s", "settings show takes no setting to change");
+	if ((cmd->opts & O_SETTINGS) && !a->show &&
+	    !(a->name || a->n_bases || a->mgmt_address || a->dashboard_url || a->valid_days))
+		return usage("%s", "settings needs a setting to change (or: settings show)");
 	return 0;
 }
 
@@ -195,6 +234,13 @@ int main(int argc, char **argv)
 			cmd = &commands[i];
 	if (cmd == NULL)
 		return usage("unknown command '%s'", argv[1]);
+	/* "settings show": a word, not an option; the options follow it. */
+	if (cmd->run == cmd_settings && argc > 2 && strcmp(argv[2], "show") == 0) {
+		a.show = true;
+		argv[2] = argv[1];
+		argv++;
+		argc--;
+	}
 	rc = parse(cmd, argc, argv, &a);
 	if (rc != 0)
 		return rc < 0 ? MGMT_EXIT_OK : rc;

@@ -13,6 +13,7 @@
 
 #include "mgmt/http.h"
 #include "mgmt/instance.h"
+#include "mgmt/watch.h"
 
 /* Exit codes of every subcommand (documented in --help and docs/management.md). */
 enum mgmt_exit {
@@ -27,7 +28,8 @@ enum mgmt_exit {
 
 enum {
 	MGMT_LISTEN_MAX = 64, /* "[v6 address]:port" */
-	MGMT_CONN_LIMIT_DEFAULT = 1024,
+	MGMT_CONN_LIMIT_DEFAULT = 8192, /* per listener: room for 5,000 long-polls */
+	MGMT_FD_SPARE = 64,		/* fds besides the connections: db, epoll, logs */
 	MGMT_CONN_MEMORY = 32 * 1024, /* per connection: headers and MHD's read buffer */
 	MGMT_CONN_TIMEOUT_S = 60,     /* idle connections are closed */
 };
@@ -62,7 +64,14 @@ struct mgmtd {
 	char *tls_cert_pem;
 	struct mgmtd_listener admin;
 	struct mgmtd_listener device;
+	struct http_parking parking; /* long-polls of both listeners */
+	struct watch watch;	     /* the change cursor they wait on */
+	int64_t watched_ms;	     /* last watch_poll (monotonic ms) */
+	char *license_text;	     /* license.json as last signed (MGMT_ENVELOPE_MAX) */
+	size_t license_len;	     /* 0: none yet */
+	uint64_t license_serial;     /* whose serial */
 	time_t started;
+	bool test_routes; /* SUBNETRA_MGMTD_TEST_ROUTES=1 */
 	bool stop;
 };
 

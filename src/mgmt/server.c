@@ -10,15 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "core/mgmt/proto.h"
 #include "mgmt/meta.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
+#include "mgmt/watch.h"
 
 enum {
 	LISTEN_BACKLOG = 512,
@@ -156,11 +159,13 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)tag};
 	const union MHD_DaemonInfo *info;
 	char shown[MGMT_LISTEN_MAX + 8];
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	bool tls = ls->http.kind == HTTP_ADMIN;
 	int fd;
 
-	ls->http.store = m->store;
+	ls->http.m = m;
+	ls->http.parking = &m->parking;
+	ls->http.test_routes = m->test_routes;
 	fd = listen_on(ls->http.name, spec, shown, sizeof shown);
 	if (fd < 0)
 		return -1;
@@ -199,13 +204,24 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	return 0;
 }
 
-/* The shortest timeout either daemon asks for, in ms, or -1 for none. */
+/*
+ * The shortest timeout either daemon asks for, in ms, or -1 for none; with
+ * requests parked, also their earliest deadline and the change watcher's
+ * period (watch.h).
+ */
 static int next_timeout(const struct mgmtd *m)
 {
 	const struct mgmtd_listener *ls[] = {&m->admin, &m->device};
 	MHD_UNSIGNED_LONG_LONG t;
 	int best = -1;
 
+	if (m->parking.resumed)
+		return 0;
+	if (m->parking.n > 0) {
+		int d = http_park_timeout(&m->parking, http_now_ms());
+
+		best = d < WATCH_POLL_MS ? d : WATCH_POLL_MS;
+	}
 	for (size_t i = 0; i < 2; i++) {
 		if (ls[i]->rerun)
 			return 0;
@@ -255,13 +271,25 @@ static int loop(struct mgmtd *m)
 				break;
 			}
 		}
+		/* Long-polls: a change made elsewhere, deadlines passed. */
+		if (m->parking.n > 0) {
+			int64_t now = http_now_ms();
+
+			if (now - m->watched_ms >= WATCH_POLL_MS) {
+				m->watched_ms = now;
+				watch_poll(m);
+			}
+			http_park_expire(&m->parking, now);
+		}
 		/*
-		 * A timeout ran out (the daemons close idle connections), or a
-		 * connection closed (on_connection).
+		 * A timeout ran out (the daemons close idle connections), a
+		 * connection closed (on_connection), or parked requests were
+		 * resumed (MHD answers them in its next run).
 		 */
-		if (n == 0 || m->admin.rerun || m->device.rerun) {
+		if (n == 0 || m->admin.rerun || m->device.rerun || m->parking.resumed) {
 			m->admin.rerun = false;
 			m->device.rerun = false;
+			m->parking.resumed = false;
 			MHD_run(m->admin.mhd);
 			MHD_run(m->device.mhd);
 		}
@@ -350,6 +378,37 @@ static int open_store(struct mgmtd *m)
 	return 0;
 }
 
+/*
+ * Two fds per connection at most (the socket, and MHD's bookkeeping has
+ * none more; the spare covers the rest), for both listeners: raise the
+ * soft limit as far as needed, and when the hard limit is lower, lower
+ * the connection limit to fit and say so.
+ */
+static void fit_fd_limit(struct mgmtd *m)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)m->cfg.conn_limit * 2 + MGMT_FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < want) {
+		unsigned fit = rl.rlim_cur > 2 * MGMT_FD_SPARE
+				   ? (unsigned)((rl.rlim_cur - MGMT_FD_SPARE) / 2)
+				   : MGMT_FD_SPARE / 2;
+		say("open file limit %llu is below the %llu that --max-connections %u needs "
+		    "on two listeners: serving at most %u connections per listener (raise "
+		    "the hard limit: ulimit -Hn, or LimitNOFILE= in the unit)",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)want,
+		    m->cfg.conn_limit, fit);
+		m->cfg.conn_limit = fit;
+	}
+}
+
 static int setup_signals(struct mgmtd *m)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
@@ -397,6 +456,17 @@ int server_run(const struct mgmtd_config *cfg)
 	m->tls_key_pem = read_tls(m->cfg.tls_key, true);
 	if (m->tls_cert_pem == NULL || m->tls_key_pem == NULL)
 		goto cleanup;
+	m->license_text = malloc(MGMT_ENVELOPE_MAX);
+	if (m->license_text == NULL ||
+	    http_parking_init(&m->parking, HTTP_PARKED_DEFAULT) < 0)
+		goto cleanup;
+	watch_init(m);
+	fit_fd_limit(m);
+	/* The framework's test routes (http_routes.c): never in production. */
+	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
+			 strcmp(getenv("SUBNETRA_MGMTD_TEST_ROUTES"), "1") == 0;
+	if (m->test_routes)
+		say("SUBNETRA_MGMTD_TEST_ROUTES=1: serving the test routes /api/v1/_test/*");
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->epfd < 0 || setup_signals(m) < 0)
 		goto cleanup;
@@ -406,12 +476,25 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
-	say("served %llu requests (admin %llu, device %llu), %llu bodies too large",
+	say("served %llu requests (admin %llu, device %llu), %llu bodies too large, "
+	    "%llu long-polls (%llu woken, %llu timed out, %llu refused)",
 	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
 	    (unsigned long long)m->admin.http.requests,
 	    (unsigned long long)m->device.http.requests,
-	    (unsigned long long)(m->admin.http.too_large + m->device.http.too_large));
+	    (unsigned long long)(m->admin.http.too_large + m->device.http.too_large),
+	    (unsigned long long)m->parking.parked, (unsigned long long)m->parking.woken,
+	    (unsigned long long)m->parking.expired, (unsigned long long)m->parking.refused);
 cleanup:
+	/* MHD must not stop with a connection suspended: resume them, let them answer. */
+	if (m->parking.n > 0) {
+		http_park_shutdown(&m->parking);
+		if (m->admin.mhd != NULL)
+			MHD_run(m->admin.mhd);
+		if (m->device.mhd != NULL)
+			MHD_run(m->device.mhd);
+	}
+	http_parking_free(&m->parking);
+	free(m->license_text);
 	if (m->device.mhd != NULL)
 		MHD_stop_daemon(m->device.mhd);
 	if (m->admin.mhd != NULL)

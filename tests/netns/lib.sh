@@ -137,6 +137,32 @@ done_testing() {
 	exit 0
 }
 
+# expect_rc DESC WANT CMD...: ok iff CMD exits WANT; its output stays in OUT.
+OUT=""
+expect_rc() {
+	local desc=$1 want=$2 rc
+	shift 2
+	OUT=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "command: $*" "exit $rc, not $want" "$OUT"
+	fi
+}
+
+# subnetra-mgmtd tests: http URL [CURL ARGS...] prints "CODE BODY" of one
+# request (curl's errors in $T/curl.err); tls PATH [CURL ARGS...] is one on
+# the admin listener $ADMIN, trusting the instance's $T/tls-cert.pem.
+http() {
+	local url=$1
+	shift
+	curl -sS -o "$T/body" -w '%{http_code}' --max-time 20 "$@" "$url" 2>"$T/curl.err"
+	printf ' %s' "$(cat "$T/body" 2>/dev/null)"
+}
+tls() { http "https://$ADMIN$1" --cacert "$T/tls-cert.pem" "${@:2}"; }
+
 # ---- small utilities --------------------------------------------------------
 
 now_ms() {

@@ -33,20 +33,6 @@ DEVICE=""
 SERVES=0
 
 mode_of() { stat -c %a "$1"; }
-# expect_rc DESC WANT CMD...: ok iff CMD exits WANT; its output stays in OUT.
-OUT=""
-expect_rc() {
-	local desc=$1 want=$2 rc
-	shift 2
-	OUT=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "command: $*" "exit $rc, not $want" "$OUT"
-	fi
-}
 sum_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # serve_start [ARGS...]: a server on free loopback ports; ADMIN and DEVICE
@@ -75,14 +61,6 @@ serve_stop() {
 	SRV_PID=""
 }
 
-# http_code_body URL [CURL ARGS...]: "CODE BODY" of one request.
-http() {
-	local url=$1
-	shift
-	curl -sS -o "$T/body" -w '%{http_code}' --max-time 10 "$@" "$url" 2>"$T/curl.err"
-	printf ' %s' "$(cat "$T/body" 2>/dev/null)"
-}
-tls() { http "https://$ADMIN$1" --cacert "$T/tls-cert.pem" "${@:2}"; }
 
 # ---- init -------------------------------------------------------------------------
 
@@ -147,7 +125,7 @@ check_match "a 65537-byte body: 413 body_too_large" '^413 .*"code":"body_too_lar
 check_match "... chunked too" '^413 .*"code":"body_too_large"' "$(tls /api/v1 -H 'Transfer-Encoding: chunked' --data-binary @"$T/over")"
 check_match "... and when the client waits for 100 Continue" '^413 .*"code":"body_too_large"' "$(tls /api/v1 -H 'Expect: 100-continue' --data-binary @"$T/over")"
 check_match "a 65536-byte body is read (404 for the path)" '^404 .*"code":"not_found"' "$(tls /api/v1 --data-binary @"$T/exact")"
-check_match "license.json: 501 until it is signed" '^501 .*"code":"not_implemented"' "$(http "http://$DEVICE/license.json")"
+check_match "license.json: 503 until the base servers are set" '^503 .*"code":"not_configured"' "$(http "http://$DEVICE/license.json")"
 
 expect_rc "a second server on the same database: refused (3)" 3 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0
 check_match "... naming the lock" 'mgmt.db.lock: another subnetra-mgmtd' "$OUT"

@@ -46,19 +46,6 @@ ok "a PostgreSQL server of our own on $PGDIR"
 URL="postgresql:///mgmt?host=$PGDIR&user=postgres"
 ALL_LOGS+=("$PGDIR/log")
 
-OUT=""
-expect_rc() {
-	local desc=$1 want=$2 rc
-	shift 2
-	OUT=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "command: $*" "exit $rc, not $want" "$OUT"
-	fi
-}
 
 # ---- the store's unit tests on it ---------------------------------------------------
 
@@ -135,6 +122,26 @@ start_server b || bail "server b did not start on the same database"
 check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":2' "$(healthz a)"
 check_match "... and b answers" '"status":"ok".*"schema_version":2' "$(healthz b)"
 check_match "... the log names the database without secrets" "serving postgresql:///mgmt" "$(cat "$T/serve-a.log")"
+
+# A change made through one process reaches a long-poll held on a server.
+api() { curl -sS --max-time 60 --cacert "$T/state/tls-cert.pem" "https://${ADDR[$1]}$2"; }
+"$SUBNETRA" identity new --out "$T/base.id" >/dev/null 2>&1 || bail "identity new"
+BASE_PK=$("$SUBNETRA" identity show "$T/base.id" | sed -n 's/^public-key //p' | head -1)
+CUR=$(api a /api/v1/events | sed -n 's/.*"cursor":"\([0-9.]*\)".*/\1/p')
+api a "/api/v1/events?after=$CUR&wait=50" >"$T/ev-a" 2>&1 &
+EV_PID=$!
+bg_track "$EV_PID"
+parked_on_a() { healthz a | grep -q '"waiting":1'; }
+check "a long-poll parked on server a" wait_until 20 parked_on_a
+expect_rc "settings on the PostgreSQL database: exit 0" 0 "$MGMTD" settings --db "$URL" \
+	--base-server "203.0.113.5:5582:443:$BASE_PK" --mgmt-address fc94::4d
+wait "$EV_PID"
+check_match "... it woke the long-poll on server a with the new serial" \
+	"\"license_serial\":$(sed -n 's/^license serial *\([0-9]*\) .*/\1/p' <<<"$OUT")}" "$(cat "$T/ev-a")"
+api a /license.json >"$T/lic-a.json"
+api b /license.json >"$T/lic-b.json"
+check_match "license.json on server a" '^\{"payload":"' "$(cat "$T/lic-a.json")"
+check "... the same bytes on server b" cmp -s "$T/lic-a.json" "$T/lic-b.json"
 stop_server a
 stop_server b
 start_server c || bail "server c did not start"
