@@ -21,6 +21,11 @@
 #                    CPU-second (the node is not saturated: the generator
 #                    seals each packet, as much work as the node's open).
 #
+#   mesh-nat         bench/mesh_nat.sh: the NAT lab of tests/netns/t_mesh_nat.sh,
+#                    ROUNDS fresh starts: the first packet to a never-seen
+#                    peer, the relay -> direct upgrade, the fall-back to the
+#                    relay when the direct path dies (rounds 1..ROUNDS).
+#
 # The simulated identities (they must pass the identity filter: some 20 ms
 # of CPU each) are generated once into build-bench/mesh-ids.txt, on two
 # cores (10,000: about 2-5 minutes), and reused by every later run.
@@ -123,9 +128,24 @@ mesh_scale_peers() {
 	mesh_ipv6 1
 }
 
+mesh_scale_nat() {
+	local line k v r
+	SUBNETRA_BUILD=$SNR_BUILD "$ROOT/bench/mesh_nat.sh" "$ROUNDS" >"$T/mesh-nat.txt" 2>&1 ||
+		log "bench/mesh_nat.sh failed: $(tail -n 5 "$T/mesh-nat.txt")"
+	while read -r line; do
+		log "mesh-nat: $line"
+		r=$(sed -n 's/^round=\([0-9]*\) .*/\1/p' <<<"$line")
+		for k in first_ms base_rtt_ms relay_rtt_ms upgrade_ms fallback_ms gap_ms rehandshakes; do
+			v=$(tr ' ' '\n' <<<"$line" | sed -n "s/^$k=//p")
+			[ -n "$v" ] && record "$r" mesh-nat "$k" "$v"
+		done
+	done < <(grep '^round=' "$T/mesh-nat.txt")
+}
+
 # mesh_scale_run: the scale rows named in SYSTEMS.
 mesh_scale_run() {
 	[[ ",$SYSTEMS," == *,mesh-handshake,* ]] && mesh_scale_handshake
+	[[ ",$SYSTEMS," == *,mesh-nat,* ]] && mesh_scale_nat
 	[[ ",$SYSTEMS," == *,mesh-base-scale,* ]] && mesh_scale_base
 	[[ ",$SYSTEMS," == *,mesh-peer-scale,* ]] && [ -n "$MESH_PEERS" ] && mesh_scale_peers
 	return 0

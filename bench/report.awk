@@ -214,6 +214,22 @@ function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, n
 		why_next = why_hs
 		target_le("handshake CPU, responder", 400, get(ms, "responder_us"), "us", "subnetra-bench-mesh, one core")
 	}
+	ms = "mesh-nat"
+	if (has(ms, "first_ms")) {
+		# The first packet's budget: the lookup (a base round trip), the
+		# handshake (a relay round trip and each side's CPU) and the echo
+		# itself (a relay round trip).
+		x = has("mesh-handshake", "initiator_us") ? (get("mesh-handshake", "initiator_us") + get("mesh-handshake", "responder_us")) / 1000 : 0.8
+		y = get(ms, "base_rtt_ms") + 2 * get(ms, "relay_rtt_ms") + x
+		why_next = "the first packet waits for the lookup, the handshake and the echo, each a round trip through the daemons; on 2 shared cores scheduling adds to each (rerun quiet)"
+		target_le("first packet to a never-seen peer (NAT lab)", sprintf("%.2f", y), get(ms, "first_ms"), "ms",
+			sprintf("budget = base RTT %.3f + 2 x relay RTT %.3f + handshake CPU %.2f ms", get(ms, "base_rtt_ms"), get(ms, "relay_rtt_ms"), x))
+		why_next = "the first probe round starts when the peer's record arrives; see docs/mesh.md, Direct paths"
+		target_le("relay -> direct upgrade (NAT lab, no added delay)", 2000, get(ms, "upgrade_ms"), "ms", "")
+		why_next = "3 s heartbeats, both paths after 3.5 s of silence, the relay alone after 10 s (src/daemon/mesh/path.h)"
+		target_le("fall-back to the relay after the direct path dies", 15000, get(ms, "fallback_ms"), "ms",
+			sprintf("longest gap without replies %.0f ms; new handshakes during it: %s (0: the session carried on)", get(ms, "gap_ms"), get(ms, "rehandshakes")))
+	}
 	ms = "mesh-flood"
 	if (has(ms, "tcp1_gbps") || has(ms, "flood_sent_pps")) {
 		det = sprintf("flood %.0f HS_INIT/s sent; node: cookie_replies_sent %s, drop_mesh_hs_under_load %s, rate_limited %s, ratelimit_full %s, bad_mac1 %s, decrypt %s (last round)",

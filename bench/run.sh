@@ -14,8 +14,9 @@
 #            below (about 20 minutes in all).
 #            Mesh mode (bench/sys_mesh.sh): mesh-direct, mesh-relay,
 #            mesh-flood; its scale rows (bench/mesh_scale.sh), run once
-#            after the rounds: mesh-handshake, mesh-base-scale,
-#            mesh-peer-scale (all six are in the default list).
+#            after the rounds: mesh-handshake, mesh-nat (the NAT-lab
+#            timings, ROUNDS fresh starts), mesh-base-scale, mesh-peer-scale
+#            (all seven are in the default list).
 #            Also known: subnetra-relay-openssl, subnetra-*-noobfs
 #            (obfuscation off), subnetra-*-w2 ("workers": 2 on every node),
 #            wggo-debian (Debian's, next to WGGO).
@@ -51,7 +52,7 @@ ROOT=$PWD
 
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-10}
-DEFAULT_SYSTEMS=veth,subnetra-direct,subnetra-relay,subnetra-direct-openssl,wggo,nebula,mesh-direct,mesh-relay,mesh-flood,mesh-handshake,mesh-base-scale,mesh-peer-scale
+DEFAULT_SYSTEMS=veth,subnetra-direct,subnetra-relay,subnetra-direct-openssl,wggo,nebula,mesh-direct,mesh-relay,mesh-flood,mesh-handshake,mesh-nat,mesh-base-scale,mesh-peer-scale
 SYSTEMS=${SYSTEMS:-$DEFAULT_SYSTEMS}
 WGGO=${WGGO:-}
 PEERS=${PEERS-2 100 1000}
@@ -73,7 +74,7 @@ IFS=, read -r -a ALL_SYS <<<"$SYSTEMS"
 SYS_LIST=() # the systems of the rounds; the mesh scale rows run once, after
 for s in "${ALL_SYS[@]}"; do
 	case $s in
-	mesh-handshake | mesh-base-scale | mesh-peer-scale) continue ;;
+	mesh-handshake | mesh-nat | mesh-base-scale | mesh-peer-scale) continue ;;
 	subnetra-*-base*) [ -n "${BASE:-}" ] || die "system '$s' needs BASE=<another commit's build dir>" ;;
 	veth | subnetra-direct* | subnetra-relay* | wggo | wggo-debian | nebula | mesh-direct | mesh-relay | mesh-flood) ;;
 	*) die "unknown system '$s' (known: $DEFAULT_SYSTEMS, subnetra-relay-openssl, subnetra-*-noobfs, subnetra-*-w2, wggo-debian)" ;;

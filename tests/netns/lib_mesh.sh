@@ -131,6 +131,16 @@ nat_lab_init() {
 	LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
 }
 
+# nat_lab_config NAME PEER...: NAME's config for the NAT lab: the base at
+# BASE_IP (its key PK[base]) as its only base, no LAN discovery, PEERs on
+# its whitelist.
+nat_lab_config() {
+	local name=$1
+	MESH_LAN[$name]=false
+	MESH_EXTRA[$name]="\"bases\": [ { \"host\": \"$BASE_IP\", \"udp_port\": $PORT, \"public_key\": \"${PK[base]}\" } ],"
+	mesh_config "$@"
+}
+
 # nat_router NAME: namespace $RUN-NAME, eth0 on the WAN bridge with
 # WAN_IP[NAME], forwarding on.  nat_rules gives it its NAT and firewall.
 nat_router() {

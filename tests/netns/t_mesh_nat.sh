@@ -37,12 +37,6 @@
 nat_lab_init
 BASE_IP=203.0.113.10
 
-node_config() {
-	MESH_LAN[$1]=false
-	MESH_EXTRA[$1]="\"bases\": [ { \"host\": \"$BASE_IP\", \"udp_port\": $PORT, \"public_key\": \"${PK[base]}\" } ],"
-	mesh_config "$1" "$2"
-}
-
 mesh_node base $BASE_IP
 nat_router ra
 nat_router rb
@@ -56,8 +50,8 @@ nat_rules rb
 { "mode": "base", "identity_file": "$T/base.id", "udp_port": $PORT }
 JSON
 )
-node_config a b
-node_config b a
+nat_lab_config a b
+nat_lab_config b a
 wait_until 10 nsx a ping -c1 -W1 "$BASE_IP" || bail "underlay: A cannot reach the base through rA"
 wait_until 10 nsx b ping -c1 -W1 "$BASE_IP" || bail "underlay: B cannot reach the base through rB"
 check_eq "rA's input policy drops what nobody asked for (B -> rA)" 0 \
