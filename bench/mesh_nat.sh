@@ -32,16 +32,8 @@ ROUNDS=${1:-3}
 nat_lab_init
 BASE_IP=203.0.113.10
 mesh_node base $BASE_IP
-nat_router ra
-nat_router rb
-nat_node a ra
-nat_node b rb
-nat_rules ra
-nat_rules rb
-(
-	umask 077
-	printf '{ "mode": "base", "identity_file": "%s", "udp_port": %s }\n' "$T/base.id" "$PORT" >"$T/base.json"
-)
+nat_lab_pair
+mesh_base_config base
 nat_lab_config a b
 nat_lab_config b a
 wait_until 10 nsx a ping -c1 -W1 "$BASE_IP" || bail "underlay: a cannot reach the base"

@@ -70,6 +70,16 @@ JSON
 	)
 }
 
+# mesh_base_config NAME: NAME's config as a base server (its identity
+# $T/NAME.id, UDP port PORT, the other fields' defaults).
+mesh_base_config() {
+	(
+		umask 077
+		printf '{ "mode": "base", "identity_file": "%s", "udp_port": %s }\n' \
+			"$T/$1.id" "$PORT" >"$T/$1.json"
+	)
+}
+
 # start_mesh NAME: the daemon, up when it printed [ready]; its log appended
 # to (a restart keeps the first run's lines).
 start_mesh() {
@@ -129,6 +139,17 @@ nat_lab_init() {
 	mesh_bridge_init
 	WAN_IP=([ra]=203.0.113.1 [rb]=203.0.113.2)
 	LAN_NET=([ra]=10.0.1 [rb]=10.0.2)
+}
+
+# nat_lab_pair: node a behind router rA and node b behind rB, both routers
+# home-router NATs (nat_rules) on the public bridge.
+nat_lab_pair() {
+	nat_router ra
+	nat_router rb
+	nat_node a ra
+	nat_node b rb
+	nat_rules ra
+	nat_rules rb
 }
 
 # nat_lab_config NAME PEER...: NAME's config for the NAT lab: the base at

@@ -92,12 +92,7 @@ mesh_node base $BASE_IP
 mesh_node a 203.0.113.2
 mesh_node b 203.0.113.3
 mesh_node c 203.0.113.4
-(
-	umask 077
-	cat >"$T/base.json" <<JSON
-{ "mode": "base", "identity_file": "$T/base.id", "udp_port": $PORT }
-JSON
-)
+mesh_base_config base
 node_config a false b
 node_config b false a
 node_config c false b

@@ -111,12 +111,7 @@ check_match "subnetra identity show reads the Python peer's file" "^address ${AD
 check_match "the Python peer reads subnetra's identity file" "^identity ${ADDR[py1]} loaded$" \
 	"$(python3 "$PEER_PY" --identity "$T/py1.id" 2>&1)"
 
-(
-	umask 077
-	cat >"$T/base.json" <<JSON
-{ "mode": "base", "identity_file": "$T/base.id", "udp_port": $PORT }
-JSON
-)
+mesh_base_config base
 MESH_LAN[node]=false
 MESH_EXTRA[node]="\"bases\": [ { \"host\": \"$BASE_IP\", \"udp_port\": $PORT, \"public_key\": \"${PK[base]}\" } ],"
 mesh_config node py1 py2 py3 py4

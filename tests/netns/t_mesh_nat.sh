@@ -38,18 +38,8 @@ nat_lab_init
 BASE_IP=203.0.113.10
 
 mesh_node base $BASE_IP
-nat_router ra
-nat_router rb
-nat_node a ra
-nat_node b rb
-nat_rules ra
-nat_rules rb
-(
-	umask 077
-	cat >"$T/base.json" <<JSON
-{ "mode": "base", "identity_file": "$T/base.id", "udp_port": $PORT }
-JSON
-)
+nat_lab_pair
+mesh_base_config base
 nat_lab_config a b
 nat_lab_config b a
 wait_until 10 nsx a ping -c1 -W1 "$BASE_IP" || bail "underlay: A cannot reach the base through rA"

@@ -62,20 +62,9 @@ check_gap() {
 
 mesh_node base1 "${BASE_IP[base1]}"
 mesh_node base2 "${BASE_IP[base2]}"
-nat_router ra
-nat_router rb
-nat_node a ra
-nat_node b rb
-nat_rules ra
-nat_rules rb
-for n in base1 base2; do
-	(
-		umask 077
-		cat >"$T/$n.json" <<JSON
-{ "mode": "base", "identity_file": "$T/$n.id", "udp_port": $PORT }
-JSON
-	)
-done
+nat_lab_pair
+mesh_base_config base1
+mesh_base_config base2
 node_config a b
 node_config b a
 wait_until 10 nsx a ping -c1 -W1 "${BASE_IP[base1]}" || bail "underlay: A cannot reach base1"
