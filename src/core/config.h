@@ -52,8 +52,12 @@ enum {
 	MESH_DEFAULT_BASE_TCP_PORT = 443,
 };
 
-/* Where a mesh node keeps its whitelist and host names across reboots. */
-#define MESH_STATE_DIR_DEFAULT "/var/lib/subnetra"
+/*
+ * Where a mesh node keeps its whitelist and host names across reboots: a
+ * directory of its own, beside (not holding) the identity's default place,
+ * since the running daemon may replace files in it.
+ */
+#define MESH_STATE_DIR_DEFAULT "/var/lib/subnetra/state"
 
 /* One base server a node registers with; its key is pinned. */
 struct mesh_base {

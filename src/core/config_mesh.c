@@ -540,6 +540,15 @@ static int validate_bases(const struct mesh_config *m, struct config_error *err)
 	return 0;
 }
 
+/* Is file directly in dir (both absolute, as the parser made them)? */
+static bool identity_in_dir(const char *file, const char *dir)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n = strlen(dir);
+
+	return slash != NULL && (size_t)(slash - file) == n && strncmp(file, dir, n) == 0;
+}
+
 int config_mesh_validate(const struct config *cfg, struct config_error *err)
 {
 	const struct mesh_config *m = &cfg->mesh;
@@ -560,6 +569,11 @@ int config_mesh_validate(const struct config *cfg, struct config_error *err)
 			    (unsigned)m->mtu, MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT);
 	if (rekey_check(m->rekey_interval, err) != 0 || validate_bases(m, err) != 0)
 		return -1;
+	if (identity_in_dir(m->identity_file, m->state_dir))
+		return config_error_set(err, "state_dir", "StateDirHoldsIdentity",
+			    "%s holds identity_file %s: the running daemon may replace files in "
+			    "state_dir; give it a directory of its own (default %s)",
+			    m->state_dir, m->identity_file, MESH_STATE_DIR_DEFAULT);
 	if (m->n_bases == 0 && !m->lan_discovery)
 		return config_error_set(err, "bases", "NoDiscovery",
 			    "no bases and \"lan_discovery\": false: this node could find no "

@@ -171,6 +171,7 @@ declare -A bad=(
 	[probe_range]='{"mode": "mesh", "bases": [{"host": "b", "probe_port": 65536, "public_key": "'"$BASE_PK"'"}]}|^subnetrad: b.json: bases\[0\]\.probe_port: OutOfRange: '
 	[rekey]='{"mode": "mesh", "rekey_interval": 5}|^subnetrad: b.json: rekey_interval: RekeyIntervalOutOfRange: 5 is outside 10\.\.120 seconds \(10: '
 	[state_dir]='{"mode": "mesh", "state_dir": "state"}|^subnetrad: b.json: state_dir: InvalidPath: "state": expected an absolute directory path of at most 255 bytes$'
+	[state_identity]='{"mode": "mesh", "state_dir": "/var/lib/subnetra"}|^subnetrad: b.json: state_dir: StateDirHoldsIdentity: /var/lib/subnetra holds identity_file /var/lib/subnetra/identity: '
 	[psk]='{"mode": "mesh", "psk": "'"${PSK:0:20}"'"}|^subnetrad: b.json: psk: InvalidPsk: expected 64 hex characters, got 20$'
 )
 for k in "${!bad[@]}"; do

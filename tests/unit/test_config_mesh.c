@@ -55,6 +55,7 @@ static const char *const all_names[] = {
 	"TooManyWhitelistEntries", "InvalidHostname", "InvalidPsk", "MtuOutOfRange",
 	"InvalidUser", "NoDiscovery", "RekeyIntervalOutOfRange", "MtuTooLargeForPath",
 	"IdentityUnreadable", "InvalidIdentity", "SelfReference", "ProbePortIsUdpPort",
+	"StateDirHoldsIdentity",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -276,6 +277,10 @@ static const struct err_case err_cases[] = {
 	  "\"var/lib/subnetra\": expected an absolute directory path of at most 255 bytes" },
 	{ MESH(",\"state_dir\":\"\""), "InvalidPath", "state_dir", "absolute directory" },
 	{ MESH(",\"state_dir\":\"/\""), "InvalidPath", "state_dir", "\"/\": expected" },
+	{ MESH(",\"state_dir\":\"/var/lib/subnetra\""), "StateDirHoldsIdentity", "state_dir",
+	  "/var/lib/subnetra holds identity_file /var/lib/subnetra/identity: " },
+	{ MESH(",\"state_dir\":\"/etc/s\",\"identity_file\":\"/etc/s/id\""),
+	  "StateDirHoldsIdentity", "state_dir", "/etc/s holds identity_file /etc/s/id" },
 	{ MESH(",\"state_dir\":\"/var/lib/subnetra/\""), "InvalidPath", "state_dir",
 	  "absolute directory" },
 	/* psk and user */
@@ -330,7 +335,7 @@ static void test_mesh_defaults(void **state)
 	assert_int_equal(cfg.mesh.n_whitelist, 0);
 	assert_string_equal(cfg.mesh.hostname, "");
 	assert_string_equal(cfg.mesh.hosts_file, "");
-	assert_string_equal(cfg.mesh.state_dir, "/var/lib/subnetra");
+	assert_string_equal(cfg.mesh.state_dir, "/var/lib/subnetra/state");
 	assert_true(cfg.mesh.lan_discovery);
 	assert_int_equal(cfg.mesh.rekey_interval, 120);
 	assert_false(cfg.mesh.has_psk);
@@ -588,7 +593,7 @@ static void test_plan(void **state)
 		"# max TUN MTU for this path: 1500 - 100 = 1400\n"
 		"# subnetrad applies this plan itself at start-up (unless \"configure_interface\" "
 		"is false).\n"
-		"# whitelist and host-name changes are kept in /var/lib/subnetra (state_dir;\n"
+		"# whitelist and host-name changes are kept in /var/lib/subnetra/state (state_dir;\n"
 		"#   created 0700 at start-up, for \"user\" when set).\n"
 		"\n"
 		"ip link set snr0 mtu 1400 up\n"
