@@ -133,6 +133,19 @@ check_match "... names the file and the problem" \
 	"^subnetrad: noid-start.json: identity_file: IdentityUnreadable: $T/missing.id: cannot open" "$ERR"
 check_fails "... and no TUN was made" ip link show snrmcfg0
 check_eq "no control socket was made" "" "$(ls "$T"/never.sock* 2>/dev/null)"
+# A state_dir that would be made where another user could replace it: the
+# start fails before the TUN, with one line, and leaves nothing behind.
+mkdir -m 0777 "$T/ww"
+chmod 0777 "$T/ww"
+sed "s|\"state_dir\": \"$T/state\"|\"state_dir\": \"$T/ww/state\"|" good.json >ww.json
+grep -q "$T/ww/state" ww.json || bail "ww.json has no state_dir in $T/ww"
+run timeout 5 "$SUBNETRAD" --config ww.json
+check_eq "start with state_dir under a world-writable directory: exit 1" 1 "$RC"
+check_match "... one line naming it" \
+	"^subnetrad: state_dir: not creating directories in $T/ww \(uid 0, mode 0777\): another user could replace them; create state_dir yourself" "$ERR"
+check_fails "... no state_dir made" test -e "$T/ww/state"
+check_fails "... and no TUN" ip link show snrmcfg0
+check_eq "... and no control socket left" "" "$(ls "$T"/never.sock* 2>/dev/null)"
 
 # failures: file: field: ErrorName: detail, exit 1, no [config ok]
 run "$SUBNETRAD" --check --config mesh.json
