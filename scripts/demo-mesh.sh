@@ -133,6 +133,7 @@ JSON
   "identity_file": "$T/$n.id",
   "hostname": "${HOST[$n]}",
   "hosts_file": "$T/$n.hosts",
+  "state_dir": "$T/$n.state",
   "bases": [ { "host": "$BASE_IP", "udp_port": 5582, "public_key": "${PK[base]}" } ],
   "whitelist": ["${ADDR[$peer]}"]
 }

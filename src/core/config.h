@@ -45,12 +45,19 @@ enum {
 	MESH_MAX_WHITELIST = 256,
 	MESH_HOST_MAX = MESH_HOST_NAME_MAX, /* core/mesh/name.h */
 	MESH_HOSTNAME_MAX = MESH_NAME_MAX, /* one label: core/mesh/name.h */
-	MESH_PATH_MAX = 255,     /* identity_file, hosts_file */
+	MESH_PATH_MAX = 255,     /* identity_file, hosts_file, state_dir */
 	MESH_KEY_LEN = 32,       /* an Ed25519 public key; the mesh psk */
 	MESH_ADDR_LEN = 16,
 	MESH_DEFAULT_PORT = 5582, /* a node's UDP port; a base's UDP port */
 	MESH_DEFAULT_BASE_TCP_PORT = 443,
 };
+
+/*
+ * Where a mesh node keeps its whitelist and host names across reboots: a
+ * directory of its own, beside (not holding) the identity's default place,
+ * since the running daemon may replace files in it.
+ */
+#define MESH_STATE_DIR_DEFAULT "/var/lib/subnetra/state"
 
 /* One base server a node registers with; its key is pinned. */
 struct mesh_base {
@@ -77,6 +84,7 @@ struct mesh_config {
 	size_t n_whitelist;
 	char hostname[MESH_HOSTNAME_MAX + 1];      /* "" = none announced */
 	char hosts_file[MESH_PATH_MAX + 1];        /* "" = no hosts file written */
+	char state_dir[MESH_PATH_MAX + 1];         /* default MESH_STATE_DIR_DEFAULT */
 	bool lan_discovery;      /* default true */
 	uint16_t rekey_interval; /* mesh: seconds, SESSION_REKEY_MIN_S..MAX_S, default 120 */
 	bool has_psk;

@@ -68,6 +68,7 @@ static void digest_mesh(crypto_generichash_state *h, const struct config *cfg)
 		crypto_generichash_update(h, m->whitelist[i], MESH_ADDR_LEN);
 	digest_str(h, m->hostname);
 	digest_str(h, m->hosts_file);
+	digest_str(h, m->state_dir);
 	digest_u64(h, m->lan_discovery);
 	digest_u64(h, m->rekey_interval);
 	digest_u64(h, m->has_psk);

@@ -61,7 +61,8 @@ int config_mesh_read_mode(const struct config_reader *r, const struct json_value
 
 /* An absolute path of at most MESH_PATH_MAX bytes; empty_ok: "" = off. */
 static int read_path(const struct config_reader *r, const struct json_value *v,
-		     const char *path, bool empty_ok, char out[MESH_PATH_MAX + 1])
+		     const char *path, bool empty_ok, const char *kind,
+		     char out[MESH_PATH_MAX + 1])
 {
 	char q[QUOTE_BUF];
 	const char *s = NULL;
@@ -76,8 +77,8 @@ static int read_path(const struct config_reader *r, const struct json_value *v,
 	if (len == 0 || s[0] != '/' || s[len - 1] == '/' || len > MESH_PATH_MAX ||
 	    memchr(s, '\0', len) != NULL)
 		return config_error_set(r->err, path, "InvalidPath",
-			    "%s: expected an absolute file path of at most %d bytes%s",
-			    quote_untrusted(q, sizeof(q), s, len), MESH_PATH_MAX,
+			    "%s: expected an absolute %s path of at most %d bytes%s",
+			    quote_untrusted(q, sizeof(q), s, len), kind, MESH_PATH_MAX,
 			    empty_ok ? ", or \"\"" : "");
 	memcpy(out, s, len);
 	out[len] = '\0';
@@ -235,13 +236,20 @@ static int f_mode(const struct config_reader *r, struct config *cfg,
 static int f_identity_file(const struct config_reader *r, struct config *cfg,
 			   const struct json_value *v, const char *path)
 {
-	return read_path(r, v, path, false, cfg->mesh.identity_file);
+	return read_path(r, v, path, false, "file", cfg->mesh.identity_file);
 }
 
 static int f_hosts_file(const struct config_reader *r, struct config *cfg,
 			const struct json_value *v, const char *path)
 {
-	return read_path(r, v, path, true, cfg->mesh.hosts_file);
+	return read_path(r, v, path, true, "file", cfg->mesh.hosts_file);
+}
+
+/* Not "/" (a trailing '/' is refused): the daemon makes it its own (0700). */
+static int f_state_dir(const struct config_reader *r, struct config *cfg,
+		       const struct json_value *v, const char *path)
+{
+	return read_path(r, v, path, false, "directory", cfg->mesh.state_dir);
 }
 
 static int f_udp_port(const struct config_reader *r, struct config *cfg,
@@ -445,6 +453,7 @@ static const struct mesh_field mesh_fields[] = {
 	{ "whitelist", IN_MESH, f_whitelist },
 	{ "hostname", IN_MESH, f_hostname },
 	{ "hosts_file", IN_MESH, f_hosts_file },
+	{ "state_dir", IN_MESH, f_state_dir },
 	{ "lan_discovery", IN_MESH, f_lan_discovery },
 	{ "rekey_interval", IN_MESH, f_rekey_interval },
 	{ "psk", IN_BOTH, f_psk },
@@ -467,6 +476,8 @@ int config_mesh_parse(const struct config_reader *r, struct config *cfg,
 	m->whitelist_enabled = cfg->mode == CONFIG_MODE_MESH;
 	m->lan_discovery = cfg->mode == CONFIG_MODE_MESH;
 	m->rekey_interval = cfg->mode == CONFIG_MODE_MESH ? SESSION_REKEY_DEFAULT_S : 0;
+	if (cfg->mode == CONFIG_MODE_MESH)
+		snprintf(m->state_dir, sizeof(m->state_dir), "%s", MESH_STATE_DIR_DEFAULT);
 	for (size_t k = 0; k < root->u.object.n; k++) {
 		const struct json_member *jm = &root->u.object.members[k];
 		const struct mesh_field *f = NULL;
@@ -529,6 +540,15 @@ static int validate_bases(const struct mesh_config *m, struct config_error *err)
 	return 0;
 }
 
+/* Is file directly in dir (both absolute, as the parser made them)? */
+static bool identity_in_dir(const char *file, const char *dir)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n = strlen(dir);
+
+	return slash != NULL && (size_t)(slash - file) == n && strncmp(file, dir, n) == 0;
+}
+
 int config_mesh_validate(const struct config *cfg, struct config_error *err)
 {
 	const struct mesh_config *m = &cfg->mesh;
@@ -549,6 +569,11 @@ int config_mesh_validate(const struct config *cfg, struct config_error *err)
 			    (unsigned)m->mtu, MESH_TUN_MTU_MIN, MESH_TUN_MTU_DEFAULT);
 	if (rekey_check(m->rekey_interval, err) != 0 || validate_bases(m, err) != 0)
 		return -1;
+	if (identity_in_dir(m->identity_file, m->state_dir))
+		return config_error_set(err, "state_dir", "StateDirHoldsIdentity",
+			    "%s holds identity_file %s: the running daemon may replace files in "
+			    "state_dir; give it a directory of its own (default %s)",
+			    m->state_dir, m->identity_file, MESH_STATE_DIR_DEFAULT);
 	if (m->n_bases == 0 && !m->lan_discovery)
 		return config_error_set(err, "bases", "NoDiscovery",
 			    "no bases and \"lan_discovery\": false: this node could find no "

@@ -279,7 +279,10 @@ static void render_mesh_node(struct outbuf *o, const struct config *cfg,
 				 "silently dropped.\n",
 			      (unsigned)cfg->mesh.mtu, max, max);
 	outbuf_printf(o, "# subnetrad applies this plan itself at start-up (unless "
-			 "\"configure_interface\" is false).\n\n");
+			 "\"configure_interface\" is false).\n");
+	outbuf_printf(o, "# whitelist and host-name changes are kept in %s (state_dir;\n"
+			 "#   created 0700 at start-up, for \"user\" when set).\n\n",
+		      cfg->mesh.state_dir);
 	identity_address_format(addr, a);
 	outbuf_printf(o, "ip link set %s mtu %u up\n", tun, (unsigned)cfg->mesh.mtu);
 	outbuf_printf(o, "ip -6 addr replace %s/16 dev %s nodad noprefixroute\n", a, tun);

@@ -139,7 +139,8 @@ static void print_banner(FILE *f, const struct config *cfg)
 
 /*
  * "subnetra v0.1.0 (mode=mesh, address=fc94:..., mtu=1400, udp_port=5582, bases=2,
- * whitelist=on (3 entries), lan_discovery=on, psk=set)"; a base shows its ports.
+ * whitelist=on (3 entries), lan_discovery=on, rekey_interval=120, psk=set,
+ * state_dir=/var/lib/subnetra)"; a base shows its ports.
  */
 static void print_mesh_banner(FILE *f, const struct config *cfg, const struct identity *id)
 {
@@ -155,9 +156,10 @@ static void print_mesh_banner(FILE *f, const struct config *cfg, const struct id
 		return;
 	}
 	fprintf(f, "mtu=%u, udp_port=%u, bases=%zu, whitelist=%s (%zu entries), "
-		   "lan_discovery=%s, psk=%s)",
+		   "lan_discovery=%s, rekey_interval=%u, psk=%s, state_dir=%s)",
 		m->mtu, m->udp_port, m->n_bases, m->whitelist_enabled ? "on" : "off",
-		m->n_whitelist, m->lan_discovery ? "on" : "off", m->has_psk ? "set" : "none");
+		m->n_whitelist, m->lan_discovery ? "on" : "off", (unsigned)m->rekey_interval,
+		m->has_psk ? "set" : "none", m->state_dir);
 }
 
 /*

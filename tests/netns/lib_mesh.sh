@@ -3,7 +3,7 @@
 # a node per namespace with IPv6 and an identity, its LAN-only config, the
 # daemon started and polled for [ready], and the peer objects of its status.
 
-declare -A ADDR=() PK=() MESH_EXTRA=() MESH_LAN=()
+declare -A ADDR=() PK=() MESH_EXTRA=() MESH_LAN=() MESH_STATE=()
 PORT=5582
 
 # mesh_bridge_init: the "internet" bridge, multicast snooping off (beacons
@@ -48,8 +48,9 @@ mesh_node() {
 }
 
 # mesh_config NAME WHITELISTED...: a mesh config, hostname node-NAME, LAN
-# discovery MESH_LAN[NAME] (default true); MESH_EXTRA[NAME] holds more
-# fields, such as bases (each line ending in ",").
+# discovery MESH_LAN[NAME] (default true), state_dir MESH_STATE[NAME]
+# (default $T/NAME.state: never the host's /var/lib/subnetra);
+# MESH_EXTRA[NAME] holds more fields, such as bases (each line ending in ",").
 mesh_config() {
 	local name=$1 list="" a
 	shift
@@ -63,6 +64,7 @@ mesh_config() {
   "listen_port": $PORT,
   "hostname": "node-$name",
   "lan_discovery": ${MESH_LAN[$name]:-true},
+  "state_dir": "${MESH_STATE[$name]:-$T/$name.state}",
   ${MESH_EXTRA[$name]:-}
   "whitelist": [$list]
 }

@@ -68,6 +68,8 @@ cat >good.json <<JSON
   "bases": [ { "host": "base1.example.net", "public_key": "$BASE_PK" } ],
   "whitelist": [ "$BASE_ADDR" ],
   "hostname": "node-a",
+  "rekey_interval": 30,
+  "state_dir": "$T/state",
   "psk": "$PSK"
 }
 JSON
@@ -78,7 +80,8 @@ JSON
 run "$SUBNETRAD" --check --config good.json
 check_eq "mesh --check: exit 0" 0 "$RC"
 check_match "mesh --check: the banner with the identity's address" \
-	"^subnetra v[0-9.]+ \(mode=mesh, address=$ADDR, mtu=1400, udp_port=5582, bases=1, whitelist=on \(1 entries\), lan_discovery=on, psk=set\) \[config ok\]$" "$ERR"
+	"^subnetra v[0-9.]+ \(mode=mesh, address=$ADDR, mtu=1400, udp_port=5582, bases=1, whitelist=on \(1 entries\), lan_discovery=on, rekey_interval=30, psk=set, state_dir=$T/state\) \[config ok\]$" "$ERR"
+check_fails "mesh --check: the state dir is not created by a check" test -e "$T/state"
 check_fails "mesh --check: no 'does not run' note (mesh mode runs)" \
 	grep -q 'does not run' <<<"$ERR"
 run "$SUBNETRAD" --check --config base.json
@@ -97,6 +100,8 @@ want=$(cat <<PLAN
 #   (outer IPv6 40 + UDP 8 + DATA header 16 + AEAD tag 16 + RELAY header 20)
 # max TUN MTU for this path: 1500 - 100 = 1400
 # subnetrad applies this plan itself at start-up (unless "configure_interface" is false).
+# whitelist and host-name changes are kept in $T/state (state_dir;
+#   created 0700 at start-up, for "user" when set).
 
 ip link set snrmcfg0 mtu 1400 up
 ip -6 addr replace $ADDR/16 dev snrmcfg0 nodad noprefixroute
@@ -104,7 +109,7 @@ ip -6 addr replace $ADDR/16 dev snrmcfg0 nodad noprefixroute
 ip -6 route replace fc94::/16 dev snrmcfg0
 PLAN
 )
-check_eq "mesh plan: the exact commands and the MTU computation" "$want" "$(printf '%s\n' "$OUT" | sed -n '1,11p')"
+check_eq "mesh plan: the exact commands and the MTU computation" "$want" "$(printf '%s\n' "$OUT" | sed -n '1,13p')"
 run "$SUBNETRAD" --print-network-plan --path-mtu 1420 --config good.json
 check_match "mesh plan --path-mtu 1420: warns" '^# WARNING: configured mtu 1400 exceeds the max 1320;$' "$OUT"
 run "$SUBNETRAD" --print-network-plan --config base.json
@@ -128,6 +133,19 @@ check_match "... names the file and the problem" \
 	"^subnetrad: noid-start.json: identity_file: IdentityUnreadable: $T/missing.id: cannot open" "$ERR"
 check_fails "... and no TUN was made" ip link show snrmcfg0
 check_eq "no control socket was made" "" "$(ls "$T"/never.sock* 2>/dev/null)"
+# A state_dir that would be made where another user could replace it: the
+# start fails before the TUN, with one line, and leaves nothing behind.
+mkdir -m 0777 "$T/ww"
+chmod 0777 "$T/ww"
+sed "s|\"state_dir\": \"$T/state\"|\"state_dir\": \"$T/ww/state\"|" good.json >ww.json
+grep -q "$T/ww/state" ww.json || bail "ww.json has no state_dir in $T/ww"
+run timeout 5 "$SUBNETRAD" --config ww.json
+check_eq "start with state_dir under a world-writable directory: exit 1" 1 "$RC"
+check_match "... one line naming it" \
+	"^subnetrad: state_dir: not creating directories in $T/ww \(uid 0, mode 0777\): another user could replace them; create state_dir yourself" "$ERR"
+check_fails "... no state_dir made" test -e "$T/ww/state"
+check_fails "... and no TUN" ip link show snrmcfg0
+check_eq "... and no control socket left" "" "$(ls "$T"/never.sock* 2>/dev/null)"
 
 # failures: file: field: ErrorName: detail, exit 1, no [config ok]
 run "$SUBNETRAD" --check --config mesh.json
@@ -165,6 +183,8 @@ declare -A bad=(
 	[probe]='{"mode": "base", "udp_port": 6000, "probe_port": 6000}|^subnetrad: b.json: probe_port: ProbePortIsUdpPort: 6000 is also the UDP port; the NAT probe needs a second port \(0: none\)$'
 	[probe_range]='{"mode": "mesh", "bases": [{"host": "b", "probe_port": 65536, "public_key": "'"$BASE_PK"'"}]}|^subnetrad: b.json: bases\[0\]\.probe_port: OutOfRange: '
 	[rekey]='{"mode": "mesh", "rekey_interval": 5}|^subnetrad: b.json: rekey_interval: RekeyIntervalOutOfRange: 5 is outside 10\.\.120 seconds \(10: '
+	[state_dir]='{"mode": "mesh", "state_dir": "state"}|^subnetrad: b.json: state_dir: InvalidPath: "state": expected an absolute directory path of at most 255 bytes$'
+	[state_identity]='{"mode": "mesh", "state_dir": "/var/lib/subnetra"}|^subnetrad: b.json: state_dir: StateDirHoldsIdentity: /var/lib/subnetra holds identity_file /var/lib/subnetra/identity: '
 	[psk]='{"mode": "mesh", "psk": "'"${PSK:0:20}"'"}|^subnetrad: b.json: psk: InvalidPsk: expected 64 hex characters, got 20$'
 )
 for k in "${!bad[@]}"; do

@@ -9,7 +9,8 @@
 #     snr0 fc94:A        snr0 fc94:B        snr0 fc94:C
 #     whitelist: B       whitelist: A       whitelist: A, B
 #     user nobody, hosts_file /etc/netns/$RUN-a/hosts (ip netns exec
-#     bind-mounts it over /etc/hosts), socket $T/a/run/subnetra.sock
+#     bind-mounts it over /etc/hosts), socket $T/a/run/subnetra.sock,
+#     state_dir $T/a/state; B (root): socket $T/b/run/subnetra.sock
 #
 #   1. A learns B's name from its beacon: the block holds "B node-b" and
 #      nothing else changed in the file; ping6 node-b from A gets replies;
@@ -19,9 +20,13 @@
 #   4. whitelist rm B cuts B off at once (pings fail, peers_removed moves,
 #      node-b leaves the block); whitelist add B lets it back without a
 #      restart; disable lets C in, enable shuts it out again;
-#   5. a restart keeps the block (and ping6 node-b works), the manual names
-#      and the whitelist state file (an address only the file has);
-#   6. a planted world-writable state file is ignored with one log line.
+#   5. a simulated reboot (stop, the whole socket directory /run-like
+#      removed, start) keeps the block (and ping6 node-b works), the manual
+#      names and the whitelist (an address only state_dir has), on A (nobody)
+#      and on B (root); state_dir is 0700 and nobody's;
+#   6. state files where nodes kept them before state_dir (next to the
+#      socket) are moved into state_dir once, with a log line;
+#   7. a planted world-writable state file is ignored with one log line.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
@@ -36,21 +41,25 @@ HOSTS=$HOSTS_DIR/hosts
 trap 'rc=$?; rm -rf "$HOSTS_DIR"; (exit $rc); cleanup' EXIT
 ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
 
-# A's socket in a directory of its own, made for nobody at its first start.
+# A's and B's sockets in directories of their own (A's made for nobody at its
+# first start), which the "reboot" removes.
 node_sock() {
-	if [ "$1" = a ]; then echo "$T/a/run/subnetra.sock"; else echo "$T/$1.sock"; fi
+	if [ "$1" != c ]; then echo "$T/$1/run/subnetra.sock"; else echo "$T/$1.sock"; fi
 }
-mkdir -p "$T/a" "$HOSTS_DIR"
+mkdir -p "$T/a" "$T/b" "$HOSTS_DIR"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# a line of the operator\n' >"$HOSTS"
 chmod 644 "$HOSTS"
 cp "$HOSTS" "$T/hosts.orig"
-WL=$T/a/run/subnetra.whitelist
+WL=$T/a/state/subnetra.whitelist
+HS=$T/a/state/subnetra.hosts
+WL_B=$T/b.state/subnetra.whitelist
 
 for n in a b c; do mesh_node "$n"; done
 for n in a b c; do
 	wait_until 10 linklocal_ready "$n" || bail "$n: no link-local address on eth0"
 done
 MESH_EXTRA[a]="\"user\": \"nobody\", \"hosts_file\": \"$HOSTS\","
+MESH_STATE[a]=$T/a/state
 mesh_config a b
 mesh_config b a
 mesh_config c a b
@@ -97,7 +106,7 @@ check "hosts rm printer" cli a hosts rm printer
 check "printer left the block" block_lacks printer
 check "hosts add ${ADDR[b]} nas (kept for the restart)" cli a hosts add "${ADDR[b]}" nas
 check_eq "the manual names' state file" "600 $(id -u nobody)" \
-	"$(stat -c '%a %u' "$T/a/run/subnetra.hosts")"
+	"$(stat -c '%a %u' "$HS")"
 check_eq "still nothing else changed in the file" "$(cat "$T/hosts.orig")" "$(outside)"
 check_match "hosts on B (no hosts_file): exit 1" "no hosts_file" "$(cli b hosts ls 2>&1)"
 
@@ -157,14 +166,26 @@ check_eq "the whitelist state file: nobody's, mode 600" "600 $(id -u nobody)" \
 check_eq "... its text" "$(printf 'subnetra-whitelist 1\nenabled yes\nfc94::1234\n%s' \
 	"${ADDR[b]}")" "$(cat "$WL")"
 
-# ---- 5. restart -------------------------------------------------------------------------------
+check "B (root): whitelist add fc94::4321" cli b whitelist add fc94::4321
+check_eq "B's whitelist state file: root's, mode 600, in its state_dir" "600 0" \
+	"$(stat -c '%a %u' "$WL_B")"
+check_eq "A's state_dir: mode 700, nobody's" "700 $(id -u nobody)" "$(stat -c '%a %u' "$T/a/state")"
+check_eq "nothing kept in the socket's directory but the socket" "subnetra.sock" \
+	"$(ls "$T/a/run")"
+
+# ---- 5. reboot: /run is gone, state_dir is not -------------------------------------------------
 stop_node a
+stop_node b
 check "after the stop, the block is still there" block_has "${ADDR[b]} node-b"
 check "... with the manual name" block_has "${ADDR[b]} nas"
 check_fails "the helper is gone with the daemon" test -n "$(pgrep -f "^$SUBNETRAD" -P "$hp" 2>/dev/null)"
+rm -rf "$T/a/run" "$T/b/run"
 start_mesh a
+start_mesh b
 check_match "the state file was loaded" "whitelist from $WL: enabled, 2 address" \
 	"$(cat "${NODE_LOG[a]}")"
+check_match "B (root) after the reboot: fc94::4321 still listed" "fc94::4321" \
+	"$(cli b whitelist ls)"
 check_match "whitelist ls has the address only the file had" "fc94::1234" "$(cli a whitelist ls)"
 check_match "hosts ls: the manual name survived" "${ADDR[b]} nas manual" "$(cli a hosts ls)"
 # B verifies one beacon per address per 5 s, and A's last query (whitelist
@@ -175,7 +196,21 @@ check "the block holds node-b" wait_until 5 block_has "${ADDR[b]} node-b"
 check_eq "ping6 node-b after the restart: 1 of 1" 1 "$(ping_received a -6 -c 1 -W 2 node-b)"
 check_eq "nothing else changed in the file" "$(cat "$T/hosts.orig")" "$(outside)"
 
-# ---- 6. a world-writable state file is not trusted -------------------------------------------
+# ---- 6. the one-time move from the socket's directory --------------------------------------------
+stop_node a
+mv "$WL" "$HS" "$T/a/run/"
+start_mesh a
+log=$(cat "${NODE_LOG[a]}")
+check_match "a log line: the whitelist moved" \
+	"$T/a/run/subnetra.whitelist moved to $WL \(state_dir; a one-time migration\)" "$log"
+check_match "a log line: the host names moved" \
+	"$T/a/run/subnetra.hosts moved to $HS \(state_dir; a one-time migration\)" "$log"
+check_match "whitelist ls: the moved list (fc94::1234)" "fc94::1234" "$(cli a whitelist ls)"
+check_match "hosts ls: the moved name" "${ADDR[b]} nas manual" "$(cli a hosts ls)"
+check_eq "the old files are gone" "subnetra.sock" "$(ls "$T/a/run")"
+check_eq "the new ones are there, mode 600" "600 600" "$(stat -c %a "$WL" "$HS" | xargs)"
+
+# ---- 7. a world-writable state file is not trusted -------------------------------------------
 stop_node a
 printf 'subnetra-whitelist 1\nenabled no\n' >"$WL"
 chmod 666 "$WL"

@@ -55,6 +55,7 @@ static const char *const all_names[] = {
 	"TooManyWhitelistEntries", "InvalidHostname", "InvalidPsk", "MtuOutOfRange",
 	"InvalidUser", "NoDiscovery", "RekeyIntervalOutOfRange", "MtuTooLargeForPath",
 	"IdentityUnreadable", "InvalidIdentity", "SelfReference", "ProbePortIsUdpPort",
+	"StateDirHoldsIdentity",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -146,6 +147,8 @@ static const struct err_case err_cases[] = {
 	{ BASEMODE(",\"listen_port\":5582"), "UnknownField", "listen_port", "in a base config" },
 	{ BASEMODE(",\"mtu\":1400"), "UnknownField", "mtu", "in a base config" },
 	{ BASEMODE(",\"whitelist\":[]"), "UnknownField", "whitelist", "in a base config" },
+	{ BASEMODE(",\"state_dir\":\"/var/lib/x\""), "UnknownField", "state_dir",
+	  "in a base config" },
 	{ "{\"role\":\"hub\",\"mode\":\"base\"}", "UnknownField", "role", "in a base config" },
 	{ MESH_BASES("{\"host\":\"a\",\"public_key\":\"" BASE_PK1 "\",\"key\":1}", ""),
 	  "UnknownField", "bases[0].key", "\"key\" in a base" },
@@ -158,6 +161,7 @@ static const struct err_case err_cases[] = {
 	{ MESH(",\"hostname\":7"), "WrongType", "hostname", "expected string" },
 	{ MESH(",\"mtu\":1400.0"), "WrongType", "mtu", "expected integer, got number 1400.0" },
 	{ MESH(",\"identity_file\":[]"), "WrongType", "identity_file", "got array" },
+	{ MESH(",\"state_dir\":null"), "WrongType", "state_dir", "expected string, got null" },
 	{ MESH(",\"psk\":12"), "WrongType", "psk", "expected string, got integer" },
 	{ MESH(",\"configure_interface\":\"no\""), "WrongType", "configure_interface", "\"no\"" },
 	{ "{\"mode\":\"mesh\",\"bases\":{}}", "WrongType", "bases", "got object" },
@@ -269,6 +273,16 @@ static const struct err_case err_cases[] = {
 	  "absolute" },
 	{ MESH(",\"hosts_file\":\"hosts\""), "InvalidPath", "hosts_file", ", or \"\"" },
 	{ MESH(",\"hosts_file\":\"/etc/h\\u0000\""), "InvalidPath", "hosts_file", "\\x00" },
+	{ MESH(",\"state_dir\":\"var/lib/subnetra\""), "InvalidPath", "state_dir",
+	  "\"var/lib/subnetra\": expected an absolute directory path of at most 255 bytes" },
+	{ MESH(",\"state_dir\":\"\""), "InvalidPath", "state_dir", "absolute directory" },
+	{ MESH(",\"state_dir\":\"/\""), "InvalidPath", "state_dir", "\"/\": expected" },
+	{ MESH(",\"state_dir\":\"/var/lib/subnetra\""), "StateDirHoldsIdentity", "state_dir",
+	  "/var/lib/subnetra holds identity_file /var/lib/subnetra/identity: " },
+	{ MESH(",\"state_dir\":\"/etc/s\",\"identity_file\":\"/etc/s/id\""),
+	  "StateDirHoldsIdentity", "state_dir", "/etc/s holds identity_file /etc/s/id" },
+	{ MESH(",\"state_dir\":\"/var/lib/subnetra/\""), "InvalidPath", "state_dir",
+	  "absolute directory" },
 	/* psk and user */
 	{ MESH(",\"psk\":\"4478\""), "InvalidPsk", "psk", "expected 64 hex characters, got 4" },
 	{ BASEMODE(",\"psk\":\"" PSK_ZERO "\""), "InvalidPsk", "psk", "all zeros" },
@@ -321,6 +335,7 @@ static void test_mesh_defaults(void **state)
 	assert_int_equal(cfg.mesh.n_whitelist, 0);
 	assert_string_equal(cfg.mesh.hostname, "");
 	assert_string_equal(cfg.mesh.hosts_file, "");
+	assert_string_equal(cfg.mesh.state_dir, "/var/lib/subnetra/state");
 	assert_true(cfg.mesh.lan_discovery);
 	assert_int_equal(cfg.mesh.rekey_interval, 120);
 	assert_false(cfg.mesh.has_psk);
@@ -370,6 +385,7 @@ static void test_mesh_every_field(void **state)
 		  "\"public_key\":\"" BASE_PK2 "\"}," BASE("Base3.Example.NET", NODE_PK) "],"
 		  "\"whitelist_enabled\":false,\"whitelist\":[\"fc94::1\",\"" NODE_ADDR "\"],"
 		  "\"hostname\":\"node-1\",\"hosts_file\":\"/etc/hosts\",\"lan_discovery\":false,"
+		  "\"state_dir\":\"/srv/subnetra/state\","
 		  "\"psk\":\"" PSK "\",\"mtu\":1280,\"rekey_interval\":10,\"user\":\"nobody\",\"workers\":4,"
 		  "\"configure_interface\":false,\"mode\":\"mesh\"}");
 	assert_string_equal(cfg.mesh.identity_file, "/etc/subnetra/identity");
@@ -391,6 +407,7 @@ static void test_mesh_every_field(void **state)
 	assert_memory_equal(cfg.mesh.whitelist[1], want, 16);
 	assert_string_equal(cfg.mesh.hostname, "node-1");
 	assert_string_equal(cfg.mesh.hosts_file, "/etc/hosts");
+	assert_string_equal(cfg.mesh.state_dir, "/srv/subnetra/state");
 	assert_false(cfg.mesh.lan_discovery);
 	assert_true(cfg.mesh.has_psk);
 	assert_int_equal(cfg.mesh.psk[0], 0x44);
@@ -455,6 +472,7 @@ static void test_digest(void **state)
 		MESH_BASES("{\"host\":\"base1.example.net\",\"probe_port\":0,"
 			   "\"public_key\":\"" BASE_PK1 "\"}", ""),
 		MESH(",\"rekey_interval\":30"),
+		MESH(",\"state_dir\":\"/var/lib/other\""),
 	};
 	uint8_t d[ARRAY_LEN(variants)][CONFIG_DIGEST_LEN], again[CONFIG_DIGEST_LEN];
 	char other_psk[] = MESH(",\"psk\":\"" PSK "\"");
@@ -575,6 +593,8 @@ static void test_plan(void **state)
 		"# max TUN MTU for this path: 1500 - 100 = 1400\n"
 		"# subnetrad applies this plan itself at start-up (unless \"configure_interface\" "
 		"is false).\n"
+		"# whitelist and host-name changes are kept in /var/lib/subnetra/state (state_dir;\n"
+		"#   created 0700 at start-up, for \"user\" when set).\n"
 		"\n"
 		"ip link set snr0 mtu 1400 up\n"
 		"ip -6 addr replace " NODE_ADDR "/16 dev snr0 nodad noprefixroute\n"

@@ -42,6 +42,7 @@
 #include "os/linux/privs.h"
 #include "os/linux/sandbox.h"
 #include "os/linux/sandbox_fs.h"
+#include "os/linux/statefile.h"
 #include "os/linux/sandbox_rules.h"
 #include "os/linux/sanitizer.h"
 #include "os/linux/policy_file.h"
@@ -308,7 +309,7 @@ static void test_threads_only_when_asked(void **state)
 
 /* ---- Landlock ---- */
 
-static char base[64], inside[96], outside[96], readable[96], other[96];
+static char base[64], inside[96], outside[96], readable[96], other[96], state_dir[96];
 
 static void make_tree(void)
 {
@@ -320,7 +321,9 @@ static void make_tree(void)
 	snprintf(outside, sizeof(outside), "%s/outside", base);
 	snprintf(readable, sizeof(readable), "%s/config.json", base);
 	snprintf(other, sizeof(other), "%s/other.json", base);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", base);
 	assert_int_equal(mkdir(inside, 0700), 0);
+	assert_int_equal(mkdir(state_dir, 0700), 0);
 	assert_int_equal(mkdir(outside, 0700), 0);
 	fd = open(readable, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	assert_true(fd >= 0 && write(fd, "{}", 2) == 2);
@@ -340,6 +343,9 @@ static void remove_tree(void)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/x", outside);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/subnetra.whitelist", state_dir);
+	unlink(p);
+	rmdir(state_dir);
 	unlink(readable);
 	unlink(other);
 	rmdir(inside);
@@ -406,8 +412,9 @@ static void test_fs_rules(void **state)
 
 /*
  * daemon_confine as the daemon runs it, uid 0 and "user" unset: the
- * snapshot is saved in the socket's directory, and a file outside it is
- * neither created (Landlock's EACCES: seccomp cannot see paths) nor read.
+ * snapshot is saved in the socket's directory, a mesh state file in the
+ * state directory, and a file outside them is neither created (Landlock's
+ * EACCES: seccomp cannot see paths) nor read.
  */
 static int child_confine(void)
 {
@@ -419,12 +426,16 @@ static int child_confine(void)
 	if (d == NULL)
 		return 10;
 	d->sock_dirfd = open(inside, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->sock_dirfd < 0 || daemon_confine(d) != 0)
+	d->state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->sock_dirfd < 0 || d->state_dirfd < 0 || daemon_confine(d) != 0)
 		return 11;
 	policy_init(&d->policy);
 	snprintf(p, sizeof(p), "%s/subnetra.policy", inside);
 	if (policy_save(policy_active(&d->policy), d->sock_dirfd, p, stamp, why, sizeof(why)) != 0)
 		return 12;
+	snprintf(p, sizeof(p), "%s/subnetra.whitelist", state_dir);
+	if (statefile_save(d->state_dirfd, "subnetra.whitelist", p, "x\n", 2, why, sizeof(why)) != 0)
+		return 13;
 	snprintf(p, sizeof(p), "%s/x", outside);
 	if (try_open(p, O_WRONLY | O_CREAT) != EACCES)
 		return 14;

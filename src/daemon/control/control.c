@@ -20,6 +20,7 @@
 #include "core/metrics.h"
 #include "core/status.h"
 #include "core/version.h"
+#include "daemon/control/privdir.h"
 #include "daemon/state/context.h"
 #include "daemon/datapath/worker.h"
 #include "daemon/state/reload.h"
@@ -122,203 +123,25 @@ static void size_send_buffer(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 }
 
-/* Can uid:gid create and remove names in a directory of this stat? */
-static bool dir_writable_by(const struct stat *st, uid_t uid, gid_t gid)
-{
-	mode_t need = st->st_uid == uid   ? S_IWUSR | S_IXUSR
-		      : st->st_gid == gid ? S_IWGRP | S_IXGRP
-					  : S_IWOTH | S_IXOTH;
+/* The socket's own directory, in the words of privdir.h. */
+static const struct privdir_text sock_dir_text = {
+	.what = "control socket directory",
+	.unwritable = "'subnetra save' will fail and the socket will stay behind at exit; give "
+		      "the socket a directory of its own, e.g. "
+		      "SUBNETRA_SOCK=/run/subnetra/subnetra.sock",
+	.elsewhere = "create the socket's directory yourself, or choose a SUBNETRA_SOCK under a "
+		     "directory only root can write",
+};
 
-	return (st->st_mode & need) == need;
-}
-
-/*
- * A directory subnetrad did not create is used as it is, never chowned:
- * say so in one line where that costs something.
- */
-static void note_existing_dir(const struct daemon *d, const char *dir,
-			      const struct stat *st)
-{
-	if (d->uid != (uid_t)-1) {
-		if (st->st_uid != d->uid && !dir_writable_by(st, d->uid, d->gid))
-			fprintf(stderr,
-				"subnetrad: control socket directory %s belongs to uid %u and is not "
-				"handed over to user '%s' (subnetrad hands over only a directory it "
-				"creates): 'subnetra save' will fail and the socket will stay behind at "
-				"exit; give the socket a directory of its own, e.g. "
-				"SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n",
-				dir, (unsigned)st->st_uid, d->cfg->user);
-		return;
-	}
-	/*
-	 * No uid change (root, or a service manager's User=): anyone but root
-	 * and the daemon itself who can write here (outside a sticky directory)
-	 * controls our names.
-	 */
-	if ((st->st_uid != 0 && st->st_uid != geteuid()) ||
-	    ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)))
-		fprintf(stderr,
-			"subnetrad: warning: control socket directory %s (uid %u, mode %04o) can "
-			"be written by another user, who can then replace the socket and make "
-			"'subnetra save' fail; use a directory only root can write\n",
-			dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
-}
-
-/*
- * May directories be created in this one?  Only if nobody but root and the
- * daemon could replace them: owned by one of the two, and writable by
- * nobody else (unless sticky, as /tmp: there only an entry's owner can
- * rename or remove it).
- */
-static bool safe_to_create_in(const char *dir, const struct stat *st)
-{
-	if ((st->st_uid == 0 || st->st_uid == geteuid()) &&
-	    (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX)))
-		return true;
-	fprintf(stderr,
-		"subnetrad: control socket directory: not creating directories in %s (uid %u, mode "
-		"%04o): another user could replace them; create the socket's directory yourself, "
-		"or choose a SUBNETRA_SOCK under a directory only root can write\n",
-		dir, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
-	return false;
-}
-
-/*
- * The socket's directory, and any missing level above it, like mkdir -p but
- * without trusting a path twice: the deepest existing ancestor must be
- * safe_to_create_in, and each new level is made inside the descriptor of
- * the one above it, entered without following a link, and must be ours.
- * Mode 0700; the levels above the socket's own directory 0711 with "user"
- * (its clients must reach the socket; those levels stay root's).  A level
- * that appears meanwhile stops it: someone else is creating them.  1 when
- * dir was created, 0 when it exists (safefile_open_dir judges what it is),
- * or -errno, with one line saying why.
- */
-static int make_dirs(const struct daemon *d, const char *dir)
-{
-	char anc[sizeof(d->paths.sock)];
-	const char *name;
-	size_t have = strlen(dir);
-	struct stat st;
-	int fd, err = 0;
-
-	if (lstat(dir, &st) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	/* The deepest existing ancestor: dir[0..have), or the working directory. */
-	for (;;) {
-		const char *slash = memrchr(dir, '/', have);
-
-		have = slash == NULL ? 0 : slash == dir ? 1 : (size_t)(slash - dir);
-		if (have == 0)
-			break;
-		memcpy(anc, dir, have);
-		anc[have] = '\0';
-		if (stat(anc, &st) == 0)
-			break;
-		if (errno != ENOENT)
-			return -errno;
-	}
-	if (have == 0)
-		snprintf(anc, sizeof(anc), ".");
-	fd = open(anc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !safe_to_create_in(anc, &st)) {
-		close(fd);
-		return -EPERM;
-	}
-	/* Each missing level below it, dir's last component included. */
-	for (name = dir + have; *name == '/'; name++)
-		;
-	while (*name != '\0') {
-		const char *slash = strchr(name, '/');
-		size_t len = slash != NULL ? (size_t)(slash - name) : strlen(name);
-		bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
-		mode_t mode = last || d->uid == (uid_t)-1 ? 0700 : 0711;
-		char comp[NAME_MAX + 1];
-		int next;
-
-		if (len > NAME_MAX) {
-			err = -ENAMETOOLONG;
-			break;
-		}
-		memcpy(comp, name, len);
-		comp[len] = '\0';
-		name += len + strspn(name + len, "/");
-		if (mkdirat(fd, comp, 0700) < 0) {
-			err = -errno;
-			if (err == -EEXIST)
-				fprintf(stderr, "subnetrad: control socket directory: %.*s appeared "
-						"while subnetrad was creating it; someone else is creating "
-						"directories there: look at it, then start again\n",
-					(int)(name - dir), dir);
-			break;
-		}
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			err = -errno;
-			break;
-		}
-		if (fstat(next, &st) < 0)
-			err = -errno;
-		else if (st.st_uid != geteuid())
-			err = -EPERM; /* not the directory we just made */
-		else if (fchmod(next, mode) < 0)
-			err = -errno;
-		close(fd);
-		fd = next;
-		if (err < 0)
-			break;
-	}
-	close(fd);
-	return err < 0 ? err : 1;
-}
-
-/*
- * The directory is created mode 0700 (make_dirs: the levels above it 0711
- * with "user", so that user's clients reach the socket).  Only a directory
- * created here is handed over to d->uid; an existing one is never chowned,
- * and one line says so when that user will not be able to save or remove
- * the socket in it, or, for a root daemon, when another user can write it
- * (note_existing_dir).  A symbolic link is followed only if root owns it
- * (safefile_open_dir).
- */
 int control_open_dir(struct daemon *d)
 {
 	char dir[sizeof(d->paths.sock)];
-	bool created = false;
-	struct stat st;
-	int fd, err;
+	int err;
 
 	err = safefile_split(d->paths.sock, dir, sizeof(dir), &d->sock_name);
 	if (err < 0)
 		return err;
-	err = make_dirs(d, dir);
-	if (err < 0)
-		return err;
-	created = err > 0;
-	fd = safefile_open_dir(dir);
-	if (fd < 0)
-		return fd;
-	d->sock_dirfd = fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	/* What we just made is ours; anything else was swapped in meanwhile. */
-	if (created && st.st_uid != geteuid())
-		created = false;
-	d->sock_dir_created = created;
-	if (!created) {
-		note_existing_dir(d, dir, &st);
-		return 0;
-	}
-	/* Exactly 0700 whatever the umask, and the hand-over of our own directory. */
-	if (fchmod(fd, 0700) < 0)
-		return -errno;
-	if (d->uid != (uid_t)-1 && fchown(fd, d->uid, d->gid) < 0)
-		return -errno;
-	return 0;
+	return privdir_open(d, dir, &sock_dir_text, &d->sock_dirfd, &d->sock_dir_created);
 }
 
 /*
@@ -366,7 +189,7 @@ int control_open(struct daemon *d)
 	if (d->uid != (uid_t)-1) {
 		if (fstat(d->sock_dirfd, &st) < 0)
 			return -errno;
-		as_user = dir_writable_by(&st, d->uid, d->gid);
+		as_user = privdir_writable_by(&st, d->uid, d->gid);
 	}
 	cwd = enter_dir(d->sock_dirfd);
 	if (cwd < 0)

@@ -14,7 +14,7 @@ struct control_server *control_server_new(void);
 void control_server_free(struct control_server *ctl);
 
 /*
- * Open the control socket's directory as d->sock_dirfd (every later access
+ * Open the control socket's directory as d->sock_dirfd (privdir.h; every later access
  * to the socket and the policy snapshot is relative to it), creating it and
  * any missing level above it (d->sock_dir_created says whether it was);
  * only a directory created here is handed over to d->uid.  0 or -errno:

@@ -423,11 +423,28 @@ static int allow_config(struct daemon *d, struct sandbox_fs *fs)
 }
 
 /*
+ * A mesh node's state_dir (mesh/statedir.h), under the same rule as the
+ * socket's directory: files only, and nothing when it has subdirectories
+ * (a shared directory such as /var/lib itself).
+ */
+static int allow_state_dir(struct daemon *d, struct sandbox_fs *fs)
+{
+	if (!has_subdirs(d->state_dirfd))
+		return sandbox_fs_allow_fd(fs, d->state_dirfd, SANDBOX_FS_FILES);
+	fprintf(stderr, "subnetrad: state_dir %s has subdirectories (shared), so the file-system "
+			"confinement grants nothing in it: whitelist and hosts changes will not "
+			"be saved; give state_dir a directory of its own, e.g. %s\n",
+		d->cfg->mesh.state_dir, MESH_STATE_DIR_DEFAULT);
+	return 0;
+}
+
+/*
  * What the running daemon may do in the file system, root or not: create,
  * write and remove files in the control socket's directory (the policy
  * snapshot, its .tmp, the socket at exit), through the descriptor it holds,
  * and nothing at all there when that directory is shared (has
- * subdirectories); read the config (allow_config); nothing else anywhere.
+ * subdirectories); the same in a mesh node's state_dir (allow_state_dir);
+ * read the config (allow_config); nothing else anywhere.
  * Built before the privilege drop, enforced after it (no_new_privs).
  */
 static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
@@ -449,6 +466,8 @@ static int paths_ruleset(struct daemon *d, struct sandbox_fs *fs)
 				"SUBNETRA_SOCK=/run/subnetra/subnetra.sock\n", d->paths.sock);
 	else
 		err = sandbox_fs_allow_fd(fs, d->sock_dirfd, SANDBOX_FS_FILES);
+	if (err == 0 && state == SANDBOX_FS_READY && d->state_dirfd >= 0)
+		err = allow_state_dir(d, fs);
 	/* Contexts built by hand (unit tests) have no config file. */
 	if (err == 0 && state == SANDBOX_FS_READY && d->config_path[0] != '\0')
 		err = allow_config(d, fs);
@@ -506,6 +525,7 @@ static struct daemon *alloc_shell(const struct config *cfg)
 		return NULL;
 	d->cfg = cfg;
 	d->ctl_fd = d->sig_fd = d->ka_timer_fd = d->stop_fd = d->pause_fd = d->sock_dirfd = -1;
+	d->state_dirfd = -1;
 	atomic_init(&d->pause_req, false);
 	pthread_mutex_init(&d->pause_mu, NULL);
 	pthread_cond_init(&d->pause_cv, NULL);
@@ -698,7 +718,8 @@ void daemon_free(struct daemon *d)
 		return;
 	join_workers(d);
 	control_close(d);
-	int fds[] = {d->ctl_fd, d->sig_fd, d->ka_timer_fd, d->stop_fd, d->pause_fd, d->sock_dirfd};
+	int fds[] = {d->ctl_fd,   d->sig_fd,     d->ka_timer_fd, d->stop_fd,
+		     d->pause_fd, d->sock_dirfd, d->state_dirfd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

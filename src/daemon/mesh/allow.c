@@ -13,16 +13,8 @@
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
 #include "daemon/mesh/peers.h"
+#include "daemon/mesh/statedir.h"
 #include "os/linux/clock.h"
-#include "os/linux/statefile.h"
-
-/* The last component of the state file: it lives in the socket's directory. */
-static const char *file_name(const struct mesh_node *n)
-{
-	const char *slash = strrchr(n->wl_file, '/');
-
-	return slash != NULL ? slash + 1 : n->wl_file;
-}
 
 /* The config's list; an address the config validated cannot be refused. */
 static void from_config(struct mesh_node *n)
@@ -37,22 +29,20 @@ static void from_config(struct mesh_node *n)
 
 void mesh_allow_load(struct mesh_node *n)
 {
-	struct daemon *h = n->host;
-	uid_t owner = h->uid != (uid_t)-1 ? h->uid : geteuid();
 	struct whitelist_error werr;
 	char *text = malloc(WHITELIST_FILE_MAX);
 	char why[512];
 	size_t len = 0;
 	int rc;
 
-	daemon_state_path(n->wl_file, sizeof(n->wl_file), h->paths.sock, ".whitelist");
+	mesh_state_path(n, ".whitelist", n->wl_file, sizeof(n->wl_file));
 	from_config(n);
 	if (text == NULL) {
 		fprintf(stderr, "subnetrad: whitelist: out of memory; using the config's list\n");
 		return;
 	}
-	rc = statefile_read(h->sock_dirfd, file_name(n), n->wl_file, owner, text,
-			    WHITELIST_FILE_MAX, &len, why, sizeof(why));
+	rc = mesh_state_read(n, ".whitelist", n->wl_file, text, WHITELIST_FILE_MAX, &len, why,
+			     sizeof(why));
 	if (rc == -ENOENT)
 		goto out_free;
 	if (rc < 0) {
@@ -84,7 +74,7 @@ static int save(struct mesh_node *n, char *why, size_t cap)
 		return -ENOMEM;
 	}
 	len = whitelist_format(&n->wl, text, WHITELIST_FILE_MAX);
-	rc = statefile_save(n->host->sock_dirfd, file_name(n), n->wl_file, text, len, why, cap);
+	rc = mesh_state_save(n, n->wl_file, text, len, why, cap);
 	free(text);
 	return rc;
 }

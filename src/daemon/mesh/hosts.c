@@ -11,9 +11,9 @@
 #include "core/mesh/hostsblock.h"
 #include "core/outbuf.h"
 #include "daemon/host/daemon.h"
+#include "daemon/mesh/statedir.h"
 #include "os/linux/clock.h"
 #include "os/linux/hostsfile.h"
-#include "os/linux/statefile.h"
 
 /* The manual entries' file: a hosts block alone, at most every entry at its longest. */
 enum { MANUAL_FILE_MAX = HOSTS_BLOCK_MAX * 128 + 256 };
@@ -66,17 +66,9 @@ int mesh_hosts_start(struct mesh_node *n)
 	return 0;
 }
 
-static const char *file_name(const struct mesh_hosts *h)
-{
-	const char *slash = strrchr(h->file, '/');
-
-	return slash != NULL ? slash + 1 : h->file;
-}
-
 void mesh_hosts_load(struct mesh_node *n, uint64_t now_ns)
 {
 	struct mesh_hosts *h = n->hosts;
-	uid_t owner;
 	const char *what = NULL;
 	char why[512], *text;
 	size_t len = 0, line = 0;
@@ -84,16 +76,15 @@ void mesh_hosts_load(struct mesh_node *n, uint64_t now_ns)
 
 	if (h == NULL)
 		return;
-	owner = n->host->uid != (uid_t)-1 ? n->host->uid : geteuid();
-	daemon_state_path(h->file, sizeof(h->file), n->host->paths.sock, ".hosts");
+	mesh_state_path(n, ".hosts", h->file, sizeof(h->file));
 	h->settle_ns = now_ns + MESH_HOSTS_SETTLE_NS;
 	text = malloc(MANUAL_FILE_MAX);
 	if (text == NULL) {
 		fprintf(stderr, "subnetrad: hosts: out of memory; no manual entries\n");
 		return;
 	}
-	rc = statefile_read(n->host->sock_dirfd, file_name(h), h->file, owner, text,
-			    MANUAL_FILE_MAX, &len, why, sizeof(why));
+	rc = mesh_state_read(n, ".hosts", h->file, text, MANUAL_FILE_MAX, &len, why,
+			     sizeof(why));
 	if (rc < 0 && rc != -ENOENT)
 		fprintf(stderr, "subnetrad: hosts state file ignored, no manual entries: %s\n",
 			why);
@@ -206,8 +197,7 @@ static int save(struct mesh_node *n, char *why, size_t cap)
 		snprintf(why, cap, "%s", what); /* cannot happen: the buffer fits a full block */
 		rc = -EOVERFLOW;
 	} else {
-		rc = statefile_save(n->host->sock_dirfd, file_name(h), h->file, text, len, why,
-				    cap);
+		rc = mesh_state_save(n, h->file, text, len, why, cap);
 	}
 	free(text);
 	return rc;

@@ -26,6 +26,7 @@
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
 #include "daemon/mesh/start.h"
+#include "daemon/mesh/statedir.h"
 #include "daemon/mesh/status.h"
 #include "daemon/mesh/timers.h"
 #include "os/linux/clock.h"
@@ -133,6 +134,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 		goto fail;
 	n->host->mode = n;
 	n->host->mode_execute = mesh_control_hook;
+	if (mesh_state_open(n) < 0)
+		goto fail;
 	mesh_allow_load(n);
 	mesh_hosts_load(n, mono_ns());
 	session_index_init(&n->index);

@@ -45,7 +45,8 @@ struct mesh_hosts;
 struct mesh_rx_relay;
 struct mesh_net;
 
-enum { MESH_STATE_PATH = 160 }; /* a control socket path and a suffix */
+/* A state_dir, '/', a control socket's last component and a suffix (statedir.h). */
+enum { MESH_STATE_PATH = MESH_PATH_MAX + 1 + 108 + 16 };
 
 enum {
 	MESH_COOKIE_RATE = 500, /* cookie replies a second per source address */

@@ -42,6 +42,7 @@ struct daemon {
 	int sock_dirfd;        /* the control socket's directory (control.h) */
 	const char *sock_name; /* its last component, inside paths.sock */
 	bool sock_dir_created; /* by this start: only then is it handed to uid */
+	int state_dirfd;       /* mesh: its state_dir (mesh/statedir.h); -1 otherwise */
 
 	unsigned n_workers; /* cfg->workers; worker 0 is the main thread */
 	struct worker *workers[MAX_WORKERS];
