@@ -164,7 +164,7 @@ unit=$DEPLOY/subnetrad.service
 for line in 'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' 'NoNewPrivileges=yes' \
 	'CapabilityBoundingSet=CAP_NET_ADMIN' 'AmbientCapabilities=CAP_NET_ADMIN' \
 	'DevicePolicy=closed' 'DeviceAllow=/dev/net/tun rw' \
-	'RestrictAddressFamilies=AF_INET AF_UNIX AF_NETLINK' 'RuntimeDirectory=subnetra' \
+	'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK' 'RuntimeDirectory=subnetra' \
 	'RuntimeDirectoryMode=0700' 'Restart=on-failure' 'SystemCallFilter=@system-service seccomp' \
 	'ExecStartPre=/usr/local/sbin/subnetrad --check --config /etc/subnetra/config.json' \
 	'ExecStart=/usr/local/sbin/subnetrad --config /etc/subnetra/config.json'; do
