@@ -53,7 +53,7 @@
  * taken from never-used ones in order (then from free lists), so pages
  * of slots never used stay the shared zero page.  registry_mem_size gives
  * the exact total; with 10,000 nodes in a table of 16,384 and the default
- * pool (4 per node), about 60 MiB is reserved and about 6.5 MiB of it is
+ * pool (4 per node), about 38 MiB is reserved and about 6 MiB of it is
  * touched (no ALLOW lists, no subscriptions).
  */
 #ifndef SUBNETRA_CORE_MESH_REGISTRY_H
