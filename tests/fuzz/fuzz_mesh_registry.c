@@ -12,7 +12,9 @@
  *            1 LOOKUP     requester a, transport b, target c, d bit 0 notify
  *            2 UNSUBSCRIBE  requester a, transport b, target c
  *            3 ALLOW      requester a, transport b, c bit 0 RESTRICT,
- *                         c >> 1 & 3 entries: nodes d, d + 1, ...
+ *                         (c >> 1) * 3 % 94 entries (0 .. 93, so lists of
+ *                         one to twelve chunks): nodes d, d + 1, ... and
+ *                         after twelve, addresses of no key
  *            4 PING       requester a, transport b
  *            5 RELAY      from transport a, source id b, destination id c:
  *                         an id selector (node n's current id, the id node n
@@ -99,12 +101,17 @@ static void check_msg(const struct registry_msg *m)
 		   m->arg, basectl_result_name(r));
 }
 
+/* The naive reference: a linear search of the list copied out. */
 static bool node_allows(const struct registry_node *n, const uint8_t addr[16])
 {
+	static uint8_t list[BASECTL_ALLOW_MAX][16];
+	size_t len;
+
 	if (!n->restricted)
 		return true;
-	for (unsigned i = 0; i < n->n_allow; i++)
-		if (memcmp(n->allow[i], addr, 16) == 0)
+	len = registry_allow_list(&reg, n, list);
+	for (size_t i = 0; i < len; i++)
+		if (memcmp(list[i], addr, 16) == 0)
 			return true;
 	return false;
 }
@@ -241,7 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct registry_msg reply;
 		struct registry_transport to;
 		enum registry_verdict v = REGISTRY_VERDICT_END;
-		uint8_t list[4][BASECTL_ADDR_LEN], src[8], dst[8];
+		uint8_t list[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN], src[8], dst[8];
+		size_t n_list;
 		struct er er;
 		bool has_reply = false;
 
@@ -277,12 +285,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			v = registry_unsubscribe(&reg, now, ka->addr, tb, kc->addr);
 			break;
 		case 3:
-			for (int i = 0; i < 4; i++)
+			n_list = (size_t)(c >> 1) * 3 % (BASECTL_ALLOW_MAX + 1);
+			for (size_t i = 0; i < n_list; i++) {
 				memcpy(list[i], keys[(d + i) % KEYS].addr,
 				       BASECTL_ADDR_LEN);
+				list[i][14] = (uint8_t)(i / KEYS);
+			}
 			v = registry_allow(&reg, now, ka->addr, tb, c & 1,
 					   (const uint8_t(*)[BASECTL_ADDR_LEN])list,
-					   (c >> 1) & 3);
+					   n_list);
+			FUZZ_CHECK(v != REGISTRY_ALLOW_SET ||
+					   registry_find(&reg, ka->addr, now)->n_allow <= n_list,
+				   "ALLOW holds more than it was sent");
 			break;
 		case 4:
 			v = registry_ping(&reg, now, ka->addr, tb,

@@ -485,6 +485,75 @@ static void test_allow(void **state)
 	fixture_free(f);
 }
 
+/*
+ * ALLOW lists across chunks: every node of a full table sets 93 addresses
+ * (the pool never runs out), each of them, and only they, may look the
+ * node up, whichever chunk holds them; shorter lists give chunks back and
+ * longer ones take them again; an expired node's chunks are reused.
+ */
+static void test_allow_chunks(void **state)
+{
+	enum { CAP = 8, LISTED = 10 }; /* nodes 1 .. LISTED are on the lists */
+	struct fixture *f = fixture_new(CAP + LISTED, 0);
+	uint8_t list[BASECTL_ALLOW_MAX][16], out[BASECTL_ALLOW_MAX][16];
+	struct node n[CAP + LISTED + 1], stranger;
+	struct registry_msg reply;
+
+	(void)state;
+	for (uint32_t k = 1; k <= CAP + LISTED; k++) {
+		node_make(&n[k], k);
+		assert_int_equal(reg_node(f, &n[k], T0), REGISTRY_REGISTERED);
+	}
+	node_make(&stranger, 1000);
+	assert_int_equal(reg_node(f, &stranger, T0), REGISTRY_FULL);
+	/* 93 addresses, a listed node's every 10th, the rest others' (the
+	 * table's, in reverse order: the registry sorts them). */
+	for (size_t i = 0; i < BASECTL_ALLOW_MAX; i++) {
+		struct node x;
+
+		node_make(&x, i % 10 == 0 ? 1 + (uint32_t)i / 10 : 5000 + 93 - (uint32_t)i);
+		memcpy(list[i], x.addr, 16);
+	}
+	for (uint32_t k = LISTED + 1; k <= CAP + LISTED; k++)
+		assert_int_equal(registry_allow(&f->reg, T0 + S(1), n[k].addr, &n[k].tr, true,
+						(const uint8_t(*)[16])list, BASECTL_ALLOW_MAX),
+				 REGISTRY_ALLOW_SET);
+	assert_int_equal(f->reg.n_chunks, CAP * REGISTRY_ALLOW_CHUNKS_PER_NODE);
+	assert_null(registry_check(&f->reg));
+	assert_int_equal(registry_allow_list(&f->reg, held(f, &n[CAP + LISTED], T0), out),
+			 BASECTL_ALLOW_MAX);
+	for (size_t i = 1; i < BASECTL_ALLOW_MAX; i++)
+		assert_true(memcmp(out[i - 1], out[i], 16) < 0);
+	for (uint32_t k = 1; k <= LISTED; k++)
+		assert_int_equal(lookup(f, &n[k], &n[CAP + LISTED], false, T0 + S(2), &reply),
+				 REGISTRY_REPLY);
+	assert_int_equal(lookup(f, &n[LISTED + 1], &n[CAP + LISTED], false, T0 + S(2),
+				&reply),
+			 REGISTRY_DENIED);
+
+	/* Shorter: chunks go back; longer again: they are taken again. */
+	assert_int_equal(registry_allow(&f->reg, T0 + S(3), n[CAP + LISTED].addr,
+					&n[CAP + LISTED].tr, true, (const uint8_t(*)[16])list, 9),
+			 REGISTRY_ALLOW_SET);
+	assert_int_equal(f->reg.n_chunks, (CAP - 1) * REGISTRY_ALLOW_CHUNKS_PER_NODE + 2);
+	assert_int_equal(lookup(f, &n[1], &n[CAP + LISTED], false, T0 + S(3), &reply),
+			 REGISTRY_REPLY);
+	assert_int_equal(lookup(f, &n[2], &n[CAP + LISTED], false, T0 + S(3), &reply),
+			 REGISTRY_DENIED);
+	assert_null(registry_check(&f->reg));
+	/* Every node expires: all chunks free, none fresh taken after. */
+	registry_expire(&f->reg, T0 + S(100), 64);
+	assert_int_equal(f->reg.n_nodes, 0);
+	assert_int_equal(f->reg.n_chunks, 0);
+	assert_null(registry_check(&f->reg));
+	assert_int_equal(reg_node(f, &n[1], T0 + S(101)), REGISTRY_REGISTERED);
+	assert_int_equal(registry_allow(&f->reg, T0 + S(101), n[1].addr, &n[1].tr, true,
+					(const uint8_t(*)[16])list, BASECTL_ALLOW_MAX),
+			 REGISTRY_ALLOW_SET);
+	assert_int_equal(f->reg.chunk_fresh, CAP * REGISTRY_ALLOW_CHUNKS_PER_NODE);
+	fixture_free(f);
+}
+
 static void test_lookup_rate_and_sub_limit(void **state)
 {
 	struct fixture *f = fixture_new(2048, 2048);
@@ -701,11 +770,11 @@ static void test_fill_10000(void **state)
 	print_message(
 	    "registry: %zu bytes reserved for %d slots, RSS +%ld KiB for %d nodes\n",
 	    registry_mem_size(&(struct registry_config){.nodes = CAP}), CAP, grown, N);
-	/* Touched: N node slots, the index and free stack, the pool's links. */
+	/* Touched: N node slots and their index entries; no ALLOW chunk,
+	 * subscription or index slot of the pool (none was used). */
 	if (before > 0)
 		assert_true((size_t)grown * 1024 <=
-			    (size_t)N * REGISTRY_BYTES_PER_NODE +
-				(size_t)4 * CAP * (REGISTRY_SUB_BYTES + 16) + (1u << 20));
+			    (size_t)N * REGISTRY_TOUCHED_PER_NODE + (1u << 20));
 
 	probes = f->reg.probes;
 	for (uint32_t k = 1; k <= N; k++) {
@@ -746,6 +815,7 @@ int main(void)
 	    cmocka_unit_test(test_sender_check),
 	    cmocka_unit_test(test_relay_to_expired),
 	    cmocka_unit_test(test_allow),
+	    cmocka_unit_test(test_allow_chunks),
 	    cmocka_unit_test(test_lookup_rate_and_sub_limit),
 	    cmocka_unit_test(test_expiry_incremental),
 	    cmocka_unit_test(test_capacity_and_flood),

@@ -3,7 +3,7 @@
  * confirmation, simultaneous initiations (both keypairs usable), every
  * drop reason of session_open with the window left untouched, the inner
  * source/destination rule, the timers at their boundaries with a fake
- * clock, and the index table.
+ * clock, the index table, and three roles in two keypair slots.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 #include "core/bytes/byteorder.h"
 #include "core/mesh/session.h"
 #include "mesh_nodes.h"
+#include "splitmix.h"
 
 #define T0 MN_S(1000)
 
@@ -491,6 +492,94 @@ static void test_timers_interval(void **state)
 	assert_false(session_zero_due(&sb, T0 + MN_S(45)));
 }
 
+/*
+ * Three roles in SESSION_KEYPAIRS (2) slots: random sequences of
+ * installs (either role), DATA under any held keypair (a key confirmation
+ * when it is next) and wipes.  After every step the roles name distinct
+ * valid slots, every slot in no role is wiped, and the index table holds
+ * exactly the roles' local indexes.  A third role with no free slot would
+ * write outside s->slot (ASan) or fail here.
+ */
+static void check_roles(const struct session *s, const struct session_index *t,
+			uint32_t issued)
+{
+	const int8_t roles[3] = {s->previous, s->current, s->next};
+	static const struct session_keypair zero;
+	bool held[SESSION_KEYPAIRS] = {false};
+
+	for (int r = 0; r < 3; r++) {
+		if (roles[r] < 0)
+			continue;
+		assert_true(roles[r] < SESSION_KEYPAIRS);
+		assert_false(held[roles[r]]);
+		held[roles[r]] = true;
+		assert_true(s->slot[roles[r]].valid);
+		assert_ptr_equal(session_index_lookup(t, s->slot[roles[r]].local_index), s);
+	}
+	for (int i = 0; i < SESSION_KEYPAIRS; i++)
+		if (!held[i])
+			assert_memory_equal(&s->slot[i], &zero, sizeof zero);
+	/* Indexes of dropped keypairs are gone from the table. */
+	for (uint32_t idx = 1; idx <= issued; idx++) {
+		bool live = false;
+
+		for (int r = 0; r < 3; r++)
+			live |= roles[r] >= 0 && s->slot[roles[r]].local_index == idx;
+		assert_true(live == (session_index_lookup(t, idx) != NULL));
+	}
+}
+
+static void test_two_slots_hold_three_roles(void **state)
+{
+	static struct session_index t;
+	static struct session s;
+	uint8_t buf[MSG_DATA_HEADER_LEN + MSG_TAG_LEN + 64];
+	uint64_t rng = 0x5e55, now = T0;
+	uint32_t issued = 0;
+
+	(void)state;
+	session_index_init(&t);
+	session_init(&s, A.id.addr, B.id.addr);
+	for (int step = 0; step < 20000; step++) {
+		unsigned op = (unsigned)splitmix64(&rng) % 4;
+		int8_t role = (int8_t[]){s.previous, s.current, s.next}[splitmix64(&rng) % 3];
+
+		now += MN_S(1) / 1000; /* 20 s in all: no keypair expires */
+		if (op <= 1) { /* install: 0 initiator, 1 responder */
+			struct hs_keys k;
+
+			memset(&k, 0, sizeof k);
+			randombytes_buf(k.send.k, sizeof k.send.k);
+			randombytes_buf(k.recv.k, sizeof k.recv.k);
+			k.send.has_key = k.recv.has_key = true;
+			k.local_index = ++issued;
+			k.remote_index = issued;
+			k.initiator = op == 0;
+			assert_int_equal(session_index_insert(&t, k.local_index, &s), 0);
+			session_install(&s, &t, &k, now);
+		} else if (op == 2 && role >= 0) { /* a keepalive under that keypair */
+			struct session_keypair *kp = &s.slot[role];
+			const uint8_t *pt;
+			size_t n, pt_len;
+			struct msg_data_header h = {.receiver = kp->local_index,
+						    .counter = (uint64_t)step};
+
+			msg_data_header_put(buf, &h);
+			assert_int_equal(noise_cipher_encrypt_at(&kp->recv, h.counter, buf,
+								 MSG_DATA_HEADER_LEN, buf, 0,
+								 buf + MSG_DATA_HEADER_LEN,
+								 sizeof buf - MSG_DATA_HEADER_LEN, &n),
+					 0);
+			assert_int_equal(session_open(&s, &t, now, buf, MSG_DATA_HEADER_LEN + n,
+						      &pt, &pt_len),
+					 SESSION_KEEPALIVE);
+		} else if (op == 3 && splitmix64(&rng) % 16 == 0) {
+			session_wipe_keys(&s, &t);
+		}
+		check_roles(&s, &t, issued);
+	}
+}
+
 static void test_index_table(void **state)
 {
 	static struct session_index t;
@@ -521,7 +610,8 @@ int main(void)
 	    cmocka_unit_test(test_verdict_names), cmocka_unit_test(test_key_confirmation),
 	    cmocka_unit_test(test_inner_checks),  cmocka_unit_test(test_window_and_tag),
 	    cmocka_unit_test(test_simultaneous),  cmocka_unit_test(test_rekey_rotation),
-	    cmocka_unit_test(test_timers), cmocka_unit_test(test_timers_interval),	  cmocka_unit_test(test_index_table),
+	    cmocka_unit_test(test_timers), cmocka_unit_test(test_timers_interval), cmocka_unit_test(test_index_table),
+	    cmocka_unit_test(test_two_slots_hold_three_roles),
 	};
 
 	if (sodium_init() < 0)

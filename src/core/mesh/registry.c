@@ -3,12 +3,18 @@
  *
  * What must hold between calls (registry_check tests all of it):
  *  - a used node is in by_addr under its address and in by_relay under
- *    its relay id, once each; a free one is in neither and on the free
- *    stack; n_nodes + n_free == cap;
+ *    its relay id, once each; a free one is in neither; below node_fresh
+ *    it is on the free stack, at and above it it was never used;
+ *    n_nodes + n_free == node_fresh;
  *  - a used subscription is on its subscriber's list and its target's
  *    list and in by_pair; both ends are used nodes (a node's removal
- *    removes every subscription that names it); a free one is on the free
- *    list; a node's n_subs is the length of its subscriber list;
+ *    removes every subscription that names it); a free one below
+ *    sub_fresh is on the free list; a node's n_subs is the length of its
+ *    subscriber list;
+ *  - a node's ALLOW list of n_allow addresses lies in ceil(n_allow / 8)
+ *    chunks, sorted across them; every chunk below chunk_fresh is on
+ *    exactly one list or on the free chunk list; n_chunks counts those on
+ *    lists;
  *  - every index is at most half full, so a probe sequence ends at an
  *    empty slot within a few steps on average.
  *
@@ -187,7 +193,7 @@ static uint32_t index_slots(uint32_t entries)
 
 struct layout {
 	uint32_t nodes, subs;
-	size_t off_sub, off_free, off_addr, off_relay, off_pair, total;
+	size_t off_sub, off_chunk, off_free, off_addr, off_relay, off_pair, total;
 };
 
 static size_t round8(size_t n)
@@ -204,7 +210,9 @@ static bool layout_of(const struct registry_config *cfg, struct layout *l)
 	if (l->subs > REGISTRY_SUBS_MAX)
 		return false;
 	l->off_sub = round8((size_t)l->nodes * sizeof(struct registry_node));
-	l->off_free = l->off_sub + round8((size_t)l->subs * sizeof(struct registry_sub));
+	l->off_chunk = l->off_sub + round8((size_t)l->subs * sizeof(struct registry_sub));
+	l->off_free = l->off_chunk + round8((size_t)l->nodes * REGISTRY_ALLOW_CHUNKS_PER_NODE *
+					    sizeof(struct registry_allow_chunk));
 	l->off_addr = l->off_free + round8((size_t)l->nodes * sizeof(uint32_t));
 	l->off_relay =
 	    l->off_addr + (size_t)index_slots(l->nodes) * sizeof(struct registry_slot);
@@ -238,6 +246,7 @@ int registry_init(struct registry *reg, const struct registry_config *cfg, void 
 	reg->push_ctx = cfg->push_ctx;
 	reg->node = (struct registry_node *)(void *)base;
 	reg->sub = (struct registry_sub *)(void *)(base + l.off_sub);
+	reg->chunk = (struct registry_allow_chunk *)(void *)(base + l.off_chunk);
 	reg->free_nodes = (uint32_t *)(void *)(base + l.off_free);
 	reg->by_addr.slot = (struct registry_slot *)(void *)(base + l.off_addr);
 	reg->by_addr.mask = index_slots(l.nodes) - 1;
@@ -245,17 +254,11 @@ int registry_init(struct registry *reg, const struct registry_config *cfg, void 
 	reg->by_relay.mask = index_slots(l.nodes) - 1;
 	reg->by_pair.slot = (struct registry_slot *)(void *)(base + l.off_pair);
 	reg->by_pair.mask = index_slots(l.subs) - 1;
-	/* Node slots are zero (the caller's promise) and stay untouched until
-	 * used: the lowest numbers are handed out first. */
-	memset(base + l.off_free, 0, l.total - l.off_free);
-	for (uint32_t i = 0; i < l.nodes; i++)
-		reg->free_nodes[i] = l.nodes - 1 - i;
-	reg->n_free = l.nodes;
-	for (uint32_t i = 0; i < l.subs; i++) {
-		reg->sub[i].subscriber = reg->sub[i].target = REGISTRY_NONE;
-		reg->sub[i].next[REGISTRY_MINE] = i + 1 < l.subs ? i + 1 : REGISTRY_NONE;
-	}
-	reg->free_sub = l.subs ? 0 : REGISTRY_NONE;
+	/* Every slot, chunk and index entry is zero (the caller's promise)
+	 * and stays untouched until used: node slots, subscription slots and
+	 * chunks are handed out in order (node_fresh, sub_fresh, chunk_fresh),
+	 * only freed ones go on the free stack and lists. */
+	reg->free_sub = REGISTRY_NONE;
 	randombytes_buf(reg->hash_key, sizeof reg->hash_key);
 	return 0;
 }
@@ -310,10 +313,83 @@ static int addr_cmp(const void *a, const void *b)
 	return memcmp(a, b, BASECTL_ADDR_LEN);
 }
 
-static bool allows(const struct registry_node *n, const uint8_t addr[BASECTL_ADDR_LEN])
+static struct registry_allow_chunk *chunk_at(const struct registry *reg, uint32_t ref)
 {
-	return !n->restricted ||
-	       bsearch(addr, n->allow, n->n_allow, BASECTL_ADDR_LEN, addr_cmp) != NULL;
+	return &reg->chunk[ref - 1];
+}
+
+/* Entries of the chunk at position `pos` of a list of n. */
+static size_t chunk_len(size_t n, size_t pos)
+{
+	size_t left = n - pos * REGISTRY_ALLOW_CHUNK;
+
+	return left < REGISTRY_ALLOW_CHUNK ? left : REGISTRY_ALLOW_CHUNK;
+}
+
+static bool allows(const struct registry *reg, const struct registry_node *n,
+		   const uint8_t addr[BASECTL_ADDR_LEN])
+{
+	size_t pos = 0;
+
+	if (!n->restricted)
+		return true;
+	/* Sorted across the chunks: the first chunk whose last entry is not
+	 * below addr is the only one that can hold it. */
+	for (uint32_t c = n->allow; c != 0; c = chunk_at(reg, c)->next, pos++) {
+		const struct registry_allow_chunk *k = chunk_at(reg, c);
+		size_t len = chunk_len(n->n_allow, pos);
+
+		if (addr_cmp(addr, k->addr[len - 1]) > 0)
+			continue;
+		return bsearch(addr, k->addr, len, BASECTL_ADDR_LEN, addr_cmp) != NULL;
+	}
+	return false;
+}
+
+size_t registry_allow_list(const struct registry *reg, const struct registry_node *n,
+			   uint8_t out[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN])
+{
+	size_t pos = 0;
+
+	for (uint32_t c = n->allow; c != 0; c = chunk_at(reg, c)->next, pos++)
+		memcpy(out[pos * REGISTRY_ALLOW_CHUNK], chunk_at(reg, c)->addr,
+		       chunk_len(n->n_allow, pos) * BASECTL_ADDR_LEN);
+	return n->n_allow;
+}
+
+/* Give n's chunks back (pushed on the free list, each already touched). */
+static void allow_free(struct registry *reg, struct registry_node *n)
+{
+	while (n->allow != 0) {
+		uint32_t c = n->allow;
+		struct registry_allow_chunk *k = chunk_at(reg, c);
+
+		n->allow = k->next;
+		memset(k, 0, sizeof(*k));
+		k->next = reg->free_chunk;
+		reg->free_chunk = c;
+		reg->n_chunks--;
+	}
+	n->n_allow = 0;
+}
+
+/*
+ * A chunk + 1: from the free list, else the next never used.  The pool
+ * holds REGISTRY_ALLOW_CHUNKS_PER_NODE per node slot and a list never
+ * needs more, so with the caller's list freed first there is always one.
+ */
+static uint32_t chunk_take(struct registry *reg)
+{
+	uint32_t c = reg->free_chunk;
+
+	if (c != 0) {
+		reg->free_chunk = chunk_at(reg, c)->next;
+		chunk_at(reg, c)->next = 0;
+	} else {
+		c = ++reg->chunk_fresh;
+	}
+	reg->n_chunks++;
+	return c;
 }
 
 /* What a peer learns from an ER: everything but seq and the signature. */
@@ -445,13 +521,16 @@ static uint32_t subscribe(struct registry *reg, uint32_t a, uint32_t b, uint64_t
 		count(reg, REGISTRY_SUB_LIMIT);
 		return REGISTRY_NONE;
 	}
-	if (reg->free_sub == REGISTRY_NONE) {
+	if (reg->free_sub != REGISTRY_NONE) {
+		k = reg->free_sub;
+		reg->free_sub = reg->sub[k].next[REGISTRY_MINE];
+	} else if (reg->sub_fresh < reg->sub_cap) {
+		k = reg->sub_fresh++;
+	} else {
 		count(reg, REGISTRY_SUB_FULL);
 		return REGISTRY_NONE;
 	}
-	k = reg->free_sub;
 	s = &reg->sub[k];
-	reg->free_sub = s->next[REGISTRY_MINE];
 	s->subscriber = a;
 	s->target = b;
 	s->expires = now + REGISTRY_SUB_TTL_NS;
@@ -487,7 +566,7 @@ static void push_changed(struct registry *reg, uint32_t b, uint64_t now)
 		const struct registry_node *a = &reg->node[s->subscriber];
 
 		if (!sub_live(s, now) || !live(reg, s->subscriber, now) ||
-		    !allows(n, a->addr))
+		    !allows(reg, n, a->addr))
 			continue;
 		push(reg, a, &m);
 		count(reg, REGISTRY_PUSHED);
@@ -526,6 +605,7 @@ static void node_remove(struct registry *reg, uint32_t i)
 	pos = index_find(reg, &reg->by_relay, relay_hash(n->relay_id), match_relay,
 			 n->relay_id);
 	index_remove_at(&reg->by_relay, pos);
+	allow_free(reg, n);
 	memset(n, 0, sizeof(*n));
 	reg->free_nodes[reg->n_free++] = i;
 	reg->n_nodes--;
@@ -559,10 +639,11 @@ static size_t sweep(struct registry *reg, uint64_t now, size_t budget, bool stop
 	}
 	if (stop_at_free)
 		return removed;
-	for (size_t done = 0; done < budget && reg->sub_cap; done++) {
-		uint32_t k = reg->sub_cursor;
+	/* Only slots ever used: those above sub_fresh are zero, untouched. */
+	for (size_t done = 0; done < budget && reg->sub_fresh; done++) {
+		uint32_t k = reg->sub_cursor < reg->sub_fresh ? reg->sub_cursor : 0;
 
-		reg->sub_cursor = k + 1 < reg->sub_cap ? k + 1 : 0;
+		reg->sub_cursor = k + 1 < reg->sub_fresh ? k + 1 : 0;
 		if (reg->sub[k].subscriber != REGISTRY_NONE &&
 		    !sub_live(&reg->sub[k], now)) {
 			sub_unlink(reg, k);
@@ -597,11 +678,14 @@ static uint32_t node_add(struct registry *reg, uint64_t now,
 	struct registry_node *n;
 	uint32_t i;
 
-	if (reg->n_free == 0)
+	if (reg->n_free == 0 && reg->node_fresh == reg->cap)
 		sweep(reg, now, REGISTRY_FULL_SWEEP, true);
-	if (reg->n_free == 0)
+	if (reg->n_free > 0)
+		i = reg->free_nodes[--reg->n_free];
+	else if (reg->node_fresh < reg->cap)
+		i = reg->node_fresh++;
+	else
 		return REGISTRY_NONE;
-	i = reg->free_nodes[--reg->n_free];
 	n = &reg->node[i];
 	n->used = true;
 	n->refreshed = now;
@@ -748,7 +832,7 @@ enum registry_verdict registry_lookup(struct registry *reg, uint64_t now,
 		return count(reg, REGISTRY_UNKNOWN);
 	}
 	b = &reg->node[ib];
-	if (!allows(b, a->addr)) {
+	if (!allows(reg, b, a->addr)) {
 		peer_empty(target, BASECTL_PEER_DENIED, reply);
 		return count(reg, REGISTRY_DENIED);
 	}
@@ -798,10 +882,11 @@ enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 				     bool restricted,
 				     const uint8_t (*list)[BASECTL_ADDR_LEN], size_t n)
 {
+	uint8_t sorted[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN];
 	enum registry_verdict why;
 	struct registry_node *a;
 	size_t kept = 0;
-	uint32_t ia;
+	uint32_t ia, last = 0;
 
 	ia = requester_find(reg, now, requester, from, &why);
 	if (ia == REGISTRY_NONE)
@@ -811,12 +896,24 @@ enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 	touch(reg, ia, now, from, false);
 	a = &reg->node[ia];
 	if (n)
-		memcpy(a->allow, list, n * BASECTL_ADDR_LEN);
-	qsort(a->allow, n, BASECTL_ADDR_LEN, addr_cmp);
+		memcpy(sorted, list, n * BASECTL_ADDR_LEN);
+	qsort(sorted, n, BASECTL_ADDR_LEN, addr_cmp);
 	for (size_t i = 0; i < n; i++)
-		if (kept == 0 ||
-		    memcmp(a->allow[kept - 1], a->allow[i], BASECTL_ADDR_LEN) != 0)
-			memmove(a->allow[kept++], a->allow[i], BASECTL_ADDR_LEN);
+		if (kept == 0 || memcmp(sorted[kept - 1], sorted[i], BASECTL_ADDR_LEN) != 0)
+			memmove(sorted[kept++], sorted[i], BASECTL_ADDR_LEN);
+	/* The old list's chunks first: then the pool has room for any list. */
+	allow_free(reg, a);
+	for (size_t pos = 0; pos * REGISTRY_ALLOW_CHUNK < kept; pos++) {
+		uint32_t c = chunk_take(reg);
+
+		if (pos == 0)
+			a->allow = c;
+		else
+			chunk_at(reg, last)->next = c;
+		memcpy(chunk_at(reg, c)->addr, sorted[pos * REGISTRY_ALLOW_CHUNK],
+		       chunk_len(kept, pos) * BASECTL_ADDR_LEN);
+		last = c;
+	}
 	a->n_allow = (uint16_t)kept;
 	a->restricted = restricted;
 	return count(reg, REGISTRY_ALLOW_SET);
@@ -903,10 +1000,36 @@ static const char *check_index(const struct registry *reg,
 			    : "an index holds more or fewer entries than the table";
 }
 
+/* n's ALLOW list: bounds, its chunk count, sorted without repeats. */
+static const char *check_allow(const struct registry *reg, const struct registry_node *n,
+			       uint32_t *chunks)
+{
+	const uint8_t *prev = NULL;
+	size_t pos = 0;
+
+	if (n->restricted ? n->n_allow > BASECTL_ALLOW_MAX : n->n_allow != 0)
+		return "an ALLOW list out of bounds";
+	for (uint32_t c = n->allow; c != 0; c = reg->chunk[c - 1].next, pos++) {
+		if (c > reg->chunk_fresh || pos * REGISTRY_ALLOW_CHUNK >= n->n_allow)
+			return "an ALLOW list has more chunks than entries";
+		for (size_t j = 0; j < chunk_len(n->n_allow, pos); j++) {
+			const uint8_t *e = reg->chunk[c - 1].addr[j];
+
+			if (prev != NULL && memcmp(prev, e, BASECTL_ADDR_LEN) >= 0)
+				return "an ALLOW list is not sorted";
+			prev = e;
+		}
+		(*chunks)++;
+	}
+	if (pos * REGISTRY_ALLOW_CHUNK < n->n_allow)
+		return "an ALLOW list has fewer chunks than entries";
+	return NULL;
+}
+
 const char *registry_check(const struct registry *reg)
 {
 	struct registry *r = (struct registry *)(uintptr_t)reg; /* probes only */
-	uint32_t used = 0, subs = 0, free_subs = 0;
+	uint32_t used = 0, subs = 0, free_subs = 0, chunks = 0, free_chunks = 0;
 	const char *why;
 
 	for (uint32_t i = 0; i < reg->cap; i++) {
@@ -916,6 +1039,10 @@ const char *registry_check(const struct registry *reg)
 		if (!n->used)
 			continue;
 		used++;
+		if (i >= reg->node_fresh)
+			return "a used node above node_fresh";
+		if ((why = check_allow(reg, n, &chunks)) != NULL)
+			return why;
 		pos = index_find(r, &r->by_addr, addr_hash(reg, n->addr), match_addr,
 				 n->addr);
 		if (pos == REGISTRY_NONE || reg->by_addr.slot[pos].ref != i + 1)
@@ -936,15 +1063,22 @@ const char *registry_check(const struct registry *reg)
 			    (len != n->n_subs || len > REGISTRY_SUBS_PER_NODE))
 				return "a node's n_subs is not its list's length";
 		}
-		if (n->restricted ? n->n_allow > BASECTL_ALLOW_MAX : n->n_allow != 0)
-			return "an ALLOW list out of bounds";
 	}
-	if (used != reg->n_nodes || used + reg->n_free != reg->cap)
+	if (used != reg->n_nodes || used + reg->n_free != reg->node_fresh ||
+	    reg->node_fresh > reg->cap)
 		return "the node count is not the recount";
 	for (uint32_t f = 0; f < reg->n_free; f++)
-		if (reg->free_nodes[f] >= reg->cap || reg->node[reg->free_nodes[f]].used)
+		if (reg->free_nodes[f] >= reg->node_fresh || reg->node[reg->free_nodes[f]].used)
 			return "the free stack holds a used node";
-	for (uint32_t k = 0; k < reg->sub_cap; k++) {
+	for (uint32_t c = reg->free_chunk; c != 0; c = reg->chunk[c - 1].next)
+		if (c > reg->chunk_fresh || ++free_chunks > reg->chunk_fresh)
+			return "the free chunk list is broken";
+	if (chunks != reg->n_chunks || chunks + free_chunks != reg->chunk_fresh)
+		return "the chunk count is not the recount";
+	for (uint32_t k = reg->sub_fresh; k < reg->sub_cap; k++)
+		if (reg->sub[k].subscriber != 0 || reg->sub[k].target != 0)
+			return "a subscription slot above sub_fresh was written";
+	for (uint32_t k = 0; k < reg->sub_fresh; k++) {
 		const struct registry_sub *s = &reg->sub[k];
 		uint32_t pos;
 
@@ -962,10 +1096,10 @@ const char *registry_check(const struct registry *reg)
 	}
 	for (uint32_t k = reg->free_sub; k != REGISTRY_NONE;
 	     k = reg->sub[k].next[REGISTRY_MINE])
-		if (k >= reg->sub_cap || reg->sub[k].subscriber != REGISTRY_NONE ||
+		if (k >= reg->sub_fresh || reg->sub[k].subscriber != REGISTRY_NONE ||
 		    ++free_subs > reg->sub_cap)
 			return "the free subscription list is broken";
-	if (subs != reg->n_subs || subs + free_subs != reg->sub_cap)
+	if (subs != reg->n_subs || subs + free_subs != reg->sub_fresh)
 		return "the subscription count is not the recount";
 	if ((why = check_index(reg, &reg->by_addr, used, reg->cap)) ||
 	    (why = check_index(reg, &reg->by_relay, used, reg->cap)) ||

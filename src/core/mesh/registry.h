@@ -30,8 +30,9 @@
  *  - the caller calls registry_expire about every REGISTRY_EXPIRE_PERIOD;
  *    each call does bounded work.
  *
- * Tables: a node array and a subscription pool of fixed capacity, carved
- * from one block the caller allocates (registry_mem_size), and three
+ * Tables: a node array, a subscription pool and an ALLOW chunk pool of
+ * fixed capacity, carved from one block the caller allocates
+ * (registry_mem_size), and three
  * open-addressing indexes (linear probing, at most half full, backward-
  * shift deletion so no tombstones pile up): address -> node, keyed with
  * crypto_shorthash under a random key so registrations cannot be aimed
@@ -39,12 +40,21 @@
  * the base drew at random (a sender cannot choose them, so the relay
  * path hashes nothing); (subscriber, target) -> subscription, keyed.
  *
- * Memory (x86-64): REGISTRY_NODE_BYTES per node slot (the struct, 2 KiB
- * of which is the ER and the 93-address ALLOW list) plus 2-4 index
- * entries of 8 bytes, and REGISTRY_SUB_BYTES per subscription slot plus
- * its index entries.  registry_mem_size gives the exact total; with
- * 10,000 nodes in a table of 16,384 and the default pool (4 per node),
- * about 37 MiB is reserved and about 24 MiB of it is touched.
+ * Memory (x86-64): REGISTRY_NODE_BYTES per node slot (the struct, 464
+ * of which is the ER) plus 2-4 index entries of 8 bytes,
+ * REGISTRY_ALLOW_BYTES per node for its ALLOW list, and REGISTRY_SUB_BYTES
+ * per subscription slot plus its index entries.  ALLOW lists live out of
+ * line in chunks of REGISTRY_ALLOW_CHUNK addresses: most lists are short
+ * (a whitelist of a few peers, or none), and an inline 93-address array
+ * was 1,488 of a node slot's 2,056 bytes.  The chunk pool holds every
+ * node's longest list (12 chunks each), so an ALLOW is never refused for
+ * want of room, yet only chunks ever handed out are touched.  Nothing is
+ * written at registry_init: node slots, subscription slots and chunks are
+ * taken from never-used ones in order (then from free lists), so pages
+ * of slots never used stay the shared zero page.  registry_mem_size gives
+ * the exact total; with 10,000 nodes in a table of 16,384 and the default
+ * pool (4 per node), about 38 MiB is reserved and about 6 MiB of it is
+ * touched (no ALLOW lists, no subscriptions).
  */
 #ifndef SUBNETRA_CORE_MESH_REGISTRY_H
 #define SUBNETRA_CORE_MESH_REGISTRY_H
@@ -212,9 +222,21 @@ struct registry_node {
 	uint64_t lookup_tokens, lookup_last; /* the lookup bucket */
 	uint32_t head[2]; /* [REGISTRY_MINE], [REGISTRY_TO_ME]: the lists */
 	uint32_t n_subs;  /* length of head[REGISTRY_MINE]'s list */
-	uint16_t n_allow;
-	struct er er; /* the held record; er.ed_pk is the node's key */
-	uint8_t allow[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN]; /* sorted, no repeats */
+	uint16_t n_allow; /* addresses in the ALLOW list: sorted, no repeats */
+	uint32_t allow;	  /* its first chunk + 1; 0: none (registry_allow_list) */
+	struct er er;	  /* the held record; er.ed_pk is the node's key */
+};
+
+enum {
+	REGISTRY_ALLOW_CHUNK = 8, /* addresses per chunk */
+	REGISTRY_ALLOW_CHUNKS_PER_NODE =
+	    (BASECTL_ALLOW_MAX + REGISTRY_ALLOW_CHUNK - 1) / REGISTRY_ALLOW_CHUNK,
+};
+
+/* Part of a node's ALLOW list: entries i * 8 .. i * 8 + 7 of it. */
+struct registry_allow_chunk {
+	uint32_t next; /* the next chunk + 1; 0: the last (or a free chunk's) */
+	uint8_t addr[REGISTRY_ALLOW_CHUNK][BASECTL_ADDR_LEN];
 };
 
 /* One subscription: subscriber looked target up; on both nodes' lists. */
@@ -247,9 +269,14 @@ struct registry {
 	void *push_ctx;
 	struct registry_node *node;
 	struct registry_sub *sub;
-	uint32_t *free_nodes; /* stack of free node numbers */
+	struct registry_allow_chunk *chunk; /* cap x REGISTRY_ALLOW_CHUNKS_PER_NODE */
+	uint32_t *free_nodes; /* stack of node numbers freed (below node_fresh) */
 	uint32_t n_free;
-	uint32_t free_sub; /* head of the free subscription list */
+	/* Slots at and above these were never used (zero, untouched). */
+	uint32_t node_fresh, sub_fresh, chunk_fresh;
+	uint32_t free_sub;   /* head of the free subscription list */
+	uint32_t free_chunk; /* chunk + 1 of the free chunk list; 0: empty */
+	uint32_t n_chunks;   /* chunks in ALLOW lists */
 	struct registry_index by_addr, by_relay, by_pair;
 	uint32_t node_cursor, sub_cursor; /* where the expiry sweep goes on */
 	uint8_t hash_key[16];		  /* crypto_shorthash */
@@ -259,20 +286,25 @@ struct registry {
 
 enum {
 	/* Bounds the tests hold the structs to (x86-64 and 32-bit alike). */
-	REGISTRY_NODE_BYTES = 2112,
+	REGISTRY_NODE_BYTES = 600,
 	REGISTRY_SUB_BYTES = 48,
+	REGISTRY_ALLOW_BYTES = REGISTRY_ALLOW_CHUNKS_PER_NODE * (4 + REGISTRY_ALLOW_CHUNK * 16),
 	/* Per node slot with its share of both node indexes (at most 4
-	 * entries) and the free stack, without subscriptions. */
-	REGISTRY_BYTES_PER_NODE = REGISTRY_NODE_BYTES + 4 * 8 + 4,
+	 * entries) and the free stack, without subscriptions or ALLOW chunks:
+	 * what a registered node touches. */
+	REGISTRY_TOUCHED_PER_NODE = REGISTRY_NODE_BYTES + 4 * 8 + 4,
+	/* ... and with its ALLOW chunks: what is reserved per node slot. */
+	REGISTRY_BYTES_PER_NODE = REGISTRY_TOUCHED_PER_NODE + REGISTRY_ALLOW_BYTES,
 };
 
 /* Bytes registry_init needs for cfg (0 for a capacity out of range). */
 size_t registry_mem_size(const struct registry_config *cfg);
 /*
  * Set reg up over mem[0..len), which must be registry_mem_size(cfg) bytes,
- * aligned for uint64_t and zeroed (calloc, mmap); pages of node slots not
- * yet used are only read, so they stay the shared zero page.  0, or
- * -EINVAL for a bad capacity or too small a block.
+ * aligned for uint64_t and zeroed (calloc, mmap): registry_init writes
+ * none of it, and pages of slots not yet used are at most read, so they
+ * stay the shared zero page.  0, or -EINVAL for a bad capacity or too
+ * small a block.
  */
 int registry_init(struct registry *reg, const struct registry_config *cfg, void *mem,
 		  size_t len);
@@ -309,7 +341,11 @@ enum registry_verdict registry_unsubscribe(struct registry *reg, uint64_t now,
 					   const struct registry_transport *from,
 					   const uint8_t target[BASECTL_ADDR_LEN]);
 
-/* ALLOW: restricted false with n 0 lifts any restriction; n <= 93. */
+/*
+ * ALLOW: restricted false with n 0 lifts any restriction; n <= 93.  The
+ * list replaces the held one (repeats dropped); the chunk pool always has
+ * room for it.
+ */
 enum registry_verdict registry_allow(struct registry *reg, uint64_t now,
 				     const uint8_t requester[BASECTL_ADDR_LEN],
 				     const struct registry_transport *from,
@@ -342,6 +378,10 @@ enum registry_verdict registry_relay(struct registry *reg, uint64_t now,
  * TTL, and push deferred changes.  Returns the number removed.
  */
 size_t registry_expire(struct registry *reg, uint64_t now, size_t budget);
+
+/* Copy n's ALLOW list (sorted) to out; returns n->n_allow. */
+size_t registry_allow_list(const struct registry *reg, const struct registry_node *n,
+			   uint8_t out[BASECTL_ALLOW_MAX][BASECTL_ADDR_LEN]);
 
 /* The live node with this address, or NULL (expired ones too). */
 const struct registry_node *registry_find(const struct registry *reg,

@@ -77,12 +77,24 @@ _Static_assert(SESSION_REKEY_AFTER_MESSAGES < SESSION_REJECT_AFTER_MESSAGES,
 	       "rekey well before the counter limit");
 
 enum {
-	/* Power of two; up to 3 indexes per peer: a node's 1,024 peers and a
-	 * base's 4,096 clients need 3,072 and 12,288 (1,024 capped both). */
-	SESSION_INDEX_SLOTS = 16384,
+	/* Power of two; up to 2 indexes per peer (one per keypair slot), and
+	 * after its first rekey every session holds 2: a node's 1,024 peers
+	 * need 2,048, a base's 16,384 clients 32,768 (10,000 nodes: 20,000),
+	 * so the table stays at most half full with probes of 32. */
+	SESSION_INDEX_SLOTS = 65536,
 	SESSION_INDEX_PROBE = 32,
 	SESSION_IPV6_HEADER = 40,
-	SESSION_KEYPAIRS = 3,
+	/*
+	 * Three roles (previous, current, next) in two slots: no operation
+	 * ever leaves more than two roles set.  session_install first drops
+	 * previous (and, for a responder, next; for an initiator with a next,
+	 * current), so at most one role is left when the new keypair takes a
+	 * slot; a key confirmation drops previous before current becomes it.
+	 * wireguard-go's rules keep the same two keypairs alive; a third slot
+	 * was 1,160 bytes per peer never used (docs/performance.md,
+	 * mesh-base-scale).  test_mesh_session checks it on random sequences.
+	 */
+	SESSION_KEYPAIRS = 2,
 };
 
 _Static_assert((SESSION_INDEX_SLOTS & (SESSION_INDEX_SLOTS - 1)) == 0, "power of two");

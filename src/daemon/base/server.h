@@ -132,8 +132,9 @@ struct base_client {
 	struct base_src src; /* where its last authenticated message came from */
 };
 
-/* One TCP connection: a slot of b->conns, fd -1 when free. */
+/* One TCP connection: a slot of b->conns, free unless open (zeroed). */
 struct base_conn {
+	bool open;
 	int fd;
 	uint32_t id; /* registry_transport.tcp_conn: generation << 16 | slot + 1 */
 	bool got_frame;
