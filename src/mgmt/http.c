@@ -38,6 +38,8 @@ void http_reply(struct http_req *r, unsigned status, const char *type, const voi
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->set_cookie != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->route != NULL) {
 		char allow[128];
 		struct outbuf o;
