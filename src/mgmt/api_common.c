@@ -162,6 +162,16 @@ void api_bad_field(struct http_req *r, const char *name, const char *why)
 	http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid_field", msg);
 }
 
+/* A refused body's strings (a password among them, maybe) wiped, the tree freed. */
+static void drop(struct json_value *root)
+{
+	for (size_t i = 0; root->type == JSON_OBJECT && i < root->u.object.n; i++)
+		if (root->u.object.members[i].value.type == JSON_STRING)
+			sodium_memzero(root->u.object.members[i].value.u.string.bytes,
+				       root->u.object.members[i].value.u.string.len);
+	json_free(root);
+}
+
 bool api_body(struct http_req *r, struct json_value *root, const char *const *names,
 	      size_t n)
 {
@@ -187,7 +197,7 @@ bool api_body(struct http_req *r, struct json_value *root, const char *const *na
 			snprintf(msg, sizeof msg, "unknown member \"%.40s\"",
 				 m->name_len <= 40 && strlen(m->name) == m->name_len ? m->name
 										   : "?");
-			json_free(root);
+			drop(root);
 			http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "unknown_field", msg);
 			return false;
 		}
