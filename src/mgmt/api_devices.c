@@ -94,8 +94,11 @@ void api_devices_list(struct http_req *r)
 		/* Through a network it may read, every member is visible. */
 		if (net == 0 && !api_is_admin(&w))
 			rc = model_device_relation(w.op.s, w.account_id, rows[i].id, &drel);
-		if (rc == 0 && drel >= PERM_REL_VIEWER && matches(&rows[i], q))
-			rows[kept++] = rows[i];
+		if (rc == 0 && drel >= PERM_REL_VIEWER && matches(&rows[i], q)) {
+			if (kept != i)
+				rows[kept] = rows[i];
+			kept++;
+		}
 	}
 	if (rc < 0)
 		api_fail(r, rc, "device");
