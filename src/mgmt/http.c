@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "core/mgmt/jsonio.h"
 #include "core/outbuf.h"
 #include "mgmt/mgmtd.h"
@@ -38,6 +40,8 @@ void http_reply(struct http_req *r, unsigned status, const char *type, const voi
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->set_cookie != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->route != NULL) {
 		char allow[128];
 		struct outbuf o;
@@ -427,6 +431,8 @@ static int take_body(struct http_req *r, const char *data, size_t n)
 		return -EFBIG;
 	if (r->too_large || r->received > HTTP_BODY_MAX) {
 		r->too_large = true;
+		if (r->body != NULL)
+			sodium_memzero(r->body, r->body_cap);
 		free(r->body);
 		r->body = NULL;
 		r->body_len = r->body_cap = 0;
@@ -438,9 +444,15 @@ static int take_body(struct http_req *r, const char *data, size_t n)
 			cap *= 2;
 		if (cap > HTTP_BODY_MAX + 1)
 			cap = HTTP_BODY_MAX + 1;
-		b = realloc(r->body, cap);
+		/* Not realloc: a body may hold a password, and no copy is left behind. */
+		b = malloc(cap);
 		if (b == NULL)
 			return -ENOMEM;
+		if (r->body != NULL) {
+			memcpy(b, r->body, r->body_len);
+			sodium_memzero(r->body, r->body_cap);
+			free(r->body);
+		}
 		r->body = b;
 		r->body_cap = cap;
 	}
@@ -518,6 +530,9 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	if (r->slot >= 0)
 		http_park_forget(r->l->parking, r);
+	/* Bodies hold passwords and claim secrets (api_auth.c, api_codes.c). */
+	if (r->body != NULL)
+		sodium_memzero(r->body, r->body_cap);
 	free(r->body);
 	free(r->path);
 	free(r);

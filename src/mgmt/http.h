@@ -119,6 +119,7 @@ struct http_req {
 	size_t received; /* body bytes seen, kept or not */
 	bool too_large;
 	bool replied; /* a response is queued */
+	const char *set_cookie; /* a Set-Cookie header for the answer (the handler's), or NULL */
 	enum MHD_Result result;
 	/* parking (http_park) */
 	long slot; /* index in the parking table, or -1 */

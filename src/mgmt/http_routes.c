@@ -12,6 +12,7 @@
 #include "core/mgmt/jsonio.h"
 #include "core/outbuf.h"
 #include "core/version.h"
+#include "mgmt/api.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/settings.h"
 #include "mgmt/store.h"
@@ -241,6 +242,35 @@ const struct http_route http_routes[] = {
     {"GET", "/license.json", BOTH, get_license},
     {"GET", "/api/v1/openapi.yaml", ADMIN, get_openapi},
     {"GET", "/api/v1/events", ADMIN, get_events},
+    /* ---- the admin REST API (api_*.c) ---- */
+    {"POST", "/api/v1/login", ADMIN, api_login},
+    {"POST", "/api/v1/logout", ADMIN, api_logout},
+    {"GET", "/api/v1/me", ADMIN, api_me},
+    {"GET", "/api/v1/accounts", ADMIN, api_accounts_list},
+    {"POST", "/api/v1/accounts", ADMIN, api_accounts_create},
+    {"PATCH", "/api/v1/accounts/{id}", ADMIN, api_accounts_patch},
+    {"GET", "/api/v1/tokens", ADMIN, api_tokens_list},
+    {"POST", "/api/v1/tokens", ADMIN, api_tokens_create},
+    {"DELETE", "/api/v1/tokens/{id}", ADMIN, api_tokens_revoke},
+    {"GET", "/api/v1/networks", ADMIN, api_networks_list},
+    {"POST", "/api/v1/networks", ADMIN, api_networks_create},
+    {"GET", "/api/v1/networks/{id}", ADMIN, api_networks_get},
+    {"PATCH", "/api/v1/networks/{id}", ADMIN, api_networks_patch},
+    {"DELETE", "/api/v1/networks/{id}", ADMIN, api_networks_delete},
+    {"PUT", "/api/v1/networks/{id}/shares/{account}", ADMIN, api_networks_share_put},
+    {"DELETE", "/api/v1/networks/{id}/shares/{account}", ADMIN, api_networks_share_delete},
+    {"PUT", "/api/v1/networks/{id}/devices/{address}", ADMIN, api_networks_attach},
+    {"DELETE", "/api/v1/networks/{id}/devices/{address}", ADMIN, api_networks_detach},
+    {"GET", "/api/v1/devices", ADMIN, api_devices_list},
+    {"GET", "/api/v1/devices/{id}", ADMIN, api_devices_get},
+    {"PATCH", "/api/v1/devices/{id}", ADMIN, api_devices_patch},
+    {"DELETE", "/api/v1/devices/{id}", ADMIN, api_devices_delete},
+    {"GET", "/api/v1/join-codes", ADMIN, api_codes_list},
+    {"POST", "/api/v1/join-codes", ADMIN, api_codes_create},
+    {"DELETE", "/api/v1/join-codes/{id}", ADMIN, api_codes_revoke},
+    {"POST", "/api/v1/claims", ADMIN, api_claims_create},
+    {"GET", "/api/v1/audit", ADMIN, api_audit_list},
+    /* ---- end of the admin REST API ---- */
     {"POST", "/api/v1/_test/echo/{a}/{b}", TEST, test_echo},
     {"GET", "/api/v1/_test/page", TEST, test_page},
 };

@@ -13,6 +13,7 @@
 
 #include "mgmt/http.h"
 #include "mgmt/instance.h"
+#include "mgmt/model_ratelimit.h"
 #include "mgmt/watch.h"
 
 /* Exit codes of every subcommand (documented in --help and docs/management.md). */
@@ -70,6 +71,7 @@ struct mgmtd {
 	char *license_text;	     /* license.json as last signed (MGMT_ENVELOPE_MAX) */
 	size_t license_len;	     /* 0: none yet */
 	uint64_t license_serial;     /* whose serial */
+	struct login_limits *logins; /* sign-in rate limits (api_auth.c) */
 	time_t started;
 	bool test_routes; /* SUBNETRA_MGMTD_TEST_ROUTES=1 */
 	bool stop;

@@ -147,3 +147,19 @@ int model_account_set_role(const struct model_op *op, int64_t id, enum model_rol
 		rc = model_audit(op, "account.role", "account", id, model_detail_finish(&d));
 	return model_tx_end(op->s, rc);
 }
+
+static void fill_row(struct store_stmt *st, void *row)
+{
+	fill(st, row);
+}
+
+int model_account_list(struct store *s, int64_t after_id, size_t limit,
+		       struct model_account *rows, size_t *n)
+{
+	const struct store_arg args[] = {STORE_I64(after_id)};
+
+	return model_page(s,
+			  "SELECT id, role, disabled, pw_must_change, email FROM accounts "
+			  "WHERE id > ? ORDER BY id LIMIT ?",
+			  args, 1, limit, rows, sizeof *rows, fill_row, n);
+}

@@ -9,6 +9,7 @@
 #define SUBNETRA_MGMT_MODEL_ACCOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mgmt/model.h"
@@ -42,5 +43,9 @@ int model_account_get(struct store *s, int64_t id, struct model_account *out);
 /* Disable (and end its sessions) or enable again; -ENOENT if no such account. */
 int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled);
 int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role);
+
+/* Accounts with id > after_id, ascending, at most limit (1..MODEL_PAGE_MAX). */
+int model_account_list(struct store *s, int64_t after_id, size_t limit,
+		       struct model_account *rows, size_t *n);
 
 #endif

@@ -2,6 +2,7 @@
 #include "mgmt/model_joincode.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -345,4 +346,38 @@ int model_claim_redeem(const struct model_op *op, const char *secret, int64_t ne
 	if (rc < 0)
 		model_change_free(ch);
 	return rc;
+}
+
+static void fill_code(struct store_stmt *st, void *row)
+{
+	struct model_joincode_info *r = row;
+
+	r->id = store_col_i64(st, 0);
+	r->account_id = store_col_i64(st, 1);
+	r->network_id = store_col_i64(st, 2);
+	r->reusable = store_col_i64(st, 3) != 0;
+	r->usage_limit = store_col_i64(st, 4);
+	r->used = store_col_i64(st, 5);
+	r->created_at = store_col_i64(st, 6);
+	r->expires_at = store_col_i64(st, 7);
+	r->revoked_at = store_col_i64(st, 8);
+	if (!model_hostname_policy_parse(store_col_text(st, 9), &r->policy))
+		r->policy = MODEL_HOSTNAME_SUFFIX;
+	snprintf(r->prefix, sizeof r->prefix, "%s", store_col_text(st, 10));
+	snprintf(r->description, sizeof r->description, "%s", store_col_text(st, 11));
+}
+
+int model_joincode_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
+			struct model_joincode_info *rows, size_t *n)
+{
+	const struct store_arg args[] = {STORE_I64(after_id), STORE_I64(account_id),
+					 STORE_I64(account_id)};
+
+	return model_page(s,
+			  "SELECT id, account_id, coalesce(network_id, 0), reusable, "
+			  "usage_limit, used, created_at, coalesce(expires_at, 0), "
+			  "coalesce(revoked_at, 0), hostname_policy, prefix, "
+			  "coalesce(description, '') FROM join_codes WHERE id > ? AND "
+			  "(? = 0 OR account_id = ?) ORDER BY id LIMIT ?",
+			  args, 3, limit, rows, sizeof *rows, fill_code, n);
 }

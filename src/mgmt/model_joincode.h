@@ -90,4 +90,20 @@ int model_claim_request(const struct model_op *op, const struct model_device_ide
 int model_claim_redeem(const struct model_op *op, const char *secret, int64_t network_id,
 		       int64_t *device_id, struct model_change *ch);
 
+struct model_joincode_info {
+	int64_t id, account_id, network_id, usage_limit, used; /* network_id 0: none */
+	int64_t created_at, expires_at, revoked_at;		 /* 0: none */
+	bool reusable;
+	enum model_hostname_policy policy;
+	char prefix[MGMT_JOINCODE_LEN + 1];
+	char description[128];
+};
+
+/*
+ * Codes with id > after_id, ascending, at most limit (1..MODEL_PAGE_MAX): of
+ * account_id, or all for 0.  Never a secret: the prefix names a code.
+ */
+int model_joincode_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
+			struct model_joincode_info *rows, size_t *n);
+
 #endif

@@ -193,6 +193,10 @@ int model_device_relation(struct store *s, int64_t account_id, int64_t device_id
 	return rc < 0 ? rc : 0;
 }
 
+#define NETWORK_COLS                                                                   \
+	"SELECT n.id, n.owner_id, n.created_at, (SELECT count(*) FROM memberships m "    \
+	"WHERE m.network_id = n.id), n.uuid, n.name FROM networks n "
+
 static void fill_network(struct store_stmt *st, void *row)
 {
 	struct model_network *r = row;
@@ -211,13 +215,22 @@ int model_network_list(struct store *s, int64_t account_id, int64_t after_id, si
 	const struct store_arg args[] = {STORE_I64(after_id), STORE_I64(account_id),
 					 STORE_I64(account_id), STORE_I64(account_id)};
 
-	return model_page(
-	    s,
-	    "SELECT n.id, n.owner_id, n.created_at, (SELECT count(*) FROM memberships m "
-	    "WHERE m.network_id = n.id), n.uuid, n.name FROM networks n WHERE n.id > ? AND "
-	    "(? = 0 OR n.owner_id = ? OR EXISTS(SELECT 1 FROM network_shares h WHERE "
-	    "h.network_id = n.id AND h.account_id = ?)) ORDER BY n.id LIMIT ?",
-	    args, 4, limit, rows, sizeof *rows, fill_network, n);
+	return model_page(s,
+			  NETWORK_COLS "WHERE n.id > ? AND (? = 0 OR n.owner_id = ? OR "
+				       "EXISTS(SELECT 1 FROM network_shares h WHERE "
+				       "h.network_id = n.id AND h.account_id = ?)) "
+				       "ORDER BY n.id LIMIT ?",
+			  args, 4, limit, rows, sizeof *rows, fill_network, n);
+}
+
+int model_network_get(struct store *s, int64_t id, struct model_network *out)
+{
+	const struct store_arg args[] = {STORE_I64(id)};
+	size_t n = 0;
+	int rc = model_page(s, NETWORK_COLS "WHERE n.id = ? LIMIT ?", args, 1, 1, out,
+			    sizeof *out, fill_network, &n);
+
+	return rc < 0 ? rc : n == 1 ? 0 : -ENOENT;
 }
 
 int model_attach_in_tx(const struct model_op *op, int64_t network_id, int64_t device_id)

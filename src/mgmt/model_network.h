@@ -58,6 +58,8 @@ struct model_network {
 int model_network_list(struct store *s, int64_t account_id, int64_t after_id, size_t limit,
 		       struct model_network *rows, size_t *n);
 
+/* One network: 0, or -ENOENT. */
+int model_network_get(struct store *s, int64_t id, struct model_network *out);
 /* Inside a transaction: attach without an audit row of its own (a join's). */
 int model_attach_in_tx(const struct model_op *op, int64_t network_id, int64_t device_id);
 

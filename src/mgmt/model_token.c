@@ -199,3 +199,11 @@ int model_token_revoke(const struct model_op *op, int64_t id)
 		rc = model_audit(op, "token.revoke", "token", id, NULL);
 	return model_tx_end(op->s, rc);
 }
+
+int model_token_owner(struct store *s, int64_t id, int64_t *account_id)
+{
+	const struct store_arg args[] = {STORE_I64(id)};
+
+	return model_query_i64(s, "SELECT account_id FROM api_tokens WHERE id = ?", args, 1,
+			       account_id);
+}

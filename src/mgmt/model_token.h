@@ -58,4 +58,7 @@ int model_token_list(struct store *s, int64_t account_id, int64_t after_id, size
 /* -ENOENT when no such live token. */
 int model_token_revoke(const struct model_op *op, int64_t id);
 
+/* The account a token (revoked or not) belongs to: 0, or -ENOENT. */
+int model_token_owner(struct store *s, int64_t id, int64_t *account_id);
+
 #endif

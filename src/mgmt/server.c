@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/mgmt/proto.h"
+#include "mgmt/api.h"
 #include "mgmt/meta.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
@@ -457,10 +458,12 @@ int server_run(const struct mgmtd_config *cfg)
 	if (m->tls_cert_pem == NULL || m->tls_key_pem == NULL)
 		goto cleanup;
 	m->license_text = malloc(MGMT_ENVELOPE_MAX);
-	if (m->license_text == NULL ||
+	m->logins = malloc(sizeof *m->logins);
+	if (m->license_text == NULL || m->logins == NULL ||
 	    http_parking_init(&m->parking, HTTP_PARKED_DEFAULT) < 0)
 		goto cleanup;
 	watch_init(m);
+	api_logins_init(m->logins);
 	fit_fd_limit(m);
 	/* The framework's test routes (http_routes.c): never in production. */
 	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
@@ -495,6 +498,7 @@ cleanup:
 	}
 	http_parking_free(&m->parking);
 	free(m->license_text);
+	free(m->logins);
 	if (m->device.mhd != NULL)
 		MHD_stop_daemon(m->device.mhd);
 	if (m->admin.mhd != NULL)

@@ -14,18 +14,15 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
+source "$(dirname "$0")/lib_pg.sh"
+
 MGMTD=$SNR_BUILD/subnetra-mgmtd
 UNIT=$SNR_BUILD/tests/test_mgmtd_store
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || bail "no PostgreSQL server (apt-get install postgresql)"
-id postgres >/dev/null 2>&1 || bail "no user postgres"
 
 T=$(mktemp -d /tmp/snr-mgmtd-pg.XXXXXX)
-PGDIR=$T/pg
-PG_STARTED=0
 pg_cleanup() {
-	[ "$PG_STARTED" = 1 ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1
+	pg_stop
 	cleanup
 }
 trap pg_cleanup EXIT
@@ -34,17 +31,10 @@ trap 'exit 143' TERM HUP
 
 # ---- the database server ---------------------------------------------------------
 
-mkdir -p "$PGDIR" && chown postgres "$PGDIR" && chmod 755 "$T"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >"$T/initdb.log" 2>&1 ||
-	bail "initdb: $(tail -3 "$T/initdb.log")"
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-	-o "-c listen_addresses='' -k $PGDIR" start >/dev/null 2>&1 || bail "postgres did not start: $(tail -3 "$PGDIR/log")"
-PG_STARTED=1
-runuser -u postgres -- "$PGBIN/createdb" -h "$PGDIR" unit && runuser -u postgres -- "$PGBIN/createdb" -h "$PGDIR" mgmt ||
-	bail "createdb failed"
+pg_start
+pg_createdb unit && pg_createdb mgmt || bail "createdb failed"
 ok "a PostgreSQL server of our own on $PGDIR"
-URL="postgresql:///mgmt?host=$PGDIR&user=postgres"
-ALL_LOGS+=("$PGDIR/log")
+URL=$(pg_url mgmt)
 
 
 # ---- the store's unit tests on it ---------------------------------------------------

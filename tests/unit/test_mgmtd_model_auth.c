@@ -199,6 +199,22 @@ static void tokens_scopes(void **state)
 		assert_int_equal(n, 1);
 		assert_int_equal(info[0].id, wid);
 	}
+	/* Whose token: the admin API's revoke asks before it acts. */
+	{
+		int64_t owner;
+		struct model_account accs[2];
+		size_t n;
+
+		assert_int_equal(model_token_owner(f->s, wid, &owner), 0);
+		assert_int_equal(owner, f->admin);
+		assert_int_equal(model_token_owner(f->s, wid + 1000, &owner), -ENOENT);
+		assert_int_equal(model_account_list(f->s, 0, 2, accs, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(accs[0].id, f->admin);
+		assert_string_equal(accs[0].email, "admin@example.org");
+		assert_int_equal(model_account_list(f->s, f->admin, 2, accs, &n), 0);
+		assert_int_equal(n, 0);
+	}
 	/* Expiry. */
 	assert_int_equal(model_token_check(f->s, f->pepper, T0 + 59000, ex, &tk), 0);
 	assert_int_equal(tk.scope, PERM_SCOPE_ADMIN);

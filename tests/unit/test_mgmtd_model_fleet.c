@@ -594,6 +594,36 @@ static void networks_shares(void **state)
 
 	assert_int_equal(model_network_create(&op, f->admin, "lab", &id), -EEXIST);
 	assert_int_equal(model_network_create(&op, f->admin, "", &id), -EINVAL);
+	/* One network read back (the admin API's GET), and a missing one. */
+	{
+		struct model_network got;
+
+		assert_int_equal(model_network_get(f->s, n1, &got), 0);
+		assert_int_equal(got.id, n1);
+		assert_string_equal(got.name, "lab");
+		assert_int_equal(got.owner_id, f->admin);
+		assert_int_equal(got.members, 0);
+		assert_int_equal(model_network_get(f->s, n1 + 1000, &got), -ENOENT);
+	}
+	/* Join codes listed by account: the prefix, never the secret. */
+	{
+		struct model_joincode_info rows[2];
+		int64_t cid;
+		size_t n;
+
+		code(f, n1, true, 3, 0, MODEL_HOSTNAME_REPLACE_OFFLINE, c, &cid);
+		assert_int_equal(model_joincode_list(f->s, f->admin, cid - 1, 2, rows, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(rows[0].id, cid);
+		assert_int_equal(rows[0].network_id, n1);
+		assert_true(rows[0].reusable);
+		assert_int_equal(rows[0].usage_limit, 3);
+		assert_int_equal(rows[0].policy, MODEL_HOSTNAME_REPLACE_OFFLINE);
+		assert_int_equal(strlen(rows[0].prefix), MGMT_JOINCODE_PREFIX_CHARS);
+		assert_memory_equal(rows[0].prefix, c + 4, MGMT_JOINCODE_PREFIX_CHARS);
+		assert_int_equal(model_joincode_list(f->s, f->admin + 1000, 0, 2, rows, &n), 0);
+		assert_int_equal(n, 0);
+	}
 	assert_int_equal(model_account_create(&op, "m@example.org", MODEL_ROLE_MEMBER, NULL, &member), 0);
 	assert_int_equal(model_network_relation(f->s, member, n1, &rel), 0);
 	assert_int_equal(rel, PERM_REL_NONE);

@@ -1,0 +1,147 @@
+/*
+ * Sign-in, sign-out, who am I: POST /api/v1/login, POST /api/v1/logout,
+ * GET /api/v1/me.  A login is rate-limited per client address and per
+ * account address (model_ratelimit.h; 429 past either), and checks the
+ * argon2id hash on the event loop: crypto_pwhash_str_verify at the
+ * INTERACTIVE limits init uses costs one core tens of milliseconds (see
+ * docs/management.md for the figure measured), which the per-address
+ * limit bounds.  A session is a cookie (HttpOnly; Secure; SameSite=Strict)
+ * and a CSRF token in the answer's body, which changes must echo in
+ * X-Subnetra-CSRF.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/mgmt/jsonio.h"
+#include "mgmt/accounts.h"
+#include "mgmt/api.h"
+#include "mgmt/mgmtd.h"
+#include "mgmt/model_account.h"
+#include "mgmt/model_session.h"
+#include "mgmt/model_token.h"
+
+enum { COOKIE_MAX = 192, AGENT_MAX = 128 };
+
+static void put_me(struct outbuf *o, const struct model_account *a, const struct api_who *w)
+{
+	outbuf_printf(o, "{\"account\":{\"id\":%lld,\"email\":", (long long)a->id);
+	mgmt_json_put_str(o, a->email, strlen(a->email));
+	outbuf_printf(o, ",\"role\":\"%s\",\"must_change_password\":%s}", model_role_name(a->role),
+		      a->must_change ? "true" : "false");
+	if (w->session)
+		outbuf_printf(o, ",\"via\":\"session\",\"csrf\":\"%s\"}\n", w->csrf);
+	else
+		outbuf_printf(o, ",\"via\":\"token\",\"scope\":\"%s\"}\n",
+			      model_scope_name(w->perm.scope));
+}
+
+void api_login(struct http_req *r)
+{
+	static const char *const names[] = {"email", "password"};
+	struct api_who w;
+	struct json_value root;
+	struct model_account a;
+	const char *email, *pw, *agent;
+	size_t elen, plen;
+	char id[MODEL_SESSION_TEXT], cookie[COOKIE_MAX], json[1024];
+	struct outbuf o;
+	int rc;
+
+	api_anon(r, &w);
+	if (!api_body(r, &root, names, 2))
+		return;
+	if (!mgmt_json_str(&root, "email", 1, ACCOUNT_EMAIL_MAX, &email, &elen)) {
+		api_bad_field(r, "email", "wants a string of 1..254 bytes");
+		goto done;
+	}
+	if (!mgmt_json_str(&root, "password", 1, API_PASSWORD_MAX, &pw, &plen)) {
+		api_bad_field(r, "password", "wants a string of 1..256 bytes");
+		goto done;
+	}
+	if (!login_limits_take(r->l->m->logins, w.remote, email, w.op.now_ms)) {
+		http_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+			   "too many sign-in attempts: wait and try again");
+		goto done;
+	}
+	if (model_account_check_password(w.op.s, email, pw, &a) < 0) {
+		http_error(r, MHD_HTTP_UNAUTHORIZED, "bad_credentials",
+			   "the address or the password is wrong");
+		goto done;
+	}
+	ratelimit_reset(&r->l->m->logins->per_account, email);
+	w.op.who.kind = MODEL_ACTOR_ACCOUNT;
+	w.op.who.id = a.id;
+	w.op.who.account_id = a.id;
+	agent = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_USER_AGENT);
+	rc = model_session_create(&w.op, a.id, agent != NULL && strlen(agent) < AGENT_MAX ? agent : NULL,
+				  id, w.csrf);
+	if (rc < 0) {
+		api_fail(r, rc, "session");
+		goto done;
+	}
+	api_changed(r, NULL);
+	snprintf(cookie, sizeof cookie,
+		 API_SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; Secure; SameSite=Strict",
+		 id, MODEL_SESSION_ABSOLUTE_S);
+	w.session = true;
+	outbuf_init(&o, json, sizeof json);
+	put_me(&o, &a, &w);
+	r->set_cookie = cookie;
+	api_reply(r, MHD_HTTP_OK, &o);
+	r->set_cookie = NULL;
+	sodium_memzero(cookie, sizeof cookie);
+	sodium_memzero(id, sizeof id);
+done:
+	api_wipe_member(&root, "password");
+	json_free(&root);
+	sodium_memzero(&w, sizeof w);
+}
+
+void api_logout(struct http_req *r)
+{
+	struct api_who w;
+	const char *id;
+	int rc;
+
+	if (!api_who(r, &w))
+		return;
+	id = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, API_SESSION_COOKIE);
+	if (!w.session || id == NULL) {
+		http_error(r, MHD_HTTP_BAD_REQUEST, "not_a_session",
+			   "a token signs nothing out: revoke it instead");
+		return;
+	}
+	rc = model_session_end(&w.op, id);
+	if (rc < 0) {
+		api_fail(r, rc, "session");
+		return;
+	}
+	api_changed(r, NULL);
+	r->set_cookie = API_SESSION_COOKIE
+	    "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict";
+	http_reply_empty(r);
+	r->set_cookie = NULL;
+}
+
+void api_me(struct http_req *r)
+{
+	struct api_who w;
+	struct model_account a;
+	char json[1024];
+	struct outbuf o;
+	int rc;
+
+	if (!api_who(r, &w))
+		return;
+	rc = model_account_get(w.op.s, w.account_id, &a);
+	if (rc < 0) {
+		api_fail(r, rc, "account");
+		return;
+	}
+	outbuf_init(&o, json, sizeof json);
+	put_me(&o, &a, &w);
+	api_reply(r, MHD_HTTP_OK, &o);
+}
