@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/mgmt/proto.h"
+#include "mgmt/device.h"
 #include "mgmt/meta.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
@@ -184,6 +185,7 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	    (size_t)MGMT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)MGMT_CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
 	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, ls,
+	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, NULL,
 	    tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
 	    tls_priorities, MHD_OPTION_END);
@@ -461,6 +463,8 @@ int server_run(const struct mgmtd_config *cfg)
 	    http_parking_init(&m->parking, HTTP_PARKED_DEFAULT) < 0)
 		goto cleanup;
 	watch_init(m);
+	if (device_init(m) < 0)
+		goto cleanup;
 	fit_fd_limit(m);
 	/* The framework's test routes (http_routes.c): never in production. */
 	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
@@ -484,6 +488,21 @@ int server_run(const struct mgmtd_config *cfg)
 	    (unsigned long long)(m->admin.http.too_large + m->device.http.too_large),
 	    (unsigned long long)m->parking.parked, (unsigned long long)m->parking.woken,
 	    (unsigned long long)m->parking.expired, (unsigned long long)m->parking.refused);
+	if (m->dev != NULL) {
+		const struct device_state *d = m->dev;
+
+		say("device API: %llu bundles signed, %llu served, %llu polls woken; refused: "
+		    "%llu malformed_auth, %llu bad_key, %llu bad_signature, %llu clock_skew, "
+		    "%llu replay, %llu nonce_too_old",
+		    (unsigned long long)d->signed_bundles, (unsigned long long)d->served_bundles,
+		    (unsigned long long)d->woken,
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_MALFORMED],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_BAD_KEY],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_BAD_SIG],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_SKEW],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_REPLAY],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_TOO_OLD]);
+	}
 cleanup:
 	/* MHD must not stop with a connection suspended: resume them, let them answer. */
 	if (m->parking.n > 0) {
@@ -494,6 +513,7 @@ cleanup:
 			MHD_run(m->device.mhd);
 	}
 	http_parking_free(&m->parking);
+	device_free(m);
 	free(m->license_text);
 	if (m->device.mhd != NULL)
 		MHD_stop_daemon(m->device.mhd);
