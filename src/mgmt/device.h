@@ -65,6 +65,8 @@ struct device_entry {
 	char *status;			      /* its JSON body, kept as received */
 	size_t status_len;
 	int64_t seen_written_s;		      /* last_seen last written (unix s) */
+	bool agent_written;		      /* since start */
+	bool mark;			      /* scratch of device_summary */
 };
 
 struct device_state {
@@ -91,6 +93,11 @@ void device_version_check(struct mgmtd *m);
 
 /* Online: a parked config poll, or a status younger than DEVICE_ONLINE_MS. */
 bool device_online(struct mgmtd *m, int64_t id);
+/*
+ * {"known":N,"online":N,"bundles_signed":N,"auth_refused":{"malformed_auth":N,...}}
+ * into out (cap >= 512): its length.
+ */
+size_t device_summary(struct mgmtd *m, char *out, size_t cap);
 /* The last status body of id (NULL: none), valid until the next request. */
 const char *device_status(struct mgmtd *m, int64_t id, size_t *len, int64_t *age_ms);
 

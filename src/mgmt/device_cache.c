@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "core/mgmt/envelope.h"
+#include "core/outbuf.h"
 #include "mgmt/device.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_device.h"
@@ -127,10 +128,14 @@ void device_seen(struct mgmtd *m, int64_t id, const char *agent)
 	struct device_entry *e = device_entry(m->dev, id);
 	int64_t now = (int64_t)time(NULL);
 
-	if (e == NULL || now - e->seen_written_s < DEVICE_SEEN_WRITE_S)
+	/* A first agent is written at once; otherwise once a minute. */
+	if (e == NULL || (now - e->seen_written_s < DEVICE_SEEN_WRITE_S &&
+			  (agent == NULL || e->agent_written)))
 		return;
-	if (model_device_seen(m->store, id, now, agent) == 0)
+	if (model_device_seen(m->store, id, now, agent) == 0) {
 		e->seen_written_s = now;
+		e->agent_written |= agent != NULL;
+	}
 }
 
 /* The wake key of device id's polls: "d<id>". */
@@ -286,4 +291,40 @@ const char *device_status(struct mgmtd *m, int64_t id, size_t *len, int64_t *age
 	*len = e->status_len;
 	*age_ms = http_now_ms() - e->status_ms;
 	return e->status;
+}
+
+size_t device_summary(struct mgmtd *m, char *out, size_t cap)
+{
+	struct device_state *d = m->dev;
+	int64_t now = http_now_ms();
+	size_t known = 0, online = 0;
+	struct outbuf o;
+
+	/* Parked polls mark their devices (one pass over each table). */
+	for (size_t i = 0; i < m->parking.n; i++) {
+		const char *k = m->parking.slots[i]->key;
+		unsigned long long id;
+
+		if (k[0] == 'd' && sscanf(k + 1, "%llu", &id) == 1 && id < d->cap &&
+		    d->by_id[id] != NULL)
+			d->by_id[id]->mark = true;
+	}
+	for (size_t i = 0; i < d->cap; i++) {
+		struct device_entry *e = d->by_id[i];
+
+		if (e == NULL)
+			continue;
+		known++;
+		online += e->mark || (e->status_ms > 0 && now - e->status_ms < DEVICE_ONLINE_MS);
+		e->mark = false;
+	}
+	outbuf_init(&o, out, cap);
+	outbuf_printf(&o, "{\"known\":%zu,\"online\":%zu,\"bundles_signed\":%llu,"
+			  "\"auth_refused\":{",
+		      known, online, (unsigned long long)d->signed_bundles);
+	for (int f = 0; f < DEVICE_AUTH_FAILS; f++)
+		outbuf_printf(&o, "%s\"%s\":%llu", f ? "," : "", device_auth_fail_name(f),
+			      (unsigned long long)d->auth_fail[f]);
+	outbuf_puts(&o, "}}");
+	return outbuf_finish(&o);
 }

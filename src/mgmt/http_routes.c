@@ -24,12 +24,12 @@
 #include "mgmt/watch.h"
 #include "openapi_yaml.h"
 
-enum { EVENTS_WAIT_DEFAULT_S = 25, JSON_SMALL = 256 };
+enum { EVENTS_WAIT_DEFAULT_S = 25, JSON_SMALL = 256, JSON_HEALTH = 1024 };
 
 static void get_healthz(struct http_req *r)
 {
 	struct mgmtd *m = r->l->m;
-	char json[JSON_SMALL];
+	char json[JSON_HEALTH];
 	int v, n;
 
 	/* A read of the database header: the store is really there. */
@@ -40,8 +40,10 @@ static void get_healthz(struct http_req *r)
 	}
 	n = snprintf(json, sizeof json,
 		     "{\"status\":\"ok\",\"version\":\"%s\",\"schema_version\":%d,"
-		     "\"listener\":\"%s\",\"waiting\":%zu}\n",
+		     "\"listener\":\"%s\",\"waiting\":%zu,\"devices\":",
 		     SUBNETRA_VERSION, v, r->l->name, m->parking.n);
+	n += (int)device_summary(m, json + n, sizeof json - (size_t)n - 3);
+	n += snprintf(json + n, sizeof json - (size_t)n, "}\n");
 	http_reply_json(r, MHD_HTTP_OK, json, (size_t)n);
 }
 

@@ -9,7 +9,7 @@ tests/netns/t_mgmtd_device.sh and bench/mgmt_scale.sh.
       --badsig          flip a bit of the signature
       --save FILE       also write the raw request bytes to FILE
       --out FILE        write the answer's body to FILE
-    prints "<status> <ms> <Subnetra-Time or ->" then the body
+    prints "<status> <ms> <Subnetra-Time or -> <body>" on one line
   mgmt_device.py raw HOST:PORT FILE      send saved bytes again; prints as req
   mgmt_device.py bench HOST:PORT CODE SEEDFILE N PID
       N devices (seeds from SEEDFILE) join with CODE, fetch their bundle,
@@ -116,10 +116,8 @@ def show(addr, raw, out=None):
     status, hdrs, body, ms = send(addr, raw)
     if out:
         open(out, "wb").write(body)
-    print(status, ms, hdrs.get("subnetra-time", "-"))
-    sys.stdout.write(body.decode(errors="replace"))
-    if body and not body.endswith(b"\n"):
-        print()
+    # one line: the body's own newline (if any) ends it
+    print(status, ms, hdrs.get("subnetra-time", "-"), body.decode(errors="replace").rstrip("\n"))
 
 
 # ---- bench ----------------------------------------------------------------------------
