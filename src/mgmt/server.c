@@ -480,14 +480,7 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
-	say("served %llu requests (admin %llu, device %llu), %llu bodies too large, "
-	    "%llu long-polls (%llu woken, %llu timed out, %llu refused)",
-	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
-	    (unsigned long long)m->admin.http.requests,
-	    (unsigned long long)m->device.http.requests,
-	    (unsigned long long)(m->admin.http.too_large + m->device.http.too_large),
-	    (unsigned long long)m->parking.parked, (unsigned long long)m->parking.woken,
-	    (unsigned long long)m->parking.expired, (unsigned long long)m->parking.refused);
+	/* The device API's counters, then the last line: the requests. */
 	if (m->dev != NULL) {
 		const struct device_state *d = m->dev;
 
@@ -503,6 +496,14 @@ int server_run(const struct mgmtd_config *cfg)
 		    (unsigned long long)d->auth_fail[DEVICE_AUTH_REPLAY],
 		    (unsigned long long)d->auth_fail[DEVICE_AUTH_TOO_OLD]);
 	}
+	say("served %llu requests (admin %llu, device %llu), %llu bodies too large, "
+	    "%llu long-polls (%llu woken, %llu timed out, %llu refused)",
+	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
+	    (unsigned long long)m->admin.http.requests,
+	    (unsigned long long)m->device.http.requests,
+	    (unsigned long long)(m->admin.http.too_large + m->device.http.too_large),
+	    (unsigned long long)m->parking.parked, (unsigned long long)m->parking.woken,
+	    (unsigned long long)m->parking.expired, (unsigned long long)m->parking.refused);
 cleanup:
 	/* MHD must not stop with a connection suspended: resume them, let them answer. */
 	if (m->parking.n > 0) {

@@ -11,11 +11,13 @@ tests/netns/t_mgmtd_device.sh and bench/mgmt_scale.sh.
       --out FILE        write the answer's body to FILE
     prints "<status> <ms> <Subnetra-Time or -> <body>" on one line
   mgmt_device.py raw HOST:PORT FILE      send saved bytes again; prints as req
-  mgmt_device.py bench HOST:PORT CODE SEEDFILE N PID
-      N devices (seeds from SEEDFILE) join with CODE, fetch their bundle,
-      hold a long-poll each; then one more device joins (the change) and the
-      time until every affected poll answers with a newer bundle is measured;
-      prints the figures and mgmtd's RSS (PID).
+  mgmt_device.py bench HOST:PORT CODEFILE SEEDFILE N G PID
+      N devices (seeds from SEEDFILE) join, device i with the code on line
+      i // G of CODEFILE (one network per code: networks of G devices),
+      fetch their bundle, hold a long-poll each; then one more device joins
+      network 0 (the change): the time until every device of network 0
+      holds a newer bundle (p50/p99/max), how many other polls were woken
+      (none should be), and mgmtd's RSS (PID).
 """
 import asyncio
 import base64
@@ -146,22 +148,26 @@ def rss_kib(pid):
     return 0
 
 
-async def bench(addr, code, seedfile, n, pid):
+async def bench(addr, codefile, seedfile, n, g, pid):
     seeds = [ln.strip() for ln in open(seedfile) if ln.strip()]
-    if len(seeds) < n + 1:
-        sys.exit("need %d seeds in %s" % (n + 1, seedfile))
+    codes = [ln.strip() for ln in open(codefile) if ln.strip()]
+    if len(seeds) < n + 1 or len(codes) < (n + g - 1) // g:
+        sys.exit("need %d seeds in %s, %d codes in %s" % (n + 1, seedfile,
+                                                          (n + g - 1) // g, codefile))
     devs = [Device(s) for s in seeds[:n + 1]]
-    sem = asyncio.Semaphore(64)
-    body = json.dumps({"code": code}).encode()
+    sem = asyncio.Semaphore(16)
 
-    async def join(d):
+    def body(i):
+        return json.dumps({"code": codes[i // g if i < n else 0]}).encode()
+
+    async def join(i):
         async with sem:
-            st, b = await areq(addr, d, "POST", "/device/v1/join", body)
+            st, b = await areq(addr, devs[i], "POST", "/device/v1/join", body(i))
             if st != 200:
                 raise SystemExit("join: %d %s" % (st, b[:200]))
 
     t0 = time.monotonic()
-    await asyncio.gather(*(join(d) for d in devs[:n]))
+    await asyncio.gather(*(join(i) for i in range(n)))
     t_join = time.monotonic() - t0
     have = [None] * n
 
@@ -207,19 +213,24 @@ async def bench(addr, code, seedfile, n, pid):
         await asyncio.sleep(0.05)
     rss_parked = rss_kib(pid)
     change_at[0] = time.monotonic()
-    st, b = await areq(addr, devs[n], "POST", "/device/v1/join", body)
+    st, b = await areq(addr, devs[n], "POST", "/device/v1/join", body(n))
     t_change = time.monotonic() - change_at[0]
-    await asyncio.wait(tasks, timeout=60)
-    lat = sorted(x[0] for x in done if x is not None)
+    affected = min(g, n)
+    await asyncio.wait(tasks[:affected], timeout=60)
+    lat = sorted(x[0] for x in done[:affected] if x is not None)
     got = len(lat)
+    others = sum(1 for x in done[affected:] if x is not None)
     def pct(p):
         return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
     print("devices=%d joined_in_s=%.1f first_bundles_in_s=%.1f" % (n, t_join, t_first))
-    print("change: join of one more device (%d ms); affected polls answered: %d/%d" %
-          (t_change * 1000, got, n))
+    print("change: join of one more device into network 0 (%d ms); affected polls "
+          "answered with a newer bundle: %d/%d; others woken: %d/%d" %
+          (t_change * 1000, got, affected, others, n - affected))
     print("latency_ms p50=%.0f p99=%.0f max=%.0f" % (pct(0.5), pct(0.99), pct(1.0)))
     print("mgmtd_rss_kib parked=%d after=%d" % (rss_parked, rss_kib(pid)))
-    return 0 if got == n else 1
+    for t in tasks:
+        t.cancel()
+    return 0 if got == affected and others == 0 else 1
 
 
 async def health(addr):
@@ -242,7 +253,8 @@ def main():
     elif cmd == "raw":
         show(argv[0], open(argv[1], "rb").read())
     elif cmd == "bench":
-        sys.exit(asyncio.run(bench(argv[0], argv[1], argv[2], int(argv[3]), argv[4])))
+        sys.exit(asyncio.run(bench(argv[0], argv[1], argv[2], int(argv[3]), int(argv[4]),
+                                   argv[5])))
     else:
         sys.exit(__doc__)
 
