@@ -115,12 +115,14 @@ check_eq "... and the replay changed nothing" "$AFTER" "$(state)"
 sed 's/robot-d/robot-x/' "$T/join.raw" >"$T/tampered.raw"
 check_match "the body changed under the signature: 401 bad_signature" '^401 .*bad_signature' "$(python3 "$PYDEV" raw "$DEVICE" "$T/tampered.raw")"
 check_match "no signature headers: 401 malformed_auth" '^401 .*"code":"malformed_auth"' "$(http "http://$DEVICE/device/v1/config")"
+check_match "... with the server's Date and Subnetra-Time" '^Date: .*GMT.*Subnetra-Time: [0-9]{13}$' \
+	"$(curl -sS -i "http://$DEVICE/device/v1/config" | tr -d '\r' | grep -E '^(Date|Subnetra-Time):' | sort | tr '\n' ' ' | sed 's/ $//')"
 check_match "the target is signed: a signed ?wait=0 sent as ?wait=1 is refused" '^401 .*bad_signature' \
 	"$(dev "${S[1]}" GET '/device/v1/config?wait=0' --save "$T/get.raw" >/dev/null; sed 's/wait=0/wait=1/' "$T/get.raw" >"$T/get2.raw"; python3 "$PYDEV" raw "$DEVICE" "$T/get2.raw")"
 check_match "a key with no device: 403 not_joined" '^403 .*"code":"not_joined"' "$(dev "${S[6]}" GET '/device/v1/config?wait=0')"
 H=$(health)
 check_match "healthz counts the refusals by reason" \
-	'"auth_refused":\{"malformed_auth":1,"bad_key":0,"bad_signature":3,"clock_skew":2,"replay":1,"nonce_too_old":0\}' "$H"
+	'"auth_refused":\{"malformed_auth":2,"bad_key":0,"bad_signature":3,"clock_skew":2,"replay":1,"nonce_too_old":0\}' "$H"
 
 # ---- the config long-poll ------------------------------------------------------------------
 
