@@ -9,7 +9,10 @@
 # signed bundles and each hold a config long-poll.  Then one change (one
 # more device joins network 0): the time from the change until every
 # device of network 0 holds the new bundle (p50, p99, max), that no other
-# poll was woken, and mgmtd's RSS with everything parked and after.
+# poll was woken, and mgmtd's RSS with everything parked and after.  Then
+# a change whose devices the server cannot know (another process bumps the
+# version in the database): every poll is woken, re-checks its bundle,
+# finds it unchanged and parks again; the time that takes.
 #
 # The identities (they must pass the identity filter: some 20-50 ms of CPU
 # each) are generated once into build/mgmt-ids.txt on two cores and reused.
@@ -55,7 +58,7 @@ for i in $(seq 0 $(((N + G - 1) / G - 1))); do
 	curl -sk -H 'Content-Type: application/json' --data "{\"network\":\"net-$i\",\"reusable\":true}" \
 		"https://$ADMIN/api/v1/_test/joincode" | sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p'
 done >"$T/codes"
-python3 "$PYDEV" bench "$DEVICE" "$T/codes" "$IDS" "$N" "$G" "$SRV"
+python3 "$PYDEV" bench "$DEVICE" "$T/codes" "$IDS" "$N" "$G" "$SRV" "$T/mgmt.db"
 rc=$?
 kill -TERM "$SRV"
 wait "$SRV"

@@ -28,6 +28,7 @@
 #include "core/mgmt/proto.h"
 #include "mgmt/http.h"
 #include "mgmt/model.h"
+#include "mgmt/model_graph.h"
 
 struct mgmtd;
 struct http_req;
@@ -79,6 +80,9 @@ struct device_state {
 	char *work;			       /* MGMT_WORK_MAX: envelope sealing */
 	char *payload;			       /* MGMT_PAYLOAD_MAX + 1 */
 	char *env_buf;			       /* MGMT_ENVELOPE_MAX: a sealed envelope */
+	struct model_graph graph; /* the memberships at (graph_epoch, graph_serial) */
+	bool graph_valid;
+	int64_t graph_epoch, graph_serial;
 	uint64_t auth_fail[DEVICE_AUTH_FAILS];
 	uint64_t signed_bundles, served_bundles, woken, rebuilt_same;
 };
@@ -94,7 +98,8 @@ void device_version_check(struct mgmtd *m);
 /* Online: a parked config poll, or a status younger than DEVICE_ONLINE_MS. */
 bool device_online(struct mgmtd *m, int64_t id);
 /*
- * {"known":N,"online":N,"bundles_signed":N,"auth_refused":{"malformed_auth":N,...}}
+ * {"known":N,"online":N,"bundles_signed":N,"rebuilt_same":N,
+ *  "auth_refused":{"malformed_auth":N,...}}
  * into out (cap >= 512): its length.
  */
 size_t device_summary(struct mgmtd *m, char *out, size_t cap);

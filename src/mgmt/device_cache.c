@@ -62,6 +62,8 @@ void device_free(struct mgmtd *m)
 		free(d->by_id[i]);
 	}
 	free(d->by_id);
+	if (d->graph_valid)
+		model_graph_free(&d->graph);
 	free(d->buckets);
 	free(d->work);
 	free(d->payload);
@@ -175,6 +177,32 @@ static void payload_version(const char *p, uint64_t *epoch, uint64_t *serial)
 	*serial = s != NULL ? strtoull(s + 10, NULL, 10) : 0;
 }
 
+/*
+ * The membership graph at the version (epoch, serial), loaded once per
+ * version and shared by every bundle built at it: false when it cannot be
+ * had at exactly that version (a change came in between).
+ */
+static bool graph_at(struct device_state *d, struct store *s, int64_t epoch, int64_t serial)
+{
+	int64_t e2, s2;
+
+	if (d->graph_valid && d->graph_epoch == epoch && d->graph_serial == serial)
+		return true;
+	if (d->graph_valid)
+		model_graph_free(&d->graph);
+	d->graph_valid = false;
+	if (model_graph_load(s, &d->graph) < 0)
+		return false;
+	if (model_version_get(s, &e2, &s2) < 0 || e2 != epoch || s2 != serial) {
+		model_graph_free(&d->graph);
+		return false;
+	}
+	d->graph_valid = true;
+	d->graph_epoch = epoch;
+	d->graph_serial = serial;
+	return true;
+}
+
 int device_bundle(struct mgmtd *m, struct device_entry *e)
 {
 	struct device_state *d = m->dev;
@@ -198,7 +226,12 @@ int device_bundle(struct mgmtd *m, struct device_entry *e)
 	p.license_serial = st.serial;
 	/* issued = the serial's second: the bytes are a function of the version. */
 	rc = model_version_get(m->store, &epoch, &serial);
-	if (rc == 0)
+	if (rc == 0 && graph_at(d, m->store, epoch, serial))
+		rc = model_bundle_build(m->store, &p, &d->graph, epoch, serial, e->id,
+					serial / 1000, d->payload, MGMT_PAYLOAD_MAX + 1, &len);
+	else if (rc == 0)
+		rc = -EAGAIN;
+	if (rc == -EAGAIN) /* the version moved meanwhile: the model's own retries */
 		rc = model_bundle_payload(m->store, &p, e->id, serial / 1000, d->payload,
 					  MGMT_PAYLOAD_MAX + 1, &len);
 	if (rc < 0)
@@ -320,8 +353,9 @@ size_t device_summary(struct mgmtd *m, char *out, size_t cap)
 	}
 	outbuf_init(&o, out, cap);
 	outbuf_printf(&o, "{\"known\":%zu,\"online\":%zu,\"bundles_signed\":%llu,"
-			  "\"auth_refused\":{",
-		      known, online, (unsigned long long)d->signed_bundles);
+			  "\"rebuilt_same\":%llu,\"auth_refused\":{",
+		      known, online, (unsigned long long)d->signed_bundles,
+		      (unsigned long long)d->rebuilt_same);
 	for (int f = 0; f < DEVICE_AUTH_FAILS; f++)
 		outbuf_printf(&o, "%s\"%s\":%llu", f ? "," : "", device_auth_fail_name(f),
 			      (unsigned long long)d->auth_fail[f]);

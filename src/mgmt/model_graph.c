@@ -212,29 +212,34 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	return rc;
 }
 
-/* One attempt of model_bundle_payload at the version (epoch, serial). */
-static int build(struct store *s, const struct model_bundle_params *p, int64_t device_id,
-		 int64_t issued, int64_t epoch, int64_t serial, struct mgmt_bundle *b,
-		 char *out, size_t cap, size_t *len)
+/*
+ * One attempt of model_bundle_payload at the version (epoch, serial), with
+ * the graph pre (loaded at that version) or, for NULL, its own.
+ */
+static int build(struct store *s, const struct model_bundle_params *p,
+		 const struct model_graph *pre, int64_t device_id, int64_t issued,
+		 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out, size_t cap,
+		 size_t *len)
 {
 	uint64_t *peers = NULL;
-	struct model_graph mg = {0};
+	struct model_graph own = {0};
+	const struct model_graph *mg = pre != NULL ? pre : &own;
 	bool blocked = false;
 	long np = 0;
 	int rc;
 
 	memset(b, 0, sizeof *b);
 	rc = load_device(s, device_id, b->device, &b->self, &blocked);
-	if (rc == 0)
-		rc = model_graph_load(s, &mg);
+	if (rc == 0 && pre == NULL)
+		rc = model_graph_load(s, &own);
 	if (rc < 0)
 		goto out;
-	peers = malloc((mg.g.n + 1) * sizeof *peers);
+	peers = malloc((mg->g.n + 1) * sizeof *peers);
 	if (peers == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	np = mgmt_peers_of(&mg.g, (uint64_t)device_id, peers, mg.g.n + 1);
+	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
 	if (np > MGMT_PEERS_MAX)
 		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
 	for (long i = 0; i < np && rc == 0; i++)
@@ -253,7 +258,7 @@ static int build(struct store *s, const struct model_bundle_params *p, int64_t d
 	*len = mgmt_bundle_encode(b, out, cap);
 	rc = *len > 0 ? 0 : -ENOSPC;
 out:
-	model_graph_free(&mg);
+	model_graph_free(&own);
 	free(peers);
 	return rc;
 }
@@ -277,12 +282,30 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
 		rc = model_version_get(s, &epoch, &serial);
 		if (rc == 0)
-			rc = build(s, p, device_id, issued, epoch, serial, b, out, cap, len);
+			rc = build(s, p, NULL, device_id, issued, epoch, serial, b, out, cap, len);
 		if (rc == 0)
 			rc = model_version_get(s, &e2, &s2);
 		if (rc == 0 && (e2 != epoch || s2 != serial))
 			rc = -EAGAIN;
 	}
+	free(b);
+	return rc;
+}
+
+int model_bundle_build(struct store *s, const struct model_bundle_params *p,
+		       const struct model_graph *mg, int64_t epoch, int64_t serial,
+		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
+{
+	struct mgmt_bundle *b = calloc(1, sizeof *b);
+	int64_t e2, s2;
+	int rc = b == NULL ? -ENOMEM : 0;
+
+	if (rc == 0)
+		rc = build(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
+	if (rc == 0)
+		rc = model_version_get(s, &e2, &s2);
+	if (rc == 0 && (e2 != epoch || s2 != serial))
+		rc = -EAGAIN;
 	free(b);
 	return rc;
 }

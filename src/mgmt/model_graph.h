@@ -49,4 +49,13 @@ struct model_bundle_params {
 int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
 
+/*
+ * The same with a graph the caller loaded at the version (epoch, serial)
+ * (a server rebuilding many bundles after one change loads it once):
+ * -EAGAIN when the version is no longer (epoch, serial) after the reads.
+ */
+int model_bundle_build(struct store *s, const struct model_bundle_params *p,
+		       const struct model_graph *mg, int64_t epoch, int64_t serial,
+		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
+
 #endif

@@ -11,13 +11,15 @@ tests/netns/t_mgmtd_device.sh and bench/mgmt_scale.sh.
       --out FILE        write the answer's body to FILE
     prints "<status> <ms> <Subnetra-Time or -> <body>" on one line
   mgmt_device.py raw HOST:PORT FILE      send saved bytes again; prints as req
-  mgmt_device.py bench HOST:PORT CODEFILE SEEDFILE N G PID
+  mgmt_device.py bench HOST:PORT CODEFILE SEEDFILE N G PID [DBFILE]
       N devices (seeds from SEEDFILE) join, device i with the code on line
       i // G of CODEFILE (one network per code: networks of G devices),
       fetch their bundle, hold a long-poll each; then one more device joins
       network 0 (the change): the time until every device of network 0
       holds a newer bundle (p50/p99/max), how many other polls were woken
-      (none should be), and mgmtd's RSS (PID).
+      (none should be), and mgmtd's RSS (PID); with DBFILE, then a change
+      made by another process (the version bumped in SQLite): the time for
+      every parked poll to re-check its bundle and park again.
 """
 import asyncio
 import base64
@@ -25,6 +27,7 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -148,7 +151,7 @@ def rss_kib(pid):
     return 0
 
 
-async def bench(addr, codefile, seedfile, n, g, pid):
+async def bench(addr, codefile, seedfile, n, g, pid, dbfile=None):
     seeds = [ln.strip() for ln in open(seedfile) if ln.strip()]
     codes = [ln.strip() for ln in open(codefile) if ln.strip()]
     if len(seeds) < n + 1 or len(codes) < (n + g - 1) // g:
@@ -228,9 +231,31 @@ async def bench(addr, codefile, seedfile, n, g, pid):
           (t_change * 1000, got, affected, others, n - affected))
     print("latency_ms p50=%.0f p99=%.0f max=%.0f" % (pct(0.5), pct(0.99), pct(1.0)))
     print("mgmtd_rss_kib parked=%d after=%d" % (rss_parked, rss_kib(pid)))
+    if dbfile:
+        await recheck_all(addr, dbfile, n)
     for t in tasks:
         t.cancel()
     return 0 if got == affected and others == 0 else 1
+
+
+async def recheck_all(addr, dbfile, n):
+    """A change whose affected set the server cannot know (another process
+    bumps the version): every parked poll is woken and re-checks its
+    bundle; measure until all of them did (rebuilt_same) and parked again."""
+    st, b = await health(addr)
+    base = json.loads(b)["devices"]["rebuilt_same"]
+    t0 = time.monotonic()
+    subprocess.run(["sqlite3", dbfile, "UPDATE instance_version SET serial = serial + 1"],
+                   check=True)
+    for _ in range(1200):
+        st, b = await health(addr)
+        h = json.loads(b)
+        if h["devices"]["rebuilt_same"] - base >= n - 1 and h["waiting"] >= n - 1:
+            break
+        await asyncio.sleep(0.05)
+    print("unknown change (version bumped by another process): %d polls re-checked and "
+          "parked again in %.0f ms (incl. the 200 ms change poll)" %
+          (h["devices"]["rebuilt_same"] - base, (time.monotonic() - t0) * 1000))
 
 
 async def health(addr):
@@ -254,7 +279,7 @@ def main():
         show(argv[0], open(argv[1], "rb").read())
     elif cmd == "bench":
         sys.exit(asyncio.run(bench(argv[0], argv[1], argv[2], int(argv[3]), int(argv[4]),
-                                   argv[5])))
+                                   argv[5], argv[6] if len(argv) > 6 else None)))
     else:
         sys.exit(__doc__)
 
