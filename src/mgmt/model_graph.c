@@ -263,6 +263,22 @@ out:
 	return rc;
 }
 
+/* build, then -EAGAIN unless the version is still (epoch, serial). */
+static int build_checked(struct store *s, const struct model_bundle_params *p,
+			 const struct model_graph *mg, int64_t device_id, int64_t issued,
+			 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out,
+			 size_t cap, size_t *len)
+{
+	int64_t e2, s2;
+	int rc = build(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
+
+	if (rc == 0)
+		rc = model_version_get(s, &e2, &s2);
+	if (rc == 0 && (e2 != epoch || s2 != serial))
+		rc = -EAGAIN;
+	return rc;
+}
+
 /*
  * The reads are several statements, and another server may commit between
  * them (PostgreSQL reads each statement at its own snapshot): a payload
@@ -276,17 +292,14 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
 {
 	struct mgmt_bundle *b = calloc(1, sizeof *b);
-	int64_t epoch, serial, e2, s2;
+	int64_t epoch, serial;
 	int rc = b == NULL ? -ENOMEM : -EAGAIN;
 
 	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
 		rc = model_version_get(s, &epoch, &serial);
 		if (rc == 0)
-			rc = build(s, p, NULL, device_id, issued, epoch, serial, b, out, cap, len);
-		if (rc == 0)
-			rc = model_version_get(s, &e2, &s2);
-		if (rc == 0 && (e2 != epoch || s2 != serial))
-			rc = -EAGAIN;
+			rc = build_checked(s, p, NULL, device_id, issued, epoch, serial, b, out,
+					   cap, len);
 	}
 	free(b);
 	return rc;
@@ -297,15 +310,10 @@ int model_bundle_build(struct store *s, const struct model_bundle_params *p,
 		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
 {
 	struct mgmt_bundle *b = calloc(1, sizeof *b);
-	int64_t e2, s2;
 	int rc = b == NULL ? -ENOMEM : 0;
 
 	if (rc == 0)
-		rc = build(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
-	if (rc == 0)
-		rc = model_version_get(s, &e2, &s2);
-	if (rc == 0 && (e2 != epoch || s2 != serial))
-		rc = -EAGAIN;
+		rc = build_checked(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
 	free(b);
 	return rc;
 }
