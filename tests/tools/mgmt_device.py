@@ -244,18 +244,19 @@ async def recheck_all(addr, dbfile, n):
     bundle; measure until all of them did (rebuilt_same) and parked again."""
     st, b = await health(addr)
     base = json.loads(b)["devices"]["rebuilt_same"]
+    parked = json.loads(b)["waiting"]
     t0 = time.monotonic()
     subprocess.run(["sqlite3", dbfile, "UPDATE instance_version SET serial = serial + 1"],
                    check=True)
     for _ in range(1200):
         st, b = await health(addr)
         h = json.loads(b)
-        if h["devices"]["rebuilt_same"] - base >= n - 1 and h["waiting"] >= n - 1:
+        if h["devices"]["rebuilt_same"] - base >= parked and h["waiting"] >= parked:
             break
         await asyncio.sleep(0.05)
-    print("unknown change (version bumped by another process): %d polls re-checked and "
-          "parked again in %.0f ms (incl. the 200 ms change poll)" %
-          (h["devices"]["rebuilt_same"] - base, (time.monotonic() - t0) * 1000))
+    print("unknown change (version bumped by another process): %d of %d parked polls "
+          "re-checked and parked again in %.0f ms (incl. the 200 ms change poll)" %
+          (h["devices"]["rebuilt_same"] - base, parked, (time.monotonic() - t0) * 1000))
 
 
 async def health(addr):
