@@ -193,6 +193,10 @@ static bool graph_at(struct device_state *d, struct store *s, int64_t epoch, int
 	d->graph_valid = false;
 	if (model_graph_load(s, &d->graph) < 0)
 		return false;
+	if (model_graph_load_rows(s, &d->graph) < 0) {
+		model_graph_free(&d->graph);
+		return false;
+	}
 	if (model_version_get(s, &e2, &s2) < 0 || e2 != epoch || s2 != serial) {
 		model_graph_free(&d->graph);
 		return false;

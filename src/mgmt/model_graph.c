@@ -74,6 +74,7 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 
 void model_graph_free(struct model_graph *mg)
 {
+	free(mg->rows);
 	free(mg->by_network);
 	free(mg->by_device);
 	free(mg->blocked);
@@ -212,6 +213,63 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	return rc;
 }
 
+int model_graph_load_rows(struct store *s, struct model_graph *mg)
+{
+	struct store_stmt *st;
+	int64_t n = 0;
+	size_t k = 0, len = 0;
+	int rc = model_query_i64(s, "SELECT count(*) FROM devices", NULL, 0, &n);
+
+	if (rc < 0)
+		return rc;
+	free(mg->rows);
+	mg->n_rows = 0;
+	mg->rows = calloc((size_t)n + 1, sizeof *mg->rows);
+	if (mg->rows == NULL)
+		return -ENOMEM;
+	rc = store_prepare(s, "SELECT id, address, hostname, aliases FROM devices ORDER BY id",
+			   &st);
+	if (rc < 0)
+		return rc;
+	while ((rc = store_step(st)) == STORE_ROW && k < (size_t)n) {
+		struct model_peer_row *r = &mg->rows[k];
+
+		r->id = store_col_i64(st, 0);
+		if (store_col_blob(st, 1, r->address, 16, &len) < 0 || len != 16)
+			continue;
+		snprintf(r->names.hostname, sizeof r->names.hostname, "%s",
+			 store_col_text(st, 2));
+		put_aliases(store_col_text(st, 3), &r->names);
+		k++;
+	}
+	store_finalize(st);
+	if (rc < 0) {
+		free(mg->rows);
+		mg->rows = NULL;
+		return rc;
+	}
+	mg->n_rows = k;
+	return 0;
+}
+
+/* The row of device id in mg->rows (ascending ids), or NULL. */
+static const struct model_peer_row *peer_row(const struct model_graph *mg, int64_t id)
+{
+	size_t lo = 0, hi = mg->n_rows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mg->rows[mid].id == id)
+			return &mg->rows[mid];
+		if (mg->rows[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /*
  * One attempt of model_bundle_payload at the version (epoch, serial), with
  * the graph pre (loaded at that version) or, for NULL, its own.
@@ -242,9 +300,17 @@ static int build(struct store *s, const struct model_bundle_params *p,
 	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
 	if (np > MGMT_PEERS_MAX)
 		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
-	for (long i = 0; i < np && rc == 0; i++)
-		rc = load_device(s, (int64_t)peers[i], b->peers[i].address, &b->peers[i].names,
-				 NULL);
+	for (long i = 0; i < np && rc == 0; i++) {
+		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
+
+		if (row != NULL) {
+			memcpy(b->peers[i].address, row->address, 16);
+			b->peers[i].names = row->names;
+		} else {
+			rc = load_device(s, (int64_t)peers[i], b->peers[i].address,
+					 &b->peers[i].names, NULL);
+		}
+	}
 	if (rc < 0)
 		goto out;
 	memcpy(b->instance, p->instance, sizeof b->instance);
