@@ -257,25 +257,31 @@ out:
 
 /* ---- GET /device/v1/config ---------------------------------------------------- */
 
-/* ?have=EPOCH.SERIAL: true (absent: *given false), or false with a 400 queued. */
-static bool parse_have(struct http_req *r, bool *given, uint64_t *epoch, uint64_t *serial)
+/* "EPOCH.SERIAL" in its one spelling (decimal, no leading zeros). */
+static bool version_text(const char *h, uint64_t *epoch, uint64_t *serial)
 {
-	const char *h = http_query(r, "have");
 	char back[48];
 	unsigned long long e, s;
 	char tail;
 
+	if (strlen(h) > 40 || sscanf(h, "%llu.%llu%c", &e, &s, &tail) != 2)
+		return false;
+	snprintf(back, sizeof back, "%llu.%llu", e, s);
+	if (strcmp(back, h) != 0)
+		return false;
+	*epoch = e;
+	*serial = s;
+	return true;
+}
+
+/* ?have=EPOCH.SERIAL: true (absent: *given false), or false with a 400 queued. */
+static bool parse_have(struct http_req *r, bool *given, uint64_t *epoch, uint64_t *serial)
+{
+	const char *h = http_query(r, "have");
+
 	*given = h != NULL;
-	if (h == NULL)
+	if (h == NULL || version_text(h, epoch, serial))
 		return true;
-	if (strlen(h) <= 40 && sscanf(h, "%llu.%llu%c", &e, &s, &tail) == 2) {
-		snprintf(back, sizeof back, "%llu.%llu", e, s);
-		if (strcmp(back, h) == 0) {
-			*epoch = e;
-			*serial = s;
-			return true;
-		}
-	}
 	http_error(r, MHD_HTTP_BAD_REQUEST, "bad_query",
 		   "query argument have wants EPOCH.SERIAL of a bundle");
 	return false;
@@ -397,11 +403,14 @@ static const char *status_problem(const struct json_value *root)
 {
 	static const char *const names[] = {"applied", "agent", "endpoints", "peers"};
 	const struct json_value *applied, *eps, *peers;
+	uint64_t e, v;
 
 	if (!mgmt_json_exact(root, names, 4))
 		return "the body has exactly applied, agent, endpoints and peers";
 	applied = member(root, "applied");
-	if (applied == NULL || (applied->type != JSON_NULL && !printable_ascii(applied, 3, 41)))
+	if (applied == NULL ||
+	    (applied->type != JSON_NULL &&
+	     (applied->type != JSON_STRING || !version_text(applied->u.string.bytes, &e, &v))))
 		return "applied is \"EPOCH.SERIAL\" or null";
 	if (!printable_ascii(member(root, "agent"), 1, MODEL_AGENT_MAX))
 		return "agent is 1-128 bytes of printable ASCII";

@@ -187,6 +187,8 @@ check_eq "... its last_seen and agent written" "subnetra 0.1.0 1" \
 	"$(sqlite3 "$DB" "SELECT agent, last_seen > 0 FROM devices WHERE hostname = 'robot-b'" | tr '|' ' ')"
 check_match "a status with an unknown path: 400" '^400 .*bad_request' \
 	"$(dev "${S[3]}" POST /device/v1/status --body "{\"applied\":null,\"agent\":\"x\",\"endpoints\":[],\"peers\":[{\"address\":\"${A[1]}\",\"path\":\"warp\",\"rtt_ms\":null,\"last_handshake_s\":null,\"rx\":0,\"tx\":0}]}")"
+check_match "a status whose applied is not EPOCH.SERIAL: 400" '^400 .*applied' \
+	"$(dev "${S[3]}" POST /device/v1/status --body '{"applied":"1.02","agent":"x","endpoints":[],"peers":[]}')"
 check_match "a status missing a member: 400" '^400 .*bad_request' \
 	"$(dev "${S[3]}" POST /device/v1/status --body '{"applied":null,"agent":"x","endpoints":[]}')"
 
