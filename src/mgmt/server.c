@@ -19,6 +19,7 @@
 
 #include "core/mgmt/proto.h"
 #include "mgmt/api.h"
+#include "mgmt/device.h"
 #include "mgmt/meta.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
@@ -185,6 +186,7 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	    (size_t)MGMT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)MGMT_CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
 	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, ls,
+	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, NULL,
 	    tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
 	    tls_priorities, MHD_OPTION_END);
@@ -464,6 +466,8 @@ int server_run(const struct mgmtd_config *cfg)
 		goto cleanup;
 	watch_init(m);
 	api_logins_init(m->logins);
+	if (device_init(m) < 0)
+		goto cleanup;
 	fit_fd_limit(m);
 	/* The framework's test routes (http_routes.c): never in production. */
 	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
@@ -479,6 +483,22 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
+	/* The device API's counters, then the last line: the requests. */
+	if (m->dev != NULL) {
+		const struct device_state *d = m->dev;
+
+		say("device API: %llu bundles signed, %llu served, %llu polls woken; refused: "
+		    "%llu malformed_auth, %llu bad_key, %llu bad_signature, %llu clock_skew, "
+		    "%llu replay, %llu nonce_too_old",
+		    (unsigned long long)d->signed_bundles, (unsigned long long)d->served_bundles,
+		    (unsigned long long)d->woken,
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_MALFORMED],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_BAD_KEY],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_BAD_SIG],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_SKEW],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_REPLAY],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_TOO_OLD]);
+	}
 	say("served %llu requests (admin %llu, device %llu), %llu bodies too large, "
 	    "%llu long-polls (%llu woken, %llu timed out, %llu refused)",
 	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
@@ -497,6 +517,7 @@ cleanup:
 			MHD_run(m->device.mhd);
 	}
 	http_parking_free(&m->parking);
+	device_free(m);
 	free(m->license_text);
 	free(m->logins);
 	if (m->device.mhd != NULL)
