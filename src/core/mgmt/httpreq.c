@@ -38,6 +38,9 @@ static bool method_ok(const char *m)
 
 /* Append to out at *off; false once it does not fit. */
 static bool put(char *out, size_t cap, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool put(char *out, size_t cap, size_t *off, const char *fmt, ...)
 {
 	va_list ap;
 	int k;
