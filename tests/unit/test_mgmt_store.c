@@ -1,6 +1,6 @@
 /*
  * daemon/mgmt/store.c: the device's management state files in a fresh
- * directory.  The trust saves and loads back equal; a cached bundle sealed
+ * directory, named "node2.<kind>".  The trust saves and loads back equal; a cached bundle sealed
  * by the pinned key for this device loads as NEWER with its version; the
  * same file is refused when it is another device's, another instance's,
  * signed by an unpinned key, edited, world-writable, or when nothing is
@@ -26,6 +26,7 @@
 
 static char dir[] = "/tmp/mgmt-client-store-XXXXXX";
 static int dirfd = -1;
+static struct mgmt_store store;
 static char text[MGMT_ENVELOPE_MAX], payload[MGMT_PAYLOAD_MAX];
 static uint8_t work[MGMT_WORK_MAX];
 static struct mgmt_bundle bundle, got;
@@ -36,12 +37,15 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dirfd < 0 ? -1 : 0;
+	if (dirfd < 0)
+		return -1;
+	return mgmt_store_init(&store, dirfd, dir, "node2", getuid());
 }
 
 static int teardown(void **state)
 {
-	static const char *const names[] = { MGMT_STORE_TRUST, MGMT_STORE_BUNDLE };
+	static const char *const names[] = { "node2." MGMT_STORE_TRUST,
+					     "node2." MGMT_STORE_BUNDLE };
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++)
@@ -72,7 +76,7 @@ static void cache(const struct fix_signer *s)
 	assert_int_not_equal(n, 0);
 	n = fix_seal(MGMT_DOMAIN_CONFIG, payload, n, s, text, sizeof(text));
 	assert_int_not_equal(n, 0);
-	assert_int_equal(mgmt_store_save_envelope(dirfd, dir, MGMT_STORE_BUNDLE, text, n, err,
+	assert_int_equal(mgmt_store_save_envelope(&store, MGMT_STORE_BUNDLE, text, n, err,
 						  sizeof(err)),
 			 0);
 }
@@ -80,7 +84,7 @@ static void cache(const struct fix_signer *s)
 static int load(const struct mgmt_trust *t, const uint8_t dev[16], char *err, size_t cap)
 {
 	struct mgmt_bundle_state st;
-	int rc = mgmt_store_load_bundle(dirfd, dir, getuid(), t, dev, text, work, &st, &got,
+	int rc = mgmt_store_load_bundle(&store, t, dev, text, work, &st, &got,
 					err, cap);
 
 	if (rc == 0) {
@@ -91,6 +95,19 @@ static int load(const struct mgmt_trust *t, const uint8_t dev[16], char *err, si
 	return rc;
 }
 
+static void test_init(void **state)
+{
+	struct mgmt_store s;
+	char longname[200];
+
+	(void)state;
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(mgmt_store_init(&s, dirfd, dir, longname, 0), -ENAMETOOLONG);
+	assert_int_equal(mgmt_store_init(&s, dirfd, dir, "a/b", 0), -ENAMETOOLONG);
+	assert_int_equal(mgmt_store_init(&s, dirfd, dir, "", 0), -ENAMETOOLONG);
+}
+
 static void test_trust(void **state)
 {
 	struct fix_signer k1;
@@ -99,16 +116,16 @@ static void test_trust(void **state)
 
 	(void)state;
 	fix_signer(&k1, 1);
-	assert_int_equal(mgmt_store_load_trust(dirfd, dir, getuid(), &back, err, sizeof(err)),
+	assert_int_equal(mgmt_store_load_trust(&store, &back, err, sizeof(err)),
 			 -ENOENT);
 	pinned(&t, &k1);
-	assert_int_equal(mgmt_store_save_trust(dirfd, dir, &t, err, sizeof(err)), 0);
-	assert_int_equal(mgmt_store_load_trust(dirfd, dir, getuid(), &back, err, sizeof(err)), 0);
+	assert_int_equal(mgmt_store_save_trust(&store, &t, err, sizeof(err)), 0);
+	assert_int_equal(mgmt_store_load_trust(&store, &back, err, sizeof(err)), 0);
 	assert_memory_equal(&t, &back, sizeof(t));
-	assert_int_equal(mgmt_store_save_envelope(dirfd, dir, MGMT_STORE_TRUST, "x\n", 2, err,
+	assert_int_equal(mgmt_store_save_envelope(&store, MGMT_STORE_TRUST, "x\n", 2, err,
 						  sizeof(err)),
 			 0);
-	assert_int_equal(mgmt_store_load_trust(dirfd, dir, getuid(), &back, err, sizeof(err)),
+	assert_int_equal(mgmt_store_load_trust(&store, &back, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "not a trust file"));
 }
@@ -154,14 +171,14 @@ static void test_bundle(void **state)
 		char *p = strstr(text, "\"payload\":\"") + 20;
 
 		*p = *p == 'A' ? 'B' : 'A';
-		assert_int_equal(mgmt_store_save_envelope(dirfd, dir, MGMT_STORE_BUNDLE, text, n,
+		assert_int_equal(mgmt_store_save_envelope(&store, MGMT_STORE_BUNDLE, text, n,
 							  err, sizeof(err)),
 				 0);
 	}
 	assert_int_equal(load(&t, dev, err, sizeof(err)), -EBADMSG);
 	/* world-writable: not trusted, not read */
 	cache(&k1);
-	assert_int_equal(fchmodat(dirfd, MGMT_STORE_BUNDLE, 0666, 0), 0);
+	assert_int_equal(fchmodat(dirfd, "node2." MGMT_STORE_BUNDLE, 0666, 0), 0);
 	assert_int_equal(load(&t, dev, err, sizeof(err)), -EPERM);
 	cache(&k1);
 	assert_int_equal(load(&t, dev, err, sizeof(err)), 0);
@@ -170,6 +187,7 @@ static void test_bundle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_trust),
 		cmocka_unit_test(test_bundle),
 	};

@@ -8,31 +8,47 @@
 #include "core/mgmt/trustfile.h"
 #include "os/linux/statefile.h"
 
-/* "<dir>/<name>" for messages */
-static void path_of(char *out, size_t cap, const char *label, const char *name)
+int mgmt_store_init(struct mgmt_store *s, int dirfd, const char *label, const char *stem,
+		    uid_t owner)
 {
-	snprintf(out, cap, "%s/%s", label, name);
+	memset(s, 0, sizeof(*s));
+	s->dirfd = dirfd;
+	s->owner = owner;
+	if (strlen(label) >= sizeof(s->label) || strlen(stem) >= sizeof(s->stem) ||
+	    stem[0] == '\0' || strchr(stem, '/') != NULL)
+		return -ENAMETOOLONG;
+	strcpy(s->label, label);
+	strcpy(s->stem, stem);
+	return 0;
 }
 
-int mgmt_store_save_trust(int dirfd, const char *label, const struct mgmt_trust *t,
-			  char *err, size_t errcap)
+/* The file's name in the directory and its full path for messages. */
+static void names(const struct mgmt_store *s, const char *kind, char name[MGMT_STORE_NAME_MAX],
+		  char path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX])
+{
+	snprintf(name, MGMT_STORE_NAME_MAX, "%s.%s", s->stem, kind);
+	snprintf(path, MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX, "%s/%s", s->label, name);
+}
+
+int mgmt_store_save_trust(const struct mgmt_store *s, const struct mgmt_trust *t, char *err,
+			  size_t errcap)
 {
 	char text[MGMT_TRUSTFILE_MAX];
 	size_t n = mgmt_trustfile_encode(t, text, sizeof(text));
 
-	return mgmt_store_save_envelope(dirfd, label, MGMT_STORE_TRUST, text, n, err, errcap);
+	return mgmt_store_save_envelope(s, MGMT_STORE_TRUST, text, n, err, errcap);
 }
 
-int mgmt_store_load_trust(int dirfd, const char *label, uid_t owner, struct mgmt_trust *t,
-			  char *err, size_t errcap)
+int mgmt_store_load_trust(const struct mgmt_store *s, struct mgmt_trust *t, char *err,
+			  size_t errcap)
 {
-	char text[MGMT_TRUSTFILE_MAX], path[512];
+	char text[MGMT_TRUSTFILE_MAX], name[MGMT_STORE_NAME_MAX];
+	char path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX];
 	size_t n = 0;
 	int rc;
 
-	path_of(path, sizeof(path), label, MGMT_STORE_TRUST);
-	rc = statefile_read(dirfd, MGMT_STORE_TRUST, path, owner, text, sizeof(text), &n, err,
-			    errcap);
+	names(s, MGMT_STORE_TRUST, name, path);
+	rc = statefile_read(s->dirfd, name, path, s->owner, text, sizeof(text), &n, err, errcap);
 	if (rc == -EFBIG || (rc == 0 && !mgmt_trustfile_decode(text, n, t))) {
 		statefile_why(err, errcap, "%s: not a trust file", path);
 		return -EINVAL;
@@ -40,36 +56,36 @@ int mgmt_store_load_trust(int dirfd, const char *label, uid_t owner, struct mgmt
 	return rc;
 }
 
-int mgmt_store_save_envelope(int dirfd, const char *label, const char *name, const char *text,
+int mgmt_store_save_envelope(const struct mgmt_store *s, const char *kind, const char *text,
 			     size_t len, char *err, size_t errcap)
 {
-	char path[512];
+	char name[MGMT_STORE_NAME_MAX], path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX];
 
-	path_of(path, sizeof(path), label, name);
+	names(s, kind, name, path);
 	if (len == 0) {
 		statefile_why(err, errcap, "%s: nothing to save", path);
 		return -EINVAL;
 	}
-	return statefile_save(dirfd, name, path, text, len, err, errcap);
+	return statefile_save(s->dirfd, name, path, text, len, err, errcap);
 }
 
-int mgmt_store_load_bundle(int dirfd, const char *label, uid_t owner,
-			   const struct mgmt_trust *t, const uint8_t device[16], char *text,
-			   uint8_t *work, struct mgmt_bundle_state *st, struct mgmt_bundle *b,
-			   char *err, size_t errcap)
+int mgmt_store_load_bundle(const struct mgmt_store *s, const struct mgmt_trust *t,
+			   const uint8_t device[16], char *text, uint8_t *work,
+			   struct mgmt_bundle_state *st, struct mgmt_bundle *b, char *err,
+			   size_t errcap)
 {
+	char name[MGMT_STORE_NAME_MAX], path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX];
 	enum mgmt_bundle_verdict v;
-	char path[512];
 	size_t n = 0;
 	int rc;
 
-	path_of(path, sizeof(path), label, MGMT_STORE_BUNDLE);
+	names(s, MGMT_STORE_BUNDLE, name, path);
 	if (!t->pinned) {
 		statefile_why(err, errcap, "%s: no license accepted yet", path);
 		return -ENOTCONN;
 	}
-	rc = statefile_read(dirfd, MGMT_STORE_BUNDLE, path, owner, text, MGMT_ENVELOPE_MAX, &n,
-			    err, errcap);
+	rc = statefile_read(s->dirfd, name, path, s->owner, text, MGMT_ENVELOPE_MAX, &n, err,
+			    errcap);
 	if (rc < 0)
 		return rc;
 	memset(st, 0, sizeof(*st));
