@@ -7,7 +7,8 @@
  * a 204 polls again with have=E.S; a stale bundle, another device's and one
  * signed by another key are refused and counted and not applied; a
  * restart without the code comes back to the cached bundle before any
- * request.
+ * request; an expired license is refused when the server's Date confirms
+ * our clock, and taken when nothing does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ static char resp[MGMT_ENVELOPE_MAX + 256], got[8192];
 static struct mgmt_bundle fixb;
 static unsigned applied;
 static uint64_t applied_serial;
-static uint64_t now_ns = 1;
+static uint64_t now_ns = 1, wall_ms = 1796586503000; /* 2026-12-06T19:48:23Z */
 
 static void on_apply(void *ctx, const struct mgmt_bundle *b)
 {
@@ -89,7 +90,7 @@ static const char *exchange(struct mgmt_client *c, const char *answer, size_t al
 	size_t n = 0;
 	int s;
 
-	mgmt_client_tick(c, now_ns, 1796586503000);
+	mgmt_client_tick(c, now_ns, wall_ms);
 	assert_true(c->http.fd >= 0);
 	s = accept(lfd, NULL, NULL);
 	assert_true(s >= 0);
@@ -100,7 +101,7 @@ static const char *exchange(struct mgmt_client *c, const char *answer, size_t al
 
 		if (c->http.state != MGMT_HTTPC_READING) {
 			assert_int_equal(poll(&p, 1, 5000), 1);
-			mgmt_client_event(c, now_ns, 1796586503000);
+			mgmt_client_event(c, now_ns, wall_ms);
 		}
 		if (c->http.state != MGMT_HTTPC_READING)
 			continue;
@@ -128,7 +129,7 @@ static const char *exchange(struct mgmt_client *c, const char *answer, size_t al
 		struct pollfd p = { .fd = c->http.fd, .events = POLLIN };
 
 		assert_int_equal(poll(&p, 1, 5000), 1);
-		mgmt_client_event(c, now_ns, 1796586503000);
+		mgmt_client_event(c, now_ns, wall_ms);
 	}
 	return got;
 }
@@ -254,7 +255,7 @@ static void test_join_poll_restart(void **state)
 	/* backoff grew: 1 s, 2 s, 4 s (+-50 %) */
 	assert_true(c.backoff_ns == 4 * MGMT_BACKOFF_MIN_NS);
 	assert_true(c.next_ns >= now_ns + 2 * MGMT_BACKOFF_MIN_NS);
-	mgmt_client_tick(&c, now_ns, 1796586503000);
+	mgmt_client_tick(&c, now_ns, wall_ms);
 	assert_int_equal(c.http.fd, -1); /* not due yet */
 	mgmt_client_free(&c);
 
@@ -285,11 +286,57 @@ static void test_bad_init(void **state)
 			 -EINVAL);
 }
 
+/* An expired license, our clock confirmed by the server's Date: refused, counted. */
+static void test_expired(void **state)
+{
+	static struct mgmt_client c;
+	struct fix_signer k1;
+	struct mgmt_license lic;
+	struct mgmt_joincode jc;
+	struct mgmt_store other;
+	char code[MGMT_JOINCODE_LEN + 1];
+	uint8_t sk[MGMT_SK_LEN] = { 0 }, dev[16] = { 0xfc, 0x94, 1 };
+	size_t n;
+	int k;
+
+	(void)state;
+	fix_signer(&k1, 1);
+	mgmt_key_fingerprint(k1.pk, jc.fingerprint);
+	memset(jc.prefix, 3, sizeof(jc.prefix));
+	memset(jc.secret, 4, sizeof(jc.secret));
+	mgmt_joincode_format(&jc, code);
+	assert_int_equal(mgmt_store_init(&other, dirfd, dir, "node-x", getuid()), 0);
+	assert_int_equal(mgmt_client_init(&c, &other, url, code, NULL, sk, dev, NULL, NULL), 0);
+	fix_license(&lic, 7, &k1, NULL); /* valid until 2027-11-23T10:00:00Z */
+	n = mgmt_license_encode(&lic, payload, sizeof(payload));
+	n = fix_seal(MGMT_DOMAIN_LICENSE, payload, n, &k1, env, sizeof(env));
+	wall_ms = 1830000000000; /* 2027-12-28 */
+	k = snprintf(resp, sizeof(resp),
+		     "HTTP/1.1 200 OK\r\nDate: Tue, 28 Dec 2027 12:00:00 GMT\r\n"
+		     "Content-Length: %zu\r\n\r\n",
+		     n);
+	memcpy(resp + k, env, n);
+	exchange(&c, resp, (size_t)k + n);
+	assert_int_equal(c.refused[MGMT_REF_EXPIRED], 1);
+	assert_false(c.trust.pinned);
+	assert_int_equal(c.stage, MGMT_STAGE_LICENSE);
+	/* the same answer without a Date: the window is not checked, it is pinned */
+	now_ns = c.next_ns;
+	exchange(&c, resp, ok(env, n));
+	assert_true(c.trust.pinned);
+	assert_non_null(strstr(c.last_error, "validity not checked"));
+	mgmt_client_free(&c);
+	wall_ms = 1796586503000;
+	unlinkat(dirfd, "node-x." MGMT_STORE_TRUST, 0);
+	unlinkat(dirfd, "node-x." MGMT_STORE_LICENSE, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_init),
 		cmocka_unit_test(test_join_poll_restart),
+		cmocka_unit_test(test_expired),
 	};
 
 	if (sodium_init() < 0)

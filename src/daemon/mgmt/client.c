@@ -249,10 +249,13 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 
 	c->last_contact_ns = now_ns;
 	if (c->stage == MGMT_STAGE_LICENSE && r->status == 200) {
-		/* the clock is not known good here: the window is checked by the server's Date later */
+		/* our clock is good enough for the validity window within 24 h of the server's Date */
+		int64_t wall_s = (int64_t)(wall_ms / 1000);
+		bool clock_good = r->date >= 0 && wall_s - r->date <= MGMT_CLOCK_AGREE_S &&
+				  r->date - wall_s <= MGMT_CLOCK_AGREE_S;
 		enum mgmt_license_verdict v =
-			mgmt_license_accept(&c->trust, body, r->body_len, (int64_t)(wall_ms / 1000),
-					    false, c->work, MGMT_WORK_MAX, &lic, NULL);
+			mgmt_license_accept(&c->trust, body, r->body_len, wall_s, clock_good,
+					    c->work, MGMT_WORK_MAX, &lic, NULL);
 
 		if (v != MGMT_LICENSE_NEWER && v != MGMT_LICENSE_SAME) {
 			backoff(c, now_ns, license_refusal(v), mgmt_license_verdict_name(v));
@@ -263,6 +266,9 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 					      sizeof(err)) < 0 ||
 		     mgmt_store_save_trust(&c->store, &c->trust, err, sizeof(err)) < 0))
 			snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+		if (!clock_good)
+			snprintf(c->last_error, sizeof(c->last_error),
+				 "license validity not checked: no server Date within 24 h of our clock");
 		c->stage = c->have_code ? MGMT_STAGE_JOIN : MGMT_STAGE_POLL;
 	} else if (c->stage == MGMT_STAGE_JOIN && r->status == 200) {
 		c->have_code = false;

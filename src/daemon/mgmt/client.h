@@ -14,7 +14,9 @@
  * The device API is asked at the management URL's host and port (the
  * server's device listener serves license.json and /device/v1 alike).
  * HOST must be an IP literal: the daemon has no resolver in its loop.
- * Errors back off 1, 2, 4 ... 60 s with +-50 % jitter; each refusal is
+ * The license's validity window is checked when our clock is within 24 h
+ * of the answer's Date (a robot that boots in 1970 is not refused by its
+ * own clock).  Errors back off 1, 2, 4 ... 60 s with +-50 % jitter; each refusal is
  * counted by reason (mgmt_client_refusal_name).
  */
 #ifndef SUBNETRA_DAEMON_MGMT_CLIENT_H
@@ -50,6 +52,7 @@ const char *mgmt_refusal_name(enum mgmt_refusal r);
 
 #define MGMT_BACKOFF_MIN_NS UINT64_C(1000000000)
 #define MGMT_BACKOFF_MAX_NS UINT64_C(60000000000)
+#define MGMT_CLOCK_AGREE_S  86400 /* our clock within this of a server Date: "good" */
 #define MGMT_EXCHANGE_NS    UINT64_C(30000000000) /* one request, beyond the poll's wait */
 
 struct mgmt_client {
