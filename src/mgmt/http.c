@@ -57,6 +57,8 @@ void http_reply(struct http_req *r, unsigned status, const char *type, const voi
 	}
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	if (r->xhdr[0] != NULL)
+		MHD_add_response_header(resp, r->xhdr[0], r->xhdr[1]);
 	r->result = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 }
@@ -91,6 +93,15 @@ void http_error(struct http_req *r, unsigned status, const char *code,
 	size_t n = error_json(json, sizeof json, code, message);
 
 	http_reply_json(r, status, json, n);
+}
+
+void http_error_hdr(struct http_req *r, unsigned status, const char *code,
+		    const char *message, const char *name, const char *value)
+{
+	r->xhdr[0] = name;
+	r->xhdr[1] = value;
+	http_error(r, status, code, message);
+	r->xhdr[0] = r->xhdr[1] = NULL;
 }
 
 /* Before a request state exists (the first call): an error straight on conn. */
@@ -460,8 +471,8 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 	unsigned long long declared;
 
 	(void)version;
-	if (r == NULL) {
-		/* First call: headers only. */
+	if (r == NULL || r->method == NULL) {
+		/* First call: headers only (r: made by http_uri_log, if at all). */
 		l->requests++;
 		declared = declared_length(conn);
 		if (declared > HTTP_BODY_MAX &&
@@ -471,7 +482,8 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 					   "body_too_large",
 					   "request body over 65536 bytes", true);
 		}
-		r = calloc(1, sizeof *r);
+		if (r == NULL)
+			r = calloc(1, sizeof *r);
 		if (r == NULL)
 			return MHD_NO;
 		r->l = l;
@@ -506,6 +518,19 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 	return run(r, dispatch);
 }
 
+void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *r = calloc(1, sizeof *r);
+
+	(void)cls;
+	if (r == NULL)
+		return NULL;
+	r->slot = -1;
+	r->conn = conn;
+	r->target = strdup(uri);
+	return r; /* http_handle's first call fills in the rest */
+}
+
 void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    enum MHD_RequestTerminationCode toe)
 {
@@ -520,6 +545,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		http_park_forget(r->l->parking, r);
 	free(r->body);
 	free(r->path);
+	free(r->target);
 	free(r);
 	*req_cls = NULL;
 }

@@ -29,7 +29,9 @@
  * http_routes[] (http_routes.c), and the route in docs/api/openapi.yaml
  * (t_mgmtd_http compares the two lists).  A handler that commits a change
  * calls watch_notify(r->l->m) after the commit, which wakes the long-polls
- * (watch.h); code that knows a finer key calls http_wake(r->l->parking, key).
+ * (watch.h); one that commits a struct model_change (devices can see it)
+ * calls device_changed(r->l->m, &ch) first, which wakes exactly the
+ * devices it touches (device.h).
  */
 #ifndef SUBNETRA_MGMT_HTTP_H
 #define SUBNETRA_MGMT_HTTP_H
@@ -109,6 +111,7 @@ struct http_req {
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *url; /* MHD's, valid for the request's life */
+	char *target;	 /* the request target as sent: path?query, not decoded */
 	const struct http_route *route;
 	char *path;			    /* a copy of the path, split for the params */
 	const char *param[HTTP_PARAMS_MAX]; /* into path, in pattern order */
@@ -119,6 +122,7 @@ struct http_req {
 	size_t received; /* body bytes seen, kept or not */
 	bool too_large;
 	bool replied; /* a response is queued */
+	const char *xhdr[2]; /* one more header of the answer (name, value), or NULL */
 	enum MHD_Result result;
 	/* parking (http_park) */
 	long slot; /* index in the parking table, or -1 */
@@ -142,6 +146,11 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *conn, const char *
 			    const char *method, const char *version,
 			    const char *upload_data, size_t *upload_data_size,
 			    void **req_cls);
+/*
+ * MHD_OPTION_URI_LOG_CALLBACK: the request state, made before the headers
+ * are read, holding the target as sent (device signatures cover it).
+ */
+void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn);
 void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    enum MHD_RequestTerminationCode toe);
 
@@ -154,6 +163,9 @@ void http_reply_json(struct http_req *r, unsigned status, const char *json, size
 /* {"error":{"code":code,"message":message}} (both escaped). */
 void http_error(struct http_req *r, unsigned status, const char *code,
 		const char *message);
+/* http_error with one more header name: value. */
+void http_error_hdr(struct http_req *r, unsigned status, const char *code,
+		    const char *message, const char *name, const char *value);
 /* 204, no body. */
 void http_reply_empty(struct http_req *r);
 
@@ -218,6 +230,10 @@ bool http_park(struct http_req *r, const char *key, int64_t deadline_ms,
 	       http_handler resume);
 /* Resume every request parked on key; how many. */
 size_t http_wake(struct http_parking *p, const char *key);
+/* Resume every request parked on a key starting with prefix; how many. */
+size_t http_wake_prefix(struct http_parking *p, const char *prefix);
+/* Whether a request is parked on key. */
+bool http_parked(const struct http_parking *p, const char *key);
 /* Resume the requests whose deadline is at or before now_ms; how many. */
 size_t http_park_expire(struct http_parking *p, int64_t now_ms);
 /* ms until the earliest deadline (0 when due), or -1 with nothing parked. */

@@ -82,19 +82,39 @@ static void resume(struct http_parking *p, struct http_req *r, enum http_wake_re
 	p->resumed = true;
 }
 
-size_t http_wake(struct http_parking *p, const char *key)
+/* Resume the requests whose key is key (whole) or starts with it (prefix). */
+static size_t wake(struct http_parking *p, const char *key, bool prefix)
 {
-	size_t woken = 0;
+	size_t woken = 0, len = strlen(key);
 
 	/* Backwards: a resume moves the last slot into the current one. */
 	for (size_t i = p->n; i-- > 0;) {
-		if (strcmp(p->slots[i]->key, key) == 0) {
+		if (strncmp(p->slots[i]->key, key, len) == 0 &&
+		    (prefix || p->slots[i]->key[len] == '\0')) {
 			resume(p, p->slots[i], HTTP_WOKEN);
 			woken++;
 		}
 	}
 	p->woken += woken;
 	return woken;
+}
+
+size_t http_wake(struct http_parking *p, const char *key)
+{
+	return wake(p, key, false);
+}
+
+size_t http_wake_prefix(struct http_parking *p, const char *prefix)
+{
+	return wake(p, prefix, true);
+}
+
+bool http_parked(const struct http_parking *p, const char *key)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->slots[i]->key, key) == 0)
+			return true;
+	return false;
 }
 
 size_t http_park_expire(struct http_parking *p, int64_t now_ms)

@@ -9,21 +9,27 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
+#include "core/mgmt/envelope.h"
 #include "core/mgmt/jsonio.h"
 #include "core/outbuf.h"
 #include "core/version.h"
+#include "mgmt/device.h"
 #include "mgmt/mgmtd.h"
+#include "mgmt/model_joincode.h"
+#include "mgmt/model_network.h"
 #include "mgmt/settings.h"
 #include "mgmt/store.h"
 #include "mgmt/watch.h"
 #include "openapi_yaml.h"
 
-enum { EVENTS_WAIT_DEFAULT_S = 25, JSON_SMALL = 256 };
+enum { EVENTS_WAIT_DEFAULT_S = 25, JSON_SMALL = 256, JSON_HEALTH = 1024 };
 
 static void get_healthz(struct http_req *r)
 {
 	struct mgmtd *m = r->l->m;
-	char json[JSON_SMALL];
+	char json[JSON_HEALTH];
 	int v, n;
 
 	/* A read of the database header: the store is really there. */
@@ -34,8 +40,10 @@ static void get_healthz(struct http_req *r)
 	}
 	n = snprintf(json, sizeof json,
 		     "{\"status\":\"ok\",\"version\":\"%s\",\"schema_version\":%d,"
-		     "\"listener\":\"%s\",\"waiting\":%zu}\n",
+		     "\"listener\":\"%s\",\"waiting\":%zu,\"devices\":",
 		     SUBNETRA_VERSION, v, r->l->name, m->parking.n);
+	n += (int)device_summary(m, json + n, sizeof json - (size_t)n - 3);
+	n += snprintf(json + n, sizeof json - (size_t)n, "}\n");
 	http_reply_json(r, MHD_HTTP_OK, json, (size_t)n);
 }
 
@@ -232,9 +240,72 @@ static void test_page(struct http_req *r)
 	http_reply_json(r, MHD_HTTP_OK, json, outbuf_finish(&o));
 }
 
+/*
+ * POST /api/v1/_test/joincode {"network":NAME|null,"reusable":B,"expires_in":S}:
+ * a join code of account 1 (init's admin) into the network NAME (made if
+ * new), expiring S seconds from now (0: never; negative: already), for
+ * t_mgmtd_device until the admin API makes codes.
+ */
+static void test_joincode(struct http_req *r)
+{
+	struct mgmtd *m = r->l->m;
+	struct json_value root;
+	const struct json_value *net = NULL, *reuse = NULL, *exp = NULL;
+	struct model_joincode_spec spec = {.policy = MODEL_HOSTNAME_SUFFIX};
+	struct model_op op = {.s = m->store,
+			      .who = {.kind = MODEL_ACTOR_SYSTEM},
+			      .now_ms = (int64_t)time(NULL) * 1000,
+			      .pepper = m->keys.pepper};
+	struct model_network rows[MODEL_PAGE_MAX];
+	uint8_t fpr[MGMT_FPR_LEN];
+	char code[MGMT_JOINCODE_LEN + 1], json[256];
+	int64_t id = 0, expires = 0;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!http_json_body(r, &root))
+		return;
+	for (size_t i = 0; root.type == JSON_OBJECT && i < root.u.object.n; i++) {
+		const struct json_member *mb = &root.u.object.members[i];
+
+		if (strcmp(mb->name, "network") == 0)
+			net = &mb->value;
+		else if (strcmp(mb->name, "reusable") == 0)
+			reuse = &mb->value;
+		else if (strcmp(mb->name, "expires_in") == 0)
+			exp = &mb->value;
+	}
+	spec.reusable = reuse != NULL && reuse->type == JSON_BOOL && reuse->u.boolean;
+	if (exp != NULL && json_get_i64(exp, &expires) && expires != 0)
+		spec.expires_at = model_now_s(&op) + expires;
+	if (net != NULL && net->type == JSON_STRING) {
+		rc = model_network_create(&op, 1, net->u.string.bytes, &spec.network_id);
+		if (rc == -EEXIST) {
+			rc = model_network_list(m->store, 1, 0, MODEL_PAGE_MAX, rows, &n);
+			for (size_t i = 0; rc == 0 && i < n; i++)
+				if (strcmp(rows[i].name, net->u.string.bytes) == 0)
+					spec.network_id = rows[i].id;
+		}
+	}
+	json_free(&root);
+	mgmt_key_fingerprint(m->keys.pk, fpr);
+	if (rc == 0)
+		rc = model_joincode_create(&op, 1, fpr, &spec, code, &id);
+	if (rc < 0) {
+		http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "refused", "the model refused");
+		return;
+	}
+	watch_notify(m);
+	n = (size_t)snprintf(json, sizeof json, "{\"code\":\"%s\",\"network_id\":%lld}\n",
+			     code, (long long)spec.network_id);
+	sodium_memzero(code, sizeof code);
+	http_reply_json(r, MHD_HTTP_OK, json, n);
+}
+
 #define BOTH  (1u << HTTP_ADMIN | 1u << HTTP_DEVICE)
 #define ADMIN (1u << HTTP_ADMIN)
 #define TEST  (ADMIN | HTTP_ROUTE_TEST)
+#define DEVICE (1u << HTTP_DEVICE)
 
 const struct http_route http_routes[] = {
     {"GET", "/healthz", BOTH, get_healthz},
@@ -243,6 +314,13 @@ const struct http_route http_routes[] = {
     {"GET", "/api/v1/events", ADMIN, get_events},
     {"POST", "/api/v1/_test/echo/{a}/{b}", TEST, test_echo},
     {"GET", "/api/v1/_test/page", TEST, test_page},
+    {"POST", "/api/v1/_test/joincode", TEST, test_joincode},
+    /* the device API (device_api.c): signed by the device, on the device listener */
+    {"POST", "/device/v1/join", DEVICE, device_post_join},
+    {"GET", "/device/v1/config", DEVICE, device_get_config},
+    {"POST", "/device/v1/status", DEVICE, device_post_status},
+    {"POST", "/device/v1/leave", DEVICE, device_post_leave},
+    {"POST", "/device/v1/claim-request", DEVICE, device_post_claim_request},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

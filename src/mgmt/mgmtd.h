@@ -15,6 +15,8 @@
 #include "mgmt/instance.h"
 #include "mgmt/watch.h"
 
+struct device_state;
+
 /* Exit codes of every subcommand (documented in --help and docs/management.md). */
 enum mgmt_exit {
 	MGMT_EXIT_OK = 0,
@@ -66,6 +68,7 @@ struct mgmtd {
 	struct mgmtd_listener device;
 	struct http_parking parking; /* long-polls of both listeners */
 	struct watch watch;	     /* the change cursor they wait on */
+	struct device_state *dev;    /* the device API's memory (device.h) */
 	int64_t watched_ms;	     /* last watch_poll (monotonic ms) */
 	char *license_text;	     /* license.json as last signed (MGMT_ENVELOPE_MAX) */
 	size_t license_len;	     /* 0: none yet */

@@ -74,6 +74,7 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 
 void model_graph_free(struct model_graph *mg)
 {
+	free(mg->rows);
 	free(mg->by_network);
 	free(mg->by_device);
 	free(mg->blocked);
@@ -212,34 +213,104 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	return rc;
 }
 
-/* One attempt of model_bundle_payload at the version (epoch, serial). */
-static int build(struct store *s, const struct model_bundle_params *p, int64_t device_id,
-		 int64_t issued, int64_t epoch, int64_t serial, struct mgmt_bundle *b,
-		 char *out, size_t cap, size_t *len)
+int model_graph_load_rows(struct store *s, struct model_graph *mg)
+{
+	struct store_stmt *st;
+	int64_t n = 0;
+	size_t k = 0, len = 0;
+	int rc = model_query_i64(s, "SELECT count(*) FROM devices", NULL, 0, &n);
+
+	if (rc < 0)
+		return rc;
+	free(mg->rows);
+	mg->n_rows = 0;
+	mg->rows = calloc((size_t)n + 1, sizeof *mg->rows);
+	if (mg->rows == NULL)
+		return -ENOMEM;
+	rc = store_prepare(s, "SELECT id, address, hostname, aliases FROM devices ORDER BY id",
+			   &st);
+	if (rc < 0)
+		return rc;
+	while ((rc = store_step(st)) == STORE_ROW && k < (size_t)n) {
+		struct model_peer_row *r = &mg->rows[k];
+
+		r->id = store_col_i64(st, 0);
+		if (store_col_blob(st, 1, r->address, 16, &len) < 0 || len != 16)
+			continue;
+		snprintf(r->names.hostname, sizeof r->names.hostname, "%s",
+			 store_col_text(st, 2));
+		put_aliases(store_col_text(st, 3), &r->names);
+		k++;
+	}
+	store_finalize(st);
+	if (rc < 0) {
+		free(mg->rows);
+		mg->rows = NULL;
+		return rc;
+	}
+	mg->n_rows = k;
+	return 0;
+}
+
+/* The row of device id in mg->rows (ascending ids), or NULL. */
+static const struct model_peer_row *peer_row(const struct model_graph *mg, int64_t id)
+{
+	size_t lo = 0, hi = mg->n_rows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mg->rows[mid].id == id)
+			return &mg->rows[mid];
+		if (mg->rows[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * One attempt of model_bundle_payload at the version (epoch, serial), with
+ * the graph pre (loaded at that version) or, for NULL, its own.
+ */
+static int build(struct store *s, const struct model_bundle_params *p,
+		 const struct model_graph *pre, int64_t device_id, int64_t issued,
+		 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out, size_t cap,
+		 size_t *len)
 {
 	uint64_t *peers = NULL;
-	struct model_graph mg = {0};
+	struct model_graph own = {0};
+	const struct model_graph *mg = pre != NULL ? pre : &own;
 	bool blocked = false;
 	long np = 0;
 	int rc;
 
 	memset(b, 0, sizeof *b);
 	rc = load_device(s, device_id, b->device, &b->self, &blocked);
-	if (rc == 0)
-		rc = model_graph_load(s, &mg);
+	if (rc == 0 && pre == NULL)
+		rc = model_graph_load(s, &own);
 	if (rc < 0)
 		goto out;
-	peers = malloc((mg.g.n + 1) * sizeof *peers);
+	peers = malloc((mg->g.n + 1) * sizeof *peers);
 	if (peers == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	np = mgmt_peers_of(&mg.g, (uint64_t)device_id, peers, mg.g.n + 1);
+	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
 	if (np > MGMT_PEERS_MAX)
 		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
-	for (long i = 0; i < np && rc == 0; i++)
-		rc = load_device(s, (int64_t)peers[i], b->peers[i].address, &b->peers[i].names,
-				 NULL);
+	for (long i = 0; i < np && rc == 0; i++) {
+		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
+
+		if (row != NULL) {
+			memcpy(b->peers[i].address, row->address, 16);
+			b->peers[i].names = row->names;
+		} else {
+			rc = load_device(s, (int64_t)peers[i], b->peers[i].address,
+					 &b->peers[i].names, NULL);
+		}
+	}
 	if (rc < 0)
 		goto out;
 	memcpy(b->instance, p->instance, sizeof b->instance);
@@ -253,8 +324,24 @@ static int build(struct store *s, const struct model_bundle_params *p, int64_t d
 	*len = mgmt_bundle_encode(b, out, cap);
 	rc = *len > 0 ? 0 : -ENOSPC;
 out:
-	model_graph_free(&mg);
+	model_graph_free(&own);
 	free(peers);
+	return rc;
+}
+
+/* build, then -EAGAIN unless the version is still (epoch, serial). */
+static int build_checked(struct store *s, const struct model_bundle_params *p,
+			 const struct model_graph *mg, int64_t device_id, int64_t issued,
+			 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out,
+			 size_t cap, size_t *len)
+{
+	int64_t e2, s2;
+	int rc = build(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
+
+	if (rc == 0)
+		rc = model_version_get(s, &e2, &s2);
+	if (rc == 0 && (e2 != epoch || s2 != serial))
+		rc = -EAGAIN;
 	return rc;
 }
 
@@ -271,18 +358,28 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
 {
 	struct mgmt_bundle *b = calloc(1, sizeof *b);
-	int64_t epoch, serial, e2, s2;
+	int64_t epoch, serial;
 	int rc = b == NULL ? -ENOMEM : -EAGAIN;
 
 	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
 		rc = model_version_get(s, &epoch, &serial);
 		if (rc == 0)
-			rc = build(s, p, device_id, issued, epoch, serial, b, out, cap, len);
-		if (rc == 0)
-			rc = model_version_get(s, &e2, &s2);
-		if (rc == 0 && (e2 != epoch || s2 != serial))
-			rc = -EAGAIN;
+			rc = build_checked(s, p, NULL, device_id, issued, epoch, serial, b, out,
+					   cap, len);
 	}
+	free(b);
+	return rc;
+}
+
+int model_bundle_build(struct store *s, const struct model_bundle_params *p,
+		       const struct model_graph *mg, int64_t epoch, int64_t serial,
+		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
+{
+	struct mgmt_bundle *b = calloc(1, sizeof *b);
+	int rc = b == NULL ? -ENOMEM : 0;
+
+	if (rc == 0)
+		rc = build_checked(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
 	free(b);
 	return rc;
 }

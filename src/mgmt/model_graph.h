@@ -13,17 +13,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mgmt/bundle.h"
 #include "core/mgmt/peers.h"
 #include "core/mgmt/proto.h"
 #include "mgmt/model.h"
+
+/* A device's address and names, as a bundle lists it. */
+struct model_peer_row {
+	int64_t id;
+	uint8_t address[16];
+	struct mgmt_names names;
+};
 
 struct model_graph {
 	struct mgmt_membership *by_network, *by_device;
 	uint64_t *blocked;
 	struct mgmt_peer_graph g;
+	struct model_peer_row *rows; /* model_graph_load_rows: every device, by id */
+	size_t n_rows;
 };
 
 int model_graph_load(struct store *s, struct model_graph *mg);
+/*
+ * Also every device's address and names (one query), which bundles built
+ * with this graph (model_bundle_build) then take instead of one query per
+ * peer.
+ */
+int model_graph_load_rows(struct store *s, struct model_graph *mg);
 void model_graph_free(struct model_graph *mg);
 
 /* ch->affected (replaced) := the devices a membership change of (network, device) touches. */
@@ -48,5 +64,14 @@ struct model_bundle_params {
  */
 int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
+
+/*
+ * The same with a graph the caller loaded at the version (epoch, serial)
+ * (a server rebuilding many bundles after one change loads it once):
+ * -EAGAIN when the version is no longer (epoch, serial) after the reads.
+ */
+int model_bundle_build(struct store *s, const struct model_bundle_params *p,
+		       const struct model_graph *mg, int64_t epoch, int64_t serial,
+		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
 
 #endif

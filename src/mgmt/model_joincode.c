@@ -255,37 +255,45 @@ int model_joincode_redeem(const struct model_op *op, const char *code,
 	return rc;
 }
 
+/* The stored hash of a claim secret: peppered, of its BLAKE2b-256. */
+static bool claim_hash_raw(const uint8_t *pepper, const uint8_t raw[MODEL_CLAIM_SECRET_LEN],
+			   uint8_t h[MGMT_SECRET_HASH_LEN])
+{
+	uint8_t inner[MGMT_SECRET_HASH_LEN];
+	bool ok;
+
+	crypto_generichash(inner, sizeof inner, raw, MODEL_CLAIM_SECRET_LEN, NULL, 0);
+	ok = mgmt_secret_hash(pepper, MGMT_SECRET_CLAIM, inner, sizeof inner, h);
+	sodium_memzero(inner, sizeof inner);
+	return ok;
+}
+
 static bool claim_hash(const uint8_t *pepper, const char *text, uint8_t h[MGMT_SECRET_HASH_LEN])
 {
 	uint8_t raw[MODEL_CLAIM_SECRET_LEN];
 	bool ok = strlen(text) == 2 * MODEL_CLAIM_SECRET_LEN &&
 		  mgmt_hex_decode(text, 2 * MODEL_CLAIM_SECRET_LEN, raw, sizeof raw) &&
-		  mgmt_secret_hash(pepper, MGMT_SECRET_CLAIM, raw, sizeof raw, h);
+		  claim_hash_raw(pepper, raw, h);
 
 	sodium_memzero(raw, sizeof raw);
 	return ok;
 }
 
-int model_claim_request(const struct model_op *op, const struct model_device_ident *ident,
-			char secret[MODEL_CLAIM_TEXT], int64_t *device_id)
+/* The claim request of ident, stored as h (the peppered hash), in one transaction. */
+static int claim_store(const struct model_op *op, const struct model_device_ident *ident,
+		       const uint8_t h[MGMT_SECRET_HASH_LEN], int64_t *device_id)
 {
-	uint8_t raw[MODEL_CLAIM_SECRET_LEN], h[MGMT_SECRET_HASH_LEN];
 	struct model_op as_device = *op;
 	bool created;
 	int64_t renamed;
-	int rc;
+	int rc = model_tx_begin(op->s);
 
-	randombytes_buf(raw, sizeof raw);
-	mgmt_hex_encode(secret, raw, sizeof raw);
-	mgmt_secret_hash(op->pepper, MGMT_SECRET_CLAIM, raw, sizeof raw, h);
-	sodium_memzero(raw, sizeof raw);
-	rc = model_tx_begin(op->s);
 	if (rc < 0)
-		goto out;
+		return rc;
 	rc = model_device_upsert(op, ident, MODEL_HOSTNAME_SUFFIX, device_id, &created, &renamed);
 	if (rc == 0) {
 		const struct store_arg del[] = {STORE_I64(*device_id)};
-		const struct store_arg ins[] = {STORE_I64(*device_id), STORE_BLOB(h, sizeof h),
+		const struct store_arg ins[] = {STORE_I64(*device_id), STORE_BLOB(h, MGMT_SECRET_HASH_LEN),
 						STORE_I64(model_now_s(op) + MODEL_CLAIM_TTL_S)};
 
 		rc = store_exec_args(op->s, "DELETE FROM claim_requests WHERE device_id = ?", del,
@@ -300,11 +308,35 @@ int model_claim_request(const struct model_op *op, const struct model_device_ide
 	as_device.who.id = *device_id;
 	if (rc == 0)
 		rc = model_audit(&as_device, "device.claim_request", "device", *device_id, NULL);
-	rc = model_tx_end(op->s, rc);
-out:
+	return model_tx_end(op->s, rc);
+}
+
+int model_claim_request(const struct model_op *op, const struct model_device_ident *ident,
+			char secret[MODEL_CLAIM_TEXT], int64_t *device_id)
+{
+	uint8_t raw[MODEL_CLAIM_SECRET_LEN], h[MGMT_SECRET_HASH_LEN];
+	int rc;
+
+	randombytes_buf(raw, sizeof raw);
+	mgmt_hex_encode(secret, raw, sizeof raw);
+	claim_hash_raw(op->pepper, raw, h);
+	sodium_memzero(raw, sizeof raw);
+	rc = claim_store(op, ident, h, device_id);
 	if (rc < 0)
 		sodium_memzero(secret, MODEL_CLAIM_TEXT);
 	return rc;
+}
+
+int model_claim_request_hash(const struct model_op *op,
+			     const struct model_device_ident *ident,
+			     const uint8_t secret_hash[MGMT_SECRET_HASH_LEN], int64_t *device_id)
+{
+	uint8_t h[MGMT_SECRET_HASH_LEN];
+
+	if (!mgmt_secret_hash(op->pepper, MGMT_SECRET_CLAIM, secret_hash, MGMT_SECRET_HASH_LEN,
+			      h))
+		return -EINVAL;
+	return claim_store(op, ident, h, device_id);
 }
 
 int model_claim_redeem(const struct model_op *op, const char *secret, int64_t network_id,

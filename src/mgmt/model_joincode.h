@@ -16,7 +16,9 @@
  * owner yet) and a random claim secret (shown as a link whose fragment
  * holds it) stored as its peppered hash for an hour.  An operator who
  * opens the link claims the device into a network: owner set, attached,
- * the request gone, in one transaction.
+ * the request gone, in one transaction.  What is stored is the peppered
+ * hash of BLAKE2b-256(secret), so a device may make its secret itself and
+ * send only that unkeyed hash (model_claim_request_hash).
  */
 #ifndef SUBNETRA_MGMT_MODEL_JOINCODE_H
 #define SUBNETRA_MGMT_MODEL_JOINCODE_H
@@ -83,6 +85,14 @@ int model_joincode_redeem(const struct model_op *op, const char *code,
  */
 int model_claim_request(const struct model_op *op, const struct model_device_ident *ident,
 			char secret[MODEL_CLAIM_TEXT], int64_t *device_id);
+/*
+ * The same for a secret the device made and keeps: the server gets only
+ * secret_hash = BLAKE2b-256(secret) (docs/management-protocol.md,
+ * claim-request) and stores its peppered hash.
+ */
+int model_claim_request_hash(const struct model_op *op,
+			     const struct model_device_ident *ident,
+			     const uint8_t secret_hash[MGMT_SECRET_HASH_LEN], int64_t *device_id);
 /*
  * Claim the device whose request secret is secret into network_id (0:
  * none) for op's account: -ENOENT when unknown or expired.

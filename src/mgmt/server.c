@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/mgmt/proto.h"
+#include "mgmt/device.h"
 #include "mgmt/meta.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
@@ -184,6 +185,7 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	    (size_t)MGMT_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)MGMT_CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
 	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, ls,
+	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, NULL,
 	    tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
 	    tls_priorities, MHD_OPTION_END);
@@ -461,6 +463,8 @@ int server_run(const struct mgmtd_config *cfg)
 	    http_parking_init(&m->parking, HTTP_PARKED_DEFAULT) < 0)
 		goto cleanup;
 	watch_init(m);
+	if (device_init(m) < 0)
+		goto cleanup;
 	fit_fd_limit(m);
 	/* The framework's test routes (http_routes.c): never in production. */
 	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
@@ -476,6 +480,22 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
+	/* The device API's counters, then the last line: the requests. */
+	if (m->dev != NULL) {
+		const struct device_state *d = m->dev;
+
+		say("device API: %llu bundles signed, %llu served, %llu polls woken; refused: "
+		    "%llu malformed_auth, %llu bad_key, %llu bad_signature, %llu clock_skew, "
+		    "%llu replay, %llu nonce_too_old",
+		    (unsigned long long)d->signed_bundles, (unsigned long long)d->served_bundles,
+		    (unsigned long long)d->woken,
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_MALFORMED],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_BAD_KEY],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_BAD_SIG],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_SKEW],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_REPLAY],
+		    (unsigned long long)d->auth_fail[DEVICE_AUTH_TOO_OLD]);
+	}
 	say("served %llu requests (admin %llu, device %llu), %llu bodies too large, "
 	    "%llu long-polls (%llu woken, %llu timed out, %llu refused)",
 	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
@@ -494,6 +514,7 @@ cleanup:
 			MHD_run(m->device.mhd);
 	}
 	http_parking_free(&m->parking);
+	device_free(m);
 	free(m->license_text);
 	if (m->device.mhd != NULL)
 		MHD_stop_daemon(m->device.mhd);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mgmt/device.h"
 #include "mgmt/meta.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/settings.h"
@@ -89,6 +90,7 @@ void watch_notify(struct mgmtd *m)
 {
 	struct watch_cursor now;
 
+	device_version_check(m);
 	if (watch_read(m->store, &now) < 0 || watch_equal(&now, &m->watch.last))
 		return;
 	m->watch.last = now;

@@ -1,0 +1,368 @@
+/*
+ * What the server keeps in memory for the device API (see device.h): one
+ * entry per device by row id, holding its signed bundle (signed once per
+ * version), its last status, and when its last_seen was written; the
+ * wake-ups of parked config polls.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "core/mgmt/envelope.h"
+#include "core/outbuf.h"
+#include "mgmt/device.h"
+#include "mgmt/mgmtd.h"
+#include "mgmt/model_device.h"
+#include "mgmt/model_graph.h"
+#include "mgmt/model_version.h"
+#include "mgmt/settings.h"
+
+enum { ENTRIES_FIRST_CAP = 1024 };
+
+int device_init(struct mgmtd *m)
+{
+	struct device_state *d = calloc(1, sizeof *d);
+	uint8_t key[16];
+	int64_t e, s;
+
+	if (d == NULL)
+		return -ENOMEM;
+	m->dev = d;
+	d->buckets = calloc(DEVICE_NONCE_BUCKETS, sizeof *d->buckets);
+	d->work = malloc(MGMT_WORK_MAX);
+	d->payload = malloc(MGMT_PAYLOAD_MAX + 1);
+	d->env_buf = malloc(MGMT_ENVELOPE_MAX);
+	if (d->buckets == NULL || d->work == NULL || d->payload == NULL || d->env_buf == NULL)
+		return -ENOMEM;
+	randombytes_buf(key, sizeof key);
+	mgmt_nonce_init(&d->nonces, d->buckets, DEVICE_NONCE_BUCKETS, key);
+	sodium_memzero(key, sizeof key);
+	if (model_version_get(m->store, &e, &s) == 0) {
+		d->known_epoch = e;
+		d->known_serial = s;
+	}
+	return 0;
+}
+
+void device_free(struct mgmtd *m)
+{
+	struct device_state *d = m->dev;
+
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->cap; i++) {
+		if (d->by_id[i] == NULL)
+			continue;
+		free(d->by_id[i]->env);
+		free(d->by_id[i]->status);
+		free(d->by_id[i]);
+	}
+	free(d->by_id);
+	if (d->graph_valid)
+		model_graph_free(&d->graph);
+	free(d->buckets);
+	free(d->work);
+	free(d->payload);
+	free(d->env_buf);
+	free(d);
+	m->dev = NULL;
+}
+
+struct device_entry *device_entry(struct device_state *d, int64_t id)
+{
+	if (id <= 0)
+		return NULL;
+	if ((size_t)id >= d->cap) {
+		size_t cap = d->cap ? d->cap : ENTRIES_FIRST_CAP;
+		struct device_entry **n;
+
+		while (cap <= (size_t)id)
+			cap *= 2;
+		n = realloc(d->by_id, cap * sizeof *n);
+		if (n == NULL)
+			return NULL;
+		memset(n + d->cap, 0, (cap - d->cap) * sizeof *n);
+		d->by_id = n;
+		d->cap = cap;
+	}
+	if (d->by_id[id] == NULL) {
+		d->by_id[id] = calloc(1, sizeof *d->by_id[id]);
+		if (d->by_id[id] != NULL)
+			d->by_id[id]->id = id;
+	}
+	return d->by_id[id];
+}
+
+int device_lookup(struct store *s, const uint8_t address[16], const uint8_t pk[MGMT_PK_LEN],
+		  int64_t *id)
+{
+	const struct store_arg args[] = {STORE_BLOB(address, 16)};
+	struct store_stmt *st;
+	uint8_t have[MGMT_PK_LEN];
+	size_t n = 0;
+	int rc = store_prepare_args(s, "SELECT id, pubkey FROM devices WHERE address = ?",
+				    args, 1, &st);
+
+	*id = 0;
+	if (rc < 0)
+		return rc;
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		rc = store_col_blob(st, 1, have, sizeof have, &n) == 0 && n == sizeof have &&
+			     sodium_memcmp(have, pk, sizeof have) == 0
+			 ? 0
+			 : -ENOENT;
+		if (rc == 0)
+			*id = store_col_i64(st, 0);
+	} else if (rc == STORE_DONE) {
+		rc = -ENOENT;
+	}
+	store_finalize(st);
+	return rc;
+}
+
+void device_seen(struct mgmtd *m, int64_t id, const char *agent)
+{
+	struct device_entry *e = device_entry(m->dev, id);
+	int64_t now = (int64_t)time(NULL);
+
+	/* A first agent is written at once; otherwise once a minute. */
+	if (e == NULL || (now - e->seen_written_s < DEVICE_SEEN_WRITE_S &&
+			  (agent == NULL || e->agent_written)))
+		return;
+	if (model_device_seen(m->store, id, now, agent) == 0) {
+		e->seen_written_s = now;
+		e->agent_written |= agent != NULL;
+	}
+}
+
+/* The wake key of device id's polls: "d<id>". */
+void device_wake_key(int64_t id, char out[HTTP_KEY_MAX])
+{
+	snprintf(out, HTTP_KEY_MAX, "d%lld", (long long)id);
+}
+
+/*
+ * The digest of a payload without its version: the text before
+ * ,"epoch": and from ,"license_serial": on (the members between are
+ * epoch, serial and issued, which follow from the version).
+ */
+static void content_digest(const char *p, size_t len, uint8_t out[MGMT_DIGEST_LEN])
+{
+	const char *a = strstr(p, ",\"epoch\":");
+	const char *b = strstr(p, ",\"license_serial\":");
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, MGMT_DIGEST_LEN);
+	if (a != NULL && b != NULL && a < b) {
+		crypto_generichash_update(&h, (const uint8_t *)p, (size_t)(a - p));
+		crypto_generichash_update(&h, (const uint8_t *)b, len - (size_t)(b - p));
+	} else {
+		crypto_generichash_update(&h, (const uint8_t *)p, len);
+	}
+	crypto_generichash_final(&h, out, MGMT_DIGEST_LEN);
+}
+
+/* "epoch":E,"serial":S of a payload this server built. */
+static void payload_version(const char *p, uint64_t *epoch, uint64_t *serial)
+{
+	const char *e = strstr(p, ",\"epoch\":");
+	const char *s = strstr(p, ",\"serial\":");
+
+	*epoch = e != NULL ? strtoull(e + 9, NULL, 10) : 0;
+	*serial = s != NULL ? strtoull(s + 10, NULL, 10) : 0;
+}
+
+/*
+ * The membership graph at the version (epoch, serial), loaded once per
+ * version and shared by every bundle built at it: false when it cannot be
+ * had at exactly that version (a change came in between).
+ */
+static bool graph_at(struct device_state *d, struct store *s, int64_t epoch, int64_t serial)
+{
+	int64_t e2, s2;
+
+	if (d->graph_valid && d->graph_epoch == epoch && d->graph_serial == serial)
+		return true;
+	if (d->graph_valid)
+		model_graph_free(&d->graph);
+	d->graph_valid = false;
+	if (model_graph_load(s, &d->graph) < 0)
+		return false;
+	if (model_graph_load_rows(s, &d->graph) < 0) {
+		model_graph_free(&d->graph);
+		return false;
+	}
+	if (model_version_get(s, &e2, &s2) < 0 || e2 != epoch || s2 != serial) {
+		model_graph_free(&d->graph);
+		return false;
+	}
+	d->graph_valid = true;
+	d->graph_epoch = epoch;
+	d->graph_serial = serial;
+	return true;
+}
+
+int device_bundle(struct mgmtd *m, struct device_entry *e)
+{
+	struct device_state *d = m->dev;
+	struct model_bundle_params p = {.wait_s = DEVICE_WAIT_DEFAULT_S,
+					.status_s = DEVICE_STATUS_DEFAULT_S};
+	struct settings st;
+	char why[SETTINGS_WHY_MAX];
+	uint8_t content[MGMT_DIGEST_LEN];
+	int64_t epoch, serial;
+	uint64_t pe, ps;
+	size_t len = 0, elen;
+	char *env;
+	int rc;
+
+	if (e->env != NULL && !e->dirty)
+		return 0;
+	rc = settings_load(m->store, &st, why, sizeof why);
+	if (rc < 0)
+		return rc;
+	memcpy(p.instance, st.instance, sizeof p.instance);
+	p.license_serial = st.serial;
+	/* issued = the serial's second: the bytes are a function of the version. */
+	rc = model_version_get(m->store, &epoch, &serial);
+	if (rc == 0 && graph_at(d, m->store, epoch, serial))
+		rc = model_bundle_build(m->store, &p, &d->graph, epoch, serial, e->id,
+					serial / 1000, d->payload, MGMT_PAYLOAD_MAX + 1, &len);
+	else if (rc == 0)
+		rc = -EAGAIN;
+	if (rc == -EAGAIN) /* the version moved meanwhile: the model's own retries */
+		rc = model_bundle_payload(m->store, &p, e->id, serial / 1000, d->payload,
+					  MGMT_PAYLOAD_MAX + 1, &len);
+	if (rc < 0)
+		return rc;
+	content_digest(d->payload, len, content);
+	e->dirty = false;
+	if (e->env != NULL && memcmp(content, e->content, sizeof content) == 0) {
+		d->rebuilt_same++;
+		return 0; /* nothing it sees changed: its version stays */
+	}
+	payload_version(d->payload, &pe, &ps);
+	elen = mgmt_envelope_seal(MGMT_DOMAIN_CONFIG, (const uint8_t *)d->payload, len,
+				  m->keys.sk, (uint8_t *)d->work, MGMT_WORK_MAX, d->env_buf,
+				  MGMT_ENVELOPE_MAX);
+	if (elen == 0)
+		return -ENOSPC;
+	env = malloc(elen);
+	if (env == NULL)
+		return -ENOMEM;
+	memcpy(env, d->env_buf, elen);
+	free(e->env);
+	e->env = env;
+	e->env_len = elen;
+	e->epoch = pe;
+	e->serial = ps;
+	memcpy(e->content, content, sizeof content);
+	d->signed_bundles++;
+	return 0;
+}
+
+void device_changed(struct mgmtd *m, const struct model_change *ch)
+{
+	struct device_state *d = m->dev;
+	char key[HTTP_KEY_MAX];
+
+	for (size_t i = 0; i < ch->n_affected; i++) {
+		struct device_entry *e = device_entry(d, (int64_t)ch->affected[i]);
+
+		if (e == NULL)
+			continue;
+		e->dirty = true;
+		device_wake_key(e->id, key);
+		d->woken += http_wake(&m->parking, key);
+	}
+	d->covered_epoch = ch->epoch;
+	d->covered_serial = ch->serial;
+}
+
+void device_version_check(struct mgmtd *m)
+{
+	struct device_state *d = m->dev;
+	int64_t e, s;
+
+	if (d == NULL || model_version_get(m->store, &e, &s) < 0 ||
+	    (e == d->known_epoch && s == d->known_serial))
+		return;
+	d->known_epoch = e;
+	d->known_serial = s;
+	if (e == d->covered_epoch && s == d->covered_serial)
+		return; /* device_changed woke exactly the devices it touched */
+	/* A change whose devices are not known here: everyone re-checks. */
+	for (size_t i = 0; i < d->cap; i++)
+		if (d->by_id[i] != NULL)
+			d->by_id[i]->dirty = true;
+	d->woken += http_wake_prefix(&m->parking, "d");
+}
+
+bool device_online(struct mgmtd *m, int64_t id)
+{
+	struct device_state *d = m->dev;
+	char key[HTTP_KEY_MAX];
+
+	if (d == NULL || id <= 0)
+		return false;
+	if ((size_t)id < d->cap && d->by_id[id] != NULL && d->by_id[id]->status_ms > 0 &&
+	    http_now_ms() - d->by_id[id]->status_ms < DEVICE_ONLINE_MS)
+		return true;
+	device_wake_key(id, key);
+	return http_parked(&m->parking, key);
+}
+
+const char *device_status(struct mgmtd *m, int64_t id, size_t *len, int64_t *age_ms)
+{
+	struct device_state *d = m->dev;
+	const struct device_entry *e;
+
+	if (d == NULL || id <= 0 || (size_t)id >= d->cap || (e = d->by_id[id]) == NULL ||
+	    e->status == NULL)
+		return NULL;
+	*len = e->status_len;
+	*age_ms = http_now_ms() - e->status_ms;
+	return e->status;
+}
+
+size_t device_summary(struct mgmtd *m, char *out, size_t cap)
+{
+	struct device_state *d = m->dev;
+	int64_t now = http_now_ms();
+	size_t known = 0, online = 0;
+	struct outbuf o;
+
+	/* Parked polls mark their devices (one pass over each table). */
+	for (size_t i = 0; i < m->parking.n; i++) {
+		const char *k = m->parking.slots[i]->key;
+		unsigned long long id;
+
+		if (k[0] == 'd' && sscanf(k + 1, "%llu", &id) == 1 && id < d->cap &&
+		    d->by_id[id] != NULL)
+			d->by_id[id]->mark = true;
+	}
+	for (size_t i = 0; i < d->cap; i++) {
+		struct device_entry *e = d->by_id[i];
+
+		if (e == NULL)
+			continue;
+		known++;
+		online += e->mark || (e->status_ms > 0 && now - e->status_ms < DEVICE_ONLINE_MS);
+		e->mark = false;
+	}
+	outbuf_init(&o, out, cap);
+	outbuf_printf(&o, "{\"known\":%zu,\"online\":%zu,\"bundles_signed\":%llu,"
+			  "\"rebuilt_same\":%llu,\"auth_refused\":{",
+		      known, online, (unsigned long long)d->signed_bundles,
+		      (unsigned long long)d->rebuilt_same);
+	for (int f = 0; f < DEVICE_AUTH_FAILS; f++)
+		outbuf_printf(&o, "%s\"%s\":%llu", f ? "," : "", device_auth_fail_name(f),
+			      (unsigned long long)d->auth_fail[f]);
+	outbuf_puts(&o, "}}");
+	return outbuf_finish(&o);
+}
