@@ -225,8 +225,15 @@ static void test_join_poll_restart(void **state)
 	assert_null(strstr(req, MGMT_HDR_SIG));
 	assert_true(c.trust.pinned);
 	assert_int_equal(c.stage, MGMT_STAGE_JOIN);
-	/* join: signed POST with the code */
+	/* join refused for our clock (ours 2026, the server's 10 min later): signed again with its time */
+	req = exchange(&c, "HTTP/1.1 401 Unauthorized\r\nSubnetra-Time: 1796587103000\r\n"
+			   "Content-Length: 0\r\n\r\n", 78);
+	assert_int_equal(c.clock_offset_ms, 600000);
+	assert_int_equal(c.next_ns, now_ns);
+	assert_int_equal(c.refused[MGMT_REF_HTTP], 0);
+	/* join: signed POST with the code, at the server's time */
 	req = exchange(&c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 41);
+	assert_non_null(strstr(req, MGMT_HDR_TIME ": 1796587103000\r\n"));
 	assert_true(strncmp(req, "POST /device/v1/join HTTP/1.1\r\n", 31) == 0);
 	assert_non_null(strstr(req, code));
 	assert_non_null(strstr(req, "\"hostname\":\"robot-1\""));

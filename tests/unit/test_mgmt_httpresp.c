@@ -200,6 +200,18 @@ static void test_date(void **state)
 	memcpy(b, resp, sizeof(resp));
 	assert_int_equal(http_resp_parse(b, sizeof(resp) - 1, false, 10, &r), HTTP_RESP_DONE);
 	assert_int_equal(r.date, 1796586503);
+	{
+		size_t n;
+		const char *v = http_resp_header(b, &r, "content-length", &n);
+
+		assert_non_null(v);
+		assert_int_equal(n, 1);
+		assert_memory_equal(v, "0", 1);
+		v = http_resp_header(b, &r, "DATE", &n);
+		assert_int_equal(n, 29);
+		assert_null(http_resp_header(b, &r, "content", &n));
+		assert_null(http_resp_header(b, &r, "x", &n));
+	}
 	assert_true(http_date_parse("Thu, 01 Jan 1970 00:00:00 GMT", 29, &t));
 	assert_int_equal(t, 0);
 	assert_true(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", 29, &t));

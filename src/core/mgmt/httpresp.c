@@ -48,7 +48,7 @@ static bool eq_nocase(const uint8_t *s, size_t len, const char *lit)
 	if (len != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (lower(s[i]) != (uint8_t)lit[i])
+		if (lower(s[i]) != lower((uint8_t)lit[i]))
 			return false;
 	return true;
 }
@@ -402,4 +402,30 @@ enum http_resp_verdict http_resp_parse(uint8_t *buf, size_t len, bool eof, size_
 	r->body_len = len - end;
 	r->consumed = len;
 	return HTTP_RESP_DONE;
+}
+
+const char *http_resp_header(const uint8_t *buf, const struct http_resp *r, const char *name,
+			     size_t *len)
+{
+	size_t off = 0;
+	bool bad = false;
+
+	/* skip the status line; the head was checked whole on DONE */
+	off = line_end(buf, r->head_len, 0, &bad) + 2;
+	while (off + 2 < r->head_len) {
+		size_t e = line_end(buf, r->head_len, off, &bad), c = off, vs, ve;
+
+		while (buf[c] != ':')
+			c++;
+		if (eq_nocase(buf + off, c - off, name)) {
+			for (vs = c + 1; vs < e && (buf[vs] == ' ' || buf[vs] == '\t'); vs++)
+				;
+			for (ve = e; ve > vs && (buf[ve - 1] == ' ' || buf[ve - 1] == '\t'); ve--)
+				;
+			*len = ve - vs;
+			return (const char *)buf + vs;
+		}
+		off = e + 2;
+	}
+	return NULL;
 }

@@ -76,6 +76,14 @@ enum http_resp_verdict http_resp_parse(uint8_t *buf, size_t len, bool eof, size_
 				       struct http_resp *r);
 
 /*
+ * After DONE: the value of the first header named `name` (any case) in
+ * buf[0..r->head_len), without surrounding blanks, and *len; NULL when
+ * there is none.
+ */
+const char *http_resp_header(const uint8_t *buf, const struct http_resp *r, const char *name,
+			     size_t *len);
+
+/*
  * "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110's IMF-fixdate, exactly 29
  * bytes, a real date from 1970 on) as unix seconds; false otherwise.
  */

@@ -169,6 +169,7 @@ static size_t build(struct mgmt_client *c, uint64_t wall_ms)
 		break;
 	}
 	randombytes_buf(nonce, sizeof(nonce));
+	wall_ms = (uint64_t)((int64_t)wall_ms + c->clock_offset_ms);
 	if (mgmt_devreq_sign(c->sk, method, strlen(method), target, strlen(target), wall_ms,
 			     nonce, (const uint8_t *)body, blen, &a) < 0)
 		return 0;
@@ -239,6 +240,37 @@ static enum mgmt_refusal bundle_refusal(enum mgmt_bundle_verdict v)
 	}
 }
 
+/*
+ * A 401 with the server's time (Subnetra-Time, unix ms): when it differs
+ * from ours by more than the signature window allows, keep the offset and
+ * say so (true: sign again at once).
+ */
+static bool clock_corrected(struct mgmt_client *c, uint64_t wall_ms)
+{
+	const char *v;
+	size_t n;
+	uint64_t server = 0;
+	int64_t off;
+
+	if (c->http.r.status != 401)
+		return false;
+	v = http_resp_header(c->http.resp, &c->http.r, MGMT_HDR_TIME, &n);
+	if (!v || n == 0 || n > MGMT_REQ_TIME_DIGITS)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		server = server * 10 + (uint64_t)(v[i] - '0');
+	}
+	off = (int64_t)server - (int64_t)wall_ms;
+	if (mgmt_devreq_time_ok((uint64_t)((int64_t)wall_ms + c->clock_offset_ms), server))
+		return false; /* our signed time was good: the 401 is about something else */
+	c->clock_offset_ms = off;
+	snprintf(c->last_error, sizeof(c->last_error),
+		 "clock off by %" PRId64 " ms from the server's: corrected", off);
+	return true;
+}
+
 /* A whole answer to the current stage's request. */
 static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 {
@@ -297,6 +329,9 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 			backoff(c, now_ns, bundle_refusal(v), mgmt_bundle_verdict_name(v));
 			return;
 		}
+	} else if (clock_corrected(c, wall_ms)) {
+		c->next_ns = now_ns;
+		return;
 	} else if (!(c->stage == MGMT_STAGE_POLL && r->status == 204)) {
 		char what[64];
 

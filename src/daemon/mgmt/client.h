@@ -76,6 +76,7 @@ struct mgmt_client {
 	uint8_t *work;              /* MGMT_WORK_MAX */
 	char *req;                  /* HTTP_REQ_MAX + 1 */
 
+	int64_t clock_offset_ms; /* server time - ours, from a 401's Subnetra-Time */
 	uint64_t refused[MGMT_REFUSALS];
 	uint64_t applied, last_contact_ns;
 	char last_error[160];
