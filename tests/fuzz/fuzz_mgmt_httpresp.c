@@ -7,6 +7,8 @@
  *    consumed lie within the input; bytes after `consumed` are untouched;
  *    a body within body_max; without a chunked body the buffer is
  *    untouched and the body is exactly the bytes after the head;
+ *  - a header found by http_resp_header lies within the head, and a
+ *    length-framed body has its Content-Length header;
  *  - any other verdict leaves the buffer untouched;
  *  - without eof, every proper prefix of a DONE response (up to its end
  *    of head, and a few beyond) is MORE: the client never gives up on a
@@ -45,6 +47,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "head %zu body %zu+%zu consumed %zu of %zu", r.head_len, r.body_off,
 			   r.body_len, r.consumed, size);
 		FUZZ_CHECK(r.body_len <= BODY_MAX, "body %zu", r.body_len);
+		{
+			size_t hl = 0;
+			const char *h = http_resp_header(buf, &r, "content-length", &hl);
+
+			FUZZ_CHECK(!h || ((const uint8_t *)h >= buf &&
+					  (const uint8_t *)h + hl <= buf + r.head_len),
+				   "header value outside the head");
+			FUZZ_CHECK(!r.length_known || r.status == 204 || r.status == 304 || h,
+				   "a length without a Content-Length header");
+		}
 		FUZZ_CHECK(memcmp(buf + r.consumed, data + r.consumed, size - r.consumed) == 0,
 			   "bytes after the response changed");
 		if (!r.chunked)
