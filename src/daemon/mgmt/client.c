@@ -1,0 +1,357 @@
+/*
+ * The device's management state machine (client.h).  Order of a bundle's
+ * handling is what keeps a reboot safe: verify, save the envelope, then
+ * apply; a bundle that cannot be saved is not applied (the next poll
+ * brings it again).
+ */
+#include "daemon/mgmt/client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/mgmt/devreq.h"
+#include "core/mgmt/httpreq.h"
+
+const char *mgmt_refusal_name(enum mgmt_refusal r)
+{
+	static const char *const names[MGMT_REFUSALS] = {
+		[MGMT_REF_BAD_SIGNATURE] = "bad_signature",
+		[MGMT_REF_MALFORMED] = "malformed",
+		[MGMT_REF_STALE] = "stale",
+		[MGMT_REF_CONFLICT] = "conflict",
+		[MGMT_REF_FOREIGN_DEVICE] = "foreign_device",
+		[MGMT_REF_FOREIGN_INSTANCE] = "foreign_instance",
+		[MGMT_REF_EXPIRED] = "expired",
+		[MGMT_REF_HTTP] = "http",
+	};
+	return (unsigned)r < MGMT_REFUSALS ? names[r] : "?";
+}
+
+static void backoff(struct mgmt_client *c, uint64_t now_ns, enum mgmt_refusal why,
+		    const char *what)
+{
+	uint64_t half;
+
+	c->refused[why]++;
+	snprintf(c->last_error, sizeof(c->last_error), "%s", what);
+	c->backoff_ns = c->backoff_ns ? c->backoff_ns * 2 : MGMT_BACKOFF_MIN_NS;
+	if (c->backoff_ns > MGMT_BACKOFF_MAX_NS)
+		c->backoff_ns = MGMT_BACKOFF_MAX_NS;
+	/* +-50 %: uniform in [b/2, 3b/2) */
+	half = c->backoff_ns / 2;
+	c->next_ns = now_ns + half + (uint64_t)randombytes_uniform((uint32_t)(c->backoff_ns / 1000)) * 1000;
+}
+
+int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, const char *url,
+		     const char *code, const char *hostname, const uint8_t sk[MGMT_SK_LEN],
+		     const uint8_t device[16],
+		     void (*apply)(void *ctx, const struct mgmt_bundle *b), void *ctx)
+{
+	const char *why;
+	struct mgmt_joincode jc;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->store = *store;
+	c->apply = apply;
+	c->ctx = ctx;
+	c->wait_s = 50;
+	memcpy(c->sk, sk, MGMT_SK_LEN);
+	memcpy(c->device, device, 16);
+	if (hostname && hostname[0] && !mesh_name_valid(hostname, strlen(hostname))) {
+		snprintf(c->last_error, sizeof(c->last_error), "not a host name");
+		return -EINVAL;
+	}
+	snprintf(c->hostname, sizeof(c->hostname), "%s", hostname ? hostname : "");
+	why = mgmt_url_parse(url, strlen(url), &c->url);
+	if (why) {
+		snprintf(c->last_error, sizeof(c->last_error), "management URL %s", why);
+		return -EINVAL;
+	}
+	memset(&c->server, 0, sizeof(c->server));
+	if (c->url.ipv6) {
+		c->server.v6.sin6_family = AF_INET6;
+		c->server.v6.sin6_port = htons(c->url.port);
+		rc = inet_pton(AF_INET6, c->url.host, &c->server.v6.sin6_addr);
+	} else {
+		c->server.v4.sin_family = AF_INET;
+		c->server.v4.sin_port = htons(c->url.port);
+		rc = inet_pton(AF_INET, c->url.host, &c->server.v4.sin_addr);
+	}
+	if (rc != 1) {
+		snprintf(c->last_error, sizeof(c->last_error),
+			 "management URL: the host must be an IP address");
+		return -EINVAL;
+	}
+	mgmt_url_host_header(&c->url, c->host_header, sizeof(c->host_header));
+	if (code) {
+		if (!mgmt_joincode_parse(code, strlen(code), &jc)) {
+			snprintf(c->last_error, sizeof(c->last_error), "not a join code");
+			return -EINVAL;
+		}
+		c->have_code = true;
+		snprintf(c->code, sizeof(c->code), "%s", code);
+		mgmt_trust_init(&c->trust, jc.fingerprint);
+		sodium_memzero(&jc, sizeof(jc));
+	} else {
+		rc = mgmt_store_load_trust(&c->store, &c->trust, c->last_error,
+					   sizeof(c->last_error));
+		if (rc < 0)
+			return rc;
+	}
+	c->bundle = malloc(sizeof(*c->bundle));
+	c->work = malloc(MGMT_WORK_MAX);
+	c->req = malloc(HTTP_REQ_MAX + 1);
+	if (!c->bundle || !c->work || !c->req ||
+	    mgmt_httpc_init(&c->http, HTTP_REQ_MAX + 1, MGMT_ENVELOPE_MAX) < 0) {
+		mgmt_client_free(c);
+		return -ENOMEM;
+	}
+	/* The last good bundle, verified again (into the response buffer, unused yet). */
+	if (c->trust.pinned &&
+	    mgmt_store_load_bundle(&c->store, &c->trust, c->device, (char *)c->http.resp, c->work,
+				   &c->st, c->bundle, c->last_error,
+				   sizeof(c->last_error)) == 0) {
+		c->applied++;
+		if (c->apply)
+			c->apply(c->ctx, c->bundle);
+	}
+	c->stage = MGMT_STAGE_LICENSE;
+	return 0;
+}
+
+void mgmt_client_free(struct mgmt_client *c)
+{
+	mgmt_httpc_free(&c->http);
+	free(c->bundle);
+	free(c->work);
+	free(c->req);
+	c->bundle = NULL;
+	c->work = NULL;
+	c->req = NULL;
+	sodium_memzero(c->sk, sizeof(c->sk));
+	sodium_memzero(c->code, sizeof(c->code));
+}
+
+/* The request of the current stage into c->req: its length, or 0. */
+static size_t build(struct mgmt_client *c, uint64_t wall_ms)
+{
+	char target[MGMT_REQ_TARGET_MAX + 1], body[256];
+	const char *method = "GET";
+	struct mgmt_devreq_auth a;
+	struct mgmt_devreq_text t;
+	uint8_t nonce[MGMT_NONCE_LEN];
+	size_t blen = 0;
+
+	switch (c->stage) {
+	case MGMT_STAGE_LICENSE:
+		return http_req_format(c->req, HTTP_REQ_MAX + 1, "GET", c->host_header,
+				       c->url.path, NULL, NULL, 0);
+	case MGMT_STAGE_JOIN:
+		method = "POST";
+		snprintf(target, sizeof(target), "/device/v1/join");
+		blen = (size_t)snprintf(body, sizeof(body), "{\"code\":\"%s\",\"hostname\":\"%s\"}",
+					c->code, c->hostname);
+		break;
+	case MGMT_STAGE_POLL:
+		if (c->st.have)
+			snprintf(target, sizeof(target),
+				 "/device/v1/config?have=%" PRIu64 ".%" PRIu64 "&wait=%u",
+				 c->st.applied.epoch, c->st.applied.serial, c->wait_s);
+		else
+			snprintf(target, sizeof(target), "/device/v1/config?wait=%u", c->wait_s);
+		break;
+	}
+	randombytes_buf(nonce, sizeof(nonce));
+	wall_ms = (uint64_t)((int64_t)wall_ms + c->clock_offset_ms);
+	if (mgmt_devreq_sign(c->sk, method, strlen(method), target, strlen(target), wall_ms,
+			     nonce, (const uint8_t *)body, blen, &a) < 0)
+		return 0;
+	mgmt_devreq_format(&a, &t);
+	blen = http_req_format(c->req, HTTP_REQ_MAX + 1, method, c->host_header, target, &t,
+			       (const uint8_t *)body, blen);
+	sodium_memzero(body, sizeof(body));
+	return blen;
+}
+
+void mgmt_client_tick(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
+{
+	size_t n;
+	int rc;
+
+	if (c->http.state != MGMT_HTTPC_IDLE) {
+		if (mgmt_httpc_tick(&c->http, now_ns) == MGMT_HTTPC_ERR) {
+			mgmt_httpc_close(&c->http);
+			backoff(c, now_ns, MGMT_REF_HTTP, "request timed out");
+		}
+		return;
+	}
+	if (now_ns < c->next_ns)
+		return;
+	n = build(c, wall_ms);
+	rc = n ? mgmt_httpc_start(&c->http, &c->server, c->req, n,
+				  now_ns + MGMT_EXCHANGE_NS + (uint64_t)c->wait_s * MGMT_BACKOFF_MIN_NS)
+	       : -EINVAL;
+	if (rc < 0)
+		backoff(c, now_ns, MGMT_REF_HTTP, "cannot connect to the management server");
+}
+
+static enum mgmt_refusal license_refusal(enum mgmt_license_verdict v)
+{
+	switch (v) {
+	case MGMT_LICENSE_ENVELOPE:
+	case MGMT_LICENSE_FOREIGN_KEY:
+		return MGMT_REF_BAD_SIGNATURE;
+	case MGMT_LICENSE_FOREIGN:
+		return MGMT_REF_FOREIGN_INSTANCE;
+	case MGMT_LICENSE_STALE:
+		return MGMT_REF_STALE;
+	case MGMT_LICENSE_CONFLICT:
+		return MGMT_REF_CONFLICT;
+	case MGMT_LICENSE_EXPIRED:
+	case MGMT_LICENSE_NOT_YET:
+		return MGMT_REF_EXPIRED;
+	default:
+		return MGMT_REF_MALFORMED;
+	}
+}
+
+static enum mgmt_refusal bundle_refusal(enum mgmt_bundle_verdict v)
+{
+	switch (v) {
+	case MGMT_BUNDLE_ENVELOPE:
+		return MGMT_REF_BAD_SIGNATURE;
+	case MGMT_BUNDLE_FOREIGN:
+		return MGMT_REF_FOREIGN_INSTANCE;
+	case MGMT_BUNDLE_OTHER_DEVICE:
+		return MGMT_REF_FOREIGN_DEVICE;
+	case MGMT_BUNDLE_STALE:
+		return MGMT_REF_STALE;
+	case MGMT_BUNDLE_CONFLICT:
+		return MGMT_REF_CONFLICT;
+	default:
+		return MGMT_REF_MALFORMED;
+	}
+}
+
+/*
+ * A 401 with the server's time (Subnetra-Time, unix ms): when it differs
+ * from ours by more than the signature window allows, keep the offset and
+ * say so (true: sign again at once).
+ */
+static bool clock_corrected(struct mgmt_client *c, uint64_t wall_ms)
+{
+	const char *v;
+	size_t n;
+	uint64_t server = 0;
+	int64_t off;
+
+	if (c->http.r.status != 401)
+		return false;
+	v = http_resp_header(c->http.resp, &c->http.r, MGMT_HDR_TIME, &n);
+	if (!v || n == 0 || n > MGMT_REQ_TIME_DIGITS)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		server = server * 10 + (uint64_t)(v[i] - '0');
+	}
+	off = (int64_t)server - (int64_t)wall_ms;
+	if (mgmt_devreq_time_ok((uint64_t)((int64_t)wall_ms + c->clock_offset_ms), server))
+		return false; /* our signed time was good: the 401 is about something else */
+	c->clock_offset_ms = off;
+	snprintf(c->last_error, sizeof(c->last_error),
+		 "clock off by %" PRId64 " ms from the server's: corrected", off);
+	return true;
+}
+
+/* A whole answer to the current stage's request. */
+static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
+{
+	const struct http_resp *r = &c->http.r;
+	const char *body = (const char *)c->http.resp + r->body_off;
+	struct mgmt_license lic;
+	char err[160];
+
+	c->last_contact_ns = now_ns;
+	if (c->stage == MGMT_STAGE_LICENSE && r->status == 200) {
+		/* our clock is good enough for the validity window within 24 h of the server's Date */
+		int64_t wall_s = (int64_t)(wall_ms / 1000);
+		bool clock_good = r->date >= 0 && wall_s - r->date <= MGMT_CLOCK_AGREE_S &&
+				  r->date - wall_s <= MGMT_CLOCK_AGREE_S;
+		enum mgmt_license_verdict v =
+			mgmt_license_accept(&c->trust, body, r->body_len, wall_s, clock_good,
+					    c->work, MGMT_WORK_MAX, &lic, NULL);
+
+		if (v != MGMT_LICENSE_NEWER && v != MGMT_LICENSE_SAME) {
+			backoff(c, now_ns, license_refusal(v), mgmt_license_verdict_name(v));
+			return;
+		}
+		if (v == MGMT_LICENSE_NEWER &&
+		    (mgmt_store_save_envelope(&c->store, MGMT_STORE_LICENSE, body, r->body_len, err,
+					      sizeof(err)) < 0 ||
+		     mgmt_store_save_trust(&c->store, &c->trust, err, sizeof(err)) < 0))
+			snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+		if (!clock_good)
+			snprintf(c->last_error, sizeof(c->last_error),
+				 "license validity not checked: no server Date within 24 h of our clock");
+		c->stage = c->have_code ? MGMT_STAGE_JOIN : MGMT_STAGE_POLL;
+	} else if (c->stage == MGMT_STAGE_JOIN && r->status == 200) {
+		c->have_code = false;
+		sodium_memzero(c->code, sizeof(c->code));
+		c->stage = MGMT_STAGE_POLL;
+	} else if (c->stage == MGMT_STAGE_POLL && r->status == 200) {
+		struct mgmt_bundle_state st = c->st;
+		enum mgmt_bundle_verdict v =
+			mgmt_bundle_accept(&st, &c->trust.keys, c->trust.instance, c->device, body,
+					   r->body_len, c->work, MGMT_WORK_MAX, c->bundle, NULL,
+					   NULL);
+
+		if (v == MGMT_BUNDLE_NEWER) {
+			/* saved before applied: a reboot comes back to this bundle */
+			if (mgmt_store_save_envelope(&c->store, MGMT_STORE_BUNDLE, body, r->body_len,
+						     err, sizeof(err)) < 0) {
+				backoff(c, now_ns, MGMT_REF_HTTP, err);
+				return;
+			}
+			c->st = st;
+			c->wait_s = c->bundle->wait_s;
+			c->applied++;
+			if (c->apply)
+				c->apply(c->ctx, c->bundle);
+		} else if (v != MGMT_BUNDLE_SAME) {
+			backoff(c, now_ns, bundle_refusal(v), mgmt_bundle_verdict_name(v));
+			return;
+		}
+	} else if (clock_corrected(c, wall_ms)) {
+		c->next_ns = now_ns;
+		return;
+	} else if (!(c->stage == MGMT_STAGE_POLL && r->status == 204)) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "HTTP status %d", r->status);
+		backoff(c, now_ns, MGMT_REF_HTTP, what);
+		return;
+	}
+	c->backoff_ns = 0;
+	c->next_ns = now_ns; /* the next request at once (a poll holds itself open) */
+}
+
+void mgmt_client_event(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
+{
+	enum mgmt_httpc_result res = mgmt_httpc_step(&c->http);
+
+	if (res == MGMT_HTTPC_PENDING)
+		return;
+	if (res == MGMT_HTTPC_OK)
+		answered(c, now_ns, wall_ms);
+	else
+		backoff(c, now_ns, MGMT_REF_HTTP, strerror(-c->http.err));
+	mgmt_httpc_close(&c->http);
+}

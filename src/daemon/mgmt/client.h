@@ -1,0 +1,104 @@
+/*
+ * The device side of the management plane, as one state machine the node's
+ * epoll loop drives (no thread, no blocking call; buffers allocated once at
+ * mgmt_client_init):
+ *
+ *   LICENSE  GET license.json from the management URL; accept it
+ *            (mgmt_license_accept: the join code's fingerprint first, the
+ *            pinned keys after); save the license and the trust;
+ *   JOIN     with a join code: signed POST /device/v1/join {"code","hostname"};
+ *   POLL     signed GET /device/v1/config?have=E.S&wait=W, again and again;
+ *            a bundle is accepted (mgmt_bundle_accept), saved to the cache
+ *            BEFORE it is applied, then handed to the owner's apply().
+ *
+ * The device API is asked at the management URL's host and port (the
+ * server's device listener serves license.json and /device/v1 alike).
+ * HOST must be an IP literal: the daemon has no resolver in its loop.
+ * The license's validity window is checked when our clock is within 24 h
+ * of the answer's Date (a robot that boots in 1970 is not refused by its
+ * own clock).  Errors back off 1, 2, 4 ... 60 s with +-50 % jitter; each refusal is
+ * counted by reason (mgmt_client_refusal_name).
+ */
+#ifndef SUBNETRA_DAEMON_MGMT_CLIENT_H
+#define SUBNETRA_DAEMON_MGMT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mgmt/bundle.h"
+#include "core/mgmt/joincode.h"
+#include "core/mgmt/license.h"
+#include "core/mgmt/url.h"
+#include "daemon/mgmt/httpc.h"
+#include "daemon/mgmt/store.h"
+
+enum mgmt_client_stage { MGMT_STAGE_LICENSE, MGMT_STAGE_JOIN, MGMT_STAGE_POLL };
+
+/* Why a license, bundle or answer was refused: each a counter. */
+enum mgmt_refusal {
+	MGMT_REF_BAD_SIGNATURE,    /* envelope refused: unknown key, bad signature, foreign key */
+	MGMT_REF_MALFORMED,        /* not a license / bundle, or a malformed envelope */
+	MGMT_REF_STALE,
+	MGMT_REF_CONFLICT,
+	MGMT_REF_FOREIGN_DEVICE,
+	MGMT_REF_FOREIGN_INSTANCE,
+	MGMT_REF_EXPIRED,          /* expired or not yet valid license */
+	MGMT_REF_HTTP,             /* a transport error or an unexpected status */
+	MGMT_REFUSALS,
+};
+
+const char *mgmt_refusal_name(enum mgmt_refusal r);
+
+#define MGMT_BACKOFF_MIN_NS UINT64_C(1000000000)
+#define MGMT_BACKOFF_MAX_NS UINT64_C(60000000000)
+#define MGMT_CLOCK_AGREE_S  86400 /* our clock within this of a server Date: "good" */
+#define MGMT_EXCHANGE_NS    UINT64_C(30000000000) /* one request, beyond the poll's wait */
+
+struct mgmt_client {
+	struct mgmt_store store;
+	struct mgmt_trust trust;
+	struct mgmt_url url;
+	union udp_addr server;
+	char host_header[MESH_HOST_NAME_MAX + 8];
+	uint8_t sk[MGMT_SK_LEN];
+	uint8_t device[16];
+	bool have_code;
+	char code[MGMT_JOINCODE_LEN + 1];
+	char hostname[MGMT_NAME_MAX + 1];
+
+	enum mgmt_client_stage stage;
+	struct mgmt_httpc http;
+	uint64_t next_ns, backoff_ns;
+	unsigned wait_s;
+	struct mgmt_bundle_state st;
+	struct mgmt_bundle *bundle; /* the last accepted (heap, once) */
+	uint8_t *work;              /* MGMT_WORK_MAX */
+	char *req;                  /* HTTP_REQ_MAX + 1 */
+
+	int64_t clock_offset_ms; /* server time - ours, from a 401's Subnetra-Time */
+	uint64_t refused[MGMT_REFUSALS];
+	uint64_t applied, last_contact_ns;
+	char last_error[160];
+
+	void (*apply)(void *ctx, const struct mgmt_bundle *b);
+	void *ctx;
+};
+
+/*
+ * url: the management URL; code: a join code or NULL (a device that joined
+ * before: its trust file is loaded); sk: the device's Ed25519 key (copied,
+ * wiped at free); device: its overlay address.  The cached bundle, when it
+ * verifies again, is applied at once.  0, or -errno with c->last_error.
+ */
+int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, const char *url,
+		     const char *code, const char *hostname, const uint8_t sk[MGMT_SK_LEN],
+		     const uint8_t device[16],
+		     void (*apply)(void *ctx, const struct mgmt_bundle *b), void *ctx);
+void mgmt_client_free(struct mgmt_client *c);
+/* Start the next request when one is due; the fd to watch is c->http.fd. */
+void mgmt_client_tick(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms);
+/* c->http.fd is ready. */
+void mgmt_client_event(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms);
+
+#endif
