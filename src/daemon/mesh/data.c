@@ -199,7 +199,15 @@ static void tun_packet(struct mesh_node *n, size_t len, uint64_t now_ns)
  * one TUN write (core/offload.h).
  */
 static uint8_t tun_read_buf[VNET_HDR_LEN + OFFLOAD_MAX_PACKET];
-static struct tun_gro tun_gro = {.v6 = true};
+/* Zero-initialised (.bss, not 64 KiB of .data in the static binary); the
+ * IPv6 flag is set where it is first used (gro_v6). */
+static struct tun_gro tun_gro;
+
+static struct tun_gro *gro_v6(void)
+{
+	tun_gro.v6 = true;
+	return &tun_gro;
+}
 
 void mesh_tun_readable(struct mesh_node *n, uint64_t now_ns)
 {
@@ -260,7 +268,7 @@ static void deliver(struct mesh_node *n, uint8_t *buf, const uint8_t *pt, size_t
 	uint8_t *w = buf + (pt - buf) - VNET_HDR_LEN;
 
 	/* Segments of one TCP flow merge into one write (gro_flush). */
-	if (gro_add(&tun_gro, pt, pt_len))
+	if (gro_add(gro_v6(), pt, pt_len))
 		return;
 	gro_flush(n);
 	if (gro_add(&tun_gro, pt, pt_len))

@@ -2,8 +2,11 @@
 #include "daemon/mesh/statedir.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/control/privdir.h"
@@ -69,6 +72,16 @@ int mesh_state_save(struct mesh_node *n, const char *path, const void *data, siz
 			      whycap);
 }
 
+/* Whether dir/name is the configured hosts_file itself (same inode). */
+static bool is_hosts_file(const struct mesh_node *n, int dirfd, const char *name)
+{
+	const char *hf = n->cfg->mesh.hosts_file;
+	struct stat a, b;
+
+	return hf[0] != '\0' && fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       stat(hf, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* The file the control socket's directory held (before state_dir): copied over, removed. */
 static int migrate(struct mesh_node *n, const char *suffix, const char *path, char *buf,
 		   size_t cap, size_t *len, char *why, size_t whycap)
@@ -78,6 +91,10 @@ static int migrate(struct mesh_node *n, const char *suffix, const char *path, ch
 	int rc;
 
 	daemon_state_path(old, sizeof(old), h->paths.sock, suffix);
+	/* The old name may be a file of another kind: a hosts_file called
+	 * <socket name>.hosts next to the socket is the operator's, not ours. */
+	if (is_hosts_file(n, h->sock_dirfd, base_name(old)))
+		return -ENOENT;
 	rc = statefile_read(h->sock_dirfd, base_name(old), old, owner(n), buf, cap, len, why,
 			    whycap);
 	if (rc < 0)
