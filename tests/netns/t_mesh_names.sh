@@ -26,7 +26,9 @@
 #      and on B (root); state_dir is 0700 and nobody's;
 #   6. state files where nodes kept them before state_dir (next to the
 #      socket) are moved into state_dir once, with a log line;
-#   7. a planted world-writable state file is ignored with one log line.
+#   7. a planted world-writable state file is ignored with one log line;
+#   8. a hosts_file named like an old state file ($T/b.hosts next to
+#      $T/b.sock) is left where it is and gets the block.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
@@ -222,6 +224,21 @@ ls=$(cli a whitelist ls)
 check_match "whitelist ls: enabled (the config's)" "whitelist enabled, 1 address" "$ls"
 check_fails "fc94::1234 is not there" grep -q fc94::1234 <<<"$ls"
 check_eq "C -> A: still no reply" 0 "$(ping_received c -6 -c 1 -W 1 "${ADDR[a]}")"
+
+# ---- 8. a hosts_file named like an old state file is the operator's -------------------------------
+# B's socket is $T/b.sock, so its pre-state_dir host names file was
+# $T/b.hosts: a hosts_file of that very name must stay where it is (the
+# one-time move once took it away; make demo names its files this way).
+stop_node b
+printf '127.0.0.1\tlocalhost\n' >"$T/b.hosts"
+chmod 644 "$T/b.hosts"
+MESH_EXTRA[b]="\"hosts_file\": \"$T/b.hosts\","
+mesh_config b a
+start_mesh b
+check_fails "B: no one-time move of its hosts_file" grep -q "b.hosts moved to" "${NODE_LOG[b]}"
+check "B's hosts_file is still there, with the managed block" \
+	wait_until 10 grep -q '^# BEGIN subnetra mesh hosts' "$T/b.hosts"
+check "... and the operator's line" grep -q '^127.0.0.1' "$T/b.hosts"
 
 for n in a b c; do stop_node "$n"; done
 for n in a b c; do
