@@ -19,6 +19,8 @@
 #   5. a marker A -> B is on A's TUN but never on the wire (capture on A's
 #      bridge port);
 #   6. stopping a daemon exits 0 and removes its TUN.
+#   (4b. a captured beacon of B's sent again to A from C is counted
+#   replayed, and with a later seq under its signature bad_signature.)
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
@@ -81,6 +83,56 @@ check_ge "A counts C's refused beacons" 1 "$(counter a drop_beacon_not_allowed)"
 check_fails "A does not list C" grep -q "${ADDR[c]}" <<<"$(status_json a)"
 check_match "C knows A (its beacon) but never completed a handshake" \
 	'"last_handshake_age_s":null' "$(peer_obj c a)"
+
+# ---- 4b. a replayed and a forged beacon: dropped, counted ---------------------------------
+# B's beacon captured on C's port, then sent again from C to A's beacon port
+# (unicast, a
+# link-local source: it passes the source check) once A's 5 s per-key guard
+# has passed: A counts it replayed; the same with a later seq under the old
+# signature: bad_signature.  `whitelist add` makes B beacon now.
+BEACON_PORT=5581 # core/mesh/beacon.h
+cap_start beacon c eth0 "udp dst port $BEACON_PORT and ip6 multicast"
+check "B: whitelist add (it beacons at once)" cli b whitelist add fc94::4b
+captured() { [ "$(pcap_count "$T/beacon.pcap")" -ge 1 ]; }
+check "B's beacon captured" wait_until 5 captured
+cap_stop beacon
+A_LL=$(ip -n "$RUN-a" -6 addr show dev eth0 scope link | sed -n 's/.*inet6 \(fe80[^/]*\).*/\1/p' | head -n 1)
+# inject_beacon FORGE: the first captured beacon whose key is B's, to A; with
+# FORGE 1 its seq raised by 1000 under the old signature (a forgery that no
+# replay check catches).
+inject_beacon() {
+	nsx c python3 - "$T/beacon.pcap" "$A_LL" "$BEACON_PORT" "${PK[b]}" "$1" <<'PY'
+import socket, struct, sys
+pcap, dst, port, pk, forge = sys.argv[1], sys.argv[2], int(sys.argv[3]), bytes.fromhex(sys.argv[4]), int(sys.argv[5])
+data = open(pcap, "rb").read()
+off = 24  # classic pcap, Ethernet frames
+while off + 16 <= len(data):
+    incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+    frame = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    if len(frame) < 14 + 40 + 8 or frame[12:14] != b"\x86\xdd" or frame[20] != 17:
+        continue
+    payload = frame[14 + 40 + 8:]
+    if pk not in payload:
+        continue
+    if forge:  # a later seq (u64 at 40) under the old signature
+        seq = struct.unpack(">Q", payload[40:48])[0] + 1000
+        payload = payload[:40] + struct.pack(">Q", seq) + payload[48:]
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.sendto(payload, socket.getaddrinfo(dst + "%eth0", port, socket.AF_INET6)[0][4])
+    sys.exit(0)
+sys.exit("no beacon of that key in the capture")
+PY
+}
+r0=$(counter a drop_beacon_replayed)
+f0=$(counter a drop_beacon_bad_signature)
+sleep 5.2
+check "C sends A B's beacon again" inject_beacon 0
+check "A counts it replayed" wait_until 5 counter_ge a drop_beacon_replayed $((r0 + 1))
+sleep 5.2
+check "C sends A B's beacon with a later seq (the signature no longer matches)" inject_beacon 1
+check "A counts it: bad signature" wait_until 5 counter_ge a drop_beacon_bad_signature $((f0 + 1))
+check "A and B still up" peer_up a b
 
 # ---- 5. the marker is encrypted on the wire ----------------------------------------------
 MARK=subnetra-meshmk # 15 bytes, and ping -p takes 16: one more byte
