@@ -14,8 +14,9 @@
 # nothing.  Not yet: the node daemon itself (whitelist, hosts, status).  TAP.
 set -u
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/netns/lib_mgmt.sh
+source "$(dirname "$0")/lib_mgmt.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
 CLIENT=$SNR_BUILD/tests/tools/mgmt_client
 DEVTOOL=$SNR_BUILD/tests/tools/mgmt_device
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
@@ -23,28 +24,14 @@ DEVTOOL=$SNR_BUILD/tests/tools/mgmt_device
 [ -x "$DEVTOOL" ] || bail "no $DEVTOOL (make test-build)"
 command -v curl >/dev/null || bail "curl missing"
 
-T=$(mktemp -d /tmp/snr-mgmt-client.XXXXXX)
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-DB=$T/mgmt.db
-SRV_LOG=$T/serve.log
-ALL_LOGS+=("$SRV_LOG")
-post_admin() { tls "$1" -H 'Content-Type: application/json' --data-binary "$2"; }
-code_of() { sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p' <<<"$1"; }
+mgmt_tmp mgmt-client
 
 OUT=$("$MGMTD" init --db "$DB" --admin admin@example.org 2>&1) || bail "init: $OUT"
 "$SUBNETRA" identity new --out "$T/base.id" >/dev/null 2>&1 || bail "identity new"
 BASE_PK=$("$SUBNETRA" identity show "$T/base.id" | sed -n 's/^public-key //p' | head -1)
 "$MGMTD" settings --db "$DB" --base-server "203.0.113.5:5582:443:$BASE_PK" \
 	--mgmt-address fc94::4d --name "Acme robots" >/dev/null 2>&1 || bail "settings"
-SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
-	--device-listen 127.0.0.1:0 >"$SRV_LOG" 2>&1 &
-SRV_PID=$!
-bg_track "$SRV_PID"
-wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
-ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
-DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
+mgmt_serve
 URL="http://$DEVICE/"
 
 "$DEVTOOL" keygen 2 >"$T/seeds" || bail "keygen"

@@ -15,8 +15,9 @@
 # TAP.
 set -u
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/netns/lib_mgmt.sh
+source "$(dirname "$0")/lib_mgmt.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
 DEVTOOL=$SNR_BUILD/tests/tools/mgmt_device
 PYDEV=$SNR_ROOT/tests/tools/mgmt_device.py
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
@@ -25,19 +26,11 @@ command -v curl >/dev/null || bail "curl missing"
 command -v sqlite3 >/dev/null || bail "sqlite3 missing"
 python3 -c 'import cryptography' 2>/dev/null || bail "python3-cryptography missing"
 
-T=$(mktemp -d /tmp/snr-mgmtd-device.XXXXXX)
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-DB=$T/mgmt.db
-SRV_LOG=$T/serve.log
-ALL_LOGS+=("$SRV_LOG")
+mgmt_tmp mgmtd-device
 
 # dev SEED METHOD TARGET [ARGS]: one signed request; "<status> <ms> <server time>" and the body.
 dev() { python3 "$PYDEV" req "$DEVICE" "$@"; }
 status_of() { head -1 <<<"$1" | cut -d' ' -f1; }
-post_admin() { tls "$1" -H 'Content-Type: application/json' --data-binary "$2"; }
-code_of() { sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p' <<<"$1"; }
 state() { sqlite3 "$DB" "SELECT count(*) FROM devices; SELECT count(*) FROM memberships; SELECT count(*) FROM audit; SELECT group_concat(used) FROM join_codes; SELECT serial FROM instance_version"; }
 health() { http "http://$DEVICE/healthz"; }
 health_num() { health | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
@@ -51,13 +44,7 @@ peers_of() { payload "$1" | python3 -c 'import json,sys; print(" ".join(sorted(p
 
 OUT=$("$MGMTD" init --db "$DB" --admin admin@example.org 2>&1) || bail "init: $OUT"
 PK=$(printf '%s\n' "$OUT" | sed -n 's/^instance public key: *//p')
-SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
-	--device-listen 127.0.0.1:0 >"$SRV_LOG" 2>&1 &
-SRV_PID=$!
-bg_track "$SRV_PID"
-wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
-ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
-DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
+mgmt_serve
 
 "$DEVTOOL" keygen 6 >"$T/seeds" || bail "keygen"
 for i in 1 2 3 4 5 6; do

@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# Management-server helpers for the scenarios that drive a real
+# subnetra-mgmtd on loopback (t_mgmtd_device.sh, t_mgmt_client.sh), on top of
+# lib.sh: a temp dir with its traps, the server started with the test routes
+# on ports the kernel picks, and the admin calls the tests make.
+
+MGMTD=$SNR_BUILD/subnetra-mgmtd
+
+# mgmt_tmp NAME: T (a fresh temp dir, removed at exit), DB, SRV_LOG.
+mgmt_tmp() {
+	T=$(mktemp -d "/tmp/snr-$1.XXXXXX")
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	DB=$T/mgmt.db
+	SRV_LOG=$T/serve.log
+	ALL_LOGS+=("$SRV_LOG")
+}
+
+# mgmt_serve: subnetra-mgmtd serve on $DB with the test routes (a join code
+# from POST /api/v1/_test/joincode), both listeners on 127.0.0.1; SRV_PID,
+# ADMIN and DEVICE (host:port of each) once it logs that it serves.
+mgmt_serve() {
+	SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
+		--device-listen 127.0.0.1:0 >"$SRV_LOG" 2>&1 &
+	SRV_PID=$!
+	bg_track "$SRV_PID"
+	wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
+	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
+	DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
+}
+
+# post_admin PATH JSON: a POST on the admin listener.
+post_admin() { tls "$1" -H 'Content-Type: application/json' --data-binary "$2"; }
+# code_of ANSWER: the join code in an answer.
+code_of() { sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p' <<<"$1"; }
