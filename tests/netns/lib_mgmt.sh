@@ -26,7 +26,9 @@ mgmt_serve() {
 	SRV_PID=$!
 	bg_track "$SRV_PID"
 	wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
+	# shellcheck disable=SC2034 # read by the scripts (and lib.sh's tls)
 	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
+	# shellcheck disable=SC2034
 	DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
 }
 
