@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "core/mgmt/jsonio.h"
+#include "mgmt/device.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_account.h"
 #include "mgmt/model_session.h"
@@ -263,8 +264,12 @@ void api_fail(struct http_req *r, int rc, const char *what)
 
 void api_changed(struct http_req *r, struct model_change *ch)
 {
-	if (ch != NULL)
+	/* The devices the change touches are woken exactly (their long-polls
+	 * answer with the new bundle); without a change, everyone re-checks. */
+	if (ch != NULL) {
+		device_changed(r->l->m, ch);
 		model_change_free(ch);
+	}
 	watch_notify(r->l->m);
 }
 
