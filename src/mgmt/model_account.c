@@ -59,20 +59,14 @@ static int get_where(struct store *s, const char *where, struct store_arg arg,
 	int rc;
 
 	snprintf(sql, sizeof sql, "%s%s", account_cols, where);
-	rc = store_prepare_args(s, sql, &arg, 1, &st);
+	rc = model_first_row(s, sql, &arg, 1, &st);
 	if (rc < 0)
 		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		fill(st, a);
-		if (pw_hash != NULL)
-			snprintf(pw_hash, cap, "%s", store_col_text(st, 5));
-		rc = 0;
-	} else if (rc == STORE_DONE) {
-		rc = -ENOENT;
-	}
+	fill(st, a);
+	if (pw_hash != NULL)
+		snprintf(pw_hash, cap, "%s", store_col_text(st, 5));
 	store_finalize(st);
-	return rc;
+	return 0;
 }
 
 int model_account_get(struct store *s, int64_t id, struct model_account *out)

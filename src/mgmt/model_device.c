@@ -42,22 +42,16 @@ static int holder(struct store *s, const char *hostname, int64_t self, int64_t *
 {
 	const struct store_arg args[] = {STORE_TEXT(hostname), STORE_I64(self)};
 	struct store_stmt *st;
-	int rc = store_prepare_args(
+	int rc = model_first_row(
 	    s, "SELECT id, coalesce(last_seen, 0) FROM devices WHERE hostname = ? AND id <> ?",
 	    args, 2, &st);
 
 	if (rc < 0)
 		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		*id = store_col_i64(st, 0);
-		*last_seen = store_col_i64(st, 1);
-		rc = 0;
-	} else if (rc == STORE_DONE) {
-		rc = -ENOENT;
-	}
+	*id = store_col_i64(st, 0);
+	*last_seen = store_col_i64(st, 1);
 	store_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* want with "-<n>" so that it stays a mesh name (the base cut to fit). */
@@ -195,30 +189,25 @@ int model_device_get(struct store *s, int64_t id, struct model_device *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	rc = store_prepare_args(s,
-				"SELECT id, coalesce(owner_id, 0), coalesce(last_seen, 0), "
-				"address, pubkey, blocked, hostname, aliases, agent FROM devices "
-				"WHERE id = ?",
-				args, 1, &st);
+	rc = model_first_row(s,
+			     "SELECT id, coalesce(owner_id, 0), coalesce(last_seen, 0), "
+			     "address, pubkey, blocked, hostname, aliases, agent FROM devices "
+			     "WHERE id = ?",
+			     args, 1, &st);
 	if (rc < 0)
 		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		out->id = store_col_i64(st, 0);
-		out->owner_id = store_col_i64(st, 1);
-		out->last_seen = store_col_i64(st, 2);
-		rc = store_col_blob(st, 3, out->address, 16, &na);
-		if (rc == 0)
-			rc = store_col_blob(st, 4, out->pubkey, MGMT_PK_LEN, &np);
-		out->blocked = store_col_i64(st, 5) != 0;
-		snprintf(out->hostname, sizeof out->hostname, "%s", store_col_text(st, 6));
-		snprintf(out->aliases, sizeof out->aliases, "%s", store_col_text(st, 7));
-		snprintf(out->agent, sizeof out->agent, "%s", store_col_text(st, 8));
-		if (rc == 0 && na != 16)
-			rc = -EIO;
-	} else if (rc == STORE_DONE) {
-		rc = -ENOENT;
-	}
+	out->id = store_col_i64(st, 0);
+	out->owner_id = store_col_i64(st, 1);
+	out->last_seen = store_col_i64(st, 2);
+	rc = store_col_blob(st, 3, out->address, 16, &na);
+	if (rc == 0)
+		rc = store_col_blob(st, 4, out->pubkey, MGMT_PK_LEN, &np);
+	out->blocked = store_col_i64(st, 5) != 0;
+	snprintf(out->hostname, sizeof out->hostname, "%s", store_col_text(st, 6));
+	snprintf(out->aliases, sizeof out->aliases, "%s", store_col_text(st, 7));
+	snprintf(out->agent, sizeof out->agent, "%s", store_col_text(st, 8));
+	if (rc == 0 && na != 16)
+		rc = -EIO;
 	store_finalize(st);
 	return rc;
 }

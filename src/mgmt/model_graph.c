@@ -191,24 +191,19 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	const struct store_arg args[] = {STORE_I64(id)};
 	struct store_stmt *st;
 	size_t n = 0;
-	int rc = store_prepare_args(
+	int rc = model_first_row(
 	    s, "SELECT address, hostname, aliases, blocked FROM devices WHERE id = ?", args, 1,
 	    &st);
 
 	if (rc < 0)
 		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		rc = store_col_blob(st, 0, address, 16, &n);
-		if (rc == 0 && n != 16)
-			rc = -EIO;
-		snprintf(names->hostname, sizeof names->hostname, "%s", store_col_text(st, 1));
-		put_aliases(store_col_text(st, 2), names);
-		if (blocked != NULL)
-			*blocked = store_col_i64(st, 3) != 0;
-	} else if (rc == STORE_DONE) {
-		rc = -ENOENT;
-	}
+	rc = store_col_blob(st, 0, address, 16, &n);
+	if (rc == 0 && n != 16)
+		rc = -EIO;
+	snprintf(names->hostname, sizeof names->hostname, "%s", store_col_text(st, 1));
+	put_aliases(store_col_text(st, 2), names);
+	if (blocked != NULL)
+		*blocked = store_col_i64(st, 3) != 0;
 	store_finalize(st);
 	return rc;
 }

@@ -75,24 +75,19 @@ int model_session_check(struct store *s, const uint8_t *pepper, int64_t now_ms,
 		return -ENOENT;
 	const struct store_arg key[] = {STORE_BLOB(h, sizeof h)};
 
-	rc = store_prepare_args(s,
-				"SELECT s.account_id, s.csrf, s.last_used, s.expires_at, "
-				"a.disabled FROM sessions s JOIN accounts a ON a.id = "
-				"s.account_id WHERE s.id_hash = ?",
-				key, 1, &st);
+	rc = model_first_row(s,
+			     "SELECT s.account_id, s.csrf, s.last_used, s.expires_at, "
+			     "a.disabled FROM sessions s JOIN accounts a ON a.id = "
+			     "s.account_id WHERE s.id_hash = ?",
+			     key, 1, &st);
 	if (rc < 0)
 		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		out->account_id = store_col_i64(st, 0);
-		rc = store_col_blob(st, 1, csrf, sizeof csrf, &n);
-		last = store_col_i64(st, 2);
-		expires = store_col_i64(st, 3);
-		if (rc == 0 && (n != sizeof csrf || store_col_i64(st, 4) != 0))
-			rc = -ENOENT;
-	} else if (rc == STORE_DONE) {
+	out->account_id = store_col_i64(st, 0);
+	rc = store_col_blob(st, 1, csrf, sizeof csrf, &n);
+	last = store_col_i64(st, 2);
+	expires = store_col_i64(st, 3);
+	if (rc == 0 && (n != sizeof csrf || store_col_i64(st, 4) != 0))
 		rc = -ENOENT;
-	}
 	store_finalize(st);
 	if (rc < 0)
 		return rc;

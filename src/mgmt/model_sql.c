@@ -28,8 +28,7 @@ int model_tx_end(struct store *s, int rc)
 	return rc;
 }
 
-/* Run sql and leave the statement on its first row: 0, -ENOENT, or an error. */
-static int first_row(struct store *s, const char *sql, const struct store_arg *args,
+int model_first_row(struct store *s, const char *sql, const struct store_arg *args,
 		     size_t n, struct store_stmt **st)
 {
 	int rc = store_prepare_args(s, sql, args, n, st);
@@ -47,7 +46,7 @@ int model_query_i64(struct store *s, const char *sql, const struct store_arg *ar
 		    size_t n, int64_t *out)
 {
 	struct store_stmt *st;
-	int rc = first_row(s, sql, args, n, &st);
+	int rc = model_first_row(s, sql, args, n, &st);
 
 	if (rc < 0)
 		return rc;
@@ -60,7 +59,7 @@ int model_query_text(struct store *s, const char *sql, const struct store_arg *a
 		     size_t n, char *out, size_t cap)
 {
 	struct store_stmt *st;
-	int rc = first_row(s, sql, args, n, &st);
+	int rc = model_first_row(s, sql, args, n, &st);
 
 	if (rc < 0)
 		return rc;
@@ -73,7 +72,7 @@ int model_query_text(struct store *s, const char *sql, const struct store_arg *a
 int model_exists(struct store *s, const char *sql, const struct store_arg *args, size_t n)
 {
 	struct store_stmt *st;
-	int rc = first_row(s, sql, args, n, &st);
+	int rc = model_first_row(s, sql, args, n, &st);
 
 	if (rc == 0)
 		store_finalize(st);

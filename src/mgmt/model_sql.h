@@ -15,6 +15,14 @@ int model_tx_begin(struct store *s);
 /* rc == 0: commit (its failure returned); else roll back and return rc. */
 int model_tx_end(struct store *s, int rc);
 
+/*
+ * Run sql and leave *st on its first row (the caller reads it, then
+ * store_finalize): 0, -ENOENT when there is no row (*st finalized), or an
+ * error.
+ */
+int model_first_row(struct store *s, const char *sql, const struct store_arg *args,
+		    size_t n, struct store_stmt **st);
+
 /* The first column of the first row as an integer (an INSERT ... RETURNING id too). */
 int model_query_i64(struct store *s, const char *sql, const struct store_arg *args,
 		    size_t n, int64_t *out);

@@ -13,21 +13,15 @@ int64_t model_version_next(int64_t last, int64_t now_ms)
 int model_version_get(struct store *s, int64_t *epoch, int64_t *serial)
 {
 	struct store_stmt *st;
-	int rc = store_prepare(s, "SELECT epoch, serial FROM instance_version WHERE id = 1",
-			       &st);
+	int rc = model_first_row(s, "SELECT epoch, serial FROM instance_version WHERE id = 1",
+				 NULL, 0, &st);
 
-	if (rc < 0)
-		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		*epoch = store_col_i64(st, 0);
-		*serial = store_col_i64(st, 1);
-		rc = 0;
-	} else if (rc == STORE_DONE) {
-		rc = -EIO; /* migration 2 writes the row: its absence is corruption */
-	}
+	if (rc < 0) /* migration 2 writes the row: its absence is corruption */
+		return rc == -ENOENT ? -EIO : rc;
+	*epoch = store_col_i64(st, 0);
+	*serial = store_col_i64(st, 1);
 	store_finalize(st);
-	return rc;
+	return 0;
 }
 
 /*
@@ -41,21 +35,15 @@ int model_version_bump(const struct model_op *op, struct model_change *ch)
 {
 	const struct store_arg args[] = {STORE_I64(op->now_ms), STORE_I64(op->now_ms)};
 	struct store_stmt *st;
-	int rc = store_prepare_args(op->s,
-				    "UPDATE instance_version SET serial = CASE WHEN ? > serial "
-				    "THEN ? ELSE serial + 1 END WHERE id = 1 RETURNING epoch, serial",
-				    args, 2, &st);
+	int rc = model_first_row(op->s,
+				 "UPDATE instance_version SET serial = CASE WHEN ? > serial "
+				 "THEN ? ELSE serial + 1 END WHERE id = 1 RETURNING epoch, serial",
+				 args, 2, &st);
 
 	if (rc < 0)
-		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		ch->epoch = store_col_i64(st, 0);
-		ch->serial = store_col_i64(st, 1);
-		rc = 0;
-	} else if (rc == STORE_DONE) {
-		rc = -EIO;
-	}
+		return rc == -ENOENT ? -EIO : rc;
+	ch->epoch = store_col_i64(st, 0);
+	ch->serial = store_col_i64(st, 1);
 	store_finalize(st);
-	return rc;
+	return 0;
 }
