@@ -18,6 +18,7 @@
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_device.h"
 #include "mgmt/model_graph.h"
+#include "mgmt/model_sql.h"
 #include "mgmt/model_version.h"
 #include "mgmt/settings.h"
 
@@ -104,23 +105,18 @@ int device_lookup(struct store *s, const uint8_t address[16], const uint8_t pk[M
 	struct store_stmt *st;
 	uint8_t have[MGMT_PK_LEN];
 	size_t n = 0;
-	int rc = store_prepare_args(s, "SELECT id, pubkey FROM devices WHERE address = ?",
-				    args, 1, &st);
+	int rc = model_first_row(s, "SELECT id, pubkey FROM devices WHERE address = ?", args,
+				 1, &st);
 
 	*id = 0;
 	if (rc < 0)
 		return rc;
-	rc = store_step(st);
-	if (rc == STORE_ROW) {
-		rc = store_col_blob(st, 1, have, sizeof have, &n) == 0 && n == sizeof have &&
-			     sodium_memcmp(have, pk, sizeof have) == 0
-			 ? 0
-			 : -ENOENT;
-		if (rc == 0)
-			*id = store_col_i64(st, 0);
-	} else if (rc == STORE_DONE) {
-		rc = -ENOENT;
-	}
+	rc = store_col_blob(st, 1, have, sizeof have, &n) == 0 && n == sizeof have &&
+		     sodium_memcmp(have, pk, sizeof have) == 0
+		 ? 0
+		 : -ENOENT;
+	if (rc == 0)
+		*id = store_col_i64(st, 0);
 	store_finalize(st);
 	return rc;
 }
