@@ -30,14 +30,7 @@ set -u
 ROUNDS=${1:-3}
 
 nat_lab_init
-BASE_IP=203.0.113.10
-mesh_node base $BASE_IP
-nat_lab_pair
-mesh_base_config base
-nat_lab_config a b
-nat_lab_config b a
-wait_until 10 nsx a ping -c1 -W1 "$BASE_IP" || bail "underlay: a cannot reach the base"
-wait_until 10 nsx b ping -c1 -W1 "$BASE_IP" || bail "underlay: b cannot reach the base"
+nat_lab_up
 
 # ms_of PING_OUTPUT: the first reply's time= in ms ("" when none).
 ms_of() { sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' <<<"$1" | head -n 1; }

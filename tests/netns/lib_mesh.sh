@@ -154,6 +154,20 @@ nat_lab_pair() {
 	nat_rules rb
 }
 
+# nat_lab_up: the whole one-base lab: the base at BASE_IP (203.0.113.10)
+# on the public bridge, nodes a and b behind rA and rB (nat_lab_pair), their
+# configs (each other on the whitelist) and the base's; both reach the base.
+nat_lab_up() {
+	BASE_IP=203.0.113.10
+	mesh_node base $BASE_IP
+	nat_lab_pair
+	mesh_base_config base
+	nat_lab_config a b
+	nat_lab_config b a
+	wait_until 10 nsx a ping -c1 -W1 "$BASE_IP" || bail "underlay: a cannot reach the base through rA"
+	wait_until 10 nsx b ping -c1 -W1 "$BASE_IP" || bail "underlay: b cannot reach the base through rB"
+}
+
 # nat_lab_config NAME PEER...: NAME's config for the NAT lab: the base at
 # BASE_IP (its key PK[base]) as its only base, no LAN discovery, PEERs on
 # its whitelist.

@@ -35,15 +35,7 @@
 . "$(dirname "$0")/lib_mesh.sh"
 
 nat_lab_init
-BASE_IP=203.0.113.10
-
-mesh_node base $BASE_IP
-nat_lab_pair
-mesh_base_config base
-nat_lab_config a b
-nat_lab_config b a
-wait_until 10 nsx a ping -c1 -W1 "$BASE_IP" || bail "underlay: A cannot reach the base through rA"
-wait_until 10 nsx b ping -c1 -W1 "$BASE_IP" || bail "underlay: B cannot reach the base through rB"
+nat_lab_up
 check_eq "rA's input policy drops what nobody asked for (B -> rA)" 0 \
 	"$(ping_received b -c 1 -W 1 "${WAN_IP[ra]}")"
 
