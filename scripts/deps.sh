@@ -19,6 +19,7 @@ pkgs=(
 	postgresql                             # t_mgmtd_pg: a server the test starts (psql too)
 	curl openssl                           # t_mgmtd_basic: requests to subnetra-mgmtd, certificates
 	iproute2 iputils-ping                  # netns scenarios and demo
+	socat                                  # make demo, act 3: the dashboard on this machine's 127.0.0.1
 	tcpdump iperf3 iptables nftables conntrack procps psmisc
 	strace                                 # t_deploy: the unit sandbox trace
 	gdb                                    # t_confine: calls made inside a running daemon
