@@ -86,6 +86,7 @@ mesh_base_config base
 MESH_LAN[mgmt]=false
 MESH_EXTRA[mgmt]="$BASES \"whitelist_enabled\": false,"
 mesh_config mgmt
+sed -i 's/"hostname": "node-mgmt"/"hostname": "mgmt"/' "$T/mgmt.json"
 for d in $DEVS; do
 	mkdir -p "/etc/netns/$RUN-$d"
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$RUN-$d/hosts"
