@@ -165,6 +165,62 @@ function target_le(name, goal, x, unit, detail) {
 			margin_le(x, goal) (detail == "" ? "" : "; " detail))
 }
 
+# The management server rows of issue 14 ("Speed and scale"), when measured
+# (bench/mgmt_rows.sh; one run each, round 0).
+function mgmt_targets(    i, s, x, y, k, det, name, got, aff) {
+	if (index("," systems, ",mgmt-") == 0)
+		return
+	printf "\nmanagement server targets (issue 14, \"Speed and scale\"; loopback, simulated devices, every request Ed25519-signed):\n"
+	for (i = 1; i <= 3; i++) {
+		s = i == 1 ? "mgmt-sqlite" : (i == 2 ? "mgmt-pg" : "mgmt-net1000")
+		if (index("," systems ",", "," s ",") == 0)
+			continue
+		if (!has(s, "devices")) {
+			target(s ": one API change to every affected device, p99", "<= 2000 ms", "-", -1,
+				"no measurement (bench/mgmt_scale.sh failed: see the log)")
+			continue
+		}
+		name = sprintf("%s: %d devices, %d mgmtd%s", s, get(s, "devices"), get(s, "servers"),
+			s == "mgmt-pg" ? " on one PostgreSQL" : (s == "mgmt-net1000" ? ", one network" : ""))
+		got = has(s, "got") ? get(s, "got") : 0
+		aff = get(s, "affected")
+		det = sprintf("p50 %d ms, max %d ms; %d of %d affected got the bundle, %d of %d other polls answered (0 wanted); joins %.0f s, first bundles %.0f s",
+			get(s, "p50_ms"), get(s, "max_ms"), got, aff, get(s, "others_woken"), get(s, "others"),
+			get(s, "joined_s"), get(s, "first_bundles_s"))
+		if (has(s, "recheck_ms"))
+			det = det sprintf("; a change of unknown devices: %d parked polls re-checked in %d ms", get(s, "recheck_polls"), get(s, "recheck_ms"))
+		x = has(s, "p99_ms") && got == aff ? get(s, "p99_ms") : ""
+		why_next = mgmt_why[s, "p99"]
+		if (x == "" && has(s, "p99_ms"))
+			target(name ": API change to all affected, p99", "<= 2000 ms", get(s, "p99_ms") " ms", 0, "not every affected device got it; " det)
+		else
+			target_le(name ": API change to all affected, p99", 2000, x, "ms", det)
+		x = ""
+		det = ""
+		for (k = 0; k < 2; k++) {
+			if (!has(s, "rss" k "_parked_kib"))
+				continue
+			y = get(s, "rss" k "_parked_kib")
+			if (has(s, "rss" k "_after_kib") && get(s, "rss" k "_after_kib") > y) y = get(s, "rss" k "_after_kib")
+			if (has(s, "rss" k "_writes_kib") && get(s, "rss" k "_writes_kib") > y) y = get(s, "rss" k "_writes_kib")
+			if (x == "" || y / 1024 > x) x = y / 1024
+			det = det (det == "" ? "" : "; ") sprintf("mgmtd %d: parked %.1f, after the change %.1f MiB", k + 1,
+				get(s, "rss" k "_parked_kib") / 1024, get(s, "rss" k "_after_kib") / 1024)
+		}
+		why_next = mgmt_why[s, "rss"]
+		target_le(name ": mgmtd RSS (max)", 256, x, "MiB", det)
+		if (has(s, "writes_per_s")) {
+			x = get(s, "writes_per_s")
+			why_next = mgmt_why[s, "writes"]
+			target(name ": API writes per second (device renames)", ">= 200/s", sprintf("%.0f/s", x),
+				x >= 200 && get(s, "write_errors") == 0,
+				margin_ge(x, 200) sprintf("; %d writes in %.1f s on %d TLS connections, p50 %.1f ms, p99 %.1f ms, %d errors",
+					get(s, "writes"), get(s, "writes_s"), get(s, "writers"), get(s, "write_p50_ms"),
+					get(s, "write_p99_ms"), get(s, "write_errors")))
+		}
+	}
+}
+
 # The mesh rows of issue 13 ("Speed and scale"), when they were measured.
 function mesh_targets(    d, v1, wg, ms, x, y, i, mm, rs, n, det, big, p2, pn, npp, pp, why_relay, why_hs) {
 	d = "mesh-direct"
@@ -492,6 +548,7 @@ END {
 	}
 
 	mesh_targets()
+	mgmt_targets()
 
 	# ---- JSON ---------------------------------------------------------------------
 	if (json == "")
