@@ -2,6 +2,7 @@
 #include "mgmt/model_graph.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,8 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 void model_graph_free(struct model_graph *mg)
 {
 	free(mg->rows);
+	free(mg->texts);
+	free(mg->scratch);
 	free(mg->by_network);
 	free(mg->by_device);
 	free(mg->blocked);
@@ -208,19 +211,47 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	return rc;
 }
 
+/* The row's entry appended to mg->texts (cap: its size, grown as needed). */
+static int put_text(struct model_graph *mg, size_t *used, size_t *cap, struct model_peer_row *r,
+		    const struct mgmt_names *names)
+{
+	struct mgmt_peer p = {.names = *names};
+	size_t len;
+
+	memcpy(p.address, r->address, 16);
+	while ((len = mgmt_bundle_peer_text(&p, mg->texts + *used, *cap - *used)) == 0) {
+		char *t = realloc(mg->texts, *cap * 2);
+
+		if (t == NULL)
+			return -ENOMEM;
+		mg->texts = t;
+		*cap *= 2;
+	}
+	r->text_off = *used;
+	r->text_len = len;
+	*used += len + 1; /* and its NUL */
+	return 0;
+}
+
 int model_graph_load_rows(struct store *s, struct model_graph *mg)
 {
 	struct store_stmt *st;
+	struct mgmt_names names;
 	int64_t n = 0;
-	size_t k = 0, len = 0;
+	size_t k = 0, len = 0, used = 0, cap;
 	int rc = model_query_i64(s, "SELECT count(*) FROM devices", NULL, 0, &n);
 
 	if (rc < 0)
 		return rc;
 	free(mg->rows);
+	free(mg->texts);
 	mg->n_rows = 0;
+	cap = ((size_t)n + 1) * 128; /* an entry with a short name and no alias: ~80 bytes */
 	mg->rows = calloc((size_t)n + 1, sizeof *mg->rows);
-	if (mg->rows == NULL)
+	mg->texts = malloc(cap);
+	if (mg->scratch == NULL)
+		mg->scratch = malloc(sizeof *mg->scratch);
+	if (mg->rows == NULL || mg->texts == NULL || mg->scratch == NULL)
 		return -ENOMEM;
 	rc = store_prepare(s, "SELECT id, address, hostname, aliases FROM devices ORDER BY id",
 			   &st);
@@ -232,9 +263,11 @@ int model_graph_load_rows(struct store *s, struct model_graph *mg)
 		r->id = store_col_i64(st, 0);
 		if (store_col_blob(st, 1, r->address, 16, &len) < 0 || len != 16)
 			continue;
-		snprintf(r->names.hostname, sizeof r->names.hostname, "%s",
-			 store_col_text(st, 2));
-		put_aliases(store_col_text(st, 3), &r->names);
+		snprintf(names.hostname, sizeof names.hostname, "%s", store_col_text(st, 2));
+		put_aliases(store_col_text(st, 3), &names);
+		rc = put_text(mg, &used, &cap, r, &names);
+		if (rc < 0)
+			break;
 		k++;
 	}
 	store_finalize(st);
@@ -265,49 +298,10 @@ static const struct model_peer_row *peer_row(const struct model_graph *mg, int64
 	return NULL;
 }
 
-/*
- * One attempt of model_bundle_payload at the version (epoch, serial), with
- * the graph pre (loaded at that version) or, for NULL, its own.
- */
-static int build(struct store *s, const struct model_bundle_params *p,
-		 const struct model_graph *pre, int64_t device_id, int64_t issued,
-		 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out, size_t cap,
-		 size_t *len)
+/* What every bundle carries besides its peers, into b (its peers untouched). */
+static void put_head(struct mgmt_bundle *b, const struct model_bundle_params *p, int64_t epoch,
+		     int64_t serial, int64_t issued)
 {
-	uint64_t *peers = NULL;
-	struct model_graph own = {0};
-	const struct model_graph *mg = pre != NULL ? pre : &own;
-	bool blocked = false;
-	long np = 0;
-	int rc;
-
-	memset(b, 0, sizeof *b);
-	rc = load_device(s, device_id, b->device, &b->self, &blocked);
-	if (rc == 0 && pre == NULL)
-		rc = model_graph_load(s, &own);
-	if (rc < 0)
-		goto out;
-	peers = malloc((mg->g.n + 1) * sizeof *peers);
-	if (peers == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
-	if (np > MGMT_PEERS_MAX)
-		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
-	for (long i = 0; i < np && rc == 0; i++) {
-		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
-
-		if (row != NULL) {
-			memcpy(b->peers[i].address, row->address, 16);
-			b->peers[i].names = row->names;
-		} else {
-			rc = load_device(s, (int64_t)peers[i], b->peers[i].address,
-					 &b->peers[i].names, NULL);
-		}
-	}
-	if (rc < 0)
-		goto out;
 	memcpy(b->instance, p->instance, sizeof b->instance);
 	b->epoch = (uint64_t)epoch;
 	b->serial = (uint64_t)serial;
@@ -315,23 +309,102 @@ static int build(struct store *s, const struct model_bundle_params *p,
 	b->issued = issued;
 	b->wait_s = p->wait_s;
 	b->status_s = p->status_s;
-	b->n_peers = blocked || np < 0 ? 0 : (size_t)np;
-	*len = mgmt_bundle_encode(b, out, cap);
-	rc = *len > 0 ? 0 : -ENOSPC;
-out:
-	model_graph_free(&own);
+}
+
+/*
+ * The peers' entries from the graph's texts (model_graph_load_rows):
+ * -EAGAIN when a peer has no row (the rows are not of the graph's version).
+ */
+static int build_texts(struct store *s, const struct model_bundle_params *p,
+		       const struct model_graph *mg, int64_t device_id, int64_t issued,
+		       int64_t epoch, int64_t serial, char *out, size_t cap, size_t *len)
+{
+	struct mgmt_bundle *b = mg->scratch;
+	struct mgmt_peer_text *texts = NULL;
+	uint64_t *peers = malloc((mg->g.n + 1) * sizeof *peers);
+	bool blocked = false;
+	long np = 0;
+	int rc = peers == NULL ? -ENOMEM : 0;
+
+	/* The head only: the peers table (MGMT_PEERS_MAX entries) is not read. */
+	memset(b, 0, offsetof(struct mgmt_bundle, peers));
+	if (rc == 0)
+		rc = load_device(s, device_id, b->device, &b->self, &blocked);
+	if (rc == 0) {
+		np = blocked ? 0 : mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
+		if (np > MGMT_PEERS_MAX)
+			np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
+		texts = malloc(((size_t)(np > 0 ? np : 0) + 1) * sizeof *texts);
+		rc = texts == NULL ? -ENOMEM : 0;
+	}
+	for (long i = 0; i < np && rc == 0; i++) {
+		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
+
+		if (row == NULL) {
+			rc = -EAGAIN;
+			break;
+		}
+		memcpy(texts[i].address, row->address, 16);
+		texts[i].text = mg->texts + row->text_off;
+		texts[i].len = row->text_len;
+	}
+	if (rc == 0) {
+		put_head(b, p, epoch, serial, issued);
+		*len = mgmt_bundle_encode_texts(b, texts, np < 0 ? 0 : (size_t)np, out, cap);
+		rc = *len > 0 ? 0 : -ENOSPC;
+	}
+	free(texts);
 	free(peers);
 	return rc;
 }
 
-/* build, then -EAGAIN unless the version is still (epoch, serial). */
-static int build_checked(struct store *s, const struct model_bundle_params *p,
-			 const struct model_graph *mg, int64_t device_id, int64_t issued,
-			 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out,
-			 size_t cap, size_t *len)
+/*
+ * One attempt of model_bundle_payload at the version (epoch, serial), with
+ * a graph of its own and one query per peer.
+ */
+static int build(struct store *s, const struct model_bundle_params *p, int64_t device_id,
+		 int64_t issued, int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out,
+		 size_t cap, size_t *len)
+{
+	uint64_t *peers = NULL;
+	struct model_graph mg = {0};
+	bool blocked = false;
+	long np = 0;
+	int rc;
+
+	memset(b, 0, sizeof *b);
+	rc = load_device(s, device_id, b->device, &b->self, &blocked);
+	if (rc == 0)
+		rc = model_graph_load(s, &mg);
+	if (rc < 0)
+		goto out;
+	peers = malloc((mg.g.n + 1) * sizeof *peers);
+	if (peers == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	np = mgmt_peers_of(&mg.g, (uint64_t)device_id, peers, mg.g.n + 1);
+	if (np > MGMT_PEERS_MAX)
+		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
+	for (long i = 0; i < np && rc == 0; i++)
+		rc = load_device(s, (int64_t)peers[i], b->peers[i].address, &b->peers[i].names,
+				 NULL);
+	if (rc < 0)
+		goto out;
+	put_head(b, p, epoch, serial, issued);
+	b->n_peers = blocked || np < 0 ? 0 : (size_t)np;
+	*len = mgmt_bundle_encode(b, out, cap);
+	rc = *len > 0 ? 0 : -ENOSPC;
+out:
+	model_graph_free(&mg);
+	free(peers);
+	return rc;
+}
+
+/* -EAGAIN unless the version is still (epoch, serial) (rc: the build's). */
+static int still_at(struct store *s, int rc, int64_t epoch, int64_t serial)
 {
 	int64_t e2, s2;
-	int rc = build(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
 
 	if (rc == 0)
 		rc = model_version_get(s, &e2, &s2);
@@ -352,15 +425,16 @@ static int build_checked(struct store *s, const struct model_bundle_params *p,
 int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
 {
-	struct mgmt_bundle *b = calloc(1, sizeof *b);
+	struct mgmt_bundle *b = malloc(sizeof *b);
 	int64_t epoch, serial;
 	int rc = b == NULL ? -ENOMEM : -EAGAIN;
 
 	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
 		rc = model_version_get(s, &epoch, &serial);
 		if (rc == 0)
-			rc = build_checked(s, p, NULL, device_id, issued, epoch, serial, b, out,
-					   cap, len);
+			rc = still_at(s,
+				      build(s, p, device_id, issued, epoch, serial, b, out, cap, len),
+				      epoch, serial);
 	}
 	free(b);
 	return rc;
@@ -370,11 +444,9 @@ int model_bundle_build(struct store *s, const struct model_bundle_params *p,
 		       const struct model_graph *mg, int64_t epoch, int64_t serial,
 		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
 {
-	struct mgmt_bundle *b = calloc(1, sizeof *b);
-	int rc = b == NULL ? -ENOMEM : 0;
-
-	if (rc == 0)
-		rc = build_checked(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
-	free(b);
-	return rc;
+	if (mg->rows == NULL || mg->scratch == NULL)
+		return -EAGAIN; /* no rows loaded: the caller's model_bundle_payload */
+	return still_at(s,
+			build_texts(s, p, mg, device_id, issued, epoch, serial, out, cap, len),
+			epoch, serial);
 }

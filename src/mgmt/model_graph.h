@@ -18,11 +18,11 @@
 #include "core/mgmt/proto.h"
 #include "mgmt/model.h"
 
-/* A device's address and names, as a bundle lists it. */
+/* A device's address and its entry as a bundle lists it (in the graph's texts). */
 struct model_peer_row {
 	int64_t id;
 	uint8_t address[16];
-	struct mgmt_names names;
+	size_t text_off, text_len;
 };
 
 struct model_graph {
@@ -31,13 +31,17 @@ struct model_graph {
 	struct mgmt_peer_graph g;
 	struct model_peer_row *rows; /* model_graph_load_rows: every device, by id */
 	size_t n_rows;
+	char *texts;                  /* the rows' entries, one after another */
+	struct mgmt_bundle *scratch;  /* model_bundle_build's (a big struct: one per graph) */
 };
 
 int model_graph_load(struct store *s, struct model_graph *mg);
 /*
- * Also every device's address and names (one query), which bundles built
- * with this graph (model_bundle_build) then take instead of one query per
- * peer.
+ * Also every device's address and names (one query), each encoded once
+ * into its peer entry (mgmt_bundle_peer_text), which bundles built with
+ * this graph (model_bundle_build) then copy instead of one query and one
+ * encoding per peer per bundle: a network of n devices lists n - 1 peers
+ * in each of its n bundles.
  */
 int model_graph_load_rows(struct store *s, struct model_graph *mg);
 void model_graph_free(struct model_graph *mg);
