@@ -12,14 +12,15 @@
 #include "mgmt/model_sql.h"
 #include "mgmt/model_version.h"
 
-/* Rows of a count query, then the rows themselves, into a fresh array. */
-static int load_ids(struct store *s, const char *count_sql, const char *sql, int cols,
-		    uint64_t **out, size_t *n)
+/* Rows of a count query, then the rows themselves (args bound to both), into a fresh array. */
+static int load_ids(struct store *s, const char *count_sql, const char *sql,
+		    const struct store_arg *args, size_t nargs, int cols, uint64_t **out,
+		    size_t *n)
 {
 	int64_t cnt;
 	struct store_stmt *st;
 	size_t i = 0;
-	int rc = model_query_i64(s, count_sql, NULL, 0, &cnt);
+	int rc = model_query_i64(s, count_sql, args, nargs, &cnt);
 
 	*out = NULL;
 	*n = 0;
@@ -28,7 +29,7 @@ static int load_ids(struct store *s, const char *count_sql, const char *sql, int
 	*out = calloc((size_t)cnt * (size_t)cols + 1, sizeof **out);
 	if (*out == NULL)
 		return -ENOMEM;
-	rc = store_prepare(s, sql, &st);
+	rc = store_prepare_args(s, sql, args, nargs, &st);
 	if (rc < 0)
 		return rc;
 	/* In one transaction or not, the count and the rows may differ: bounded by cnt. */
@@ -42,7 +43,14 @@ static int load_ids(struct store *s, const char *count_sql, const char *sql, int
 	return rc < 0 ? rc : 0;
 }
 
-int model_graph_load(struct store *s, struct model_graph *mg)
+/*
+ * The memberships the two queries select (args bound to both) as a graph;
+ * with_blocked: also the blocked devices (peer sets need them, affected
+ * sets do not).
+ */
+static int load_graph(struct store *s, const char *count_sql, const char *sql,
+		      const struct store_arg *args, size_t nargs, bool with_blocked,
+		      struct model_graph *mg)
 {
 	uint64_t *pairs;
 	size_t n;
@@ -51,16 +59,15 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 	memset(mg, 0, sizeof *mg);
 	_Static_assert(sizeof(struct mgmt_membership) == 2 * sizeof(uint64_t),
 		       "a membership is two ids");
-	rc = load_ids(s, "SELECT count(*) FROM memberships",
-		      "SELECT network_id, device_id FROM memberships", 2, &pairs, &n);
+	rc = load_ids(s, count_sql, sql, args, nargs, 2, &pairs, &n);
 	mg->by_network = (struct mgmt_membership *)pairs;
 	if (rc == 0) {
 		mg->by_device = calloc(n + 1, sizeof *mg->by_device);
 		rc = mg->by_device == NULL ? -ENOMEM : 0;
 	}
-	if (rc == 0)
+	if (rc == 0 && with_blocked)
 		rc = load_ids(s, "SELECT count(*) FROM devices WHERE blocked <> 0",
-			      "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", 1,
+			      "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", NULL, 0, 1,
 			      &mg->blocked, &mg->g.n_blocked);
 	if (rc < 0) {
 		model_graph_free(mg);
@@ -71,6 +78,12 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 	mg->g.by_device = mg->by_device;
 	mg->g.blocked = mg->blocked;
 	return 0;
+}
+
+int model_graph_load(struct store *s, struct model_graph *mg)
+{
+	return load_graph(s, "SELECT count(*) FROM memberships",
+			  "SELECT network_id, device_id FROM memberships", NULL, 0, true, mg);
 }
 
 void model_graph_free(struct model_graph *mg)
@@ -107,32 +120,33 @@ static int merge(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uin
 	return 0;
 }
 
-typedef long (*affected_fn)(const struct model_graph *mg, int64_t network, int64_t device,
-			    uint64_t *out, size_t cap);
-
-static long by_membership(const struct model_graph *mg, int64_t network, int64_t device,
-			  uint64_t *out, size_t cap)
-{
-	return mgmt_affected_by_membership(&mg->g, (uint64_t)network, (uint64_t)device, out,
-					   cap);
-}
-
-static long by_device(const struct model_graph *mg, int64_t network, int64_t device,
-		      uint64_t *out, size_t cap)
-{
-	(void)network;
-	return mgmt_affected_by_device(&mg->g, (uint64_t)device, out, cap);
-}
-
-/* ch->affected ∪= fn's answer on the graph as it is now. */
-static int affected(struct store *s, affected_fn fn, int64_t network, int64_t device,
+/*
+ * ch->affected ∪= the answer of core/mgmt/peers.h's affected sets, which
+ * read only the members of the networks the change is about: those
+ * memberships are loaded, not the whole graph (a write's cost then follows
+ * the networks it touches, not the fleet).  membership: d joins or leaves
+ * network (or network is deleted: d = 0); else a change of device itself,
+ * in all its networks.
+ */
+static int affected(struct store *s, bool membership, int64_t network, int64_t device,
 		    struct model_change *ch)
 {
+	const struct store_arg by_net[] = {STORE_I64(network)};
+	const struct store_arg by_dev[] = {STORE_I64(device)};
 	struct model_graph mg;
 	uint64_t *set, *merged = NULL;
 	size_t cap, n = 0;
 	long got;
-	int rc = model_graph_load(s, &mg);
+	int rc = membership
+		     ? load_graph(s, "SELECT count(*) FROM memberships WHERE network_id = ?",
+				  "SELECT network_id, device_id FROM memberships WHERE network_id = ?",
+				  by_net, 1, false, &mg)
+		     : load_graph(s,
+				  "SELECT count(*) FROM memberships WHERE network_id IN "
+				  "(SELECT network_id FROM memberships WHERE device_id = ?)",
+				  "SELECT network_id, device_id FROM memberships WHERE network_id IN "
+				  "(SELECT network_id FROM memberships WHERE device_id = ?)",
+				  by_dev, 1, false, &mg);
 
 	if (rc < 0)
 		return rc;
@@ -142,7 +156,9 @@ static int affected(struct store *s, affected_fn fn, int64_t network, int64_t de
 		model_graph_free(&mg);
 		return -ENOMEM;
 	}
-	got = fn(&mg, network, device, set, cap);
+	got = membership ? mgmt_affected_by_membership(&mg.g, (uint64_t)network,
+							  (uint64_t)device, set, cap)
+			   : mgmt_affected_by_device(&mg.g, (uint64_t)device, set, cap);
 	model_graph_free(&mg);
 	rc = got < 0 ? (int)got : merge(ch->affected, ch->n_affected, set, (size_t)got, &merged, &n);
 	free(set);
@@ -158,12 +174,12 @@ int model_affected_membership(struct store *s, int64_t network, int64_t device,
 			      struct model_change *ch)
 {
 	model_change_free(ch);
-	return affected(s, by_membership, network, device, ch);
+	return affected(s, true, network, device, ch);
 }
 
 int model_affected_device(struct store *s, int64_t device, struct model_change *ch)
 {
-	return affected(s, by_device, 0, device, ch);
+	return affected(s, false, 0, device, ch);
 }
 
 /* aliases (a JSON array of strings, as stored) into names; bad entries skipped. */

@@ -4,8 +4,9 @@
  * (into a struct model_change), and a device's bundle payload
  * (core/mgmt/bundle.h) built from its rows, for the server to sign.
  *
- * The graph is loaded whole per call: O(memberships) memory and time, the
- * simple thing, and what a change feed would cache later.
+ * A bundle's graph is loaded whole (once per version by the server's
+ * device cache); an affected set loads only the memberships of the
+ * networks the change is about.
  */
 #ifndef SUBNETRA_MGMT_MODEL_GRAPH_H
 #define SUBNETRA_MGMT_MODEL_GRAPH_H
