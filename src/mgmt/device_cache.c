@@ -262,20 +262,40 @@ int device_bundle(struct mgmtd *m, struct device_entry *e)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A device poll's key ("d<id>", device_wake_key) whose id is in the change's set. */
+static bool key_affected(const char *key, const void *arg)
+{
+	const struct model_change *ch = arg;
+	uint64_t id;
+	char *end;
+
+	if (key[0] != 'd' || key[1] < '1' || key[1] > '9')
+		return false;
+	id = strtoull(key + 1, &end, 10);
+	return *end == '\0' &&
+	       bsearch(&id, ch->affected, ch->n_affected, sizeof id, cmp_u64) != NULL;
+}
+
 void device_changed(struct mgmtd *m, const struct model_change *ch)
 {
 	struct device_state *d = m->dev;
-	char key[HTTP_KEY_MAX];
 
 	for (size_t i = 0; i < ch->n_affected; i++) {
 		struct device_entry *e = device_entry(d, (int64_t)ch->affected[i]);
 
-		if (e == NULL)
-			continue;
-		e->dirty = true;
-		device_wake_key(e->id, key);
-		d->woken += http_wake(&m->parking, key);
+		if (e != NULL)
+			e->dirty = true;
 	}
+	/* One pass over the parked polls (ch->affected is ascending), not one per device. */
+	if (ch->n_affected > 0)
+		d->woken += http_wake_if(&m->parking, key_affected, ch);
 	d->covered_epoch = ch->epoch;
 	d->covered_serial = ch->serial;
 }
