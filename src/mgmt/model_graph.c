@@ -228,10 +228,9 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 }
 
 /* The row's entry appended to mg->texts (cap: its size, grown as needed). */
-static int put_text(struct model_graph *mg, size_t *used, size_t *cap, struct model_peer_row *r,
-		    const struct mgmt_names *names)
+static int put_text(struct model_graph *mg, size_t *used, size_t *cap, struct model_peer_row *r)
 {
-	struct mgmt_peer p = {.names = *names};
+	struct mgmt_peer p = {.names = r->names};
 	size_t len;
 
 	memcpy(p.address, r->address, 16);
@@ -252,7 +251,6 @@ static int put_text(struct model_graph *mg, size_t *used, size_t *cap, struct mo
 int model_graph_load_rows(struct store *s, struct model_graph *mg)
 {
 	struct store_stmt *st;
-	struct mgmt_names names;
 	int64_t n = 0;
 	size_t k = 0, len = 0, used = 0, cap;
 	int rc = model_query_i64(s, "SELECT count(*) FROM devices", NULL, 0, &n);
@@ -279,9 +277,9 @@ int model_graph_load_rows(struct store *s, struct model_graph *mg)
 		r->id = store_col_i64(st, 0);
 		if (store_col_blob(st, 1, r->address, 16, &len) < 0 || len != 16)
 			continue;
-		snprintf(names.hostname, sizeof names.hostname, "%s", store_col_text(st, 2));
-		put_aliases(store_col_text(st, 3), &names);
-		rc = put_text(mg, &used, &cap, r, &names);
+		snprintf(r->names.hostname, sizeof r->names.hostname, "%s", store_col_text(st, 2));
+		put_aliases(store_col_text(st, 3), &r->names);
+		rc = put_text(mg, &used, &cap, r);
 		if (rc < 0)
 			break;
 		k++;
@@ -327,32 +325,28 @@ static void put_head(struct mgmt_bundle *b, const struct model_bundle_params *p,
 	b->status_s = p->status_s;
 }
 
-/*
- * The peers' entries from the graph's texts (model_graph_load_rows):
- * -EAGAIN when a peer has no row (the rows are not of the graph's version).
- */
-static int build_texts(struct store *s, const struct model_bundle_params *p,
-		       const struct model_graph *mg, int64_t device_id, int64_t issued,
-		       int64_t epoch, int64_t serial, char *out, size_t cap, size_t *len)
+int model_bundle_build(const struct model_bundle_params *p, const struct model_graph *mg,
+		       int64_t device_id, int64_t epoch, int64_t serial, int64_t issued,
+		       char *out, size_t cap, size_t *len)
 {
+	const struct model_peer_row *self = mg->rows != NULL ? peer_row(mg, device_id) : NULL;
 	struct mgmt_bundle *b = mg->scratch;
 	struct mgmt_peer_text *texts = NULL;
-	uint64_t *peers = malloc((mg->g.n + 1) * sizeof *peers);
-	bool blocked = false;
-	long np = 0;
-	int rc = peers == NULL ? -ENOMEM : 0;
+	uint64_t *peers;
+	long np;
+	int rc = 0;
 
-	/* The head only: the peers table (MGMT_PEERS_MAX entries) is not read. */
-	memset(b, 0, offsetof(struct mgmt_bundle, peers));
-	if (rc == 0)
-		rc = load_device(s, device_id, b->device, &b->self, &blocked);
-	if (rc == 0) {
-		np = blocked ? 0 : mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
-		if (np > MGMT_PEERS_MAX)
-			np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
-		texts = malloc(((size_t)(np > 0 ? np : 0) + 1) * sizeof *texts);
-		rc = texts == NULL ? -ENOMEM : 0;
-	}
+	if (self == NULL || b == NULL)
+		return -EAGAIN;
+	peers = malloc((mg->g.n + 1) * sizeof *peers);
+	if (peers == NULL)
+		return -ENOMEM;
+	/* A blocked device has no peers (mgmt_peers_of's answer: 0). */
+	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
+	if (np > MGMT_PEERS_MAX)
+		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
+	texts = malloc(((size_t)(np > 0 ? np : 0) + 1) * sizeof *texts);
+	rc = texts == NULL ? -ENOMEM : 0;
 	for (long i = 0; i < np && rc == 0; i++) {
 		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
 
@@ -365,6 +359,10 @@ static int build_texts(struct store *s, const struct model_bundle_params *p,
 		texts[i].len = row->text_len;
 	}
 	if (rc == 0) {
+		/* The head only: the peers table (MGMT_PEERS_MAX entries) is not read. */
+		memset(b, 0, offsetof(struct mgmt_bundle, peers));
+		memcpy(b->device, self->address, 16);
+		b->self = self->names;
 		put_head(b, p, epoch, serial, issued);
 		*len = mgmt_bundle_encode_texts(b, texts, np < 0 ? 0 : (size_t)np, out, cap);
 		rc = *len > 0 ? 0 : -ENOSPC;
@@ -454,15 +452,4 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 	}
 	free(b);
 	return rc;
-}
-
-int model_bundle_build(struct store *s, const struct model_bundle_params *p,
-		       const struct model_graph *mg, int64_t epoch, int64_t serial,
-		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
-{
-	if (mg->rows == NULL || mg->scratch == NULL)
-		return -EAGAIN; /* no rows loaded: the caller's model_bundle_payload */
-	return still_at(s,
-			build_texts(s, p, mg, device_id, issued, epoch, serial, out, cap, len),
-			epoch, serial);
 }

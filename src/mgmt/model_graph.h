@@ -19,10 +19,11 @@
 #include "core/mgmt/proto.h"
 #include "mgmt/model.h"
 
-/* A device's address and its entry as a bundle lists it (in the graph's texts). */
+/* A device's address, names and its entry as a bundle lists it (in the graph's texts). */
 struct model_peer_row {
 	int64_t id;
 	uint8_t address[16];
+	struct mgmt_names names;
 	size_t text_off, text_len;
 };
 
@@ -71,12 +72,14 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
 
 /*
- * The same with a graph the caller loaded at the version (epoch, serial)
- * (a server rebuilding many bundles after one change loads it once):
- * -EAGAIN when the version is no longer (epoch, serial) after the reads.
+ * The same from a graph and its rows (model_graph_load_rows) that the
+ * caller loaded at the version (epoch, serial) and checked it was still
+ * that version after (a server rebuilding many bundles after one change
+ * loads them once): nothing more is read.  -EAGAIN when device_id has no
+ * row there (make it with model_bundle_payload).
  */
-int model_bundle_build(struct store *s, const struct model_bundle_params *p,
-		       const struct model_graph *mg, int64_t epoch, int64_t serial,
-		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
+int model_bundle_build(const struct model_bundle_params *p, const struct model_graph *mg,
+		       int64_t device_id, int64_t epoch, int64_t serial, int64_t issued,
+		       char *out, size_t cap, size_t *len);
 
 #endif
