@@ -51,7 +51,7 @@ bail() { die "$*"; }
 [ -x "$MGMTD" ] && [ -x "$DEVTOOL" ] || die "build first: make test-build"
 python3 -c 'import cryptography' 2>/dev/null || die "python3-cryptography missing"
 [ "$K" = 1 ] || [ "$K" = 2 ] || [ "$PG" = 1 ] || die "--servers $K needs --pg (SQLite serves one)"
-ulimit -n $((N * 4 + 4096)) 2>/dev/null || die "cannot raise the open file limit to $((N * 4 + 4096))"
+ulimit -n $((N * 2 + 2048)) 2>/dev/null || die "cannot raise the open file limit to $((N * 2 + 2048))"
 
 T=$(mktemp -d /tmp/snr-mgmt-scale.XXXXXX)
 SRV=()
@@ -93,7 +93,7 @@ for ((k = 0; k < K; k++)); do
 	SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --dir "$T" --admin-listen 127.0.0.1:0 \
 		--device-listen 127.0.0.1:0 --max-connections $((N + 512)) >"$T/serve$k.log" 2>&1 &
 	SRV+=($!)
-	for _ in $(seq 400); do grep -q 'device listener on' "$T/serve$k.log" && break; sleep 0.05; done
+	for _ in $(seq 400); do grep -qs 'device listener on' "$T/serve$k.log" && break; sleep 0.05; done
 	d=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$T/serve$k.log")
 	[ -n "$d" ] || die "serve $k did not start: $(cat "$T/serve$k.log")"
 	DEVICES+=${DEVICES:+,}$d
