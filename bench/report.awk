@@ -29,6 +29,17 @@ BEGIN {
 	M("rss_growth_kib", "server daemon RSS growth, steady", "KiB", "lower", 0)
 	M("udp_relay_cpu_pct", "relay process CPU, UDP flood", "%", "lower", 0)
 	nsys = split(systems, sys_list, ",")
+	# Why a management row misses (from profiles of mgmtd: docs/performance.md).
+	w = "mgmtd builds and signs the affected bundles one after another on its one event-loop thread and answers them after the batch: Ed25519 hashes each whole payload twice (SHA-512, a third of its CPU at 1,000 peers), and the load generator shares the two cores"
+	mgmt_why["mgmt-sqlite", "p99"] = w
+	mgmt_why["mgmt-net1000", "p99"] = w
+	mgmt_why["mgmt-pg", "p99"] = w "; the second mgmtd cannot tell which devices a change made through the first touches (the change feed carries no affected set): it wakes all its parked polls, each re-checked with one PostgreSQL read"
+	w = "every device's signed bundle is kept (signed once per version): a network of n devices holds n bundles of n - 1 peers (n squared, 175 KB each at 1,000), and a change answers all n at once, each answer a copy of its bundle (MHD_RESPMEM_MUST_COPY) that the allocator keeps after it is sent"
+	mgmt_why["mgmt-sqlite", "rss"] = w
+	mgmt_why["mgmt-pg", "rss"] = w
+	mgmt_why["mgmt-net1000", "rss"] = w
+	mgmt_why["mgmt-sqlite", "writes"] = "each write is a transaction with synchronous=FULL (a WAL fsync per commit) on mgmtd's one event-loop thread; the load generator's TLS clients share the two cores"
+	mgmt_why["mgmt-pg", "writes"] = "each write is a PostgreSQL transaction of some eight statements, each a round trip on mgmtd's one connection, with a synchronous commit; and the second mgmtd wakes and re-checks all its parked polls (one read each) for every change it cannot attribute (the change feed carries no affected set), on the same two cores and database"
 }
 
 function M(key, label, unit, better, ratios) {
@@ -184,10 +195,12 @@ function mgmt_targets(    i, s, x, y, k, det, name, got, aff) {
 			s == "mgmt-pg" ? " on one PostgreSQL" : (s == "mgmt-net1000" ? ", one network" : ""))
 		got = has(s, "got") ? get(s, "got") : 0
 		aff = get(s, "affected")
-		det = sprintf("p50 %d ms, max %d ms; %d of %d affected got the bundle, %d of %d other polls answered (0 wanted); joins %.0f s, first bundles %.0f s",
-			get(s, "p50_ms"), get(s, "max_ms"), got, aff, get(s, "others_woken"), get(s, "others"),
-			get(s, "joined_s"), get(s, "first_bundles_s"))
-		if (has(s, "recheck_ms"))
+		det = sprintf("p50 %d ms, max %d ms; %d of %d affected got the bundle", get(s, "p50_ms"), get(s, "max_ms"), got, aff)
+		if (get(s, "others") > 0)
+			det = det sprintf(", %d of %d other polls answered (0 wanted)", get(s, "others_woken"), get(s, "others"))
+		det = det sprintf("; mgmtd CPU for the change %d ms", get(s, "cpu0_change_ms") + (has(s, "cpu1_change_ms") ? get(s, "cpu1_change_ms") : 0))
+		det = det sprintf("; joins %.0f s, first bundles %.0f s", get(s, "joined_s"), get(s, "first_bundles_s"))
+		if (has(s, "recheck_ms") && get(s, "recheck_parked") > 0)
 			det = det sprintf("; a change of unknown devices: %d parked polls re-checked in %d ms", get(s, "recheck_polls"), get(s, "recheck_ms"))
 		x = has(s, "p99_ms") && got == aff ? get(s, "p99_ms") : ""
 		why_next = mgmt_why[s, "p99"]
