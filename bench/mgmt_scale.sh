@@ -114,7 +114,12 @@ rc=$?
 for ((k = 0; k < K; k++)); do
 	kill -TERM "${SRV[$k]}"
 	wait "${SRV[$k]}"
+	src=$?
 	grep -E 'device API:|served ' "$T/serve$k.log" | sed "s/^/server $k: /" >&2
+	if [ "$src" != 0 ]; then # a crash, or a sanitizer's report
+		log "server $k exited with $src: $(tail -n 20 "$T/serve$k.log")"
+		rc=1
+	fi
 done
 SRV=()
 exit $rc
