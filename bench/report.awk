@@ -29,6 +29,17 @@ BEGIN {
 	M("rss_growth_kib", "server daemon RSS growth, steady", "KiB", "lower", 0)
 	M("udp_relay_cpu_pct", "relay process CPU, UDP flood", "%", "lower", 0)
 	nsys = split(systems, sys_list, ",")
+	# Why a management row misses (from profiles of mgmtd: docs/performance.md).
+	w = "mgmtd builds and signs the affected bundles one after another on its one event-loop thread and answers them after the batch: Ed25519 hashes each whole payload twice (SHA-512, a third of its CPU at 1,000 peers), and the load generator shares the two cores"
+	mgmt_why["mgmt-sqlite", "p99"] = w
+	mgmt_why["mgmt-net1000", "p99"] = w
+	mgmt_why["mgmt-pg", "p99"] = w "; the second mgmtd cannot tell which devices a change made through the first touches (the change feed carries no affected set): it wakes all its parked polls, each re-checked with one PostgreSQL read"
+	w = "every device's signed bundle is kept (signed once per version): a network of n devices holds n bundles of n - 1 peers (n squared, 175 KB each at 1,000), and a change answers all n at once, each answer a copy of its bundle (MHD_RESPMEM_MUST_COPY) that the allocator keeps after it is sent"
+	mgmt_why["mgmt-sqlite", "rss"] = w
+	mgmt_why["mgmt-pg", "rss"] = w
+	mgmt_why["mgmt-net1000", "rss"] = w
+	mgmt_why["mgmt-sqlite", "writes"] = "each write is a transaction with synchronous=FULL (a WAL fsync per commit) on mgmtd's one event-loop thread; the load generator's TLS clients share the two cores"
+	mgmt_why["mgmt-pg", "writes"] = "each write is a PostgreSQL transaction of some eight statements, each a round trip on mgmtd's one connection, with a synchronous commit; and the second mgmtd wakes and re-checks all its parked polls (one read each) for every change it cannot attribute (the change feed carries no affected set), on the same two cores and database"
 }
 
 function M(key, label, unit, better, ratios) {
@@ -163,6 +174,64 @@ function target_le(name, goal, x, unit, detail) {
 	else
 		target(name, "<= " goal " " unit, sprintf("%.1f %s", x, unit), x <= goal,
 			margin_le(x, goal) (detail == "" ? "" : "; " detail))
+}
+
+# The management server rows of issue 14 ("Speed and scale"), when measured
+# (bench/mgmt_rows.sh; one run each, round 0).
+function mgmt_targets(    i, s, x, y, k, det, name, got, aff) {
+	if (index("," systems, ",mgmt-") == 0)
+		return
+	printf "\nmanagement server targets (issue 14, \"Speed and scale\"; loopback, simulated devices, every request Ed25519-signed):\n"
+	for (i = 1; i <= 3; i++) {
+		s = i == 1 ? "mgmt-sqlite" : (i == 2 ? "mgmt-pg" : "mgmt-net1000")
+		if (index("," systems ",", "," s ",") == 0)
+			continue
+		if (!has(s, "devices")) {
+			target(s ": one API change to every affected device, p99", "<= 2000 ms", "-", -1,
+				"no measurement (bench/mgmt_scale.sh failed: see the log)")
+			continue
+		}
+		name = sprintf("%s: %d devices, %d mgmtd%s", s, get(s, "devices"), get(s, "servers"),
+			s == "mgmt-pg" ? " on one PostgreSQL" : (s == "mgmt-net1000" ? ", one network" : ""))
+		got = has(s, "got") ? get(s, "got") : 0
+		aff = get(s, "affected")
+		det = sprintf("p50 %d ms, max %d ms; %d of %d affected got the bundle", get(s, "p50_ms"), get(s, "max_ms"), got, aff)
+		if (get(s, "others") > 0)
+			det = det sprintf(", %d of %d other polls answered (0 wanted)", get(s, "others_woken"), get(s, "others"))
+		det = det sprintf("; mgmtd CPU for the change %d ms", get(s, "cpu0_change_ms") + (has(s, "cpu1_change_ms") ? get(s, "cpu1_change_ms") : 0))
+		det = det sprintf("; joins %.0f s, first bundles %.0f s", get(s, "joined_s"), get(s, "first_bundles_s"))
+		if (has(s, "recheck_ms") && get(s, "recheck_parked") > 0)
+			det = det sprintf("; a change of unknown devices: %d parked polls re-checked in %d ms", get(s, "recheck_polls"), get(s, "recheck_ms"))
+		x = has(s, "p99_ms") && got == aff ? get(s, "p99_ms") : ""
+		why_next = mgmt_why[s, "p99"]
+		if (x == "" && has(s, "p99_ms"))
+			target(name ": API change to all affected, p99", "<= 2000 ms", get(s, "p99_ms") " ms", 0, "not every affected device got it; " det)
+		else
+			target_le(name ": API change to all affected, p99", 2000, x, "ms", det)
+		x = ""
+		det = ""
+		for (k = 0; k < 2; k++) {
+			if (!has(s, "rss" k "_parked_kib"))
+				continue
+			y = get(s, "rss" k "_parked_kib")
+			if (has(s, "rss" k "_after_kib") && get(s, "rss" k "_after_kib") > y) y = get(s, "rss" k "_after_kib")
+			if (has(s, "rss" k "_writes_kib") && get(s, "rss" k "_writes_kib") > y) y = get(s, "rss" k "_writes_kib")
+			if (x == "" || y / 1024 > x) x = y / 1024
+			det = det (det == "" ? "" : "; ") sprintf("mgmtd %d: parked %.1f, after the change %.1f MiB", k + 1,
+				get(s, "rss" k "_parked_kib") / 1024, get(s, "rss" k "_after_kib") / 1024)
+		}
+		why_next = mgmt_why[s, "rss"]
+		target_le(name ": mgmtd RSS (max)", 256, x, "MiB", det)
+		if (has(s, "writes_per_s")) {
+			x = get(s, "writes_per_s")
+			why_next = mgmt_why[s, "writes"]
+			target(name ": API writes per second (device renames)", ">= 200/s", sprintf("%.0f/s", x),
+				x >= 200 && get(s, "write_errors") == 0,
+				margin_ge(x, 200) sprintf("; %d writes in %.1f s on %d TLS connections, p50 %.1f ms, p99 %.1f ms, %d errors",
+					get(s, "writes"), get(s, "writes_s"), get(s, "writers"), get(s, "write_p50_ms"),
+					get(s, "write_p99_ms"), get(s, "write_errors")))
+		}
+	}
 }
 
 # The mesh rows of issue 13 ("Speed and scale"), when they were measured.
@@ -492,6 +561,7 @@ END {
 	}
 
 	mesh_targets()
+	mgmt_targets()
 
 	# ---- JSON ---------------------------------------------------------------------
 	if (json == "")

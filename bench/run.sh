@@ -17,6 +17,12 @@
 #            after the rounds: mesh-handshake, mesh-nat (the NAT-lab
 #            timings, ROUNDS fresh starts), mesh-base-scale, mesh-peer-scale
 #            (all seven are in the default list).
+#            The management server (bench/mgmt_rows.sh), run once after
+#            the rounds: mgmt-sqlite, mgmt-pg (5,000 simulated devices
+#            long-polling one subnetra-mgmtd on SQLite, or two on one
+#            PostgreSQL; one API change to every affected device, RSS, API
+#            writes per second) and mgmt-net1000 (one network of 1,000
+#            devices); all three are in the default list.
 #            Also known: subnetra-relay-openssl, subnetra-*-noobfs
 #            (obfuscation off), subnetra-*-w2 ("workers": 2 on every node),
 #            wggo-debian (Debian's, next to WGGO).
@@ -33,6 +39,10 @@
 # MESH_PEER_PPS    DATA packets per second offered in mesh-peer-scale
 #                  (default 40000, the same at every size)
 # MESH_FLOOD_RATE  forged HS_INITs per second of mesh-flood (default 50000)
+# MGMT_DEVICES     simulated devices of mgmt-sqlite and mgmt-pg (default 5000)
+# MGMT_GROUP       devices per network there (default 100)
+# MGMT_WRITE_SECS  seconds of API writes there (default 10; 0 skips them)
+# MGMT_BIG         devices of mgmt-net1000's one network (default 1000)
 # PROFILE    1 (default): perf profiles of spoke and hub during a UDP flood
 #            after the rounds (needs perf); 0 skips them
 # WIRE_SECS  subnetra-bench-wire seconds per operation (default 1; 0.3 if SECS < 5)
@@ -52,14 +62,15 @@ ROOT=$PWD
 
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-10}
-DEFAULT_SYSTEMS=veth,subnetra-direct,subnetra-relay,subnetra-direct-openssl,wggo,nebula,mesh-direct,mesh-relay,mesh-flood,mesh-handshake,mesh-nat,mesh-base-scale,mesh-peer-scale
+DEFAULT_SYSTEMS=veth,subnetra-direct,subnetra-relay,subnetra-direct-openssl,wggo,nebula,mesh-direct,mesh-relay,mesh-flood,mesh-handshake,mesh-nat,mesh-base-scale,mesh-peer-scale,mgmt-sqlite,mgmt-pg,mgmt-net1000
 SYSTEMS=${SYSTEMS:-$DEFAULT_SYSTEMS}
 WGGO=${WGGO:-}
 PEERS=${PEERS-2 100 1000}
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-for f in "$ROOT"/bench/sys_*.sh "$ROOT/bench/peers.sh" "$ROOT/bench/profile.sh" "$ROOT/bench/mesh_scale.sh"; do
+for f in "$ROOT"/bench/sys_*.sh "$ROOT/bench/peers.sh" "$ROOT/bench/profile.sh" "$ROOT/bench/mesh_scale.sh" \
+	"$ROOT/bench/mgmt_rows.sh"; do
 	# shellcheck disable=SC1090
 	. "$f"
 done
@@ -71,10 +82,15 @@ case $SECS in '' | *[!0-9]*) die "SECS must be a positive integer, got '$SECS'" 
 PEER_SECS=${PEER_SECS:-$((SECS < 5 ? SECS : 5))}
 WIRE_SECS=${WIRE_SECS:-$([ "$SECS" -lt 5 ] && echo 0.3 || echo 1)}
 IFS=, read -r -a ALL_SYS <<<"$SYSTEMS"
-SYS_LIST=() # the systems of the rounds; the mesh scale rows run once, after
+SYS_LIST=() # the systems of the rounds; the mesh and mgmt scale rows run once, after
+MGMT_ROWS=0
 for s in "${ALL_SYS[@]}"; do
 	case $s in
 	mesh-handshake | mesh-nat | mesh-base-scale | mesh-peer-scale) continue ;;
+	mgmt-sqlite | mgmt-pg | mgmt-net1000)
+		MGMT_ROWS=1
+		continue
+		;;
 	subnetra-*-base*) [ -n "${BASE:-}" ] || die "system '$s' needs BASE=<another commit's build dir>" ;;
 	veth | subnetra-direct* | subnetra-relay* | wggo | wggo-debian | nebula | mesh-direct | mesh-relay | mesh-flood) ;;
 	*) die "unknown system '$s' (known: $DEFAULT_SYSTEMS, subnetra-relay-openssl, subnetra-*-noobfs, subnetra-*-w2, wggo-debian)" ;;
@@ -107,6 +123,9 @@ install_deps() {
 	local pkgs=(build-essential pkg-config libsodium-dev libjson-c-dev libcap-ng-dev
 		libseccomp-dev libssl-dev iproute2 iputils-ping iperf3 jq procps util-linux
 		wireguard-go wireguard-tools nebula nftables) missing=() p
+	# subnetra-mgmtd's libraries and its rows' tools (bench/mgmt_scale.sh)
+	[ "$MGMT_ROWS" = 1 ] && pkgs+=(libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev
+		sqlite3 curl python3-cryptography postgresql)
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
@@ -153,6 +172,7 @@ build BUILD=build-bench build-bench/subnetrad build-bench/subnetra build-bench/s
 	build-bench/subnetra-bench-mesh build-bench/tests/tools/meshload
 # shellcheck disable=SC2034 # read by sys_mesh.sh and mesh_scale.sh
 MESHLOAD=$SNR_BUILD/tests/tools/meshload
+[ "$MGMT_ROWS" = 1 ] && build BUILD=build-bench build-bench/subnetra-mgmtd build-bench/tests/tools/mgmt_device
 build CRYPTO=openssl BUILD=build-bench-openssl build-bench-openssl/subnetrad \
 	build-bench-openssl/subnetra build-bench-openssl/subnetra-bench-wire \
 	build-bench-openssl/tests/tools/loadgen
@@ -196,6 +216,12 @@ meta mesh_base_nodes "$MESH_BASE_NODES"
 meta mesh_peers "$MESH_PEERS"
 meta mesh_peer_pps "$MESH_PEER_PPS"
 meta mesh_flood_rate "${MESH_FLOOD_RATE:-50000}"
+meta mgmt_devices "$MGMT_DEVICES"
+meta mgmt_group "$MGMT_GROUP"
+meta mgmt_write_secs "$MGMT_WRITE_SECS"
+meta mgmt_big "$MGMT_BIG"
+meta postgresql "$(dpkg-query -W -f='${Version}' postgresql 2>/dev/null)"
+meta sqlite "$(dpkg-query -W -f='${Version}' libsqlite3-0 2>/dev/null)"
 meta iperf3 "$(iperf3 --version 2>/dev/null | head -n 1)"
 WGGO_BIN=${WGGO:-$(command -v wireguard-go)}
 meta wggo "$("$WGGO_BIN" --version 2>/dev/null | head -n 1 | sed 's/^wireguard-go //') ($([ -n "$WGGO" ] && echo "$WGGO" || echo "Debian package"))"
@@ -235,6 +261,7 @@ done
 
 [ -n "$PEERS" ] && peers_run
 mesh_scale_run
+mgmt_rows_run
 [ "${PROFILE:-1}" = 1 ] && [[ ",$SYSTEMS," == *,subnetra-direct,* ]] && profile_run
 meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta duration_s $((($(now_ms) - start_all) / 1000))

@@ -81,6 +81,7 @@ struct device_state {
 	char *payload;			       /* MGMT_PAYLOAD_MAX + 1 */
 	char *env_buf;			       /* MGMT_ENVELOPE_MAX: a sealed envelope */
 	struct model_graph graph; /* the memberships at (graph_epoch, graph_serial) */
+	struct model_bundle_params params; /* the settings read with it */
 	bool graph_valid;
 	int64_t graph_epoch, graph_serial;
 	uint64_t auth_fail[DEVICE_AUTH_FAILS];

@@ -173,13 +173,31 @@ static void payload_version(const char *p, uint64_t *epoch, uint64_t *serial)
 	*serial = s != NULL ? strtoull(s + 10, NULL, 10) : 0;
 }
 
-/*
- * The membership graph at the version (epoch, serial), loaded once per
- * version and shared by every bundle built at it: false when it cannot be
- * had at exactly that version (a change came in between).
- */
-static bool graph_at(struct device_state *d, struct store *s, int64_t epoch, int64_t serial)
+/* What bundles carry besides the rows: the instance and the license serial. */
+static int params_load(struct mgmtd *m, struct model_bundle_params *p)
 {
+	struct settings st;
+	char why[SETTINGS_WHY_MAX];
+	int rc = settings_load(m->store, &st, why, sizeof why);
+
+	*p = (struct model_bundle_params){.wait_s = DEVICE_WAIT_DEFAULT_S,
+					  .status_s = DEVICE_STATUS_DEFAULT_S};
+	if (rc < 0)
+		return rc;
+	memcpy(p->instance, st.instance, sizeof p->instance);
+	p->license_serial = st.serial;
+	return 0;
+}
+
+/*
+ * The membership graph, every device's row and the settings at the
+ * version (epoch, serial), loaded once per version and shared by every
+ * bundle built at it (which then reads nothing more): false when they
+ * cannot be had at exactly that version (a change came in between).
+ */
+static bool graph_at(struct mgmtd *m, int64_t epoch, int64_t serial)
+{
+	struct device_state *d = m->dev;
 	int64_t e2, s2;
 
 	if (d->graph_valid && d->graph_epoch == epoch && d->graph_serial == serial)
@@ -187,13 +205,10 @@ static bool graph_at(struct device_state *d, struct store *s, int64_t epoch, int
 	if (d->graph_valid)
 		model_graph_free(&d->graph);
 	d->graph_valid = false;
-	if (model_graph_load(s, &d->graph) < 0)
+	if (model_graph_load(m->store, &d->graph) < 0)
 		return false;
-	if (model_graph_load_rows(s, &d->graph) < 0) {
-		model_graph_free(&d->graph);
-		return false;
-	}
-	if (model_version_get(s, &e2, &s2) < 0 || e2 != epoch || s2 != serial) {
+	if (model_graph_load_rows(m->store, &d->graph) < 0 || params_load(m, &d->params) < 0 ||
+	    model_version_get(m->store, &e2, &s2) < 0 || e2 != epoch || s2 != serial) {
 		model_graph_free(&d->graph);
 		return false;
 	}
@@ -206,10 +221,7 @@ static bool graph_at(struct device_state *d, struct store *s, int64_t epoch, int
 int device_bundle(struct mgmtd *m, struct device_entry *e)
 {
 	struct device_state *d = m->dev;
-	struct model_bundle_params p = {.wait_s = DEVICE_WAIT_DEFAULT_S,
-					.status_s = DEVICE_STATUS_DEFAULT_S};
-	struct settings st;
-	char why[SETTINGS_WHY_MAX];
+	struct model_bundle_params p;
 	uint8_t content[MGMT_DIGEST_LEN];
 	int64_t epoch, serial;
 	uint64_t pe, ps;
@@ -219,21 +231,19 @@ int device_bundle(struct mgmtd *m, struct device_entry *e)
 
 	if (e->env != NULL && !e->dirty)
 		return 0;
-	rc = settings_load(m->store, &st, why, sizeof why);
-	if (rc < 0)
-		return rc;
-	memcpy(p.instance, st.instance, sizeof p.instance);
-	p.license_serial = st.serial;
 	/* issued = the serial's second: the bytes are a function of the version. */
 	rc = model_version_get(m->store, &epoch, &serial);
-	if (rc == 0 && graph_at(d, m->store, epoch, serial))
-		rc = model_bundle_build(m->store, &p, &d->graph, epoch, serial, e->id,
+	if (rc == 0 && graph_at(m, epoch, serial))
+		rc = model_bundle_build(&d->params, &d->graph, e->id, epoch, serial,
 					serial / 1000, d->payload, MGMT_PAYLOAD_MAX + 1, &len);
 	else if (rc == 0)
 		rc = -EAGAIN;
-	if (rc == -EAGAIN) /* the version moved meanwhile: the model's own retries */
-		rc = model_bundle_payload(m->store, &p, e->id, serial / 1000, d->payload,
-					  MGMT_PAYLOAD_MAX + 1, &len);
+	if (rc == -EAGAIN) { /* the version moved meanwhile: the model's own retries */
+		rc = params_load(m, &p);
+		if (rc == 0)
+			rc = model_bundle_payload(m->store, &p, e->id, serial / 1000, d->payload,
+						  MGMT_PAYLOAD_MAX + 1, &len);
+	}
 	if (rc < 0)
 		return rc;
 	content_digest(d->payload, len, content);
@@ -262,20 +272,40 @@ int device_bundle(struct mgmtd *m, struct device_entry *e)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A device poll's key ("d<id>", device_wake_key) whose id is in the change's set. */
+static bool key_affected(const char *key, const void *arg)
+{
+	const struct model_change *ch = arg;
+	uint64_t id;
+	char *end;
+
+	if (key[0] != 'd' || key[1] < '1' || key[1] > '9')
+		return false;
+	id = strtoull(key + 1, &end, 10);
+	return *end == '\0' &&
+	       bsearch(&id, ch->affected, ch->n_affected, sizeof id, cmp_u64) != NULL;
+}
+
 void device_changed(struct mgmtd *m, const struct model_change *ch)
 {
 	struct device_state *d = m->dev;
-	char key[HTTP_KEY_MAX];
 
 	for (size_t i = 0; i < ch->n_affected; i++) {
 		struct device_entry *e = device_entry(d, (int64_t)ch->affected[i]);
 
-		if (e == NULL)
-			continue;
-		e->dirty = true;
-		device_wake_key(e->id, key);
-		d->woken += http_wake(&m->parking, key);
+		if (e != NULL)
+			e->dirty = true;
 	}
+	/* One pass over the parked polls (ch->affected is ascending), not one per device. */
+	if (ch->n_affected > 0)
+		d->woken += http_wake_if(&m->parking, key_affected, ch);
 	d->covered_epoch = ch->epoch;
 	d->covered_serial = ch->serial;
 }

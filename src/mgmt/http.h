@@ -233,6 +233,13 @@ bool http_park(struct http_req *r, const char *key, int64_t deadline_ms,
 size_t http_wake(struct http_parking *p, const char *key);
 /* Resume every request parked on a key starting with prefix; how many. */
 size_t http_wake_prefix(struct http_parking *p, const char *prefix);
+/*
+ * Resume every request parked on a key that match(key, arg) takes, in one
+ * pass over the table (many keys at once: one pass, not one per key); how
+ * many.
+ */
+typedef bool (*http_wake_match)(const char *key, const void *arg);
+size_t http_wake_if(struct http_parking *p, http_wake_match match, const void *arg);
 /* Whether a request is parked on key. */
 bool http_parked(const struct http_parking *p, const char *key);
 /* Resume the requests whose deadline is at or before now_ms; how many. */

@@ -82,15 +82,13 @@ static void resume(struct http_parking *p, struct http_req *r, enum http_wake_re
 	p->resumed = true;
 }
 
-/* Resume the requests whose key is key (whole) or starts with it (prefix). */
-static size_t wake(struct http_parking *p, const char *key, bool prefix)
+size_t http_wake_if(struct http_parking *p, http_wake_match match, const void *arg)
 {
-	size_t woken = 0, len = strlen(key);
+	size_t woken = 0;
 
 	/* Backwards: a resume moves the last slot into the current one. */
 	for (size_t i = p->n; i-- > 0;) {
-		if (strncmp(p->slots[i]->key, key, len) == 0 &&
-		    (prefix || p->slots[i]->key[len] == '\0')) {
+		if (match(p->slots[i]->key, arg)) {
 			resume(p, p->slots[i], HTTP_WOKEN);
 			woken++;
 		}
@@ -99,14 +97,24 @@ static size_t wake(struct http_parking *p, const char *key, bool prefix)
 	return woken;
 }
 
+static bool key_is(const char *key, const void *arg)
+{
+	return strcmp(key, arg) == 0;
+}
+
+static bool key_starts(const char *key, const void *arg)
+{
+	return strncmp(key, arg, strlen(arg)) == 0;
+}
+
 size_t http_wake(struct http_parking *p, const char *key)
 {
-	return wake(p, key, false);
+	return http_wake_if(p, key_is, key);
 }
 
 size_t http_wake_prefix(struct http_parking *p, const char *prefix)
 {
-	return wake(p, prefix, true);
+	return http_wake_if(p, key_starts, prefix);
 }
 
 bool http_parked(const struct http_parking *p, const char *key)

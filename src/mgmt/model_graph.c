@@ -2,6 +2,7 @@
 #include "mgmt/model_graph.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +12,15 @@
 #include "mgmt/model_sql.h"
 #include "mgmt/model_version.h"
 
-/* Rows of a count query, then the rows themselves, into a fresh array. */
-static int load_ids(struct store *s, const char *count_sql, const char *sql, int cols,
-		    uint64_t **out, size_t *n)
+/* Rows of a count query, then the rows themselves (args bound to both), into a fresh array. */
+static int load_ids(struct store *s, const char *count_sql, const char *sql,
+		    const struct store_arg *args, size_t nargs, int cols, uint64_t **out,
+		    size_t *n)
 {
 	int64_t cnt;
 	struct store_stmt *st;
 	size_t i = 0;
-	int rc = model_query_i64(s, count_sql, NULL, 0, &cnt);
+	int rc = model_query_i64(s, count_sql, args, nargs, &cnt);
 
 	*out = NULL;
 	*n = 0;
@@ -27,7 +29,7 @@ static int load_ids(struct store *s, const char *count_sql, const char *sql, int
 	*out = calloc((size_t)cnt * (size_t)cols + 1, sizeof **out);
 	if (*out == NULL)
 		return -ENOMEM;
-	rc = store_prepare(s, sql, &st);
+	rc = store_prepare_args(s, sql, args, nargs, &st);
 	if (rc < 0)
 		return rc;
 	/* In one transaction or not, the count and the rows may differ: bounded by cnt. */
@@ -41,7 +43,14 @@ static int load_ids(struct store *s, const char *count_sql, const char *sql, int
 	return rc < 0 ? rc : 0;
 }
 
-int model_graph_load(struct store *s, struct model_graph *mg)
+/*
+ * The memberships the two queries select (args bound to both) as a graph;
+ * with_blocked: also the blocked devices (peer sets need them, affected
+ * sets do not).
+ */
+static int load_graph(struct store *s, const char *count_sql, const char *sql,
+		      const struct store_arg *args, size_t nargs, bool with_blocked,
+		      struct model_graph *mg)
 {
 	uint64_t *pairs;
 	size_t n;
@@ -50,16 +59,15 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 	memset(mg, 0, sizeof *mg);
 	_Static_assert(sizeof(struct mgmt_membership) == 2 * sizeof(uint64_t),
 		       "a membership is two ids");
-	rc = load_ids(s, "SELECT count(*) FROM memberships",
-		      "SELECT network_id, device_id FROM memberships", 2, &pairs, &n);
+	rc = load_ids(s, count_sql, sql, args, nargs, 2, &pairs, &n);
 	mg->by_network = (struct mgmt_membership *)pairs;
 	if (rc == 0) {
 		mg->by_device = calloc(n + 1, sizeof *mg->by_device);
 		rc = mg->by_device == NULL ? -ENOMEM : 0;
 	}
-	if (rc == 0)
+	if (rc == 0 && with_blocked)
 		rc = load_ids(s, "SELECT count(*) FROM devices WHERE blocked <> 0",
-			      "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", 1,
+			      "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", NULL, 0, 1,
 			      &mg->blocked, &mg->g.n_blocked);
 	if (rc < 0) {
 		model_graph_free(mg);
@@ -72,9 +80,17 @@ int model_graph_load(struct store *s, struct model_graph *mg)
 	return 0;
 }
 
+int model_graph_load(struct store *s, struct model_graph *mg)
+{
+	return load_graph(s, "SELECT count(*) FROM memberships",
+			  "SELECT network_id, device_id FROM memberships", NULL, 0, true, mg);
+}
+
 void model_graph_free(struct model_graph *mg)
 {
 	free(mg->rows);
+	free(mg->texts);
+	free(mg->scratch);
 	free(mg->by_network);
 	free(mg->by_device);
 	free(mg->blocked);
@@ -104,32 +120,33 @@ static int merge(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uin
 	return 0;
 }
 
-typedef long (*affected_fn)(const struct model_graph *mg, int64_t network, int64_t device,
-			    uint64_t *out, size_t cap);
-
-static long by_membership(const struct model_graph *mg, int64_t network, int64_t device,
-			  uint64_t *out, size_t cap)
-{
-	return mgmt_affected_by_membership(&mg->g, (uint64_t)network, (uint64_t)device, out,
-					   cap);
-}
-
-static long by_device(const struct model_graph *mg, int64_t network, int64_t device,
-		      uint64_t *out, size_t cap)
-{
-	(void)network;
-	return mgmt_affected_by_device(&mg->g, (uint64_t)device, out, cap);
-}
-
-/* ch->affected ∪= fn's answer on the graph as it is now. */
-static int affected(struct store *s, affected_fn fn, int64_t network, int64_t device,
+/*
+ * ch->affected ∪= the answer of core/mgmt/peers.h's affected sets, which
+ * read only the members of the networks the change is about: those
+ * memberships are loaded, not the whole graph (a write's cost then follows
+ * the networks it touches, not the fleet).  membership: d joins or leaves
+ * network (or network is deleted: d = 0); else a change of device itself,
+ * in all its networks.
+ */
+static int affected(struct store *s, bool membership, int64_t network, int64_t device,
 		    struct model_change *ch)
 {
+	const struct store_arg by_net[] = {STORE_I64(network)};
+	const struct store_arg by_dev[] = {STORE_I64(device)};
 	struct model_graph mg;
 	uint64_t *set, *merged = NULL;
 	size_t cap, n = 0;
 	long got;
-	int rc = model_graph_load(s, &mg);
+	int rc = membership
+		     ? load_graph(s, "SELECT count(*) FROM memberships WHERE network_id = ?",
+				  "SELECT network_id, device_id FROM memberships WHERE network_id = ?",
+				  by_net, 1, false, &mg)
+		     : load_graph(s,
+				  "SELECT count(*) FROM memberships WHERE network_id IN "
+				  "(SELECT network_id FROM memberships WHERE device_id = ?)",
+				  "SELECT network_id, device_id FROM memberships WHERE network_id IN "
+				  "(SELECT network_id FROM memberships WHERE device_id = ?)",
+				  by_dev, 1, false, &mg);
 
 	if (rc < 0)
 		return rc;
@@ -139,7 +156,9 @@ static int affected(struct store *s, affected_fn fn, int64_t network, int64_t de
 		model_graph_free(&mg);
 		return -ENOMEM;
 	}
-	got = fn(&mg, network, device, set, cap);
+	got = membership ? mgmt_affected_by_membership(&mg.g, (uint64_t)network,
+							  (uint64_t)device, set, cap)
+			   : mgmt_affected_by_device(&mg.g, (uint64_t)device, set, cap);
 	model_graph_free(&mg);
 	rc = got < 0 ? (int)got : merge(ch->affected, ch->n_affected, set, (size_t)got, &merged, &n);
 	free(set);
@@ -155,12 +174,12 @@ int model_affected_membership(struct store *s, int64_t network, int64_t device,
 			      struct model_change *ch)
 {
 	model_change_free(ch);
-	return affected(s, by_membership, network, device, ch);
+	return affected(s, true, network, device, ch);
 }
 
 int model_affected_device(struct store *s, int64_t device, struct model_change *ch)
 {
-	return affected(s, by_device, 0, device, ch);
+	return affected(s, false, 0, device, ch);
 }
 
 /* aliases (a JSON array of strings, as stored) into names; bad entries skipped. */
@@ -208,19 +227,45 @@ static int load_device(struct store *s, int64_t id, uint8_t address[16],
 	return rc;
 }
 
+/* The row's entry appended to mg->texts (cap: its size, grown as needed). */
+static int put_text(struct model_graph *mg, size_t *used, size_t *cap, struct model_peer_row *r)
+{
+	struct mgmt_peer p = {.names = r->names};
+	size_t len;
+
+	memcpy(p.address, r->address, 16);
+	while ((len = mgmt_bundle_peer_text(&p, mg->texts + *used, *cap - *used)) == 0) {
+		char *t = realloc(mg->texts, *cap * 2);
+
+		if (t == NULL)
+			return -ENOMEM;
+		mg->texts = t;
+		*cap *= 2;
+	}
+	r->text_off = *used;
+	r->text_len = len;
+	*used += len + 1; /* and its NUL */
+	return 0;
+}
+
 int model_graph_load_rows(struct store *s, struct model_graph *mg)
 {
 	struct store_stmt *st;
 	int64_t n = 0;
-	size_t k = 0, len = 0;
+	size_t k = 0, len = 0, used = 0, cap;
 	int rc = model_query_i64(s, "SELECT count(*) FROM devices", NULL, 0, &n);
 
 	if (rc < 0)
 		return rc;
 	free(mg->rows);
+	free(mg->texts);
 	mg->n_rows = 0;
+	cap = ((size_t)n + 1) * 128; /* an entry with a short name and no alias: ~80 bytes */
 	mg->rows = calloc((size_t)n + 1, sizeof *mg->rows);
-	if (mg->rows == NULL)
+	mg->texts = malloc(cap);
+	if (mg->scratch == NULL)
+		mg->scratch = malloc(sizeof *mg->scratch);
+	if (mg->rows == NULL || mg->texts == NULL || mg->scratch == NULL)
 		return -ENOMEM;
 	rc = store_prepare(s, "SELECT id, address, hostname, aliases FROM devices ORDER BY id",
 			   &st);
@@ -232,9 +277,11 @@ int model_graph_load_rows(struct store *s, struct model_graph *mg)
 		r->id = store_col_i64(st, 0);
 		if (store_col_blob(st, 1, r->address, 16, &len) < 0 || len != 16)
 			continue;
-		snprintf(r->names.hostname, sizeof r->names.hostname, "%s",
-			 store_col_text(st, 2));
+		snprintf(r->names.hostname, sizeof r->names.hostname, "%s", store_col_text(st, 2));
 		put_aliases(store_col_text(st, 3), &r->names);
+		rc = put_text(mg, &used, &cap, r);
+		if (rc < 0)
+			break;
 		k++;
 	}
 	store_finalize(st);
@@ -265,49 +312,10 @@ static const struct model_peer_row *peer_row(const struct model_graph *mg, int64
 	return NULL;
 }
 
-/*
- * One attempt of model_bundle_payload at the version (epoch, serial), with
- * the graph pre (loaded at that version) or, for NULL, its own.
- */
-static int build(struct store *s, const struct model_bundle_params *p,
-		 const struct model_graph *pre, int64_t device_id, int64_t issued,
-		 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out, size_t cap,
-		 size_t *len)
+/* What every bundle carries besides its peers, into b (its peers untouched). */
+static void put_head(struct mgmt_bundle *b, const struct model_bundle_params *p, int64_t epoch,
+		     int64_t serial, int64_t issued)
 {
-	uint64_t *peers = NULL;
-	struct model_graph own = {0};
-	const struct model_graph *mg = pre != NULL ? pre : &own;
-	bool blocked = false;
-	long np = 0;
-	int rc;
-
-	memset(b, 0, sizeof *b);
-	rc = load_device(s, device_id, b->device, &b->self, &blocked);
-	if (rc == 0 && pre == NULL)
-		rc = model_graph_load(s, &own);
-	if (rc < 0)
-		goto out;
-	peers = malloc((mg->g.n + 1) * sizeof *peers);
-	if (peers == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
-	if (np > MGMT_PEERS_MAX)
-		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
-	for (long i = 0; i < np && rc == 0; i++) {
-		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
-
-		if (row != NULL) {
-			memcpy(b->peers[i].address, row->address, 16);
-			b->peers[i].names = row->names;
-		} else {
-			rc = load_device(s, (int64_t)peers[i], b->peers[i].address,
-					 &b->peers[i].names, NULL);
-		}
-	}
-	if (rc < 0)
-		goto out;
 	memcpy(b->instance, p->instance, sizeof b->instance);
 	b->epoch = (uint64_t)epoch;
 	b->serial = (uint64_t)serial;
@@ -315,23 +323,102 @@ static int build(struct store *s, const struct model_bundle_params *p,
 	b->issued = issued;
 	b->wait_s = p->wait_s;
 	b->status_s = p->status_s;
-	b->n_peers = blocked || np < 0 ? 0 : (size_t)np;
-	*len = mgmt_bundle_encode(b, out, cap);
-	rc = *len > 0 ? 0 : -ENOSPC;
-out:
-	model_graph_free(&own);
+}
+
+int model_bundle_build(const struct model_bundle_params *p, const struct model_graph *mg,
+		       int64_t device_id, int64_t epoch, int64_t serial, int64_t issued,
+		       char *out, size_t cap, size_t *len)
+{
+	const struct model_peer_row *self = mg->rows != NULL ? peer_row(mg, device_id) : NULL;
+	struct mgmt_bundle *b = mg->scratch;
+	struct mgmt_peer_text *texts = NULL;
+	uint64_t *peers;
+	long np;
+	int rc = 0;
+
+	if (self == NULL || b == NULL)
+		return -EAGAIN;
+	peers = malloc((mg->g.n + 1) * sizeof *peers);
+	if (peers == NULL)
+		return -ENOMEM;
+	/* A blocked device has no peers (mgmt_peers_of's answer: 0). */
+	np = mgmt_peers_of(&mg->g, (uint64_t)device_id, peers, mg->g.n + 1);
+	if (np > MGMT_PEERS_MAX)
+		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
+	texts = malloc(((size_t)(np > 0 ? np : 0) + 1) * sizeof *texts);
+	rc = texts == NULL ? -ENOMEM : 0;
+	for (long i = 0; i < np && rc == 0; i++) {
+		const struct model_peer_row *row = peer_row(mg, (int64_t)peers[i]);
+
+		if (row == NULL) {
+			rc = -EAGAIN;
+			break;
+		}
+		memcpy(texts[i].address, row->address, 16);
+		texts[i].text = mg->texts + row->text_off;
+		texts[i].len = row->text_len;
+	}
+	if (rc == 0) {
+		/* The head only: the peers table (MGMT_PEERS_MAX entries) is not read. */
+		memset(b, 0, offsetof(struct mgmt_bundle, peers));
+		memcpy(b->device, self->address, 16);
+		b->self = self->names;
+		put_head(b, p, epoch, serial, issued);
+		*len = mgmt_bundle_encode_texts(b, texts, np < 0 ? 0 : (size_t)np, out, cap);
+		rc = *len > 0 ? 0 : -ENOSPC;
+	}
+	free(texts);
 	free(peers);
 	return rc;
 }
 
-/* build, then -EAGAIN unless the version is still (epoch, serial). */
-static int build_checked(struct store *s, const struct model_bundle_params *p,
-			 const struct model_graph *mg, int64_t device_id, int64_t issued,
-			 int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out,
-			 size_t cap, size_t *len)
+/*
+ * One attempt of model_bundle_payload at the version (epoch, serial), with
+ * a graph of its own and one query per peer.
+ */
+static int build(struct store *s, const struct model_bundle_params *p, int64_t device_id,
+		 int64_t issued, int64_t epoch, int64_t serial, struct mgmt_bundle *b, char *out,
+		 size_t cap, size_t *len)
+{
+	uint64_t *peers = NULL;
+	struct model_graph mg = {0};
+	bool blocked = false;
+	long np = 0;
+	int rc;
+
+	memset(b, 0, sizeof *b);
+	rc = load_device(s, device_id, b->device, &b->self, &blocked);
+	if (rc == 0)
+		rc = model_graph_load(s, &mg);
+	if (rc < 0)
+		goto out;
+	peers = malloc((mg.g.n + 1) * sizeof *peers);
+	if (peers == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	np = mgmt_peers_of(&mg.g, (uint64_t)device_id, peers, mg.g.n + 1);
+	if (np > MGMT_PEERS_MAX)
+		np = MGMT_PEERS_MAX; /* the format's limit; the lowest ids first */
+	for (long i = 0; i < np && rc == 0; i++)
+		rc = load_device(s, (int64_t)peers[i], b->peers[i].address, &b->peers[i].names,
+				 NULL);
+	if (rc < 0)
+		goto out;
+	put_head(b, p, epoch, serial, issued);
+	b->n_peers = blocked || np < 0 ? 0 : (size_t)np;
+	*len = mgmt_bundle_encode(b, out, cap);
+	rc = *len > 0 ? 0 : -ENOSPC;
+out:
+	model_graph_free(&mg);
+	free(peers);
+	return rc;
+}
+
+/* -EAGAIN unless the version is still (epoch, serial) (rc: the build's). */
+static int still_at(struct store *s, int rc, int64_t epoch, int64_t serial)
 {
 	int64_t e2, s2;
-	int rc = build(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
 
 	if (rc == 0)
 		rc = model_version_get(s, &e2, &s2);
@@ -352,29 +439,17 @@ static int build_checked(struct store *s, const struct model_bundle_params *p,
 int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
 {
-	struct mgmt_bundle *b = calloc(1, sizeof *b);
+	struct mgmt_bundle *b = malloc(sizeof *b);
 	int64_t epoch, serial;
 	int rc = b == NULL ? -ENOMEM : -EAGAIN;
 
 	for (int attempt = 0; attempt < 5 && rc == -EAGAIN; attempt++) {
 		rc = model_version_get(s, &epoch, &serial);
 		if (rc == 0)
-			rc = build_checked(s, p, NULL, device_id, issued, epoch, serial, b, out,
-					   cap, len);
+			rc = still_at(s,
+				      build(s, p, device_id, issued, epoch, serial, b, out, cap, len),
+				      epoch, serial);
 	}
-	free(b);
-	return rc;
-}
-
-int model_bundle_build(struct store *s, const struct model_bundle_params *p,
-		       const struct model_graph *mg, int64_t epoch, int64_t serial,
-		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len)
-{
-	struct mgmt_bundle *b = calloc(1, sizeof *b);
-	int rc = b == NULL ? -ENOMEM : 0;
-
-	if (rc == 0)
-		rc = build_checked(s, p, mg, device_id, issued, epoch, serial, b, out, cap, len);
 	free(b);
 	return rc;
 }

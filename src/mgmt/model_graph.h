@@ -4,8 +4,9 @@
  * (into a struct model_change), and a device's bundle payload
  * (core/mgmt/bundle.h) built from its rows, for the server to sign.
  *
- * The graph is loaded whole per call: O(memberships) memory and time, the
- * simple thing, and what a change feed would cache later.
+ * A bundle's graph is loaded whole (once per version by the server's
+ * device cache); an affected set loads only the memberships of the
+ * networks the change is about.
  */
 #ifndef SUBNETRA_MGMT_MODEL_GRAPH_H
 #define SUBNETRA_MGMT_MODEL_GRAPH_H
@@ -18,11 +19,12 @@
 #include "core/mgmt/proto.h"
 #include "mgmt/model.h"
 
-/* A device's address and names, as a bundle lists it. */
+/* A device's address, names and its entry as a bundle lists it (in the graph's texts). */
 struct model_peer_row {
 	int64_t id;
 	uint8_t address[16];
 	struct mgmt_names names;
+	size_t text_off, text_len;
 };
 
 struct model_graph {
@@ -31,13 +33,17 @@ struct model_graph {
 	struct mgmt_peer_graph g;
 	struct model_peer_row *rows; /* model_graph_load_rows: every device, by id */
 	size_t n_rows;
+	char *texts;                  /* the rows' entries, one after another */
+	struct mgmt_bundle *scratch;  /* model_bundle_build's (a big struct: one per graph) */
 };
 
 int model_graph_load(struct store *s, struct model_graph *mg);
 /*
- * Also every device's address and names (one query), which bundles built
- * with this graph (model_bundle_build) then take instead of one query per
- * peer.
+ * Also every device's address and names (one query), each encoded once
+ * into its peer entry (mgmt_bundle_peer_text), which bundles built with
+ * this graph (model_bundle_build) then copy instead of one query and one
+ * encoding per peer per bundle: a network of n devices lists n - 1 peers
+ * in each of its n bundles.
  */
 int model_graph_load_rows(struct store *s, struct model_graph *mg);
 void model_graph_free(struct model_graph *mg);
@@ -66,12 +72,14 @@ int model_bundle_payload(struct store *s, const struct model_bundle_params *p,
 			 int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
 
 /*
- * The same with a graph the caller loaded at the version (epoch, serial)
- * (a server rebuilding many bundles after one change loads it once):
- * -EAGAIN when the version is no longer (epoch, serial) after the reads.
+ * The same from a graph and its rows (model_graph_load_rows) that the
+ * caller loaded at the version (epoch, serial) and checked it was still
+ * that version after (a server rebuilding many bundles after one change
+ * loads them once): nothing more is read.  -EAGAIN when device_id has no
+ * row there (make it with model_bundle_payload).
  */
-int model_bundle_build(struct store *s, const struct model_bundle_params *p,
-		       const struct model_graph *mg, int64_t epoch, int64_t serial,
-		       int64_t device_id, int64_t issued, char *out, size_t cap, size_t *len);
+int model_bundle_build(const struct model_bundle_params *p, const struct model_graph *mg,
+		       int64_t device_id, int64_t epoch, int64_t serial, int64_t issued,
+		       char *out, size_t cap, size_t *len);
 
 #endif

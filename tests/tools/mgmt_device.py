@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A signed device client of subnetra-mgmtd's device API, written from
 docs/management-protocol.md ("Device requests", "Device API"), for
-tests/netns/t_mgmtd_device.sh and bench/mgmt_scale.sh.
+tests/netns/t_mgmtd_device.sh and tests/tools/mgmt_bench.py (bench/mgmt_scale.sh).
 
   mgmt_device.py req HOST:PORT SEEDHEX METHOD TARGET [options]
       --body JSON       the body (POST; Content-Type: application/json)
@@ -11,23 +11,12 @@ tests/netns/t_mgmtd_device.sh and bench/mgmt_scale.sh.
       --out FILE        write the answer's body to FILE
     prints "<status> <ms> <Subnetra-Time or -> <body>" on one line
   mgmt_device.py raw HOST:PORT FILE      send saved bytes again; prints as req
-  mgmt_device.py bench HOST:PORT CODEFILE SEEDFILE N G PID [DBFILE]
-      N devices (seeds from SEEDFILE) join, device i with the code on line
-      i // G of CODEFILE (one network per code: networks of G devices),
-      fetch their bundle, hold a long-poll each; then one more device joins
-      network 0 (the change): the time until every device of network 0
-      holds a newer bundle (p50/p99/max), how many other polls were woken
-      (none should be), and mgmtd's RSS (PID); with DBFILE, then a change
-      made by another process (the version bumped in SQLite): the time for
-      every parked poll to re-check its bundle and park again.
 """
-import asyncio
 import base64
 import hashlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 
@@ -125,149 +114,11 @@ def show(addr, raw, out=None):
     print(status, ms, hdrs.get("subnetra-time", "-"), body.decode(errors="replace").rstrip("\n"))
 
 
-# ---- bench ----------------------------------------------------------------------------
-
-async def areq(addr, dev, method, target, body=b""):
-    host, port = addr.rsplit(":", 1)
-    r, w = await asyncio.open_connection(host, int(port))
-    w.write(dev.request_bytes(addr, method, target, body))
-    await w.drain()
-    data = await r.read()
-    w.close()
-    status, hdrs, b = parse_answer(data)
-    return status, b
-
-
 def version_of(env):
+    """(epoch, serial, number of peers) of a config envelope's payload."""
     p = json.loads(env)["payload"]
     payload = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
     return payload["epoch"], payload["serial"], len(payload["peers"])
-
-
-def rss_kib(pid):
-    for ln in open("/proc/%s/status" % pid):
-        if ln.startswith("VmRSS:"):
-            return int(ln.split()[1])
-    return 0
-
-
-async def bench(addr, codefile, seedfile, n, g, pid, dbfile=None):
-    seeds = [ln.strip() for ln in open(seedfile) if ln.strip()]
-    codes = [ln.strip() for ln in open(codefile) if ln.strip()]
-    if len(seeds) < n + 1 or len(codes) < (n + g - 1) // g:
-        sys.exit("need %d seeds in %s, %d codes in %s" % (n + 1, seedfile,
-                                                          (n + g - 1) // g, codefile))
-    devs = [Device(s) for s in seeds[:n + 1]]
-    sem = asyncio.Semaphore(16)
-
-    def body(i):
-        return json.dumps({"code": codes[i // g if i < n else 0]}).encode()
-
-    async def join(i):
-        async with sem:
-            st, b = await areq(addr, devs[i], "POST", "/device/v1/join", body(i))
-            if st != 200:
-                raise SystemExit("join: %d %s" % (st, b[:200]))
-
-    t0 = time.monotonic()
-    await asyncio.gather(*(join(i) for i in range(n)))
-    t_join = time.monotonic() - t0
-    have = [None] * n
-
-    async def first(i):
-        async with sem:
-            st, b = await areq(addr, devs[i], "GET", "/device/v1/config?wait=0")
-            if st != 200:
-                raise SystemExit("config: %d %s" % (st, b[:200]))
-            have[i] = version_of(b)
-
-    t0 = time.monotonic()
-    await asyncio.gather(*(first(i) for i in range(n)))
-    t_first = time.monotonic() - t0
-    done = [None] * n
-    change_at = [None]
-    parked = asyncio.Event()
-    opened = [0]
-
-    async def poll(i):
-        e, s, _ = have[i]
-        host, port = addr.rsplit(":", 1)
-        r, w = await asyncio.open_connection(host, int(port))
-        target = "/device/v1/config?have=%d.%d&wait=120" % (e, s)
-        w.write(devs[i].request_bytes(addr, "GET", target))
-        await w.drain()
-        opened[0] += 1
-        if opened[0] == n:
-            parked.set()
-        data = await r.read()
-        t = time.monotonic()
-        w.close()
-        st, _, b = parse_answer(data)
-        if st == 200 and change_at[0] is not None:
-            done[i] = (t - change_at[0], version_of(b))
-
-    tasks = [asyncio.create_task(poll(i)) for i in range(n)]
-    await parked.wait()
-    # every request written: let the server take them all in (its healthz counts)
-    for _ in range(600):
-        st, b = await health(addr)
-        if json.loads(b).get("waiting", 0) >= n:
-            break
-        await asyncio.sleep(0.05)
-    rss_parked = rss_kib(pid)
-    change_at[0] = time.monotonic()
-    st, b = await areq(addr, devs[n], "POST", "/device/v1/join", body(n))
-    t_change = time.monotonic() - change_at[0]
-    affected = min(g, n)
-    await asyncio.wait(tasks[:affected], timeout=60)
-    lat = sorted(x[0] for x in done[:affected] if x is not None)
-    got = len(lat)
-    others = sum(1 for x in done[affected:] if x is not None)
-    def pct(p):
-        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
-    print("devices=%d joined_in_s=%.1f first_bundles_in_s=%.1f" % (n, t_join, t_first))
-    print("change: join of one more device into network 0 (%d ms); affected polls "
-          "answered with a newer bundle: %d/%d; others woken: %d/%d" %
-          (t_change * 1000, got, affected, others, n - affected))
-    print("latency_ms p50=%.0f p99=%.0f max=%.0f" % (pct(0.5), pct(0.99), pct(1.0)))
-    print("mgmtd_rss_kib parked=%d after=%d" % (rss_parked, rss_kib(pid)))
-    if dbfile:
-        await recheck_all(addr, dbfile, n)
-    for t in tasks:
-        t.cancel()
-    return 0 if got == affected and others == 0 else 1
-
-
-async def recheck_all(addr, dbfile, n):
-    """A change whose affected set the server cannot know (another process
-    bumps the version): every parked poll is woken and re-checks its
-    bundle; measure until all of them did (rebuilt_same) and parked again."""
-    st, b = await health(addr)
-    base = json.loads(b)["devices"]["rebuilt_same"]
-    parked = json.loads(b)["waiting"]
-    t0 = time.monotonic()
-    subprocess.run(["sqlite3", dbfile, "UPDATE instance_version SET serial = serial + 1"],
-                   check=True)
-    for _ in range(1200):
-        st, b = await health(addr)
-        h = json.loads(b)
-        if h["devices"]["rebuilt_same"] - base >= parked and h["waiting"] >= parked:
-            break
-        await asyncio.sleep(0.05)
-    print("unknown change (version bumped by another process): %d of %d parked polls "
-          "re-checked and parked again in %.0f ms (incl. the 200 ms change poll)" %
-          (h["devices"]["rebuilt_same"] - base, parked, (time.monotonic() - t0) * 1000))
-
-
-async def health(addr):
-    host, port = addr.rsplit(":", 1)
-    r, w = await asyncio.open_connection(host, int(port))
-    w.write(("GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % addr).encode())
-    await w.drain()
-    data = await r.read()
-    w.close()
-    st, _, b = parse_answer(data)
-    return st, b
 
 
 def main():
@@ -278,9 +129,6 @@ def main():
         cmd_req(argv)
     elif cmd == "raw":
         show(argv[0], open(argv[1], "rb").read())
-    elif cmd == "bench":
-        sys.exit(asyncio.run(bench(argv[0], argv[1], argv[2], int(argv[3]), int(argv[4]),
-                                   argv[5], argv[6] if len(argv) > 6 else None)))
     else:
         sys.exit(__doc__)
 

@@ -5,7 +5,8 @@
  * bundle; and the daemon's rule: another device's, another instance's, an
  * older, a conflicting, a tampered or a foreign-signed bundle is refused
  * with its verdict, an equal one is a no-op, a higher serial or epoch is
- * applied.
+ * applied.  Pre-encoded peer entries (the server's path) give the same
+ * bytes as the struct encoder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,6 +169,53 @@ static void test_bad_entries_skipped(void **state)
 	}
 }
 
+/*
+ * Peers given as pre-encoded entries (mgmt_bundle_encode_texts, what the
+ * server builds a network's bundles from): the same bytes as the struct
+ * encoder, with the same entries left out (a repeat, the device's own
+ * address, one outside fc94::/16, bad names), for 0, 6 and 4096 peers.
+ */
+static void check_texts_same(const struct mgmt_bundle *x)
+{
+	static char pt[MGMT_PEERS_MAX][768], viatexts[MGMT_PAYLOAD_MAX + 1];
+	static struct mgmt_peer_text texts[MGMT_PEERS_MAX];
+	size_t len, len2;
+
+	for (size_t i = 0; i < x->n_peers; i++) {
+		memcpy(texts[i].address, x->peers[i].address, 16);
+		texts[i].len = mgmt_bundle_peer_text(&x->peers[i], pt[i], sizeof(pt[i]));
+		texts[i].text = pt[i];
+		assert_true(texts[i].len > 0);
+	}
+	len = mgmt_bundle_encode(x, payload, sizeof(payload));
+	len2 = mgmt_bundle_encode_texts(x, texts, x->n_peers, viatexts, sizeof(viatexts));
+	assert_true(len > 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(viatexts, payload, len);
+	/* too small: 0, as mgmt_bundle_encode */
+	assert_int_equal(mgmt_bundle_encode_texts(x, texts, x->n_peers, viatexts, len), 0);
+	assert_int_equal(mgmt_bundle_peer_text(&x->peers[0], pt[0], 8), 0);
+}
+
+static void test_texts_same_bytes(void **state)
+{
+	(void)state;
+	fix_bundle(&b, 1, 1795443923456ULL, 6);
+	strcpy(b.peers[0].names.aliases[0], "db");
+	strcpy(b.peers[0].names.aliases[1], "B@D");
+	strcpy(b.peers[0].names.aliases[2], "db");
+	b.peers[0].names.n_aliases = 3;
+	strcpy(b.peers[1].names.hostname, "Not_A_Name");
+	memcpy(b.peers[2].address, b.peers[0].address, 16); /* a repeat */
+	memcpy(b.peers[3].address, b.device, 16);           /* the device itself */
+	b.peers[4].address[0] = 0xfd;                       /* not an overlay address */
+	check_texts_same(&b);
+	b.n_peers = 0;
+	check_texts_same(&b);
+	fix_bundle(&b, 1, 1, MGMT_PEERS_MAX);
+	check_texts_same(&b);
+}
+
 /* Structure errors refuse the whole bundle. */
 static void test_structure_refused(void **state)
 {
@@ -311,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_peer_limit),
 		cmocka_unit_test(test_bad_entries_skipped),
+		cmocka_unit_test(test_texts_same_bytes),
 		cmocka_unit_test(test_structure_refused),
 		cmocka_unit_test(test_version_rule),
 		cmocka_unit_test(test_refused),

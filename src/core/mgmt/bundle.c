@@ -1,6 +1,7 @@
 /* A device's config bundle (see bundle.h). */
 #include "core/mgmt/bundle.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,36 +18,54 @@ static bool is_overlay(const uint8_t a[16])
 
 /* ---- which entries stay ---------------------------------------------------- */
 
+/* Peer entries as mark_peers sees them: each begins with its address. */
+struct entries {
+	const uint8_t *base;
+	size_t stride;
+};
+
+/* b's peers as entries. */
+static struct entries peer_entries(const struct mgmt_bundle *b)
+{
+	_Static_assert(offsetof(struct mgmt_peer, address) == 0, "an entry begins with its address");
+	return (struct entries){(const uint8_t *)b->peers, sizeof b->peers[0]};
+}
+
+static const uint8_t *address_at(const struct entries *e, size_t i)
+{
+	return e->base + i * e->stride;
+}
+
 static int by_address(const void *a, const void *b, void *arg)
 {
-	const struct mgmt_peer *peers = arg;
+	const struct entries *e = arg;
 	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-	int c = memcmp(peers[x].address, peers[y].address, 16);
+	int c = memcmp(address_at(e, x), address_at(e, y), 16);
 
 	return c != 0 ? c : (x > y) - (x < y); /* the first of equals sorts first */
 }
 
 /*
- * keep[i]: peer i is an overlay address, not the device's own and not a
- * repeat of an earlier peer's.  The rest count as bad peers.  Sorting an
+ * keep[i]: entry i is an overlay address, not the device's own and not a
+ * repeat of an earlier entry's.  The rest count as bad peers.  Sorting an
  * index keeps this O(n log n) for MGMT_PEERS_MAX peers.
  */
-static unsigned mark_peers(const struct mgmt_bundle *b, bool keep[MGMT_PEERS_MAX])
+static unsigned mark_peers(const struct entries *e, size_t n, const uint8_t device[16],
+			   bool keep[MGMT_PEERS_MAX])
 {
 	uint16_t idx[MGMT_PEERS_MAX];
 	unsigned bad = 0;
 
-	for (size_t i = 0; i < b->n_peers; i++) {
+	for (size_t i = 0; i < n; i++) {
 		idx[i] = (uint16_t)i;
-		keep[i] = is_overlay(b->peers[i].address) &&
-			  memcmp(b->peers[i].address, b->device, 16) != 0;
+		keep[i] = is_overlay(address_at(e, i)) && memcmp(address_at(e, i), device, 16) != 0;
 	}
-	qsort_r(idx, b->n_peers, sizeof(idx[0]), by_address, (void *)(uintptr_t)b->peers);
-	for (size_t i = 1; i < b->n_peers; i++) {
-		if (memcmp(b->peers[idx[i]].address, b->peers[idx[i - 1]].address, 16) == 0)
+	qsort_r(idx, n, sizeof(idx[0]), by_address, (void *)(uintptr_t)e);
+	for (size_t i = 1; i < n; i++) {
+		if (memcmp(address_at(e, idx[i]), address_at(e, idx[i - 1]), 16) == 0)
 			keep[idx[i]] = false;
 	}
-	for (size_t i = 0; i < b->n_peers; i++)
+	for (size_t i = 0; i < n; i++)
 		bad += !keep[i];
 	return bad;
 }
@@ -102,8 +121,55 @@ static bool ranges_ok(const struct mgmt_bundle *b)
 	       b->status_s <= MGMT_STATUS_MAX_S && b->n_peers <= MGMT_PEERS_MAX;
 }
 
+/* {"address":...,"hostname":...,"aliases":[...]} */
+static void put_peer(struct outbuf *o, const struct mgmt_peer *p)
+{
+	outbuf_put(o, "{", 1);
+	mgmt_json_put_key(o, true, "address");
+	mgmt_json_put_addr(o, p->address);
+	put_names(o, &p->names, false);
+	outbuf_put(o, "}", 1);
+}
+
+size_t mgmt_bundle_peer_text(const struct mgmt_peer *p, char *out, size_t cap)
+{
+	struct outbuf o;
+
+	outbuf_init(&o, out, cap);
+	put_peer(&o, p);
+	return outbuf_finish(&o);
+}
+
+/* Everything before the peers' entries: the caller checked ranges_ok. */
+static void put_head(struct outbuf *o, const struct mgmt_bundle *b)
+{
+	mgmt_json_put_type_v1(o, MGMT_TYPE_CONFIG);
+	mgmt_json_put_khex(o, "instance", b->instance, MGMT_INSTANCE_LEN);
+	mgmt_json_put_kaddr(o, "device", b->device);
+	mgmt_json_put_ku64(o, "epoch", b->epoch);
+	mgmt_json_put_ku64(o, "serial", b->serial);
+	mgmt_json_put_ktime(o, "issued", b->issued);
+	mgmt_json_put_ku64(o, "license_serial", b->license_serial);
+	put_names(o, &b->self, false);
+	mgmt_json_put_key(o, false, "peers");
+	outbuf_put(o, "[", 1);
+}
+
+/* Everything after them. */
+static void put_tail(struct outbuf *o, const struct mgmt_bundle *b)
+{
+	outbuf_put(o, "]", 1);
+	mgmt_json_put_key(o, false, "mgmt");
+	outbuf_put(o, "{", 1);
+	mgmt_json_put_key(o, true, "wait_s");
+	outbuf_u64(o, b->wait_s);
+	mgmt_json_put_ku64(o, "status_s", b->status_s);
+	outbuf_put(o, "}}", 2);
+}
+
 size_t mgmt_bundle_encode(const struct mgmt_bundle *b, char *out, size_t cap)
 {
+	const struct entries e = peer_entries(b);
 	bool keep[MGMT_PEERS_MAX];
 	struct outbuf o;
 	bool first = true;
@@ -111,34 +177,44 @@ size_t mgmt_bundle_encode(const struct mgmt_bundle *b, char *out, size_t cap)
 	outbuf_init(&o, out, cap);
 	if (!ranges_ok(b))
 		return outbuf_finish(&o);
-	mark_peers(b, keep);
-	mgmt_json_put_type_v1(&o, MGMT_TYPE_CONFIG);
-	mgmt_json_put_khex(&o, "instance", b->instance, MGMT_INSTANCE_LEN);
-	mgmt_json_put_kaddr(&o, "device", b->device);
-	mgmt_json_put_ku64(&o, "epoch", b->epoch);
-	mgmt_json_put_ku64(&o, "serial", b->serial);
-	mgmt_json_put_ktime(&o, "issued", b->issued);
-	mgmt_json_put_ku64(&o, "license_serial", b->license_serial);
-	put_names(&o, &b->self, false);
-	mgmt_json_put_key(&o, false, "peers");
-	outbuf_put(&o, "[", 1);
+	mark_peers(&e, b->n_peers, b->device, keep);
+	put_head(&o, b);
 	for (size_t i = 0; i < b->n_peers; i++) {
 		if (!keep[i])
 			continue;
-		outbuf_put(&o, first ? "{" : ",{", first ? 1 : 2);
-		mgmt_json_put_key(&o, true, "address");
-		mgmt_json_put_addr(&o, b->peers[i].address);
-		put_names(&o, &b->peers[i].names, false);
-		outbuf_put(&o, "}", 1);
+		if (!first)
+			outbuf_put(&o, ",", 1);
+		put_peer(&o, &b->peers[i]);
 		first = false;
 	}
-	outbuf_put(&o, "]", 1);
-	mgmt_json_put_key(&o, false, "mgmt");
-	outbuf_put(&o, "{", 1);
-	mgmt_json_put_key(&o, true, "wait_s");
-	outbuf_u64(&o, b->wait_s);
-	mgmt_json_put_ku64(&o, "status_s", b->status_s);
-	outbuf_put(&o, "}}", 2);
+	put_tail(&o, b);
+	return outbuf_finish(&o);
+}
+
+size_t mgmt_bundle_encode_texts(const struct mgmt_bundle *b, const struct mgmt_peer_text *peers,
+				size_t n, char *out, size_t cap)
+{
+	const struct entries e = {(const uint8_t *)peers, sizeof peers[0]};
+	bool keep[MGMT_PEERS_MAX];
+	struct outbuf o;
+	bool first = true;
+
+	_Static_assert(offsetof(struct mgmt_peer_text, address) == 0,
+		       "an entry begins with its address");
+	outbuf_init(&o, out, cap);
+	if (!ranges_ok(b) || n > MGMT_PEERS_MAX)
+		return outbuf_finish(&o);
+	mark_peers(&e, n, b->device, keep);
+	put_head(&o, b);
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		if (!first)
+			outbuf_put(&o, ",", 1);
+		outbuf_put(&o, peers[i].text, peers[i].len);
+		first = false;
+	}
+	put_tail(&o, b);
 	return outbuf_finish(&o);
 }
 
@@ -204,6 +280,7 @@ static bool decode_names(const struct json_value *obj, struct mgmt_names *n, uns
 static bool decode_tree(const struct json_value *root, struct mgmt_bundle *b,
 			struct mgmt_bundle_skips *sk)
 {
+	const struct entries e = peer_entries(b);
 	const struct json_value *peers, *mgmt;
 	bool keep[MGMT_PEERS_MAX];
 	uint64_t wait, status;
@@ -244,7 +321,7 @@ static bool decode_tree(const struct json_value *root, struct mgmt_bundle *b,
 		if (!mgmt_json_addr_value(addr, b->peers[i].address))
 			memset(b->peers[i].address, 0, 16);
 	}
-	sk->bad_peers += mark_peers(b, keep);
+	sk->bad_peers += mark_peers(&e, b->n_peers, b->device, keep);
 	for (size_t i = 0; i < b->n_peers; i++) {
 		if (!keep[i])
 			continue;

@@ -73,6 +73,28 @@ enum {
  * would be skipped are left out, so whatever encodes decodes to itself.
  */
 size_t mgmt_bundle_encode(const struct mgmt_bundle *b, char *out, size_t cap);
+
+/*
+ * A peer's entry as the payload lists it, encoded once and reused by
+ * every bundle that lists the peer (a server building a network's bundles
+ * after one change: a network of n devices lists n - 1 peers n times).
+ */
+struct mgmt_peer_text {
+	uint8_t address[16]; /* the peer's, as in the text */
+	const char *text;    /* {"address":...,"hostname":...,"aliases":[...]} */
+	size_t len;
+};
+
+/* p's entry into out[0..cap) with a NUL: its length, or 0 when out is too small. */
+size_t mgmt_bundle_peer_text(const struct mgmt_peer *p, char *out, size_t cap);
+
+/*
+ * mgmt_bundle_encode of b with the peers peers[0..n) (entries made by
+ * mgmt_bundle_peer_text; b->peers and b->n_peers are not read): the same
+ * bytes, with the same entries left out.
+ */
+size_t mgmt_bundle_encode_texts(const struct mgmt_bundle *b, const struct mgmt_peer_text *peers,
+				size_t n, char *out, size_t cap);
 /*
  * payload[0..len) into *b; false (b zeroed) unless it is a bundle.  skips
  * (may be NULL) counts what was left out.

@@ -7,7 +7,8 @@
  *   - UTC times as "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, no fraction, no
  *     offset), 1970..9999;
  *   - UTF-8 without overlong forms, surrogates or control characters.
- * Pure; libsodium's codecs underneath.
+ * Pure; libsodium's codecs underneath, but for the base64 encoder (a
+ * plain table: it only ever encodes public bytes).
  */
 #ifndef SUBNETRA_MGMT_TEXT_H
 #define SUBNETRA_MGMT_TEXT_H
@@ -26,7 +27,10 @@ bool mgmt_b64_decode_exact(const char *s, size_t len, uint8_t *out, size_t n);
  * text or when it holds more than cap bytes.
  */
 bool mgmt_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *n);
-/* bin[0..n) as base64url text into out (cap >= MGMT_B64_LEN(n) + 1, NUL added); its length. */
+/*
+ * bin[0..n) as base64url text into out (cap >= MGMT_B64_LEN(n) + 1, NUL
+ * added); its length.  Not constant-time: public bytes only.
+ */
 size_t mgmt_b64_encode(char *out, size_t cap, const uint8_t *bin, size_t n);
 
 /* Exactly 2n lowercase hex digits into out[n]. */
