@@ -1,5 +1,5 @@
 /*
- * daemon/mgmt/client.c against a stand-in server in this test (loopback,
+ * agent/client.c against a stand-in server in this test (loopback,
  * canned answers made with the documented formats and the fixture keys;
  * not subnetra-mgmtd): a device with a join code fetches license.json,
  * pins it by the code's fingerprint, joins with a signed POST whose
@@ -29,7 +29,7 @@
 
 #include "core/mgmt/devreq.h"
 #include "core/mgmt/joincode.h"
-#include "daemon/mgmt/client.h"
+#include "agent/client.h"
 #include "tests/unit/mgmt_fixture.h"
 
 static char dir[] = "/tmp/mgmt-client-cl-XXXXXX";

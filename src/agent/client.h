@@ -19,8 +19,8 @@
  * own clock).  Errors back off 1, 2, 4 ... 60 s with +-50 % jitter; each refusal is
  * counted by reason (mgmt_client_refusal_name).
  */
-#ifndef SUBNETRA_DAEMON_MGMT_CLIENT_H
-#define SUBNETRA_DAEMON_MGMT_CLIENT_H
+#ifndef SUBNETRA_AGENT_CLIENT_H
+#define SUBNETRA_AGENT_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,8 +30,8 @@
 #include "core/mgmt/joincode.h"
 #include "core/mgmt/license.h"
 #include "core/mgmt/url.h"
-#include "daemon/mgmt/httpc.h"
-#include "daemon/mgmt/store.h"
+#include "agent/httpc.h"
+#include "agent/store.h"
 
 enum mgmt_client_stage { MGMT_STAGE_LICENSE, MGMT_STAGE_JOIN, MGMT_STAGE_POLL };
 

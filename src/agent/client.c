@@ -4,7 +4,7 @@
  * apply; a bundle that cannot be saved is not applied (the next poll
  * brings it again).
  */
-#include "daemon/mgmt/client.h"
+#include "agent/client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
