@@ -61,7 +61,7 @@ static const struct command commands[] = {
      "                  handshake, at once; saved (exit 2: already listed)"},
     {CTL_WHITELIST_RM, "whitelist rm ADDRESS", cmd_mesh, NULL, EXIT_FAIL,
      "mesh mode: take it off the list and end its session now; saved\n"
-     "                  (exit 2: not listed)"},
+     "                  (exit 2: not listed, or only managed)"},
     {CTL_WHITELIST_ENABLE, "whitelist enable", cmd_mesh, NULL, EXIT_FAIL,
      "mesh mode: enforce the list (the default); ends the sessions of\n"
      "                  unlisted nodes; saved"},
@@ -75,7 +75,14 @@ static const struct command commands[] = {
      "                  hosts file now; saved (exit 2: NAME already listed)"},
     {CTL_HOSTS_RM, "hosts rm NAME|ADDRESS", cmd_mesh, NULL, EXIT_FAIL,
      "mesh mode: remove manual names; saved (exit 2: not listed, or\n"
-     "                  a peer's name)"},
+     "                  a peer's or a managed name)"},
+    {CTL_MANAGED_LS, "managed ls", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: the managed set (from the management agent): its\n"
+     "                  version, servers and peers with their names"},
+    {CTL_MANAGED_RELOAD, "managed reload", cmd_mesh, NULL, EXIT_FAIL,
+     "mesh mode: read <state_dir>/managed again and apply it now;\n"
+     "                  'ok version E.S peers N servers M names K' (exit 2: the\n"
+     "                  file is refused, with its line; the set in force stays)"},
 };
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
@@ -114,7 +121,8 @@ static const char synopsis[] =
     "usage: subnetra status [--json] | metrics | save | reload | "
     "policy show|add|del|replace|flush|check [FLAGS] | identity new|show|import [ARGS] |\n"
     "                whitelist ls|add|rm|enable|disable [ADDRESS] | hosts ls|add|rm [ARGS] |\n"
-    "                agent [status] | setup-server URL | join CODE | leave [ARGS]\n"
+    "                managed ls|reload | agent [status] | setup-server URL | join CODE |\n"
+    "                leave [ARGS]\n"
     "       subnetra --version | --help\n";
 
 static void help(void)

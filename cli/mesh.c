@@ -1,9 +1,10 @@
 /*
- * whitelist and hosts (mesh mode): the daemon answers every one; a reply
- * starting "refused: " (nothing changed: already listed, not listed, a
- * peer's name) goes to stderr with exit 2, one starting "failed: " (not a
- * mesh daemon, no hosts_file, applied but not saved, the hosts file not
- * written) to stderr with exit 1; anything else is printed as is.
+ * whitelist, hosts and managed (mesh mode): the daemon answers every one; a
+ * reply starting "refused: " (nothing changed: already listed, not listed,
+ * a peer's or a managed name, a managed file refused) goes to stderr with
+ * exit 2, one starting "failed: " (not a mesh daemon, no hosts_file,
+ * applied but not saved, the hosts file not written) to stderr with exit
+ * 1; anything else is printed as is.
  */
 #include "cli/cli.h"
 

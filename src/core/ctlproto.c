@@ -333,7 +333,7 @@ static bool parse_mesh_name(const struct token *t, struct ctl_cmd *cmd, struct f
 	return true;
 }
 
-/* The mesh commands' words: what each takes after "whitelist" or "hosts". */
+/* The mesh commands' words: what each takes after "whitelist", "hosts" or "managed". */
 enum mesh_args { ARGS_NONE, ARGS_ADDR, ARGS_ADDR_NAME, ARGS_NAME_OR_ADDR };
 
 static const struct mesh_syntax {
@@ -352,12 +352,21 @@ static const struct mesh_syntax {
     {"hosts", "ls", CTL_HOSTS_LS, ARGS_NONE, "hosts ls: takes no arguments"},
     {"hosts", "add", CTL_HOSTS_ADD, ARGS_ADDR_NAME, "hosts add: expected ADDRESS NAME"},
     {"hosts", "rm", CTL_HOSTS_RM, ARGS_NAME_OR_ADDR, "hosts rm: expected one NAME or ADDRESS"},
+    {"managed", "ls", CTL_MANAGED_LS, ARGS_NONE, "managed ls: takes no arguments"},
+    {"managed", "reload", CTL_MANAGED_RELOAD, ARGS_NONE, "managed reload: takes no arguments"},
 };
 
 static bool parse_mesh(struct tokenizer *tk, const struct token *group, struct ctl_cmd *cmd,
 		       struct failure *err)
 {
-	bool whitelist = tok_is(group, "whitelist");
+	static const struct {
+		const char *group, *expected;
+	} groups[] = {
+	    {"whitelist", "whitelist: expected ls, add, rm, enable or disable"},
+	    {"hosts", "hosts: expected ls, add or rm"},
+	    {"managed", "managed: expected ls or reload"},
+	};
+	const char *expected = groups[0].expected;
 	const struct mesh_syntax *syn = NULL;
 	struct token t, a, b;
 	size_t n = 0;
@@ -367,10 +376,11 @@ static bool parse_mesh(struct tokenizer *tk, const struct token *group, struct c
 			if (tok_is(group, mesh_syntaxes[i].group) &&
 			    tok_is(&t, mesh_syntaxes[i].word))
 				syn = &mesh_syntaxes[i];
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (tok_is(group, groups[i].group))
+			expected = groups[i].expected;
 	if (syn == NULL)
-		return fail(err, CTL_UNKNOWN_COMMAND,
-			    whitelist ? "whitelist: expected ls, add, rm, enable or disable"
-				      : "hosts: expected ls, add or rm");
+		return fail(err, CTL_UNKNOWN_COMMAND, expected);
 	cmd->kind = syn->kind;
 	/* How many arguments follow: 0, 1, 2, or 3 for "more than two". */
 	if (next_token(tk, &a)) {
@@ -454,7 +464,7 @@ static bool parse_line(const char *line, size_t len, struct ctl_cmd *cmd,
 				    "metrics: takes no arguments");
 	} else if (tok_is(&t, "policy")) {
 		return parse_policy(&tk, cmd, err);
-	} else if (tok_is(&t, "whitelist") || tok_is(&t, "hosts")) {
+	} else if (tok_is(&t, "whitelist") || tok_is(&t, "hosts") || tok_is(&t, "managed")) {
 		return parse_mesh(&tk, &t, cmd, err);
 	} else {
 		return fail(err, CTL_UNKNOWN_COMMAND, "unknown command");
@@ -485,7 +495,7 @@ bool ctl_has_rule(enum ctl_kind kind)
 
 bool ctl_is_mesh(enum ctl_kind kind)
 {
-	return kind >= CTL_WHITELIST_LS && kind <= CTL_HOSTS_RM;
+	return kind >= CTL_WHITELIST_LS && kind <= CTL_MANAGED_RELOAD;
 }
 
 /* false, with why, when c (given as flag) has bits set below its prefix. */

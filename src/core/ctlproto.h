@@ -10,6 +10,7 @@
  *   whitelist ls | whitelist add ADDR | whitelist rm ADDR |
  *   whitelist enable | whitelist disable                     (mesh mode)
  *   hosts ls | hosts add ADDR NAME | hosts rm NAME|ADDR       (mesh mode)
+ *   managed ls | managed reload                              (mesh mode)
  * Tokens are separated by spaces/tabs; the line is trimmed of space, tab, CR.
  * The grammar is what a snapshot line must satisfy too; ctl_rule_check adds
  * what a new rule must satisfy on top of it (a snapshot saved before those
@@ -47,8 +48,10 @@ enum ctl_kind {
 	CTL_HOSTS_LS,
 	CTL_HOSTS_ADD, /* mesh.addr and mesh.name */
 	CTL_HOSTS_RM,  /* mesh.addr (has_addr) or mesh.name */
+	CTL_MANAGED_LS,	    /* the managed set (docs/mesh.md, "Managed entries") */
+	CTL_MANAGED_RELOAD, /* read <state_dir>/managed again */
 };
-#define CTL_KIND_LAST CTL_HOSTS_RM
+#define CTL_KIND_LAST CTL_MANAGED_RELOAD
 
 enum ctl_err {
 	CTL_OK = 0,
@@ -71,7 +74,7 @@ struct ctl_cmd {
 	} mesh;
 };
 
-/* Is this a mesh-mode command (whitelist, hosts)? */
+/* Is this a mesh-mode command (whitelist, hosts, managed)? */
 bool ctl_is_mesh(enum ctl_kind kind);
 
 const char *ctl_err_name(enum ctl_err e); /* "UnknownCommand", ... */

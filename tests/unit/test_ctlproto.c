@@ -458,7 +458,7 @@ static void test_random_bytes(void **state)
 	}
 }
 
-/* whitelist and hosts: kinds, the address and name they carry, every refusal. */
+/* whitelist, hosts and managed: kinds, the address and name they carry, every refusal. */
 static void test_mesh_commands(void **state)
 {
 	static const struct {
@@ -477,6 +477,14 @@ static void test_mesh_commands(void **state)
 	    {"hosts add fc94:1::2 robot-1", CTL_OK, CTL_HOSTS_ADD, "fc94:1::2", "robot-1"},
 	    {"hosts rm robot-1", CTL_OK, CTL_HOSTS_RM, NULL, "robot-1"},
 	    {"hosts rm fc94:1::2", CTL_OK, CTL_HOSTS_RM, "fc94:1::2", ""},
+	    {"managed ls", CTL_OK, CTL_MANAGED_LS, NULL, ""},
+	    {"\tmanaged  reload \r", CTL_OK, CTL_MANAGED_RELOAD, NULL, ""},
+	    {"managed", CTL_UNKNOWN_COMMAND, 0, NULL, "managed: expected ls or reload"},
+	    {"managed add fc94::1", CTL_UNKNOWN_COMMAND, 0, NULL, "managed: expected ls or reload"},
+	    {"managed ls x", CTL_UNKNOWN_COMMAND, 0, NULL, "managed ls: takes no arguments"},
+	    {"managed reload now", CTL_UNKNOWN_COMMAND, 0, NULL,
+	     "managed reload: takes no arguments"},
+	    {"Managed ls", CTL_UNKNOWN_COMMAND, 0, NULL, "unknown command"},
 	    {"whitelist", CTL_UNKNOWN_COMMAND, 0, NULL,
 	     "whitelist: expected ls, add, rm, enable or disable"},
 	    {"whitelist show", CTL_UNKNOWN_COMMAND, 0, NULL,

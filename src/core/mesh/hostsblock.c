@@ -3,28 +3,11 @@
 
 #include <string.h>
 
+#include "core/bytes/lines.h"
 #include "core/mesh/identity.h"
 #include "core/mesh/name.h"
 
-/* One line of text: [start, nl) and the offset after its newline. */
-struct line {
-	size_t start, stop, next;
-};
-
-static bool next_line(const char *text, size_t len, size_t at, struct line *l)
-{
-	const char *nl;
-
-	if (at >= len)
-		return false;
-	nl = memchr(text + at, '\n', len - at);
-	l->start = at;
-	l->stop = nl != NULL ? (size_t)(nl - text) : len;
-	l->next = nl != NULL ? l->stop + 1 : len;
-	return true;
-}
-
-static bool line_is(const char *text, const struct line *l, const char *marker)
+static bool line_is(const char *text, const struct text_line *l, const char *marker)
 {
 	size_t n = strlen(marker);
 
@@ -34,14 +17,14 @@ static bool line_is(const char *text, const struct line *l, const char *marker)
 bool hosts_find(const char *text, size_t len, struct hosts_span *span, const char **why)
 {
 	unsigned begins = 0, ends = 0;
-	struct line l;
+	struct text_line l;
 
 	*span = (struct hosts_span){ 0 };
 	if (memchr(text, '\0', len) != NULL) {
 		*why = "the file holds a NUL byte";
 		return false;
 	}
-	for (size_t at = 0; next_line(text, len, at, &l); at = l.next) {
+	for (size_t at = 0; text_line_next(text, len, at, &l); at = l.next) {
 		if (line_is(text, &l, HOSTS_BEGIN)) {
 			if (begins++ == 0)
 				span->begin = l.start;
@@ -85,7 +68,7 @@ static size_t word_end(const char *text, size_t stop, size_t at)
 }
 
 /* "ADDRESS NAME", blanks around and between. */
-static bool parse_entry(const char *text, const struct line *l, struct hosts_entry *e)
+static bool parse_entry(const char *text, const struct text_line *l, struct hosts_entry *e)
 {
 	size_t a = l->start, a_end, n, n_end;
 
@@ -110,7 +93,7 @@ bool hosts_read(const char *text, size_t len, struct hosts_entry *out, size_t ca
 		const char **why, size_t *line)
 {
 	struct hosts_span span;
-	struct line l;
+	struct text_line l;
 	size_t lineno = 0;
 
 	*n = 0;
@@ -119,7 +102,7 @@ bool hosts_read(const char *text, size_t len, struct hosts_entry *out, size_t ca
 		return false;
 	if (!span.found)
 		return true;
-	for (size_t at = 0; next_line(text, len, at, &l); at = l.next) {
+	for (size_t at = 0; text_line_next(text, len, at, &l); at = l.next) {
 		lineno++;
 		if (l.start <= span.begin || l.next >= span.end)
 			continue; /* outside, or a marker line */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/bytes/lines.h"
 #include "core/mesh/identity.h"
 
 void whitelist_init(struct whitelist *w)
@@ -12,14 +13,15 @@ void whitelist_init(struct whitelist *w)
 	w->n = 0;
 }
 
-/* The index of addr, or where it would go (*found false). */
-static size_t search(const struct whitelist *w, const uint8_t addr[16], bool *found)
+size_t whitelist_search(const void *base, size_t n, size_t stride, const uint8_t addr[16],
+			bool *found)
 {
-	size_t lo = 0, hi = w->n;
+	const uint8_t *b = base;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(w->addr[mid], addr, 16);
+		int c = memcmp(b + mid * stride, addr, 16);
 
 		if (c == 0) {
 			*found = true;
@@ -32,6 +34,12 @@ static size_t search(const struct whitelist *w, const uint8_t addr[16], bool *fo
 	}
 	*found = false;
 	return lo;
+}
+
+/* The index of addr, or where it would go (*found false). */
+static size_t search(const struct whitelist *w, const uint8_t addr[16], bool *found)
+{
+	return whitelist_search(w->addr, w->n, sizeof(w->addr[0]), addr, found);
 }
 
 bool whitelist_contains(const struct whitelist *w, const uint8_t addr[16])
@@ -117,19 +125,16 @@ bool whitelist_parse(struct whitelist *w, const char *text, size_t len,
 		     struct whitelist_error *err)
 {
 	unsigned line = 0;
-	size_t at = 0;
+	struct text_line l;
 
 	whitelist_init(w);
-	while (at < len) {
-		const char *nl = memchr(text + at, '\n', len - at);
-		size_t stop = nl != NULL ? (size_t)(nl - text) : len;
-		const char *s = text + at;
-		size_t n = stop - at;
+	for (size_t at = 0; text_line_next(text, len, at, &l); at = l.next) {
+		const char *s = text + l.start;
+		size_t n = l.stop - l.start;
 		uint8_t addr[16];
 		int rc;
 
 		line++;
-		at = nl != NULL ? stop + 1 : len;
 		if (line == 1) {
 			if (n != 20 || memcmp(s, "subnetra-whitelist 1", 20) != 0)
 				return refuse(w, err, line, "not \"subnetra-whitelist 1\"");

@@ -34,6 +34,13 @@ struct whitelist_error {
 	const char *msg; /* static text */
 };
 
+/*
+ * In n sorted records of stride bytes, each starting with a 16-byte
+ * address, the index of addr, or where it would go (*found false).  The
+ * search the whitelist and the managed set (managed.h) share.
+ */
+size_t whitelist_search(const void *base, size_t n, size_t stride, const uint8_t addr[16],
+			bool *found);
 /* Empty and enabled: nobody may connect until someone is added. */
 void whitelist_init(struct whitelist *w);
 /* Whether addr may complete a handshake: listed, or the list is off. */

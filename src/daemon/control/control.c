@@ -513,6 +513,8 @@ static size_t execute(struct daemon *d, const struct ctl_cmd *cmd)
 	case CTL_HOSTS_LS:
 	case CTL_HOSTS_ADD:
 	case CTL_HOSTS_RM:
+	case CTL_MANAGED_LS:
+	case CTL_MANAGED_RELOAD:
 		return (size_t)snprintf(d->ctl->reply, sizeof(d->ctl->reply),
 					"failed: not available in v1 mode (a mesh-mode command)\n");
 	}

@@ -16,6 +16,53 @@
 #include "daemon/mesh/statedir.h"
 #include "os/linux/clock.h"
 
+bool mesh_allowed(const struct mesh_node *n, const uint8_t addr[16])
+{
+	return whitelist_allows(&n->wl, addr) ||
+	       (n->managed != NULL && managed_contains(n->managed, addr));
+}
+
+/* Called for each address of the effective list, ascending, with where it is listed. */
+typedef void each_fn(void *ctx, const uint8_t addr[16], bool manual, bool managed);
+
+static void each(const struct mesh_node *n, each_fn *fn, void *ctx)
+{
+	const struct managed *m = n->managed;
+	size_t i = 0, k = 0, n_m = m != NULL ? m->n_addrs : 0;
+
+	while (i < n->wl.n || k < n_m) {
+		int c = i == n->wl.n ? 1 : k == n_m ? -1 : memcmp(n->wl.addr[i], m->addrs[k].addr, 16);
+
+		fn(ctx, c <= 0 ? n->wl.addr[i] : m->addrs[k].addr, c <= 0, c >= 0);
+		i += c <= 0;
+		k += c >= 0;
+	}
+}
+
+struct collect {
+	uint8_t (*out)[16];
+	size_t cap, n;
+};
+
+static void collect_one(void *ctx, const uint8_t addr[16], bool manual, bool managed)
+{
+	struct collect *c = ctx;
+
+	(void)manual;
+	(void)managed;
+	if (c->n < c->cap)
+		memcpy(c->out[c->n], addr, 16);
+	c->n++;
+}
+
+size_t mesh_allow_list(const struct mesh_node *n, uint8_t (*out)[16], size_t cap)
+{
+	struct collect c = {.out = out, .cap = cap, .n = 0};
+
+	each(n, collect_one, &c);
+	return c.n;
+}
+
 /* The config's list; an address the config validated cannot be refused. */
 static void from_config(struct mesh_node *n)
 {
@@ -88,7 +135,7 @@ static size_t cut_off(struct mesh_node *n)
 		struct mesh_peer *p = &n->peers[i];
 
 		/* A configured base is no peer: the whitelist is not for it. */
-		if (p->is_base || whitelist_allows(&n->wl, p->addr))
+		if (p->is_base || mesh_allowed(n, p->addr))
 			continue;
 		/* The last peer moves into slot i: already checked (i counts down). */
 		mesh_peer_remove(n, p);
@@ -105,6 +152,15 @@ static void ask_lan(struct mesh_node *n)
 {
 	if (n->lan.n_ifs > 0)
 		mesh_lan_announce(n, true, mono_ns());
+}
+
+size_t mesh_allow_managed_changed(struct mesh_node *n)
+{
+	size_t ended = cut_off(n);
+
+	ask_lan(n);
+	mesh_bases_allow_changed(n, mono_ns());
+	return ended;
 }
 
 /*
@@ -126,21 +182,42 @@ static size_t changed(struct mesh_node *n, struct outbuf *o, const char *what)
 	return outbuf_finish(o);
 }
 
+struct shown {
+	struct outbuf *o;
+	size_t shown, total;
+};
+
+/* Manual addresses as they always were; managed ones with a second word. */
+static void show_one(void *ctx, const uint8_t addr[16], bool manual, bool managed)
+{
+	struct shown *s = ctx;
+	char a[IDENTITY_ADDR_TEXT];
+
+	s->total++;
+	/* A line is at most 64 bytes; keep room for the last one. */
+	if (s->o->len + 128 >= s->o->cap)
+		return;
+	identity_address_format(addr, a);
+	outbuf_printf(s->o, "%s%s\n", a,
+		      !managed ? "" : manual ? " managed, also manual" : " managed");
+	s->shown++;
+}
+
 static size_t list(struct mesh_node *n, struct outbuf *o)
 {
-	char a[IDENTITY_ADDR_TEXT];
-	size_t shown = 0;
+	struct shown s = {.o = o, .shown = 0, .total = 0};
+	size_t n_managed = n->managed != NULL ? n->managed->n_addrs : 0;
 
-	outbuf_printf(o, "whitelist %s, %zu address(es), saved in %s\n",
+	outbuf_printf(o, "whitelist %s, %zu address(es), saved in %s",
 		      n->wl.enabled ? "enabled" : "disabled (any node may connect)", n->wl.n,
 		      n->wl_file);
-	/* A line is at most 40 bytes; keep room for the last one. */
-	for (; shown < n->wl.n && o->len + 128 < o->cap; shown++) {
-		identity_address_format(n->wl.addr[shown], a);
-		outbuf_printf(o, "%s\n", a);
-	}
-	if (shown < n->wl.n)
-		outbuf_printf(o, "... and %zu more (in %s)\n", n->wl.n - shown, n->wl_file);
+	if (n_managed > 0)
+		outbuf_printf(o, "; %zu managed (subnetra managed ls)", n_managed);
+	outbuf_puts(o, "\n");
+	each(n, show_one, &s);
+	if (s.shown < s.total)
+		outbuf_printf(o, "... and %zu more (in %s and %s)\n", s.total - s.shown,
+			      n->wl_file, n->managed_file);
 	return outbuf_finish(o);
 }
 
@@ -171,12 +248,19 @@ size_t mesh_allow_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char *
 		return changed(n, &o, what);
 	case CTL_WHITELIST_RM:
 		if (whitelist_remove(&n->wl, cmd->mesh.addr) < 0) {
-			outbuf_printf(&o, "refused: %s is not listed\n", a);
+			if (n->managed != NULL && managed_contains(n->managed, cmd->mesh.addr))
+				outbuf_printf(&o, "refused: %s is managed by the management server "
+						  "(subnetra managed ls); it cannot be removed here\n",
+					      a);
+			else
+				outbuf_printf(&o, "refused: %s is not listed\n", a);
 			return outbuf_finish(&o);
 		}
 		ended = cut_off(n);
 		snprintf(what, sizeof(what), "removed %s%s", a,
-			 ended > 0 ? "; its session ended" : "");
+			 ended > 0 ? "; its session ended"
+			 : mesh_allowed(n, cmd->mesh.addr) ? "; still allowed: it is managed"
+							     : "");
 		return changed(n, &o, what);
 	case CTL_WHITELIST_ENABLE:
 	case CTL_WHITELIST_DISABLE: {

@@ -15,7 +15,9 @@
 #ifndef SUBNETRA_DAEMON_MESH_ALLOW_H
 #define SUBNETRA_DAEMON_MESH_ALLOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/ctlproto.h"
 #include "daemon/mesh/node.h"
@@ -26,6 +28,22 @@
  * that cannot be used is one log line, and the config's list is taken.
  */
 void mesh_allow_load(struct mesh_node *n);
+/*
+ * Whether addr may complete a handshake, send us beacons, be looked up:
+ * the list is off, or addr is on the effective whitelist (the manual one
+ * and the managed set's peers and servers, docs/mesh.md "Managed entries").
+ */
+bool mesh_allowed(const struct mesh_node *n, const uint8_t addr[16]);
+/*
+ * The effective whitelist, ascending, into out (at most cap written); how
+ * many addresses it has (more than cap: not all written).
+ */
+size_t mesh_allow_list(const struct mesh_node *n, uint8_t (*out)[16], size_t cap);
+/*
+ * After the managed set changed: end the sessions of peers no longer
+ * allowed, tell the bases and the LAN.  How many sessions ended.
+ */
+size_t mesh_allow_managed_changed(struct mesh_node *n);
 /* A whitelist command's reply into buf (cap bytes); its length. */
 size_t mesh_allow_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char *buf,
 			  size_t cap);

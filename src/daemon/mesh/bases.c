@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/basetcp.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
@@ -263,8 +264,9 @@ void mesh_bases_reregister(struct mesh_node *n, uint64_t now_ns)
 }
 
 /*
- * ALLOW: the live whitelist (what `subnetra whitelist` changed, not only the
- * config's), so only its nodes may look us up.  A list too long for one
+ * ALLOW: the live effective whitelist (what `subnetra whitelist` changed,
+ * not only the config's, and the managed set), so only its nodes may look
+ * us up.  A list too long for one
  * message, or none, lets anyone look us up: the handshake still refuses
  * whoever is not listed, the base only saves them the try.
  */
@@ -274,10 +276,13 @@ static void send_allow(struct mesh_node *n, struct mesh_base_link *l, uint64_t n
 
 	memset(&m, 0, sizeof(m));
 	m.type = BASECTL_ALLOW;
-	if (n->wl.enabled && n->wl.n <= BASECTL_ALLOW_MAX) {
-		m.arg = BASECTL_ALLOW_RESTRICT;
-		memcpy(m.allow, n->wl.addr, n->wl.n * BASECTL_ADDR_LEN);
-		m.n_allow = (uint16_t)n->wl.n;
+	if (n->wl.enabled) {
+		size_t k = mesh_allow_list(n, m.allow, BASECTL_ALLOW_MAX);
+
+		if (k <= BASECTL_ALLOW_MAX) {
+			m.arg = BASECTL_ALLOW_RESTRICT;
+			m.n_allow = (uint16_t)k;
+		}
 	}
 	send_ctl(n, l, &m, now_ns);
 }
@@ -615,7 +620,7 @@ static void on_peer_info(struct mesh_node *n, size_t i, const struct basectl *m,
 	 */
 	if (memcmp(m->addr, n->id.addr, IDENTITY_ADDR_LEN) == 0)
 		return;
-	if (!whitelist_allows(&n->wl, m->addr)) {
+	if (!mesh_allowed(n, m->addr)) {
 		n->c.drop_base_peer_not_allowed++;
 		return;
 	}

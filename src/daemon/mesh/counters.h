@@ -106,9 +106,11 @@
 	X(drop_beacon_not_allowed)	/* the whitelist refused its key */              \
 	X(drop_beacon_rate_limited)	/* more than one per address per 5 s, or 50/s */ \
 	X(drop_tun_write)		/* the TUN refused a packet */                   \
-	X(peers_removed)		/* sessions ended by whitelist rm / enable */    \
+	X(peers_removed)		/* sessions ended by whitelist rm / enable, managed */ \
 	X(hosts_written)		/* hosts blocks the helper took (hosts.c) */     \
-	X(hosts_write_failed)		/* ... and refused or failed to write */
+	X(hosts_write_failed)		/* ... and refused or failed to write */         \
+	X(managed_loaded)		/* managed sets taken by managed reload */       \
+	X(managed_refused)		/* managed files refused (start-up, reload) */
 
 struct mesh_counters {
 #define MESH_COUNTER_FIELD(name) uint64_t name;

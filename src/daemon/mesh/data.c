@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "core/mesh/pathctl.h"
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/basetcp.h"
 #include "daemon/mesh/hs.h"
@@ -168,7 +169,7 @@ static void tun_packet(struct mesh_node *n, size_t len, uint64_t now_ns)
 	p = mesh_peer_find(n, ip + IPV6_OFF_DST);
 	if (p == NULL || p->is_base) {
 		/* A whitelisted address we have no key for: ask the bases. */
-		if (p != NULL || !whitelist_allows(&n->wl, ip + IPV6_OFF_DST) ||
+		if (p != NULL || !mesh_allowed(n, ip + IPV6_OFF_DST) ||
 		    !mesh_bases_want(n, ip + IPV6_OFF_DST, len, now_ns))
 			n->c.drop_tun_no_peer++;
 		return;

@@ -25,7 +25,7 @@ struct mesh_hosts {
 	size_t n_manual;
 	/* The block as last computed, and as last sent to the helper. */
 	struct hosts_entry block[HOSTS_BLOCK_MAX];
-	bool from_peer[HOSTS_BLOCK_MAX];
+	bool from_peer[HOSTS_BLOCK_MAX], from_managed[HOSTS_BLOCK_MAX];
 	size_t n_block;
 	struct hosts_entry sent[HOSTS_BLOCK_MAX];
 	size_t n_sent;
@@ -33,6 +33,9 @@ struct mesh_hosts {
 	bool dirty;
 	uint64_t settle_ns, retry_ns;
 	struct hosts_entry peers[MESH_PEERS_MAX]; /* scratch: the peers' names */
+	/* Scratch: the managed names, then manual + managed as one list. */
+	struct hosts_entry managed[MANAGED_NAMES_MAX], first[HOSTS_BLOCK_MAX];
+	bool first_managed[HOSTS_BLOCK_MAX];
 };
 
 /* In the helper: its copy of the config's secrets (the mesh psk) goes. */
@@ -106,11 +109,30 @@ void mesh_hosts_changed(struct mesh_node *n)
 		n->hosts->dirty = true;
 }
 
-/* h->block from the manual entries and the peers' names. */
+/* The managed set's names into h->managed, one entry per name; how many. */
+static size_t managed_names(const struct mesh_node *n, struct mesh_hosts *h)
+{
+	const struct managed *m = n->managed;
+	size_t k = 0;
+
+	for (size_t i = 0; m != NULL && i < m->n_peers; i++)
+		for (size_t j = 0; j < m->peer[i].n_names; j++, k++) {
+			memset(&h->managed[k], 0, sizeof(h->managed[k]));
+			memcpy(h->managed[k].addr, m->peer[i].addr, 16);
+			snprintf(h->managed[k].name, sizeof(h->managed[k].name), "%s",
+				 m->name[m->peer[i].first_name + j]);
+		}
+	return k;
+}
+
+/*
+ * h->block from the manual entries, the managed names, then the peers'
+ * names (a name already listed is left out: the earlier list wins).
+ */
 static void compute(struct mesh_node *n)
 {
 	struct mesh_hosts *h = n->hosts;
-	size_t k = 0;
+	size_t k = 0, n_first;
 
 	for (size_t i = 0; i < n->n_peers; i++) {
 		const struct mesh_peer *p = &n->peers[i];
@@ -126,8 +148,13 @@ static void compute(struct mesh_node *n)
 		snprintf(h->peers[k].name, sizeof(h->peers[k].name), "%s", p->hostname);
 		k++;
 	}
-	h->n_block = hosts_merge(h->manual, h->n_manual, h->peers, k, h->block, h->from_peer,
+	n_first = hosts_merge(h->manual, h->n_manual, h->managed, managed_names(n, h), h->first,
+			      h->first_managed, HOSTS_BLOCK_MAX);
+	h->n_block = hosts_merge(h->first, n_first, h->peers, k, h->block, h->from_peer,
 				 HOSTS_BLOCK_MAX);
+	/* The names of first are unique: they open the block, in order. */
+	for (size_t i = 0; i < h->n_block; i++)
+		h->from_managed[i] = i < n_first && h->first_managed[i];
 }
 
 static bool same_block(const struct mesh_hosts *h)
@@ -227,17 +254,23 @@ static size_t list(struct mesh_node *n, struct outbuf *o)
 {
 	struct mesh_hosts *h = n->hosts;
 	char a[IDENTITY_ADDR_TEXT];
-	size_t peers = 0, shown = 0;
+	size_t peers = 0, managed = 0, shown = 0;
 
 	compute(n);
-	for (size_t i = 0; i < h->n_block; i++)
+	for (size_t i = 0; i < h->n_block; i++) {
 		peers += h->from_peer[i];
-	outbuf_printf(o, "hosts file %s: %zu name(s), %zu manual (saved in %s), %zu from peers\n",
-		      n->cfg->mesh.hosts_file, h->n_block, h->n_block - peers, h->file, peers);
+		managed += h->from_managed[i];
+	}
+	outbuf_printf(o, "hosts file %s: %zu name(s), %zu manual (saved in %s), %zu from peers, "
+			 "%zu managed\n",
+		      n->cfg->mesh.hosts_file, h->n_block, h->n_block - peers - managed, h->file,
+		      peers, managed);
 	for (; shown < h->n_block && o->len + 160 < o->cap; shown++) {
 		identity_address_format(h->block[shown].addr, a);
 		outbuf_printf(o, "%s %s %s\n", a, h->block[shown].name,
-			      h->from_peer[shown] ? "peer" : "manual");
+			      h->from_peer[shown]      ? "peer"
+			      : h->from_managed[shown] ? "managed"
+						       : "manual");
 	}
 	if (shown < h->n_block)
 		outbuf_printf(o, "... and %zu more\n", h->n_block - shown);
@@ -301,8 +334,13 @@ static size_t rm(struct mesh_node *n, const struct ctl_cmd *cmd, struct outbuf *
 	for (size_t i = 0; i < h->n_block; i++)
 		if (cmd->mesh.has_addr ? memcmp(h->block[i].addr, cmd->mesh.addr, 16) == 0
 				       : strcmp(h->block[i].name, cmd->mesh.name) == 0) {
-			outbuf_printf(o, "refused: %s is a peer's name (from its beacon); only "
-					 "manual entries can be removed\n", key);
+			if (h->from_managed[i])
+				outbuf_printf(o, "refused: %s is managed by the management server "
+						 "(subnetra managed ls); only manual entries can be "
+						 "removed\n", key);
+			else
+				outbuf_printf(o, "refused: %s is a peer's name (from its beacon); "
+						 "only manual entries can be removed\n", key);
 			return outbuf_finish(o);
 		}
 	outbuf_printf(o, "refused: %s is not listed\n", key);

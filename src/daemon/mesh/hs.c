@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/nat.h"
@@ -52,7 +53,7 @@ static bool ops_peer_allowed(void *ctx, const uint8_t ed_pk[IDENTITY_PK_LEN],
 	struct mesh_peer *p;
 	uint8_t x_pub[IDENTITY_X25519_LEN];
 
-	if (!whitelist_allows(&n->wl, addr))
+	if (!mesh_allowed(n, addr))
 		return false;
 	p = mesh_peer_find(n, addr);
 	if (p != NULL) {

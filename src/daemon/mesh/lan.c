@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/bytes/byteorder.h"
+#include "daemon/mesh/allow.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/hs.h"
 #include "daemon/mesh/peers.h"
@@ -263,7 +264,7 @@ static void on_beacon(struct mesh_node *n, const uint8_t *buf, size_t len,
 		n->c.drop_beacon_self++;
 		return;
 	}
-	if (!whitelist_allows(&n->wl, addr)) {
+	if (!mesh_allowed(n, addr)) {
 		n->c.drop_beacon_not_allowed++;
 		return;
 	}

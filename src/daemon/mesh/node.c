@@ -22,6 +22,7 @@
 #include "daemon/mesh/data.h"
 #include "daemon/mesh/hosts.h"
 #include "daemon/mesh/lan.h"
+#include "daemon/mesh/managed.h"
 #include "daemon/mesh/netchange.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/peers.h"
@@ -137,6 +138,8 @@ struct mesh_node *mesh_start(const struct config *cfg, const char *config_path)
 	if (mesh_state_open(n) < 0)
 		goto fail;
 	mesh_allow_load(n);
+	if (mesh_managed_load(n) < 0)
+		goto fail;
 	mesh_hosts_load(n, mono_ns());
 	session_index_init(&n->index);
 	mesh_ratelimit_load_init(&n->load, 0);
@@ -269,6 +272,7 @@ void mesh_free(struct mesh_node *n)
 	/* The block stays in the hosts file: names resolve across a restart. */
 	mesh_hosts_stop(n);
 	mesh_peers_free(n);
+	mesh_managed_free(n);
 	free(n->rx_slots);
 	/* Closes and removes the control socket. */
 	daemon_free(n->host);

@@ -29,6 +29,7 @@
 #include "core/mesh/cookie.h"
 #include "core/mesh/handshake.h"
 #include "core/mesh/identity.h"
+#include "core/mesh/managed.h"
 #include "core/mesh/msg.h"
 #include "core/mesh/pathctl.h"
 #include "core/mesh/ratelimit.h"
@@ -198,6 +199,9 @@ struct mesh_node {
 	struct hs_local local;
 	struct whitelist wl;
 	char wl_file[MESH_STATE_PATH]; /* its state file (allow.h) */
+	/* The managed set (daemon/mesh/managed.h); never NULL once started. */
+	struct managed *managed;
+	char managed_file[MESH_STATE_PATH];
 	struct mesh_hosts *hosts;      /* hosts.h; NULL: no hosts_file */
 	struct mesh_ratelimit rl;
 	struct mesh_ratelimit cookie_rl; /* cookie replies per source (hs.c) */

@@ -113,11 +113,17 @@ static int migrate(struct mesh_node *n, const char *suffix, const char *path, ch
 	return 0;
 }
 
+int mesh_state_read_here(struct mesh_node *n, const char *path, char *buf, size_t cap,
+			 size_t *len, char *why, size_t whycap)
+{
+	return statefile_read(n->host->state_dirfd, base_name(path), path, owner(n), buf, cap,
+			      len, why, whycap);
+}
+
 int mesh_state_read(struct mesh_node *n, const char *suffix, const char *path, char *buf,
 		    size_t cap, size_t *len, char *why, size_t whycap)
 {
-	int rc = statefile_read(n->host->state_dirfd, base_name(path), path, owner(n), buf, cap,
-				len, why, whycap);
+	int rc = mesh_state_read_here(n, path, buf, cap, len, why, whycap);
 
 	if (rc != -ENOENT)
 		return rc;

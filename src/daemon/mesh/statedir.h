@@ -32,6 +32,12 @@ void mesh_state_path(const struct mesh_node *n, const char *suffix, char *out, s
  */
 int mesh_state_read(struct mesh_node *n, const char *suffix, const char *path, char *buf,
 		    size_t cap, size_t *len, char *why, size_t whycap);
+/*
+ * The state file at path (in state_dir) into buf with the same trust
+ * checks, and no migration: 0, or -errno with why (-ENOENT: none).
+ */
+int mesh_state_read_here(struct mesh_node *n, const char *path, char *buf, size_t cap,
+			 size_t *len, char *why, size_t whycap);
 /* Replace the state file at path atomically (statefile_save).  0, or -errno with why. */
 int mesh_state_save(struct mesh_node *n, const char *path, const void *data, size_t len,
 		    char *why, size_t whycap);

@@ -12,6 +12,7 @@
 #include "daemon/mesh/allow.h"
 #include "daemon/mesh/bases.h"
 #include "daemon/mesh/hosts.h"
+#include "daemon/mesh/managed.h"
 #include "daemon/mesh/nat.h"
 #include "daemon/mesh/node.h"
 #include "daemon/mesh/path.h"
@@ -90,6 +91,7 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age;
 	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT], ago[16], rtt[16];
+	char ver[MANAGED_VERSION_TEXT];
 	const char *why;
 	struct outbuf o;
 	size_t shown = 0;
@@ -129,6 +131,9 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 	if (shown < n->n_peers)
 		outbuf_printf(&o, "  ... and %zu more\n", n->n_peers - shown);
 	mesh_bases_status(n, &o, false);
+	managed_version_format(n->managed, ver);
+	outbuf_printf(&o, "managed: version %s, %zu peers, %zu servers\n", ver,
+		      n->managed->n_peers, n->managed->n_servers);
 	outbuf_puts(&o, "counters:\n");
 	mesh_counters_each(&n->c, mesh_counter_text, &o);
 	return outbuf_finish(&o);
@@ -137,7 +142,7 @@ static size_t render_text(struct mesh_node *n, char *buf, size_t cap)
 static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 {
 	uint64_t now = wall_ns(), age, rtt_ns;
-	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT];
+	char addr[IDENTITY_ADDR_TEXT], ep[ENDPOINT_TEXT], ver[MANAGED_VERSION_TEXT];
 	const char *why;
 	struct mesh_counter_json j;
 	struct outbuf o;
@@ -199,6 +204,9 @@ static size_t render_json(struct mesh_node *n, char *buf, size_t cap)
 	}
 	outbuf_puts(&o, "]");
 	mesh_bases_status(n, &o, true);
+	managed_version_format(n->managed, ver);
+	outbuf_printf(&o, ",\"managed\":{\"version\":\"%s\",\"peers\":%zu,\"servers\":%zu}", ver,
+		      n->managed->n_peers, n->managed->n_servers);
 	outbuf_puts(&o, ",\"counters\":{");
 	j = (struct mesh_counter_json){.o = &o, .first = true};
 	mesh_counters_each(&n->c, mesh_counter_json, &j);
@@ -248,6 +256,8 @@ static size_t render_metrics(struct mesh_node *n, char *buf, size_t cap)
 	outbuf_printf(&o, "subnetra_up 1\nsubnetra_mesh_peers %zu\n", n->n_peers - n_bases(n));
 	outbuf_printf(&o, "subnetra_mesh_nat_info{class=\"%s\"} 1\n",
 		      nat_class_name(mesh_nat_class(n)));
+	outbuf_printf(&o, "subnetra_mesh_managed_peers %zu\nsubnetra_mesh_managed_servers %zu\n",
+		      n->managed->n_peers, n->managed->n_servers);
 	render_metrics_peers(n, &o);
 	mesh_counters_each(&n->c, metrics_counter, &o);
 	return outbuf_finish(&o);
@@ -269,6 +279,9 @@ size_t mesh_control_execute(struct mesh_node *n, const struct ctl_cmd *cmd, char
 	case CTL_HOSTS_ADD:
 	case CTL_HOSTS_RM:
 		return mesh_hosts_execute(n, cmd, buf, cap);
+	case CTL_MANAGED_LS:
+	case CTL_MANAGED_RELOAD:
+		return mesh_managed_execute(n, cmd, buf, cap);
 	case CTL_STATUS:
 		len = render_text(n, buf, cap);
 		return len > 0 ? len : (size_t)snprintf(buf, cap, "status unavailable\n");
