@@ -53,6 +53,7 @@ struct agent {
 	struct agent_servers servers;
 	struct agent_state st;
 	uint64_t refused_base[MGMT_REFUSALS], seen_contact_ns;
+	struct managed *set;
 	char *managed, *daemon_json, *report;
 	bool reload_pending;
 	uint64_t reload_next_ns, reload_backoff_s;
@@ -101,13 +102,13 @@ static void write_managed(struct agent *a, const struct mgmt_bundle *b, bool wit
 {
 	struct agent_servers none = {0};
 	char err[256];
-	bool cut = false;
-	size_t n = agent_managed_render(b, with_servers ? &a->servers : &none, a->managed,
-					AGENT_MANAGED_MAX, &cut);
+	size_t n;
 
-	if (cut)
-		say("the bundle names %zu peers; the managed file takes the first %d", b->n_peers,
-		    AGENT_MANAGED_PEERS_MAX);
+	if (!agent_managed_build(b, with_servers ? &a->servers : &none, a->set))
+		say("the bundle names %zu peers: more peers or names than the managed file "
+		    "takes (%d, %d); the first ones are kept",
+		    b->n_peers, MANAGED_PEERS_MAX, MANAGED_NAMES_MAX);
+	n = managed_format(a->set, a->managed, AGENT_MANAGED_MAX);
 	if (n == 0 || agent_managed_save(a->dirfd, a->o->state_dir, a->managed, n, err,
 					 sizeof(err)) < 0) {
 		say("managed file not written: %s", n == 0 ? "too large" : err);
@@ -589,11 +590,12 @@ int agent_run(const struct agent_opts *o)
 		say("cannot use state_dir %s: %s", o->state_dir, strerror(errno));
 		goto out;
 	}
+	a.set = malloc(sizeof(*a.set));
 	a.managed = malloc(AGENT_MANAGED_MAX);
 	a.daemon_json = malloc(DAEMON_REPLY_MAX);
 	a.report = malloc(REPORT_MAX);
 	a.sigfd = open_signals();
-	if (!a.managed || !a.daemon_json || !a.report || a.sigfd < 0) {
+	if (!a.set || !a.managed || !a.daemon_json || !a.report || a.sigfd < 0) {
 		say("start-up failed: %s", strerror(errno));
 		goto out;
 	}
@@ -625,6 +627,7 @@ out:
 	}
 	if (a.sigfd >= 0)
 		close(a.sigfd);
+	free(a.set);
 	free(a.managed);
 	free(a.daemon_json);
 	free(a.report);

@@ -1,12 +1,8 @@
-/* The managed file (managed.h): rendering and the atomic save. */
+/* The managed file (managed.h): the set from a bundle, and the atomic save. */
 #include "agent/managed.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "core/mesh/identity.h"
-#include "core/outbuf.h"
 #include "os/linux/statefile.h"
 
 static bool listed(const struct agent_servers *s, const uint8_t a[16])
@@ -30,49 +26,43 @@ bool agent_servers_equal(const struct agent_servers *a, const struct agent_serve
 	return a->n == b->n && memcmp(a->addr, b->addr, a->n * sizeof(a->addr[0])) == 0;
 }
 
-static bool is_peer(const struct mgmt_bundle *b, size_t n, const uint8_t a[16])
+/* A name for the peer p of m, while the file has room: false when it had none. */
+static bool add_name(struct managed *m, struct managed_peer *p, const char *name)
 {
-	for (size_t i = 0; b != NULL && i < n; i++)
-		if (memcmp(b->peers[i].address, a, 16) == 0)
-			return true;
-	return false;
+	if (m->n_names >= MANAGED_NAMES_MAX)
+		return false;
+	memcpy(m->name[m->n_names++], name, strlen(name) + 1);
+	p->n_names++;
+	return true;
 }
 
-size_t agent_managed_render(const struct mgmt_bundle *b, const struct agent_servers *s,
-			    char *out, size_t cap, bool *cut)
+bool agent_managed_build(const struct mgmt_bundle *b, const struct agent_servers *s,
+			 struct managed *m)
 {
-	size_t n_peers = b != NULL ? b->n_peers : 0;
-	char addr[IDENTITY_ADDR_TEXT];
-	struct outbuf o;
+	bool whole = true;
 
-	if (n_peers > AGENT_MANAGED_PEERS_MAX)
-		n_peers = AGENT_MANAGED_PEERS_MAX;
-	if (cut != NULL)
-		*cut = b != NULL && b->n_peers > n_peers;
-	outbuf_init(&o, out, cap);
-	outbuf_puts(&o, "subnetra-managed 1\n");
-	if (b != NULL)
-		outbuf_printf(&o, "version %" PRIu64 ".%" PRIu64 "\n", b->epoch, b->serial);
-	else
-		outbuf_puts(&o, "version 0.0\n");
-	for (size_t i = 0; i < s->n; i++) {
-		if (is_peer(b, n_peers, s->addr[i]))
-			continue; /* one line per address: the peer line whitelists it */
-		identity_address_format(s->addr[i], addr);
-		outbuf_printf(&o, "server %s\n", addr);
-	}
-	for (size_t i = 0; i < n_peers; i++) {
-		const struct mgmt_peer *p = &b->peers[i];
+	managed_init(m);
+	for (size_t i = 0; i < s->n; i++)
+		memcpy(m->server[m->n_servers++], s->addr[i], 16);
+	if (b == NULL)
+		return true;
+	m->epoch = b->epoch;
+	m->serial = b->serial;
+	whole = b->n_peers <= MANAGED_PEERS_MAX;
+	for (size_t i = 0; i < b->n_peers && i < MANAGED_PEERS_MAX; i++) {
+		const struct mgmt_names *nm = &b->peers[i].names;
+		struct managed_peer *p = &m->peer[m->n_peers++];
 
-		identity_address_format(p->address, addr);
-		outbuf_printf(&o, "peer %s", addr);
-		if (p->names.hostname[0] != '\0')
-			outbuf_printf(&o, " %s", p->names.hostname);
-		for (size_t k = 0; k < p->names.n_aliases; k++)
-			outbuf_printf(&o, " %s", p->names.aliases[k]);
-		outbuf_puts(&o, "\n");
+		memcpy(p->addr, b->peers[i].address, 16);
+		p->first_name = (uint16_t)m->n_names;
+		p->n_names = 0;
+		/* a nameless peer with aliases: its first alias stands first */
+		if (nm->hostname[0] != '\0')
+			whole &= add_name(m, p, nm->hostname);
+		for (size_t k = 0; k < nm->n_aliases; k++)
+			whole &= add_name(m, p, nm->aliases[k]);
 	}
-	return outbuf_finish(&o);
+	return whole;
 }
 
 int agent_managed_save(int dirfd, const char *label, const char *text, size_t len, char *err,
