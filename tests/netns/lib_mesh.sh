@@ -13,6 +13,21 @@ mesh_bridge_init() {
 	ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
 }
 
+# mesh_hosts_init NAME: mesh_bridge_init, and HOSTS, the hosts file of NAME's
+# namespace (/etc/netns/$RUN-NAME/hosts: ip netns exec bind-mounts it over
+# /etc/hosts), its directory made; it is outside $T, so it goes on exit
+# whatever happens.  block: the lines of its subnetra block.
+mesh_hosts_init() {
+	mesh_bridge_init
+	HOSTS_DIR=/etc/netns/$RUN-$1
+	HOSTS=$HOSTS_DIR/hosts
+	trap 'rc=$?; rm -rf "$HOSTS_DIR"; (exit $rc); cleanup' EXIT
+	mkdir -p "$HOSTS_DIR"
+}
+block() { sed -n '/^# BEGIN subnetra mesh hosts/,/^# END subnetra mesh hosts/p' "$HOSTS" | sed '1d;$d'; }
+block_has() { block | grep -qx "$1"; }
+block_lacks() { ! block | grep -q "$1"; }
+
 # mesh_ipv6_on NS NAME: IPv6 back on in NS (ns_add turns it off), DAD off,
 # so that the TUN gets its fc94 address at once.
 mesh_ipv6_on() {

@@ -172,6 +172,7 @@ assert set(b) == {"host", "udp_port", "tcp_port", "transport", "state", "home", 
 assert b["host"] == base_ip and b["udp_port"] == port and b["home"] is True, b
 assert b["state"] == "registered" and b["transport"] == "udp", b
 assert b["observed"] == "203.0.113.2:%d" % port, b
+assert d["managed"] == {"version": "0.0", "peers": 0, "servers": 0}, d["managed"]
 c = d["counters"]
 assert all(isinstance(v, int) for v in c.values()), c
 # A counter for every drop reason: each reason list of the pure modules (but

@@ -36,12 +36,7 @@
 
 require_env
 id nobody >/dev/null 2>&1 || bail "no user nobody"
-topo_init
-HOSTS_DIR=/etc/netns/$RUN-a
-HOSTS=$HOSTS_DIR/hosts
-# The hosts file is outside $T: removed with the namespaces, whatever happens.
-trap 'rc=$?; rm -rf "$HOSTS_DIR"; (exit $rc); cleanup' EXIT
-ip -n "$NET_NS" link set br0 type bridge mcast_snooping 0 || bail "cannot turn off mcast_snooping"
+mesh_hosts_init a
 
 # A's and B's sockets in directories of their own (A's made for nobody at its
 # first start), which the "reboot" removes.
@@ -66,11 +61,8 @@ mesh_config a b
 mesh_config b a
 mesh_config c a b
 
-# the block's lines (between the markers), and the file without them
-block() { sed -n '/^# BEGIN subnetra mesh hosts/,/^# END subnetra mesh hosts/p' "$HOSTS" | sed '1d;$d'; }
+# the file without the block's lines
 outside() { sed '/^# BEGIN subnetra mesh hosts/,/^# END subnetra mesh hosts/d' "$HOSTS"; }
-block_has() { block | grep -qx "$1"; }
-block_lacks() { ! block | grep -q "$1"; }
 helper_pid() { cat "/proc/${NODE_PID[a]}/task/${NODE_PID[a]}/children" 2>/dev/null | tr ' ' '\n' | grep -v '^$'; }
 # the daemon itself: the process ip netns exec became (it execs in place)
 cap_eff() { sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$1/status"; }

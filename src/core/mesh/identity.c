@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "core/bytes/lines.h"
 #include "core/bytes/quote.h"
 
 _Static_assert(IDENTITY_PK_LEN == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key");
@@ -297,22 +298,6 @@ size_t identity_file_format(const struct identity *id, char *out, size_t cap)
 	return formatted(out, cap, n);
 }
 
-/* The line at *pos (without its '\n'); false at the end of the text. */
-static bool next_line(const char *text, size_t len, size_t *pos, const char **line,
-		      size_t *n, bool *newline)
-{
-	const char *nl;
-
-	if (*pos >= len)
-		return false;
-	*line = text + *pos;
-	nl = memchr(*line, '\n', len - *pos);
-	*n = nl != NULL ? (size_t)(nl - *line) : len - *pos;
-	*newline = nl != NULL;
-	*pos += *n + (nl != NULL);
-	return true;
-}
-
 /*
  * Line `number` must be "<key> <value>\n": the value into *value.  A wrong
  * line is named by its first word, next to what was due.
@@ -323,16 +308,19 @@ static bool keyed_line(const char *text, size_t len, size_t *pos, unsigned numbe
 {
 	size_t klen = strlen(key);
 	char q[QUOTE_BUF];
+	struct text_line l;
 	const char *line;
-	bool newline;
 	size_t n;
 
-	if (!next_line(text, len, pos, &line, &n, &newline))
+	if (!text_line_next(text, len, *pos, &l))
 		return fail(err, number, "missing: expected '%s %s'", key, due);
+	*pos = l.next;
+	line = text + l.start;
+	n = l.stop - l.start;
 	if (n <= klen || memcmp(line, key, klen) != 0 || line[klen] != ' ')
 		return fail(err, number, "expected '%s %s', got a line starting %s", key,
 			    due, quote(q, sizeof(q), line, n, true));
-	if (!newline)
+	if (!l.newline)
 		return fail(err, number, "%s: the line does not end with a newline", key);
 	*value = line + klen + 1;
 	*vlen = n - klen - 1;

@@ -425,15 +425,17 @@ static int allow_config(struct daemon *d, struct sandbox_fs *fs)
 /*
  * A mesh node's state_dir (mesh/statedir.h), under the same rule as the
  * socket's directory: files only, and nothing when it has subdirectories
- * (a shared directory such as /var/lib itself).
+ * (a shared directory such as /var/lib itself).  Read too: `managed
+ * reload` reads the file the management agent writes there.
  */
 static int allow_state_dir(struct daemon *d, struct sandbox_fs *fs)
 {
 	if (!has_subdirs(d->state_dirfd))
-		return sandbox_fs_allow_fd(fs, d->state_dirfd, SANDBOX_FS_FILES);
+		return sandbox_fs_allow_fd(fs, d->state_dirfd, SANDBOX_FS_FILES | SANDBOX_FS_READ);
 	fprintf(stderr, "subnetrad: state_dir %s has subdirectories (shared), so the file-system "
 			"confinement grants nothing in it: whitelist and hosts changes will not "
-			"be saved; give state_dir a directory of its own, e.g. %s\n",
+			"be saved, managed reload will fail; give state_dir a directory of its "
+			"own, e.g. %s\n",
 		d->cfg->mesh.state_dir, MESH_STATE_DIR_DEFAULT);
 	return 0;
 }
@@ -443,7 +445,8 @@ static int allow_state_dir(struct daemon *d, struct sandbox_fs *fs)
  * write and remove files in the control socket's directory (the policy
  * snapshot, its .tmp, the socket at exit), through the descriptor it holds,
  * and nothing at all there when that directory is shared (has
- * subdirectories); the same in a mesh node's state_dir (allow_state_dir);
+ * subdirectories); the same and reading in a mesh node's state_dir
+ * (allow_state_dir);
  * read the config (allow_config); nothing else anywhere.
  * Built before the privilege drop, enforced after it (no_new_privs).
  */

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/config.h"
 #include "core/mesh/beacon.h"
@@ -199,6 +200,7 @@ struct mesh_node {
 	struct hs_local local;
 	struct whitelist wl;
 	char wl_file[MESH_STATE_PATH]; /* its state file (allow.h) */
+	uid_t state_owner; /* whose state files are trusted besides root's (statedir.c) */
 	/* The managed set (daemon/mesh/managed.h); never NULL once started. */
 	struct managed *managed;
 	char managed_file[MESH_STATE_PATH];

@@ -29,6 +29,8 @@ int mesh_state_open(struct mesh_node *n)
 	bool created = false;
 	int err;
 
+	/* Known now: the seccomp filter of the running node has no geteuid. */
+	n->state_owner = h->uid != (uid_t)-1 ? h->uid : geteuid();
 	err = privdir_open(h, dir, &state_dir_text, &h->state_dirfd, &created);
 	if (err < 0) {
 		fprintf(stderr, "subnetrad: state_dir %s: %s\n", dir,
@@ -62,7 +64,7 @@ void mesh_state_path(const struct mesh_node *n, const char *suffix, char *out, s
 /* Root's, or written by the daemon itself (its saves after the drop). */
 static uid_t owner(const struct mesh_node *n)
 {
-	return n->host->uid != (uid_t)-1 ? n->host->uid : geteuid();
+	return n->state_owner;
 }
 
 int mesh_state_save(struct mesh_node *n, const char *path, const void *data, size_t len,
