@@ -200,8 +200,12 @@ static void client_start(struct agent *a, const char *code, const char *hostname
 	if (code == NULL && !a->st.joined) {
 		snprintf(a->st.stage, sizeof(a->st.stage), "not-joined");
 		servers_of(a, &a->servers);
+		/* ready for a join: the daemon lets the server through already */
+		if (faccessat(a->dirfd, AGENT_MANAGED_FILE, F_OK, 0) < 0)
+			write_managed(a, NULL, true);
 		return;
 	}
+	servers_of(a, &a->servers); /* before init: it applies a cached bundle at once */
 	rc = mgmt_client_init(&a->c, &a->store, a->url, code, hostname, a->o->sk, a->o->addr,
 			      on_apply, a);
 	if (rc < 0) {
@@ -212,7 +216,6 @@ static void client_start(struct agent *a, const char *code, const char *hostname
 		return;
 	}
 	a->client_on = true;
-	servers_of(a, &a->servers);
 	/* Before the first contact the daemon must already let the server through. */
 	if (a->c.applied == 0 &&
 	    (code != NULL || faccessat(a->dirfd, AGENT_MANAGED_FILE, F_OK, 0) < 0))
@@ -453,6 +456,8 @@ static void join_follow(struct agent *a)
 		return;
 	if (c->joined) {
 		snprintf(a->st.join.result, sizeof(a->st.join.result), "ok");
+		if (c->join_hostname[0] != '\0')
+			snprintf(a->st.hostname, sizeof(a->st.hostname), "%s", c->join_hostname);
 		a->st.joined = true;
 		say("joined");
 	} else if (c->join_refused) {

@@ -18,6 +18,7 @@
 #include "agent/agentstate.h"
 #include "core/json.h"
 #include "core/mgmt/devreq.h"
+#include "core/mgmt/jsonio.h"
 #include "core/mgmt/httpreq.h"
 
 const char *mgmt_refusal_name(enum mgmt_refusal r)
@@ -286,6 +287,22 @@ static bool clock_corrected(struct mgmt_client *c, uint64_t wall_ms)
 	return true;
 }
 
+/* The join's answer: the host name the server gave the device. */
+static void join_answer(struct mgmt_client *c, const char *body, size_t len)
+{
+	struct json_value root;
+	struct json_error jerr;
+	const char *s;
+	size_t n;
+
+	c->join_hostname[0] = '\0';
+	if (!json_parse(body, len, 0, &root, &jerr))
+		return;
+	if (mgmt_json_str(&root, "hostname", 1, MGMT_NAME_MAX, &s, &n) && mesh_name_valid(s, n))
+		snprintf(c->join_hostname, sizeof(c->join_hostname), "%.*s", (int)n, s);
+	json_free(&root);
+}
+
 /* A whole answer to the current stage's request. */
 static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 {
@@ -332,6 +349,7 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 		backoff(c, now_ns, MGMT_REF_HTTP, c->join_error);
 		return;
 	} else if (c->stage == MGMT_STAGE_JOIN && r->status == 200) {
+		join_answer(c, body, r->body_len);
 		c->joined = true;
 		c->have_code = false;
 		sodium_memzero(c->code, sizeof(c->code));

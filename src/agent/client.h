@@ -95,6 +95,7 @@ struct mgmt_client {
 	 */
 	bool join_refused, joined;
 	char join_error[200];
+	char join_hostname[MGMT_NAME_MAX + 1]; /* the name the server gave (its answer) */
 
 	/* The side request (mgmt_client_post) and its outcome. */
 	struct mgmt_httpc aux;

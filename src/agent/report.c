@@ -80,7 +80,8 @@ static void put_peer(struct outbuf *o, const char *text, const struct json_value
 	(void)mgmt_json_u64(p, "rx_bytes", UINT64_MAX, &rx);
 	(void)mgmt_json_u64(p, "tx_bytes", UINT64_MAX, &tx);
 	outbuf_puts(o, first ? "{" : ",{");
-	mgmt_json_put_kaddr(o, "address", addr);
+	mgmt_json_put_key(o, true, "address");
+	mgmt_json_put_addr(o, addr);
 	outbuf_printf(o, ",\"path\":\"%s\",\"rtt_ms\":", path);
 	put_whole(o, text, json_member_get(p, "rtt_ms"));
 	outbuf_puts(o, ",\"last_handshake_s\":");

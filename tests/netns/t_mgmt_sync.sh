@@ -89,7 +89,7 @@ mgmtd_start() {
 	local before
 	touch "$SRV_LOG"
 	before=$(grep -c 'serving ' "$SRV_LOG")
-	nsx mgmt "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
+	ip netns exec "$RUN-mgmt" "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
 		--device-listen "[${ADDR[mgmt]}]:8080" >>"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
@@ -123,8 +123,8 @@ TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$TOK")
 agent_start() {
 	local log=$T/$1.agent.log
 	[ -e "$log" ] || ALL_LOGS+=("$log")
-	nsx "$1" env SUBNETRA_SOCK="$(node_sock "$1")" "$SUBNETRA" agent --config "$T/$1.json" \
-		>>"$log" 2>&1 &
+	ip netns exec "$RUN-$1" env SUBNETRA_SOCK="$(node_sock "$1")" "$SUBNETRA" agent \
+		--config "$T/$1.json" >>"$log" 2>&1 &
 	AGENT[$1]=$!
 	bg_track "${AGENT[$1]}"
 }
