@@ -322,8 +322,17 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 					    c->work, MGMT_WORK_MAX, &lic, NULL);
 
 		if (v != MGMT_LICENSE_NEWER && v != MGMT_LICENSE_SAME) {
-			backoff(c, now_ns, license_refusal(v), mgmt_license_verdict_name(v));
-			if (c->have_code) {
+			enum mgmt_refusal why = license_refusal(v);
+
+			backoff(c, now_ns, why, mgmt_license_verdict_name(v));
+			/*
+			 * Another instance's license, or one not signed under the
+			 * code's key, will not change: the join is over.  An
+			 * expired one (a clock, a server about to renew) is tried
+			 * again.
+			 */
+			if (c->have_code && why != MGMT_REF_EXPIRED && why != MGMT_REF_STALE &&
+			    why != MGMT_REF_CONFLICT) {
 				c->join_refused = true;
 				snprintf(c->join_error, sizeof(c->join_error),
 					 "license refused: %s", mgmt_license_verdict_name(v));

@@ -89,9 +89,11 @@ struct mgmt_client {
 	struct mgmt_license license;
 	/*
 	 * A join the server refused (a 4xx: the code unknown, expired, used,
-	 * ...) or whose license was refused: the client stops (nothing more
+	 * ...) or whose license is not the code's instance's (bad signature,
+	 * foreign key or instance, malformed): the client stops (nothing more
 	 * is tried with that code) and join_error says why, with the server's
-	 * error code and message when it gave one.
+	 * error code and message when it gave one.  An expired license is
+	 * tried again, as ever.
 	 */
 	bool join_refused, joined;
 	char join_error[200];
