@@ -12,11 +12,13 @@
 #                     its license names that overlay address (websetup_host,
 #                     api_servers) and the base
 #     $RUN-dev1..3 .31-.33   subnetrad + `subnetra agent`, config
-#                     "management": {"url": "http://[fc94 of mgmt]:8080/"},
+#                     "management": {"url": "http://[fc94 of mgmt]:8080/"}
+#                     (dev3: none, `subnetra setup-server URL` instead),
 #                     hosts_file /etc/netns/$RUN-devN/hosts (ip netns exec
 #                     shows it as /etc/hosts: ping -6 by name)
 #
-#   1. before any join the agent has told its daemon about the server
+#   1. dev3's agent unconfigured until setup-server (an https URL: exit 2);
+#      before any join the agent has told its daemon about the server
 #      (managed ls: server), so the devices reach mgmtd over the overlay;
 #   2. the admin (API, bearer token) makes a network and a reusable code;
 #      `subnetra join CODE --hostname devN` on each device: exit 0; joining
@@ -67,7 +69,9 @@ for d in $DEVS; do
 	mkdir -p "/etc/netns/$RUN-$d"
 	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$RUN-$d/hosts"
 	MESH_LAN[$d]=false
-	MESH_EXTRA[$d]="$BASES \"hosts_file\": \"/etc/netns/$RUN-$d/hosts\", \"management\": { \"url\": \"$URL\" },"
+	MESH_EXTRA[$d]="$BASES \"hosts_file\": \"/etc/netns/$RUN-$d/hosts\","
+	# dev3 gets its server from `subnetra setup-server`
+	[ "$d" = dev3 ] || MESH_EXTRA[$d]+=" \"management\": { \"url\": \"$URL\" },"
 	mesh_config "$d"
 done
 check "subnetrad --check takes a config with \"management\"" \
@@ -141,6 +145,13 @@ for d in $DEVS; do
 	agent_start "$d"
 done
 check "registered with the base: mgmt" wait_until 15 registered mgmt
+check "dev3 (no management in its config): agent stage unconfigured" \
+	wait_until 10 eval "cli dev3 agent status --config $T/dev3.json | grep -qx 'stage: unconfigured'"
+expect_rc "setup-server with an https URL: exit 2" 2 \
+	cli dev3 setup-server "https://[${ADDR[mgmt]}]:8080/" --config "$T/dev3.json"
+OUT=$(cli dev3 setup-server "$URL" --config "$T/dev3.json" 2>&1)
+check_eq "setup-server URL on dev3: exit 0" 0 $?
+check_match "... the running agent told" "saved; the agent \(pid [0-9]+\) uses it now" "$OUT"
 for d in $DEVS; do
 	check "$d: its agent names the server to the daemon before any join" \
 		wait_until 10 eval "cli $d managed ls | grep -qx 'server ${ADDR[mgmt]}'"
