@@ -34,7 +34,11 @@
 #      it is down: pings by name go on (managed file, cached bundle);
 #   6. mgmtd back: a new change (dev3 attached again) reaches every device;
 #   7. `subnetra leave` on dev2: gone from the others; dev2's managed set
-#      empty; agent status on the way.
+#      empty; agent status on the way;
+#   8. a stand-in server (mgmt_fake_server.py, dev1 pointed at it with
+#      setup-server) serves the real license and then an older bundle of
+#      dev1's (replayed), dev2's bundle and another instance's: each
+#      refused and counted in `subnetra agent status`, dev1 keeps its set.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
@@ -176,6 +180,8 @@ for d in $DEVS; do
 	check_match "... prints its address and the instance" \
 		"joined: device ${ADDR[$d]} .*instance Sync lab" "$OUT"
 done
+mkdir -p "$T/fake"
+cp "$T/dev1.state/dev1.mgmt-bundle.json" "$T/fake/stale.json" # before any attach: no peers
 device_count() { adm GET /api/v1/devices | grep -o '"address":"fc94' | wc -l; }
 check_eq "the server knows three devices" 3 "$(device_count)"
 OUT=$(cli dev1 join "$CODE" --hostname dev1 --config "$T/dev1.json" --timeout 40 2>&1)
@@ -208,6 +214,7 @@ t0=$(now_ms)
 check "every device lists the two others as managed and names them" wait_until 10 all_synced
 t1=$(now_ms)
 diag "propagation (last attach -> every whitelist and hosts block): $((t1 - t0)) ms"
+cp "$T/dev2.state/dev2.mgmt-bundle.json" "$T/fake/other-device.json"
 check "ping -6 dev2 from dev1, by name" wait_until 15 nsx dev1 ping -6 -c1 -W1 dev2
 check "ping -6 dev1 from dev3, by name" wait_until 15 nsx dev3 ping -6 -c1 -W1 dev1
 agent_of() { adm GET /api/v1/devices | grep -o "{\"id\":[0-9]*,\"address\":\"${ADDR[$1]}\"[^}]*}"; }
@@ -263,6 +270,33 @@ check "... and its trust is forgotten" test ! -e "$T/dev2.state/dev2.mgmt-trust"
 check_match "agent status after leave: stage left" "stage: left" \
 	"$(cli dev2 agent status --config "$T/dev2.json")"
 expect_rc "leave again: exit 1 (not joined)" 1 cli dev2 leave --config "$T/dev2.json"
+
+# ---- 8. bundles the real server would not send, from a stand-in ---------------------------------
+cp "$T/dev1.state/dev1.mgmt-license.json" "$T/fake/license.json"
+mkdir -p "$T/samples"
+"$SNR_BUILD/tests/tools/mgmt_samples" "$T/samples" >/dev/null 2>&1 || bail "mgmt_samples"
+cp "$T/samples/bundle.json" "$T/fake/foreign.json" # another instance's, under its key
+echo stale.json >"$T/fake/mode"
+FAKE_LOG=$T/fake.log
+ALL_LOGS+=("$FAKE_LOG")
+ip netns exec "$RUN-dev1" python3 "$SNR_ROOT/tests/netns/mgmt_fake_server.py" 127.0.0.1 18080 \
+	"$T/fake" >"$FAKE_LOG" 2>&1 &
+bg_track $!
+wait_until 10 grep -q serving "$FAKE_LOG" || bail "the stand-in server did not start"
+refused() { cli dev1 agent status --json --config "$T/dev1.json" | grep -q "\"$1\":[1-9]"; }
+cli dev1 setup-server http://127.0.0.1:18080/ --config "$T/dev1.json" >/dev/null
+check "an older bundle of dev1's own, replayed: refused, counted stale" wait_until 20 refused stale
+echo other-device.json >"$T/fake/mode"
+check "dev2's bundle served to dev1: refused, counted foreign_device" \
+	wait_until 30 refused foreign_device
+echo foreign.json >"$T/fake/mode"
+check "another instance's bundle: refused, counted bad_signature (its key is not pinned)" \
+	wait_until 30 refused bad_signature
+check "dev1 keeps its last good set (dev3 a managed peer)" \
+	eval "cli dev1 managed ls | grep -q '^peer ${ADDR[dev3]} dev3'"
+check "... and pings dev3 by name" wait_until 15 nsx dev1 ping -6 -c1 -W1 dev3
+check_match "agent status text shows the refusal counters" "refused: .*stale=[1-9].*foreign_device=[1-9]" \
+	"$(cli dev1 agent status --config "$T/dev1.json")"
 
 for d in $DEVS; do agent_stop "$d"; done
 expect_rc "join without a running agent: exit 1" 1 cli dev1 join "$CODE" --config "$T/dev1.json"
