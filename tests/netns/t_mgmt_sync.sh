@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # helpers run through wait_until, check and eval
 # The management plane end to end (issue 14's central scenario): devices
 # join with a code, the admin puts them into a network, and every member's
 # whitelist and hosts block follow within seconds, without restarting
@@ -51,7 +52,6 @@ require_env
 mesh_bridge_init
 DEVS="dev1 dev2 dev3"
 BASE_IP=203.0.113.10
-AGENT_PID=()
 declare -A AGENT=()
 # The hosts files are outside $T: removed whatever happens.
 trap 'rc=$?; for d in $DEVS; do rm -rf "/etc/netns/$RUN-$d"; done; (exit $rc); cleanup' EXIT
@@ -101,6 +101,7 @@ mgmtd_start() {
 		--device-listen "[${ADDR[mgmt]}]:8080" >>"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
+	# shellcheck disable=SC2016 # expanded by eval, at each try
 	wait_until 20 eval '[ "$(grep -c "serving " "$SRV_LOG")" -gt "$before" ]' ||
 		bail "mgmtd serve did not start: $(tail -5 "$SRV_LOG")"
 	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG" | tail -1)
@@ -119,7 +120,7 @@ LOGIN=$(nsx mgmt curl -sS -k -D "$T/login.h" --max-time 20 -H 'Content-Type: app
 	"https://$ADMIN/api/v1/login" 2>&1)
 SID=$(sed -n 's/^[Ss]et-[Cc]ookie: snt_session=\([^;]*\).*/\1/p' "$T/login.h" | tr -d '\r')
 CSRF=$(sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' <<<"$LOGIN")
-[ -n "$SID" ] && [ -n "$CSRF" ] || bail "admin login failed: $LOGIN"
+{ [ -n "$SID" ] && [ -n "$CSRF" ]; } || bail "admin login failed: $LOGIN"
 TOK=$(nsx mgmt curl -sS -k --max-time 20 -H 'Content-Type: application/json' \
 	-H "Cookie: snt_session=$SID" -H "X-Subnetra-CSRF: $CSRF" \
 	--data-binary '{"scope":"admin","description":"t_mgmt_sync"}' "https://$ADMIN/api/v1/tokens")
@@ -303,4 +304,4 @@ expect_rc "join without a running agent: exit 1" 1 cli dev1 join "$CODE" --confi
 check_match "... it says how to start one" "no management agent runs" \
 	"$(cli dev1 join "$CODE" --config "$T/dev1.json" 2>&1)"
 kill -TERM "$SRV_PID"
-mesh_done base mgmt $DEVS
+mesh_done base mgmt dev1 dev2 dev3
