@@ -73,9 +73,16 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * SUBNETRA_TEST_CLOCK_OFFSET_S (tests only: t_mgmt_sync's clock-skewed
+ * device; a time namespace cannot move CLOCK_REALTIME) shifts the clock
+ * the agent signs with, as a device with a wrong clock has.
+ */
+static int64_t test_offset_ms;
+
 static uint64_t wall_ms(void)
 {
-	return wall_ns() / 1000000;
+	return (uint64_t)((int64_t)(wall_ns() / 1000000) + test_offset_ms);
 }
 
 /* ---- the managed file and the daemon ---- */
@@ -585,6 +592,8 @@ int agent_run(const struct agent_opts *o)
 
 	memset(&a, 0, sizeof(a));
 	a.o = o;
+	if (getenv("SUBNETRA_TEST_CLOCK_OFFSET_S") != NULL)
+		test_offset_ms = strtoll(getenv("SUBNETRA_TEST_CLOCK_OFFSET_S"), NULL, 10) * 1000;
 	a.sigfd = -1;
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
 		say("cannot create state_dir %s: %s", o->state_dir, strerror(errno));

@@ -314,12 +314,28 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 	c->last_contact_ns = now_ns;
 	if (c->stage == MGMT_STAGE_LICENSE && r->status == 200) {
 		/* our clock is good enough for the validity window within 24 h of the server's Date */
-		int64_t wall_s = (int64_t)(wall_ms / 1000);
+		int64_t wall_s = ((int64_t)wall_ms + c->clock_offset_ms) / 1000;
 		bool clock_good = r->date >= 0 && wall_s - r->date <= MGMT_CLOCK_AGREE_S &&
 				  r->date - wall_s <= MGMT_CLOCK_AGREE_S;
-		enum mgmt_license_verdict v =
-			mgmt_license_accept(&c->trust, body, r->body_len, wall_s, clock_good,
-					    c->work, MGMT_WORK_MAX, &lic, NULL);
+		enum mgmt_license_verdict v;
+
+		/*
+		 * Off by more than the slack (but within the 24 h): the server's
+		 * clock, as a 401's Subnetra-Time would correct it, for the window
+		 * and for every request signed from now on (a device some hours
+		 * off would otherwise find a fresh license not yet valid, and
+		 * never get as far as a signed request).
+		 */
+		if (clock_good && (r->date - wall_s > MGMT_CLOCK_SLACK_S ||
+				   wall_s - r->date > MGMT_CLOCK_SLACK_S)) {
+			c->clock_offset_ms += (r->date - wall_s) * 1000;
+			snprintf(c->last_error, sizeof(c->last_error),
+				 "clock off by %" PRId64 " s from the server's Date: corrected",
+				 r->date - wall_s);
+			wall_s = r->date;
+		}
+		v = mgmt_license_accept(&c->trust, body, r->body_len, wall_s, clock_good, c->work,
+					MGMT_WORK_MAX, &lic, NULL);
 
 		if (v != MGMT_LICENSE_NEWER && v != MGMT_LICENSE_SAME) {
 			enum mgmt_refusal why = license_refusal(v);

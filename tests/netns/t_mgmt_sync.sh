@@ -33,7 +33,9 @@
 #      and its pings to dev1 fail;
 #   5. mgmtd stopped: pings go on; dev1's daemon and agent restarted while
 #      it is down: pings by name go on (managed file, cached bundle);
-#   6. mgmtd back: a new change (dev3 attached again) reaches every device;
+#   6. mgmtd back: a new change (dev3 attached again) reaches every device,
+#      dev3's agent restarted with its clock 2 h slow among them (its clock
+#      corrected by the license answer's Date: no request refused);
 #   7. `subnetra leave` on dev2: gone from the others; dev2's managed set
 #      empty; agent status on the way;
 #   8. a stand-in server (mgmt_fake_server.py, dev1 pointed at it with
@@ -128,11 +130,12 @@ TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$TOK")
 [ -n "$TOKEN" ] || bail "no admin token: $TOK"
 
 # ---- 1. the agents, before any join --------------------------------------------------
-# agent_start NAME: `subnetra agent` in NAME's namespace, log $T/NAME.agent.log.
+# agent_start NAME [VAR=VALUE]: `subnetra agent` in NAME's namespace (with
+# that variable), log $T/NAME.agent.log.
 agent_start() {
 	local log=$T/$1.agent.log
 	[ -e "$log" ] || ALL_LOGS+=("$log")
-	ip netns exec "$RUN-$1" env SUBNETRA_SOCK="$(node_sock "$1")" "$SUBNETRA" agent \
+	ip netns exec "$RUN-$1" env SUBNETRA_SOCK="$(node_sock "$1")" ${2:+"$2"} "$SUBNETRA" agent \
 		--config "$T/$1.json" >>"$log" 2>&1 &
 	AGENT[$1]=$!
 	bg_track "${AGENT[$1]}"
@@ -251,6 +254,10 @@ check "... its agent applies the cached bundle" \
 	wait_until 10 grep -q "cached bundle applied" "$T/dev1.agent.log"
 check "... ping -6 dev2 by name works" wait_until 15 nsx dev1 ping -6 -c1 -W1 dev2
 
+# dev3's agent again, its clock two hours slow (SUBNETRA_TEST_CLOCK_OFFSET_S)
+agent_stop dev3
+agent_start dev3 SUBNETRA_TEST_CLOCK_OFFSET_S=-7200
+
 # ---- 6. the server back: a change propagates ---------------------------------------------------
 mgmtd_start
 R=$(adm PUT "/api/v1/networks/$NET/devices/${ADDR[dev3]}")
@@ -258,6 +265,11 @@ check_match "admin: dev3 attached again" '^20[04] ' "$R"
 t0=$(now_ms)
 check "the change reaches every device (agents back from their backoff)" wait_until 120 all_synced
 diag "after the outage: $(($(now_ms) - t0)) ms (includes the agents' reconnect backoff)"
+check_match "... dev3 among them, its clock 2 h slow: corrected by the server's Date" \
+	"last error: clock off by 72[0-9][0-9] s from the server's Date: corrected" \
+	"$(cli dev3 agent status --config "$T/dev3.json")"
+check_match "... so the server refused none of its requests as clock_skew" '"clock_skew":0' \
+	"$(nsx mgmt curl -sS --max-time 10 "http://[${ADDR[mgmt]}]:8080/healthz")"
 
 # ---- 7. leave -------------------------------------------------------------------------------
 OUT=$(cli dev2 leave --config "$T/dev2.json" --timeout 40 2>&1)
