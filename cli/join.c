@@ -27,10 +27,6 @@
 #include "os/linux/clock.h"
 #include "os/linux/statefile.h"
 
-static const char synopsis[] =
-    "usage: subnetra setup-server URL [--config FILE]\n"
-    "       subnetra join CODE [--hostname H] [--config FILE] [--timeout S]\n"
-    "       subnetra leave [--config FILE] [--timeout S]\n";
 
 static const char usage_rest[] =
     "Requests to the management agent (subnetra agent), which must run:\n"
@@ -50,10 +46,15 @@ static const char usage_rest[] =
     "unknown, expired, used, revoked; license refused), no answer in time, or the\n"
     "config could not be used, 2 usage error\n";
 
-#define usage(prog, ...) cliarg_usage_error(prog, synopsis, __VA_ARGS__)
+/* A usage error with the one command's usage line. */
+#define usage(a, ...) cliarg_usage_error((a)->prog, (a)->synopsis, __VA_ARGS__)
+
+#define SYN_SETUP "usage: subnetra setup-server URL [--config FILE]\n"
+#define SYN_JOIN "usage: subnetra join CODE [--hostname H] [--config FILE] [--timeout S]\n"
+#define SYN_LEAVE "usage: subnetra leave [--config FILE] [--timeout S]\n"
 
 struct args {
-	const char *prog, *config, *word, *hostname;
+	const char *prog, *synopsis, *config, *word, *hostname;
 	unsigned timeout_s;
 };
 
@@ -68,7 +69,7 @@ static int parse(int argc, char **argv, bool want_word, bool hostname, struct ar
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("%s\n%s", synopsis, usage_rest);
+			printf(SYN_SETUP SYN_JOIN SYN_LEAVE "\n%s", usage_rest);
 			exit(EXIT_OK);
 		}
 		if (strcmp(argv[i], "--config") == 0 && v != NULL) {
@@ -78,17 +79,17 @@ static int parse(int argc, char **argv, bool want_word, bool hostname, struct ar
 		} else if (strcmp(argv[i], "--timeout") == 0 && v != NULL &&
 			   strcmp(a->prog, "subnetra setup-server") != 0) {
 			if (!cliarg_uint(v, 1, 86400, &a->timeout_s))
-				return usage(a->prog, "--timeout: '%s' is not 1..86400 seconds", v);
+				return usage(a, "--timeout: '%s' is not 1..86400 seconds", v);
 		} else if (want_word && a->word == NULL && argv[i][0] != '-') {
 			a->word = argv[i];
 			continue;
 		} else {
-			return usage(a->prog, "unexpected argument '%s'", argv[i]);
+			return usage(a, "unexpected argument '%s'", argv[i]);
 		}
 		i++;
 	}
 	if (want_word && a->word == NULL)
-		return usage(a->prog, "%s", want_word ? "missing argument" : "");
+		return usage(a, "missing argument");
 	return EXIT_OK;
 }
 
@@ -148,7 +149,7 @@ static int wait_answer(const struct agent_env *e, bool join, uint64_t id, unsign
 
 int cmd_setup_server(int argc, char **argv)
 {
-	struct args a = {.prog = "subnetra setup-server"};
+	struct args a = {.prog = "subnetra setup-server", .synopsis = SYN_SETUP};
 	struct agent_env e;
 	struct mgmt_url u;
 	const char *why;
@@ -160,7 +161,7 @@ int cmd_setup_server(int argc, char **argv)
 		return rc;
 	why = mgmt_url_parse(a.word, strlen(a.word), &u);
 	if (why != NULL)
-		return usage(a.prog, "not a management URL: %s", why);
+		return usage(&a, "not a management URL: %s", why);
 	if (agent_env_load(a.config, &e) != EXIT_OK)
 		return EXIT_FAIL;
 	snprintf(text, sizeof(text), "%s\n", a.word);
@@ -183,7 +184,7 @@ static uint64_t request_id(void)
 
 int cmd_join(int argc, char **argv)
 {
-	struct args a = {.prog = "subnetra join"};
+	struct args a = {.prog = "subnetra join", .synopsis = SYN_JOIN};
 	struct mgmt_joincode jc;
 	struct agent_state s;
 	struct agent_env e;
@@ -195,10 +196,10 @@ int cmd_join(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	if (!mgmt_joincode_parse(a.word, strlen(a.word), &jc))
-		return usage(a.prog, "%s", "not a join code (snj_..., 72 characters)");
+		return usage(&a, "%s", "not a join code (snj_..., 72 characters)");
 	sodium_memzero(&jc, sizeof(jc));
 	if (a.hostname[0] != '\0' && !mesh_name_valid(a.hostname, strlen(a.hostname)))
-		return usage(a.prog, "--hostname: '%s' is not a host name (1-63 of a-z 0-9 -)",
+		return usage(&a, "--hostname: '%s' is not a host name (1-63 of a-z 0-9 -)",
 			     a.hostname);
 	if (agent_env_load(a.config, &e) != EXIT_OK)
 		return EXIT_FAIL;
@@ -223,7 +224,7 @@ int cmd_join(int argc, char **argv)
 
 int cmd_leave(int argc, char **argv)
 {
-	struct args a = {.prog = "subnetra leave"};
+	struct args a = {.prog = "subnetra leave", .synopsis = SYN_LEAVE};
 	struct agent_state s;
 	struct agent_env e;
 	char text[32];
