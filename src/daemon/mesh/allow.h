@@ -5,6 +5,10 @@
  * which apply at once and save the whole list atomically to the state
  * file next to the control socket (statefile.h).
  *
+ * The list in force is the effective one (mesh_allowed): this manual list
+ * and the managed set's peers and servers (managed.h), which this file
+ * never saves and `whitelist rm` never removes.
+ *
  * What "at once" means: the list is consulted for every beacon and every
  * handshake (lan.c, hs.c), so an added node gets in on its next beacon or
  * handshake (a QUERY beacon asks the LAN for them right away); a removed
