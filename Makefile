@@ -80,11 +80,14 @@ endif
 
 # One library per layer; dependencies point one way:
 #   daemon -> os -> core,   tools/lib -> os -> core,   everything -> common;
-#   core/mgmt -> core (libmgmtcore: linked by subnetra-mgmtd and the tests).
+#   core/mgmt -> core (libmgmtcore: linked by subnetra-mgmtd and the tests);
+#   agent -> core/mgmt, os (libagent: the device's management client, linked
+#   by the CLI for `subnetra agent`, never by subnetrad).
 # Tool-only code (tools/lib) never goes into the daemon, nor the daemon's
 # into the tools.
 # src/core/mgmt (the management plane's pure modules) is a library of its
-# own: subnetra-mgmtd and the tests link it, subnetrad not (yet).
+# own: subnetra-mgmtd, the CLI (for the agent) and the tests link it,
+# subnetrad not.
 MGMT_CORE_SRCS := $(wildcard src/core/mgmt/*.c)
 CORE_SRCS   := $(filter-out $(MGMT_CORE_SRCS),$(wildcard src/core/*.c src/core/*/*.c))
 OS_SRCS     := $(wildcard src/os/linux/*.c)
@@ -92,6 +95,7 @@ COMMON_SRCS := $(wildcard src/common/*.c)
 DAEMON_SRCS := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c src/daemon/*/*.c))
 TLIB_SRCS   := $(wildcard tools/lib/*.c)
 MGMT_SRCS   := $(filter-out src/mgmt/main.c,$(wildcard src/mgmt/*.c))
+AGENT_SRCS  := $(wildcard src/agent/*.c)
 LIBCORE   := $(BUILD)/libcore.a
 LIBOS     := $(BUILD)/libos.a
 LIBCOMMON := $(BUILD)/libcommon.a
@@ -99,8 +103,9 @@ LIBDAEMON := $(BUILD)/libdaemon.a
 LIBTOOLS  := $(BUILD)/libtools.a
 LIBMGMT   := $(BUILD)/libmgmt.a
 LIBMGMTCORE := $(BUILD)/libmgmtcore.a
+LIBAGENT  := $(BUILD)/libagent.a
 BASE_LIBS := $(LIBOS) $(LIBCORE) $(LIBCOMMON)
-ALL_LIBS  := $(LIBDAEMON) $(LIBTOOLS) $(LIBMGMTCORE) $(BASE_LIBS)
+ALL_LIBS  := $(LIBDAEMON) $(LIBAGENT) $(LIBTOOLS) $(LIBMGMTCORE) $(BASE_LIBS)
 
 # Every tools/NAME.c is a helper tool: build/subnetra-NAME.
 TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
@@ -159,12 +164,15 @@ $(eval $(call make_lib,$(LIBDAEMON),DAEMON_SRCS))
 $(eval $(call make_lib,$(LIBTOOLS),TLIB_SRCS))
 $(eval $(call make_lib,$(LIBMGMT),MGMT_SRCS))
 $(eval $(call make_lib,$(LIBMGMTCORE),MGMT_CORE_SRCS))
+$(eval $(call make_lib,$(LIBAGENT),AGENT_SRCS))
 
 $(BUILD)/subnetrad: $(BUILD)/obj/src/daemon/main.o $(LIBDAEMON) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/subnetra: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c)) $(BASE_LIBS)
+# The CLI carries the management agent (src/agent: `subnetra agent`), which
+# subnetrad never links (its static size budget; privilege separation).
+$(BUILD)/subnetra: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c)) $(LIBAGENT) $(LIBMGMTCORE) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -8,6 +8,8 @@
  *   daemon.c   save and reload
  *   mesh.c     whitelist and hosts (mesh mode)
  *   identity.c identity new/show/import (local: no daemon)
+ *   agent.c    agent (the management agent, src/agent) and agent status
+ *   join.c     setup-server, join, leave: requests to the agent
  */
 #ifndef SUBNETRA_CLI_H
 #define SUBNETRA_CLI_H
@@ -18,6 +20,9 @@
 #include "core/bounds.h"
 #include "core/ctlproto.h"
 #include "core/ctlreply.h"
+
+#define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
+#define DEFAULT_CONFIG "/etc/subnetra/config.json"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -86,6 +91,29 @@ struct local_command {
 	const char *help;
 };
 int cmd_identity(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_setup_server(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+int cmd_leave(int argc, char **argv);
+
+/* $SUBNETRA_SOCK, or DEFAULT_SOCK. */
+const char *sock_path(void);
+
+/* What the agent and the commands that talk to it take from the mesh config. */
+struct agent_env {
+	char state_dir[256];
+	char stem[96];     /* the control socket's name without .sock */
+	char url[257];     /* management.url, or "" */
+	char code[73];     /* management.join_code, or "" (secret) */
+	char identity_file[256];
+};
+/* The mesh config at path (NULL: DEFAULT_CONFIG) into *e: EXIT_OK, or EXIT_FAIL (printed). */
+int agent_env_load(const char *path, struct agent_env *e);
+/* The running agent's pid (agent.pid in state_dir, alive), or 0. */
+long agent_pid(const struct agent_env *e);
+/* agent.status into *s: true when it exists and parses. */
+struct agent_state;
+bool agent_state_read(const struct agent_env *e, struct agent_state *s);
 
 /* Failures a daemon reports in its reply (command.reply_failed). */
 bool status_failed(const char *reply, size_t len);

@@ -16,8 +16,6 @@
 #include "core/mesh/identity.h"
 #include "core/version.h"
 
-#define DEFAULT_SOCK "/run/subnetra/subnetra.sock"
-
 #define RULE_FLAGS "--src CIDR --dst CIDR [--action forward|drop] [--target ID]"
 
 /* One row per command, in --help's order (rows alike by shape: they are data). */
@@ -102,6 +100,19 @@ static const struct local_command local_commands[] = {
     {"identity", "identity import HUSARNET_ID_FILE [--out FILE] [--force]", cmd_identity,
      "turn a Husarnet id file into an identity file with the same address;\n"
      "                  'subnetra identity --help' has the details"},
+    {"agent", "agent [--config FILE]", cmd_agent,
+     "the management agent (runs until stopped): keeps the managed whitelist\n"
+     "                  and host names in step with the management server"},
+    {"agent", "agent status [--json] [--config FILE]", cmd_agent,
+     "the agent's server, stage, device, instance, bundle, last contact and\n"
+     "                  error, refusal counters ('subnetra agent --help')"},
+    {"setup-server", "setup-server URL [--config FILE]", cmd_setup_server,
+     "point the agent at a management server (http://[fc94:...]:PORT/)"},
+    {"join", "join CODE [--hostname H] [--config FILE] [--timeout S]", cmd_join,
+     "join the management server's fleet with a join code; waits for the\n"
+     "                  answer ('subnetra join --help' has the exit codes)"},
+    {"leave", "leave [--config FILE] [--timeout S]", cmd_leave,
+     "leave every network of the management server; the managed set empties"},
 };
 
 enum { N_LOCAL = sizeof(local_commands) / sizeof(local_commands[0]) };
@@ -110,7 +121,8 @@ static const char synopsis[] =
     "usage: subnetra status [--json] | metrics | save | reload | "
     "policy show|add|del|replace|flush|check [FLAGS] | identity new|show|import [ARGS] |\n"
     "                whitelist ls|add|rm|enable|disable [ADDRESS] | hosts ls|add|rm [ARGS] |\n"
-    "                managed ls|reload\n"
+    "                managed ls|reload | agent [status] | setup-server URL | join CODE |\n"
+    "                leave [ARGS]\n"
     "       subnetra --version | --help\n";
 
 static void help(void)
@@ -173,7 +185,6 @@ int main(int argc, char **argv)
 	char why[CTL_WHY_MAX];
 	const char *detail = NULL;
 	enum ctl_err e;
-	const char *env;
 
 	if (argc < 2)
 		return usage_error("no command given");
@@ -205,8 +216,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	env = getenv("SUBNETRA_SOCK");
-	req.sock_path = env != NULL && env[0] != '\0' ? env : DEFAULT_SOCK;
+	req.sock_path = sock_path();
 
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (commands[i].kind == req.parsed.kind)

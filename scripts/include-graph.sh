@@ -8,7 +8,7 @@
 #   modules  foo.c and foo.h as one node (src/core/wire)
 #   folders  the folder of each file (src/daemon/datapath)
 #   layers   the libraries of the Makefile: core, core/mgmt, os, common,
-#            daemon, mgmt, tools/lib, and the programs: tools, cli
+#            daemon, agent, mgmt, tools/lib, and the programs: tools, cli
 #   calls    not from the includes: which library object calls (or reads)
 #            a symbol another defines, from nm(1) over the objects of a
 #            build (BUILD=build by default; run make first)
@@ -31,6 +31,7 @@ node() {
 		src/os/*) echo os ;;
 		src/common/*) echo common ;;
 		src/daemon/*) echo daemon ;;
+		src/agent/*) echo agent ;;
 		src/mgmt/*) echo mgmt ;;
 		tools/lib/*) echo tools/lib ;;
 		tools/*) echo tools ;;

@@ -50,7 +50,12 @@ enum {
 	MESH_ADDR_LEN = 16,
 	MESH_DEFAULT_PORT = 5582, /* a node's UDP port; a base's UDP port */
 	MESH_DEFAULT_BASE_TCP_PORT = 443,
+	/* "management": the agent's (subnetra agent) server and join code. */
+	MESH_MGMT_URL_MAX = 256,     /* = MGMT_URL_MAX (core/mgmt/proto.h) */
+	MESH_MGMT_CODE_LEN = 72,     /* = MGMT_JOINCODE_LEN (core/mgmt/joincode.h) */
 };
+#define MESH_MGMT_CODE_TAG "snj_"
+
 
 /*
  * Where a mesh node keeps its whitelist and host names across reboots: a
@@ -89,6 +94,14 @@ struct mesh_config {
 	uint16_t rekey_interval; /* mesh: seconds, SESSION_REKEY_MIN_S..MAX_S, default 120 */
 	bool has_psk;
 	uint8_t psk[MESH_KEY_LEN]; /* secret: never printed, never digested */
+	/*
+	 * "management" (read by subnetra agent; the daemon ignores it, so it
+	 * is not digested either): "" = none.  Checked here for shape only;
+	 * the agent parses both fully (core/mgmt/url.h, joincode.h), which
+	 * subnetrad does not link.
+	 */
+	char mgmt_url[MESH_MGMT_URL_MAX + 1];
+	char mgmt_join_code[MESH_MGMT_CODE_LEN + 1]; /* secret: never printed */
 };
 
 /* The id ranges as docs/configuration.md states them: messages quote these. */

@@ -434,6 +434,64 @@ static int f_configure_interface(const struct config_reader *r, struct config *c
 	return config_read_bool(r, v, path, &cfg->configure_interface);
 }
 
+/*
+ * "management": {"url": "http://...", "join_code": "snj_..."}: url
+ * required, join_code optional.  Shape only (printable ASCII "http://...";
+ * a code's length and tag): the agent checks the rest when it starts.
+ */
+static int f_management(const struct config_reader *r, struct config *cfg,
+			const struct json_value *v, const char *path)
+{
+	struct mesh_config *m = &cfg->mesh;
+	char q[QUOTE_BUF];
+	const char *s = NULL;
+	size_t len = 0;
+	bool printable = true;
+
+	if (v->type != JSON_OBJECT)
+		return config_wrong_type(r, v, path, "object with \"url\" and \"join_code\"",
+					 false);
+	for (size_t k = 0; k < v->u.object.n; k++) {
+		const struct json_member *jm = &v->u.object.members[k];
+
+		if (is_named(jm, "url")) {
+			const char *p = "management.url";
+
+			if (config_read_string(r, &jm->value, p, false, &s, &len) != 0)
+				return -1;
+			for (size_t i = 0; i < len; i++)
+				printable &= s[i] > 0x20 && s[i] < 0x7f;
+			if (len < 8 || len > MESH_MGMT_URL_MAX || !printable ||
+			    strncmp(s, "http://", 7) != 0)
+				return config_error_set(r->err, p, "InvalidManagementUrl",
+					    "%s: expected http://HOST[:PORT][/PATH], at most %d "
+					    "bytes of printable ASCII",
+					    quote_untrusted(q, sizeof(q), s, len), MESH_MGMT_URL_MAX);
+			memcpy(m->mgmt_url, s, len);
+			m->mgmt_url[len] = '\0';
+		} else if (is_named(jm, "join_code")) {
+			const char *p = "management.join_code";
+
+			if (config_read_string(r, &jm->value, p, true, &s, &len) != 0)
+				return -1;
+			if (len != MESH_MGMT_CODE_LEN ||
+			    strncmp(s, MESH_MGMT_CODE_TAG, strlen(MESH_MGMT_CODE_TAG)) != 0)
+				return config_error_set(r->err, p, "InvalidJoinCode",
+					    "not a join code (%d characters starting "
+					    MESH_MGMT_CODE_TAG ", as the dashboard shows it)",
+					    MESH_MGMT_CODE_LEN);
+			memcpy(m->mgmt_join_code, s, len);
+			m->mgmt_join_code[len] = '\0';
+		} else {
+			return config_unknown_field(r, path, jm, "in management");
+		}
+	}
+	if (m->mgmt_url[0] == '\0')
+		return config_error_set(r->err, "management.url", "MissingField",
+			    "management needs the server's url (http://[fc94:...]:PORT)");
+	return 0;
+}
+
 struct mesh_field {
 	const char *name;
 	unsigned modes; /* IN_MESH, IN_BASE */
@@ -461,6 +519,7 @@ static const struct mesh_field mesh_fields[] = {
 	{ "user", IN_BOTH, f_user },
 	{ "workers", IN_MESH, f_workers },
 	{ "configure_interface", IN_MESH, f_configure_interface },
+	{ "management", IN_MESH, f_management },
 };
 
 int config_mesh_parse(const struct config_reader *r, struct config *cfg,

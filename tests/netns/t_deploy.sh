@@ -157,6 +157,13 @@ check "the unit's commented ExecStartPost/User/Group lines exist" \
 	grep -q '^ExecStartPost=.*ip addr replace' "$U/variants/subnetrad.service"
 verify_clean "systemd-analyze verify: subnetrad.service with ExecStartPost and User= enabled" \
 	"$U/variants/subnetrad.service"
+subst_paths "$DEPLOY/subnetra-agent.service" >"$U/plain/subnetra-agent.service"
+verify_clean "systemd-analyze verify: subnetra-agent.service" "$U/plain/subnetra-agent.service"
+for line in 'Wants=subnetrad.service' 'After=subnetrad.service network-online.target' \
+	'ExecStart=/usr/local/bin/subnetra agent --config /etc/subnetra/config.json' \
+	'CapabilityBoundingSet=' 'ProtectSystem=strict' 'StateDirectory=subnetra/state'; do
+	check "subnetra-agent.service has $line" grep -qxF -- "$line" "$DEPLOY/subnetra-agent.service"
+done
 verify_clean "systemd-analyze verify: subnetra-textfile-exporter.service + .timer" \
 	"$U/plain/subnetra-textfile-exporter.service" "$U/plain/subnetra-textfile-exporter.timer"
 

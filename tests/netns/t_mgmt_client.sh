@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The node daemon's management client (src/daemon/mgmt/client.c, run on its
+# The node daemon's management client (src/agent/client.c, run on its
 # own by tests/tools/mgmt_client) against a real subnetra-mgmtd, on loopback:
 #
 #   mgmt_client --plain HTTP: license.json, signed join, config long-poll--> [subnetra-mgmtd serve]

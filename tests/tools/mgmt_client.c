@@ -1,5 +1,5 @@
 /*
- * mgmt_client: the node daemon's management client (src/daemon/mgmt/
+ * mgmt_client: the node daemon's management client (src/agent/
  * client.c) on its own, for t_mgmt_client against a real subnetra-mgmtd:
  *
  *   mgmt_client URL STATEDIR STEM SEEDHEX PEERS SECONDS [CODE [HOSTNAME]]
@@ -27,7 +27,7 @@
 
 #include "core/mesh/identity.h"
 #include "core/mgmt/text.h"
-#include "daemon/mgmt/client.h"
+#include "agent/client.h"
 #include "os/linux/clock.h"
 
 static size_t want_peers;

@@ -38,7 +38,11 @@
 #define PSK "4478406b1ab6c49a71868963cb76f6c2f1c4d4541538cac8a8c28cfc23fb49a4"
 #define PSK_ZERO "0000000000000000000000000000000000000000000000000000000000000000"
 
-static const char *const secrets[] = { PSK, NODE_SEED };
+/* A join code (docs/management-protocol.md's example): secret, never quoted. */
+#define CODE "snj_89144gj2_k6csk6csk6csk6csk6csk6csk6csk6cs_wt08yczvxj3sem92g15ckkpthr"
+#define MGMT_URL "http://[fc94::4d]:8080/"
+
+static const char *const secrets[] = { PSK, NODE_SEED, CODE, "k6csk6cs" };
 
 #define BASE(host, key) "{\"host\":\"" host "\",\"public_key\":\"" key "\"}"
 #define B1 BASE("base1.example.net", BASE_PK1)
@@ -55,7 +59,7 @@ static const char *const all_names[] = {
 	"TooManyWhitelistEntries", "InvalidHostname", "InvalidPsk", "MtuOutOfRange",
 	"InvalidUser", "NoDiscovery", "RekeyIntervalOutOfRange", "MtuTooLargeForPath",
 	"IdentityUnreadable", "InvalidIdentity", "SelfReference", "ProbePortIsUdpPort",
-	"StateDirHoldsIdentity",
+	"StateDirHoldsIdentity", "InvalidManagementUrl", "InvalidJoinCode",
 };
 static bool name_seen[ARRAY_LEN(all_names)];
 
@@ -287,6 +291,24 @@ static const struct err_case err_cases[] = {
 	{ MESH(",\"psk\":\"4478\""), "InvalidPsk", "psk", "expected 64 hex characters, got 4" },
 	{ BASEMODE(",\"psk\":\"" PSK_ZERO "\""), "InvalidPsk", "psk", "all zeros" },
 	{ MESH(",\"user\":\"Root\""), "InvalidUser", "user", "\"Root\"" },
+	/* management (subnetra agent's): shape only, the agent parses the rest */
+	{ MESH(",\"management\":\"" MGMT_URL "\""), "WrongType", "management", "got string" },
+	{ MESH(",\"management\":{}"), "MissingField", "management.url", "the server's url" },
+	{ MESH(",\"management\":{\"join_code\":\"" CODE "\"}"), "MissingField",
+	  "management.url", "url" },
+	{ MESH(",\"management\":{\"url\":\"https://[fc94::4d]/\"}"), "InvalidManagementUrl",
+	  "management.url", "\"https://[fc94::4d]/\": expected http://HOST[:PORT][/PATH]" },
+	{ MESH(",\"management\":{\"url\":\"http://a b\"}"), "InvalidManagementUrl",
+	  "management.url", "printable" },
+	{ MESH(",\"management\":{\"url\":7}"), "WrongType", "management.url", "got integer" },
+	{ MESH(",\"management\":{\"url\":\"" MGMT_URL "\",\"join_code\":\"snj_1\"}"),
+	  "InvalidJoinCode", "management.join_code", "not a join code (72 characters" },
+	{ MESH(",\"management\":{\"url\":\"" MGMT_URL "\",\"join_code\":\"x" CODE "\"}"),
+	  "InvalidJoinCode", "management.join_code", "starting snj_" },
+	{ MESH(",\"management\":{\"url\":\"" MGMT_URL "\",\"code\":\"" CODE "\"}"),
+	  "UnknownField", "management.code", "in management" },
+	{ BASEMODE(",\"management\":{\"url\":\"" MGMT_URL "\"}"), "UnknownField", "management",
+	  "in a base config" },
 };
 
 static void test_error_table(void **state)
@@ -387,7 +409,11 @@ static void test_mesh_every_field(void **state)
 		  "\"hostname\":\"node-1\",\"hosts_file\":\"/etc/hosts\",\"lan_discovery\":false,"
 		  "\"state_dir\":\"/srv/subnetra/state\","
 		  "\"psk\":\"" PSK "\",\"mtu\":1280,\"rekey_interval\":10,\"user\":\"nobody\",\"workers\":4,"
-		  "\"configure_interface\":false,\"mode\":\"mesh\"}");
+		  "\"configure_interface\":false,"
+		  "\"management\":{\"join_code\":\"" CODE "\",\"url\":\"" MGMT_URL "\"},"
+		  "\"mode\":\"mesh\"}");
+	assert_string_equal(cfg.mesh.mgmt_url, MGMT_URL);
+	assert_string_equal(cfg.mesh.mgmt_join_code, CODE);
 	assert_string_equal(cfg.mesh.identity_file, "/etc/subnetra/identity");
 	assert_int_equal(cfg.mesh.udp_port, 6000);
 	assert_int_equal(cfg.mesh.n_bases, 3);

@@ -1,5 +1,5 @@
 /*
- * daemon/mgmt/client.c against a stand-in server in this test (loopback,
+ * agent/client.c against a stand-in server in this test (loopback,
  * canned answers made with the documented formats and the fixture keys;
  * not subnetra-mgmtd): a device with a join code fetches license.json,
  * pins it by the code's fingerprint, joins with a signed POST whose
@@ -29,7 +29,7 @@
 
 #include "core/mgmt/devreq.h"
 #include "core/mgmt/joincode.h"
-#include "daemon/mgmt/client.h"
+#include "agent/client.h"
 #include "tests/unit/mgmt_fixture.h"
 
 static char dir[] = "/tmp/mgmt-client-cl-XXXXXX";
@@ -338,12 +338,75 @@ static void test_expired(void **state)
 	unlinkat(dirfd, "node-x." MGMT_STORE_LICENSE, 0);
 }
 
+/*
+ * A clock 3 h slow (within the 24 h): the license answer's Date corrects it,
+ * so the license issued 2 h before the server's time is valid, and the join
+ * is signed at the server's time; the server refuses the code (403): the
+ * client stops, with the server's code and message.
+ */
+#define USED "{\"error\":{\"code\":\"join_code_used\",\"message\":\"the join code was refused\"}}"
+
+static void test_date_corrects_clock(void **state)
+{
+	static struct mgmt_client c;
+	struct fix_signer k1;
+	struct mgmt_license lic;
+	struct mgmt_joincode jc;
+	struct mgmt_store other;
+	char code[MGMT_JOINCODE_LEN + 1];
+	uint8_t sk[MGMT_SK_LEN] = { 0 }, dev[16] = { 0xfc, 0x94, 1 };
+	const char *req, *t;
+	size_t n, tlen;
+	int k;
+
+	(void)state;
+	fix_signer(&k1, 1);
+	mgmt_key_fingerprint(k1.pk, jc.fingerprint);
+	memset(jc.prefix, 3, sizeof(jc.prefix));
+	memset(jc.secret, 4, sizeof(jc.secret));
+	mgmt_joincode_format(&jc, code);
+	assert_int_equal(mgmt_store_init(&other, dirfd, dir, "node-y", getuid()), 0);
+	assert_int_equal(mgmt_client_init(&c, &other, url, code, NULL, sk, dev, NULL, NULL), 0);
+	fix_license(&lic, 7, &k1, NULL); /* issued 2026-11-23T10:00:00Z */
+	n = mgmt_license_encode(&lic, payload, sizeof(payload));
+	n = fix_seal(MGMT_DOMAIN_LICENSE, payload, n, &k1, env, sizeof(env));
+	wall_ms = (1795435200 - 3 * 3600) * UINT64_C(1000); /* 09:00, the server's 12:00 */
+	k = snprintf(resp, sizeof(resp),
+		     "HTTP/1.1 200 OK\r\nDate: Mon, 23 Nov 2026 12:00:00 GMT\r\n"
+		     "Content-Length: %zu\r\n\r\n",
+		     n);
+	memcpy(resp + k, env, n);
+	exchange(&c, resp, (size_t)k + n);
+	assert_true(c.trust.pinned);
+	assert_int_equal(c.refused[MGMT_REF_EXPIRED], 0);
+	assert_int_equal(c.clock_offset_ms, 3 * 3600 * 1000);
+	assert_non_null(strstr(c.last_error, "clock off by 10800 s"));
+	assert_int_equal(c.stage, MGMT_STAGE_JOIN);
+	/* the join is signed at the server's time; the code refused: final, the server's words */
+	k = snprintf(resp, sizeof(resp), "HTTP/1.1 403 Forbidden\r\nContent-Length: %zu\r\n\r\n%s",
+		     strlen(USED), USED);
+	req = exchange(&c, resp, (size_t)k);
+	t = hdr(req, MGMT_HDR_TIME, &tlen);
+	assert_int_equal(strtoull(t, NULL, 10) / 1000, 1795435200);
+	assert_false(c.joined);
+	assert_true(c.join_refused);
+	assert_string_equal(c.join_error, "join_code_used: the join code was refused (HTTP 403)");
+	now_ns += 120 * UINT64_C(1000000000); /* past any backoff: nothing more is tried */
+	mgmt_client_tick(&c, now_ns, wall_ms);
+	assert_int_equal(c.http.fd, -1);
+	mgmt_client_free(&c);
+	wall_ms = 1796586503000;
+	unlinkat(dirfd, "node-y." MGMT_STORE_TRUST, 0);
+	unlinkat(dirfd, "node-y." MGMT_STORE_LICENSE, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_init),
 		cmocka_unit_test(test_join_poll_restart),
 		cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_date_corrects_clock),
 	};
 
 	if (sodium_init() < 0)

@@ -1,7 +1,7 @@
 /*
  * The device's HTTP client: core/mgmt/httpreq.c (the request bytes, every
  * refusal, a signed request that the server-side check verifies) and
- * daemon/mgmt/httpc.c over loopback against a server in this test: the
+ * agent/httpc.c over loopback against a server in this test: the
  * request arrives byte for byte, a response written in pieces completes,
  * one cut short fails as -EPROTO, an oversized one as -EMSGSIZE, a
  * refused connection as -ECONNREFUSED, a silent server at the deadline as
@@ -25,7 +25,7 @@
 
 #include "core/mgmt/devreq.h"
 #include "core/mgmt/httpreq.h"
-#include "daemon/mgmt/httpc.h"
+#include "agent/httpc.h"
 
 static void test_req_format(void **state)
 {

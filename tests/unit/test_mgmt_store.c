@@ -1,5 +1,5 @@
 /*
- * daemon/mgmt/store.c: the device's management state files in a fresh
+ * agent/store.c: the device's management state files in a fresh
  * directory, named "node2.<kind>".  The trust saves and loads back equal; a cached bundle sealed
  * by the pinned key for this device loads as NEWER with its version; the
  * same file is refused when it is another device's, another instance's,
@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "daemon/mgmt/store.h"
+#include "agent/store.h"
 #include "tests/unit/mgmt_fixture.h"
 
 static char dir[] = "/tmp/mgmt-client-store-XXXXXX";

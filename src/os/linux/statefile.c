@@ -27,6 +27,12 @@ void statefile_why(char *err, size_t errcap, const char *fmt, ...)
 int statefile_save(int dirfd, const char *name, const char *label, const void *data,
 		   size_t len, char *err, size_t errcap)
 {
+	return statefile_save_mode(dirfd, name, label, data, len, 0600, err, errcap);
+}
+
+int statefile_save_mode(int dirfd, const char *name, const char *label, const void *data,
+			size_t len, mode_t mode, char *err, size_t errcap)
+{
 	char tmp[NAME_MAX + 1];
 	struct atomicfile af;
 	struct stat st;
@@ -58,6 +64,9 @@ int statefile_save(int dirfd, const char *name, const char *label, const void *d
 	rc = atomicfile_begin_at(&af, dirfd, name, tmp);
 	if (rc == 0) {
 		rc = atomicfile_write(&af, data, len);
+		/* a wider mode only once every byte is written (the tmp name is 0600) */
+		if (rc == 0 && mode != 0600 && fchmod(af.fd, mode) < 0)
+			rc = -errno;
 		if (rc == 0)
 			rc = atomicfile_commit(&af, true);
 		else

@@ -28,6 +28,9 @@ void statefile_why(char *err, size_t errcap, const char *fmt, ...)
 /* len bytes of data as the whole new file <name> (mode 0600). */
 int statefile_save(int dirfd, const char *name, const char *label, const void *data,
 		   size_t len, char *err, size_t errcap);
+/* The same with another mode (0644: a file another user's process reads). */
+int statefile_save_mode(int dirfd, const char *name, const char *label, const void *data,
+			size_t len, mode_t mode, char *err, size_t errcap);
 /*
  * The trusted file <name> into buf (at most cap bytes; *len set):
  *   -ENOENT no such file

@@ -4,7 +4,7 @@
  * apply; a bundle that cannot be saved is not applied (the next poll
  * brings it again).
  */
-#include "daemon/mgmt/client.h"
+#include "agent/client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,7 +15,10 @@
 
 #include <sodium.h>
 
+#include "agent/agentstate.h"
+#include "core/json.h"
 #include "core/mgmt/devreq.h"
+#include "core/mgmt/jsonio.h"
 #include "core/mgmt/httpreq.h"
 
 const char *mgmt_refusal_name(enum mgmt_refusal r)
@@ -108,8 +111,10 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 	c->bundle = malloc(sizeof(*c->bundle));
 	c->work = malloc(MGMT_WORK_MAX);
 	c->req = malloc(HTTP_REQ_MAX + 1);
-	if (!c->bundle || !c->work || !c->req ||
-	    mgmt_httpc_init(&c->http, HTTP_REQ_MAX + 1, MGMT_ENVELOPE_MAX) < 0) {
+	c->aux_req = malloc(HTTP_REQ_MAX + 1);
+	if (!c->bundle || !c->work || !c->req || !c->aux_req ||
+	    mgmt_httpc_init(&c->http, HTTP_REQ_MAX + 1, MGMT_ENVELOPE_MAX) < 0 ||
+	    mgmt_httpc_init(&c->aux, HTTP_REQ_MAX + 1, MGMT_AUX_RESP_MAX) < 0) {
 		mgmt_client_free(c);
 		return -ENOMEM;
 	}
@@ -129,14 +134,35 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 void mgmt_client_free(struct mgmt_client *c)
 {
 	mgmt_httpc_free(&c->http);
+	mgmt_httpc_free(&c->aux);
 	free(c->bundle);
 	free(c->work);
 	free(c->req);
+	free(c->aux_req);
 	c->bundle = NULL;
 	c->work = NULL;
 	c->req = NULL;
+	c->aux_req = NULL;
 	sodium_memzero(c->sk, sizeof(c->sk));
 	sodium_memzero(c->code, sizeof(c->code));
+}
+
+/* A signed device request into out (HTTP_REQ_MAX + 1 bytes): its length, or 0. */
+static size_t sign_request(const struct mgmt_client *c, char *out, const char *method,
+			   const char *target, const char *body, size_t blen, uint64_t wall_ms)
+{
+	struct mgmt_devreq_auth a;
+	struct mgmt_devreq_text t;
+	uint8_t nonce[MGMT_NONCE_LEN];
+
+	randombytes_buf(nonce, sizeof(nonce));
+	wall_ms = (uint64_t)((int64_t)wall_ms + c->clock_offset_ms);
+	if (mgmt_devreq_sign(c->sk, method, strlen(method), target, strlen(target), wall_ms,
+			     nonce, (const uint8_t *)body, blen, &a) < 0)
+		return 0;
+	mgmt_devreq_format(&a, &t);
+	return http_req_format(out, HTTP_REQ_MAX + 1, method, c->host_header, target, &t,
+			       (const uint8_t *)body, blen);
 }
 
 /* The request of the current stage into c->req: its length, or 0. */
@@ -144,9 +170,6 @@ static size_t build(struct mgmt_client *c, uint64_t wall_ms)
 {
 	char target[MGMT_REQ_TARGET_MAX + 1], body[256];
 	const char *method = "GET";
-	struct mgmt_devreq_auth a;
-	struct mgmt_devreq_text t;
-	uint8_t nonce[MGMT_NONCE_LEN];
 	size_t blen = 0;
 
 	switch (c->stage) {
@@ -168,14 +191,7 @@ static size_t build(struct mgmt_client *c, uint64_t wall_ms)
 			snprintf(target, sizeof(target), "/device/v1/config?wait=%u", c->wait_s);
 		break;
 	}
-	randombytes_buf(nonce, sizeof(nonce));
-	wall_ms = (uint64_t)((int64_t)wall_ms + c->clock_offset_ms);
-	if (mgmt_devreq_sign(c->sk, method, strlen(method), target, strlen(target), wall_ms,
-			     nonce, (const uint8_t *)body, blen, &a) < 0)
-		return 0;
-	mgmt_devreq_format(&a, &t);
-	blen = http_req_format(c->req, HTTP_REQ_MAX + 1, method, c->host_header, target, &t,
-			       (const uint8_t *)body, blen);
+	blen = sign_request(c, c->req, method, target, body, blen, wall_ms);
 	sodium_memzero(body, sizeof(body));
 	return blen;
 }
@@ -192,7 +208,7 @@ void mgmt_client_tick(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 		}
 		return;
 	}
-	if (now_ns < c->next_ns)
+	if (now_ns < c->next_ns || c->join_refused)
 		return;
 	n = build(c, wall_ms);
 	rc = n ? mgmt_httpc_start(&c->http, &c->server, c->req, n,
@@ -271,6 +287,22 @@ static bool clock_corrected(struct mgmt_client *c, uint64_t wall_ms)
 	return true;
 }
 
+/* The join's answer: the host name the server gave the device. */
+static void join_answer(struct mgmt_client *c, const char *body, size_t len)
+{
+	struct json_value root;
+	struct json_error jerr;
+	const char *s;
+	size_t n;
+
+	c->join_hostname[0] = '\0';
+	if (!json_parse(body, len, 0, &root, &jerr))
+		return;
+	if (mgmt_json_str(&root, "hostname", 1, MGMT_NAME_MAX, &s, &n) && mesh_name_valid(s, n))
+		snprintf(c->join_hostname, sizeof(c->join_hostname), "%.*s", (int)n, s);
+	json_free(&root);
+}
+
 /* A whole answer to the current stage's request. */
 static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 {
@@ -282,17 +314,49 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 	c->last_contact_ns = now_ns;
 	if (c->stage == MGMT_STAGE_LICENSE && r->status == 200) {
 		/* our clock is good enough for the validity window within 24 h of the server's Date */
-		int64_t wall_s = (int64_t)(wall_ms / 1000);
+		int64_t wall_s = ((int64_t)wall_ms + c->clock_offset_ms) / 1000;
 		bool clock_good = r->date >= 0 && wall_s - r->date <= MGMT_CLOCK_AGREE_S &&
 				  r->date - wall_s <= MGMT_CLOCK_AGREE_S;
-		enum mgmt_license_verdict v =
-			mgmt_license_accept(&c->trust, body, r->body_len, wall_s, clock_good,
-					    c->work, MGMT_WORK_MAX, &lic, NULL);
+		enum mgmt_license_verdict v;
+
+		/*
+		 * Off by more than the slack (but within the 24 h): the server's
+		 * clock, as a 401's Subnetra-Time would correct it, for the window
+		 * and for every request signed from now on (a device some hours
+		 * off would otherwise find a fresh license not yet valid, and
+		 * never get as far as a signed request).
+		 */
+		if (clock_good && (r->date - wall_s > MGMT_CLOCK_SLACK_S ||
+				   wall_s - r->date > MGMT_CLOCK_SLACK_S)) {
+			c->clock_offset_ms += (r->date - wall_s) * 1000;
+			snprintf(c->last_error, sizeof(c->last_error),
+				 "clock off by %" PRId64 " s from the server's Date: corrected",
+				 r->date - wall_s);
+			wall_s = r->date;
+		}
+		v = mgmt_license_accept(&c->trust, body, r->body_len, wall_s, clock_good, c->work,
+					MGMT_WORK_MAX, &lic, NULL);
 
 		if (v != MGMT_LICENSE_NEWER && v != MGMT_LICENSE_SAME) {
-			backoff(c, now_ns, license_refusal(v), mgmt_license_verdict_name(v));
+			enum mgmt_refusal why = license_refusal(v);
+
+			backoff(c, now_ns, why, mgmt_license_verdict_name(v));
+			/*
+			 * Another instance's license, or one not signed under the
+			 * code's key, will not change: the join is over.  An
+			 * expired one (a clock, a server about to renew) is tried
+			 * again.
+			 */
+			if (c->have_code && why != MGMT_REF_EXPIRED && why != MGMT_REF_STALE &&
+			    why != MGMT_REF_CONFLICT) {
+				c->join_refused = true;
+				snprintf(c->join_error, sizeof(c->join_error),
+					 "license refused: %s", mgmt_license_verdict_name(v));
+			}
 			return;
 		}
+		c->license = lic;
+		c->have_license = true;
 		if (v == MGMT_LICENSE_NEWER &&
 		    (mgmt_store_save_envelope(&c->store, MGMT_STORE_LICENSE, body, r->body_len, err,
 					      sizeof(err)) < 0 ||
@@ -302,7 +366,16 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 			snprintf(c->last_error, sizeof(c->last_error),
 				 "license validity not checked: no server Date within 24 h of our clock");
 		c->stage = c->have_code ? MGMT_STAGE_JOIN : MGMT_STAGE_POLL;
+	} else if (c->stage == MGMT_STAGE_JOIN && r->status >= 400 && r->status < 500 &&
+		   r->status != 401) {
+		/* the code itself was refused: trying it again changes nothing */
+		c->join_refused = true;
+		mgmt_client_error_text(&c->http, c->join_error, sizeof(c->join_error));
+		backoff(c, now_ns, MGMT_REF_HTTP, c->join_error);
+		return;
 	} else if (c->stage == MGMT_STAGE_JOIN && r->status == 200) {
+		join_answer(c, body, r->body_len);
+		c->joined = true;
 		c->have_code = false;
 		sodium_memzero(c->code, sizeof(c->code));
 		c->stage = MGMT_STAGE_POLL;
@@ -333,9 +406,9 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 		c->next_ns = now_ns;
 		return;
 	} else if (!(c->stage == MGMT_STAGE_POLL && r->status == 204)) {
-		char what[64];
+		char what[160];
 
-		snprintf(what, sizeof(what), "HTTP status %d", r->status);
+		mgmt_client_error_text(&c->http, what, sizeof(what));
 		backoff(c, now_ns, MGMT_REF_HTTP, what);
 		return;
 	}
@@ -354,4 +427,79 @@ void mgmt_client_event(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 	else
 		backoff(c, now_ns, MGMT_REF_HTTP, strerror(-c->http.err));
 	mgmt_httpc_close(&c->http);
+}
+
+void mgmt_client_error_text(const struct mgmt_httpc *h, char *out, size_t cap)
+{
+	const char *body = (const char *)h->resp + h->r.body_off;
+	const struct json_value *e, *code, *msg;
+	struct json_value root;
+	struct json_error jerr;
+
+	snprintf(out, cap, "HTTP status %d", h->r.status);
+	if (h->r.body_len == 0 || !json_parse(body, h->r.body_len, 0, &root, &jerr))
+		return;
+	e = json_member_get(&root, "error");
+	code = e != NULL ? json_member_get(e, "code") : NULL;
+	msg = e != NULL ? json_member_get(e, "message") : NULL;
+	if (code != NULL && code->type == JSON_STRING && msg != NULL && msg->type == JSON_STRING) {
+		char c1[64], m1[128];
+
+		agent_text_copy(c1, sizeof(c1), code->u.string.bytes, code->u.string.len);
+		agent_text_copy(m1, sizeof(m1), msg->u.string.bytes, msg->u.string.len);
+		snprintf(out, cap, "%s: %s (HTTP %d)", c1, m1, h->r.status);
+	}
+	json_free(&root);
+}
+
+int mgmt_client_post(struct mgmt_client *c, enum mgmt_aux_kind kind, const char *body,
+		     size_t len, uint64_t now_ns, uint64_t wall_ms)
+{
+	const char *target = kind == MGMT_AUX_LEAVE ? "/device/v1/leave" : "/device/v1/status";
+	size_t n;
+	int rc;
+
+	if (c->aux.state != MGMT_HTTPC_IDLE)
+		return -EBUSY;
+	n = sign_request(c, c->aux_req, "POST", target, body, len, wall_ms);
+	if (n == 0)
+		return -EMSGSIZE;
+	c->aux_kind = kind;
+	c->aux_result = MGMT_AUX_PENDING;
+	c->aux_error[0] = '\0';
+	rc = mgmt_httpc_start(&c->aux, &c->server, c->aux_req, n, now_ns + MGMT_EXCHANGE_NS);
+	if (rc < 0) {
+		c->aux_result = MGMT_AUX_FAILED;
+		snprintf(c->aux_error, sizeof(c->aux_error), "cannot connect: %s", strerror(-rc));
+	}
+	return rc;
+}
+
+static void aux_done(struct mgmt_client *c, enum mgmt_httpc_result res)
+{
+	if (res == MGMT_HTTPC_OK && (c->aux.r.status == 200 || c->aux.r.status == 204)) {
+		c->aux_result = MGMT_AUX_OK;
+	} else {
+		c->aux_result = MGMT_AUX_FAILED;
+		if (res == MGMT_HTTPC_OK)
+			mgmt_client_error_text(&c->aux, c->aux_error, sizeof(c->aux_error));
+		else
+			snprintf(c->aux_error, sizeof(c->aux_error), "%s", strerror(-c->aux.err));
+	}
+	mgmt_httpc_close(&c->aux);
+}
+
+void mgmt_client_aux_event(struct mgmt_client *c)
+{
+	enum mgmt_httpc_result res = mgmt_httpc_step(&c->aux);
+
+	if (res != MGMT_HTTPC_PENDING)
+		aux_done(c, res);
+}
+
+void mgmt_client_aux_tick(struct mgmt_client *c, uint64_t now_ns)
+{
+	if (c->aux.state != MGMT_HTTPC_IDLE &&
+	    mgmt_httpc_tick(&c->aux, now_ns) == MGMT_HTTPC_ERR)
+		aux_done(c, MGMT_HTTPC_ERR);
 }

@@ -4,7 +4,7 @@
  * parser over what has arrived (httpresp.h: a prefix is MORE, never BAD),
  * so the state kept here is only the socket's.
  */
-#include "daemon/mgmt/httpc.h"
+#include "agent/httpc.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -21,8 +21,8 @@
  * Requests are Connection: close (httpreq.h): the end of the stream is
  * part of the framing, and a long-poll is one connection.
  */
-#ifndef SUBNETRA_DAEMON_MGMT_HTTPC_H
-#define SUBNETRA_DAEMON_MGMT_HTTPC_H
+#ifndef SUBNETRA_AGENT_HTTPC_H
+#define SUBNETRA_AGENT_HTTPC_H
 
 #include <stdbool.h>
 #include <stddef.h>

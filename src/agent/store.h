@@ -16,8 +16,8 @@
  * or an older one signed by a retired key is refused (the node then runs
  * on its operator's own whitelist and names until the server answers).
  */
-#ifndef SUBNETRA_DAEMON_MGMT_STORE_H
-#define SUBNETRA_DAEMON_MGMT_STORE_H
+#ifndef SUBNETRA_AGENT_STORE_H
+#define SUBNETRA_AGENT_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -19,8 +19,8 @@
  * own clock).  Errors back off 1, 2, 4 ... 60 s with +-50 % jitter; each refusal is
  * counted by reason (mgmt_client_refusal_name).
  */
-#ifndef SUBNETRA_DAEMON_MGMT_CLIENT_H
-#define SUBNETRA_DAEMON_MGMT_CLIENT_H
+#ifndef SUBNETRA_AGENT_CLIENT_H
+#define SUBNETRA_AGENT_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,10 +30,17 @@
 #include "core/mgmt/joincode.h"
 #include "core/mgmt/license.h"
 #include "core/mgmt/url.h"
-#include "daemon/mgmt/httpc.h"
-#include "daemon/mgmt/store.h"
+#include "agent/httpc.h"
+#include "agent/store.h"
 
 enum mgmt_client_stage { MGMT_STAGE_LICENSE, MGMT_STAGE_JOIN, MGMT_STAGE_POLL };
+
+/*
+ * A one-shot signed POST beside the long-poll, on a connection of its own
+ * (mgmt_client_post): a status report, or leave.
+ */
+enum mgmt_aux_kind { MGMT_AUX_NONE, MGMT_AUX_STATUS, MGMT_AUX_LEAVE };
+enum mgmt_aux_result { MGMT_AUX_PENDING, MGMT_AUX_OK, MGMT_AUX_FAILED };
 
 /* Why a license, bundle or answer was refused: each a counter. */
 enum mgmt_refusal {
@@ -54,6 +61,7 @@ const char *mgmt_refusal_name(enum mgmt_refusal r);
 #define MGMT_BACKOFF_MAX_NS UINT64_C(60000000000)
 #define MGMT_CLOCK_AGREE_S  86400 /* our clock within this of a server Date: "good" */
 #define MGMT_EXCHANGE_NS    UINT64_C(30000000000) /* one request, beyond the poll's wait */
+enum { MGMT_AUX_RESP_MAX = 16384 }; /* a status or leave answer's body */
 
 struct mgmt_client {
 	struct mgmt_store store;
@@ -75,6 +83,28 @@ struct mgmt_client {
 	struct mgmt_bundle *bundle; /* the last accepted (heap, once) */
 	uint8_t *work;              /* MGMT_WORK_MAX */
 	char *req;                  /* HTTP_REQ_MAX + 1 */
+
+	/* the license accepted last (this run): its api_servers, its name */
+	bool have_license;
+	struct mgmt_license license;
+	/*
+	 * A join the server refused (a 4xx: the code unknown, expired, used,
+	 * ...) or whose license is not the code's instance's (bad signature,
+	 * foreign key or instance, malformed): the client stops (nothing more
+	 * is tried with that code) and join_error says why, with the server's
+	 * error code and message when it gave one.  An expired license is
+	 * tried again, as ever.
+	 */
+	bool join_refused, joined;
+	char join_error[200];
+	char join_hostname[MGMT_NAME_MAX + 1]; /* the name the server gave (its answer) */
+
+	/* The side request (mgmt_client_post) and its outcome. */
+	struct mgmt_httpc aux;
+	enum mgmt_aux_kind aux_kind;
+	enum mgmt_aux_result aux_result;
+	char aux_error[200];
+	char *aux_req; /* HTTP_REQ_MAX + 1 */
 
 	int64_t clock_offset_ms; /* server time - ours, from a 401's Subnetra-Time */
 	uint64_t refused[MGMT_REFUSALS];
@@ -100,5 +130,20 @@ void mgmt_client_free(struct mgmt_client *c);
 void mgmt_client_tick(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms);
 /* c->http.fd is ready. */
 void mgmt_client_event(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms);
+
+/*
+ * Start a signed POST /device/v1/status (body[0..len), JSON) or
+ * /device/v1/leave (no body) on c->aux, beside the poll.  0, -EBUSY (one
+ * is under way), or -errno; the outcome is c->aux_result once c->aux.fd
+ * is ready (mgmt_client_aux_event) or past its deadline (tick).
+ */
+int mgmt_client_post(struct mgmt_client *c, enum mgmt_aux_kind kind, const char *body,
+		     size_t len, uint64_t now_ns, uint64_t wall_ms);
+void mgmt_client_aux_event(struct mgmt_client *c);
+/* The side request's deadline (the owner calls it with each tick). */
+void mgmt_client_aux_tick(struct mgmt_client *c, uint64_t now_ns);
+
+/* An error answer's {"error":{"code","message"}} as "code: message" into out. */
+void mgmt_client_error_text(const struct mgmt_httpc *h, char *out, size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
 /* The device's management state files (store.h). */
-#include "daemon/mgmt/store.h"
+#include "agent/store.h"
 
 #include <errno.h>
 #include <stdio.h>
