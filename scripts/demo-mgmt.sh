@@ -111,7 +111,7 @@ start_mesh mgmt
 wait_until 15 registered mgmt || fail "the management node did not register with the base"
 SRV_LOG=$T/mgmtd.log
 ALL_LOGS+=("$SRV_LOG")
-nsx mgmt "$MGMTD" serve --db "$DB" --admin-listen 0.0.0.0:8443 \
+ip netns exec "$RUN-mgmt" "$MGMTD" serve --db "$DB" --admin-listen 0.0.0.0:8443 \
 	--device-listen "[${ADDR[mgmt]}]:8080" >"$SRV_LOG" 2>&1 &
 SRV_PID=$!
 bg_track "$SRV_PID"
@@ -145,8 +145,10 @@ for d in $DEVS; do
 	start_mesh "$d"
 	log=$T/$d.agent.log
 	ALL_LOGS+=("$log")
-	nsx "$d" env SUBNETRA_SOCK="$(node_sock "$d")" "$SUBNETRA" agent --config "$T/$d.json" \
-		>>"$log" 2>&1 &
+	# ip netns exec and env exec in place: $! is the agent itself (a
+	# function such as nsx would put a subshell there).
+	ip netns exec "$RUN-$d" env SUBNETRA_SOCK="$(node_sock "$d")" "$SUBNETRA" agent \
+		--config "$T/$d.json" >>"$log" 2>&1 &
 	AGENT[$d]=$!
 	bg_track "${AGENT[$d]}"
 done
@@ -244,7 +246,7 @@ fi
 step "13. Tear down: the agents, subnetra-mgmtd, every daemon"
 for d in $DEVS; do
 	kill -TERM "${AGENT[$d]}" 2>/dev/null
-	wait "${AGENT[$d]}" 2>/dev/null || fail "${HOST[$d]}'s agent did not exit cleanly"
+	wait "${AGENT[$d]}" 2>/dev/null || fail "${HOST[$d]}'s agent did not exit cleanly (status $?)"
 done
 echo "    the three agents: stopped cleanly"
 kill -TERM "$SRV_PID" 2>/dev/null
