@@ -313,17 +313,20 @@ bool device_online(struct mgmtd *m, int64_t id)
 	return http_parked(&m->parking, key);
 }
 
-const char *device_status(struct mgmtd *m, int64_t id, size_t *len, int64_t *age_ms)
+void device_live(struct mgmtd *m, int64_t id, struct device_live *out)
 {
 	struct device_state *d = m->dev;
 	const struct device_entry *e;
 
+	memset(out, 0, sizeof *out);
+	out->online = device_online(m, id);
 	if (d == NULL || id <= 0 || (size_t)id >= d->cap || (e = d->by_id[id]) == NULL ||
 	    e->status == NULL)
-		return NULL;
-	*len = e->status_len;
-	*age_ms = http_now_ms() - e->status_ms;
-	return e->status;
+		return;
+	out->status = e->status;
+	out->status_len = e->status_len;
+	out->age_ms = http_now_ms() - e->status_ms;
+	memcpy(out->paths, e->paths, sizeof out->paths);
 }
 
 size_t device_summary(struct mgmtd *m, char *out, size_t cap)
