@@ -20,7 +20,7 @@ function el(tag, attrs, ...kids) {
 		else if (k === 'text') e.textContent = v;
 		else e.setAttribute(k, v === true ? '' : v);
 	}
-	for (const k of kids.flat()) {
+	for (const k of kids.flat(Infinity)) {
 		if (k === null || k === undefined || k === false) continue;
 		e.append(k instanceof Node ? k : document.createTextNode(String(k)));
 	}
@@ -221,7 +221,7 @@ async function pageDevices(gen) {
 	filter.querySelector('select').value = devFilter;
 	filter.querySelector('select').addEventListener('change', (e) => { devFilter = e.target.value; refreshDevices(); });
 	main().replaceChildren(el('h1', { text: 'Devices' }),
-		el('div', { class: 'form row' }, filter, el('span', { id: 'dev-count', class: 'muted' })),
+		el('div', { class: 'toolbar' }, filter, el('span', { id: 'dev-count', class: 'muted' })),
 		el('p'), el('div', { id: 'devices' }));
 	await refreshDevices();
 	/* Online state and paths come from the devices' status reports, which are
@@ -293,7 +293,7 @@ async function pageCodes() {
 	const rows = codes.slice().reverse().map((c) => {
 		const [state, cls] = codeState(c);
 		return el('tr', { 'data-code': c.prefix },
-			el('td', {}, el('code', { text: c.prefix + '…' }), c.description ? el('div', { class: 'muted', text: c.description }) : null),
+			el('td', {}, el('code', { text: 'snj_' + c.prefix + '…' }), c.description ? el('div', { class: 'muted', text: c.description }) : null),
 			el('td', { text: netName(c.network) }),
 			el('td', { text: c.reusable ? 'reusable' + (c.usage_limit ? ' (' + c.used + '/' + c.usage_limit + ')' : ' (' + c.used + ' used)') : 'single use' }),
 			el('td', { class: 'hide-sm', text: c.expires_at ? when(c.expires_at) : 'never' }),
