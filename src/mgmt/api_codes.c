@@ -170,13 +170,7 @@ static void reply_code(struct http_req *r, int64_t id, const char *code,
 		      spec->reusable ? "true" : "false", (long long)spec->usage_limit,
 		      model_hostname_policy_name(spec->policy));
 	api_put_time(&o, "expires_at", spec->expires_at);
-	outbuf_puts(&o, ",\"qr_svg\":");
-	mgmt_json_put_str(&o, svg, svg_len);
-	outbuf_puts(&o, "}\n");
-	api_reply(r, MHD_HTTP_CREATED, &o);
-	sodium_memzero(json, cap);
-	free(json);
-	qr_svg_free(svg, svg_len);
+	api_reply_secret_qr(r, MHD_HTTP_CREATED, &o, svg, svg_len);
 }
 
 void api_codes_create(struct http_req *r)

@@ -56,7 +56,7 @@ seed_devices() {
 
 # suite BACKEND DB: init, seed, serve, run mgmtd_api.py, stop.
 suite() {
-	local be=$1 db=$2 dir=$T/$1 out pw pid addr rc line
+	local be=$1 db=$2 dir=$T/$1 out pw pid addr rc
 	mkdir -p "$dir"
 	out=$("$MGMTD" init --db "$db" --admin admin@example.org --dir "$dir/state" 2>&1) ||
 		bail "$be: init: $out"
@@ -72,13 +72,7 @@ suite() {
 	python3 "$PY" "$addr" "$dir/state/tls-cert.pem" admin@example.org "$pw" "$T/devices-$be" \
 		"$dir/serve.log" >"$dir/api.out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "$be: ${line#ok - }" ;;
-		"not ok - "*) not_ok "$be: ${line#not ok - }" ;;
-		*) diag "$line" ;;
-		esac
-	done <"$dir/api.out"
+	tap_relay "$be: " "$dir/api.out"
 	check_eq "$be: mgmtd_api.py exit 0" 0 "$rc"
 	check_ge "$be: it ran the matrix and the rest (checks)" 250 "$(grep -c '^ok - ' "$dir/api.out")"
 	kill -TERM "$pid"

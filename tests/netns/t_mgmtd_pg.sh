@@ -70,7 +70,7 @@ expect_rc "init on PostgreSQL without --dir: usage error (2)" 2 "$MGMTD" init --
 expect_rc "init on PostgreSQL: exit 0" 0 "$MGMTD" init --db "$URL" --admin Admin@Example.org --dir "$T/state"
 check_match "... one-time password printed" '^one-time password: [a-z2-9]{5}(-[a-z2-9]{5}){3}$' "$OUT"
 PW=$(printf '%s\n' "$OUT" | sed -n 's/^one-time password: *//p')
-check_eq "... schema version 2 in subnetra_schema" 2 \
+check_eq "... schema version 3 in subnetra_schema" 3 \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT version FROM subnetra_schema')"
 check_match "... an argon2id hash stored, not the password" '^\$argon2id\$' \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT pw_hash FROM accounts')"
@@ -109,8 +109,8 @@ declare -A PID=() ADDR=()
 
 start_server a || bail "server a did not start"
 start_server b || bail "server b did not start on the same database"
-check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":2' "$(healthz a)"
-check_match "... and b answers" '"status":"ok".*"schema_version":2' "$(healthz b)"
+check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":3' "$(healthz a)"
+check_match "... and b answers" '"status":"ok".*"schema_version":3' "$(healthz b)"
 check_match "... the log names the database without secrets" "serving postgresql:///mgmt" "$(cat "$T/serve-a.log")"
 
 # A change made through one process reaches a long-poll held on a server.

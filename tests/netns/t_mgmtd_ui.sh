@@ -37,13 +37,7 @@ mgmt_tmp mgmtd-ui
 OUT=$("$MGMTD" init --db "$DB" --admin admin@example.org --dir "$T/state" 2>&1) || bail "init: $OUT"
 PW=$(sed -n 's/^one-time password: *//p' <<<"$OUT")
 [ -n "$PW" ] || bail "init printed no one-time password"
-"$MGMTD" serve --db "$DB" --dir "$T/state" --admin-listen 127.0.0.1:0 \
-	--device-listen 127.0.0.1:0 >"$SRV_LOG" 2>&1 &
-SRV_PID=$!
-bg_track "$SRV_PID"
-wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
-ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
-DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
+mgmt_serve --dir "$T/state"
 
 SEED=$("$DEVTOOL" keygen 1)
 ADDRESS=$("$DEVTOOL" addr "$SEED" | awk '{print $2}')
@@ -53,16 +47,10 @@ PEER=$("$DEVTOOL" addr "$("$DEVTOOL" keygen 1)" | awk '{print $2}')
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 ADMIN=$ADMIN DEVICE=$DEVICE EMAIL=admin@example.org PASSWORD=$PW SEED=$SEED ADDRESS=$ADDRESS \
-	PEER=$PEER PYDEV=$PYDEV SHOTS=$SHOTS CHROMIUM=$CHROMIUM CERT=$T/state/tls-cert.pem \
+	PEER=$PEER PYDEV=$PYDEV SHOTS=$SHOTS CHROMIUM=$CHROMIUM CERT=$T/state/tls-cert.pem PROFILE=$T/chromium \
 	NODE_PATH=$UI/node_modules timeout 300 node "$UI/drive.js" >"$T/drive.out" 2>&1
 RC=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) diag "${line#\# }" ;;
-	esac
-done <"$T/drive.out"
+tap_relay "" "$T/drive.out"
 check_eq "drive.js exit 0" 0 "$RC"
 check_ge "it ran every step (checks)" 40 "$(grep -c '^ok - ' "$T/drive.out")"
 N=$(find "$SHOTS" -name '*.png' -size +1k | wc -l)

@@ -74,6 +74,24 @@ async function api(page, method, p, body, csrf = true) {
 	}, method, p, body, csrf);
 }
 
+// The error line under the form holding sel, once it matches re (its text).
+async function formError(page, sel, re) {
+	const fn = (sel, src) => {
+		const f = document.querySelector(sel);
+		const e = f && f.closest('form').nextElementSibling;
+		return e && new RegExp(src).test(e.textContent) ? e.textContent : false;
+	};
+	try {
+		return (await page.waitForFunction(fn, { timeout: WAIT }, sel, re.source)).jsonValue();
+	} catch (e) {
+		const got = await page.evaluate((sel) => {
+			const f = document.querySelector(sel);
+			return f ? f.closest('form').nextElementSibling.textContent : 'no ' + sel;
+		}, sel);
+		throw new Error('waited for ' + re + ' under ' + sel + ', saw: ' + got);
+	}
+}
+
 async function text(page, sel) {
 	return page.$eval(sel, (e) => e.textContent);
 }
@@ -94,13 +112,18 @@ async function main() {
 		headless: true,
 		acceptInsecureCerts: true, // the instance's self-signed certificate
 		args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
-			'--user-data-dir=' + path.join(E.SHOTS, '..', 'chromium-profile-' + process.pid)],
+			'--user-data-dir=' + E.PROFILE],
 	});
 	const page = await browser.newPage();
 	await page.setViewport({ width: 1280, height: 800 });
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
-	page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
+	// Every console error but the browser's note of an HTTP error status (the
+	// test asks for refusals on purpose): script errors, CSP violations.
+	page.on('console', (m) => {
+		if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
+			errors.push('console: ' + m.text());
+	});
 
 	// ---- the page itself: headers, sign-in --------------------------------------
 	const resp = await page.goto(BASE + '/', { waitUntil: 'networkidle0' });
@@ -114,7 +137,7 @@ async function main() {
 	ok(true, 'the sign-in form shows');
 	await shot(page, '01-signin');
 	await signIn(page, 'wrong password 123');
-	await page.waitForFunction(() => /wrong/.test(document.querySelector('.error').textContent), { timeout: WAIT });
+	await formError(page, '#f-email', /wrong/);
 	ok(true, 'a wrong password: the form says so');
 	await page.$eval('#f-password', (e) => { e.value = ''; });
 	await signIn(page, E.PASSWORD);
@@ -253,12 +276,13 @@ async function main() {
 	await page.type('#f-next', newPw);
 	await page.type('#f-again', newPw);
 	await page.click('form button[type=submit]');
-	await page.waitForFunction(() => /password/.test(document.querySelector('.error').textContent), { timeout: WAIT });
+	await formError(page, '#f-current', /current password is wrong/);
 	ok(true, 'a password change with a wrong current password: refused, the form says so');
 	await page.$eval('#f-current', (e) => { e.value = ''; });
 	await page.type('#f-current', E.PASSWORD);
 	await page.click('form button[type=submit]');
-	await page.waitForFunction(() => document.querySelector('#toast').textContent === 'Password changed', { timeout: WAIT });
+	await page.waitForFunction(() => document.querySelector('#toast').textContent === 'Password changed', { timeout: WAIT })
+		.catch(async () => { throw new Error('no "Password changed": ' + await formError(page, '#f-current', /./)); });
 	r = await api(page, 'GET', '/api/v1/me');
 	ok(r.body.account.must_change_password === false, 'the password changed (must_change_password now false)', JSON.stringify(r.body));
 
@@ -284,19 +308,22 @@ async function main() {
 	await page.click('#signout');
 	await page.waitForSelector('#f-email', { visible: true, timeout: WAIT });
 	await signIn(page, newPw);
-	await page.waitForFunction(() => /authenticator/.test(document.querySelector('.error').textContent), { timeout: WAIT });
+	await formError(page, '#f-email', /authenticator app/);
 	ok(true, 'signing in without the code: refused, asked for it');
 	await page.$eval('#f-password', (e) => { e.value = ''; });
 	await page.$eval('#f-totp', (e) => { e.value = ''; });
 	await signIn(page, newPw, totp(secret, step));
-	await page.waitForFunction(() => /already used/.test(document.querySelector('.error').textContent) && document.querySelector('#top').hidden, { timeout: WAIT });
+	await formError(page, '#f-email', /already used/);
 	ok(true, 'the code already used (to confirm) is refused');
 	await page.$eval('#f-password', (e) => { e.value = ''; });
 	await page.$eval('#f-totp', (e) => { e.value = ''; });
 	await signIn(page, newPw, totp(secret, Math.max(step + 1, Math.floor(Date.now() / 30000))));
-	await page.waitForFunction(() => document.querySelector('h1') && document.querySelector('h1').textContent === 'Devices', { timeout: WAIT });
+	await page.waitForFunction(() => !document.querySelector('#top').hidden, { timeout: WAIT })
+		.catch(async () => { throw new Error('not signed in: ' + await formError(page, '#f-email', /./)); });
 	ok(true, 'signed in again with the password and a fresh code');
-	await page.waitForFunction((row) => document.querySelector(row) !== null, { timeout: WAIT }, row);
+	await page.goto(BASE + '/#/devices', { waitUntil: 'networkidle0' });
+	await page.waitForFunction((row) => document.querySelector(row) !== null, { timeout: WAIT }, row)
+		.catch(async () => { throw new Error('no device row: ' + await page.evaluate(() => location.href + ' ' + document.querySelector('main').textContent)); });
 	ok(true, 'the device is still listed');
 
 	ok(errors.length === 0, 'no script error and no CSP violation in the page', errors.join('\n'));

@@ -29,6 +29,12 @@ function el(tag, attrs, ...kids) {
 
 function main() { return document.getElementById('main'); }
 
+/* A page's content, unless another page was asked for while it loaded. */
+function render(gen, ...nodes) {
+	if (gen !== S.gen) throw new Error('superseded');
+	main().replaceChildren(...nodes);
+}
+
 function toast(msg) {
 	const t = document.getElementById('toast');
 	t.textContent = msg;
@@ -206,11 +212,12 @@ let devFilter = '';
 
 async function refreshDevices() {
 	const wrap = document.getElementById('devices');
-	if (!wrap) return;
+	const count = document.getElementById('dev-count');
+	if (!wrap || !count) return;
 	const q = devFilter ? '?network=' + encodeURIComponent(devFilter) : '';
 	S.devices = await all('/devices' + q);
 	const online = S.devices.filter((d) => d.online).length;
-	document.getElementById('dev-count').textContent = S.devices.length + ' devices, ' + online + ' online';
+	count.textContent = S.devices.length + ' devices, ' + online + ' online';
 	wrap.replaceChildren(table(['Name', 'Address', 'State', 'Path to peers', ['Version', 'hide-sm'], ['Last seen', 'hide-sm'], ''],
 		S.devices.flatMap((d) => deviceRow(d, openPeers)), 'No devices yet: create a join code and run subnetra join on a device.'));
 }
@@ -220,7 +227,7 @@ async function pageDevices(gen) {
 	const filter = select('network', 'Network', [['', 'All networks']].concat(S.networks.map((n) => [String(n.id), n.name])));
 	filter.querySelector('select').value = devFilter;
 	filter.querySelector('select').addEventListener('change', (e) => { devFilter = e.target.value; refreshDevices(); });
-	main().replaceChildren(el('h1', { text: 'Devices' }),
+	render(gen, el('h1', { text: 'Devices' }),
 		el('div', { class: 'toolbar' }, filter, el('span', { id: 'dev-count', class: 'muted' })),
 		el('p'), el('div', { id: 'devices' }));
 	await refreshDevices();
@@ -233,7 +240,7 @@ async function pageDevices(gen) {
 
 let netOpen = null;
 
-async function pageNetworks() {
+async function pageNetworks(gen) {
 	await loadNetworks();
 	const devices = await all('/devices');
 	S.devices = devices;
@@ -270,7 +277,7 @@ async function pageNetworks() {
 					try { await api('DELETE', '/networks/' + net.id + '/devices/' + encodeURIComponent(d.address)); route(); } catch (e) { toast(e.message); }
 				} })))), 'No members yet.'));
 	}
-	main().replaceChildren(...parts);
+	render(gen, ...parts);
 }
 
 /* ---- join codes and claims ---------------------------------------------------- */
@@ -286,7 +293,7 @@ function codeState(c) {
 	return ['live', 'on'];
 }
 
-async function pageCodes() {
+async function pageCodes(gen) {
 	await loadNetworks();
 	const codes = await all('/join-codes');
 	const shown = el('div', { id: 'new-code' });
@@ -302,7 +309,7 @@ async function pageCodes() {
 				try { await api('DELETE', '/join-codes/' + c.id); toast('Code revoked'); route(); } catch (e) { toast(e.message); }
 			} }) : null));
 	});
-	main().replaceChildren(el('h1', { text: 'Join codes' }), shown,
+	render(gen, el('h1', { text: 'Join codes' }), shown,
 		el('div', { class: 'card' }, form('row', [
 			select('network', 'Target network', [['', 'None (my account)']].concat(S.networks.map((n) => [String(n.id), n.name]))),
 			select('kind', 'Use', [['single', 'Single use'], ['reusable', 'Reusable']]),
@@ -316,7 +323,7 @@ async function pageCodes() {
 			if (f.expires.value !== '0') body.expires_at = Math.floor(Date.now() / 1000) + Number(f.expires.value);
 			if (f.description.value) body.description = f.description.value;
 			const j = await api('POST', '/join-codes', body);
-			await pageCodes();
+			await pageCodes(S.gen);
 			showCode(j);
 		})),
 		table(['Code', 'Network', 'Use', ['Expires', 'hide-sm'], 'State', ''], rows, 'No join codes yet.'),
@@ -337,17 +344,17 @@ function showCode(j) {
 		} })));
 }
 
-async function pageClaim() {
+async function pageClaim(gen) {
 	await loadNetworks();
 	const frag = location.hash.slice(1);
 	const dot = frag.lastIndexOf('.');
 	const address = dot > 0 ? frag.slice(0, dot) : '';
 	const secret = dot > 0 ? frag.slice(dot + 1) : '';
 	if (!/^[0-9a-f]{64}$/.test(secret)) {
-		main().replaceChildren(el('h1', { text: 'Claim a device' }), el('p', { class: 'error', text: 'This claim link is incomplete: open the whole link the device showed.' }));
+		render(gen, el('h1', { text: 'Claim a device' }), el('p', { class: 'error', text: 'This claim link is incomplete: open the whole link the device showed.' }));
 		return;
 	}
-	main().replaceChildren(el('h1', { text: 'Claim a device' }),
+	render(gen, el('h1', { text: 'Claim a device' }),
 		el('div', { class: 'card' }, el('p', {}, 'The device ', el('code', { text: address }), ' asks to join. Claim it into:'),
 			form('row', [select('network', 'Network', [['', 'None (my account)']].concat(S.networks.map((n) => [String(n.id), n.name])))], 'Claim device', async (f) => {
 				const body = { secret };
@@ -360,10 +367,10 @@ async function pageClaim() {
 
 /* ---- tokens --------------------------------------------------------------- */
 
-async function pageTokens() {
+async function pageTokens(gen) {
 	const tokens = await all('/tokens');
 	const shown = el('div', { id: 'new-token' });
-	main().replaceChildren(el('h1', { text: 'API tokens' }), shown,
+	render(gen, el('h1', { text: 'API tokens' }), shown,
 		el('div', { class: 'card' }, form('row', [
 			select('scope', 'Scope', [['read', 'read'], ['write', 'write'], ['admin', 'admin']]),
 			input('description', 'Description', { maxlength: 127, placeholder: 'e.g. CI' }),
@@ -373,7 +380,7 @@ async function pageTokens() {
 			if (f.description.value) body.description = f.description.value;
 			if (f.expires.value !== '0') body.expires_at = Math.floor(Date.now() / 1000) + Number(f.expires.value);
 			const j = await api('POST', '/tokens', body);
-			await pageTokens();
+			await pageTokens(S.gen);
 			document.getElementById('new-token').replaceChildren(el('div', { class: 'secret' },
 				el('strong', { text: 'New token: copy it now, it is not shown again.' }),
 				el('code', { class: 'cmd', id: 'token-text', text: j.token }),
@@ -393,14 +400,14 @@ async function pageTokens() {
 const auditCursors = [null];
 let auditPage = 0;
 
-async function pageAudit() {
+async function pageAudit(gen) {
 	const c = auditCursors[auditPage];
 	const j = await api('GET', '/audit?limit=50' + (c ? '&cursor=' + encodeURIComponent(c) : ''));
 	const prev = el('button', { class: 'secondary', type: 'button', text: '← Previous', disabled: auditPage === 0,
 		onclick: () => { auditPage--; route(); } });
 	const next = el('button', { class: 'secondary', type: 'button', text: 'Next →', disabled: !j.next_cursor,
 		onclick: () => { auditCursors[auditPage + 1] = j.next_cursor; auditPage++; route(); } });
-	main().replaceChildren(el('h1', { text: 'Audit log' }),
+	render(gen, el('h1', { text: 'Audit log' }),
 		table(['When', 'Who', 'Action', 'Target', ['Detail', 'hide-sm'], ['From', 'hide-sm']], j.items.map((a) => el('tr', {},
 			el('td', { text: when(a.ts) }),
 			el('td', { text: a.actor.kind + (a.actor.id !== null ? ' #' + a.actor.id : '') }),
@@ -413,11 +420,11 @@ async function pageAudit() {
 
 /* ---- account: password and TOTP ---------------------------------------------- */
 
-async function pageAccount() {
+async function pageAccount(gen) {
 	const me = await api('GET', '/me');
 	const t = await api('GET', '/me/totp');
 	const totpBox = el('div', { id: 'totp' });
-	main().replaceChildren(el('h1', { text: 'Account' }),
+	render(gen, el('h1', { text: 'Account' }),
 		el('div', { class: 'card' }, el('p', {}, 'Signed in as ', el('strong', { text: me.account.email }), ' (' + me.account.role + ')'),
 			me.account.must_change_password ? el('p', { class: 'error', text: 'This password was given to you once: change it now.' }) : null),
 		el('h2', { text: 'Change password' }),
@@ -441,7 +448,7 @@ function totpView(box, t) {
 			el('p', {}, el('span', { class: 'pill on', id: 'totp-state', text: 'enabled' }), ' Signing in asks for a 6-digit code from your authenticator app.'),
 			form('row', [input('password', 'Password', { type: 'password', autocomplete: 'current-password' }),
 				input('code', 'Current code', { inputmode: 'numeric', maxlength: 6 })], 'Turn off', async (f) => {
-				await api('DELETE', '/me/totp', { password: f.password.value, code: f.code.value });
+				await api('POST', '/me/totp/disable', { password: f.password.value, code: f.code.value });
 				toast('TOTP turned off'); route();
 			})));
 		return;
