@@ -141,8 +141,9 @@ async function main() {
 	ok(true, 'a wrong password: the form says so');
 	await page.$eval('#f-password', (e) => { e.value = ''; });
 	await signIn(page, E.PASSWORD);
-	await page.waitForFunction(() => document.querySelector('h1') && document.querySelector('h1').textContent === 'Devices', { timeout: WAIT });
-	ok((await text(page, '#who')) === E.EMAIL, "signed in with the one-time password: the devices page, the account's address shown");
+	await page.waitForSelector('#must-change', { visible: true, timeout: WAIT });
+	ok((await text(page, '#who')) === E.EMAIL && (await text(page, 'h1')) === 'Account',
+		"signed in with the one-time password: the account page first, asking to change it");
 	let r = await api(page, 'GET', '/api/v1/me');
 	ok(r.status === 200 && r.body.via === 'session', 'the API agrees: a session (GET /api/v1/me)', JSON.stringify(r));
 
@@ -284,7 +285,8 @@ async function main() {
 	await page.waitForFunction(() => document.querySelector('#toast').textContent === 'Password changed', { timeout: WAIT })
 		.catch(async () => { throw new Error('no "Password changed": ' + await formError(page, '#f-current', /./)); });
 	r = await api(page, 'GET', '/api/v1/me');
-	ok(r.body.account.must_change_password === false, 'the password changed (must_change_password now false)', JSON.stringify(r.body));
+	ok(r.body.account.must_change_password === false && (await page.$('#must-change')) === null,
+		'the password changed (must_change_password now false, the notice gone)', JSON.stringify(r.body));
 
 	await page.type('#totp input[name=password]', newPw);
 	await page.click('#totp button[type=submit]');

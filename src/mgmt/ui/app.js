@@ -154,7 +154,9 @@ function pageSignin(msg) {
 			const j = await api('POST', '/login', body);
 			S.me = j.account; S.csrf = j.csrf;
 			f.password.value = '';
-			if (location.pathname !== '/claim' && !location.hash) location.hash = '#/devices';
+			/* A one-time password is changed first; else back where the user was. */
+			if (location.pathname !== '/claim' && (j.account.must_change_password || !location.hash))
+				history.replaceState(null, '', j.account.must_change_password ? '/#/account' : '/#/devices');
 			route();
 		}),
 		msg ? el('p', { class: 'muted', text: msg }) : null);
@@ -426,7 +428,7 @@ async function pageAccount(gen) {
 	const totpBox = el('div', { id: 'totp' });
 	render(gen, el('h1', { text: 'Account' }),
 		el('div', { class: 'card' }, el('p', {}, 'Signed in as ', el('strong', { text: me.account.email }), ' (' + me.account.role + ')'),
-			me.account.must_change_password ? el('p', { class: 'error', text: 'This password was given to you once: change it now.' }) : null),
+			me.account.must_change_password ? el('p', { class: 'error', id: 'must-change', text: 'This password was given to you once: change it now.' }) : null),
 		el('h2', { text: 'Change password' }),
 		el('div', { class: 'card' }, form('stack', [
 			input('current', 'Current password', { type: 'password', autocomplete: 'current-password' }),
@@ -436,6 +438,9 @@ async function pageAccount(gen) {
 			if (f.next.value !== f.again.value) throw new Error('the new passwords differ');
 			await api('POST', '/me/password', { current: f.current.value, password: f.next.value });
 			f.current.value = f.next.value = f.again.value = '';
+			const notice = document.getElementById('must-change');
+			if (notice) notice.remove();
+			S.me.must_change_password = false;
 			toast('Password changed');
 		})),
 		el('h2', { text: 'Two-step sign-in (TOTP)' }), totpBox);
