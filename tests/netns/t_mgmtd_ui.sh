@@ -10,7 +10,8 @@
 # page; a join code with its QR code; a simulated device joins with that
 # code and reports its status while the devices page is open, and the
 # table shows it online with its paths; it is added to the network in the
-# page; a change without the CSRF header (fetch, and a plain form post) is
+# page; a second device claimed through its claim link (/claim#...); a
+# change without the CSRF header (fetch, and a plain form post) is
 # refused; a token; the audit log; the password changed; TOTP enabled and
 # signing in again with a code.  Every outcome is checked in the DOM and
 # in the API.  A screenshot of each page is kept under
@@ -41,12 +42,16 @@ mgmt_serve --dir "$T/state"
 
 SEED=$("$DEVTOOL" keygen 1)
 ADDRESS=$("$DEVTOOL" addr "$SEED" | awk '{print $2}')
+SEED2=$("$DEVTOOL" keygen 1)
+ADDRESS2=$("$DEVTOOL" addr "$SEED2" | awk '{print $2}')
 PEER=$("$DEVTOOL" addr "$("$DEVTOOL" keygen 1)" | awk '{print $2}')
-[[ $ADDRESS == fc94:* ]] && [[ $PEER == fc94:* ]] || bail "mgmt_device addr: '$ADDRESS' '$PEER'"
+[[ $ADDRESS == fc94:* ]] && [[ $ADDRESS2 == fc94:* ]] && [[ $PEER == fc94:* ]] ||
+	bail "mgmt_device addr: '$ADDRESS' '$ADDRESS2' '$PEER'"
 
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 ADMIN=$ADMIN DEVICE=$DEVICE EMAIL=admin@example.org PASSWORD=$PW SEED=$SEED ADDRESS=$ADDRESS \
+	SEED2=$SEED2 ADDRESS2=$ADDRESS2 \
 	PEER=$PEER PYDEV=$PYDEV SHOTS=$SHOTS CHROMIUM=$CHROMIUM CERT=$T/state/tls-cert.pem PROFILE=$T/chromium \
 	NODE_PATH=$UI/node_modules timeout 300 node "$UI/drive.js" >"$T/drive.out" 2>&1
 RC=$?
@@ -54,7 +59,7 @@ tap_relay "" "$T/drive.out"
 check_eq "drive.js exit 0" 0 "$RC"
 check_ge "it ran every step (checks)" 40 "$(grep -c '^ok - ' "$T/drive.out")"
 N=$(find "$SHOTS" -name '*.png' -size +1k | wc -l)
-check_ge "a screenshot of each page under $SHOTS" 8 "$N"
+check_ge "a screenshot of each page under $SHOTS" 9 "$N"
 
 # Secrets: neither the one-time password nor a join code is logged.
 check_fails "the server's log holds no password" grep -qF "$PW" "$SRV_LOG"

@@ -30,8 +30,8 @@ function ok(cond, desc, diag) {
 	return cond;
 }
 
-function device(method, target, body) {
-	const args = [E.PYDEV, 'req', E.DEVICE, E.SEED, method, target];
+function device(method, target, body, seed = E.SEED) {
+	const args = [E.PYDEV, 'req', E.DEVICE, seed, method, target];
 	if (body !== undefined) args.push('--body', JSON.stringify(body));
 	return execFileSync('python3', args, { encoding: 'utf8' }).trim();
 }
@@ -231,6 +231,27 @@ async function main() {
 	out = device('GET', '/device/v1/config?wait=0');
 	ok(/^200 /.test(out), "the device's config answers (its bundle names the change)", out.slice(0, 200));
 	await shot(page, '02-networks');
+
+	// ---- a claim link: a device without a code, claimed into robots --------------------
+	const claimSecret = crypto.randomBytes(32).toString('hex');
+	const secretHash = execFileSync('python3', ['-c',
+		'import hashlib,sys; print(hashlib.blake2b(bytes.fromhex(sys.argv[1]), digest_size=32).hexdigest())', claimSecret],
+	{ encoding: 'utf8' }).trim();
+	out = device('POST', '/device/v1/claim-request', { secret_hash: secretHash, hostname: 'claimed-ui' }, E.SEED2);
+	ok(/^200 /.test(out), 'a second device asks to be claimed (claim request)', out);
+	await page.goto(BASE + '/claim#' + E.ADDRESS2 + '.' + claimSecret, { waitUntil: 'networkidle0' });
+	await page.waitForSelector('#f-network', { timeout: WAIT });
+	ok((await text(page, 'main')).includes(E.ADDRESS2), 'the claim link opens the claim page naming the device');
+	await page.select('#f-network', String(net.id));
+	await shot(page, '08-claim');
+	await page.click('main form button[type=submit]');
+	await page.waitForFunction(() => location.pathname === '/' && location.hash === '#/devices', { timeout: WAIT });
+	await page.waitForSelector(`tr[data-address="${E.ADDRESS2}"]`, { timeout: WAIT });
+	r = await api(page, 'GET', '/api/v1/devices?network=' + net.id);
+	ok(r.body.items.some((d) => d.address === E.ADDRESS2 && d.hostname === 'claimed-ui'),
+		'claimed in the page: listed, and a member of robots in the API', JSON.stringify(r.body));
+	r = await api(page, 'POST', '/api/v1/claims', { secret: claimSecret });
+	ok(r.status === 404, 'the claim secret works once', JSON.stringify(r));
 
 	// ---- CSRF ------------------------------------------------------------------------
 	r = await api(page, 'POST', '/api/v1/networks', { name: 'evil' }, false);
