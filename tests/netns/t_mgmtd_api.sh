@@ -26,11 +26,7 @@ PY=$SNR_ROOT/tests/netns/mgmtd_api.py
 command -v sqlite3 >/dev/null || bail "sqlite3 missing"
 
 T=$(mktemp -d /tmp/snr-mgmtd-api.XXXXXX)
-api_cleanup() {
-	pg_stop
-	cleanup
-}
-trap api_cleanup EXIT
+trap pg_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 NDEV=12

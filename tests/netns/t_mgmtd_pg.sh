@@ -21,10 +21,6 @@ UNIT=$SNR_BUILD/tests/test_mgmtd_store
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 
 T=$(mktemp -d /tmp/snr-mgmtd-pg.XXXXXX)
-pg_cleanup() {
-	pg_stop
-	cleanup
-}
 trap pg_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
@@ -47,11 +43,11 @@ check_match "... which passed as a group" '^# ok - mgmt_store_postgres$' "$OUT"
 check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
 [ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
 
-# The data model's tests (accounts, sessions, tokens, audit; networks,
+# The data model's tests (accounts, sessions, tokens, passwords, TOTP, audit; networks,
 # devices, join codes, versions) on it: each binary runs its group on SQLite,
 # then the same tests as "<group>_postgres".  name:tests:skipped-on-SQLite
 # (two_servers_never_share_a_serial needs PostgreSQL's row locks).
-for m in auth:4:0 fleet:9:1; do
+for m in auth:6:0 fleet:9:1; do
 	IFS=: read -r name count skipped <<<"$m"
 	OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP \
 		"$SNR_BUILD/tests/test_mgmtd_model_$name" 2>&1)
