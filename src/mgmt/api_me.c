@@ -7,7 +7,8 @@
  * /api/v1/me/totp/disable (the password and a code turn it off).  Every
  * password check takes from the sign-in rate limits (per address and per
  * account), as a sign-in does.  A wrong password or code is 403, not 401:
- * the session itself is fine.
+ * the session itself is fine.  Changes are PERM_TOKEN_MANAGE on oneself
+ * (a session; a token only with admin scope), the state PERM_ACCOUNT_READ.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,7 +93,8 @@ void api_me_password(struct http_req *r)
 	size_t plen;
 	int rc;
 
-	if (!api_who(r, &w) || !api_body(r, &root, names, 2))
+	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
+	    !api_body(r, &root, names, 2))
 		return;
 	if (!mgmt_json_str(&root, "password", API_PASSWORD_MIN, API_PASSWORD_MAX, &pw, &plen)) {
 		api_bad_field(r, "password", "wants a string of 12..256 bytes");
@@ -136,7 +138,7 @@ void api_me_totp_get(struct http_req *r)
 {
 	struct api_who w;
 
-	if (api_who(r, &w))
+	if (api_who(r, &w) && api_may(r, &w, PERM_ACCOUNT_READ, PERM_REL_OWNER))
 		reply_state(r, &w);
 }
 
@@ -165,7 +167,8 @@ void api_me_totp_begin(struct http_req *r)
 	struct outbuf o;
 	int rc;
 
-	if (!api_who(r, &w) || !api_body(r, &root, names, 1))
+	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
+	    !api_body(r, &root, names, 1))
 		return;
 	if (!my_password(r, &w, &root, "password"))
 		goto done;
@@ -212,7 +215,8 @@ void api_me_totp_confirm(struct http_req *r)
 	struct api_who w;
 	struct json_value root;
 
-	if (!api_who(r, &w) || !api_body(r, &root, names, 1))
+	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
+	    !api_body(r, &root, names, 1))
 		return;
 	if (my_code(r, &w, &root, true)) {
 		api_changed(r, NULL);
@@ -228,7 +232,8 @@ void api_me_totp_disable(struct http_req *r)
 	struct json_value root;
 	int rc;
 
-	if (!api_who(r, &w) || !api_body(r, &root, names, 2))
+	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
+	    !api_body(r, &root, names, 2))
 		return;
 	if (!my_password(r, &w, &root, "password") || !my_code(r, &w, &root, false))
 		goto done;

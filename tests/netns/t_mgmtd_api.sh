@@ -9,7 +9,7 @@
 # Per backend: init (the first admin's one-time password), a dozen devices
 # written straight into the database (the device API that makes them is
 # another issue's step), then mgmtd_api.py: the authorization matrix
-# (26 requests x anonymous, member, owner, admin, read/write/revoked/
+# (31 requests x anonymous, member, owner, admin, read/write/revoked/
 # expired token; every 2xx change leaves exactly one audit row with the
 # request's remote address, every refusal none), CSRF, strict bodies
 # (400/415/422 naming the member, 413), 404/409, pagination, a long-poll
