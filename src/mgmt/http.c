@@ -29,6 +29,13 @@ enum {
  */
 #define CSP_NONE "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
+static void guard(struct MHD_Response *resp, const char *csp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+}
+
 static void reply(struct http_req *r, unsigned status, const char *type, const void *body,
 		  size_t len, const struct http_cache *cache)
 {
@@ -48,14 +55,11 @@ static void reply(struct http_req *r, unsigned status, const char *type, const v
 	if (cache != NULL) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache->control);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, cache->etag);
-		MHD_add_response_header(resp, "Content-Security-Policy", cache->csp);
 		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	} else {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		MHD_add_response_header(resp, "Content-Security-Policy", CSP_NONE);
 	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	guard(resp, cache != NULL ? cache->csp : CSP_NONE);
 	if (r->set_cookie != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->route != NULL) {
@@ -157,6 +161,7 @@ static enum MHD_Result early_error(struct MHD_Connection *c, unsigned status,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	guard(resp, CSP_NONE);
 	if (close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ok = MHD_queue_response(c, status, resp);

@@ -40,6 +40,22 @@ PW=$(sed -n 's/^one-time password: *//p' <<<"$OUT")
 [ -n "$PW" ] || bail "init printed no one-time password"
 mgmt_serve --dir "$T/state"
 
+# ---- the files, as a plain client sees them ---------------------------------------------
+get() { curl -sS --max-time 20 --cacert "$T/state/tls-cert.pem" -o "$T/body" -D - "$@" | tr -d '\r'; }
+H=$(get "https://$ADMIN/ui/app.js")
+check_match "GET /ui/app.js: 200, text/javascript" '^Content-Type: text/javascript' "$H"
+check "... the bytes of src/mgmt/ui/app.js" cmp -s "$T/body" "$SNR_ROOT/src/mgmt/ui/app.js"
+ETAG=$(sed -n 's/^ETag: //p' <<<"$H")
+check_match "... with an ETag and Cache-Control: no-cache" '^Cache-Control: no-cache$' "$H"
+check_match "... its ETag again: 304" '^HTTP/[0-9.]* 304' "$(get -H "If-None-Match: $ETAG" "https://$ADMIN/ui/app.js")"
+check_match "... another tag: 200" '^HTTP/[0-9.]* 200' "$(get -H 'If-None-Match: "0"' "https://$ADMIN/ui/app.js")"
+check_match "a file not embedded: 404" '^HTTP/[0-9.]* 404' "$(get "https://$ADMIN/ui/..%2fhttp.c")"
+check_match "/claim is the dashboard too" '^Content-Type: text/html' "$(get "https://$ADMIN/claim")"
+H=$(get "https://$ADMIN/api/v1/me")
+check_match "an API answer (401): X-Frame-Options: DENY" '^X-Frame-Options: DENY$' "$H"
+check_match "... and Content-Security-Policy: default-src 'none'" "^Content-Security-Policy: default-src 'none'" "$H"
+check_fails "the dashboard is not on the device listener" grep -q '^HTTP/[0-9.]* 200' <<<"$(curl -sS -D - -o /dev/null "http://$DEVICE/")"
+
 SEED=$("$DEVTOOL" keygen 1)
 ADDRESS=$("$DEVTOOL" addr "$SEED" | awk '{print $2}')
 SEED2=$("$DEVTOOL" keygen 1)
