@@ -349,6 +349,44 @@ async function main() {
 		.catch(async () => { throw new Error('no device row: ' + await page.evaluate(() => location.href + ' ' + document.querySelector('main').textContent)); });
 	ok(true, 'the device is still listed');
 
+	// ---- device actions: rename, block, unblock, delete -----------------------------------
+	await page.click(row + ' button');
+	await page.waitForSelector('tr.details input[name=hostname]', { timeout: WAIT });
+	await page.$eval('tr.details input[name=hostname]', (e) => { e.value = ''; });
+	await page.type('tr.details input[name=hostname]', 'robot-two');
+	await page.click('tr.details form button[type=submit]');
+	await page.waitForFunction((row) => /robot-two/.test(document.querySelector(row).textContent), { timeout: WAIT }, row);
+	r = await api(page, 'GET', '/api/v1/devices');
+	let d1 = r.body.items.find((d) => d.address === E.ADDRESS);
+	ok(d1.hostname === 'robot-two', 'renamed in the page (the API agrees)', JSON.stringify(d1));
+	const clickText = (label) => page.evaluate((label) => {
+		const b = [...document.querySelectorAll('tr.details button')].find((x) => x.textContent === label);
+		if (b) b.click();
+		return b !== undefined;
+	}, label);
+	ok(await clickText('Block'), 'a Block button under the open device');
+	await page.waitForFunction((row) => /blocked/.test(document.querySelector(row).textContent), { timeout: WAIT }, row);
+	r = await api(page, 'GET', '/api/v1/devices');
+	d1 = r.body.items.find((d) => d.address === E.ADDRESS);
+	ok(d1.blocked === true, 'blocked in the page: marked, and the API agrees');
+	await shot(page, '09-device-actions');
+	await page.waitForFunction(() => [...document.querySelectorAll('tr.details button')].some((x) => x.textContent === 'Unblock'), { timeout: WAIT });
+	await clickText('Unblock');
+	await page.waitForFunction((row) => !/blocked/.test(document.querySelector(row).textContent), { timeout: WAIT }, row);
+	r = await api(page, 'GET', '/api/v1/devices');
+	ok(r.body.items.find((d) => d.address === E.ADDRESS).blocked === false, 'unblocked again');
+	const row2 = `tr[data-address="${E.ADDRESS2}"]`;
+	await page.click(row + ' button'); // close the first one
+	await page.waitForFunction(() => !document.querySelector('tr.details'), { timeout: WAIT });
+	await page.click(row2 + ' button');
+	await page.waitForSelector('tr.details input[name=hostname]', { timeout: WAIT });
+	page.once('dialog', (dlg) => dlg.accept());
+	await clickText('Delete');
+	await page.waitForFunction((row2) => document.querySelector(row2) === null, { timeout: WAIT }, row2);
+	r = await api(page, 'GET', '/api/v1/devices');
+	ok(r.body.items.every((d) => d.address !== E.ADDRESS2) && r.body.items.length === 1,
+		'the claimed device deleted in the page (after a confirmation): gone from the API too', JSON.stringify(r.body));
+
 	ok(errors.length === 0, 'no script error and no CSP violation in the page', errors.join('\n'));
 	await browser.close();
 }

@@ -193,6 +193,25 @@ async function peerRows(d, into) {
 			? el('tr', {}, el('td', { colspan: 4, class: 'muted' }, 'Endpoints: ', full.report.endpoints.join(', '))) : null));
 }
 
+/* Rename, block or unblock, delete: one PATCH or DELETE each (one audit row). */
+function deviceActions(d) {
+	const change = async (body, done) => {
+		try { await api('PATCH', '/devices/' + d.id, body); toast(done); await refreshDevices(); } catch (e) { toast(e.message); }
+	};
+	return el('div', { class: 'toolbar actions' },
+		form('row', [input('hostname', 'Name', { value: d.hostname, maxlength: 63, autocomplete: 'off' })], 'Rename', async (f) => {
+			await api('PATCH', '/devices/' + d.id, { hostname: f.hostname.value });
+			f.hostname.blur();
+			toast('Renamed'); await refreshDevices();
+		}),
+		el('button', { class: 'secondary', type: 'button', text: d.blocked ? 'Unblock' : 'Block',
+			onclick: () => change({ blocked: !d.blocked }, d.blocked ? 'Unblocked' : 'Blocked: its peers drop it') }),
+		el('button', { class: 'danger', type: 'button', text: 'Delete', onclick: async () => {
+			if (!confirm('Delete ' + d.hostname + '? It leaves every network; it can join again with a code.')) return;
+			try { await api('DELETE', '/devices/' + d.id); openPeers.delete(d.id); toast('Deleted'); await refreshDevices(); } catch (e) { toast(e.message); }
+		} }));
+}
+
 function deviceRow(d, open) {
 	const tr = el('tr', { 'data-address': d.address, 'data-online': d.online ? 'yes' : 'no' },
 		el('td', {}, el('strong', { text: d.hostname }), d.blocked ? [' ', el('span', { class: 'pill bad', text: 'blocked' })] : null),
@@ -204,9 +223,9 @@ function deviceRow(d, open) {
 		el('td', {}, el('button', { class: 'link', type: 'button', text: open.has(d.id) ? 'Hide peers' : 'Peers',
 			onclick: () => { if (open.has(d.id)) open.delete(d.id); else open.add(d.id); refreshDevices(); } })));
 	if (!open.has(d.id)) return [tr];
-	const cell = el('td', { colspan: 7, text: 'Loading…' });
-	peerRows(d, cell).catch((e) => { cell.textContent = e.message; });
-	return [tr, el('tr', {}, cell)];
+	const peers = el('div', { text: 'Loading…' });
+	peerRows(d, peers).catch((e) => { peers.textContent = e.message; });
+	return [tr, el('tr', { class: 'details' }, el('td', { colspan: 7 }, peers, deviceActions(d)))];
 }
 
 const openPeers = new Set();
@@ -216,6 +235,8 @@ async function refreshDevices() {
 	const wrap = document.getElementById('devices');
 	const count = document.getElementById('dev-count');
 	if (!wrap || !count) return;
+	/* Not under the user's typing: a rename in progress keeps its field. */
+	if (document.activeElement && wrap.contains(document.activeElement) && document.activeElement.tagName === 'INPUT') return;
 	const q = devFilter ? '?network=' + encodeURIComponent(devFilter) : '';
 	S.devices = await all('/devices' + q);
 	const online = S.devices.filter((d) => d.online).length;
