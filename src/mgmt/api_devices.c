@@ -97,7 +97,9 @@ static void reply_device(struct http_req *r, unsigned status, const struct model
 	char *buf;
 	size_t cap;
 
+	device_mark_parked(r->l->m, true);
 	live_of(r, d, true, &ad);
+	device_mark_parked(r->l->m, false);
 	cap = API_JSON_MAX + ad.live.status_len;
 	if ((buf = malloc(cap)) == NULL) {
 		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
@@ -166,8 +168,10 @@ void api_devices_list(struct http_req *r)
 	}
 	if (rc == 0 && (live = calloc(kept ? kept : 1, sizeof *live)) == NULL)
 		rc = -ENOMEM;
+	device_mark_parked(r->l->m, true);
 	for (size_t i = 0; rc == 0 && i < kept; i++)
 		live_of(r, &rows[i], false, &live[i]);
+	device_mark_parked(r->l->m, false);
 	if (rc < 0)
 		api_fail(r, rc, "device");
 	else

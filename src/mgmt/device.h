@@ -71,7 +71,7 @@ struct device_entry {
 	uint32_t paths[DEVICE_PATHS];	      /* its peers by path, in that body */
 	int64_t seen_written_s;		      /* last_seen last written (unix s) */
 	bool agent_written;		      /* since start */
-	bool mark;			      /* scratch of device_summary */
+	bool mark;			      /* a parked poll (device_mark_parked) */
 };
 
 struct device_state {
@@ -99,8 +99,6 @@ void device_changed(struct mgmtd *m, const struct model_change *ch);
 /* The instance version may have moved (watch_notify): wake everyone if unaccounted. */
 void device_version_check(struct mgmtd *m);
 
-/* Online: a parked config poll, or a status younger than DEVICE_ONLINE_MS. */
-bool device_online(struct mgmtd *m, int64_t id);
 /*
  * {"known":N,"online":N,"bundles_signed":N,"rebuilt_same":N,
  *  "auth_refused":{"malformed_auth":N,...}}
@@ -115,7 +113,16 @@ struct device_live {
 	int64_t age_ms;		      /* of that status */
 	uint32_t paths[DEVICE_PATHS]; /* its peers by path, in that status */
 };
-/* out filled; status valid until the next request. */
+/*
+ * Set (on) or clear the mark of every device with a parked config poll:
+ * one pass over the parked table, so that a page of devices costs one
+ * pass, not one per device.  Bracket device_live calls with it.
+ */
+void device_mark_parked(struct mgmtd *m, bool on);
+/*
+ * out filled (status valid until the next request): online is a parked
+ * poll (marked) or a status younger than DEVICE_ONLINE_MS.
+ */
 void device_live(struct mgmtd *m, int64_t id, struct device_live *out);
 
 /* device_cache.c: the entry of id (made if new), NULL on ENOMEM. */
