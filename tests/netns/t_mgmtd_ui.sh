@@ -61,8 +61,9 @@ ADDRESS=$("$DEVTOOL" addr "$SEED" | awk '{print $2}')
 SEED2=$("$DEVTOOL" keygen 1)
 ADDRESS2=$("$DEVTOOL" addr "$SEED2" | awk '{print $2}')
 PEER=$("$DEVTOOL" addr "$("$DEVTOOL" keygen 1)" | awk '{print $2}')
-[[ $ADDRESS == fc94:* ]] && [[ $ADDRESS2 == fc94:* ]] && [[ $PEER == fc94:* ]] ||
+if [[ $ADDRESS != fc94:* ]] || [[ $ADDRESS2 != fc94:* ]] || [[ $PEER != fc94:* ]]; then
 	bail "mgmt_device addr: '$ADDRESS' '$ADDRESS2' '$PEER'"
+fi
 
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
