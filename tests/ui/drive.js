@@ -92,6 +92,16 @@ async function formError(page, sel, re) {
 	}
 }
 
+// Navigate (a new document or only a new fragment) and wait for the page's
+// heading: a selector of the page before cannot be mistaken for this one's.
+async function go(page, p, title) {
+	await page.goto(BASE + p, { waitUntil: 'domcontentloaded' });
+	await page.waitForFunction((t) => {
+		const h = document.querySelector('main h1');
+		return h !== null && h.textContent === t;
+	}, { timeout: WAIT }, title);
+}
+
 async function text(page, sel) {
 	return page.$eval(sel, (e) => e.textContent);
 }
@@ -110,11 +120,14 @@ async function main() {
 	const browser = await puppeteer.launch({
 		executablePath: E.CHROMIUM,
 		headless: true,
+		timeout: 3 * WAIT, // the browser's start, on a busy machine
 		acceptInsecureCerts: true, // the instance's self-signed certificate
 		args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
 			'--user-data-dir=' + E.PROFILE],
 	});
 	const page = await browser.newPage();
+	page.setDefaultTimeout(WAIT);
+	page.setDefaultNavigationTimeout(3 * WAIT);
 	await page.setViewport({ width: 1280, height: 800 });
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
@@ -126,7 +139,7 @@ async function main() {
 	});
 
 	// ---- the page itself: headers, sign-in --------------------------------------
-	const resp = await page.goto(BASE + '/', { waitUntil: 'networkidle0' });
+	const resp = await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
 	const h = resp.headers();
 	ok(resp.status() === 200 && /text\/html/.test(h['content-type']), 'GET / is the dashboard (200, text/html)');
 	ok(/script-src 'self'/.test(h['content-security-policy'] || '') && !/unsafe-inline/.test(h['content-security-policy']),
@@ -148,7 +161,7 @@ async function main() {
 	ok(r.status === 200 && r.body.via === 'session', 'the API agrees: a session (GET /api/v1/me)', JSON.stringify(r));
 
 	// ---- networks ------------------------------------------------------------
-	await page.goto(BASE + '/#/networks', { waitUntil: 'networkidle0' });
+	await go(page, '/#/networks', 'Networks');
 	await page.waitForSelector('#f-name', { visible: true, timeout: WAIT });
 	await page.type('#f-name', 'robots');
 	await page.click('form button[type=submit]');
@@ -158,7 +171,7 @@ async function main() {
 	ok(net !== undefined, 'a network made in the page (robots): listed, and the API has it', JSON.stringify(r.body));
 
 	// ---- a join code, with its QR code ------------------------------------------------
-	await page.goto(BASE + '/#/codes', { waitUntil: 'networkidle0' });
+	await go(page, '/#/codes', 'Join codes');
 	await page.waitForSelector('#f-kind', { visible: true, timeout: WAIT });
 	await page.select('#f-expires', '86400');
 	await page.click('form button[type=submit]');
@@ -177,7 +190,7 @@ async function main() {
 	await shot(page, '03-join-code');
 
 	// ---- the device joins while the devices page is open ----------------------------------
-	await page.goto(BASE + '/#/devices', { waitUntil: 'networkidle0' });
+	await go(page, '/#/devices', 'Devices');
 	await page.waitForSelector('#devices table', { timeout: WAIT });
 	ok((await page.$$('tr[data-address]')).length === 0, 'the devices page: no device yet');
 	let out = device('POST', '/device/v1/join', { code, hostname: 'robot-ui' });
@@ -218,7 +231,7 @@ async function main() {
 	await page.setViewport({ width: 1280, height: 800 });
 
 	// ---- add it to the network in the page -------------------------------------------
-	await page.goto(BASE + '/#/networks', { waitUntil: 'networkidle0' });
+	await go(page, '/#/networks', 'Networks');
 	await page.waitForSelector('tr[data-network="robots"] button', { timeout: WAIT });
 	await page.click('tr[data-network="robots"] button');
 	await page.waitForSelector('#f-device', { timeout: WAIT });
@@ -239,7 +252,7 @@ async function main() {
 	{ encoding: 'utf8' }).trim();
 	out = device('POST', '/device/v1/claim-request', { secret_hash: secretHash, hostname: 'claimed-ui' }, E.SEED2);
 	ok(/^200 /.test(out), 'a second device asks to be claimed (claim request)', out);
-	await page.goto(BASE + '/claim#' + E.ADDRESS2 + '.' + claimSecret, { waitUntil: 'networkidle0' });
+	await go(page, '/claim#' + E.ADDRESS2 + '.' + claimSecret, 'Claim a device');
 	await page.waitForSelector('#f-network', { timeout: WAIT });
 	ok((await text(page, 'main')).includes(E.ADDRESS2), 'the claim link opens the claim page naming the device');
 	await page.select('#f-network', String(net.id));
@@ -268,12 +281,12 @@ async function main() {
 	]);
 	const formAnswer = await page.evaluate(() => document.body.textContent);
 	ok(/"code":"csrf"/.test(formAnswer), 'a plain HTML form post (no header): refused, csrf', formAnswer);
-	await page.goto(BASE + '/#/networks', { waitUntil: 'networkidle0' });
+	await go(page, '/#/networks', 'Networks');
 	r = await api(page, 'GET', '/api/v1/networks');
 	ok(r.body.items.every((n) => n.name !== 'evil'), 'and nothing was made');
 
 	// ---- tokens, audit ---------------------------------------------------------------------
-	await page.goto(BASE + '/#/tokens', { waitUntil: 'networkidle0' });
+	await go(page, '/#/tokens', 'API tokens');
 	await page.waitForSelector('#f-scope', { visible: true, timeout: WAIT });
 	await page.select('#f-scope', 'read');
 	await page.type('#f-description', 'ui test');
@@ -283,7 +296,7 @@ async function main() {
 	const tr = await fetchToken(token);
 	ok(/^snt_/.test(token) && tr === 200, 'a token made in the page (shown once) works as a bearer token', token.slice(0, 8) + ' ' + tr);
 	await shot(page, '05-tokens');
-	await page.goto(BASE + '/#/audit', { waitUntil: 'networkidle0' });
+	await go(page, '/#/audit', 'Audit log');
 	await page.waitForSelector('main table', { timeout: WAIT });
 	const audit = await text(page, 'main table');
 	ok(['network.create', 'network.attach', 'device.join', 'token.create'].every((a) => audit.includes(a)),
@@ -292,7 +305,7 @@ async function main() {
 
 	// ---- account: password change, then TOTP -------------------------------------------
 	const newPw = 'a new password ' + crypto.randomBytes(4).toString('hex');
-	await page.goto(BASE + '/#/account', { waitUntil: 'networkidle0' });
+	await go(page, '/#/account', 'Account');
 	await page.waitForSelector('#f-current', { visible: true, timeout: WAIT });
 	await page.type('#f-current', 'not the password');
 	await page.type('#f-next', newPw);
@@ -344,7 +357,7 @@ async function main() {
 	await page.waitForFunction(() => !document.querySelector('#top').hidden, { timeout: WAIT })
 		.catch(async () => { throw new Error('not signed in: ' + await formError(page, '#f-email', /./)); });
 	ok(true, 'signed in again with the password and a fresh code');
-	await page.goto(BASE + '/#/devices', { waitUntil: 'networkidle0' });
+	await go(page, '/#/devices', 'Devices');
 	await page.waitForFunction((row) => document.querySelector(row) !== null, { timeout: WAIT }, row)
 		.catch(async () => { throw new Error('no device row: ' + await page.evaluate(() => location.href + ' ' + document.querySelector('main').textContent)); });
 	ok(true, 'the device is still listed');
