@@ -112,7 +112,7 @@ TOOL_PROGS := $(patsubst tools/%.c,$(BUILD)/subnetra-%,$(wildcard tools/*.c))
 # The management server: its own library and Debian's shared libraries,
 # never linked into subnetrad (whose static size budget stays as it is).
 MGMT_PROG := $(BUILD)/subnetra-mgmtd
-MGMT_LDLIBS := -lmicrohttpd -lgnutls -lsqlite3 -lpq
+MGMT_LDLIBS := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lqrencode
 # Debian keeps libpq's headers in a folder of their own.
 $(BUILD)/obj/src/mgmt/%.o: CPPFLAGS += -isystem /usr/include/postgresql
 BINS := $(BUILD)/subnetrad $(BUILD)/subnetra $(TOOL_PROGS) $(MGMT_PROG)
@@ -185,6 +185,15 @@ $(BUILD)/gen/openapi_yaml.h: docs/api/openapi.yaml
 	      echo '};'; } >$@.tmp && mv -f $@.tmp $@
 $(BUILD)/obj/src/mgmt/http_routes.o: $(BUILD)/gen/openapi_yaml.h
 
+# The dashboard (src/mgmt/ui/: plain HTML, CSS and JavaScript, no build
+# step), embedded the same way: GET / and /ui/{file} serve these bytes.
+UI_FILES := $(sort $(wildcard src/mgmt/ui/*.html src/mgmt/ui/*.css src/mgmt/ui/*.js src/mgmt/ui/*.svg))
+$(BUILD)/gen/ui_assets.h: $(UI_FILES) scripts/embed-ui.sh
+	$(E) GEN $@
+	@mkdir -p $(dir $@)
+	$(Q)./scripts/embed-ui.sh $(UI_FILES) >$@.tmp && mv -f $@.tmp $@
+$(BUILD)/obj/src/mgmt/ui.o: $(BUILD)/gen/ui_assets.h
+
 $(MGMT_PROG): $(BUILD)/obj/src/mgmt/main.o $(LIBMGMT) $(LIBMGMTCORE) $(BASE_LIBS)
 	$(E) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MGMT_LDLIBS) -o $@
@@ -232,6 +241,7 @@ fuzz: deps
 # Installs (as root, via apt) whatever build/run/test dependency is missing.
 deps:
 	$(Q)./scripts/deps.sh
+	$(Q)./scripts/ui-deps.sh
 
 test-build: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 

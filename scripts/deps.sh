@@ -16,6 +16,9 @@ pkgs=(
 	libgnutls28-dev                        # subnetra-mgmtd: TLS on its admin listener, its certificate
 	libsqlite3-dev sqlite3                 # subnetra-mgmtd: its database (sqlite3: the tests read it)
 	libpq-dev                              # subnetra-mgmtd: its PostgreSQL store
+	libqrencode-dev                        # subnetra-mgmtd: QR codes (SVG) of join codes and TOTP URIs
+	chromium nodejs                        # t_mgmtd_ui: the dashboard in headless Chromium, driven by
+	                                       #   puppeteer-core (scripts/ui-deps.sh installs it with npm)
 	postgresql                             # t_mgmtd_pg: a server the test starts (psql too)
 	curl openssl                           # t_mgmtd_basic: requests to subnetra-mgmtd, certificates
 	iproute2 iputils-ping                  # netns scenarios and demo
@@ -29,6 +32,10 @@ pkgs=(
 	jq prometheus libxml2-utils python3-yaml # t_deploy: exporter JSON, promtool,
 	systemd groff-base man-db              #   plist DTD, compose; units, man pages
 )
+
+# npm: Debian's package, unless an npm came with another nodejs build
+# (NodeSource's bundles it, and conflicts with Debian's npm).
+command -v npm >/dev/null || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do

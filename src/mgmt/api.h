@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include "core/outbuf.h"
 #include "mgmt/http.h"
 #include "mgmt/model.h"
@@ -119,6 +121,20 @@ void api_changed_row(struct http_req *r, int rc, unsigned status, int64_t id, vo
 /* rows for a page of limit rows of size bytes (free it), or NULL with 503 queued. */
 void *api_rows(struct http_req *r, const struct http_page *p, size_t size);
 
+/*
+ * The end of an answer that shows a secret once: ,"qr_svg":svg} appended
+ * to o (whose buf the caller malloc'd), answered, then o's buffer and svg
+ * (qr.h) wiped and freed.
+ */
+void api_reply_secret_qr(struct http_req *r, unsigned status, struct outbuf *o, char *svg,
+			 size_t svg_len);
+/*
+ * pw[0..len) hashed for storage (argon2id, crypto_pwhash_str at the
+ * INTERACTIVE limits, as init's): true, or false with 503 queued.
+ */
+bool api_hash_password(struct http_req *r, const char *pw, size_t len,
+		       char hash[crypto_pwhash_STRBYTES]);
+
 /* JSON fragments shared by groups. */
 void api_put_time(struct outbuf *o, const char *key, int64_t t); /* 0: null */
 
@@ -126,6 +142,11 @@ void api_put_time(struct outbuf *o, const char *key, int64_t t); /* 0: null */
 void api_login(struct http_req *r);	       /* api_auth.c */
 void api_logout(struct http_req *r);
 void api_me(struct http_req *r);
+void api_me_password(struct http_req *r);     /* api_me.c */
+void api_me_totp_get(struct http_req *r);
+void api_me_totp_begin(struct http_req *r);
+void api_me_totp_confirm(struct http_req *r);
+void api_me_totp_disable(struct http_req *r);
 void api_accounts_list(struct http_req *r);    /* api_accounts.c */
 void api_accounts_create(struct http_req *r);
 void api_accounts_patch(struct http_req *r);

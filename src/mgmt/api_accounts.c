@@ -97,12 +97,8 @@ void api_accounts_create(struct http_req *r)
 		api_bad_field(r, "password", "wants a string of 12..256 bytes");
 		goto done;
 	}
-	if (crypto_pwhash_str(hash, pw, plen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
-			   "the password could not be hashed");
+	if (!api_hash_password(r, pw, plen, hash))
 		goto done;
-	}
 	rc = model_account_create(&w.op, email, role, hash, &id);
 	sodium_memzero(hash, sizeof hash);
 	api_changed_row(r, rc, MHD_HTTP_CREATED, id, &a, get_account, put_account, "account");

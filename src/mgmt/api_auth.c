@@ -9,6 +9,7 @@
  * and a CSRF token in the answer's body, which changes must echo in
  * X-Subnetra-CSRF.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "mgmt/model_account.h"
 #include "mgmt/model_session.h"
 #include "mgmt/model_token.h"
+#include "mgmt/model_totp.h"
 
 enum { COOKIE_MAX = 192, AGENT_MAX = 128 };
 
@@ -37,9 +39,48 @@ static void put_me(struct outbuf *o, const struct model_account *a, const struct
 			      model_scope_name(w->perm.scope));
 }
 
+/*
+ * An account with TOTP on signs in with a code too ("totp"): true when it
+ * has none or the code is good (and now used), else false with 401 queued.
+ * The per-account sign-in limit (5, then one per 30 s) bounds guessing.
+ */
+static bool second_step(struct http_req *r, const struct api_who *w,
+			const struct json_value *root, int64_t account)
+{
+	enum model_totp_state st;
+	const char *code;
+	size_t len;
+	int rc = model_totp_state(w->op.s, account, &st);
+
+	if (rc < 0) {
+		api_fail(r, rc, "account");
+		return false;
+	}
+	if (st != MODEL_TOTP_ON)
+		return true;
+	if (json_member_get(root, "totp") == NULL) {
+		http_error(r, MHD_HTTP_UNAUTHORIZED, "totp_required",
+			   "this account signs in with a code from its authenticator app too");
+		return false;
+	}
+	if (!mgmt_json_str(root, "totp", 1, 16, &code, &len)) {
+		api_bad_field(r, "totp", "wants the 6-digit code of your authenticator app");
+		return false;
+	}
+	rc = model_totp_check(&w->op, account, code, false);
+	if (rc == 0)
+		return true;
+	if (rc == -EACCES || rc == -ENOENT)
+		http_error(r, MHD_HTTP_UNAUTHORIZED, "totp_invalid",
+			   "the authenticator code is wrong, expired or already used");
+	else
+		api_fail(r, rc, "account");
+	return false;
+}
+
 void api_login(struct http_req *r)
 {
-	static const char *const names[] = {"email", "password"};
+	static const char *const names[] = {"email", "password", "totp"};
 	struct api_who w;
 	struct json_value root;
 	struct model_account a;
@@ -50,7 +91,7 @@ void api_login(struct http_req *r)
 	int rc;
 
 	api_anon(r, &w);
-	if (!api_body(r, &root, names, 2))
+	if (!api_body(r, &root, names, 3))
 		return;
 	if (!mgmt_json_str(&root, "email", 1, ACCOUNT_EMAIL_MAX, &email, &elen)) {
 		api_bad_field(r, "email", "wants a string of 1..254 bytes");
@@ -70,10 +111,12 @@ void api_login(struct http_req *r)
 			   "the address or the password is wrong");
 		goto done;
 	}
-	ratelimit_reset(&r->l->m->logins->per_account, email);
 	w.op.who.kind = MODEL_ACTOR_ACCOUNT;
 	w.op.who.id = a.id;
 	w.op.who.account_id = a.id;
+	if (!second_step(r, &w, &root, a.id))
+		goto done;
+	ratelimit_reset(&r->l->m->logins->per_account, email);
 	agent = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 					    MHD_HTTP_HEADER_USER_AGENT);
 	rc = model_session_create(&w.op, a.id, agent != NULL && strlen(agent) < AGENT_MAX ? agent : NULL,

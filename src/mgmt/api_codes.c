@@ -19,6 +19,7 @@
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_joincode.h"
 #include "mgmt/model_network.h"
+#include "mgmt/qr.h"
 
 static void put_code(struct outbuf *o, const void *row)
 {
@@ -135,6 +136,43 @@ static bool spec_of(struct http_req *r, const struct json_value *root,
 	return true;
 }
 
+/*
+ * The creation answer: the code, and a QR code (SVG) of the command that
+ * uses it, "subnetra join CODE", for a phone to carry to the device.  Both
+ * appear here only and are wiped once queued.
+ */
+static void reply_code(struct http_req *r, int64_t id, const char *code,
+		       const struct model_joincode_spec *spec)
+{
+	char cmd[sizeof "subnetra join " + MGMT_JOINCODE_LEN], *svg = NULL, *json;
+	size_t svg_len = 0, cap;
+	struct outbuf o;
+	int rc;
+
+	snprintf(cmd, sizeof cmd, "subnetra join %s", code);
+	rc = qr_svg(cmd, &svg, &svg_len);
+	sodium_memzero(cmd, sizeof cmd);
+	cap = API_JSON_MAX + svg_len * 2;
+	if (rc < 0 || (json = malloc(cap)) == NULL) {
+		/* Committed already: the code without its picture beats no code. */
+		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+			   "the code was made but its answer was not: revoke it");
+		qr_svg_free(svg, svg_len);
+		return;
+	}
+	outbuf_init(&o, json, cap);
+	outbuf_printf(&o, "{\"id\":%lld,\"code\":\"%s\"", (long long)id, code);
+	if (spec->network_id != 0)
+		outbuf_printf(&o, ",\"network\":%lld", (long long)spec->network_id);
+	else
+		outbuf_puts(&o, ",\"network\":null");
+	outbuf_printf(&o, ",\"reusable\":%s,\"usage_limit\":%lld,\"hostname_policy\":\"%s\"",
+		      spec->reusable ? "true" : "false", (long long)spec->usage_limit,
+		      model_hostname_policy_name(spec->policy));
+	api_put_time(&o, "expires_at", spec->expires_at);
+	api_reply_secret_qr(r, MHD_HTTP_CREATED, &o, svg, svg_len);
+}
+
 void api_codes_create(struct http_req *r)
 {
 	static const char *const names[] = {"network",	       "reusable",   "usage_limit",
@@ -144,8 +182,7 @@ void api_codes_create(struct http_req *r)
 	struct json_value root;
 	struct model_joincode_spec spec = {0};
 	uint8_t fpr[MGMT_FPR_LEN];
-	char code[MGMT_JOINCODE_LEN + 1], json[API_JSON_MAX];
-	struct outbuf o;
+	char code[MGMT_JOINCODE_LEN + 1];
 	int64_t id;
 	int rc;
 
@@ -161,20 +198,8 @@ void api_codes_create(struct http_req *r)
 		goto done;
 	}
 	api_changed(r, NULL);
-	outbuf_init(&o, json, sizeof json);
-	outbuf_printf(&o, "{\"id\":%lld,\"code\":\"%s\"", (long long)id, code);
-	if (spec.network_id != 0)
-		outbuf_printf(&o, ",\"network\":%lld", (long long)spec.network_id);
-	else
-		outbuf_puts(&o, ",\"network\":null");
-	outbuf_printf(&o, ",\"reusable\":%s,\"usage_limit\":%lld,\"hostname_policy\":\"%s\"",
-		      spec.reusable ? "true" : "false", (long long)spec.usage_limit,
-		      model_hostname_policy_name(spec.policy));
-	api_put_time(&o, "expires_at", spec.expires_at);
-	outbuf_puts(&o, "}\n");
-	api_reply(r, MHD_HTTP_CREATED, &o);
+	reply_code(r, id, code, &spec);
 	sodium_memzero(code, sizeof code);
-	sodium_memzero(json, sizeof json);
 done:
 	json_free(&root);
 }

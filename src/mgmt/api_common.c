@@ -15,6 +15,7 @@
 #include "mgmt/model_account.h"
 #include "mgmt/model_session.h"
 #include "mgmt/model_token.h"
+#include "mgmt/qr.h"
 #include "mgmt/watch.h"
 
 void api_logins_init(struct login_limits *ll)
@@ -283,6 +284,29 @@ void api_reply(struct http_req *r, unsigned status, struct outbuf *o)
 		return;
 	}
 	http_reply_json(r, status, o->buf, n);
+}
+
+void api_reply_secret_qr(struct http_req *r, unsigned status, struct outbuf *o, char *svg,
+			 size_t svg_len)
+{
+	outbuf_puts(o, ",\"qr_svg\":");
+	mgmt_json_put_str(o, svg, svg_len);
+	outbuf_puts(o, "}\n");
+	api_reply(r, status, o);
+	sodium_memzero(o->buf, o->cap);
+	free(o->buf);
+	qr_svg_free(svg, svg_len);
+}
+
+bool api_hash_password(struct http_req *r, const char *pw, size_t len,
+		       char hash[crypto_pwhash_STRBYTES])
+{
+	if (crypto_pwhash_str(hash, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0)
+		return true;
+	http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+		   "the password could not be hashed");
+	return false;
 }
 
 void api_put_time(struct outbuf *o, const char *key, int64_t t)

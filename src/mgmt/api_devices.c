@@ -18,15 +18,25 @@
 #include "core/mesh/identity.h"
 #include "core/mgmt/jsonio.h"
 #include "mgmt/api.h"
+#include "mgmt/device.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_device.h"
 #include "mgmt/model_network.h"
 
 enum { Q_MAX = 64 };
 
+/* A row and what this server knows live of the device (device.h). */
+struct api_device {
+	struct model_device d;
+	struct device_live live;
+	bool report; /* put the last status body too (one device's answer) */
+};
+
 static void put_device(struct outbuf *o, const void *row)
 {
-	const struct model_device *d = row;
+	const struct api_device *ad = row;
+	const struct model_device *d = &ad->d;
+	const struct device_live *l = &ad->live;
 	int64_t now = (int64_t)time(NULL);
 
 	outbuf_printf(o, "{\"id\":%lld", (long long)d->id);
@@ -40,12 +50,67 @@ static void put_device(struct outbuf *o, const void *row)
 	else
 		outbuf_puts(o, ",\"owner\":null");
 	api_put_time(o, "last_seen", d->last_seen);
+	/* Live here (a parked poll, a recent status), or seen lately by any server. */
 	outbuf_printf(o, ",\"online\":%s",
-		      d->last_seen != 0 && now - d->last_seen < MODEL_OFFLINE_S ? "true"
-										  : "false");
+		      l->online || (d->last_seen != 0 && now - d->last_seen < MODEL_OFFLINE_S)
+			  ? "true"
+			  : "false");
 	mgmt_json_put_khex(o, "public_key", d->pubkey, MGMT_PK_LEN);
 	mgmt_json_put_kstr(o, "agent", d->agent, strlen(d->agent));
+	if (l->status == NULL) {
+		outbuf_puts(o, ",\"status\":null");
+	} else {
+		outbuf_printf(o,
+			      ",\"status\":{\"age_s\":%lld,\"peers_direct\":%u,"
+			      "\"peers_relayed\":%u,\"peers_none\":%u}",
+			      (long long)(l->age_ms / 1000), l->paths[DEVICE_PATH_DIRECT],
+			      l->paths[DEVICE_PATH_RELAYED], l->paths[DEVICE_PATH_NONE]);
+	}
+	/* The report as the device sent it (checked then: exactly applied,
+	 * agent, endpoints, peers), without its line end. */
+	if (ad->report && l->status != NULL) {
+		size_t n = l->status_len;
+
+		while (n > 0 && (l->status[n - 1] == '\n' || l->status[n - 1] == '\r'))
+			n--;
+		outbuf_puts(o, ",\"report\":");
+		outbuf_put(o, l->status, n);
+	} else if (ad->report) {
+		outbuf_puts(o, ",\"report\":null");
+	}
 	outbuf_puts(o, "}");
+}
+
+static void live_of(struct http_req *r, const struct model_device *d, bool report,
+		    struct api_device *out)
+{
+	out->d = *d;
+	out->report = report;
+	device_live(r->l->m, d->id, &out->live);
+}
+
+/* One device as the answer: with its last report (up to a body's size). */
+static void reply_device(struct http_req *r, unsigned status, const struct model_device *d)
+{
+	struct api_device ad;
+	struct outbuf o;
+	char *buf;
+	size_t cap;
+
+	device_mark_parked(r->l->m, true);
+	live_of(r, d, true, &ad);
+	device_mark_parked(r->l->m, false);
+	cap = API_JSON_MAX + ad.live.status_len;
+	if ((buf = malloc(cap)) == NULL) {
+		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+			   "no memory for the answer");
+		return;
+	}
+	outbuf_init(&o, buf, cap);
+	put_device(&o, &ad);
+	outbuf_puts(&o, "\n");
+	api_reply(r, status, &o);
+	free(buf);
 }
 
 static bool matches(const struct model_device *d, const char *q)
@@ -63,6 +128,7 @@ void api_devices_list(struct http_req *r)
 	struct api_who w;
 	struct http_page p;
 	struct model_device *rows;
+	struct api_device *live = NULL;
 	const char *q = http_query(r, "q");
 	uint64_t net = 0;
 	enum perm_rel rel = PERM_REL_OWNER;
@@ -100,11 +166,18 @@ void api_devices_list(struct http_req *r)
 			kept++;
 		}
 	}
+	if (rc == 0 && (live = calloc(kept ? kept : 1, sizeof *live)) == NULL)
+		rc = -ENOMEM;
+	device_mark_parked(r->l->m, true);
+	for (size_t i = 0; rc == 0 && i < kept; i++)
+		live_of(r, &rows[i], false, &live[i]);
+	device_mark_parked(r->l->m, false);
 	if (rc < 0)
 		api_fail(r, rc, "device");
 	else
-		api_reply_page(r, &p, rows, sizeof *rows, kept, put_device, n,
+		api_reply_page(r, &p, live, sizeof *live, kept, put_device, n,
 			       n ? rows[n - 1].id : 0);
+	free(live);
 	free(rows);
 }
 
@@ -136,7 +209,7 @@ void api_devices_get(struct http_req *r)
 
 	if (api_who(r, &w) && device_of(r, &w, &d, &rel) &&
 	    api_may(r, &w, PERM_DEVICE_READ, rel))
-		api_reply_one(r, MHD_HTTP_OK, put_device, &d);
+		reply_device(r, MHD_HTTP_OK, &d);
 }
 
 /* The one change a PATCH body asks for: 0, or -EINVAL with 422 queued. */
@@ -205,7 +278,7 @@ void api_devices_patch(struct http_req *r)
 		goto done;
 	}
 	api_changed(r, &ch);
-	api_reply_one(r, MHD_HTTP_OK, put_device, &d);
+	reply_device(r, MHD_HTTP_OK, &d);
 done:
 	json_free(&root);
 }

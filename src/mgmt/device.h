@@ -52,6 +52,9 @@ enum device_auth_fail {
 	DEVICE_AUTH_FAILS,
 };
 
+/* A peer's path in a status report (relay-udp and relay-tcp: relayed). */
+enum device_path { DEVICE_PATH_DIRECT, DEVICE_PATH_RELAYED, DEVICE_PATH_NONE, DEVICE_PATHS };
+
 /* One device the server has seen a request of, by its row id. */
 struct device_entry {
 	int64_t id;
@@ -65,9 +68,10 @@ struct device_entry {
 	int64_t status_ms;		      /* last status (monotonic ms), 0: none */
 	char *status;			      /* its JSON body, kept as received */
 	size_t status_len;
+	uint32_t paths[DEVICE_PATHS];	      /* its peers by path, in that body */
 	int64_t seen_written_s;		      /* last_seen last written (unix s) */
 	bool agent_written;		      /* since start */
-	bool mark;			      /* scratch of device_summary */
+	bool mark;			      /* a parked poll (device_mark_parked) */
 };
 
 struct device_state {
@@ -96,16 +100,31 @@ void device_changed(struct mgmtd *m, const struct model_change *ch);
 /* The instance version may have moved (watch_notify): wake everyone if unaccounted. */
 void device_version_check(struct mgmtd *m);
 
-/* Online: a parked config poll, or a status younger than DEVICE_ONLINE_MS. */
-bool device_online(struct mgmtd *m, int64_t id);
 /*
  * {"known":N,"online":N,"bundles_signed":N,"rebuilt_same":N,
  *  "auth_refused":{"malformed_auth":N,...}}
  * into out (cap >= 512): its length.
  */
 size_t device_summary(struct mgmtd *m, char *out, size_t cap);
-/* The last status body of id (NULL: none), valid until the next request. */
-const char *device_status(struct mgmtd *m, int64_t id, size_t *len, int64_t *age_ms);
+/* What this server knows live of a device: for GET /api/v1/devices. */
+struct device_live {
+	bool online;		      /* device_online */
+	const char *status;	      /* its last status body (NULL: none), as received */
+	size_t status_len;
+	int64_t age_ms;		      /* of that status */
+	uint32_t paths[DEVICE_PATHS]; /* its peers by path, in that status */
+};
+/*
+ * Set (on) or clear the mark of every device with a parked config poll:
+ * one pass over the parked table, so that a page of devices costs one
+ * pass, not one per device.  Bracket device_live calls with it.
+ */
+void device_mark_parked(struct mgmtd *m, bool on);
+/*
+ * out filled (status valid until the next request): online is a parked
+ * poll (marked) or a status younger than DEVICE_ONLINE_MS.
+ */
+void device_live(struct mgmtd *m, int64_t id, struct device_live *out);
 
 /* device_cache.c: the entry of id (made if new), NULL on ENOMEM. */
 struct device_entry *device_entry(struct device_state *d, int64_t id);

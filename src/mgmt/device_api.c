@@ -428,6 +428,20 @@ static const char *status_problem(const struct json_value *root)
 	return NULL;
 }
 
+/* The peers of a checked status by path (the dashboard's summary). */
+static void count_paths(const struct json_value *peers, uint32_t paths[DEVICE_PATHS])
+{
+	memset(paths, 0, DEVICE_PATHS * sizeof paths[0]);
+	for (size_t i = 0; peers != NULL && i < peers->u.array.n; i++) {
+		const struct json_value *v = member(&peers->u.array.items[i], "path");
+		const char *p = v != NULL ? v->u.string.bytes : "none";
+
+		paths[strcmp(p, "direct") == 0 ? DEVICE_PATH_DIRECT
+		      : strcmp(p, "none") == 0 ? DEVICE_PATH_NONE
+					       : DEVICE_PATH_RELAYED]++;
+	}
+}
+
 void device_post_status(struct http_req *r)
 {
 	struct mgmtd *m = r->l->m;
@@ -456,6 +470,7 @@ void device_post_status(struct http_req *r)
 	e->status = copy;
 	e->status_len = r->body_len;
 	e->status_ms = http_now_ms();
+	count_paths(member(&root, "peers"), e->paths);
 	agent = member(&root, "agent");
 	device_seen(m, c.id, agent != NULL ? agent->u.string.bytes : NULL);
 	http_reply_empty(r);

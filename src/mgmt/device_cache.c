@@ -329,31 +329,36 @@ void device_version_check(struct mgmtd *m)
 	d->woken += http_wake_prefix(&m->parking, "d");
 }
 
-bool device_online(struct mgmtd *m, int64_t id)
+void device_mark_parked(struct mgmtd *m, bool on)
 {
 	struct device_state *d = m->dev;
-	char key[HTTP_KEY_MAX];
 
-	if (d == NULL || id <= 0)
-		return false;
-	if ((size_t)id < d->cap && d->by_id[id] != NULL && d->by_id[id]->status_ms > 0 &&
-	    http_now_ms() - d->by_id[id]->status_ms < DEVICE_ONLINE_MS)
-		return true;
-	device_wake_key(id, key);
-	return http_parked(&m->parking, key);
+	for (size_t i = 0; d != NULL && i < m->parking.n; i++) {
+		const char *k = m->parking.slots[i]->key;
+		unsigned long long id;
+
+		if (k[0] == 'd' && sscanf(k + 1, "%llu", &id) == 1 && id < d->cap &&
+		    d->by_id[id] != NULL)
+			d->by_id[id]->mark = on;
+	}
 }
 
-const char *device_status(struct mgmtd *m, int64_t id, size_t *len, int64_t *age_ms)
+void device_live(struct mgmtd *m, int64_t id, struct device_live *out)
 {
 	struct device_state *d = m->dev;
 	const struct device_entry *e;
 
-	if (d == NULL || id <= 0 || (size_t)id >= d->cap || (e = d->by_id[id]) == NULL ||
-	    e->status == NULL)
-		return NULL;
-	*len = e->status_len;
-	*age_ms = http_now_ms() - e->status_ms;
-	return e->status;
+	memset(out, 0, sizeof *out);
+	if (d == NULL || id <= 0 || (size_t)id >= d->cap || (e = d->by_id[id]) == NULL)
+		return;
+	out->online = e->mark ||
+		      (e->status_ms > 0 && http_now_ms() - e->status_ms < DEVICE_ONLINE_MS);
+	if (e->status == NULL)
+		return;
+	out->status = e->status;
+	out->status_len = e->status_len;
+	out->age_ms = http_now_ms() - e->status_ms;
+	memcpy(out->paths, e->paths, sizeof out->paths);
 }
 
 size_t device_summary(struct mgmtd *m, char *out, size_t cap)
@@ -364,14 +369,7 @@ size_t device_summary(struct mgmtd *m, char *out, size_t cap)
 	struct outbuf o;
 
 	/* Parked polls mark their devices (one pass over each table). */
-	for (size_t i = 0; i < m->parking.n; i++) {
-		const char *k = m->parking.slots[i]->key;
-		unsigned long long id;
-
-		if (k[0] == 'd' && sscanf(k + 1, "%llu", &id) == 1 && id < d->cap &&
-		    d->by_id[id] != NULL)
-			d->by_id[id]->mark = true;
-	}
+	device_mark_parked(m, true);
 	for (size_t i = 0; i < d->cap; i++) {
 		struct device_entry *e = d->by_id[i];
 

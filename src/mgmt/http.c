@@ -23,8 +23,21 @@ enum {
 
 /* ---- answers --------------------------------------------------------------- */
 
-void http_reply(struct http_req *r, unsigned status, const char *type, const void *body,
-		size_t len)
+/*
+ * Every answer: never framed, never sniffed, and (but for the dashboard's
+ * pages, which name their own) no active content at all.
+ */
+#define CSP_NONE "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+static void guard(struct MHD_Response *resp, const char *csp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+}
+
+static void reply(struct http_req *r, unsigned status, const char *type, const void *body,
+		  size_t len, const struct http_cache *cache)
 {
 	struct MHD_Response *resp;
 
@@ -33,13 +46,20 @@ void http_reply(struct http_req *r, unsigned status, const char *type, const voi
 	r->replied = true;
 	r->result = MHD_NO;
 	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-					       MHD_RESPMEM_MUST_COPY);
+					       cache != NULL ? MHD_RESPMEM_PERSISTENT
+							     : MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return;
 	if (type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (cache != NULL) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache->control);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, cache->etag);
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	} else {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	}
+	guard(resp, cache != NULL ? cache->csp : CSP_NONE);
 	if (r->set_cookie != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->route != NULL) {
@@ -65,6 +85,25 @@ void http_reply(struct http_req *r, unsigned status, const char *type, const voi
 		MHD_add_response_header(resp, r->xhdr[0], r->xhdr[1]);
 	r->result = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
+}
+
+void http_reply(struct http_req *r, unsigned status, const char *type, const void *body,
+		size_t len)
+{
+	reply(r, status, type, body, len, NULL);
+}
+
+void http_reply_static(struct http_req *r, const char *type, const void *body, size_t len,
+		       const struct http_cache *cache)
+{
+	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_IF_NONE_MATCH);
+
+	/* The browser's copy is current: its tag is ours (one tag, or a list). */
+	if (inm != NULL && strstr(inm, cache->etag) != NULL)
+		reply(r, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, cache);
+	else
+		reply(r, MHD_HTTP_OK, type, body, len, cache);
 }
 
 void http_reply_json(struct http_req *r, unsigned status, const char *json, size_t len)
@@ -122,6 +161,7 @@ static enum MHD_Result early_error(struct MHD_Connection *c, unsigned status,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	guard(resp, CSP_NONE);
 	if (close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ok = MHD_queue_response(c, status, resp);

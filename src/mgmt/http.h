@@ -161,6 +161,15 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 void http_reply(struct http_req *r, unsigned status, const char *type, const void *body,
 		size_t len);
 void http_reply_json(struct http_req *r, unsigned status, const char *json, size_t len);
+/* How a static file (the dashboard's) may be cached, and what it may load. */
+struct http_cache {
+	const char *etag;    /* "\"hex\"": a 304 when If-None-Match names it */
+	const char *control; /* Cache-Control */
+	const char *csp;     /* Content-Security-Policy */
+};
+/* 200 with body[0..len) (static storage: not copied), or 304. */
+void http_reply_static(struct http_req *r, const char *type, const void *body, size_t len,
+		       const struct http_cache *cache);
 /* {"error":{"code":code,"message":message}} (both escaped). */
 void http_error(struct http_req *r, unsigned status, const char *code,
 		const char *message);

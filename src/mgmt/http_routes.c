@@ -22,6 +22,7 @@
 #include "mgmt/model_network.h"
 #include "mgmt/settings.h"
 #include "mgmt/store.h"
+#include "mgmt/ui.h"
 #include "mgmt/watch.h"
 #include "openapi_yaml.h"
 
@@ -307,16 +308,26 @@ static void test_joincode(struct http_req *r)
 #define ADMIN (1u << HTTP_ADMIN)
 #define TEST  (ADMIN | HTTP_ROUTE_TEST)
 #define DEVICE (1u << HTTP_DEVICE)
+/* The dashboard's files (ui.c): on the admin listener, not part of the API document. */
+#define UI ADMIN
 
 const struct http_route http_routes[] = {
     {"GET", "/healthz", BOTH, get_healthz},
     {"GET", "/license.json", BOTH, get_license},
+    {"GET", "/", UI, ui_get_index},
+    {"GET", "/claim", UI, ui_get_index},
+    {"GET", "/ui/{file}", UI, ui_get_asset},
     {"GET", "/api/v1/openapi.yaml", ADMIN, get_openapi},
     {"GET", "/api/v1/events", ADMIN, get_events},
     /* ---- the admin REST API (api_*.c) ---- */
     {"POST", "/api/v1/login", ADMIN, api_login},
     {"POST", "/api/v1/logout", ADMIN, api_logout},
     {"GET", "/api/v1/me", ADMIN, api_me},
+    {"POST", "/api/v1/me/password", ADMIN, api_me_password},
+    {"GET", "/api/v1/me/totp", ADMIN, api_me_totp_get},
+    {"POST", "/api/v1/me/totp", ADMIN, api_me_totp_begin},
+    {"POST", "/api/v1/me/totp/confirm", ADMIN, api_me_totp_confirm},
+    {"POST", "/api/v1/me/totp/disable", ADMIN, api_me_totp_disable},
     {"GET", "/api/v1/accounts", ADMIN, api_accounts_list},
     {"POST", "/api/v1/accounts", ADMIN, api_accounts_create},
     {"PATCH", "/api/v1/accounts/{id}", ADMIN, api_accounts_patch},

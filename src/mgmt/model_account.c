@@ -103,9 +103,15 @@ int model_account_check_password(struct store *s, const char *email, const char 
 	return rc;
 }
 
-int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled)
+/*
+ * One UPDATE of account id (sql's last placeholder is the id; -ENOENT when
+ * there is no such account), its sessions ended too when end_sessions, and
+ * its audit row: one transaction.
+ */
+static int account_update(const struct model_op *op, int64_t id, const char *sql,
+			  const struct store_arg *args, size_t n, bool end_sessions,
+			  const char *action, const char *detail)
 {
-	const struct store_arg args[] = {STORE_I64(disabled), STORE_I64(id)};
 	const struct store_arg idarg[] = {STORE_I64(id)};
 	int rc = model_tx_begin(op->s);
 
@@ -113,33 +119,40 @@ int model_account_set_disabled(const struct model_op *op, int64_t id, bool disab
 		return rc;
 	rc = model_exists(op->s, "SELECT 1 FROM accounts WHERE id = ?", idarg, 1);
 	if (rc == 0)
-		rc = store_exec_args(op->s, "UPDATE accounts SET disabled = ? WHERE id = ?", args,
-				     2);
-	if (rc == 0 && disabled)
+		rc = store_exec_args(op->s, sql, args, n);
+	if (rc == 0 && end_sessions)
 		rc = store_exec_args(op->s, "DELETE FROM sessions WHERE account_id = ?", idarg, 1);
 	if (rc == 0)
-		rc = model_audit(op, disabled ? "account.disable" : "account.enable", "account",
-				 id, NULL);
+		rc = model_audit(op, action, "account", id, detail);
 	return model_tx_end(op->s, rc);
+}
+
+int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled)
+{
+	const struct store_arg args[] = {STORE_I64(disabled), STORE_I64(id)};
+
+	return account_update(op, id, "UPDATE accounts SET disabled = ? WHERE id = ?", args, 2,
+			      disabled, disabled ? "account.disable" : "account.enable", NULL);
 }
 
 int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role)
 {
 	const struct store_arg args[] = {STORE_TEXT(model_role_name(role)), STORE_I64(id)};
-	const struct store_arg idarg[] = {STORE_I64(id)};
 	struct model_detail d;
-	int rc = model_tx_begin(op->s);
 
-	if (rc < 0)
-		return rc;
-	rc = model_exists(op->s, "SELECT 1 FROM accounts WHERE id = ?", idarg, 1);
-	if (rc == 0)
-		rc = store_exec_args(op->s, "UPDATE accounts SET role = ? WHERE id = ?", args, 2);
 	model_detail_init(&d);
 	model_detail_str(&d, "role", model_role_name(role));
-	if (rc == 0)
-		rc = model_audit(op, "account.role", "account", id, model_detail_finish(&d));
-	return model_tx_end(op->s, rc);
+	return account_update(op, id, "UPDATE accounts SET role = ? WHERE id = ?", args, 2, false,
+			      "account.role", model_detail_finish(&d));
+}
+
+int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash)
+{
+	const struct store_arg args[] = {STORE_TEXT(pw_hash), STORE_I64(id)};
+
+	return account_update(op, id,
+			      "UPDATE accounts SET pw_hash = ?, pw_must_change = 0 WHERE id = ?",
+			      args, 2, false, "account.password", NULL);
 }
 
 static void fill_row(struct store_stmt *st, void *row)

@@ -50,7 +50,7 @@ enum perm_action {
 	PERM_DEVICE_WRITE,   /* rename, aliases, block */
 	PERM_DEVICE_DELETE,
 	PERM_CLAIM,          /* claim a device into a network it manages */
-	PERM_TOKEN_MANAGE,   /* its own API tokens */
+	PERM_TOKEN_MANAGE,   /* its own credentials: API tokens, password, TOTP */
 	PERM_ACCOUNT_READ,
 	PERM_ACCOUNT_MANAGE, /* create, disable, set roles */
 	PERM_AUDIT_READ,

@@ -167,6 +167,20 @@ static const char migration2_postgres[] =
 	"CREATE INDEX sessions_account ON sessions(account_id);\n"
 	"CREATE UNIQUE INDEX devices_hostname ON devices(hostname);\n";
 
+/*
+ * Migration 3, the dashboard's: an account's TOTP secret (model_totp.c;
+ * pending until confirmed) and the last 30-second step a code was used in.
+ */
+static const char migration3_sqlite[] =
+	"CREATE TABLE totp(account_id INTEGER PRIMARY KEY REFERENCES accounts ON DELETE CASCADE,\n"
+	"  secret BLOB NOT NULL, enabled INTEGER NOT NULL, last_step INTEGER NOT NULL,\n"
+	"  created_at INTEGER NOT NULL) STRICT;\n";
+
+static const char migration3_postgres[] =
+	"CREATE TABLE totp(account_id BIGINT PRIMARY KEY REFERENCES accounts ON DELETE CASCADE,\n"
+	"  secret BYTEA NOT NULL, enabled INTEGER NOT NULL, last_step BIGINT NOT NULL,\n"
+	"  created_at BIGINT NOT NULL);\n";
+
 const struct store_migration schema_migrations[] = {
 	{ .version = 1,
 	  .name = "initial schema",
@@ -174,6 +188,9 @@ const struct store_migration schema_migrations[] = {
 	{ .version = 2,
 	  .name = "instance version, session idle time",
 	  .script = { [STORE_SQLITE] = migration2_sqlite, [STORE_POSTGRES] = migration2_postgres } },
+	{ .version = 3,
+	  .name = "TOTP secrets",
+	  .script = { [STORE_SQLITE] = migration3_sqlite, [STORE_POSTGRES] = migration3_postgres } },
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -137,6 +137,20 @@ done_testing() {
 	exit 0
 }
 
+# tap_relay PREFIX FILE: the ok/not ok lines of a helper's TAP-like output
+# (FILE: "ok - D", "not ok - D", anything else a comment) as this
+# scenario's checks, each described "PREFIXD".
+tap_relay() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "$1${line#ok - }" ;;
+		"not ok - "*) not_ok "$1${line#not ok - }" ;;
+		*) diag "${line#\# }" ;;
+		esac
+	done <"$2"
+}
+
 # expect_rc DESC WANT CMD...: ok iff CMD exits WANT; its output stays in OUT.
 OUT=""
 expect_rc() {

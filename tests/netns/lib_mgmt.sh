@@ -17,12 +17,13 @@ mgmt_tmp() {
 	ALL_LOGS+=("$SRV_LOG")
 }
 
-# mgmt_serve: subnetra-mgmtd serve on $DB with the test routes (a join code
-# from POST /api/v1/_test/joincode), both listeners on 127.0.0.1; SRV_PID,
-# ADMIN and DEVICE (host:port of each) once it logs that it serves.
+# mgmt_serve [ARGS...]: subnetra-mgmtd serve on $DB with the test routes (a
+# join code from POST /api/v1/_test/joincode), both listeners on 127.0.0.1,
+# ARGS added (--dir DIR); SRV_PID, ADMIN and DEVICE (host:port of each) once
+# it logs that it serves.
 mgmt_serve() {
 	SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
-		--device-listen 127.0.0.1:0 >"$SRV_LOG" 2>&1 &
+		--device-listen 127.0.0.1:0 "$@" >"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
 	wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"

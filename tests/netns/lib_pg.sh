@@ -1,6 +1,7 @@
 # A PostgreSQL server of the test's own (Debian's postgresql), for the
 # mgmtd scripts: started as user postgres in $T/pg on a Unix socket only
-# (no TCP port), stopped by pg_stop (call it from the EXIT trap).
+# (no TCP port), stopped by pg_stop (call it from the EXIT trap, or use
+# pg_cleanup as the trap: pg_stop, then lib.sh's cleanup).
 #
 #   pg_start          PGBIN, PGDIR set; bails when there is no server
 #   pg_createdb NAME  a database; its libpq URL is pg_url NAME
@@ -30,4 +31,13 @@ pg_stop() {
 	[ "$PG_STARTED" = 1 ] &&
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1
 	PG_STARTED=0
+}
+# The EXIT trap of a script with a server: pg_stop, then lib.sh's cleanup
+# with the script's own exit status (cleanup exits with the $? it is
+# entered with, which pg_stop would otherwise have reset to 0).
+pg_cleanup() {
+	local rc=$?
+	pg_stop
+	(exit "$rc")
+	cleanup
 }

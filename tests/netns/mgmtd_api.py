@@ -217,6 +217,17 @@ def pool_device():
 A, Mb, Ow, Ad, Rd, Wr, Rv, Ex = range(8)
 CASES = [
     ("GET", "/api/v1/me", None, [401, 200, 200, 200, 200, 200, 401, 401]),
+    # One's own credentials: sessions; tokens need admin scope to change them.
+    # No case changes one (the sign-in limits and later logins must hold):
+    # each stops at its missing member, or at a code with no secret to check.
+    ("GET", "/api/v1/me/totp", None, [401, 200, 200, 200, 200, 200, 401, 401]),
+    ("POST", "/api/v1/me/password", {"password": "long-enough-pw-2"},
+     [401, 422, 422, 422, 403, 403, 401, 401]),
+    ("POST", "/api/v1/me/totp", {}, [401, 422, 422, 422, 403, 403, 401, 401]),
+    ("POST", "/api/v1/me/totp/confirm", {"code": "000000"},
+     [401, 409, 409, 409, 403, 403, 401, 401]),
+    ("POST", "/api/v1/me/totp/disable", {"code": "000000"},
+     [401, 422, 422, 422, 403, 403, 401, 401]),
     ("GET", "/api/v1/accounts", None, [401, 403, 403, 200, 403, 403, 401, 401]),
     ("POST", "/api/v1/accounts", lambda: {"email": uniq("x") + "@example.org",
                                           "password": "long-enough-pw-1"},

@@ -9,7 +9,7 @@
 # Per backend: init (the first admin's one-time password), a dozen devices
 # written straight into the database (the device API that makes them is
 # another issue's step), then mgmtd_api.py: the authorization matrix
-# (26 requests x anonymous, member, owner, admin, read/write/revoked/
+# (31 requests x anonymous, member, owner, admin, read/write/revoked/
 # expired token; every 2xx change leaves exactly one audit row with the
 # request's remote address, every refusal none), CSRF, strict bodies
 # (400/415/422 naming the member, 413), 404/409, pagination, a long-poll
@@ -26,11 +26,7 @@ PY=$SNR_ROOT/tests/netns/mgmtd_api.py
 command -v sqlite3 >/dev/null || bail "sqlite3 missing"
 
 T=$(mktemp -d /tmp/snr-mgmtd-api.XXXXXX)
-api_cleanup() {
-	pg_stop
-	cleanup
-}
-trap api_cleanup EXIT
+trap pg_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 NDEV=12
@@ -56,7 +52,7 @@ seed_devices() {
 
 # suite BACKEND DB: init, seed, serve, run mgmtd_api.py, stop.
 suite() {
-	local be=$1 db=$2 dir=$T/$1 out pw pid addr rc line
+	local be=$1 db=$2 dir=$T/$1 out pw pid addr rc
 	mkdir -p "$dir"
 	out=$("$MGMTD" init --db "$db" --admin admin@example.org --dir "$dir/state" 2>&1) ||
 		bail "$be: init: $out"
@@ -72,13 +68,7 @@ suite() {
 	python3 "$PY" "$addr" "$dir/state/tls-cert.pem" admin@example.org "$pw" "$T/devices-$be" \
 		"$dir/serve.log" >"$dir/api.out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "$be: ${line#ok - }" ;;
-		"not ok - "*) not_ok "$be: ${line#not ok - }" ;;
-		*) diag "$line" ;;
-		esac
-	done <"$dir/api.out"
+	tap_relay "$be: " "$dir/api.out"
 	check_eq "$be: mgmtd_api.py exit 0" 0 "$rc"
 	check_ge "$be: it ran the matrix and the rest (checks)" 250 "$(grep -c '^ok - ' "$dir/api.out")"
 	kill -TERM "$pid"

@@ -21,10 +21,6 @@ UNIT=$SNR_BUILD/tests/test_mgmtd_store
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 
 T=$(mktemp -d /tmp/snr-mgmtd-pg.XXXXXX)
-pg_cleanup() {
-	pg_stop
-	cleanup
-}
 trap pg_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
@@ -47,11 +43,11 @@ check_match "... which passed as a group" '^# ok - mgmt_store_postgres$' "$OUT"
 check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | grep -c '^ok ')"
 [ "$rc" -eq 0 ] || diag "$(printf '%s\n' "$OUT" | grep -v '^ok' | head -20)"
 
-# The data model's tests (accounts, sessions, tokens, audit; networks,
+# The data model's tests (accounts, sessions, tokens, passwords, TOTP, audit; networks,
 # devices, join codes, versions) on it: each binary runs its group on SQLite,
 # then the same tests as "<group>_postgres".  name:tests:skipped-on-SQLite
 # (two_servers_never_share_a_serial needs PostgreSQL's row locks).
-for m in auth:4:0 fleet:9:1; do
+for m in auth:6:0 fleet:9:1; do
 	IFS=: read -r name count skipped <<<"$m"
 	OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP \
 		"$SNR_BUILD/tests/test_mgmtd_model_$name" 2>&1)
@@ -70,7 +66,7 @@ expect_rc "init on PostgreSQL without --dir: usage error (2)" 2 "$MGMTD" init --
 expect_rc "init on PostgreSQL: exit 0" 0 "$MGMTD" init --db "$URL" --admin Admin@Example.org --dir "$T/state"
 check_match "... one-time password printed" '^one-time password: [a-z2-9]{5}(-[a-z2-9]{5}){3}$' "$OUT"
 PW=$(printf '%s\n' "$OUT" | sed -n 's/^one-time password: *//p')
-check_eq "... schema version 2 in subnetra_schema" 2 \
+check_eq "... schema version 3 in subnetra_schema" 3 \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT version FROM subnetra_schema')"
 check_match "... an argon2id hash stored, not the password" '^\$argon2id\$' \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT pw_hash FROM accounts')"
@@ -109,8 +105,8 @@ declare -A PID=() ADDR=()
 
 start_server a || bail "server a did not start"
 start_server b || bail "server b did not start on the same database"
-check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":2' "$(healthz a)"
-check_match "... and b answers" '"status":"ok".*"schema_version":2' "$(healthz b)"
+check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":3' "$(healthz a)"
+check_match "... and b answers" '"status":"ok".*"schema_version":3' "$(healthz b)"
 check_match "... the log names the database without secrets" "serving postgresql:///mgmt" "$(cat "$T/serve-a.log")"
 
 # A change made through one process reaches a long-poll held on a server.

@@ -12,6 +12,11 @@
  *  - tokens: shown once, hash stored; scope read/write/admin as made;
  *    revoked, expired, malformed, tampered and disabled-account tokens
  *    refused; last_used recorded;
+ *  - password change: the new one signs in, the old not, must-change
+ *    cleared;
+ *  - TOTP: pending until a code confirms it; a code at most one step off
+ *    accepted once (its step and earlier ones then refused); off again;
+ *    the secret in no audit row;
  *  - every mutation: exactly one audit row, its action, and no secret in
  *    any row; the log pages by id.
  */
@@ -22,6 +27,7 @@
 #include "core/mgmt/text.h"
 #include "mgmt/model_session.h"
 #include "mgmt/model_token.h"
+#include "mgmt/model_totp.h"
 
 static const int64_t T0 = 1700000000000; /* ms */
 
@@ -244,6 +250,102 @@ static void tokens_scopes(void **state)
 	assert_int_equal(model_token_check(f->s, f->pepper, T0, wr, &tk), -EACCES);
 }
 
+static void password_change(void **state)
+{
+	struct fx *f = *state;
+	struct model_account a;
+	struct model_op op = fx_op(f, MODEL_ACTOR_ACCOUNT, f->admin, T0);
+	char hash[crypto_pwhash_STRBYTES];
+	int64_t before = fx_audit_rows(f);
+
+	assert_int_equal(crypto_pwhash_str(hash, "new battery", 11, crypto_pwhash_OPSLIMIT_MIN,
+					   crypto_pwhash_MEMLIMIT_MIN), 0);
+	assert_int_equal(model_account_set_password(&op, f->admin, hash), 0);
+	fx_one_audit(f, before, "account.password");
+	assert_int_equal(model_account_check_password(f->s, "admin@example.org", "new battery", &a), 0);
+	assert_false(a.must_change);
+	assert_int_equal(model_account_check_password(f->s, "admin@example.org", "correct horse", &a),
+			 -EACCES);
+	assert_int_equal(model_account_set_password(&op, 9999, hash), -ENOENT);
+	assert_int_equal(fx_audit_rows(f), before + 1);
+	fx_audit_lacks(f, "argon2id");
+}
+
+/* The code of step (unix seconds / 30) for the base32 secret b32. */
+static void code_of(const char *b32, uint64_t step, char out[TOTP_DIGITS + 1])
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint8_t key[TOTP_SECRET_LEN] = {0};
+	unsigned acc = 0, bits = 0;
+	size_t n = 0;
+
+	for (const char *p = b32; *p != '\0'; p++) {
+		acc = (acc << 5 | (unsigned)(strchr(abc, *p) - abc)) & 0xfff;
+		bits += 5;
+		if (bits >= 8) {
+			key[n++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	assert_int_equal(n, TOTP_SECRET_LEN);
+	snprintf(out, TOTP_DIGITS + 1, "%06u", (unsigned)totp_code(key, n, step, TOTP_DIGITS));
+}
+
+static void totp_flow(void **state)
+{
+	struct fx *f = *state;
+	const int64_t now_ms = T0; /* step T0 / 30000 */
+	const uint64_t step = (uint64_t)(T0 / 1000 / TOTP_PERIOD_S);
+	struct model_op op = fx_op(f, MODEL_ACTOR_ACCOUNT, f->admin, now_ms);
+	char b32[TOTP_SECRET_B32 + 1], again[TOTP_SECRET_B32 + 1], code[TOTP_DIGITS + 1];
+	enum model_totp_state st;
+	int64_t before = fx_audit_rows(f);
+
+	assert_int_equal(model_totp_state(f->s, f->admin, &st), 0);
+	assert_int_equal(st, MODEL_TOTP_OFF);
+	assert_int_equal(model_totp_check(&op, f->admin, "123456", false), -ENOENT);
+	assert_int_equal(model_totp_begin(&op, f->admin, b32), 0);
+	fx_one_audit(f, before, "account.totp_begin");
+	assert_int_equal(strlen(b32), TOTP_SECRET_B32);
+	/* A second set-up while pending replaces the secret. */
+	assert_int_equal(model_totp_begin(&op, f->admin, again), 0);
+	assert_string_not_equal(b32, again);
+	assert_int_equal(model_totp_state(f->s, f->admin, &st), 0);
+	assert_int_equal(st, MODEL_TOTP_PENDING);
+	/* Pending: no sign-in check yet; the old secret's code does not confirm. */
+	code_of(again, step, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, false), -ENOENT);
+	code_of(b32, step, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, true), -EACCES);
+	/* Two steps off: refused; one step behind: confirms. */
+	code_of(again, step - 2, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, true), -EACCES);
+	before = fx_audit_rows(f);
+	code_of(again, step - 1, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, true), 0);
+	fx_one_audit(f, before, "account.totp_enable");
+	assert_int_equal(model_totp_state(f->s, f->admin, &st), 0);
+	assert_int_equal(st, MODEL_TOTP_ON);
+	assert_int_equal(model_totp_begin(&op, f->admin, b32), -EEXIST);
+	/* Used: refused; the current step once, then not again. */
+	assert_int_equal(model_totp_check(&op, f->admin, code, false), -EACCES);
+	code_of(again, step, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, false), 0);
+	assert_int_equal(model_totp_check(&op, f->admin, code, false), -EACCES);
+	code_of(again, step + 1, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, false), 0);
+	assert_int_equal(model_totp_check(&op, f->admin, "12345", false), -EACCES);
+	before = fx_audit_rows(f);
+	assert_int_equal(model_totp_disable(&op, f->admin), 0);
+	fx_one_audit(f, before, "account.totp_disable");
+	assert_int_equal(model_totp_disable(&op, f->admin), -ENOENT);
+	assert_int_equal(model_totp_state(f->s, f->admin, &st), 0);
+	assert_int_equal(st, MODEL_TOTP_OFF);
+	fx_audit_lacks(f, again);
+	sodium_memzero(again, sizeof again);
+	sodium_memzero(b32, sizeof b32);
+}
+
 static void audit_pages(void **state)
 {
 	struct fx *f = *state;
@@ -285,6 +387,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(password_check, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sessions_expire, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(tokens_scopes, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(password_change, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(totp_flow, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(audit_pages, fx_setup, fx_teardown),
 	};
 
