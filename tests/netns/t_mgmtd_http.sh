@@ -282,6 +282,9 @@ check_match "... as application/yaml" 'Content-Type: application/yaml' "$(tr -d 
 OUT=$(python3 "$PY" check-openapi "$T/openapi.yaml" "$SNR_ROOT/src/mgmt/http_routes.c" 2>&1)
 check_eq "the document passes the check (structure, refs, the served routes)" 0 $?
 diag "$OUT"
+OUT=$(python3 "$SNR_ROOT/scripts/gen-api-ref.py" --check 2>&1)
+check_eq "docs/api/reference.md is what scripts/gen-api-ref.py makes of the document" 0 $?
+[ -z "$OUT" ] || diag "$OUT"
 
 # ---- stop ------------------------------------------------------------------------------------
 
