@@ -240,7 +240,7 @@ async function refreshDevices() {
 	const q = devFilter ? '?network=' + encodeURIComponent(devFilter) : '';
 	S.devices = await all('/devices' + q);
 	const online = S.devices.filter((d) => d.online).length;
-	count.textContent = S.devices.length + ' devices, ' + online + ' online';
+	count.textContent = S.devices.length + (S.devices.length === 1 ? ' device, ' : ' devices, ') + online + ' online';
 	wrap.replaceChildren(table(['Name', 'Address', 'State', 'Path to peers', ['Version', 'hide-sm'], ['Last seen', 'hide-sm'], ''],
 		S.devices.flatMap((d) => deviceRow(d, openPeers)), 'No devices yet: create a join code and run subnetra join on a device.'));
 }
