@@ -239,6 +239,16 @@ say "unpacking $(basename "$IMAGE") into $R"
 tar -C "$R" --numeric-owner -xf "$IMAGE"
 chmod 0755 "$R"
 cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+# The host's local trust anchors too (a network that inspects TLS signs with
+# a local CA, as this workplace's egress does): the chroot shares the
+# host's network, so it trusts what the host was set up to trust; without
+# this npm (scripts/ui-deps.sh) fails with SELF_SIGNED_CERT_IN_CHAIN.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	mkdir -p "$R/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$R/usr/local/share/ca-certificates/"
+	chroot "$R" update-ca-certificates >/dev/null 2>&1 ||
+		say "note: update-ca-certificates failed in the chroot (npm may not reach its registry)"
+fi
 printf '#!/bin/sh\n# test-fresh: no service starts (the chroot shares the host network)\nexit 101\n' \
 	>"$R/usr/sbin/policy-rc.d"
 chmod 0755 "$R/usr/sbin/policy-rc.d"

@@ -17,6 +17,10 @@ if [ -f node_modules/.package-lock.json ] && [ -d node_modules/puppeteer-core ] 
 	exit 0
 fi
 log=$(mktemp /tmp/ui-deps.XXXXXX)
+# Trust the system's CA store as apt and curl do, on top of Node's own list
+# (a local or TLS-inspecting CA installed with update-ca-certificates).
+[ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ] &&
+	export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 if npm ci --no-audit --no-fund --ignore-scripts --prefer-offline --loglevel=error >/dev/null 2>"$log"; then
 	rm -f "$log"
 	exit 0
