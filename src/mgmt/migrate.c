@@ -17,10 +17,10 @@
  *    no instance (its meta table empty) unless --force.
  *  - One transaction on the target: its rows deleted (a migration's seed
  *    rows), every row inserted with its ids, PostgreSQL's identity
- *    sequences set past the largest id.
- *  - Verified afterwards: per table, the row count and an order-free
- *    checksum of every value (JSON in a normal form, as PostgreSQL's JSONB
- *    keeps it in its own) read back from both ends.
+ *    sequences set past the largest id, then verified before the commit
+ *    (a failed check leaves the target as it was): per table, the row
+ *    count and an order-free checksum of every value (JSON in a normal
+ *    form, as PostgreSQL's JSONB keeps it in its own) read from both ends.
  */
 #include <errno.h>
 #include <limits.h>
@@ -627,8 +627,30 @@ static int same_tables(struct store *src, struct store *dst, struct tables *ts,
 	return rc;
 }
 
-/* Delete what the target holds, copy every table, set the sequences: one transaction. */
-static int copy_all(struct store *src, struct store *dst, struct tables *ts,
+/*
+ * A test's change to the target before the verification
+ * (SUBNETRA_MGMTD_TEST_MIGRATE_SQL: statements run there, which the
+ * verification must then catch; t_mgmtd_migrate).
+ */
+static int test_change(struct store *dst, struct store_error *e)
+{
+	const char *sql = getenv("SUBNETRA_MGMTD_TEST_MIGRATE_SQL");
+	int rc;
+
+	if (sql == NULL || *sql == '\0')
+		return 0;
+	fprintf(stderr, "%s: SUBNETRA_MGMTD_TEST_MIGRATE_SQL: changing the target\n", prog);
+	rc = store_exec_args(dst, sql, NULL, 0);
+	if (rc < 0)
+		store_why(e, "SUBNETRA_MGMTD_TEST_MIGRATE_SQL: %s", store_errmsg(dst));
+	return rc;
+}
+
+/*
+ * One transaction on the target: delete what it holds, copy every table,
+ * set the sequences, verify (*rows: how many were copied), commit.
+ */
+static int copy_all(struct store *src, struct store *dst, struct tables *ts, int64_t *rows,
 		    struct store_error *e)
 {
 	char sql[SQL_MAX];
@@ -652,6 +674,16 @@ static int copy_all(struct store *src, struct store *dst, struct tables *ts,
 	}
 	if (rc == 0 && store_kind(dst) == STORE_POSTGRES)
 		rc = pg_sequences(dst, e);
+	if (rc == 0)
+		rc = test_change(dst, e);
+	for (size_t i = 0; i < ts->n && rc == 0; i++) {
+		rc = verify_table(src, dst, &ts->t[i], e);
+		*rows += ts->t[i].rows;
+	}
+	if (rc == 0)
+		printf("verified: %zu tables, %lld rows, the same counts and checksums at "
+		       "both ends\n",
+		       ts->n, (long long)*rows);
 	if (rc == 0 && (rc = store_commit(dst)) < 0)
 		store_why(e, "%s: commit: %s", store_path(dst), store_errmsg(dst));
 	if (rc < 0)
@@ -690,19 +722,10 @@ int cmd_migrate(const struct mgmt_args *a)
 	printf("copying %zu tables from %s to %s (schema version %zu)\n", ts->n,
 	       store_path(src), store_path(dst), schema_migration_count);
 	fflush(stdout);
-	if (copy_all(src, dst, ts, &e) < 0) {
+	if (copy_all(src, dst, ts, &rows, &e) < 0) {
 		code = fail(&e, MGMT_EXIT_DB);
 		goto out;
 	}
-	for (size_t i = 0; i < ts->n; i++) {
-		if (verify_table(src, dst, &ts->t[i], &e) < 0) {
-			code = fail(&e, MGMT_EXIT_DB);
-			goto out;
-		}
-		rows += ts->t[i].rows;
-	}
-	printf("verified: %zu tables, %lld rows, the same counts and checksums at both ends\n",
-	       ts->n, (long long)rows);
 	printf("migrated %s to %s: %zu tables, %lld rows in %.1f s\n", store_path(src),
 	       store_path(dst), ts->n, (long long)rows, elapsed(&t0));
 out:

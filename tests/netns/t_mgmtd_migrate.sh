@@ -141,6 +141,19 @@ check_match "... its old content kept aside" 'old content of .*copy.db copied to
 # ---- SQLite -> PostgreSQL --------------------------------------------------------------------
 
 SRC_SUM=$(sqlite3 "$SQLDB" .dump | md5sum)
+# The verification, before the commit, must catch a target that differs
+# (the test hook changes it inside the copy's transaction).
+for change in "DELETE FROM audit WHERE id = 2:[0-9]+ rows in .*, [0-9]+ in [^,]*$" \
+	"UPDATE devices SET hostname = 'tampered' WHERE id = 1:[0-9]+ rows in .*, their values differ" \
+	"UPDATE devices SET aliases = '[\"zz\"]' WHERE id = 2:[0-9]+ rows in .*, their values differ" \
+	"UPDATE meta SET v = v || 'x' WHERE k = 'instance_id':[0-9]+ rows in .*, their values differ"; do
+	sql=${change%%:*}
+	table=$(sed -n 's/^\(DELETE FROM\|UPDATE\) \([a-z_]*\).*/\2/p' <<<"$sql")
+	OUT=$(SUBNETRA_MGMTD_TEST_MIGRATE_SQL="$sql" "$MGMTD" migrate --from "$SQLDB" --to "$URL" 2>&1)
+	check_eq "a target changed before the check ($sql): database error (4)" 4 "$?"
+	check_match "... verifying $table: ${change#*:}" "verifying $table: ${change#*:}" "$OUT"
+	check_eq "... nothing committed (no instance there)" 0 "$(pg_sql mgmt 'SELECT count(*) FROM meta')"
+done
 expect_rc "migrate SQLite -> PostgreSQL: exit 0" 0 "$MGMTD" migrate --from "$SQLDB" --to "$URL"
 MIG_OUT=$OUT
 check_match "... the summary: tables, rows, time" "^migrated .*mgmt.db to postgresql:///mgmt.*: $NT tables, [0-9]+ rows in [0-9.]+ s$" "$MIG_OUT"
