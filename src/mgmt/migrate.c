@@ -318,26 +318,39 @@ static int compare_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static void hash_json(crypto_generichash_state *h, struct json_object *v);
+
+/* An object: its members by key, whatever the order the engine kept them in. */
+static void hash_object(crypto_generichash_state *h, struct json_object *v)
+{
+	size_t n = 0, cap = (size_t)json_object_object_length(v);
+	const char **keys = calloc(cap ? cap : 1, sizeof *keys);
+
+	if (keys == NULL) {
+		hash_bytes(h, '!', NULL, 0); /* a mismatch rather than a crash */
+		return;
+	}
+	json_object_object_foreach(v, k, val)
+	{
+		(void)val;
+		if (n < cap)
+			keys[n++] = k;
+	}
+	qsort(keys, n, sizeof keys[0], compare_keys);
+	hash_bytes(h, '{', &n, sizeof n);
+	for (size_t i = 0; i < n; i++) {
+		hash_bytes(h, 'k', keys[i], strlen(keys[i]));
+		hash_json(h, json_object_object_get(v, keys[i]));
+	}
+	free(keys);
+}
+
 static void hash_json(crypto_generichash_state *h, struct json_object *v)
 {
-	const char *keys[256];
-	size_t n = 0;
+	size_t n;
 
 	switch (json_object_get_type(v)) {
-	case json_type_object:
-		json_object_object_foreach(v, k, val)
-		{
-			(void)val;
-			if (n < sizeof keys / sizeof keys[0])
-				keys[n++] = k;
-		}
-		qsort(keys, n, sizeof keys[0], compare_keys);
-		hash_bytes(h, '{', &n, sizeof n);
-		for (size_t i = 0; i < n; i++) {
-			hash_bytes(h, 'k', keys[i], strlen(keys[i]));
-			hash_json(h, json_object_object_get(v, keys[i]));
-		}
-		break;
+	case json_type_object: hash_object(h, v); break;
 	case json_type_array:
 		n = json_object_array_length(v);
 		hash_bytes(h, '[', &n, sizeof n);
