@@ -133,6 +133,10 @@ check_eq "... a progress line per table of the source ($NT)" "$NT" "$(grep -cE '
 check_match "... verified, a summary" "^verified: $NT tables, [0-9]+ rows, the same counts and checksums" "$OUT"
 check_eq "... the same dump, row for row (every table)" "$(sqlite3 "$SQLDB" .dump | md5sum)" "$(sqlite3 "$T/copy.db" .dump | md5sum)"
 check_eq "... the same schema version" "3" "$(sqlite3 "$T/copy.db" 'PRAGMA user_version')"
+cp "$SQLDB" "$T/extra.db"
+sqlite3 "$T/extra.db" 'CREATE TABLE extra(id INTEGER PRIMARY KEY)' || bail "extra table"
+expect_rc "a source with a table this build's schema lacks: database error (4)" 4 "$MGMTD" migrate --from "$T/extra.db" --to "$T/x2.db"
+check_match "... not the same schema" "has $((NT + 1)) tables, .*x2.db $NT: not the same schema" "$OUT"
 expect_rc "migrate again into it: refused (3)" 3 "$MGMTD" migrate --from "$SQLDB" --to "$T/copy.db"
 check_match "... it holds an instance" 'holds an instance already' "$OUT"
 expect_rc "... with --force: exit 0" 0 "$MGMTD" migrate --from "$SQLDB" --to "$T/copy.db" --force
