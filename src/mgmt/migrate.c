@@ -37,6 +37,7 @@
 #include "mgmt/commands.h"
 #include "mgmt/instance.h"
 #include "mgmt/mgmtd.h"
+#include "mgmt/model_sql.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
 
@@ -89,7 +90,7 @@ static bool plain_name(const char *s)
 
 static int list_tables(struct store *s, struct tables *out, struct store_error *e)
 {
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	int rc;
 
 	out->n = 0;
@@ -120,7 +121,7 @@ fail:
 static int read_columns(struct store *s, struct table *t, struct store_error *e)
 {
 	char sql[SQL_MAX];
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	int rc;
 
 	snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" LIMIT 0", t->name);
@@ -204,7 +205,7 @@ static int copy_rows(struct store *src, struct store *dst, struct table *t,
 		     struct store_error *e)
 {
 	char sel[SQL_MAX], ins_sql[SQL_MAX];
-	struct store_stmt *st, *ins;
+	struct store_stmt *st, *ins = NULL;
 	unsigned char *buf = NULL;
 	size_t cap = 0;
 	int rc;
@@ -218,12 +219,13 @@ static int copy_rows(struct store *src, struct store *dst, struct table *t,
 		return rc;
 	}
 	while ((rc = store_step(st)) == STORE_ROW) {
+		ins = NULL;
 		rc = store_prepare(dst, ins_sql, &ins);
 		for (int c = 0; c < t->ncols && rc == 0; c++)
 			rc = bind_value(st, ins, c, &buf, &cap);
 		if (rc == 0)
 			rc = store_step(ins);
-		if (rc != -ENOMEM && rc != STORE_DONE && rc < 0)
+		if (rc < 0 && rc != -ENOMEM)
 			store_why(e, "%s: a row of %s: %s", store_path(dst), t->name,
 				  store_errmsg(dst));
 		store_finalize(ins);
@@ -261,7 +263,7 @@ static int pg_sequence(struct store *s, const char *table, const char *col)
  */
 static int pg_sequences(struct store *s, struct store_error *e)
 {
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	char (*cols)[2][NAME_MAX_] = NULL;
 	size_t n = 0;
 	int rc;
@@ -505,19 +507,13 @@ static int lock_end(const char *db, const char *which, int *fd)
 /* A PostgreSQL source nobody else is connected to (a server keeps a connection). */
 static int pg_idle(struct store *s, struct store_error *e)
 {
-	struct store_stmt *st;
 	int64_t n = 0;
-	int rc;
 
-	rc = store_prepare(s,
-			   "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-			   "current_database() AND pid <> pg_backend_pid() "
-			   "AND backend_type = 'client backend'",
-			   &st);
-	if (rc == 0 && (rc = store_step(st)) == STORE_ROW)
-		n = store_col_i64(st, 0);
-	store_finalize(st);
-	if (rc < 0) {
+	if (model_query_i64(s,
+			    "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+			    "current_database() AND pid <> pg_backend_pid() "
+			    "AND backend_type = 'client backend'",
+			    NULL, 0, &n) < 0) {
 		store_why(e, "%s: %s", store_path(s), store_errmsg(s));
 		return MGMT_EXIT_DB;
 	}
@@ -527,6 +523,33 @@ static int pg_idle(struct store *s, struct store_error *e)
 			  "(a server running on it?): stop them first",
 			  store_path(s), (long long)n);
 		return MGMT_EXIT_REFUSED;
+	}
+	return MGMT_EXIT_OK;
+}
+
+/*
+ * Two URLs for one PostgreSQL database (spelled differently): the target's
+ * connection is one the source's database sees.  (Two names for one
+ * SQLite file meet at its lock instead.)
+ */
+static int pg_same(struct store *src, struct store *dst, struct store_error *e)
+{
+	int64_t pid = 0, n = 0;
+
+	if (store_kind(src) != STORE_POSTGRES || store_kind(dst) != STORE_POSTGRES)
+		return MGMT_EXIT_OK;
+	if (model_query_i64(dst, "SELECT pg_backend_pid()", NULL, 0, &pid) < 0 ||
+	    model_query_i64(src,
+			    "SELECT count(*) FROM pg_stat_activity WHERE pid = ? "
+			    "AND datname = current_database()",
+			    (const struct store_arg[]){STORE_I64(pid)}, 1, &n) < 0) {
+		store_why(e, "comparing the databases: %s / %s", store_errmsg(src),
+			  store_errmsg(dst));
+		return MGMT_EXIT_DB;
+	}
+	if (n > 0) {
+		store_why(e, "--from and --to name the same database");
+		return MGMT_EXIT_USAGE;
 	}
 	return MGMT_EXIT_OK;
 }
@@ -553,14 +576,10 @@ static int open_source(const char *db, struct store **s, struct store_error *e)
 /* Whether the target holds an instance (its meta table has a row). */
 static int target_holds(struct store *s, bool *holds, struct store_error *e)
 {
-	struct store_stmt *st;
-	int rc;
+	int64_t n = 0;
+	int rc = model_query_i64(s, "SELECT count(*) FROM meta", NULL, 0, &n);
 
-	*holds = false;
-	rc = store_prepare(s, "SELECT count(*) FROM meta", &st);
-	if (rc == 0 && (rc = store_step(st)) == STORE_ROW)
-		*holds = store_col_i64(st, 0) > 0;
-	store_finalize(st);
+	*holds = n > 0;
 	if (rc < 0)
 		store_why(e, "%s: %s", store_path(s), store_errmsg(s));
 	return rc < 0 ? rc : 0;
@@ -726,6 +745,8 @@ int cmd_migrate(const struct mgmt_args *a)
 	code = open_source(a->from, &src, &e);
 	if (code == MGMT_EXIT_OK)
 		code = open_target(a->to, a->force, &dst, &e);
+	if (code == MGMT_EXIT_OK)
+		code = pg_same(src, dst, &e);
 	if (code == MGMT_EXIT_OK && same_tables(src, dst, ts, &e) < 0)
 		code = MGMT_EXIT_DB;
 	if (code != MGMT_EXIT_OK) {

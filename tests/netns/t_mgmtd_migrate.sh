@@ -118,6 +118,8 @@ stop_serve "serve on SQLite"
 expect_rc "migrate without --to: usage error (2)" 2 "$MGMTD" migrate --from "$SQLDB"
 expect_rc "migrate --db: usage error (2)" 2 "$MGMTD" migrate --db "$SQLDB" --from "$SQLDB" --to "$T/x.db"
 expect_rc "migrate to itself: usage error (2)" 2 "$MGMTD" migrate --from "$SQLDB" --to "$SQLDB"
+expect_rc "migrate a SQLite file to itself under another name, --force: refused (3)" 3 "$MGMTD" migrate --from "$SQLDB" --to "$T/./mgmt.db" --force
+check_match "... at the lock" 'the target: .*mgmt.db.lock: another subnetra-mgmtd' "$OUT"
 expect_rc "migrate from a missing file: database error (4)" 4 "$MGMTD" migrate --from "$T/none.db" --to "$T/x.db"
 cp "$SQLDB" "$T/old.db"
 sqlite3 "$T/old.db" 'PRAGMA user_version = 2' || bail "user_version"
@@ -171,6 +173,9 @@ check_eq "... the source untouched" "$SRC_SUM" "$(sqlite3 "$SQLDB" .dump | md5su
 MAXDEV=$(sqlite3 "$SQLDB" 'SELECT max(id) FROM devices')
 check_eq "... the devices' identity sequence past the largest id" "$((MAXDEV + 1))" \
 	"$(pg_sql mgmt "SELECT nextval(pg_get_serial_sequence('devices', 'id'))")"
+expect_rc "PostgreSQL to itself under another spelling, --force: usage error (2)" 2 "$MGMTD" migrate --from "$URL" --to "$URL&application_name=x" --force
+check_match "... the same database" 'name the same database' "$OUT"
+check_eq "... and its rows untouched" "$(sqlite3 "$SQLDB" 'SELECT count(*) FROM audit')" "$(pg_sql mgmt 'SELECT count(*) FROM audit')"
 expect_rc "a second migrate into the now non-empty target: refused (3)" 3 "$MGMTD" migrate --from "$SQLDB" --to "$URL"
 check_match "... it holds an instance" 'holds an instance already' "$OUT"
 
