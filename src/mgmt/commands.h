@@ -21,6 +21,7 @@ struct mgmt_args {
 	size_t n_hosts;
 	const char *out;
 	const char *from;
+	const char *to;
 	const char *admin_listen;
 	const char *device_listen;
 	unsigned conn_limit;
@@ -42,5 +43,6 @@ int cmd_backup(const struct mgmt_args *a);
 int cmd_restore(const struct mgmt_args *a);
 int cmd_status(const struct mgmt_args *a);
 int cmd_settings(const struct mgmt_args *a);
+int cmd_migrate(const struct mgmt_args *a);
 
 #endif

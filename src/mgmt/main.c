@@ -19,6 +19,7 @@ static const char prog[] = "subnetra-mgmtd";
 
 static const char synopsis[] =
 	"usage: subnetra-mgmtd COMMAND --db PATH [OPTION]...\n"
+	"       subnetra-mgmtd migrate --from DB --to DB [--force]\n"
 	"       subnetra-mgmtd --version | --help\n";
 
 static const char help_text[] =
@@ -58,6 +59,14 @@ static const char help_text[] =
 	"           served once the base servers and the management address are set.\n"
 	"  settings show --db PATH\n"
 	"           Show the license settings.\n"
+	"  migrate  --from DB --to DB [--force]\n"
+	"           Copy an instance's database to another (a SQLite file or a\n"
+	"           postgresql:// URL, either way), every table and row with its\n"
+	"           ids, then verify the copy (row counts and checksums).  Both\n"
+	"           servers stopped; the source at this build's schema version,\n"
+	"           only read; the target's schema is created, and it must hold\n"
+	"           no instance (--force: replace its content).  Serve the target\n"
+	"           with the same --dir (instance key, pepper, certificate).\n"
 	"\n"
 	"Exit codes: 0 success, 1 runtime failure (I/O, TLS, a listener), 2 usage\n"
 	"error, 3 refused (an instance or file exists, the database is in use),\n"
@@ -77,6 +86,7 @@ enum opt {
 	O_MAXCONN = 1 << 9,
 	O_JSON = 1 << 10,
 	O_SETTINGS = 1 << 11,
+	O_TO = 1 << 12,
 };
 
 static const struct command {
@@ -91,6 +101,7 @@ static const struct command {
 	{ "restore", cmd_restore, O_DB | O_FROM },
 	{ "status", cmd_status, O_DB | O_JSON },
 	{ "settings", cmd_settings, O_DB | O_SETTINGS },
+	{ "migrate", cmd_migrate, O_FROM | O_TO | O_FORCE },
 };
 
 /* One row per option (a table: its rows share a shape, not logic). */
@@ -104,6 +115,7 @@ static const struct option longopts[] = {
 	{ "force", no_argument, NULL, O_FORCE },
 	{ "out", required_argument, NULL, O_OUT },
 	{ "from", required_argument, NULL, O_FROM },
+	{ "to", required_argument, NULL, O_TO },
 	{ "admin-listen", required_argument, NULL, 'a' },
 	{ "device-listen", required_argument, NULL, 'd' },
 	{ "max-connections", required_argument, NULL, O_MAXCONN },
@@ -165,6 +177,7 @@ static int parse(const struct command *cmd, int argc, char **argv, struct mgmt_a
 		case O_FORCE: a->force = true; break;
 		case O_OUT: a->out = optarg; break;
 		case O_FROM: a->from = optarg; break;
+		case O_TO: a->to = optarg; break;
 		case 'a': a->admin_listen = optarg; break;
 		case 'd': a->device_listen = optarg; break;
 		case O_JSON: a->json = true; break;
@@ -193,7 +206,7 @@ static int parse(const struct command *cmd, int argc, char **argv, struct mgmt_a
 	}
 	if (optind < argc)
 		return usage("unexpected argument '%s'", argv[optind]);
-	if (a->db == NULL || a->db[0] == '\0')
+	if ((cmd->opts & O_TO) == 0 && (a->db == NULL || a->db[0] == '\0'))
 		return usage("%s needs --db PATH", cmd->name);
 	if ((a->tls_cert == NULL) != (a->tls_key == NULL))
 		return usage("%s", "--tls-cert and --tls-key go together");
@@ -202,7 +215,11 @@ static int parse(const struct command *cmd, int argc, char **argv, struct mgmt_a
 	if ((cmd->opts & O_OUT) && a->out == NULL)
 		return usage("%s needs --out FILE", cmd->name);
 	if ((cmd->opts & O_FROM) && a->from == NULL)
-		return usage("%s needs --from FILE", cmd->name);
+		return usage("%s needs --from %s", cmd->name, (cmd->opts & O_TO) ? "DB" : "FILE");
+	if ((cmd->opts & O_TO) && (a->to == NULL || a->to[0] == '\0'))
+		return usage("%s needs --to DB", cmd->name);
+	if ((cmd->opts & O_TO) && strcmp(a->from, a->to) == 0)
+		return usage("%s", "migrate: --from and --to name the same database");
 	if ((cmd->opts & O_SETTINGS) && a->show &&
 	    (a->name || a->n_bases || a->mgmt_address || a->dashboard_url || a->valid_days))
 		return usage("%s", "settings show takes no setting to change");

@@ -108,6 +108,20 @@ int store_col_blob(struct store_stmt *st, int col, void *out, size_t cap, size_t
 void store_finalize(struct store_stmt *st);
 
 /*
+ * What a generic copy needs (subnetra-mgmtd migrate): the current row's
+ * shape, valid once store_step has run the statement (also when it gave
+ * no row, for count and name).
+ */
+enum store_col_kind { STORE_COL_NULL, STORE_COL_INT, STORE_COL_TEXT, STORE_COL_BLOB };
+int store_col_count(struct store_stmt *st);
+/* The column's name as the statement gives it. */
+const char *store_col_name(struct store_stmt *st, int col);
+/* The current row's value kind (a real number or JSON: TEXT). */
+enum store_col_kind store_col_kind(struct store_stmt *st, int col);
+/* Whether the engine keeps the column as JSON, in its own normal form (PostgreSQL's JSONB). */
+bool store_col_json(struct store_stmt *st, int col);
+
+/*
  * A value to bind: STORE_I64(v), STORE_TEXT(s) (NULL: SQL NULL),
  * STORE_BLOB(p, n), STORE_NULL.
  */

@@ -24,6 +24,10 @@ struct store_ops {
 	const char *(*col_text)(struct store_stmt *st, int col);
 	int (*col_blob)(struct store_stmt *st, int col, void *out, size_t cap, size_t *len);
 	void (*finalize)(struct store_stmt *st);
+	int (*col_count)(struct store_stmt *st);
+	const char *(*col_name)(struct store_stmt *st, int col);
+	enum store_col_kind (*col_kind)(struct store_stmt *st, int col);
+	bool (*col_json)(struct store_stmt *st, int col);
 	int (*get_version)(struct store *s, int *out);
 	/* Inside the migration's transaction. */
 	int (*set_version)(struct store *s, int v);

@@ -117,6 +117,26 @@ void store_finalize(struct store_stmt *st)
 		st->store->ops->finalize(st);
 }
 
+int store_col_count(struct store_stmt *st)
+{
+	return st->store->ops->col_count(st);
+}
+
+const char *store_col_name(struct store_stmt *st, int col)
+{
+	return st->store->ops->col_name(st, col);
+}
+
+enum store_col_kind store_col_kind(struct store_stmt *st, int col)
+{
+	return st->store->ops->col_kind(st, col);
+}
+
+bool store_col_json(struct store_stmt *st, int col)
+{
+	return st->store->ops->col_json(st, col);
+}
+
 int store_prepare_args(struct store *s, const char *sql, const struct store_arg *args,
 		       size_t n, struct store_stmt **out)
 {

@@ -277,6 +277,51 @@ static int pg_col_blob(struct store_stmt *st, int col, void *out, size_t cap, si
 	return 0;
 }
 
+static int pg_col_count(struct store_stmt *st)
+{
+	struct pg_stmt *p = pst_of(st);
+
+	return p->res != NULL ? PQnfields(p->res) : 0;
+}
+
+static const char *pg_col_name(struct store_stmt *st, int col)
+{
+	struct pg_stmt *p = pst_of(st);
+	const char *n = p->res != NULL ? PQfname(p->res, col) : NULL;
+
+	return n != NULL ? n : "";
+}
+
+/* Type oids of pg_type.h (server headers, not libpq's): int8, int2, int4, bytea. */
+enum { OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_BYTEA = 17, OID_JSON = 114,
+       OID_JSONB = 3802 };
+
+static enum store_col_kind pg_col_kind(struct store_stmt *st, int col)
+{
+	struct pg_stmt *p = pst_of(st);
+
+	if (p->row < 0 || col >= PQnfields(p->res) || PQgetisnull(p->res, p->row, col))
+		return STORE_COL_NULL;
+	switch (PQftype(p->res, col)) {
+	case OID_INT8:
+	case OID_INT2:
+	case OID_INT4: return STORE_COL_INT;
+	case OID_BYTEA: return STORE_COL_BLOB;
+	default: return STORE_COL_TEXT;
+	}
+}
+
+static bool pg_col_json(struct store_stmt *st, int col)
+{
+	struct pg_stmt *p = pst_of(st);
+	Oid t;
+
+	if (p->res == NULL || col >= PQnfields(p->res))
+		return false;
+	t = PQftype(p->res, col);
+	return t == OID_JSON || t == OID_JSONB;
+}
+
 /* A one-value query's text into out (cap bytes); "" for no row or NULL. */
 static int query_value(struct pg_store *q, const char *sql, char *out, size_t cap)
 {
@@ -335,6 +380,10 @@ static const struct store_ops pg_ops = {
     .step = pg_step,
     .col_i64 = pg_col_i64,
     .col_text = pg_col_text,
+    .col_count = pg_col_count,
+    .col_name = pg_col_name,
+    .col_kind = pg_col_kind,
+    .col_json = pg_col_json,
     .col_blob = pg_col_blob,
     .finalize = pg_finalize,
     .get_version = pg_get_version,

@@ -163,6 +163,36 @@ static void sq_finalize(struct store_stmt *st)
 }
 
 /* A PRAGMA's single integer result (the only way to read user_version). */
+static int sq_col_count(struct store_stmt *st)
+{
+	return sqlite3_column_count(st_of(st));
+}
+
+static const char *sq_col_name(struct store_stmt *st, int col)
+{
+	const char *n = sqlite3_column_name(st_of(st), col);
+
+	return n != NULL ? n : "";
+}
+
+static enum store_col_kind sq_col_kind(struct store_stmt *st, int col)
+{
+	switch (sqlite3_column_type(st_of(st), col)) {
+	case SQLITE_NULL: return STORE_COL_NULL;
+	case SQLITE_INTEGER: return STORE_COL_INT;
+	case SQLITE_BLOB: return STORE_COL_BLOB;
+	default: return STORE_COL_TEXT;
+	}
+}
+
+/* SQLite keeps JSON as the text it was given. */
+static bool sq_col_json(struct store_stmt *st, int col)
+{
+	(void)st;
+	(void)col;
+	return false;
+}
+
 static int pragma_int(sqlite3 *db, const char *sql, int *out)
 {
 	sqlite3_stmt *st;
@@ -313,6 +343,10 @@ static const struct store_ops sqlite_ops = {
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
     .finalize = sq_finalize,
+    .col_count = sq_col_count,
+    .col_name = sq_col_name,
+    .col_kind = sq_col_kind,
+    .col_json = sq_col_json,
     .get_version = sq_get_version,
     .set_version = sq_set_version,
     .backup = sq_backup,
