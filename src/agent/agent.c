@@ -56,6 +56,7 @@ struct agent {
 	struct managed *set;
 	char *managed, *daemon_json, *report;
 	bool reload_pending;
+	bool join_watch; /* a join's first bundle: st.join.daemon follows the reloads */
 	uint64_t reload_next_ns, reload_backoff_s;
 	uint64_t status_next_ns;
 	char saved[AGENT_STATE_MAX];
@@ -87,8 +88,13 @@ static uint64_t wall_ms(void)
 
 /* ---- the managed file and the daemon ---- */
 
-/* The URL's host when it is an overlay address, the license's api_servers and websetup_host. */
-static void servers_of(const struct agent *a, struct agent_servers *s)
+/*
+ * The URL's host when it is an overlay address, c's license's api_servers
+ * and websetup_host (c: the running client, NULL none; its license, once
+ * accepted or read from the cache).
+ */
+static void servers_of(const struct agent *a, const struct mgmt_client *c,
+		       struct agent_servers *s)
 {
 	struct mgmt_url u;
 	uint8_t addr[16];
@@ -97,10 +103,10 @@ static void servers_of(const struct agent *a, struct agent_servers *s)
 	if (a->url[0] != '\0' && mgmt_url_parse(a->url, strlen(a->url), &u) == NULL && u.ipv6 &&
 	    inet_pton(AF_INET6, u.host, addr) == 1)
 		agent_servers_add(s, addr);
-	if (a->client_on && a->c.have_license) {
-		for (size_t i = 0; i < a->c.license.n_api; i++)
-			agent_servers_add(s, a->c.license.api_servers[i]);
-		agent_servers_add(s, a->c.license.websetup_host);
+	if (c != NULL && c->have_license) {
+		for (size_t i = 0; i < c->license.n_api; i++)
+			agent_servers_add(s, c->license.api_servers[i]);
+		agent_servers_add(s, c->license.websetup_host);
 	}
 }
 
@@ -127,26 +133,44 @@ static void write_managed(struct agent *a, const struct mgmt_bundle *b, bool wit
 	a->reload_backoff_s = 0;
 }
 
+/* What the daemon made of a join's bundle (`subnetra join` waits for it); final unless down. */
+static void join_daemon(struct agent *a, const char *what, const char *reply, bool final)
+{
+	char text[AGENT_TEXT_MAX];
+
+	if (!a->join_watch || a->st.join.bundle[0] == '\0')
+		return;
+	snprintf(text, sizeof(text), "%s%s", what, reply);
+	agent_text_copy(a->st.join.daemon, sizeof(a->st.join.daemon), text, strlen(text));
+	a->join_watch = !final;
+}
+
 static void tell_daemon(struct agent *a, uint64_t now)
 {
 	char reply[512];
 	size_t n = 0;
+	int rc;
 
 	if (!a->reload_pending || now < a->reload_next_ns)
 		return;
-	if (a->o->ctl(a->o->ctl_ctx, "managed reload", reply, sizeof(reply) - 1, &n) == 0 &&
-	    n >= 3 && memcmp(reply, "ok ", 3) == 0) {
-		reply[n] = '\0';
-		reply[strcspn(reply, "\n")] = '\0';
+	rc = a->o->ctl(a->o->ctl_ctx, "managed reload", reply, sizeof(reply) - 1, &n);
+	reply[rc == 0 ? n : 0] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	if (rc == 0 && n >= 3 && memcmp(reply, "ok ", 3) == 0) {
 		say("managed reload: %s", reply);
+		join_daemon(a, "", reply, true);
 		a->reload_pending = false;
 		return;
 	}
-	if (n > 0) {
-		reply[n] = '\0';
-		reply[strcspn(reply, "\n")] = '\0';
+	if (rc == 0 && n > 0) {
 		say("managed reload refused: %s", reply);
 		agent_text_copy(a->st.last_error, sizeof(a->st.last_error), reply, strlen(reply));
+		join_daemon(a, strncmp(reply, "refused", 7) == 0 ? "" : "refused: ", reply, true);
+	} else {
+		join_daemon(a, "down: ",
+			    "no answer on the control socket (subnetrad not running?); it reads "
+			    "the managed file when it starts",
+			    false);
 	}
 	a->reload_backoff_s = a->reload_backoff_s ? a->reload_backoff_s * 2 : 1;
 	if (a->reload_backoff_s > RELOAD_BACKOFF_MAX_S)
@@ -165,6 +189,12 @@ static void on_apply(void *ctx, const struct mgmt_bundle *b)
 	if (b->self.hostname[0] != '\0')
 		snprintf(a->st.hostname, sizeof(a->st.hostname), "%s", b->self.hostname);
 	say("bundle %s applied: %zu peers", a->st.applied, b->n_peers);
+	servers_of(a, &a->c, &a->servers); /* the client's, even during its init */
+	if (a->join_watch) {
+		snprintf(a->st.join.bundle, sizeof(a->st.join.bundle), "%s", a->st.applied);
+		a->st.join.peers = b->n_peers;
+		snprintf(a->st.join.daemon, sizeof(a->st.join.daemon), "pending");
+	}
 	write_managed(a, b, true);
 	/* a report soon after a change, not at once: the daemon needs a moment */
 	if (a->status_next_ns > mono_ns() + STATUS_GAP_S * NS_PER_S)
@@ -206,13 +236,13 @@ static void client_start(struct agent *a, const char *code, const char *hostname
 	}
 	if (code == NULL && !a->st.joined) {
 		snprintf(a->st.stage, sizeof(a->st.stage), "not-joined");
-		servers_of(a, &a->servers);
+		servers_of(a, NULL, &a->servers);
 		/* ready for a join: the daemon lets the server through already */
 		if (faccessat(a->dirfd, AGENT_MANAGED_FILE, F_OK, 0) < 0)
 			write_managed(a, NULL, true);
 		return;
 	}
-	servers_of(a, &a->servers); /* before init: it applies a cached bundle at once */
+	servers_of(a, NULL, &a->servers);
 	rc = mgmt_client_init(&a->c, &a->store, a->url, code, hostname, a->o->sk, a->o->addr,
 			      on_apply, a);
 	if (rc < 0) {
@@ -236,7 +266,7 @@ static void servers_follow(struct agent *a)
 {
 	struct agent_servers s;
 
-	servers_of(a, &s);
+	servers_of(a, a->client_on ? &a->c : NULL, &s);
 	if (agent_servers_equal(&s, &a->servers))
 		return;
 	a->servers = s;
@@ -307,6 +337,7 @@ static void take_join(struct agent *a)
 	line_of(buf, 2, id, sizeof(id));
 	sodium_memzero(buf, sizeof(buf));
 	a->st.join = (struct agent_request){.id = strtoull(id, NULL, 10)};
+	a->join_watch = false;
 	snprintf(a->st.join.result, sizeof(a->st.join.result), "pending");
 	if (a->url[0] == '\0') {
 		snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
@@ -314,6 +345,7 @@ static void take_join(struct agent *a)
 			 "no management server: run subnetra setup-server URL first");
 	} else {
 		client_start(a, code, host);
+		a->join_watch = a->client_on;
 		if (!a->client_on) {
 			snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
 			snprintf(a->st.join.error, sizeof(a->st.join.error), "%s", a->st.last_error);
@@ -471,6 +503,7 @@ static void join_follow(struct agent *a)
 		snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
 		snprintf(a->st.join.error, sizeof(a->st.join.error), "%s", c->join_error);
 		say("join refused: %s", c->join_error);
+		a->join_watch = false;
 		/* back to what the device held before, if anything */
 		client_start(a, NULL, NULL);
 	}

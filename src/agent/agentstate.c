@@ -106,6 +106,8 @@ size_t agent_state_render(const struct agent_state *s, char *out, size_t cap)
 	}
 	outbuf_printf(&o, "join %" PRIu64 " %s\njoin_error %s\n", s->join.id, s->join.result,
 		      s->join.error);
+	outbuf_printf(&o, "join_bundle %s %" PRIu64 "\njoin_daemon %s\n",
+		      s->join.bundle[0] ? s->join.bundle : "-", s->join.peers, s->join.daemon);
 	outbuf_printf(&o, "leave %" PRIu64 " %s\nleave_error %s\n", s->leave.id,
 		      s->leave.result, s->leave.error);
 	outbuf_puts(&o, "refused");
@@ -124,6 +126,17 @@ static void parse_request(const char *v, struct agent_request *r)
 	while (*end == ' ')
 		end++;
 	snprintf(r->result, sizeof(r->result), "%s", end);
+}
+
+/* "E.S PEERS", "-" for none yet */
+static void parse_bundle(const char *v, struct agent_request *r)
+{
+	size_t n = strcspn(v, " ");
+
+	if (n < sizeof(r->bundle) && strncmp(v, "-", n) != 0)
+		snprintf(r->bundle, sizeof(r->bundle), "%.*s", (int)n, v);
+	if (v[n] == ' ')
+		r->peers = strtoull(v + n + 1, NULL, 10);
 }
 
 static void parse_refused(const char *v, struct agent_state *s)
@@ -170,6 +183,10 @@ static void parse_line(char *line, struct agent_state *s)
 		parse_request(v, &s->join);
 	else if (strcmp(line, "join_error") == 0)
 		snprintf(s->join.error, sizeof(s->join.error), "%s", v);
+	else if (strcmp(line, "join_bundle") == 0)
+		parse_bundle(v, &s->join);
+	else if (strcmp(line, "join_daemon") == 0)
+		snprintf(s->join.daemon, sizeof(s->join.daemon), "%s", v);
 	else if (strcmp(line, "leave") == 0)
 		parse_request(v, &s->leave);
 	else if (strcmp(line, "leave_error") == 0)
@@ -201,11 +218,17 @@ bool agent_state_parse(const char *text, size_t len, struct agent_state *s)
 	return len > 0;
 }
 
-static void json_request(struct outbuf *o, const char *name, const struct agent_request *r)
+static void json_request(struct outbuf *o, const char *name, const struct agent_request *r,
+			 bool join)
 {
 	outbuf_printf(o, ",\"%s\":{\"id\":%" PRIu64, name, r->id);
 	mgmt_json_put_kstr(o, "result", r->result, strlen(r->result));
 	mgmt_json_put_kstr(o, "error", r->error, strlen(r->error));
+	if (join) {
+		mgmt_json_put_kstr(o, "bundle", r->bundle, strlen(r->bundle));
+		outbuf_printf(o, ",\"peers\":%" PRIu64, r->peers);
+		mgmt_json_put_kstr(o, "daemon", r->daemon, strlen(r->daemon));
+	}
 	outbuf_puts(o, "}");
 }
 
@@ -219,8 +242,8 @@ size_t agent_state_json(const struct agent_state *s, char *out, size_t cap)
 		mgmt_json_put_key(&o, i == 0, fields[i].key);
 		put_value(&o, s, &fields[i], true);
 	}
-	json_request(&o, "join", &s->join);
-	json_request(&o, "leave", &s->leave);
+	json_request(&o, "join", &s->join, true);
+	json_request(&o, "leave", &s->leave, false);
 	outbuf_puts(&o, ",\"refused\":{");
 	for (int i = 0; i < MGMT_REFUSALS; i++)
 		outbuf_printf(&o, "%s\"%s\":%" PRIu64, i ? "," : "",
@@ -242,6 +265,9 @@ size_t agent_state_text(const struct agent_state *s, char *out, size_t cap)
 	if (s->join.id != 0)
 		outbuf_printf(&o, "last join: %s%s%s\n", s->join.result,
 			      s->join.error[0] ? ": " : "", s->join.error);
+	if (s->join.id != 0 && s->join.bundle[0] != '\0')
+		outbuf_printf(&o, "its first bundle: %s, %" PRIu64 " peers; daemon: %s\n",
+			      s->join.bundle, s->join.peers, s->join.daemon);
 	if (s->leave.id != 0)
 		outbuf_printf(&o, "last leave: %s%s%s\n", s->leave.result,
 			      s->leave.error[0] ? ": " : "", s->leave.error);

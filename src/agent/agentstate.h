@@ -12,6 +12,8 @@
  *   applied 1.1796585283000  peers 2
  *   last_contact 1796585290  (unix s; 0: never)      last_error ...
  *   join 17 ok               join_error ...          (the last `subnetra join`)
+ *   join_bundle 1.3 2        join_daemon ok ...       (its first bundle: E.S and peers;
+ *                                                      the daemon's managed reload)
  *   leave 0                  leave_error ...
  *   refused bad_signature=0 malformed=0 ...          status_sent 3 status_failed 0
  *
@@ -42,6 +44,12 @@ struct agent_request {
 	uint64_t id;		       /* 0: none yet */
 	char result[16];	       /* "pending", "ok", "error" */
 	char error[AGENT_TEXT_MAX];    /* with "error": why (the server's code: message) */
+	/* join only: the first bundles applied after it, and what the daemon said */
+	char bundle[48];	       /* "E.S", or "" before one */
+	uint64_t peers;		       /* that bundle's */
+	char daemon[AGENT_TEXT_MAX];   /* "" (no bundle yet), "pending", "ok <reload's
+					  reply>", "down: <why>" (the control socket
+					  does not answer), "refused: <reply>" */
 };
 
 struct agent_state {

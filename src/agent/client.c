@@ -118,7 +118,15 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		mgmt_client_free(c);
 		return -ENOMEM;
 	}
-	/* The last good bundle, verified again (into the response buffer, unused yet). */
+	/*
+	 * The last good license and bundle, verified again (into the response
+	 * buffer, unused yet): the license names the servers at once, the
+	 * bundle is applied.
+	 */
+	if (c->trust.pinned &&
+	    mgmt_store_load_license(&c->store, &c->trust, (char *)c->http.resp, c->work,
+				    &c->license, c->last_error, sizeof(c->last_error)) == 0)
+		c->have_license = true;
 	if (c->trust.pinned &&
 	    mgmt_store_load_bundle(&c->store, &c->trust, c->device, (char *)c->http.resp, c->work,
 				   &c->st, c->bundle, c->last_error,

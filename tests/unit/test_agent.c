@@ -121,6 +121,13 @@ static void test_state(void **state)
 	s.refused[MGMT_REF_STALE] = 3;
 	s.refused[MGMT_REF_FOREIGN_INSTANCE] = 1;
 	s.status_sent = 9;
+	n = agent_state_render(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "\njoin_bundle - 0\njoin_daemon \n"));
+	assert_true(agent_state_parse(text, n, &back));
+	assert_string_equal(back.join.bundle, "");
+	strcpy(s.join.bundle, "1.4");
+	s.join.peers = 2;
+	strcpy(s.join.daemon, "down: no answer on the control socket");
 
 	n = agent_state_render(&s, text, sizeof(text));
 	assert_true(n > 0);
@@ -135,6 +142,9 @@ static void test_state(void **state)
 	assert_int_equal(back.join.id, 17);
 	assert_string_equal(back.join.result, "error");
 	assert_string_equal(back.join.error, s.join.error);
+	assert_string_equal(back.join.bundle, "1.4");
+	assert_int_equal(back.join.peers, 2);
+	assert_string_equal(back.join.daemon, s.join.daemon);
 	assert_int_equal(back.refused[MGMT_REF_STALE], 3);
 	assert_int_equal(back.refused[MGMT_REF_FOREIGN_INSTANCE], 1);
 	assert_int_equal(back.refused[MGMT_REF_HTTP], 0);
@@ -150,10 +160,14 @@ static void test_state(void **state)
 	assert_int_equal(json_member_get(json_member_get(&root, "refused"), "stale")
 				 ->u.integer.magnitude,
 			 3);
+	assert_string_equal(json_member_get(json_member_get(&root, "join"), "daemon")
+				    ->u.string.bytes,
+			    s.join.daemon);
 	json_free(&root);
 	n = agent_state_text(&s, json, sizeof(json));
 	assert_non_null(strstr(json, "stage: poll\n"));
 	assert_non_null(strstr(json, "last join: error: join_code_used"));
+	assert_non_null(strstr(json, "its first bundle: 1.4, 2 peers; daemon: down: "));
 	assert_non_null(strstr(json, " stale=3 "));
 }
 
