@@ -209,19 +209,20 @@ int cmd_setup_server(int argc, char **argv)
 	struct agent_env e;
 	struct mgmt_url u;
 	const char *why;
-	char text[300];
+	char text[AGENT_REQ_MAX];
 	long pid;
 	int rc = parse(argc, argv, true, false, &a);
 
 	if (rc != EXIT_OK)
 		return rc;
-	why = mgmt_url_parse(a.word, strlen(a.word), &u);
+	why = strlen(a.word) > MGMT_URL_MAX ? "longer than 256 characters"
+					   : mgmt_url_parse(a.word, strlen(a.word), &u);
 	if (why != NULL)
 		return usage(&a, "not a management URL: %s", why);
 	if (agent_env_load(a.config, &e) != EXIT_OK)
 		return EXIT_FAIL;
-	snprintf(text, sizeof(text), "%s\n", a.word);
-	if (save(&e, AGENT_URL_FILE, text, 0644) < 0)
+	if (agent_url_req_format(a.word, text, sizeof(text)) == 0 ||
+	    save(&e, AGENT_URL_FILE, text, 0644) < 0)
 		return EXIT_FAIL;
 	pid = agent_pid(&e);
 	if (pid != 0 && kill((pid_t)pid, SIGHUP) == 0)
@@ -247,9 +248,10 @@ int cmd_join(int argc, char **argv)
 {
 	struct args a = {.prog = "subnetra join", .synopsis = SYN_JOIN};
 	struct mgmt_joincode jc;
+	struct agent_join_req req;
 	struct agent_state s;
 	struct agent_env e;
-	char text[256];
+	char text[AGENT_REQ_MAX];
 	uint64_t id = request_id(), end;
 	long pid;
 	int rc = parse(argc, argv, true, true, &a);
@@ -269,9 +271,14 @@ int cmd_join(int argc, char **argv)
 		no_agent(&e);
 		return EXIT_FAIL;
 	}
-	snprintf(text, sizeof(text), "%s\n%s\n%" PRIu64 "\n", a.word, a.hostname, id);
-	rc = save(&e, AGENT_JOIN_FILE, text, 0600);
+	snprintf(req.code, sizeof(req.code), "%s", a.word);
+	snprintf(req.hostname, sizeof(req.hostname), "%s", a.hostname);
+	req.id = id;
+	rc = agent_join_req_format(&req, text, sizeof(text)) > 0
+		     ? save(&e, AGENT_JOIN_FILE, text, 0600)
+		     : -EINVAL;
 	sodium_memzero(text, sizeof(text));
+	sodium_memzero(&req, sizeof(req));
 	if (rc < 0)
 		return EXIT_FAIL;
 	end = deadline(a.timeout_s);
@@ -305,8 +312,8 @@ int cmd_leave(int argc, char **argv)
 		no_agent(&e);
 		return EXIT_FAIL;
 	}
-	snprintf(text, sizeof(text), "%" PRIu64 "\n", id);
-	if (save(&e, AGENT_LEAVE_FILE, text, 0600) < 0)
+	if (agent_leave_req_format(id, text, sizeof(text)) == 0 ||
+	    save(&e, AGENT_LEAVE_FILE, text, 0600) < 0)
 		return EXIT_FAIL;
 	kill((pid_t)pid, SIGHUP);
 	rc = wait_answer(&e, false, id, deadline(a.timeout_s), &s);

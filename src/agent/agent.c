@@ -40,7 +40,6 @@ enum {
 	STATUS_DEFAULT_S = 60,  /* before a bundle says mgmt.status_s */
 	DAEMON_REPLY_MAX = 1 << 20,
 	REPORT_MAX = 1 << 20,
-	REQ_FILE_MAX = 512,
 };
 
 struct agent {
@@ -275,50 +274,38 @@ static void servers_follow(struct agent *a)
 
 /* ---- requests: files in state_dir, then SIGHUP ---- */
 
-static bool read_request(struct agent *a, const char *name, char *buf, size_t cap)
+/* The request file name into buf (AGENT_REQ_MAX), then removed: its length, or -1 when none. */
+static ssize_t read_request(struct agent *a, const char *name, char *buf, bool remove)
 {
 	char err[256];
 	size_t n = 0;
-	int rc = statefile_read(a->dirfd, name, a->o->state_dir, a->store.owner, buf, cap - 1,
-				&n, err, sizeof(err));
+	int rc = statefile_read(a->dirfd, name, a->o->state_dir, a->store.owner, buf,
+				AGENT_REQ_MAX, &n, err, sizeof(err));
 
 	if (rc == -ENOENT)
-		return false;
-	unlinkat(a->dirfd, name, 0);
+		return -1;
+	if (remove)
+		unlinkat(a->dirfd, name, 0);
 	if (rc < 0) {
 		say("%s", err);
-		return false;
+		return -1;
 	}
-	buf[n] = '\0';
-	return true;
-}
-
-/* Line i (0-based) of text into out, without its LF. */
-static void line_of(const char *text, int i, char *out, size_t cap)
-{
-	const char *p = text;
-
-	for (; i > 0 && p != NULL; i--) {
-		p = strchr(p, '\n');
-		p = p != NULL ? p + 1 : NULL;
-	}
-	out[0] = '\0';
-	if (p != NULL)
-		snprintf(out, cap, "%.*s", (int)strcspn(p, "\n"), p);
+	return (ssize_t)n;
 }
 
 static void take_url(struct agent *a)
 {
-	char buf[REQ_FILE_MAX], url[MGMT_URL_MAX + 1];
-	char err[256];
-	size_t n = 0;
+	char buf[AGENT_REQ_MAX], url[MGMT_URL_MAX + 1];
+	ssize_t n = read_request(a, AGENT_URL_FILE, buf, false);
 
-	if (statefile_read(a->dirfd, AGENT_URL_FILE, a->o->state_dir, a->store.owner, buf,
-			   sizeof(buf) - 1, &n, err, sizeof(err)) < 0)
+	if (n < 0)
 		return;
-	buf[n] = '\0';
-	line_of(buf, 0, url, sizeof(url));
-	if (url[0] == '\0' || strcmp(url, a->url) == 0)
+	if (!agent_url_req_parse(buf, (size_t)n, url)) {
+		say("%s/%s is not a request file (one line, a URL): ignored", a->o->state_dir,
+		    AGENT_URL_FILE);
+		return;
+	}
+	if (strcmp(url, a->url) == 0)
 		return;
 	snprintf(a->url, sizeof(a->url), "%s", url);
 	snprintf(a->st.url, sizeof(a->st.url), "%s", url);
@@ -326,44 +313,58 @@ static void take_url(struct agent *a)
 	client_start(a, NULL, NULL);
 }
 
+/* A request the agent could not take: its error in agent.status. */
+static void req_refused(struct agent_request *r, const char *why)
+{
+	snprintf(r->result, sizeof(r->result), "error");
+	snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
 static void take_join(struct agent *a)
 {
-	char buf[REQ_FILE_MAX], code[MGMT_JOINCODE_LEN + 2], host[MGMT_NAME_MAX + 2], id[24];
+	char buf[AGENT_REQ_MAX];
+	struct agent_join_req r;
+	ssize_t n = read_request(a, AGENT_JOIN_FILE, buf, true);
+	bool ok;
 
-	if (!read_request(a, AGENT_JOIN_FILE, buf, sizeof(buf)))
+	if (n < 0)
 		return;
-	line_of(buf, 0, code, sizeof(code));
-	line_of(buf, 1, host, sizeof(host));
-	line_of(buf, 2, id, sizeof(id));
+	ok = agent_join_req_parse(buf, (size_t)n, &r);
 	sodium_memzero(buf, sizeof(buf));
-	a->st.join = (struct agent_request){.id = strtoull(id, NULL, 10)};
+	a->st.join = (struct agent_request){.id = r.id};
 	a->join_watch = false;
 	snprintf(a->st.join.result, sizeof(a->st.join.result), "pending");
-	if (a->url[0] == '\0') {
-		snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
-		snprintf(a->st.join.error, sizeof(a->st.join.error),
-			 "no management server: run subnetra setup-server URL first");
-	} else {
-		client_start(a, code, host);
+	if (!ok)
+		req_refused(&a->st.join, "not a join request (" AGENT_JOIN_FILE ")");
+	else if (a->url[0] == '\0')
+		req_refused(&a->st.join,
+			    "no management server: run subnetra setup-server URL first");
+	else {
+		client_start(a, r.code, r.hostname);
 		a->join_watch = a->client_on;
-		if (!a->client_on) {
-			snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
-			snprintf(a->st.join.error, sizeof(a->st.join.error), "%s", a->st.last_error);
-		}
+		if (!a->client_on)
+			req_refused(&a->st.join, a->st.last_error);
 	}
-	sodium_memzero(code, sizeof(code));
+	sodium_memzero(&r, sizeof(r));
 }
 
 static void take_leave(struct agent *a)
 {
-	char buf[REQ_FILE_MAX];
+	char buf[AGENT_REQ_MAX];
+	ssize_t n = read_request(a, AGENT_LEAVE_FILE, buf, true);
+	uint64_t id;
+	bool ok;
 
-	if (!read_request(a, AGENT_LEAVE_FILE, buf, sizeof(buf)))
+	if (n < 0)
 		return;
-	a->st.leave = (struct agent_request){.id = strtoull(buf, NULL, 10)};
+	ok = agent_leave_req_parse(buf, (size_t)n, &id);
+	a->st.leave = (struct agent_request){.id = id};
+	if (!ok) {
+		req_refused(&a->st.leave, "not a leave request (" AGENT_LEAVE_FILE ")");
+		return;
+	}
 	if (!a->client_on || !a->st.joined) {
-		snprintf(a->st.leave.result, sizeof(a->st.leave.result), "error");
-		snprintf(a->st.leave.error, sizeof(a->st.leave.error), "not joined");
+		req_refused(&a->st.leave, "not joined");
 		return;
 	}
 	snprintf(a->st.leave.result, sizeof(a->st.leave.result), "pending");
