@@ -214,6 +214,14 @@ cat >"$tmp/fuzz_agent_report.dict" <<'EOF'
 "-0.5"
 "1e999"
 EOF
+cat >"$tmp/fuzz_agent_answers.dict" <<'EOF'
+"HTTP/1.1 "
+"\x0d\x0a"
+"Content-Length: "
+"Transfer-Encoding: chunked"
+"{\"error\":{\"code\":\"\",\"message\":\"\"}}"
+"\"hostname\":\"a\""
+EOF
 cat >"$tmp/fuzz_agent_requests.dict" <<'EOF'
 "\x0a"
 "18446744073709551615"
