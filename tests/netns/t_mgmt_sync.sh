@@ -23,7 +23,8 @@
 #      (managed ls: server), so the devices reach mgmtd over the overlay;
 #   2. the admin (API, bearer token) makes a network and a reusable code;
 #      `subnetra join CODE --hostname devN` on each device: exit 0 once its
-#      first bundle is in the daemon (managed reload ok, 0 peers); joining
+#      first bundle is in the daemon (managed reload ok, 0 peers); an
+#      agent with no daemon to tell: joined, not applied yet, exit 3; joining
 #      again creates no second device; a bad code: exit 2, an unknown one:
 #      exit 1 with the server's join_code_unknown;
 #   3. the admin attaches the three: every device's whitelist lists the
@@ -196,6 +197,24 @@ check_eq "the server knows three devices" 3 "$(device_count)"
 OUT=$(cli dev1 join "$CODE" --hostname dev1 --config "$T/dev1.json" --timeout 40 2>&1)
 check_eq "dev1 joins again: exit 0" 0 $?
 check_match "... its first bundle after this join applied again" "subnetrad took it" "$OUT"
+# dev2's agent with no daemon to tell (a socket nothing listens on; the
+# daemon runs on, the server reachable): the join is taken, not applied
+agent_stop dev2
+agent_start dev2 "SUBNETRA_SOCK=$T/no-daemon.sock"
+check "... dev2's agent runs again" \
+	wait_until 10 eval "cli dev2 agent status --config $T/dev2.json >/dev/null"
+OUT=$(cli dev2 join "$CODE" --hostname dev2 --config "$T/dev2.json" --timeout 40 2>&1)
+check_eq "dev2 joins again, its agent finds no daemon: exit 3 (joined, not applied yet)" 3 $?
+check_match "... says so" "joined: device ${ADDR[dev2]}.*not applied yet: bundle [0-9.]+, 0 peers, is in .*/managed, but subnetrad is not running" \
+	"$(tr '\n' ' ' <<<"$OUT")"
+check_match "... agent status: its first bundle, daemon down" \
+	'"join":\{[^}]*"bundle":"[0-9.]+","peers":0,"daemon":"down: ' \
+	"$(cli dev2 agent status --json --config "$T/dev2.json")"
+agent_stop dev2
+RELOADS=$(grep -c 'managed reload: ok' "$T/dev2.agent.log")
+agent_start dev2
+check "dev2's agent back on its daemon: managed reload ok" \
+	wait_until 10 eval "[ \"\$(grep -c 'managed reload: ok' $T/dev2.agent.log)\" -gt $RELOADS ]"
 check_eq "... and the server still knows three devices (no duplicate)" 3 "$(device_count)"
 expect_rc "a code of the wrong shape: exit 2, nothing sent" 2 \
 	cli dev1 join snj_bad --config "$T/dev1.json"
