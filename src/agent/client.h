@@ -73,6 +73,14 @@ struct mgmt_client {
 	uint8_t device[16];
 	bool have_code;
 	char code[MGMT_JOINCODE_LEN + 1];
+	/*
+	 * A claim (code MGMT_CLIENT_CLAIM): no code, so POST
+	 * /device/v1/claim-request with the hash of a fresh secret instead of
+	 * a join, and the first license's own signer pinned (first use).  The
+	 * secret goes into the claim link only (mgmt_client_claim_link).
+	 */
+	bool claim;
+	uint8_t claim_secret[32];
 	char hostname[MGMT_NAME_MAX + 1];
 
 	enum mgmt_client_stage stage;
@@ -115,9 +123,15 @@ struct mgmt_client {
 	void *ctx;
 };
 
+/* The code that asks for a claim link instead of a join. */
+#define MGMT_CLIENT_CLAIM "claim"
+
 /*
- * url: the management URL; code: a join code or NULL (a device that joined
- * before: its trust file is loaded); sk: the device's Ed25519 key (copied,
+ * url: the management URL; code: a join code, MGMT_CLIENT_CLAIM (a claim:
+ * only with a URL whose host is an fc94 address, since the overlay's
+ * handshake is then what authenticates the server whose license is pinned
+ * on first use), or NULL (a device that joined before: its trust file is
+ * loaded); sk: the device's Ed25519 key (copied,
  * wiped at free); device: its overlay address.  The cached bundle, when it
  * verifies again, is applied at once.  0, or -errno with c->last_error.
  */
@@ -126,6 +140,12 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		     const uint8_t device[16],
 		     void (*apply)(void *ctx, const struct mgmt_bundle *b), void *ctx);
 void mgmt_client_free(struct mgmt_client *c);
+/*
+ * After a claim request was taken (c->joined): the link an operator opens,
+ * <dashboard_url>/claim#<device address>.<the secret in hex> (the license's
+ * dashboard_url; "" when it has none, and then only the "/claim#..." part).
+ */
+void mgmt_client_claim_link(const struct mgmt_client *c, char *out, size_t cap);
 /* Start the next request when one is due; the fd to watch is c->http.fd. */
 void mgmt_client_tick(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms);
 /* c->http.fd is ready. */
