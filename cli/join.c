@@ -34,20 +34,28 @@ static const char usage_rest[] =
     "                    saved in state_dir over the config's management.url\n"
     "  join CODE         join with a code from the dashboard; waits until the\n"
     "                    server took it (prints the device and the instance) or\n"
-    "                    refused it (prints the server's error code and message)\n"
+    "                    refused it (prints the server's error code and message),\n"
+    "                    then until the first bundle is applied to subnetrad\n"
+    "                    (prints its peers and the daemon's managed reload)\n"
     "  leave             leave every network: the server drops the device from\n"
     "                    them, the agent empties the managed set and forgets the\n"
     "                    server's keys\n"
     "  --hostname H      the name the device asks for (a mesh name)\n"
-    "  --timeout S       how long join and leave wait (default 30 s)\n"
+    "  --timeout S       how long join and leave wait, in all (default 30 s)\n"
     "  --config FILE     the mesh config (default " DEFAULT_CONFIG ")\n"
     "\n"
-    "exit status: 0 done, 1 no agent running, refused by the server (join code\n"
-    "unknown, expired, used, revoked; license refused), no answer in time, or the\n"
-    "config could not be used, 2 usage error\n";
+    "exit status: 0 done (join: joined and the daemon applied the first bundle),\n"
+    "1 no agent running, refused by the server (join code unknown, expired, used,\n"
+    "revoked; license refused), no answer in time, or the config could not be\n"
+    "used, 2 usage error, 3 (join) joined, but not applied yet: subnetrad does\n"
+    "not run (it applies the bundle when it starts), refused the managed file,\n"
+    "or no bundle came in time\n";
 
 /* A usage error with the one command's usage line. */
 #define usage(a, ...) cliarg_usage_error((a)->prog, (a)->synopsis, __VA_ARGS__)
+
+/* join: the server took the code, the daemon has not applied its bundle (yet) */
+enum { EXIT_NOT_APPLIED = 3 };
 
 #define SYN_SETUP "usage: subnetra setup-server URL [--config FILE]\n"
 #define SYN_JOIN "usage: subnetra join CODE [--hostname H] [--config FILE] [--timeout S]\n"
@@ -118,12 +126,10 @@ static void no_agent(const struct agent_env *e)
 		e->state_dir);
 }
 
-/* Wait for the agent's answer to request id; EXIT_OK when it says ok. */
-static int wait_answer(const struct agent_env *e, bool join, uint64_t id, unsigned timeout_s,
+/* Wait for the agent's answer to request id until end (mono_ns); EXIT_OK when it says ok. */
+static int wait_answer(const struct agent_env *e, bool join, uint64_t id, uint64_t end,
 		       struct agent_state *s)
 {
-	uint64_t end = mono_ns() + (uint64_t)timeout_s * 1000000000u;
-
 	for (;;) {
 		const struct agent_request *r = join ? &s->join : &s->leave;
 		bool have = agent_state_read(e, s);
@@ -147,25 +153,76 @@ static int wait_answer(const struct agent_env *e, bool join, uint64_t id, unsign
 	}
 }
 
+/* "down: ..." */
+static bool daemon_down(const struct agent_request *r)
+{
+	return strncmp(r->daemon, "down", 4) == 0;
+}
+
+/*
+ * After the server took join id: until its first bundle is applied to the
+ * daemon (EXIT_OK), or the daemon is down, refused it, or end came
+ * (EXIT_NOT_APPLIED); the agent stopping is EXIT_FAIL.
+ */
+static int wait_applied(const struct agent_env *e, uint64_t id, uint64_t end,
+			struct agent_state *s)
+{
+	const struct agent_request *r = &s->join;
+
+	for (;;) {
+		bool have = agent_state_read(e, s) && r->id == id;
+
+		if (have && strncmp(r->daemon, "ok", 2) == 0) {
+			printf("applied: bundle %s, %" PRIu64 " peer%s; subnetrad took it (%s)\n",
+			       r->bundle, r->peers, r->peers == 1 ? "" : "s", r->daemon);
+			return EXIT_OK;
+		}
+		if (have && r->bundle[0] != '\0' && r->daemon[0] != '\0' &&
+		    strcmp(r->daemon, "pending") != 0) {
+			printf("not applied yet: bundle %s, %" PRIu64 " peer%s, is in %s/managed, "
+			       "but subnetrad %s\n",
+			       r->bundle, r->peers, r->peers == 1 ? "" : "s", e->state_dir,
+			       daemon_down(r) ? "is not running (its control socket does not "
+						"answer): it applies the bundle when it starts"
+					      : "refused it:");
+			if (!daemon_down(r))
+				printf("  %s\n", r->daemon);
+			return EXIT_NOT_APPLIED;
+		}
+		if (agent_pid(e) == 0) {
+			fprintf(stderr, "subnetra: join: the agent stopped\n");
+			return EXIT_FAIL;
+		}
+		if (mono_ns() >= end) {
+			printf("not applied yet: %s in time\n",
+			       have && r->bundle[0] ? "no answer from subnetrad"
+						    : "no bundle from the management server");
+			return EXIT_NOT_APPLIED;
+		}
+		poll(NULL, 0, 100);
+	}
+}
+
 int cmd_setup_server(int argc, char **argv)
 {
 	struct args a = {.prog = "subnetra setup-server", .synopsis = SYN_SETUP};
 	struct agent_env e;
 	struct mgmt_url u;
 	const char *why;
-	char text[300];
+	char text[AGENT_REQ_MAX];
 	long pid;
 	int rc = parse(argc, argv, true, false, &a);
 
 	if (rc != EXIT_OK)
 		return rc;
-	why = mgmt_url_parse(a.word, strlen(a.word), &u);
+	why = strlen(a.word) > MGMT_URL_MAX ? "longer than 256 characters"
+					   : mgmt_url_parse(a.word, strlen(a.word), &u);
 	if (why != NULL)
 		return usage(&a, "not a management URL: %s", why);
 	if (agent_env_load(a.config, &e) != EXIT_OK)
 		return EXIT_FAIL;
-	snprintf(text, sizeof(text), "%s\n", a.word);
-	if (save(&e, AGENT_URL_FILE, text, 0644) < 0)
+	if (agent_url_req_format(a.word, text, sizeof(text)) == 0 ||
+	    save(&e, AGENT_URL_FILE, text, 0644) < 0)
 		return EXIT_FAIL;
 	pid = agent_pid(&e);
 	if (pid != 0 && kill((pid_t)pid, SIGHUP) == 0)
@@ -177,6 +234,11 @@ int cmd_setup_server(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static uint64_t deadline(unsigned timeout_s)
+{
+	return mono_ns() + (uint64_t)timeout_s * 1000000000u;
+}
+
 static uint64_t request_id(void)
 {
 	return (wall_ns() ^ ((uint64_t)getpid() << 40)) | 1;
@@ -186,10 +248,11 @@ int cmd_join(int argc, char **argv)
 {
 	struct args a = {.prog = "subnetra join", .synopsis = SYN_JOIN};
 	struct mgmt_joincode jc;
+	struct agent_join_req req;
 	struct agent_state s;
 	struct agent_env e;
-	char text[256];
-	uint64_t id = request_id();
+	char text[AGENT_REQ_MAX];
+	uint64_t id = request_id(), end;
 	long pid;
 	int rc = parse(argc, argv, true, true, &a);
 
@@ -208,18 +271,26 @@ int cmd_join(int argc, char **argv)
 		no_agent(&e);
 		return EXIT_FAIL;
 	}
-	snprintf(text, sizeof(text), "%s\n%s\n%" PRIu64 "\n", a.word, a.hostname, id);
-	rc = save(&e, AGENT_JOIN_FILE, text, 0600);
+	snprintf(req.code, sizeof(req.code), "%s", a.word);
+	snprintf(req.hostname, sizeof(req.hostname), "%s", a.hostname);
+	req.id = id;
+	rc = agent_join_req_format(&req, text, sizeof(text)) > 0
+		     ? save(&e, AGENT_JOIN_FILE, text, 0600)
+		     : -EINVAL;
 	sodium_memzero(text, sizeof(text));
+	sodium_memzero(&req, sizeof(req));
 	if (rc < 0)
 		return EXIT_FAIL;
+	end = deadline(a.timeout_s);
 	kill((pid_t)pid, SIGHUP);
-	rc = wait_answer(&e, true, id, a.timeout_s, &s);
-	if (rc == EXIT_OK)
-		printf("joined: device %s%s%s, instance %s (%s), server %s\n", s.device,
-		       s.hostname[0] ? " hostname " : "", s.hostname,
-		       s.instance_name[0] ? s.instance_name : "-", s.instance, s.url);
-	return rc;
+	rc = wait_answer(&e, true, id, end, &s);
+	if (rc != EXIT_OK)
+		return rc;
+	printf("joined: device %s%s%s, instance %s (%s), server %s\n", s.device,
+	       s.hostname[0] ? " hostname " : "", s.hostname,
+	       s.instance_name[0] ? s.instance_name : "-", s.instance, s.url);
+	fflush(stdout);
+	return wait_applied(&e, id, end, &s);
 }
 
 int cmd_leave(int argc, char **argv)
@@ -241,11 +312,11 @@ int cmd_leave(int argc, char **argv)
 		no_agent(&e);
 		return EXIT_FAIL;
 	}
-	snprintf(text, sizeof(text), "%" PRIu64 "\n", id);
-	if (save(&e, AGENT_LEAVE_FILE, text, 0600) < 0)
+	if (agent_leave_req_format(id, text, sizeof(text)) == 0 ||
+	    save(&e, AGENT_LEAVE_FILE, text, 0600) < 0)
 		return EXIT_FAIL;
 	kill((pid_t)pid, SIGHUP);
-	rc = wait_answer(&e, false, id, a.timeout_s, &s);
+	rc = wait_answer(&e, false, id, deadline(a.timeout_s), &s);
 	if (rc == EXIT_OK)
 		printf("left: device %s is in no network of %s; managed set emptied\n", s.device,
 		       s.url);

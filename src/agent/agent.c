@@ -40,7 +40,6 @@ enum {
 	STATUS_DEFAULT_S = 60,  /* before a bundle says mgmt.status_s */
 	DAEMON_REPLY_MAX = 1 << 20,
 	REPORT_MAX = 1 << 20,
-	REQ_FILE_MAX = 512,
 };
 
 struct agent {
@@ -56,6 +55,7 @@ struct agent {
 	struct managed *set;
 	char *managed, *daemon_json, *report;
 	bool reload_pending;
+	bool join_watch; /* a join's first bundle: st.join.daemon follows the reloads */
 	uint64_t reload_next_ns, reload_backoff_s;
 	uint64_t status_next_ns;
 	char saved[AGENT_STATE_MAX];
@@ -87,8 +87,13 @@ static uint64_t wall_ms(void)
 
 /* ---- the managed file and the daemon ---- */
 
-/* The URL's host when it is an overlay address, the license's api_servers and websetup_host. */
-static void servers_of(const struct agent *a, struct agent_servers *s)
+/*
+ * The URL's host when it is an overlay address, c's license's api_servers
+ * and websetup_host (c: the running client, NULL none; its license, once
+ * accepted or read from the cache).
+ */
+static void servers_of(const struct agent *a, const struct mgmt_client *c,
+		       struct agent_servers *s)
 {
 	struct mgmt_url u;
 	uint8_t addr[16];
@@ -97,10 +102,10 @@ static void servers_of(const struct agent *a, struct agent_servers *s)
 	if (a->url[0] != '\0' && mgmt_url_parse(a->url, strlen(a->url), &u) == NULL && u.ipv6 &&
 	    inet_pton(AF_INET6, u.host, addr) == 1)
 		agent_servers_add(s, addr);
-	if (a->client_on && a->c.have_license) {
-		for (size_t i = 0; i < a->c.license.n_api; i++)
-			agent_servers_add(s, a->c.license.api_servers[i]);
-		agent_servers_add(s, a->c.license.websetup_host);
+	if (c != NULL && c->have_license) {
+		for (size_t i = 0; i < c->license.n_api; i++)
+			agent_servers_add(s, c->license.api_servers[i]);
+		agent_servers_add(s, c->license.websetup_host);
 	}
 }
 
@@ -127,26 +132,44 @@ static void write_managed(struct agent *a, const struct mgmt_bundle *b, bool wit
 	a->reload_backoff_s = 0;
 }
 
+/* What the daemon made of a join's bundle (`subnetra join` waits for it); final unless down. */
+static void join_daemon(struct agent *a, const char *what, const char *reply, bool final)
+{
+	char text[AGENT_TEXT_MAX];
+
+	if (!a->join_watch || a->st.join.bundle[0] == '\0')
+		return;
+	snprintf(text, sizeof(text), "%s%s", what, reply);
+	agent_text_copy(a->st.join.daemon, sizeof(a->st.join.daemon), text, strlen(text));
+	a->join_watch = !final;
+}
+
 static void tell_daemon(struct agent *a, uint64_t now)
 {
 	char reply[512];
 	size_t n = 0;
+	int rc;
 
 	if (!a->reload_pending || now < a->reload_next_ns)
 		return;
-	if (a->o->ctl(a->o->ctl_ctx, "managed reload", reply, sizeof(reply) - 1, &n) == 0 &&
-	    n >= 3 && memcmp(reply, "ok ", 3) == 0) {
-		reply[n] = '\0';
-		reply[strcspn(reply, "\n")] = '\0';
+	rc = a->o->ctl(a->o->ctl_ctx, "managed reload", reply, sizeof(reply) - 1, &n);
+	reply[rc == 0 ? n : 0] = '\0';
+	reply[strcspn(reply, "\n")] = '\0';
+	if (rc == 0 && n >= 3 && memcmp(reply, "ok ", 3) == 0) {
 		say("managed reload: %s", reply);
+		join_daemon(a, "", reply, true);
 		a->reload_pending = false;
 		return;
 	}
-	if (n > 0) {
-		reply[n] = '\0';
-		reply[strcspn(reply, "\n")] = '\0';
+	if (rc == 0 && n > 0) {
 		say("managed reload refused: %s", reply);
 		agent_text_copy(a->st.last_error, sizeof(a->st.last_error), reply, strlen(reply));
+		join_daemon(a, strncmp(reply, "refused", 7) == 0 ? "" : "refused: ", reply, true);
+	} else {
+		join_daemon(a, "down: ",
+			    "no answer on the control socket (subnetrad not running?); it reads "
+			    "the managed file when it starts",
+			    false);
 	}
 	a->reload_backoff_s = a->reload_backoff_s ? a->reload_backoff_s * 2 : 1;
 	if (a->reload_backoff_s > RELOAD_BACKOFF_MAX_S)
@@ -165,6 +188,12 @@ static void on_apply(void *ctx, const struct mgmt_bundle *b)
 	if (b->self.hostname[0] != '\0')
 		snprintf(a->st.hostname, sizeof(a->st.hostname), "%s", b->self.hostname);
 	say("bundle %s applied: %zu peers", a->st.applied, b->n_peers);
+	servers_of(a, &a->c, &a->servers); /* the client's, even during its init */
+	if (a->join_watch) {
+		snprintf(a->st.join.bundle, sizeof(a->st.join.bundle), "%s", a->st.applied);
+		a->st.join.peers = b->n_peers;
+		snprintf(a->st.join.daemon, sizeof(a->st.join.daemon), "pending");
+	}
 	write_managed(a, b, true);
 	/* a report soon after a change, not at once: the daemon needs a moment */
 	if (a->status_next_ns > mono_ns() + STATUS_GAP_S * NS_PER_S)
@@ -206,13 +235,13 @@ static void client_start(struct agent *a, const char *code, const char *hostname
 	}
 	if (code == NULL && !a->st.joined) {
 		snprintf(a->st.stage, sizeof(a->st.stage), "not-joined");
-		servers_of(a, &a->servers);
+		servers_of(a, NULL, &a->servers);
 		/* ready for a join: the daemon lets the server through already */
 		if (faccessat(a->dirfd, AGENT_MANAGED_FILE, F_OK, 0) < 0)
 			write_managed(a, NULL, true);
 		return;
 	}
-	servers_of(a, &a->servers); /* before init: it applies a cached bundle at once */
+	servers_of(a, NULL, &a->servers);
 	rc = mgmt_client_init(&a->c, &a->store, a->url, code, hostname, a->o->sk, a->o->addr,
 			      on_apply, a);
 	if (rc < 0) {
@@ -236,7 +265,7 @@ static void servers_follow(struct agent *a)
 {
 	struct agent_servers s;
 
-	servers_of(a, &s);
+	servers_of(a, a->client_on ? &a->c : NULL, &s);
 	if (agent_servers_equal(&s, &a->servers))
 		return;
 	a->servers = s;
@@ -245,50 +274,38 @@ static void servers_follow(struct agent *a)
 
 /* ---- requests: files in state_dir, then SIGHUP ---- */
 
-static bool read_request(struct agent *a, const char *name, char *buf, size_t cap)
+/* The request file name into buf (AGENT_REQ_MAX), then removed: its length, or -1 when none. */
+static ssize_t read_request(struct agent *a, const char *name, char *buf, bool remove)
 {
 	char err[256];
 	size_t n = 0;
-	int rc = statefile_read(a->dirfd, name, a->o->state_dir, a->store.owner, buf, cap - 1,
-				&n, err, sizeof(err));
+	int rc = statefile_read(a->dirfd, name, a->o->state_dir, a->store.owner, buf,
+				AGENT_REQ_MAX, &n, err, sizeof(err));
 
 	if (rc == -ENOENT)
-		return false;
-	unlinkat(a->dirfd, name, 0);
+		return -1;
+	if (remove)
+		unlinkat(a->dirfd, name, 0);
 	if (rc < 0) {
 		say("%s", err);
-		return false;
+		return -1;
 	}
-	buf[n] = '\0';
-	return true;
-}
-
-/* Line i (0-based) of text into out, without its LF. */
-static void line_of(const char *text, int i, char *out, size_t cap)
-{
-	const char *p = text;
-
-	for (; i > 0 && p != NULL; i--) {
-		p = strchr(p, '\n');
-		p = p != NULL ? p + 1 : NULL;
-	}
-	out[0] = '\0';
-	if (p != NULL)
-		snprintf(out, cap, "%.*s", (int)strcspn(p, "\n"), p);
+	return (ssize_t)n;
 }
 
 static void take_url(struct agent *a)
 {
-	char buf[REQ_FILE_MAX], url[MGMT_URL_MAX + 1];
-	char err[256];
-	size_t n = 0;
+	char buf[AGENT_REQ_MAX], url[MGMT_URL_MAX + 1];
+	ssize_t n = read_request(a, AGENT_URL_FILE, buf, false);
 
-	if (statefile_read(a->dirfd, AGENT_URL_FILE, a->o->state_dir, a->store.owner, buf,
-			   sizeof(buf) - 1, &n, err, sizeof(err)) < 0)
+	if (n < 0)
 		return;
-	buf[n] = '\0';
-	line_of(buf, 0, url, sizeof(url));
-	if (url[0] == '\0' || strcmp(url, a->url) == 0)
+	if (!agent_url_req_parse(buf, (size_t)n, url)) {
+		say("%s/%s is not a request file (one line, a URL): ignored", a->o->state_dir,
+		    AGENT_URL_FILE);
+		return;
+	}
+	if (strcmp(url, a->url) == 0)
 		return;
 	snprintf(a->url, sizeof(a->url), "%s", url);
 	snprintf(a->st.url, sizeof(a->st.url), "%s", url);
@@ -296,42 +313,58 @@ static void take_url(struct agent *a)
 	client_start(a, NULL, NULL);
 }
 
+/* A request the agent could not take: its error in agent.status. */
+static void req_refused(struct agent_request *r, const char *why)
+{
+	snprintf(r->result, sizeof(r->result), "error");
+	snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
 static void take_join(struct agent *a)
 {
-	char buf[REQ_FILE_MAX], code[MGMT_JOINCODE_LEN + 2], host[MGMT_NAME_MAX + 2], id[24];
+	char buf[AGENT_REQ_MAX];
+	struct agent_join_req r;
+	ssize_t n = read_request(a, AGENT_JOIN_FILE, buf, true);
+	bool ok;
 
-	if (!read_request(a, AGENT_JOIN_FILE, buf, sizeof(buf)))
+	if (n < 0)
 		return;
-	line_of(buf, 0, code, sizeof(code));
-	line_of(buf, 1, host, sizeof(host));
-	line_of(buf, 2, id, sizeof(id));
+	ok = agent_join_req_parse(buf, (size_t)n, &r);
 	sodium_memzero(buf, sizeof(buf));
-	a->st.join = (struct agent_request){.id = strtoull(id, NULL, 10)};
+	a->st.join = (struct agent_request){.id = r.id};
+	a->join_watch = false;
 	snprintf(a->st.join.result, sizeof(a->st.join.result), "pending");
-	if (a->url[0] == '\0') {
-		snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
-		snprintf(a->st.join.error, sizeof(a->st.join.error),
-			 "no management server: run subnetra setup-server URL first");
-	} else {
-		client_start(a, code, host);
-		if (!a->client_on) {
-			snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
-			snprintf(a->st.join.error, sizeof(a->st.join.error), "%s", a->st.last_error);
-		}
+	if (!ok)
+		req_refused(&a->st.join, "not a join request (" AGENT_JOIN_FILE ")");
+	else if (a->url[0] == '\0')
+		req_refused(&a->st.join,
+			    "no management server: run subnetra setup-server URL first");
+	else {
+		client_start(a, r.code, r.hostname);
+		a->join_watch = a->client_on;
+		if (!a->client_on)
+			req_refused(&a->st.join, a->st.last_error);
 	}
-	sodium_memzero(code, sizeof(code));
+	sodium_memzero(&r, sizeof(r));
 }
 
 static void take_leave(struct agent *a)
 {
-	char buf[REQ_FILE_MAX];
+	char buf[AGENT_REQ_MAX];
+	ssize_t n = read_request(a, AGENT_LEAVE_FILE, buf, true);
+	uint64_t id;
+	bool ok;
 
-	if (!read_request(a, AGENT_LEAVE_FILE, buf, sizeof(buf)))
+	if (n < 0)
 		return;
-	a->st.leave = (struct agent_request){.id = strtoull(buf, NULL, 10)};
+	ok = agent_leave_req_parse(buf, (size_t)n, &id);
+	a->st.leave = (struct agent_request){.id = id};
+	if (!ok) {
+		req_refused(&a->st.leave, "not a leave request (" AGENT_LEAVE_FILE ")");
+		return;
+	}
 	if (!a->client_on || !a->st.joined) {
-		snprintf(a->st.leave.result, sizeof(a->st.leave.result), "error");
-		snprintf(a->st.leave.error, sizeof(a->st.leave.error), "not joined");
+		req_refused(&a->st.leave, "not joined");
 		return;
 	}
 	snprintf(a->st.leave.result, sizeof(a->st.leave.result), "pending");
@@ -471,6 +504,7 @@ static void join_follow(struct agent *a)
 		snprintf(a->st.join.result, sizeof(a->st.join.result), "error");
 		snprintf(a->st.join.error, sizeof(a->st.join.error), "%s", c->join_error);
 		say("join refused: %s", c->join_error);
+		a->join_watch = false;
 		/* back to what the device held before, if anything */
 		client_start(a, NULL, NULL);
 	}

@@ -6,6 +6,7 @@
 #include "agent/agentstate.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,17 @@ void agent_text_copy(char *dst, size_t cap, const char *src, size_t len)
 	for (size_t i = 0; i < n; i++)
 		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
 	dst[n] = '\0';
+}
+
+/* Strings of any length (outbuf_printf takes 255 bytes at most), up to a NULL. */
+static void put_strs(struct outbuf *o, const char *str, ...)
+{
+	va_list ap;
+
+	va_start(ap, str);
+	for (; str != NULL; str = va_arg(ap, const char *))
+		outbuf_puts(o, str);
+	va_end(ap);
 }
 
 static const void *at(const struct agent_state *s, const struct field *f)
@@ -104,10 +116,13 @@ size_t agent_state_render(const struct agent_state *s, char *out, size_t cap)
 			put_value(&o, s, &fields[i], false);
 		outbuf_puts(&o, "\n");
 	}
-	outbuf_printf(&o, "join %" PRIu64 " %s\njoin_error %s\n", s->join.id, s->join.result,
-		      s->join.error);
-	outbuf_printf(&o, "leave %" PRIu64 " %s\nleave_error %s\n", s->leave.id,
-		      s->leave.result, s->leave.error);
+	outbuf_printf(&o, "join %" PRIu64 " ", s->join.id);
+	put_strs(&o, s->join.result, "\njoin_error ", s->join.error, "\njoin_bundle ",
+		 s->join.bundle[0] ? s->join.bundle : "-", NULL);
+	outbuf_printf(&o, " %" PRIu64 "\n", s->join.peers);
+	put_strs(&o, "join_daemon ", s->join.daemon, "\n", NULL);
+	outbuf_printf(&o, "leave %" PRIu64 " ", s->leave.id);
+	put_strs(&o, s->leave.result, "\nleave_error ", s->leave.error, "\n", NULL);
 	outbuf_puts(&o, "refused");
 	for (int i = 0; i < MGMT_REFUSALS; i++)
 		outbuf_printf(&o, " %s=%" PRIu64, mgmt_refusal_name((enum mgmt_refusal)i),
@@ -124,6 +139,17 @@ static void parse_request(const char *v, struct agent_request *r)
 	while (*end == ' ')
 		end++;
 	snprintf(r->result, sizeof(r->result), "%s", end);
+}
+
+/* "E.S PEERS", "-" for none yet */
+static void parse_bundle(const char *v, struct agent_request *r)
+{
+	size_t n = strcspn(v, " ");
+
+	if (n < sizeof(r->bundle) && strncmp(v, "-", n) != 0)
+		snprintf(r->bundle, sizeof(r->bundle), "%.*s", (int)n, v);
+	if (v[n] == ' ')
+		r->peers = strtoull(v + n + 1, NULL, 10);
 }
 
 static void parse_refused(const char *v, struct agent_state *s)
@@ -170,6 +196,10 @@ static void parse_line(char *line, struct agent_state *s)
 		parse_request(v, &s->join);
 	else if (strcmp(line, "join_error") == 0)
 		snprintf(s->join.error, sizeof(s->join.error), "%s", v);
+	else if (strcmp(line, "join_bundle") == 0)
+		parse_bundle(v, &s->join);
+	else if (strcmp(line, "join_daemon") == 0)
+		snprintf(s->join.daemon, sizeof(s->join.daemon), "%s", v);
 	else if (strcmp(line, "leave") == 0)
 		parse_request(v, &s->leave);
 	else if (strcmp(line, "leave_error") == 0)
@@ -183,29 +213,38 @@ bool agent_state_parse(const char *text, size_t len, struct agent_state *s)
 	char line[512];
 	size_t i = 0;
 
+	static const char head[] = "subnetra-agent 1";
+
 	memset(s, 0, sizeof(*s));
+	/* the header line exactly (a NUL or more bytes in it are another file) */
+	if (len < sizeof(head) - 1 || memcmp(text, head, sizeof(head) - 1) != 0 ||
+	    (len > sizeof(head) - 1 && text[sizeof(head) - 1] != '\n'))
+		return false;
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t n = nl != NULL ? (size_t)(nl - (text + i)) : len - i;
 
-		if (n < sizeof(line)) {
+		if (i > 0 && n < sizeof(line)) {
 			memcpy(line, text + i, n);
 			line[n] = '\0';
-			if (i == 0 && strcmp(line, "subnetra-agent 1") != 0)
-				return false;
-			if (i > 0)
-				parse_line(line, s);
+			parse_line(line, s);
 		}
 		i += n + 1;
 	}
-	return len > 0;
+	return true;
 }
 
-static void json_request(struct outbuf *o, const char *name, const struct agent_request *r)
+static void json_request(struct outbuf *o, const char *name, const struct agent_request *r,
+			 bool join)
 {
 	outbuf_printf(o, ",\"%s\":{\"id\":%" PRIu64, name, r->id);
 	mgmt_json_put_kstr(o, "result", r->result, strlen(r->result));
 	mgmt_json_put_kstr(o, "error", r->error, strlen(r->error));
+	if (join) {
+		mgmt_json_put_kstr(o, "bundle", r->bundle, strlen(r->bundle));
+		outbuf_printf(o, ",\"peers\":%" PRIu64, r->peers);
+		mgmt_json_put_kstr(o, "daemon", r->daemon, strlen(r->daemon));
+	}
 	outbuf_puts(o, "}");
 }
 
@@ -219,8 +258,8 @@ size_t agent_state_json(const struct agent_state *s, char *out, size_t cap)
 		mgmt_json_put_key(&o, i == 0, fields[i].key);
 		put_value(&o, s, &fields[i], true);
 	}
-	json_request(&o, "join", &s->join);
-	json_request(&o, "leave", &s->leave);
+	json_request(&o, "join", &s->join, true);
+	json_request(&o, "leave", &s->leave, false);
 	outbuf_puts(&o, ",\"refused\":{");
 	for (int i = 0; i < MGMT_REFUSALS; i++)
 		outbuf_printf(&o, "%s\"%s\":%" PRIu64, i ? "," : "",
@@ -240,15 +279,135 @@ size_t agent_state_text(const struct agent_state *s, char *out, size_t cap)
 		outbuf_puts(&o, "\n");
 	}
 	if (s->join.id != 0)
-		outbuf_printf(&o, "last join: %s%s%s\n", s->join.result,
-			      s->join.error[0] ? ": " : "", s->join.error);
+		put_strs(&o, "last join: ", s->join.result, s->join.error[0] ? ": " : "",
+			 s->join.error, "\n", NULL);
+	if (s->join.id != 0 && s->join.bundle[0] != '\0') {
+		put_strs(&o, "its first bundle: ", s->join.bundle, NULL);
+		outbuf_printf(&o, ", %" PRIu64 " peers; daemon: ", s->join.peers);
+		put_strs(&o, s->join.daemon, "\n", NULL);
+	}
 	if (s->leave.id != 0)
-		outbuf_printf(&o, "last leave: %s%s%s\n", s->leave.result,
-			      s->leave.error[0] ? ": " : "", s->leave.error);
+		put_strs(&o, "last leave: ", s->leave.result, s->leave.error[0] ? ": " : "",
+			 s->leave.error, "\n", NULL);
 	outbuf_puts(&o, "refused:");
 	for (int i = 0; i < MGMT_REFUSALS; i++)
 		outbuf_printf(&o, " %s=%" PRIu64, mgmt_refusal_name((enum mgmt_refusal)i),
 			      s->refused[i]);
 	outbuf_puts(&o, "\n");
 	return outbuf_finish(&o);
+}
+
+/* ---- request files ---- */
+
+/*
+ * Line i (0-based) of text[0..len) into out[0..cap) without its LF: false
+ * when there is no such line (text ends before it, or it lacks its LF), it
+ * holds a NUL, or it does not fit.
+ */
+static bool req_line(const char *text, size_t len, int i, char *out, size_t cap)
+{
+	size_t at = 0, n;
+	const char *nl;
+
+	for (; i > 0; i--) {
+		nl = memchr(text + at, '\n', len - at);
+		if (nl == NULL)
+			return false;
+		at = (size_t)(nl - text) + 1;
+	}
+	nl = memchr(text + at, '\n', len - at);
+	if (nl == NULL)
+		return false;
+	n = (size_t)(nl - (text + at));
+	if (n >= cap || memchr(text + at, '\0', n) != NULL)
+		return false;
+	memcpy(out, text + at, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* Line i as a request id: 1..UINT64_MAX in decimal, nothing else. */
+static bool req_id(const char *text, size_t len, int i, uint64_t *id)
+{
+	char digits[24];
+	uint64_t v = 0;
+
+	*id = 0;
+	if (!req_line(text, len, i, digits, sizeof(digits)) || digits[0] == '\0')
+		return false;
+	for (const char *p = digits; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*id = v;
+	return v != 0;
+}
+
+/* The text ends after line `lines - 1`'s LF. */
+static bool req_ends(const char *text, size_t len, int lines)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	return n == (size_t)lines && len > 0 && text[len - 1] == '\n';
+}
+
+size_t agent_join_req_format(const struct agent_join_req *r, char *out, size_t cap)
+{
+	struct outbuf o;
+
+	outbuf_init(&o, out, cap);
+	put_strs(&o, r->code, "\n", r->hostname, "\n", NULL);
+	outbuf_printf(&o, "%" PRIu64 "\n", r->id);
+	return outbuf_finish(&o);
+}
+
+bool agent_join_req_parse(const char *text, size_t len, struct agent_join_req *r)
+{
+	uint64_t id;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	ok = req_id(text, len, 2, &id) && req_ends(text, len, 3) &&
+	     req_line(text, len, 0, r->code, sizeof(r->code)) &&
+	     req_line(text, len, 1, r->hostname, sizeof(r->hostname));
+	if (!ok)
+		memset(r, 0, sizeof(*r));
+	r->id = id;
+	return ok;
+}
+
+size_t agent_leave_req_format(uint64_t id, char *out, size_t cap)
+{
+	struct outbuf o;
+
+	outbuf_init(&o, out, cap);
+	outbuf_printf(&o, "%" PRIu64 "\n", id);
+	return outbuf_finish(&o);
+}
+
+bool agent_leave_req_parse(const char *text, size_t len, uint64_t *id)
+{
+	return req_id(text, len, 0, id) && req_ends(text, len, 1);
+}
+
+size_t agent_url_req_format(const char *url, char *out, size_t cap)
+{
+	struct outbuf o;
+
+	outbuf_init(&o, out, cap);
+	put_strs(&o, url, "\n", NULL);
+	return outbuf_finish(&o);
+}
+
+bool agent_url_req_parse(const char *text, size_t len, char *url)
+{
+	bool ok = req_line(text, len, 0, url, MGMT_URL_MAX + 1) && url[0] != '\0' &&
+		  req_ends(text, len, 1);
+
+	if (!ok)
+		url[0] = '\0';
+	return ok;
 }

@@ -135,7 +135,15 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		mgmt_client_free(c);
 		return -ENOMEM;
 	}
-	/* The last good bundle, verified again (into the response buffer, unused yet). */
+	/*
+	 * The last good license and bundle, verified again (into the response
+	 * buffer, unused yet): the license names the servers at once, the
+	 * bundle is applied.
+	 */
+	if (c->trust.pinned &&
+	    mgmt_store_load_license(&c->store, &c->trust, (char *)c->http.resp, c->work,
+				    &c->license, c->last_error, sizeof(c->last_error)) == 0)
+		c->have_license = true;
 	if (c->trust.pinned &&
 	    mgmt_store_load_bundle(&c->store, &c->trust, c->device, (char *)c->http.resp, c->work,
 				   &c->st, c->bundle, c->last_error,
@@ -333,19 +341,18 @@ static bool clock_corrected(struct mgmt_client *c, uint64_t wall_ms)
 	return true;
 }
 
-/* The join's answer: the host name the server gave the device. */
-static void join_answer(struct mgmt_client *c, const char *body, size_t len)
+void mgmt_client_join_hostname(const char *body, size_t len, char out[MGMT_NAME_MAX + 1])
 {
 	struct json_value root;
 	struct json_error jerr;
 	const char *s;
 	size_t n;
 
-	c->join_hostname[0] = '\0';
+	out[0] = '\0';
 	if (!json_parse(body, len, 0, &root, &jerr))
 		return;
 	if (mgmt_json_str(&root, "hostname", 1, MGMT_NAME_MAX, &s, &n) && mesh_name_valid(s, n))
-		snprintf(c->join_hostname, sizeof(c->join_hostname), "%.*s", (int)n, s);
+		snprintf(out, MGMT_NAME_MAX + 1, "%.*s", (int)n, s);
 	json_free(&root);
 }
 
@@ -420,7 +427,7 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 		backoff(c, now_ns, MGMT_REF_HTTP, c->join_error);
 		return;
 	} else if (c->stage == MGMT_STAGE_JOIN && r->status == 200) {
-		join_answer(c, body, r->body_len);
+		mgmt_client_join_hostname(body, r->body_len, c->join_hostname);
 		c->joined = true;
 		c->have_code = false;
 		sodium_memzero(c->code, sizeof(c->code));
@@ -489,11 +496,16 @@ void mgmt_client_error_text(const struct mgmt_httpc *h, char *out, size_t cap)
 	code = e != NULL ? json_member_get(e, "code") : NULL;
 	msg = e != NULL ? json_member_get(e, "message") : NULL;
 	if (code != NULL && code->type == JSON_STRING && msg != NULL && msg->type == JSON_STRING) {
-		char c1[64], m1[128];
+		char c1[64], m1[128], tail[24];
+		int room;
 
 		agent_text_copy(c1, sizeof(c1), code->u.string.bytes, code->u.string.len);
 		agent_text_copy(m1, sizeof(m1), msg->u.string.bytes, msg->u.string.len);
-		snprintf(out, cap, "%s: %s (HTTP %d)", c1, m1, h->r.status);
+		/* the message cut to fit, never the code or the status (fuzz_agent_answers) */
+		snprintf(tail, sizeof(tail), " (HTTP %d)", h->r.status);
+		room = (int)cap - (int)strlen(c1) - 2 - (int)strlen(tail) - 1;
+		if (room >= 0)
+			snprintf(out, cap, "%s: %.*s%s", c1, room, m1, tail);
 	}
 	json_free(&root);
 }

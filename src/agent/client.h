@@ -165,5 +165,7 @@ void mgmt_client_aux_tick(struct mgmt_client *c, uint64_t now_ns);
 
 /* An error answer's {"error":{"code","message"}} as "code: message" into out. */
 void mgmt_client_error_text(const struct mgmt_httpc *h, char *out, size_t cap);
+/* The host name in a join's answer body ({"hostname": NAME, ...}): a mesh name, or "". */
+void mgmt_client_join_hostname(const char *body, size_t len, char out[MGMT_NAME_MAX + 1]);
 
 #endif

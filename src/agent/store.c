@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/mgmt/trustfile.h"
 #include "os/linux/statefile.h"
 
@@ -69,23 +71,32 @@ int mgmt_store_save_envelope(const struct mgmt_store *s, const char *kind, const
 	return statefile_save(s->dirfd, name, path, text, len, err, errcap);
 }
 
+/* The envelope of kind into text (MGMT_ENVELOPE_MAX), once t is pinned; path for messages. */
+static int read_pinned(const struct mgmt_store *s, const struct mgmt_trust *t, const char *kind,
+		       char *text, size_t *n, char path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX],
+		       char *err, size_t errcap)
+{
+	char name[MGMT_STORE_NAME_MAX];
+
+	names(s, kind, name, path);
+	if (!t->pinned) {
+		statefile_why(err, errcap, "%s: no license accepted yet", path);
+		return -ENOTCONN;
+	}
+	return statefile_read(s->dirfd, name, path, s->owner, text, MGMT_ENVELOPE_MAX, n, err,
+			      errcap);
+}
+
 int mgmt_store_load_bundle(const struct mgmt_store *s, const struct mgmt_trust *t,
 			   const uint8_t device[16], char *text, uint8_t *work,
 			   struct mgmt_bundle_state *st, struct mgmt_bundle *b, char *err,
 			   size_t errcap)
 {
-	char name[MGMT_STORE_NAME_MAX], path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX];
+	char path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX];
 	enum mgmt_bundle_verdict v;
 	size_t n = 0;
-	int rc;
+	int rc = read_pinned(s, t, MGMT_STORE_BUNDLE, text, &n, path, err, errcap);
 
-	names(s, MGMT_STORE_BUNDLE, name, path);
-	if (!t->pinned) {
-		statefile_why(err, errcap, "%s: no license accepted yet", path);
-		return -ENOTCONN;
-	}
-	rc = statefile_read(s->dirfd, name, path, s->owner, text, MGMT_ENVELOPE_MAX, &n, err,
-			    errcap);
 	if (rc < 0)
 		return rc;
 	memset(st, 0, sizeof(*st));
@@ -93,6 +104,27 @@ int mgmt_store_load_bundle(const struct mgmt_store *s, const struct mgmt_trust *
 			       b, NULL, NULL);
 	if (v != MGMT_BUNDLE_NEWER) {
 		statefile_why(err, errcap, "%s: refused (%s)", path, mgmt_bundle_verdict_name(v));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int mgmt_store_load_license(const struct mgmt_store *s, const struct mgmt_trust *t, char *text,
+			    uint8_t *work, struct mgmt_license *l, char *err, size_t errcap)
+{
+	char path[MGMT_STORE_LABEL_MAX + MGMT_STORE_NAME_MAX];
+	struct mgmt_trust copy;
+	enum mgmt_license_verdict v;
+	size_t n = 0;
+	int rc = read_pinned(s, t, MGMT_STORE_LICENSE, text, &n, path, err, errcap);
+
+	if (rc < 0)
+		return rc;
+	copy = *t;
+	v = mgmt_license_accept(&copy, text, n, 0, false, work, MGMT_WORK_MAX, l, NULL);
+	sodium_memzero(&copy, sizeof(copy));
+	if (v != MGMT_LICENSE_SAME && v != MGMT_LICENSE_NEWER) {
+		statefile_why(err, errcap, "%s: refused (%s)", path, mgmt_license_verdict_name(v));
 		return -EBADMSG;
 	}
 	return 0;

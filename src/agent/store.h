@@ -64,5 +64,14 @@ int mgmt_store_load_bundle(const struct mgmt_store *s, const struct mgmt_trust *
 			   const uint8_t device[16], char *text, uint8_t *work,
 			   struct mgmt_bundle_state *st, struct mgmt_bundle *b, char *err,
 			   size_t errcap);
+/*
+ * The cached license, verified again under t's pinned keys and instance
+ * (its validity window not checked: it was when the license was
+ * accepted; this copy only names the servers until the next fetch): 0
+ * with *l set; the other returns as mgmt_store_load_bundle's.  t is not
+ * changed.
+ */
+int mgmt_store_load_license(const struct mgmt_store *s, const struct mgmt_trust *t, char *text,
+			    uint8_t *work, struct mgmt_license *l, char *err, size_t errcap);
 
 #endif

@@ -176,6 +176,58 @@ cat >"$tmp/fuzz_mgmt_devreq.dict" <<'EOF'
 "1795443923456"
 EOF
 printf '"snj_"\n"_"\n' >"$tmp/fuzz_mgmt_joincode.dict"
+# The agent's files and the daemon's status answer (src/agent).
+cat >"$tmp/fuzz_agent_state.dict" <<'EOF'
+"subnetra-agent 1\x0a"
+"pid "
+"url "
+"stage "
+"joined 1"
+"applied "
+"peers "
+"last_contact -"
+"last_error "
+"join "
+"join_error "
+"join_bundle "
+"join_daemon "
+"leave "
+"refused "
+"stale="
+"http="
+" ok"
+"\x0a"
+EOF
+cat >"$tmp/fuzz_agent_report.dict" <<'EOF'
+"\"peers\":[{"
+"\"address\":\"fc94::b\""
+"\"path\":\"direct\""
+"\"relay-udp\""
+"\"endpoint\":null"
+"\"last_handshake_age_s\":"
+"\"rtt_ms\":"
+"\"rx_bytes\":"
+"\"tx_bytes\":"
+"\"bases\":[{"
+"\"observed\":\"203.0.113.31:5582\""
+"18446744073709551615"
+"-0.5"
+"1e999"
+EOF
+cat >"$tmp/fuzz_agent_answers.dict" <<'EOF'
+"HTTP/1.1 "
+"\x0d\x0a"
+"Content-Length: "
+"Transfer-Encoding: chunked"
+"{\"error\":{\"code\":\"\",\"message\":\"\"}}"
+"\"hostname\":\"a\""
+EOF
+cat >"$tmp/fuzz_agent_requests.dict" <<'EOF'
+"\x0a"
+"18446744073709551615"
+"snj_"
+"http://[fc94::1]:8080/"
+EOF
 
 # The sanitizer / invariant lines worth quoting for a failure, as "#" lines:
 # the report, the summary and the stack frames outside libFuzzer and libc.

@@ -24,6 +24,9 @@
 #           RestrictAddressFamilies; then the unit's ExecStartPost lines
 #     usr   spoke-a as "nobody" with ambient CAP_NET_ADMIN (the unit's
 #           commented User= variant)
+#     agt   a mesh node, and `subnetra agent` under its unit's sandbox
+#           (no capability, no_new_privs, the file system read-only but
+#           state_dir), traced as sbx is
 #     pid1  spoke-a as PID 1 of its own PID namespace (as in a container)
 #     ctr   the image's root file system, built as deploy/Dockerfile
 #           describes, chrooted, PID 1, HEALTHCHECK run inside (needs static
@@ -439,6 +442,25 @@ expand_filter() {
 	done | sort -u
 }
 
+# trace_checks WHAT WHOSE TRACE FILTER FAMILIES: two checks on an strace -f
+# log: every syscall in it is one FILTER (SystemCallFilter='s words)
+# allows, every socket family one of FAMILIES.  Sets TRACE_USED (the
+# syscalls, one a line) and TRACE_FAMS (the families, sorted, one space).
+trace_checks() {
+	local allowed outside bad="" f
+	# shellcheck disable=SC2086 # one group or name per word
+	allowed=$(expand_filter $4)
+	TRACE_USED=$(sed -n 's/^[0-9]* *\(<\.\.\. \)\{0,1\}\([a-z0-9_][a-z0-9_]*\)[( ].*/\2/p' "$3" | sort -u)
+	outside=$(comm -23 <(printf '%s\n' "$TRACE_USED") <(printf '%s\n' "$allowed") | tr '\n' ' ')
+	check_eq "$1: every syscall of $2 lifetime is in SystemCallFilter=$4" "" "$outside"
+	TRACE_FAMS=$(grep -o 'socket(AF_[A-Z0-9]*' "$3" | sed 's/socket(//' | sort -u | tr '\n' ' ' |
+		sed 's/ $//')
+	for f in $TRACE_FAMS; do
+		case " $5 " in *" $f "*) ;; *) bad="$bad $f" ;; esac
+	done
+	check_eq "$1: socket families ($TRACE_FAMS) within RestrictAddressFamilies" "" "$bad"
+}
+
 topo_add_isolated sbx
 filter=$(sed -n 's/^SystemCallFilter=//p' "$unit")
 families=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
@@ -469,25 +491,105 @@ if start_wrapped sbx "$T/spoke-a.json" "$T/sbx.sock" "${wrap[@]}"; then
 	stop_wrapped
 	check_eq "unit sandbox: SIGTERM -> exit 0" 0 "$STOP_RC"
 	if [ -n "$trace" ]; then
-		# shellcheck disable=SC2086 # one group or name per word
-		allowed=$(expand_filter $filter)
-		used=$(sed -n 's/^[0-9]* *\(<\.\.\. \)\{0,1\}\([a-z0-9_][a-z0-9_]*\)[( ].*/\2/p' "$trace" | sort -u)
-		outside=$(comm -23 <(printf '%s\n' "$used") <(printf '%s\n' "$allowed") | tr '\n' ' ')
-		check_eq "unit sandbox: every syscall of the daemon's lifetime is in SystemCallFilter=$filter" \
-			"" "$outside"
-		fams=$(grep -o 'socket(AF_[A-Z0-9]*' "$trace" | sed 's/socket(//' | sort -u | tr '\n' ' ' |
-			sed 's/ $//')
-		bad=""
-		for f in $fams; do
-			case " $families " in *" $f "*) ;; *) bad="$bad $f" ;; esac
-		done
-		check_eq "unit sandbox: socket families ($fams) within RestrictAddressFamilies" "" "$bad"
+		trace_checks "unit sandbox" "the daemon's" "$trace" "$filter" "$families"
 	else
 		ok "unit sandbox: syscalls within SystemCallFilter # SKIP no strace, or a sanitizer build"
 	fi
 else
 	not_ok "unit sandbox: spoke-a starts with only CAP_NET_ADMIN and no_new_privs"
 fi
+
+# ---- the agent under its unit's sandbox -----------------------------------------------------
+
+# A mesh node (agt, isolated) and `subnetra agent` beside it as
+# deploy/subnetra-agent.service runs it: no capability (empty bounding
+# set), no_new_privs, the file system read-only but its state_dir
+# (ProtectSystem=strict + StateDirectory=: the test's directory stands in
+# for /, remounted read-only in a mount namespace, state_dir bound
+# writable again); traced: every syscall in the unit's SystemCallFilter,
+# every socket family in RestrictAddressFamilies, no file opened in /tmp
+# (PrivateTmp= would hide it; the test's own directory is there) or in
+# /proc but its own (ProcSubset=pid).  It
+# must reach the control socket (on the read-only mount) and state_dir:
+# its managed file names the server and the daemon took it.
+aunit=$DEPLOY/subnetra-agent.service
+for line in 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' \
+	'PrivateDevices=yes' 'ProtectProc=invisible' 'ProcSubset=pid' 'PrivateIPC=yes' \
+	'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' 'SystemCallFilter=@system-service' \
+	'SystemCallFilter=~@privileged @resources' 'AmbientCapabilities=' \
+	'StateDirectoryMode=0700' 'UMask=0077'; do
+	check "subnetra-agent.service has $line" grep -qxF -- "$line" "$aunit"
+done
+# shellcheck source=tests/netns/lib_mesh.sh
+. "$(dirname "$0")/lib_mesh.sh"
+topo_add_isolated agt
+mesh_ipv6_on "${NODE_NS[agt]}" agt
+mesh_identity agt
+MGMT_ADDR=fc94::4d
+MESH_EXTRA[agt]="\"management\": { \"url\": \"http://[$MGMT_ADDR]:8080/\" },"
+mesh_config agt
+mkdir -m 0700 "$T/agt.state"
+ip netns exec "${NODE_NS[agt]}" env SUBNETRA_SOCK="$T/agt.sock" SUBNETRA_TUN="$TUN" \
+	"$SUBNETRAD" --config "$T/agt.json" </dev/null >"$T/agt.log" 2>&1 &
+AGT_DPID=$!
+bg_track "$AGT_DPID"
+ALL_LOGS+=("$T/agt.log" "$T/agt.agent.log")
+wait_until 10 grep -q '\[ready\]' "$T/agt.log" || bail "agt: subnetrad did not print [ready]"
+afilter=$(sed -n 's/^SystemCallFilter=//p' "$aunit" | grep -v '^~')
+afamilies=$(sed -n 's/^RestrictAddressFamilies=//p' "$aunit")
+atrace=""
+# the trace in a directory of its own, writable like state_dir (strace runs in the sandbox)
+mkdir -m 0700 "$T/agt.out"
+case $SNR_BUILD in *asan*) ;; *) command -v strace >/dev/null && atrace=$T/agt.out/trace ;; esac
+# shellcheck disable=SC2054 # setpriv's capability lists use commas
+awrap=(setpriv --bounding-set=-all --inh-caps=-all --no-new-privs)
+[ -n "$atrace" ] && awrap+=(strace -f -qq -o "$atrace")
+# shellcheck disable=SC2016 # expanded by that sh: $0 is $T
+ip netns exec "${NODE_NS[agt]}" env SUBNETRA_SOCK="$T/agt.sock" unshare --mount sh -c '
+	mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" &&
+	for d in agt.state agt.out; do
+		mount --bind "$0/$d" "$0/$d" && mount -o remount,bind,rw "$0/$d" || exit 1
+	done && exec "$@"' "$T" "${awrap[@]}" "$SUBNETRA" agent --config "$T/agt.json" \
+	</dev/null >"$T/agt.agent.log" 2>&1 &
+AGT_APID=$!
+bg_track "$AGT_APID"
+agt() { ip netns exec "${NODE_NS[agt]}" env SUBNETRA_SOCK="$T/agt.sock" "$SUBNETRA" "$@"; }
+check "agent sandbox: the agent names the server to the daemon (state_dir written, managed reload on the control socket)" \
+	wait_until 15 eval "agt managed ls | grep -qx 'server $MGMT_ADDR'"
+check "agent sandbox: managed reload ok in its log" grep -q 'managed reload: ok' "$T/agt.agent.log"
+check_match "agent sandbox: agent status (agent.status in state_dir): stage not-joined" \
+	'stage: not-joined' "$(agt agent status --config "$T/agt.json" 2>&1)"
+# a join (nothing serves the URL): the request file read, TCP to the server tried
+agt join snj_89144gj2_k6csk6csk6csk6csk6csk6csk6csk6cs_wt08yczvxj3sem92g15ckkpthr \
+	--config "$T/agt.json" --timeout 2 >"$T/agt.join.out" 2>&1
+check_eq "agent sandbox: a join with no server: exit 1 (no answer in time)" 1 $?
+check_match "agent sandbox: ... the agent took the request (stage license)" 'stage: license' \
+	"$(agt agent status --config "$T/agt.json" 2>&1)"
+check_eq "agent sandbox: nothing written outside state_dir (read-only file system refused nothing)" \
+	"" "$(grep -i 'read-only' "$T/agt.agent.log")"
+APID=$(sed -n 's/^pid //p' "$T/agt.state/agent.status")
+check_eq "agent sandbox: no capability, no_new_privs" "0000000000000000 0000000000000000 1" \
+	"$(proc_field "$APID" CapEff) $(proc_field "$APID" CapBnd) $(proc_field "$APID" NoNewPrivs)"
+kill -TERM "$APID"
+wait "$AGT_APID"
+check_eq "agent sandbox: SIGTERM -> exit 0" 0 $?
+if [ -n "$atrace" ]; then
+	trace_checks "agent sandbox" "the agent's" "$atrace" "$afilter" "$afamilies"
+	# shellcheck disable=SC2046 # one group per word, the leading ~ removed
+	denied=$(expand_filter $(sed -n 's/^SystemCallFilter=~//p' "$aunit"))
+	hit=$(comm -12 <(printf '%s\n' "$TRACE_USED") <(printf '%s\n' "$denied") | tr '\n' ' ')
+	check_eq "agent sandbox: none in the unit's denied groups" "" "$hit"
+	check_match "agent sandbox: ... the server tried over TCP/IPv6, the daemon over AF_UNIX" \
+		'AF_INET6 AF_UNIX' "$TRACE_FAMS"
+	check_eq "agent sandbox: nothing read under /proc but its own (ProcSubset=pid)" "" \
+		"$(grep -oE 'open(at)?\([^"]*"/proc/[^"]*"' "$atrace" | grep -vE '"/proc/(self|thread-self)/' | sort -u | tr '\n' ' ')"
+	check_eq "agent sandbox: no file opened in /tmp but the test's (PrivateTmp=)" "" \
+		"$(grep -oE 'open(at)?\([^"]*"/tmp/[^"]*"' "$atrace" | grep -vF "\"$T/" | sort -u | tr '\n' ' ')"
+else
+	ok "agent sandbox: syscalls within SystemCallFilter # SKIP no strace, or a sanitizer build"
+fi
+kill -TERM "$AGT_DPID"
+wait "$AGT_DPID"
 
 # The User= variant: unprivileged from the first instruction, ambient CAP_NET_ADMIN.
 # CAP_NET_ADMIN does not bypass file permissions: the user must also be able

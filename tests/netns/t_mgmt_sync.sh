@@ -22,7 +22,8 @@
 #      before any join the agent has told its daemon about the server
 #      (managed ls: server), so the devices reach mgmtd over the overlay;
 #   2. the admin (API, bearer token) makes a network and a reusable code;
-#      `subnetra join CODE --hostname devN` on each device: exit 0; joining
+#      `subnetra join CODE --hostname devN` on each device: exit 0 once its
+#      first bundle is in the daemon (managed reload ok, 0 peers); joining
 #      again creates no second device; a bad code: exit 2, an unknown one:
 #      exit 1 with the server's join_code_unknown;
 #   3. the admin attaches the three: every device's whitelist lists the
@@ -32,7 +33,9 @@
 #   4. detach dev3: it leaves dev1's and dev2's whitelists and hosts blocks,
 #      and its pings to dev1 fail;
 #   5. mgmtd stopped: pings go on; dev1's daemon and agent restarted while
-#      it is down: pings by name go on (managed file, cached bundle);
+#      it is down (the agent pointed at a URL nothing serves): pings by name
+#      go on (managed file, cached bundle), and managed ls lists the cached
+#      license's server at once;
 #   6. mgmtd back: a new change (dev3 attached again) reaches every device,
 #      dev3's agent restarted with its clock 2 h slow among them (its clock
 #      corrected by the license answer's Date: no request refused);
@@ -183,6 +186,8 @@ for d in $DEVS; do
 	check_eq "$d: subnetra join exits 0" 0 $?
 	check_match "... prints its address and the instance" \
 		"joined: device ${ADDR[$d]} .*instance Sync lab" "$OUT"
+	check_match "... then waits for its first bundle in the daemon (0 peers, reload ok)" \
+		"applied: bundle [0-9]+\.[0-9]+, 0 peers; subnetrad took it \(ok " "$OUT"
 done
 mkdir -p "$T/fake"
 cp "$T/dev1.state/dev1.mgmt-bundle.json" "$T/fake/stale.json" # before any attach: no peers
@@ -190,6 +195,7 @@ device_count() { adm GET /api/v1/devices | grep -o '"address":"fc94' | wc -l; }
 check_eq "the server knows three devices" 3 "$(device_count)"
 OUT=$(cli dev1 join "$CODE" --hostname dev1 --config "$T/dev1.json" --timeout 40 2>&1)
 check_eq "dev1 joins again: exit 0" 0 $?
+check_match "... its first bundle after this join applied again" "subnetrad took it" "$OUT"
 check_eq "... and the server still knows three devices (no duplicate)" 3 "$(device_count)"
 expect_rc "a code of the wrong shape: exit 2, nothing sent" 2 \
 	cli dev1 join snj_bad --config "$T/dev1.json"
@@ -249,9 +255,22 @@ stop_node dev1
 start_mesh dev1
 check "dev1's daemon restarted, mgmtd down: the managed set from the file" \
 	wait_until 10 eval "cli dev1 managed ls | grep -q '^peer ${ADDR[dev2]} dev2'"
+# pointed at another URL (nothing serves it) while stopped: the cached
+# license still names its servers at once, without a fetch
+OTHER="http://[${ADDR[dev2]}]:8080/"
+OUT=$(cli dev1 setup-server "$OTHER" --config "$T/dev1.json" 2>&1)
+check_match "setup-server with no agent running: saved" "saved; no agent runs" "$OUT"
 agent_start dev1
 check "... its agent applies the cached bundle" \
 	wait_until 10 grep -q "cached bundle applied" "$T/dev1.agent.log"
+srv_listed() { cli dev1 managed ls | grep -qx "server $1"; }
+check "... managed ls: the cached license's server (api_servers, websetup_host) at once" \
+	wait_until 10 srv_listed "${ADDR[mgmt]}"
+check "... beside the URL's host" srv_listed "${ADDR[dev2]}"
+OUT=$(cli dev1 setup-server "$URL" --config "$T/dev1.json" 2>&1)
+check_match "dev1 pointed back at the server" "the agent \(pid [0-9]+\) uses it now" "$OUT"
+check "... the other URL's host leaves the managed set" \
+	wait_until 10 eval "! srv_listed ${ADDR[dev2]}"
 check "... ping -6 dev2 by name works" wait_until 15 nsx dev1 ping -6 -c1 -W1 dev2
 
 # dev3's agent again, its clock two hours slow (SUBNETRA_TEST_CLOCK_OFFSET_S)

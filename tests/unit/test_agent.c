@@ -121,6 +121,13 @@ static void test_state(void **state)
 	s.refused[MGMT_REF_STALE] = 3;
 	s.refused[MGMT_REF_FOREIGN_INSTANCE] = 1;
 	s.status_sent = 9;
+	n = agent_state_render(&s, text, sizeof(text));
+	assert_non_null(strstr(text, "\njoin_bundle - 0\njoin_daemon \n"));
+	assert_true(agent_state_parse(text, n, &back));
+	assert_string_equal(back.join.bundle, "");
+	strcpy(s.join.bundle, "1.4");
+	s.join.peers = 2;
+	strcpy(s.join.daemon, "down: no answer on the control socket");
 
 	n = agent_state_render(&s, text, sizeof(text));
 	assert_true(n > 0);
@@ -135,11 +142,18 @@ static void test_state(void **state)
 	assert_int_equal(back.join.id, 17);
 	assert_string_equal(back.join.result, "error");
 	assert_string_equal(back.join.error, s.join.error);
+	assert_string_equal(back.join.bundle, "1.4");
+	assert_int_equal(back.join.peers, 2);
+	assert_string_equal(back.join.daemon, s.join.daemon);
 	assert_int_equal(back.refused[MGMT_REF_STALE], 3);
 	assert_int_equal(back.refused[MGMT_REF_FOREIGN_INSTANCE], 1);
 	assert_int_equal(back.refused[MGMT_REF_HTTP], 0);
 	assert_int_equal(back.status_sent, 9);
 	assert_false(agent_state_parse("subnetra-agent 2\n", 17, &back));
+	/* the header exactly: not with a NUL, nor as the start of a longer line (fuzz_agent_state) */
+	assert_false(agent_state_parse("subnetra-agent 1\0\npid 5\n", 24, &back));
+	assert_false(agent_state_parse("subnetra-agent 10\n", 18, &back));
+	assert_true(agent_state_parse("subnetra-agent 1", 16, &back));
 
 	/* JSON: one valid object, the name escaped */
 	n = agent_state_json(&s, json, sizeof(json));
@@ -150,10 +164,14 @@ static void test_state(void **state)
 	assert_int_equal(json_member_get(json_member_get(&root, "refused"), "stale")
 				 ->u.integer.magnitude,
 			 3);
+	assert_string_equal(json_member_get(json_member_get(&root, "join"), "daemon")
+				    ->u.string.bytes,
+			    s.join.daemon);
 	json_free(&root);
 	n = agent_state_text(&s, json, sizeof(json));
 	assert_non_null(strstr(json, "stage: poll\n"));
 	assert_non_null(strstr(json, "last join: error: join_code_used"));
+	assert_non_null(strstr(json, "its first bundle: 1.4, 2 peers; daemon: down: "));
 	assert_non_null(strstr(json, " stale=3 "));
 }
 
@@ -196,12 +214,64 @@ static void test_report(void **state)
 	assert_int_equal(agent_report_build(daemon, strlen(daemon), "1.5", out, 40), 0);
 }
 
+/* The request files: what join.c writes, agent.c reads; anything else refused. */
+static void test_requests(void **state)
+{
+	struct agent_join_req r = {.id = 17}, back;
+	char text[AGENT_REQ_MAX], url[MGMT_URL_MAX + 1], longer[MGMT_URL_MAX + 3];
+	uint64_t id;
+	size_t n;
+
+	(void)state;
+	memset(r.code, 'a', MGMT_JOINCODE_LEN);
+	strcpy(r.hostname, "dev1");
+	n = agent_join_req_format(&r, text, sizeof(text));
+	assert_true(n == MGMT_JOINCODE_LEN + 9);
+	assert_true(agent_join_req_parse(text, n, &back));
+	assert_memory_equal(&r, &back, sizeof(r));
+	r.hostname[0] = '\0'; /* no --hostname */
+	n = agent_join_req_format(&r, text, sizeof(text));
+	assert_true(agent_join_req_parse(text, n, &back));
+	assert_string_equal(back.hostname, "");
+	/* a line too long, a NUL, no last LF, a fourth line, a bad id: refused */
+	assert_false(agent_join_req_parse("x\nh\n1", 5, &back));
+	assert_false(agent_join_req_parse("x\nh\n1\n\n", 8, &back));
+	assert_int_equal(back.id, 1); /* still answered */
+	assert_false(agent_join_req_parse("x\nh\0\n2\n", 7, &back));
+	assert_string_equal(back.code, "");
+	assert_false(agent_join_req_parse("x\nh\n0\n", 6, &back));
+	assert_false(agent_join_req_parse("x\nh\n18446744073709551616\n", 25, &back));
+	assert_true(agent_join_req_parse("x\nh\n18446744073709551615\n", 25, &back));
+	assert_true(back.id == UINT64_MAX);
+	memset(text, 'c', MGMT_JOINCODE_LEN + 1);
+	memcpy(text + MGMT_JOINCODE_LEN + 1, "\nh\n3\n", 6);
+	assert_false(agent_join_req_parse(text, MGMT_JOINCODE_LEN + 7, &back));
+	assert_int_equal(back.id, 3);
+
+	n = agent_leave_req_format(42, text, sizeof(text));
+	assert_true(agent_leave_req_parse(text, n, &id));
+	assert_int_equal(id, 42);
+	assert_false(agent_leave_req_parse("42", 2, &id));
+	assert_false(agent_leave_req_parse("4x\n", 3, &id));
+	assert_false(agent_leave_req_parse("", 0, &id));
+
+	n = agent_url_req_format("http://[fc94::1]:8080/", text, sizeof(text));
+	assert_true(agent_url_req_parse(text, n, url));
+	assert_string_equal(url, "http://[fc94::1]:8080/");
+	assert_false(agent_url_req_parse("\n", 1, url));
+	memset(longer, 'u', sizeof(longer));
+	longer[sizeof(longer) - 1] = '\n';
+	assert_false(agent_url_req_parse(longer, sizeof(longer), url));
+	assert_string_equal(url, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_managed),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
