@@ -17,7 +17,6 @@
 
 #include "agent/agentstate.h"
 #include "core/json.h"
-#include "core/mesh/identity.h"
 #include "core/mgmt/devreq.h"
 #include "core/mgmt/httpreq.h"
 #include "core/mgmt/jsonio.h"
@@ -95,9 +94,15 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		return -EINVAL;
 	}
 	mgmt_url_host_header(&c->url, c->host_header, sizeof(c->host_header));
-	if (code && strcmp(code, MGMT_CLIENT_CLAIM) == 0) {
+	if (code && strncmp(code, MGMT_CLIENT_CLAIM, strlen(MGMT_CLIENT_CLAIM)) == 0) {
+		const char *hex = code + strlen(MGMT_CLIENT_CLAIM);
 		struct in6_addr a;
 
+		if (strlen(hex) != 2 * sizeof(c->claim_secret) ||
+		    !mgmt_hex_decode(hex, strlen(hex), c->claim_secret, sizeof(c->claim_secret))) {
+			snprintf(c->last_error, sizeof(c->last_error), "not a claim secret");
+			return -EINVAL;
+		}
 		if (!c->url.ipv6 || inet_pton(AF_INET6, c->url.host, &a) != 1 ||
 		    a.s6_addr[0] != 0xfc || a.s6_addr[1] != 0x94) {
 			snprintf(c->last_error, sizeof(c->last_error),
@@ -108,7 +113,6 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		}
 		c->have_code = true;
 		c->claim = true;
-		randombytes_buf(c->claim_secret, sizeof(c->claim_secret));
 		mgmt_trust_init_first_use(&c->trust);
 	} else if (code) {
 		if (!mgmt_joincode_parse(code, strlen(code), &jc)) {
@@ -173,19 +177,6 @@ void mgmt_client_free(struct mgmt_client *c)
 	sodium_memzero(c->claim_secret, sizeof(c->claim_secret));
 }
 
-void mgmt_client_claim_link(const struct mgmt_client *c, char *out, size_t cap)
-{
-	const char *d = c->have_license ? c->license.dashboard_url : "";
-	size_t dl = strlen(d);
-	char addr[IDENTITY_ADDR_TEXT], hex[2 * sizeof(c->claim_secret) + 1];
-
-	while (dl > 0 && d[dl - 1] == '/')
-		dl--;
-	identity_address_format(c->device, addr);
-	mgmt_hex_encode(hex, c->claim_secret, sizeof(c->claim_secret));
-	snprintf(out, cap, "%.*s/claim#%s.%s", (int)dl, d, addr, hex);
-	sodium_memzero(hex, sizeof(hex));
-}
 
 /* A signed device request into out (HTTP_REQ_MAX + 1 bytes): its length, or 0. */
 static size_t sign_request(const struct mgmt_client *c, char *out, const char *method,
@@ -431,6 +422,7 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 		c->joined = true;
 		c->have_code = false;
 		sodium_memzero(c->code, sizeof(c->code));
+		sodium_memzero(c->claim_secret, sizeof(c->claim_secret));
 		c->stage = MGMT_STAGE_POLL;
 	} else if (c->stage == MGMT_STAGE_POLL && r->status == 200) {
 		struct mgmt_bundle_state st = c->st;

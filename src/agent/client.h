@@ -74,10 +74,11 @@ struct mgmt_client {
 	bool have_code;
 	char code[MGMT_JOINCODE_LEN + 1];
 	/*
-	 * A claim (code MGMT_CLIENT_CLAIM): no code, so POST
-	 * /device/v1/claim-request with the hash of a fresh secret instead of
-	 * a join, and the first license's own signer pinned (first use).  The
-	 * secret goes into the claim link only (mgmt_client_claim_link).
+	 * A claim ("claim <secret>"): no code, so POST
+	 * /device/v1/claim-request with the hash of the secret instead of a
+	 * join, and the first license's own signer pinned (first use).  The
+	 * secret is the asker's (`subnetra join --claim` makes it and puts it
+	 * into the claim link); the server never sees it.
 	 */
 	bool claim;
 	uint8_t claim_secret[32];
@@ -123,11 +124,12 @@ struct mgmt_client {
 	void *ctx;
 };
 
-/* The code that asks for a claim link instead of a join. */
-#define MGMT_CLIENT_CLAIM "claim"
+/* A claim instead of a join: the code "claim <64 hex: the secret>". */
+#define MGMT_CLIENT_CLAIM "claim "
 
 /*
- * url: the management URL; code: a join code, MGMT_CLIENT_CLAIM (a claim:
+ * url: the management URL; code: a join code, MGMT_CLIENT_CLAIM and a
+ * secret (a claim:
  * only with a URL whose host is an fc94 address, since the overlay's
  * handshake is then what authenticates the server whose license is pinned
  * on first use), or NULL (a device that joined before: its trust file is
@@ -140,12 +142,6 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		     const uint8_t device[16],
 		     void (*apply)(void *ctx, const struct mgmt_bundle *b), void *ctx);
 void mgmt_client_free(struct mgmt_client *c);
-/*
- * After a claim request was taken (c->joined): the link an operator opens,
- * <dashboard_url>/claim#<device address>.<the secret in hex> (the license's
- * dashboard_url; "" when it has none, and then only the "/claim#..." part).
- */
-void mgmt_client_claim_link(const struct mgmt_client *c, char *out, size_t cap);
 /* Start the next request when one is due; the fd to watch is c->http.fd. */
 void mgmt_client_tick(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms);
 /* c->http.fd is ready. */
