@@ -23,6 +23,7 @@
 #include "common/cliargs.h"
 #include "core/mesh/name.h"
 #include "core/mgmt/joincode.h"
+#include "core/mgmt/text.h"
 #include "core/mgmt/url.h"
 #include "os/linux/clock.h"
 #include "os/linux/statefile.h"
@@ -37,6 +38,12 @@ static const char usage_rest[] =
     "                    refused it (prints the server's error code and message),\n"
     "                    then until the first bundle is applied to subnetrad\n"
     "                    (prints its peers and the daemon's managed reload)\n"
+    "  join --claim      join without a code: asks the server for a claim and\n"
+    "                    prints the claim link (valid one hour, used once) that\n"
+    "                    an operator opens in the dashboard to put the device\n"
+    "                    into a network; the URL must be the server's fc94\n"
+    "                    address (the overlay authenticates it, so the server's\n"
+    "                    key is trusted on first use)\n"
     "  leave             leave every network: the server drops the device from\n"
     "                    them, the agent empties the managed set and forgets the\n"
     "                    server's keys\n"
@@ -58,12 +65,14 @@ static const char usage_rest[] =
 enum { EXIT_NOT_APPLIED = 3 };
 
 #define SYN_SETUP "usage: subnetra setup-server URL [--config FILE]\n"
-#define SYN_JOIN "usage: subnetra join CODE [--hostname H] [--config FILE] [--timeout S]\n"
+#define SYN_JOIN                                                                             \
+	"usage: subnetra join CODE|--claim [--hostname H] [--config FILE] [--timeout S]\n"
 #define SYN_LEAVE "usage: subnetra leave [--config FILE] [--timeout S]\n"
 
 struct args {
 	const char *prog, *synopsis, *config, *word, *hostname;
 	unsigned timeout_s;
+	bool claim; /* join --claim */
 };
 
 /* [WORD] [--hostname H] [--config FILE] [--timeout S]; EXIT_OK or the usage exit. */
@@ -73,6 +82,7 @@ static int parse(int argc, char **argv, bool want_word, bool hostname, struct ar
 	a->word = NULL;
 	a->hostname = "";
 	a->timeout_s = 30;
+	a->claim = false;
 	for (int i = 0; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -84,6 +94,9 @@ static int parse(int argc, char **argv, bool want_word, bool hostname, struct ar
 			a->config = v;
 		} else if (hostname && strcmp(argv[i], "--hostname") == 0 && v != NULL) {
 			a->hostname = v;
+		} else if (hostname && strcmp(argv[i], "--claim") == 0) {
+			a->claim = true;
+			continue;
 		} else if (strcmp(argv[i], "--timeout") == 0 && v != NULL &&
 			   strcmp(a->prog, "subnetra setup-server") != 0) {
 			if (!cliarg_uint(v, 1, 86400, &a->timeout_s))
@@ -96,7 +109,9 @@ static int parse(int argc, char **argv, bool want_word, bool hostname, struct ar
 		}
 		i++;
 	}
-	if (want_word && a->word == NULL)
+	if (a->claim && a->word != NULL)
+		return usage(a, "a code and --claim: one or the other");
+	if (want_word && a->word == NULL && !a->claim)
 		return usage(a, "missing argument");
 	return EXIT_OK;
 }
@@ -244,12 +259,29 @@ static uint64_t request_id(void)
 	return (wall_ns() ^ ((uint64_t)getpid() << 40)) | 1;
 }
 
+/* The claim link: the license's dashboard URL, /claim#, the device, the secret. */
+static void print_claim(const struct agent_state *s, const char *secret_hex)
+{
+	size_t dl = strlen(s->dashboard);
+
+	while (dl > 0 && s->dashboard[dl - 1] == '/')
+		dl--;
+	printf("claim link (one hour, used once; open it signed in to the dashboard to put "
+	       "this device into a network):\n  %.*s/claim#%s.%s\n",
+	       (int)dl, s->dashboard, s->device, secret_hex);
+	if (dl == 0)
+		printf("  (the license names no dashboard URL: open /claim#... on your "
+		       "dashboard)\n");
+}
+
 int cmd_join(int argc, char **argv)
 {
 	struct args a = {.prog = "subnetra join", .synopsis = SYN_JOIN};
 	struct mgmt_joincode jc;
 	struct agent_join_req req;
 	struct agent_state s;
+	uint8_t secret[32];
+	char secret_hex[2 * sizeof(secret) + 1] = "";
 	struct agent_env e;
 	char text[AGENT_REQ_MAX];
 	uint64_t id = request_id(), end;
@@ -258,7 +290,7 @@ int cmd_join(int argc, char **argv)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (!mgmt_joincode_parse(a.word, strlen(a.word), &jc))
+	if (!a.claim && !mgmt_joincode_parse(a.word, strlen(a.word), &jc))
 		return usage(&a, "%s", "not a join code (snj_..., 72 characters)");
 	sodium_memzero(&jc, sizeof(jc));
 	if (a.hostname[0] != '\0' && !mesh_name_valid(a.hostname, strlen(a.hostname)))
@@ -271,7 +303,14 @@ int cmd_join(int argc, char **argv)
 		no_agent(&e);
 		return EXIT_FAIL;
 	}
-	snprintf(req.code, sizeof(req.code), "%s", a.word);
+	if (a.claim) {
+		/* ours, not the agent's: it goes into the link printed here */
+		randombytes_buf(secret, sizeof(secret));
+		mgmt_hex_encode(secret_hex, secret, sizeof(secret));
+		snprintf(req.code, sizeof(req.code), "%s%s", MGMT_CLIENT_CLAIM, secret_hex);
+	} else {
+		snprintf(req.code, sizeof(req.code), "%s", a.word);
+	}
 	snprintf(req.hostname, sizeof(req.hostname), "%s", a.hostname);
 	req.id = id;
 	rc = agent_join_req_format(&req, text, sizeof(text)) > 0
@@ -284,9 +323,14 @@ int cmd_join(int argc, char **argv)
 	end = deadline(a.timeout_s);
 	kill((pid_t)pid, SIGHUP);
 	rc = wait_answer(&e, true, id, end, &s);
+	if (rc == EXIT_OK && a.claim)
+		print_claim(&s, secret_hex);
+	sodium_memzero(secret_hex, sizeof(secret_hex));
+	sodium_memzero(secret, sizeof(secret));
 	if (rc != EXIT_OK)
 		return rc;
-	printf("joined: device %s%s%s, instance %s (%s), server %s\n", s.device,
+	printf("%s: device %s%s%s, instance %s (%s), server %s\n",
+	       a.claim ? "claim requested" : "joined", s.device,
 	       s.hostname[0] ? " hostname " : "", s.hostname,
 	       s.instance_name[0] ? s.instance_name : "-", s.instance, s.url);
 	fflush(stdout);

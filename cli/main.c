@@ -108,8 +108,9 @@ static const struct local_command local_commands[] = {
      "                  error, refusal counters ('subnetra agent --help')"},
     {"setup-server", "setup-server URL [--config FILE]", cmd_setup_server,
      "point the agent at a management server (http://[fc94:...]:PORT/)"},
-    {"join", "join CODE [--hostname H] [--config FILE] [--timeout S]", cmd_join,
-     "join the management server's fleet with a join code; waits for the\n"
+    {"join", "join CODE|--claim [--hostname H] [--config FILE] [--timeout S]", cmd_join,
+     "join the management server's fleet with a join code (or --claim: print a\n"
+     "                  claim link for an operator to open); waits for the\n"
      "                  answer ('subnetra join --help' has the exit codes)"},
     {"leave", "leave [--config FILE] [--timeout S]", cmd_leave,
      "leave every network of the management server; the managed set empties"},
@@ -121,7 +122,7 @@ static const char synopsis[] =
     "usage: subnetra status [--json] | metrics | save | reload | "
     "policy show|add|del|replace|flush|check [FLAGS] | identity new|show|import [ARGS] |\n"
     "                whitelist ls|add|rm|enable|disable [ADDRESS] | hosts ls|add|rm [ARGS] |\n"
-    "                managed ls|reload | agent [status] | setup-server URL | join CODE |\n"
+    "                managed ls|reload | agent [status] | setup-server URL | join CODE|--claim |\n"
     "                leave [ARGS]\n"
     "       subnetra --version | --help\n";
 

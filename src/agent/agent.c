@@ -469,9 +469,12 @@ static void publish(struct agent *a)
 			snprintf(a->st.last_error, sizeof(a->st.last_error), "%s", c->last_error);
 		if (c->trust.pinned)
 			mgmt_hex_encode(a->st.instance, c->trust.instance, MGMT_INSTANCE_LEN);
-		if (c->have_license)
+		if (c->have_license) {
 			snprintf(a->st.instance_name, sizeof(a->st.instance_name), "%s",
 				 c->license.name);
+			snprintf(a->st.dashboard, sizeof(a->st.dashboard), "%s",
+				 c->license.dashboard_url);
+		}
 		for (int i = 0; i < MGMT_REFUSALS; i++)
 			a->st.refused[i] = a->refused_base[i] + c->refused[i];
 	}

@@ -36,6 +36,7 @@ static const struct field fields[] = {
 	STR("hostname", hostname, "hostname"),
 	STR("instance", instance, "instance"),
 	STR("instance_name", instance_name, "instance name"),
+	STR("dashboard", dashboard, "dashboard"),
 	STR("applied", applied, "applied bundle"),
 	NUM("peers", peers, K_U64, "peers"),
 	NUM("last_contact", last_contact, K_I64, "last contact (unix s)"),

@@ -68,6 +68,7 @@ struct agent_state {
 	char hostname[MGMT_NAME_MAX + 1];
 	char instance[2 * MGMT_INSTANCE_LEN + 1];
 	char instance_name[MGMT_TITLE_MAX + 1];
+	char dashboard[MGMT_URL_MAX + 1]; /* the license's dashboard_url, "" if none */
 	char applied[48]; /* "E.S", or "none" */
 	uint64_t peers;
 	int64_t last_contact;

@@ -18,8 +18,9 @@
 #include "agent/agentstate.h"
 #include "core/json.h"
 #include "core/mgmt/devreq.h"
-#include "core/mgmt/jsonio.h"
 #include "core/mgmt/httpreq.h"
+#include "core/mgmt/jsonio.h"
+#include "core/mgmt/text.h"
 
 const char *mgmt_refusal_name(enum mgmt_refusal r)
 {
@@ -93,7 +94,27 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 		return -EINVAL;
 	}
 	mgmt_url_host_header(&c->url, c->host_header, sizeof(c->host_header));
-	if (code) {
+	if (code && strncmp(code, MGMT_CLIENT_CLAIM, strlen(MGMT_CLIENT_CLAIM)) == 0) {
+		const char *hex = code + strlen(MGMT_CLIENT_CLAIM);
+		struct in6_addr a;
+
+		if (strlen(hex) != 2 * sizeof(c->claim_secret) ||
+		    !mgmt_hex_decode(hex, strlen(hex), c->claim_secret, sizeof(c->claim_secret))) {
+			snprintf(c->last_error, sizeof(c->last_error), "not a claim secret");
+			return -EINVAL;
+		}
+		if (!c->url.ipv6 || inet_pton(AF_INET6, c->url.host, &a) != 1 ||
+		    a.s6_addr[0] != 0xfc || a.s6_addr[1] != 0x94) {
+			snprintf(c->last_error, sizeof(c->last_error),
+				 "a claim needs the server's overlay address as its URL "
+				 "(http://[fc94:...]:PORT/), which the mesh authenticates; "
+				 "otherwise join with a code");
+			return -EINVAL;
+		}
+		c->have_code = true;
+		c->claim = true;
+		mgmt_trust_init_first_use(&c->trust);
+	} else if (code) {
 		if (!mgmt_joincode_parse(code, strlen(code), &jc)) {
 			snprintf(c->last_error, sizeof(c->last_error), "not a join code");
 			return -EINVAL;
@@ -153,7 +174,9 @@ void mgmt_client_free(struct mgmt_client *c)
 	c->aux_req = NULL;
 	sodium_memzero(c->sk, sizeof(c->sk));
 	sodium_memzero(c->code, sizeof(c->code));
+	sodium_memzero(c->claim_secret, sizeof(c->claim_secret));
 }
+
 
 /* A signed device request into out (HTTP_REQ_MAX + 1 bytes): its length, or 0. */
 static size_t sign_request(const struct mgmt_client *c, char *out, const char *method,
@@ -186,6 +209,20 @@ static size_t build(struct mgmt_client *c, uint64_t wall_ms)
 				       c->url.path, NULL, NULL, 0);
 	case MGMT_STAGE_JOIN:
 		method = "POST";
+		if (c->claim) {
+			uint8_t h[32];
+			char hex[2 * sizeof(h) + 1];
+
+			/* the server keeps a keyed hash of this hash, never the secret */
+			crypto_generichash(h, sizeof(h), c->claim_secret, sizeof(c->claim_secret),
+					   NULL, 0);
+			mgmt_hex_encode(hex, h, sizeof(h));
+			snprintf(target, sizeof(target), "/device/v1/claim-request");
+			blen = (size_t)snprintf(body, sizeof(body), "{\"secret_hash\":\"%s\"%s%s%s}",
+						hex, c->hostname[0] ? ",\"hostname\":\"" : "",
+						c->hostname, c->hostname[0] ? "\"" : "");
+			break;
+		}
 		snprintf(target, sizeof(target), "/device/v1/join");
 		blen = (size_t)snprintf(body, sizeof(body), "{\"code\":\"%s\",\"hostname\":\"%s\"}",
 					c->code, c->hostname);
@@ -385,6 +422,7 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 		c->joined = true;
 		c->have_code = false;
 		sodium_memzero(c->code, sizeof(c->code));
+		sodium_memzero(c->claim_secret, sizeof(c->claim_secret));
 		c->stage = MGMT_STAGE_POLL;
 	} else if (c->stage == MGMT_STAGE_POLL && r->status == 200) {
 		struct mgmt_bundle_state st = c->st;

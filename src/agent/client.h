@@ -73,6 +73,15 @@ struct mgmt_client {
 	uint8_t device[16];
 	bool have_code;
 	char code[MGMT_JOINCODE_LEN + 1];
+	/*
+	 * A claim ("claim <secret>"): no code, so POST
+	 * /device/v1/claim-request with the hash of the secret instead of a
+	 * join, and the first license's own signer pinned (first use).  The
+	 * secret is the asker's (`subnetra join --claim` makes it and puts it
+	 * into the claim link); the server never sees it.
+	 */
+	bool claim;
+	uint8_t claim_secret[32];
 	char hostname[MGMT_NAME_MAX + 1];
 
 	enum mgmt_client_stage stage;
@@ -115,9 +124,16 @@ struct mgmt_client {
 	void *ctx;
 };
 
+/* A claim instead of a join: the code "claim <64 hex: the secret>". */
+#define MGMT_CLIENT_CLAIM "claim "
+
 /*
- * url: the management URL; code: a join code or NULL (a device that joined
- * before: its trust file is loaded); sk: the device's Ed25519 key (copied,
+ * url: the management URL; code: a join code, MGMT_CLIENT_CLAIM and a
+ * secret (a claim:
+ * only with a URL whose host is an fc94 address, since the overlay's
+ * handshake is then what authenticates the server whose license is pinned
+ * on first use), or NULL (a device that joined before: its trust file is
+ * loaded); sk: the device's Ed25519 key (copied,
  * wiped at free); device: its overlay address.  The cached bundle, when it
  * verifies again, is applied at once.  0, or -errno with c->last_error.
  */

@@ -92,7 +92,7 @@ DB=$T/mgmt.db
 OUT=$("$MGMTD" init --db "$DB" --admin admin@example.org 2>&1) || bail "mgmtd init: $OUT"
 PW=$(printf '%s\n' "$OUT" | sed -n 's/^one-time password: *//p')
 "$MGMTD" settings --db "$DB" --base-server "$BASE_IP:$PORT:443:${PK[base]}" \
-	--mgmt-address "${ADDR[mgmt]}" --name "Sync lab" >/dev/null 2>&1 || bail "mgmtd settings"
+	--mgmt-address "${ADDR[mgmt]}" --name "Sync lab" --dashboard-url https://127.0.0.1:8443/ >/dev/null 2>&1 || bail "mgmtd settings"
 
 start_mesh base
 start_mesh mgmt
@@ -321,6 +321,25 @@ check "... and its trust is forgotten" test ! -e "$T/dev2.state/dev2.mgmt-trust"
 check_match "agent status after leave: stage left" "stage: left" \
 	"$(cli dev2 agent status --config "$T/dev2.json")"
 expect_rc "leave again: exit 1 (not joined)" 1 cli dev2 leave --config "$T/dev2.json"
+
+# ---- 7b. dev2 again, without a code: a claim link ------------------------------------------------
+OUT=$(cli dev2 join --claim --hostname dev2 --config "$T/dev2.json" --timeout 40 2>&1)
+check_eq "dev2: subnetra join --claim exits 0" 0 $?
+check_match "... prints the claim link: the dashboard URL, /claim#, its address, a secret" \
+	"^  https://127\.0\.0\.1:8443/claim#${ADDR[dev2]}\.[0-9a-f]{64}\$" "$OUT"
+check_match "... and that the claim was requested" "^claim requested: device ${ADDR[dev2]}" "$OUT"
+SECRET=$(sed -n "s|.*/claim#${ADDR[dev2]}\.\([0-9a-f]\{64\}\)\$|\1|p" <<<"$OUT")
+check "... the server's key pinned on first use (over the overlay)" \
+	test -s "$T/dev2.state/dev2.mgmt-trust"
+check "... dev2 is on nobody's list before an operator claims it" eval 'gone dev1 dev2'
+R=$(adm POST /api/v1/claims "{\"secret\":\"$SECRET\",\"network\":$NET}")
+check_match "admin: dev2 claimed into the network with the link's secret" '^20[01] ' "$R"
+check "dev2 is back on dev1's and dev3's whitelists and hosts blocks" \
+	wait_until 10 eval 'synced dev1 dev2 && synced dev3 dev2'
+check "... and dev2 pings dev1 by name" wait_until 15 nsx dev2 ping -6 -c1 -W1 dev1
+R=$(adm POST /api/v1/claims "{\"secret\":\"$SECRET\",\"network\":$NET}")
+check_match "the link's secret a second time: refused" '^4[0-9][0-9] ' "$R"
+expect_rc "join --claim with a code as well: exit 2" 2 cli dev2 join --claim "$CODE" --config "$T/dev2.json"
 
 # ---- 8. bundles the real server would not send, from a stand-in ---------------------------------
 cp "$T/dev1.state/dev1.mgmt-license.json" "$T/fake/license.json"

@@ -168,6 +168,38 @@ static void test_first_license_by_fingerprint(void **state)
 	assert_false(t.pinned);
 }
 
+/* A claim (no code): the first license's own signer is pinned, nothing else. */
+static void test_first_use(void **state)
+{
+	struct mgmt_license l, other, got;
+	struct mgmt_trust t;
+	size_t len;
+
+	(void)state;
+	/* signed by k2, listing k1 and k2: k2 signed it, both pinned */
+	fix_license(&l, 7, &k1, &k2);
+	len = seal(&l, &k2);
+	mgmt_trust_init_first_use(&t);
+	assert_int_equal(try_accept(&t, len, NOW, true, &got), MGMT_LICENSE_NEWER);
+	assert_true(t.pinned);
+	assert_false(t.first_use);
+	assert_int_equal(t.keys.n, 2);
+	/* signed by k3, which it does not list: refused, nothing pinned */
+	len = seal(&l, &k3);
+	mgmt_trust_init_first_use(&t);
+	assert_int_equal(try_accept(&t, len, NOW, true, &got), MGMT_LICENSE_FOREIGN_KEY);
+	assert_false(t.pinned);
+	/* once pinned, another instance's license (its own keys) is refused */
+	len = seal(&l, &k1);
+	assert_int_equal(try_accept(&t, len, NOW, true, &got), MGMT_LICENSE_NEWER);
+	fix_license(&other, 9, &k3, NULL);
+	other.instance[0] ^= 1;
+	len = seal(&other, &k3);
+	assert_int_equal(try_accept(&t, len, NOW, true, &got), MGMT_LICENSE_ENVELOPE);
+	assert_true(t.pinned);
+	assert_int_equal(t.license.serial, 7);
+}
+
 static void test_versions_and_instance(void **state)
 {
 	struct mgmt_license l, got;
@@ -285,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_decode_refused_table),
 		cmocka_unit_test(test_first_license_by_fingerprint),
+		cmocka_unit_test(test_first_use),
 		cmocka_unit_test(test_versions_and_instance),
 		cmocka_unit_test(test_validity_window),
 		cmocka_unit_test(test_rotation),

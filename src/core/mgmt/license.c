@@ -217,6 +217,12 @@ void mgmt_trust_init(struct mgmt_trust *t, const uint8_t fingerprint[MGMT_FPR_LE
 	memcpy(t->fingerprint, fingerprint, MGMT_FPR_LEN);
 }
 
+void mgmt_trust_init_first_use(struct mgmt_trust *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->first_use = true;
+}
+
 const char *mgmt_license_verdict_name(enum mgmt_license_verdict v)
 {
 	static const char *const names[MGMT_LICENSE_VERDICTS] = {
@@ -251,8 +257,17 @@ static enum mgmt_license_verdict bootstrap_keys(const struct mgmt_trust *t,
 	if (!mgmt_license_decode(env->payload, env->payload_len, l))
 		return MGMT_LICENSE_MALFORMED;
 	for (size_t i = 0; i < l->n_keys; i++) {
-		mgmt_key_fingerprint(l->signing_keys[i], fpr);
-		if (memcmp(fpr, t->fingerprint, MGMT_FPR_LEN) == 0) {
+		uint8_t id[MGMT_KEY_ID_LEN];
+		bool match;
+
+		if (t->first_use) {
+			mgmt_key_id(l->signing_keys[i], id);
+			match = memcmp(id, env->key_id, MGMT_KEY_ID_LEN) == 0;
+		} else {
+			mgmt_key_fingerprint(l->signing_keys[i], fpr);
+			match = memcmp(fpr, t->fingerprint, MGMT_FPR_LEN) == 0;
+		}
+		if (match) {
 			mgmt_keyset_add(ks, l->signing_keys[i]);
 			return MGMT_LICENSE_NEWER;
 		}
@@ -320,6 +335,7 @@ enum mgmt_license_verdict mgmt_license_accept(struct mgmt_trust *t, const char *
 	}
 	/* Rotation: whatever pinned key signed it, its own list is pinned now. */
 	t->pinned = true;
+	t->first_use = false;
 	memcpy(t->instance, l->instance, MGMT_INSTANCE_LEN);
 	mgmt_keyset_init(&t->keys);
 	for (size_t i = 0; i < l->n_keys; i++)

@@ -70,6 +70,14 @@ struct mgmt_trust {
 	/* Until a license is accepted: the key it must verify under, by fingerprint. */
 	bool pinned;
 	uint8_t fingerprint[MGMT_FPR_LEN]; /* from the join code */
+	/*
+	 * Or, with no code (a claim): whichever of its own signing_keys signs
+	 * the first license (trust on first use; the agent allows it only
+	 * when the license comes over the overlay from the server's fc94
+	 * address, which the mesh handshake authenticates).  Never saved:
+	 * once a license is accepted the keys are pinned.
+	 */
+	bool first_use;
 	/* Once pinned: */
 	uint8_t instance[MGMT_INSTANCE_LEN];
 	struct mgmt_keyset keys;     /* the accepted license's signing_keys */
@@ -78,13 +86,16 @@ struct mgmt_trust {
 
 /* A fresh device: nothing pinned but the join code's fingerprint. */
 void mgmt_trust_init(struct mgmt_trust *t, const uint8_t fingerprint[MGMT_FPR_LEN]);
+/* A fresh device without a code: the first license's own signer is pinned. */
+void mgmt_trust_init_first_use(struct mgmt_trust *t);
 
 enum mgmt_license_verdict {
 	MGMT_LICENSE_NEWER,       /* accepted; t now pins its instance, keys, version */
 	MGMT_LICENSE_SAME,        /* the license held already: nothing changed */
 	MGMT_LICENSE_ENVELOPE,    /* the envelope was refused (*env_verdict says why) */
 	MGMT_LICENSE_MALFORMED,   /* the payload is not a license */
-	MGMT_LICENSE_FOREIGN_KEY, /* not pinned yet: no signing key has the fingerprint */
+	MGMT_LICENSE_FOREIGN_KEY, /* not pinned yet: no signing key has the fingerprint
+				   * (first use: none of its signing_keys signed it) */
 	MGMT_LICENSE_FOREIGN,     /* another instance */
 	MGMT_LICENSE_STALE,       /* serial below the one held */
 	MGMT_LICENSE_CONFLICT,    /* serial equal, other bytes */
@@ -100,7 +111,8 @@ const char *mgmt_license_verdict_name(enum mgmt_license_verdict v);
 /*
  * The license envelope text[0..len) against t:
  *  1. the signature: under a pinned key; before anything is pinned, under
- *     the one of the license's own signing_keys whose fingerprint is t's;
+ *     the one of the license's own signing_keys whose fingerprint is t's
+ *     (first use: the one whose id the envelope names);
  *  2. the payload is a license, and (once pinned) of t's instance;
  *  3. with clock_good, now (unix seconds) within [issued - slack,
  *     valid_until); without, the window is not checked (the caller warns);
