@@ -22,7 +22,8 @@
 #
 #   scripts/demo-mgmt.sh            (needs root, socat; `make demo` builds first)
 #   SUBNETRA_BUILD=dir scripts/demo-mgmt.sh
-#   DEMO_HOLD=0 scripts/demo-mgmt.sh  never wait (also when stdin is not a terminal)
+#   DEMO_HOLD=0 scripts/demo-mgmt.sh    never wait (the default when stdin is not a terminal)
+#   DEMO_HOLD=600 scripts/demo-mgmt.sh  keep the dashboard up 10 minutes (or until Enter)
 # Exit status: 0 if every step did what it says and every daemon exited
 # cleanly, 1 otherwise.
 # shellcheck source=tests/netns/lib.sh
@@ -223,10 +224,13 @@ for d in json.load(sys.stdin)["items"]:
 ' 2>/dev/null || echo "    (could not read the list)"
 
 DASH_PORT=8443
+# DEMO_HOLD: 0 never waits; N > 1 waits N seconds (or until Enter on a
+# terminal); unset: waits for Enter when stdin is a terminal.
 HOLD=${DEMO_HOLD:-}
 [ -z "$HOLD" ] && { [ -t 0 ] && HOLD=1 || HOLD=0; }
+case $HOLD in *[!0-9]* | "") HOLD=0 ;; esac
 step "12. The dashboard"
-if [ "$HOLD" = 1 ] && command -v socat >/dev/null; then
+if [ "$HOLD" -ge 1 ] && command -v socat >/dev/null; then
 	# Reachable from this machine: socat on 127.0.0.1 enters the namespace per connection.
 	while ss -ltn "sport = :$DASH_PORT" | grep -q LISTEN; do DASH_PORT=$((DASH_PORT + 1)); done
 	socat "TCP-LISTEN:$DASH_PORT,bind=127.0.0.1,reuseaddr,fork" \
@@ -234,13 +238,21 @@ if [ "$HOLD" = 1 ] && command -v socat >/dev/null; then
 	bg_track $!
 	echo "    Open   https://127.0.0.1:$DASH_PORT/   (self-signed; certificate SHA-256 $FPR)"
 	echo "    Sign in as admin@example.org with the one-time password: $PW"
+	echo "    (it asks for a new password first). The three devices keep running and reporting."
 	echo "    From another machine: ssh -L $DASH_PORT:127.0.0.1:$DASH_PORT this-host, then the same URL."
-	read -r -p "    Press Enter to tear the demo down... " _ || true
+	if [ "$HOLD" -eq 1 ]; then
+		read -r -p "    Press Enter to tear the demo down... " _ || true
+	elif [ -t 0 ]; then
+		read -r -t "$HOLD" -p "    Tearing down in $HOLD s (or press Enter)... " _ || echo
+	else
+		echo "    Tearing down in $HOLD s (DEMO_HOLD)."
+		sleep "$HOLD"
+	fi
 else
 	echo "    Dashboard (inside the namespace $RUN-mgmt): https://127.0.0.1:8443/"
 	echo "    First admin: admin@example.org, one-time password: $PW"
-	echo "    (run \`make demo\` on a terminal, with socat installed, and the act waits while you"
-	echo "    open the dashboard from this machine)"
+	echo "    (\`make demo\` on a terminal, or with DEMO_HOLD=600, keeps it up and reachable on this"
+	echo "    machine's 127.0.0.1 while you open it; socat is needed for that)"
 fi
 
 step "13. Tear down: the agents, subnetra-mgmtd, every daemon"
