@@ -21,6 +21,7 @@
 #include "mgmt/api.h"
 #include "mgmt/device.h"
 #include "mgmt/meta.h"
+#include "mgmt/model_totp.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
 #include "mgmt/watch.h"
@@ -358,6 +359,27 @@ static int load_keys(struct mgmtd *m)
 	return 0;
 }
 
+/*
+ * TOTP secrets written in clear (before they were sealed) sealed under
+ * the pepper just loaded, before any request can read one.
+ */
+static int seal_totp(struct mgmtd *m)
+{
+	struct model_op op = {.s = m->store,
+			      .who = {.kind = MODEL_ACTOR_SYSTEM},
+			      .now_ms = (int64_t)time(NULL) * 1000,
+			      .pepper = m->keys.pepper};
+	int n, rc = model_totp_seal_clear(&op, &n);
+
+	if (rc < 0)
+		say("%s: cannot seal the TOTP secrets stored in clear: %s", store_path(m->store),
+		    store_errmsg(m->store));
+	else if (n > 0)
+		say("sealed %d TOTP secret%s stored in clear (key: the pepper file)", n,
+		    n == 1 ? "" : "s");
+	return rc;
+}
+
 static int open_store(struct mgmtd *m)
 {
 	struct store_error e;
@@ -451,7 +473,7 @@ int server_run(const struct mgmtd_config *cfg)
 		ret = rc;
 		goto cleanup;
 	}
-	if (load_keys(m) < 0 ||
+	if (load_keys(m) < 0 || seal_totp(m) < 0 ||
 	    setting(m, META_TLS_CERT, m->cfg.tls_cert, sizeof m->cfg.tls_cert) < 0 ||
 	    setting(m, META_TLS_KEY, m->cfg.tls_key, sizeof m->cfg.tls_key) < 0)
 		goto cleanup;

@@ -47,7 +47,7 @@ check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | gre
 # devices, join codes, versions) on it: each binary runs its group on SQLite,
 # then the same tests as "<group>_postgres".  name:tests:skipped-on-SQLite
 # (two_servers_never_share_a_serial needs PostgreSQL's row locks).
-for m in auth:6:0 fleet:9:1; do
+for m in auth:7:0 fleet:9:1; do
 	IFS=: read -r name count skipped <<<"$m"
 	OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP \
 		"$SNR_BUILD/tests/test_mgmtd_model_$name" 2>&1)
