@@ -352,6 +352,20 @@ static void totp_flow(void **state)
  * a server with another pepper cannot use it, and a secret stored in clear
  * (before sealing) is sealed by model_totp_seal_clear and still works.
  */
+static void stored_secret(struct fx *f, uint8_t *row, size_t cap)
+{
+	const struct store_arg who[] = {STORE_I64(f->admin)};
+	struct store_stmt *st;
+	size_t n = 0;
+
+	assert_int_equal(model_first_row(f->s, "SELECT secret FROM totp WHERE account_id = ?", who,
+					 1, &st),
+			 0);
+	assert_int_equal(store_col_blob(st, 0, row, cap, &n), 0);
+	store_finalize(st);
+	assert_int_equal(n, TOTP_SEALED_LEN);
+}
+
 static void totp_sealed(void **state)
 {
 	struct fx *f = *state;
@@ -360,20 +374,12 @@ static void totp_sealed(void **state)
 	struct model_op sys = fx_op(f, MODEL_ACTOR_SYSTEM, 0, T0);
 	uint8_t other[MGMT_PEPPER_LEN], row[TOTP_SEALED_LEN + 1], clear[TOTP_SECRET_LEN];
 	char b32[TOTP_SECRET_B32 + 1], code[TOTP_DIGITS + 1];
-	const struct store_arg who[] = {STORE_I64(f->admin)};
-	struct store_stmt *st;
-	size_t n = 0;
 	int sealed = -1;
 	int64_t before;
 
 	assert_int_equal(model_totp_begin(&op, f->admin, b32), 0);
-	assert_int_equal(model_first_row(f->s, "SELECT secret FROM totp WHERE account_id = ?", who,
-					 1, &st),
-			 0);
-	assert_int_equal(store_col_blob(st, 0, row, sizeof row, &n), 0);
-	store_finalize(st);
-	assert_int_equal(n, TOTP_SEALED_LEN);
-	assert_true(totp_open(clear, row, n, f->pepper, f->admin));
+	stored_secret(f, row, sizeof row);
+	assert_true(totp_open(clear, row, TOTP_SEALED_LEN, f->pepper, f->admin));
 	{
 		char text[TOTP_SECRET_B32 + 1];
 
@@ -406,12 +412,7 @@ static void totp_sealed(void **state)
 	assert_int_equal(model_totp_seal_clear(&sys, &sealed), 0);
 	assert_int_equal(sealed, 1);
 	fx_one_audit(f, before, "account.totp_sealed");
-	assert_int_equal(model_first_row(f->s, "SELECT secret FROM totp WHERE account_id = ?", who,
-					 1, &st),
-			 0);
-	assert_int_equal(store_col_blob(st, 0, row, sizeof row, &n), 0);
-	store_finalize(st);
-	assert_int_equal(n, TOTP_SEALED_LEN);
+	stored_secret(f, row, sizeof row);
 	assert_int_equal(model_totp_check(&op, f->admin, code, true), 0);
 	sodium_memzero(clear, sizeof clear);
 	sodium_memzero(b32, sizeof b32);
