@@ -105,14 +105,17 @@ int model_account_check_password(struct store *s, const char *email, const char 
 
 /*
  * One UPDATE of account id (sql's last placeholder is the id; -ENOENT when
- * there is no such account), its sessions ended too when end_sessions, and
- * its audit row: one transaction.
+ * there is no such account), its sessions ended too (all, or all but the
+ * one whose hash is keep), and its audit row: one transaction.
  */
+enum end_sessions { KEEP_SESSIONS, END_SESSIONS, END_OTHER_SESSIONS };
+
 static int account_update(const struct model_op *op, int64_t id, const char *sql,
-			  const struct store_arg *args, size_t n, bool end_sessions,
-			  const char *action, const char *detail)
+			  const struct store_arg *args, size_t n, enum end_sessions end,
+			  const uint8_t *keep, const char *action, const char *detail)
 {
 	const struct store_arg idarg[] = {STORE_I64(id)};
+	const struct store_arg others[] = {STORE_I64(id), STORE_BLOB(keep, MGMT_SECRET_HASH_LEN)};
 	int rc = model_tx_begin(op->s);
 
 	if (rc < 0)
@@ -120,8 +123,12 @@ static int account_update(const struct model_op *op, int64_t id, const char *sql
 	rc = model_exists(op->s, "SELECT 1 FROM accounts WHERE id = ?", idarg, 1);
 	if (rc == 0)
 		rc = store_exec_args(op->s, sql, args, n);
-	if (rc == 0 && end_sessions)
+	if (rc == 0 && end == END_SESSIONS)
 		rc = store_exec_args(op->s, "DELETE FROM sessions WHERE account_id = ?", idarg, 1);
+	if (rc == 0 && end == END_OTHER_SESSIONS)
+		rc = store_exec_args(op->s,
+				     "DELETE FROM sessions WHERE account_id = ? AND id_hash <> ?",
+				     others, 2);
 	if (rc == 0)
 		rc = model_audit(op, action, "account", id, detail);
 	return model_tx_end(op->s, rc);
@@ -132,7 +139,7 @@ int model_account_set_disabled(const struct model_op *op, int64_t id, bool disab
 	const struct store_arg args[] = {STORE_I64(disabled), STORE_I64(id)};
 
 	return account_update(op, id, "UPDATE accounts SET disabled = ? WHERE id = ?", args, 2,
-			      disabled, disabled ? "account.disable" : "account.enable", NULL);
+			      disabled ? END_SESSIONS : KEEP_SESSIONS, NULL, disabled ? "account.disable" : "account.enable", NULL);
 }
 
 int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role)
@@ -142,17 +149,19 @@ int model_account_set_role(const struct model_op *op, int64_t id, enum model_rol
 
 	model_detail_init(&d);
 	model_detail_str(&d, "role", model_role_name(role));
-	return account_update(op, id, "UPDATE accounts SET role = ? WHERE id = ?", args, 2, false,
-			      "account.role", model_detail_finish(&d));
+	return account_update(op, id, "UPDATE accounts SET role = ? WHERE id = ?", args, 2,
+			      KEEP_SESSIONS, NULL, "account.role", model_detail_finish(&d));
 }
 
-int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash)
+int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash,
+			       const uint8_t *keep_session)
 {
 	const struct store_arg args[] = {STORE_TEXT(pw_hash), STORE_I64(id)};
 
 	return account_update(op, id,
 			      "UPDATE accounts SET pw_hash = ?, pw_must_change = 0 WHERE id = ?",
-			      args, 2, false, "account.password", NULL);
+			      args, 2, keep_session != NULL ? END_OTHER_SESSIONS : END_SESSIONS,
+			      keep_session, "account.password", NULL);
 }
 
 static void fill_row(struct store_stmt *st, void *row)

@@ -43,8 +43,14 @@ int model_account_get(struct store *s, int64_t id, struct model_account *out);
 /* Disable (and end its sessions) or enable again; -ENOENT if no such account. */
 int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled);
 int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role);
-/* A new password (a crypto_pwhash_str string): no longer a must-change one. */
-int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash);
+/*
+ * A new password (a crypto_pwhash_str string): no longer a must-change
+ * one.  Every session of the account ends but keep_session (the hash of
+ * the session making the change, MGMT_SECRET_HASH_LEN bytes; NULL: all
+ * end), so a stolen session does not outlive the password it came with.
+ */
+int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash,
+			       const uint8_t *keep_session);
 
 /* Accounts with id > after_id, ascending, at most limit (1..MODEL_PAGE_MAX). */
 int model_account_list(struct store *s, int64_t after_id, size_t limit,

@@ -397,6 +397,25 @@ st, b, hdrs = req("POST", "/api/v1/logout", who=member)
 report(st == 204 and req("GET", "/api/v1/me", member)[0] == 401,
        "logout: 204, and the session is gone (401)", (st, b))
 report(req("POST", "/api/v1/logout", who=writet)[0] == 400, "logout with a token: 400")
+# A password change ends the account's other sessions, not the one making it;
+# an admin disabling an account ends all of its sessions.
+pw_id = account("pw@example.org", "pw-password-one-1")
+s1 = login("pw@example.org", "pw-password-one-1")[1]
+s2 = login("pw@example.org", "pw-password-one-1")[1]
+SECRETS["pw-password-two-2"] = "a password"
+st, b, _ = req("POST", "/api/v1/me/password",
+               {"current": "pw-password-one-1", "password": "pw-password-two-2"}, s1)
+report(st == 204 and req("GET", "/api/v1/me", s1)[0] == 200,
+       "a password change from one session: 204, that session goes on (200)", (st, b))
+report(req("GET", "/api/v1/me", s2)[0] == 401, "... the account's other session ended (401)")
+s3 = login("pw@example.org", "pw-password-two-2")[1]
+report(s3 is not None and req("GET", "/api/v1/me", s3)[0] == 200,
+       "... a sign-in with the new password works")
+st, b, _ = req("PATCH", "/api/v1/accounts/%d" % pw_id, {"disabled": True}, admin)
+report(st == 200 and b["disabled"] is True, "an admin disables the account (200)", (st, b))
+report([req("GET", "/api/v1/me", x)[0] for x in (s1, s3)] == [401, 401],
+       "... every session of it ended (401)")
+
 st, b, _ = req("POST", "/api/v1/login", {"email": "owner@example.org", "password": "wrong"})
 report(st == 401 and b["error"]["code"] == "bad_credentials", "a wrong password: 401", b)
 codes = [req("POST", "/api/v1/login", {"email": "other@example.org", "password": "wrong"})[0]

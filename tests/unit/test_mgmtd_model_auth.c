@@ -257,17 +257,32 @@ static void password_change(void **state)
 	struct model_account a;
 	struct model_op op = fx_op(f, MODEL_ACTOR_ACCOUNT, f->admin, T0);
 	char hash[crypto_pwhash_STRBYTES];
-	int64_t before = fx_audit_rows(f);
+	char id[3][MODEL_SESSION_TEXT], csrf[MODEL_SESSION_TEXT];
+	struct model_session ses;
+	int64_t before;
 
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(model_session_create(&op, f->admin, "ua", id[i], csrf), 0);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[1], &ses), 0);
+	before = fx_audit_rows(f);
 	assert_int_equal(crypto_pwhash_str(hash, "new battery", 11, crypto_pwhash_OPSLIMIT_MIN,
 					   crypto_pwhash_MEMLIMIT_MIN), 0);
-	assert_int_equal(model_account_set_password(&op, f->admin, hash), 0);
+	/* Changed from session 1: the other sessions end, session 1 goes on. */
+	assert_int_equal(model_account_set_password(&op, f->admin, hash, ses.id_hash), 0);
 	fx_one_audit(f, before, "account.password");
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[0], &ses), -ENOENT);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[2], &ses), -ENOENT);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[1], &ses), 0);
+	/* Changed with no session (a token): every session ends. */
+	assert_int_equal(model_account_set_password(&op, f->admin, hash, NULL), 0);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[1], &ses), -ENOENT);
+	assert_int_equal(fx_count(f, "SELECT count(*) FROM sessions"), 0);
+	before = fx_audit_rows(f) - 1;
 	assert_int_equal(model_account_check_password(f->s, "admin@example.org", "new battery", &a), 0);
 	assert_false(a.must_change);
 	assert_int_equal(model_account_check_password(f->s, "admin@example.org", "correct horse", &a),
 			 -EACCES);
-	assert_int_equal(model_account_set_password(&op, 9999, hash), -ENOENT);
+	assert_int_equal(model_account_set_password(&op, 9999, hash, NULL), -ENOENT);
 	assert_int_equal(fx_audit_rows(f), before + 1);
 	fx_audit_lacks(f, "argon2id");
 }
