@@ -85,20 +85,47 @@ static const char decoy_hash[crypto_pwhash_STRBYTES] =
     "$argon2id$v=19$m=65536,t=2,p=1$jJUYRsdn0BHuLy/3AAtr3A$"
     "lW8GyiH19yV3gmr8WJjzibNnAWDfhofZkfsvBf5m60Q";
 
+int model_account_login_hash(struct store *s, const char *email,
+			     char hash[crypto_pwhash_STRBYTES])
+{
+	struct model_account a;
+	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), &a, hash,
+			   crypto_pwhash_STRBYTES);
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (rc == -ENOENT || hash[0] == '\0')
+		memcpy(hash, decoy_hash, sizeof decoy_hash);
+	return 0;
+}
+
+int model_account_login_finish(struct store *s, const char *email,
+			       const char hash[crypto_pwhash_STRBYTES], bool verified,
+			       struct model_account *out)
+{
+	char now[crypto_pwhash_STRBYTES] = "";
+	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), out, now,
+			   sizeof now);
+	/* The decoy never matches an account's hash: its salt is not one init makes. */
+	bool same = rc == 0 && now[0] != '\0' && strcmp(now, hash) == 0;
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	rc = verified && same && !out->disabled ? 0 : -EACCES;
+	sodium_memzero(now, sizeof now);
+	return rc;
+}
+
 int model_account_check_password(struct store *s, const char *email, const char *password,
 				 struct model_account *out)
 {
 	char hash[crypto_pwhash_STRBYTES] = "";
-	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), out, hash,
-			   sizeof hash);
-	bool known = rc == 0 && hash[0] != '\0';
+	int rc = model_account_login_hash(s, email, hash);
 
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	if (crypto_pwhash_str_verify(known ? hash : decoy_hash, password, strlen(password)) !=
-		0 ||
-	    !known || out->disabled)
-		rc = -EACCES;
+	if (rc == 0)
+		rc = model_account_login_finish(
+		    s, email, hash,
+		    crypto_pwhash_str_verify(hash, password, strlen(password)) == 0, out);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
 }

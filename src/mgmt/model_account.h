@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include "mgmt/model.h"
 
 enum model_role { MODEL_ROLE_ADMIN, MODEL_ROLE_MEMBER };
@@ -39,6 +41,20 @@ struct model_account {
  */
 int model_account_check_password(struct store *s, const char *email, const char *password,
 				 struct model_account *out);
+/*
+ * The same check in two steps around the argon2id verification, which the
+ * server runs in a worker thread (pwpool.h): the hash to verify the
+ * password against (the account's, or the decoy for an unknown address
+ * or one with no password: the same work either way), then, with whether
+ * it verified, the account as model_account_check_password answers -- and
+ * -EACCES too when the account's hash is no longer that one (the
+ * password changed meanwhile).
+ */
+int model_account_login_hash(struct store *s, const char *email,
+			     char hash[crypto_pwhash_STRBYTES]);
+int model_account_login_finish(struct store *s, const char *email,
+			       const char hash[crypto_pwhash_STRBYTES], bool verified,
+			       struct model_account *out);
 int model_account_get(struct store *s, int64_t id, struct model_account *out);
 /* Disable (and end its sessions) or enable again; -ENOENT if no such account. */
 int model_account_set_disabled(const struct model_op *op, int64_t id, bool disabled);

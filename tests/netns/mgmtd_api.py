@@ -431,6 +431,57 @@ while len(codes) < 60 and 429 not in codes:
 report(429 in codes and set(codes) == {401, 429},
        "per address: attempts on many addresses from one client end in 429", codes)
 
+# ---- sign-ins off the event loop ------------------------------------------------------
+# 64 sign-ins at once (each from its own 127.0.4.x address, to an unknown address,
+# so no rate limit refuses them): the argon2id checks run in worker threads, at most
+# 32 in the pool; the rest are refused at once, 503 busy with Retry-After.  While
+# checks are in the pool, /healthz is answered (the event loop is not blocked).
+def raw_login(i, out):
+    c = http.client.HTTPSConnection(HOST, int(PORT), context=CTX, timeout=120,
+                                    source_address=("127.0.4.%d" % (i + 1), 0))
+    c.request("POST", "/api/v1/login",
+              body=json.dumps({"email": "flood%d@example.org" % i, "password": "x" * 12}),
+              headers={"Content-Type": "application/json"})
+    resp = c.getresponse()
+    body = resp.read().decode()
+    out.append((resp.status, resp.getheader("Retry-After"), body))
+    c.close()
+
+
+def health():
+    c = http.client.HTTPSConnection(HOST, int(PORT), context=CTX, timeout=120)
+    c.request("GET", "/healthz")
+    b = json.loads(c.getresponse().read())
+    c.close()
+    return b
+
+
+flood = []
+threads = [threading.Thread(target=raw_login, args=(i, flood)) for i in range(64)]
+for t in threads:
+    t.start()
+seen_busy = None
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and len(flood) < 64:
+    h = health()
+    if h["password_checks"]["busy"] > 0:
+        seen_busy = h
+        break
+    time.sleep(0.01)
+for t in threads:
+    t.join()
+report(seen_busy is not None and seen_busy["password_checks"]["busy"] <= 32,
+       "/healthz answered while sign-ins' password checks were in the pool (at most 32)",
+       seen_busy)
+codes = sorted(set(st for st, _, _ in flood))
+busy = [(ra, b) for st, ra, b in flood if st == 503]
+report(codes == [401, 503] and all(ra == "1" and '"code":"busy"' in b for ra, b in busy),
+       "64 sign-ins at once: 401 bad_credentials, or 503 busy with Retry-After: 1 "
+       "(%d of them)" % len(busy), [(st, ra) for st, ra, _ in flood])
+h = health()["password_checks"]
+report(h["busy"] == 0 and h["refused"] == len(busy) and h["done"] >= 64 - len(busy),
+       "... afterwards: the pool empty, the refusals counted", h)
+
 # ---- secrets ---------------------------------------------------------------------------
 
 leaks = []
