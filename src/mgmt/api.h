@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "core/mgmt/secret.h"
 #include "core/outbuf.h"
 #include "mgmt/http.h"
 #include "mgmt/model.h"
@@ -56,6 +57,7 @@ struct api_who {
 	int64_t account_id;
 	bool session; /* a browser session (else a token) */
 	char csrf[2 * 32 + 1];
+	uint8_t session_hash[MGMT_SECRET_HASH_LEN]; /* its key as stored (model_session.id_hash) */
 	char remote[HTTP_REMOTE_MAX];
 };
 

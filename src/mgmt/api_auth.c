@@ -23,6 +23,7 @@
 #include "mgmt/model_session.h"
 #include "mgmt/model_token.h"
 #include "mgmt/model_totp.h"
+#include "mgmt/pwpool.h"
 
 enum { COOKIE_MAX = 192, AGENT_MAX = 128 };
 
@@ -78,37 +79,95 @@ static bool second_step(struct http_req *r, const struct api_who *w,
 	return false;
 }
 
+static const char *const login_names[] = {"email", "password", "totp"};
+
+/* The body's email and password: true, or false with a 400 queued. */
+static bool login_fields(struct http_req *r, struct json_value *root, const char **email,
+			 const char **pw, size_t *plen)
+{
+	size_t elen;
+
+	if (!mgmt_json_str(root, "email", 1, ACCOUNT_EMAIL_MAX, email, &elen)) {
+		api_bad_field(r, "email", "wants a string of 1..254 bytes");
+		return false;
+	}
+	if (!mgmt_json_str(root, "password", 1, API_PASSWORD_MAX, pw, plen)) {
+		api_bad_field(r, "password", "wants a string of 1..256 bytes");
+		return false;
+	}
+	return true;
+}
+
+static void login_checked(struct http_req *r);
+
+/*
+ * Sign-in, step 1 on the event loop: the body, the rate limits, the hash
+ * to check against; then the argon2id verification goes to a worker
+ * thread (pwpool.h) and the request parks until login_checked.
+ */
 void api_login(struct http_req *r)
 {
-	static const char *const names[] = {"email", "password", "totp"};
 	struct api_who w;
 	struct json_value root;
-	struct model_account a;
-	const char *email, *pw, *agent;
-	size_t elen, plen;
-	char id[MODEL_SESSION_TEXT], cookie[COOKIE_MAX], json[1024];
-	struct outbuf o;
+	const char *email, *pw;
+	char hash[crypto_pwhash_STRBYTES];
+	size_t plen;
 	int rc;
 
 	api_anon(r, &w);
-	if (!api_body(r, &root, names, 3))
+	if (!api_body(r, &root, login_names, 3))
 		return;
-	if (!mgmt_json_str(&root, "email", 1, ACCOUNT_EMAIL_MAX, &email, &elen)) {
-		api_bad_field(r, "email", "wants a string of 1..254 bytes");
+	if (!login_fields(r, &root, &email, &pw, &plen))
 		goto done;
-	}
-	if (!mgmt_json_str(&root, "password", 1, API_PASSWORD_MAX, &pw, &plen)) {
-		api_bad_field(r, "password", "wants a string of 1..256 bytes");
-		goto done;
-	}
 	if (!login_limits_take(r->l->m->logins, w.remote, email, w.op.now_ms)) {
 		http_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
 			   "too many sign-in attempts: wait and try again");
 		goto done;
 	}
-	if (model_account_check_password(w.op.s, email, pw, &a) < 0) {
+	rc = model_account_login_hash(w.op.s, email, hash);
+	if (rc < 0)
+		api_fail(r, rc, "account");
+	else
+		(void)pwpool_submit(r, PWPOOL_VERIFY, pw, plen, hash, login_checked);
+	sodium_memzero(hash, sizeof hash);
+done:
+	api_wipe_member(&root, "password");
+	json_free(&root);
+	sodium_memzero(&w, sizeof w);
+}
+
+/* Step 2, the verification done: the account, the second step, the session. */
+static void login_checked(struct http_req *r)
+{
+	struct api_who w;
+	struct json_value root;
+	struct model_account a;
+	const char *email, *pw, *agent;
+	size_t plen;
+	char hash[crypto_pwhash_STRBYTES];
+	char id[MODEL_SESSION_TEXT], cookie[COOKIE_MAX], json[1024];
+	struct outbuf o;
+	int verified = pwpool_take(r, hash), rc;
+
+	if (verified == -EAGAIN) {
+		pwpool_busy(r, "the password could not be checked in time; try again");
+		return;
+	}
+	api_anon(r, &w);
+	/* The body passed these checks in step 1. */
+	if (!api_body(r, &root, login_names, 3))
+		return;
+	if (!login_fields(r, &root, &email, &pw, &plen))
+		goto done;
+	rc = model_account_login_finish(w.op.s, email, hash, verified == 0, &a);
+	sodium_memzero(hash, sizeof hash);
+	if (rc == -EACCES) {
 		http_error(r, MHD_HTTP_UNAUTHORIZED, "bad_credentials",
 			   "the address or the password is wrong");
+		goto done;
+	}
+	if (rc < 0) {
+		api_fail(r, rc, "account");
 		goto done;
 	}
 	w.op.who.kind = MODEL_ACTOR_ACCOUNT;

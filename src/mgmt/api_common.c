@@ -105,6 +105,7 @@ static bool by_session(struct http_req *r, struct api_who *w, const char *id)
 	w->session = true;
 	w->account_id = ses.account_id;
 	snprintf(w->csrf, sizeof w->csrf, "%s", ses.csrf);
+	memcpy(w->session_hash, ses.id_hash, sizeof w->session_hash);
 	sodium_memzero(&ses, sizeof ses);
 	w->perm.kind = PERM_ACCOUNT;
 	w->op.who.kind = MODEL_ACTOR_ACCOUNT;

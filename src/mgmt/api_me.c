@@ -102,7 +102,9 @@ void api_me_password(struct http_req *r)
 	}
 	if (!my_password(r, &w, &root, "current") || !api_hash_password(r, pw, plen, hash))
 		goto done;
-	rc = model_account_set_password(&w.op, w.account_id, hash);
+	/* The other sessions end; a token's change ends them all. */
+	rc = model_account_set_password(&w.op, w.account_id, hash,
+					w.session ? w.session_hash : NULL);
 	sodium_memzero(hash, sizeof hash);
 	if (rc < 0) {
 		api_fail(r, rc, "account");

@@ -35,6 +35,7 @@ struct http_req;
 
 enum {
 	DEVICE_NONCE_BUCKETS = 1 << 14, /* x8 entries: 131,072 POSTs per 600 s unrefused */
+	DEVICE_NONCE_PRUNE_MS = 60 * 1000, /* expired nonces deleted from the database */
 	DEVICE_ONLINE_MS = 90 * 1000,	/* a status younger than this: online */
 	DEVICE_SEEN_WRITE_S = 60,	/* last_seen written at most this often */
 	DEVICE_WAIT_DEFAULT_S = 50,
@@ -79,6 +80,7 @@ struct device_state {
 	size_t cap;
 	struct mgmt_nonce_cache nonces;
 	struct mgmt_nonce_bucket *buckets;
+	uint64_t nonce_pruned_ms; /* wall clock of the last model_nonce_prune */
 	int64_t known_epoch, known_serial;     /* instance version accounted for */
 	int64_t covered_epoch, covered_serial; /* the last change whose set was known */
 	char *work;			       /* MGMT_WORK_MAX: envelope sealing */

@@ -13,6 +13,7 @@
 #include "mgmt/device.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_device.h"
+#include "mgmt/model_nonce.h"
 
 const char *device_auth_fail_name(enum device_auth_fail f)
 {
@@ -50,6 +51,22 @@ static const char *header(struct http_req *r, const char *name, size_t *len)
 
 	*len = v != NULL ? strlen(v) : 0;
 	return v;
+}
+
+/*
+ * The database's record of the nonce (model_nonce.h), pruned of expired
+ * rows at most every DEVICE_NONCE_PRUNE_MS.  Checked after the memory
+ * cache, which refuses a replay to this server without a round trip.
+ */
+static int shared_nonce(struct mgmtd *m, const struct mgmt_devreq_auth *a, uint64_t now)
+{
+	struct device_state *d = m->dev;
+
+	if (now - d->nonce_pruned_ms >= DEVICE_NONCE_PRUNE_MS) {
+		d->nonce_pruned_ms = now;
+		(void)model_nonce_prune(m->store, (int64_t)now);
+	}
+	return model_nonce_record(m->store, a->pk, a->nonce, (int64_t)a->time_ms);
 }
 
 bool device_auth(struct http_req *r, struct device_caller *c)
@@ -99,6 +116,15 @@ bool device_auth(struct http_req *r, struct device_caller *c)
 			return refuse(r, DEVICE_AUTH_TOO_OLD,
 				      "the nonce cannot be checked: sign again with a fresh time "
 				      "and nonce");
+		}
+		/* New here; maybe not to another server of this database, or before a restart. */
+		rc = shared_nonce(m, &c->auth, now);
+		if (rc == -EEXIST)
+			return refuse(r, DEVICE_AUTH_REPLAY, "this request was seen before");
+		if (rc < 0) {
+			http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "store_unavailable",
+				   "the database cannot be written");
+			return false;
 		}
 	}
 	identity_address(c->auth.pk, c->address);

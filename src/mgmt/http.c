@@ -79,7 +79,9 @@ static void reply(struct http_req *r, unsigned status, const char *type, const v
 		if (outbuf_finish(&o) > 0)
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	}
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+	/* A 503's Retry-After: 5 s unless the handler named its own. */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+	    (r->xhdr[0] == NULL || strcasecmp(r->xhdr[0], MHD_HTTP_HEADER_RETRY_AFTER) != 0))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
 	if (r->xhdr[0] != NULL)
 		MHD_add_response_header(resp, r->xhdr[0], r->xhdr[1]);
@@ -595,6 +597,8 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	if (r->slot >= 0)
 		http_park_forget(r->l->parking, r);
+	if (r->release != NULL)
+		r->release(r);
 	/* Bodies hold passwords and claim secrets (api_auth.c, api_codes.c). */
 	if (r->body != NULL)
 		sodium_memzero(r->body, r->body_cap);

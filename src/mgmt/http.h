@@ -132,6 +132,8 @@ struct http_req {
 	char key[HTTP_KEY_MAX];
 	int64_t deadline_ms;
 	uint64_t cookie; /* the handler's own value across the park */
+	/* Called once if the request ends before its handler let go of what it holds. */
+	http_handler release;
 };
 
 /* The parked requests of both listeners: a fixed table (http_park.c). */

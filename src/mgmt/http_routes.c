@@ -22,6 +22,7 @@
 #include "mgmt/model_network.h"
 #include "mgmt/settings.h"
 #include "mgmt/store.h"
+#include "mgmt/pwpool.h"
 #include "mgmt/ui.h"
 #include "mgmt/watch.h"
 #include "openapi_yaml.h"
@@ -32,6 +33,7 @@ static void get_healthz(struct http_req *r)
 {
 	struct mgmtd *m = r->l->m;
 	char json[JSON_HEALTH];
+	struct pwpool_stats pw;
 	int v, n;
 
 	/* A read of the database header: the store is really there. */
@@ -40,10 +42,13 @@ static void get_healthz(struct http_req *r)
 			   "the database cannot be read");
 		return;
 	}
+	pwpool_stats(m->pw, &pw);
 	n = snprintf(json, sizeof json,
 		     "{\"status\":\"ok\",\"version\":\"%s\",\"schema_version\":%d,"
-		     "\"listener\":\"%s\",\"waiting\":%zu,\"devices\":",
-		     SUBNETRA_VERSION, v, r->l->name, m->parking.n);
+		     "\"listener\":\"%s\",\"waiting\":%zu,"
+		     "\"password_checks\":{\"busy\":%u,\"done\":%llu,\"refused\":%llu},"
+		     "\"devices\":",
+		     SUBNETRA_VERSION, v, r->l->name, m->parking.n, pw.busy, pw.done, pw.refused);
 	n += (int)device_summary(m, json + n, sizeof json - (size_t)n - 3);
 	n += snprintf(json + n, sizeof json - (size_t)n, "}\n");
 	http_reply_json(r, MHD_HTTP_OK, json, (size_t)n);

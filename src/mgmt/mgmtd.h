@@ -2,7 +2,8 @@
  * The running server: one context, passed by pointer, owns every fd, the
  * store, the keys and both listeners.  Its parsed configuration (cfg) is
  * fixed at start-up; the rest is runtime state touched only by the reactor
- * thread (server.c), which is the only thread.
+ * thread (server.c); the only other threads are pwpool's, which touch
+ * nothing but their own job slots.
  */
 #ifndef SUBNETRA_MGMT_MGMTD_H
 #define SUBNETRA_MGMT_MGMTD_H
@@ -75,6 +76,8 @@ struct mgmtd {
 	size_t license_len;	     /* 0: none yet */
 	uint64_t license_serial;     /* whose serial */
 	struct login_limits *logins; /* sign-in rate limits (api_auth.c) */
+	struct pwpool *pw;	     /* argon2id in worker threads (pwpool.h) */
+	int pwfd;		     /* its eventfd, in epfd */
 	time_t started;
 	bool test_routes; /* SUBNETRA_MGMTD_TEST_ROUTES=1 */
 	bool stop;

@@ -85,34 +85,64 @@ static const char decoy_hash[crypto_pwhash_STRBYTES] =
     "$argon2id$v=19$m=65536,t=2,p=1$jJUYRsdn0BHuLy/3AAtr3A$"
     "lW8GyiH19yV3gmr8WJjzibNnAWDfhofZkfsvBf5m60Q";
 
+int model_account_login_hash(struct store *s, const char *email,
+			     char hash[crypto_pwhash_STRBYTES])
+{
+	struct model_account a;
+	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), &a, hash,
+			   crypto_pwhash_STRBYTES);
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	if (rc == -ENOENT || hash[0] == '\0')
+		memcpy(hash, decoy_hash, sizeof decoy_hash);
+	return 0;
+}
+
+int model_account_login_finish(struct store *s, const char *email,
+			       const char hash[crypto_pwhash_STRBYTES], bool verified,
+			       struct model_account *out)
+{
+	char now[crypto_pwhash_STRBYTES] = "";
+	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), out, now,
+			   sizeof now);
+	/* The decoy never matches an account's hash: its salt is not one init makes. */
+	bool same = rc == 0 && now[0] != '\0' && strcmp(now, hash) == 0;
+
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	rc = verified && same && !out->disabled ? 0 : -EACCES;
+	sodium_memzero(now, sizeof now);
+	return rc;
+}
+
 int model_account_check_password(struct store *s, const char *email, const char *password,
 				 struct model_account *out)
 {
 	char hash[crypto_pwhash_STRBYTES] = "";
-	int rc = get_where(s, "WHERE lower(email) = lower(?)", STORE_TEXT(email), out, hash,
-			   sizeof hash);
-	bool known = rc == 0 && hash[0] != '\0';
+	int rc = model_account_login_hash(s, email, hash);
 
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	if (crypto_pwhash_str_verify(known ? hash : decoy_hash, password, strlen(password)) !=
-		0 ||
-	    !known || out->disabled)
-		rc = -EACCES;
+	if (rc == 0)
+		rc = model_account_login_finish(
+		    s, email, hash,
+		    crypto_pwhash_str_verify(hash, password, strlen(password)) == 0, out);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
 }
 
 /*
  * One UPDATE of account id (sql's last placeholder is the id; -ENOENT when
- * there is no such account), its sessions ended too when end_sessions, and
- * its audit row: one transaction.
+ * there is no such account), its sessions ended too (all, or all but the
+ * one whose hash is keep), and its audit row: one transaction.
  */
+enum end_sessions { KEEP_SESSIONS, END_SESSIONS, END_OTHER_SESSIONS };
+
 static int account_update(const struct model_op *op, int64_t id, const char *sql,
-			  const struct store_arg *args, size_t n, bool end_sessions,
-			  const char *action, const char *detail)
+			  const struct store_arg *args, size_t n, enum end_sessions end,
+			  const uint8_t *keep, const char *action, const char *detail)
 {
 	const struct store_arg idarg[] = {STORE_I64(id)};
+	const struct store_arg others[] = {STORE_I64(id), STORE_BLOB(keep, MGMT_SECRET_HASH_LEN)};
 	int rc = model_tx_begin(op->s);
 
 	if (rc < 0)
@@ -120,8 +150,12 @@ static int account_update(const struct model_op *op, int64_t id, const char *sql
 	rc = model_exists(op->s, "SELECT 1 FROM accounts WHERE id = ?", idarg, 1);
 	if (rc == 0)
 		rc = store_exec_args(op->s, sql, args, n);
-	if (rc == 0 && end_sessions)
+	if (rc == 0 && end == END_SESSIONS)
 		rc = store_exec_args(op->s, "DELETE FROM sessions WHERE account_id = ?", idarg, 1);
+	if (rc == 0 && end == END_OTHER_SESSIONS)
+		rc = store_exec_args(op->s,
+				     "DELETE FROM sessions WHERE account_id = ? AND id_hash <> ?",
+				     others, 2);
 	if (rc == 0)
 		rc = model_audit(op, action, "account", id, detail);
 	return model_tx_end(op->s, rc);
@@ -132,7 +166,7 @@ int model_account_set_disabled(const struct model_op *op, int64_t id, bool disab
 	const struct store_arg args[] = {STORE_I64(disabled), STORE_I64(id)};
 
 	return account_update(op, id, "UPDATE accounts SET disabled = ? WHERE id = ?", args, 2,
-			      disabled, disabled ? "account.disable" : "account.enable", NULL);
+			      disabled ? END_SESSIONS : KEEP_SESSIONS, NULL, disabled ? "account.disable" : "account.enable", NULL);
 }
 
 int model_account_set_role(const struct model_op *op, int64_t id, enum model_role role)
@@ -142,17 +176,19 @@ int model_account_set_role(const struct model_op *op, int64_t id, enum model_rol
 
 	model_detail_init(&d);
 	model_detail_str(&d, "role", model_role_name(role));
-	return account_update(op, id, "UPDATE accounts SET role = ? WHERE id = ?", args, 2, false,
-			      "account.role", model_detail_finish(&d));
+	return account_update(op, id, "UPDATE accounts SET role = ? WHERE id = ?", args, 2,
+			      KEEP_SESSIONS, NULL, "account.role", model_detail_finish(&d));
 }
 
-int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash)
+int model_account_set_password(const struct model_op *op, int64_t id, const char *pw_hash,
+			       const uint8_t *keep_session)
 {
 	const struct store_arg args[] = {STORE_TEXT(pw_hash), STORE_I64(id)};
 
 	return account_update(op, id,
 			      "UPDATE accounts SET pw_hash = ?, pw_must_change = 0 WHERE id = ?",
-			      args, 2, false, "account.password", NULL);
+			      args, 2, keep_session != NULL ? END_OTHER_SESSIONS : END_SESSIONS,
+			      keep_session, "account.password", NULL);
 }
 
 static void fill_row(struct store_stmt *st, void *row)

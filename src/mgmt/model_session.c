@@ -96,6 +96,7 @@ int model_session_check(struct store *s, const uint8_t *pepper, int64_t now_ms,
 		return -ENOENT;
 	}
 	mgmt_hex_encode(out->csrf, csrf, sizeof csrf);
+	memcpy(out->id_hash, h, sizeof h);
 	const struct store_arg touch[] = {STORE_I64(now), STORE_BLOB(h, sizeof h)};
 
 	return store_exec_args(s, "UPDATE sessions SET last_used = ? WHERE id_hash = ?", touch,

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/mgmt/secret.h"
 #include "mgmt/model.h"
 
 enum {
@@ -31,6 +32,7 @@ int model_session_create(const struct model_op *op, int64_t account_id, const ch
 struct model_session {
 	int64_t account_id;
 	char csrf[MODEL_SESSION_TEXT];
+	uint8_t id_hash[MGMT_SECRET_HASH_LEN]; /* as stored: the session's key */
 };
 
 /*

@@ -27,14 +27,15 @@ int model_totp_state(struct store *s, int64_t account_id, enum model_totp_state 
 int model_totp_begin(const struct model_op *op, int64_t account_id,
 		     char b32[TOTP_SECRET_B32 + 1])
 {
-	uint8_t key[TOTP_SECRET_LEN];
+	uint8_t key[TOTP_SECRET_LEN], sealed[TOTP_SEALED_LEN];
 	const struct store_arg who[] = {STORE_I64(account_id)};
-	const struct store_arg args[] = {STORE_I64(account_id), STORE_BLOB(key, sizeof key),
+	const struct store_arg args[] = {STORE_I64(account_id), STORE_BLOB(sealed, sizeof sealed),
 					 STORE_I64(model_now_s(op))};
 	enum model_totp_state st;
 	int rc;
 
 	randombytes_buf(key, sizeof key);
+	totp_seal(sealed, key, op->pepper, account_id);
 	rc = model_tx_begin(op->s);
 	if (rc < 0)
 		goto out;
@@ -61,7 +62,7 @@ out:
 int model_totp_check(const struct model_op *op, int64_t account_id, const char *code,
 		     bool confirm)
 {
-	uint8_t key[TOTP_SECRET_LEN + 1];
+	uint8_t sealed[TOTP_SEALED_LEN + 1], key[TOTP_SECRET_LEN];
 	const struct store_arg who[] = {STORE_I64(account_id)};
 	struct store_stmt *st;
 	uint64_t step = 0, last;
@@ -74,11 +75,14 @@ int model_totp_check(const struct model_op *op, int64_t account_id, const char *
 			     who, 1, &st);
 	if (rc < 0)
 		return rc;
-	rc = store_col_blob(st, 0, key, sizeof key, &n);
+	rc = store_col_blob(st, 0, sealed, sizeof sealed, &n);
 	on = store_col_i64(st, 1);
 	last = (uint64_t)store_col_i64(st, 2);
 	store_finalize(st);
-	if (rc == 0 && (n != TOTP_SECRET_LEN || (!on && !confirm)))
+	if (rc == 0 && !on && !confirm)
+		rc = -ENOENT;
+	/* Sealed under another pepper, or not sealed: no secret this server can use. */
+	if (rc == 0 && !totp_open(key, sealed, n, op->pepper, account_id))
 		rc = -ENOENT;
 	if (rc == 0 && !totp_verify(key, TOTP_SECRET_LEN, code,
 				    (uint64_t)model_now_s(op) / TOTP_PERIOD_S, last, &step))
@@ -101,6 +105,59 @@ int model_totp_check(const struct model_op *op, int64_t account_id, const char *
 		rc = -EACCES;
 	if (rc == 0 && !on)
 		rc = model_audit(op, "account.totp_enable", "account", account_id, NULL);
+	return model_tx_end(op->s, rc);
+}
+
+int model_totp_seal_clear(const struct model_op *op, int *sealed)
+{
+	struct store_stmt *st;
+	struct {
+		int64_t id;
+		uint8_t secret[TOTP_SECRET_LEN];
+	} clear[MODEL_TOTP_SEAL_BATCH];
+	uint8_t box[TOTP_SEALED_LEN + 1];
+	size_t k = 0, n;
+	int rc;
+
+	*sealed = 0;
+	rc = model_tx_begin(op->s);
+	if (rc < 0)
+		return rc;
+	do {
+		/* A clear secret is TOTP_SECRET_LEN bytes; a sealed one never is. */
+		st = NULL;
+		rc = store_prepare(op->s, "SELECT account_id, secret FROM totp ORDER BY account_id",
+				   &st);
+		for (k = 0; rc == 0 && k < MODEL_TOTP_SEAL_BATCH;) {
+			int step = store_step(st);
+
+			if (step != STORE_ROW) {
+				rc = step < 0 ? step : 0;
+				break;
+			}
+			if (store_col_blob(st, 1, box, sizeof box, &n) == 0 && n == TOTP_SECRET_LEN) {
+				clear[k].id = store_col_i64(st, 0);
+				memcpy(clear[k++].secret, box, TOTP_SECRET_LEN);
+			}
+		}
+		if (st != NULL)
+			store_finalize(st);
+		for (size_t i = 0; rc == 0 && i < k; i++) {
+			const struct store_arg args[] = {STORE_BLOB(box, TOTP_SEALED_LEN),
+							 STORE_I64(clear[i].id)};
+
+			totp_seal(box, clear[i].secret, op->pepper, clear[i].id);
+			rc = store_exec_args(op->s, "UPDATE totp SET secret = ? WHERE account_id = ?",
+					     args, 2);
+			if (rc == 0)
+				rc = model_audit(op, "account.totp_sealed", "account", clear[i].id,
+						 NULL);
+			if (rc == 0)
+				(*sealed)++;
+		}
+	} while (rc == 0 && k == MODEL_TOTP_SEAL_BATCH);
+	sodium_memzero(clear, sizeof clear);
+	sodium_memzero(box, sizeof box);
 	return model_tx_end(op->s, rc);
 }
 

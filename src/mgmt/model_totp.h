@@ -6,6 +6,11 @@
  * by an UPDATE ... RETURNING that only one request can win, so a code is
  * accepted once even with two servers on one PostgreSQL database.  Every
  * buffer that held a secret is wiped.
+ *
+ * The secret is stored sealed (totp_seal: under a key derived from the
+ * instance pepper, bound to the account), never in clear: a backup of the
+ * database without the pepper file does not give the codes.  op->pepper
+ * is that key.
  */
 #ifndef SUBNETRA_MGMT_MODEL_TOTP_H
 #define SUBNETRA_MGMT_MODEL_TOTP_H
@@ -15,6 +20,8 @@
 
 #include "core/mgmt/totp.h"
 #include "mgmt/model.h"
+
+enum { MODEL_TOTP_SEAL_BATCH = 64 }; /* clear secrets read per pass */
 
 enum model_totp_state { MODEL_TOTP_OFF, MODEL_TOTP_PENDING, MODEL_TOTP_ON };
 
@@ -32,6 +39,12 @@ int model_totp_begin(const struct model_op *op, int64_t account_id,
  */
 int model_totp_check(const struct model_op *op, int64_t account_id, const char *code,
 		     bool confirm);
+/*
+ * Seal every secret stored in clear (written before secrets were sealed),
+ * each audited as account.totp_sealed, in one transaction: 0 with *sealed
+ * how many.  Run by serve at start, before any request.
+ */
+int model_totp_seal_clear(const struct model_op *op, int *sealed);
 /* Off: the secret deleted.  -ENOENT when there was none. */
 int model_totp_disable(const struct model_op *op, int64_t account_id);
 

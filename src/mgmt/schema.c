@@ -181,6 +181,22 @@ static const char migration3_postgres[] =
 	"  secret BYTEA NOT NULL, enabled INTEGER NOT NULL, last_step BIGINT NOT NULL,\n"
 	"  created_at BIGINT NOT NULL);\n";
 
+/*
+ * Device request nonces shared by the servers of one database
+ * (model_nonce.h): a nonce any server accepted is refused by all.
+ */
+static const char migration_nonces_sqlite[] =
+	"CREATE TABLE device_nonces(pubkey BLOB NOT NULL CHECK(length(pubkey) = 32),\n"
+	"  nonce BLOB NOT NULL CHECK(length(nonce) = 16), time_ms INTEGER NOT NULL,\n"
+	"  PRIMARY KEY(pubkey, nonce)) STRICT, WITHOUT ROWID;\n"
+	"CREATE INDEX device_nonces_time ON device_nonces(time_ms);\n";
+
+static const char migration_nonces_postgres[] =
+	"CREATE TABLE device_nonces(pubkey BYTEA NOT NULL CHECK(octet_length(pubkey) = 32),\n"
+	"  nonce BYTEA NOT NULL CHECK(octet_length(nonce) = 16), time_ms BIGINT NOT NULL,\n"
+	"  PRIMARY KEY(pubkey, nonce));\n"
+	"CREATE INDEX device_nonces_time ON device_nonces(time_ms);\n";
+
 const struct store_migration schema_migrations[] = {
 	{ .version = 1,
 	  .name = "initial schema",
@@ -191,6 +207,10 @@ const struct store_migration schema_migrations[] = {
 	{ .version = 3,
 	  .name = "TOTP secrets",
 	  .script = { [STORE_SQLITE] = migration3_sqlite, [STORE_POSTGRES] = migration3_postgres } },
+	{ .version = 4,
+	  .name = "device request nonces",
+	  .script = { [STORE_SQLITE] = migration_nonces_sqlite,
+		      [STORE_POSTGRES] = migration_nonces_postgres } },
 };
 
 const size_t schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

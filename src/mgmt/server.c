@@ -21,6 +21,8 @@
 #include "mgmt/api.h"
 #include "mgmt/device.h"
 #include "mgmt/meta.h"
+#include "mgmt/model_totp.h"
+#include "mgmt/pwpool.h"
 #include "mgmt/schema.h"
 #include "mgmt/store.h"
 #include "mgmt/watch.h"
@@ -35,7 +37,7 @@ enum {
 };
 
 /* epoll tags */
-enum { TAG_SIGNAL, TAG_ADMIN, TAG_DEVICE };
+enum { TAG_SIGNAL, TAG_ADMIN, TAG_DEVICE, TAG_PWPOOL };
 
 /* TLS 1.2 and 1.3 only. */
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
@@ -272,6 +274,10 @@ static int loop(struct mgmtd *m)
 			case TAG_DEVICE:
 				MHD_run(m->device.mhd);
 				break;
+			case TAG_PWPOOL:
+				/* Password checks done: their requests resume below. */
+				pwpool_drain(m->pw, &m->parking);
+				break;
 			}
 		}
 		/* Long-polls: a change made elsewhere, deadlines passed. */
@@ -358,6 +364,27 @@ static int load_keys(struct mgmtd *m)
 	return 0;
 }
 
+/*
+ * TOTP secrets written in clear (before they were sealed) sealed under
+ * the pepper just loaded, before any request can read one.
+ */
+static int seal_totp(struct mgmtd *m)
+{
+	struct model_op op = {.s = m->store,
+			      .who = {.kind = MODEL_ACTOR_SYSTEM},
+			      .now_ms = (int64_t)time(NULL) * 1000,
+			      .pepper = m->keys.pepper};
+	int n, rc = model_totp_seal_clear(&op, &n);
+
+	if (rc < 0)
+		say("%s: cannot seal the TOTP secrets stored in clear: %s", store_path(m->store),
+		    store_errmsg(m->store));
+	else if (n > 0)
+		say("sealed %d TOTP secret%s stored in clear (key: the pepper file)", n,
+		    n == 1 ? "" : "s");
+	return rc;
+}
+
 static int open_store(struct mgmtd *m)
 {
 	struct store_error e;
@@ -412,6 +439,23 @@ static void fit_fd_limit(struct mgmtd *m)
 	}
 }
 
+/* The password-hashing threads, their eventfd in the reactor's set. */
+static int pwpool_setup(struct mgmtd *m)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_PWPOOL};
+	int rc = pwpool_start(&m->pw, &m->pwfd);
+
+	if (rc < 0) {
+		say("password hashing threads: %s", strerror(-rc));
+		return rc;
+	}
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->pwfd, &ev) < 0) {
+		say("epoll_ctl: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int setup_signals(struct mgmtd *m)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
@@ -451,7 +495,7 @@ int server_run(const struct mgmtd_config *cfg)
 		ret = rc;
 		goto cleanup;
 	}
-	if (load_keys(m) < 0 ||
+	if (load_keys(m) < 0 || seal_totp(m) < 0 ||
 	    setting(m, META_TLS_CERT, m->cfg.tls_cert, sizeof m->cfg.tls_cert) < 0 ||
 	    setting(m, META_TLS_KEY, m->cfg.tls_key, sizeof m->cfg.tls_key) < 0)
 		goto cleanup;
@@ -475,7 +519,7 @@ int server_run(const struct mgmtd_config *cfg)
 	if (m->test_routes)
 		say("SUBNETRA_MGMTD_TEST_ROUTES=1: serving the test routes /api/v1/_test/*");
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (m->epfd < 0 || setup_signals(m) < 0)
+	if (m->epfd < 0 || setup_signals(m) < 0 || pwpool_setup(m) < 0)
 		goto cleanup;
 	if (listener_start(m, &m->admin, TAG_ADMIN, m->cfg.admin_listen) < 0 ||
 	    listener_start(m, &m->device, TAG_DEVICE, m->cfg.device_listen) < 0)
@@ -508,7 +552,11 @@ int server_run(const struct mgmtd_config *cfg)
 	    (unsigned long long)m->parking.parked, (unsigned long long)m->parking.woken,
 	    (unsigned long long)m->parking.expired, (unsigned long long)m->parking.refused);
 cleanup:
-	/* MHD must not stop with a connection suspended: resume them, let them answer. */
+	/*
+	 * MHD must not stop with a connection suspended: resume them, let them
+	 * answer (a password check parked: 503).  The hashing threads stop
+	 * after, so no slot is in use by a request when the pool is freed.
+	 */
 	if (m->parking.n > 0) {
 		http_park_shutdown(&m->parking);
 		if (m->admin.mhd != NULL)
@@ -517,13 +565,14 @@ cleanup:
 			MHD_run(m->device.mhd);
 	}
 	http_parking_free(&m->parking);
-	device_free(m);
-	free(m->license_text);
-	free(m->logins);
 	if (m->device.mhd != NULL)
 		MHD_stop_daemon(m->device.mhd);
 	if (m->admin.mhd != NULL)
 		MHD_stop_daemon(m->admin.mhd);
+	pwpool_stop(m->pw);
+	device_free(m);
+	free(m->license_text);
+	free(m->logins);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	if (m->epfd >= 0)

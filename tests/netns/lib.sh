@@ -24,6 +24,8 @@ case $SNR_BUILD in /*) ;; *) SNR_BUILD=$SNR_ROOT/$SNR_BUILD ;; esac
 SUBNETRAD=$SNR_BUILD/subnetrad
 SUBNETRA=$SNR_BUILD/subnetra
 UDP_INJECT=$SNR_BUILD/tests/tools/udp_inject
+# subnetra-mgmtd's newest schema version: the length of its migration list.
+SCHEMA_NEWEST=$(grep -cE '^[[:space:]]*\{ \.version = [0-9]+,' "$SNR_ROOT/src/mgmt/schema.c")
 
 RUN=snr$$
 NET_NS=$RUN-net

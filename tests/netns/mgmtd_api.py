@@ -397,6 +397,25 @@ st, b, hdrs = req("POST", "/api/v1/logout", who=member)
 report(st == 204 and req("GET", "/api/v1/me", member)[0] == 401,
        "logout: 204, and the session is gone (401)", (st, b))
 report(req("POST", "/api/v1/logout", who=writet)[0] == 400, "logout with a token: 400")
+# A password change ends the account's other sessions, not the one making it;
+# an admin disabling an account ends all of its sessions.
+pw_id = account("pw@example.org", "pw-password-one-1")
+s1 = login("pw@example.org", "pw-password-one-1")[1]
+s2 = login("pw@example.org", "pw-password-one-1")[1]
+SECRETS["pw-password-two-2"] = "a password"
+st, b, _ = req("POST", "/api/v1/me/password",
+               {"current": "pw-password-one-1", "password": "pw-password-two-2"}, s1)
+report(st == 204 and req("GET", "/api/v1/me", s1)[0] == 200,
+       "a password change from one session: 204, that session goes on (200)", (st, b))
+report(req("GET", "/api/v1/me", s2)[0] == 401, "... the account's other session ended (401)")
+s3 = login("pw@example.org", "pw-password-two-2")[1]
+report(s3 is not None and req("GET", "/api/v1/me", s3)[0] == 200,
+       "... a sign-in with the new password works")
+st, b, _ = req("PATCH", "/api/v1/accounts/%d" % pw_id, {"disabled": True}, admin)
+report(st == 200 and b["disabled"] is True, "an admin disables the account (200)", (st, b))
+report([req("GET", "/api/v1/me", x)[0] for x in (s1, s3)] == [401, 401],
+       "... every session of it ended (401)")
+
 st, b, _ = req("POST", "/api/v1/login", {"email": "owner@example.org", "password": "wrong"})
 report(st == 401 and b["error"]["code"] == "bad_credentials", "a wrong password: 401", b)
 codes = [req("POST", "/api/v1/login", {"email": "other@example.org", "password": "wrong"})[0]
@@ -411,6 +430,57 @@ while len(codes) < 60 and 429 not in codes:
                      {"email": "nobody%d@example.org" % len(codes), "password": "x"})[0])
 report(429 in codes and set(codes) == {401, 429},
        "per address: attempts on many addresses from one client end in 429", codes)
+
+# ---- sign-ins off the event loop ------------------------------------------------------
+# 64 sign-ins at once (each from its own 127.0.4.x address, to an unknown address,
+# so no rate limit refuses them): the argon2id checks run in worker threads, at most
+# 32 in the pool; the rest are refused at once, 503 busy with Retry-After.  While
+# checks are in the pool, /healthz is answered (the event loop is not blocked).
+def raw_login(i, out):
+    c = http.client.HTTPSConnection(HOST, int(PORT), context=CTX, timeout=120,
+                                    source_address=("127.0.4.%d" % (i + 1), 0))
+    c.request("POST", "/api/v1/login",
+              body=json.dumps({"email": "flood%d@example.org" % i, "password": "x" * 12}),
+              headers={"Content-Type": "application/json"})
+    resp = c.getresponse()
+    body = resp.read().decode()
+    out.append((resp.status, resp.getheader("Retry-After"), body))
+    c.close()
+
+
+def health():
+    c = http.client.HTTPSConnection(HOST, int(PORT), context=CTX, timeout=120)
+    c.request("GET", "/healthz")
+    b = json.loads(c.getresponse().read())
+    c.close()
+    return b
+
+
+flood = []
+threads = [threading.Thread(target=raw_login, args=(i, flood)) for i in range(64)]
+for t in threads:
+    t.start()
+seen_busy = None
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and len(flood) < 64:
+    h = health()
+    if h["password_checks"]["busy"] > 0:
+        seen_busy = h
+        break
+    time.sleep(0.01)
+for t in threads:
+    t.join()
+report(seen_busy is not None and seen_busy["password_checks"]["busy"] <= 32,
+       "/healthz answered while sign-ins' password checks were in the pool (at most 32)",
+       seen_busy)
+codes = sorted(set(st for st, _, _ in flood))
+busy = [(ra, b) for st, ra, b in flood if st == 503]
+report(codes == [401, 503] and all(ra == "1" and '"code":"busy"' in b for ra, b in busy),
+       "64 sign-ins at once: 401 bad_credentials, or 503 busy with Retry-After: 1 "
+       "(%d of them)" % len(busy), [(st, ra) for st, ra, _ in flood])
+h = health()["password_checks"]
+report(h["busy"] == 0 and h["refused"] == len(busy) and h["done"] >= 64 - len(busy),
+       "... afterwards: the pool empty, the refusals counted", h)
 
 # ---- secrets ---------------------------------------------------------------------------
 

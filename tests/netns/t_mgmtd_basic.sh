@@ -83,7 +83,7 @@ check_eq "tls-cert.pem is public (644)" 644 "$(mode_of "$T/tls-cert.pem")"
 check_fails "the password is in no file of the instance" grep -rqF -- "$PW" "$T"
 check_match "the admin's hash is argon2id" '^\$argon2id\$' \
 	"$(sqlite3 "$DB" "SELECT pw_hash FROM accounts WHERE email = 'Admin@Example.org'")"
-check_eq "schema version 3 in user_version" 3 "$(sqlite3 "$DB" 'PRAGMA user_version')"
+check_eq "the newest schema version ($SCHEMA_NEWEST) in user_version" "$SCHEMA_NEWEST" "$(sqlite3 "$DB" 'PRAGMA user_version')"
 check_eq "WAL mode" wal "$(sqlite3 "$DB" 'PRAGMA journal_mode')"
 check_eq "one audit row for the init" "system|instance.init" \
 	"$(sqlite3 "$DB" 'SELECT actor_kind, action FROM audit')"
@@ -111,7 +111,7 @@ check_match "... 'not a database'" "junk.db: .*not a database" "$OUT"
 
 serve_start || bail "serve did not start"
 check_match "healthz on the device listener (plain)" '^200 \{"status":"ok".*"listener":"device"' "$(http "http://$DEVICE/healthz")"
-check_match "healthz on the admin listener (TLS, --cacert)" '^200 \{"status":"ok".*"schema_version":3' "$(tls /healthz)"
+check_match "healthz on the admin listener (TLS, --cacert)" '^200 \{"status":"ok".*"schema_version":'"$SCHEMA_NEWEST" "$(tls /healthz)"
 check_fails "TLS without the instance's certificate is not trusted" curl -sS --max-time 10 "https://$ADMIN/healthz"
 check_fails "plain HTTP on the admin listener gets no answer" curl -sS --max-time 10 "http://$ADMIN/healthz"
 check_eq "GET /api/v1: 404 JSON" '404 {"error":{"code":"not_found","message":"no such endpoint"}}' "$(tls /api/v1)"

@@ -204,4 +204,14 @@ check_match "the device API is not on the admin listener" '^404 ' "$(tls /device
 kill -TERM "$SRV_PID"
 wait_until 10 grep -q 'device API:' "$SRV_LOG"
 check_match "the exit line counts bundles and refusals" 'device API: [0-9]+ bundles signed.*3 bad_signature, 2 clock_skew, 1 replay' "$(cat "$SRV_LOG")"
+wait "$SRV_PID"
+
+# The nonces are in the database: a restarted server (its memory cache empty) still refuses the replay.
+BEFORE=$(state)
+mgmt_serve
+check_match "restarted: the join's bytes again: 401 replay" '^401 .*"code":"replay"' "$(python3 "$PYDEV" raw "$DEVICE" "$T/join.raw")"
+check_eq "... and it changed nothing" "$BEFORE" "$(state)"
+check "the nonces of the accepted POSTs are in device_nonces (5 or more, none expired)" test \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM device_nonces WHERE time_ms > $(now_ms) - 600000")" -ge 5
+kill -TERM "$SRV_PID"
 done_testing

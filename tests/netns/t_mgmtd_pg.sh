@@ -47,7 +47,7 @@ check_eq "... every test of both groups passed" 10 "$(printf '%s\n' "$OUT" | gre
 # devices, join codes, versions) on it: each binary runs its group on SQLite,
 # then the same tests as "<group>_postgres".  name:tests:skipped-on-SQLite
 # (two_servers_never_share_a_serial needs PostgreSQL's row locks).
-for m in auth:6:0 fleet:9:1; do
+for m in auth:7:0 fleet:9:1; do
 	IFS=: read -r name count skipped <<<"$m"
 	OUT=$(SUBNETRA_TEST_PG_URL="postgresql:///unit?host=$PGDIR&user=postgres" CMOCKA_MESSAGE_OUTPUT=TAP \
 		"$SNR_BUILD/tests/test_mgmtd_model_$name" 2>&1)
@@ -66,7 +66,7 @@ expect_rc "init on PostgreSQL without --dir: usage error (2)" 2 "$MGMTD" init --
 expect_rc "init on PostgreSQL: exit 0" 0 "$MGMTD" init --db "$URL" --admin Admin@Example.org --dir "$T/state"
 check_match "... one-time password printed" '^one-time password: [a-z2-9]{5}(-[a-z2-9]{5}){3}$' "$OUT"
 PW=$(printf '%s\n' "$OUT" | sed -n 's/^one-time password: *//p')
-check_eq "... schema version 3 in subnetra_schema" 3 \
+check_eq "... the newest schema version ($SCHEMA_NEWEST) in subnetra_schema" "$SCHEMA_NEWEST" \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT version FROM subnetra_schema')"
 check_match "... an argon2id hash stored, not the password" '^\$argon2id\$' \
 	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc 'SELECT pw_hash FROM accounts')"
@@ -86,11 +86,13 @@ check_fails "... and never printed" grep -q Sekret98 <<<"$OUT"
 start_server() { # NAME: a server on free loopback ports; its admin address in ADDR[NAME]
 	local log=$T/serve-$1.log
 	ALL_LOGS+=("$log")
-	"$MGMTD" serve --db "$URL" --admin-listen 127.0.0.1:0 --device-listen 127.0.0.1:0 >"$log" 2>&1 &
+	SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$URL" --admin-listen 127.0.0.1:0 \
+		--device-listen 127.0.0.1:0 >"$log" 2>&1 &
 	PID[$1]=$!
 	bg_track "${PID[$1]}"
 	wait_until 20 grep -q 'serving ' "$log" || { diag "$(cat "$log")"; return 1; }
 	ADDR[$1]=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$log")
+	DEV[$1]=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$log")
 }
 stop_server() {
 	local rc
@@ -101,12 +103,12 @@ stop_server() {
 	sanitizer_check "server $1" "$T/serve-$1.log"
 }
 healthz() { curl -sS --max-time 10 --cacert "$T/state/tls-cert.pem" "https://${ADDR[$1]}/healthz"; }
-declare -A PID=() ADDR=()
+declare -A PID=() ADDR=() DEV=()
 
 start_server a || bail "server a did not start"
 start_server b || bail "server b did not start on the same database"
-check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":3' "$(healthz a)"
-check_match "... and b answers" '"status":"ok".*"schema_version":3' "$(healthz b)"
+check_match "two servers on one PostgreSQL database: a answers" '"status":"ok".*"schema_version":'"$SCHEMA_NEWEST" "$(healthz a)"
+check_match "... and b answers" '"status":"ok".*"schema_version":'"$SCHEMA_NEWEST" "$(healthz b)"
 check_match "... the log names the database without secrets" "serving postgresql:///mgmt" "$(cat "$T/serve-a.log")"
 
 # A change made through one process reaches a long-poll held on a server.
@@ -128,10 +130,34 @@ api a /license.json >"$T/lic-a.json"
 api b /license.json >"$T/lic-b.json"
 check_match "license.json on server a" '^\{"payload":"' "$(cat "$T/lic-a.json")"
 check "... the same bytes on server b" cmp -s "$T/lic-a.json" "$T/lic-b.json"
+# A signed device request accepted by server a, replayed to server b: the
+# nonce is in the database both read, so b refuses it and changes nothing.
+PYDEV=$SNR_ROOT/tests/tools/mgmt_device.py
+pgq() { runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc "$1"; }
+pg_state() { pgq "SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM memberships), (SELECT count(*) FROM audit), (SELECT serial FROM instance_version)"; }
+SEED=$("$SNR_BUILD/tests/tools/mgmt_device" keygen 1) || bail "keygen"
+CODE=$(curl -sS --max-time 10 --cacert "$T/state/tls-cert.pem" -H 'Content-Type: application/json' \
+	--data-binary '{"network":"fleet","reusable":true}' "https://${ADDR[a]}/api/v1/_test/joincode" |
+	sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p')
+[ -n "$CODE" ] || bail "no join code from server a's test route"
+check_match "a device joins through server a" '^200 .*"new":true' \
+	"$(python3 "$PYDEV" req "${DEV[a]}" "$SEED" POST /device/v1/join --body "{\"code\":\"$CODE\",\"hostname\":\"robot-r\"}" --save "$T/join.raw")"
+AFTER=$(pg_state)
+check_eq "... its nonce recorded in the database" 1 "$(pgq 'SELECT count(*) FROM device_nonces')"
+check_match "the same bytes replayed to server b: 401 replay" '^401 .*"code":"replay"' \
+	"$(python3 "$PYDEV" raw "${DEV[b]}" "$T/join.raw")"
+check_eq "... and nothing changed (devices, memberships, audit, version)" "$AFTER" "$(pg_state)"
+check_match "... counted by server b" '"replay":1' "$(curl -sS --max-time 10 "http://${DEV[b]}/healthz")"
+check_match "... and replayed to server a: 401 replay too" '^401 .*"code":"replay"' \
+	"$(python3 "$PYDEV" raw "${DEV[a]}" "$T/join.raw")"
+check_match "a fresh signature of the same join on server b: served" '^200 .*"new":false' \
+	"$(python3 "$PYDEV" req "${DEV[b]}" "$SEED" POST /device/v1/join --body "{\"code\":\"$CODE\",\"hostname\":\"robot-r\"}")"
 stop_server a
 stop_server b
 start_server c || bail "server c did not start"
 check_match "restarted: healthz" '"status":"ok"' "$(healthz c)"
+check_match "restarted: the replay is still refused (the nonce outlives the process)" \
+	'^401 .*"code":"replay"' "$(python3 "$PYDEV" raw "${DEV[c]}" "$T/join.raw")"
 check_match "restarted: the admin is still there" '"admins":\[\{"email":"Admin@Example.org"' "$("$MGMTD" status --db "$URL" --json)"
 stop_server c
 

@@ -1,8 +1,9 @@
 /*
  * core/mgmt/totp.c: RFC 6238 appendix B's HMAC-SHA256 vectors (8 digits,
  * the 32-byte seed "1234...9012"), the 6-digit window (one step either
- * side, a used or older step refused, malformed text refused), and base32
- * against RFC 4648's vectors.
+ * side, a used or older step refused, malformed text refused), base32
+ * against RFC 4648's vectors, and sealing a secret at rest (only the same
+ * key and account open it; any change of a byte, or of the length, fails).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,12 +89,45 @@ static void base32(void **state)
 	assert_int_equal(totp_base32(out, TOTP_SECRET_B32, k, sizeof k), 0); /* no room for NUL */
 }
 
+static void seal(void **state)
+{
+	uint8_t key[TOTP_SEAL_KEY_LEN], other[TOTP_SEAL_KEY_LEN], secret[TOTP_SECRET_LEN];
+	uint8_t box[TOTP_SEALED_LEN], box2[TOTP_SEALED_LEN], out[TOTP_SECRET_LEN];
+
+	(void)state;
+	randombytes_buf(key, sizeof key);
+	memcpy(other, key, sizeof other);
+	other[31] ^= 1;
+	randombytes_buf(secret, sizeof secret);
+	totp_seal(box, secret, key, 7);
+	assert_true(totp_open(out, box, sizeof box, key, 7));
+	assert_memory_equal(out, secret, sizeof secret);
+	/* Not the secret in clear anywhere in the box; a fresh nonce each time. */
+	for (size_t i = 0; i + 4 <= sizeof box; i++)
+		assert_memory_not_equal(box + i, secret, 4);
+	totp_seal(box2, secret, key, 7);
+	assert_memory_not_equal(box, box2, sizeof box);
+	/* Another key or account, or a flipped byte, or a short box: refused, out wiped. */
+	assert_false(totp_open(out, box, sizeof box, other, 7));
+	assert_false(totp_open(out, box, sizeof box, key, 8));
+	for (size_t i = 0; i < sizeof box; i += 7) {
+		memcpy(box2, box, sizeof box);
+		box2[i] ^= 0x40;
+		assert_false(totp_open(out, box2, sizeof box2, key, 7));
+	}
+	assert_false(totp_open(out, box, sizeof box - 1, key, 7));
+	assert_false(totp_open(out, secret, sizeof secret, key, 7)); /* a clear secret */
+	for (size_t i = 0; i < sizeof out; i++)
+		assert_int_equal(out[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(rfc6238_sha256),
 	    cmocka_unit_test(window),
 	    cmocka_unit_test(base32),
+	    cmocka_unit_test(seal),
 	};
 
 	if (sodium_init() < 0)

@@ -26,6 +26,7 @@
 
 #include "core/mgmt/text.h"
 #include "mgmt/model_session.h"
+#include "mgmt/model_sql.h"
 #include "mgmt/model_token.h"
 #include "mgmt/model_totp.h"
 
@@ -256,17 +257,32 @@ static void password_change(void **state)
 	struct model_account a;
 	struct model_op op = fx_op(f, MODEL_ACTOR_ACCOUNT, f->admin, T0);
 	char hash[crypto_pwhash_STRBYTES];
-	int64_t before = fx_audit_rows(f);
+	char id[3][MODEL_SESSION_TEXT], csrf[MODEL_SESSION_TEXT];
+	struct model_session ses;
+	int64_t before;
 
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(model_session_create(&op, f->admin, "ua", id[i], csrf), 0);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[1], &ses), 0);
+	before = fx_audit_rows(f);
 	assert_int_equal(crypto_pwhash_str(hash, "new battery", 11, crypto_pwhash_OPSLIMIT_MIN,
 					   crypto_pwhash_MEMLIMIT_MIN), 0);
-	assert_int_equal(model_account_set_password(&op, f->admin, hash), 0);
+	/* Changed from session 1: the other sessions end, session 1 goes on. */
+	assert_int_equal(model_account_set_password(&op, f->admin, hash, ses.id_hash), 0);
 	fx_one_audit(f, before, "account.password");
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[0], &ses), -ENOENT);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[2], &ses), -ENOENT);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[1], &ses), 0);
+	/* Changed with no session (a token): every session ends. */
+	assert_int_equal(model_account_set_password(&op, f->admin, hash, NULL), 0);
+	assert_int_equal(model_session_check(f->s, f->pepper, T0, id[1], &ses), -ENOENT);
+	assert_int_equal(fx_count(f, "SELECT count(*) FROM sessions"), 0);
+	before = fx_audit_rows(f) - 1;
 	assert_int_equal(model_account_check_password(f->s, "admin@example.org", "new battery", &a), 0);
 	assert_false(a.must_change);
 	assert_int_equal(model_account_check_password(f->s, "admin@example.org", "correct horse", &a),
 			 -EACCES);
-	assert_int_equal(model_account_set_password(&op, 9999, hash), -ENOENT);
+	assert_int_equal(model_account_set_password(&op, 9999, hash, NULL), -ENOENT);
 	assert_int_equal(fx_audit_rows(f), before + 1);
 	fx_audit_lacks(f, "argon2id");
 }
@@ -346,6 +362,77 @@ static void totp_flow(void **state)
 	sodium_memzero(b32, sizeof b32);
 }
 
+/*
+ * The secret is stored sealed under the pepper: the row is not the secret,
+ * a server with another pepper cannot use it, and a secret stored in clear
+ * (before sealing) is sealed by model_totp_seal_clear and still works.
+ */
+static void stored_secret(struct fx *f, uint8_t *row, size_t cap)
+{
+	const struct store_arg who[] = {STORE_I64(f->admin)};
+	struct store_stmt *st;
+	size_t n = 0;
+
+	assert_int_equal(model_first_row(f->s, "SELECT secret FROM totp WHERE account_id = ?", who,
+					 1, &st),
+			 0);
+	assert_int_equal(store_col_blob(st, 0, row, cap, &n), 0);
+	store_finalize(st);
+	assert_int_equal(n, TOTP_SEALED_LEN);
+}
+
+static void totp_sealed(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t step = (uint64_t)(T0 / 1000 / TOTP_PERIOD_S);
+	struct model_op op = fx_op(f, MODEL_ACTOR_ACCOUNT, f->admin, T0);
+	struct model_op sys = fx_op(f, MODEL_ACTOR_SYSTEM, 0, T0);
+	uint8_t other[MGMT_PEPPER_LEN], row[TOTP_SEALED_LEN + 1], clear[TOTP_SECRET_LEN];
+	char b32[TOTP_SECRET_B32 + 1], code[TOTP_DIGITS + 1];
+	int sealed = -1;
+	int64_t before;
+
+	assert_int_equal(model_totp_begin(&op, f->admin, b32), 0);
+	stored_secret(f, row, sizeof row);
+	assert_true(totp_open(clear, row, TOTP_SEALED_LEN, f->pepper, f->admin));
+	{
+		char text[TOTP_SECRET_B32 + 1];
+
+		assert_int_equal(totp_base32(text, sizeof text, clear, sizeof clear),
+				 TOTP_SECRET_B32);
+		assert_string_equal(text, b32);
+	}
+	/* Another instance's pepper: no usable secret. */
+	memcpy(other, f->pepper, sizeof other);
+	other[0] ^= 1;
+	op.pepper = other;
+	code_of(b32, step, code);
+	assert_int_equal(model_totp_check(&op, f->admin, code, true), -ENOENT);
+	op.pepper = f->pepper;
+	/* Nothing in clear: nothing sealed. */
+	assert_int_equal(model_totp_seal_clear(&sys, &sealed), 0);
+	assert_int_equal(sealed, 0);
+	/* A secret stored in clear, as before sealing: sealed, audited, and it still works. */
+	{
+		const struct store_arg args[] = {STORE_BLOB(clear, sizeof clear),
+						 STORE_I64(f->admin)};
+
+		assert_int_equal(store_exec_args(f->s,
+						 "UPDATE totp SET secret = ? WHERE account_id = ?",
+						 args, 2),
+				 0);
+	}
+	assert_int_equal(model_totp_check(&op, f->admin, code, true), -ENOENT);
+	before = fx_audit_rows(f);
+	assert_int_equal(model_totp_seal_clear(&sys, &sealed), 0);
+	assert_int_equal(sealed, 1);
+	fx_one_audit(f, before, "account.totp_sealed");
+	stored_secret(f, row, sizeof row);
+	assert_int_equal(model_totp_check(&op, f->admin, code, true), 0);
+	sodium_memzero(clear, sizeof clear);
+	sodium_memzero(b32, sizeof b32);
+}
+
 static void audit_pages(void **state)
 {
 	struct fx *f = *state;
@@ -389,6 +476,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(tokens_scopes, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(password_change, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(totp_flow, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(totp_sealed, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(audit_pages, fx_setup, fx_teardown),
 	};
 

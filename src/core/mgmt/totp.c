@@ -72,3 +72,48 @@ size_t totp_base32(char *out, size_t cap, const uint8_t *in, size_t n)
 	out[len] = '\0';
 	return len;
 }
+
+_Static_assert(TOTP_SEAL_KEY_LEN == crypto_kdf_KEYBYTES, "the pepper is a crypto_kdf key");
+_Static_assert(TOTP_SEALED_LEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+				     TOTP_SECRET_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+	       "nonce, secret, tag");
+
+enum { SEAL_SUBKEY_ID = 1, NPUB = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES };
+
+static void seal_key(uint8_t k[crypto_aead_xchacha20poly1305_ietf_KEYBYTES],
+		     const uint8_t key[TOTP_SEAL_KEY_LEN], int64_t account_id, uint8_t ad[8])
+{
+	crypto_kdf_derive_from_key(k, crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+				   SEAL_SUBKEY_ID, "snrtotp1", key);
+	for (int i = 7; i >= 0; i--, account_id = (int64_t)((uint64_t)account_id >> 8))
+		ad[i] = (uint8_t)account_id;
+}
+
+void totp_seal(uint8_t out[TOTP_SEALED_LEN], const uint8_t secret[TOTP_SECRET_LEN],
+	       const uint8_t key[TOTP_SEAL_KEY_LEN], int64_t account_id)
+{
+	uint8_t k[crypto_aead_xchacha20poly1305_ietf_KEYBYTES], ad[8];
+
+	seal_key(k, key, account_id, ad);
+	randombytes_buf(out, NPUB);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NPUB, NULL, secret, TOTP_SECRET_LEN, ad,
+						   sizeof ad, NULL, out, k);
+	sodium_memzero(k, sizeof k);
+}
+
+bool totp_open(uint8_t secret[TOTP_SECRET_LEN], const uint8_t *sealed, size_t len,
+	       const uint8_t key[TOTP_SEAL_KEY_LEN], int64_t account_id)
+{
+	uint8_t k[crypto_aead_xchacha20poly1305_ietf_KEYBYTES], ad[8];
+	int rc;
+
+	if (len != TOTP_SEALED_LEN)
+		return false;
+	seal_key(k, key, account_id, ad);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(secret, NULL, NULL, sealed + NPUB,
+							len - NPUB, ad, sizeof ad, sealed, k);
+	sodium_memzero(k, sizeof k);
+	if (rc != 0)
+		sodium_memzero(secret, TOTP_SECRET_LEN);
+	return rc == 0;
+}

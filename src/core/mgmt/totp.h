@@ -19,6 +19,8 @@ enum {
 	TOTP_DIGITS = 6,
 	TOTP_PERIOD_S = 30,
 	TOTP_WINDOW = 1,	/* steps accepted either side of now (clock skew) */
+	TOTP_SEAL_KEY_LEN = 32, /* the key a sealed secret is derived from (the pepper) */
+	TOTP_SEALED_LEN = 24 + TOTP_SECRET_LEN + 16, /* nonce ‖ secret ‖ tag */
 };
 
 /* The code of step (RFC 6238: HOTP of the step), digits 1..9 of them. */
@@ -32,6 +34,19 @@ uint32_t totp_code(const uint8_t *key, size_t key_len, uint64_t step, unsigned d
  */
 bool totp_verify(const uint8_t *key, size_t key_len, const char *text, uint64_t now_step,
 		 uint64_t last_step, uint64_t *step);
+
+/*
+ * A secret at rest: XChaCha20-Poly1305 under a key derived (crypto_kdf,
+ * context "snrtotp1") from the instance pepper, a random nonce, and the
+ * account id as associated data, so that the database alone (a backup)
+ * does not reveal the secret, and a sealed secret copied to another
+ * account's row does not open there.  Every derived key is wiped.
+ */
+void totp_seal(uint8_t out[TOTP_SEALED_LEN], const uint8_t secret[TOTP_SECRET_LEN],
+	       const uint8_t key[TOTP_SEAL_KEY_LEN], int64_t account_id);
+/* The secret of a sealed one: false when len is wrong or it does not open. */
+bool totp_open(uint8_t secret[TOTP_SECRET_LEN], const uint8_t *sealed, size_t len,
+	       const uint8_t key[TOTP_SEAL_KEY_LEN], int64_t account_id);
 
 /* RFC 4648 base32 of in[0..n), upper case, no padding, NUL-terminated: its length. */
 size_t totp_base32(char *out, size_t cap, const uint8_t *in, size_t n);
