@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mgmt/jsonio.h"
+#include "mgmt/feed.h"
 #include "mgmt/model_sql.h"
 
 void model_detail_init(struct model_detail *d)
@@ -68,10 +69,12 @@ int model_audit(const struct model_op *op, const char *action, const char *targe
 	    STORE_TEXT(op->who.remote),
 	};
 
-	return store_exec_args(op->s,
-			       "INSERT INTO audit(ts, actor_kind, actor_id, action, target_kind, "
-			       "target_id, detail, remote) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-			       args, sizeof args / sizeof args[0]);
+	int rc = store_exec_args(op->s,
+				 "INSERT INTO audit(ts, actor_kind, actor_id, action, target_kind, "
+				 "target_id, detail, remote) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+				 args, sizeof args / sizeof args[0]);
+
+	return rc < 0 ? rc : feed_publish_audit(op->s);
 }
 
 static void copy_col(char *out, size_t cap, struct store_stmt *st, int col)

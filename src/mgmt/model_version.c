@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "mgmt/feed.h"
 #include "mgmt/model_sql.h"
 
 int64_t model_version_next(int64_t last, int64_t now_ms)
@@ -45,5 +46,6 @@ int model_version_bump(const struct model_op *op, struct model_change *ch)
 	ch->epoch = store_col_i64(st, 0);
 	ch->serial = store_col_i64(st, 1);
 	store_finalize(st);
-	return 0;
+	/* Every caller has filled ch->affected by now: the other servers hear of it. */
+	return feed_publish_change(op->s, ch);
 }

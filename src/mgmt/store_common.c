@@ -158,6 +158,25 @@ int store_exec_args(struct store *s, const char *sql, const struct store_arg *ar
 	return rc < 0 ? rc : 0;
 }
 
+int store_notify(struct store *s, const char *channel, const char *payload)
+{
+	const struct store_arg args[] = {STORE_TEXT(channel), STORE_TEXT(payload)};
+
+	if (store_kind(s) != STORE_POSTGRES)
+		return 0;
+	return store_exec_args(s, "SELECT pg_notify(?, ?)", args, 2);
+}
+
+int store_listen(const char *db, const char *channel, struct store_listener **out,
+		 struct store_error *err)
+{
+	if (!store_is_postgres(db)) {
+		store_why(err, "%s: no change feed on SQLite", db);
+		return -ENOTSUP;
+	}
+	return store_pg_listen(db, channel, out, err);
+}
+
 int store_version(struct store *s, int *out)
 {
 	return s->ops->get_version(s, out);
