@@ -14,30 +14,19 @@
 
 /* ---- sending ------------------------------------------------------------------ */
 
-int feed_publish_change(struct store *s, const struct model_change *ch)
+void feed_format_ids(const struct model_change *ch, char out[FEED_IDS_MAX])
 {
-	char p[FEED_PAYLOAD_MAX + 1];
 	struct outbuf o;
 	uint64_t prev = 0;
 
-	if (store_kind(s) != STORE_POSTGRES)
-		return 0;
-	outbuf_init(&o, p, sizeof p);
-	outbuf_printf(&o, "v%lld.%lld ", (long long)ch->epoch, (long long)ch->serial);
+	outbuf_init(&o, out, FEED_IDS_MAX);
 	for (size_t i = 0; i < ch->n_affected; i++) {
 		outbuf_printf(&o, "%s%llu", i ? "," : "",
 			      (unsigned long long)(ch->affected[i] - prev));
 		prev = ch->affected[i];
 	}
-	if (outbuf_finish(&o) == 0)
-		snprintf(p, sizeof p, "v%lld.%lld *", (long long)ch->epoch,
-			 (long long)ch->serial);
-	return store_notify(s, FEED_CHANNEL, p);
-}
-
-int feed_publish_audit(struct store *s)
-{
-	return store_notify(s, FEED_CHANNEL, "a");
+	if (outbuf_finish(&o) == 0 && ch->n_affected > 0)
+		snprintf(out, FEED_IDS_MAX, "*");
 }
 
 /* ---- receiving ---------------------------------------------------------------- */

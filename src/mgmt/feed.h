@@ -57,9 +57,15 @@ struct feed {
 
 struct mgmtd;
 
-/* Inside the caller's transaction: tell the other servers of ch / of an audit row. */
-int feed_publish_change(struct store *s, const struct model_change *ch);
-int feed_publish_audit(struct store *s);
+/*
+ * The notifications ride on the statements that make the change, so they
+ * cost no round trip of their own: model_version_bump's UPDATE and
+ * model_audit's INSERT, on PostgreSQL, select pg_notify(FEED_CHANNEL, ...)
+ * from their RETURNING rows.
+ */
+enum { FEED_IDS_MAX = FEED_PAYLOAD_MAX - 44 }; /* "v<epoch>.<serial> ": 2 + 2 * 20 + 2 */
+/* ch's affected set as a "v" payload's tail ("*" when it does not fit) into out[FEED_IDS_MAX]. */
+void feed_format_ids(const struct model_change *ch, char out[FEED_IDS_MAX]);
 /*
  * A "v..." payload into ch (affected allocated; free with
  * model_change_free): true, *all false; or true with *all set ("*": the

@@ -69,12 +69,17 @@ int model_audit(const struct model_op *op, const char *action, const char *targe
 	    STORE_TEXT(op->who.remote),
 	};
 
-	int rc = store_exec_args(op->s,
-				 "INSERT INTO audit(ts, actor_kind, actor_id, action, target_kind, "
-				 "target_id, detail, remote) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-				 args, sizeof args / sizeof args[0]);
+#define INSERT_AUDIT                                                      \
+	"INSERT INTO audit(ts, actor_kind, actor_id, action, target_kind, " \
+	"target_id, detail, remote) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
 
-	return rc < 0 ? rc : feed_publish_audit(op->s);
+	/* On PostgreSQL the same statement tells the other servers (feed.h). */
+	return store_exec_args(op->s,
+			       store_kind(op->s) == STORE_POSTGRES
+				   ? "WITH i AS (" INSERT_AUDIT " RETURNING id) SELECT pg_notify('" FEED_CHANNEL "', 'a') FROM i"
+				   : INSERT_AUDIT,
+			       args, sizeof args / sizeof args[0]);
+#undef INSERT_AUDIT
 }
 
 static void copy_col(char *out, size_t cap, struct store_stmt *st, int col)

@@ -132,13 +132,9 @@ int store_exec_args(struct store *s, const char *sql, const struct store_arg *ar
 		    size_t n);
 
 /*
- * Change notifications (PostgreSQL's NOTIFY and LISTEN; feed.h says what
- * travels).  store_notify queues payload on channel inside the caller's
- * transaction: listeners get it only if that commits.  SQLite has no
- * other server to tell: 0, nothing sent.
+ * Change notifications (PostgreSQL's LISTEN; feed.h says what travels and
+ * who sends it, with pg_notify inside the change's own transaction).
  */
-int store_notify(struct store *s, const char *channel, const char *payload);
-
 struct store_listener;
 /*
  * A connection of its own to db LISTENing on channel, non-blocking: 0 and

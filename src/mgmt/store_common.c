@@ -158,15 +158,6 @@ int store_exec_args(struct store *s, const char *sql, const struct store_arg *ar
 	return rc < 0 ? rc : 0;
 }
 
-int store_notify(struct store *s, const char *channel, const char *payload)
-{
-	const struct store_arg args[] = {STORE_TEXT(channel), STORE_TEXT(payload)};
-
-	if (store_kind(s) != STORE_POSTGRES)
-		return 0;
-	return store_exec_args(s, "SELECT pg_notify(?, ?)", args, 2);
-}
-
 int store_listen(const char *db, const char *channel, struct store_listener **out,
 		 struct store_error *err)
 {

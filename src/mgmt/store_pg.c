@@ -425,8 +425,13 @@ int store_pg_listen(const char *url, const char *channel, struct store_listener 
 	struct store_listener *l = calloc(1, sizeof *l);
 	char shown[sizeof((struct store *)0)->path];
 	char sql[128], name[48];
-	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *const vals[] = {url, name, NULL};
+	/*
+	 * Attempts run in the reactor (feed.c): a server that does not answer
+	 * holds it up for connect_timeout at most (the URL may set another).
+	 */
+	const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name",
+				    NULL};
+	const char *const vals[] = {"5", url, name, NULL};
 	PGresult *r;
 	char *id;
 
