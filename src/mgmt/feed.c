@@ -63,7 +63,8 @@ bool feed_parse_change(const char *p, struct model_change *ch, bool *all)
 		if (*p < '0' || *p > '9')
 			goto bad;
 		d = strtoull(p, &end, 10);
-		if ((i > 0 && d == 0) || d > UINT64_MAX - prev || *end != (i + 1 < n ? ',' : '\0'))
+		if ((i > 0 && d == 0) || d > UINT64_MAX - prev ||
+		    *end != (i + 1 < n ? ',' : '\0'))
 			goto bad;
 		prev += d;
 		ch->affected[i] = prev;
@@ -91,9 +92,10 @@ static void lost(struct mgmtd *m, const char *why)
 	f->losses++;
 	f->backoff_ms = FEED_RETRY_FIRST_MS;
 	f->retry_ms = http_now_ms() + f->backoff_ms;
-	fprintf(stderr,
-		"subnetra-mgmtd: change feed lost (%s): polling every %d ms, reconnecting\n",
-		why, WATCH_POLL_MS);
+	fprintf(
+	    stderr,
+	    "subnetra-mgmtd: change feed lost (%s): polling every %d ms, reconnecting\n",
+	    why, WATCH_POLL_MS);
 }
 
 /* Connect and LISTEN: true when the feed is live. */
@@ -105,7 +107,8 @@ static bool connect_feed(struct mgmtd *m, bool quiet)
 
 	if (store_listen(m->cfg.db, FEED_CHANNEL, &f->l, &err) < 0) {
 		if (!quiet)
-			fprintf(stderr, "subnetra-mgmtd: %s: polling every %d ms, reconnecting\n",
+			fprintf(stderr,
+				"subnetra-mgmtd: %s: polling every %d ms, reconnecting\n",
 				err.msg, WATCH_POLL_MS);
 		f->l = NULL;
 		return false;
@@ -133,7 +136,8 @@ int feed_start(struct mgmtd *m, uint32_t tag)
 	if (f->buf == NULL)
 		return -ENOMEM;
 	if (connect_feed(m, false)) {
-		fprintf(stderr, "subnetra-mgmtd: change feed: listening on %s\n", FEED_CHANNEL);
+		fprintf(stderr, "subnetra-mgmtd: change feed: listening on %s\n",
+			FEED_CHANNEL);
 		return 0;
 	}
 	f->losses++;
@@ -212,7 +216,8 @@ void feed_tick(struct mgmtd *m, int64_t now)
 		return;
 	}
 	/* What was said while nobody listened is gone: everyone re-checks once. */
-	fprintf(stderr, "subnetra-mgmtd: change feed: listening again; every poll re-checks\n");
+	fprintf(stderr,
+		"subnetra-mgmtd: change feed: listening again; every poll re-checks\n");
 	f->rechecks++;
 	device_wake_all(m);
 	watch_notify(m);
@@ -236,8 +241,10 @@ size_t feed_summary(const struct mgmtd *m, char *out, size_t cap)
 	outbuf_printf(&o,
 		      "{\"state\":\"%s\",\"notifications\":%llu,\"rechecks\":%llu,"
 		      "\"losses\":%llu}",
-		      !f->on ? "off" : f->l != NULL ? "live" : "down",
-		      (unsigned long long)f->notifications, (unsigned long long)f->rechecks,
-		      (unsigned long long)f->losses);
+		      !f->on	     ? "off"
+		      : f->l != NULL ? "live"
+				     : "down",
+		      (unsigned long long)f->notifications,
+		      (unsigned long long)f->rechecks, (unsigned long long)f->losses);
 	return outbuf_finish(&o);
 }

@@ -64,7 +64,8 @@ struct mgmtd;
  * from their RETURNING rows.
  */
 enum { FEED_IDS_MAX = FEED_PAYLOAD_MAX - 44 }; /* "v<epoch>.<serial> ": 2 + 2 * 20 + 2 */
-/* ch's affected set as a "v" payload's tail ("*" when it does not fit) into out[FEED_IDS_MAX]. */
+/* ch's affected set as a "v" payload's tail ("*" when it does not fit) into
+ * out[FEED_IDS_MAX]. */
 void feed_format_ids(const struct model_change *ch, char out[FEED_IDS_MAX]);
 /*
  * A "v..." payload into ch (affected allocated; free with

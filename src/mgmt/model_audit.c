@@ -76,7 +76,8 @@ int model_audit(const struct model_op *op, const char *action, const char *targe
 	/* On PostgreSQL the same statement tells the other servers (feed.h). */
 	return store_exec_args(op->s,
 			       store_kind(op->s) == STORE_POSTGRES
-				   ? "WITH i AS (" INSERT_AUDIT " RETURNING id) SELECT pg_notify('" FEED_CHANNEL "', 'a') FROM i"
+				   ? "WITH i AS (" INSERT_AUDIT " RETURNING id) "
+				     "SELECT pg_notify('" FEED_CHANNEL "', 'a') FROM i"
 				   : INSERT_AUDIT,
 			       args, sizeof args / sizeof args[0]);
 #undef INSERT_AUDIT

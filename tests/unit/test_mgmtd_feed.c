@@ -23,13 +23,16 @@ static void payload_of(const struct model_change *ch, char *out, size_t cap)
 	char ids[FEED_IDS_MAX];
 
 	feed_format_ids(ch, ids);
-	snprintf(out, cap, "v%lld.%lld %s", (long long)ch->epoch, (long long)ch->serial, ids);
+	snprintf(out, cap, "v%lld.%lld %s", (long long)ch->epoch, (long long)ch->serial,
+		 ids);
 }
 
 static void round_trip(void **state)
 {
 	uint64_t ids[] = {1, 2, 3, 70, 71, 100000, UINT64_C(9007199254740993)};
-	struct model_change ch = {.epoch = 3, .serial = 1733520000123, .affected = ids,
+	struct model_change ch = {.epoch = 3,
+				  .serial = 1733520000123,
+				  .affected = ids,
 				  .n_affected = sizeof ids / sizeof ids[0]};
 	struct model_change back;
 	char p[FEED_PAYLOAD_MAX + 1];
@@ -62,7 +65,8 @@ static void too_large(void **state)
 {
 	enum { N = 5000 };
 	uint64_t *ids = malloc(N * sizeof *ids);
-	struct model_change ch = {.epoch = INT64_MAX, .serial = INT64_MAX, .affected = ids};
+	struct model_change ch = {
+	    .epoch = INT64_MAX, .serial = INT64_MAX, .affected = ids};
 	struct model_change back;
 	char p[FEED_PAYLOAD_MAX + 64];
 	size_t fit;
@@ -94,17 +98,17 @@ static void too_large(void **state)
 static void refused(void **state)
 {
 	static const char *const bad[] = {
-	    "",		   /* empty */
-	    "a",	   /* the audit kind is not a change */
-	    "v1.2",	   /* no space */
-	    "v1 5",	   /* no serial */
-	    "v1.2 5,",	   /* a trailing comma */
-	    "v1.2 ,5",	   /* a leading comma */
-	    "v1.2 5,0",	   /* a zero difference: ids repeat */
-	    "v1.2 5,-1",   /* a negative one */
-	    "v1.2 5,x",	   /* not a number */
-	    "v1.2 5 6",	   /* a second space */
-	    "v1.2 **",	   /* not "*" */
+	    "",				   /* empty */
+	    "a",			   /* the audit kind is not a change */
+	    "v1.2",			   /* no space */
+	    "v1 5",			   /* no serial */
+	    "v1.2 5,",			   /* a trailing comma */
+	    "v1.2 ,5",			   /* a leading comma */
+	    "v1.2 5,0",			   /* a zero difference: ids repeat */
+	    "v1.2 5,-1",		   /* a negative one */
+	    "v1.2 5,x",			   /* not a number */
+	    "v1.2 5 6",			   /* a second space */
+	    "v1.2 **",			   /* not "*" */
 	    "v1.2 18446744073709551615,1", /* past 2^64 */
 	};
 	struct model_change ch;
