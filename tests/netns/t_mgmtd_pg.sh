@@ -156,6 +156,8 @@ version_of() { payload "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin
 peers_of() { payload "$1" | python3 -c 'import json,sys; print(" ".join(sorted(p["hostname"] for p in json.load(sys.stdin)["peers"])))'; }
 hnum() { healthz "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
 waiting_is() { [ "$(hnum "$1" waiting)" = "$2" ]; }
+# answered I.ROUND: robot-I's poll of that round answered (its bundle and the time it ended written).
+answered() { [ -s "$T/r$1.json" ] && [ "$(wc -l <"$T/r$1.poll")" -ge 2 ]; }
 feed_state() { healthz fb | grep -q "\"feed\":{\"state\":\"$1\""; }
 
 "$DEVTOOL" keygen 6 >"$T/seeds" || bail "keygen"
@@ -181,8 +183,8 @@ W0=$(hnum fb polls_woken)
 T0=$(now_ms)
 check_match "robot-4 joins fleet through a" '^200 ' \
 	"$(dev fa "${S[4]}" POST /device/v1/join --body "{\"code\":\"$FLEET\",\"hostname\":\"robot-4\"}")"
-check "robot-1's poll on b answered" wait_until 20 test -s "$T/r1.1.json"
-check "... and robot-2's" wait_until 20 test -s "$T/r2.1.json"
+check "robot-1's poll on b answered" wait_until 20 answered 1.1
+check "... and robot-2's" wait_until 20 answered 2.1
 diag "robot-1 held the bundle listing robot-4 $(($(tail -1 "$T/r1.1.poll") - T0)) ms after the join through a began"
 check_eq "... robot-1's bundle lists robot-2 and robot-4" "robot-2 robot-4" "$(peers_of "$T/r1.1.json")"
 check_eq "b woke exactly the two affected polls" 2 "$(($(hnum fb polls_woken) - W0))"
@@ -207,8 +209,8 @@ check "robot-1 and robot-2 parked on b again" wait_until 20 waiting_is fb 3
 W0=$(hnum fb polls_woken)
 check_match "robot-5 joins fleet through a" '^200 ' \
 	"$(dev fa "${S[5]}" POST /device/v1/join --body "{\"code\":\"$FLEET\",\"hostname\":\"robot-5\"}")"
-check "after the reconnection, robot-1's poll on b answered" wait_until 20 test -s "$T/r1.2.json"
-check "... and robot-2's" wait_until 20 test -s "$T/r2.2.json"
+check "after the reconnection, robot-1's poll on b answered" wait_until 20 answered 1.2
+check "... and robot-2's" wait_until 20 answered 2.2
 check_eq "... robot-1's bundle lists robot-5" "robot-2 robot-4 robot-5" "$(peers_of "$T/r1.2.json")"
 check_eq "... b woke exactly those two" 2 "$(($(hnum fb polls_woken) - W0))"
 check "robot-3 still not woken" test ! -s "$T/r3.1.json"
