@@ -99,11 +99,16 @@ void device_free(struct mgmtd *m);
 
 /* A change committed with its affected set: rebuild and wake those. */
 void device_changed(struct mgmtd *m, const struct model_change *ch);
-/* The instance version may have moved (watch_notify): wake everyone if unaccounted. */
+/*
+ * The instance version may have moved (watch_notify): wake everyone if
+ * unaccounted and the change feed (feed.h) is not live.
+ */
 void device_version_check(struct mgmtd *m);
+/* Every device's bundle rebuilt on its next poll, every parked config poll woken. */
+void device_wake_all(struct mgmtd *m);
 
 /*
- * {"known":N,"online":N,"bundles_signed":N,"rebuilt_same":N,
+ * {"known":N,"online":N,"bundles_signed":N,"rebuilt_same":N,"polls_woken":N,
  *  "auth_refused":{"malformed_auth":N,...}}
  * into out (cap >= 512): its length.
  */

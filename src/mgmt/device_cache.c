@@ -15,6 +15,7 @@
 #include "core/mgmt/envelope.h"
 #include "core/outbuf.h"
 #include "mgmt/device.h"
+#include "mgmt/feed.h"
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_device.h"
 #include "mgmt/model_graph.h"
@@ -322,6 +323,15 @@ void device_version_check(struct mgmtd *m)
 	d->known_serial = s;
 	if (e == d->covered_epoch && s == d->covered_serial)
 		return; /* device_changed woke exactly the devices it touched */
+	if (feed_live(m))
+		return; /* every other server's change comes with its devices (feed.h) */
+	device_wake_all(m);
+}
+
+void device_wake_all(struct mgmtd *m)
+{
+	struct device_state *d = m->dev;
+
 	/* A change whose devices are not known here: everyone re-checks. */
 	for (size_t i = 0; i < d->cap; i++)
 		if (d->by_id[i] != NULL)
@@ -381,9 +391,9 @@ size_t device_summary(struct mgmtd *m, char *out, size_t cap)
 	}
 	outbuf_init(&o, out, cap);
 	outbuf_printf(&o, "{\"known\":%zu,\"online\":%zu,\"bundles_signed\":%llu,"
-			  "\"rebuilt_same\":%llu,\"auth_refused\":{",
+			  "\"rebuilt_same\":%llu,\"polls_woken\":%llu,\"auth_refused\":{",
 		      known, online, (unsigned long long)d->signed_bundles,
-		      (unsigned long long)d->rebuilt_same);
+		      (unsigned long long)d->rebuilt_same, (unsigned long long)d->woken);
 	for (int f = 0; f < DEVICE_AUTH_FAILS; f++)
 		outbuf_printf(&o, "%s\"%s\":%llu", f ? "," : "", device_auth_fail_name(f),
 			      (unsigned long long)d->auth_fail[f]);

@@ -50,6 +50,8 @@ static void get_healthz(struct http_req *r)
 		     "\"devices\":",
 		     SUBNETRA_VERSION, v, r->l->name, m->parking.n, pw.busy, pw.done, pw.refused);
 	n += (int)device_summary(m, json + n, sizeof json - (size_t)n - 3);
+	n += snprintf(json + n, sizeof json - (size_t)n, ",\"feed\":");
+	n += (int)feed_summary(m, json + n, sizeof json - (size_t)n - 3);
 	n += snprintf(json + n, sizeof json - (size_t)n, "}\n");
 	http_reply_json(r, MHD_HTTP_OK, json, (size_t)n);
 }

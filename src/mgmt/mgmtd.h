@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "mgmt/feed.h"
 #include "mgmt/http.h"
 #include "mgmt/instance.h"
 #include "mgmt/model_ratelimit.h"
@@ -70,6 +71,7 @@ struct mgmtd {
 	struct mgmtd_listener device;
 	struct http_parking parking; /* long-polls of both listeners */
 	struct watch watch;	     /* the change cursor they wait on */
+	struct feed feed;	     /* other servers' changes (PostgreSQL) */
 	struct device_state *dev;    /* the device API's memory (device.h) */
 	int64_t watched_ms;	     /* last watch_poll (monotonic ms) */
 	char *license_text;	     /* license.json as last signed (MGMT_ENVELOPE_MAX) */

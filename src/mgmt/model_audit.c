@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mgmt/jsonio.h"
+#include "mgmt/feed.h"
 #include "mgmt/model_sql.h"
 
 void model_detail_init(struct model_detail *d)
@@ -68,10 +69,18 @@ int model_audit(const struct model_op *op, const char *action, const char *targe
 	    STORE_TEXT(op->who.remote),
 	};
 
+#define INSERT_AUDIT                                                      \
+	"INSERT INTO audit(ts, actor_kind, actor_id, action, target_kind, " \
+	"target_id, detail, remote) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+
+	/* On PostgreSQL the same statement tells the other servers (feed.h). */
 	return store_exec_args(op->s,
-			       "INSERT INTO audit(ts, actor_kind, actor_id, action, target_kind, "
-			       "target_id, detail, remote) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+			       store_kind(op->s) == STORE_POSTGRES
+				   ? "WITH i AS (" INSERT_AUDIT " RETURNING id) "
+				     "SELECT pg_notify('" FEED_CHANNEL "', 'a') FROM i"
+				   : INSERT_AUDIT,
 			       args, sizeof args / sizeof args[0]);
+#undef INSERT_AUDIT
 }
 
 static void copy_col(char *out, size_t cap, struct store_stmt *st, int col)

@@ -20,6 +20,7 @@
 #include "core/mgmt/proto.h"
 #include "mgmt/api.h"
 #include "mgmt/device.h"
+#include "mgmt/feed.h"
 #include "mgmt/meta.h"
 #include "mgmt/model_totp.h"
 #include "mgmt/pwpool.h"
@@ -37,7 +38,7 @@ enum {
 };
 
 /* epoll tags */
-enum { TAG_SIGNAL, TAG_ADMIN, TAG_DEVICE, TAG_PWPOOL };
+enum { TAG_SIGNAL, TAG_ADMIN, TAG_DEVICE, TAG_PWPOOL, TAG_FEED };
 
 /* TLS 1.2 and 1.3 only. */
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
@@ -209,23 +210,34 @@ static int listener_start(struct mgmtd *m, struct mgmtd_listener *ls, int tag,
 	return 0;
 }
 
+/* The change watcher's period: slow while the change feed brings the changes. */
+static int watch_period(const struct mgmtd *m)
+{
+	return feed_live(m) ? FEED_POLL_MS : WATCH_POLL_MS;
+}
+
 /*
  * The shortest timeout either daemon asks for, in ms, or -1 for none; with
  * requests parked, also their earliest deadline and the change watcher's
- * period (watch.h).
+ * period (watch.h); the change feed's next connection attempt (feed.h).
  */
 static int next_timeout(const struct mgmtd *m)
 {
 	const struct mgmtd_listener *ls[] = {&m->admin, &m->device};
 	MHD_UNSIGNED_LONG_LONG t;
-	int best = -1;
+	int64_t now = http_now_ms();
+	int best = feed_timeout(m, now);
 
 	if (m->parking.resumed)
 		return 0;
 	if (m->parking.n > 0) {
-		int d = http_park_timeout(&m->parking, http_now_ms());
+		int d = http_park_timeout(&m->parking, now);
+		int w = watch_period(m);
 
-		best = d < WATCH_POLL_MS ? d : WATCH_POLL_MS;
+		if (d > w)
+			d = w;
+		if (best < 0 || d < best)
+			best = d;
 	}
 	for (size_t i = 0; i < 2; i++) {
 		if (ls[i]->rerun)
@@ -278,13 +290,17 @@ static int loop(struct mgmtd *m)
 				/* Password checks done: their requests resume below. */
 				pwpool_drain(m->pw, &m->parking);
 				break;
+			case TAG_FEED:
+				feed_ready(m);
+				break;
 			}
 		}
+		feed_tick(m, http_now_ms());
 		/* Long-polls: a change made elsewhere, deadlines passed. */
 		if (m->parking.n > 0) {
 			int64_t now = http_now_ms();
 
-			if (now - m->watched_ms >= WATCH_POLL_MS) {
+			if (now - m->watched_ms >= watch_period(m)) {
 				m->watched_ms = now;
 				watch_poll(m);
 			}
@@ -521,6 +537,8 @@ int server_run(const struct mgmtd_config *cfg)
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->epfd < 0 || setup_signals(m) < 0 || pwpool_setup(m) < 0)
 		goto cleanup;
+	if (feed_start(m, TAG_FEED) < 0)
+		goto cleanup;
 	if (listener_start(m, &m->admin, TAG_ADMIN, m->cfg.admin_listen) < 0 ||
 	    listener_start(m, &m->device, TAG_DEVICE, m->cfg.device_listen) < 0)
 		goto cleanup;
@@ -543,6 +561,10 @@ int server_run(const struct mgmtd_config *cfg)
 		    (unsigned long long)d->auth_fail[DEVICE_AUTH_REPLAY],
 		    (unsigned long long)d->auth_fail[DEVICE_AUTH_TOO_OLD]);
 	}
+	if (m->feed.on)
+		say("change feed: %llu notifications, %llu full re-checks, %llu connections lost",
+		    (unsigned long long)m->feed.notifications,
+		    (unsigned long long)m->feed.rechecks, (unsigned long long)m->feed.losses);
 	say("served %llu requests (admin %llu, device %llu), %llu bodies too large, "
 	    "%llu long-polls (%llu woken, %llu timed out, %llu refused)",
 	    (unsigned long long)(m->admin.http.requests + m->device.http.requests),
@@ -573,6 +595,7 @@ cleanup:
 	device_free(m);
 	free(m->license_text);
 	free(m->logins);
+	feed_stop(m);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	if (m->epfd >= 0)

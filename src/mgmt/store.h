@@ -145,6 +145,33 @@ int store_prepare_args(struct store *s, const char *sql, const struct store_arg 
 int store_exec_args(struct store *s, const char *sql, const struct store_arg *args,
 		    size_t n);
 
+/*
+ * Change notifications (PostgreSQL's LISTEN; feed.h says what travels and
+ * who sends it, with pg_notify inside the change's own transaction).
+ */
+struct store_listener;
+/*
+ * A connection of its own to db LISTENing on channel, non-blocking: 0 and
+ * *out; -ENOTSUP for a SQLite database; -EIO (err says why) when it
+ * cannot connect.
+ */
+int store_listen(const char *db, const char *channel, struct store_listener **out,
+		 struct store_error *err);
+/* Its socket, for epoll (readable: call store_listener_input). */
+int store_listener_fd(const struct store_listener *l);
+/* Read what arrived without blocking: 0, or -EIO when the connection is lost. */
+int store_listener_input(struct store_listener *l);
+/*
+ * The next notification's payload into out (truncated to cap) and the
+ * session that sent it (store_session_id): true, or false for none.
+ */
+bool store_listener_next(struct store_listener *l, char *out, size_t cap, int *from);
+/* This connection's session on the server (PostgreSQL's backend pid), 0 on SQLite. */
+int store_session_id(struct store *s);
+/* Its last error (for -EIO), "" for none. */
+const char *store_listener_error(const struct store_listener *l);
+void store_listener_close(struct store_listener *l);
+
 /* The schema version (0 for a new, empty database). */
 int store_version(struct store *s, int *out);
 

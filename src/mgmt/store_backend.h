@@ -54,4 +54,8 @@ int store_sqlite_open(struct store **out, const char *path, enum store_open_mode
 int store_pg_open(struct store **out, const char *url, enum store_open_mode mode,
 		  struct store_error *err);
 
+/* store.h's store_listen for a PostgreSQL URL (store_pg.c). */
+int store_pg_listen(const char *url, const char *channel, struct store_listener **out,
+		    struct store_error *err);
+
 #endif

@@ -178,6 +178,16 @@ int store_exec_args(struct store *s, const char *sql, const struct store_arg *ar
 	return rc < 0 ? rc : 0;
 }
 
+int store_listen(const char *db, const char *channel, struct store_listener **out,
+		 struct store_error *err)
+{
+	if (!store_is_postgres(db)) {
+		store_why(err, "%s: no change feed on SQLite", db);
+		return -ENOTSUP;
+	}
+	return store_pg_listen(db, channel, out, err);
+}
+
 int store_version(struct store *s, int *out)
 {
 	return s->ops->get_version(s, out);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -449,4 +450,113 @@ int store_pg_open(struct store **out, const char *url, enum store_open_mode mode
 	}
 	*out = &q->base;
 	return 0;
+}
+
+/*
+ * The listening connection (store.h, "Change notifications"): its own
+ * PGconn, so a notification never waits behind a statement of the store's
+ * and the store's blocking calls never read the feed's socket.
+ */
+struct store_listener {
+	PGconn *conn;
+	char err[STORE_ERR_MAX];
+};
+
+static void listener_why(struct store_listener *l)
+{
+	snprintf(l->err, sizeof l->err, "%s", PQerrorMessage(l->conn));
+	l->err[strcspn(l->err, "\n")] = '\0';
+}
+
+int store_pg_listen(const char *url, const char *channel, struct store_listener **out,
+		    struct store_error *err)
+{
+	struct store_listener *l = calloc(1, sizeof *l);
+	char shown[sizeof((struct store *)0)->path];
+	char sql[128], name[48];
+	/*
+	 * Attempts run in the reactor (feed.c): a server that does not answer
+	 * holds it up for connect_timeout at most (the URL may set another).
+	 */
+	const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name",
+				    NULL};
+	const char *const vals[] = {"5", url, name, NULL};
+	PGresult *r;
+	char *id;
+
+	if (l == NULL)
+		return -ENOMEM;
+	redact(url, shown, sizeof shown);
+	/* Named, so an operator can tell it in pg_stat_activity (unless the URL names it). */
+	snprintf(name, sizeof name, "subnetra-mgmtd-feed-%ld", (long)getpid());
+	l->conn = PQconnectdbParams(keys, vals, 1);
+	if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK)
+		goto fail;
+	PQsetNoticeProcessor(l->conn, quiet, NULL);
+	id = PQescapeIdentifier(l->conn, channel, strlen(channel));
+	if (id == NULL)
+		goto fail;
+	snprintf(sql, sizeof sql, "LISTEN %s", id);
+	PQfreemem(id);
+	r = PQexec(l->conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		goto fail;
+	}
+	PQclear(r);
+	if (PQsetnonblocking(l->conn, 1) != 0)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	store_why(err, "%s: change feed: %s", shown,
+		  l->conn != NULL ? PQerrorMessage(l->conn) : "no memory");
+	err->msg[strcspn(err->msg, "\n")] = '\0';
+	store_listener_close(l);
+	return -EIO;
+}
+
+int store_listener_fd(const struct store_listener *l)
+{
+	return PQsocket(l->conn);
+}
+
+int store_listener_input(struct store_listener *l)
+{
+	if (PQconsumeInput(l->conn) == 0 || PQstatus(l->conn) != CONNECTION_OK) {
+		listener_why(l);
+		return -EIO;
+	}
+	return 0;
+}
+
+bool store_listener_next(struct store_listener *l, char *out, size_t cap, int *from)
+{
+	PGnotify *n = PQnotifies(l->conn);
+
+	if (n == NULL)
+		return false;
+	snprintf(out, cap, "%s", n->extra);
+	*from = n->be_pid;
+	PQfreemem(n);
+	return true;
+}
+
+int store_session_id(struct store *s)
+{
+	return s->ops == &pg_ops ? PQbackendPID(pg_of(s)->conn) : 0;
+}
+
+const char *store_listener_error(const struct store_listener *l)
+{
+	return l->err;
+}
+
+void store_listener_close(struct store_listener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	free(l);
 }

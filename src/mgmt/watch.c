@@ -88,9 +88,14 @@ void watch_init(struct mgmtd *m)
 
 void watch_notify(struct mgmtd *m)
 {
+	device_version_check(m);
+	watch_events(m);
+}
+
+void watch_events(struct mgmtd *m)
+{
 	struct watch_cursor now;
 
-	device_version_check(m);
 	if (watch_read(m->store, &now) < 0 || watch_equal(&now, &m->watch.last))
 		return;
 	m->watch.last = now;

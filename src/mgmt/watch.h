@@ -8,7 +8,9 @@
  * WATCH_POLL_MS while requests are parked: on SQLite it first reads
  * PRAGMA data_version, which moves only when another connection
  * committed, so an idle poll costs one pragma; on PostgreSQL it reads the
- * cursor itself.  Either way a moved cursor wakes WAKE_EVENTS.
+ * cursor itself.  Either way a moved cursor wakes WAKE_EVENTS.  On
+ * PostgreSQL with the change feed live (feed.h) the other servers' changes
+ * arrive as notifications and this poll runs only every FEED_POLL_MS.
  */
 #ifndef SUBNETRA_MGMT_WATCH_H
 #define SUBNETRA_MGMT_WATCH_H
@@ -46,5 +48,7 @@ void watch_init(struct mgmtd *m);
 void watch_poll(struct mgmtd *m);
 /* This process committed a change: wake the waiters. */
 void watch_notify(struct mgmtd *m);
+/* The events cursor only (the feed, feed.h, accounts for the devices). */
+void watch_events(struct mgmtd *m);
 
 #endif

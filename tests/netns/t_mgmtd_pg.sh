@@ -9,7 +9,11 @@
 # The store's migration and schema unit tests on it (test_mgmtd_store with
 # SUBNETRA_TEST_PG_URL), the data model's (test_mgmtd_model_auth, _fleet), init (tables made in place, init twice refused),
 # two servers on the one database both serving, a restart keeping the
-# admin, backup/restore pointing to pg_dump, a URL's password never echoed.
+# admin, backup/restore pointing to pg_dump, a URL's password never echoed;
+# the change feed (LISTEN/NOTIFY): a change through server a wakes exactly
+# the affected devices long-polling server b (counted in b's /healthz),
+# and b's feed connection killed (pg_terminate_backend) is made again, a
+# later change still reaching b's devices.
 # TAP.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -160,5 +164,83 @@ check_match "restarted: the replay is still refused (the nonce outlives the proc
 	'^401 .*"code":"replay"' "$(python3 "$PYDEV" raw "${DEV[c]}" "$T/join.raw")"
 check_match "restarted: the admin is still there" '"admins":\[\{"email":"Admin@Example.org"' "$("$MGMTD" status --db "$URL" --json)"
 stop_server c
+
+# ---- the change feed: two servers, devices long-polling b, changes made through a ----------
+
+DEVTOOL=$SNR_BUILD/tests/tools/mgmt_device
+PYDEV=$SNR_ROOT/tests/tools/mgmt_device.py
+TEST_ROUTES=1 start_server fa || bail "server fa did not start"
+TEST_ROUTES=1 start_server fb || bail "server fb did not start"
+check_match "server b: the change feed listening" 'change feed: listening on subnetra_change' "$(cat "$T/serve-fb.log")"
+check_match "... healthz says it is live" '"feed":\{"state":"live","notifications":0,' "$(healthz fb)"
+post_a() { curl -sS --max-time 20 --cacert "$T/state/tls-cert.pem" -H 'Content-Type: application/json' --data-binary "$2" "https://${ADDR[fa]}$1"; }
+code_of() { sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p' <<<"$1"; }
+dev() { local srv=$1; shift; python3 "$PYDEV" req "${DEV[$srv]}" "$@"; }
+payload() { python3 -c 'import json,base64,sys; p=json.load(open(sys.argv[1]))["payload"]; print(base64.urlsafe_b64decode(p+"="*(-len(p)%4)).decode())' "$1"; }
+version_of() { payload "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%d.%d" % (d["epoch"], d["serial"]))'; }
+peers_of() { payload "$1" | python3 -c 'import json,sys; print(" ".join(sorted(p["hostname"] for p in json.load(sys.stdin)["peers"])))'; }
+hnum() { healthz "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+waiting_is() { [ "$(hnum "$1" waiting)" = "$2" ]; }
+# answered I.ROUND: robot-I's poll of that round answered (its bundle and the time it ended written).
+answered() { [ -s "$T/r$1.json" ] && [ "$(wc -l <"$T/r$1.poll")" -ge 2 ]; }
+feed_state() { healthz fb | grep -q "\"feed\":{\"state\":\"$1\""; }
+
+"$DEVTOOL" keygen 6 >"$T/seeds" || bail "keygen"
+for i in 1 2 3 4 5 6; do S[$i]=$(sed -n "${i}p" "$T/seeds"); done
+FLEET=$(code_of "$(post_a /api/v1/_test/joincode '{"network":"fleet","reusable":true}')")
+OTHER=$(code_of "$(post_a /api/v1/_test/joincode '{"network":"other","reusable":true}')")
+[ -n "$FLEET" ] && [ -n "$OTHER" ] || bail "no join codes from the test route"
+# robot-1 and robot-2 in fleet, robot-3 in other: joined through b, polling b.
+for i in 1 2 3; do
+	C=$FLEET; [ "$i" = 3 ] && C=$OTHER
+	check_match "robot-$i joins through b" '^200 ' \
+		"$(dev fb "${S[$i]}" POST /device/v1/join --body "{\"code\":\"$C\",\"hostname\":\"robot-$i\"}")"
+done
+for i in 1 2 3; do dev fb "${S[$i]}" GET '/device/v1/config?wait=0' --out "$T/r$i.0.json" >/dev/null; done
+park() { # I ROUND: robot-I's config poll parked on b, have=its current version
+	( dev fb "${S[$1]}" GET "/device/v1/config?have=$(version_of "$T/r$1.$(($2 - 1)).json")&wait=50" \
+		--out "$T/r$1.$2.json" >"$T/r$1.$2.poll"; now_ms >>"$T/r$1.$2.poll" ) &
+	bg_track $!
+}
+for i in 1 2 3; do park "$i" 1; done
+check "three config polls parked on b" wait_until 20 waiting_is fb 3
+W0=$(hnum fb polls_woken)
+T0=$(now_ms)
+check_match "robot-4 joins fleet through a" '^200 ' \
+	"$(dev fa "${S[4]}" POST /device/v1/join --body "{\"code\":\"$FLEET\",\"hostname\":\"robot-4\"}")"
+check "robot-1's poll on b answered" wait_until 20 answered 1.1
+check "... and robot-2's" wait_until 20 answered 2.1
+diag "robot-1 held the bundle listing robot-4 $(($(tail -1 "$T/r1.1.poll") - T0)) ms after the join through a began"
+check_eq "... robot-1's bundle lists robot-2 and robot-4" "robot-2 robot-4" "$(peers_of "$T/r1.1.json")"
+check_eq "b woke exactly the two affected polls" 2 "$(($(hnum fb polls_woken) - W0))"
+check "robot-3 (another network) was not woken" test ! -s "$T/r3.1.json"
+check_eq "... its poll is still parked on b" 1 "$(hnum fb waiting)"
+check_match "b: notifications received, no full re-check, no loss" \
+	'"feed":\{"state":"live","notifications":[1-9][0-9]*,"rechecks":0,"losses":0\}' "$(healthz fb)"
+
+# b's feed connection killed: b polls meanwhile, connects again, re-checks everyone once.
+KILLED=$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc \
+	"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'subnetra-mgmtd-feed-${PID[fb]}'")
+check_eq "pg_terminate_backend of b's feed connection" 1 "$KILLED"
+check "b: the loss counted" wait_until 20 eval '[ "$(hnum fb losses)" = 1 ]'
+check "b: the feed live again" wait_until 20 feed_state live
+check_match "... logged once: lost, then listening again" \
+	'change feed lost \(.*\): polling every 200 ms, reconnecting' "$(cat "$T/serve-fb.log")"
+check_eq "... one 'lost' line" 1 "$(grep -c 'change feed lost' "$T/serve-fb.log")"
+check_match "... and the full re-check" 'change feed: listening again; every poll re-checks' "$(cat "$T/serve-fb.log")"
+check_eq "... counted once" 1 "$(hnum fb rechecks)"
+for i in 1 2; do park "$i" 2; done
+check "robot-1 and robot-2 parked on b again" wait_until 20 waiting_is fb 3
+W0=$(hnum fb polls_woken)
+check_match "robot-5 joins fleet through a" '^200 ' \
+	"$(dev fa "${S[5]}" POST /device/v1/join --body "{\"code\":\"$FLEET\",\"hostname\":\"robot-5\"}")"
+check "after the reconnection, robot-1's poll on b answered" wait_until 20 answered 1.2
+check "... and robot-2's" wait_until 20 answered 2.2
+check_eq "... robot-1's bundle lists robot-5" "robot-2 robot-4 robot-5" "$(peers_of "$T/r1.2.json")"
+check_eq "... b woke exactly those two" 2 "$(($(hnum fb polls_woken) - W0))"
+check "robot-3 still not woken" test ! -s "$T/r3.1.json"
+stop_server fa
+stop_server fb
+check_match "b's exit line: the feed's counters" 'change feed: [0-9]+ notifications, 1 full re-checks, 1 connections lost' "$(cat "$T/serve-fb.log")"
 
 done_testing
