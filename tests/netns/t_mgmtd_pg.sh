@@ -141,7 +141,7 @@ pgq() { runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc "$1"; }
 pg_state() { pgq "SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM memberships), (SELECT count(*) FROM audit), (SELECT serial FROM instance_version)"; }
 SEED=$("$SNR_BUILD/tests/tools/mgmt_device" keygen 1) || bail "keygen"
 CODE=$(curl -sS --max-time 10 --cacert "$T/state/tls-cert.pem" -H 'Content-Type: application/json' \
-	--data-binary '{"network":"fleet","reusable":true}' "https://${ADDR[a]}/api/v1/_test/joincode" |
+	--data-binary '{"network":"replay","reusable":true}' "https://${ADDR[a]}/api/v1/_test/joincode" |
 	sed -n 's/.*"code":"\(snj_[^"]*\)".*/\1/p')
 [ -n "$CODE" ] || bail "no join code from server a's test route"
 check_match "a device joins through server a" '^200 .*"new":true' \
