@@ -152,14 +152,16 @@ check "a: the flush is logged" wait_until 5 log_has a "subnetrad: policy flush -
 
 # ---- 3. updates under traffic, through a 2-worker hub -----------------------------------------
 
-PINGS=600
-ip netns exec "${NODE_NS[a]}" ping -n -i 0.01 -c "$PINGS" -W 2 10.0.0.3 >"$T/ping.out" 2>&1 &
+# The ping runs until the 20 rounds are done (a deadline far beyond them),
+# so every update, the last flush included, happens under traffic however
+# slow the machine (an ASan build on a loaded one took longer than a
+# 600-ping run, and the rounds used to stop with the ping).
+ip netns exec "${NODE_NS[a]}" ping -n -i 0.01 -w 600 -W 2 10.0.0.3 >"$T/ping.out" 2>&1 &
 ping_pid=$!
 bg_track "$ping_pid"
 wait_until 5 grep -q 'bytes from' "$T/ping.out" || bail "ping did not start"
-fail=0 rounds=0
-while proc_alive "$ping_pid" && [ "$rounds" -lt 20 ]; do
-	rounds=$((rounds + 1))
+fail=0
+for rounds in $(seq 1 20); do
 	for i in 1 2 3 4; do
 		cli hub policy add --src 0.0.0.0/0 --dst "10.0.$rounds.$i/32" --action forward --target 3 >/dev/null 2>&1 || fail=$((fail + 1))
 	done
@@ -169,11 +171,15 @@ while proc_alive "$ping_pid" && [ "$rounds" -lt 20 ]; do
 	[ $((rounds % 5)) -eq 0 ] && { cli hub policy flush --added || fail=$((fail + 1)); }
 done
 check_eq "hub: every update command exited 0" 0 "$fail"
-check "the updates overlapped the running ping" proc_alive "$ping_pid"
+check "the ping ran through every update (still running after the last)" proc_alive "$ping_pid"
+kill -INT "$ping_pid" 2>/dev/null
 wait "$ping_pid"
+sent=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' "$T/ping.out")
 got=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' "$T/ping.out")
-check_eq "0 % loss: $PINGS/$PINGS replies through the hub while its policy changed" "$PINGS" "$got" ||
-	diag "$(tail -n 3 "$T/ping.out")"
+check_ge "at least 10 pings during the updates (${sent:-?})" 10 "${sent:-0}"
+# The echo sent just before the SIGINT may have no reply yet: one in flight.
+check_ge "0 % loss: ${got:-?} of ${sent:-?} replies through the hub while its policy changed" \
+	"$((${sent:-1} - 1))" "${got:-0}" || diag "$(tail -n 3 "$T/ping.out")"
 check "hub: after the last flush, the derived rules only" wait_until 5 show_is hub "$HUB_DERIVED"
 check_eq "hub: no update was refused" "" "$(grep -E 'policy (add|del|replace|flush).* ignored' "${NODE_LOG[hub]}" | grep -v 'target 7\|70000\|host bits')"
 
