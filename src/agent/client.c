@@ -443,6 +443,13 @@ static void answered(struct mgmt_client *c, uint64_t now_ns, uint64_t wall_ms)
 			c->applied++;
 			if (c->apply)
 				c->apply(c->ctx, c->bundle);
+			/*
+			 * The bundle names a newer license than ours (the instance's
+			 * settings changed: base servers, management address, name):
+			 * fetch it before the next poll.
+			 */
+			if (c->trust.pinned && c->bundle->license_serial > c->trust.license.serial)
+				c->stage = MGMT_STAGE_LICENSE;
 		} else if (v != MGMT_BUNDLE_SAME) {
 			backoff(c, now_ns, bundle_refusal(v), mgmt_bundle_verdict_name(v));
 			return;

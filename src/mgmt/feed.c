@@ -19,6 +19,10 @@ void feed_format_ids(const struct model_change *ch, char out[FEED_IDS_MAX])
 	struct outbuf o;
 	uint64_t prev = 0;
 
+	if (ch->all) {
+		snprintf(out, FEED_IDS_MAX, "*");
+		return;
+	}
 	outbuf_init(&o, out, FEED_IDS_MAX);
 	for (size_t i = 0; i < ch->n_affected; i++) {
 		outbuf_printf(&o, "%s%llu", i ? "," : "",

@@ -13,6 +13,7 @@
 #ifndef SUBNETRA_MGMT_MODEL_H
 #define SUBNETRA_MGMT_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,7 @@ struct model_change {
 	int64_t epoch, serial;
 	uint64_t *affected;
 	size_t n_affected;
+	bool all; /* every device (a license change: every bundle names its serial) */
 };
 
 void model_change_free(struct model_change *ch);

@@ -19,6 +19,7 @@
 #include "mgmt/meta.h"
 #include "mgmt/model.h"
 #include "mgmt/model_audit.h"
+#include "mgmt/model_version.h"
 
 enum {
 	BASES_TEXT_MAX = MGMT_SERVERS_MAX * SETTINGS_BASE_SPEC_MAX,
@@ -300,6 +301,7 @@ int settings_apply(struct store *s, const struct settings_change *c, int64_t now
 		   char *why, size_t cap)
 {
 	struct model_op op = {.s = s, .who = {.kind = MODEL_ACTOR_SYSTEM}, .now_ms = now * 1000};
+	struct model_change all = {.all = true};
 	char bases[BASES_TEXT_MAX], addr[IDENTITY_ADDR_TEXT];
 	int rc;
 
@@ -321,7 +323,13 @@ int settings_apply(struct store *s, const struct settings_change *c, int64_t now
 	if (c->valid_days != 0 &&
 	    (rc = set_num(s, META_LIC_VALID_DAYS, c->valid_days)) < 0)
 		goto fail;
-	if ((rc = bump(s, now)) < 0 ||
+	/*
+	 * Every bundle names the license serial, so the instance version moves
+	 * too: every device's bundle is built again and a device that sees a
+	 * newer license serial there fetches the license (new base servers
+	 * reach a running fleet).  Every server re-checks every poll ("*").
+	 */
+	if ((rc = bump(s, now)) < 0 || (rc = model_version_bump(&op, &all)) < 0 ||
 	    (rc = model_audit(&op, "settings.update", "instance", -1, NULL)) < 0 ||
 	    (rc = store_commit(s)) < 0)
 		goto fail;

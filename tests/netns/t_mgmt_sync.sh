@@ -309,6 +309,17 @@ check_match "... dev3 among them, its clock 2 h slow: corrected by the server's 
 check_match "... so the server refused none of its requests as clock_skew" '"clock_skew":0' \
 	"$(nsx mgmt curl -sS --max-time 10 "http://[${ADDR[mgmt]}]:8080/healthz")"
 
+# ---- 6b. a license change reaches running devices ------------------------------------------------
+# settings beside the live server: the license serial and the instance
+# version move, every bundle is built again naming the new serial, and an
+# agent that sees it fetches the license (its name shows it took it).
+"$MGMTD" settings --db "$DB" --name "Sync lab 2" >/dev/null 2>&1 || bail "mgmtd settings --name"
+for d in dev2 dev3; do
+	check "$d: the new license fetched while running (instance name: Sync lab 2)" \
+		wait_until 30 eval "cli $d agent status --config $T/$d.json | grep -qx 'instance name: Sync lab 2'"
+done
+check "... and the whitelists stay as they were" synced dev2 dev3
+
 # ---- 7. leave -------------------------------------------------------------------------------
 OUT=$(cli dev2 leave --config "$T/dev2.json" --timeout 40 2>&1)
 check_eq "dev2: subnetra leave exits 0" 0 $?

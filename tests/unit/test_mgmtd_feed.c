@@ -92,6 +92,14 @@ static void too_large(void **state)
 	assert_int_equal(back.n_affected, fit);
 	assert_int_equal(back.affected[fit - 1], ids[fit - 1]);
 	model_change_free(&back);
+	/* A change of every device (a license change) says "*" whatever it lists. */
+	ch.n_affected = 0;
+	ch.all = true;
+	payload_of(&ch, p, sizeof p);
+	assert_string_equal(strchr(p, ' '), " *");
+	assert_true(feed_parse_change(p, &back, &all));
+	assert_true(all);
+	model_change_free(&back);
 	free(ids);
 }
 
