@@ -8,7 +8,7 @@
 #
 #   tests/run.sh [--only unit|vectors|netns|release|fuzz] [--build DIR]... [--jobs N]
 # The fuzz suite (libFuzzer harnesses in build-fuzz) runs once, with a short
-# budget of FUZZ_TEST_SECS (default 6) seconds per harness.
+# budget of FUZZ_TEST_SECS (default 4) seconds per harness.
 #
 # Netns scenarios run NETNS_JOBS (--jobs, default 3) at a time: each one
 # creates its own uniquely named namespaces, and most of their time is spent
@@ -203,7 +203,7 @@ pool_reap all
 
 if { [ -z "$only" ] || [ "$only" = fuzz ]; } && [ -x tests/fuzz/run.sh ]; then
 	if ls build-fuzz/fuzz/fuzz_* >/dev/null 2>&1; then
-		run_suite "fuzz" ./tests/fuzz/run.sh --build build-fuzz --seconds "${FUZZ_TEST_SECS:-6}"
+		run_suite "fuzz" ./tests/fuzz/run.sh --build build-fuzz --seconds "${FUZZ_TEST_SECS:-4}"
 	elif [ "$only" = fuzz ]; then
 		echo "not ok - fuzz harnesses not built (make CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build)"
 		failed=$((failed + 1))
