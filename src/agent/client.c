@@ -17,6 +17,7 @@
 
 #include "agent/agentstate.h"
 #include "core/json.h"
+#include "core/mesh/identity.h"
 #include "core/mgmt/devreq.h"
 #include "core/mgmt/httpreq.h"
 #include "core/mgmt/jsonio.h"
@@ -96,15 +97,13 @@ int mgmt_client_init(struct mgmt_client *c, const struct mgmt_store *store, cons
 	mgmt_url_host_header(&c->url, c->host_header, sizeof(c->host_header));
 	if (code && strncmp(code, MGMT_CLIENT_CLAIM, strlen(MGMT_CLIENT_CLAIM)) == 0) {
 		const char *hex = code + strlen(MGMT_CLIENT_CLAIM);
-		struct in6_addr a;
 
 		if (strlen(hex) != 2 * sizeof(c->claim_secret) ||
 		    !mgmt_hex_decode(hex, strlen(hex), c->claim_secret, sizeof(c->claim_secret))) {
 			snprintf(c->last_error, sizeof(c->last_error), "not a claim secret");
 			return -EINVAL;
 		}
-		if (!c->url.ipv6 || inet_pton(AF_INET6, c->url.host, &a) != 1 ||
-		    a.s6_addr[0] != 0xfc || a.s6_addr[1] != 0x94) {
+		if (!c->url.ipv6 || !identity_address_in_overlay(c->server.v6.sin6_addr.s6_addr)) {
 			snprintf(c->last_error, sizeof(c->last_error),
 				 "a claim needs the server's overlay address as its URL "
 				 "(http://[fc94:...]:PORT/), which the mesh authenticates; "

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/mesh/identity.h"
 #include "os/linux/statefile.h"
 
 static bool listed(const struct agent_servers *s, const uint8_t a[16])
@@ -15,7 +16,7 @@ static bool listed(const struct agent_servers *s, const uint8_t a[16])
 
 bool agent_servers_add(struct agent_servers *s, const uint8_t a[16])
 {
-	if (a[0] != 0xfc || a[1] != 0x94 || s->n >= AGENT_MANAGED_SERVERS_MAX || listed(s, a))
+	if (!identity_address_in_overlay(a) || s->n >= AGENT_MANAGED_SERVERS_MAX || listed(s, a))
 		return false;
 	memcpy(s->addr[s->n++], a, 16);
 	return true;

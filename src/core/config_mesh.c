@@ -319,7 +319,7 @@ static int f_whitelist(const struct config_reader *r, struct config *cfg,
 		if (!identity_address_parse(s, len, m->whitelist[i]))
 			return config_error_set(r->err, p, "InvalidAddress",
 				    "%s: not an IPv6 address", quote_untrusted(q, sizeof(q), s, len));
-		if (m->whitelist[i][0] != 0xfc || m->whitelist[i][1] != 0x94)
+		if (!identity_address_in_overlay(m->whitelist[i]))
 			return config_error_set(r->err, p, "NotMeshAddress",
 				    "%s is not in fc94::/16, where every mesh address is",
 				    quote_untrusted(q, sizeof(q), s, len));

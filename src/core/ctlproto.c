@@ -317,7 +317,7 @@ static bool parse_mesh_addr(const struct token *t, struct ctl_cmd *cmd, struct f
 
 	if (!identity_address_parse(t->s, t->len, a))
 		return fail(err, CTL_INVALID_VALUE, not_ipv6);
-	if (a[0] != 0xfc || a[1] != 0x94)
+	if (!identity_address_in_overlay(a))
 		return fail(err, CTL_INVALID_VALUE, not_mesh);
 	cmd->mesh.has_addr = true;
 	return true;

@@ -115,8 +115,7 @@ int settings_base_parse(const char *spec, struct mgmt_base_server *b, char *why,
 
 static int parse_addr(const char *s, uint8_t out[16], char *why, size_t cap)
 {
-	if (!identity_address_parse(s, strlen(s), out) || out[0] != 0xfc ||
-	    out[1] != 0x94)
+	if (!identity_address_parse(s, strlen(s), out) || !identity_address_in_overlay(out))
 		return WHY("management address '%s': want an overlay address (fc94::/16)",
 			   s);
 	return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/bytes/byteorder.h"
+#include "core/mesh/identity.h"
 
 static const char *const names[BASECTL_RESULT_END] = {
     [BASECTL_OK] = "ok",
@@ -40,11 +41,6 @@ const char *basectl_type_name(uint8_t type)
 	case BASECTL_NOTICE: return "notice";
 	default: return NULL;
 	}
-}
-
-static bool overlay_addr(const uint8_t a[BASECTL_ADDR_LEN])
-{
-	return a[0] == 0xfc && a[1] == 0x94;
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -92,13 +88,13 @@ static enum basectl_result check(const struct basectl *m)
 	case BASECTL_LOOKUP:
 		if (m->arg & ~BASECTL_LOOKUP_NOTIFY)
 			return BASECTL_BAD_FLAGS;
-		if (!overlay_addr(m->addr))
+		if (!identity_address_in_overlay(m->addr))
 			return BASECTL_BAD_ADDRESS;
 		break;
 	case BASECTL_UNSUBSCRIBE:
 		if (m->arg != 0)
 			return BASECTL_BAD_RESERVED;
-		if (!overlay_addr(m->addr))
+		if (!identity_address_in_overlay(m->addr))
 			return BASECTL_BAD_ADDRESS;
 		break;
 	case BASECTL_PING:
@@ -115,7 +111,7 @@ static enum basectl_result check(const struct basectl *m)
 		    (m->n_allow > 0 && !(m->arg & BASECTL_ALLOW_RESTRICT)))
 			return BASECTL_BAD_COUNT;
 		for (unsigned i = 0; i < m->n_allow; i++)
-			if (!overlay_addr(m->allow[i]))
+			if (!identity_address_in_overlay(m->allow[i]))
 				return BASECTL_BAD_ADDRESS;
 		break;
 	case BASECTL_REGISTER_OK:
@@ -131,7 +127,7 @@ static enum basectl_result check(const struct basectl *m)
 			return BASECTL_BAD_REASON;
 		if (m->n_obs > BASECTL_OBS_MAX)
 			return BASECTL_BAD_COUNT;
-		if (!overlay_addr(m->addr))
+		if (!identity_address_in_overlay(m->addr))
 			return BASECTL_BAD_ADDRESS;
 		for (unsigned i = 0; i < m->n_obs; i++)
 			if (!ep18_observed(&m->obs[i]))

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/bytes/byteorder.h"
+#include "core/mesh/identity.h"
 #include "core/mesh/name.h"
 
 static const char *const names[ER_RESULT_END] = {
@@ -99,7 +100,7 @@ static struct addr_class classify(const struct ep18 *ep)
 	}
 	c.link_local = a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 	c.multicast = a[0] == 0xff;
-	c.overlay = a[0] == 0xfc && a[1] == 0x94;
+	c.overlay = identity_address_in_overlay(a);
 	return c;
 }
 

@@ -81,8 +81,8 @@ static bool parse_entry(const char *text, const struct text_line *l, struct host
 	for (size_t i = n_end; i < l->stop; i++)
 		if (text[i] != ' ' && text[i] != '\t')
 			return false;
-	if (!identity_address_parse(text + a, a_end - a, e->addr) || e->addr[0] != 0xfc ||
-	    e->addr[1] != 0x94 || !mesh_name_valid(text + n, n_end - n))
+	if (!identity_address_parse(text + a, a_end - a, e->addr) ||
+	    !identity_address_in_overlay(e->addr) || !mesh_name_valid(text + n, n_end - n))
 		return false;
 	memcpy(e->name, text + n, n_end - n);
 	e->name[n_end - n] = '\0';

@@ -42,6 +42,11 @@ void identity_address(const uint8_t pk[IDENTITY_PK_LEN], uint8_t out[IDENTITY_AD
 	memcpy(out + sizeof(addr_prefix), h + 3, IDENTITY_ADDR_LEN - sizeof(addr_prefix));
 }
 
+bool identity_address_in_overlay(const uint8_t addr[IDENTITY_ADDR_LEN])
+{
+	return memcmp(addr, addr_prefix, sizeof(addr_prefix)) == 0;
+}
+
 bool identity_pk_acceptable(const uint8_t pk[IDENTITY_PK_LEN])
 {
 	uint8_t h[crypto_hash_sha256_BYTES];

@@ -92,6 +92,8 @@ void identity_address_format(const uint8_t addr[IDENTITY_ADDR_LEN],
 			     char out[IDENTITY_ADDR_TEXT]);
 /* Any IPv6 text form (s need not be NUL-terminated); false if it is not one. */
 bool identity_address_parse(const char *s, size_t len, uint8_t out[IDENTITY_ADDR_LEN]);
+/* Whether addr is in fc94::/16, where every identity's address is. */
+bool identity_address_in_overlay(const uint8_t addr[IDENTITY_ADDR_LEN]);
 
 /*
  * The X25519 (Noise static) key pair of the identity.  0, or -EINVAL when

@@ -171,7 +171,7 @@ static const char *add_addr(struct managed *m, const uint8_t addr[16], int peer)
 	size_t i = search(m, addr, &found);
 	struct managed_addr *a;
 
-	if (addr[0] != 0xfc || addr[1] != 0x94)
+	if (!identity_address_in_overlay(addr))
 		return "not an fc94::/16 address";
 	if (found) {
 		a = &m->addrs[i];

@@ -60,7 +60,7 @@ int whitelist_add(struct whitelist *w, const uint8_t addr[16])
 	bool found;
 	size_t i;
 
-	if (addr[0] != 0xfc || addr[1] != 0x94)
+	if (!identity_address_in_overlay(addr))
 		return -EINVAL;
 	i = search(w, addr, &found);
 	if (found)

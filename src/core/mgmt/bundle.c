@@ -7,14 +7,10 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/mesh/identity.h"
 #include "core/mesh/name.h"
 #include "core/mgmt/jsonio.h"
 #include "core/outbuf.h"
-
-static bool is_overlay(const uint8_t a[16])
-{
-	return a[0] == 0xfc && a[1] == 0x94;
-}
 
 /* ---- which entries stay ---------------------------------------------------- */
 
@@ -58,7 +54,7 @@ static unsigned mark_peers(const struct entries *e, size_t n, const uint8_t devi
 
 	for (size_t i = 0; i < n; i++) {
 		idx[i] = (uint16_t)i;
-		keep[i] = is_overlay(address_at(e, i)) && memcmp(address_at(e, i), device, 16) != 0;
+		keep[i] = identity_address_in_overlay(address_at(e, i)) && memcmp(address_at(e, i), device, 16) != 0;
 	}
 	qsort_r(idx, n, sizeof(idx[0]), by_address, (void *)(uintptr_t)e);
 	for (size_t i = 1; i < n; i++) {
@@ -116,7 +112,7 @@ static void put_names(struct outbuf *o, const struct mgmt_names *n, bool first)
 static bool ranges_ok(const struct mgmt_bundle *b)
 {
 	return b->epoch <= MGMT_JSON_INT_MAX && b->serial <= MGMT_JSON_INT_MAX &&
-	       b->license_serial <= MGMT_JSON_INT_MAX && is_overlay(b->device) &&
+	       b->license_serial <= MGMT_JSON_INT_MAX && identity_address_in_overlay(b->device) &&
 	       b->wait_s >= 1 && b->wait_s <= MGMT_WAIT_MAX_S && b->status_s >= MGMT_STATUS_MIN_S &&
 	       b->status_s <= MGMT_STATUS_MAX_S && b->n_peers <= MGMT_PEERS_MAX;
 }

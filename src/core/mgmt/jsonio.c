@@ -88,7 +88,7 @@ bool mgmt_json_addr_value(const struct json_value *v, uint8_t out[16])
 
 	if (v->type != JSON_STRING || v->u.string.len >= IDENTITY_ADDR_TEXT ||
 	    !identity_address_parse(v->u.string.bytes, v->u.string.len, out) ||
-	    out[0] != 0xfc || out[1] != 0x94)
+	    !identity_address_in_overlay(out))
 		return false;
 	identity_address_format(out, canon);
 	return strlen(canon) == v->u.string.len &&

@@ -32,11 +32,6 @@ static bool base_ok(const struct mgmt_base_server *b)
 	       identity_pk_acceptable(b->public_key);
 }
 
-static bool is_overlay(const uint8_t a[16])
-{
-	return a[0] == 0xfc && a[1] == 0x94;
-}
-
 bool mgmt_license_check(const struct mgmt_license *l)
 {
 	size_t name_len = strnlen(l->name, sizeof(l->name));
@@ -45,7 +40,7 @@ bool mgmt_license_check(const struct mgmt_license *l)
 	if (name_len == 0 || name_len > MGMT_TITLE_MAX || !mgmt_text_printable(l->name, name_len) ||
 	    url_len > MGMT_URL_MAX || !url_ok(l->dashboard_url, url_len) ||
 	    l->serial > MGMT_JSON_INT_MAX || l->max_devices > MGMT_JSON_INT_MAX ||
-	    l->issued < 0 || l->issued >= l->valid_until || !is_overlay(l->websetup_host) ||
+	    l->issued < 0 || l->issued >= l->valid_until || !identity_address_in_overlay(l->websetup_host) ||
 	    l->n_api < 1 || l->n_api > MGMT_SERVERS_MAX || l->n_base < 1 ||
 	    l->n_base > MGMT_SERVERS_MAX || l->n_keys < 1 || l->n_keys > MGMT_KEYS_MAX)
 		return false;
@@ -53,7 +48,7 @@ bool mgmt_license_check(const struct mgmt_license *l)
 	if (l->valid_until > 253402300799LL)
 		return false;
 	for (size_t i = 0; i < l->n_api; i++) {
-		if (!is_overlay(l->api_servers[i]))
+		if (!identity_address_in_overlay(l->api_servers[i]))
 			return false;
 	}
 	for (size_t i = 0; i < l->n_base; i++) {

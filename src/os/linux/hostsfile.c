@@ -16,6 +16,7 @@
 
 #include <cap-ng.h>
 
+#include "core/mesh/identity.h"
 #include "os/linux/atomicfile.h"
 #include "os/linux/safefile.h"
 #include "os/linux/sandbox_fs.h"
@@ -115,7 +116,7 @@ static int decode(const uint8_t *req, size_t len, struct hosts_entry *e, size_t 
 		size_t nl = strnlen((const char *)p + 16, HOSTS_NAME_MAX + 1);
 
 		memcpy(e[i].addr, p, 16);
-		if (e[i].addr[0] != 0xfc || e[i].addr[1] != 0x94 || nl > HOSTS_NAME_MAX ||
+		if (!identity_address_in_overlay(e[i].addr) || nl > HOSTS_NAME_MAX ||
 		    !mesh_name_valid((const char *)p + 16, nl)) {
 			snprintf(why, cap, "entry %u is not an fc94::/16 address and a host name", i);
 			return -EINVAL;
