@@ -133,12 +133,20 @@ static int save(const struct agent_env *e, const char *name, const char *text, m
 	return rc;
 }
 
-static void no_agent(const struct agent_env *e)
+/* The pid of the agent of config's state_dir (*e loaded), or 0 having said why. */
+static long running_agent(const char *config, struct agent_env *e)
 {
-	fprintf(stderr,
-		"subnetra: no management agent runs for state_dir %s: start it with "
-		"'systemctl start subnetra-agent' (or 'subnetra agent &')\n",
-		e->state_dir);
+	long pid;
+
+	if (agent_env_load(config, e) != EXIT_OK)
+		return 0;
+	pid = agent_pid(e);
+	if (pid == 0)
+		fprintf(stderr,
+			"subnetra: no management agent runs for state_dir %s: start it with "
+			"'systemctl start subnetra-agent' (or 'subnetra agent &')\n",
+			e->state_dir);
+	return pid;
 }
 
 /* Wait for the agent's answer to request id until end (mono_ns); EXIT_OK when it says ok. */
@@ -296,13 +304,9 @@ int cmd_join(int argc, char **argv)
 	if (a.hostname[0] != '\0' && !mesh_name_valid(a.hostname, strlen(a.hostname)))
 		return usage(&a, "--hostname: '%s' is not a host name (1-63 of a-z 0-9 -)",
 			     a.hostname);
-	if (agent_env_load(a.config, &e) != EXIT_OK)
+	pid = running_agent(a.config, &e);
+	if (pid == 0)
 		return EXIT_FAIL;
-	pid = agent_pid(&e);
-	if (pid == 0) {
-		no_agent(&e);
-		return EXIT_FAIL;
-	}
 	if (a.claim) {
 		/* ours, not the agent's: it goes into the link printed here */
 		randombytes_buf(secret, sizeof(secret));
@@ -349,13 +353,9 @@ int cmd_leave(int argc, char **argv)
 
 	if (rc != EXIT_OK)
 		return rc;
-	if (agent_env_load(a.config, &e) != EXIT_OK)
+	pid = running_agent(a.config, &e);
+	if (pid == 0)
 		return EXIT_FAIL;
-	pid = agent_pid(&e);
-	if (pid == 0) {
-		no_agent(&e);
-		return EXIT_FAIL;
-	}
 	if (agent_leave_req_format(id, text, sizeof(text)) == 0 ||
 	    save(&e, AGENT_LEAVE_FILE, text, 0600) < 0)
 		return EXIT_FAIL;
