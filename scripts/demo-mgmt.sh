@@ -30,11 +30,12 @@
 . "$(dirname "$0")/../tests/netns/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
 . "$(dirname "$0")/../tests/netns/lib_mesh.sh"
+# shellcheck source=tests/netns/lib_mgmt.sh
+. "$(dirname "$0")/../tests/netns/lib_mgmt.sh"
 # shellcheck source=scripts/demo-lib.sh
 . "$(dirname "$0")/demo-lib.sh"
 
 require_env
-MGMTD=$SNR_BUILD/subnetra-mgmtd
 [ -x "$MGMTD" ] || bail "no $MGMTD (make builds it)"
 command -v curl >/dev/null || bail "curl is needed (scripts/deps.sh)"
 
@@ -119,26 +120,10 @@ bg_track "$SRV_PID"
 wait_until 20 grep -q 'serving ' "$SRV_LOG" || fail "mgmtd serve did not start: $(tail -5 "$SRV_LOG")"
 indent <"$SRV_LOG"
 
-# adm METHOD PATH [JSON]: "CODE BODY" of one admin API call (bearer $TOKEN),
-# made inside the management node's namespace.
-adm() {
-	nsx mgmt curl -sS -k -o "$T/body" -w '%{http_code}' --max-time 20 -X "$1" \
-		-H "Authorization: Bearer $TOKEN" ${3:+-H 'Content-Type: application/json'} \
-		${3:+--data-binary "$3"} "https://127.0.0.1:8443$2" 2>"$T/curl.err"
-	printf ' %s' "$(cat "$T/body" 2>/dev/null)"
-}
-# An API token for this script (the admin signs in once, makes a token).
-LOGIN=$(nsx mgmt curl -sS -k -D "$T/login.h" --max-time 20 -H 'Content-Type: application/json' \
-	--data-binary "{\"email\":\"admin@example.org\",\"password\":\"$PW\"}" \
-	"https://127.0.0.1:8443/api/v1/login" 2>&1)
-SID=$(sed -n 's/^[Ss]et-[Cc]ookie: snt_session=\([^;]*\).*/\1/p' "$T/login.h" | tr -d '\r')
-CSRF=$(sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' <<<"$LOGIN")
-[ -n "$SID" ] && [ -n "$CSRF" ] || fail "admin sign-in failed: $LOGIN"
-TOK=$(nsx mgmt curl -sS -k --max-time 20 -H 'Content-Type: application/json' \
-	-H "Cookie: snt_session=$SID" -H "X-Subnetra-CSRF: $CSRF" \
-	--data-binary '{"scope":"admin","description":"make demo"}' "https://127.0.0.1:8443/api/v1/tokens")
-TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$TOK")
-[ -n "$TOKEN" ] || fail "no API token: $TOK"
+# The admin API (lib_mgmt.sh's adm) from inside the management node's
+# namespace; an API token for this script (the admin signs in once).
+HTTP_NODE=mgmt ADMIN=127.0.0.1:8443 ADMIN_CA=$T/mgmt/tls-cert.pem
+mgmt_admin_token "$PW" "make demo" || fail "admin sign-in or API token failed"
 echo "    The admin signed in (POST /api/v1/login) and made an API token for this script."
 
 step "5. Start each device: subnetrad, then subnetra agent (it whitelists the management server)"

@@ -169,15 +169,18 @@ expect_rc() {
 }
 
 # subnetra-mgmtd tests: http URL [CURL ARGS...] prints "CODE BODY" of one
-# request (curl's errors in $T/curl.err); tls PATH [CURL ARGS...] is one on
-# the admin listener $ADMIN, trusting the instance's $T/tls-cert.pem.
+# request (curl's errors in $T/curl.err; run in node HTTP_NODE's namespace
+# when that is set); tls PATH [CURL ARGS...] is one on the admin listener
+# $ADMIN, trusting the instance's certificate ADMIN_CA (default
+# $T/tls-cert.pem).
 http() {
 	local url=$1
 	shift
-	curl -sS -o "$T/body" -w '%{http_code}' --max-time 20 "$@" "$url" 2>"$T/curl.err"
+	${HTTP_NODE:+nsx "$HTTP_NODE"} curl -sS -o "$T/body" -w '%{http_code}' --max-time 20 \
+		"$@" "$url" 2>"$T/curl.err"
 	printf ' %s' "$(cat "$T/body" 2>/dev/null)"
 }
-tls() { http "https://$ADMIN$1" --cacert "$T/tls-cert.pem" "${@:2}"; }
+tls() { http "https://$ADMIN$1" --cacert "${ADMIN_CA:-$T/tls-cert.pem}" "${@:2}"; }
 
 # ---- small utilities --------------------------------------------------------
 

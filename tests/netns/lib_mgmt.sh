@@ -33,6 +33,28 @@ mgmt_serve() {
 	DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
 }
 
+# adm METHOD PATH [JSON]: "CODE BODY" of one admin API call with the bearer
+# token $TOKEN (tls: at $ADMIN, trusting ADMIN_CA).
+adm() {
+	tls "$2" -X "$1" -H "Authorization: Bearer $TOKEN" \
+		${3:+-H 'Content-Type: application/json' --data-binary "$3"}
+}
+
+# mgmt_admin_token PASSWORD DESCRIPTION: the first admin (admin@example.org)
+# signs in at $ADMIN with PASSWORD and makes an admin-scope API token:
+# TOKEN.  1, with both answers on stderr, when either step failed.
+mgmt_admin_token() {
+	local login sid csrf out
+	login=$(tls /api/v1/login -D "$T/login.h" -H 'Content-Type: application/json' \
+		--data-binary "{\"email\":\"admin@example.org\",\"password\":\"$1\"}")
+	sid=$(sed -n 's/^[Ss]et-[Cc]ookie: snt_session=\([^;]*\).*/\1/p' "$T/login.h" | tr -d '\r')
+	csrf=$(sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' <<<"$login")
+	out=$(tls /api/v1/tokens -H 'Content-Type: application/json' -H "Cookie: snt_session=$sid" \
+		-H "X-Subnetra-CSRF: $csrf" --data-binary "{\"scope\":\"admin\",\"description\":\"$2\"}")
+	TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$out")
+	[ -n "$TOKEN" ] || { echo "admin sign-in: $login; token: $out" >&2; return 1; }
+}
+
 # post_admin PATH JSON: a POST on the admin listener.
 post_admin() { tls "$1" -H 'Content-Type: application/json' --data-binary "$2"; }
 # code_of ANSWER: the join code in an answer.

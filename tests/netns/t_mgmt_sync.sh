@@ -50,8 +50,9 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/lib_mesh.sh
 . "$(dirname "$0")/lib_mesh.sh"
+# shellcheck source=tests/netns/lib_mgmt.sh
+. "$(dirname "$0")/lib_mgmt.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 command -v curl >/dev/null || bail "curl missing"
 require_env
@@ -114,24 +115,9 @@ mgmtd_start() {
 }
 mgmtd_start
 
-# adm METHOD PATH [JSON]: "CODE BODY" of one admin API call (bearer $TOKEN).
-adm() {
-	nsx mgmt curl -sS -k -o "$T/body" -w '%{http_code}' --max-time 20 -X "$1" \
-		-H "Authorization: Bearer $TOKEN" ${3:+-H 'Content-Type: application/json'} \
-		${3:+--data-binary "$3"} "https://$ADMIN$2" 2>"$T/curl.err"
-	printf ' %s' "$(cat "$T/body" 2>/dev/null)"
-}
-LOGIN=$(nsx mgmt curl -sS -k -D "$T/login.h" --max-time 20 -H 'Content-Type: application/json' \
-	--data-binary "{\"email\":\"admin@example.org\",\"password\":\"$PW\"}" \
-	"https://$ADMIN/api/v1/login" 2>&1)
-SID=$(sed -n 's/^[Ss]et-[Cc]ookie: snt_session=\([^;]*\).*/\1/p' "$T/login.h" | tr -d '\r')
-CSRF=$(sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' <<<"$LOGIN")
-{ [ -n "$SID" ] && [ -n "$CSRF" ]; } || bail "admin login failed: $LOGIN"
-TOK=$(nsx mgmt curl -sS -k --max-time 20 -H 'Content-Type: application/json' \
-	-H "Cookie: snt_session=$SID" -H "X-Subnetra-CSRF: $CSRF" \
-	--data-binary '{"scope":"admin","description":"t_mgmt_sync"}' "https://$ADMIN/api/v1/tokens")
-TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$TOK")
-[ -n "$TOKEN" ] || bail "no admin token: $TOK"
+# The admin API from inside the management node's namespace (lib_mgmt.sh's adm).
+HTTP_NODE=mgmt
+mgmt_admin_token "$PW" t_mgmt_sync || bail "admin sign-in or token failed"
 
 # ---- 1. the agents, before any join --------------------------------------------------
 # agent_start NAME [VAR=VALUE]: `subnetra agent` in NAME's namespace (with

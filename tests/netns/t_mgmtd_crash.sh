@@ -45,22 +45,6 @@ serve() {
 	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG" | tail -1)
 }
 
-# token DIR PASSWORD: sign in as the first admin, make an admin token (TOKEN).
-token() {
-	local login sid csrf out
-	login=$(curl -sS --max-time 20 --cacert "$1/tls-cert.pem" -D "$T/login.h" \
-		-H 'Content-Type: application/json' \
-		--data-binary "{\"email\":\"admin@example.org\",\"password\":\"$2\"}" \
-		"https://$ADMIN/api/v1/login" 2>&1)
-	sid=$(sed -n 's/^[Ss]et-[Cc]ookie: snt_session=\([^;]*\).*/\1/p' "$T/login.h" | tr -d '\r')
-	csrf=$(sed -n 's/.*"csrf":"\([0-9a-f]*\)".*/\1/p' <<<"$login")
-	out=$(curl -sS --max-time 20 --cacert "$1/tls-cert.pem" -H 'Content-Type: application/json' \
-		-H "Cookie: snt_session=$sid" -H "X-Subnetra-CSRF: $csrf" \
-		--data-binary '{"scope":"admin","description":"t_mgmtd_crash"}' "https://$ADMIN/api/v1/tokens")
-	TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$out")
-	[ -n "$TOKEN" ] || bail "no admin token: $login $out"
-}
-
 # The writer: networks PREFIX-0, -1, ... until the server stops answering;
 # each acknowledged name appended to ACKFILE at once.
 WRITER='
@@ -90,21 +74,22 @@ while fails < 3 and i < 100000:
 print("writer: %d sent" % i)
 '
 
-# all_names DIR: every network name the API lists (all pages), one per line.
+# all_names: every network name the API lists (all pages), one per line.
 all_names() {
-	local cursor="" page
+	local cursor="" page out
 	while :; do
-		page=$(curl -sS --max-time 20 --cacert "$1/tls-cert.pem" -H "Authorization: Bearer $TOKEN" \
-			"https://$ADMIN/api/v1/networks?limit=500${cursor:+&cursor=$cursor}") || return 1
-		printf '%s\n' "$page" | python3 -c '
+		page=$(adm GET "/api/v1/networks?limit=500${cursor:+&cursor=$cursor}")
+		[[ $page == "200 "* ]] || return 1
+		out=$(python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 for n in d["items"]:
     print(n["name"])
-print("#next", d.get("next_cursor") or "")'
-		cursor=$(printf '%s\n' "$page" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("next_cursor") or "")')
+print("#next", d.get("next_cursor") or "")' <<<"${page#200 }") || return 1
+		grep -v '^#next ' <<<"$out"
+		cursor=$(sed -n 's/^#next //p' <<<"$out")
 		[ -n "$cursor" ] || break
-	done | grep -v '^#next'
+	done
 }
 
 # audit_creates DB-KIND DB: how many network.create rows the audit log holds.
@@ -123,8 +108,9 @@ round() {
 	local label=$1 kind=$2 db=$3 dir=$4 prefix=$5 kill=$6 ackf missing n
 	ackf=$T/$prefix.acks
 	: >"$ackf"
+	ADMIN_CA=$dir/tls-cert.pem
 	serve "$db" "$dir"
-	[ -n "${TOKEN:-}" ] || token "$dir" "$PW"
+	[ -n "${TOKEN:-}" ] || mgmt_admin_token "$PW" t_mgmtd_crash || bail "admin sign-in or token failed"
 	python3 -c "$WRITER" "$ADMIN" "$dir/tls-cert.pem" "$TOKEN" "$prefix" "$ackf" \
 		>"$T/$prefix.writer" 2>&1 &
 	WPID=$!
@@ -139,16 +125,14 @@ round() {
 	wait "$SRV_PID" 2>/dev/null
 	[ "$kind" = pg ] && { pg_running || pg_restart; }
 	serve "$db" "$dir"
-	all_names "$dir" >"$T/$prefix.listed" || bail "$label: cannot list the networks"
+	all_names >"$T/$prefix.listed" || bail "$label: cannot list the networks"
 	missing=$(grep -vxF -f "$T/$prefix.listed" "$ackf" | head -5)
 	check_eq "$label: every acknowledged network is there after the restart" "" "$missing"
 	check_ge "$label: ... and its audit row (network.create rows >= acknowledged writes)" \
 		"$(($(grep -c "^$prefix-" "$T/$prefix.listed") + BASE_CREATES))" \
 		"$(audit_creates "$kind" "$db_name")"
-	R=$(curl -sS --max-time 20 --cacert "$dir/tls-cert.pem" -o /dev/null -w '%{http_code}' \
-		-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-		--data-binary "{\"name\":\"$prefix-after\"}" "https://$ADMIN/api/v1/networks")
-	check_eq "$label: the restarted server takes a write" 201 "$R"
+	R=$(adm POST /api/v1/networks "{\"name\":\"$prefix-after\"}")
+	check_eq "$label: the restarted server takes a write" 201 "${R%% *}"
 	BASE_CREATES=$(audit_creates "$kind" "$db_name")
 	kill -TERM "$SRV_PID"
 	wait "$SRV_PID" 2>/dev/null
