@@ -117,7 +117,7 @@ ip netns exec "$RUN-mgmt" "$MGMTD" serve --db "$DB" --admin-listen 0.0.0.0:8443 
 	--device-listen "[${ADDR[mgmt]}]:8080" >"$SRV_LOG" 2>&1 &
 SRV_PID=$!
 bg_track "$SRV_PID"
-wait_until 20 grep -q 'serving ' "$SRV_LOG" || fail "mgmtd serve did not start: $(tail -5 "$SRV_LOG")"
+mgmtd_wait "$SRV_LOG" || fail "mgmtd serve did not start: $(tail -5 "$SRV_LOG")"
 indent <"$SRV_LOG"
 
 # The admin API (lib_mgmt.sh's adm) from inside the management node's

@@ -533,7 +533,7 @@ int server_run(const struct mgmtd_config *cfg)
 	m->test_routes = getenv("SUBNETRA_MGMTD_TEST_ROUTES") != NULL &&
 			 strcmp(getenv("SUBNETRA_MGMTD_TEST_ROUTES"), "1") == 0;
 	if (m->test_routes)
-		say("SUBNETRA_MGMTD_TEST_ROUTES=1: serving the test routes /api/v1/_test/*");
+		say("SUBNETRA_MGMTD_TEST_ROUTES=1: the test routes /api/v1/_test/* are on");
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->epfd < 0 || setup_signals(m) < 0 || pwpool_setup(m) < 0)
 		goto cleanup;

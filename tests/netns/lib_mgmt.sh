@@ -17,6 +17,21 @@ mgmt_tmp() {
 	ALL_LOGS+=("$SRV_LOG")
 }
 
+# mgmtd_serving LOG: how many times the server logging to LOG has said that
+# it serves.  Its "serving DB" line comes once both listeners are open; other
+# lines may hold the word (a warning, the test-routes notice), hence the
+# anchored match: waiting for any "serving" raced the listeners.
+mgmtd_serving() { grep -c '^subnetra-mgmtd: serving ' "$1" 2>/dev/null; }
+mgmtd_more() { [ "$(mgmtd_serving "$1")" -gt "$2" ]; }
+# mgmtd_wait LOG [BEFORE]: until LOG has more than BEFORE (0) such lines (20 s
+# at most; 1 if not); then MGMTD_ADMIN and MGMTD_DEVICE, the host:port of the
+# newest start's admin and device listeners.
+mgmtd_wait() {
+	wait_until 20 mgmtd_more "$1" "${2:-0}" || return 1
+	MGMTD_ADMIN=$(sed -n 's|^subnetra-mgmtd: admin listener on https://\(.*\)/$|\1|p' "$1" | tail -1)
+	MGMTD_DEVICE=$(sed -n 's|^subnetra-mgmtd: device listener on http://\(.*\)/$|\1|p' "$1" | tail -1)
+}
+
 # mgmt_serve [ARGS...]: subnetra-mgmtd serve on $DB with the test routes (a
 # join code from POST /api/v1/_test/joincode), both listeners on 127.0.0.1,
 # ARGS added (--dir DIR); SRV_PID, ADMIN and DEVICE (host:port of each) once
@@ -26,11 +41,11 @@ mgmt_serve() {
 		--device-listen 127.0.0.1:0 "$@" >"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
-	wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
+	mgmtd_wait "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
 	# shellcheck disable=SC2034 # read by the scripts (and lib.sh's tls)
-	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
+	ADMIN=$MGMTD_ADMIN
 	# shellcheck disable=SC2034
-	DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
+	DEVICE=$MGMTD_DEVICE
 }
 
 # adm METHOD PATH [JSON]: "CODE BODY" of one admin API call with the bearer

@@ -82,8 +82,8 @@ ALL_LOGS+=("$SRV_LOG2")
 SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
 	--device-listen 127.0.0.1:0 >"$SRV_LOG2" 2>&1 &
 bg_track $!
-wait_until 20 grep -q 'serving ' "$SRV_LOG2" || bail "serve did not restart"
-DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG2")
+mgmtd_wait "$SRV_LOG2" || bail "serve did not restart"
+DEVICE=$MGMTD_DEVICE
 BAD=${CODE%_*}_$(printf '%026d' 0)
 timeout 20 "$CLIENT" "http://$DEVICE/" "$T" dev3 "$S2" 1 3 "$BAD" >"$T/dev3.out" 2>"$T/dev3.err"
 check_eq "a code naming another key: gives up" 1 $?

@@ -103,15 +103,13 @@ ALL_LOGS+=("$SRV_LOG")
 mgmtd_start() {
 	local before
 	touch "$SRV_LOG"
-	before=$(grep -c 'serving ' "$SRV_LOG")
+	before=$(mgmtd_serving "$SRV_LOG")
 	ip netns exec "$RUN-mgmt" "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:0 \
 		--device-listen "[${ADDR[mgmt]}]:8080" >>"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
-	# shellcheck disable=SC2016 # expanded by eval, at each try
-	wait_until 20 eval '[ "$(grep -c "serving " "$SRV_LOG")" -gt "$before" ]' ||
-		bail "mgmtd serve did not start: $(tail -5 "$SRV_LOG")"
-	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG" | tail -1)
+	mgmtd_wait "$SRV_LOG" "$before" || bail "mgmtd serve did not start: $(tail -5 "$SRV_LOG")"
+	ADMIN=$MGMTD_ADMIN
 }
 mgmtd_start
 

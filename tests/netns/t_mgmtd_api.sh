@@ -20,7 +20,8 @@ set -u
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pg.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
+# shellcheck source=tests/netns/lib_mgmt.sh
+source "$(dirname "$0")/lib_mgmt.sh"
 PY=$SNR_ROOT/tests/netns/mgmtd_api.py
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 command -v sqlite3 >/dev/null || bail "sqlite3 missing"
@@ -63,8 +64,8 @@ suite() {
 		--device-listen 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
 	pid=$!
 	bg_track "$pid"
-	wait_until 20 grep -q 'serving ' "$dir/serve.log" || bail "$be: serve did not start: $(cat "$dir/serve.log")"
-	addr=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$dir/serve.log")
+	mgmtd_wait "$dir/serve.log" || bail "$be: serve did not start: $(cat "$dir/serve.log")"
+	addr=$MGMTD_ADMIN
 	python3 "$PY" "$addr" "$dir/state/tls-cert.pem" admin@example.org "$pw" "$T/devices-$be" \
 		"$dir/serve.log" >"$dir/api.out" 2>&1
 	rc=$?

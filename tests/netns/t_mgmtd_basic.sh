@@ -15,7 +15,8 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
+# shellcheck source=tests/netns/lib_mgmt.sh
+source "$(dirname "$0")/lib_mgmt.sh"
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 command -v curl >/dev/null || bail "curl missing"
 command -v sqlite3 >/dev/null || bail "sqlite3 missing"
@@ -45,9 +46,9 @@ serve_start() {
 		>"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
-	wait_until 20 grep -q 'serving ' "$SRV_LOG" || { diag "$(cat "$SRV_LOG")"; return 1; }
-	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
-	DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
+	mgmtd_wait "$SRV_LOG" || { diag "$(cat "$SRV_LOG")"; return 1; }
+	ADMIN=$MGMTD_ADMIN
+	DEVICE=$MGMTD_DEVICE
 }
 
 # serve_stop: SIGTERM; ok iff it exits 0 with a clean log.

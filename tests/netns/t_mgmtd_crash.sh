@@ -35,14 +35,13 @@ ACKS=150
 serve() {
 	local before
 	touch "$SRV_LOG"
-	before=$(grep -c 'serving ' "$SRV_LOG")
+	before=$(mgmtd_serving "$SRV_LOG")
 	"$MGMTD" serve --db "$1" --dir "$2" --admin-listen 127.0.0.1:0 \
 		--device-listen 127.0.0.1:0 >>"$SRV_LOG" 2>&1 &
 	SRV_PID=$!
 	bg_track "$SRV_PID"
-	wait_until 20 eval '[ "$(grep -c "serving " "$SRV_LOG")" -gt "$before" ]' ||
-		bail "serve did not start: $(tail -5 "$SRV_LOG")"
-	ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG" | tail -1)
+	mgmtd_wait "$SRV_LOG" "$before" || bail "serve did not start: $(tail -5 "$SRV_LOG")"
+	ADMIN=$MGMTD_ADMIN
 }
 
 # The writer: networks PREFIX-0, -1, ... until the server stops answering;

@@ -18,7 +18,8 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
+# shellcheck source=tests/netns/lib_mgmt.sh
+source "$(dirname "$0")/lib_mgmt.sh"
 LCHECK=$SNR_BUILD/tests/tools/mgmt_license_check
 PY=$SNR_ROOT/tests/netns/mgmtd_http.py
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
@@ -58,10 +59,10 @@ SUBNETRA_MGMTD_TEST_ROUTES=1 "$MGMTD" serve --db "$DB" --admin-listen 127.0.0.1:
 	--device-listen 127.0.0.1:0 --max-connections $((LONGPOLLS + 500)) >"$SRV_LOG" 2>&1 &
 SRV_PID=$!
 bg_track "$SRV_PID"
-wait_until 20 grep -q 'serving ' "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
-ADMIN=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$SRV_LOG")
-DEVICE=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$SRV_LOG")
-check_match "the server says it serves the test routes" 'SUBNETRA_MGMTD_TEST_ROUTES=1: serving the test routes' "$(cat "$SRV_LOG")"
+mgmtd_wait "$SRV_LOG" || bail "serve did not start: $(cat "$SRV_LOG")"
+ADMIN=$MGMTD_ADMIN
+DEVICE=$MGMTD_DEVICE
+check_match "the server says the test routes are on" 'SUBNETRA_MGMTD_TEST_ROUTES=1: the test routes /api/v1/_test/\* are on' "$(cat "$SRV_LOG")"
 
 # ---- routes, methods, parameters ---------------------------------------------------------
 
@@ -316,7 +317,7 @@ SRV_PID=""
 SRV_PID=$!
 bg_track "$SRV_PID"
 ALL_LOGS+=("$T/serve-fd.log")
-wait_until 20 grep -q 'serving ' "$T/serve-fd.log" || diag "$(cat "$T/serve-fd.log")"
+mgmtd_wait "$T/serve-fd.log" || diag "$(cat "$T/serve-fd.log")"
 check_match "hard limit 1000 < what 8192 connections need: said, with the fix" \
 	'open file limit 1000 is below the 16448 that --max-connections 8192 needs on two listeners: serving at most 468 connections per listener \(raise the hard limit' \
 	"$(cat "$T/serve-fd.log")"

@@ -20,7 +20,8 @@ source "$(dirname "$0")/lib.sh"
 
 source "$(dirname "$0")/lib_pg.sh"
 
-MGMTD=$SNR_BUILD/subnetra-mgmtd
+# shellcheck source=tests/netns/lib_mgmt.sh
+source "$(dirname "$0")/lib_mgmt.sh"
 UNIT=$SNR_BUILD/tests/test_mgmtd_store
 [ -x "$MGMTD" ] || bail "no $MGMTD (make test-build)"
 
@@ -94,9 +95,9 @@ start_server() { # NAME: a server on free loopback ports; its admin address in A
 		--device-listen 127.0.0.1:0 >"$log" 2>&1 &
 	PID[$1]=$!
 	bg_track "${PID[$1]}"
-	wait_until 20 grep -q 'serving ' "$log" || { diag "$(cat "$log")"; return 1; }
-	ADDR[$1]=$(sed -n 's|.*admin listener on https://\(.*\)/$|\1|p' "$log")
-	DEV[$1]=$(sed -n 's|.*device listener on http://\(.*\)/$|\1|p' "$log")
+	mgmtd_wait "$log" || { diag "$(cat "$log")"; return 1; }
+	ADDR[$1]=$MGMTD_ADMIN
+	DEV[$1]=$MGMTD_DEVICE
 }
 stop_server() {
 	local rc
