@@ -61,14 +61,13 @@ static bool is_read(const struct http_req *r)
 	       strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
-/* The account behind a token or session: its role, or false (gone, disabled). */
-static bool account_role(struct http_req *r, struct api_who *w)
+/*
+ * The role of the account behind a token or session, read with it (the
+ * same statement refuses a disabled or missing account): no second query.
+ */
+static bool account_role(struct api_who *w, enum model_role role)
 {
-	struct model_account a;
-
-	if (model_account_get(w->op.s, w->account_id, &a) < 0 || a.disabled)
-		return unauthorized(r, "the account is disabled or gone");
-	w->perm.role = a.role == MODEL_ROLE_ADMIN ? PERM_ROLE_ADMIN : PERM_ROLE_MEMBER;
+	w->perm.role = role == MODEL_ROLE_ADMIN ? PERM_ROLE_ADMIN : PERM_ROLE_MEMBER;
 	w->op.who.account_id = w->account_id;
 	return true;
 }
@@ -84,12 +83,13 @@ static bool by_token(struct http_req *r, struct api_who *w, const char *text)
 	w->perm.scope = t.scope;
 	w->op.who.kind = MODEL_ACTOR_TOKEN;
 	w->op.who.id = t.id;
-	return account_role(r, w);
+	return account_role(w, t.role);
 }
 
 static bool by_session(struct http_req *r, struct api_who *w, const char *id)
 {
 	struct model_session ses;
+	enum model_role role;
 	const char *csrf;
 
 	if (model_session_check(w->op.s, w->op.pepper, w->op.now_ms, id, &ses) < 0)
@@ -106,11 +106,12 @@ static bool by_session(struct http_req *r, struct api_who *w, const char *id)
 	w->account_id = ses.account_id;
 	snprintf(w->csrf, sizeof w->csrf, "%s", ses.csrf);
 	memcpy(w->session_hash, ses.id_hash, sizeof w->session_hash);
+	role = ses.role;
 	sodium_memzero(&ses, sizeof ses);
 	w->perm.kind = PERM_ACCOUNT;
 	w->op.who.kind = MODEL_ACTOR_ACCOUNT;
 	w->op.who.id = w->account_id;
-	return account_role(r, w);
+	return account_role(w, role);
 }
 
 bool api_who(struct http_req *r, struct api_who *w)
@@ -268,11 +269,10 @@ void api_changed(struct http_req *r, struct model_change *ch)
 {
 	/* The devices the change touches are woken exactly (their long-polls
 	 * answer with the new bundle); without a change, everyone re-checks. */
-	if (ch != NULL) {
-		device_changed(r->l->m, ch);
-		model_change_free(ch);
-	}
-	watch_notify(r->l->m);
+	if (ch != NULL)
+		watch_committed(r->l->m, ch);
+	else
+		watch_notify(r->l->m);
 }
 
 void api_reply(struct http_req *r, unsigned status, struct outbuf *o)

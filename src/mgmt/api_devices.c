@@ -159,7 +159,8 @@ void api_devices_list(struct http_req *r)
 
 		/* Through a network it may read, every member is visible. */
 		if (net == 0 && !api_is_admin(&w))
-			rc = model_device_relation(w.op.s, w.account_id, rows[i].id, &drel);
+			rc = model_device_relation_owned(w.op.s, w.account_id, rows[i].id,
+							 rows[i].owner_id, &drel);
 		if (rc == 0 && drel >= PERM_REL_VIEWER && matches(&rows[i], q)) {
 			if (kept != i)
 				rows[kept] = rows[i];
@@ -192,7 +193,7 @@ static bool device_of(struct http_req *r, const struct api_who *w, struct model_
 		return false;
 	rc = model_device_get(w->op.s, id, d);
 	if (rc == 0)
-		rc = model_device_relation(w->op.s, w->account_id, id, rel);
+		rc = model_device_relation_owned(w->op.s, w->account_id, id, d->owner_id, rel);
 	if (rc < 0) {
 		api_fail(r, rc, "device");
 		return false;

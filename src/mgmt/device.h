@@ -60,9 +60,8 @@ enum device_path { DEVICE_PATH_DIRECT, DEVICE_PATH_RELAYED, DEVICE_PATH_NONE, DE
 struct device_entry {
 	int64_t id;
 	uint8_t pk[MGMT_PK_LEN];
-	/* the signed bundle, as served (NULL: none built yet) */
-	char *env;
-	size_t env_len;
+	/* the signed bundle, as served, shared with the answers in flight (NULL: none built yet) */
+	struct http_shared *env;
 	uint64_t epoch, serial;		      /* its version */
 	uint8_t content[MGMT_DIGEST_LEN];     /* digest of its payload without the version */
 	bool dirty;			      /* a change touched it: rebuild on the next poll */

@@ -76,14 +76,6 @@ static struct model_op device_op(struct http_req *r, const struct device_caller 
 				 .pepper = m->keys.pepper};
 }
 
-/* A change committed: wake exactly the devices it touches, then the events. */
-static void committed(struct mgmtd *m, struct model_change *ch)
-{
-	device_changed(m, ch);
-	watch_notify(m);
-	model_change_free(ch);
-}
-
 /* obj is an object whose members are all in names[0..n). */
 static bool members_in(const struct json_value *obj, const char *const *names, size_t n)
 {
@@ -243,9 +235,9 @@ void device_post_join(struct http_req *r)
 		op.who.kind = MODEL_ACTOR_DEVICE;
 		op.who.id = id;
 		if (model_device_set_aliases(&op, id, aliases, n_aliases, &ch2) == 0)
-			committed(m, &ch2);
+			watch_committed(m, &ch2);
 	}
-	committed(m, &ch);
+	watch_committed(m, &ch);
 	if (ch2.serial > ch.serial) {
 		ch.epoch = ch2.epoch;
 		ch.serial = ch2.serial;
@@ -310,7 +302,7 @@ static bool config_try(struct http_req *r, int64_t id)
 	if (given && e->epoch == he && e->serial == hs)
 		return false;
 	m->dev->served_bundles++;
-	http_reply_json(r, MHD_HTTP_OK, e->env, e->env_len);
+	http_reply_shared_json(r, MHD_HTTP_OK, e->env);
 	return true;
 }
 
@@ -501,7 +493,7 @@ void device_post_leave(struct http_req *r)
 	}
 	n = snprintf(json, sizeof json, "{\"epoch\":%lld,\"serial\":%lld}\n",
 		     (long long)ch.epoch, (long long)ch.serial);
-	committed(r->l->m, &ch);
+	watch_committed(r->l->m, &ch);
 	http_reply_json(r, MHD_HTTP_OK, json, (size_t)n);
 }
 

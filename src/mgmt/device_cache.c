@@ -59,7 +59,7 @@ void device_free(struct mgmtd *m)
 	for (size_t i = 0; i < d->cap; i++) {
 		if (d->by_id[i] == NULL)
 			continue;
-		free(d->by_id[i]->env);
+		http_shared_put(d->by_id[i]->env);
 		free(d->by_id[i]->status);
 		free(d->by_id[i]);
 	}
@@ -227,7 +227,7 @@ int device_bundle(struct mgmtd *m, struct device_entry *e)
 	int64_t epoch, serial;
 	uint64_t pe, ps;
 	size_t len = 0, elen;
-	char *env;
+	struct http_shared *env;
 	int rc;
 
 	if (e->env != NULL && !e->dirty)
@@ -259,13 +259,12 @@ int device_bundle(struct mgmtd *m, struct device_entry *e)
 				  MGMT_ENVELOPE_MAX);
 	if (elen == 0)
 		return -ENOSPC;
-	env = malloc(elen);
+	env = http_shared_new(d->env_buf, elen);
 	if (env == NULL)
 		return -ENOMEM;
-	memcpy(env, d->env_buf, elen);
-	free(e->env);
+	/* An answer still sending the old bytes keeps them until it is done. */
+	http_shared_put(e->env);
 	e->env = env;
-	e->env_len = elen;
 	e->epoch = pe;
 	e->serial = ps;
 	memcpy(e->content, content, sizeof content);

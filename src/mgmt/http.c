@@ -36,8 +36,50 @@ static void guard(struct MHD_Response *resp, const char *csp)
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 }
 
+struct http_shared *http_shared_new(const void *data, size_t len)
+{
+	struct http_shared *b = malloc(sizeof *b + len);
+
+	if (b == NULL)
+		return NULL;
+	b->refs = 1;
+	b->len = len;
+	memcpy(b->data, data, len);
+	return b;
+}
+
+void http_shared_put(struct http_shared *b)
+{
+	if (b != NULL && --b->refs == 0)
+		free(b);
+}
+
+/* MHD's free callback of a response made from a shared body. */
+static void shared_done(void *cls)
+{
+	http_shared_put(cls);
+}
+
+/* The response of body[0..len): shared (counted, not copied), static, or copied. */
+static struct MHD_Response *response(const void *body, size_t len, bool persistent,
+				     struct http_shared *shared)
+{
+	struct MHD_Response *resp;
+
+	if (shared == NULL)
+		return MHD_create_response_from_buffer(
+		    len, (void *)(uintptr_t)body,
+		    persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
+	shared->refs++;
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(
+	    shared->len, shared->data, shared_done, shared);
+	if (resp == NULL)
+		shared->refs--;
+	return resp;
+}
+
 static void reply(struct http_req *r, unsigned status, const char *type, const void *body,
-		  size_t len, const struct http_cache *cache)
+		  size_t len, const struct http_cache *cache, struct http_shared *shared)
 {
 	struct MHD_Response *resp;
 
@@ -45,9 +87,7 @@ static void reply(struct http_req *r, unsigned status, const char *type, const v
 		return;
 	r->replied = true;
 	r->result = MHD_NO;
-	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-					       cache != NULL ? MHD_RESPMEM_PERSISTENT
-							     : MHD_RESPMEM_MUST_COPY);
+	resp = response(body, len, cache != NULL, shared);
 	if (resp == NULL)
 		return;
 	if (type != NULL)
@@ -92,7 +132,7 @@ static void reply(struct http_req *r, unsigned status, const char *type, const v
 void http_reply(struct http_req *r, unsigned status, const char *type, const void *body,
 		size_t len)
 {
-	reply(r, status, type, body, len, NULL);
+	reply(r, status, type, body, len, NULL, NULL);
 }
 
 void http_reply_static(struct http_req *r, const char *type, const void *body, size_t len,
@@ -103,14 +143,19 @@ void http_reply_static(struct http_req *r, const char *type, const void *body, s
 
 	/* The browser's copy is current: its tag is ours (one tag, or a list). */
 	if (inm != NULL && strstr(inm, cache->etag) != NULL)
-		reply(r, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, cache);
+		reply(r, MHD_HTTP_NOT_MODIFIED, NULL, "", 0, cache, NULL);
 	else
-		reply(r, MHD_HTTP_OK, type, body, len, cache);
+		reply(r, MHD_HTTP_OK, type, body, len, cache, NULL);
 }
 
 void http_reply_json(struct http_req *r, unsigned status, const char *json, size_t len)
 {
 	http_reply(r, status, "application/json", json, len);
+}
+
+void http_reply_shared_json(struct http_req *r, unsigned status, struct http_shared *b)
+{
+	reply(r, status, "application/json", NULL, 0, NULL, b);
 }
 
 void http_reply_empty(struct http_req *r)

@@ -163,6 +163,23 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 void http_reply(struct http_req *r, unsigned status, const char *type, const void *body,
 		size_t len);
 void http_reply_json(struct http_req *r, unsigned status, const char *json, size_t len);
+/*
+ * A body several answers carry (a device's signed bundle, to each of its
+ * polls and to every poll woken at once by a change): counted, not copied
+ * per answer, freed when the last holder lets go.  One thread (the event
+ * loop) makes and drops every reference, so the count is a plain one.
+ */
+struct http_shared {
+	unsigned refs;
+	size_t len;
+	char data[];
+};
+/* A copy of data[0..len) with one reference (the caller's); NULL: no memory. */
+struct http_shared *http_shared_new(const void *data, size_t len);
+/* One reference less (NULL: nothing). */
+void http_shared_put(struct http_shared *b);
+/* b's bytes as JSON; the answer holds a reference until MHD has sent it. */
+void http_reply_shared_json(struct http_req *r, unsigned status, struct http_shared *b);
 /* How a static file (the dashboard's) may be cached, and what it may load. */
 struct http_cache {
 	const char *etag;    /* "\"hex\"": a 304 when If-None-Match names it */

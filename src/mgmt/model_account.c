@@ -11,6 +11,11 @@
 #include "mgmt/model_audit.h"
 #include "mgmt/model_sql.h"
 
+enum model_role model_role_parse(const char *name)
+{
+	return strcmp(name, "admin") == 0 ? MODEL_ROLE_ADMIN : MODEL_ROLE_MEMBER;
+}
+
 const char *model_role_name(enum model_role r)
 {
 	return r == MODEL_ROLE_ADMIN ? "admin" : "member";
@@ -43,8 +48,7 @@ static const char account_cols[] =
 static void fill(struct store_stmt *st, struct model_account *a)
 {
 	a->id = store_col_i64(st, 0);
-	a->role = strcmp(store_col_text(st, 1), "admin") == 0 ? MODEL_ROLE_ADMIN
-							      : MODEL_ROLE_MEMBER;
+	a->role = model_role_parse(store_col_text(st, 1));
 	a->disabled = store_col_i64(st, 2) != 0;
 	a->must_change = store_col_i64(st, 3) != 0;
 	snprintf(a->email, sizeof a->email, "%s", store_col_text(st, 4));

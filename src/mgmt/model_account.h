@@ -19,6 +19,8 @@
 enum model_role { MODEL_ROLE_ADMIN, MODEL_ROLE_MEMBER };
 
 const char *model_role_name(enum model_role r);
+/* The role a stored name says ("admin"; anything else: member). */
+enum model_role model_role_parse(const char *name);
 
 /*
  * pw_hash: a crypto_pwhash_str string (NULL: cannot sign in until set).

@@ -12,43 +12,62 @@
 #include "mgmt/model_sql.h"
 #include "mgmt/model_version.h"
 
-/* Rows of a count query, then the rows themselves (args bound to both), into a fresh array. */
-static int load_ids(struct store *s, const char *count_sql, const char *sql,
-		    const struct store_arg *args, size_t nargs, int cols, uint64_t **out,
-		    size_t *n)
+enum { IDS_FIRST_ROWS = 64 };
+
+/*
+ * The rows of sql (args bound), cols integers each, into a fresh array
+ * grown as they come: one statement, so a row added meanwhile is neither
+ * cut off nor counted twice (a count first was a round trip more, and could
+ * disagree with the rows).
+ */
+static int load_ids(struct store *s, const char *sql, const struct store_arg *args,
+		    size_t nargs, int cols, uint64_t **out, size_t *n)
 {
-	int64_t cnt;
 	struct store_stmt *st;
-	size_t i = 0;
-	int rc = model_query_i64(s, count_sql, args, nargs, &cnt);
+	size_t i = 0, cap = IDS_FIRST_ROWS;
+	uint64_t *a = malloc((cap * (size_t)cols + 1) * sizeof *a);
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (rc < 0)
-		return rc;
-	*out = calloc((size_t)cnt * (size_t)cols + 1, sizeof **out);
-	if (*out == NULL)
+	if (a == NULL)
 		return -ENOMEM;
 	rc = store_prepare_args(s, sql, args, nargs, &st);
-	if (rc < 0)
+	if (rc < 0) {
+		free(a);
 		return rc;
-	/* In one transaction or not, the count and the rows may differ: bounded by cnt. */
-	while ((rc = store_step(st)) == STORE_ROW && i < (size_t)cnt) {
+	}
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if (i == cap) {
+			uint64_t *g = realloc(a, (2 * cap * (size_t)cols + 1) * sizeof *a);
+
+			if (g == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			a = g;
+			cap *= 2;
+		}
 		for (int c = 0; c < cols; c++)
-			(*out)[i * (size_t)cols + (size_t)c] = (uint64_t)store_col_i64(st, c);
+			a[i * (size_t)cols + (size_t)c] = (uint64_t)store_col_i64(st, c);
 		i++;
 	}
 	store_finalize(st);
+	if (rc < 0) {
+		free(a);
+		return rc;
+	}
+	*out = a;
 	*n = i;
-	return rc < 0 ? rc : 0;
+	return 0;
 }
 
 /*
- * The memberships the two queries select (args bound to both) as a graph;
+ * The memberships sql selects (args bound) as a graph;
  * with_blocked: also the blocked devices (peer sets need them, affected
  * sets do not).
  */
-static int load_graph(struct store *s, const char *count_sql, const char *sql,
+static int load_graph(struct store *s, const char *sql,
 		      const struct store_arg *args, size_t nargs, bool with_blocked,
 		      struct model_graph *mg)
 {
@@ -59,15 +78,14 @@ static int load_graph(struct store *s, const char *count_sql, const char *sql,
 	memset(mg, 0, sizeof *mg);
 	_Static_assert(sizeof(struct mgmt_membership) == 2 * sizeof(uint64_t),
 		       "a membership is two ids");
-	rc = load_ids(s, count_sql, sql, args, nargs, 2, &pairs, &n);
+	rc = load_ids(s, sql, args, nargs, 2, &pairs, &n);
 	mg->by_network = (struct mgmt_membership *)pairs;
 	if (rc == 0) {
 		mg->by_device = calloc(n + 1, sizeof *mg->by_device);
 		rc = mg->by_device == NULL ? -ENOMEM : 0;
 	}
 	if (rc == 0 && with_blocked)
-		rc = load_ids(s, "SELECT count(*) FROM devices WHERE blocked <> 0",
-			      "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", NULL, 0, 1,
+		rc = load_ids(s, "SELECT id FROM devices WHERE blocked <> 0 ORDER BY id", NULL, 0, 1,
 			      &mg->blocked, &mg->g.n_blocked);
 	if (rc < 0) {
 		model_graph_free(mg);
@@ -82,8 +100,7 @@ static int load_graph(struct store *s, const char *count_sql, const char *sql,
 
 int model_graph_load(struct store *s, struct model_graph *mg)
 {
-	return load_graph(s, "SELECT count(*) FROM memberships",
-			  "SELECT network_id, device_id FROM memberships", NULL, 0, true, mg);
+	return load_graph(s, "SELECT network_id, device_id FROM memberships", NULL, 0, true, mg);
 }
 
 void model_graph_free(struct model_graph *mg)
@@ -138,12 +155,10 @@ static int affected(struct store *s, bool membership, int64_t network, int64_t d
 	size_t cap, n = 0;
 	long got;
 	int rc = membership
-		     ? load_graph(s, "SELECT count(*) FROM memberships WHERE network_id = ?",
+		     ? load_graph(s,
 				  "SELECT network_id, device_id FROM memberships WHERE network_id = ?",
 				  by_net, 1, false, &mg)
 		     : load_graph(s,
-				  "SELECT count(*) FROM memberships WHERE network_id IN "
-				  "(SELECT network_id FROM memberships WHERE device_id = ?)",
 				  "SELECT network_id, device_id FROM memberships WHERE network_id IN "
 				  "(SELECT network_id FROM memberships WHERE device_id = ?)",
 				  by_dev, 1, false, &mg);
@@ -251,29 +266,38 @@ static int put_text(struct model_graph *mg, size_t *used, size_t *cap, struct mo
 int model_graph_load_rows(struct store *s, struct model_graph *mg)
 {
 	struct store_stmt *st;
-	int64_t n = 0;
-	size_t k = 0, len = 0, used = 0, cap;
-	int rc = model_query_i64(s, "SELECT count(*) FROM devices", NULL, 0, &n);
+	size_t k = 0, len = 0, used = 0, n = IDS_FIRST_ROWS, cap;
+	int rc;
 
-	if (rc < 0)
-		return rc;
 	free(mg->rows);
 	free(mg->texts);
 	mg->n_rows = 0;
-	cap = ((size_t)n + 1) * 128; /* an entry with a short name and no alias: ~80 bytes */
-	mg->rows = calloc((size_t)n + 1, sizeof *mg->rows);
+	cap = n * 128; /* an entry with a short name and no alias: ~80 bytes */
+	mg->rows = calloc(n, sizeof *mg->rows);
 	mg->texts = malloc(cap);
 	if (mg->scratch == NULL)
 		mg->scratch = malloc(sizeof *mg->scratch);
 	if (mg->rows == NULL || mg->texts == NULL || mg->scratch == NULL)
 		return -ENOMEM;
+	/* One statement, the array grown as rows come (load_ids says why). */
 	rc = store_prepare(s, "SELECT id, address, hostname, aliases FROM devices ORDER BY id",
 			   &st);
 	if (rc < 0)
 		return rc;
-	while ((rc = store_step(st)) == STORE_ROW && k < (size_t)n) {
-		struct model_peer_row *r = &mg->rows[k];
+	while ((rc = store_step(st)) == STORE_ROW) {
+		struct model_peer_row *r;
 
+		if (k == n) {
+			r = realloc(mg->rows, 2 * n * sizeof *mg->rows);
+			if (r == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			memset(r + n, 0, n * sizeof *r);
+			mg->rows = r;
+			n *= 2;
+		}
+		r = &mg->rows[k];
 		r->id = store_col_i64(st, 0);
 		if (store_col_blob(st, 1, r->address, 16, &len) < 0 || len != 16)
 			continue;

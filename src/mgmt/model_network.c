@@ -160,16 +160,24 @@ int model_network_relation(struct store *s, int64_t account_id, int64_t network_
 int model_device_relation(struct store *s, int64_t account_id, int64_t device_id,
 			  enum perm_rel *rel)
 {
-	const struct store_arg args[] = {STORE_I64(device_id), STORE_I64(account_id)};
-	struct store_stmt *st;
+	const struct store_arg args[] = {STORE_I64(device_id)};
 	int64_t owner;
 	int rc;
 
 	*rel = PERM_REL_NONE;
 	rc = model_query_i64(s, "SELECT coalesce(owner_id, 0) FROM devices WHERE id = ?", args,
 			     1, &owner);
-	if (rc < 0)
-		return rc;
+	return rc < 0 ? rc : model_device_relation_owned(s, account_id, device_id, owner, rel);
+}
+
+int model_device_relation_owned(struct store *s, int64_t account_id, int64_t device_id,
+				int64_t owner, enum perm_rel *rel)
+{
+	const struct store_arg args[] = {STORE_I64(device_id)};
+	struct store_stmt *st;
+	int rc;
+
+	*rel = PERM_REL_NONE;
 	if (owner == account_id) {
 		*rel = PERM_REL_OWNER;
 		return 0;

@@ -37,6 +37,9 @@ int model_network_relation(struct store *s, int64_t account_id, int64_t network_
 /* account's relation to a device: its owner, else the strongest over its networks. */
 int model_device_relation(struct store *s, int64_t account_id, int64_t device_id,
 			  enum perm_rel *rel);
+/* The same for a device whose owner (0: none) the caller has read with its row. */
+int model_device_relation_owned(struct store *s, int64_t account_id, int64_t device_id,
+				int64_t owner, enum perm_rel *rel);
 
 /* -EEXIST when already a member, -ENOENT when either does not exist. */
 int model_attach(const struct model_op *op, int64_t network_id, int64_t device_id,

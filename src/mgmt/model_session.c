@@ -77,12 +77,13 @@ int model_session_check(struct store *s, const uint8_t *pepper, int64_t now_ms,
 
 	rc = model_first_row(s,
 			     "SELECT s.account_id, s.csrf, s.last_used, s.expires_at, "
-			     "a.disabled FROM sessions s JOIN accounts a ON a.id = "
+			     "a.disabled, a.role FROM sessions s JOIN accounts a ON a.id = "
 			     "s.account_id WHERE s.id_hash = ?",
 			     key, 1, &st);
 	if (rc < 0)
 		return rc;
 	out->account_id = store_col_i64(st, 0);
+	out->role = model_role_parse(store_col_text(st, 5));
 	rc = store_col_blob(st, 1, csrf, sizeof csrf, &n);
 	last = store_col_i64(st, 2);
 	expires = store_col_i64(st, 3);
@@ -97,6 +98,8 @@ int model_session_check(struct store *s, const uint8_t *pepper, int64_t now_ms,
 	}
 	mgmt_hex_encode(out->csrf, csrf, sizeof csrf);
 	memcpy(out->id_hash, h, sizeof h);
+	if (now - last < MODEL_TOUCH_S)
+		return 0;
 	const struct store_arg touch[] = {STORE_I64(now), STORE_BLOB(h, sizeof h)};
 
 	return store_exec_args(s, "UPDATE sessions SET last_used = ? WHERE id_hash = ?", touch,

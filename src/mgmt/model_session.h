@@ -16,6 +16,7 @@
 
 #include "core/mgmt/secret.h"
 #include "mgmt/model.h"
+#include "mgmt/model_account.h"
 
 enum {
 	MODEL_SESSION_ID_LEN = 32,
@@ -31,6 +32,7 @@ int model_session_create(const struct model_op *op, int64_t account_id, const ch
 
 struct model_session {
 	int64_t account_id;
+	enum model_role role; /* the account's, read with the session */
 	char csrf[MODEL_SESSION_TEXT];
 	uint8_t id_hash[MGMT_SECRET_HASH_LEN]; /* as stored: the session's key */
 };

@@ -11,6 +11,14 @@
 
 #include "mgmt/store.h"
 
+/*
+ * last_used of a token or session is written when it is this many seconds
+ * old, not on every request: each write is a commit (on PostgreSQL a WAL
+ * flush), which a GET, a dashboard poll or an API write would otherwise pay
+ * once more.  The idle expiry (12 h) and the listing lose under a minute.
+ */
+enum { MODEL_TOUCH_S = 60 };
+
 int model_tx_begin(struct store *s);
 /* rc == 0: commit (its failure returned); else roll back and return rc. */
 int model_tx_end(struct store *s, int rc);

@@ -114,7 +114,7 @@ int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, co
 	uint8_t prefix[MODEL_TOKEN_PREFIX_LEN], secret[MODEL_TOKEN_SECRET_LEN];
 	uint8_t h[MGMT_SECRET_HASH_LEN], stored[MGMT_SECRET_HASH_LEN];
 	char ptext[MODEL_TOKEN_PREFIX_TEXT];
-	int64_t now = now_ms / 1000;
+	int64_t now = now_ms / 1000, last = 0;
 	struct store_stmt *st;
 	size_t n = 0;
 	bool live = false;
@@ -129,7 +129,8 @@ int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, co
 	const struct store_arg key[] = {STORE_TEXT(ptext), STORE_I64(now)};
 
 	rc = store_prepare_args(s,
-				"SELECT t.id, t.account_id, t.scope, t.hash FROM api_tokens t "
+				"SELECT t.id, t.account_id, t.scope, t.hash, t.last_used, a.role "
+				"FROM api_tokens t "
 				"JOIN accounts a ON a.id = t.account_id WHERE t.prefix = ? AND "
 				"t.revoked_at IS NULL AND a.disabled = 0 AND "
 				"(t.expires_at IS NULL OR t.expires_at > ?)",
@@ -143,6 +144,8 @@ int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, co
 		out->scope = scope_of(store_col_text(st, 2));
 		live = store_col_blob(st, 3, stored, sizeof stored, &n) == 0 &&
 		       n == sizeof stored && mgmt_secret_equal(stored, h);
+		last = store_col_i64(st, 4); /* NULL: 0, never used */
+		out->role = model_role_parse(store_col_text(st, 5));
 		rc = 0;
 	}
 	store_finalize(st);
@@ -150,6 +153,8 @@ int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, co
 		return rc;
 	if (!live)
 		return -EACCES;
+	if (now - last < MODEL_TOUCH_S)
+		return 0;
 	const struct store_arg touch[] = {STORE_I64(now), STORE_I64(out->id)};
 
 	return store_exec_args(s, "UPDATE api_tokens SET last_used = ? WHERE id = ?", touch, 2);

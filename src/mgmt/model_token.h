@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "mgmt/model.h"
+#include "mgmt/model_account.h"
 #include "mgmt/model_perm.h"
 
 #define MODEL_TOKEN_TAG "snt_"
@@ -39,6 +40,7 @@ int model_token_create(const struct model_op *op, int64_t account_id, enum perm_
 struct model_token {
 	int64_t id, account_id;
 	enum perm_scope scope;
+	enum model_role role; /* the account's, read with the token */
 };
 
 /* The live token text names: 0, or -EACCES (malformed, unknown, wrong, expired, revoked, disabled). */

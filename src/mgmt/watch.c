@@ -86,6 +86,13 @@ void watch_init(struct mgmtd *m)
 		memset(&m->watch.last, 0, sizeof m->watch.last);
 }
 
+void watch_committed(struct mgmtd *m, struct model_change *ch)
+{
+	device_changed(m, ch);
+	model_change_free(ch);
+	watch_events(m);
+}
+
 void watch_notify(struct mgmtd *m)
 {
 	device_version_check(m);
@@ -96,6 +103,13 @@ void watch_events(struct mgmtd *m)
 {
 	struct watch_cursor now;
 
+	/*
+	 * Nobody waits: the cursor is not read (two queries per change saved).
+	 * A waiter reads it itself before it parks; a stale `last` then costs
+	 * at most one wake-up, after which it parks again.
+	 */
+	if (!http_parked(&m->parking, WAKE_EVENTS))
+		return;
 	if (watch_read(m->store, &now) < 0 || watch_equal(&now, &m->watch.last))
 		return;
 	m->watch.last = now;

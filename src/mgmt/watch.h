@@ -48,6 +48,15 @@ void watch_init(struct mgmtd *m);
 void watch_poll(struct mgmtd *m);
 /* This process committed a change: wake the waiters. */
 void watch_notify(struct mgmtd *m);
+/*
+ * This process committed ch, whose affected set it knows: wake exactly
+ * those devices' polls (device_changed, which also records ch's version
+ * as covered, so the version is not read back), then the events waiters;
+ * ch is freed.  A change another process made meanwhile is the feed's or
+ * watch_poll's to see, as ever.
+ */
+struct model_change;
+void watch_committed(struct mgmtd *m, struct model_change *ch);
 /* The events cursor only (the feed, feed.h, accounts for the devices). */
 void watch_events(struct mgmtd *m);
 

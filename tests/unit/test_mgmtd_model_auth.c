@@ -113,6 +113,9 @@ static void sessions_expire(void **state)
 	assert_true(model_session_csrf_ok(&ses, csrf));
 	assert_false(model_session_csrf_ok(&ses, id));
 	assert_false(model_session_csrf_ok(&ses, ""));
+	/* A use within the minute (MODEL_TOUCH_S) writes nothing. */
+	assert_int_equal(model_session_check(f->s, f->pepper, T0 + 11 * H + 59000, id, &ses), 0);
+	assert_int_equal(fx_count(f, "SELECT count(*) FROM sessions WHERE last_used = 1700039600"), 1);
 	/* Used at 11 h: alive at 22 h (idle 11 h), gone at 34 h + 1 (idle 12 h). */
 	assert_int_equal(model_session_check(f->s, f->pepper, T0 + 22 * H, id, &ses), 0);
 	assert_int_equal(model_session_check(f->s, f->pepper, T0 + 34 * H + 1000, id, &ses), -ENOENT);
@@ -184,6 +187,11 @@ static void tokens_scopes(void **state)
 	assert_true(perm_allowed(&actor, PERM_DEVICE_READ, PERM_REL_NONE));
 	assert_false(perm_allowed(&actor, PERM_DEVICE_WRITE, PERM_REL_OWNER));
 	assert_int_equal(fx_count(f, "SELECT count(*) FROM api_tokens WHERE last_used = 1700000000"), 1);
+	/* Written once a minute (MODEL_TOUCH_S), not on every use. */
+	assert_int_equal(model_token_check(f->s, f->pepper, T0 + 59999, rd, &tk), 0);
+	assert_int_equal(fx_count(f, "SELECT count(*) FROM api_tokens WHERE last_used = 1700000000"), 1);
+	assert_int_equal(model_token_check(f->s, f->pepper, T0 + 60000, rd, &tk), 0);
+	assert_int_equal(fx_count(f, "SELECT count(*) FROM api_tokens WHERE last_used = 1700000060"), 1);
 	assert_int_equal(model_token_check(f->s, f->pepper, T0, wr, &tk), 0);
 	assert_int_equal(tk.scope, PERM_SCOPE_WRITE);
 	actor.scope = tk.scope;
@@ -199,7 +207,7 @@ static void tokens_scopes(void **state)
 		assert_int_equal(info[0].id, rid);
 		assert_memory_equal(info[0].prefix, rd + 4, 10);
 		assert_string_equal(info[0].description, "ci");
-		assert_int_equal(info[0].last_used, T0 / 1000);
+		assert_int_equal(info[0].last_used, T0 / 1000 + 60);
 		assert_int_equal(info[2].scope, PERM_SCOPE_ADMIN);
 		assert_int_equal(info[2].expires_at, T0 / 1000 + 60);
 		assert_int_equal(model_token_list(f->s, f->admin, rid, 1, info, &n), 0);
