@@ -343,7 +343,7 @@ void device_mark_parked(struct mgmtd *m, bool on)
 	struct device_state *d = m->dev;
 
 	for (size_t i = 0; d != NULL && i < m->parking.n; i++) {
-		const char *k = m->parking.slots[i]->key;
+		const char *k = m->parking.at[i].key;
 		unsigned long long id;
 
 		if (k[0] == 'd' && sscanf(k + 1, "%llu", &id) == 1 && id < d->cap &&

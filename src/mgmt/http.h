@@ -136,9 +136,21 @@ struct http_req {
 	http_handler release;
 };
 
-/* The parked requests of both listeners: a fixed table (http_park.c). */
+/* A parked request's wake key and deadline, copied beside the others. */
+struct http_park_slot {
+	int64_t deadline_ms;
+	char key[HTTP_KEY_MAX];
+};
+
+/*
+ * The parked requests of both listeners: a fixed table (http_park.c).
+ * Every wake, deadline and lookup scans at[], one flat array: with
+ * thousands parked, reading each request's own key instead was a cache
+ * miss per request, on every change and every turn of the loop.
+ */
 struct http_parking {
 	struct http_req **slots;
+	struct http_park_slot *at; /* at[i]: slots[i]'s key and deadline */
 	size_t n, max;
 	bool resumed;	 /* a request was resumed: MHD must run again (server.c) */
 	uint64_t parked; /* counters */
