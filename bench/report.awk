@@ -34,12 +34,12 @@ BEGIN {
 	mgmt_why["mgmt-sqlite", "p99"] = w
 	mgmt_why["mgmt-net1000", "p99"] = w
 	mgmt_why["mgmt-pg", "p99"] = w "; the second mgmtd hears of the change through the change feed (LISTEN/NOTIFY, on its own connection) and builds its affected devices' bundles with reads of PostgreSQL"
-	w = "every device's signed bundle is kept (signed once per version): a network of n devices holds n bundles of n - 1 peers (n squared, 175 KB each at 1,000), and a change answers all n at once, each answer a copy of its bundle (MHD_RESPMEM_MUST_COPY) that the allocator keeps after it is sent"
+	w = "every device's signed bundle is kept (signed once per version): a network of n devices holds n bundles of n - 1 peers (n squared, 175 KB each at 1,000), which the answers in flight share (no copy per answer); the load generator's memory is not counted"
 	mgmt_why["mgmt-sqlite", "rss"] = w
 	mgmt_why["mgmt-pg", "rss"] = w
 	mgmt_why["mgmt-net1000", "rss"] = w
 	mgmt_why["mgmt-sqlite", "writes"] = "each write is a transaction with synchronous=FULL (a WAL fsync per commit) on mgmtd's one event-loop thread; the load generator's TLS clients share the two cores"
-	mgmt_why["mgmt-pg", "writes"] = "each write is a PostgreSQL transaction of some eight statements, each a round trip on mgmtd's one connection, with a synchronous commit; every change also wakes its affected devices' polls on both mgmtd, each answered with a bundle rebuilt from PostgreSQL; all on the same two cores as the database and the load generator"
+	mgmt_why["mgmt-pg", "writes"] = "each write is 11 statements, each a round trip on mgmtd's one store connection, with one synchronous commit (a WAL flush) that holds up the next request; the database, both mgmtd and the load generator share the two cores"
 }
 
 function M(key, label, unit, better, ratios) {
