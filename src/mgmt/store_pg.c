@@ -14,6 +14,11 @@
  *    refused: pg_dump and pg_restore are the tools for that.
  *  - The URL may carry a password: the name messages show (store_path)
  *    has it replaced by "***".
+ *  - A lost connection (the server restarted, the backend terminated) is
+ *    made again: the statement that met it fails (its request answers
+ *    503, a transaction it was in is gone), and the store reconnects at
+ *    once, then at most once a second while the server stays away, each
+ *    attempt bounded by connect_timeout (5 s unless the URL sets one).
  */
 #include "mgmt/store_backend.h"
 
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -28,8 +34,49 @@
 struct pg_store {
 	struct store base; /* first: a struct store * is a struct pg_store * */
 	PGconn *conn;
+	bool readonly;	      /* STORE_OPEN_READONLY: set again on a new connection */
+	int64_t reset_ms;     /* monotonic ms of the last reconnection attempt */
 	char err[STORE_ERR_MAX];
 };
+
+enum { PG_RESET_EVERY_MS = 1000 };
+
+static int pg_exec_script(struct store *s, const char *sql);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The connection is gone: make it again (PQreset, the same parameters),
+ * at most once per PG_RESET_EVERY_MS.  The failed statement's error stays
+ * the answer; the next statement runs on the new connection.
+ */
+static void reconnect(struct pg_store *q)
+{
+	int64_t now = mono_ms();
+	char why[STORE_ERR_MAX];
+
+	if (q->reset_ms != 0 && now - q->reset_ms < PG_RESET_EVERY_MS)
+		return;
+	q->reset_ms = now;
+	snprintf(why, sizeof why, "%s", PQerrorMessage(q->conn));
+	why[strcspn(why, "\n")] = '\0';
+	PQreset(q->conn);
+	if (PQstatus(q->conn) != CONNECTION_OK) {
+		fprintf(stderr, "subnetra-mgmtd: %s: store connection lost (%s); retrying\n",
+			q->base.path, why[0] ? why : "closed");
+		return;
+	}
+	if (q->readonly)
+		pg_exec_script(&q->base, "SET default_transaction_read_only = on");
+	fprintf(stderr, "subnetra-mgmtd: %s: store connection lost (%s); connected again\n",
+		q->base.path, why[0] ? why : "closed");
+}
 
 struct pg_stmt {
 	struct store_stmt base;
@@ -60,6 +107,10 @@ static int res_errno(struct pg_store *q, const PGresult *r)
 	snprintf(q->err, sizeof q->err, "%s",
 		 r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(q->conn));
 	q->err[strcspn(q->err, "\n")] = '\0';
+	if (PQstatus(q->conn) == CONNECTION_BAD) {
+		reconnect(q);
+		return -EIO;
+	}
 	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (state == NULL)
 		return -EIO;
@@ -428,12 +479,23 @@ int store_pg_open(struct store **out, const char *url, enum store_open_mode mode
 		  struct store_error *err)
 {
 	struct pg_store *q = calloc(1, sizeof *q);
+	char name[40];
+	/*
+	 * connect_timeout bounds a reconnection in the event loop (the URL's
+	 * own wins: it is expanded after); the name tells the connection in
+	 * pg_stat_activity (unless the URL names it).
+	 */
+	const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name",
+				    NULL};
+	const char *const vals[] = {"5", url, name, NULL};
 
 	if (q == NULL)
 		return -ENOMEM;
 	q->base.ops = &pg_ops;
+	q->readonly = mode == STORE_OPEN_READONLY;
 	redact(url, q->base.path, sizeof q->base.path);
-	q->conn = PQconnectdb(url);
+	snprintf(name, sizeof name, "subnetra-mgmtd-%ld", (long)getpid());
+	q->conn = PQconnectdbParams(keys, vals, 1);
 	if (q->conn == NULL || PQstatus(q->conn) != CONNECTION_OK) {
 		store_why(err, "%s: cannot connect: %s", q->base.path,
 			  q->conn != NULL ? PQerrorMessage(q->conn) : "no memory");

@@ -13,7 +13,8 @@
 # the change feed (LISTEN/NOTIFY): a change through server a wakes exactly
 # the affected devices long-polling server b (counted in b's /healthz),
 # and b's feed connection killed (pg_terminate_backend) is made again, a
-# later change still reaching b's devices.
+# later change still reaching b's devices; a's store connection killed is
+# made again too, and a takes writes after it.
 # TAP.
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -240,6 +241,19 @@ check "... and robot-2's" wait_until 20 answered 2.2
 check_eq "... robot-1's bundle lists robot-5" "robot-2 robot-4 robot-5" "$(peers_of "$T/r1.2.json")"
 check_eq "... b woke exactly those two" 2 "$(($(hnum fb polls_woken) - W0))"
 check "robot-3 still not woken" test ! -s "$T/r3.1.json"
+
+# a's store connection killed (as a database restart would): the request
+# that meets it fails, a connects again, and writes through a work again.
+hz_ok() { healthz "$1" | grep -q '"status":"ok"'; }
+KILLED=$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc \
+	"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'subnetra-mgmtd-${PID[fa]}'")
+check_eq "pg_terminate_backend of a's store connection" 1 "$KILLED"
+check "a: healthz ok again (the store connection made again)" wait_until 20 hz_ok fa
+check_match "... logged: lost, connected again" 'store connection lost \(.*\); connected again' "$(cat "$T/serve-fa.log")"
+check_match "robot-6 joins fleet through a after that" '^200 ' \
+	"$(dev fa "${S[6]}" POST /device/v1/join --body "{\"code\":\"$FLEET\",\"hostname\":\"robot-6\"}")"
+check_eq "... a's new store connection is one connection, named" 1 \
+	"$(runuser -u postgres -- psql -h "$PGDIR" -d mgmt -Atc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'subnetra-mgmtd-${PID[fa]}'")"
 stop_server fa
 stop_server fb
 check_match "b's exit line: the feed's counters" 'change feed: [0-9]+ notifications, 1 full re-checks, 1 connections lost' "$(cat "$T/serve-fb.log")"
