@@ -64,6 +64,7 @@ void device_free(struct mgmtd *m)
 		free(d->by_id[i]);
 	}
 	free(d->by_id);
+	free(d->seen_due);
 	if (d->graph_valid)
 		model_graph_free(&d->graph);
 	free(d->buckets);
@@ -124,17 +125,79 @@ int device_lookup(struct store *s, const uint8_t address[16], const uint8_t pk[M
 
 void device_seen(struct mgmtd *m, int64_t id, const char *agent)
 {
-	struct device_entry *e = device_entry(m->dev, id);
+	struct device_state *d = m->dev;
+	struct device_entry *e = device_entry(d, id);
 	int64_t now = (int64_t)time(NULL);
 
-	/* A first agent is written at once; otherwise once a minute. */
-	if (e == NULL || (now - e->seen_written_s < DEVICE_SEEN_WRITE_S &&
-			  (agent == NULL || e->agent_written)))
+	if (e == NULL)
 		return;
-	if (model_device_seen(m->store, id, now, agent) == 0) {
-		e->seen_written_s = now;
-		e->agent_written |= agent != NULL;
+	/* A first agent is written at once (t_mgmtd_device reads it back). */
+	if (agent != NULL && !e->agent_written) {
+		if (model_device_seen(m->store, id, now, agent) == 0) {
+			e->seen_written_s = now;
+			e->seen_due_s = 0; /* a due one stays listed: the flush skips it */
+			e->agent_written = true;
+		}
+		return;
 	}
+	if (e->seen_due_s != 0) {
+		e->seen_due_s = now; /* already listed: the newest time */
+		return;
+	}
+	if (now - e->seen_written_s < DEVICE_SEEN_WRITE_S)
+		return;
+	if (d->n_seen_due == d->cap_seen_due) {
+		size_t cap = d->cap_seen_due ? 2 * d->cap_seen_due : 256;
+		int64_t *n = realloc(d->seen_due, cap * sizeof *n);
+
+		if (n == NULL)
+			return; /* bookkeeping: the next request tries again */
+		d->seen_due = n;
+		d->cap_seen_due = cap;
+	}
+	d->seen_due[d->n_seen_due++] = id;
+	e->seen_due_s = now;
+}
+
+int device_seen_timeout(const struct mgmtd *m, int64_t now_ms)
+{
+	const struct device_state *d = m->dev;
+	int64_t left;
+
+	if (d == NULL || d->n_seen_due == 0)
+		return -1;
+	left = d->seen_flushed_ms + DEVICE_SEEN_FLUSH_MS - now_ms;
+	return left <= 0 ? 0 : (int)left;
+}
+
+void device_seen_flush(struct mgmtd *m, bool force)
+{
+	struct device_state *d = m->dev;
+	int64_t now_ms = http_now_ms();
+	int rc;
+
+	if (d == NULL || d->n_seen_due == 0 ||
+	    (!force && now_ms - d->seen_flushed_ms < DEVICE_SEEN_FLUSH_MS))
+		return;
+	d->seen_flushed_ms = now_ms;
+	rc = model_tx_begin(m->store);
+	for (size_t i = 0; i < d->n_seen_due && rc == 0; i++) {
+		const struct device_entry *e = device_entry(d, d->seen_due[i]);
+
+		if (e != NULL && e->seen_due_s != 0)
+			rc = model_device_seen(m->store, e->id, e->seen_due_s, NULL);
+	}
+	if (model_tx_end(m->store, rc) < 0)
+		return; /* kept due: the next flush tries again */
+	for (size_t i = 0; i < d->n_seen_due; i++) {
+		struct device_entry *e = device_entry(d, d->seen_due[i]);
+
+		if (e != NULL && e->seen_due_s != 0) {
+			e->seen_written_s = e->seen_due_s;
+			e->seen_due_s = 0;
+		}
+	}
+	d->n_seen_due = 0;
 }
 
 /* The wake key of device id's polls: "d<id>". */

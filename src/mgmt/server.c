@@ -219,7 +219,8 @@ static int watch_period(const struct mgmtd *m)
 /*
  * The shortest timeout either daemon asks for, in ms, or -1 for none; with
  * requests parked, also their earliest deadline and the change watcher's
- * period (watch.h); the change feed's next connection attempt (feed.h).
+ * period (watch.h); the change feed's next connection attempt (feed.h);
+ * the next flush of due last_seen writes (device.h).
  */
 static int next_timeout(const struct mgmtd *m)
 {
@@ -227,7 +228,10 @@ static int next_timeout(const struct mgmtd *m)
 	MHD_UNSIGNED_LONG_LONG t;
 	int64_t now = http_now_ms();
 	int best = feed_timeout(m, now);
+	int seen = device_seen_timeout(m, now);
 
+	if (seen >= 0 && (best < 0 || seen < best))
+		best = seen;
 	if (m->parking.resumed)
 		return 0;
 	if (m->parking.n > 0) {
@@ -296,6 +300,7 @@ static int loop(struct mgmtd *m)
 			}
 		}
 		feed_tick(m, http_now_ms());
+		device_seen_flush(m, false);
 		/* Long-polls: a change made elsewhere, deadlines passed. */
 		if (m->parking.n > 0) {
 			int64_t now = http_now_ms();
@@ -545,6 +550,7 @@ int server_run(const struct mgmtd_config *cfg)
 	say("serving %s (schema version %d)", store_path(m->store), m->schema_version);
 	if (loop(m) == 0)
 		ret = MGMT_EXIT_OK;
+	device_seen_flush(m, true); /* what is due is not lost to a clean stop */
 	/* The device API's counters, then the last line: the requests. */
 	if (m->dev != NULL) {
 		const struct device_state *d = m->dev;

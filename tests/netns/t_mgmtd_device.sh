@@ -172,6 +172,8 @@ check_match "status: 204" '^204 ' "$R"
 check_eq "... robot-b (no poll parked) is now online" "$((ON + 1))" "$(health_num online)"
 check_eq "... its last_seen and agent written" "subnetra 0.1.0 1" \
 	"$(sqlite3 "$DB" "SELECT agent, last_seen > 0 FROM devices WHERE hostname = 'robot-b'" | tr '|' ' ')"
+seen_is() { [ "$(sqlite3 "$DB" "SELECT last_seen > 0 FROM devices WHERE hostname = '$1'")" = "$2" ]; }
+check "robot-a (polls only, no status): its last_seen written by the batched flush" wait_until 15 seen_is robot-a 1
 check_match "a status with an unknown path: 400" '^400 .*bad_request' \
 	"$(dev "${S[3]}" POST /device/v1/status --body "{\"applied\":null,\"agent\":\"x\",\"endpoints\":[],\"peers\":[{\"address\":\"${A[1]}\",\"path\":\"warp\",\"rtt_ms\":null,\"last_handshake_s\":null,\"rx\":0,\"tx\":0}]}")"
 check_match "a status whose applied is not EPOCH.SERIAL: 400" '^400 .*applied' \
