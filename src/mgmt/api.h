@@ -130,12 +130,6 @@ void *api_rows(struct http_req *r, const struct http_page *p, size_t size);
  */
 void api_reply_secret_qr(struct http_req *r, unsigned status, struct outbuf *o, char *svg,
 			 size_t svg_len);
-/*
- * pw[0..len) hashed for storage (argon2id, crypto_pwhash_str at the
- * INTERACTIVE limits, as init's): true, or false with 503 queued.
- */
-bool api_hash_password(struct http_req *r, const char *pw, size_t len,
-		       char hash[crypto_pwhash_STRBYTES]);
 
 /* JSON fragments shared by groups. */
 void api_put_time(struct outbuf *o, const char *key, int64_t t); /* 0: null */

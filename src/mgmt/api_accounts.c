@@ -3,8 +3,9 @@
  * /api/v1/accounts/{id} (admins: PERM_ACCOUNT_MANAGE); GET/POST
  * /api/v1/tokens and DELETE /api/v1/tokens/{id} (the asker's own tokens:
  * PERM_TOKEN_MANAGE, so a token needs the admin scope).  A password is
- * hashed here (argon2id at init's limits) and never echoed; a token's
- * secret is in the creation answer only.
+ * hashed in the password pool (argon2id at init's limits, off the event
+ * loop: pwpool.h) and never echoed; a token's secret is in the creation
+ * answer only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_account.h"
 #include "mgmt/model_token.h"
+#include "mgmt/pwpool.h"
 
 static void put_account(struct outbuf *o, const void *row)
 {
@@ -67,42 +69,81 @@ void api_accounts_list(struct http_req *r)
 			 "account");
 }
 
-void api_accounts_create(struct http_req *r)
+static const char *const create_names[] = {"email", "role", "password"};
+
+/*
+ * Who asks, may manage accounts, and a body that checks out: its email,
+ * role and password; false with an answer queued (root freed unless true).
+ */
+static bool create_body(struct http_req *r, struct api_who *w, struct json_value *root,
+			const char **email, enum model_role *role, const char **pw, size_t *plen)
 {
-	static const char *const names[] = {"email", "role", "password"};
+	size_t elen;
+
+	if (!api_who(r, w) || !api_body(r, root, create_names, 3))
+		return false;
+	*role = MODEL_ROLE_MEMBER;
+	if (!api_may(r, w, PERM_ACCOUNT_MANAGE, PERM_REL_NONE))
+		goto bad;
+	if (!mgmt_json_str(root, "email", 1, ACCOUNT_EMAIL_MAX, email, &elen) ||
+	    !account_email_valid(*email)) {
+		api_bad_field(r, "email", "wants an address (one @, printable, no spaces)");
+		goto bad;
+	}
+	if (json_member_get(root, "role") != NULL && !role_of(root, role)) {
+		api_bad_field(r, "role", "wants \"admin\" or \"member\"");
+		goto bad;
+	}
+	if (!mgmt_json_str(root, "password", API_PASSWORD_MIN, API_PASSWORD_MAX, pw, plen)) {
+		api_bad_field(r, "password", "wants a string of 12..256 bytes");
+		goto bad;
+	}
+	return true;
+bad:
+	api_wipe_member(root, "password");
+	json_free(root);
+	return false;
+}
+
+/* Step 2: the password hashed in the pool (pwpool.h); the account made. */
+static void create_hashed(struct http_req *r)
+{
 	struct api_who w;
 	struct json_value root;
 	struct model_account a;
-	enum model_role role = MODEL_ROLE_MEMBER;
+	enum model_role role;
 	const char *email, *pw;
-	size_t elen, plen;
 	char hash[crypto_pwhash_STRBYTES];
-	int64_t id;
-	int rc;
+	size_t plen;
+	int64_t id = 0;
+	int rc = pwpool_take(r, hash);
 
-	if (!api_who(r, &w) || !api_body(r, &root, names, 3))
-		return;
-	if (!api_may(r, &w, PERM_ACCOUNT_MANAGE, PERM_REL_NONE))
-		goto done;
-	if (!mgmt_json_str(&root, "email", 1, ACCOUNT_EMAIL_MAX, &email, &elen) ||
-	    !account_email_valid(email)) {
-		api_bad_field(r, "email", "wants an address (one @, printable, no spaces)");
-		goto done;
+	if (rc == -EAGAIN)
+		pwpool_busy(r, "the password could not be hashed in time; try again");
+	else if (rc < 0)
+		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+			   "the password could not be hashed");
+	else if (create_body(r, &w, &root, &email, &role, &pw, &plen)) {
+		rc = model_account_create(&w.op, email, role, hash, &id);
+		api_changed_row(r, rc, MHD_HTTP_CREATED, id, &a, get_account, put_account,
+				"account");
+		api_wipe_member(&root, "password");
+		json_free(&root);
 	}
-	if (json_member_get(&root, "role") != NULL && !role_of(&root, &role)) {
-		api_bad_field(r, "role", "wants \"admin\" or \"member\"");
-		goto done;
-	}
-	if (!mgmt_json_str(&root, "password", API_PASSWORD_MIN, API_PASSWORD_MAX, &pw, &plen)) {
-		api_bad_field(r, "password", "wants a string of 12..256 bytes");
-		goto done;
-	}
-	if (!api_hash_password(r, pw, plen, hash))
-		goto done;
-	rc = model_account_create(&w.op, email, role, hash, &id);
 	sodium_memzero(hash, sizeof hash);
-	api_changed_row(r, rc, MHD_HTTP_CREATED, id, &a, get_account, put_account, "account");
-done:
+}
+
+void api_accounts_create(struct http_req *r)
+{
+	struct api_who w;
+	struct json_value root;
+	enum model_role role;
+	const char *email, *pw;
+	size_t plen;
+
+	if (!create_body(r, &w, &root, &email, &role, &pw, &plen))
+		return;
+	(void)pwpool_submit(r, PWPOOL_HASH, pw, plen, NULL, create_hashed);
 	api_wipe_member(&root, "password");
 	json_free(&root);
 }

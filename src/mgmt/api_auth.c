@@ -2,10 +2,9 @@
  * Sign-in, sign-out, who am I: POST /api/v1/login, POST /api/v1/logout,
  * GET /api/v1/me.  A login is rate-limited per client address and per
  * account address (model_ratelimit.h; 429 past either), and checks the
- * argon2id hash on the event loop: crypto_pwhash_str_verify at the
- * INTERACTIVE limits init uses costs one core tens of milliseconds (see
- * docs/management.md for the figure measured), which the per-address
- * limit bounds.  A session is a cookie (HttpOnly; Secure; SameSite=Strict)
+ * argon2id hash in the password pool (pwpool.h: 0.1-0.5 s of a core at
+ * the INTERACTIVE limits init uses, off the event loop), the request
+ * parked meanwhile.  A session is a cookie (HttpOnly; Secure; SameSite=Strict)
  * and a CSRF token in the answer's body, which changes must echo in
  * X-Subnetra-CSRF.
  */

@@ -299,17 +299,6 @@ void api_reply_secret_qr(struct http_req *r, unsigned status, struct outbuf *o, 
 	qr_svg_free(svg, svg_len);
 }
 
-bool api_hash_password(struct http_req *r, const char *pw, size_t len,
-		       char hash[crypto_pwhash_STRBYTES])
-{
-	if (crypto_pwhash_str(hash, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0)
-		return true;
-	http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
-		   "the password could not be hashed");
-	return false;
-}
-
 void api_put_time(struct outbuf *o, const char *key, int64_t t)
 {
 	if (t == 0)

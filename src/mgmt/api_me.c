@@ -9,6 +9,13 @@
  * account), as a sign-in does.  A wrong password or code is 403, not 401:
  * the session itself is fine.  Changes are PERM_TOKEN_MANAGE on oneself
  * (a session; a token only with admin scope), the state PERM_ACCOUNT_READ.
+ *
+ * The argon2id work (checking the password, hashing a new one) runs in
+ * the password pool (pwpool.h), never on the event loop: such a handler
+ * parks its request and continues in a step of its own when the pool is
+ * done.  Each step starts over from the request (who asks, the body), so
+ * nothing but the pool's result is carried across a park, and a session
+ * revoked meanwhile ends the change there.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,40 +30,97 @@
 #include "mgmt/mgmtd.h"
 #include "mgmt/model_account.h"
 #include "mgmt/model_totp.h"
+#include "mgmt/pwpool.h"
 #include "mgmt/qr.h"
 
 enum { URI_MAX = 512 };
 
-/* The body's "password" is the asker's: true, or false with 4xx queued. */
-static bool my_password(struct http_req *r, const struct api_who *w,
-			const struct json_value *root, const char *member)
+/* Who asks, may change its own credentials, and the body: false with an answer queued. */
+static bool me_begin(struct http_req *r, struct api_who *w, struct json_value *root,
+		     const char *const *names, size_t n)
+{
+	return api_who(r, w) && api_may(r, w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) &&
+	       api_body(r, root, names, n);
+}
+
+static void me_end(struct json_value *root)
+{
+	api_wipe_member(root, "current");
+	api_wipe_member(root, "password");
+	json_free(root);
+}
+
+/*
+ * Step 1 of a change the asker's password allows: the body's member is
+ * checked against the asker's hash in the pool (taking from the sign-in
+ * rate limits, as a sign-in does), then `then` runs.  An answer is queued
+ * when it cannot start.
+ */
+static void password_check(struct http_req *r, const struct api_who *w,
+			   const struct json_value *root, const char *member, http_handler then)
 {
 	struct model_account a;
+	char hash[crypto_pwhash_STRBYTES];
 	const char *pw;
 	size_t plen;
 	int rc;
 
 	if (!mgmt_json_str(root, member, 1, API_PASSWORD_MAX, &pw, &plen)) {
 		api_bad_field(r, member, "wants your password (a string of 1..256 bytes)");
-		return false;
+		return;
 	}
 	rc = model_account_get(w->op.s, w->account_id, &a);
 	if (rc < 0) {
 		api_fail(r, rc, "account");
-		return false;
+		return;
 	}
 	if (!login_limits_take(r->l->m->logins, w->remote, a.email, w->op.now_ms)) {
 		http_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
 			   "too many password attempts: wait and try again");
+		return;
+	}
+	rc = model_account_login_hash(w->op.s, a.email, hash);
+	if (rc < 0)
+		api_fail(r, rc, "account");
+	else
+		(void)pwpool_submit(r, PWPOOL_VERIFY, pw, plen, hash, then);
+	sodium_memzero(hash, sizeof hash);
+}
+
+/*
+ * Step 2, in `then`: the pool's verdict (pwpool_take's, against hash) is
+ * the asker's password, and the hash is still the account's: true, or
+ * false with 403 (or the failure) queued.
+ */
+static bool password_right(struct http_req *r, const struct api_who *w, const char *hash,
+			   int verified)
+{
+	struct model_account a;
+	int rc = model_account_get(w->op.s, w->account_id, &a);
+
+	if (rc == 0)
+		rc = model_account_login_finish(w->op.s, a.email, hash, verified == 0, &a);
+	if (rc == -EACCES) {
+		http_error(r, MHD_HTTP_FORBIDDEN, "wrong_password", "the current password is wrong");
 		return false;
 	}
-	if (model_account_check_password(w->op.s, a.email, pw, &a) < 0) {
-		http_error(r, MHD_HTTP_FORBIDDEN, "wrong_password", "the current password is wrong");
+	if (rc < 0) {
+		api_fail(r, rc, "account");
 		return false;
 	}
 	/* As a sign-in: the right password refills the account's allowance. */
 	ratelimit_reset(&r->l->m->logins->per_account, a.email);
 	return true;
+}
+
+/* pwpool_take at the start of a step: its result, or -EAGAIN with a 503 queued. */
+static int pool_result(struct http_req *r, char hash[crypto_pwhash_STRBYTES])
+{
+	int rc = pwpool_take(r, hash);
+
+	if (rc == -EAGAIN)
+		pwpool_busy(r, "the password could not be checked in time; try again");
+	return rc;
 }
 
 /* The body's "code": a TOTP code of the asker's secret (confirm: a pending one too). */
@@ -83,39 +147,76 @@ static bool my_code(struct http_req *r, const struct api_who *w,
 	return rc == 0;
 }
 
-void api_me_password(struct http_req *r)
+static const char *const password_names[] = {"current", "password"};
+
+static void password_new_hashed(struct http_req *r);
+
+/* The new password, once the body checks out: 0, or -EINVAL with 422 queued. */
+static int new_password(struct http_req *r, const struct json_value *root, const char **pw,
+			size_t *plen)
 {
-	static const char *const names[] = {"current", "password"};
+	if (mgmt_json_str(root, "password", API_PASSWORD_MIN, API_PASSWORD_MAX, pw, plen))
+		return 0;
+	api_bad_field(r, "password", "wants a string of 12..256 bytes");
+	return -EINVAL;
+}
+
+/* Step 2: the current password checked; the new one to the pool to be hashed. */
+static void password_current_checked(struct http_req *r)
+{
 	struct api_who w;
 	struct json_value root;
 	char hash[crypto_pwhash_STRBYTES];
+	int verified = pool_result(r, hash);
 	const char *pw;
 	size_t plen;
-	int rc;
 
-	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
-	    !api_body(r, &root, names, 2))
-		return;
-	if (!mgmt_json_str(&root, "password", API_PASSWORD_MIN, API_PASSWORD_MAX, &pw, &plen)) {
-		api_bad_field(r, "password", "wants a string of 12..256 bytes");
-		goto done;
+	if (verified != -EAGAIN && me_begin(r, &w, &root, password_names, 2)) {
+		if (new_password(r, &root, &pw, &plen) == 0 &&
+		    password_right(r, &w, hash, verified))
+			(void)pwpool_submit(r, PWPOOL_HASH, pw, plen, NULL, password_new_hashed);
+		me_end(&root);
 	}
-	if (!my_password(r, &w, &root, "current") || !api_hash_password(r, pw, plen, hash))
-		goto done;
-	/* The other sessions end; a token's change ends them all. */
-	rc = model_account_set_password(&w.op, w.account_id, hash,
-					w.session ? w.session_hash : NULL);
 	sodium_memzero(hash, sizeof hash);
-	if (rc < 0) {
-		api_fail(r, rc, "account");
-		goto done;
+}
+
+/* Step 3: the new hash stored; the other sessions end (a token's change ends them all). */
+static void password_new_hashed(struct http_req *r)
+{
+	struct api_who w;
+	struct json_value root;
+	char hash[crypto_pwhash_STRBYTES];
+	int rc = pool_result(r, hash);
+
+	if (rc == -ENOMEM)
+		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+			   "the password could not be hashed");
+	if (rc == 0 && me_begin(r, &w, &root, password_names, 2)) {
+		rc = model_account_set_password(&w.op, w.account_id, hash,
+						w.session ? w.session_hash : NULL);
+		if (rc < 0) {
+			api_fail(r, rc, "account");
+		} else {
+			api_changed(r, NULL);
+			http_reply_empty(r);
+		}
+		me_end(&root);
 	}
-	api_changed(r, NULL);
-	http_reply_empty(r);
-done:
-	api_wipe_member(&root, "current");
-	api_wipe_member(&root, "password");
-	json_free(&root);
+	sodium_memzero(hash, sizeof hash);
+}
+
+void api_me_password(struct http_req *r)
+{
+	struct api_who w;
+	struct json_value root;
+	const char *pw;
+	size_t plen;
+
+	if (!me_begin(r, &w, &root, password_names, 2))
+		return;
+	if (new_password(r, &root, &pw, &plen) == 0)
+		password_check(r, &w, &root, "current", password_current_checked);
+	me_end(&root);
 }
 
 static void reply_state(struct http_req *r, const struct api_who *w)
@@ -158,21 +259,27 @@ static void put_pct(struct outbuf *o, const char *s)
 	}
 }
 
-void api_me_totp_begin(struct http_req *r)
+static const char *const totp_begin_names[] = {"password"};
+
+/* Step 2 of POST /me/totp: the password checked, a new pending secret and its QR code. */
+static void totp_begin_checked(struct http_req *r)
 {
-	static const char *const names[] = {"password"};
 	struct api_who w;
 	struct json_value root;
 	struct model_account a;
+	char hash[crypto_pwhash_STRBYTES];
 	char b32[TOTP_SECRET_B32 + 1], uri[URI_MAX], *svg = NULL, *json = NULL;
 	size_t svg_len = 0, cap = 0;
 	struct outbuf o;
-	int rc;
+	int verified = pool_result(r, hash), rc;
 
-	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
-	    !api_body(r, &root, names, 1))
+	if (verified == -EAGAIN || !me_begin(r, &w, &root, totp_begin_names, 1)) {
+		sodium_memzero(hash, sizeof hash);
 		return;
-	if (!my_password(r, &w, &root, "password"))
+	}
+	rc = password_right(r, &w, hash, verified);
+	sodium_memzero(hash, sizeof hash);
+	if (!rc)
 		goto done;
 	rc = model_account_get(w.op.s, w.account_id, &a);
 	if (rc == 0)
@@ -207,8 +314,18 @@ wipe:
 	sodium_memzero(uri, sizeof uri);
 	sodium_memzero(b32, sizeof b32);
 done:
-	api_wipe_member(&root, "password");
-	json_free(&root);
+	me_end(&root);
+}
+
+void api_me_totp_begin(struct http_req *r)
+{
+	struct api_who w;
+	struct json_value root;
+
+	if (!me_begin(r, &w, &root, totp_begin_names, 1))
+		return;
+	password_check(r, &w, &root, "password", totp_begin_checked);
+	me_end(&root);
 }
 
 void api_me_totp_confirm(struct http_req *r)
@@ -227,26 +344,42 @@ void api_me_totp_confirm(struct http_req *r)
 	json_free(&root);
 }
 
-void api_me_totp_disable(struct http_req *r)
+static const char *const totp_disable_names[] = {"password", "code"};
+
+/* Step 2 of POST /me/totp/disable: the password checked, then the code. */
+static void totp_disable_checked(struct http_req *r)
 {
-	static const char *const names[] = {"password", "code"};
 	struct api_who w;
 	struct json_value root;
-	int rc;
+	char hash[crypto_pwhash_STRBYTES];
+	int verified = pool_result(r, hash), rc;
+	bool right;
 
-	if (!api_who(r, &w) || !api_may(r, &w, PERM_TOKEN_MANAGE, PERM_REL_OWNER) ||
-	    !api_body(r, &root, names, 2))
+	if (verified == -EAGAIN || !me_begin(r, &w, &root, totp_disable_names, 2)) {
+		sodium_memzero(hash, sizeof hash);
 		return;
-	if (!my_password(r, &w, &root, "password") || !my_code(r, &w, &root, false))
-		goto done;
-	rc = model_totp_disable(&w.op, w.account_id);
-	if (rc < 0) {
-		api_fail(r, rc, "TOTP secret");
-		goto done;
 	}
-	api_changed(r, NULL);
-	reply_state(r, &w);
-done:
-	api_wipe_member(&root, "password");
-	json_free(&root);
+	right = password_right(r, &w, hash, verified);
+	sodium_memzero(hash, sizeof hash);
+	if (right && my_code(r, &w, &root, false)) {
+		rc = model_totp_disable(&w.op, w.account_id);
+		if (rc < 0) {
+			api_fail(r, rc, "TOTP secret");
+		} else {
+			api_changed(r, NULL);
+			reply_state(r, &w);
+		}
+	}
+	me_end(&root);
+}
+
+void api_me_totp_disable(struct http_req *r)
+{
+	struct api_who w;
+	struct json_value root;
+
+	if (!me_begin(r, &w, &root, totp_disable_names, 2))
+		return;
+	password_check(r, &w, &root, "password", totp_disable_checked);
+	me_end(&root);
 }

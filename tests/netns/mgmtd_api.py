@@ -18,10 +18,14 @@ read none; CSRF; strict bodies; 413; the long-poll woken by a change; login
 rate limits (per account, per address); no secret in any answer but its
 creation's, nor in the log.
 """
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import re
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -403,10 +407,48 @@ pw_id = account("pw@example.org", "pw-password-one-1")
 s1 = login("pw@example.org", "pw-password-one-1")[1]
 s2 = login("pw@example.org", "pw-password-one-1")[1]
 SECRETS["pw-password-two-2"] = "a password"
+done0 = req("GET", "/healthz")[1]["password_checks"]["done"]
 st, b, _ = req("POST", "/api/v1/me/password",
                {"current": "pw-password-one-1", "password": "pw-password-two-2"}, s1)
 report(st == 204 and req("GET", "/api/v1/me", s1)[0] == 200,
        "a password change from one session: 204, that session goes on (200)", (st, b))
+done1 = req("GET", "/healthz")[1]["password_checks"]["done"]
+report(done1 - done0 == 2, "... its check and its new hash ran in the password pool (2 jobs)",
+       (done0, done1))
+account("pool@example.org", "pool-password-1")
+report(req("GET", "/healthz")[1]["password_checks"]["done"] - done1 == 1,
+       "an account's creation hashed its password in the pool (1 job)")
+
+
+def totp(secret, step):
+    """RFC 6238 with HMAC-SHA256, 6 digits (the server's TOTP)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    h = hmac.new(key, struct.pack(">Q", step), hashlib.sha256).digest()
+    o = h[-1] & 15
+    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+# TOTP set up and turned off again, each behind the password (checked in the pool).
+sp = login("pool@example.org", "pool-password-1")[1]
+st, b, _ = req("POST", "/api/v1/me/totp", {"password": "wrong-password"}, sp)
+report(st == 403 and b["error"]["code"] == "wrong_password",
+       "TOTP set-up with a wrong password: 403 wrong_password", (st, b))
+st, b, _ = req("POST", "/api/v1/me/totp", {"password": "pool-password-1"}, sp)
+report(st == 201 and re.match(r"^[A-Z2-7]{32,}$", b.get("secret", "")),
+       "TOTP set-up with the password: 201 and a secret", st)
+secret = b.get("secret", "")
+SECRETS[secret] = "a TOTP secret"
+ANSWERS[-1][2].add(secret)  # its creation answer shows it, once
+step = int(time.time()) // 30
+st, b, _ = req("POST", "/api/v1/me/totp/confirm", {"code": totp(secret, step)}, sp)
+report(st == 200 and b["state"] == "on", "... confirmed with a code: on", (st, b))
+st, b, _ = req("POST", "/api/v1/me/totp/disable",
+               {"password": "wrong-password", "code": totp(secret, step + 1)}, sp)
+report(st == 403 and b["error"]["code"] == "wrong_password",
+       "turning it off with a wrong password: 403 wrong_password", (st, b))
+st, b, _ = req("POST", "/api/v1/me/totp/disable",
+               {"password": "pool-password-1", "code": totp(secret, max(step + 1, int(time.time()) // 30))}, sp)
+report(st == 200 and b["state"] == "off", "... with the password and a code: off", (st, b))
 report(req("GET", "/api/v1/me", s2)[0] == 401, "... the account's other session ended (401)")
 s3 = login("pw@example.org", "pw-password-two-2")[1]
 report(s3 is not None and req("GET", "/api/v1/me", s3)[0] == 200,
