@@ -75,9 +75,14 @@ static bool account_role(struct api_who *w, enum model_role role)
 static bool by_token(struct http_req *r, struct api_who *w, const char *text)
 {
 	struct model_token t;
+	int rc = model_token_check(w->op.s, w->op.pepper, w->op.now_ms, text, &t);
 
-	if (model_token_check(w->op.s, w->op.pepper, w->op.now_ms, text, &t) < 0)
+	if (rc == -EACCES)
 		return unauthorized(r, "the token is unknown, expired or revoked");
+	if (rc < 0) { /* the database failed: not the caller's fault (503, not 401) */
+		api_fail(r, rc, "token");
+		return false;
+	}
 	w->account_id = t.account_id;
 	w->perm.kind = PERM_TOKEN;
 	w->perm.scope = t.scope;
@@ -92,8 +97,14 @@ static bool by_session(struct http_req *r, struct api_who *w, const char *id)
 	enum model_role role;
 	const char *csrf;
 
-	if (model_session_check(w->op.s, w->op.pepper, w->op.now_ms, id, &ses) < 0)
+	int rc = model_session_check(w->op.s, w->op.pepper, w->op.now_ms, id, &ses);
+
+	if (rc == -ENOENT)
 		return unauthorized(r, "the session is unknown or has ended");
+	if (rc < 0) { /* the database failed: 503, not 401 */
+		api_fail(r, rc, "session");
+		return false;
+	}
 	/* Before anything else is looked at: a cross-site form cannot set a header. */
 	csrf = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, API_CSRF_HEADER);
 	if (!is_read(r) && (csrf == NULL || !model_session_csrf_ok(&ses, csrf))) {

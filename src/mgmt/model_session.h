@@ -38,8 +38,10 @@ struct model_session {
 };
 
 /*
- * The live session whose id is id_text: 0 (last use refreshed), or
- * -ENOENT when unknown, expired (then deleted) or of a disabled account.
+ * The live session whose id is id_text: 0 (last use refreshed when a
+ * minute old, MODEL_TOUCH_S), -ENOENT when unknown, expired (then
+ * deleted) or of a disabled account, another -errno when the database
+ * failed.
  */
 int model_session_check(struct store *s, const uint8_t *pepper, int64_t now_ms,
 			const char *id_text, struct model_session *out);

@@ -157,7 +157,9 @@ int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, co
 		return 0;
 	const struct store_arg touch[] = {STORE_I64(now), STORE_I64(out->id)};
 
-	return store_exec_args(s, "UPDATE api_tokens SET last_used = ? WHERE id = ?", touch, 2);
+	/* Bookkeeping: the token is good whether or not this write goes through. */
+	(void)store_exec_args(s, "UPDATE api_tokens SET last_used = ? WHERE id = ?", touch, 2);
+	return 0;
 }
 
 static void fill_token(struct store_stmt *st, void *row)

@@ -43,7 +43,10 @@ struct model_token {
 	enum model_role role; /* the account's, read with the token */
 };
 
-/* The live token text names: 0, or -EACCES (malformed, unknown, wrong, expired, revoked, disabled). */
+/*
+ * The live token text names: 0, -EACCES (malformed, unknown, wrong,
+ * expired, revoked, disabled), or another -errno when the database failed.
+ */
 int model_token_check(struct store *s, const uint8_t *pepper, int64_t now_ms, const char *text,
 		      struct model_token *out);
 struct model_token_info {

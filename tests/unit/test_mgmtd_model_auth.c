@@ -93,6 +93,7 @@ static void sessions_expire(void **state)
 	struct model_session ses;
 	int64_t before = fx_audit_rows(f), t;
 	const int64_t H = 3600 * 1000;
+	int rc;
 
 	assert_int_equal(model_session_create(&op, f->admin, "test", id, csrf), 0);
 	fx_one_audit(f, before, "session.create");
@@ -116,6 +117,11 @@ static void sessions_expire(void **state)
 	/* A use within the minute (MODEL_TOUCH_S) writes nothing. */
 	assert_int_equal(model_session_check(f->s, f->pepper, T0 + 11 * H + 59000, id, &ses), 0);
 	assert_int_equal(fx_count(f, "SELECT count(*) FROM sessions WHERE last_used = 1700039600"), 1);
+	/* The database failing is not "no such session" (503, not 401). */
+	assert_int_equal(store_exec_args(f->s, "ALTER TABLE sessions RENAME TO sessions_away", NULL, 0), 0);
+	rc = model_session_check(f->s, f->pepper, T0 + 11 * H + 59000, id, &ses);
+	assert_true(rc < 0 && rc != -ENOENT);
+	assert_int_equal(store_exec_args(f->s, "ALTER TABLE sessions_away RENAME TO sessions", NULL, 0), 0);
 	/* Used at 11 h: alive at 22 h (idle 11 h), gone at 34 h + 1 (idle 12 h). */
 	assert_int_equal(model_session_check(f->s, f->pepper, T0 + 22 * H, id, &ses), 0);
 	assert_int_equal(model_session_check(f->s, f->pepper, T0 + 34 * H + 1000, id, &ses), -ENOENT);
@@ -153,6 +159,7 @@ static void tokens_scopes(void **state)
 	char bad[MODEL_TOKEN_LEN + 1];
 	struct model_token tk;
 	int64_t rid, wid, xid, before = fx_audit_rows(f);
+	int rc;
 	struct perm_actor actor = {PERM_TOKEN, PERM_ROLE_ADMIN, PERM_SCOPE_READ};
 
 	assert_int_equal(model_token_create(&op, f->admin, PERM_SCOPE_READ, "ci", 0, rd, &rid), 0);
@@ -254,6 +261,13 @@ static void tokens_scopes(void **state)
 	assert_int_equal(fx_count(f, "SELECT count(*) FROM api_tokens"), before);
 	assert_int_equal(bad[0], '\0'); /* the text wiped: never shown */
 	fx_allow_audit(f);
+	/* The database failing is not a refusal: the API answers 503, not 401. */
+	assert_int_equal(store_exec_args(f->s, "ALTER TABLE api_tokens RENAME TO api_tokens_away",
+					 NULL, 0), 0);
+	rc = model_token_check(f->s, f->pepper, T0, wr, &tk);
+	assert_true(rc < 0 && rc != -EACCES);
+	assert_int_equal(store_exec_args(f->s, "ALTER TABLE api_tokens_away RENAME TO api_tokens",
+					 NULL, 0), 0);
 	/* A disabled account's tokens fail. */
 	assert_int_equal(model_account_set_disabled(&op, f->admin, true), 0);
 	assert_int_equal(model_token_check(f->s, f->pepper, T0, wr, &tk), -EACCES);
