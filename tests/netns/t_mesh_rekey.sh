@@ -104,6 +104,15 @@ ping_stop
 read -r runs longest < <(ping_gaps "$T/rekey.ping")
 diag "rekey: $(($(counter a handshakes_completed) - hs_a)) handshakes in $((t1 - t0)) ms;" \
 	"$(ping_last "$T/rekey.ping") pings, $runs gap(s); stream: $(cat "$T/tx.sum" 2>/dev/null)"
+diag "rekey: drop_mesh_unknown_receiver (DATA under a retired keypair, or the answer to a given-up initiation): A $(counter a drop_mesh_unknown_receiver), B $(counter b drop_mesh_unknown_receiver)"
+if [ "$runs" != 0 ]; then # what the nodes dropped, and when the gap was
+	for n in a b; do
+		diag "$n: $(status_json "$n" | grep -o '"\(drop_[a-z0-9_]*\|handshakes_[a-z_]*\)":[1-9][0-9]*' | tr '\n' ' ')"
+	done
+	diag "unanswered: $(ping_seqs "$T/rekey.ping" | awk 'NR > 1 && $1 > p + 1 { for (i = p + 1; i < $1; i++) printf "%d ", i } { p = $1 }')"
+	diag "around it: $(grep -E 'icmp_seq=' "$T/rekey.ping" | awk -v s="$(ping_seqs "$T/rekey.ping" | awk 'NR > 1 && $1 > p + 1 { print p; exit } { p = $1 }')" -F'icmp_seq=' '{ split($2, a, " "); if (a[1] + 0 >= s - 1 && a[1] + 0 <= s + 3) printf "%s | ", $0 }')"
+	diag "a.log: $(grep -v 'LAN discovery\|control socket\|state_dir\|managed set\|configured snr0' "${NODE_LOG[a]}" | tail -5 | tr '\n' '|')"
+fi
 check_eq "rekey: not one ping lost" "0 0" "$runs $longest"
 check_ge "rekey: B completed them too" $((hs_b + 4)) "$(counter b handshakes_completed)"
 check_match "rekey: the stream carried data" '^[1-9][0-9]* [0-9a-f]{64}$' "$(cat "$T/tx.sum" 2>/dev/null)"

@@ -8,9 +8,11 @@
  *    HS_RESP, so the responder has the keys);
  *  - the responder's waits in next, unusable for sending, until the first
  *    DATA that decrypts under it (key confirmation) promotes it;
- *  - simultaneous initiations need no tie-break: each handshake makes its
- *    own keypair with its own local index, and each side keeps the other's
- *    as previous, so DATA under either one is received.
+ *  - simultaneous initiations need no tie-break here: each handshake makes
+ *    its own keypair with its own local index, and each side keeps the
+ *    other's as previous, so DATA under either one is received.  (The
+ *    node still breaks the tie, daemon/mesh/hs.c: with both kept, the next
+ *    rekey drops the DATA in flight; docs/mesh-protocol.md.)
  *
  * Receive order (session_open), each failure a counted drop that changes
  * nothing: length, type, reserved -> receiver index selects a keypair of
