@@ -116,14 +116,9 @@ static void create_hashed(struct http_req *r)
 	char hash[crypto_pwhash_STRBYTES];
 	size_t plen;
 	int64_t id = 0;
-	int rc = pwpool_take(r, hash);
+	int rc = pwpool_result(r, hash);
 
-	if (rc == -EAGAIN)
-		pwpool_busy(r, "the password could not be hashed in time; try again");
-	else if (rc < 0)
-		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
-			   "the password could not be hashed");
-	else if (create_body(r, &w, &root, &email, &role, &pw, &plen)) {
+	if (rc == 0 && create_body(r, &w, &root, &email, &role, &pw, &plen)) {
 		rc = model_account_create(&w.op, email, role, hash, &id);
 		api_changed_row(r, rc, MHD_HTTP_CREATED, id, &a, get_account, put_account,
 				"account");

@@ -146,12 +146,10 @@ static void login_checked(struct http_req *r)
 	char hash[crypto_pwhash_STRBYTES];
 	char id[MODEL_SESSION_TEXT], cookie[COOKIE_MAX], json[1024];
 	struct outbuf o;
-	int verified = pwpool_take(r, hash), rc;
+	int verified = pwpool_result(r, hash), rc;
 
-	if (verified == -EAGAIN) {
-		pwpool_busy(r, "the password could not be checked in time; try again");
+	if (verified == -EAGAIN)
 		return;
-	}
 	api_anon(r, &w);
 	/* The body passed these checks in step 1. */
 	if (!api_body(r, &root, login_names, 3))

@@ -96,7 +96,6 @@ static bool by_session(struct http_req *r, struct api_who *w, const char *id)
 	struct model_session ses;
 	enum model_role role;
 	const char *csrf;
-
 	int rc = model_session_check(w->op.s, w->op.pepper, w->op.now_ms, id, &ses);
 
 	if (rc == -ENOENT)

@@ -113,16 +113,6 @@ static bool password_right(struct http_req *r, const struct api_who *w, const ch
 	return true;
 }
 
-/* pwpool_take at the start of a step: its result, or -EAGAIN with a 503 queued. */
-static int pool_result(struct http_req *r, char hash[crypto_pwhash_STRBYTES])
-{
-	int rc = pwpool_take(r, hash);
-
-	if (rc == -EAGAIN)
-		pwpool_busy(r, "the password could not be checked in time; try again");
-	return rc;
-}
-
 /* The body's "code": a TOTP code of the asker's secret (confirm: a pending one too). */
 static bool my_code(struct http_req *r, const struct api_who *w,
 		    const struct json_value *root, bool confirm)
@@ -167,7 +157,7 @@ static void password_current_checked(struct http_req *r)
 	struct api_who w;
 	struct json_value root;
 	char hash[crypto_pwhash_STRBYTES];
-	int verified = pool_result(r, hash);
+	int verified = pwpool_result(r, hash);
 	const char *pw;
 	size_t plen;
 
@@ -186,11 +176,8 @@ static void password_new_hashed(struct http_req *r)
 	struct api_who w;
 	struct json_value root;
 	char hash[crypto_pwhash_STRBYTES];
-	int rc = pool_result(r, hash);
+	int rc = pwpool_result(r, hash);
 
-	if (rc == -ENOMEM)
-		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
-			   "the password could not be hashed");
 	if (rc == 0 && me_begin(r, &w, &root, password_names, 2)) {
 		rc = model_account_set_password(&w.op, w.account_id, hash,
 						w.session ? w.session_hash : NULL);
@@ -271,15 +258,16 @@ static void totp_begin_checked(struct http_req *r)
 	char b32[TOTP_SECRET_B32 + 1], uri[URI_MAX], *svg = NULL, *json = NULL;
 	size_t svg_len = 0, cap = 0;
 	struct outbuf o;
-	int verified = pool_result(r, hash), rc;
+	int verified = pwpool_result(r, hash), rc;
+	bool right;
 
 	if (verified == -EAGAIN || !me_begin(r, &w, &root, totp_begin_names, 1)) {
 		sodium_memzero(hash, sizeof hash);
 		return;
 	}
-	rc = password_right(r, &w, hash, verified);
+	right = password_right(r, &w, hash, verified);
 	sodium_memzero(hash, sizeof hash);
-	if (!rc)
+	if (!right)
 		goto done;
 	rc = model_account_get(w.op.s, w.account_id, &a);
 	if (rc == 0)
@@ -352,7 +340,7 @@ static void totp_disable_checked(struct http_req *r)
 	struct api_who w;
 	struct json_value root;
 	char hash[crypto_pwhash_STRBYTES];
-	int verified = pool_result(r, hash), rc;
+	int verified = pwpool_result(r, hash), rc;
 	bool right;
 
 	if (verified == -EAGAIN || !me_begin(r, &w, &root, totp_disable_names, 2)) {

@@ -129,7 +129,6 @@ struct http_req {
 	long slot; /* index in the parking table, or -1 */
 	http_handler resume;
 	enum http_wake_reason wake;
-	char key[HTTP_KEY_MAX];
 	int64_t deadline_ms;
 	uint64_t cookie; /* the handler's own value across the park */
 	/* Called once if the request ends before its handler let go of what it holds. */

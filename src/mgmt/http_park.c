@@ -64,13 +64,12 @@ bool http_park(struct http_req *r, const char *key, int64_t deadline_ms,
 {
 	struct http_parking *p = r->l->parking;
 
-	if (p->n == p->max || strlen(key) >= sizeof r->key) {
+	if (p->n == p->max || strlen(key) >= sizeof p->at[0].key) {
 		p->refused++;
 		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
 			   "too many requests are waiting; try again");
 		return false;
 	}
-	memcpy(r->key, key, strlen(key) + 1);
 	r->deadline_ms = deadline_ms;
 	r->resume = resume;
 	r->slot = (long)p->n;

@@ -228,6 +228,26 @@ int pwpool_take(struct http_req *r, char *hash_out)
 	return rc;
 }
 
+int pwpool_result(struct http_req *r, char *hash_out)
+{
+	struct pwpool *p = r->l->m->pw;
+	enum pwpool_kind kind;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	kind = p->jobs[r->cookie].kind;
+	pthread_mutex_unlock(&p->mu);
+	rc = pwpool_take(r, hash_out);
+	if (rc == -EAGAIN)
+		pwpool_busy(r, kind == PWPOOL_HASH
+				   ? "the password could not be hashed in time; try again"
+				   : "the password could not be checked in time; try again");
+	else if (rc == -ENOMEM)
+		http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory",
+			   "the password could not be hashed");
+	return rc;
+}
+
 void pwpool_drain(struct pwpool *p, struct http_parking *parking)
 {
 	char key[HTTP_KEY_MAX];

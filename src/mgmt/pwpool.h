@@ -65,6 +65,12 @@ bool pwpool_submit(struct http_req *r, enum pwpool_kind kind, const char *passwo
  * NULL): the job's hash, crypto_pwhash_STRBYTES bytes.
  */
 int pwpool_take(struct http_req *r, char *hash_out);
+/*
+ * pwpool_take, with the answer queued for a result that ends the request:
+ * -EAGAIN (503 busy: not checked, or not hashed, in time) and -ENOMEM
+ * (503 out_of_memory).  The one way every resume function starts.
+ */
+int pwpool_result(struct http_req *r, char *hash_out);
 /* 503 busy with Retry-After: PWPOOL_RETRY_AFTER_S, why as its message. */
 void pwpool_busy(struct http_req *r, const char *why);
 /* On the eventfd: wake the requests whose jobs are done. */
