@@ -26,10 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
+
+#include "os/linux/clock.h"
 
 struct pg_store {
 	struct store base; /* first: a struct store * is a struct pg_store * */
@@ -43,14 +44,6 @@ enum { PG_RESET_EVERY_MS = 1000 };
 
 static int pg_exec_script(struct store *s, const char *sql);
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The connection is gone: make it again (PQreset, the same parameters),
  * at most once per PG_RESET_EVERY_MS.  The failed statement's error stays
@@ -58,7 +51,7 @@ static int64_t mono_ms(void)
  */
 static void reconnect(struct pg_store *q)
 {
-	int64_t now = mono_ms();
+	int64_t now = (int64_t)(mono_ns() / 1000000);
 	char why[STORE_ERR_MAX];
 
 	if (q->reset_ms != 0 && now - q->reset_ms < PG_RESET_EVERY_MS)
@@ -475,27 +468,35 @@ static void quiet(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * A connection to url, named "<what>-<pid>" so that an operator can tell it
+ * in pg_stat_activity (unless the URL names it), waiting at most
+ * connect_timeout 5 s (the URL's own wins: it is expanded after): an
+ * attempt made in the event loop (a reconnection, the change feed) holds
+ * it up for that long at most.
+ */
+static PGconn *pg_connect(const char *url, const char *what)
+{
+	char name[48];
+	const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name",
+				    NULL};
+	const char *const vals[] = {"5", url, name, NULL};
+
+	snprintf(name, sizeof name, "%s-%ld", what, (long)getpid());
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 int store_pg_open(struct store **out, const char *url, enum store_open_mode mode,
 		  struct store_error *err)
 {
 	struct pg_store *q = calloc(1, sizeof *q);
-	char name[40];
-	/*
-	 * connect_timeout bounds a reconnection in the event loop (the URL's
-	 * own wins: it is expanded after); the name tells the connection in
-	 * pg_stat_activity (unless the URL names it).
-	 */
-	const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name",
-				    NULL};
-	const char *const vals[] = {"5", url, name, NULL};
 
 	if (q == NULL)
 		return -ENOMEM;
 	q->base.ops = &pg_ops;
 	q->readonly = mode == STORE_OPEN_READONLY;
 	redact(url, q->base.path, sizeof q->base.path);
-	snprintf(name, sizeof name, "subnetra-mgmtd-%ld", (long)getpid());
-	q->conn = PQconnectdbParams(keys, vals, 1);
+	q->conn = pg_connect(url, "subnetra-mgmtd");
 	if (q->conn == NULL || PQstatus(q->conn) != CONNECTION_OK) {
 		store_why(err, "%s: cannot connect: %s", q->base.path,
 			  q->conn != NULL ? PQerrorMessage(q->conn) : "no memory");
@@ -535,23 +536,15 @@ int store_pg_listen(const char *url, const char *channel, struct store_listener 
 {
 	struct store_listener *l = calloc(1, sizeof *l);
 	char shown[sizeof((struct store *)0)->path];
-	char sql[128], name[48];
-	/*
-	 * Attempts run in the reactor (feed.c): a server that does not answer
-	 * holds it up for connect_timeout at most (the URL may set another).
-	 */
-	const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name",
-				    NULL};
-	const char *const vals[] = {"5", url, name, NULL};
+	char sql[128];
 	PGresult *r;
 	char *id;
 
 	if (l == NULL)
 		return -ENOMEM;
 	redact(url, shown, sizeof shown);
-	/* Named, so an operator can tell it in pg_stat_activity (unless the URL names it). */
-	snprintf(name, sizeof name, "subnetra-mgmtd-feed-%ld", (long)getpid());
-	l->conn = PQconnectdbParams(keys, vals, 1);
+	/* Attempts run in the reactor (feed.c): pg_connect bounds each. */
+	l->conn = pg_connect(url, "subnetra-mgmtd-feed");
 	if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK)
 		goto fail;
 	PQsetNoticeProcessor(l->conn, quiet, NULL);
