@@ -3,14 +3,8 @@
  * (docs/management.md, "Running several instances").
  *
  * Sending: every committed change NOTIFYs channel FEED_CHANNEL inside its
- * own transaction (so the message exists only if it commits):
- *
- *   "v<epoch>.<serial> <id>,<+d>,<+d>..."  a version bump (model_version.c)
- *       and the devices it affects, ascending, each after the first as the
- *       difference to the one before (short: neighbours differ by little);
- *   "v<epoch>.<serial> *"  the same when the set would not fit in
- *       FEED_PAYLOAD_MAX bytes (NOTIFY's limit is 8000): everyone re-checks;
- *   "a"  an audit row was written (model_audit.c): the events cursor moved.
+ * own transaction (so the message exists only if it commits); the
+ * messages are feedmsg.h's.
  *
  * Receiving: each server LISTENs on a connection of its own whose socket
  * is in the reactor's epoll set; a notification wakes exactly the parked
@@ -31,13 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mgmt/model.h"
+#include "mgmt/feedmsg.h"
 #include "mgmt/store.h"
 
-#define FEED_CHANNEL "subnetra_change"
-
 enum {
-	FEED_PAYLOAD_MAX = 7999, /* bytes; NOTIFY refuses 8000 and more */
 	FEED_POLL_MS = 5000,	 /* the cursor poll while the feed is live */
 	FEED_RETRY_FIRST_MS = 500,
 	FEED_RETRY_MAX_MS = 30000,
@@ -56,23 +47,6 @@ struct feed {
 };
 
 struct mgmtd;
-
-/*
- * The notifications ride on the statements that make the change, so they
- * cost no round trip of their own: model_version_bump's UPDATE and
- * model_audit's INSERT, on PostgreSQL, select pg_notify(FEED_CHANNEL, ...)
- * from their RETURNING rows.
- */
-enum { FEED_IDS_MAX = FEED_PAYLOAD_MAX - 44 }; /* "v<epoch>.<serial> ": 2 + 2 * 20 + 2 */
-/* ch's affected set as a "v" payload's tail ("*" when it does not fit) into
- * out[FEED_IDS_MAX]. */
-void feed_format_ids(const struct model_change *ch, char out[FEED_IDS_MAX]);
-/*
- * A "v..." payload into ch (affected allocated; free with
- * model_change_free): true, *all false; or true with *all set ("*": the
- * set is not given); false when p is not one.
- */
-bool feed_parse_change(const char *p, struct model_change *ch, bool *all);
 
 /* Connect (PostgreSQL only; a failure is retried): 0, or -ENOMEM. */
 int feed_start(struct mgmtd *m, uint32_t tag);

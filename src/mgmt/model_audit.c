@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/mgmt/jsonio.h"
-#include "mgmt/feed.h"
+#include "mgmt/feedmsg.h"
 #include "mgmt/model_sql.h"
 
 void model_detail_init(struct model_detail *d)

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "mgmt/feed.h"
+#include "mgmt/feedmsg.h"
 #include "mgmt/model_sql.h"
 
 int64_t model_version_next(int64_t last, int64_t now_ms)

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "mgmt/feed.h"
+#include "mgmt/feedmsg.h"
 
 /* "v<epoch>.<serial> " + ids, as model_version_bump's pg_notify makes it. */
 static void payload_of(const struct model_change *ch, char *out, size_t cap)
